@@ -1,0 +1,214 @@
+package config
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/tcached/tcached/tiers"
+)
+
+// Defaults applied when a key is absent.
+const (
+	DefaultListen        = "127.0.0.1:6380"
+	DefaultMetricsListen = "127.0.0.1:9380"
+)
+
+// Role is what an authenticated connection may do. The zero value is not a
+// valid role, so a User built by hand without a role is caught by the server.
+type Role uint8
+
+const (
+	RoleReadOnly  Role = iota + 1 // read commands only
+	RoleReadWrite                 // read and write commands on the tenant's keys
+	RoleAdmin                     // also tenant-scoped administrative commands
+)
+
+// String returns the role as spelled in the configuration file.
+func (r Role) String() string {
+	switch r {
+	case RoleReadOnly:
+		return "readonly"
+	case RoleReadWrite:
+		return "readwrite"
+	case RoleAdmin:
+		return "admin"
+	}
+	return "Role(" + strconv.Itoa(int(r)) + ")"
+}
+
+// Eviction is what a tenant's partition does when a write would exceed its
+// quota.
+type Eviction uint8
+
+const (
+	EvictLRU   Eviction = iota // evict the tenant's least recently used keys
+	NoEviction                 // refuse the write (Redis's OOM error)
+)
+
+// String returns the policy as spelled in the configuration file.
+func (e Eviction) String() string {
+	switch e {
+	case EvictLRU:
+		return "lru"
+	case NoEviction:
+		return "noeviction"
+	}
+	return "Eviction(" + strconv.Itoa(int(e)) + ")"
+}
+
+// User is one credential. Only the SHA-256 digest of the password is kept,
+// even when the file held the plaintext.
+type User struct {
+	Name           string
+	PasswordSHA256 [32]byte
+	Role           Role
+	// Plaintext reports that the file held the password in clear (Parse
+	// also returns a warning for it).
+	Plaintext bool
+}
+
+// Tenant is one isolated keyspace with a memory guarantee.
+type Tenant struct {
+	ID       string
+	TierName string
+	// Tier is the tenant's tier (after any top-level tier overrides) with the
+	// tenant's own overrides applied; Tier.Name equals TierName.
+	Tier     tiers.Tier
+	Quota    int64 // bytes, > 0; the sum over tenants is <= Config.MaxMemory
+	Eviction Eviction
+	// Users may be empty only for Config.DefaultTenant.
+	Users []User
+}
+
+// Config is a parsed and validated configuration. Every Config returned by
+// Parse satisfies all the rules listed in the package documentation.
+type Config struct {
+	Listen string // host:port of the Redis-protocol listener
+	// MetricsListen is the host:port of the HTTP metrics listener; "" means
+	// disabled.
+	MetricsListen string
+	MaxMemory     int64 // bytes, > 0
+	// DefaultTenant is the tenant unauthenticated connections are bound to;
+	// "" means connections must AUTH.
+	DefaultTenant string
+	DefaultRole   Role // role of connections bound to DefaultTenant
+	// Tiers holds every tier: the built-ins with top-level overrides applied,
+	// plus custom tiers.
+	Tiers   map[string]tiers.Tier
+	Tenants []Tenant // in file order
+}
+
+// Error is a configuration error located in the source file. Parse and
+// Load return *Error for every problem with the file's content.
+type Error struct {
+	Source string // file name as given to Parse or Load
+	Line   int    // 1-based; 0 when unknown (e.g. a required key is absent)
+	Field  string // path such as tenants[2].users[0].password_sha256; may be empty
+	Msg    string
+}
+
+// Error formats as source:line: field: msg, omitting the parts that are
+// unknown, e.g. `tcached.yaml:12: tenants[1].quota: invalid size "12XB"`.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Source)
+	if e.Line > 0 {
+		if e.Source != "" {
+			b.WriteByte(':')
+		} else {
+			b.WriteString("line ")
+		}
+		b.WriteString(strconv.Itoa(e.Line))
+	}
+	if b.Len() > 0 {
+		b.WriteString(": ")
+	}
+	if e.Field != "" {
+		b.WriteString(e.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// HashPassword returns the SHA-256 digest of p, the form in which passwords
+// are stored and compared.
+func HashPassword(p string) [32]byte { return sha256.Sum256([]byte(p)) }
+
+// Load reads and parses the file at path, using path as the error source.
+// Errors reading the file are returned as they come from the os package.
+func Load(path string) (*Config, []string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return Parse(data, path)
+}
+
+// Parse parses and validates a YAML configuration. source names the input in
+// errors and warnings. Warnings describe accepted but discouraged settings
+// (plaintext passwords); the caller decides whether to log them. Every
+// error is an *Error.
+func Parse(data []byte, source string) (*Config, []string, error) {
+	root, err := parseYAML(data, source)
+	if err != nil {
+		return nil, nil, err
+	}
+	d := &decoder{source: source, budget: 2*len(data) + 64}
+	raw, err := d.config(root)
+	if err != nil {
+		return nil, nil, err
+	}
+	return validate(raw, source)
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseYAML returns the top-level node of the single document in data.
+func parseYAML(data []byte, source string) (root *yaml.Node, err error) {
+	// yaml.v3 has panicked on hostile input before (CVE-2022-28948); a
+	// configuration file must never take the process down with a trace.
+	defer func() {
+		if r := recover(); r != nil {
+			root, err = nil, &Error{Source: source, Msg: fmt.Sprintf("invalid YAML: %v", r)}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{Source: source, Msg: "empty configuration: maxmemory and tenants are required"}
+		}
+		return nil, yamlError(err, source)
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, yamlError(err, source)
+	default:
+		return nil, &Error{Source: source, Line: extra.Line, Msg: "more than one YAML document; a configuration is a single document"}
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+		return nil, &Error{Source: source, Msg: "empty configuration: maxmemory and tenants are required"}
+	}
+	return doc.Content[0], nil
+}
+
+func yamlError(err error, source string) *Error {
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{Source: source, Line: line, Msg: "invalid YAML: " + m[2]}
+	}
+	return &Error{Source: source, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+}

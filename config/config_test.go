@@ -1,0 +1,649 @@
+package config
+
+import (
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tcached/tcached/tiers"
+)
+
+// Digests used throughout; sha256 of the names' passwords.
+var (
+	hA = hexOf("a-secret")
+	hB = hexOf("b-secret")
+)
+
+func hexOf(p string) string { d := HashPassword(p); return hex.EncodeToString(d[:]) }
+
+// tenantA is a valid one-tenant tail appended to inputs that test top-level keys.
+const tenantA = `
+tenants:
+  - id: a
+    tier: gold
+    quota: 1MiB
+    users: [{name: a, password_sha256: ` + "HA" + `}]
+`
+
+func withA(top string) string {
+	return top + strings.Replace(tenantA, "HA", hA, 1)
+}
+
+// TestParse is a CoreDNS setup_test.go-style table: input -> either a
+// check on the resulting Config or a substring of the error, which includes
+// source, line and field.
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name     string
+		input    string
+		err      string // substring of the error; "" = must succeed
+		check    func(t *testing.T, c *Config)
+		warnings []string // substrings, one per expected warning, in order
+	}{
+		// --- valid inputs ---
+		{
+			name:  "minimal gets defaults",
+			input: withA("maxmemory: 2MiB\n"),
+			check: func(t *testing.T, c *Config) {
+				want := &Config{
+					Listen:        "127.0.0.1:6380",
+					MetricsListen: "127.0.0.1:9380",
+					MaxMemory:     2 << 20,
+					DefaultRole:   RoleReadWrite,
+					Tiers:         tiers.Builtin(),
+					Tenants: []Tenant{{
+						ID: "a", TierName: "gold", Tier: tiers.Builtin()["gold"], Quota: 1 << 20, Eviction: EvictLRU,
+						Users: []User{{Name: "a", PasswordSHA256: HashPassword("a-secret"), Role: RoleReadWrite}},
+					}},
+				}
+				if !reflect.DeepEqual(c, want) {
+					t.Errorf("got  %+v\nwant %+v", c, want)
+				}
+			},
+		},
+		{
+			name: "spec example: tier overrides, custom tier, tenant overrides, plaintext",
+			input: `maxmemory: 512MiB
+tiers:
+  gold: {default_ttl: 45m}
+  bronze: {default_ttl: 5m, timeout: 2s, max_concurrent: 50, priority: 0}
+  copper: {}
+tenants:
+  - id: payments
+    tier: platinum
+    quota: 64MiB
+    eviction: lru
+    default_ttl: 2h
+    users:
+      - {name: pay-app, password_sha256: ` + hA + `, role: readwrite}
+      - {name: pay-admin, password: dev-only-secret, role: admin}
+  - id: cheap
+    tier: bronze
+    quota: 1MiB
+    timeout: 3s
+    max_concurrent: 0
+    users: [{name: c, password: c-secret, role: readonly}]
+`,
+			warnings: []string{
+				"test.yaml:14: tenants[0].users[1].password is plaintext; use password_sha256",
+				"test.yaml:20: tenants[1].users[0].password is plaintext; use password_sha256",
+			},
+			check: func(t *testing.T, c *Config) {
+				wantTiers := map[string]tiers.Tier{
+					"platinum": tiers.Builtin()["platinum"],
+					"silver":   tiers.Builtin()["silver"],
+					"gold":     {Name: "gold", DefaultTTL: 45 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, Priority: 2},
+					"bronze":   {Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 2 * time.Second, MaxConcurrent: 50, Priority: 0},
+					"copper":   {Name: "copper", Priority: 1},
+				}
+				if !reflect.DeepEqual(c.Tiers, wantTiers) {
+					t.Errorf("Tiers = %+v\nwant %+v", c.Tiers, wantTiers)
+				}
+				p := c.Tenants[0]
+				if want := (tiers.Tier{Name: "platinum", DefaultTTL: 2 * time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, Priority: 3}); p.Tier != want {
+					t.Errorf("payments tier = %+v, want %+v", p.Tier, want)
+				}
+				if p.Quota != 64<<20 || p.Eviction != EvictLRU || p.TierName != "platinum" {
+					t.Errorf("payments = %+v", p)
+				}
+				wantUsers := []User{
+					{Name: "pay-app", PasswordSHA256: HashPassword("a-secret"), Role: RoleReadWrite},
+					{Name: "pay-admin", PasswordSHA256: HashPassword("dev-only-secret"), Role: RoleAdmin, Plaintext: true},
+				}
+				if !reflect.DeepEqual(p.Users, wantUsers) {
+					t.Errorf("users = %+v, want %+v", p.Users, wantUsers)
+				}
+				ch := c.Tenants[1]
+				if want := (tiers.Tier{Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 3 * time.Second, MaxConcurrent: 0, Priority: 0}); ch.Tier != want {
+					t.Errorf("cheap tier = %+v, want %+v", ch.Tier, want)
+				}
+				if ch.Users[0].Role != RoleReadOnly {
+					t.Errorf("cheap role = %v", ch.Users[0].Role)
+				}
+			},
+		},
+		{
+			name:  "listen and metrics_listen",
+			input: withA("listen: 0.0.0.0:7000\nmetrics_listen: '[::1]:0'\nmaxmemory: 1MiB\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.Listen != "0.0.0.0:7000" || c.MetricsListen != "[::1]:0" {
+					t.Errorf("listen %q metrics %q", c.Listen, c.MetricsListen)
+				}
+			},
+		},
+		{
+			name:  "metrics_listen off",
+			input: withA("metrics_listen: off\nmaxmemory: 1MiB\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.MetricsListen != "" {
+					t.Errorf("MetricsListen = %q, want disabled", c.MetricsListen)
+				}
+			},
+		},
+		{
+			name:  "metrics_listen empty string disables",
+			input: withA("metrics_listen: \"\"\nmaxmemory: 1MiB\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.MetricsListen != "" {
+					t.Errorf("MetricsListen = %q, want disabled", c.MetricsListen)
+				}
+			},
+		},
+		{
+			name:  "null metrics_listen keeps default",
+			input: withA("metrics_listen:\nmaxmemory: 1MiB\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.MetricsListen != DefaultMetricsListen {
+					t.Errorf("MetricsListen = %q", c.MetricsListen)
+				}
+			},
+		},
+		{
+			name:  "maxmemory plain integer is bytes",
+			input: withA("maxmemory: 1048576\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.MaxMemory != 1<<20 {
+					t.Errorf("MaxMemory = %d", c.MaxMemory)
+				}
+			},
+		},
+		{
+			name: "default tenant without users, readonly role",
+			input: `maxmemory: 1gb
+default_tenant: public
+default_role: readonly
+tenants:
+  - {id: public, tier: silver, quota: 1gb}
+`,
+			check: func(t *testing.T, c *Config) {
+				if c.DefaultTenant != "public" || c.DefaultRole != RoleReadOnly || len(c.Tenants[0].Users) != 0 {
+					t.Errorf("got %+v", c)
+				}
+				if c.MaxMemory != 1<<30 {
+					t.Errorf("1gb = %d, want 1<<30 (redis.conf rule)", c.MaxMemory)
+				}
+			},
+		},
+		{
+			name: "default tenant may also have users",
+			input: `maxmemory: 2MiB
+default_tenant: a
+tenants:
+  - {id: a, tier: gold, quota: 1MiB, users: [{name: a, password: a-secret}]}
+`,
+			warnings: []string{"password is plaintext"},
+		},
+		{
+			name:     "default_role without default_tenant warns",
+			input:    withA("maxmemory: 1MiB\ndefault_role: admin\n"),
+			warnings: []string{"test.yaml:2: default_role has no effect without default_tenant"},
+		},
+		{
+			name: "default_ttl as seconds and zero",
+			input: `maxmemory: 2MiB
+tiers:
+  gold: {default_ttl: 0}
+tenants:
+  - {id: a, tier: gold, quota: 1MiB, users: [{name: a, password_sha256: ` + hA + `}]}
+  - {id: b, tier: silver, quota: 1MiB, default_ttl: 3600, users: [{name: b, password_sha256: ` + hB + `}]}
+`,
+			check: func(t *testing.T, c *Config) {
+				if c.Tenants[0].Tier.DefaultTTL != 0 || c.Tiers["gold"].DefaultTTL != 0 {
+					t.Errorf("gold default_ttl 0 not applied: %+v", c.Tenants[0].Tier)
+				}
+				if c.Tenants[1].Tier.DefaultTTL != time.Hour {
+					t.Errorf("3600 = %v, want 1h", c.Tenants[1].Tier.DefaultTTL)
+				}
+			},
+		},
+		{
+			name: "quotas may sum to exactly maxmemory; noeviction; uppercase hex",
+			input: `maxmemory: 2MiB
+tenants:
+  - {id: a, tier: gold, quota: 1MiB, eviction: noeviction, users: [{name: a, password_sha256: ` + strings.ToUpper(hA) + `}]}
+  - {id: b, tier: gold, quota: 1024KiB, users: [{name: b, password_sha256: ` + hB + `}]}
+`,
+			check: func(t *testing.T, c *Config) {
+				if c.Tenants[0].Eviction != NoEviction {
+					t.Errorf("eviction = %v", c.Tenants[0].Eviction)
+				}
+				if c.Tenants[0].Users[0].PasswordSHA256 != HashPassword("a-secret") {
+					t.Errorf("uppercase hex digest mismatch")
+				}
+			},
+		},
+		{
+			name: "user names that look like other things",
+			input: `maxmemory: 2MiB
+tenants:
+  - id: A_b-9
+    tier: gold
+    quota: 1MiB
+    users:
+      - {name: svc@a.example, password: "null"}
+      - {name: "123", password: 0x1F}
+`,
+			warnings: []string{"users[0].password is plaintext", "users[1].password is plaintext"},
+			check: func(t *testing.T, c *Config) {
+				u := c.Tenants[0].Users
+				if u[0].PasswordSHA256 != HashPassword("null") || u[1].PasswordSHA256 != HashPassword("0x1F") {
+					t.Errorf("passwords must be taken verbatim from the YAML source")
+				}
+			},
+		},
+
+		// --- YAML shape ---
+		{name: "empty", input: "", err: "test.yaml: empty configuration"},
+		{name: "only comments", input: "# nothing\n", err: "empty configuration"},
+		{name: "top-level scalar", input: "hello\n", err: "test.yaml:1: top level must be a mapping, got a single value"},
+		{name: "top-level list", input: "- a\n", err: "top level must be a mapping, got a list"},
+		{name: "syntax error has line", input: "maxmemory: 1MiB\ntenants: [\n  - a: b\n", err: "test.yaml:"},
+		{name: "tab indentation", input: "maxmemory: 1MiB\ntenants:\n\t- id: a\n", err: "test.yaml:3: invalid YAML"},
+		{name: "two documents", input: withA("maxmemory: 1MiB\n") + "---\nmaxmemory: 2MiB\n", err: "more than one YAML document"},
+		{name: "unknown top-level key", input: withA("maxmemory: 1MiB\nmax_memory: 2MiB\n"), err: "test.yaml:2: max_memory: unknown key"},
+		{name: "duplicate key", input: withA("maxmemory: 1MiB\nmaxmemory: 2MiB\n"), err: "test.yaml:2: maxmemory: duplicate key (first at line 1)"},
+		{name: "maxmemory as mapping", input: withA("maxmemory: {a: 1}\n"), err: "test.yaml:1: maxmemory: expected a single value, got a mapping"},
+		{name: "tenants as mapping", input: "maxmemory: 1MiB\ntenants: {id: a}\n", err: "test.yaml:2: tenants: expected a list, got a mapping"},
+		{name: "tenant as list", input: "maxmemory: 1MiB\ntenants:\n  - [a]\n", err: "test.yaml:3: tenants[0]: expected a mapping, got a list"},
+		{name: "users as scalar", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: x}\n", err: "test.yaml:3: tenants[0].users: expected a list, got a single value"},
+		{name: "unknown tenant key", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    qouta: 1MiB\n", err: "test.yaml:4: tenants[0].qouta: unknown key"},
+		{name: "priority is not a tenant key", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    priority: 3\n", err: "test.yaml:4: tenants[0].priority: unknown key"},
+		{name: "unknown user key", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    users:\n      - name: a\n        pasword: x\n", err: "test.yaml:6: tenants[0].users[0].pasword: unknown key"},
+		{name: "unknown tier key", input: "maxmemory: 1MiB\ntiers:\n  gold:\n    ttl: 5m\n", err: "test.yaml:4: tiers.gold.ttl: unknown key"},
+		{name: "duplicate tier", input: "maxmemory: 1MiB\ntiers:\n  gold: {}\n  gold: {}\n", err: "test.yaml:4: tiers.gold: duplicate key (first at line 3)"},
+		{name: "alias bomb refused", input: bomb(), err: "document too large after alias expansion"},
+
+		// --- top level values ---
+		{name: "missing maxmemory", input: withA(""), err: "test.yaml: maxmemory: required"},
+		{name: "null maxmemory", input: withA("maxmemory:\n"), err: "test.yaml: maxmemory: required"},
+		{name: "invalid maxmemory", input: withA("maxmemory: 12XB\n"), err: `test.yaml:1: maxmemory: invalid size "12XB"`},
+		{name: "zero maxmemory", input: withA("maxmemory: 0\n"), err: "test.yaml:1: maxmemory: must be > 0"},
+		{name: "negative maxmemory", input: withA("maxmemory: -1MiB\n"), err: `maxmemory: invalid size "-1MiB"`},
+		{name: "fractional maxmemory", input: withA("maxmemory: 1.5GiB\n"), err: `maxmemory: invalid size "1.5GiB"`},
+		{name: "overflowing maxmemory", input: withA("maxmemory: 99999999999GiB\n"), err: `test.yaml:1: maxmemory: invalid size "99999999999GiB": larger than`},
+		{name: "invalid listen", input: withA("listen: 6380\nmaxmemory: 1MiB\n"), err: `test.yaml:1: listen: invalid address "6380"`},
+		{name: "invalid listen port", input: withA("listen: localhost:99999\nmaxmemory: 1MiB\n"), err: "listen: invalid address \"localhost:99999\": port must be 0-65535"},
+		{name: "invalid metrics_listen", input: withA("metrics_listen: on\nmaxmemory: 1MiB\n"), err: `test.yaml:1: metrics_listen: invalid address "on"`},
+		{name: "invalid default_role", input: withA("maxmemory: 1MiB\ndefault_tenant: a\ndefault_role: superuser\n"), err: `test.yaml:3: default_role: invalid role "superuser"`},
+		{name: "default_tenant missing", input: withA("maxmemory: 1MiB\ndefault_tenant: ghost\n"), err: `test.yaml:2: default_tenant: no tenant with id "ghost"`},
+		{name: "default_tenant invalid id", input: withA("maxmemory: 1MiB\ndefault_tenant: a b\n"), err: `test.yaml:2: default_tenant: invalid tenant id "a b"`},
+		{name: "no tenants key", input: "maxmemory: 1MiB\n", err: "test.yaml: tenants: no tenants configured"},
+		{name: "empty tenants list", input: "maxmemory: 1MiB\ntenants: []\n", err: "test.yaml:2: tenants: no tenants configured"},
+		{name: "null tenants", input: "maxmemory: 1MiB\ntenants:\n", err: "test.yaml:2: tenants: no tenants configured"},
+
+		// --- tiers ---
+		{name: "invalid tier name", input: withA("maxmemory: 1MiB\ntiers:\n  gold.plus: {}\n"), err: `test.yaml:3: tiers.gold.plus: invalid tier name "gold.plus"`},
+		{name: "negative tier ttl", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {default_ttl: -5m}\n"), err: `test.yaml:3: tiers.gold.default_ttl: invalid duration "-5m": must be >= 0`},
+		{name: "tier timeout needs a unit", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {timeout: 5}\n"), err: `test.yaml:3: tiers.gold.timeout: invalid duration "5"`},
+		{name: "negative priority", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {priority: -1}\n"), err: `test.yaml:3: tiers.gold.priority: invalid priority "-1"`},
+		{name: "non-integer max_concurrent", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {max_concurrent: 1.5}\n"), err: `test.yaml:3: tiers.gold.max_concurrent: invalid max_concurrent "1.5"`},
+
+		// --- tenants ---
+		{name: "missing id", input: "maxmemory: 1MiB\ntenants:\n  - tier: gold\n", err: "test.yaml:3: tenants[0].id: required"},
+		{name: "invalid id", input: "maxmemory: 1MiB\ntenants:\n  - id: pay ments\n", err: `test.yaml:3: tenants[0].id: invalid tenant id "pay ments"`},
+		{name: "id too long", input: "maxmemory: 1MiB\ntenants:\n  - id: " + strings.Repeat("x", 65) + "\n", err: "tenants[0].id: invalid tenant id"},
+		{name: "id of 64 is fine", input: "maxmemory: 1MiB\ntenants:\n  - id: " + strings.Repeat("x", 64) + "\n", err: "tenants[0].tier: required"},
+		{name: "missing tier", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    quota: 1\n", err: "test.yaml:3: tenants[0].tier: required (one of gold, platinum, silver)"},
+		{name: "unknown tier", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: bronze\n", err: `test.yaml:4: tenants[0].tier: unknown tier "bronze" (have gold, platinum, silver)`},
+		{name: "tier names are case-sensitive", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: Gold}\n", err: `unknown tier "Gold"`},
+		{name: "missing quota", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n", err: "test.yaml:3: tenants[0].quota: required"},
+		{
+			name:  "invalid quota (the documented example)",
+			input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, quota: 1MiB, users: [{name: a, password: x}]}\n  - id: b\n    tier: gold\n    quota: 12XB\n",
+			err:   `test.yaml:6: tenants[1].quota: invalid size "12XB"`,
+		},
+		{name: "zero quota", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 0}\n", err: "test.yaml:3: tenants[0].quota: must be > 0"},
+		{name: "quota above maxmemory", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 2MiB}\n", err: "tenants[0].quota: sum of tenant quotas 2MiB exceeds maxmemory 1MiB; a guarantee that can't be honoured is refused"},
+		{
+			name: "quota sum above maxmemory",
+			input: `maxmemory: 100MiB
+tenants:
+  - {id: a, tier: gold, quota: 60MiB, users: [{name: a, password_sha256: ` + hA + `}]}
+  - {id: b, tier: gold, quota: 60MiB, users: [{name: b, password_sha256: ` + hB + `}]}
+`,
+			err: "test.yaml:4: tenants[1].quota: sum of tenant quotas 120MiB exceeds maxmemory 100MiB; a guarantee that can't be honoured is refused",
+		},
+		{name: "invalid eviction", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, eviction: allkeys-lru}\n", err: `test.yaml:3: tenants[0].eviction: invalid eviction "allkeys-lru": want lru or noeviction`},
+		{name: "tenant ttl override bad", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    default_ttl: forever\n", err: `test.yaml:5: tenants[0].default_ttl: invalid duration "forever"`},
+		{name: "tenant ttl seconds overflow", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, default_ttl: 99999999999999999999}\n", err: `tenants[0].default_ttl: invalid duration "99999999999999999999": too large`},
+		{name: "tenant timeout negative", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, timeout: -1s}\n", err: `tenants[0].timeout: invalid duration "-1s": must be >= 0`},
+		{name: "tenant max_concurrent negative", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, max_concurrent: -1}\n", err: `tenants[0].max_concurrent: invalid max_concurrent "-1"`},
+		{
+			name: "duplicate tenant id",
+			input: `maxmemory: 2MiB
+tenants:
+  - {id: a, tier: gold, quota: 1MiB, users: [{name: a, password_sha256: ` + hA + `}]}
+  - {id: a, tier: gold, quota: 1MiB, users: [{name: b, password_sha256: ` + hB + `}]}
+`,
+			err: `test.yaml:4: tenants[1].id: duplicate tenant id "a" (first at line 3)`,
+		},
+		{name: "no users", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users: []\n", err: "test.yaml:6: tenants[0].users: no users; only default_tenant may have none"},
+		{name: "users key absent", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1}\n", err: "test.yaml:3: tenants[0].users: no users"},
+		{
+			name:  "only the default tenant may lack users",
+			input: "maxmemory: 2MiB\ndefault_tenant: a\ntenants:\n  - {id: a, tier: gold, quota: 1}\n  - {id: b, tier: gold, quota: 1}\n",
+			err:   "test.yaml:5: tenants[1].users: no users",
+		},
+
+		// --- users ---
+		{name: "missing user name", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users:\n      - password: x\n", err: "test.yaml:7: tenants[0].users[0].name: required"},
+		{name: "user named default", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users:\n      - {name: default, password: x}\n", err: `test.yaml:7: tenants[0].users[0].name: user name "default" is reserved`},
+		{name: "user named DEFAULT", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: DEFAULT, password: x}]}\n", err: `user name "DEFAULT" is reserved`},
+		{name: "invalid user name", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: 'pay app', password: x}]}\n", err: `test.yaml:3: tenants[0].users[0].name: invalid user name "pay app"`},
+		{
+			name: "duplicate user name across tenants",
+			input: `maxmemory: 2MiB
+tenants:
+  - id: a
+    tier: gold
+    quota: 1MiB
+    users:
+      - {name: app, password_sha256: ` + hA + `}
+  - id: b
+    tier: gold
+    quota: 1MiB
+    users:
+      - {name: app, password_sha256: ` + hB + `}
+`,
+			err: `test.yaml:12: tenants[1].users[0].name: duplicate user name "app" (first as tenants[0].users[0].name at line 7); user names are unique across all tenants`,
+		},
+		{
+			name: "shared password across tenants (hash vs plaintext)",
+			input: `maxmemory: 2MiB
+tenants:
+  - id: a
+    tier: gold
+    quota: 1MiB
+    users:
+      - {name: a, password_sha256: ` + hA + `}
+  - id: b
+    tier: gold
+    quota: 1MiB
+    users:
+      - {name: b, password: a-secret}
+`,
+			err: "test.yaml:12: tenants[1].users[0].password: same password as tenants[0].users[0] (line 7); AUTH <password> must identify exactly one user",
+		},
+		{
+			name:  "shared password within a tenant",
+			input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users:\n      - {name: a, password: same}\n      - {name: b, password: same}\n",
+			err:   "test.yaml:8: tenants[0].users[1].password: same password as tenants[0].users[0] (line 7)",
+		},
+		{name: "both password forms", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users:\n      - name: a\n        password: x\n        password_sha256: " + hA + "\n", err: "test.yaml:9: tenants[0].users[0].password_sha256: set only one of password and password_sha256"},
+		{name: "neither password form", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users:\n      - {name: a, role: admin}\n", err: "test.yaml:7: tenants[0].users[0].password_sha256: required"},
+		{name: "sha256 too short", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password_sha256: " + hA[:63] + "}]}\n", err: "test.yaml:3: tenants[0].users[0].password_sha256: want 64 hex digits"},
+		{name: "sha256 not hex", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password_sha256: " + strings.Repeat("z", 64) + "}]}\n", err: "tenants[0].users[0].password_sha256: want 64 hex digits"},
+		{name: "sha256 of empty password", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password_sha256: " + hexOf("") + "}]}\n", err: "tenants[0].users[0].password_sha256: is the SHA-256 of the empty password"},
+		{name: "empty plaintext password", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password: ''}]}\n", err: "test.yaml:3: tenants[0].users[0].password: must not be empty"},
+		{name: "invalid role", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password: x, role: root}]}\n", err: `test.yaml:3: tenants[0].users[0].role: invalid role "root": want readonly, readwrite or admin`},
+		{name: "third user error path", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password: x}]}\n  - {id: b, tier: gold, quota: 1, users: [{name: b, password: y}]}\n  - id: c\n    tier: gold\n    quota: 1\n    users:\n      - {name: c, password_sha256: nope}\n", err: "test.yaml:9: tenants[2].users[0].password_sha256: want 64 hex digits"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, warnings, err := Parse([]byte(tc.input), "test.yaml")
+			if tc.err != "" {
+				if err == nil {
+					t.Fatalf("Parse succeeded, want error containing %q\ninput:\n%s", tc.err, tc.input)
+				}
+				if !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %q\ndoes not contain %q", err, tc.err)
+				}
+				var ce *Error
+				if !errors.As(err, &ce) {
+					t.Errorf("error %T is not *Error", err)
+				}
+				if c != nil || warnings != nil {
+					t.Errorf("failed Parse returned config or warnings")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse: %v\ninput:\n%s", err, tc.input)
+			}
+			if len(warnings) != len(tc.warnings) {
+				t.Fatalf("warnings = %q, want %d matching %q", warnings, len(tc.warnings), tc.warnings)
+			}
+			for i, w := range tc.warnings {
+				if !strings.Contains(warnings[i], w) {
+					t.Errorf("warning[%d] = %q, want it to contain %q", i, warnings[i], w)
+				}
+			}
+			checkInvariants(t, c)
+			if tc.check != nil {
+				tc.check(t, c)
+			}
+		})
+	}
+}
+
+// bomb builds an alias amplification: one tenant with 20 users, then
+// that tenant aliased 2000 times. Expanding it would decode 40000 user
+// mappings from about 10KB of input; the decoder must refuse instead.
+func bomb() string {
+	var b strings.Builder
+	b.WriteString("maxmemory: 1MiB\ntenants:\n  - &t {id: a, tier: gold, quota: 1, users: [")
+	for i := 0; i < 20; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("{name: u, password: p}")
+	}
+	b.WriteString("]}\n")
+	for i := 0; i < 2000; i++ {
+		b.WriteString("  - *t\n")
+	}
+	return b.String()
+}
+
+// checkInvariants asserts what every successful Parse guarantees.
+func checkInvariants(t *testing.T, c *Config) {
+	t.Helper()
+	if c.MaxMemory <= 0 || len(c.Tenants) == 0 || c.Listen == "" {
+		t.Fatalf("basic invariants violated: %+v", c)
+	}
+	if c.DefaultRole < RoleReadOnly || c.DefaultRole > RoleAdmin {
+		t.Errorf("DefaultRole = %v", c.DefaultRole)
+	}
+	var sum int64
+	ids := map[string]bool{}
+	names := map[string]bool{}
+	digests := map[[32]byte]bool{}
+	for _, tn := range c.Tenants {
+		if tn.Quota <= 0 {
+			t.Errorf("tenant %q quota %d", tn.ID, tn.Quota)
+		}
+		sum += tn.Quota
+		if ids[tn.ID] || !validID(tn.ID) {
+			t.Errorf("tenant id %q duplicate or invalid", tn.ID)
+		}
+		ids[tn.ID] = true
+		if _, ok := c.Tiers[tn.TierName]; !ok || tn.Tier.Name != tn.TierName {
+			t.Errorf("tenant %q tier %q / %q", tn.ID, tn.TierName, tn.Tier.Name)
+		}
+		if len(tn.Users) == 0 && tn.ID != c.DefaultTenant {
+			t.Errorf("tenant %q has no users", tn.ID)
+		}
+		for _, u := range tn.Users {
+			if names[u.Name] || strings.EqualFold(u.Name, "default") || u.Name == "" {
+				t.Errorf("user name %q duplicate or reserved", u.Name)
+			}
+			names[u.Name] = true
+			if digests[u.PasswordSHA256] {
+				t.Errorf("user %q shares a password", u.Name)
+			}
+			digests[u.PasswordSHA256] = true
+			if u.Role < RoleReadOnly || u.Role > RoleAdmin {
+				t.Errorf("user %q role %v", u.Name, u.Role)
+			}
+		}
+	}
+	if sum > c.MaxMemory {
+		t.Errorf("quota sum %d > maxmemory %d", sum, c.MaxMemory)
+	}
+	if c.DefaultTenant != "" && !ids[c.DefaultTenant] {
+		t.Errorf("default tenant %q missing", c.DefaultTenant)
+	}
+}
+
+func TestErrorFormat(t *testing.T) {
+	tests := []struct {
+		e    Error
+		want string
+	}{
+		{Error{Source: "tcached.yaml", Line: 12, Field: "tenants[1].quota", Msg: `invalid size "12XB"`}, `tcached.yaml:12: tenants[1].quota: invalid size "12XB"`},
+		{Error{Source: "tcached.yaml", Field: "maxmemory", Msg: "required"}, "tcached.yaml: maxmemory: required"},
+		{Error{Source: "tcached.yaml", Line: 3, Msg: "invalid YAML: x"}, "tcached.yaml:3: invalid YAML: x"},
+		{Error{Line: 3, Field: "listen", Msg: "bad"}, "line 3: listen: bad"},
+		{Error{Field: "listen", Msg: "bad"}, "listen: bad"},
+	}
+	for _, tc := range tests {
+		if got := tc.e.Error(); got != tc.want {
+			t.Errorf("Error() = %q, want %q", got, tc.want)
+		}
+	}
+}
+
+func TestStrings(t *testing.T) {
+	tests := []struct{ got, want string }{
+		{RoleReadOnly.String(), "readonly"},
+		{RoleReadWrite.String(), "readwrite"},
+		{RoleAdmin.String(), "admin"},
+		{Role(0).String(), "Role(0)"},
+		{EvictLRU.String(), "lru"},
+		{NoEviction.String(), "noeviction"},
+		{Eviction(9).String(), "Eviction(9)"},
+	}
+	for _, tc := range tests {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
+
+func TestHashPassword(t *testing.T) {
+	// printf %s pay-secret | sha256sum
+	if got := hexOf("pay-secret"); got != "c82fa0e27bfed8298b45581b5bf39d50d0160d78b24200e2307f85c8d9306b4d" {
+		t.Errorf("HashPassword(pay-secret) = %s", got)
+	}
+}
+
+func TestParseDoesNotShareTiers(t *testing.T) {
+	in := []byte(withA("maxmemory: 1MiB\ntiers:\n  gold: {priority: 9}\n"))
+	c1, _, err := Parse(in, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1.Tiers["gold"] = tiers.Tier{}
+	if tiers.Builtin()["gold"].Priority != 2 {
+		t.Fatal("Parse mutated the built-in tiers")
+	}
+}
+
+// TestTestdata parses every file in testdata: files whose first line is
+// "# error: <substring>" must fail with it, all others must succeed.
+func TestTestdata(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, _, _ := strings.Cut(string(data), "\n")
+			wantErr, isErr := strings.CutPrefix(first, "# error: ")
+			c, _, err := Load(f)
+			switch {
+			case isErr && err == nil:
+				t.Fatalf("Load succeeded, want error containing %q", wantErr)
+			case isErr && !strings.Contains(err.Error(), wantErr):
+				t.Fatalf("error %q does not contain %q", err, wantErr)
+			case !isErr && err != nil:
+				t.Fatalf("Load: %v", err)
+			case !isErr:
+				checkInvariants(t, c)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, _, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Load(missing) = %v, want os.ErrNotExist", err)
+	}
+}
+
+// TestExampleFile keeps the documented example at the repository root valid
+// and its documented development passwords true.
+func TestExampleFile(t *testing.T) {
+	c, warnings, err := Load("../tcached.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 0 {
+		t.Errorf("example has warnings: %q", warnings)
+	}
+	checkInvariants(t, c)
+	if c.Listen != "127.0.0.1:6380" || c.MetricsListen != "127.0.0.1:9380" || c.MaxMemory != 256<<20 || c.DefaultTenant != "" {
+		t.Errorf("top level = %+v", c)
+	}
+	type user struct {
+		name, password string
+		role           Role
+	}
+	want := []struct {
+		id, tier string
+		quota    int64
+		users    []user
+	}{
+		{"payments", "platinum", 64 << 20, []user{{"pay-app", "pay-secret", RoleReadWrite}, {"pay-admin", "pay-admin-secret", RoleAdmin}}},
+		{"catalog", "gold", 64 << 20, []user{{"cat-app", "cat-secret", RoleReadWrite}, {"cat-ro", "cat-ro-secret", RoleReadOnly}}},
+		{"analytics", "silver", 32 << 20, []user{{"ana-app", "ana-secret", RoleAdmin}}},
+	}
+	if len(c.Tenants) != len(want) {
+		t.Fatalf("%d tenants, want %d", len(c.Tenants), len(want))
+	}
+	for i, w := range want {
+		tn := c.Tenants[i]
+		if tn.ID != w.id || tn.TierName != w.tier || tn.Tier != tiers.Builtin()[w.tier] || tn.Quota != w.quota || tn.Eviction != EvictLRU {
+			t.Errorf("tenant %d = %+v, want %s/%s/%d", i, tn, w.id, w.tier, w.quota)
+		}
+		if len(tn.Users) != len(w.users) {
+			t.Fatalf("tenant %s: %d users, want %d", w.id, len(tn.Users), len(w.users))
+		}
+		for j, wu := range w.users {
+			u := tn.Users[j]
+			if u.Name != wu.name || u.Role != wu.role || u.Plaintext || u.PasswordSHA256 != HashPassword(wu.password) {
+				t.Errorf("tenant %s user %d = %+v, want %s (password %q) role %v", w.id, j, u, wu.name, wu.password, wu.role)
+			}
+		}
+	}
+}

@@ -1,0 +1,282 @@
+package config
+
+import (
+	"fmt"
+	"strconv"
+
+	"gopkg.in/yaml.v3"
+)
+
+// This file turns the yaml.Node tree into raw values that remember the line
+// each came from. It checks only shape (mappings, sequences, scalars, known
+// and unique keys); every rule about values lives in validate.go, so there
+// is exactly one place to read to learn what a valid configuration is.
+
+// scalar is one raw YAML scalar. A null value (`key:`, `key: ~`) leaves set
+// false, so it means the same as omitting the key.
+type scalar struct {
+	set  bool
+	val  string
+	line int
+}
+
+type rawConfig struct {
+	line                                                         int
+	listen, metricsListen, maxMemory, defaultTenant, defaultRole scalar
+	tiers                                                        []rawTier
+	tenants                                                      []rawTenant
+	tenantsLine                                                  int
+}
+
+type rawTier struct {
+	name                                         string
+	line                                         int
+	defaultTTL, timeout, maxConcurrent, priority scalar
+}
+
+type rawTenant struct {
+	line                                                          int
+	id, tier, quota, eviction, defaultTTL, timeout, maxConcurrent scalar
+	users                                                         []rawUser
+	usersLine                                                     int
+}
+
+type rawUser struct {
+	line                                 int
+	name, password, passwordSHA256, role scalar
+}
+
+type decoder struct {
+	source string
+	// budget bounds the nodes visited. Without aliases a document has fewer
+	// nodes than bytes; aliases can multiply that (a "billion laughs"), so
+	// Parse sets the budget from the input size and an over-budget document
+	// is refused rather than expanded.
+	budget int
+}
+
+func (d *decoder) errf(n *yaml.Node, field, format string, args ...any) *Error {
+	e := &Error{Source: d.source, Field: field, Msg: fmt.Sprintf(format, args...)}
+	if n != nil {
+		e.Line = n.Line
+	}
+	return e
+}
+
+// node follows aliases and charges the visit against the budget.
+func (d *decoder) node(n *yaml.Node, field string) (*yaml.Node, error) {
+	for n != nil && n.Kind == yaml.AliasNode {
+		d.budget--
+		if n.Alias == nil {
+			return nil, d.errf(n, field, "unresolved alias")
+		}
+		n = n.Alias
+	}
+	d.budget--
+	if d.budget < 0 {
+		return nil, d.errf(n, field, "document too large after alias expansion")
+	}
+	return n, nil
+}
+
+func kindName(k yaml.Kind) string {
+	switch k {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return "a single value"
+	case yaml.DocumentNode:
+		return "a document"
+	}
+	return "nothing"
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// mapping calls fn for each key of a mapping node in order, rejecting
+// non-scalar and duplicate keys. A null node is an empty mapping.
+func (d *decoder) mapping(n *yaml.Node, path string, fn func(key string, k, v *yaml.Node) error) error {
+	n, err := d.node(n, path)
+	if err != nil {
+		return err
+	}
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return d.errf(n, path, "expected a mapping, got %s", kindName(n.Kind))
+	}
+	seen := make(map[string]int, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, err := d.node(n.Content[i], path)
+		if err != nil {
+			return err
+		}
+		if k.Kind != yaml.ScalarNode {
+			return d.errf(k, path, "keys must be single values, got %s", kindName(k.Kind))
+		}
+		if first, dup := seen[k.Value]; dup {
+			return d.errf(k, join(path, k.Value), "duplicate key (first at line %d)", first)
+		}
+		seen[k.Value] = k.Line
+		if err := fn(k.Value, k, n.Content[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sequence calls fn for each item of a list node. A null node is empty.
+func (d *decoder) sequence(n *yaml.Node, path string, fn func(i int, item *yaml.Node) error) error {
+	n, err := d.node(n, path)
+	if err != nil {
+		return err
+	}
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		return d.errf(n, path, "expected a list, got %s", kindName(n.Kind))
+	}
+	for i, item := range n.Content {
+		if err := fn(i, item); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *decoder) scalar(n *yaml.Node, path string, dst *scalar) error {
+	n, err := d.node(n, path)
+	if err != nil {
+		return err
+	}
+	if n.Kind != yaml.ScalarNode {
+		return d.errf(n, path, "expected a single value, got %s", kindName(n.Kind))
+	}
+	*dst = scalar{line: n.Line}
+	if !isNull(n) {
+		dst.set, dst.val = true, n.Value
+	}
+	return nil
+}
+
+func (d *decoder) unknown(k *yaml.Node, path, key string) error {
+	return d.errf(k, join(path, key), "unknown key")
+}
+
+func (d *decoder) config(root *yaml.Node) (*rawConfig, error) {
+	root, err := d.node(root, "")
+	if err != nil {
+		return nil, err
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, d.errf(root, "", "top level must be a mapping, got %s", kindName(root.Kind))
+	}
+	r := &rawConfig{line: root.Line}
+	err = d.mapping(root, "", func(key string, k, v *yaml.Node) error {
+		switch key {
+		case "listen":
+			return d.scalar(v, key, &r.listen)
+		case "metrics_listen":
+			return d.scalar(v, key, &r.metricsListen)
+		case "maxmemory":
+			return d.scalar(v, key, &r.maxMemory)
+		case "default_tenant":
+			return d.scalar(v, key, &r.defaultTenant)
+		case "default_role":
+			return d.scalar(v, key, &r.defaultRole)
+		case "tiers":
+			return d.mapping(v, key, func(name string, k, v *yaml.Node) error {
+				t := rawTier{name: name, line: k.Line}
+				path := "tiers." + name
+				err := d.mapping(v, path, func(key string, k, v *yaml.Node) error {
+					switch key {
+					case "default_ttl":
+						return d.scalar(v, join(path, key), &t.defaultTTL)
+					case "timeout":
+						return d.scalar(v, join(path, key), &t.timeout)
+					case "max_concurrent":
+						return d.scalar(v, join(path, key), &t.maxConcurrent)
+					case "priority":
+						return d.scalar(v, join(path, key), &t.priority)
+					}
+					return d.unknown(k, path, key)
+				})
+				r.tiers = append(r.tiers, t)
+				return err
+			})
+		case "tenants":
+			r.tenantsLine = k.Line
+			return d.sequence(v, key, func(i int, item *yaml.Node) error {
+				t, err := d.tenant(item, "tenants["+strconv.Itoa(i)+"]")
+				r.tenants = append(r.tenants, t)
+				return err
+			})
+		}
+		return d.unknown(k, "", key)
+	})
+	return r, err
+}
+
+func (d *decoder) tenant(n *yaml.Node, path string) (rawTenant, error) {
+	t := rawTenant{line: n.Line}
+	err := d.mapping(n, path, func(key string, k, v *yaml.Node) error {
+		field := join(path, key)
+		switch key {
+		case "id":
+			return d.scalar(v, field, &t.id)
+		case "tier":
+			return d.scalar(v, field, &t.tier)
+		case "quota":
+			return d.scalar(v, field, &t.quota)
+		case "eviction":
+			return d.scalar(v, field, &t.eviction)
+		case "default_ttl":
+			return d.scalar(v, field, &t.defaultTTL)
+		case "timeout":
+			return d.scalar(v, field, &t.timeout)
+		case "max_concurrent":
+			return d.scalar(v, field, &t.maxConcurrent)
+		case "users":
+			t.usersLine = k.Line
+			return d.sequence(v, field, func(i int, item *yaml.Node) error {
+				u, err := d.user(item, field+"["+strconv.Itoa(i)+"]")
+				t.users = append(t.users, u)
+				return err
+			})
+		}
+		return d.unknown(k, path, key)
+	})
+	return t, err
+}
+
+func (d *decoder) user(n *yaml.Node, path string) (rawUser, error) {
+	u := rawUser{line: n.Line}
+	err := d.mapping(n, path, func(key string, k, v *yaml.Node) error {
+		field := join(path, key)
+		switch key {
+		case "name":
+			return d.scalar(v, field, &u.name)
+		case "password":
+			return d.scalar(v, field, &u.password)
+		case "password_sha256":
+			return d.scalar(v, field, &u.passwordSHA256)
+		case "role":
+			return d.scalar(v, field, &u.role)
+		}
+		return d.unknown(k, path, key)
+	})
+	return u, err
+}

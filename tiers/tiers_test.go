@@ -1,0 +1,94 @@
+package tiers
+
+import (
+	"testing"
+	"time"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func TestBuiltin(t *testing.T) {
+	tests := []struct {
+		name string
+		want Tier
+	}{
+		{"platinum", Tier{Name: "platinum", DefaultTTL: time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, Priority: 3}},
+		{"gold", Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, Priority: 2}},
+		{"silver", Tier{Name: "silver", DefaultTTL: 15 * time.Minute, Timeout: time.Second, MaxConcurrent: 200, Priority: 1}},
+	}
+	b := Builtin()
+	if len(b) != len(tests) {
+		t.Fatalf("Builtin() has %d tiers, want %d", len(b), len(tests))
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := b[tc.name]
+			if !ok {
+				t.Fatalf("Builtin() lacks %q", tc.name)
+			}
+			if got != tc.want {
+				t.Errorf("Builtin()[%q] = %+v, want %+v", tc.name, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestBuiltinPriorityOrder(t *testing.T) {
+	b := Builtin()
+	if !(b["platinum"].Priority > b["gold"].Priority && b["gold"].Priority > b["silver"].Priority) {
+		t.Errorf("priorities not ordered platinum > gold > silver: %+v", b)
+	}
+	if b["silver"].Priority != DefaultPriority {
+		t.Errorf("silver priority %d != DefaultPriority %d", b["silver"].Priority, DefaultPriority)
+	}
+}
+
+func TestBuiltinFreshMap(t *testing.T) {
+	a := Builtin()
+	a["gold"] = Tier{Name: "mutated"}
+	delete(a, "silver")
+	a["bronze"] = Tier{Name: "bronze"}
+	b := Builtin()
+	if b["gold"].Name != "gold" || b["silver"].Name != "silver" {
+		t.Errorf("mutating one Builtin() result leaked into the next: %+v", b)
+	}
+	if _, ok := b["bronze"]; ok {
+		t.Errorf("added tier leaked into the next Builtin() result")
+	}
+}
+
+func TestWith(t *testing.T) {
+	gold := Builtin()["gold"]
+	tests := []struct {
+		name string
+		in   Tier
+		o    Overrides
+		want Tier
+	}{
+		{"no overrides", gold, Overrides{}, gold},
+		{"default ttl", gold, Overrides{DefaultTTL: ptr(45 * time.Minute)},
+			Tier{Name: "gold", DefaultTTL: 45 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, Priority: 2}},
+		{"zero ttl removes default", gold, Overrides{DefaultTTL: ptr(time.Duration(0))},
+			Tier{Name: "gold", DefaultTTL: 0, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, Priority: 2}},
+		{"timeout", gold, Overrides{Timeout: ptr(2 * time.Second)},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 2 * time.Second, MaxConcurrent: 500, Priority: 2}},
+		{"max concurrent zero = unlimited", gold, Overrides{MaxConcurrent: ptr(0)},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 0, Priority: 2}},
+		{"priority", gold, Overrides{Priority: ptr(7)},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, Priority: 7}},
+		{"all", Tier{Name: "bronze", Priority: DefaultPriority},
+			Overrides{DefaultTTL: ptr(5 * time.Minute), Timeout: ptr(2 * time.Second), MaxConcurrent: ptr(50), Priority: ptr(0)},
+			Tier{Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 2 * time.Second, MaxConcurrent: 50, Priority: 0}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := tc.in
+			if got := tc.in.With(tc.o); got != tc.want {
+				t.Errorf("With() = %+v, want %+v", got, tc.want)
+			}
+			if tc.in != before {
+				t.Errorf("With() modified its receiver")
+			}
+		})
+	}
+}
