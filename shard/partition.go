@@ -1,0 +1,1044 @@
+// Package shard holds one tenant's data: a Partition with a hard byte quota,
+// split into power-of-two sub-shards, each a mutex around an eviction.LRU.
+//
+// # The quota invariant
+//
+// The accounted bytes of a partition (sum over its entries of
+// len(key)+len(value)+EntryOverhead) never exceed its quota, at any moment,
+// under any number of concurrent writers. The partition keeps one atomic
+// counter, used, and every write that grows the partition reserves its
+// delta with a compare-and-swap that succeeds only if used+delta <= quota,
+// before the entry is inserted. Shrinking deltas are applied after the
+// entry shrank, so used is always an upper bound of the true sum and the
+// true sum is never above the quota. When a reservation fails:
+//
+//   - NoEviction: expired entries are dropped (a bounded sweep) and the
+//     write is retried once; if it still does not fit it returns ErrOOM.
+//   - LRU: the write evicts the least recently used entries of the
+//     sub-shard it holds locked (never the keys being written) and retries
+//     the reservation. If that sub-shard cannot free enough, the write
+//     releases its lock, evicts from the other sub-shards one lock at a time,
+//     and runs again from the start; this is why Mutate and Apply callbacks
+//     may run more than once. Attempts are bounded (maxAttempts); a write
+//     that loses every race returns ErrOOM.
+//
+// A write whose own final size exceeds the quota can never fit and returns
+// ErrOOM at once, evicting nothing. Eviction only ever touches the
+// partition's own entries, so one tenant flooding its partition cannot
+// remove another tenant's keys.
+//
+// # Sub-shards and approximate LRU
+//
+// A key (db, name) is stored as the string byte(db)+name in the sub-shard
+// chosen by an xxhash of the name mixed with db. Each sub-shard has its own
+// LRU list, so eviction is per-sub-shard LRU: the victim is the oldest entry
+// of one sub-shard, not necessarily the globally oldest. With keys spread by
+// hash and each sub-shard holding thousands of entries (see autoShards),
+// this approximates global LRU well, the trade-off pebble's cache and
+// groupcache-style sharded caches make. Cross-sub-shard eviction visits the
+// sub-shards round robin from a rotating start so no sub-shard is drained
+// first every time.
+//
+// # Locks
+//
+// A goroutine holds at most one sub-shard lock, except Apply, which locks
+// all the sub-shards its keys hash to in ascending index order, so two
+// Apply calls cannot deadlock. Counters (hits, misses, evictions, expired)
+// are per-sub-shard atomics the lock does not guard (Stats sums them), so
+// hits and misses are counted after the lock is released and parallel
+// readers do not share one counter's cache line. An LRU hit moves the
+// entry, so a read is a write and a plain Mutex is used, not an RWMutex.
+//
+// # Expiry
+//
+// A key with ExpireAt != 0 is expired when now > ExpireAt (Redis's
+// keyIsExpired), now coming from Config.Now. Expired keys are invisible to
+// every read; they are deleted lazily when a read or write finds them
+// (counted in Stats.Expired) and actively by ExpireCycle, which the owner
+// calls periodically. Len and Stats.Keys may count expired keys not yet
+// collected, as Redis's DBSIZE does.
+//
+// # Ownership
+//
+// Keys and values passed in are not retained: the partition copies them,
+// because callers pass slices into a reused network buffer and a stored
+// 10-byte value must not pin a whole read buffer (that would make the byte
+// quota lie). Replacing a value copies into the old buffer when its
+// capacity fits (and is at most about twice the new length), so a SET of an
+// existing key allocates nothing. Values handed to callbacks (View, Mutate,
+// Apply) are valid only during the callback and must not be modified.
+package shard
+
+import (
+	"errors"
+	"math/bits"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/tcached/tcached/eviction"
+)
+
+// EntryOverhead is the number of bytes charged per entry beyond
+// len(key)+len(value). It stands for the memory an entry costs besides its
+// key and value bytes:
+//
+//   - the eviction slot: 64 bytes, plus slab growth slack (append grows the
+//     slab by 1.25x-2x, so on average ~20% of the slab is spare);
+//   - the index map entry: a Swiss-table slot for a string key and an int32
+//     (24 bytes) at a load between 7/16 and 7/8, plus control bytes: ~35-45;
+//   - the db prefix byte of the stored key and the malloc size-class
+//     rounding of the key and value allocations (typically 10-20 bytes for
+//     small entries).
+//
+// TestMemoryOverhead measures it (go1.26.8 linux/amd64, 64 sub-shards,
+// live heap after GC, per entry):
+//
+//	key+value   real heap   real - key - value   accounted   acct/real
+//	16+100      252.4       136.4                252         1.00
+//	8+16        149.5       125.5                160         1.07
+//	32+1000     1191.6      159.6 (1000 -> 1024) 1168        0.98
+//
+// 136 is charged. The test logs the current figures and fails if accounted
+// bytes leave 0.75x..1.5x of the real heap.
+const EntryOverhead = 136
+
+// maxAttempts bounds how many times a write re-runs after releasing its
+// lock to evict from other sub-shards. Each attempt frees at least what the
+// write needed, so only concurrent writers stealing the freed room make a
+// second attempt fail; 16 lost races in a row means the partition is
+// hopelessly contended for its size and the write reports ErrOOM.
+const maxAttempts = 16
+
+// Shard-count constants for Config.Shards == 0.
+//
+// minShardBytes: a sub-shard is its own LRU, and LRU order is only
+// approximated across sub-shards; at 1 MiB a sub-shard holds thousands of
+// typical (100-300 byte) entries, enough that the oldest entry of one
+// sub-shard is close to the oldest of all (the same reasoning as pebble's
+// cache, which floors shard size). Small tenants therefore get one or a few
+// sub-shards and exact or near-exact LRU.
+//
+// maxShards: lock contention stops improving once there are several times
+// more sub-shards than concurrently running goroutines; 64 covers 16-32
+// cores while keeping per-sub-shard fixed costs (map, slab, padding) and
+// the cost of whole-partition walks (Stats, Len, Flush) small.
+const (
+	minShardBytes = 1 << 20
+	maxShards     = 64
+)
+
+// NumDBs is the number of Redis databases (SELECT 0..15).
+const NumDBs = 16
+
+var (
+	// ErrOOM reports a write that cannot fit: its own size exceeds the quota
+	// (nothing is evicted), or the partition is full and NoEviction is set,
+	// or eviction lost every race against concurrent writers.
+	ErrOOM = errors.New("shard: over quota")
+	// ErrBadDB reports a db outside 0..NumDBs-1.
+	ErrBadDB = errors.New("shard: db index out of range")
+	// errBadCallback reports an Apply callback whose slices do not match
+	// the keys, or an unknown Action.
+	errBadCallback = errors.New("shard: callback returned malformed result")
+)
+
+// Config configures a Partition.
+type Config struct {
+	// Quota is the hard limit of accounted bytes; it must be > 0.
+	Quota int64
+	// NoEviction makes a write that does not fit fail with ErrOOM instead
+	// of evicting this partition's least recently used keys.
+	NoEviction bool
+	// Shards is the number of sub-shards, rounded up to a power of two;
+	// 0 derives it from Quota (see minShardBytes, maxShards).
+	Shards int
+	// Now returns the time in unix milliseconds; nil means the real clock.
+	Now func() int64
+}
+
+// Entry is the state of one key.
+type Entry struct {
+	Value    []byte
+	ExpireAt int64 // unix ms; 0 = no expiry
+}
+
+// Action is what a Mutate or Apply callback wants done to a key.
+type Action uint8
+
+const (
+	// Keep leaves the key unchanged (an existing key still counts as used).
+	Keep Action = iota
+	// Put stores Entry.Value and Entry.ExpireAt. A Put whose ExpireAt is
+	// already in the past deletes the key, as Redis does for SET ... PXAT
+	// with a past time.
+	Put
+	// Delete removes the key if it exists.
+	Delete
+	// SetTTL changes only ExpireAt of an existing key (0 = persist); a
+	// time already in the past deletes the key. No-op for a missing key.
+	SetTTL
+)
+
+// ViewFlags select the side effects of View.
+type ViewFlags uint8
+
+const (
+	// ViewStats counts the lookup as a hit or a miss.
+	ViewStats ViewFlags = 1 << iota
+	// ViewTouch makes a found key the most recently used.
+	ViewTouch
+)
+
+// Key names a key of a multi-key operation.
+type Key struct {
+	DB   int
+	Name []byte
+}
+
+// Stats is a snapshot of a partition. Sub-shards are read one after
+// another, so the per-db figures are not one atomic cut.
+type Stats struct {
+	Quota, UsedBytes int64
+	Keys             int64
+	Hits, Misses     int64
+	Evictions        int64
+	Expired          int64
+	KeysPerDB        [NumDBs]int64
+	ExpiresPerDB     [NumDBs]int64 // keys with a TTL (INFO keyspace expires=)
+}
+
+// Partition is one tenant's keyspace. It is safe for concurrent use.
+type Partition struct {
+	quota atomic.Int64
+	used  atomic.Int64 // reserved accounted bytes; see "The quota invariant"
+
+	noEviction bool
+	now        func() int64
+	shards     []subShard
+	mask       uint64
+	shardBits  uint
+
+	expireNext atomic.Uint32 // rotating start sub-shard of ExpireCycle
+	evictNext  atomic.Uint32 // rotating start sub-shard of cross-shard eviction
+}
+
+type subShard struct {
+	// mu guards lru, key, keys, expires and expireSlot.
+	mu  sync.Mutex
+	lru *eviction.LRU
+	// key is scratch space for the stored form byte(db)+name of the key
+	// being looked up, so lookups do not allocate.
+	key        []byte
+	keys       [NumDBs]int64 // live entries per db
+	expires    [NumDBs]int64 // entries with ExpireAt != 0 per db
+	expireSlot int           // next slot ExpireCycle examines
+
+	hits, misses, evictions, expired atomic.Int64
+
+	_ [64]byte // keep neighbouring sub-shards' locks off this cache line
+}
+
+// New returns an empty partition. It panics if cfg.Quota <= 0.
+func New(cfg Config) *Partition {
+	if cfg.Quota <= 0 {
+		panic("shard: Config.Quota must be > 0")
+	}
+	n := cfg.Shards
+	if n <= 0 {
+		n = autoShards(cfg.Quota)
+	}
+	n = 1 << bits.Len(uint(n-1)) // round up to a power of two
+	p := &Partition{
+		noEviction: cfg.NoEviction,
+		now:        cfg.Now,
+		shards:     make([]subShard, n),
+		mask:       uint64(n - 1),
+		shardBits:  uint(bits.TrailingZeros(uint(n))),
+	}
+	if p.now == nil {
+		p.now = func() int64 { return time.Now().UnixMilli() }
+	}
+	p.quota.Store(cfg.Quota)
+	for i := range p.shards {
+		p.shards[i].lru = eviction.New(0)
+	}
+	return p
+}
+
+// autoShards picks the largest power of two <= maxShards that gives every
+// sub-shard at least minShardBytes of quota.
+func autoShards(quota int64) int {
+	n := 1
+	for n < maxShards && quota/int64(n*2) >= minShardBytes {
+		n *= 2
+	}
+	return n
+}
+
+// Shards is the number of sub-shards.
+func (p *Partition) Shards() int { return len(p.shards) }
+
+func validDB(db int) bool { return db >= 0 && db < NumDBs }
+
+// entrySize is the accounted size of an entry.
+func entrySize(nameLen, valueLen int) int64 {
+	return int64(nameLen) + int64(valueLen) + EntryOverhead
+}
+
+func expired(expireAt, now int64) bool { return expireAt != 0 && now > expireAt }
+
+func (p *Partition) shardIndex(db int, name []byte) int {
+	h := xxhash.Sum64(name) ^ (uint64(db)+1)*0x9e3779b97f4a7c15
+	h ^= h >> 29
+	return int(h & p.mask)
+}
+
+// setKey loads the stored form of (db, name) into s.key. s.mu must be held.
+func (s *subShard) setKey(db int, name []byte) {
+	s.key = append(append(s.key[:0], byte(db)), name...)
+}
+
+// reserve adds delta to used if the result stays within the quota. A delta
+// <= 0 is always applied.
+func (p *Partition) reserve(delta int64) bool {
+	if delta <= 0 {
+		p.used.Add(delta)
+		return true
+	}
+	for {
+		u := p.used.Load()
+		if u+delta > p.quota.Load() {
+			return false
+		}
+		if p.used.CompareAndSwap(u, u+delta) {
+			return true
+		}
+	}
+}
+
+// removeRaw deletes h and updates the per-db counts but not used. s.mu must
+// be held.
+func (s *subShard) removeRaw(h eviction.Handle) int64 {
+	k := s.lru.Key(h)
+	db := k[0]
+	s.keys[db]--
+	if s.lru.ExpireAt(h) != 0 {
+		s.expires[db]--
+	}
+	size := s.lru.Size(h)
+	s.lru.Remove(h)
+	return size
+}
+
+// remove deletes h and releases its bytes. s.mu must be held.
+func (p *Partition) remove(s *subShard, h eviction.Handle) {
+	p.used.Add(-s.removeRaw(h))
+}
+
+// setExpire changes the expiry of h. s.mu must be held.
+func (s *subShard) setExpire(h eviction.Handle, expireAt int64) {
+	old := s.lru.ExpireAt(h)
+	db := s.lru.Key(h)[0]
+	switch {
+	case old == 0 && expireAt != 0:
+		s.expires[db]++
+	case old != 0 && expireAt == 0:
+		s.expires[db]--
+	}
+	s.lru.SetExpireAt(h, expireAt)
+}
+
+// insertRaw adds a new entry whose bytes are already reserved. s.mu must be
+// held.
+func (s *subShard) insertRaw(key string, value []byte, expireAt, size int64) {
+	db := key[0]
+	s.keys[db]++
+	if expireAt != 0 {
+		s.expires[db]++
+	}
+	s.lru.Add(key, value, expireAt, size)
+}
+
+// replaceValue stores a copy of v as the value of h, reusing the old buffer
+// when it is large enough but not wastefully so (a kept buffer more than
+// twice the value would make accounted bytes understate real memory).
+// v may alias the old value. s.mu must be held.
+func (s *subShard) replaceValue(h eviction.Handle, v []byte, size int64) {
+	buf := s.lru.Value(h)
+	if cap(buf) >= len(v) && cap(buf) <= 2*len(v)+64 {
+		buf = buf[:len(v)]
+		copy(buf, v)
+	} else {
+		buf = clone(v)
+	}
+	s.lru.SetValue(h, buf, size)
+}
+
+func clone(v []byte) []byte {
+	if len(v) == 0 {
+		return []byte{}
+	}
+	b := make([]byte, len(v))
+	copy(b, v)
+	return b
+}
+
+// lookup finds the key in s.key, deleting it if expired. now is read only
+// when the entry has an expiry. s.mu must be held.
+func (p *Partition) lookup(s *subShard) (eviction.Handle, bool) {
+	h, ok := s.lru.Lookup(s.key)
+	if !ok {
+		return eviction.Nil, false
+	}
+	if e := s.lru.ExpireAt(h); e != 0 && p.now() > e {
+		p.remove(s, h)
+		s.expired.Add(1)
+		return eviction.Nil, false
+	}
+	return h, true
+}
+
+// readOnly returns v with its capacity clipped, so a callback that appends
+// to a value it was shown cannot write into the stored buffer's spare room.
+func readOnly(v []byte) []byte { return v[:len(v):len(v)] }
+
+// GetAppend appends the value of (db, key) to dst. It counts a hit or a
+// miss, makes a found key the most recently used and deletes an expired key.
+func (p *Partition) GetAppend(dst []byte, db int, key []byte) ([]byte, bool) {
+	if !validDB(db) {
+		return dst, false
+	}
+	s := &p.shards[p.shardIndex(db, key)]
+	s.mu.Lock()
+	s.setKey(db, key)
+	h, ok := p.lookup(s)
+	if !ok {
+		s.mu.Unlock()
+		s.misses.Add(1)
+		return dst, false
+	}
+	dst = append(dst, s.lru.Value(h)...)
+	s.lru.Touch(h)
+	s.mu.Unlock()
+	s.hits.Add(1)
+	return dst, true
+}
+
+// View calls fn with the entry of (db, key) under the sub-shard lock and
+// reports whether the key exists. e.Value is valid only during fn and must
+// not be modified; fn must not call back into the partition.
+func (p *Partition) View(db int, key []byte, flags ViewFlags, fn func(e Entry)) bool {
+	if !validDB(db) {
+		return false
+	}
+	s := &p.shards[p.shardIndex(db, key)]
+	ok := p.view(s, db, key, flags, fn)
+	if flags&ViewStats != 0 {
+		if ok {
+			s.hits.Add(1)
+		} else {
+			s.misses.Add(1)
+		}
+	}
+	return ok
+}
+
+func (p *Partition) view(s *subShard, db int, key []byte, flags ViewFlags, fn func(e Entry)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setKey(db, key)
+	h, ok := p.lookup(s)
+	if !ok {
+		return false
+	}
+	if flags&ViewTouch != 0 {
+		s.lru.Touch(h)
+	}
+	if fn != nil {
+		fn(Entry{Value: readOnly(s.lru.Value(h)), ExpireAt: s.lru.ExpireAt(h)})
+	}
+	return true
+}
+
+// Set stores value under (db, key) with the given expiry (0 = none),
+// replacing any previous value and expiry. It returns ErrOOM if the value
+// cannot fit.
+func (p *Partition) Set(db int, key, value []byte, expireAt int64) error {
+	if !validDB(db) {
+		return ErrBadDB
+	}
+	idx := p.shardIndex(db, key)
+	s := &p.shards[idx]
+	sk := skipper{db: db, name: key}
+	for attempt := 0; ; attempt++ {
+		s.mu.Lock()
+		s.setKey(db, key)
+		h, exists := p.lookup(s)
+		need, err := p.applyLocked(s, h, exists, Entry{Value: value, ExpireAt: expireAt}, Put, &sk)
+		s.mu.Unlock()
+		if need == 0 {
+			return err
+		}
+		if !p.makeRoom(need, &sk, attempt) {
+			return ErrOOM
+		}
+	}
+}
+
+// Mutate runs fn on the current state of (db, key) under the sub-shard lock
+// and applies the returned action atomically. cur.Value is valid only
+// during fn and must not be modified; next.Value is copied. fn may be
+// called more than once (when the write must release the lock to evict
+// from other sub-shards and retry), so it must not have side effects beyond
+// recording its results; the last call's results are the ones applied. An
+// error from fn aborts with no change and is returned as is. A found key is
+// made the most recently used whatever the action.
+func (p *Partition) Mutate(db int, key []byte, fn func(cur Entry, exists bool) (next Entry, act Action, err error)) error {
+	if !validDB(db) {
+		return ErrBadDB
+	}
+	s := &p.shards[p.shardIndex(db, key)]
+	sk := skipper{db: db, name: key}
+	for attempt := 0; ; attempt++ {
+		need, err := p.mutateOnce(s, db, key, fn, &sk)
+		if need == 0 {
+			return err
+		}
+		if !p.makeRoom(need, &sk, attempt) {
+			return ErrOOM
+		}
+	}
+}
+
+func (p *Partition) mutateOnce(s *subShard, db int, key []byte, fn func(Entry, bool) (Entry, Action, error), sk *skipper) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setKey(db, key)
+	h, exists := p.lookup(s)
+	var cur Entry
+	if exists {
+		cur = Entry{Value: readOnly(s.lru.Value(h)), ExpireAt: s.lru.ExpireAt(h)}
+	}
+	next, act, err := fn(cur, exists)
+	if err != nil {
+		return 0, err
+	}
+	return p.applyLocked(s, h, exists, next, act, sk)
+}
+
+// applyLocked performs act on the key in s.key, found at h if exists. It
+// returns need > 0, having changed nothing, when the write does not fit
+// after evicting what the locked sub-shard allows; the caller must then
+// release the lock, call makeRoom and retry. s.mu must be held.
+func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, next Entry, act Action, sk *skipper) (need int64, err error) {
+	switch act {
+	case Keep:
+		if exists {
+			s.lru.Touch(h)
+		}
+		return 0, nil
+	case Delete:
+		if exists {
+			p.remove(s, h)
+		}
+		return 0, nil
+	case SetTTL:
+		if !exists {
+			return 0, nil
+		}
+		if expired(next.ExpireAt, p.now()) {
+			p.remove(s, h)
+			return 0, nil
+		}
+		s.setExpire(h, next.ExpireAt)
+		s.lru.Touch(h)
+		return 0, nil
+	case Put:
+	default:
+		return 0, errBadCallback
+	}
+	if next.ExpireAt != 0 && expired(next.ExpireAt, p.now()) {
+		if exists {
+			p.remove(s, h)
+		}
+		return 0, nil
+	}
+	size := entrySize(len(s.key)-1, len(next.Value))
+	if size > p.quota.Load() {
+		return 0, ErrOOM
+	}
+	var old int64
+	if exists {
+		old = s.lru.Size(h)
+	}
+	delta := size - old
+	if delta > 0 && !p.reserve(delta) && !p.evictLocked(s, delta, sk) {
+		return delta, nil
+	}
+	if exists {
+		s.replaceValue(h, next.Value, size)
+		s.setExpire(h, next.ExpireAt)
+		s.lru.Touch(h)
+	} else {
+		s.insertRaw(string(s.key), clone(next.Value), next.ExpireAt, size)
+	}
+	if delta < 0 {
+		p.used.Add(delta)
+	}
+	return 0, nil
+}
+
+// skipper names the keys a write must not evict: one (db, name), or a set
+// of stored-form keys for Apply.
+type skipper struct {
+	db   int
+	name []byte
+	set  map[string]struct{}
+}
+
+func (k *skipper) has(stored string) bool {
+	if k.set != nil {
+		_, ok := k.set[stored]
+		return ok
+	}
+	return len(stored) == len(k.name)+1 && int(stored[0]) == k.db && stored[1:] == string(k.name)
+}
+
+// evictLocked makes room for delta by reserving it, evicting entries of s
+// from the LRU end (skipping sk's keys) while the reservation fails. It
+// reports whether delta is now reserved. In NoEviction mode it only drops
+// expired entries, within a bounded sweep. s.mu must be held.
+func (p *Partition) evictLocked(s *subShard, delta int64, sk *skipper) bool {
+	if p.noEviction {
+		p.expireBatch(s, noEvictionSweep, p.now(), sk)
+		return p.reserve(delta)
+	}
+	for !p.reserve(delta) {
+		if !p.evictOne(s, sk) {
+			return false
+		}
+	}
+	return true
+}
+
+// noEvictionSweep is how many slots a NoEviction write that does not fit
+// examines for expired entries in its own sub-shard before giving up:
+// enough to find a few expired keys, small enough to keep a full partition's
+// refused writes cheap.
+const noEvictionSweep = 64
+
+// noEvictionCycleWork is the ExpireCycle budget (slots) a refused
+// NoEviction write spends across all sub-shards before its one retry.
+const noEvictionCycleWork = 1024
+
+// evictOne removes the oldest entry of s not named by sk. An expired victim
+// is counted as expired, not evicted. s.mu must be held.
+func (p *Partition) evictOne(s *subShard, sk *skipper) bool {
+	h := s.lru.Oldest()
+	for h != eviction.Nil && sk.has(s.lru.Key(h)) {
+		h = s.lru.Newer(h)
+	}
+	if h == eviction.Nil {
+		return false
+	}
+	e := s.lru.ExpireAt(h)
+	if e != 0 && p.now() > e {
+		s.expired.Add(1)
+	} else {
+		s.evictions.Add(1)
+	}
+	p.remove(s, h)
+	return true
+}
+
+// makeRoom runs with no lock held after a write found no room in its own
+// sub-shard(s). It reports whether the write should retry.
+func (p *Partition) makeRoom(need int64, sk *skipper, attempt int) bool {
+	if attempt+1 >= maxAttempts {
+		return false
+	}
+	if p.noEviction {
+		// One retry after a bounded active-expiry pass: a tenant hammering
+		// a full NoEviction partition must not buy a full walk per write.
+		if attempt > 0 {
+			return false
+		}
+		p.ExpireCycle(noEvictionCycleWork)
+		return p.used.Load()+need <= p.quota.Load()
+	}
+	return p.evictUntil(need, sk, maxEvictRounds)
+}
+
+// maxEvictRounds bounds the rounds over all sub-shards one write's
+// evictUntil makes; a round frees about what is missing, so more rounds
+// only happen when concurrent writers refill the room as it is freed.
+const maxEvictRounds = 8
+
+// evictUntil evicts from all sub-shards, one lock at a time, round robin
+// from a rotating start, until used+need <= quota. Each visit frees about
+// an even share of what is missing, so the victims come from the LRU ends
+// of all sub-shards rather than from one. It reports false only when a
+// whole round found nothing to evict, or after maxRounds rounds (0: no
+// limit).
+func (p *Partition) evictUntil(need int64, sk *skipper, maxRounds int) bool {
+	n := len(p.shards)
+	start := int(p.evictNext.Add(1))
+	for round := 0; maxRounds == 0 || round < maxRounds; round++ {
+		missing := p.used.Load() + need - p.quota.Load()
+		if missing <= 0 {
+			return true
+		}
+		share := missing/int64(n) + 1
+		progress := false
+		for i := range n {
+			s := &p.shards[(start+i)&int(p.mask)]
+			s.mu.Lock()
+			var freed int64
+			for freed < share && p.used.Load()+need > p.quota.Load() {
+				before := p.used.Load()
+				if !p.evictOne(s, sk) {
+					break
+				}
+				progress = true
+				freed += before - p.used.Load()
+			}
+			s.mu.Unlock()
+			if p.used.Load()+need <= p.quota.Load() {
+				return true
+			}
+		}
+		if !progress {
+			return false
+		}
+	}
+	return p.used.Load()+need <= p.quota.Load()
+}
+
+// Delete removes (db, key) and reports whether a live key was removed.
+func (p *Partition) Delete(db int, key []byte) bool {
+	if !validDB(db) {
+		return false
+	}
+	s := &p.shards[p.shardIndex(db, key)]
+	s.mu.Lock()
+	s.setKey(db, key)
+	h, ok := p.lookup(s)
+	if ok {
+		p.remove(s, h)
+	}
+	s.mu.Unlock()
+	return ok
+}
+
+// Usage is the accounted size of (db, key) (MEMORY USAGE).
+func (p *Partition) Usage(db int, key []byte) (int64, bool) {
+	if !validDB(db) {
+		return 0, false
+	}
+	s := &p.shards[p.shardIndex(db, key)]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setKey(db, key)
+	h, ok := p.lookup(s)
+	if !ok {
+		return 0, false
+	}
+	return s.lru.Size(h), true
+}
+
+// Len is the number of keys in db (DBSIZE); it may count expired keys not
+// yet collected.
+func (p *Partition) Len(db int) int {
+	if !validDB(db) {
+		return 0
+	}
+	var n int64
+	for i := range p.shards {
+		s := &p.shards[i]
+		s.mu.Lock()
+		n += s.keys[db]
+		s.mu.Unlock()
+	}
+	return int(n)
+}
+
+// Flush removes every key of db, or of all dbs if db is -1, and returns the
+// number of keys removed.
+func (p *Partition) Flush(db int) int {
+	if db != -1 && !validDB(db) {
+		return 0
+	}
+	removed := 0
+	for i := range p.shards {
+		s := &p.shards[i]
+		s.mu.Lock()
+		if db == -1 {
+			removed += s.lru.Len()
+			p.used.Add(-s.lru.Bytes())
+			s.lru.Clear()
+			s.keys = [NumDBs]int64{}
+			s.expires = [NumDBs]int64{}
+			s.expireSlot = 0
+		} else if s.keys[db] > 0 {
+			var freed int64
+			for j := range s.lru.Slots() {
+				h := eviction.Handle(j)
+				if s.lru.Live(h) && int(s.lru.Key(h)[0]) == db {
+					freed += s.removeRaw(h)
+					removed++
+				}
+			}
+			p.used.Add(-freed)
+		}
+		s.mu.Unlock()
+	}
+	return removed
+}
+
+// SetQuota changes the quota. Shrinking it evicts least recently used keys
+// of this partition until the accounted bytes fit, in NoEviction mode too:
+// the quota is hard. A negative q is treated as 0.
+func (p *Partition) SetQuota(q int64) {
+	q = max(q, 0)
+	p.quota.Store(q)
+	if p.used.Load() > q {
+		// Unbounded rounds: writers reserve against the new quota, so
+		// every round brings used closer to q.
+		p.evictUntil(0, &skipper{db: -1}, 0)
+	}
+}
+
+// Stats returns a snapshot of the partition's counters.
+func (p *Partition) Stats() Stats {
+	st := Stats{Quota: p.quota.Load()}
+	for i := range p.shards {
+		s := &p.shards[i]
+		st.Hits += s.hits.Load()
+		st.Misses += s.misses.Load()
+		st.Evictions += s.evictions.Load()
+		st.Expired += s.expired.Load()
+		s.mu.Lock()
+		st.Keys += int64(s.lru.Len())
+		for db := range NumDBs {
+			st.KeysPerDB[db] += s.keys[db]
+			st.ExpiresPerDB[db] += s.expires[db]
+		}
+		s.mu.Unlock()
+	}
+	st.UsedBytes = p.used.Load()
+	return st
+}
+
+// UsedBytes is the partition's accounted bytes.
+func (p *Partition) UsedBytes() int64 { return p.used.Load() }
+
+// randomProbes and randomRun bound RandomKey's sampling: randomProbes
+// random (sub-shard, slot) starts, each examining up to randomRun slots.
+const (
+	randomProbes = 64
+	randomRun    = 32
+)
+
+// RandomKey returns a copy of a random live key of db. Sampling is
+// bounded; when random probes miss (db is a small minority of the
+// partition), it falls back to a walk from a random position, so it returns
+// false only when db has no live key.
+func (p *Partition) RandomKey(db int) ([]byte, bool) {
+	if !validDB(db) || p.Len(db) == 0 {
+		return nil, false
+	}
+	now := p.now()
+	n := len(p.shards)
+	for range randomProbes {
+		s := &p.shards[rand.IntN(n)]
+		s.mu.Lock()
+		if slots := s.lru.Slots(); slots > 0 {
+			if k, ok := p.firstKey(s, db, rand.IntN(slots), randomRun, now); ok {
+				s.mu.Unlock()
+				return k, true
+			}
+		}
+		s.mu.Unlock()
+	}
+	start := rand.IntN(n)
+	for i := range n {
+		s := &p.shards[(start+i)&int(p.mask)]
+		s.mu.Lock()
+		k, ok := p.firstKey(s, db, 0, s.lru.Slots(), now)
+		s.mu.Unlock()
+		if ok {
+			return k, true
+		}
+	}
+	return nil, false
+}
+
+// firstKey returns a copy of the first live, unexpired key of db among up to
+// run slots from start (wrapping), deleting expired ones it passes. s.mu
+// must be held.
+func (p *Partition) firstKey(s *subShard, db, start, run int, now int64) ([]byte, bool) {
+	for j := range run {
+		slots := s.lru.Slots()
+		if slots == 0 {
+			return nil, false
+		}
+		h := eviction.Handle((start + j) % slots)
+		if !s.lru.Live(h) {
+			continue
+		}
+		k := s.lru.Key(h)
+		if int(k[0]) != db {
+			continue
+		}
+		if expired(s.lru.ExpireAt(h), now) {
+			p.remove(s, h)
+			s.expired.Add(1)
+			continue
+		}
+		return []byte(k[1:]), true
+	}
+	return nil, false
+}
+
+// Scan iterates over the keys of db. Cursor 0 starts; the returned cursor
+// is 0 when the scan is done. Each call examines about count live entries
+// (default 10) and at most 10*count slots, like Redis, so it may return
+// fewer keys than count, or none, before the scan is done. match, if not
+// nil, filters keys; it must not retain its argument.
+//
+// A key present for the whole scan is returned at least once (the cursor is
+// a sub-shard index and a slot index, and slots never move; see package
+// eviction); keys added or removed during the scan may or may not be
+// returned, and a key may be returned twice if it was deleted and re-added.
+// Any cursor value is accepted: a slot beyond its sub-shard's slab moves on
+// to the next sub-shard.
+//
+// The cursor is slot<<shardBits | subShard, so it stays small for small
+// partitions and cursor 0 is (sub-shard 0, slot 0).
+func (p *Partition) Scan(db int, cursor uint64, count int, match func(key []byte) bool) (next uint64, keys [][]byte) {
+	if !validDB(db) {
+		return 0, nil
+	}
+	if count <= 0 {
+		count = 10
+	}
+	count = min(count, maxScanCount)
+	si := int(cursor & p.mask)
+	slot := cursor >> p.shardBits
+	budget := 10 * count
+	live, visited := 0, 0
+	var arena []byte
+	now := p.now()
+	for si < len(p.shards) && live < count && visited < budget {
+		s := &p.shards[si]
+		s.mu.Lock()
+		for slot < uint64(s.lru.Slots()) && live < count && visited < budget {
+			h := eviction.Handle(slot)
+			slot++
+			visited++
+			if !s.lru.Live(h) {
+				continue
+			}
+			k := s.lru.Key(h)
+			if int(k[0]) != db {
+				continue
+			}
+			if expired(s.lru.ExpireAt(h), now) {
+				// Deleting leaves a hole; no slot moves.
+				p.remove(s, h)
+				s.expired.Add(1)
+				continue
+			}
+			live++
+			start := len(arena)
+			arena = append(arena, k[1:]...)
+			kb := arena[start:len(arena):len(arena)]
+			if match != nil && !match(kb) {
+				arena = arena[:start]
+				continue
+			}
+			keys = append(keys, kb)
+		}
+		done := slot >= uint64(s.lru.Slots())
+		s.mu.Unlock()
+		if !done {
+			break
+		}
+		si++
+		slot = 0
+	}
+	if si >= len(p.shards) {
+		return 0, keys
+	}
+	return slot<<p.shardBits | uint64(si), keys
+}
+
+// maxScanCount caps Scan's count hint so that 10*count cannot overflow
+// and one call cannot hold a sub-shard lock for long.
+const maxScanCount = 1 << 16
+
+// expireBatchSlots is how many slots ExpireCycle examines per sub-shard
+// before deciding whether to stay (Redis samples 20 keys per loop).
+const expireBatchSlots = 20
+
+// ExpireCycle is active expiry: it examines up to maxWork slots across the
+// sub-shards, starting at a sub-shard that rotates from call to call, and
+// returns the number of expired keys removed. Like Redis's
+// activeExpireCycle it keeps working on a sub-shard while more than 25% of
+// the keys with a TTL in the last batch were expired, and moves on
+// otherwise.
+func (p *Partition) ExpireCycle(maxWork int) int {
+	n := len(p.shards)
+	start := int(p.expireNext.Add(1) - 1)
+	now := p.now()
+	removed, work := 0, 0
+	for i := 0; i < n && work < maxWork; i++ {
+		s := &p.shards[(start+i)&int(p.mask)]
+		for work < maxWork {
+			s.mu.Lock()
+			r, withTTL, examined := p.expireBatch(s, min(expireBatchSlots, maxWork-work), now, nil)
+			s.mu.Unlock()
+			removed += r
+			work += examined
+			if examined == 0 || withTTL == 0 || r*4 <= withTTL {
+				break
+			}
+		}
+	}
+	return removed
+}
+
+// expireBatch examines up to max slots of s from its expiry cursor,
+// removing expired entries; it stops at the end of the slab and rewinds the
+// cursor. It returns the keys removed, the keys with a TTL seen, and the
+// slots examined. Keys named by sk (if not nil) are left alone: a write
+// holds handles to them. s.mu must be held.
+func (p *Partition) expireBatch(s *subShard, max int, now int64, sk *skipper) (removed, withTTL, examined int) {
+	for examined < max {
+		if s.expireSlot >= s.lru.Slots() {
+			s.expireSlot = 0
+			break
+		}
+		h := eviction.Handle(s.expireSlot)
+		s.expireSlot++
+		examined++
+		if !s.lru.Live(h) {
+			continue
+		}
+		e := s.lru.ExpireAt(h)
+		if e == 0 {
+			continue
+		}
+		withTTL++
+		if now > e && (sk == nil || !sk.has(s.lru.Key(h))) {
+			p.remove(s, h)
+			s.expired.Add(1)
+			removed++
+		}
+	}
+	return removed, withTTL, examined
+}
