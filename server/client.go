@@ -1,0 +1,125 @@
+package server
+
+import (
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/tcached/tcached/config"
+)
+
+// client is one connection's state. Its connection goroutine owns it; the
+// fields other goroutines read (CLIENT LIST) are written under mu.
+type client struct {
+	srv     *Server
+	conn    redcon.Conn
+	id      int64
+	addr    string
+	laddr   string
+	created time.Time
+
+	// nameBuf holds the lower-cased command name during lookup, so that
+	// dispatch does not allocate. Longer names cannot be commands.
+	nameBuf [32]byte
+	// scratch is reused for GET replies and number formatting.
+	scratch []byte
+
+	mu      sync.Mutex // guards the fields below for readers on other goroutines
+	tenant  *tenant
+	user    string
+	role    config.Role
+	db      int
+	name    string
+	libName string
+	libVer  string
+
+	lastActive atomic.Int64 // unix ms of the last command
+	lastCmd    atomic.Pointer[command]
+}
+
+func (c *client) touch(now time.Time, cmd *command) {
+	c.lastActive.Store(now.UnixMilli())
+	c.lastCmd.Store(cmd)
+}
+
+// bind moves the connection to tenant t (nil: unauthenticated), keeping the
+// per-tenant connection counts right.
+func (c *client) bind(t *tenant, user string, role config.Role) {
+	c.mu.Lock()
+	old := c.tenant
+	c.tenant, c.user, c.role = t, user, role
+	c.mu.Unlock()
+	if old != t {
+		if old != nil {
+			old.clients.Add(-1)
+		}
+		if t != nil {
+			t.clients.Add(1)
+		}
+	}
+}
+
+func (c *client) tenantSnapshot() *tenant {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.tenant
+}
+
+func (c *client) setDB(db int) {
+	c.mu.Lock()
+	c.db = db
+	c.mu.Unlock()
+}
+
+func (c *client) setName(n string) {
+	c.mu.Lock()
+	c.name = n
+	c.mu.Unlock()
+}
+
+// infoLine renders this client as CLIENT LIST / CLIENT INFO do in Redis 7.
+func (c *client) infoLine(now time.Time) string {
+	c.mu.Lock()
+	name, db, user, lib, ver := c.name, c.db, c.user, c.libName, c.libVer
+	c.mu.Unlock()
+	cmd := "NULL"
+	if lc := c.lastCmd.Load(); lc != nil {
+		cmd = lc.fullName()
+	}
+	if user == "" {
+		user = "default"
+	}
+	age := int64(now.Sub(c.created) / time.Second)
+	idle := (now.UnixMilli() - c.lastActive.Load()) / 1000
+	if idle < 0 {
+		idle = 0
+	}
+	b := make([]byte, 0, 256)
+	b = append(b, "id="...)
+	b = strconv.AppendInt(b, c.id, 10)
+	b = append(b, " addr="...)
+	b = append(b, c.addr...)
+	b = append(b, " laddr="...)
+	b = append(b, c.laddr...)
+	b = append(b, " fd=-1 name="...)
+	b = append(b, name...)
+	b = append(b, " age="...)
+	b = strconv.AppendInt(b, age, 10)
+	b = append(b, " idle="...)
+	b = strconv.AppendInt(b, idle, 10)
+	b = append(b, " flags=N db="...)
+	b = strconv.AppendInt(b, int64(db), 10)
+	b = append(b, " sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
+	b = append(b, cmd...)
+	b = append(b, " user="...)
+	b = append(b, user...)
+	b = append(b, " redir=-1 resp=2 lib-name="...)
+	b = append(b, lib...)
+	b = append(b, " lib-ver="...)
+	b = append(b, ver...)
+	b = append(b, '\n')
+	return string(b)
+}

@@ -1,0 +1,271 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+)
+
+// cmdAuth: AUTH [username] password. A failed AUTH keeps the old binding;
+// a successful one rebinds the connection to the user's tenant.
+func cmdAuth(c *client, args [][]byte) {
+	if len(args) > 3 {
+		c.conn.WriteError(errAuthTooManyArg)
+		return
+	}
+	var name, pass []byte
+	if len(args) == 2 {
+		pass = args[1]
+	} else {
+		name, pass = args[1], args[2]
+	}
+	if !c.auth(name, pass) {
+		c.conn.WriteError(errWrongPass)
+		return
+	}
+	c.conn.WriteString("OK")
+}
+
+func (c *client) auth(name, pass []byte) bool {
+	u := c.srv.authenticate(name, pass)
+	if u == nil {
+		return false
+	}
+	c.bind(u.tenant, u.cfg.Name, u.cfg.Role)
+	return true
+}
+
+// validClientName applies Redis's rule: printable ASCII without spaces.
+func validClientName(b []byte) bool {
+	for _, ch := range b {
+		if ch < '!' || ch > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// cmdHello: HELLO [protover [AUTH username password] [SETNAME clientname]].
+// RESP3 is not implemented yet, so HELLO 3 answers NOPROTO and clients such
+// as go-redis fall back to RESP2 and AUTH.
+func cmdHello(c *client, args [][]byte) {
+	if len(args) >= 2 {
+		ver, ok := parseInt(args[1])
+		if !ok {
+			c.conn.WriteError(errProtoVersion)
+			return
+		}
+		if ver != 2 {
+			c.conn.WriteError(errNoProto)
+			return
+		}
+	}
+	var authName, authPass, setName []byte
+	hasAuth, hasName := false, false
+	for i := 2; i < len(args); i++ {
+		more := len(args) - i - 1
+		switch {
+		case eqFold(args[i], "auth") && more >= 2:
+			authName, authPass, hasAuth = args[i+1], args[i+2], true
+			i += 2
+		case eqFold(args[i], "setname") && more >= 1:
+			setName, hasName = args[i+1], true
+			i++
+		default:
+			c.conn.WriteError("ERR Syntax error in HELLO option '" + string(args[i]) + "'")
+			return
+		}
+	}
+	if hasAuth && !c.auth(authName, authPass) {
+		c.conn.WriteError(errWrongPass)
+		return
+	}
+	if c.tenant == nil {
+		c.conn.WriteError(errHelloNoAuth)
+		return
+	}
+	if hasName {
+		if !validClientName(setName) {
+			c.conn.WriteError(errClientName)
+			return
+		}
+		c.setName(string(setName))
+	}
+	c.conn.WriteArray(14)
+	c.conn.WriteBulkString("server")
+	c.conn.WriteBulkString("redis")
+	c.conn.WriteBulkString("version")
+	c.conn.WriteBulkString(redisVersion)
+	c.conn.WriteBulkString("proto")
+	c.conn.WriteInt(2)
+	c.conn.WriteBulkString("id")
+	c.conn.WriteInt64(c.id)
+	c.conn.WriteBulkString("mode")
+	c.conn.WriteBulkString("standalone")
+	c.conn.WriteBulkString("role")
+	c.conn.WriteBulkString("master")
+	c.conn.WriteBulkString("modules")
+	c.conn.WriteArray(0)
+}
+
+func cmdPing(c *client, args [][]byte) {
+	if len(args) == 2 {
+		c.conn.WriteBulk(args[1])
+		return
+	}
+	if len(args) > 2 {
+		c.conn.WriteError(errWrongArgs("ping"))
+		return
+	}
+	c.conn.WriteString("PONG")
+}
+
+func cmdEcho(c *client, args [][]byte) { c.conn.WriteBulk(args[1]) }
+
+func cmdQuit(c *client, args [][]byte) {
+	c.conn.WriteString("OK")
+	c.conn.Close()
+}
+
+// cmdReset returns the connection to its state right after connect: db 0,
+// no name, and bound to default_tenant (or unauthenticated).
+func cmdReset(c *client, args [][]byte) {
+	c.setDB(0)
+	c.db = 0
+	c.setName("")
+	c.srv.bindDefault(c)
+	c.conn.WriteString("RESET")
+}
+
+func cmdSelect(c *client, args [][]byte) {
+	n, ok := parseInt(args[1])
+	if !ok {
+		c.conn.WriteError(errNotInteger)
+		return
+	}
+	if n < 0 || n >= numDBs {
+		c.conn.WriteError(errDBRange)
+		return
+	}
+	c.db = int(n)
+	c.setDB(int(n))
+	c.conn.WriteString("OK")
+}
+
+func cmdClientID(c *client, args [][]byte) { c.conn.WriteInt64(c.id) }
+
+func cmdClientSetName(c *client, args [][]byte) {
+	if !validClientName(args[2]) {
+		c.conn.WriteError(errClientName)
+		return
+	}
+	c.setName(string(args[2]))
+	c.conn.WriteString("OK")
+}
+
+func cmdClientGetName(c *client, args [][]byte) {
+	c.mu.Lock()
+	n := c.name
+	c.mu.Unlock()
+	if n == "" {
+		c.conn.WriteNull()
+		return
+	}
+	c.conn.WriteBulkString(n)
+}
+
+// cmdClientSetInfo: CLIENT SETINFO LIB-NAME|LIB-VER value.
+func cmdClientSetInfo(c *client, args [][]byte) {
+	val := string(args[3])
+	for _, ch := range args[3] {
+		if ch < '!' || ch > '~' {
+			c.conn.WriteError("ERR " + strings.ToLower(string(args[2])) + " cannot contain spaces, newlines or special characters.")
+			return
+		}
+	}
+	c.mu.Lock()
+	switch {
+	case eqFold(args[2], "lib-name"):
+		c.libName = val
+	case eqFold(args[2], "lib-ver"):
+		c.libVer = val
+	default:
+		c.mu.Unlock()
+		c.conn.WriteError("ERR Unrecognized option '" + string(args[2]) + "'")
+		return
+	}
+	c.mu.Unlock()
+	c.conn.WriteString("OK")
+}
+
+func cmdClientInfo(c *client, args [][]byte) {
+	c.conn.WriteBulkString(c.infoLine(c.srv.now()))
+}
+
+// cmdClientList lists the caller's tenant's connections only:
+// CLIENT LIST [TYPE normal|...] [ID id ...].
+func cmdClientList(c *client, args [][]byte) {
+	var ids map[int64]bool
+	for i := 2; i < len(args); i++ {
+		switch {
+		case eqFold(args[i], "type") && i+1 < len(args):
+			t := string(lowerInto(nil, args[i+1]))
+			switch t {
+			case "normal", "master", "replica", "slave", "pubsub":
+			default:
+				c.conn.WriteError("ERR Unknown client type '" + string(args[i+1]) + "'")
+				return
+			}
+			if t != "normal" {
+				ids = map[int64]bool{}
+			}
+			i++
+		case eqFold(args[i], "id") && i+1 < len(args):
+			if ids == nil {
+				ids = map[int64]bool{}
+			}
+			for i++; i < len(args); i++ {
+				n, ok := parseInt(args[i])
+				if !ok || n <= 0 {
+					c.conn.WriteError("ERR Invalid client ID")
+					return
+				}
+				ids[n] = true
+			}
+		default:
+			c.conn.WriteError(errSyntax)
+			return
+		}
+	}
+	now := c.srv.now()
+	var b strings.Builder
+	for _, o := range c.srv.clientsOf(c.tenant) {
+		if ids != nil && !ids[o.id] {
+			continue
+		}
+		b.WriteString(o.infoLine(now))
+	}
+	c.conn.WriteBulkString(b.String())
+}
+
+func cmdClientHelp(c *client, args [][]byte) {
+	writeHelp(c, "CLIENT", []string{
+		"GETNAME", "    Return the name of the current connection.",
+		"ID", "    Return the ID of the current connection.",
+		"INFO", "    Return information about the current client connection.",
+		"LIST [TYPE <type>] [ID <id> [<id> ...]]", "    Return information about this tenant's client connections.",
+		"SETINFO <option> <value>", "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
+		"SETNAME <name>", "    Assign the name <name> to the current connection.",
+	})
+}
+
+func writeHelp(c *client, cmd string, lines []string) {
+	c.conn.WriteArray(len(lines) + 3)
+	c.conn.WriteString(cmd + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+	for _, l := range lines {
+		c.conn.WriteString(l)
+	}
+	c.conn.WriteString("HELP")
+	c.conn.WriteString("    Print this help.")
+}
+
+func uitoa(v uint64) string { return strconv.FormatUint(v, 10) }

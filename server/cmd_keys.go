@@ -1,0 +1,349 @@
+package server
+
+import (
+	"math"
+
+	"github.com/tcached/tcached/shard"
+)
+
+func cmdDel(c *client, args [][]byte) {
+	n := 0
+	for _, k := range args[1:] {
+		if c.part().Delete(c.db, k) {
+			n++
+		}
+	}
+	c.conn.WriteInt(n)
+}
+
+// cmdExists counts every argument that exists, duplicates included.
+func cmdExists(c *client, args [][]byte) {
+	n := 0
+	for _, k := range args[1:] {
+		if c.part().View(c.db, k, shard.ViewStats, func(shard.Entry) {}) {
+			n++
+		}
+	}
+	c.conn.WriteInt(n)
+}
+
+func cmdTouch(c *client, args [][]byte) {
+	n := 0
+	for _, k := range args[1:] {
+		if c.part().View(c.db, k, shard.ViewTouch, func(shard.Entry) {}) {
+			n++
+		}
+	}
+	c.conn.WriteInt(n)
+}
+
+// expireCmd serves EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with Redis 7's
+// NX/XX/GT/LT options. A time in the past deletes the key.
+func expireCmd(c *client, args [][]byte, name string, unitMs int64, absolute bool) {
+	var nx, xx, gt, lt bool
+	for _, a := range args[3:] {
+		switch {
+		case eqFold(a, "nx"):
+			nx = true
+		case eqFold(a, "xx"):
+			xx = true
+		case eqFold(a, "gt"):
+			gt = true
+		case eqFold(a, "lt"):
+			lt = true
+		default:
+			c.conn.WriteError("ERR Unsupported option " + string(a))
+			return
+		}
+	}
+	if nx && (xx || gt || lt) {
+		c.conn.WriteError(errExpireOptions)
+		return
+	}
+	if gt && lt {
+		c.conn.WriteError(errGTLTOptions)
+		return
+	}
+	when, ok := parseInt(args[2])
+	if !ok {
+		c.conn.WriteError(errNotInteger)
+		return
+	}
+	if unitMs == 1000 && (when > math.MaxInt64/1000 || when < math.MinInt64/1000) {
+		c.conn.WriteError(errInvalidExpire(name))
+		return
+	}
+	when *= unitMs
+	now := c.nowMs()
+	if !absolute {
+		if when > 0 && now > math.MaxInt64-when || when < 0 && now < math.MinInt64-when {
+			c.conn.WriteError(errInvalidExpire(name))
+			return
+		}
+		when += now
+	}
+	done := false
+	err := c.part().Mutate(c.db, args[1], func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
+		done = false
+		if !exists {
+			return cur, shard.Keep, nil
+		}
+		has := cur.ExpireAt != 0
+		switch {
+		case nx && has, xx && !has:
+			return cur, shard.Keep, nil
+		case gt && (!has || when <= cur.ExpireAt):
+			return cur, shard.Keep, nil
+		case lt && has && when >= cur.ExpireAt:
+			return cur, shard.Keep, nil
+		}
+		done = true
+		if when <= now {
+			return cur, shard.Delete, nil
+		}
+		return shard.Entry{ExpireAt: when}, shard.SetTTL, nil
+	})
+	if err != nil {
+		c.replyStoreErr(err)
+		return
+	}
+	c.conn.WriteInt(b2i(done))
+}
+
+func cmdExpire(c *client, args [][]byte)    { expireCmd(c, args, "expire", 1000, false) }
+func cmdPExpire(c *client, args [][]byte)   { expireCmd(c, args, "pexpire", 1, false) }
+func cmdExpireAt(c *client, args [][]byte)  { expireCmd(c, args, "expireat", 1000, true) }
+func cmdPExpireAt(c *client, args [][]byte) { expireCmd(c, args, "pexpireat", 1, true) }
+
+// ttlCmd serves TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 missing, -1 no TTL.
+func ttlCmd(c *client, args [][]byte, ms, abs bool) {
+	var expireAt int64
+	if !c.part().View(c.db, args[1], 0, func(e shard.Entry) { expireAt = e.ExpireAt }) {
+		c.conn.WriteInt(-2)
+		return
+	}
+	if expireAt == 0 {
+		c.conn.WriteInt(-1)
+		return
+	}
+	v := expireAt
+	if !abs {
+		v -= c.nowMs()
+	}
+	if v < 0 {
+		v = 0
+	}
+	if !ms {
+		v = (v + 500) / 1000
+	}
+	c.conn.WriteInt64(v)
+}
+
+func cmdTTL(c *client, args [][]byte)         { ttlCmd(c, args, false, false) }
+func cmdPTTL(c *client, args [][]byte)        { ttlCmd(c, args, true, false) }
+func cmdExpireTime(c *client, args [][]byte)  { ttlCmd(c, args, false, true) }
+func cmdPExpireTime(c *client, args [][]byte) { ttlCmd(c, args, true, true) }
+
+// cmdPersist removes a key's TTL, including a tier default TTL: an explicit
+// PERSIST is the tenant's decision (the quota still bounds its memory).
+func cmdPersist(c *client, args [][]byte) {
+	done := false
+	err := c.part().Mutate(c.db, args[1], func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
+		done = exists && cur.ExpireAt != 0
+		if !done {
+			return cur, shard.Keep, nil
+		}
+		return shard.Entry{ExpireAt: 0}, shard.SetTTL, nil
+	})
+	if err != nil {
+		c.replyStoreErr(err)
+		return
+	}
+	c.conn.WriteInt(b2i(done))
+}
+
+func cmdType(c *client, args [][]byte) {
+	if c.part().View(c.db, args[1], 0, func(shard.Entry) {}) {
+		c.conn.WriteString("string")
+		return
+	}
+	c.conn.WriteString("none")
+}
+
+// renameCmd serves RENAME and RENAMENX; the TTL moves with the value.
+func renameCmd(c *client, args [][]byte, nx bool) {
+	src, dst := args[1], args[2]
+	if string(src) == string(dst) {
+		exists := c.part().View(c.db, src, 0, func(shard.Entry) {})
+		switch {
+		case !exists:
+			c.conn.WriteError(errNoSuchKey)
+		case nx:
+			c.conn.WriteInt(0)
+		default:
+			c.conn.WriteString("OK")
+		}
+		return
+	}
+	keys := []shard.Key{{DB: c.db, Name: src}, {DB: c.db, Name: dst}}
+	done := false
+	err := c.part().Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
+		done = false
+		if !exists[0] {
+			return nil, nil, replyErr(errNoSuchKey)
+		}
+		if nx && exists[1] {
+			return cur, []shard.Action{shard.Keep, shard.Keep}, nil
+		}
+		done = true
+		return []shard.Entry{{}, cur[0]}, []shard.Action{shard.Delete, shard.Put}, nil
+	})
+	if err != nil {
+		c.replyStoreErr(err)
+		return
+	}
+	if nx {
+		c.conn.WriteInt(b2i(done))
+		return
+	}
+	c.conn.WriteString("OK")
+}
+
+func cmdRename(c *client, args [][]byte)   { renameCmd(c, args, false) }
+func cmdRenameNX(c *client, args [][]byte) { renameCmd(c, args, true) }
+
+// cmdCopy: COPY source destination [DB index] [REPLACE], within the tenant.
+func cmdCopy(c *client, args [][]byte) {
+	db := c.db
+	replace := false
+	for i := 3; i < len(args); i++ {
+		switch {
+		case eqFold(args[i], "replace"):
+			replace = true
+		case eqFold(args[i], "db") && i+1 < len(args):
+			n, ok := parseInt(args[i+1])
+			if !ok {
+				c.conn.WriteError(errNotInteger)
+				return
+			}
+			if n < 0 || n >= numDBs {
+				c.conn.WriteError(errDBRange)
+				return
+			}
+			db = int(n)
+			i++
+		default:
+			c.conn.WriteError(errSyntax)
+			return
+		}
+	}
+	if db == c.db && string(args[1]) == string(args[2]) {
+		c.conn.WriteError(errSameObject)
+		return
+	}
+	keys := []shard.Key{{DB: c.db, Name: args[1]}, {DB: db, Name: args[2]}}
+	done := false
+	err := c.part().Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
+		done = false
+		if !exists[0] || exists[1] && !replace {
+			return cur, []shard.Action{shard.Keep, shard.Keep}, nil
+		}
+		done = true
+		return []shard.Entry{cur[0], cur[0]}, []shard.Action{shard.Keep, shard.Put}, nil
+	})
+	if err != nil {
+		c.replyStoreErr(err)
+		return
+	}
+	c.conn.WriteInt(b2i(done))
+}
+
+func cmdRandomKey(c *client, args [][]byte) {
+	k, ok := c.part().RandomKey(c.db)
+	if !ok {
+		c.conn.WriteNull()
+		return
+	}
+	c.conn.WriteBulk(k)
+}
+
+func matcher(pattern []byte) func([]byte) bool {
+	if len(pattern) == 1 && pattern[0] == '*' {
+		return nil
+	}
+	p := append([]byte(nil), pattern...)
+	return func(k []byte) bool { return globMatch(p, k, false) }
+}
+
+// cmdKeys walks the tenant's keyspace in the selected db (O(n), as in Redis).
+func cmdKeys(c *client, args [][]byte) {
+	match := matcher(args[1])
+	var all [][]byte
+	var cursor uint64
+	for {
+		var keys [][]byte
+		cursor, keys = c.part().Scan(c.db, cursor, 1024, match)
+		all = append(all, keys...)
+		if cursor == 0 {
+			break
+		}
+	}
+	c.conn.WriteArray(len(all))
+	for _, k := range all {
+		c.conn.WriteBulk(k)
+	}
+}
+
+// cmdScan: SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. The
+// cursor is opaque and meaningful only inside the caller's partition: any
+// value another tenant's cursor could take only walks the caller's keys.
+func cmdScan(c *client, args [][]byte) {
+	cursor, ok := parseUint(args[1])
+	if !ok {
+		c.conn.WriteError(errInvalidCursor)
+		return
+	}
+	count := 10
+	var match func([]byte) bool
+	typeFilter := ""
+	for i := 2; i < len(args); i++ {
+		if i+1 >= len(args) {
+			c.conn.WriteError(errSyntax)
+			return
+		}
+		switch {
+		case eqFold(args[i], "match"):
+			match = matcher(args[i+1])
+		case eqFold(args[i], "count"):
+			n, ok := parseInt(args[i+1])
+			if !ok {
+				c.conn.WriteError(errNotInteger)
+				return
+			}
+			if n < 1 {
+				c.conn.WriteError(errSyntax)
+				return
+			}
+			if n > 1<<20 {
+				n = 1 << 20
+			}
+			count = int(n)
+		case eqFold(args[i], "type"):
+			typeFilter = string(lowerInto(nil, args[i+1]))
+		default:
+			c.conn.WriteError(errSyntax)
+			return
+		}
+		i++
+	}
+	next, keys := c.part().Scan(c.db, cursor, count, match)
+	if typeFilter != "" && typeFilter != "string" {
+		keys = nil // every tcached value is a string today
+	}
+	c.conn.WriteArray(2)
+	c.conn.WriteBulkString(uitoa(next))
+	c.conn.WriteArray(len(keys))
+	for _, k := range keys {
+		c.conn.WriteBulk(k)
+	}
+}

@@ -1,0 +1,313 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/tcached/tcached/config"
+)
+
+func cmdDBSize(c *client, args [][]byte) { c.conn.WriteInt(c.part().Len(c.db)) }
+
+// flushOption accepts FLUSHDB/FLUSHALL's [ASYNC|SYNC]; both run
+// synchronously here.
+func flushOption(c *client, args [][]byte) bool {
+	if len(args) > 2 || len(args) == 2 && !eqFold(args[1], "async") && !eqFold(args[1], "sync") {
+		c.conn.WriteError(errSyntax)
+		return false
+	}
+	return true
+}
+
+// cmdFlushDB empties the selected db of the caller's tenant only.
+func cmdFlushDB(c *client, args [][]byte) {
+	if flushOption(c, args) {
+		c.part().Flush(c.db)
+		c.conn.WriteString("OK")
+	}
+}
+
+// cmdFlushAll empties every db of the caller's tenant only.
+func cmdFlushAll(c *client, args [][]byte) {
+	if flushOption(c, args) {
+		c.part().Flush(-1)
+		c.conn.WriteString("OK")
+	}
+}
+
+func cmdTime(c *client, args [][]byte) {
+	now := c.srv.now()
+	c.conn.WriteArray(2)
+	c.conn.WriteBulkString(strconv.FormatInt(now.Unix(), 10))
+	c.conn.WriteBulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
+}
+
+func humanBytes(n int64) string {
+	f := float64(n)
+	switch {
+	case n < 1024:
+		return strconv.FormatInt(n, 10) + "B"
+	case n < 1<<20:
+		return fmt.Sprintf("%.2fK", f/1024)
+	case n < 1<<30:
+		return fmt.Sprintf("%.2fM", f/(1<<20))
+	default:
+		return fmt.Sprintf("%.2fG", f/(1<<30))
+	}
+}
+
+func (t *tenant) policy() string {
+	if t.cfg.Eviction == config.NoEviction {
+		return "noeviction"
+	}
+	return "allkeys-lru"
+}
+
+var infoSections = []string{"server", "clients", "memory", "stats", "keyspace", "tenant"}
+
+// cmdInfo answers a bulk string scoped to the caller's tenant: memory,
+// stats and keyspace are the tenant's own, never the server's totals.
+func cmdInfo(c *client, args [][]byte) {
+	want := map[string]bool{}
+	if len(args) == 1 {
+		for _, s := range infoSections {
+			want[s] = true
+		}
+	}
+	for _, a := range args[1:] {
+		s := strings.ToLower(string(a))
+		switch s {
+		case "all", "everything", "default":
+			for _, s := range infoSections {
+				want[s] = true
+			}
+		default:
+			want[s] = true
+		}
+	}
+	t := c.tenant
+	st := t.part.Stats()
+	s := c.srv
+	now := s.now()
+	var b strings.Builder
+	section := func(name string) bool {
+		if !want[name] {
+			return false
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		b.WriteString("# " + strings.ToUpper(name[:1]) + name[1:] + "\r\n")
+		return true
+	}
+	kv := func(k string, v any) { fmt.Fprintf(&b, "%s:%v\r\n", k, v) }
+	if section("server") {
+		uptime := int64(now.Sub(s.started).Seconds())
+		kv("redis_version", redisVersion)
+		kv("tcached_version", Version)
+		kv("redis_mode", "standalone")
+		kv("os", runtime.GOOS+" "+runtime.GOARCH)
+		kv("arch_bits", strconv.Itoa(strconv.IntSize))
+		kv("go_version", runtime.Version())
+		kv("process_id", os.Getpid())
+		kv("tcp_port", s.port())
+		kv("uptime_in_seconds", uptime)
+		kv("uptime_in_days", uptime/86400)
+		kv("executable", "tcached")
+	}
+	if section("clients") {
+		kv("connected_clients", t.clients.Load())
+		kv("maxclients", 10000)
+	}
+	if section("memory") {
+		kv("used_memory", st.UsedBytes)
+		kv("used_memory_human", humanBytes(st.UsedBytes))
+		kv("maxmemory", st.Quota)
+		kv("maxmemory_human", humanBytes(st.Quota))
+		kv("maxmemory_policy", t.policy())
+	}
+	if section("stats") {
+		kv("total_commands_processed", t.commands.Load())
+		kv("keyspace_hits", st.Hits)
+		kv("keyspace_misses", st.Misses)
+		kv("evicted_keys", st.Evictions)
+		kv("expired_keys", st.Expired)
+	}
+	if section("keyspace") {
+		for db := 0; db < numDBs; db++ {
+			if st.KeysPerDB[db] > 0 {
+				fmt.Fprintf(&b, "db%d:keys=%d,expires=%d,avg_ttl=0\r\n", db, st.KeysPerDB[db], st.ExpiresPerDB[db])
+			}
+		}
+	}
+	if section("tenant") {
+		kv("tenant_id", t.cfg.ID)
+		kv("tenant_tier", t.cfg.TierName)
+		kv("tenant_user", c.user)
+		kv("tenant_role", c.role.String())
+		kv("tenant_quota_bytes", st.Quota)
+		kv("tenant_used_bytes", st.UsedBytes)
+		kv("tenant_keys", st.Keys)
+		kv("tenant_default_ttl_seconds", int64(t.cfg.Tier.DefaultTTL.Seconds()))
+		kv("tenant_timeout_ms", t.cfg.Tier.Timeout.Milliseconds())
+		kv("tenant_max_concurrent", t.cfg.Tier.MaxConcurrent)
+	}
+	c.conn.WriteBulkString(b.String())
+}
+
+// configParams is the read-only view CONFIG GET offers, per tenant where the
+// value is per tenant, so redis-cli and redis-benchmark start cleanly.
+func configParams(c *client) map[string]string {
+	t := c.tenant
+	return map[string]string{
+		"maxmemory":                 strconv.FormatInt(t.part.Stats().Quota, 10),
+		"maxmemory-policy":          t.policy(),
+		"maxmemory-samples":         "5",
+		"save":                      "",
+		"appendonly":                "no",
+		"databases":                 strconv.Itoa(numDBs),
+		"timeout":                   "0",
+		"maxclients":                "10000",
+		"port":                      c.srv.port(),
+		"proto-max-bulk-len":        strconv.Itoa(maxStringLen),
+		"client-query-buffer-limit": strconv.Itoa(1 << 30),
+		"notify-keyspace-events":    "",
+		"cluster-enabled":           "no",
+		"hz":                        "10",
+	}
+}
+
+// cmdConfigGet: CONFIG GET parameter [parameter ...], glob patterns allowed.
+func cmdConfigGet(c *client, args [][]byte) {
+	params := configParams(c)
+	names := make([]string, 0, len(params))
+	for k := range params {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	seen := map[string]bool{}
+	var out []string
+	for _, pat := range args[2:] {
+		for _, n := range names {
+			if !seen[n] && globMatch(pat, []byte(n), true) {
+				seen[n] = true
+				out = append(out, n, params[n])
+			}
+		}
+	}
+	c.conn.WriteArray(len(out))
+	for _, s := range out {
+		c.conn.WriteBulkString(s)
+	}
+}
+
+func cmdConfigHelp(c *client, args [][]byte) {
+	writeHelp(c, "CONFIG", []string{
+		"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values (read-only view).",
+	})
+}
+
+// cmdMemoryUsage: MEMORY USAGE key [SAMPLES count] -> the key's accounted
+// bytes in the tenant quota (key + value + per-entry overhead), or nil.
+func cmdMemoryUsage(c *client, args [][]byte) {
+	if len(args) != 3 && !(len(args) == 5 && eqFold(args[3], "samples")) {
+		c.conn.WriteError(errSyntax)
+		return
+	}
+	if len(args) == 5 {
+		if _, ok := parseInt(args[4]); !ok {
+			c.conn.WriteError(errNotInteger)
+			return
+		}
+	}
+	n, ok := c.part().Usage(c.db, args[2])
+	if !ok {
+		c.conn.WriteNull()
+		return
+	}
+	c.conn.WriteInt64(n)
+}
+
+func cmdMemoryHelp(c *client, args [][]byte) {
+	writeHelp(c, "MEMORY", []string{
+		"USAGE <key> [SAMPLES <count>]", "    Return the bytes <key> counts against the tenant quota.",
+	})
+}
+
+func cmdCommand(c *client, args [][]byte) {
+	c.conn.WriteArray(len(c.srv.ordered))
+	for _, cmd := range c.srv.ordered {
+		writeCommandInfo(c, cmd)
+	}
+}
+
+func cmdCommandCount(c *client, args [][]byte) { c.conn.WriteInt(len(c.srv.ordered)) }
+
+func cmdCommandInfo(c *client, args [][]byte) {
+	names := args[2:]
+	if len(names) == 0 {
+		cmdCommand(c, args)
+		return
+	}
+	c.conn.WriteArray(len(names))
+	for _, n := range names {
+		cmd := c.srv.table[strings.ToLower(string(n))]
+		if cmd == nil {
+			c.conn.WriteNull()
+			continue
+		}
+		writeCommandInfo(c, cmd)
+	}
+}
+
+// cmdCommandDocs answers an empty map: redis-cli's interactive mode asks for
+// docs for hints and copes with none.
+func cmdCommandDocs(c *client, args [][]byte) { c.conn.WriteArray(0) }
+
+func cmdCommandList(c *client, args [][]byte) {
+	c.conn.WriteArray(len(c.srv.ordered))
+	for _, cmd := range c.srv.ordered {
+		c.conn.WriteBulkString(cmd.name)
+	}
+}
+
+func cmdCommandHelp(c *client, args [][]byte) {
+	writeHelp(c, "COMMAND", []string{
+		"(no subcommand)", "    Return details about all commands.",
+		"COUNT", "    Return the total number of commands.",
+		"DOCS [<command-name> ...]", "    Return documentation details (none are served).",
+		"INFO [<command-name> ...]", "    Return details about the given commands.",
+		"LIST", "    Return a list of all command names.",
+	})
+}
+
+// writeCommandInfo writes one COMMAND entry in Redis 7's 10-field shape.
+func writeCommandInfo(c *client, cmd *command) {
+	c.conn.WriteArray(10)
+	c.conn.WriteBulkString(cmd.name)
+	c.conn.WriteInt(cmd.arity)
+	flags := cmd.flagNames()
+	c.conn.WriteArray(len(flags))
+	for _, f := range flags {
+		c.conn.WriteString(f)
+	}
+	c.conn.WriteInt(cmd.firstKey)
+	c.conn.WriteInt(cmd.lastKey)
+	c.conn.WriteInt(cmd.step)
+	cats := cmd.aclCategories()
+	c.conn.WriteArray(len(cats))
+	for _, a := range cats {
+		c.conn.WriteString(a)
+	}
+	c.conn.WriteArray(0) // tips
+	c.conn.WriteArray(0) // key specs
+	subs := cmd.sortedSubs()
+	c.conn.WriteArray(len(subs))
+	for _, sc := range subs {
+		writeCommandInfo(c, sc)
+	}
+}

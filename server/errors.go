@@ -1,0 +1,122 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tcached/tcached/shard"
+)
+
+// Reply error strings, spelled exactly as Redis 7 spells them (without the
+// leading '-', which redcon's WriteError adds). Clients and test suites match
+// these byte for byte; see ../shared/REFERENCE.md §2.
+const (
+	errNoAuth         = "NOAUTH Authentication required."
+	errHelloNoAuth    = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+	errWrongPass      = "WRONGPASS invalid username-password pair or user is disabled."
+	errSyntax         = "ERR syntax error"
+	errNotInteger     = "ERR value is not an integer or out of range"
+	errNotFloat       = "ERR value is not a valid float"
+	errOverflow       = "ERR increment or decrement would overflow"
+	errNaNInf         = "ERR increment would produce NaN or Infinity"
+	errDBRange        = "ERR DB index is out of range"
+	errNoSuchKey      = "ERR no such key"
+	errWrongType      = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	errOffsetRange    = "ERR offset is out of range"
+	errStringTooBig   = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	errInvalidCursor  = "ERR invalid cursor"
+	errProtoVersion   = "ERR Protocol version is not an integer or out of range"
+	errNoProto        = "NOPROTO unsupported protocol version"
+	errClientName     = "ERR Client names cannot contain spaces, newlines or special characters."
+	errExpireOptions  = "ERR NX and XX, GT or LT options at the same time are not compatible"
+	errGTLTOptions    = "ERR GT and LT options at the same time are not compatible"
+	errSameObject     = "ERR source and destination objects are the same"
+	errInternal       = "ERR internal error while executing the command; the connection will be closed"
+	errAuthTooManyArg = errSyntax
+
+	// errOOM is Redis's reply when a write does not fit. tcached sends it when
+	// a write does not fit in the caller's tenant quota under the noeviction
+	// policy, or when the entry is larger than the whole quota (nothing is
+	// evicted for a write that could never fit). OOM is not retried by
+	// go-redis, which is right: retrying cannot make room.
+	errOOM = "OOM command not allowed when used memory > 'maxmemory'."
+
+	// errBusyTenant refuses a command because the tenant already has its
+	// tier's max_concurrent commands in flight. The TCBUSY prefix is
+	// tcached's own; go-redis retries only LOADING/READONLY/CLUSTERDOWN/
+	// TRYAGAIN/MASTERDOWN/NOREPLICAS and "max number of clients", so a
+	// refusal never turns into an automatic retry storm.
+	errBusyTenant = "TCBUSY tenant concurrency limit reached (max_concurrent)"
+)
+
+func errWrongArgs(name string) string {
+	return "ERR wrong number of arguments for '" + name + "' command"
+}
+
+func errNoPerm(name string) string {
+	return "NOPERM this user has no permissions to run the '" + name + "' command"
+}
+
+func errUnknownSubcommand(sub []byte, parent string) string {
+	return fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", sub, upper(parent))
+}
+
+func errInvalidExpire(cmd string) string {
+	return "ERR invalid expire time in '" + cmd + "' command"
+}
+
+// errUnknownCommand reproduces Redis's message: the name truncated to 128
+// bytes, then each argument quoted and followed by a space while the list is
+// shorter than 128 bytes.
+func errUnknownCommand(args [][]byte) string {
+	b := make([]byte, 0, 256)
+	b = append(b, "ERR unknown command '"...)
+	name := args[0]
+	if len(name) > 128 {
+		name = name[:128]
+	}
+	b = append(b, name...)
+	b = append(b, "', with args beginning with: "...)
+	start := len(b)
+	for _, a := range args[1:] {
+		n := len(b) - start
+		if n >= 128 {
+			break
+		}
+		if len(a) > 128-n {
+			a = a[:128-n]
+		}
+		b = append(b, '\'')
+		b = append(b, a...)
+		b = append(b, '\'', ' ')
+	}
+	return string(b)
+}
+
+// storeError maps errors from shard (and handlers) onto reply strings.
+func storeError(err error) string {
+	var re replyErr
+	switch {
+	case errors.As(err, &re):
+		return string(re)
+	case errors.Is(err, shard.ErrOOM):
+		return errOOM
+	default:
+		return "ERR " + err.Error()
+	}
+}
+
+// replyErr lets a read-modify-write callback abort with an exact reply.
+type replyErr string
+
+func (e replyErr) Error() string { return string(e) }
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 32
+		}
+	}
+	return string(b)
+}

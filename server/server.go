@@ -1,0 +1,436 @@
+// Package server speaks RESP to Redis clients and binds each connection to a
+// tenant.
+//
+// # Flow of one command
+//
+// redcon parses a command and calls [Server.serveRESP] on the connection's
+// goroutine. One command table (table.go) drives every check, in Redis's
+// order (processCommand): unknown command, arity, authentication, role
+// permission, admission (per-tenant in-flight cap), then the handler. The
+// handler runs against the caller's tenant partition only: every key a
+// handler sees is resolved inside c.tenant.part, so the namespace is
+// structural. No key, pattern, cursor or byte sequence can name another
+// tenant's partition, because nothing maps a key to a partition — the
+// connection's AUTH binding does.
+//
+// # Errors
+//
+// Reply strings live in errors.go, spelled as Redis spells them. Lower
+// layers return sentinel errors (shard.ErrOOM) that storeError maps.
+//
+// # Concurrency
+//
+// A client is used by its connection goroutine only, except for the fields
+// that CLIENT LIST reads from other goroutines, which client.mu guards.
+// Tenants and users are immutable after New; their counters are atomics.
+package server
+
+import (
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"runtime/debug"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/tcached/tcached/admission"
+	"github.com/tcached/tcached/config"
+	"github.com/tcached/tcached/shard"
+)
+
+// Version is tcached's own version, reported in INFO as tcached_version.
+const Version = "0.1.0"
+
+// redisVersion is what INFO and HELLO report as the Redis version whose
+// semantics tcached follows; clients gate features on it.
+const redisVersion = "7.0.15"
+
+const numDBs = 16
+
+// Options are the dependencies a Server takes from its composition root.
+type Options struct {
+	Logger *slog.Logger
+	// Now is the clock for TTLs and INFO; nil means time.Now.
+	Now func() time.Time
+	// ExpireInterval is how often active expiry runs; 0 means 100ms.
+	ExpireInterval time.Duration
+	// Shards forces the number of sub-shards per tenant (0 = auto).
+	Shards int
+}
+
+type tenant struct {
+	cfg          config.Tenant
+	part         *shard.Partition
+	limit        *admission.Limiter
+	defaultTTLms int64
+	clients      atomic.Int64
+	commands     atomic.Int64
+}
+
+type user struct {
+	cfg    config.User
+	tenant *tenant
+}
+
+// Server is one tcached instance. Create it with New, serve with Serve, stop
+// with Close. Several Servers can live in one process (tests do).
+type Server struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	now     func() time.Time
+	table   map[string]*command
+	ordered []*command // table rows in name order, for COMMAND
+
+	tenants     map[string]*tenant
+	tenantOrder []*tenant
+	users       map[string]*user
+	byHash      map[[32]byte]*user
+	defTenant   *tenant
+	dummyHash   [32]byte
+
+	started time.Time
+	nextID  atomic.Int64
+	panics  atomic.Int64
+
+	mu      sync.Mutex // guards clients, rs, ln, closed
+	clients map[int64]*client
+	rs      *redcon.Server
+	ln      net.Listener
+	closed  bool
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+	expireIv time.Duration
+}
+
+// New builds a server for cfg. It does not listen yet.
+func New(cfg *config.Config, opts Options) (*Server, error) {
+	s := &Server{
+		cfg:      cfg,
+		log:      opts.Logger,
+		now:      opts.Now,
+		tenants:  make(map[string]*tenant),
+		users:    make(map[string]*user),
+		byHash:   make(map[[32]byte]*user),
+		clients:  make(map[int64]*client),
+		stop:     make(chan struct{}),
+		expireIv: opts.ExpireInterval,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.expireIv <= 0 {
+		s.expireIv = 100 * time.Millisecond
+	}
+	s.dummyHash = config.HashPassword("tcached-dummy-password-for-constant-time")
+	nowMs := func() int64 { return s.now().UnixMilli() }
+	for _, tc := range cfg.Tenants {
+		if _, dup := s.tenants[tc.ID]; dup {
+			return nil, fmt.Errorf("server: duplicate tenant %q", tc.ID)
+		}
+		t := &tenant{
+			cfg: tc,
+			part: shard.New(shard.Config{
+				Quota:      tc.Quota,
+				NoEviction: tc.Eviction == config.NoEviction,
+				Shards:     opts.Shards,
+				Now:        nowMs,
+			}),
+			limit:        admission.NewLimiter(tc.Tier.MaxConcurrent),
+			defaultTTLms: tc.Tier.DefaultTTL.Milliseconds(),
+		}
+		s.tenants[tc.ID] = t
+		s.tenantOrder = append(s.tenantOrder, t)
+		for _, uc := range tc.Users {
+			if _, dup := s.users[uc.Name]; dup {
+				return nil, fmt.Errorf("server: duplicate user %q", uc.Name)
+			}
+			if _, dup := s.byHash[uc.PasswordSHA256]; dup {
+				return nil, fmt.Errorf("server: user %q shares a password with another user", uc.Name)
+			}
+			u := &user{cfg: uc, tenant: t}
+			s.users[uc.Name] = u
+			s.byHash[uc.PasswordSHA256] = u
+		}
+	}
+	if cfg.DefaultTenant != "" {
+		s.defTenant = s.tenants[cfg.DefaultTenant]
+		if s.defTenant == nil {
+			return nil, fmt.Errorf("server: default_tenant %q is not a tenant", cfg.DefaultTenant)
+		}
+	}
+	s.buildTable()
+	return s, nil
+}
+
+// Serve accepts connections on ln until Close. It also runs active expiry.
+func (s *Server) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return net.ErrClosed
+	}
+	s.ln = ln
+	s.started = s.now()
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go s.expireLoop()
+	return redcon.Serve(ln, s.serveRESP, s.accept, s.closedConn)
+}
+
+// Close stops accepting, closes every connection and stops background work.
+func (s *Server) Close() error {
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.mu.Lock()
+	s.closed = true
+	ln := s.ln
+	conns := make([]*client, 0, len(s.clients))
+	for _, c := range s.clients {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	var err error
+	if ln != nil {
+		err = ln.Close()
+	}
+	for _, c := range conns {
+		if nc := c.conn.NetConn(); nc != nil {
+			nc.Close()
+		}
+	}
+	s.wg.Wait()
+	return err
+}
+
+func (s *Server) expireLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.expireIv)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			for _, tn := range s.tenantOrder {
+				tn.part.ExpireCycle(2000)
+			}
+		}
+	}
+}
+
+func (s *Server) accept(conn redcon.Conn) bool {
+	c := &client{
+		srv:     s,
+		conn:    conn,
+		id:      s.nextID.Add(1),
+		addr:    conn.RemoteAddr(),
+		created: s.now(),
+	}
+	if nc := conn.NetConn(); nc != nil {
+		c.laddr = nc.LocalAddr().String()
+	}
+	c.lastActive.Store(c.created.UnixMilli())
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return false
+	}
+	s.clients[c.id] = c
+	s.mu.Unlock()
+	s.bindDefault(c)
+	conn.SetContext(c)
+	return true
+}
+
+func (s *Server) closedConn(conn redcon.Conn, err error) {
+	c, ok := conn.Context().(*client)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	delete(s.clients, c.id)
+	s.mu.Unlock()
+	c.bind(nil, "", 0)
+}
+
+// bindDefault binds c to default_tenant, or leaves it unauthenticated.
+func (s *Server) bindDefault(c *client) {
+	if s.defTenant != nil {
+		c.bind(s.defTenant, "default", s.cfg.DefaultRole)
+	} else {
+		c.bind(nil, "", 0)
+	}
+}
+
+// authenticate resolves credentials to a user. name "" or "default" means
+// password-only AUTH, which is unambiguous because passwords are unique.
+// Unknown user and wrong password cost the same hash-and-compare.
+func (s *Server) authenticate(name, pass []byte) *user {
+	h := config.HashPassword(string(pass))
+	if len(name) == 0 || string(name) == "default" {
+		u := s.byHash[h]
+		if u == nil {
+			subtle.ConstantTimeCompare(h[:], s.dummyHash[:])
+		}
+		return u
+	}
+	u := s.users[string(name)]
+	want := s.dummyHash
+	if u != nil {
+		want = u.cfg.PasswordSHA256
+	}
+	if subtle.ConstantTimeCompare(h[:], want[:]) != 1 || u == nil {
+		return nil
+	}
+	return u
+}
+
+// serveRESP is redcon's handler: exactly one reply per command.
+func (s *Server) serveRESP(conn redcon.Conn, rc redcon.Command) {
+	c, ok := conn.Context().(*client)
+	if !ok || len(rc.Args) == 0 {
+		return
+	}
+	args := rc.Args
+	cmd := s.lookup(c, args[0])
+	defer func() {
+		if r := recover(); r != nil {
+			name := "?"
+			if cmd != nil {
+				name = cmd.name
+			}
+			s.panics.Add(1)
+			s.log.Error("panic in command handler", "command", name, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			conn.WriteError(errInternal)
+			conn.Close()
+		}
+	}()
+	if cmd == nil {
+		conn.WriteError(errUnknownCommand(args))
+		return
+	}
+	if cmd.subs != nil && len(args) >= 2 {
+		// Redis resolves container subcommands before any other check.
+		sub := s.lookupSub(c, cmd, args[1])
+		if sub == nil {
+			conn.WriteError(errUnknownSubcommand(args[1], cmd.name))
+			return
+		}
+		cmd = sub
+	}
+	c.touch(s.now(), cmd)
+	if cmd.arity >= 0 && len(args) != cmd.arity || cmd.arity < 0 && len(args) < -cmd.arity {
+		conn.WriteError(errWrongArgs(cmd.name))
+		return
+	}
+	t := c.tenant
+	if t == nil && cmd.flags&flagNoAuth == 0 {
+		conn.WriteError(errNoAuth)
+		return
+	}
+	if t != nil {
+		if cmd.flags&flagWrite != 0 && c.role == config.RoleReadOnly ||
+			cmd.flags&flagAdmin != 0 && c.role != config.RoleAdmin {
+			conn.WriteError(errNoPerm(cmd.name))
+			return
+		}
+		if !t.limit.Acquire() {
+			conn.WriteError(errBusyTenant)
+			return
+		}
+		t.commands.Add(1)
+		cmd.handler(c, args)
+		t.limit.Release()
+		return
+	}
+	cmd.handler(c, args)
+}
+
+// lookup finds the table row for a command name without allocating.
+func (s *Server) lookup(c *client, name []byte) *command {
+	if len(name) > len(c.nameBuf) {
+		return nil
+	}
+	return s.table[string(lowerInto(c.nameBuf[:0], name))]
+}
+
+func (s *Server) lookupSub(c *client, parent *command, name []byte) *command {
+	if len(name) > len(c.nameBuf) {
+		return nil
+	}
+	return parent.subs[string(lowerInto(c.nameBuf[:0], name))]
+}
+
+func lowerInto(dst, src []byte) []byte {
+	for _, b := range src {
+		if b >= 'A' && b <= 'Z' {
+			b += 32
+		}
+		dst = append(dst, b)
+	}
+	return dst
+}
+
+// TenantStats is a per-tenant snapshot for metrics and operators.
+type TenantStats struct {
+	ID, Tier string
+	Clients  int64
+	Commands int64
+	shard.Stats
+}
+
+// Stats returns a snapshot of every tenant, in config order.
+func (s *Server) Stats() []TenantStats {
+	out := make([]TenantStats, 0, len(s.tenantOrder))
+	for _, t := range s.tenantOrder {
+		out = append(out, TenantStats{
+			ID:       t.cfg.ID,
+			Tier:     t.cfg.TierName,
+			Clients:  t.clients.Load(),
+			Commands: t.commands.Load(),
+			Stats:    t.part.Stats(),
+		})
+	}
+	return out
+}
+
+// Panics reports how many handler panics were recovered.
+func (s *Server) Panics() int64 { return s.panics.Load() }
+
+// clientsOf lists the tenant's connections sorted by id (CLIENT LIST).
+func (s *Server) clientsOf(t *tenant) []*client {
+	s.mu.Lock()
+	out := make([]*client, 0, 8)
+	for _, c := range s.clients {
+		if c.tenantSnapshot() == t {
+			out = append(out, c)
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+func (s *Server) port() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return "0"
+	}
+	_, p, _ := net.SplitHostPort(s.ln.Addr().String())
+	if _, err := strconv.Atoi(p); err != nil {
+		return "0"
+	}
+	return p
+}

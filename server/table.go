@@ -1,0 +1,201 @@
+package server
+
+import "sort"
+
+type cmdFlags uint16
+
+const (
+	flagWrite   cmdFlags = 1 << iota // changes the keyspace: refused to readonly users
+	flagRead                         // reads the keyspace
+	flagAdmin                        // needs the admin role (FLUSHDB, FLUSHALL)
+	flagNoAuth                       // allowed before AUTH
+	flagDenyOOM                      // may grow memory
+	flagFast                         // O(1) or O(log n)
+)
+
+var flagNames = []struct {
+	f    cmdFlags
+	name string
+}{
+	{flagWrite, "write"}, {flagRead, "readonly"}, {flagAdmin, "admin"},
+	{flagNoAuth, "no_auth"}, {flagDenyOOM, "denyoom"}, {flagFast, "fast"},
+}
+
+// command is one row of the command table: every property of a command is
+// declared here once and dispatch, permissions and COMMAND derive from it.
+type command struct {
+	name     string // lower case; subcommands use Redis's "parent|sub"
+	arity    int    // Redis convention: n exact, -n at least n (name included)
+	flags    cmdFlags
+	firstKey int // key positions for COMMAND (and namespace rewriting)
+	lastKey  int
+	step     int
+	handler  func(c *client, args [][]byte)
+	subs     map[string]*command // container commands (CLIENT, CONFIG, ...)
+}
+
+func (c *command) fullName() string { return c.name }
+
+func (c *command) flagNames() []string {
+	var out []string
+	for _, fn := range flagNames {
+		if c.flags&fn.f != 0 {
+			out = append(out, fn.name)
+		}
+	}
+	return out
+}
+
+func (c *command) aclCategories() []string {
+	var out []string
+	switch {
+	case c.flags&flagWrite != 0:
+		out = append(out, "@write")
+	case c.flags&flagRead != 0:
+		out = append(out, "@read")
+	}
+	if c.flags&flagAdmin != 0 {
+		out = append(out, "@dangerous")
+	}
+	if c.flags&flagFast != 0 {
+		out = append(out, "@fast")
+	} else {
+		out = append(out, "@slow")
+	}
+	if c.firstKey > 0 {
+		out = append(out, "@keyspace")
+	}
+	return out
+}
+
+func (c *command) sortedSubs() []*command {
+	out := make([]*command, 0, len(c.subs))
+	for _, s := range c.subs {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// key shapes: one key at 1, all args keys, key/value pairs, two keys.
+const (
+	wr  = flagWrite | flagDenyOOM
+	rdf = flagRead | flagFast
+)
+
+func (s *Server) buildTable() {
+	k1 := [3]int{1, 1, 1}
+	kAll := [3]int{1, -1, 1}
+	kPairs := [3]int{1, -1, 2}
+	k12 := [3]int{1, 2, 1}
+	none := [3]int{0, 0, 0}
+	row := func(name string, arity int, flags cmdFlags, keys [3]int, h func(*client, [][]byte)) *command {
+		return &command{name: name, arity: arity, flags: flags, firstKey: keys[0], lastKey: keys[1], step: keys[2], handler: h}
+	}
+	container := func(name string, arity int, flags cmdFlags, subs ...*command) *command {
+		c := row(name, arity, flags, none, nil)
+		c.subs = make(map[string]*command, len(subs))
+		for _, sc := range subs {
+			short := sc.name
+			sc.name = name + "|" + sc.name
+			c.subs[short] = sc
+		}
+		return c
+	}
+	rows := []*command{
+		// connection
+		row("auth", -2, flagNoAuth|flagFast, none, cmdAuth),
+		row("hello", -1, flagNoAuth|flagFast, none, cmdHello),
+		row("ping", -1, flagFast, none, cmdPing),
+		row("echo", 2, flagFast, none, cmdEcho),
+		row("quit", -1, flagNoAuth|flagFast, none, cmdQuit),
+		row("reset", 1, flagNoAuth|flagFast, none, cmdReset),
+		row("select", 2, flagFast, none, cmdSelect),
+		container("client", -2, 0,
+			row("id", 2, flagFast, none, cmdClientID),
+			row("setname", 3, flagFast, none, cmdClientSetName),
+			row("getname", 2, flagFast, none, cmdClientGetName),
+			row("setinfo", 4, flagFast, none, cmdClientSetInfo),
+			row("info", 2, 0, none, cmdClientInfo),
+			row("list", -2, 0, none, cmdClientList),
+			row("help", 2, 0, none, cmdClientHelp),
+		),
+		container("command", -1, 0,
+			row("count", 2, 0, none, cmdCommandCount),
+			row("info", -2, 0, none, cmdCommandInfo),
+			row("docs", -2, 0, none, cmdCommandDocs),
+			row("list", -2, 0, none, cmdCommandList),
+			row("help", 2, 0, none, cmdCommandHelp),
+		),
+		// strings
+		row("get", 2, rdf, k1, cmdGet),
+		row("set", -3, wr, k1, cmdSet),
+		row("setnx", 3, wr|flagFast, k1, cmdSetNX),
+		row("setex", 4, wr, k1, cmdSetEX),
+		row("psetex", 4, wr, k1, cmdSetEX),
+		row("mget", -2, rdf, kAll, cmdMGet),
+		row("mset", -3, wr, kPairs, cmdMSet),
+		row("msetnx", -3, wr, kPairs, cmdMSetNX),
+		row("getset", 3, wr|flagFast, k1, cmdGetSet),
+		row("getdel", 2, flagWrite|flagFast, k1, cmdGetDel),
+		row("getex", -2, flagWrite|flagFast, k1, cmdGetEx),
+		row("incr", 2, wr|flagFast, k1, cmdIncr),
+		row("incrby", 3, wr|flagFast, k1, cmdIncrBy),
+		row("decr", 2, wr|flagFast, k1, cmdDecr),
+		row("decrby", 3, wr|flagFast, k1, cmdDecrBy),
+		row("incrbyfloat", 3, wr|flagFast, k1, cmdIncrByFloat),
+		row("append", 3, wr|flagFast, k1, cmdAppend),
+		row("strlen", 2, rdf, k1, cmdStrlen),
+		row("getrange", 4, flagRead, k1, cmdGetRange),
+		row("setrange", 4, wr, k1, cmdSetRange),
+		// keys
+		row("del", -2, flagWrite, kAll, cmdDel),
+		row("unlink", -2, flagWrite|flagFast, kAll, cmdDel),
+		row("exists", -2, rdf, kAll, cmdExists),
+		row("expire", -3, flagWrite|flagFast, k1, cmdExpire),
+		row("pexpire", -3, flagWrite|flagFast, k1, cmdPExpire),
+		row("expireat", -3, flagWrite|flagFast, k1, cmdExpireAt),
+		row("pexpireat", -3, flagWrite|flagFast, k1, cmdPExpireAt),
+		row("expiretime", 2, rdf, k1, cmdExpireTime),
+		row("pexpiretime", 2, rdf, k1, cmdPExpireTime),
+		row("ttl", 2, rdf, k1, cmdTTL),
+		row("pttl", 2, rdf, k1, cmdPTTL),
+		row("persist", 2, flagWrite|flagFast, k1, cmdPersist),
+		row("type", 2, rdf, k1, cmdType),
+		row("rename", 3, flagWrite, k12, cmdRename),
+		row("renamenx", 3, flagWrite|flagFast, k12, cmdRenameNX),
+		row("copy", -3, wr, k12, cmdCopy),
+		row("keys", 2, flagRead, none, cmdKeys),
+		row("scan", -2, flagRead, none, cmdScan),
+		row("randomkey", 1, flagRead, none, cmdRandomKey),
+		row("touch", -2, rdf, kAll, cmdTouch),
+		// server
+		row("dbsize", 1, rdf, none, cmdDBSize),
+		row("flushdb", -1, flagWrite|flagAdmin, none, cmdFlushDB),
+		row("flushall", -1, flagWrite|flagAdmin, none, cmdFlushAll),
+		row("info", -1, 0, none, cmdInfo),
+		row("time", 1, flagFast, none, cmdTime),
+		container("config", -2, 0,
+			row("get", -3, 0, none, cmdConfigGet),
+			row("help", 2, 0, none, cmdConfigHelp),
+		),
+		container("memory", -2, 0,
+			row("usage", -3, flagRead, [3]int{2, 2, 1}, cmdMemoryUsage),
+			row("help", 2, 0, none, cmdMemoryHelp),
+		),
+	}
+	s.table = make(map[string]*command, len(rows))
+	for _, r := range rows {
+		if r.handler == nil && r.subs != nil {
+			// A container called without a subcommand (COMMAND) uses its
+			// own handler when it has one; others fail arity first.
+			switch r.name {
+			case "command":
+				r.handler = cmdCommand
+			}
+		}
+		s.table[r.name] = r
+		s.ordered = append(s.ordered, r)
+	}
+	sort.Slice(s.ordered, func(i, j int) bool { return s.ordered[i].name < s.ordered[j].name })
+}
