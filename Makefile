@@ -1,0 +1,43 @@
+# tcached — run `make help` for the targets.
+GO        ?= go
+CONFIG    ?= tcached.example.yaml
+FUZZTIME  ?= 60s
+# Each fuzz target runs this long inside `make test` (bounded, deterministic seeds first).
+TEST_FUZZTIME ?= 5s
+
+.PHONY: help run build test test-fuzz bench bench-compare lint fuzz
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: ## serve the bundled example config on the embedded store (127.0.0.1:6380, metrics :9380)
+	$(GO) run ./cmd/tcached --config $(CONFIG)
+
+build: ## build bin/tcached
+	$(GO) build -o bin/tcached ./cmd/tcached
+
+test: ## run every test (race detector on), then each fuzz target briefly
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 10m ./...
+	$(MAKE) --no-print-directory test-fuzz
+
+test-fuzz: ## run each native fuzz target for TEST_FUZZTIME
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for fn in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$fn ($(TEST_FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(TEST_FUZZTIME) $$pkg; \
+		done; \
+	done
+
+fuzz: ## run each fuzz target longer (FUZZTIME, default 60s)
+	$(MAKE) --no-print-directory test-fuzz TEST_FUZZTIME=$(FUZZTIME)
+
+bench: ## Go benchmarks over real sockets (GET/SET, pipelined, allocations)
+	$(GO) test -run '^$$' -bench . -benchmem ./bench/ ./shard/ ./admission/
+
+bench-compare: ## side-by-side redis-benchmark of tcached vs redis-server, plus memory per key
+	bash bench/compare.sh
+
+lint: ## gofmt check and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...

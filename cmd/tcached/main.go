@@ -1,0 +1,135 @@
+// Command tcached serves the tcached multi-tenant cache.
+//
+//	tcached --config FILE [--listen ADDR] [--metrics-listen ADDR]
+//
+// Flags override the config file. A bad flag or config prints a message
+// naming the field (and line) and exits with status 2.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tcached/tcached/config"
+	"github.com/tcached/tcached/metrics"
+	"github.com/tcached/tcached/server"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr, nil))
+}
+
+// run is main without os.Exit, so tests can drive it. ready, when not nil,
+// receives the bound addresses once serving.
+func run(argv []string, stderr io.Writer, ready chan<- [2]string) int {
+	fs := flag.NewFlagSet("tcached", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "path to the YAML config file (required)")
+	listen := fs.String("listen", "", "RESP listen address, overrides the config's listen")
+	metricsListen := fs.String("metrics-listen", "", "metrics HTTP listen address, overrides metrics_listen (\"off\" disables)")
+	if err := fs.Parse(argv); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "tcached: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *cfgPath == "" {
+		fmt.Fprintln(stderr, "tcached: --config is required")
+		fs.Usage()
+		return 2
+	}
+	cfg, warnings, err := config.Load(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "tcached: %v\n", err)
+		return 2
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	if *metricsListen != "" {
+		cfg.MetricsListen = *metricsListen
+		if *metricsListen == "off" {
+			cfg.MetricsListen = ""
+		}
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	for _, w := range warnings {
+		log.Warn(w)
+	}
+	srv, err := server.New(cfg, server.Options{Logger: log})
+	if err != nil {
+		fmt.Fprintf(stderr, "tcached: %v\n", err)
+		return 2
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "tcached: listen: %v\n", err)
+		return 1
+	}
+	var httpSrv *http.Server
+	metricsAddr := ""
+	if cfg.MetricsListen != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsListen)
+		if err != nil {
+			ln.Close()
+			fmt.Fprintf(stderr, "tcached: metrics listen: %v\n", err)
+			return 1
+		}
+		metricsAddr = mln.Addr().String()
+		reg := metrics.NewRegistry(func() []metrics.TenantSample {
+			stats := srv.Stats()
+			out := make([]metrics.TenantSample, len(stats))
+			for i, s := range stats {
+				out[i] = metrics.TenantSample{
+					Tenant: s.ID, Tier: s.Tier,
+					UsedBytes: s.UsedBytes, QuotaBytes: s.Quota, Keys: s.Keys,
+					Hits: s.Hits, Misses: s.Misses, Evictions: s.Evictions, Expired: s.Expired,
+					ConnectedConns: s.Clients,
+				}
+			}
+			return out
+		})
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		go httpSrv.Serve(mln)
+	}
+	log.Info("tcached serving", "listen", ln.Addr().String(), "metrics", metricsAddr, "tenants", len(cfg.Tenants), "version", server.Version)
+	if ready != nil {
+		ready <- [2]string{ln.Addr().String(), metricsAddr}
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case sig := <-sigs:
+		log.Info("shutting down", "signal", sig.String())
+	case err := <-errc:
+		if err != nil && !errors.Is(err, net.ErrClosed) {
+			log.Error("serve failed", "err", err)
+			return 1
+		}
+	}
+	srv.Close()
+	if httpSrv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		httpSrv.Shutdown(ctx)
+	}
+	return 0
+}

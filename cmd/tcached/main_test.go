@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain lets a test re-execute this binary as the real tcached process.
+func TestMain(m *testing.M) {
+	if os.Getenv("TCACHED_AS_MAIN") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+func TestBadInvocationsExit2(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 12XB\n    users: [{name: u, password: p}]\n"), 0o600)
+	over := filepath.Join(dir, "over.yaml")
+	os.WriteFile(over, []byte("maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 2MiB\n    users: [{name: u, password: p}]\n"), 0o600)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--bogus"}, "flag provided but not defined"},
+		{nil, "--config is required"},
+		{[]string{"--config", filepath.Join(dir, "missing.yaml")}, "missing.yaml"},
+		{[]string{"--config", bad}, "bad.yaml:5: tenants[0].quota"},
+		{[]string{"--config", over}, "exceeds maxmemory"},
+		{[]string{"--config", "../../tcached.example.yaml", "extra"}, "unexpected argument"},
+	}
+	for _, tt := range tests {
+		var stderr bytes.Buffer
+		if code := run(tt.args, &stderr, nil); code != 2 {
+			t.Errorf("%q: exit %d, want 2 (stderr %q)", tt.args, code, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("%q: stderr %q lacks %q", tt.args, stderr.String(), tt.want)
+		}
+	}
+}
+
+// TestServeExampleConfig runs the real binary on the bundled example config
+// (as `make run` does, on ephemeral ports), uses it, scrapes /metrics and
+// stops it with SIGTERM.
+func TestServeExampleConfig(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "--config", "../../tcached.example.yaml", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "TCACHED_AS_MAIN=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	lines := make(chan map[string]any, 16)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil {
+				select {
+				case lines <- m:
+				default:
+				}
+			}
+		}
+		close(lines)
+	}()
+	var addr, maddr string
+	timeout := time.After(10 * time.Second)
+	for addr == "" {
+		select {
+		case m, ok := <-lines:
+			if !ok {
+				t.Fatal("tcached exited before serving")
+			}
+			if m["msg"] == "tcached serving" {
+				addr, _ = m["listen"].(string)
+				maddr, _ = m["metrics"].(string)
+			}
+		case <-timeout:
+			t.Fatal("tcached did not start within 10s")
+		}
+	}
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "AUTH pay-app pay-secret\r\nSET k v\r\nGET k\r\n")
+	rd := bufio.NewReader(c)
+	var got []string
+	for i := 0; i < 4; i++ {
+		l, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, strings.TrimSpace(l))
+	}
+	if strings.Join(got, "|") != "+OK|+OK|$1|v" {
+		t.Errorf("session = %q", got)
+	}
+	resp, err := http.Get("http://" + maddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`tcached_tenant_keys{tenant="payments",tier="platinum"} 1`,
+		`tcached_tenant_quota_bytes{tenant="payments",tier="platinum"} 6.7108864e+07`,
+		`tcached_tenant_keys{tenant="catalog",tier="gold"} 0`,
+		`tcached_tenant_connected_clients{tenant="payments",tier="platinum"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("tcached did not exit within 10s of SIGTERM")
+	}
+}
