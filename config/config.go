@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -89,18 +90,109 @@ type Tenant struct {
 	Users []User
 }
 
+// Limits bound what one client may cost the server: connections, idle and
+// unauthenticated time, request and reply sizes, and AUTH guessing. Keys are
+// named as in redis.conf where Redis has the same knob. The preauth_* limits
+// apply to a connection until it is authenticated (or bound to
+// default_tenant); Parse guarantees each is no looser than its
+// authenticated counterpart.
+type Limits struct {
+	// MaxClients caps open client connections across all tenants; >= 1.
+	MaxClients int
+	// Timeout closes a client idle this long; 0 means never.
+	Timeout time.Duration
+	// AuthTimeout closes a connection not authenticated within this long
+	// of accepting it; 0 means never.
+	AuthTimeout time.Duration
+	// WriteTimeout is the deadline of every socket write; > 0.
+	WriteTimeout time.Duration
+	// ProtoMaxBulkLen is the longest bulk string a request may carry, in
+	// bytes; >= 1KiB.
+	ProtoMaxBulkLen int64
+	// ClientQueryBufferLimit caps the bytes buffered for one client's
+	// unprocessed requests; >= 1KiB.
+	ClientQueryBufferLimit int64
+	// ClientOutputBufferLimit caps the reply bytes buffered for one
+	// authenticated client before it is disconnected; 0 means unlimited.
+	ClientOutputBufferLimit int64
+	// PreAuthMaxArgs is the most arguments (command name included) in one
+	// request before authentication; >= 1.
+	PreAuthMaxArgs int
+	// PreAuthMaxBulkLen is ProtoMaxBulkLen before authentication; 1 to
+	// ProtoMaxBulkLen.
+	PreAuthMaxBulkLen int64
+	// PreAuthQueryBufferLimit is ClientQueryBufferLimit before
+	// authentication; 1 to ClientQueryBufferLimit.
+	PreAuthQueryBufferLimit int64
+	// PreAuthOutputBufferLimit is ClientOutputBufferLimit before
+	// authentication; > 0, and <= ClientOutputBufferLimit unless that is 0.
+	PreAuthOutputBufferLimit int64
+	// MaxInlineLen is the longest inline command line, and the longest
+	// '*' or '$' header line, in bytes; > 0.
+	MaxInlineLen int64
+	// AuthMaxFailures is how many failed AUTHs, counted per client IP and
+	// per user name, start a lockout; 0 disables throttling.
+	AuthMaxFailures int
+	// AuthLockout is the first lockout; each further failure while locked
+	// out doubles it, up to AuthLockoutMax. > 0.
+	AuthLockout time.Duration
+	// AuthLockoutMax caps the lockout; >= AuthLockout.
+	AuthLockoutMax time.Duration
+}
+
+// DefaultLimits returns the limits of a file that sets none of them. (When
+// only an authenticated limit is set below a preauth default, Parse lowers
+// that preauth default to match, and likewise auth_lockout to
+// auth_lockout_max; see the package documentation.)
+func DefaultLimits() Limits {
+	return Limits{
+		MaxClients:               10000,
+		Timeout:                  0,
+		AuthTimeout:              10 * time.Second,
+		WriteTimeout:             30 * time.Second,
+		ProtoMaxBulkLen:          512 << 20,
+		ClientQueryBufferLimit:   1 << 30,
+		ClientOutputBufferLimit:  256 << 20,
+		PreAuthMaxArgs:           10,
+		PreAuthMaxBulkLen:        16 << 10,
+		PreAuthQueryBufferLimit:  1 << 20,
+		PreAuthOutputBufferLimit: 64 << 10,
+		MaxInlineLen:             64 << 10,
+		AuthMaxFailures:          5,
+		AuthLockout:              time.Second,
+		AuthLockoutMax:           time.Minute,
+	}
+}
+
 // Config is a parsed and validated configuration. Every Config returned by
 // Parse satisfies all the rules listed in the package documentation.
 type Config struct {
-	Listen string // host:port of the Redis-protocol listener
+	// Listen is the host:port of the plain Redis-protocol listener; "" means
+	// none, which Parse allows only when TLSListen is set.
+	Listen string
 	// MetricsListen is the host:port of the HTTP metrics listener; "" means
 	// disabled.
 	MetricsListen string
-	MaxMemory     int64 // bytes, > 0
+	// TLSListen is the host:port of the TLS Redis-protocol listener; ""
+	// means none. When set, TLSCertFile and TLSKeyFile are set too; when
+	// not, all three files are "". Parse does not read the files.
+	TLSListen   string
+	TLSCertFile string // PEM certificate chain of the TLS listener
+	TLSKeyFile  string // PEM private key of TLSCertFile
+	// TLSCAFile is a PEM bundle of CAs; when set, TLS clients must present
+	// a certificate that verifies against it. "" means client certificates
+	// are not requested.
+	TLSCAFile string
+	MaxMemory int64 // bytes, > 0
 	// DefaultTenant is the tenant unauthenticated connections are bound to;
 	// "" means connections must AUTH.
 	DefaultTenant string
 	DefaultRole   Role // role of connections bound to DefaultTenant
+	// ProtectedMode, while DefaultTenant is set, makes the server refuse
+	// clients that do not connect from a loopback address, so that an open
+	// tenant is not exposed to the network by accident. Default true.
+	ProtectedMode bool
+	Limits        Limits
 	// Tiers holds every tier: the built-ins with top-level overrides applied,
 	// plus custom tiers.
 	Tiers   map[string]tiers.Tier

@@ -55,6 +55,8 @@ func TestParse(t *testing.T) {
 					MetricsListen: "127.0.0.1:9380",
 					MaxMemory:     2 << 20,
 					DefaultRole:   RoleReadWrite,
+					ProtectedMode: true,
+					Limits:        DefaultLimits(),
 					Tiers:         tiers.Builtin(),
 					Tenants: []Tenant{{
 						ID: "a", TierName: "gold", Tier: tiers.Builtin()["gold"], Quota: 1 << 20, Eviction: EvictLRU,
@@ -71,7 +73,7 @@ func TestParse(t *testing.T) {
 			input: `maxmemory: 512MiB
 tiers:
   gold: {default_ttl: 45m}
-  bronze: {default_ttl: 5m, timeout: 2s, max_concurrent: 50, priority: 0}
+  bronze: {default_ttl: 5m, timeout: 2s, max_concurrent: 50, max_connections: 100, priority: 0}
   copper: {}
 tenants:
   - id: payments
@@ -79,6 +81,7 @@ tenants:
     quota: 64MiB
     eviction: lru
     default_ttl: 2h
+    max_connections: 0
     users:
       - {name: pay-app, password_sha256: ` + hA + `, role: readwrite}
       - {name: pay-admin, password: dev-only-secret, role: admin}
@@ -90,22 +93,22 @@ tenants:
     users: [{name: c, password: c-secret, role: readonly}]
 `,
 			warnings: []string{
-				"test.yaml:14: tenants[0].users[1].password is plaintext; use password_sha256",
-				"test.yaml:20: tenants[1].users[0].password is plaintext; use password_sha256",
+				"test.yaml:15: tenants[0].users[1].password is plaintext; use password_sha256",
+				"test.yaml:21: tenants[1].users[0].password is plaintext; use password_sha256",
 			},
 			check: func(t *testing.T, c *Config) {
 				wantTiers := map[string]tiers.Tier{
 					"platinum": tiers.Builtin()["platinum"],
 					"silver":   tiers.Builtin()["silver"],
-					"gold":     {Name: "gold", DefaultTTL: 45 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, Priority: 2},
-					"bronze":   {Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 2 * time.Second, MaxConcurrent: 50, Priority: 0},
+					"gold":     {Name: "gold", DefaultTTL: 45 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxConnections: 1000, Priority: 2},
+					"bronze":   {Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 2 * time.Second, MaxConcurrent: 50, MaxConnections: 100, Priority: 0},
 					"copper":   {Name: "copper", Priority: 1},
 				}
 				if !reflect.DeepEqual(c.Tiers, wantTiers) {
 					t.Errorf("Tiers = %+v\nwant %+v", c.Tiers, wantTiers)
 				}
 				p := c.Tenants[0]
-				if want := (tiers.Tier{Name: "platinum", DefaultTTL: 2 * time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, Priority: 3}); p.Tier != want {
+				if want := (tiers.Tier{Name: "platinum", DefaultTTL: 2 * time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxConnections: 0, Priority: 3}); p.Tier != want {
 					t.Errorf("payments tier = %+v, want %+v", p.Tier, want)
 				}
 				if p.Quota != 64<<20 || p.Eviction != EvictLRU || p.TierName != "platinum" {
@@ -119,7 +122,7 @@ tenants:
 					t.Errorf("users = %+v, want %+v", p.Users, wantUsers)
 				}
 				ch := c.Tenants[1]
-				if want := (tiers.Tier{Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 3 * time.Second, MaxConcurrent: 0, Priority: 0}); ch.Tier != want {
+				if want := (tiers.Tier{Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 3 * time.Second, MaxConcurrent: 0, MaxConnections: 100, Priority: 0}); ch.Tier != want {
 					t.Errorf("cheap tier = %+v, want %+v", ch.Tier, want)
 				}
 				if ch.Users[0].Role != RoleReadOnly {
@@ -296,12 +299,276 @@ tenants:
 		{name: "empty tenants list", input: "maxmemory: 1MiB\ntenants: []\n", err: "test.yaml:2: tenants: no tenants configured"},
 		{name: "null tenants", input: "maxmemory: 1MiB\ntenants:\n", err: "test.yaml:2: tenants: no tenants configured"},
 
+		// --- limits ---
+		{
+			name: "every limit set",
+			input: withA(`maxmemory: 1MiB
+maxclients: 50
+timeout: 300
+auth_timeout: 5s
+write_timeout: 1m
+proto_max_bulk_len: 1mb
+client_query_buffer_limit: 2MiB
+client_output_buffer_limit: 0
+preauth_max_args: 3
+preauth_max_bulk_len: 1KiB
+preauth_query_buffer_limit: 4k
+preauth_output_buffer_limit: 1GiB
+max_inline_len: 4KiB
+auth_max_failures: 0
+auth_lockout: 500ms
+auth_lockout_max: 500ms
+`),
+			check: func(t *testing.T, c *Config) {
+				want := Limits{
+					MaxClients:               50,
+					Timeout:                  300 * time.Second,
+					AuthTimeout:              5 * time.Second,
+					WriteTimeout:             time.Minute,
+					ProtoMaxBulkLen:          1 << 20,
+					ClientQueryBufferLimit:   2 << 20,
+					ClientOutputBufferLimit:  0, // unlimited, so any preauth output limit fits
+					PreAuthMaxArgs:           3,
+					PreAuthMaxBulkLen:        1 << 10,
+					PreAuthQueryBufferLimit:  4000,
+					PreAuthOutputBufferLimit: 1 << 30,
+					MaxInlineLen:             4 << 10,
+					AuthMaxFailures:          0,
+					AuthLockout:              500 * time.Millisecond,
+					AuthLockoutMax:           500 * time.Millisecond,
+				}
+				if c.Limits != want {
+					t.Errorf("Limits = %+v\nwant   %+v", c.Limits, want)
+				}
+			},
+		},
+		{
+			name:  "timeout in Go syntax; zero durations",
+			input: withA("maxmemory: 1MiB\ntimeout: 1h30m\nauth_timeout: 0\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.Limits.Timeout != 90*time.Minute || c.Limits.AuthTimeout != 0 {
+					t.Errorf("Timeout %v AuthTimeout %v", c.Limits.Timeout, c.Limits.AuthTimeout)
+				}
+			},
+		},
+		{
+			name:  "timeout 0 means never",
+			input: withA("maxmemory: 1MiB\ntimeout: 0\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.Limits.Timeout != 0 {
+					t.Errorf("Timeout %v", c.Limits.Timeout)
+				}
+			},
+		},
+		{
+			name:  "null limits keep defaults",
+			input: withA("maxmemory: 1MiB\nmaxclients:\ntimeout: ~\nproto_max_bulk_len:\nprotected_mode:\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.Limits != DefaultLimits() || !c.ProtectedMode {
+					t.Errorf("Limits = %+v, ProtectedMode %v", c.Limits, c.ProtectedMode)
+				}
+			},
+		},
+		{
+			name:  "preauth defaults are lowered to fit smaller authenticated limits",
+			input: withA("maxmemory: 1MiB\nproto_max_bulk_len: 8KiB\nclient_query_buffer_limit: 512KiB\nclient_output_buffer_limit: 32KiB\n"),
+			check: func(t *testing.T, c *Config) {
+				l := c.Limits
+				if l.PreAuthMaxBulkLen != 8<<10 || l.PreAuthQueryBufferLimit != 512<<10 || l.PreAuthOutputBufferLimit != 32<<10 {
+					t.Errorf("preauth limits not lowered: %+v", l)
+				}
+			},
+		},
+		{
+			name:  "preauth limits equal to authenticated ones",
+			input: withA("maxmemory: 1MiB\nproto_max_bulk_len: 1KiB\npreauth_max_bulk_len: 1KiB\nclient_output_buffer_limit: 64KiB\npreauth_output_buffer_limit: 64KiB\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.Limits.PreAuthMaxBulkLen != 1<<10 || c.Limits.PreAuthOutputBufferLimit != 64<<10 {
+					t.Errorf("Limits = %+v", c.Limits)
+				}
+			},
+		},
+		{
+			name:  "auth_lockout above the default cap raises the cap",
+			input: withA("maxmemory: 1MiB\nauth_lockout: 2m\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.Limits.AuthLockout != 2*time.Minute || c.Limits.AuthLockoutMax != 2*time.Minute {
+					t.Errorf("lockout %v max %v", c.Limits.AuthLockout, c.Limits.AuthLockoutMax)
+				}
+			},
+		},
+		{
+			name:  "auth_lockout_max below the default lockout lowers it",
+			input: withA("maxmemory: 1MiB\nauth_lockout_max: 200ms\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.Limits.AuthLockout != 200*time.Millisecond || c.Limits.AuthLockoutMax != 200*time.Millisecond {
+					t.Errorf("lockout %v max %v", c.Limits.AuthLockout, c.Limits.AuthLockoutMax)
+				}
+			},
+		},
+		{name: "maxclients zero", input: withA("maxmemory: 1MiB\nmaxclients: 0\n"), err: `test.yaml:2: maxclients: invalid maxclients "0": want an integer >= 1`},
+		{name: "maxclients not an integer", input: withA("maxmemory: 1MiB\nmaxclients: 1e4\n"), err: `test.yaml:2: maxclients: invalid maxclients "1e4"`},
+		{name: "maxclients as Redis spells it elsewhere", input: withA("maxmemory: 1MiB\nmax_clients: 10\n"), err: "test.yaml:2: max_clients: unknown key"},
+		{name: "timeout negative", input: withA("maxmemory: 1MiB\ntimeout: -5s\n"), err: `test.yaml:2: timeout: invalid duration "-5s": must be >= 0`},
+		{name: "timeout negative seconds", input: withA("maxmemory: 1MiB\ntimeout: -5\n"), err: `test.yaml:2: timeout: invalid duration "-5": use Go syntax such as 200ms, 30s, 1h30m, or a whole number of seconds`},
+		{name: "timeout seconds overflow", input: withA("maxmemory: 1MiB\ntimeout: 99999999999999999999\n"), err: `test.yaml:2: timeout: invalid duration "99999999999999999999": too large`},
+		{name: "timeout as a list", input: withA("maxmemory: 1MiB\ntimeout: [5]\n"), err: "test.yaml:2: timeout: expected a single value, got a list"},
+		{name: "duplicate timeout", input: withA("maxmemory: 1MiB\ntimeout: 5\ntimeout: 6\n"), err: "test.yaml:3: timeout: duplicate key (first at line 2)"},
+		{name: "auth_timeout needs a unit", input: withA("maxmemory: 1MiB\nauth_timeout: 10\n"), err: `test.yaml:2: auth_timeout: invalid duration "10": use Go syntax`},
+		{name: "auth_timeout negative", input: withA("maxmemory: 1MiB\nauth_timeout: -1s\n"), err: `test.yaml:2: auth_timeout: invalid duration "-1s": must be >= 0`},
+		{name: "write_timeout zero", input: withA("maxmemory: 1MiB\nwrite_timeout: 0s\n"), err: "test.yaml:2: write_timeout: must be > 0"},
+		{name: "write_timeout bad", input: withA("maxmemory: 1MiB\nwrite_timeout: soon\n"), err: `test.yaml:2: write_timeout: invalid duration "soon"`},
+		{name: "proto_max_bulk_len below 1KiB", input: withA("maxmemory: 1MiB\nproto_max_bulk_len: 1023\n"), err: "test.yaml:2: proto_max_bulk_len: 1023 bytes is below the minimum 1KiB"},
+		{name: "proto_max_bulk_len 1k is 1000 bytes", input: withA("maxmemory: 1MiB\nproto_max_bulk_len: 1k\n"), err: "test.yaml:2: proto_max_bulk_len: 1000 bytes is below the minimum 1KiB"},
+		{name: "proto_max_bulk_len invalid", input: withA("maxmemory: 1MiB\nproto_max_bulk_len: 512XB\n"), err: `test.yaml:2: proto_max_bulk_len: invalid size "512XB"`},
+		{name: "client_query_buffer_limit zero", input: withA("maxmemory: 1MiB\nclient_query_buffer_limit: 0\n"), err: "test.yaml:2: client_query_buffer_limit: 0 bytes is below the minimum 1KiB"},
+		{name: "client_output_buffer_limit in redis.conf syntax", input: withA("maxmemory: 1MiB\nclient_output_buffer_limit: normal 0 0 0\n"), err: `test.yaml:2: client_output_buffer_limit: invalid size "normal 0 0 0"`},
+		{name: "client_output_buffer_limit negative", input: withA("maxmemory: 1MiB\nclient_output_buffer_limit: -1\n"), err: `test.yaml:2: client_output_buffer_limit: invalid size "-1"`},
+		{name: "preauth_max_args zero", input: withA("maxmemory: 1MiB\npreauth_max_args: 0\n"), err: `test.yaml:2: preauth_max_args: invalid preauth_max_args "0": want an integer >= 1`},
+		{name: "preauth_max_bulk_len zero", input: withA("maxmemory: 1MiB\npreauth_max_bulk_len: 0\n"), err: "test.yaml:2: preauth_max_bulk_len: must be > 0"},
+		{name: "preauth_query_buffer_limit zero", input: withA("maxmemory: 1MiB\npreauth_query_buffer_limit: 0\n"), err: "test.yaml:2: preauth_query_buffer_limit: must be > 0"},
+		{name: "preauth_output_buffer_limit zero", input: withA("maxmemory: 1MiB\npreauth_output_buffer_limit: 0\n"), err: "test.yaml:2: preauth_output_buffer_limit: must be > 0"},
+		{name: "max_inline_len zero", input: withA("maxmemory: 1MiB\nmax_inline_len: 0\n"), err: "test.yaml:2: max_inline_len: must be > 0"},
+		{name: "auth_max_failures negative", input: withA("maxmemory: 1MiB\nauth_max_failures: -1\n"), err: `test.yaml:2: auth_max_failures: invalid auth_max_failures "-1": want an integer >= 0`},
+		{name: "auth_lockout zero", input: withA("maxmemory: 1MiB\nauth_lockout: 0\n"), err: "test.yaml:2: auth_lockout: must be > 0"},
+		{name: "auth_lockout_max zero", input: withA("maxmemory: 1MiB\nauth_lockout_max: 0\n"), err: "test.yaml:2: auth_lockout_max: must be > 0"},
+		{name: "auth_lockout_max below auth_lockout", input: withA("maxmemory: 1MiB\nauth_lockout: 1m\nauth_lockout_max: 30s\n"), err: "test.yaml:3: auth_lockout_max: 30s is less than auth_lockout 1m0s"},
+		{name: "auth_lockout_max below auth_lockout, reversed order", input: withA("maxmemory: 1MiB\nauth_lockout_max: 30s\nauth_lockout: 1m\n"), err: "test.yaml:2: auth_lockout_max: 30s is less than auth_lockout 1m0s"},
+		{
+			name:  "preauth_max_bulk_len above proto_max_bulk_len",
+			input: withA("maxmemory: 1MiB\nproto_max_bulk_len: 64KiB\npreauth_max_bulk_len: 1MiB\n"),
+			err:   "test.yaml:3: preauth_max_bulk_len: 1MiB exceeds proto_max_bulk_len 64KiB; a limit before AUTH must not be looser than after it",
+		},
+		{
+			name:  "preauth_max_bulk_len above proto_max_bulk_len given later",
+			input: withA("maxmemory: 1MiB\npreauth_max_bulk_len: 1MiB\nproto_max_bulk_len: 64KiB\n"),
+			err:   "test.yaml:2: preauth_max_bulk_len: 1MiB exceeds proto_max_bulk_len 64KiB",
+		},
+		{
+			name:  "preauth_query_buffer_limit above the default client_query_buffer_limit",
+			input: withA("maxmemory: 1MiB\npreauth_query_buffer_limit: 2GiB\n"),
+			err:   "test.yaml:2: preauth_query_buffer_limit: 2GiB exceeds client_query_buffer_limit 1GiB",
+		},
+		{
+			name:  "preauth_output_buffer_limit above client_output_buffer_limit",
+			input: withA("maxmemory: 1MiB\nclient_output_buffer_limit: 32KiB\npreauth_output_buffer_limit: 64KiB\n"),
+			err:   "test.yaml:3: preauth_output_buffer_limit: 64KiB exceeds client_output_buffer_limit 32KiB",
+		},
+		{
+			name:  "preauth_output_buffer_limit above the default client_output_buffer_limit",
+			input: withA("maxmemory: 1MiB\npreauth_output_buffer_limit: 512MiB\n"),
+			err:   "test.yaml:2: preauth_output_buffer_limit: 512MiB exceeds client_output_buffer_limit 256MiB",
+		},
+
+		// --- protected mode, TLS and listen off ---
+		{
+			name:  "protected_mode no",
+			input: withA("maxmemory: 1MiB\nprotected_mode: no\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.ProtectedMode {
+					t.Error("ProtectedMode = true, want false")
+				}
+			},
+		},
+		{
+			name:  "protected_mode false",
+			input: withA("maxmemory: 1MiB\nprotected_mode: False\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.ProtectedMode {
+					t.Error("ProtectedMode = true, want false")
+				}
+			},
+		},
+		{
+			name:  "protected_mode yes",
+			input: withA("maxmemory: 1MiB\nprotected_mode: yes\n"),
+			check: func(t *testing.T, c *Config) {
+				if !c.ProtectedMode {
+					t.Error("ProtectedMode = false, want true")
+				}
+			},
+		},
+		{name: "protected_mode invalid", input: withA("maxmemory: 1MiB\nprotected_mode: maybe\n"), err: `test.yaml:2: protected_mode: invalid protected_mode "maybe": want yes or no`},
+		{name: "protected_mode as mapping", input: withA("maxmemory: 1MiB\nprotected_mode: {a: 1}\n"), err: "test.yaml:2: protected_mode: expected a single value, got a mapping"},
+		{
+			name:  "tls listener beside the plain one",
+			input: withA("maxmemory: 1MiB\ntls_listen: 0.0.0.0:6390\ntls_cert_file: /etc/t/c.pem\ntls_key_file: /etc/t/k.pem\ntls_ca_file: /etc/t/ca.pem\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.Listen != DefaultListen || c.TLSListen != "0.0.0.0:6390" || c.TLSCertFile != "/etc/t/c.pem" || c.TLSKeyFile != "/etc/t/k.pem" || c.TLSCAFile != "/etc/t/ca.pem" {
+					t.Errorf("got %+v", c)
+				}
+			},
+		},
+		{
+			name:  "listen off with tls",
+			input: withA("listen: off\nmaxmemory: 1MiB\ntls_listen: 127.0.0.1:0\ntls_cert_file: c.pem\ntls_key_file: k.pem\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.Listen != "" || c.TLSListen != "127.0.0.1:0" || c.TLSCAFile != "" {
+					t.Errorf("got %+v", c)
+				}
+			},
+		},
+		{
+			name:  "listen empty with tls",
+			input: withA("listen: \"\"\nmaxmemory: 1MiB\ntls_listen: 127.0.0.1:0\ntls_cert_file: c.pem\ntls_key_file: k.pem\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.Listen != "" {
+					t.Errorf("Listen = %q", c.Listen)
+				}
+			},
+		},
+		{
+			name:  "tls_listen off",
+			input: withA("maxmemory: 1MiB\ntls_listen: off\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.TLSListen != "" || c.Listen != DefaultListen {
+					t.Errorf("got %+v", c)
+				}
+			},
+		},
+		{name: "listen off without tls", input: withA("listen: off\nmaxmemory: 1MiB\n"), err: `test.yaml:1: listen: "off" is allowed only with tls_listen set: there would be no listener`},
+		{name: "listen empty without tls", input: withA("listen: ''\nmaxmemory: 1MiB\n"), err: `test.yaml:1: listen: "" is allowed only with tls_listen set`},
+		{name: "listen off with tls_listen off", input: withA("listen: off\nmaxmemory: 1MiB\ntls_listen: off\n"), err: `test.yaml:1: listen: "off" is allowed only with tls_listen set`},
+		{name: "invalid tls_listen", input: withA("maxmemory: 1MiB\ntls_listen: 6390\n"), err: `test.yaml:2: tls_listen: invalid address "6390": want host:port`},
+		{name: "tls_listen without cert", input: withA("maxmemory: 1MiB\ntls_listen: :6390\ntls_key_file: k.pem\n"), err: "test.yaml:2: tls_cert_file: required when tls_listen is set"},
+		{name: "tls_listen without key", input: withA("maxmemory: 1MiB\ntls_listen: :6390\ntls_cert_file: c.pem\n"), err: "test.yaml:2: tls_key_file: required when tls_listen is set"},
+		{name: "empty tls_cert_file", input: withA("maxmemory: 1MiB\ntls_listen: :6390\ntls_cert_file: ''\ntls_key_file: k.pem\n"), err: "test.yaml:3: tls_cert_file: must not be empty"},
+		{name: "empty tls_ca_file", input: withA("maxmemory: 1MiB\ntls_listen: :6390\ntls_cert_file: c.pem\ntls_key_file: k.pem\ntls_ca_file: \"\"\n"), err: "test.yaml:5: tls_ca_file: must not be empty"},
+		{name: "tls_cert_file without tls_listen", input: withA("maxmemory: 1MiB\ntls_cert_file: c.pem\n"), err: "test.yaml:2: tls_cert_file: requires tls_listen"},
+		{name: "tls_key_file without tls_listen", input: withA("maxmemory: 1MiB\ntls_key_file: k.pem\n"), err: "test.yaml:2: tls_key_file: requires tls_listen"},
+		{name: "tls_ca_file without tls_listen", input: withA("maxmemory: 1MiB\ntls_ca_file: ca.pem\n"), err: "test.yaml:2: tls_ca_file: requires tls_listen"},
+		{name: "tls files with tls_listen off", input: withA("maxmemory: 1MiB\ntls_listen: off\ntls_cert_file: c.pem\ntls_key_file: k.pem\n"), err: "test.yaml:3: tls_cert_file: requires tls_listen"},
+
 		// --- tiers ---
 		{name: "invalid tier name", input: withA("maxmemory: 1MiB\ntiers:\n  gold.plus: {}\n"), err: `test.yaml:3: tiers.gold.plus: invalid tier name "gold.plus"`},
 		{name: "negative tier ttl", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {default_ttl: -5m}\n"), err: `test.yaml:3: tiers.gold.default_ttl: invalid duration "-5m": must be >= 0`},
 		{name: "tier timeout needs a unit", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {timeout: 5}\n"), err: `test.yaml:3: tiers.gold.timeout: invalid duration "5"`},
 		{name: "negative priority", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {priority: -1}\n"), err: `test.yaml:3: tiers.gold.priority: invalid priority "-1"`},
 		{name: "non-integer max_concurrent", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {max_concurrent: 1.5}\n"), err: `test.yaml:3: tiers.gold.max_concurrent: invalid max_concurrent "1.5"`},
+
+		{name: "negative tier max_connections", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {max_connections: -1}\n"), err: `test.yaml:3: tiers.gold.max_connections: invalid max_connections "-1": want an integer >= 0 (0 = unlimited)`},
+		{name: "tenant max_connections not an integer", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    max_connections: lots\n", err: `test.yaml:5: tenants[0].max_connections: invalid max_connections "lots"`},
+		{
+			name:  "max_connections overrides: tier and tenant",
+			input: withA("maxmemory: 1MiB\ntiers:\n  silver: {max_connections: 0}\n  gold: {max_connections: 7}\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.Tiers["silver"].MaxConnections != 0 || c.Tiers["gold"].MaxConnections != 7 || c.Tenants[0].Tier.MaxConnections != 7 {
+					t.Errorf("tiers %+v, tenant tier %+v", c.Tiers, c.Tenants[0].Tier)
+				}
+				if c.Tiers["platinum"].MaxConnections != 2000 {
+					t.Errorf("platinum MaxConnections = %d", c.Tiers["platinum"].MaxConnections)
+				}
+			},
+		},
+		{
+			name:  "tenant max_connections override",
+			input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: silver, quota: 1, max_connections: 3, users: [{name: a, password_sha256: " + hA + "}]}\n",
+			check: func(t *testing.T, c *Config) {
+				if c.Tenants[0].Tier.MaxConnections != 3 || c.Tiers["silver"].MaxConnections != 500 {
+					t.Errorf("tenant tier %+v, silver %+v", c.Tenants[0].Tier, c.Tiers["silver"])
+				}
+			},
+		},
 
 		// --- tenants ---
 		{name: "missing id", input: "maxmemory: 1MiB\ntenants:\n  - tier: gold\n", err: "test.yaml:3: tenants[0].id: required"},
@@ -463,8 +730,28 @@ func bomb() string {
 // checkInvariants asserts what every successful Parse guarantees.
 func checkInvariants(t *testing.T, c *Config) {
 	t.Helper()
-	if c.MaxMemory <= 0 || len(c.Tenants) == 0 || c.Listen == "" {
+	if c.MaxMemory <= 0 || len(c.Tenants) == 0 || c.Listen == "" && c.TLSListen == "" {
 		t.Fatalf("basic invariants violated: %+v", c)
+	}
+	if c.TLSListen != "" && (c.TLSCertFile == "" || c.TLSKeyFile == "") ||
+		c.TLSListen == "" && (c.TLSCertFile != "" || c.TLSKeyFile != "" || c.TLSCAFile != "") {
+		t.Errorf("TLS fields inconsistent: listen %q cert %q key %q ca %q", c.TLSListen, c.TLSCertFile, c.TLSKeyFile, c.TLSCAFile)
+	}
+	l := c.Limits
+	if l.MaxClients < 1 || l.Timeout < 0 || l.AuthTimeout < 0 || l.WriteTimeout <= 0 ||
+		l.ProtoMaxBulkLen < 1<<10 || l.ClientQueryBufferLimit < 1<<10 || l.ClientOutputBufferLimit < 0 ||
+		l.PreAuthMaxArgs < 1 || l.PreAuthMaxBulkLen < 1 || l.PreAuthQueryBufferLimit < 1 || l.PreAuthOutputBufferLimit < 1 ||
+		l.MaxInlineLen < 1 || l.AuthMaxFailures < 0 || l.AuthLockout <= 0 || l.AuthLockoutMax < l.AuthLockout {
+		t.Errorf("limits out of range: %+v", l)
+	}
+	if l.PreAuthMaxBulkLen > l.ProtoMaxBulkLen || l.PreAuthQueryBufferLimit > l.ClientQueryBufferLimit ||
+		l.ClientOutputBufferLimit != 0 && l.PreAuthOutputBufferLimit > l.ClientOutputBufferLimit {
+		t.Errorf("a preauth limit is looser than its authenticated counterpart: %+v", l)
+	}
+	for name, tr := range c.Tiers {
+		if tr.MaxConcurrent < 0 || tr.MaxConnections < 0 || tr.Priority < 0 {
+			t.Errorf("tier %q out of range: %+v", name, tr)
+		}
 	}
 	if c.DefaultRole < RoleReadOnly || c.DefaultRole > RoleAdmin {
 		t.Errorf("DefaultRole = %v", c.DefaultRole)
@@ -482,6 +769,9 @@ func checkInvariants(t *testing.T, c *Config) {
 			t.Errorf("tenant id %q duplicate or invalid", tn.ID)
 		}
 		ids[tn.ID] = true
+		if tn.Tier.MaxConcurrent < 0 || tn.Tier.MaxConnections < 0 {
+			t.Errorf("tenant %q tier out of range: %+v", tn.ID, tn.Tier)
+		}
 		if _, ok := c.Tiers[tn.TierName]; !ok || tn.Tier.Name != tn.TierName {
 			t.Errorf("tenant %q tier %q / %q", tn.ID, tn.TierName, tn.Tier.Name)
 		}
@@ -507,6 +797,31 @@ func checkInvariants(t *testing.T, c *Config) {
 	}
 	if c.DefaultTenant != "" && !ids[c.DefaultTenant] {
 		t.Errorf("default tenant %q missing", c.DefaultTenant)
+	}
+}
+
+// TestDefaultLimits pins the documented defaults, which the table above
+// compares against DefaultLimits().
+func TestDefaultLimits(t *testing.T) {
+	want := Limits{
+		MaxClients:               10000,
+		Timeout:                  0,
+		AuthTimeout:              10 * time.Second,
+		WriteTimeout:             30 * time.Second,
+		ProtoMaxBulkLen:          512 << 20,
+		ClientQueryBufferLimit:   1 << 30,
+		ClientOutputBufferLimit:  256 << 20,
+		PreAuthMaxArgs:           10,
+		PreAuthMaxBulkLen:        16 << 10,
+		PreAuthQueryBufferLimit:  1 << 20,
+		PreAuthOutputBufferLimit: 64 << 10,
+		MaxInlineLen:             64 << 10,
+		AuthMaxFailures:          5,
+		AuthLockout:              time.Second,
+		AuthLockoutMax:           time.Minute,
+	}
+	if got := DefaultLimits(); got != want {
+		t.Errorf("DefaultLimits() = %+v\nwant %+v", got, want)
 	}
 }
 

@@ -23,22 +23,89 @@ type scalar struct {
 type rawConfig struct {
 	line                                                         int
 	listen, metricsListen, maxMemory, defaultTenant, defaultRole scalar
+	protectedMode                                                scalar
+	tlsListen, tlsCertFile, tlsKeyFile, tlsCAFile                scalar
+	limits                                                       rawLimits
 	tiers                                                        []rawTier
 	tenants                                                      []rawTenant
 	tenantsLine                                                  int
 }
 
+// rawLimits holds the top-level keys that become Config.Limits.
+type rawLimits struct {
+	maxClients, timeout, authTimeout, writeTimeout                   scalar
+	protoMaxBulkLen, clientQueryBufferLimit, clientOutputBufferLimit scalar
+	preAuthMaxArgs, preAuthMaxBulkLen, preAuthQueryBufferLimit       scalar
+	preAuthOutputBufferLimit, maxInlineLen                           scalar
+	authMaxFailures, authLockout, authLockoutMax                     scalar
+}
+
+// topScalars maps each single-valued top-level key to where it is decoded.
+func (r *rawConfig) topScalars() map[string]*scalar {
+	l := &r.limits
+	return map[string]*scalar{
+		"listen":                      &r.listen,
+		"metrics_listen":              &r.metricsListen,
+		"maxmemory":                   &r.maxMemory,
+		"default_tenant":              &r.defaultTenant,
+		"default_role":                &r.defaultRole,
+		"protected_mode":              &r.protectedMode,
+		"tls_listen":                  &r.tlsListen,
+		"tls_cert_file":               &r.tlsCertFile,
+		"tls_key_file":                &r.tlsKeyFile,
+		"tls_ca_file":                 &r.tlsCAFile,
+		"maxclients":                  &l.maxClients,
+		"timeout":                     &l.timeout,
+		"auth_timeout":                &l.authTimeout,
+		"write_timeout":               &l.writeTimeout,
+		"proto_max_bulk_len":          &l.protoMaxBulkLen,
+		"client_query_buffer_limit":   &l.clientQueryBufferLimit,
+		"client_output_buffer_limit":  &l.clientOutputBufferLimit,
+		"preauth_max_args":            &l.preAuthMaxArgs,
+		"preauth_max_bulk_len":        &l.preAuthMaxBulkLen,
+		"preauth_query_buffer_limit":  &l.preAuthQueryBufferLimit,
+		"preauth_output_buffer_limit": &l.preAuthOutputBufferLimit,
+		"max_inline_len":              &l.maxInlineLen,
+		"auth_max_failures":           &l.authMaxFailures,
+		"auth_lockout":                &l.authLockout,
+		"auth_lockout_max":            &l.authLockoutMax,
+	}
+}
+
+// rawOverrides are the tier fields a tenant may override; a tiers entry
+// accepts them too (plus priority).
+type rawOverrides struct {
+	defaultTTL, timeout, maxConcurrent, maxConnections scalar
+}
+
+// field decodes key into o if it is an override key; ok is false otherwise.
+func (o *rawOverrides) field(d *decoder, key, field string, v *yaml.Node) (ok bool, err error) {
+	switch key {
+	case "default_ttl":
+		return true, d.scalar(v, field, &o.defaultTTL)
+	case "timeout":
+		return true, d.scalar(v, field, &o.timeout)
+	case "max_concurrent":
+		return true, d.scalar(v, field, &o.maxConcurrent)
+	case "max_connections":
+		return true, d.scalar(v, field, &o.maxConnections)
+	}
+	return false, nil
+}
+
 type rawTier struct {
-	name                                         string
-	line                                         int
-	defaultTTL, timeout, maxConcurrent, priority scalar
+	name      string
+	line      int
+	overrides rawOverrides
+	priority  scalar
 }
 
 type rawTenant struct {
-	line                                                          int
-	id, tier, quota, eviction, defaultTTL, timeout, maxConcurrent scalar
-	users                                                         []rawUser
-	usersLine                                                     int
+	line                      int
+	id, tier, quota, eviction scalar
+	overrides                 rawOverrides
+	users                     []rawUser
+	usersLine                 int
 }
 
 type rawUser struct {
@@ -185,31 +252,21 @@ func (d *decoder) config(root *yaml.Node) (*rawConfig, error) {
 		return nil, d.errf(root, "", "top level must be a mapping, got %s", kindName(root.Kind))
 	}
 	r := &rawConfig{line: root.Line}
+	scalars := r.topScalars()
 	err = d.mapping(root, "", func(key string, k, v *yaml.Node) error {
+		if dst, ok := scalars[key]; ok {
+			return d.scalar(v, key, dst)
+		}
 		switch key {
-		case "listen":
-			return d.scalar(v, key, &r.listen)
-		case "metrics_listen":
-			return d.scalar(v, key, &r.metricsListen)
-		case "maxmemory":
-			return d.scalar(v, key, &r.maxMemory)
-		case "default_tenant":
-			return d.scalar(v, key, &r.defaultTenant)
-		case "default_role":
-			return d.scalar(v, key, &r.defaultRole)
 		case "tiers":
 			return d.mapping(v, key, func(name string, k, v *yaml.Node) error {
 				t := rawTier{name: name, line: k.Line}
 				path := "tiers." + name
 				err := d.mapping(v, path, func(key string, k, v *yaml.Node) error {
-					switch key {
-					case "default_ttl":
-						return d.scalar(v, join(path, key), &t.defaultTTL)
-					case "timeout":
-						return d.scalar(v, join(path, key), &t.timeout)
-					case "max_concurrent":
-						return d.scalar(v, join(path, key), &t.maxConcurrent)
-					case "priority":
+					if ok, err := t.overrides.field(d, key, join(path, key), v); ok {
+						return err
+					}
+					if key == "priority" {
 						return d.scalar(v, join(path, key), &t.priority)
 					}
 					return d.unknown(k, path, key)
@@ -234,6 +291,9 @@ func (d *decoder) tenant(n *yaml.Node, path string) (rawTenant, error) {
 	t := rawTenant{line: n.Line}
 	err := d.mapping(n, path, func(key string, k, v *yaml.Node) error {
 		field := join(path, key)
+		if ok, err := t.overrides.field(d, key, field, v); ok {
+			return err
+		}
 		switch key {
 		case "id":
 			return d.scalar(v, field, &t.id)
@@ -243,12 +303,6 @@ func (d *decoder) tenant(n *yaml.Node, path string) (rawTenant, error) {
 			return d.scalar(v, field, &t.quota)
 		case "eviction":
 			return d.scalar(v, field, &t.eviction)
-		case "default_ttl":
-			return d.scalar(v, field, &t.defaultTTL)
-		case "timeout":
-			return d.scalar(v, field, &t.timeout)
-		case "max_concurrent":
-			return d.scalar(v, field, &t.maxConcurrent)
 		case "users":
 			t.usersLine = k.Line
 			return d.sequence(v, field, func(i int, item *yaml.Node) error {

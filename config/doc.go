@@ -8,14 +8,34 @@
 //
 // # Schema
 //
-//	listen: 127.0.0.1:6380          # host:port; default 127.0.0.1:6380
+//	listen: 127.0.0.1:6380          # host:port; default 127.0.0.1:6380; "" or "off" only with tls_listen
 //	metrics_listen: 127.0.0.1:9380  # host:port; default 127.0.0.1:9380; "" or "off" disables
+//	tls_listen: ""                  # host:port of a TLS listener; default "" (none)
+//	tls_cert_file: server.crt       # required with tls_listen, refused without it
+//	tls_key_file: server.key        # required with tls_listen, refused without it
+//	tls_ca_file: clients-ca.crt     # optional: require and verify client certificates
 //	maxmemory: 512MiB               # required, > 0; see Sizes
 //	default_tenant: ""              # tenant bound to unauthenticated connections; "" = none (default)
 //	default_role: readwrite         # role of those connections; default readwrite
+//	protected_mode: yes             # with default_tenant, refuse non-loopback clients; default yes
+//	maxclients: 10000               # client limits, all optional; see Limits
+//	timeout: 0
+//	auth_timeout: 10s
+//	write_timeout: 30s
+//	proto_max_bulk_len: 512MiB
+//	client_query_buffer_limit: 1GiB
+//	client_output_buffer_limit: 256MiB
+//	preauth_max_args: 10
+//	preauth_max_bulk_len: 16KiB
+//	preauth_query_buffer_limit: 1MiB
+//	preauth_output_buffer_limit: 64KiB
+//	max_inline_len: 64KiB
+//	auth_max_failures: 5
+//	auth_lockout: 1s
+//	auth_lockout_max: 60s
 //	tiers:                          # optional: override built-in tiers or add tiers
 //	  gold: {default_ttl: 45m}
-//	  bronze: {default_ttl: 5m, timeout: 2s, max_concurrent: 50, priority: 0}
+//	  bronze: {default_ttl: 5m, timeout: 2s, max_concurrent: 50, max_connections: 100, priority: 0}
 //	tenants:                        # required, at least one
 //	  - id: payments                # required, [A-Za-z0-9_-]{1,64}, unique
 //	    tier: platinum              # required, a built-in or declared tier
@@ -23,35 +43,93 @@
 //	    eviction: lru               # lru (default) | noeviction
 //	    default_ttl: 2h             # optional overrides of the tier's
 //	    timeout: 100ms              #   default_ttl, timeout and
-//	    max_concurrent: 2000        #   max_concurrent for this tenant
+//	    max_concurrent: 2000        #   max_concurrent and max_connections
+//	    max_connections: 4000       #   for this tenant
 //	    users:
 //	      - {name: pay-app, password_sha256: <64 hex>, role: readwrite}
 //	      - {name: pay-admin, password: dev-only-secret, role: admin}
 //
 // Top level:
-//   - listen: address of the Redis-protocol listener. Port 0 picks a free
-//     port (tests).
+//   - listen: address of the plain Redis-protocol listener. Port 0 picks a
+//     free port (tests). "" or "off" turns it off, and Config.Listen is then
+//     "", but only when tls_listen is set (TLS instead of the plain port);
+//     otherwise there would be no listener and it is an error.
 //   - metrics_listen: address of the HTTP metrics listener; "" or "off"
 //     disables it, and Config.MetricsListen is then "".
+//   - tls_listen: address of a Redis-protocol listener speaking TLS, beside
+//     or instead of listen. Default "" (none); "off" is the same.
+//   - tls_cert_file, tls_key_file: PEM certificate chain and private key of
+//     the TLS listener. Both are required when tls_listen is set.
+//   - tls_ca_file: PEM CA bundle; when set, TLS clients must present a
+//     certificate that verifies against it. Optional.
+//     The three tls_*_file keys are refused without tls_listen, and must
+//     not be empty. Parse does not read the files; the server loads them.
 //   - maxmemory: the memory budget for all tenants.
 //   - default_tenant: when set, connections that never AUTH act as this
 //     tenant, like Redis's default user with nopass. Off by default.
 //   - default_role: readonly, readwrite (default) or admin, for connections
 //     bound to default_tenant. Setting it without default_tenant is a warning.
+//   - protected_mode: yes (default) or no (true and false also work). While
+//     default_tenant is set, protected mode refuses clients that do not
+//     connect from a loopback address, as Redis's protected-mode does for a
+//     passwordless default user. No effect without default_tenant.
+//   - the client limits below (maxclients through auth_lockout_max).
 //   - tiers: a mapping from tier name ([A-Za-z0-9_-]{1,64}) to fields
-//     default_ttl, timeout, max_concurrent, priority. For a built-in tier
-//     (platinum, gold, silver; see package tiers) only the given fields
-//     change. A new tier starts from zero values (no default TTL, unbounded
-//     timeout, unlimited concurrency) and priority 1.
+//     default_ttl, timeout, max_concurrent, max_connections, priority. For a
+//     built-in tier (platinum, gold, silver; see package tiers) only the
+//     given fields change. A new tier starts from zero values (no default
+//     TTL, unbounded timeout, unlimited concurrency and connections) and
+//     priority 1.
 //   - tenants: the list of tenants, in order.
+//
+// Limits (Config.Limits; names follow redis.conf where Redis has the knob;
+// DefaultLimits returns the defaults):
+//   - maxclients: open client connections across all tenants; default
+//     10000, >= 1.
+//   - timeout: close a client idle this long; default 0 = never. As in
+//     redis.conf a plain integer is seconds ("300"); Go syntax also works.
+//   - auth_timeout: close a connection not authenticated within this long
+//     of being accepted; default 10s; 0 = never.
+//   - write_timeout: deadline of every socket write; default 30s; > 0.
+//   - proto_max_bulk_len: longest bulk string in a request; default
+//     512MiB, >= 1KiB.
+//   - client_query_buffer_limit: bytes buffered for one client's
+//     unprocessed requests; default 1GiB, >= 1KiB.
+//   - client_output_buffer_limit: reply bytes buffered for one
+//     authenticated client before it is disconnected; default 256MiB;
+//     0 = unlimited. A single size, not redis.conf's class/hard/soft form.
+//   - preauth_max_args: most arguments (command name included) in one
+//     request before authentication; default 10, >= 1.
+//   - preauth_max_bulk_len, preauth_query_buffer_limit,
+//     preauth_output_buffer_limit: proto_max_bulk_len,
+//     client_query_buffer_limit and client_output_buffer_limit for a
+//     connection that has not authenticated; defaults 16KiB, 1MiB, 64KiB;
+//     each > 0.
+//   - max_inline_len: longest inline command line, and longest '*' or '$'
+//     header line; default 64KiB, > 0.
+//   - auth_max_failures: failed AUTHs, counted per client IP and per user
+//     name, before a lockout; default 5; 0 disables throttling.
+//   - auth_lockout: the first lockout; each further failure while locked out
+//     doubles it; default 1s, > 0.
+//   - auth_lockout_max: the cap on the lockout; default 60s, >=
+//     auth_lockout.
+//
+// A preauth_* limit must not be looser than its authenticated counterpart
+// (client_output_buffer_limit 0 bounds nothing); a preauth_* key that sets
+// one is an error naming it. A preauth default that does not fit is instead
+// lowered to the counterpart, so proto_max_bulk_len: 8KiB alone is valid
+// and makes preauth_max_bulk_len 8KiB. auth_lockout and auth_lockout_max
+// work the same way: when only one is set, the other's default moves to
+// meet it; when both are set, auth_lockout_max < auth_lockout is an error.
 //
 // Tenant fields:
 //   - id, tier, quota: required as described above.
 //   - eviction: what happens when a write would exceed the quota: lru evicts
 //     the tenant's own least recently used keys; noeviction refuses the write.
-//   - default_ttl, timeout, max_concurrent: override the tier's values for
-//     this tenant only (Tenant.Tier holds the result). Priority is not
-//     overridable per tenant: shedding order is what a tier is.
+//   - default_ttl, timeout, max_concurrent, max_connections: override the
+//     tier's values for this tenant only (Tenant.Tier holds the result).
+//     Priority is not overridable per tenant: shedding order is what a tier
+//     is.
 //   - users: credentials. May be empty only for the default_tenant.
 //
 // User fields:
@@ -70,22 +148,29 @@
 //
 // # Values
 //
-// Sizes (maxmemory, quota) are parsed by ParseSize: a decimal integer with an
+// Sizes (maxmemory, quota, and the size limits such as proto_max_bulk_len)
+// are parsed by ParseSize: a decimal integer with an
 // optional case-insensitive unit, following redis.conf: k, m, g are powers
 // of 1000 and kb, mb, gb powers of 1024 (so "64MB" is 64×2^20, as in
 // Redis); KiB, MiB, GiB are powers of 1024; B or no unit is bytes.
 //
 // Durations use Go syntax (200ms, 1h30m) and must be >= 0. default_ttl also
 // accepts a plain integer number of seconds (as Redis's EXPIRE does), and 0
-// means "no default TTL". timeout does not accept a bare integer: "5" is
-// refused rather than guessed to be seconds.
+// means "no default TTL". The top-level timeout (client idle time, as in
+// redis.conf) accepts plain seconds too. A tier's or tenant's timeout, and
+// auth_timeout, write_timeout, auth_lockout and auth_lockout_max, do not
+// accept a bare integer: "5" is refused rather than guessed to be seconds
+// ("0" is accepted everywhere).
 //
-// Integers (max_concurrent, priority) are decimal and >= 0; max_concurrent 0
-// means unlimited.
+// Integers (max_concurrent, max_connections, priority, maxclients,
+// preauth_max_args, auth_max_failures) are decimal and >= 0 (maxclients and
+// preauth_max_args >= 1); max_concurrent 0 and max_connections 0 mean
+// unlimited.
 //
 // A key with an empty (null) value, such as "default_tenant:" or "users:",
 // is the same as omitting it. Note that metrics_listen: "" (an empty
-// string) disables metrics, while a bare metrics_listen: keeps the default.
+// string) disables metrics, while a bare metrics_listen: keeps the default;
+// the same holds for listen and tls_listen.
 // Quote passwords that YAML could read as something else ("null", "~").
 //
 // # Rules checked together
@@ -94,6 +179,11 @@
 //   - The sum of tenant quotas must not exceed maxmemory: quotas are
 //     guarantees, and a guarantee that can't be honoured is refused.
 //   - default_tenant must name a configured tenant.
+//   - listen may be off only when tls_listen is set; tls_listen needs
+//     tls_cert_file and tls_key_file, and the tls_*_file keys need
+//     tls_listen.
+//   - preauth_* limits are no looser than their authenticated
+//     counterparts, and auth_lockout_max >= auth_lockout (see Limits).
 //
 // # Design notes
 //

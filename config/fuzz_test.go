@@ -20,7 +20,15 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(data)
 	}
-	for _, s := range []string{"", "---", "a: &a [*a]", "maxmemory: 1\ntenants: [{}]", bomb()} {
+	const tenant = "tenants: [{id: a, tier: gold, quota: 1, max_connections: 3, users: [{name: a, password: p}]}]\n"
+	for _, s := range []string{"", "---", "a: &a [*a]", "maxmemory: 1\ntenants: [{}]", bomb(),
+		"listen: off\ntls_listen: ':1'\ntls_cert_file: c\ntls_key_file: k\ntls_ca_file: ca\nmaxmemory: 1\n" + tenant,
+		"listen: ''\ntls_cert_file: c\nmaxmemory: 1\nprotected_mode: no\n" + tenant,
+		"maxmemory: 1\nmaxclients: 1\ntimeout: 5\nauth_timeout: 0\nwrite_timeout: 1ns\nproto_max_bulk_len: 1kb\npreauth_max_bulk_len: 2k\n" + tenant,
+		"maxmemory: 1\nclient_query_buffer_limit: 1KiB\nclient_output_buffer_limit: 0\npreauth_output_buffer_limit: 1g\nmax_inline_len: 1\npreauth_max_args: 1\n" + tenant,
+		"maxmemory: 1\nauth_max_failures: 0\nauth_lockout: 2s\nauth_lockout_max: 1s\npreauth_query_buffer_limit: 2GiB\n" + tenant,
+		"maxmemory: 1\ntiers: {gold: {max_connections: 0}, x: {max_connections: 9, priority: 0}}\n" + tenant,
+	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tcached/tcached/tiers"
 )
@@ -55,15 +56,23 @@ func (v *validator) run(r *rawConfig) (*Config, error) {
 		Listen:        DefaultListen,
 		MetricsListen: DefaultMetricsListen,
 		DefaultRole:   RoleReadWrite,
+		ProtectedMode: true,
+		Limits:        DefaultLimits(),
 		Tiers:         tiers.Builtin(),
 	}
 
-	// Listeners.
+	// Listeners. The plain listener may be off only when TLS serves
+	// instead; that is checked once tls_listen is known.
 	if r.listen.set {
-		if err := checkAddr(r.listen.val); err != nil {
-			return nil, v.errf(r.listen.line, "listen", "%v", err)
+		switch val := r.listen.val; val {
+		case "", "off":
+			cfg.Listen = ""
+		default:
+			if err := checkAddr(val); err != nil {
+				return nil, v.errf(r.listen.line, "listen", "%v (or \"off\" with tls_listen set)", err)
+			}
+			cfg.Listen = val
 		}
-		cfg.Listen = r.listen.val
 	}
 	if r.metricsListen.set {
 		switch val := r.metricsListen.val; val {
@@ -75,6 +84,19 @@ func (v *validator) run(r *rawConfig) (*Config, error) {
 			}
 			cfg.MetricsListen = val
 		}
+	}
+	if err := v.tls(r, cfg); err != nil {
+		return nil, err
+	}
+	if cfg.Listen == "" && cfg.TLSListen == "" {
+		return nil, v.errf(r.listen.line, "listen", "%q is allowed only with tls_listen set: there would be no listener", r.listen.val)
+	}
+	if r.protectedMode.set {
+		b, ok := parseBool(r.protectedMode.val)
+		if !ok {
+			return nil, v.errf(r.protectedMode.line, "protected_mode", "invalid protected_mode %q: want yes or no", r.protectedMode.val)
+		}
+		cfg.ProtectedMode = b
 	}
 
 	// Memory.
@@ -108,6 +130,10 @@ func (v *validator) run(r *rawConfig) (*Config, error) {
 		}
 	}
 
+	if err := v.limits(&r.limits, &cfg.Limits); err != nil {
+		return nil, err
+	}
+
 	// Tiers: built-ins overridden field by field, custom tiers from zero.
 	for _, rt := range r.tiers {
 		path := "tiers." + rt.name
@@ -118,7 +144,7 @@ func (v *validator) run(r *rawConfig) (*Config, error) {
 		if !ok {
 			base = tiers.Tier{Name: rt.name, Priority: tiers.DefaultPriority}
 		}
-		o, err := v.overrides(path, rt.defaultTTL, rt.timeout, rt.maxConcurrent)
+		o, err := v.overrides(path, rt.overrides)
 		if err != nil {
 			return nil, err
 		}
@@ -163,7 +189,7 @@ func (v *validator) run(r *rawConfig) (*Config, error) {
 		if !ok {
 			return nil, v.errf(rt.tier.line, path+".tier", "unknown tier %q (have %s)", rt.tier.val, tierNames(cfg.Tiers))
 		}
-		o, err := v.overrides(path, rt.defaultTTL, rt.timeout, rt.maxConcurrent)
+		o, err := v.overrides(path, rt.overrides)
 		if err != nil {
 			return nil, err
 		}
@@ -234,8 +260,163 @@ func sumCapped(a, b int64) int64 {
 	return a + b
 }
 
-func (v *validator) overrides(path string, ttl, timeout, maxConc scalar) (tiers.Overrides, error) {
+// tls checks the TLS listener and its files. The files are not read here:
+// the server loads them, so a rotated certificate needs no config change.
+func (v *validator) tls(r *rawConfig, cfg *Config) error {
+	if r.tlsListen.set {
+		switch val := r.tlsListen.val; val {
+		case "", "off":
+		default:
+			if err := checkAddr(val); err != nil {
+				return v.errf(r.tlsListen.line, "tls_listen", "%v (or \"off\" to disable)", err)
+			}
+			cfg.TLSListen = val
+		}
+	}
+	files := []struct {
+		s        scalar
+		field    string
+		dst      *string
+		required bool
+	}{
+		{r.tlsCertFile, "tls_cert_file", &cfg.TLSCertFile, true},
+		{r.tlsKeyFile, "tls_key_file", &cfg.TLSKeyFile, true},
+		{r.tlsCAFile, "tls_ca_file", &cfg.TLSCAFile, false},
+	}
+	for _, f := range files {
+		switch {
+		case f.s.set && cfg.TLSListen == "":
+			return v.errf(f.s.line, f.field, "requires tls_listen")
+		case f.s.set && f.s.val == "":
+			return v.errf(f.s.line, f.field, "must not be empty")
+		case f.s.set:
+			*f.dst = f.s.val
+		case f.required && cfg.TLSListen != "":
+			return v.errf(r.tlsListen.line, f.field, "required when tls_listen is set (a PEM file path)")
+		}
+	}
+	return nil
+}
+
+// limits parses the top-level client limits into l, which holds the
+// defaults. A preauth limit the file sets must be no looser than its
+// authenticated counterpart; one it leaves at its default is lowered to fit,
+// so setting only proto_max_bulk_len: 8KiB is not an error. auth_lockout
+// and auth_lockout_max follow the same rule.
+func (v *validator) limits(r *rawLimits, l *Limits) error {
+	const kib = 1 << 10
+	steps := []error{
+		v.intLimit(r.maxClients, "maxclients", 1, &l.MaxClients),
+		v.durationLimit(r.timeout, "timeout", true, false, &l.Timeout),
+		v.durationLimit(r.authTimeout, "auth_timeout", false, false, &l.AuthTimeout),
+		v.durationLimit(r.writeTimeout, "write_timeout", false, true, &l.WriteTimeout),
+		v.sizeLimit(r.protoMaxBulkLen, "proto_max_bulk_len", kib, &l.ProtoMaxBulkLen),
+		v.sizeLimit(r.clientQueryBufferLimit, "client_query_buffer_limit", kib, &l.ClientQueryBufferLimit),
+		v.sizeLimit(r.clientOutputBufferLimit, "client_output_buffer_limit", 0, &l.ClientOutputBufferLimit),
+		v.intLimit(r.preAuthMaxArgs, "preauth_max_args", 1, &l.PreAuthMaxArgs),
+		v.sizeLimit(r.preAuthMaxBulkLen, "preauth_max_bulk_len", 1, &l.PreAuthMaxBulkLen),
+		v.sizeLimit(r.preAuthQueryBufferLimit, "preauth_query_buffer_limit", 1, &l.PreAuthQueryBufferLimit),
+		v.sizeLimit(r.preAuthOutputBufferLimit, "preauth_output_buffer_limit", 1, &l.PreAuthOutputBufferLimit),
+		v.sizeLimit(r.maxInlineLen, "max_inline_len", 1, &l.MaxInlineLen),
+		v.intLimit(r.authMaxFailures, "auth_max_failures", 0, &l.AuthMaxFailures),
+		v.durationLimit(r.authLockout, "auth_lockout", false, true, &l.AuthLockout),
+		v.durationLimit(r.authLockoutMax, "auth_lockout_max", false, true, &l.AuthLockoutMax),
+	}
+	for _, err := range steps {
+		if err != nil {
+			return err
+		}
+	}
+
+	pairs := []struct {
+		pre         scalar
+		preField    string
+		preVal      *int64
+		auth        int64
+		authField   string
+		unlimitedOK bool // auth == 0 means unlimited
+	}{
+		{r.preAuthMaxBulkLen, "preauth_max_bulk_len", &l.PreAuthMaxBulkLen, l.ProtoMaxBulkLen, "proto_max_bulk_len", false},
+		{r.preAuthQueryBufferLimit, "preauth_query_buffer_limit", &l.PreAuthQueryBufferLimit, l.ClientQueryBufferLimit, "client_query_buffer_limit", false},
+		{r.preAuthOutputBufferLimit, "preauth_output_buffer_limit", &l.PreAuthOutputBufferLimit, l.ClientOutputBufferLimit, "client_output_buffer_limit", true},
+	}
+	for _, p := range pairs {
+		if *p.preVal <= p.auth || p.unlimitedOK && p.auth == 0 {
+			continue
+		}
+		if !p.pre.set {
+			*p.preVal = p.auth
+			continue
+		}
+		return v.errf(p.pre.line, p.preField, "%s exceeds %s %s; a limit before AUTH must not be looser than after it",
+			formatSize(*p.preVal), p.authField, formatSize(p.auth))
+	}
+
+	if l.AuthLockout > l.AuthLockoutMax {
+		switch {
+		case !r.authLockoutMax.set:
+			l.AuthLockoutMax = l.AuthLockout
+		case !r.authLockout.set:
+			l.AuthLockout = l.AuthLockoutMax
+		default:
+			return v.errf(r.authLockoutMax.line, "auth_lockout_max", "%v is less than auth_lockout %v", l.AuthLockoutMax, l.AuthLockout)
+		}
+	}
+	return nil
+}
+
+// intLimit parses a decimal integer >= min into dst, if s is set.
+func (v *validator) intLimit(s scalar, field string, min int, dst *int) error {
+	if !s.set {
+		return nil
+	}
+	n, err := strconv.Atoi(s.val)
+	if err != nil || n < min {
+		return v.errf(s.line, field, "invalid %s %q: want an integer >= %d", field, s.val, min)
+	}
+	*dst = n
+	return nil
+}
+
+// sizeLimit parses a size >= min into dst, if s is set.
+func (v *validator) sizeLimit(s scalar, field string, min int64, dst *int64) error {
+	if !s.set {
+		return nil
+	}
+	n, err := ParseSize(s.val)
+	if err != nil {
+		return v.sizeErr(s, field, err)
+	}
+	if n < min {
+		if min == 1 {
+			return v.errf(s.line, field, "must be > 0")
+		}
+		return v.errf(s.line, field, "%s is below the minimum %s", formatSize(n), formatSize(min))
+	}
+	*dst = n
+	return nil
+}
+
+// durationLimit parses a duration into dst, if s is set. secondsOK accepts
+// a plain integer number of seconds; positive refuses 0.
+func (v *validator) durationLimit(s scalar, field string, secondsOK, positive bool, dst *time.Duration) error {
+	if !s.set {
+		return nil
+	}
+	d, err := parseDuration(s.val, secondsOK)
+	if err != nil {
+		return v.errf(s.line, field, "%v", err)
+	}
+	if positive && d == 0 {
+		return v.errf(s.line, field, "must be > 0")
+	}
+	*dst = d
+	return nil
+}
+
+func (v *validator) overrides(path string, r rawOverrides) (tiers.Overrides, error) {
 	var o tiers.Overrides
+	ttl, timeout, maxConc := r.defaultTTL, r.timeout, r.maxConcurrent
 	if ttl.set {
 		d, err := parseDuration(ttl.val, true)
 		if err != nil {
@@ -256,6 +437,13 @@ func (v *validator) overrides(path string, ttl, timeout, maxConc scalar) (tiers.
 			return o, v.errf(maxConc.line, path+".max_concurrent", "invalid max_concurrent %q: want an integer >= 0 (0 = unlimited)", maxConc.val)
 		}
 		o.MaxConcurrent = &n
+	}
+	if mc := r.maxConnections; mc.set {
+		n, err := strconv.Atoi(mc.val)
+		if err != nil || n < 0 {
+			return o, v.errf(mc.line, path+".max_connections", "invalid max_connections %q: want an integer >= 0 (0 = unlimited)", mc.val)
+		}
+		o.MaxConnections = &n
 	}
 	return o, nil
 }
@@ -319,6 +507,17 @@ func (v *validator) user(ru rawUser, path string, names map[string]userRef, dige
 		u.Role = r
 	}
 	return u, nil
+}
+
+// parseBool accepts redis.conf's yes/no and YAML's true/false, in any case.
+func parseBool(s string) (value, ok bool) {
+	switch strings.ToLower(s) {
+	case "yes", "true":
+		return true, true
+	case "no", "false":
+		return false, true
+	}
+	return false, false
 }
 
 func parseRole(s string) (Role, bool) {

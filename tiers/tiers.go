@@ -3,7 +3,8 @@
 // A tier is a bundle of policy that the layers above apply to every tenant
 // assigned to it: the TTL given to keys written without one, how long a
 // request may wait for admission, how many requests a tenant may have in
-// flight, and the order in which tenants are shed under overload. The package
+// flight, how many connections a tenant may hold open, and the order in
+// which tenants are shed under overload. The package
 // holds no state and imports nothing from tcached, so config, admission and
 // server can all depend on it without creating cycles.
 //
@@ -11,16 +12,17 @@
 //
 // A zero field means "no limit" rather than "limit of zero": DefaultTTL 0
 // means keys written without a TTL never expire, Timeout 0 means the wait is
-// not bounded by the tier, and MaxConcurrent 0 means unlimited. This lets a
+// not bounded by the tier, and MaxConcurrent 0 and MaxConnections 0 mean
+// unlimited. This lets a
 // custom tier declared with only some fields behave sensibly, and matches
 // Redis, where a key without EXPIRE lives until evicted.
 //
 // # Built-in tiers
 //
-//	name      default TTL  timeout  max in flight  priority
-//	platinum  1h           200ms    1000           3
-//	gold      30m          500ms    500            2
-//	silver    15m          1s       200            1
+//	name      default TTL  timeout  max in flight  max connections  priority
+//	platinum  1h           200ms    1000           2000             3
+//	gold      30m          500ms    500            1000             2
+//	silver    15m          1s       200            500              1
 //
 // Priority orders shedding: when the server must refuse work, it refuses the
 // lowest priority first. Custom tiers default to priority 1 (with silver).
@@ -44,6 +46,9 @@ type Tier struct {
 	Timeout time.Duration
 	// MaxConcurrent caps one tenant's in-flight requests; 0 means unlimited.
 	MaxConcurrent int
+	// MaxConnections caps one tenant's open connections (counted once a
+	// connection is bound to the tenant); 0 means unlimited.
+	MaxConnections int
 	// Priority orders shedding: higher is shed later.
 	Priority int
 }
@@ -53,9 +58,9 @@ type Tier struct {
 // and overrides to it) without affecting other callers.
 func Builtin() map[string]Tier {
 	return map[string]Tier{
-		"platinum": {Name: "platinum", DefaultTTL: time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, Priority: 3},
-		"gold":     {Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, Priority: 2},
-		"silver":   {Name: "silver", DefaultTTL: 15 * time.Minute, Timeout: time.Second, MaxConcurrent: 200, Priority: 1},
+		"platinum": {Name: "platinum", DefaultTTL: time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxConnections: 2000, Priority: 3},
+		"gold":     {Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxConnections: 1000, Priority: 2},
+		"silver":   {Name: "silver", DefaultTTL: 15 * time.Minute, Timeout: time.Second, MaxConcurrent: 200, MaxConnections: 500, Priority: 1},
 	}
 }
 
@@ -63,10 +68,11 @@ func Builtin() map[string]Tier {
 // tier's value unchanged; a non-nil field replaces it, including with zero
 // (so an override can remove a default TTL).
 type Overrides struct {
-	DefaultTTL    *time.Duration
-	Timeout       *time.Duration
-	MaxConcurrent *int
-	Priority      *int
+	DefaultTTL     *time.Duration
+	Timeout        *time.Duration
+	MaxConcurrent  *int
+	MaxConnections *int
+	Priority       *int
 }
 
 // With returns a copy of t with the non-nil fields of o applied. The Name is
@@ -80,6 +86,9 @@ func (t Tier) With(o Overrides) Tier {
 	}
 	if o.MaxConcurrent != nil {
 		t.MaxConcurrent = *o.MaxConcurrent
+	}
+	if o.MaxConnections != nil {
+		t.MaxConnections = *o.MaxConnections
 	}
 	if o.Priority != nil {
 		t.Priority = *o.Priority

@@ -12,9 +12,9 @@ func TestBuiltin(t *testing.T) {
 		name string
 		want Tier
 	}{
-		{"platinum", Tier{Name: "platinum", DefaultTTL: time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, Priority: 3}},
-		{"gold", Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, Priority: 2}},
-		{"silver", Tier{Name: "silver", DefaultTTL: 15 * time.Minute, Timeout: time.Second, MaxConcurrent: 200, Priority: 1}},
+		{"platinum", Tier{Name: "platinum", DefaultTTL: time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxConnections: 2000, Priority: 3}},
+		{"gold", Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxConnections: 1000, Priority: 2}},
+		{"silver", Tier{Name: "silver", DefaultTTL: 15 * time.Minute, Timeout: time.Second, MaxConcurrent: 200, MaxConnections: 500, Priority: 1}},
 	}
 	b := Builtin()
 	if len(b) != len(tests) {
@@ -67,18 +67,22 @@ func TestWith(t *testing.T) {
 	}{
 		{"no overrides", gold, Overrides{}, gold},
 		{"default ttl", gold, Overrides{DefaultTTL: ptr(45 * time.Minute)},
-			Tier{Name: "gold", DefaultTTL: 45 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, Priority: 2}},
+			Tier{Name: "gold", DefaultTTL: 45 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxConnections: 1000, Priority: 2}},
 		{"zero ttl removes default", gold, Overrides{DefaultTTL: ptr(time.Duration(0))},
-			Tier{Name: "gold", DefaultTTL: 0, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, Priority: 2}},
+			Tier{Name: "gold", DefaultTTL: 0, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxConnections: 1000, Priority: 2}},
 		{"timeout", gold, Overrides{Timeout: ptr(2 * time.Second)},
-			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 2 * time.Second, MaxConcurrent: 500, Priority: 2}},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 2 * time.Second, MaxConcurrent: 500, MaxConnections: 1000, Priority: 2}},
 		{"max concurrent zero = unlimited", gold, Overrides{MaxConcurrent: ptr(0)},
-			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 0, Priority: 2}},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 0, MaxConnections: 1000, Priority: 2}},
+		{"max connections", gold, Overrides{MaxConnections: ptr(64)},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxConnections: 64, Priority: 2}},
+		{"max connections zero = unlimited", gold, Overrides{MaxConnections: ptr(0)},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxConnections: 0, Priority: 2}},
 		{"priority", gold, Overrides{Priority: ptr(7)},
-			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, Priority: 7}},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxConnections: 1000, Priority: 7}},
 		{"all", Tier{Name: "bronze", Priority: DefaultPriority},
-			Overrides{DefaultTTL: ptr(5 * time.Minute), Timeout: ptr(2 * time.Second), MaxConcurrent: ptr(50), Priority: ptr(0)},
-			Tier{Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 2 * time.Second, MaxConcurrent: 50, Priority: 0}},
+			Overrides{DefaultTTL: ptr(5 * time.Minute), Timeout: ptr(2 * time.Second), MaxConcurrent: ptr(50), MaxConnections: ptr(100), Priority: ptr(0)},
+			Tier{Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 2 * time.Second, MaxConcurrent: 50, MaxConnections: 100, Priority: 0}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
