@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tidwall/redcon"
-
 	"github.com/tcached/tcached/config"
 )
 
@@ -15,11 +13,13 @@ import (
 // fields other goroutines read (CLIENT LIST) are written under mu.
 type client struct {
 	srv     *Server
-	conn    redcon.Conn
-	id      int64
-	addr    string
-	laddr   string
-	created time.Time
+	conn      *wire
+	parser    parser
+	id        int64
+	addr      string
+	laddr     string
+	created   time.Time // server clock (may be fake in tests)
+	connected time.Time // real time, for socket deadlines
 
 	// nameBuf holds the lower-cased command name during lookup, so that
 	// dispatch does not allocate. Longer names cannot be commands.

@@ -164,7 +164,7 @@ func cmdInfo(c *client, args [][]byte) {
 func configParams(c *client) map[string]string {
 	t := c.tenant
 	return map[string]string{
-		"maxmemory":                 strconv.FormatInt(t.part.Stats().Quota, 10),
+		"maxmemory":                 strconv.FormatInt(t.part.Quota(), 10),
 		"maxmemory-policy":          t.policy(),
 		"maxmemory-samples":         "5",
 		"save":                      "",

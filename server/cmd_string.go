@@ -550,6 +550,12 @@ func cmdSetRange(c *client, args [][]byte) {
 		c.conn.WriteError(errStringTooBig)
 		return
 	}
+	// A value that could never fit the quota is refused before it is built:
+	// SETRANGE k 500000000 x must not allocate 500 MB first.
+	if need := off + int64(len(val)) + int64(len(args[1])) + shard.EntryOverhead; len(val) > 0 && need > c.part().Quota() {
+		c.conn.WriteError(errOOM)
+		return
+	}
 	var n int
 	now := c.nowMs()
 	err := c.part().Mutate(c.db, args[1], func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -74,7 +75,20 @@ type testServer struct {
 // With a fake clock, TTLs move only when the test moves the clock.
 func startServer(t testing.TB, cfg *config.Config, fake bool) *testServer {
 	t.Helper()
-	opts := Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	return startServerClock(t, cfg, Options{}, fake)
+}
+
+// startServerWith is startServer with options (limits, protected mode).
+func startServerWith(t testing.TB, cfg *config.Config, opts Options) *testServer {
+	t.Helper()
+	return startServerClock(t, cfg, opts, false)
+}
+
+func startServerClock(t testing.TB, cfg *config.Config, opts Options, fake bool) *testServer {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	var clk *fakeClock
 	if fake {
 		clk = &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
@@ -172,6 +186,8 @@ func (r *rconn) read() any {
 	}
 	return v
 }
+
+func bufioReader(b []byte) *bufio.Reader { return bufio.NewReader(bytes.NewReader(b)) }
 
 func readReply(rd *bufio.Reader) (any, error) {
 	line, err := rd.ReadString('\n')

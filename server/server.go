@@ -27,6 +27,7 @@ package server
 
 import (
 	"crypto/subtle"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -37,8 +38,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/tidwall/redcon"
 
 	"github.com/tcached/tcached/admission"
 	"github.com/tcached/tcached/config"
@@ -99,11 +98,20 @@ type Server struct {
 	nextID  atomic.Int64
 	panics  atomic.Int64
 
-	mu      sync.Mutex // guards clients, rs, ln, closed
-	clients map[int64]*client
-	rs      *redcon.Server
-	ln      net.Listener
-	closed  bool
+	limits     Limits
+	preLimits  protoLimits
+	authLimits protoLimits
+	protected  bool
+
+	mu        sync.Mutex // guards clients, listeners, closed
+	clients   map[int64]*client
+	listeners []net.Listener
+	closed    bool
+
+	closing   atomic.Bool  // set by Close: connections finish their command and exit
+	conns     atomic.Int64 // open connections (maxclients)
+	connWG    sync.WaitGroup
+	startOnce sync.Once
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -133,6 +141,14 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if s.expireIv <= 0 {
 		s.expireIv = 100 * time.Millisecond
 	}
+	// A Config built in code rather than parsed may leave Limits zero.
+	s.limits = cfg.Limits
+	if s.limits.MaxClients == 0 {
+		s.limits = config.DefaultLimits()
+	}
+	s.preLimits, s.authLimits = protoFor(s.limits)
+	s.protected = cfg.ProtectedMode
+	s.started = s.now()
 	s.dummyHash = config.HashPassword("tcached-dummy-password-for-constant-time")
 	nowMs := func() int64 { return s.now().UnixMilli() }
 	for _, tc := range cfg.Tenants {
@@ -174,40 +190,92 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Serve accepts connections on ln until Close. It also runs active expiry.
+// Serve accepts connections on ln until Close; call it once per listener
+// (plain and TLS listeners may run side by side). Active expiry starts with
+// the first Serve.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		ln.Close()
 		return net.ErrClosed
 	}
-	s.ln = ln
-	s.started = s.now()
+	s.listeners = append(s.listeners, ln)
 	s.mu.Unlock()
-	s.wg.Add(1)
-	go s.expireLoop()
-	return redcon.Serve(ln, s.serveRESP, s.accept, s.closedConn)
+	s.startOnce.Do(func() {
+		s.wg.Add(1)
+		go s.expireLoop()
+	})
+	var backoff time.Duration
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			// Out of file descriptors and the like: back off, as net/http does.
+			if backoff == 0 {
+				backoff = 5 * time.Millisecond
+			} else if backoff *= 2; backoff > time.Second {
+				backoff = time.Second
+			}
+			s.log.Warn("accept failed", "err", err, "retry_in", backoff)
+			select {
+			case <-time.After(backoff):
+			case <-s.stop:
+				return nil
+			}
+			continue
+		}
+		backoff = 0
+		if s.conns.Add(1) > int64(s.limits.MaxClients) {
+			s.conns.Add(-1)
+			go s.refuse(nc, errMaxClients)
+			continue
+		}
+		if s.protected && s.defTenant != nil && !isLoopback(nc.RemoteAddr()) {
+			s.conns.Add(-1)
+			go s.refuse(nc, errDenied)
+			continue
+		}
+		s.connWG.Add(1)
+		go s.serveConn(nc)
+	}
 }
 
-// Close stops accepting, closes every connection and stops background work.
+// Close shuts down gracefully: it stops accepting, lets every connection
+// finish the command it is executing and flush its replies, then closes
+// them. Connections still busy after 5 seconds are closed hard.
 func (s *Server) Close() error {
+	s.closing.Store(true)
 	s.stopOnce.Do(func() { close(s.stop) })
 	s.mu.Lock()
 	s.closed = true
-	ln := s.ln
+	lns := s.listeners
 	conns := make([]*client, 0, len(s.clients))
 	for _, c := range s.clients {
 		conns = append(conns, c)
 	}
 	s.mu.Unlock()
 	var err error
-	if ln != nil {
-		err = ln.Close()
-	}
-	for _, c := range conns {
-		if nc := c.conn.NetConn(); nc != nil {
-			nc.Close()
+	for _, ln := range lns {
+		if e := ln.Close(); e != nil && err == nil && !errors.Is(e, net.ErrClosed) {
+			err = e
 		}
+	}
+	// Wake connections blocked in Read; one executing a command finishes it.
+	for _, c := range conns {
+		c.conn.nc.SetReadDeadline(time.Now())
+	}
+	done := make(chan struct{})
+	go func() { s.connWG.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		for _, c := range conns {
+			c.conn.nc.Close()
+		}
+		<-done
 	}
 	s.wg.Wait()
 	return err
@@ -229,35 +297,25 @@ func (s *Server) expireLoop() {
 	}
 }
 
-func (s *Server) accept(conn redcon.Conn) bool {
+func (s *Server) newClient(nc net.Conn) *client {
 	c := &client{
-		srv:     s,
-		conn:    conn,
-		id:      s.nextID.Add(1),
-		addr:    conn.RemoteAddr(),
-		created: s.now(),
+		srv:       s,
+		id:        s.nextID.Add(1),
+		addr:      nc.RemoteAddr().String(),
+		laddr:     nc.LocalAddr().String(),
+		created:   s.now(),
+		connected: time.Now(),
 	}
-	if nc := conn.NetConn(); nc != nil {
-		c.laddr = nc.LocalAddr().String()
-	}
+	c.conn = &wire{nc: nc, writeTimeout: s.limits.WriteTimeout, remote: c.addr}
 	c.lastActive.Store(c.created.UnixMilli())
 	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return false
-	}
 	s.clients[c.id] = c
 	s.mu.Unlock()
 	s.bindDefault(c)
-	conn.SetContext(c)
-	return true
+	return c
 }
 
-func (s *Server) closedConn(conn redcon.Conn, err error) {
-	c, ok := conn.Context().(*client)
-	if !ok {
-		return
-	}
+func (s *Server) dropClient(c *client) {
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
@@ -296,13 +354,9 @@ func (s *Server) authenticate(name, pass []byte) *user {
 	return u
 }
 
-// serveRESP is redcon's handler: exactly one reply per command.
-func (s *Server) serveRESP(conn redcon.Conn, rc redcon.Command) {
-	c, ok := conn.Context().(*client)
-	if !ok || len(rc.Args) == 0 {
-		return
-	}
-	args := rc.Args
+// dispatch executes one command: exactly one reply per command.
+func (s *Server) dispatch(c *client, args [][]byte) {
+	conn := c.conn
 	cmd := s.lookup(c, args[0])
 	defer func() {
 		if r := recover(); r != nil {
@@ -425,10 +479,10 @@ func (s *Server) clientsOf(t *tenant) []*client {
 func (s *Server) port() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ln == nil {
+	if len(s.listeners) == 0 {
 		return "0"
 	}
-	_, p, _ := net.SplitHostPort(s.ln.Addr().String())
+	_, p, _ := net.SplitHostPort(s.listeners[0].Addr().String())
 	if _, err := strconv.Atoi(p); err != nil {
 		return "0"
 	}

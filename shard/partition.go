@@ -1042,3 +1042,6 @@ func (p *Partition) expireBatch(s *subShard, max int, now int64, sk *skipper) (r
 	}
 	return removed, withTTL, examined
 }
+
+// Quota is the partition's current byte quota (cheap: no locks).
+func (p *Partition) Quota() int64 { return p.quota.Load() }

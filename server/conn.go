@@ -1,0 +1,166 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"runtime/debug"
+	"time"
+
+	"github.com/tcached/tcached/config"
+)
+
+// Limits are the connection and protocol bounds (config.Limits: Redis's
+// limits plus tcached's deadlines and AUTH throttling).
+type Limits = config.Limits
+
+func protoFor(l Limits) (pre, auth protoLimits) {
+	pre = protoLimits{
+		maxArgs:      l.PreAuthMaxArgs,
+		maxBulk:      l.PreAuthMaxBulkLen,
+		maxBuffered:  l.PreAuthQueryBufferLimit,
+		maxInlineLen: int(l.MaxInlineLen),
+	}
+	auth = protoLimits{
+		maxArgs:      1<<31 - 1,
+		maxBulk:      l.ProtoMaxBulkLen,
+		maxBuffered:  l.ClientQueryBufferLimit,
+		maxInlineLen: int(l.MaxInlineLen),
+	}
+	return pre, auth
+}
+
+const (
+	initialReadBuf = 4 << 10
+	errMaxClients  = "ERR max number of clients reached"
+	errDenied      = "DENIED tcached is running in protected mode because default_tenant is set, so unauthenticated clients are bound to a tenant. In this mode connections are only accepted from the loopback interface. To accept external clients, remove default_tenant (clients then AUTH) or set protected_mode: false in the config."
+)
+
+// refuse answers a connection that will not be served and closes it.
+func (s *Server) refuse(nc net.Conn, msg string) {
+	nc.SetWriteDeadline(time.Now().Add(time.Second))
+	nc.Write([]byte("-" + msg + "\r\n"))
+	nc.Close()
+}
+
+func isLoopback(addr net.Addr) bool {
+	if ta, ok := addr.(*net.TCPAddr); ok {
+		return ta.IP.IsLoopback()
+	}
+	host, _, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// serveConn runs one connection: read, parse with the bounded parser,
+// dispatch each command, flush replies. It returns when the client leaves,
+// breaks a limit, times out, or the server shuts down (after finishing the
+// command in progress).
+func (s *Server) serveConn(nc net.Conn) {
+	defer s.connWG.Done()
+	defer s.conns.Add(-1)
+	c := s.newClient(nc)
+	defer func() {
+		if r := recover(); r != nil {
+			s.panics.Add(1)
+			s.log.Error("panic in connection", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+		c.conn.flush()
+		nc.Close()
+		s.dropClient(c)
+	}()
+	buf := make([]byte, initialReadBuf)
+	r, w := 0, 0
+	for {
+		// Execute every complete command already buffered.
+		for {
+			lim := &s.authLimits
+			if c.tenant == nil {
+				lim = &s.preLimits
+			}
+			args, n, err := c.parser.next(buf[r:w], lim)
+			if errors.Is(err, errNeedMore) {
+				if int64(w-r) > lim.maxBuffered {
+					c.conn.WriteError(string(errProtoQueryBufLimit))
+					return
+				}
+				break
+			}
+			var pe protoError
+			if errors.As(err, &pe) {
+				c.conn.WriteError(string(pe))
+				return
+			}
+			r += n
+			if args != nil {
+				s.dispatch(c, args)
+				if c.conn.err != nil || c.conn.closeAfter {
+					return
+				}
+			}
+			if s.closing.Load() {
+				return
+			}
+		}
+		if c.conn.flush() != nil || s.closing.Load() {
+			return
+		}
+		// Make room for more input.
+		if r == w {
+			r, w = 0, 0
+			if len(buf) > 64<<10 {
+				buf = make([]byte, initialReadBuf) // release a big command's buffer
+			}
+		} else if w == len(buf) {
+			if r > 0 {
+				w = copy(buf, buf[r:w])
+				r = 0
+			}
+			if w == len(buf) {
+				size := 2 * len(buf)
+				if need := c.parser.expectBytes(); need > size {
+					size = need
+				}
+				lim := s.authLimits.maxBuffered
+				if c.tenant == nil {
+					lim = s.preLimits.maxBuffered
+				}
+				if max := int(lim) + s.authLimits.maxInlineLen + 2; size > max {
+					size = max
+				}
+				if size <= len(buf) {
+					c.conn.WriteError(string(errProtoQueryBufLimit))
+					return
+				}
+				nb := make([]byte, size)
+				copy(nb, buf[:w])
+				buf = nb
+			}
+		}
+		nc.SetReadDeadline(s.readDeadline(c))
+		n, err := nc.Read(buf[w:])
+		w += n
+		if err != nil && n == 0 {
+			return
+		}
+	}
+}
+
+// readDeadline (real time, whatever clock TTLs use) is the earliest of the idle timeout and, for a connection
+// not yet authenticated, the auth deadline.
+func (s *Server) readDeadline(c *client) time.Time {
+	var d time.Time
+	if s.limits.Timeout > 0 {
+		d = time.Now().Add(s.limits.Timeout)
+	}
+	if c.tenant == nil && s.limits.AuthTimeout > 0 {
+		ad := c.connected.Add(s.limits.AuthTimeout)
+		if d.IsZero() || ad.Before(d) {
+			d = ad
+		}
+	}
+	return d
+}
