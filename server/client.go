@@ -38,6 +38,20 @@ type client struct {
 
 	lastActive atomic.Int64 // unix ms of the last command
 	lastCmd    atomic.Pointer[command]
+	killed     atomic.Bool // CLIENT KILL: close after the current command
+}
+
+// kill asks the connection to close (CLIENT KILL): it finishes the command
+// it is executing, if any, and stops; a blocked read is woken.
+func (c *client) kill() {
+	c.killed.Store(true)
+	c.conn.nc.SetReadDeadline(time.Now())
+}
+
+func (c *client) userName() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.user
 }
 
 func (c *client) touch(now time.Time, cmd *command) {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"runtime/debug"
 	"time"
@@ -66,7 +65,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	defer func() {
 		if r := recover(); r != nil {
 			s.panics.Add(1)
-			s.log.Error("panic in connection", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			s.log.Error("panic in connection", "panic", panicText(r), "stack", string(debug.Stack()))
 		}
 		c.conn.flush()
 		nc.Close()
@@ -101,11 +100,11 @@ func (s *Server) serveConn(nc net.Conn) {
 					return
 				}
 			}
-			if s.closing.Load() {
+			if s.closing.Load() || c.killed.Load() {
 				return
 			}
 		}
-		if c.conn.flush() != nil || s.closing.Load() {
+		if c.conn.flush() != nil || s.closing.Load() || c.killed.Load() {
 			return
 		}
 		// Make room for more input.

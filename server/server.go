@@ -32,6 +32,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -365,7 +366,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 				name = cmd.name
 			}
 			s.panics.Add(1)
-			s.log.Error("panic in command handler", "command", name, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			s.log.Error("panic in command handler", "command", name, "panic", panicText(r), "stack", string(debug.Stack()))
 			conn.WriteError(errInternal)
 			conn.Close()
 		}
@@ -409,6 +410,16 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		return
 	}
 	cmd.handler(c, args)
+}
+
+// panicText describes a recovered panic without echoing data: a runtime
+// error's message (index out of range, nil dereference) carries no values,
+// anything else may, so only its type is logged.
+func panicText(r any) string {
+	if re, ok := r.(runtime.Error); ok {
+		return re.Error()
+	}
+	return fmt.Sprintf("panic value of type %T", r)
 }
 
 // lookup finds the table row for a command name without allocating.
