@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tcached/tcached/config"
 	"github.com/tcached/tcached/shard"
@@ -204,3 +205,95 @@ func TestClientListScopedToTenant(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestAuthThrottle: after auth_max_failures failures from one address, or
+// for one user name, even the right password is refused (with the same
+// WRONGPASS) until the lockout passes; lockouts double up to the maximum.
+func TestAuthThrottle(t *testing.T) {
+	cfg := testConfig()
+	cfg.Limits.AuthMaxFailures = 3
+	cfg.Limits.AuthLockout = time.Second
+	cfg.Limits.AuthLockoutMax = 4 * time.Second
+	srv := startServer(t, cfg, true)
+	r := dial(t, srv.addr)
+	fail := func() {
+		t.Helper()
+		if got := r.do("AUTH", "alice", "wrong"); got != respErr(errWrongPass) {
+			t.Fatalf("bad AUTH = %v", got)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		fail()
+	}
+	if got := r.do("AUTH", "alice", "alice-pw"); got != respErr(errWrongPass) {
+		t.Fatalf("locked out, right password = %v", got)
+	}
+	// Another user from the same address is locked out too (per IP).
+	if got := r.do("AUTH", "bob", "bob-pw"); got != respErr(errWrongPass) {
+		t.Fatalf("same IP, other user = %v", got)
+	}
+	srv.clock.Add(1001 * time.Millisecond)
+	if got := r.do("AUTH", "alice", "alice-pw"); got != ok {
+		t.Fatalf("after the lockout = %v", got)
+	}
+	// Success cleared the records; the lockout doubles on repeated runs.
+	for round, wait := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second} {
+		for i := 0; i < 3; i++ {
+			fail()
+		}
+		if round > 0 {
+			// failures after a lock keep doubling without a success in between
+			fail()
+		}
+		srv.clock.Add(wait - time.Millisecond)
+		if got := r.do("AUTH", "alice", "alice-pw"); got != respErr(errWrongPass) {
+			t.Fatalf("round %d: still locked just before %v: %v", round, wait, got)
+		}
+		srv.clock.Add(2 * time.Millisecond)
+	}
+	// However many failures, the lockout never exceeds auth_lockout_max.
+	srv.clock.Add(4 * time.Second)
+	if got := r.do("AUTH", "alice", "alice-pw"); got != ok {
+		t.Fatalf("after auth_lockout_max = %v", got)
+	}
+}
+
+func TestAuthGuardBounded(t *testing.T) {
+	g := newAuthGuard(1, time.Second, time.Minute, time.Now)
+	for i := 0; i < 3*authGuardSize; i++ {
+		g.failure("10.0.0.1:1", "user"+strconv.Itoa(i))
+	}
+	if n := g.seen.Len(); n > authGuardSize {
+		t.Fatalf("guard holds %d records, bound %d", n, authGuardSize)
+	}
+}
+
+func TestTenantMaxConnections(t *testing.T) {
+	cfg := testConfig()
+	cfg.Tenants[0].Tier.MaxConnections = 2
+	srv := startServer(t, cfg, false)
+	dialAs(t, srv.addr, "alice", "alice-pw")
+	r2 := dialAs(t, srv.addr, "aro", "aro-pw")
+	r3 := dial(t, srv.addr)
+	if got := r3.do("AUTH", "alice", "alice-pw"); got != respErr(errTenantMaxConns) {
+		t.Fatalf("third connection to a = %v", got)
+	}
+	if got := r3.do("AUTH", "bob", "bob-pw"); got != ok {
+		t.Fatalf("other tenant unaffected: %v", got)
+	}
+	// Re-AUTH within the same tenant does not need a new slot.
+	if got := r2.do("AUTH", "alice", "alice-pw"); got != ok {
+		t.Fatalf("re-AUTH inside a = %v", got)
+	}
+	r2.c.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if got := r3.do("AUTH", "alice", "alice-pw"); got == ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("slot not freed after a connection closed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

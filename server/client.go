@@ -60,18 +60,40 @@ func (c *client) touch(now time.Time, cmd *command) {
 }
 
 // bind moves the connection to tenant t (nil: unauthenticated), keeping the
-// per-tenant connection counts right.
-func (c *client) bind(t *tenant, user string, role config.Role) {
+// per-tenant connection counts right. It reports false, changing nothing,
+// when t is at its tier's max_connections. The output cap follows the
+// binding: small until the connection is authenticated.
+func (c *client) bind(t *tenant, user string, role config.Role) bool {
 	c.mu.Lock()
 	old := c.tenant
+	c.mu.Unlock()
+	if old != t && t != nil && !t.addClient() {
+		return false
+	}
+	c.mu.Lock()
 	c.tenant, c.user, c.role = t, user, role
 	c.mu.Unlock()
-	if old != t {
-		if old != nil {
-			old.clients.Add(-1)
+	if old != t && old != nil {
+		old.clients.Add(-1)
+	}
+	lim := c.srv.limits
+	c.conn.outLimit = lim.PreAuthOutputBufferLimit
+	if t != nil {
+		c.conn.outLimit = lim.ClientOutputBufferLimit
+	}
+	return true
+}
+
+// addClient counts one more connection unless the tenant is at its cap.
+func (t *tenant) addClient() bool {
+	max := int64(t.cfg.Tier.MaxConnections)
+	for {
+		n := t.clients.Load()
+		if max > 0 && n >= max {
+			return false
 		}
-		if t != nil {
-			t.clients.Add(1)
+		if t.clients.CompareAndSwap(n, n+1) {
+			return true
 		}
 	}
 }

@@ -18,20 +18,24 @@ func cmdAuth(c *client, args [][]byte) {
 	} else {
 		name, pass = args[1], args[2]
 	}
-	if !c.auth(name, pass) {
-		c.conn.WriteError(errWrongPass)
+	if e := c.auth(name, pass); e != "" {
+		c.conn.WriteError(e)
 		return
 	}
 	c.conn.WriteString("OK")
 }
 
-func (c *client) auth(name, pass []byte) bool {
-	u := c.srv.authenticate(name, pass)
+// auth checks credentials and rebinds the connection; it returns the error
+// reply, or "" on success. A failure keeps the previous binding.
+func (c *client) auth(name, pass []byte) string {
+	u := c.srv.authenticate(c.addr, name, pass)
 	if u == nil {
-		return false
+		return errWrongPass
 	}
-	c.bind(u.tenant, u.cfg.Name, u.cfg.Role)
-	return true
+	if !c.bind(u.tenant, u.cfg.Name, u.cfg.Role) {
+		return errTenantMaxConns
+	}
+	return ""
 }
 
 // validClientName applies Redis's rule: printable ASCII without spaces.
@@ -75,9 +79,11 @@ func cmdHello(c *client, args [][]byte) {
 			return
 		}
 	}
-	if hasAuth && !c.auth(authName, authPass) {
-		c.conn.WriteError(errWrongPass)
-		return
+	if hasAuth {
+		if e := c.auth(authName, authPass); e != "" {
+			c.conn.WriteError(e)
+			return
+		}
 	}
 	if c.tenant == nil {
 		c.conn.WriteError(errHelloNoAuth)
@@ -132,7 +138,11 @@ func cmdReset(c *client, args [][]byte) {
 	c.setDB(0)
 	c.db = 0
 	c.setName("")
-	c.srv.bindDefault(c)
+	if !c.srv.bindDefault(c) {
+		c.conn.WriteError(errTenantMaxConns)
+		c.conn.Close()
+		return
+	}
 	c.conn.WriteString("RESET")
 }
 

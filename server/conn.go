@@ -62,6 +62,13 @@ func (s *Server) serveConn(nc net.Conn) {
 	defer s.connWG.Done()
 	defer s.conns.Add(-1)
 	c := s.newClient(nc)
+	if !s.bindDefault(c) {
+		c.conn.WriteError(errTenantMaxConns)
+		c.conn.flush()
+		nc.Close()
+		s.dropClient(c)
+		return
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			s.panics.Add(1)

@@ -47,6 +47,12 @@ const (
 	// TRYAGAIN/MASTERDOWN/NOREPLICAS and "max number of clients", so a
 	// refusal never turns into an automatic retry storm.
 	errBusyTenant = "TCBUSY tenant concurrency limit reached (max_concurrent)"
+
+	// errTenantMaxConns refuses binding one more connection to a tenant
+	// already at its tier's max_connections (AUTH, or connecting to the
+	// default tenant). Not "ERR max number of clients reached", which
+	// go-redis retries.
+	errTenantMaxConns = "TCMAXCONN tenant connection limit reached (max_connections)"
 )
 
 func errWrongArgs(name string) string {

@@ -49,7 +49,10 @@ func testTenant(id, tier string, quota int64, users ...config.User) config.Tenan
 //	a (gold, 8 MiB): alice/alice-pw rw, aadmin/aadmin-pw admin, aro/aro-pw readonly
 //	b (silver, 8 MiB): bob/bob-pw admin
 func testConfig() *config.Config {
+	lim := config.DefaultLimits()
+	lim.AuthMaxFailures = 0 // tests fail AUTH on purpose; TestAuthThrottle enables it
 	return &config.Config{
+		Limits:      lim,
 		Listen:      "127.0.0.1:0",
 		MaxMemory:   64 << 20,
 		DefaultRole: config.RoleReadWrite,

@@ -98,6 +98,7 @@ type Server struct {
 	started time.Time
 	nextID  atomic.Int64
 	panics  atomic.Int64
+	guard   *authGuard
 
 	limits     Limits
 	preLimits  protoLimits
@@ -149,6 +150,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	s.preLimits, s.authLimits = protoFor(s.limits)
 	s.protected = cfg.ProtectedMode
+	s.guard = newAuthGuard(s.limits.AuthMaxFailures, s.limits.AuthLockout, s.limits.AuthLockoutMax, s.now)
 	s.started = s.now()
 	s.dummyHash = config.HashPassword("tcached-dummy-password-for-constant-time")
 	nowMs := func() int64 { return s.now().UnixMilli() }
@@ -312,7 +314,6 @@ func (s *Server) newClient(nc net.Conn) *client {
 	s.mu.Lock()
 	s.clients[c.id] = c
 	s.mu.Unlock()
-	s.bindDefault(c)
 	return c
 }
 
@@ -323,19 +324,37 @@ func (s *Server) dropClient(c *client) {
 	c.bind(nil, "", 0)
 }
 
-// bindDefault binds c to default_tenant, or leaves it unauthenticated.
-func (s *Server) bindDefault(c *client) {
+// bindDefault binds c to default_tenant, or leaves it unauthenticated. It
+// reports false when default_tenant is at its connection cap.
+func (s *Server) bindDefault(c *client) bool {
 	if s.defTenant != nil {
-		c.bind(s.defTenant, "default", s.cfg.DefaultRole)
-	} else {
-		c.bind(nil, "", 0)
+		return c.bind(s.defTenant, "default", s.cfg.DefaultRole)
 	}
+	c.bind(nil, "", 0)
+	return true
 }
 
 // authenticate resolves credentials to a user. name "" or "default" means
 // password-only AUTH, which is unambiguous because passwords are unique.
 // Unknown user and wrong password cost the same hash-and-compare.
-func (s *Server) authenticate(name, pass []byte) *user {
+//
+// Failed attempts are throttled per client IP and per user name (authGuard);
+// a locked-out attempt does the same work and gets the same answer.
+func (s *Server) authenticate(addr string, name, pass []byte) *user {
+	locked := s.guard.locked(addr, string(name))
+	u := s.checkPassword(name, pass)
+	if locked {
+		return nil
+	}
+	if u == nil {
+		s.guard.failure(addr, string(name))
+		return nil
+	}
+	s.guard.success(addr, string(name))
+	return u
+}
+
+func (s *Server) checkPassword(name, pass []byte) *user {
 	h := config.HashPassword(string(pass))
 	if len(name) == 0 || string(name) == "default" {
 		u := s.byHash[h]

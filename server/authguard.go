@@ -1,0 +1,114 @@
+package server
+
+import (
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+)
+
+// authGuardSize bounds how many client addresses and user names the AUTH
+// throttle remembers. Past it the least recently failing are forgotten, so
+// spraying random user names costs bounded memory (about 100 B an entry).
+const authGuardSize = 65536
+
+// authGuard throttles failed AUTH attempts per client IP and per user name.
+// After maxFailures consecutive failures a key is locked out for lockout;
+// each further failure doubles the lockout, up to max. A locked-out attempt
+// gets the same WRONGPASS reply after the same hashing work, so a client
+// cannot tell a lockout from a wrong password. Success clears both keys.
+type authGuard struct {
+	maxFailures int
+	base, max   time.Duration
+	now         func() time.Time
+
+	mu   sync.Mutex // guards seen
+	seen *simplelru.LRU[string, *authRecord]
+}
+
+type authRecord struct {
+	failures    int
+	lockout     time.Duration
+	lockedUntil time.Time
+}
+
+func newAuthGuard(maxFailures int, base, max time.Duration, now func() time.Time) *authGuard {
+	seen, _ := simplelru.NewLRU[string, *authRecord](authGuardSize, nil)
+	return &authGuard{maxFailures: maxFailures, base: base, max: max, now: now, seen: seen}
+}
+
+func guardKeys(addr, user string) (ipKey, userKey string) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	ipKey = "ip:" + host
+	if user != "" && user != "default" {
+		userKey = "user:" + user
+	}
+	return ipKey, userKey
+}
+
+// locked reports whether an attempt from addr for user must be refused.
+func (g *authGuard) locked(addr, user string) bool {
+	if g == nil || g.maxFailures <= 0 {
+		return false
+	}
+	ipKey, userKey := guardKeys(addr, user)
+	now := g.now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, k := range []string{ipKey, userKey} {
+		if k == "" {
+			continue
+		}
+		if r, ok := g.seen.Peek(k); ok && now.Before(r.lockedUntil) {
+			return true
+		}
+	}
+	return false
+}
+
+func (g *authGuard) failure(addr, user string) {
+	if g == nil || g.maxFailures <= 0 {
+		return
+	}
+	ipKey, userKey := guardKeys(addr, user)
+	now := g.now()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, k := range []string{ipKey, userKey} {
+		if k == "" {
+			continue
+		}
+		r, ok := g.seen.Get(k)
+		if !ok {
+			r = &authRecord{}
+			g.seen.Add(k, r)
+		}
+		r.failures++
+		if r.failures < g.maxFailures {
+			continue
+		}
+		if r.lockout == 0 {
+			r.lockout = g.base
+		} else if r.lockout *= 2; r.lockout > g.max {
+			r.lockout = g.max
+		}
+		r.lockedUntil = now.Add(r.lockout)
+	}
+}
+
+func (g *authGuard) success(addr, user string) {
+	if g == nil || g.maxFailures <= 0 {
+		return
+	}
+	ipKey, userKey := guardKeys(addr, user)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.seen.Remove(ipKey)
+	if userKey != "" {
+		g.seen.Remove(userKey)
+	}
+}
