@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -38,6 +39,7 @@ func run(argv []string, stderr io.Writer, ready chan<- [2]string) int {
 	fs.SetOutput(stderr)
 	cfgPath := fs.String("config", "", "path to the YAML config file (required)")
 	listen := fs.String("listen", "", "RESP listen address, overrides the config's listen")
+	tlsListen := fs.String("tls-listen", "", "TLS RESP listen address, overrides the config's tls_listen")
 	metricsListen := fs.String("metrics-listen", "", "metrics HTTP listen address, overrides metrics_listen (\"off\" disables)")
 	if err := fs.Parse(argv); err != nil {
 		return 2
@@ -58,6 +60,23 @@ func run(argv []string, stderr io.Writer, ready chan<- [2]string) int {
 	}
 	if *listen != "" {
 		cfg.Listen = *listen
+		if *listen == "off" {
+			cfg.Listen = ""
+		}
+	}
+	if *tlsListen != "" {
+		cfg.TLSListen = *tlsListen
+	}
+	if cfg.Listen == "" && cfg.TLSListen == "" {
+		fmt.Fprintln(stderr, "tcached: listen: no listener left (set listen or tls_listen)")
+		return 2
+	}
+	var tlsCfg *tls.Config
+	if cfg.TLSListen != "" {
+		if tlsCfg, err = tlsConfig(cfg); err != nil {
+			fmt.Fprintf(stderr, "tcached: %v\n", err)
+			return 2
+		}
 	}
 	if *metricsListen != "" {
 		cfg.MetricsListen = *metricsListen
@@ -74,17 +93,38 @@ func run(argv []string, stderr io.Writer, ready chan<- [2]string) int {
 		fmt.Fprintf(stderr, "tcached: %v\n", err)
 		return 2
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		fmt.Fprintf(stderr, "tcached: listen: %v\n", err)
-		return 1
+	var lns []net.Listener
+	closeAll := func() {
+		for _, l := range lns {
+			l.Close()
+		}
+	}
+	addrs := map[string]string{}
+	if cfg.Listen != "" {
+		ln, err := net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			fmt.Fprintf(stderr, "tcached: listen: %v\n", err)
+			return 1
+		}
+		lns = append(lns, ln)
+		addrs["listen"] = ln.Addr().String()
+	}
+	if tlsCfg != nil {
+		ln, err := net.Listen("tcp", cfg.TLSListen)
+		if err != nil {
+			closeAll()
+			fmt.Fprintf(stderr, "tcached: tls_listen: %v\n", err)
+			return 1
+		}
+		lns = append(lns, tls.NewListener(ln, tlsCfg))
+		addrs["tls"] = ln.Addr().String()
 	}
 	var httpSrv *http.Server
 	metricsAddr := ""
 	if cfg.MetricsListen != "" {
 		mln, err := net.Listen("tcp", cfg.MetricsListen)
 		if err != nil {
-			ln.Close()
+			closeAll()
 			fmt.Fprintf(stderr, "tcached: metrics listen: %v\n", err)
 			return 1
 		}
@@ -107,15 +147,17 @@ func run(argv []string, stderr io.Writer, ready chan<- [2]string) int {
 		httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go httpSrv.Serve(mln)
 	}
-	log.Info("tcached serving", "listen", ln.Addr().String(), "metrics", metricsAddr, "tenants", len(cfg.Tenants), "version", server.Version)
+	log.Info("tcached serving", "listen", addrs["listen"], "tls", addrs["tls"], "metrics", metricsAddr, "tenants", len(cfg.Tenants), "version", server.Version)
 	if ready != nil {
-		ready <- [2]string{ln.Addr().String(), metricsAddr}
+		ready <- [2]string{addrs["listen"], metricsAddr}
 	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, len(lns))
+	for _, ln := range lns {
+		go func(ln net.Listener) { errc <- srv.Serve(ln) }(ln)
+	}
 	select {
 	case sig := <-sigs:
 		log.Info("shutting down", "signal", sig.String())
