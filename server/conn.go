@@ -80,6 +80,7 @@ func (s *Server) serveConn(nc net.Conn) {
 	}()
 	buf := make([]byte, initialReadBuf)
 	r, w := 0, 0
+	var readDL time.Time // deadline currently set; unchanged ones are not re-set
 	for {
 		// Execute every complete command already buffered.
 		for {
@@ -146,7 +147,15 @@ func (s *Server) serveConn(nc net.Conn) {
 				buf = nb
 			}
 		}
-		nc.SetReadDeadline(s.readDeadline(c))
+		if d := s.readDeadline(c); d != readDL {
+			nc.SetReadDeadline(d)
+			readDL = d
+			// Close and CLIENT KILL wake readers by setting a deadline of
+			// now; re-check in case that happened just before ours.
+			if s.closing.Load() || c.killed.Load() {
+				return
+			}
+		}
 		n, err := nc.Read(buf[w:])
 		w += n
 		if err != nil && n == 0 {

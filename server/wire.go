@@ -19,9 +19,10 @@ var errOutputLimit = errors.New("client output buffer limit reached")
 // wire is the write side of one connection: RESP replies are encoded with
 // redcon's Append functions into out and written with a deadline.
 //
-// Every write to the socket has a deadline (write_timeout): a client that
-// does not read its replies blocks only its own goroutine, and only until
-// the deadline, then it is disconnected. Replies are flushed whenever out
+// Every write to the socket has a deadline (between write_timeout/2 and
+// write_timeout from its start): a client that does not read its replies
+// blocks only its own goroutine, and only until the deadline, then it is
+// disconnected. Replies are flushed whenever out
 // passes flushThreshold, so a connection holds at most about that much
 // plus one reply element; out is capped by the client's output limit.
 type wire struct {
@@ -30,7 +31,8 @@ type wire struct {
 	err          error // first write error; the connection closes
 	closeAfter   bool  // QUIT: close once the reply is flushed
 	writeTimeout time.Duration
-	outLimit     int64 // 0 = unlimited
+	deadline     time.Time // the write deadline currently set on nc
+	outLimit     int64     // 0 = unlimited
 	remote       string
 }
 
@@ -65,7 +67,13 @@ func (w *wire) flush() error {
 	if len(w.out) == 0 {
 		return nil
 	}
-	w.nc.SetWriteDeadline(time.Now().Add(w.writeTimeout))
+	// Re-arming a deadline costs a runtime timer update, so it is moved
+	// only when less than half of write_timeout is left: every write still
+	// gets at least write_timeout/2, and at most write_timeout.
+	if now := time.Now(); w.deadline.Sub(now) < w.writeTimeout/2 {
+		w.deadline = now.Add(w.writeTimeout)
+		w.nc.SetWriteDeadline(w.deadline)
+	}
 	_, err := w.nc.Write(w.out)
 	if err != nil {
 		w.err = err
