@@ -12,7 +12,7 @@ import (
 // client is one connection's state. Its connection goroutine owns it; the
 // fields other goroutines read (CLIENT LIST) are written under mu.
 type client struct {
-	srv     *Server
+	srv       *Server
 	conn      *wire
 	parser    parser
 	id        int64
@@ -26,6 +26,10 @@ type client struct {
 	nameBuf [32]byte
 	// scratch is reused for GET replies and number formatting.
 	scratch []byte
+	// multi is set by MULTI, which tcached does not implement yet: until
+	// EXEC or DISCARD every command is refused, so a transaction a client
+	// sends blind (go-redis TxPipeline) is never half applied.
+	multi bool
 
 	mu      sync.Mutex // guards the fields below for readers on other goroutines
 	tenant  *tenant

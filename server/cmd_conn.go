@@ -135,6 +135,7 @@ func cmdQuit(c *client, args [][]byte) {
 // cmdReset returns the connection to its state right after connect: db 0,
 // no name, and bound to default_tenant (or unauthenticated).
 func cmdReset(c *client, args [][]byte) {
+	c.multi = false
 	c.setDB(0)
 	c.db = 0
 	c.setName("")
@@ -279,3 +280,38 @@ func writeHelp(c *client, cmd string, lines []string) {
 }
 
 func uitoa(v uint64) string { return strconv.FormatUint(v, 10) }
+
+// cmdMulti answers an error (transactions come with their own issue) and
+// puts the connection in a refusing state until EXEC or DISCARD, so no
+// command of the transaction runs: all or nothing, here nothing.
+func cmdMulti(c *client, args [][]byte) {
+	if c.multi {
+		c.conn.WriteError(errMultiNested)
+		return
+	}
+	c.multi = true
+	c.conn.WriteError(errMultiNotYet)
+}
+
+func cmdExec(c *client, args [][]byte) {
+	if !c.multi {
+		c.conn.WriteError(errExecNoMulti)
+		return
+	}
+	c.multi = false
+	c.conn.WriteError(errExecAbort)
+}
+
+func cmdDiscard(c *client, args [][]byte) {
+	if !c.multi {
+		c.conn.WriteError(errDiscardNoMulti)
+		return
+	}
+	c.multi = false
+	c.conn.WriteString("OK")
+}
+
+// cmdWatch refuses: optimistic locking arrives with transactions.
+func cmdWatch(c *client, args [][]byte) {
+	c.conn.WriteError("ERR WATCH is not supported yet")
+}

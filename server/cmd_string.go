@@ -546,7 +546,8 @@ func cmdSetRange(c *client, args [][]byte) {
 		return
 	}
 	val := args[3]
-	if len(val) > 0 && off+int64(len(val)) > maxStringLen {
+	// Compare without adding: off+len(val) overflows for offsets near MaxInt64.
+	if len(val) > 0 && off > maxStringLen-int64(len(val)) {
 		c.conn.WriteError(errStringTooBig)
 		return
 	}

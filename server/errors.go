@@ -52,6 +52,13 @@ const (
 	// already at its tier's max_connections (AUTH, or connecting to the
 	// default tenant). Not "ERR max number of clients reached", which
 	// go-redis retries.
+	errMultiRefused   = "ERR command not executed: MULTI/EXEC transactions are not supported yet; send EXEC or DISCARD"
+	errMultiNotYet    = "ERR MULTI is not supported yet: the commands until EXEC or DISCARD will be refused, not executed"
+	errExecAbort      = "EXECABORT Transaction discarded because of previous errors."
+	errExecNoMulti    = "ERR EXEC without MULTI"
+	errDiscardNoMulti = "ERR DISCARD without MULTI"
+	errMultiNested    = "ERR MULTI calls can not be nested"
+
 	errTenantMaxConns = "TCMAXCONN tenant connection limit reached (max_connections)"
 )
 

@@ -413,6 +413,11 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		conn.WriteError(errNoAuth)
 		return
 	}
+	if c.multi && cmd.flags&flagTx == 0 {
+		// Inside a MULTI tcached cannot honour yet: never execute.
+		conn.WriteError(errMultiRefused)
+		return
+	}
 	if t != nil {
 		if cmd.flags&flagWrite != 0 && c.role == config.RoleReadOnly ||
 			cmd.flags&flagAdmin != 0 && c.role != config.RoleAdmin {

@@ -11,6 +11,7 @@ const (
 	flagNoAuth                       // allowed before AUTH
 	flagDenyOOM                      // may grow memory
 	flagFast                         // O(1) or O(log n)
+	flagTx                           // transaction control: runs inside MULTI
 )
 
 var flagNames = []struct {
@@ -108,8 +109,13 @@ func (s *Server) buildTable() {
 		row("hello", -1, flagNoAuth|flagFast, none, cmdHello),
 		row("ping", -1, flagFast, none, cmdPing),
 		row("echo", 2, flagFast, none, cmdEcho),
-		row("quit", -1, flagNoAuth|flagFast, none, cmdQuit),
-		row("reset", 1, flagNoAuth|flagFast, none, cmdReset),
+		row("quit", -1, flagNoAuth|flagFast|flagTx, none, cmdQuit),
+		row("reset", 1, flagNoAuth|flagFast|flagTx, none, cmdReset),
+		row("multi", 1, flagFast|flagTx, none, cmdMulti),
+		row("exec", 1, flagTx, none, cmdExec),
+		row("discard", 1, flagFast|flagTx, none, cmdDiscard),
+		row("watch", -2, flagFast, kAll, cmdWatch),
+		row("unwatch", 1, flagFast, none, cmdOK),
 		row("select", 2, flagFast, none, cmdSelect),
 		container("client", -2, 0,
 			row("id", 2, flagFast, none, cmdClientID),
