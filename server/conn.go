@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"net"
 	"runtime/debug"
 	"time"
@@ -89,15 +88,16 @@ func (s *Server) serveConn(nc net.Conn) {
 				lim = &s.preLimits
 			}
 			args, n, err := c.parser.next(buf[r:w], lim)
-			if errors.Is(err, errNeedMore) {
+			if err == errNeedMore {
 				if int64(w-r) > lim.maxBuffered {
 					c.conn.WriteError(string(errProtoQueryBufLimit))
 					return
 				}
 				break
 			}
-			var pe protoError
-			if errors.As(err, &pe) {
+			// A type switch, not errors.As: errors.As makes its target
+			// escape, one allocation per command.
+			if pe, ok := err.(protoError); ok {
 				c.conn.WriteError(string(pe))
 				return
 			}
