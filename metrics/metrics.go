@@ -1,15 +1,19 @@
-// Package metrics exposes per-tenant Prometheus metrics.
+// Package metrics exposes tcached's Prometheus metrics.
 //
 // It is a leaf: it imports only client_golang and knows nothing of the
-// server. Sizes and counters are read at scrape time from a snapshot
-// function the composition root supplies, so serving a command never
-// touches a Prometheus label lookup.
+// server. Every figure is read at scrape time from a snapshot function the
+// composition root supplies: sizes straight from the partitions, counters
+// from atomics the server bumps on each command. So serving a command pays
+// an atomic add (and a Histogram observation), never a label lookup.
 //
 // # Label cardinality
 //
-// Every per-tenant series carries exactly two labels, tenant and tier, so a
-// server with T tenants exports 8*T tenant series (plus Go/process
-// collectors).
+// Per-tenant series carry the labels tenant and tier, plus one bounded
+// label on a few families (outcome: 2 values; reason: 4; resource: 2).
+// For T tenants that is 15 gauges/counters + 1 histogram of 17 series +
+// 2 outcome + 4 reason + 2 hot series, about 40*T series; 1,000 tenants
+// stay near 40,000 series. Server-wide series and the Go/process
+// collectors add a fixed ~60.
 package metrics
 
 import (
@@ -19,66 +23,131 @@ import (
 
 // TenantSample is one tenant's figures at scrape time.
 type TenantSample struct {
-	Tenant, Tier                                     string
-	UsedBytes, QuotaBytes, Keys                      int64
-	Hits, Misses, Evictions, Expired, ConnectedConns int64
+	Tenant, Tier                     string
+	UsedBytes, QuotaBytes, Keys      int64
+	Hits, Misses, Evictions, Expired int64
+	ConnectedClients                 int64
+	CommandsOK, CommandsErr          int64
+	AuthFailures                     int64
+	Refusals                         map[string]int64 // by admission reason
+	SLAViolations                    int64
+	InFlight                         int64
+	Latency                          HistogramSnapshot
+	HotMemory, HotCommands           bool
 }
 
-type tenantCollector struct {
-	snapshot func() []TenantSample
-	descs    []*prometheus.Desc
+// ServerSample is the server-wide part of a scrape.
+type ServerSample struct {
+	Connections       int64
+	RejectedConns     map[string]int64 // by reason: maxclients, protected_mode, tenant_max_connections
+	AuthFailures      int64            // every failed AUTH, known user or not
+	Panics            int64
+	UsedBytes, Quotas int64 // sums over tenants
+	MaxMemory         int64
 }
 
-var labels = []string{"tenant", "tier"}
-
-func desc(name, help string) *prometheus.Desc {
-	return prometheus.NewDesc("tcached_tenant_"+name, help, labels, nil)
+// Snapshot is everything one scrape reports.
+type Snapshot struct {
+	Server  ServerSample
+	Tenants []TenantSample
 }
 
-// NewRegistry returns a registry with the per-tenant collector and the Go
+var tenantLabels = []string{"tenant", "tier"}
+
+type collector struct {
+	snapshot func() Snapshot
+	d        map[string]*prometheus.Desc
+}
+
+func (c *collector) add(name, help string, extra ...string) {
+	c.d[name] = prometheus.NewDesc(name, help, append(append([]string(nil), tenantLabels...), extra...), nil)
+}
+
+func (c *collector) addServer(name, help string, labels ...string) {
+	c.d[name] = prometheus.NewDesc(name, help, labels, nil)
+}
+
+// NewRegistry returns a registry with tcached's collector and the Go
 // runtime and process collectors.
-func NewRegistry(snapshot func() []TenantSample) *prometheus.Registry {
+func NewRegistry(snapshot func() Snapshot) *prometheus.Registry {
+	c := &collector{snapshot: snapshot, d: map[string]*prometheus.Desc{}}
+	c.add("tcached_tenant_used_bytes", "Bytes accounted against the tenant's quota (keys, values and per-entry overhead).")
+	c.add("tcached_tenant_quota_bytes", "The tenant's hard byte quota.")
+	c.add("tcached_tenant_keys", "Keys held by the tenant across all its databases.")
+	c.add("tcached_tenant_hits_total", "Key lookups that found a live key.")
+	c.add("tcached_tenant_misses_total", "Key lookups that found no live key.")
+	c.add("tcached_tenant_evictions_total", "Keys evicted to keep the tenant within its quota (only ever the tenant's own keys).")
+	c.add("tcached_tenant_expired_keys_total", "Keys removed because their TTL passed.")
+	c.add("tcached_tenant_connected_clients", "Connections currently bound to the tenant.")
+	c.add("tcached_tenant_commands_total", "Commands executed, by outcome (ok, or error reply).", "outcome")
+	c.add("tcached_tenant_command_duration_seconds", "Command service time, from dispatch to reply buffered.")
+	c.add("tcached_tenant_auth_failures_total", "Failed AUTH attempts naming one of the tenant's users.")
+	c.add("tcached_tenant_admission_refusals_total", "Commands refused by request admission, by reason.", "reason")
+	c.add("tcached_tenant_sla_violations_total", "Commands whose service time exceeded the tier timeout.")
+	c.add("tcached_tenant_inflight_commands", "Commands of the tenant executing now.")
+	c.add("tcached_tenant_hot", "1 when the tenant is above the hot-tenant share of total used memory or of commands per second.", "resource")
+	c.addServer("tcached_connections", "Open client connections.")
+	c.addServer("tcached_connections_rejected_total", "Connections refused at accept or binding, by reason.", "reason")
+	c.addServer("tcached_auth_failures_total", "Failed AUTH attempts, known user or not.")
+	c.addServer("tcached_handler_panics_total", "Command handler panics recovered (each closed one connection).")
+	c.addServer("tcached_used_bytes", "Sum of the tenants' accounted bytes.")
+	c.addServer("tcached_quota_bytes", "Sum of the tenants' quotas.")
+	c.addServer("tcached_maxmemory_bytes", "The configured maxmemory.")
 	r := prometheus.NewRegistry()
-	r.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&tenantCollector{snapshot: snapshot, descs: []*prometheus.Desc{
-			desc("used_bytes", "Bytes accounted against the tenant's quota (keys, values and per-entry overhead)."),
-			desc("quota_bytes", "The tenant's hard byte quota."),
-			desc("keys", "Keys held by the tenant across all its databases."),
-			desc("hits_total", "Key lookups that found a live key."),
-			desc("misses_total", "Key lookups that found no live key."),
-			desc("evictions_total", "Keys evicted to keep the tenant within its quota (only ever the tenant's own keys)."),
-			desc("expired_keys_total", "Keys removed because their TTL passed."),
-			desc("connected_clients", "Connections currently bound to the tenant."),
-		}},
-	)
+	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), c)
 	return r
 }
 
-func (c *tenantCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range c.descs {
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.d {
 		ch <- d
 	}
 }
 
-func (c *tenantCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, s := range c.snapshot() {
-		vals := []struct {
-			v float64
-			t prometheus.ValueType
-		}{
-			{float64(s.UsedBytes), prometheus.GaugeValue},
-			{float64(s.QuotaBytes), prometheus.GaugeValue},
-			{float64(s.Keys), prometheus.GaugeValue},
-			{float64(s.Hits), prometheus.CounterValue},
-			{float64(s.Misses), prometheus.CounterValue},
-			{float64(s.Evictions), prometheus.CounterValue},
-			{float64(s.Expired), prometheus.CounterValue},
-			{float64(s.ConnectedConns), prometheus.GaugeValue},
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	snap := c.snapshot()
+	gauge, counter := prometheus.GaugeValue, prometheus.CounterValue
+	emit := func(name string, t prometheus.ValueType, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(c.d[name], t, v, labels...)
+	}
+	sv := snap.Server
+	emit("tcached_connections", gauge, float64(sv.Connections))
+	for _, r := range []string{"maxclients", "protected_mode", "tenant_max_connections"} {
+		emit("tcached_connections_rejected_total", counter, float64(sv.RejectedConns[r]), r)
+	}
+	emit("tcached_auth_failures_total", counter, float64(sv.AuthFailures))
+	emit("tcached_handler_panics_total", counter, float64(sv.Panics))
+	emit("tcached_used_bytes", gauge, float64(sv.UsedBytes))
+	emit("tcached_quota_bytes", gauge, float64(sv.Quotas))
+	emit("tcached_maxmemory_bytes", gauge, float64(sv.MaxMemory))
+	for _, s := range snap.Tenants {
+		l := []string{s.Tenant, s.Tier}
+		emit("tcached_tenant_used_bytes", gauge, float64(s.UsedBytes), l...)
+		emit("tcached_tenant_quota_bytes", gauge, float64(s.QuotaBytes), l...)
+		emit("tcached_tenant_keys", gauge, float64(s.Keys), l...)
+		emit("tcached_tenant_hits_total", counter, float64(s.Hits), l...)
+		emit("tcached_tenant_misses_total", counter, float64(s.Misses), l...)
+		emit("tcached_tenant_evictions_total", counter, float64(s.Evictions), l...)
+		emit("tcached_tenant_expired_keys_total", counter, float64(s.Expired), l...)
+		emit("tcached_tenant_connected_clients", gauge, float64(s.ConnectedClients), l...)
+		emit("tcached_tenant_commands_total", counter, float64(s.CommandsOK), s.Tenant, s.Tier, "ok")
+		emit("tcached_tenant_commands_total", counter, float64(s.CommandsErr), s.Tenant, s.Tier, "error")
+		emit("tcached_tenant_auth_failures_total", counter, float64(s.AuthFailures), l...)
+		for _, r := range []string{"rate", "concurrency", "arg_bytes", "shed"} {
+			emit("tcached_tenant_admission_refusals_total", counter, float64(s.Refusals[r]), s.Tenant, s.Tier, r)
 		}
-		for i, v := range vals {
-			ch <- prometheus.MustNewConstMetric(c.descs[i], v.t, v.v, s.Tenant, s.Tier)
-		}
+		emit("tcached_tenant_sla_violations_total", counter, float64(s.SLAViolations), l...)
+		emit("tcached_tenant_inflight_commands", gauge, float64(s.InFlight), l...)
+		emit("tcached_tenant_hot", gauge, b2f(s.HotMemory), s.Tenant, s.Tier, "memory")
+		emit("tcached_tenant_hot", gauge, b2f(s.HotCommands), s.Tenant, s.Tier, "commands")
+		ch <- prometheus.MustNewConstHistogram(c.d["tcached_tenant_command_duration_seconds"],
+			s.Latency.Count, s.Latency.Sum, s.Latency.Buckets, l...)
 	}
 }

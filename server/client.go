@@ -72,6 +72,7 @@ func (c *client) bind(t *tenant, user string, role config.Role) bool {
 	old := c.tenant
 	c.mu.Unlock()
 	if old != t && t != nil && !t.addClient() {
+		c.srv.rejected[rejectTenantMaxConns].Add(1)
 		return false
 	}
 	c.mu.Lock()

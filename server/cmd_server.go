@@ -155,6 +155,8 @@ func cmdInfo(c *client, args [][]byte) {
 		kv("tenant_default_ttl_seconds", int64(t.cfg.Tier.DefaultTTL.Seconds()))
 		kv("tenant_timeout_ms", t.cfg.Tier.Timeout.Milliseconds())
 		kv("tenant_max_concurrent", t.cfg.Tier.MaxConcurrent)
+		kv("tenant_hot_memory", b2i(t.hotMemory.Load()))
+		kv("tenant_hot_commands", b2i(t.hotCommands.Load()))
 	}
 	c.conn.WriteBulkString(b.String())
 }

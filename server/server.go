@@ -42,6 +42,7 @@ import (
 
 	"github.com/tcached/tcached/admission"
 	"github.com/tcached/tcached/config"
+	"github.com/tcached/tcached/metrics"
 	"github.com/tcached/tcached/shard"
 )
 
@@ -63,6 +64,11 @@ type Options struct {
 	ExpireInterval time.Duration
 	// Shards forces the number of sub-shards per tenant (0 = auto).
 	Shards int
+	// HotShare is the share (0..1) of total used memory or of commands per
+	// second above which a tenant is flagged hot; 0 means 0.30.
+	HotShare float64
+	// HotInterval is how often hot tenants are evaluated; 0 means 10s.
+	HotInterval time.Duration
 }
 
 type tenant struct {
@@ -71,7 +77,14 @@ type tenant struct {
 	limit        *admission.Limiter
 	defaultTTLms int64
 	clients      atomic.Int64
-	commands     atomic.Int64
+	commands     atomic.Int64 // all executed commands
+	cmdErrors    atomic.Int64 // those that replied with an error
+	authFailures atomic.Int64 // failed AUTH naming one of the tenant's users
+	latency      *metrics.Histogram
+
+	// Hot-tenant flags, set by hotLoop (see hot.go).
+	hotMemory, hotCommands atomic.Bool
+	lastCommands           int64 // hotLoop's previous sample; hotLoop only
 }
 
 type user struct {
@@ -99,6 +112,11 @@ type Server struct {
 	nextID  atomic.Int64
 	panics  atomic.Int64
 	guard   *authGuard
+
+	authFailures atomic.Int64
+	rejected     [numRejectReasons]atomic.Int64
+	hotShare     float64
+	hotIv        time.Duration
 
 	limits     Limits
 	preLimits  protoLimits
@@ -143,6 +161,13 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if s.expireIv <= 0 {
 		s.expireIv = 100 * time.Millisecond
 	}
+	s.hotShare, s.hotIv = opts.HotShare, opts.HotInterval
+	if s.hotShare <= 0 {
+		s.hotShare = 0.30
+	}
+	if s.hotIv <= 0 {
+		s.hotIv = 10 * time.Second
+	}
 	// A Config built in code rather than parsed may leave Limits zero.
 	s.limits = cfg.Limits
 	if s.limits.MaxClients == 0 {
@@ -168,6 +193,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 			}),
 			limit:        admission.NewLimiter(tc.Tier.MaxConcurrent),
 			defaultTTLms: tc.Tier.DefaultTTL.Milliseconds(),
+			latency:      metrics.NewHistogram(metrics.LatencyBuckets),
 		}
 		s.tenants[tc.ID] = t
 		s.tenantOrder = append(s.tenantOrder, t)
@@ -206,8 +232,9 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.listeners = append(s.listeners, ln)
 	s.mu.Unlock()
 	s.startOnce.Do(func() {
-		s.wg.Add(1)
+		s.wg.Add(2)
 		go s.expireLoop()
+		go s.hotLoop()
 	})
 	var backoff time.Duration
 	for {
@@ -233,11 +260,13 @@ func (s *Server) Serve(ln net.Listener) error {
 		backoff = 0
 		if s.conns.Add(1) > int64(s.limits.MaxClients) {
 			s.conns.Add(-1)
+			s.rejected[rejectMaxClients].Add(1)
 			go s.refuse(nc, errMaxClients)
 			continue
 		}
 		if s.protected && s.defTenant != nil && !isLoopback(nc.RemoteAddr()) {
 			s.conns.Add(-1)
+			s.rejected[rejectProtected].Add(1)
 			go s.refuse(nc, errDenied)
 			continue
 		}
@@ -343,6 +372,12 @@ func (s *Server) bindDefault(c *client) bool {
 func (s *Server) authenticate(addr string, name, pass []byte) *user {
 	locked := s.guard.locked(addr, string(name))
 	u := s.checkPassword(name, pass)
+	if locked || u == nil {
+		s.authFailures.Add(1)
+		if named := s.users[string(name)]; named != nil {
+			named.tenant.authFailures.Add(1)
+		}
+	}
 	if locked {
 		return nil
 	}
@@ -429,7 +464,12 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			return
 		}
 		t.commands.Add(1)
+		start, errs := time.Now(), conn.errs
 		cmd.handler(c, args)
+		t.latency.Observe(time.Since(start))
+		if conn.errs != errs {
+			t.cmdErrors.Add(1)
+		}
 		t.limit.Release()
 		return
 	}

@@ -34,6 +34,7 @@ type wire struct {
 	deadline     time.Time // the write deadline currently set on nc
 	outLimit     int64     // 0 = unlimited
 	remote       string
+	errs         int // error replies written (command outcome metrics)
 }
 
 func (w *wire) RemoteAddr() string { return w.remote }
@@ -86,7 +87,11 @@ func (w *wire) flush() error {
 	return w.err
 }
 
-func (w *wire) WriteError(msg string) { w.out = redcon.AppendError(w.out, msg); w.grew() }
+func (w *wire) WriteError(msg string) {
+	w.errs++
+	w.out = redcon.AppendError(w.out, msg)
+	w.grew()
+}
 func (w *wire) WriteString(s string)  { w.out = redcon.AppendString(w.out, s); w.grew() }
 func (w *wire) WriteBulk(b []byte)    { w.out = redcon.AppendBulk(w.out, b); w.grew() }
 func (w *wire) WriteBulkString(s string) {

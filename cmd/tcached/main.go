@@ -129,19 +129,7 @@ func run(argv []string, stderr io.Writer, ready chan<- [2]string) int {
 			return 1
 		}
 		metricsAddr = mln.Addr().String()
-		reg := metrics.NewRegistry(func() []metrics.TenantSample {
-			stats := srv.Stats()
-			out := make([]metrics.TenantSample, len(stats))
-			for i, s := range stats {
-				out[i] = metrics.TenantSample{
-					Tenant: s.ID, Tier: s.Tier,
-					UsedBytes: s.UsedBytes, QuotaBytes: s.Quota, Keys: s.Keys,
-					Hits: s.Hits, Misses: s.Misses, Evictions: s.Evictions, Expired: s.Expired,
-					ConnectedConns: s.Clients,
-				}
-			}
-			return out
-		})
+		reg := metrics.NewRegistry(srv.Snapshot)
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}

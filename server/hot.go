@@ -1,0 +1,93 @@
+package server
+
+import (
+	"time"
+
+	"github.com/tcached/tcached/metrics"
+)
+
+const (
+	rejectMaxClients = iota
+	rejectProtected
+	rejectTenantMaxConns
+	numRejectReasons
+)
+
+var rejectNames = [numRejectReasons]string{"maxclients", "protected_mode", "tenant_max_connections"}
+
+// hotLoop flags hot tenants every hotIv: a tenant whose share of the total
+// used memory, or of the commands executed during the last interval, is
+// above hotShare (default 30%). A flag is a gauge, an INFO field
+// (tenant_hot_memory / tenant_hot_commands) and a log line when it changes.
+func (s *Server) hotLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.hotIv)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.evaluateHot()
+		}
+	}
+}
+
+func (s *Server) evaluateHot() {
+	var used, cmds int64
+	uses := make([]int64, len(s.tenantOrder))
+	deltas := make([]int64, len(s.tenantOrder))
+	for i, t := range s.tenantOrder {
+		uses[i] = t.part.UsedBytes()
+		n := t.commands.Load()
+		deltas[i] = n - t.lastCommands
+		t.lastCommands = n
+		used += uses[i]
+		cmds += deltas[i]
+	}
+	for i, t := range s.tenantOrder {
+		mem := used > 0 && float64(uses[i]) > s.hotShare*float64(used)
+		cmd := cmds > 0 && float64(deltas[i]) > s.hotShare*float64(cmds)
+		if t.hotMemory.Swap(mem) != mem {
+			s.log.Warn("hot tenant", "tenant", t.cfg.ID, "resource", "memory", "hot", mem,
+				"used_bytes", uses[i], "total_used_bytes", used, "threshold", s.hotShare)
+		}
+		if t.hotCommands.Swap(cmd) != cmd {
+			s.log.Warn("hot tenant", "tenant", t.cfg.ID, "resource", "commands", "hot", cmd,
+				"commands", deltas[i], "total_commands", cmds, "interval", s.hotIv.String(), "threshold", s.hotShare)
+		}
+	}
+}
+
+// Snapshot is everything /metrics reports, read now.
+func (s *Server) Snapshot() metrics.Snapshot {
+	snap := metrics.Snapshot{Server: metrics.ServerSample{
+		Connections:   s.conns.Load(),
+		RejectedConns: make(map[string]int64, numRejectReasons),
+		AuthFailures:  s.authFailures.Load(),
+		Panics:        s.panics.Load(),
+		MaxMemory:     s.cfg.MaxMemory,
+	}}
+	for i, n := range rejectNames {
+		snap.Server.RejectedConns[n] = s.rejected[i].Load()
+	}
+	for _, t := range s.tenantOrder {
+		st := t.part.Stats()
+		cmds, errs := t.commands.Load(), t.cmdErrors.Load()
+		snap.Server.UsedBytes += st.UsedBytes
+		snap.Server.Quotas += st.Quota
+		snap.Tenants = append(snap.Tenants, metrics.TenantSample{
+			Tenant: t.cfg.ID, Tier: t.cfg.TierName,
+			UsedBytes: st.UsedBytes, QuotaBytes: st.Quota, Keys: st.Keys,
+			Hits: st.Hits, Misses: st.Misses, Evictions: st.Evictions, Expired: st.Expired,
+			ConnectedClients: t.clients.Load(),
+			CommandsOK:       cmds - errs, CommandsErr: errs,
+			AuthFailures: t.authFailures.Load(),
+			Refusals:     map[string]int64{"concurrency": t.limit.Refused()},
+			InFlight:     t.limit.InFlight(),
+			Latency:      t.latency.Snapshot(),
+			HotMemory:    t.hotMemory.Load(), HotCommands: t.hotCommands.Load(),
+		})
+	}
+	return snap
+}
