@@ -21,6 +21,13 @@ import (
 const (
 	DefaultListen        = "127.0.0.1:6380"
 	DefaultMetricsListen = "127.0.0.1:9380"
+	// DefaultMaxInFlight is max_inflight's default: the global number of
+	// commands in flight that admission's priority shedding protects. See
+	// the package documentation for the reasoning.
+	DefaultMaxInFlight = 4096
+	// MaxRateLimit is the largest rate_limit accepted: admission keeps the
+	// token interval in whole nanoseconds. Use 0 for no limit.
+	MaxRateLimit = 1e9
 )
 
 // Role is what an authenticated connection may do. The zero value is not a
@@ -86,6 +93,10 @@ type Tenant struct {
 	Tier     tiers.Tier
 	Quota    int64 // bytes, > 0; the sum over tenants is <= Config.MaxMemory
 	Eviction Eviction
+	// ShedReadsAsMiss makes a read refused by priority shedding (and only
+	// by shedding) answer as a cache miss instead of an error, for clients
+	// that treat a miss as "go to the database". Default false.
+	ShedReadsAsMiss bool
 	// Users may be empty only for Config.DefaultTenant.
 	Users []User
 }
@@ -193,6 +204,11 @@ type Config struct {
 	// tenant is not exposed to the network by accident. Default true.
 	ProtectedMode bool
 	Limits        Limits
+	// MaxInFlight is the global capacity, in commands in flight across all
+	// tenants, above which admission sheds tenants by tier priority
+	// (lowest first, from 70% of it; see package admission). 0 disables
+	// shedding. Default DefaultMaxInFlight.
+	MaxInFlight int
 	// Tiers holds every tier: the built-ins with top-level overrides applied,
 	// plus custom tiers.
 	Tiers   map[string]tiers.Tier

@@ -57,6 +57,7 @@ func TestParse(t *testing.T) {
 					DefaultRole:   RoleReadWrite,
 					ProtectedMode: true,
 					Limits:        DefaultLimits(),
+					MaxInFlight:   DefaultMaxInFlight,
 					Tiers:         tiers.Builtin(),
 					Tenants: []Tenant{{
 						ID: "a", TierName: "gold", Tier: tiers.Builtin()["gold"], Quota: 1 << 20, Eviction: EvictLRU,
@@ -100,7 +101,7 @@ tenants:
 				wantTiers := map[string]tiers.Tier{
 					"platinum": tiers.Builtin()["platinum"],
 					"silver":   tiers.Builtin()["silver"],
-					"gold":     {Name: "gold", DefaultTTL: 45 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxConnections: 1000, Priority: 2},
+					"gold":     {Name: "gold", DefaultTTL: 45 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, Priority: 2},
 					"bronze":   {Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 2 * time.Second, MaxConcurrent: 50, MaxConnections: 100, Priority: 0},
 					"copper":   {Name: "copper", Priority: 1},
 				}
@@ -108,7 +109,7 @@ tenants:
 					t.Errorf("Tiers = %+v\nwant %+v", c.Tiers, wantTiers)
 				}
 				p := c.Tenants[0]
-				if want := (tiers.Tier{Name: "platinum", DefaultTTL: 2 * time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxConnections: 0, Priority: 3}); p.Tier != want {
+				if want := (tiers.Tier{Name: "platinum", DefaultTTL: 2 * time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxArgBytes: 256 << 20, MaxConnections: 0, Priority: 3}); p.Tier != want {
 					t.Errorf("payments tier = %+v, want %+v", p.Tier, want)
 				}
 				if p.Quota != 64<<20 || p.Eviction != EvictLRU || p.TierName != "platinum" {
@@ -570,6 +571,83 @@ auth_lockout_max: 500ms
 			},
 		},
 
+		// --- admission: rate_limit, burst, max_arg_bytes, shed_reads_as_miss, max_inflight ---
+		{
+			name: "admission keys: tier and tenant overrides",
+			input: `maxmemory: 2MiB
+max_inflight: 10000
+tiers:
+  gold: {rate_limit: 5000, burst: 500, max_arg_bytes: 1MiB}
+  bronze: {rate_limit: 0.5, priority: 0}
+tenants:
+  - {id: a, tier: gold, quota: 1, users: [{name: a, password_sha256: ` + hA + `}]}
+  - id: b
+    tier: gold
+    quota: 1
+    rate_limit: 150000.25
+    burst: 0
+    max_arg_bytes: 0
+    shed_reads_as_miss: yes
+    users: [{name: b, password_sha256: ` + hB + `}]
+  - {id: c, tier: bronze, quota: 1, shed_reads_as_miss: false, users: [{name: c, password: c-secret}]}
+`,
+			warnings: []string{"test.yaml:16: tenants[2].users[0].password is plaintext"},
+			check: func(t *testing.T, c *Config) {
+				if c.MaxInFlight != 10000 {
+					t.Errorf("MaxInFlight = %d", c.MaxInFlight)
+				}
+				g := c.Tiers["gold"]
+				if g.RateLimit != 5000 || g.Burst != 500 || g.MaxArgBytes != 1<<20 || g.MaxConcurrent != 500 {
+					t.Errorf("gold = %+v", g)
+				}
+				if b := c.Tiers["bronze"]; b.RateLimit != 0.5 || b.Burst != 0 || b.MaxArgBytes != 0 {
+					t.Errorf("bronze = %+v", b)
+				}
+				a, b, cc := c.Tenants[0], c.Tenants[1], c.Tenants[2]
+				if a.Tier != g || a.ShedReadsAsMiss {
+					t.Errorf("tenant a = %+v", a)
+				}
+				want := g
+				want.RateLimit, want.Burst, want.MaxArgBytes = 150000.25, 0, 0
+				if b.Tier != want || !b.ShedReadsAsMiss {
+					t.Errorf("tenant b = %+v, want tier %+v", b, want)
+				}
+				if cc.ShedReadsAsMiss || cc.Tier.RateLimit != 0.5 {
+					t.Errorf("tenant c = %+v", cc)
+				}
+			},
+		},
+		{name: "max_inflight 0 disables shedding", input: withA("maxmemory: 1MiB\nmax_inflight: 0\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.MaxInFlight != 0 {
+					t.Errorf("MaxInFlight = %d", c.MaxInFlight)
+				}
+			}},
+		{name: "tier burst without rate is silent", input: withA("maxmemory: 1MiB\ntiers:\n  x: {burst: 5}\n")},
+		{name: "tenant burst without rate warns",
+			input:    "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    burst: 5\n    users: [{name: a, password_sha256: " + hA + "}]\n",
+			warnings: []string{"test.yaml:6: tenants[0]: burst 5 has no effect without rate_limit"}},
+		{name: "inherited burst without rate warns at the tenant",
+			input:    "maxmemory: 1MiB\ntiers:\n  x: {burst: 5}\ntenants:\n  - {id: a, tier: x, quota: 1, users: [{name: a, password_sha256: " + hA + "}]}\n",
+			warnings: []string{"test.yaml:5: tenants[0]: burst 5 has no effect without rate_limit"}},
+		{name: "max_inflight negative", input: withA("maxmemory: 1MiB\nmax_inflight: -1\n"), err: `test.yaml:2: max_inflight: invalid max_inflight "-1": want an integer >= 0`},
+		{name: "max_inflight not an integer", input: withA("maxmemory: 1MiB\nmax_inflight: 4k\n"), err: `test.yaml:2: max_inflight: invalid max_inflight "4k"`},
+		{name: "rate_limit negative", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {rate_limit: -1}\n"), err: `test.yaml:3: tiers.gold.rate_limit: invalid rate_limit "-1": want commands per second`},
+		{name: "rate_limit exponent", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {rate_limit: 1e5}\n"), err: `tiers.gold.rate_limit: invalid rate_limit "1e5"`},
+		{name: "rate_limit inf", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {rate_limit: .inf}\n"), err: `tiers.gold.rate_limit: invalid rate_limit ".inf"`},
+		{name: "rate_limit NaN", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {rate_limit: NaN}\n"), err: `tiers.gold.rate_limit: invalid rate_limit "NaN"`},
+		{name: "rate_limit trailing dot", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {rate_limit: '5.'}\n"), err: `tiers.gold.rate_limit: invalid rate_limit "5."`},
+		{name: "rate_limit above 1e9", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {rate_limit: 1000000001}\n"), err: `invalid rate_limit "1000000001": want commands per second, a decimal number from 0 (unlimited) to 1000000000`},
+		{name: "rate_limit 1e9 is fine", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {rate_limit: 1000000000}\n")},
+		{name: "tenant rate_limit with unit", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    rate_limit: 5k\n", err: `test.yaml:5: tenants[0].rate_limit: invalid rate_limit "5k"`},
+		{name: "burst negative", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {burst: -1}\n"), err: `test.yaml:3: tiers.gold.burst: invalid burst "-1": want an integer >= 0 (0 = one second of rate_limit)`},
+		{name: "tenant burst fraction", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, burst: 1.5}\n", err: `tenants[0].burst: invalid burst "1.5"`},
+		{name: "max_arg_bytes bad size", input: withA("maxmemory: 1MiB\ntiers:\n  silver: {max_arg_bytes: 12XB}\n"), err: `test.yaml:3: tiers.silver.max_arg_bytes: invalid size "12XB"`},
+		{name: "tenant max_arg_bytes negative", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    max_arg_bytes: -1\n", err: `test.yaml:5: tenants[0].max_arg_bytes: invalid size "-1"`},
+		{name: "shed_reads_as_miss not a bool", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    shed_reads_as_miss: maybe\n", err: `test.yaml:6: tenants[0].shed_reads_as_miss: invalid value "maybe": want yes or no (true or false)`},
+		{name: "shed_reads_as_miss is not a tier key", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {shed_reads_as_miss: yes}\n"), err: "test.yaml:3: tiers.gold.shed_reads_as_miss: unknown key"},
+		{name: "max_inflight is not a tenant key", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    max_inflight: 3\n", err: "test.yaml:4: tenants[0].max_inflight: unknown key"},
+
 		// --- tenants ---
 		{name: "missing id", input: "maxmemory: 1MiB\ntenants:\n  - tier: gold\n", err: "test.yaml:3: tenants[0].id: required"},
 		{name: "invalid id", input: "maxmemory: 1MiB\ntenants:\n  - id: pay ments\n", err: `test.yaml:3: tenants[0].id: invalid tenant id "pay ments"`},
@@ -749,9 +827,12 @@ func checkInvariants(t *testing.T, c *Config) {
 		t.Errorf("a preauth limit is looser than its authenticated counterpart: %+v", l)
 	}
 	for name, tr := range c.Tiers {
-		if tr.MaxConcurrent < 0 || tr.MaxConnections < 0 || tr.Priority < 0 {
+		if tr.MaxConcurrent < 0 || tr.MaxConnections < 0 || tr.Priority < 0 || !validAdmission(tr) {
 			t.Errorf("tier %q out of range: %+v", name, tr)
 		}
+	}
+	if c.MaxInFlight < 0 {
+		t.Errorf("MaxInFlight = %d", c.MaxInFlight)
 	}
 	if c.DefaultRole < RoleReadOnly || c.DefaultRole > RoleAdmin {
 		t.Errorf("DefaultRole = %v", c.DefaultRole)
@@ -769,7 +850,7 @@ func checkInvariants(t *testing.T, c *Config) {
 			t.Errorf("tenant id %q duplicate or invalid", tn.ID)
 		}
 		ids[tn.ID] = true
-		if tn.Tier.MaxConcurrent < 0 || tn.Tier.MaxConnections < 0 {
+		if tn.Tier.MaxConcurrent < 0 || tn.Tier.MaxConnections < 0 || !validAdmission(tn.Tier) {
 			t.Errorf("tenant %q tier out of range: %+v", tn.ID, tn.Tier)
 		}
 		if _, ok := c.Tiers[tn.TierName]; !ok || tn.Tier.Name != tn.TierName {
@@ -797,6 +878,23 @@ func checkInvariants(t *testing.T, c *Config) {
 	}
 	if c.DefaultTenant != "" && !ids[c.DefaultTenant] {
 		t.Errorf("default tenant %q missing", c.DefaultTenant)
+	}
+}
+
+// validAdmission reports whether a tier's admission fields are in range.
+func validAdmission(tr tiers.Tier) bool {
+	return tr.RateLimit >= 0 && tr.RateLimit <= MaxRateLimit && tr.Burst >= 0 && tr.MaxArgBytes >= 0 && tr.Timeout >= 0
+}
+
+func TestIsDecimal(t *testing.T) {
+	for s, want := range map[string]bool{
+		"0": true, "5000": true, "0.5": true, "150000.25": true, "007": true,
+		"": false, ".": false, ".5": false, "5.": false, "-1": false, "+1": false, "1e5": false,
+		"0x10": false, "1_000": false, "inf": false, "NaN": false, "1.2.3": false, " 1": false,
+	} {
+		if got := isDecimal(s); got != want {
+			t.Errorf("isDecimal(%q) = %v, want %v", s, got, want)
+		}
 	}
 }
 

@@ -23,7 +23,7 @@ type scalar struct {
 type rawConfig struct {
 	line                                                         int
 	listen, metricsListen, maxMemory, defaultTenant, defaultRole scalar
-	protectedMode                                                scalar
+	protectedMode, maxInFlight                                   scalar
 	tlsListen, tlsCertFile, tlsKeyFile, tlsCAFile                scalar
 	limits                                                       rawLimits
 	tiers                                                        []rawTier
@@ -50,6 +50,7 @@ func (r *rawConfig) topScalars() map[string]*scalar {
 		"default_tenant":              &r.defaultTenant,
 		"default_role":                &r.defaultRole,
 		"protected_mode":              &r.protectedMode,
+		"max_inflight":                &r.maxInFlight,
 		"tls_listen":                  &r.tlsListen,
 		"tls_cert_file":               &r.tlsCertFile,
 		"tls_key_file":                &r.tlsKeyFile,
@@ -76,6 +77,7 @@ func (r *rawConfig) topScalars() map[string]*scalar {
 // accepts them too (plus priority).
 type rawOverrides struct {
 	defaultTTL, timeout, maxConcurrent, maxConnections scalar
+	rateLimit, burst, maxArgBytes                      scalar
 }
 
 // field decodes key into o if it is an override key; ok is false otherwise.
@@ -89,6 +91,12 @@ func (o *rawOverrides) field(d *decoder, key, field string, v *yaml.Node) (ok bo
 		return true, d.scalar(v, field, &o.maxConcurrent)
 	case "max_connections":
 		return true, d.scalar(v, field, &o.maxConnections)
+	case "rate_limit":
+		return true, d.scalar(v, field, &o.rateLimit)
+	case "burst":
+		return true, d.scalar(v, field, &o.burst)
+	case "max_arg_bytes":
+		return true, d.scalar(v, field, &o.maxArgBytes)
 	}
 	return false, nil
 }
@@ -103,6 +111,7 @@ type rawTier struct {
 type rawTenant struct {
 	line                      int
 	id, tier, quota, eviction scalar
+	shedReadsAsMiss           scalar
 	overrides                 rawOverrides
 	users                     []rawUser
 	usersLine                 int
@@ -303,6 +312,8 @@ func (d *decoder) tenant(n *yaml.Node, path string) (rawTenant, error) {
 			return d.scalar(v, field, &t.quota)
 		case "eviction":
 			return d.scalar(v, field, &t.eviction)
+		case "shed_reads_as_miss":
+			return d.scalar(v, field, &t.shedReadsAsMiss)
 		case "users":
 			t.usersLine = k.Line
 			return d.sequence(v, field, func(i int, item *yaml.Node) error {

@@ -33,9 +33,11 @@
 //	auth_max_failures: 5
 //	auth_lockout: 1s
 //	auth_lockout_max: 60s
+//	max_inflight: 4096              # global capacity for priority shedding; 0 = no shedding
 //	tiers:                          # optional: override built-in tiers or add tiers
 //	  gold: {default_ttl: 45m}
-//	  bronze: {default_ttl: 5m, timeout: 2s, max_concurrent: 50, max_connections: 100, priority: 0}
+//	  bronze: {default_ttl: 5m, timeout: 2s, rate_limit: 2000, burst: 200, max_concurrent: 50,
+//	           max_arg_bytes: 8MiB, max_connections: 100, priority: 0}
 //	tenants:                        # required, at least one
 //	  - id: payments                # required, [A-Za-z0-9_-]{1,64}, unique
 //	    tier: platinum              # required, a built-in or declared tier
@@ -43,8 +45,12 @@
 //	    eviction: lru               # lru (default) | noeviction
 //	    default_ttl: 2h             # optional overrides of the tier's
 //	    timeout: 100ms              #   default_ttl, timeout and
-//	    max_concurrent: 2000        #   max_concurrent and max_connections
-//	    max_connections: 4000       #   for this tenant
+//	    max_concurrent: 2000        #   max_concurrent, max_connections,
+//	    max_connections: 4000       #   rate_limit, burst and max_arg_bytes
+//	    rate_limit: 50000           #   for this tenant
+//	    burst: 5000
+//	    max_arg_bytes: 512MiB
+//	    shed_reads_as_miss: no      # reads refused by shedding answer as a miss; default no
 //	    users:
 //	      - {name: pay-app, password_sha256: <64 hex>, role: readwrite}
 //	      - {name: pay-admin, password: dev-only-secret, role: admin}
@@ -74,12 +80,32 @@
 //     connect from a loopback address, as Redis's protected-mode does for a
 //     passwordless default user. No effect without default_tenant.
 //   - the client limits below (maxclients through auth_lockout_max).
+//   - max_inflight: the number of commands in flight across all tenants
+//     that request admission protects by shedding (package admission):
+//     the lowest tier priority present is refused from 70% of it, the
+//     highest only at 100%, the others evenly between. Default 4096; 0
+//     disables shedding. Commands in flight are bounded by busy
+//     connections (one command at a time per connection), so the default
+//     never sheds a healthy benchmark (redis-benchmark -c 50 has at most 50
+//     in flight, and even -c 1000 stays under silver's 2867); it trips when
+//     thousands of commands are inside the server at once, which on a
+//     small machine means each is already queueing for the CPU.
 //   - tiers: a mapping from tier name ([A-Za-z0-9_-]{1,64}) to fields
-//     default_ttl, timeout, max_concurrent, max_connections, priority. For a
-//     built-in tier (platinum, gold, silver; see package tiers) only the
-//     given fields change. A new tier starts from zero values (no default
-//     TTL, unbounded timeout, unlimited concurrency and connections) and
-//     priority 1.
+//     default_ttl, timeout, rate_limit, burst, max_concurrent,
+//     max_arg_bytes, max_connections, priority. For a built-in tier
+//     (platinum, gold, silver; see package tiers for their values and the
+//     reasoning) only the given fields change. A new tier starts from zero
+//     values (no default TTL, unbounded timeout, no rate limit, unlimited
+//     concurrency, argument bytes and connections) and priority 1.
+//   - rate_limit: commands per second one tenant may start (a token
+//     bucket); 0 = unlimited, the default in every built-in tier. A
+//     command that would wait longer than the timeout for a token is
+//     refused, never run late.
+//   - burst: the bucket size in commands; 0 (default) = one second of
+//     rate_limit. A tenant whose resolved burst is set while its
+//     rate_limit is 0 gets a warning: the burst has no effect.
+//   - max_arg_bytes: the argument bytes one tenant's in-flight commands
+//     may hold; a single larger command is always refused. 0 = unlimited.
 //   - tenants: the list of tenants, in order.
 //
 // Limits (Config.Limits; names follow redis.conf where Redis has the knob;
@@ -126,10 +152,15 @@
 //   - id, tier, quota: required as described above.
 //   - eviction: what happens when a write would exceed the quota: lru evicts
 //     the tenant's own least recently used keys; noeviction refuses the write.
-//   - default_ttl, timeout, max_concurrent, max_connections: override the
-//     tier's values for this tenant only (Tenant.Tier holds the result).
-//     Priority is not overridable per tenant: shedding order is what a tier
-//     is.
+//   - default_ttl, timeout, rate_limit, burst, max_concurrent,
+//     max_arg_bytes, max_connections: override the tier's values for this
+//     tenant only (Tenant.Tier holds the result). Priority is not
+//     overridable per tenant: shedding order is what a tier is.
+//   - shed_reads_as_miss: yes/no (true/false), default no. When priority
+//     shedding refuses one of this tenant's read commands, it answers as a
+//     miss (nil) instead of an error, for cache-aside clients that fall
+//     back to their database on a miss. Writes and other refusals (rate,
+//     concurrency, argument bytes) are always errors.
 //   - users: credentials. May be empty only for the default_tenant.
 //
 // User fields:
@@ -148,8 +179,8 @@
 //
 // # Values
 //
-// Sizes (maxmemory, quota, and the size limits such as proto_max_bulk_len)
-// are parsed by ParseSize: a decimal integer with an
+// Sizes (maxmemory, quota, max_arg_bytes, and the size limits such as
+// proto_max_bulk_len) are parsed by ParseSize: a decimal integer with an
 // optional case-insensitive unit, following redis.conf: k, m, g are powers
 // of 1000 and kb, mb, gb powers of 1024 (so "64MB" is 64×2^20, as in
 // Redis); KiB, MiB, GiB are powers of 1024; B or no unit is bytes.
@@ -162,10 +193,12 @@
 // accept a bare integer: "5" is refused rather than guessed to be seconds
 // ("0" is accepted everywhere).
 //
-// Integers (max_concurrent, max_connections, priority, maxclients,
-// preauth_max_args, auth_max_failures) are decimal and >= 0 (maxclients and
-// preauth_max_args >= 1); max_concurrent 0 and max_connections 0 mean
-// unlimited.
+// Integers (max_concurrent, max_connections, burst, priority, maxclients,
+// max_inflight, preauth_max_args, auth_max_failures) are decimal and >= 0
+// (maxclients and preauth_max_args >= 1); max_concurrent 0 and
+// max_connections 0 mean unlimited. rate_limit is a decimal number of
+// commands per second with an optional fraction ("5000", "0.5"; no sign,
+// exponent or unit) from 0 to 1000000000. max_arg_bytes is a size.
 //
 // A key with an empty (null) value, such as "default_tenant:" or "users:",
 // is the same as omitting it. Note that metrics_listen: "" (an empty
@@ -196,6 +229,6 @@
 // nodes visited is bounded by the input size so an alias bomb is refused
 // instead of expanded.
 //
-// Warnings (plaintext passwords, a default_role with no default_tenant) are
-// returned, not printed: the caller owns logging.
+// Warnings (plaintext passwords, a default_role with no default_tenant, a
+// tenant burst without a rate_limit) are returned, not printed: the caller owns logging.
 package config

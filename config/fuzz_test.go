@@ -28,6 +28,9 @@ func FuzzParse(f *testing.F) {
 		"maxmemory: 1\nclient_query_buffer_limit: 1KiB\nclient_output_buffer_limit: 0\npreauth_output_buffer_limit: 1g\nmax_inline_len: 1\npreauth_max_args: 1\n" + tenant,
 		"maxmemory: 1\nauth_max_failures: 0\nauth_lockout: 2s\nauth_lockout_max: 1s\npreauth_query_buffer_limit: 2GiB\n" + tenant,
 		"maxmemory: 1\ntiers: {gold: {max_connections: 0}, x: {max_connections: 9, priority: 0}}\n" + tenant,
+		"maxmemory: 1\nmax_inflight: 0\ntiers: {gold: {rate_limit: 0.5, burst: 0, max_arg_bytes: 1k}, x: {burst: 3}}\n" + tenant,
+		"maxmemory: 1\nmax_inflight: 4096\ntenants: [{id: a, tier: x, quota: 1, rate_limit: 1000000000, burst: 9, max_arg_bytes: 0, shed_reads_as_miss: yes, users: [{name: a, password: p}]}]\n",
+		"maxmemory: 1\ntiers: {x: {rate_limit: 1e3}}\ntenants: [{id: a, tier: gold, quota: 1, rate_limit: '.5', shed_reads_as_miss: 2, users: [{name: a, password: p}]}]\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -133,6 +133,10 @@ func (v *validator) run(r *rawConfig) (*Config, error) {
 	if err := v.limits(&r.limits, &cfg.Limits); err != nil {
 		return nil, err
 	}
+	cfg.MaxInFlight = DefaultMaxInFlight
+	if err := v.intLimit(r.maxInFlight, "max_inflight", 0, &cfg.MaxInFlight); err != nil {
+		return nil, err
+	}
 
 	// Tiers: built-ins overridden field by field, custom tiers from zero.
 	for _, rt := range r.tiers {
@@ -194,6 +198,13 @@ func (v *validator) run(r *rawConfig) (*Config, error) {
 			return nil, err
 		}
 		t.TierName, t.Tier = tier.Name, tier.With(o)
+		if t.Tier.Burst > 0 && t.Tier.RateLimit == 0 {
+			line := rt.overrides.burst.line
+			if !rt.overrides.burst.set {
+				line = rt.line
+			}
+			v.warnf(line, "%s: burst %d has no effect without rate_limit", path, t.Tier.Burst)
+		}
 
 		if !rt.quota.set {
 			return nil, v.errf(rt.line, path+".quota", "required (e.g. quota: 64MiB)")
@@ -224,6 +235,14 @@ func (v *validator) run(r *rawConfig) (*Config, error) {
 			default:
 				return nil, v.errf(rt.eviction.line, path+".eviction", "invalid eviction %q: want lru or noeviction", rt.eviction.val)
 			}
+		}
+
+		if s := rt.shedReadsAsMiss; s.set {
+			b, ok := parseBool(s.val)
+			if !ok {
+				return nil, v.errf(s.line, path+".shed_reads_as_miss", "invalid value %q: want yes or no (true or false)", s.val)
+			}
+			t.ShedReadsAsMiss = b
 		}
 
 		for j, ru := range rt.users {
@@ -445,7 +464,47 @@ func (v *validator) overrides(path string, r rawOverrides) (tiers.Overrides, err
 		}
 		o.MaxConnections = &n
 	}
+	if rl := r.rateLimit; rl.set {
+		f, err := strconv.ParseFloat(rl.val, 64)
+		if !isDecimal(rl.val) || err != nil || f > MaxRateLimit {
+			return o, v.errf(rl.line, path+".rate_limit", "invalid rate_limit %q: want commands per second, a decimal number from 0 (unlimited) to %d, e.g. 5000 or 0.5", rl.val, int64(MaxRateLimit))
+		}
+		o.RateLimit = &f
+	}
+	if b := r.burst; b.set {
+		n, err := strconv.Atoi(b.val)
+		if err != nil || n < 0 {
+			return o, v.errf(b.line, path+".burst", "invalid burst %q: want an integer >= 0 (0 = one second of rate_limit)", b.val)
+		}
+		o.Burst = &n
+	}
+	if mb := r.maxArgBytes; mb.set {
+		n, err := ParseSize(mb.val)
+		if err != nil {
+			return o, v.sizeErr(mb, path+".max_arg_bytes", err)
+		}
+		o.MaxArgBytes = &n
+	}
 	return o, nil
+}
+
+// isDecimal reports whether s is digits with an optional fraction, the
+// syntax of rate_limit: no sign, exponent, hex, underscore, Inf or NaN, all
+// of which ParseFloat would take.
+func isDecimal(s string) bool {
+	digits, frac, dot := s, "", false
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		digits, frac, dot = s[:i], s[i+1:], true
+	}
+	allDigits := func(x string) bool {
+		for i := 0; i < len(x); i++ {
+			if x[i] < '0' || x[i] > '9' {
+				return false
+			}
+		}
+		return len(x) > 0
+	}
+	return allDigits(digits) && (!dot || allDigits(frac))
 }
 
 // user validates one user. names and digests span all tenants: AUTH

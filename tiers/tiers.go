@@ -2,27 +2,54 @@
 //
 // A tier is a bundle of policy that the layers above apply to every tenant
 // assigned to it: the TTL given to keys written without one, how long a
-// request may wait for admission, how many requests a tenant may have in
-// flight, how many connections a tenant may hold open, and the order in
-// which tenants are shed under overload. The package
-// holds no state and imports nothing from tcached, so config, admission and
-// server can all depend on it without creating cycles.
+// request may wait for admission, how many requests per second a tenant may
+// start, how many it may have in flight and with how many argument bytes,
+// how many connections a tenant may hold open, and the order in which
+// tenants are shed under overload. The package holds no state and imports
+// nothing from tcached, so config, admission and server can all depend on it
+// without creating cycles.
 //
 // # Zero values
 //
 // A zero field means "no limit" rather than "limit of zero": DefaultTTL 0
 // means keys written without a TTL never expire, Timeout 0 means the wait is
-// not bounded by the tier, and MaxConcurrent 0 and MaxConnections 0 mean
-// unlimited. This lets a
-// custom tier declared with only some fields behave sensibly, and matches
-// Redis, where a key without EXPIRE lives until evicted.
+// not bounded by the tier, and RateLimit 0, MaxConcurrent 0, MaxArgBytes 0
+// and MaxConnections 0 mean unlimited. The one exception is Burst, which
+// only has a meaning with a RateLimit: Burst 0 means one second's worth of
+// RateLimit (at least 1), since an unlimited burst would be no rate limit.
+// This lets a custom tier declared with only some fields behave sensibly,
+// and matches Redis, where a key without EXPIRE lives until evicted.
 //
 // # Built-in tiers
 //
-//	name      default TTL  timeout  max in flight  max connections  priority
-//	platinum  1h           200ms    1000           2000             3
-//	gold      30m          500ms    500            1000             2
-//	silver    15m          1s       200            500              1
+//	name      default TTL  timeout  rate limit  max in flight  max arg bytes  max connections  priority
+//	platinum  1h           200ms    0 (none)    1000           256MiB         2000             3
+//	gold      30m          500ms    0 (none)    500            128MiB         1000             2
+//	silver    15m          1s       0 (none)    200            64MiB          500              1
+//
+// Timeout is the tier's latency promise: a request that would wait longer
+// than this for admission is refused rather than run late, and a request
+// whose service time exceeds it is counted as an SLA violation.
+//
+// RateLimit is 0 in every built-in tier. A commands-per-second figure is a
+// statement about the hardware and the tenant's contract, neither of which
+// tcached knows: this 2-core machine serves about 89K non-pipelined and 1.4M
+// pipelined commands per second, so any built-in number would either
+// throttle a tenant on an idle server (redis-benchmark -c 50 reaches
+// ~150K/s on faster hardware, and a throttled benchmark measures the
+// throttle) or protect no one. Operators set rate_limit per tier or tenant
+// where they sell a rate; out of the box a tenant is bounded by what does
+// not depend on hardware speed: MaxConcurrent, MaxArgBytes, MaxConnections
+// and priority-ordered shedding.
+//
+// MaxArgBytes bounds the memory one tenant's in-flight commands pin
+// (request arguments, and the copies a write makes of them). The defaults
+// halve per tier like MaxConcurrent roughly does, stay below the default
+// proto_max_bulk_len (512MiB) so that one tenant cannot hold the largest
+// legal request several times over, and are far above any cache value a
+// tenant of that tier would sensibly store. A single command larger than
+// MaxArgBytes is always refused, so it is also the largest request a
+// tenant of the tier may send.
 //
 // Priority orders shedding: when the server must refuse work, it refuses the
 // lowest priority first. Custom tiers default to priority 1 (with silver).
@@ -44,8 +71,17 @@ type Tier struct {
 	// Timeout bounds how long a request may wait for admission (the tier's
 	// latency SLA); 0 means unbounded.
 	Timeout time.Duration
+	// RateLimit is the token-bucket refill of one tenant, in commands per
+	// second; 0 means unlimited.
+	RateLimit float64
+	// Burst is the token-bucket size in commands; 0 means one second of
+	// RateLimit. It has no effect when RateLimit is 0.
+	Burst int
 	// MaxConcurrent caps one tenant's in-flight requests; 0 means unlimited.
 	MaxConcurrent int
+	// MaxArgBytes caps the argument bytes of one tenant's in-flight
+	// requests, and so the size of its largest request; 0 means unlimited.
+	MaxArgBytes int64
 	// MaxConnections caps one tenant's open connections (counted once a
 	// connection is bound to the tenant); 0 means unlimited.
 	MaxConnections int
@@ -58,9 +94,9 @@ type Tier struct {
 // and overrides to it) without affecting other callers.
 func Builtin() map[string]Tier {
 	return map[string]Tier{
-		"platinum": {Name: "platinum", DefaultTTL: time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxConnections: 2000, Priority: 3},
-		"gold":     {Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxConnections: 1000, Priority: 2},
-		"silver":   {Name: "silver", DefaultTTL: 15 * time.Minute, Timeout: time.Second, MaxConcurrent: 200, MaxConnections: 500, Priority: 1},
+		"platinum": {Name: "platinum", DefaultTTL: time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxArgBytes: 256 << 20, MaxConnections: 2000, Priority: 3},
+		"gold":     {Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, Priority: 2},
+		"silver":   {Name: "silver", DefaultTTL: 15 * time.Minute, Timeout: time.Second, MaxConcurrent: 200, MaxArgBytes: 64 << 20, MaxConnections: 500, Priority: 1},
 	}
 }
 
@@ -70,7 +106,10 @@ func Builtin() map[string]Tier {
 type Overrides struct {
 	DefaultTTL     *time.Duration
 	Timeout        *time.Duration
+	RateLimit      *float64
+	Burst          *int
 	MaxConcurrent  *int
+	MaxArgBytes    *int64
 	MaxConnections *int
 	Priority       *int
 }
@@ -84,8 +123,17 @@ func (t Tier) With(o Overrides) Tier {
 	if o.Timeout != nil {
 		t.Timeout = *o.Timeout
 	}
+	if o.RateLimit != nil {
+		t.RateLimit = *o.RateLimit
+	}
+	if o.Burst != nil {
+		t.Burst = *o.Burst
+	}
 	if o.MaxConcurrent != nil {
 		t.MaxConcurrent = *o.MaxConcurrent
+	}
+	if o.MaxArgBytes != nil {
+		t.MaxArgBytes = *o.MaxArgBytes
 	}
 	if o.MaxConnections != nil {
 		t.MaxConnections = *o.MaxConnections
