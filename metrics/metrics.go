@@ -33,6 +33,7 @@ type TenantSample struct {
 	SLAViolations                    int64
 	InFlight                         int64
 	Latency                          HistogramSnapshot
+	AdmissionWait                    HistogramSnapshot
 	HotMemory, HotCommands           bool
 }
 
@@ -85,6 +86,7 @@ func NewRegistry(snapshot func() Snapshot) *prometheus.Registry {
 	c.add("tcached_tenant_admission_refusals_total", "Commands refused by request admission, by reason.", "reason")
 	c.add("tcached_tenant_sla_violations_total", "Commands whose service time exceeded the tier timeout.")
 	c.add("tcached_tenant_inflight_commands", "Commands of the tenant executing now.")
+	c.add("tcached_tenant_admission_wait_seconds", "Time commands waited for admission (rate-limit tokens).")
 	c.add("tcached_tenant_hot", "1 when the tenant is above the hot-tenant share of total used memory or of commands per second.", "resource")
 	c.addServer("tcached_connections", "Open client connections.")
 	c.addServer("tcached_connections_rejected_total", "Connections refused at accept or binding, by reason.", "reason")
@@ -149,5 +151,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		emit("tcached_tenant_hot", gauge, b2f(s.HotCommands), s.Tenant, s.Tier, "commands")
 		ch <- prometheus.MustNewConstHistogram(c.d["tcached_tenant_command_duration_seconds"],
 			s.Latency.Count, s.Latency.Sum, s.Latency.Buckets, l...)
+		ch <- prometheus.MustNewConstHistogram(c.d["tcached_tenant_admission_wait_seconds"],
+			s.AdmissionWait.Count, s.AdmissionWait.Sum, s.AdmissionWait.Buckets, l...)
 	}
 }

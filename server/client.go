@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tcached/tcached/admission"
 	"github.com/tcached/tcached/config"
 )
 
@@ -30,6 +31,10 @@ type client struct {
 	// EXEC or DISCARD every command is refused, so a transaction a client
 	// sends blind (go-redis TxPipeline) is never half applied.
 	multi bool
+	// ticket is the admission ticket of the command executing, and
+	// admitted its tenant (nil outside a command), for the panic path.
+	ticket   admission.Ticket
+	admitted *tenant
 
 	mu      sync.Mutex // guards the fields below for readers on other goroutines
 	tenant  *tenant

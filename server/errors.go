@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/tcached/tcached/admission"
 	"github.com/tcached/tcached/shard"
 )
 
@@ -41,12 +42,15 @@ const (
 	// go-redis, which is right: retrying cannot make room.
 	errOOM = "OOM command not allowed when used memory > 'maxmemory'."
 
-	// errBusyTenant refuses a command because the tenant already has its
-	// tier's max_concurrent commands in flight. The TCBUSY prefix is
-	// tcached's own; go-redis retries only LOADING/READONLY/CLUSTERDOWN/
-	// TRYAGAIN/MASTERDOWN/NOREPLICAS and "max number of clients", so a
-	// refusal never turns into an automatic retry storm.
-	errBusyTenant = "TCBUSY tenant concurrency limit reached (max_concurrent)"
+	// Admission refusals. The TCBUSY (the tenant's own limit) and TCSHED
+	// (server overload, by tier priority) prefixes are tcached's own:
+	// go-redis retries only LOADING/READONLY/CLUSTERDOWN/TRYAGAIN/
+	// MASTERDOWN/NOREPLICAS and "max number of clients", so a refusal never
+	// turns into an automatic retry storm. Each names the limit hit.
+	errRateLimited = "TCBUSY tenant rate limit reached (rate_limit)"
+	errBusyTenant  = "TCBUSY tenant concurrency limit reached (max_concurrent)"
+	errArgBytes    = "TCBUSY tenant argument bytes limit reached (max_arg_bytes)"
+	errShed        = "TCSHED server overloaded: request shed by tier priority"
 
 	// errTenantMaxConns refuses binding one more connection to a tenant
 	// already at its tier's max_connections (AUTH, or connecting to the
@@ -132,4 +136,17 @@ func upper(s string) string {
 		}
 	}
 	return string(b)
+}
+
+func refusal(r admission.Reason) string {
+	switch r {
+	case admission.ReasonRate:
+		return errRateLimited
+	case admission.ReasonConcurrency:
+		return errBusyTenant
+	case admission.ReasonArgBytes:
+		return errArgBytes
+	default:
+		return errShed
+	}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"time"
 
+	"github.com/tcached/tcached/admission"
 	"github.com/tcached/tcached/metrics"
 )
 
@@ -74,6 +75,7 @@ func (s *Server) Snapshot() metrics.Snapshot {
 	for _, t := range s.tenantOrder {
 		st := t.part.Stats()
 		cmds, errs := t.commands.Load(), t.cmdErrors.Load()
+		as := t.adm.Stats()
 		snap.Server.UsedBytes += st.UsedBytes
 		snap.Server.Quotas += st.Quota
 		snap.Tenants = append(snap.Tenants, metrics.TenantSample{
@@ -83,11 +85,37 @@ func (s *Server) Snapshot() metrics.Snapshot {
 			ConnectedClients: t.clients.Load(),
 			CommandsOK:       cmds - errs, CommandsErr: errs,
 			AuthFailures: t.authFailures.Load(),
-			Refusals:     map[string]int64{"concurrency": t.limit.Refused()},
-			InFlight:     t.limit.InFlight(),
+			Refusals:      refusals(as),
+			SLAViolations: int64(as.SLAViolations),
+			InFlight:      as.InFlight,
+			AdmissionWait: waitSnapshot(as),
 			Latency:      t.latency.Snapshot(),
 			HotMemory:    t.hotMemory.Load(), HotCommands: t.hotCommands.Load(),
 		})
 	}
 	return snap
+}
+
+func refusals(as admission.Stats) map[string]int64 {
+	m := make(map[string]int64, admission.NumReasons)
+	for r := admission.Reason(1); r < admission.NumReasons; r++ {
+		m[r.String()] = int64(as.Refused[r])
+	}
+	return m
+}
+
+// waitSnapshot turns admission's per-bucket wait counts into a cumulative
+// Prometheus histogram (bounds in seconds; the last bucket is +Inf).
+func waitSnapshot(as admission.Stats) metrics.HistogramSnapshot {
+	h := metrics.HistogramSnapshot{Buckets: make(map[float64]uint64, admission.NumWaitBuckets)}
+	var cum uint64
+	for i := 0; i < admission.NumWaitBuckets; i++ {
+		cum += as.Wait.Counts[i]
+		if b := admission.WaitBucketBound(i); b >= 0 {
+			h.Buckets[b.Seconds()] = cum
+		}
+	}
+	h.Count = cum
+	h.Sum = as.Wait.Sum.Seconds()
+	return h
 }

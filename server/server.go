@@ -69,12 +69,14 @@ type Options struct {
 	HotShare float64
 	// HotInterval is how often hot tenants are evaluated; 0 means 10s.
 	HotInterval time.Duration
+	// AdmissionClock is admission's clock and sleep; nil is the real one.
+	AdmissionClock admission.Clock
 }
 
 type tenant struct {
 	cfg          config.Tenant
 	part         *shard.Partition
-	limit        *admission.Limiter
+	adm          *admission.Tenant
 	defaultTTLms int64
 	clients      atomic.Int64
 	commands     atomic.Int64 // all executed commands
@@ -113,6 +115,7 @@ type Server struct {
 	panics  atomic.Int64
 	guard   *authGuard
 
+	admission    *admission.Controller
 	authFailures atomic.Int64
 	rejected     [numRejectReasons]atomic.Int64
 	hotShare     float64
@@ -178,6 +181,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.guard = newAuthGuard(s.limits.AuthMaxFailures, s.limits.AuthLockout, s.limits.AuthLockoutMax, s.now)
 	s.started = s.now()
 	s.dummyHash = config.HashPassword("tcached-dummy-password-for-constant-time")
+	s.admission = admission.NewController(admission.Options{MaxInFlight: cfg.MaxInFlight, Clock: opts.AdmissionClock})
 	nowMs := func() int64 { return s.now().UnixMilli() }
 	for _, tc := range cfg.Tenants {
 		if _, dup := s.tenants[tc.ID]; dup {
@@ -191,7 +195,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 				Shards:     opts.Shards,
 				Now:        nowMs,
 			}),
-			limit:        admission.NewLimiter(tc.Tier.MaxConcurrent),
+			adm:          s.admission.Tenant(admission.PolicyFromTier(tc.Tier)),
 			defaultTTLms: tc.Tier.DefaultTTL.Milliseconds(),
 			latency:      metrics.NewHistogram(metrics.LatencyBuckets),
 		}
@@ -420,6 +424,10 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 				name = cmd.name
 			}
 			s.panics.Add(1)
+			if t := c.admitted; t != nil {
+				c.admitted = nil
+				t.adm.Done(c.ticket) // or the tenant's in-flight count leaks
+			}
 			s.log.Error("panic in command handler", "command", name, "panic", panicText(r), "stack", string(debug.Stack()))
 			conn.WriteError(errInternal)
 			conn.Close()
@@ -459,10 +467,22 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			conn.WriteError(errNoPerm(cmd.name))
 			return
 		}
-		if !t.limit.Acquire() {
-			conn.WriteError(errBusyTenant)
+		// Admission happens before anything of the command runs, so a
+		// refusal is never a partial write.
+		var argBytes int64
+		for _, a := range args {
+			argBytes += int64(len(a))
+		}
+		tk, reason, ok := t.adm.Admit(argBytes)
+		if !ok {
+			if reason == admission.ReasonShed && t.cfg.ShedReadsAsMiss && cmd.miss != nil {
+				cmd.miss(c, args)
+				return
+			}
+			conn.WriteError(refusal(reason))
 			return
 		}
+		c.ticket, c.admitted = tk, t
 		t.commands.Add(1)
 		start, errs := time.Now(), conn.errs
 		cmd.handler(c, args)
@@ -470,7 +490,8 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		if conn.errs != errs {
 			t.cmdErrors.Add(1)
 		}
-		t.limit.Release()
+		c.admitted = nil
+		t.adm.Done(tk)
 		return
 	}
 	cmd.handler(c, args)

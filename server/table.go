@@ -33,6 +33,22 @@ type command struct {
 	step     int
 	handler  func(c *client, args [][]byte)
 	subs     map[string]*command // container commands (CLIENT, CONFIG, ...)
+	// miss answers the command as if its keys were missing, for tenants
+	// with shed_reads_as_miss whose read is shed under overload (nil:
+	// shedding answers an error).
+	miss func(c *client, args [][]byte)
+}
+
+func missNull(c *client, args [][]byte)   { c.conn.WriteNull() }
+func missZero(c *client, args [][]byte)   { c.conn.WriteInt(0) }
+func missEmpty(c *client, args [][]byte)  { c.conn.WriteBulkString("") }
+func missNone(c *client, args [][]byte)   { c.conn.WriteString("none") }
+func missAbsent(c *client, args [][]byte) { c.conn.WriteInt(-2) }
+func missNulls(c *client, args [][]byte) {
+	c.conn.WriteArray(len(args) - 1)
+	for range args[1:] {
+		c.conn.WriteNull()
+	}
 }
 
 func (c *command) fullName() string { return c.name }
@@ -234,6 +250,17 @@ func (s *Server) buildTable() {
 		row("evalsha_ro", -3, 0, none, cmdRefused),
 		row("fcall", -3, 0, none, cmdRefused),
 		row("fcall_ro", -3, 0, none, cmdRefused),
+	}
+	for name, miss := range map[string]func(*client, [][]byte){
+		"get": missNull, "mget": missNulls, "exists": missZero, "strlen": missZero, "getrange": missEmpty,
+		"ttl": missAbsent, "pttl": missAbsent, "expiretime": missAbsent, "pexpiretime": missAbsent,
+		"type": missNone, "touch": missZero,
+	} {
+		for _, r := range rows {
+			if r.name == name {
+				r.miss = miss
+			}
+		}
 	}
 	s.table = make(map[string]*command, len(rows))
 	for _, r := range rows {
