@@ -84,13 +84,13 @@ func (s *Server) Snapshot() metrics.Snapshot {
 			Hits: st.Hits, Misses: st.Misses, Evictions: st.Evictions, Expired: st.Expired,
 			ConnectedClients: t.clients.Load(),
 			CommandsOK:       cmds - errs, CommandsErr: errs,
-			AuthFailures: t.authFailures.Load(),
+			AuthFailures:  t.authFailures.Load(),
 			Refusals:      refusals(as),
 			SLAViolations: int64(as.SLAViolations),
 			InFlight:      as.InFlight,
 			AdmissionWait: waitSnapshot(as),
-			Latency:      t.latency.Snapshot(),
-			HotMemory:    t.hotMemory.Load(), HotCommands: t.hotCommands.Load(),
+			Latency:       t.latency.Snapshot(),
+			HotMemory:     t.hotMemory.Load(), HotCommands: t.hotCommands.Load(),
 		})
 	}
 	return snap

@@ -92,8 +92,8 @@ func (w *wire) WriteError(msg string) {
 	w.out = redcon.AppendError(w.out, msg)
 	w.grew()
 }
-func (w *wire) WriteString(s string)  { w.out = redcon.AppendString(w.out, s); w.grew() }
-func (w *wire) WriteBulk(b []byte)    { w.out = redcon.AppendBulk(w.out, b); w.grew() }
+func (w *wire) WriteString(s string) { w.out = redcon.AppendString(w.out, s); w.grew() }
+func (w *wire) WriteBulk(b []byte)   { w.out = redcon.AppendBulk(w.out, b); w.grew() }
 func (w *wire) WriteBulkString(s string) {
 	w.out = redcon.AppendBulkString(w.out, s)
 	w.grew()
