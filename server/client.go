@@ -96,7 +96,7 @@ func (c *client) bind(t *tenant, user string, role config.Role) bool {
 
 // addClient counts one more connection unless the tenant is at its cap.
 func (t *tenant) addClient() bool {
-	max := int64(t.cfg.Tier.MaxConnections)
+	max := int64(t.cfg().Tier.MaxConnections)
 	for {
 		n := t.clients.Load()
 		if max > 0 && n >= max {

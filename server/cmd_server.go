@@ -61,7 +61,7 @@ func humanBytes(n int64) string {
 }
 
 func (t *tenant) policy() string {
-	if t.cfg.Eviction == config.NoEviction {
+	if t.cfg().Eviction == config.NoEviction {
 		return "noeviction"
 	}
 	return "allkeys-lru"
@@ -145,16 +145,16 @@ func cmdInfo(c *client, args [][]byte) {
 		}
 	}
 	if section("tenant") {
-		kv("tenant_id", t.cfg.ID)
-		kv("tenant_tier", t.cfg.TierName)
+		kv("tenant_id", t.id)
+		kv("tenant_tier", t.cfg().TierName)
 		kv("tenant_user", c.user)
 		kv("tenant_role", c.role.String())
 		kv("tenant_quota_bytes", st.Quota)
 		kv("tenant_used_bytes", st.UsedBytes)
 		kv("tenant_keys", st.Keys)
-		kv("tenant_default_ttl_seconds", int64(t.cfg.Tier.DefaultTTL.Seconds()))
-		kv("tenant_timeout_ms", t.cfg.Tier.Timeout.Milliseconds())
-		kv("tenant_max_concurrent", t.cfg.Tier.MaxConcurrent)
+		kv("tenant_default_ttl_seconds", int64(t.cfg().Tier.DefaultTTL.Seconds()))
+		kv("tenant_timeout_ms", t.cfg().Tier.Timeout.Milliseconds())
+		kv("tenant_max_concurrent", t.cfg().Tier.MaxConcurrent)
 		kv("tenant_hot_memory", b2i(t.hotMemory.Load()))
 		kv("tenant_hot_commands", b2i(t.hotCommands.Load()))
 	}

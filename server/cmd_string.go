@@ -17,7 +17,7 @@ func (c *client) nowMs() int64 { return c.srv.now().UnixMilli() }
 // defaultExpire is the absolute expiry a key written without a TTL gets:
 // the tenant tier's default_ttl, or none when the tier sets 0.
 func (c *client) defaultExpire(now int64) int64 {
-	if ttl := c.tenant.defaultTTLms; ttl > 0 {
+	if ttl := c.tenant.defaultTTLms.Load(); ttl > 0 {
 		return now + ttl
 	}
 	return 0

@@ -36,9 +36,10 @@ func (s *Server) hotLoop() {
 
 func (s *Server) evaluateHot() {
 	var used, cmds int64
-	uses := make([]int64, len(s.tenantOrder))
-	deltas := make([]int64, len(s.tenantOrder))
-	for i, t := range s.tenantOrder {
+	order := s.reg.Load().order
+	uses := make([]int64, len(order))
+	deltas := make([]int64, len(order))
+	for i, t := range order {
 		uses[i] = t.part.UsedBytes()
 		n := t.commands.Load()
 		deltas[i] = n - t.lastCommands
@@ -46,15 +47,15 @@ func (s *Server) evaluateHot() {
 		used += uses[i]
 		cmds += deltas[i]
 	}
-	for i, t := range s.tenantOrder {
+	for i, t := range order {
 		mem := used > 0 && float64(uses[i]) > s.hotShare*float64(used)
 		cmd := cmds > 0 && float64(deltas[i]) > s.hotShare*float64(cmds)
 		if t.hotMemory.Swap(mem) != mem {
-			s.log.Warn("hot tenant", "tenant", t.cfg.ID, "resource", "memory", "hot", mem,
+			s.log.Warn("hot tenant", "tenant", t.id, "resource", "memory", "hot", mem,
 				"used_bytes", uses[i], "total_used_bytes", used, "threshold", s.hotShare)
 		}
 		if t.hotCommands.Swap(cmd) != cmd {
-			s.log.Warn("hot tenant", "tenant", t.cfg.ID, "resource", "commands", "hot", cmd,
+			s.log.Warn("hot tenant", "tenant", t.id, "resource", "commands", "hot", cmd,
 				"commands", deltas[i], "total_commands", cmds, "interval", s.hotIv.String(), "threshold", s.hotShare)
 		}
 	}
@@ -62,24 +63,25 @@ func (s *Server) evaluateHot() {
 
 // Snapshot is everything /metrics reports, read now.
 func (s *Server) Snapshot() metrics.Snapshot {
+	reg := s.reg.Load()
 	snap := metrics.Snapshot{Server: metrics.ServerSample{
 		Connections:   s.conns.Load(),
 		RejectedConns: make(map[string]int64, numRejectReasons),
 		AuthFailures:  s.authFailures.Load(),
 		Panics:        s.panics.Load(),
-		MaxMemory:     s.cfg.MaxMemory,
+		MaxMemory:     reg.cfg.MaxMemory,
 	}}
 	for i, n := range rejectNames {
 		snap.Server.RejectedConns[n] = s.rejected[i].Load()
 	}
-	for _, t := range s.tenantOrder {
+	for _, t := range reg.order {
 		st := t.part.Stats()
 		cmds, errs := t.commands.Load(), t.cmdErrors.Load()
 		as := t.adm.Stats()
 		snap.Server.UsedBytes += st.UsedBytes
 		snap.Server.Quotas += st.Quota
 		snap.Tenants = append(snap.Tenants, metrics.TenantSample{
-			Tenant: t.cfg.ID, Tier: t.cfg.TierName,
+			Tenant: t.id, Tier: t.cfg().TierName,
 			UsedBytes: st.UsedBytes, QuotaBytes: st.Quota, Keys: st.Keys,
 			Hits: st.Hits, Misses: st.Misses, Evictions: st.Evictions, Expired: st.Expired,
 			ConnectedClients: t.clients.Load(),

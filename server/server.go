@@ -74,10 +74,11 @@ type Options struct {
 }
 
 type tenant struct {
-	cfg          config.Tenant
+	id           string // immutable
+	conf         atomic.Pointer[config.Tenant]
 	part         *shard.Partition
 	adm          *admission.Tenant
-	defaultTTLms int64
+	defaultTTLms atomic.Int64
 	clients      atomic.Int64
 	commands     atomic.Int64 // all executed commands
 	cmdErrors    atomic.Int64 // those that replied with an error
@@ -97,18 +98,14 @@ type user struct {
 // Server is one tcached instance. Create it with New, serve with Serve, stop
 // with Close. Several Servers can live in one process (tests do).
 type Server struct {
-	cfg     *config.Config
 	log     *slog.Logger
 	now     func() time.Time
 	table   map[string]*command
 	ordered []*command // table rows in name order, for COMMAND
 
-	tenants     map[string]*tenant
-	tenantOrder []*tenant
-	users       map[string]*user
-	byHash      map[[32]byte]*user
-	defTenant   *tenant
-	dummyHash   [32]byte
+	reg       atomic.Pointer[registry]
+	shards    int // forced sub-shards per tenant (tests); 0 = auto
+	dummyHash [32]byte
 
 	started time.Time
 	nextID  atomic.Int64
@@ -145,12 +142,9 @@ type Server struct {
 // New builds a server for cfg. It does not listen yet.
 func New(cfg *config.Config, opts Options) (*Server, error) {
 	s := &Server{
-		cfg:      cfg,
 		log:      opts.Logger,
 		now:      opts.Now,
-		tenants:  make(map[string]*tenant),
-		users:    make(map[string]*user),
-		byHash:   make(map[[32]byte]*user),
+		shards:   opts.Shards,
 		clients:  make(map[int64]*client),
 		stop:     make(chan struct{}),
 		expireIv: opts.ExpireInterval,
@@ -182,43 +176,11 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.started = s.now()
 	s.dummyHash = config.HashPassword("tcached-dummy-password-for-constant-time")
 	s.admission = admission.NewController(admission.Options{MaxInFlight: cfg.MaxInFlight, Clock: opts.AdmissionClock})
-	nowMs := func() int64 { return s.now().UnixMilli() }
-	for _, tc := range cfg.Tenants {
-		if _, dup := s.tenants[tc.ID]; dup {
-			return nil, fmt.Errorf("server: duplicate tenant %q", tc.ID)
-		}
-		t := &tenant{
-			cfg: tc,
-			part: shard.New(shard.Config{
-				Quota:      tc.Quota,
-				NoEviction: tc.Eviction == config.NoEviction,
-				Shards:     opts.Shards,
-				Now:        nowMs,
-			}),
-			adm:          s.admission.Tenant(admission.PolicyFromTier(tc.Tier)),
-			defaultTTLms: tc.Tier.DefaultTTL.Milliseconds(),
-			latency:      metrics.NewHistogram(metrics.LatencyBuckets),
-		}
-		s.tenants[tc.ID] = t
-		s.tenantOrder = append(s.tenantOrder, t)
-		for _, uc := range tc.Users {
-			if _, dup := s.users[uc.Name]; dup {
-				return nil, fmt.Errorf("server: duplicate user %q", uc.Name)
-			}
-			if _, dup := s.byHash[uc.PasswordSHA256]; dup {
-				return nil, fmt.Errorf("server: user %q shares a password with another user", uc.Name)
-			}
-			u := &user{cfg: uc, tenant: t}
-			s.users[uc.Name] = u
-			s.byHash[uc.PasswordSHA256] = u
-		}
+	reg, _, err := s.buildRegistry(cfg, nil)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
 	}
-	if cfg.DefaultTenant != "" {
-		s.defTenant = s.tenants[cfg.DefaultTenant]
-		if s.defTenant == nil {
-			return nil, fmt.Errorf("server: default_tenant %q is not a tenant", cfg.DefaultTenant)
-		}
-	}
+	s.reg.Store(reg)
 	s.buildTable()
 	return s, nil
 }
@@ -268,7 +230,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			go s.refuse(nc, errMaxClients)
 			continue
 		}
-		if s.protected && s.defTenant != nil && !isLoopback(nc.RemoteAddr()) {
+		if s.protected && s.reg.Load().defTenant != nil && !isLoopback(nc.RemoteAddr()) {
 			s.conns.Add(-1)
 			s.rejected[rejectProtected].Add(1)
 			go s.refuse(nc, errDenied)
@@ -326,7 +288,7 @@ func (s *Server) expireLoop() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			for _, tn := range s.tenantOrder {
+			for _, tn := range s.reg.Load().order {
 				tn.part.ExpireCycle(2000)
 			}
 		}
@@ -360,8 +322,8 @@ func (s *Server) dropClient(c *client) {
 // bindDefault binds c to default_tenant, or leaves it unauthenticated. It
 // reports false when default_tenant is at its connection cap.
 func (s *Server) bindDefault(c *client) bool {
-	if s.defTenant != nil {
-		return c.bind(s.defTenant, "default", s.cfg.DefaultRole)
+	if reg := s.reg.Load(); reg.defTenant != nil {
+		return c.bind(reg.defTenant, "default", reg.cfg.DefaultRole)
 	}
 	c.bind(nil, "", 0)
 	return true
@@ -374,11 +336,12 @@ func (s *Server) bindDefault(c *client) bool {
 // Failed attempts are throttled per client IP and per user name (authGuard);
 // a locked-out attempt does the same work and gets the same answer.
 func (s *Server) authenticate(addr string, name, pass []byte) *user {
+	reg := s.reg.Load()
 	locked := s.guard.locked(addr, string(name))
-	u := s.checkPassword(name, pass)
+	u := s.checkPassword(reg, name, pass)
 	if locked || u == nil {
 		s.authFailures.Add(1)
-		if named := s.users[string(name)]; named != nil {
+		if named := reg.users[string(name)]; named != nil && named.tenant != nil {
 			named.tenant.authFailures.Add(1)
 		}
 	}
@@ -393,16 +356,16 @@ func (s *Server) authenticate(addr string, name, pass []byte) *user {
 	return u
 }
 
-func (s *Server) checkPassword(name, pass []byte) *user {
+func (s *Server) checkPassword(reg *registry, name, pass []byte) *user {
 	h := config.HashPassword(string(pass))
 	if len(name) == 0 || string(name) == "default" {
-		u := s.byHash[h]
+		u := reg.byHash[h]
 		if u == nil {
 			subtle.ConstantTimeCompare(h[:], s.dummyHash[:])
 		}
 		return u
 	}
-	u := s.users[string(name)]
+	u := reg.users[string(name)]
 	want := s.dummyHash
 	if u != nil {
 		want = u.cfg.PasswordSHA256
@@ -475,7 +438,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		}
 		tk, reason, ok := t.adm.Admit(argBytes)
 		if !ok {
-			if reason == admission.ReasonShed && t.cfg.ShedReadsAsMiss && cmd.miss != nil {
+			if reason == admission.ReasonShed && t.cfg().ShedReadsAsMiss && cmd.miss != nil {
 				cmd.miss(c, args)
 				return
 			}
@@ -542,11 +505,12 @@ type TenantStats struct {
 
 // Stats returns a snapshot of every tenant, in config order.
 func (s *Server) Stats() []TenantStats {
-	out := make([]TenantStats, 0, len(s.tenantOrder))
-	for _, t := range s.tenantOrder {
+	order := s.reg.Load().order
+	out := make([]TenantStats, 0, len(order))
+	for _, t := range order {
 		out = append(out, TenantStats{
-			ID:       t.cfg.ID,
-			Tier:     t.cfg.TierName,
+			ID:       t.id,
+			Tier:     t.cfg().TierName,
 			Clients:  t.clients.Load(),
 			Commands: t.commands.Load(),
 			Stats:    t.part.Stats(),
