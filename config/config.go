@@ -25,6 +25,12 @@ const (
 	// commands in flight that admission's priority shedding protects. See
 	// the package documentation for the reasoning.
 	DefaultMaxInFlight = 4096
+	// DefaultHotTenantShare is hot_tenant_share's default: a tenant above
+	// 30% of the total used memory, or of the commands per second, is hot.
+	DefaultHotTenantShare = 0.30
+	// DefaultHotTenantInterval is hot_tenant_interval's default: how often
+	// the shares are measured.
+	DefaultHotTenantInterval = 10 * time.Second
 	// MaxRateLimit is the largest rate_limit accepted: admission keeps the
 	// token interval in whole nanoseconds. Use 0 for no limit.
 	MaxRateLimit = 1e9
@@ -82,6 +88,24 @@ type User struct {
 	// Plaintext reports that the file held the password in clear (Parse
 	// also returns a warning for it).
 	Plaintext bool
+}
+
+// Operator is a platform operator: it authenticates with AUTH like a User,
+// but is bound to no tenant (the server decides what it may do across
+// tenants). Operator names share one namespace with user names, and
+// operator passwords are unique among all user and operator passwords, so
+// both AUTH forms resolve to exactly one identity.
+type Operator struct {
+	Name           string
+	PasswordSHA256 [32]byte
+	// Plaintext reports that the file held the password in clear (Parse
+	// also returns a warning for it).
+	Plaintext bool
+	// TokenSHA256 is the SHA-256 of the operator's bearer token for the
+	// HTTP admin API; meaningful only when HasToken is set. Tokens are
+	// unique among operators.
+	TokenSHA256 [32]byte
+	HasToken    bool
 }
 
 // Tenant is one isolated keyspace with a memory guarantee.
@@ -213,6 +237,31 @@ type Config struct {
 	// plus custom tiers.
 	Tiers   map[string]tiers.Tier
 	Tenants []Tenant // in file order
+	// Operators are the operator identities, in file order; empty when the
+	// file has none.
+	Operators []Operator
+	// AuditLog is where audit records go: "stderr", "stdout" or a file
+	// path (as written; relative to the server's working directory). ""
+	// means off, the default. Parse does not open the file.
+	AuditLog string
+	// HotTenantShare flags a tenant as hot when its share of the total used
+	// memory, or of the commands per second, exceeds it; in (0, 1].
+	// Default DefaultHotTenantShare.
+	HotTenantShare float64
+	// HotTenantInterval is how often hot tenants are looked for; > 0.
+	// Default DefaultHotTenantInterval.
+	HotTenantInterval time.Duration
+}
+
+// Tenant returns the tenant with the given id, pointing into c.Tenants,
+// and false if there is none.
+func (c *Config) Tenant(id string) (*Tenant, bool) {
+	for i := range c.Tenants {
+		if c.Tenants[i].ID == id {
+			return &c.Tenants[i], true
+		}
+	}
+	return nil, false
 }
 
 // Error is a configuration error located in the source file. Parse and

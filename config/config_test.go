@@ -17,6 +17,8 @@ import (
 var (
 	hA = hexOf("a-secret")
 	hB = hexOf("b-secret")
+	hO = hexOf("o-secret") // an operator's password
+	hT = hexOf("o-token")  // an operator's token
 )
 
 func hexOf(p string) string { d := HashPassword(p); return hex.EncodeToString(d[:]) }
@@ -59,6 +61,11 @@ func TestParse(t *testing.T) {
 					Limits:        DefaultLimits(),
 					MaxInFlight:   DefaultMaxInFlight,
 					Tiers:         tiers.Builtin(),
+					// No operators, audit log off, hot tenants at 30% every 10s.
+					Operators:         nil,
+					AuditLog:          "",
+					HotTenantShare:    0.30,
+					HotTenantInterval: 10 * time.Second,
 					Tenants: []Tenant{{
 						ID: "a", TierName: "gold", Tier: tiers.Builtin()["gold"], Quota: 1 << 20, Eviction: EvictLRU,
 						Users: []User{{Name: "a", PasswordSHA256: HashPassword("a-secret"), Role: RoleReadWrite}},
@@ -747,6 +754,152 @@ tenants:
 		{name: "empty plaintext password", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password: ''}]}\n", err: "test.yaml:3: tenants[0].users[0].password: must not be empty"},
 		{name: "invalid role", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password: x, role: root}]}\n", err: `test.yaml:3: tenants[0].users[0].role: invalid role "root": want readonly, readwrite or admin`},
 		{name: "third user error path", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password: x}]}\n  - {id: b, tier: gold, quota: 1, users: [{name: b, password: y}]}\n  - id: c\n    tier: gold\n    quota: 1\n    users:\n      - {name: c, password_sha256: nope}\n", err: "test.yaml:9: tenants[2].users[0].password_sha256: want 64 hex digits"},
+
+		// --- operators ---
+		{
+			name: "operators: hashed and plaintext, with and without tokens",
+			input: withA(`maxmemory: 1MiB
+operators:
+  - name: ops
+    password_sha256: ` + hO + `
+    token_sha256: ` + strings.ToUpper(hT) + `
+  - {name: oncall@example.com, password: dev-ops, token: dev-token}
+  - {name: auditor, password: audit-secret}
+`),
+			warnings: []string{
+				"test.yaml:6: operators[1].password is plaintext; use password_sha256",
+				"test.yaml:6: operators[1].token is plaintext; use token_sha256",
+				"test.yaml:7: operators[2].password is plaintext; use password_sha256",
+			},
+			check: func(t *testing.T, c *Config) {
+				want := []Operator{
+					{Name: "ops", PasswordSHA256: HashPassword("o-secret"), TokenSHA256: HashPassword("o-token"), HasToken: true},
+					{Name: "oncall@example.com", PasswordSHA256: HashPassword("dev-ops"), Plaintext: true, TokenSHA256: HashPassword("dev-token"), HasToken: true},
+					{Name: "auditor", PasswordSHA256: HashPassword("audit-secret"), Plaintext: true},
+				}
+				if !reflect.DeepEqual(c.Operators, want) {
+					t.Errorf("Operators = %+v\nwant %+v", c.Operators, want)
+				}
+			},
+		},
+		{
+			name:  "operators listed before tenants",
+			input: "maxmemory: 1MiB\noperators: [{name: ops, password_sha256: " + hO + "}]\n" + strings.Replace(tenantA, "HA", hA, 1),
+			check: func(t *testing.T, c *Config) {
+				if len(c.Operators) != 1 || c.Operators[0].Name != "ops" || c.Operators[0].HasToken {
+					t.Errorf("Operators = %+v", c.Operators)
+				}
+			},
+		},
+		{
+			name:  "null operators is none",
+			input: withA("maxmemory: 1MiB\noperators:\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.Operators != nil {
+					t.Errorf("Operators = %+v", c.Operators)
+				}
+			},
+		},
+		{
+			name:     "operator token with metrics_listen off warns",
+			input:    withA("maxmemory: 1MiB\nmetrics_listen: off\noperators:\n  - {name: o1, password_sha256: " + hO + "}\n  - {name: o2, password: p2, token_sha256: " + hT + "}\n  - {name: o3, password: p3, token: t3}\n"),
+			warnings: []string{"operators[1].password is plaintext", "operators[2].password is plaintext", "operators[2].token is plaintext", "test.yaml:5: operator tokens have no effect with metrics_listen off"},
+		},
+		{name: "operators not a list", input: withA("maxmemory: 1MiB\noperators: {name: ops}\n"), err: "test.yaml:2: operators: expected a list, got a mapping"},
+		{name: "operator not a mapping", input: withA("maxmemory: 1MiB\noperators: [ops]\n"), err: "test.yaml:2: operators[0]: expected a mapping, got a single value"},
+		{name: "operator unknown key role", input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, password: x, role: admin}\n"), err: "test.yaml:3: operators[0].role: unknown key"},
+		{name: "operator duplicate key", input: withA("maxmemory: 1MiB\noperators:\n  - name: ops\n    password: x\n    name: ops2\n"), err: "test.yaml:5: operators[0].name: duplicate key (first at line 3)"},
+		{name: "operator name required", input: withA("maxmemory: 1MiB\noperators:\n  - password: x\n"), err: "test.yaml:3: operators[0].name: required"},
+		{name: "operator named default", input: withA("maxmemory: 1MiB\noperators:\n  - {name: Default, password: x}\n"), err: `test.yaml:3: operators[0].name: operator name "Default" is reserved: AUTH default <password> means password-only authentication`},
+		{name: "invalid operator name", input: withA("maxmemory: 1MiB\noperators:\n  - {name: 'ops team', password: x}\n"), err: `test.yaml:3: operators[0].name: invalid operator name "ops team": want 1-64 of A-Z a-z 0-9 _ - . @`},
+		{
+			name:  "duplicate operator name",
+			input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, password: x}\n  - {name: ops, password: y}\n"),
+			err:   `test.yaml:4: operators[1].name: name "ops" is already used by operators[0].name (line 3); operator and user names must all differ, so that AUTH <name> <password> names one identity`,
+		},
+		{
+			name:  "operator name equals a user name (operators after tenants)",
+			input: "maxmemory: 1MiB\n" + strings.Replace(tenantA, "HA", hA, 1) + "operators:\n  - {name: a, password_sha256: " + hO + "}\n",
+			err:   `test.yaml:9: operators[0].name: name "a" is already used by tenants[0].users[0].name (line 7); operator and user names must all differ`,
+		},
+		{
+			name:  "operator name equals a user name (operators before tenants)",
+			input: "maxmemory: 1MiB\noperators:\n  - {name: a, password_sha256: " + hO + "}\n" + strings.Replace(tenantA, "HA", hA, 1),
+			err:   `test.yaml:3: operators[0].name: name "a" is already used by tenants[0].users[0].name (line 9)`,
+		},
+		{name: "operator password required", input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, token_sha256: " + hT + "}\n"), err: "test.yaml:3: operators[0].password_sha256: required (or password, for development only)"},
+		{name: "operator both password forms", input: withA("maxmemory: 1MiB\noperators:\n  - name: ops\n    password: x\n    password_sha256: " + hO + "\n"), err: "test.yaml:5: operators[0].password_sha256: set only one of password and password_sha256"},
+		{name: "operator empty password", input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, password: ''}\n"), err: "test.yaml:3: operators[0].password: must not be empty"},
+		{name: "operator password_sha256 not hex", input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, password_sha256: " + hO[:62] + "zz}\n"), err: "test.yaml:3: operators[0].password_sha256: want 64 hex digits (the SHA-256 of the password"},
+		{name: "operator password_sha256 of empty", input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, password_sha256: " + hexOf("") + "}\n"), err: "test.yaml:3: operators[0].password_sha256: is the SHA-256 of the empty password"},
+		{
+			name:  "operator password equals a user password (plaintext vs hash)",
+			input: withA("maxmemory: 1MiB\noperators:\n  - name: ops\n    password: a-secret\n"),
+			err:   "test.yaml:4: operators[0].password: same password as tenants[0].users[0] (line 10); AUTH <password> must identify exactly one user or operator",
+		},
+		{
+			name:  "two operators share a password",
+			input: withA("maxmemory: 1MiB\noperators:\n  - {name: o1, password_sha256: " + hO + "}\n  - {name: o2, password: o-secret}\n"),
+			err:   "test.yaml:4: operators[1].password: same password as operators[0] (line 3)",
+		},
+		{name: "operator both token forms", input: withA("maxmemory: 1MiB\noperators:\n  - name: ops\n    password: x\n    token: t\n    token_sha256: " + hT + "\n"), err: "test.yaml:6: operators[0].token_sha256: set only one of token and token_sha256"},
+		{name: "operator empty token", input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, password: x, token: \"\"}\n"), err: "test.yaml:3: operators[0].token: must not be empty"},
+		{name: "operator token_sha256 too short", input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, password: x, token_sha256: " + hT[:10] + "}\n"), err: "test.yaml:3: operators[0].token_sha256: want 64 hex digits (the SHA-256 of the token"},
+		{name: "operator token_sha256 of empty", input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, password: x, token_sha256: " + hexOf("") + "}\n"), err: "test.yaml:3: operators[0].token_sha256: is the SHA-256 of the empty token"},
+		{
+			name:  "two operators share a token (hash vs plaintext)",
+			input: withA("maxmemory: 1MiB\noperators:\n  - {name: o1, password: p1, token_sha256: " + hT + "}\n  - name: o2\n    password: p2\n    token: o-token\n"),
+			err:   "test.yaml:6: operators[1].token: same token as operators[0] (line 3); a bearer token must identify exactly one operator",
+		},
+		{
+			name:  "operator errors come after tenant errors",
+			input: "maxmemory: 1MiB\noperators: [{name: '', password: x}]\ntenants: [{id: a, tier: nope}]\n",
+			err:   `test.yaml:3: tenants[0].tier: unknown tier "nope"`,
+		},
+
+		// --- audit log and hot tenants ---
+		{
+			name:  "audit_log stderr, hot tenant settings",
+			input: withA("maxmemory: 1MiB\naudit_log: stderr\nhot_tenant_share: 0.5\nhot_tenant_interval: 1m30s\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.AuditLog != "stderr" || c.HotTenantShare != 0.5 || c.HotTenantInterval != 90*time.Second {
+					t.Errorf("AuditLog %q HotTenantShare %v HotTenantInterval %v", c.AuditLog, c.HotTenantShare, c.HotTenantInterval)
+				}
+			},
+		},
+		{
+			name:  "hot_tenant_share 1 and a sub-second interval",
+			input: withA("maxmemory: 1MiB\nhot_tenant_share: 1\nhot_tenant_interval: 250ms\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.HotTenantShare != 1 || c.HotTenantInterval != 250*time.Millisecond {
+					t.Errorf("HotTenantShare %v HotTenantInterval %v", c.HotTenantShare, c.HotTenantInterval)
+				}
+			},
+		},
+		{
+			name:  "null hot_tenant keys keep defaults",
+			input: withA("maxmemory: 1MiB\nhot_tenant_share:\nhot_tenant_interval: ~\naudit_log:\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.AuditLog != "" || c.HotTenantShare != DefaultHotTenantShare || c.HotTenantInterval != DefaultHotTenantInterval {
+					t.Errorf("AuditLog %q HotTenantShare %v HotTenantInterval %v", c.AuditLog, c.HotTenantShare, c.HotTenantInterval)
+				}
+			},
+		},
+		{name: "hot_tenant_share zero", input: withA("maxmemory: 1MiB\nhot_tenant_share: 0\n"), err: `test.yaml:2: hot_tenant_share: invalid hot_tenant_share "0": want a fraction greater than 0 and at most 1, e.g. 0.3 for 30%`},
+		{name: "hot_tenant_share above 1", input: withA("maxmemory: 1MiB\nhot_tenant_share: 1.5\n"), err: `test.yaml:2: hot_tenant_share: invalid hot_tenant_share "1.5"`},
+		{name: "hot_tenant_share percent", input: withA("maxmemory: 1MiB\nhot_tenant_share: 30%\n"), err: `test.yaml:2: hot_tenant_share: invalid hot_tenant_share "30%"`},
+		{name: "hot_tenant_share negative", input: withA("maxmemory: 1MiB\nhot_tenant_share: -0.3\n"), err: `invalid hot_tenant_share "-0.3"`},
+		{name: "hot_tenant_share exponent", input: withA("maxmemory: 1MiB\nhot_tenant_share: 3e-1\n"), err: `invalid hot_tenant_share "3e-1"`},
+		{name: "hot_tenant_share NaN", input: withA("maxmemory: 1MiB\nhot_tenant_share: .nan\n"), err: `invalid hot_tenant_share ".nan"`},
+		{name: "hot_tenant_share as list", input: withA("maxmemory: 1MiB\nhot_tenant_share: [0.3]\n"), err: "test.yaml:2: hot_tenant_share: expected a single value, got a list"},
+		{name: "hot_tenant_interval zero", input: withA("maxmemory: 1MiB\nhot_tenant_interval: 0\n"), err: "test.yaml:2: hot_tenant_interval: must be > 0"},
+		{name: "hot_tenant_interval bare seconds", input: withA("maxmemory: 1MiB\nhot_tenant_interval: 10\n"), err: `test.yaml:2: hot_tenant_interval: invalid duration "10": use Go syntax`},
+		{name: "hot_tenant_interval negative", input: withA("maxmemory: 1MiB\nhot_tenant_interval: -10s\n"), err: `test.yaml:2: hot_tenant_interval: invalid duration "-10s": must be >= 0`},
+		{name: "audit_log yes", input: withA("maxmemory: 1MiB\naudit_log: yes\n"), err: `test.yaml:2: audit_log: invalid audit_log "yes": want off, stderr, stdout or a file path (write ./yes for a file of that name)`},
+		{name: "audit_log false", input: withA("maxmemory: 1MiB\naudit_log: false\n"), err: `test.yaml:2: audit_log: invalid audit_log "false"`},
+		{name: "audit_log control character", input: withA("maxmemory: 1MiB\naudit_log: \"/var/log/a\\nb\"\n"), err: `test.yaml:2: audit_log: invalid audit_log "/var/log/a\nb": a file path must not contain control characters`},
+		{name: "audit_log as mapping", input: withA("maxmemory: 1MiB\naudit_log: {file: x}\n"), err: "test.yaml:2: audit_log: expected a single value, got a mapping"},
+		{name: "audit_log duplicate", input: withA("maxmemory: 1MiB\naudit_log: off\naudit_log: stderr\n"), err: "test.yaml:3: audit_log: duplicate key (first at line 2)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -873,6 +1026,31 @@ func checkInvariants(t *testing.T, c *Config) {
 			}
 		}
 	}
+	tokens := map[[32]byte]bool{}
+	for _, o := range c.Operators {
+		if names[o.Name] || strings.EqualFold(o.Name, "default") || !validUserName(o.Name) {
+			t.Errorf("operator name %q duplicate, reserved or invalid", o.Name)
+		}
+		names[o.Name] = true
+		if digests[o.PasswordSHA256] || o.PasswordSHA256 == emptyPasswordSHA256 {
+			t.Errorf("operator %q shares a password or has the empty one", o.Name)
+		}
+		digests[o.PasswordSHA256] = true
+		switch {
+		case !o.HasToken && o.TokenSHA256 != [32]byte{}:
+			t.Errorf("operator %q has a token digest without HasToken", o.Name)
+		case o.HasToken && (tokens[o.TokenSHA256] || o.TokenSHA256 == emptyPasswordSHA256):
+			t.Errorf("operator %q shares a token or has the empty one", o.Name)
+		}
+		tokens[o.TokenSHA256] = true
+	}
+	switch strings.ToLower(c.AuditLog) {
+	case "off", "yes", "no", "true", "false", "on":
+		t.Errorf("AuditLog = %q", c.AuditLog)
+	}
+	if !(c.HotTenantShare > 0 && c.HotTenantShare <= 1) || c.HotTenantInterval <= 0 {
+		t.Errorf("HotTenantShare %v HotTenantInterval %v", c.HotTenantShare, c.HotTenantInterval)
+	}
 	if sum > c.MaxMemory {
 		t.Errorf("quota sum %d > maxmemory %d", sum, c.MaxMemory)
 	}
@@ -958,6 +1136,22 @@ func TestStrings(t *testing.T) {
 	}
 }
 
+func TestConfigTenant(t *testing.T) {
+	c, _, err := Load("../tcached.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn, ok := c.Tenant("catalog")
+	if !ok || tn.ID != "catalog" || tn != &c.Tenants[1] {
+		t.Errorf("Tenant(catalog) = %p %v, want %p", tn, ok, &c.Tenants[1])
+	}
+	for _, id := range []string{"", "nope", "Catalog", "ops"} {
+		if tn, ok := c.Tenant(id); ok || tn != nil {
+			t.Errorf("Tenant(%q) = %+v, %v; want nil, false", id, tn, ok)
+		}
+	}
+}
+
 func TestHashPassword(t *testing.T) {
 	// printf %s pay-secret | sha256sum
 	if got := hexOf("pay-secret"); got != "c82fa0e27bfed8298b45581b5bf39d50d0160d78b24200e2307f85c8d9306b4d" {
@@ -1027,6 +1221,14 @@ func TestExampleFile(t *testing.T) {
 	checkInvariants(t, c)
 	if c.Listen != "127.0.0.1:6380" || c.MetricsListen != "127.0.0.1:9380" || c.MaxMemory != 256<<20 || c.DefaultTenant != "" {
 		t.Errorf("top level = %+v", c)
+	}
+	if c.AuditLog != "stderr" || c.HotTenantShare != DefaultHotTenantShare || c.HotTenantInterval != DefaultHotTenantInterval {
+		t.Errorf("audit_log %q, hot_tenant_share %v, hot_tenant_interval %v", c.AuditLog, c.HotTenantShare, c.HotTenantInterval)
+	}
+	// dev password ops-secret, dev token ops-token.
+	wantOps := []Operator{{Name: "ops", PasswordSHA256: HashPassword("ops-secret"), TokenSHA256: HashPassword("ops-token"), HasToken: true}}
+	if !reflect.DeepEqual(c.Operators, wantOps) {
+		t.Errorf("operators = %+v, want %+v", c.Operators, wantOps)
 	}
 	type user struct {
 		name, password string

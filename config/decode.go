@@ -25,10 +25,12 @@ type rawConfig struct {
 	listen, metricsListen, maxMemory, defaultTenant, defaultRole scalar
 	protectedMode, maxInFlight                                   scalar
 	tlsListen, tlsCertFile, tlsKeyFile, tlsCAFile                scalar
+	auditLog, hotTenantShare, hotTenantInterval                  scalar
 	limits                                                       rawLimits
 	tiers                                                        []rawTier
 	tenants                                                      []rawTenant
 	tenantsLine                                                  int
+	operators                                                    []rawOperator
 }
 
 // rawLimits holds the top-level keys that become Config.Limits.
@@ -55,6 +57,9 @@ func (r *rawConfig) topScalars() map[string]*scalar {
 		"tls_cert_file":               &r.tlsCertFile,
 		"tls_key_file":                &r.tlsKeyFile,
 		"tls_ca_file":                 &r.tlsCAFile,
+		"audit_log":                   &r.auditLog,
+		"hot_tenant_share":            &r.hotTenantShare,
+		"hot_tenant_interval":         &r.hotTenantInterval,
 		"maxclients":                  &l.maxClients,
 		"timeout":                     &l.timeout,
 		"auth_timeout":                &l.authTimeout,
@@ -120,6 +125,13 @@ type rawTenant struct {
 type rawUser struct {
 	line                                 int
 	name, password, passwordSHA256, role scalar
+}
+
+// rawOperator is one entry of operators: a user bound to no tenant, with
+// an optional bearer token for the HTTP admin API.
+type rawOperator struct {
+	line                                               int
+	name, password, passwordSHA256, token, tokenSHA256 scalar
 }
 
 type decoder struct {
@@ -290,6 +302,12 @@ func (d *decoder) config(root *yaml.Node) (*rawConfig, error) {
 				r.tenants = append(r.tenants, t)
 				return err
 			})
+		case "operators":
+			return d.sequence(v, key, func(i int, item *yaml.Node) error {
+				o, err := d.operator(item, "operators["+strconv.Itoa(i)+"]")
+				r.operators = append(r.operators, o)
+				return err
+			})
 		}
 		return d.unknown(k, "", key)
 	})
@@ -344,4 +362,25 @@ func (d *decoder) user(n *yaml.Node, path string) (rawUser, error) {
 		return d.unknown(k, path, key)
 	})
 	return u, err
+}
+
+func (d *decoder) operator(n *yaml.Node, path string) (rawOperator, error) {
+	o := rawOperator{line: n.Line}
+	err := d.mapping(n, path, func(key string, k, v *yaml.Node) error {
+		field := join(path, key)
+		switch key {
+		case "name":
+			return d.scalar(v, field, &o.name)
+		case "password":
+			return d.scalar(v, field, &o.password)
+		case "password_sha256":
+			return d.scalar(v, field, &o.passwordSHA256)
+		case "token":
+			return d.scalar(v, field, &o.token)
+		case "token_sha256":
+			return d.scalar(v, field, &o.tokenSHA256)
+		}
+		return d.unknown(k, path, key)
+	})
+	return o, err
 }

@@ -34,6 +34,9 @@
 //	auth_lockout: 1s
 //	auth_lockout_max: 60s
 //	max_inflight: 4096              # global capacity for priority shedding; 0 = no shedding
+//	audit_log: stderr               # "" or off (default) | stderr | stdout | a file path
+//	hot_tenant_share: 0.30          # fraction in (0, 1]; default 0.30
+//	hot_tenant_interval: 10s        # > 0; default 10s
 //	tiers:                          # optional: override built-in tiers or add tiers
 //	  gold: {default_ttl: 45m}
 //	  bronze: {default_ttl: 5m, timeout: 2s, rate_limit: 2000, burst: 200, max_concurrent: 50,
@@ -54,6 +57,10 @@
 //	    users:
 //	      - {name: pay-app, password_sha256: <64 hex>, role: readwrite}
 //	      - {name: pay-admin, password: dev-only-secret, role: admin}
+//	operators:                      # optional: identities bound to no tenant
+//	  - name: ops                   # like a user name; unique among users and operators
+//	    password_sha256: <64 hex>   # or password: (development only)
+//	    token_sha256: <64 hex>      # optional bearer token of the HTTP admin API; or token:
 //
 // Top level:
 //   - listen: address of the plain Redis-protocol listener. Port 0 picks a
@@ -106,7 +113,20 @@
 //     rate_limit is 0 gets a warning: the burst has no effect.
 //   - max_arg_bytes: the argument bytes one tenant's in-flight commands
 //     may hold; a single larger command is always refused. 0 = unlimited.
+//   - audit_log: where audit records (JSON lines) go: "stderr",
+//     "stdout" (either in any case) or a file path, kept as written.
+//     "" or "off" (any case; the default) turns auditing off and
+//     Config.AuditLog is then "". yes, no, true, false and on are refused
+//     rather than taken as file names (write ./yes for such a file).
+//     Parse does not open the file.
+//   - hot_tenant_share: a tenant whose share of the total used memory, or
+//     of the commands per second, exceeds this is flagged as hot. A
+//     decimal fraction greater than 0 and at most 1 ("0.3"; no percent
+//     sign, exponent or leading dot); default 0.30.
+//   - hot_tenant_interval: how often the shares are measured; a duration
+//     > 0, no bare integer; default 10s.
 //   - tenants: the list of tenants, in order.
+//   - operators: the list of operators, in order; optional.
 //
 // Limits (Config.Limits; names follow redis.conf where Redis has the knob;
 // DefaultLimits returns the defaults):
@@ -177,6 +197,26 @@
 // identify exactly one user. Digests are compared, so a plaintext password
 // and the SHA-256 of the same password collide too.
 //
+// Operator fields (Config.Operators): operators authenticate with AUTH
+// like users but are bound to no tenant; what they may do is the server's
+// business.
+//   - name: as a user name ([A-Za-z0-9_.@-]{1,64}, "default" reserved), and
+//     different from every user name and every other operator name: AUTH
+//     <name> <pass> resolves to exactly one identity.
+//   - password_sha256 or password: as for users (exactly one; plaintext
+//     with a warning; the empty password refused), and different from
+//     every user's and every other operator's password: AUTH <pass> must
+//     stay unambiguous.
+//   - token_sha256: optional, 64 hex digits, the SHA-256 of the operator's
+//     bearer token for the HTTP admin API. token: the plaintext
+//     alternative, accepted with a warning. At most one of the two; the
+//     empty token is refused; no two operators may share a token. Tokens
+//     are not compared with passwords. A token while metrics_listen is off
+//     (the admin API is served on the metrics listener) is a warning.
+//
+// Operators are checked after all tenants, wherever they appear in the
+// file, so a clash is always reported on the operator's line.
+//
 // # Values
 //
 // Sizes (maxmemory, quota, max_arg_bytes, and the size limits such as
@@ -189,9 +229,9 @@
 // accepts a plain integer number of seconds (as Redis's EXPIRE does), and 0
 // means "no default TTL". The top-level timeout (client idle time, as in
 // redis.conf) accepts plain seconds too. A tier's or tenant's timeout, and
-// auth_timeout, write_timeout, auth_lockout and auth_lockout_max, do not
-// accept a bare integer: "5" is refused rather than guessed to be seconds
-// ("0" is accepted everywhere).
+// auth_timeout, write_timeout, auth_lockout, auth_lockout_max and
+// hot_tenant_interval, do not accept a bare integer: "5" is refused rather
+// than guessed to be seconds ("0" is accepted everywhere).
 //
 // Integers (max_concurrent, max_connections, burst, priority, maxclients,
 // max_inflight, preauth_max_args, auth_max_failures) are decimal and >= 0
@@ -217,6 +257,8 @@
 //     tls_listen.
 //   - preauth_* limits are no looser than their authenticated
 //     counterparts, and auth_lockout_max >= auth_lockout (see Limits).
+//   - User and operator names are unique together, and so are user and
+//     operator passwords; operator tokens are unique.
 //
 // # Design notes
 //
@@ -229,6 +271,7 @@
 // nodes visited is bounded by the input size so an alias bomb is refused
 // instead of expanded.
 //
-// Warnings (plaintext passwords, a default_role with no default_tenant, a
-// tenant burst without a rate_limit) are returned, not printed: the caller owns logging.
+// Warnings (plaintext passwords and tokens, a default_role with no
+// default_tenant, a tenant burst without a rate_limit, operator tokens with
+// metrics_listen off) are returned, not printed: the caller owns logging.
 package config

@@ -31,6 +31,10 @@ func FuzzParse(f *testing.F) {
 		"maxmemory: 1\nmax_inflight: 0\ntiers: {gold: {rate_limit: 0.5, burst: 0, max_arg_bytes: 1k}, x: {burst: 3}}\n" + tenant,
 		"maxmemory: 1\nmax_inflight: 4096\ntenants: [{id: a, tier: x, quota: 1, rate_limit: 1000000000, burst: 9, max_arg_bytes: 0, shed_reads_as_miss: yes, users: [{name: a, password: p}]}]\n",
 		"maxmemory: 1\ntiers: {x: {rate_limit: 1e3}}\ntenants: [{id: a, tier: gold, quota: 1, rate_limit: '.5', shed_reads_as_miss: 2, users: [{name: a, password: p}]}]\n",
+		"maxmemory: 1\naudit_log: stderr\nhot_tenant_share: 0.3\nhot_tenant_interval: 10s\noperators: [{name: o, password: q, token: t}, {name: o2, password_sha256: " + hexOf("o") + ", token_sha256: " + hexOf("t2") + "}]\n" + tenant,
+		"maxmemory: 1\naudit_log: ./yes\nhot_tenant_share: 1\nmetrics_listen: off\noperators: [{name: b, password: q, token: t}, {name: c, password: p, token_sha256: x}]\n" + tenant,
+		"maxmemory: 1\naudit_log: 'no'\nhot_tenant_share: 0\nhot_tenant_interval: 0\noperators: [{name: default, password: p, token: ''}]\n" + tenant,
+		"maxmemory: 1\noperators: [{name: a, password: q}]\n" + tenant,
 	} {
 		f.Add([]byte(s))
 	}

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/tcached/tcached/tiers"
 )
@@ -138,6 +139,23 @@ func (v *validator) run(r *rawConfig) (*Config, error) {
 		return nil, err
 	}
 
+	// Operability: audit log and hot-tenant detection.
+	if cfg.AuditLog, err = v.auditLog(r.auditLog); err != nil {
+		return nil, err
+	}
+	cfg.HotTenantShare = DefaultHotTenantShare
+	if s := r.hotTenantShare; s.set {
+		f, err := strconv.ParseFloat(s.val, 64)
+		if !isDecimal(s.val) || err != nil || f <= 0 || f > 1 {
+			return nil, v.errf(s.line, "hot_tenant_share", "invalid hot_tenant_share %q: want a fraction greater than 0 and at most 1, e.g. 0.3 for 30%%", s.val)
+		}
+		cfg.HotTenantShare = f
+	}
+	cfg.HotTenantInterval = DefaultHotTenantInterval
+	if err := v.durationLimit(r.hotTenantInterval, "hot_tenant_interval", false, true, &cfg.HotTenantInterval); err != nil {
+		return nil, err
+	}
+
 	// Tiers: built-ins overridden field by field, custom tiers from zero.
 	for _, rt := range r.tiers {
 		path := "tiers." + rt.name
@@ -261,6 +279,24 @@ func (v *validator) run(r *rawConfig) (*Config, error) {
 			return nil, v.errf(line, path+".users", "no users; only default_tenant may have none")
 		}
 		cfg.Tenants = append(cfg.Tenants, t)
+	}
+
+	// Operators, after the tenants: their names and passwords must differ
+	// from every user's, wherever in the file the users are.
+	tokens := make(map[[32]byte]userRef)
+	tokenLine := 0 // of the first operator with a token
+	for i, ro := range r.operators {
+		o, err := v.operator(ro, "operators["+strconv.Itoa(i)+"]", userNames, digests, tokens)
+		if err != nil {
+			return nil, err
+		}
+		if o.HasToken && tokenLine == 0 {
+			tokenLine = ro.line
+		}
+		cfg.Operators = append(cfg.Operators, o)
+	}
+	if tokenLine != 0 && cfg.MetricsListen == "" {
+		v.warnf(tokenLine, "operator tokens have no effect with metrics_listen off: the HTTP admin API is served on the metrics listener")
 	}
 
 	if cfg.DefaultTenant != "" {
@@ -528,32 +564,16 @@ func (v *validator) user(ru rawUser, path string, names map[string]userRef, dige
 	names[ru.name.val] = userRef{field: field, line: ru.name.line}
 	u.Name = ru.name.val
 
-	var pw scalar
-	switch {
-	case ru.password.set && ru.passwordSHA256.set:
-		return u, v.errf(ru.passwordSHA256.line, path+".password_sha256", "set only one of password and password_sha256")
-	case !ru.password.set && !ru.passwordSHA256.set:
-		return u, v.errf(ru.line, path+".password_sha256", "required (or password, for development only)")
-	case ru.password.set:
-		pw, field = ru.password, path+".password"
-		if pw.val == "" {
-			return u, v.errf(pw.line, field, "must not be empty")
-		}
-		u.PasswordSHA256, u.Plaintext = HashPassword(pw.val), true
-		v.warnf(pw.line, "%s is plaintext; use password_sha256", field)
-	default:
-		pw, field = ru.passwordSHA256, path+".password_sha256"
-		b, err := hex.DecodeString(pw.val)
-		if err != nil || len(b) != sha256.Size {
-			return u, v.errf(pw.line, field, "want 64 hex digits (the SHA-256 of the password, e.g. from: printf %%s 'secret' | sha256sum)")
-		}
-		copy(u.PasswordSHA256[:], b)
-		if u.PasswordSHA256 == emptyPasswordSHA256 {
-			return u, v.errf(pw.line, field, "is the SHA-256 of the empty password")
-		}
+	sec, err := v.secret(ru.password, ru.passwordSHA256, path, "password")
+	if err != nil {
+		return u, err
 	}
+	if !sec.set {
+		return u, v.errf(ru.line, path+".password_sha256", "required (or password, for development only)")
+	}
+	u.PasswordSHA256, u.Plaintext = sec.sum, sec.plaintext
 	if first, dup := digests[u.PasswordSHA256]; dup {
-		return u, v.errf(pw.line, field, "same password as %s (line %d); AUTH <password> must identify exactly one user", first.field, first.line)
+		return u, v.errf(sec.line, sec.field, "same password as %s (line %d); AUTH <password> must identify exactly one user", first.field, first.line)
 	}
 	digests[u.PasswordSHA256] = userRef{field: path, line: ru.line}
 
@@ -566,6 +586,123 @@ func (v *validator) user(ru rawUser, path string, names map[string]userRef, dige
 		u.Role = r
 	}
 	return u, nil
+}
+
+// secretValue is a credential as validate resolved it: its digest, whether
+// the file held it in clear, and where it was written.
+type secretValue struct {
+	sum       [32]byte
+	set       bool // false when neither form was given
+	plaintext bool
+	field     string // path of the key that held it
+	line      int
+}
+
+// secret validates a credential given either in clear under key (accepted
+// with a warning: "password", "token") or as the hex SHA-256 under
+// key+"_sha256". Neither being set is not an error here (set is false):
+// whether the credential is required is the caller's rule. The empty
+// secret is refused in both forms.
+func (v *validator) secret(plain, hashed scalar, path, key string) (secretValue, error) {
+	var sec secretValue
+	hashKey := key + "_sha256"
+	switch {
+	case plain.set && hashed.set:
+		return sec, v.errf(hashed.line, path+"."+hashKey, "set only one of %s and %s", key, hashKey)
+	case !plain.set && !hashed.set:
+		return sec, nil
+	case plain.set:
+		sec.field, sec.line = path+"."+key, plain.line
+		if plain.val == "" {
+			return sec, v.errf(plain.line, sec.field, "must not be empty")
+		}
+		sec.sum, sec.plaintext = sha256.Sum256([]byte(plain.val)), true
+		v.warnf(plain.line, "%s is plaintext; use %s", sec.field, hashKey)
+	default:
+		sec.field, sec.line = path+"."+hashKey, hashed.line
+		b, err := hex.DecodeString(hashed.val)
+		if err != nil || len(b) != sha256.Size {
+			return sec, v.errf(hashed.line, sec.field, "want 64 hex digits (the SHA-256 of the %s, e.g. from: printf %%s 'secret' | sha256sum)", key)
+		}
+		copy(sec.sum[:], b)
+		if sec.sum == emptyPasswordSHA256 {
+			return sec, v.errf(hashed.line, sec.field, "is the SHA-256 of the empty %s", key)
+		}
+	}
+	sec.set = true
+	return sec, nil
+}
+
+// operator validates one operator. names and digests already hold every
+// tenant user: an operator's name must differ from every user and operator
+// name, and its password from every user and operator password, so that
+// AUTH <name> <password> and AUTH <password> each resolve to one identity.
+// tokens spans the operators: a bearer token identifies one operator.
+func (v *validator) operator(ro rawOperator, path string, names map[string]userRef, digests, tokens map[[32]byte]userRef) (Operator, error) {
+	var o Operator
+	if !ro.name.set {
+		return o, v.errf(ro.line, path+".name", "required")
+	}
+	field := path + ".name"
+	switch {
+	case strings.EqualFold(ro.name.val, "default"):
+		return o, v.errf(ro.name.line, field, "operator name %q is reserved: AUTH default <password> means password-only authentication", ro.name.val)
+	case !validUserName(ro.name.val):
+		return o, v.errf(ro.name.line, field, "invalid operator name %q: want 1-64 of A-Z a-z 0-9 _ - . @", ro.name.val)
+	}
+	if other, dup := names[ro.name.val]; dup {
+		return o, v.errf(ro.name.line, field, "name %q is already used by %s (line %d); operator and user names must all differ, so that AUTH <name> <password> names one identity", ro.name.val, other.field, other.line)
+	}
+	names[ro.name.val] = userRef{field: field, line: ro.name.line}
+	o.Name = ro.name.val
+
+	pw, err := v.secret(ro.password, ro.passwordSHA256, path, "password")
+	if err != nil {
+		return o, err
+	}
+	if !pw.set {
+		return o, v.errf(ro.line, path+".password_sha256", "required (or password, for development only)")
+	}
+	if other, dup := digests[pw.sum]; dup {
+		return o, v.errf(pw.line, pw.field, "same password as %s (line %d); AUTH <password> must identify exactly one user or operator", other.field, other.line)
+	}
+	digests[pw.sum] = userRef{field: path, line: ro.line}
+	o.PasswordSHA256, o.Plaintext = pw.sum, pw.plaintext
+
+	tok, err := v.secret(ro.token, ro.tokenSHA256, path, "token")
+	if err != nil {
+		return o, err
+	}
+	if tok.set {
+		if other, dup := tokens[tok.sum]; dup {
+			return o, v.errf(tok.line, tok.field, "same token as %s (line %d); a bearer token must identify exactly one operator", other.field, other.line)
+		}
+		tokens[tok.sum] = userRef{field: path, line: ro.line}
+		o.TokenSHA256, o.HasToken = tok.sum, true
+	}
+	return o, nil
+}
+
+// auditLog resolves audit_log: "" or "off" (any case) is off, "stderr" and
+// "stdout" (any case) are the streams, anything else is a file path. A
+// yes/no style word is refused rather than taken as a file name, since
+// `audit_log: yes` almost certainly did not mean a file called "yes".
+func (v *validator) auditLog(s scalar) (string, error) {
+	if !s.set {
+		return "", nil
+	}
+	switch lower := strings.ToLower(s.val); lower {
+	case "", "off":
+		return "", nil
+	case "stderr", "stdout":
+		return lower, nil
+	case "yes", "no", "true", "false", "on":
+		return "", v.errf(s.line, "audit_log", "invalid audit_log %q: want off, stderr, stdout or a file path (write ./%s for a file of that name)", s.val, s.val)
+	}
+	if strings.ContainsFunc(s.val, unicode.IsControl) {
+		return "", v.errf(s.line, "audit_log", "invalid audit_log %q: a file path must not contain control characters", s.val)
+	}
+	return s.val, nil
 }
 
 // parseBool accepts redis.conf's yes/no and YAML's true/false, in any case.
