@@ -36,14 +36,15 @@ type client struct {
 	ticket   admission.Ticket
 	admitted *tenant
 
-	mu      sync.Mutex // guards the fields below for readers on other goroutines
-	tenant  *tenant
-	user    string
-	role    config.Role
-	db      int
-	name    string
-	libName string
-	libVer  string
+	mu       sync.Mutex // guards the fields below for readers on other goroutines
+	tenant   *tenant
+	user     string
+	role     config.Role
+	operator bool // authenticated as an operator: bound to no tenant
+	db       int
+	name     string
+	libName  string
+	libVer   string
 
 	lastActive atomic.Int64 // unix ms of the last command
 	lastCmd    atomic.Pointer[command]
@@ -68,11 +69,12 @@ func (c *client) touch(now time.Time, cmd *command) {
 	c.lastCmd.Store(cmd)
 }
 
-// bind moves the connection to tenant t (nil: unauthenticated), keeping the
-// per-tenant connection counts right. It reports false, changing nothing,
-// when t is at its tier's max_connections. The output cap follows the
-// binding: small until the connection is authenticated.
-func (c *client) bind(t *tenant, user string, role config.Role) bool {
+// bind moves the connection to tenant t (nil: unauthenticated, or an
+// operator bound to no tenant), keeping the per-tenant connection counts
+// right. It reports false, changing nothing, when t is at its tier's
+// max_connections. The output cap follows the binding: small until the
+// connection is authenticated.
+func (c *client) bind(t *tenant, user string, role config.Role, operator bool) bool {
 	c.mu.Lock()
 	old := c.tenant
 	c.mu.Unlock()
@@ -81,18 +83,22 @@ func (c *client) bind(t *tenant, user string, role config.Role) bool {
 		return false
 	}
 	c.mu.Lock()
-	c.tenant, c.user, c.role = t, user, role
+	c.tenant, c.user, c.role, c.operator = t, user, role, operator
 	c.mu.Unlock()
 	if old != t && old != nil {
 		old.clients.Add(-1)
 	}
 	lim := c.srv.limits
 	c.conn.outLimit = lim.PreAuthOutputBufferLimit
-	if t != nil {
+	if c.authed() {
 		c.conn.outLimit = lim.ClientOutputBufferLimit
 	}
 	return true
 }
+
+// authed reports whether the connection is authenticated (bound to a
+// tenant, or an operator).
+func (c *client) authed() bool { return c.tenant != nil || c.operator }
 
 // addClient counts one more connection unless the tenant is at its cap.
 func (t *tenant) addClient() bool {

@@ -28,13 +28,32 @@ func cmdAuth(c *client, args [][]byte) {
 // auth checks credentials and rebinds the connection; it returns the error
 // reply, or "" on success. A failure keeps the previous binding.
 func (c *client) auth(name, pass []byte) string {
-	u := c.srv.authenticate(c.addr, name, pass)
+	s := c.srv
+	u := s.authenticate(c.addr, name, pass)
 	if u == nil {
+		tenant := ""
+		if named := s.reg.Load().users[string(name)]; named != nil && named.tenant != nil {
+			tenant = named.tenant.id
+		}
+		s.audit("auth", tenant, string(name), c.addr, "auth", "failure")
 		return errWrongPass
 	}
-	if !c.bind(u.tenant, u.cfg.Name, u.cfg.Role) {
+	tenant := ""
+	if u.tenant != nil {
+		tenant = u.tenant.id
+	}
+	if !c.bind(u.tenant, u.cfg.Name, u.cfg.Role, u.operator) {
+		s.audit("auth", tenant, u.cfg.Name, c.addr, "auth", "tenant connection limit")
 		return errTenantMaxConns
 	}
+	// A reload may have removed the tenant between the lookup and the
+	// binding: never leave a connection bound to a removed tenant.
+	if u.tenant != nil && s.reg.Load().tenants[tenant] != u.tenant {
+		c.bind(nil, "", 0, false)
+		s.audit("auth", tenant, u.cfg.Name, c.addr, "auth", "failure")
+		return errWrongPass
+	}
+	s.audit("auth", tenant, u.cfg.Name, c.addr, "auth", "success", "operator", u.operator)
 	return ""
 }
 
@@ -85,7 +104,7 @@ func cmdHello(c *client, args [][]byte) {
 			return
 		}
 	}
-	if c.tenant == nil {
+	if !c.authed() {
 		c.conn.WriteError(errHelloNoAuth)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tcached/tcached/admission"
 	"github.com/tcached/tcached/config"
 )
 
@@ -26,7 +27,8 @@ func flushOption(c *client, args [][]byte) bool {
 // cmdFlushDB empties the selected db of the caller's tenant only.
 func cmdFlushDB(c *client, args [][]byte) {
 	if flushOption(c, args) {
-		c.part().Flush(c.db)
+		n := c.part().Flush(c.db)
+		c.srv.audit("command", c.tenant.id, c.userName(), c.addr, "flushdb", "ok", "db", c.db, "keys_removed", n)
 		c.conn.WriteString("OK")
 	}
 }
@@ -34,7 +36,8 @@ func cmdFlushDB(c *client, args [][]byte) {
 // cmdFlushAll empties every db of the caller's tenant only.
 func cmdFlushAll(c *client, args [][]byte) {
 	if flushOption(c, args) {
-		c.part().Flush(-1)
+		n := c.part().Flush(-1)
+		c.srv.audit("command", c.tenant.id, c.userName(), c.addr, "flushall", "ok", "keys_removed", n)
 		c.conn.WriteString("OK")
 	}
 }
@@ -69,29 +72,42 @@ func (t *tenant) policy() string {
 
 var infoSections = []string{"server", "clients", "memory", "stats", "keyspace", "tenant"}
 
+func allInfoSections() map[string]bool {
+	want := map[string]bool{}
+	for _, s := range infoSections {
+		want[s] = true
+	}
+	return want
+}
+
 // cmdInfo answers a bulk string scoped to the caller's tenant: memory,
-// stats and keyspace are the tenant's own, never the server's totals.
+// stats and keyspace are the tenant's own, never the server's totals. On
+// an operator connection it describes the server and lists the tenants.
 func cmdInfo(c *client, args [][]byte) {
+	if c.tenant == nil {
+		c.conn.WriteBulkString(c.srv.operatorInfo())
+		return
+	}
 	want := map[string]bool{}
 	if len(args) == 1 {
-		for _, s := range infoSections {
-			want[s] = true
-		}
+		want = allInfoSections()
 	}
 	for _, a := range args[1:] {
-		s := strings.ToLower(string(a))
-		switch s {
+		switch s := strings.ToLower(string(a)); s {
 		case "all", "everything", "default":
-			for _, s := range infoSections {
-				want[s] = true
-			}
+			want = allInfoSections()
 		default:
 			want[s] = true
 		}
 	}
-	t := c.tenant
+	c.conn.WriteBulkString(c.srv.tenantInfo(c.tenant, want, c))
+}
+
+// tenantInfo renders the wanted INFO sections for tenant t; caller, when
+// not nil, adds the connection's own user and role to the tenant section.
+func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) string {
 	st := t.part.Stats()
-	s := c.srv
+	tc := t.cfg()
 	now := s.now()
 	var b strings.Builder
 	section := func(name string) bool {
@@ -121,7 +137,8 @@ func cmdInfo(c *client, args [][]byte) {
 	}
 	if section("clients") {
 		kv("connected_clients", t.clients.Load())
-		kv("maxclients", 10000)
+		kv("maxclients", s.limits.MaxClients)
+		kv("tenant_max_connections", tc.Tier.MaxConnections)
 	}
 	if section("memory") {
 		kv("used_memory", st.UsedBytes)
@@ -131,11 +148,18 @@ func cmdInfo(c *client, args [][]byte) {
 		kv("maxmemory_policy", t.policy())
 	}
 	if section("stats") {
+		as := t.adm.Stats()
 		kv("total_commands_processed", t.commands.Load())
+		kv("total_error_replies", t.cmdErrors.Load())
 		kv("keyspace_hits", st.Hits)
 		kv("keyspace_misses", st.Misses)
 		kv("evicted_keys", st.Evictions)
 		kv("expired_keys", st.Expired)
+		kv("admission_refused_rate", as.Refused[admission.ReasonRate])
+		kv("admission_refused_concurrency", as.Refused[admission.ReasonConcurrency])
+		kv("admission_refused_arg_bytes", as.Refused[admission.ReasonArgBytes])
+		kv("admission_refused_shed", as.Refused[admission.ReasonShed])
+		kv("sla_violations", as.SLAViolations)
 	}
 	if section("keyspace") {
 		for db := 0; db < numDBs; db++ {
@@ -146,19 +170,22 @@ func cmdInfo(c *client, args [][]byte) {
 	}
 	if section("tenant") {
 		kv("tenant_id", t.id)
-		kv("tenant_tier", t.cfg().TierName)
-		kv("tenant_user", c.user)
-		kv("tenant_role", c.role.String())
+		kv("tenant_tier", tc.TierName)
+		if caller != nil {
+			kv("tenant_user", caller.user)
+			kv("tenant_role", caller.role.String())
+		}
 		kv("tenant_quota_bytes", st.Quota)
 		kv("tenant_used_bytes", st.UsedBytes)
 		kv("tenant_keys", st.Keys)
-		kv("tenant_default_ttl_seconds", int64(t.cfg().Tier.DefaultTTL.Seconds()))
-		kv("tenant_timeout_ms", t.cfg().Tier.Timeout.Milliseconds())
-		kv("tenant_max_concurrent", t.cfg().Tier.MaxConcurrent)
+		kv("tenant_default_ttl_seconds", int64(tc.Tier.DefaultTTL.Seconds()))
+		kv("tenant_timeout_ms", tc.Tier.Timeout.Milliseconds())
+		kv("tenant_max_concurrent", tc.Tier.MaxConcurrent)
+		kv("tenant_rate_limit", tc.Tier.RateLimit)
 		kv("tenant_hot_memory", b2i(t.hotMemory.Load()))
 		kv("tenant_hot_commands", b2i(t.hotCommands.Load()))
 	}
-	c.conn.WriteBulkString(b.String())
+	return b.String()
 }
 
 // configParams is the read-only view CONFIG GET offers, per tenant where the

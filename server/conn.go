@@ -84,7 +84,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		// Execute every complete command already buffered.
 		for {
 			lim := &s.authLimits
-			if c.tenant == nil {
+			if !c.authed() {
 				lim = &s.preLimits
 			}
 			args, n, err := c.parser.next(buf[r:w], lim)
@@ -132,7 +132,7 @@ func (s *Server) serveConn(nc net.Conn) {
 					size = need
 				}
 				lim := s.authLimits.maxBuffered
-				if c.tenant == nil {
+				if !c.authed() {
 					lim = s.preLimits.maxBuffered
 				}
 				if max := int(lim) + s.authLimits.maxInlineLen + 2; size > max {
@@ -171,7 +171,7 @@ func (s *Server) readDeadline(c *client) time.Time {
 	if s.limits.Timeout > 0 {
 		d = time.Now().Add(s.limits.Timeout)
 	}
-	if c.tenant == nil && s.limits.AuthTimeout > 0 {
+	if !c.authed() && s.limits.AuthTimeout > 0 {
 		ad := c.connected.Add(s.limits.AuthTimeout)
 		if d.IsZero() || ad.Before(d) {
 			d = ad

@@ -63,6 +63,8 @@ const (
 	errDiscardNoMulti = "ERR DISCARD without MULTI"
 	errMultiNested    = "ERR MULTI calls can not be nested"
 
+	errOperatorNoTenant = "ERR operator connections are bound to no tenant: use TENANT commands, or AUTH as a tenant's user"
+
 	errTenantMaxConns = "TCMAXCONN tenant connection limit reached (max_connections)"
 )
 

@@ -48,6 +48,7 @@ func testTenant(id, tier string, quota int64, users ...config.User) config.Tenan
 //
 //	a (gold, 8 MiB): alice/alice-pw rw, aadmin/aadmin-pw admin, aro/aro-pw readonly
 //	b (silver, 8 MiB): bob/bob-pw admin
+//	operator ops/ops-pw (HTTP admin token "ops-token")
 func testConfig() *config.Config {
 	lim := config.DefaultLimits()
 	lim.AuthMaxFailures = 0 // tests fail AUTH on purpose; TestAuthThrottle enables it
@@ -57,6 +58,8 @@ func testConfig() *config.Config {
 		MaxMemory:   64 << 20,
 		DefaultRole: config.RoleReadWrite,
 		Tiers:       tiers.Builtin(),
+		Operators: []config.Operator{{Name: "ops", PasswordSHA256: config.HashPassword("ops-pw"),
+			TokenSHA256: config.HashPassword("ops-token"), HasToken: true}},
 		Tenants: []config.Tenant{
 			testTenant("a", "gold", 8<<20,
 				testUser("alice", "alice-pw", config.RoleReadWrite),

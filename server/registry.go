@@ -20,6 +20,12 @@ type registry struct {
 	users     map[string]*user
 	byHash    map[[32]byte]*user
 	defTenant *tenant
+	tokens    []operatorToken // HTTP admin API bearer tokens
+}
+
+type operatorToken struct {
+	name string
+	sha  [32]byte
 }
 
 // buildRegistry makes the registry for cfg. Tenants present in old (same
@@ -67,6 +73,15 @@ func (s *Server) buildRegistry(cfg *config.Config, old *registry) (*registry, []
 			if err := r.addUser(&user{cfg: uc, tenant: t}); err != nil {
 				return nil, nil, err
 			}
+		}
+	}
+	for _, op := range cfg.Operators {
+		u := &user{cfg: config.User{Name: op.Name, PasswordSHA256: op.PasswordSHA256, Role: config.RoleAdmin}, operator: true}
+		if err := r.addUser(u); err != nil {
+			return nil, nil, err
+		}
+		if op.HasToken {
+			r.tokens = append(r.tokens, operatorToken{name: op.Name, sha: op.TokenSHA256})
 		}
 	}
 	if cfg.DefaultTenant != "" {

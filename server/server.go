@@ -71,6 +71,11 @@ type Options struct {
 	HotInterval time.Duration
 	// AdmissionClock is admission's clock and sleep; nil is the real one.
 	AdmissionClock admission.Clock
+	// Audit receives audit records (use a JSON handler); nil disables them.
+	Audit *slog.Logger
+	// Reload loads the config anew for TENANT RELOAD and ReloadFromSource
+	// (cmd/tcached re-reads the file); nil makes reloading an error.
+	Reload func() (*config.Config, []string, error)
 }
 
 type tenant struct {
@@ -90,9 +95,12 @@ type tenant struct {
 	lastCommands           int64 // hotLoop's previous sample; hotLoop only
 }
 
+// user is a tenant's user, or an operator (tenant nil): operators
+// authenticate like users but are bound to no tenant.
 type user struct {
-	cfg    config.User
-	tenant *tenant
+	cfg      config.User
+	tenant   *tenant
+	operator bool
 }
 
 // Server is one tcached instance. Create it with New, serve with Serve, stop
@@ -113,6 +121,10 @@ type Server struct {
 	guard   *authGuard
 
 	admission    *admission.Controller
+	auditLog     *slog.Logger
+	loader       func() (*config.Config, []string, error)
+	reloadMu     sync.Mutex // serialises reloads
+	quotaMu      sync.Mutex // serialises TENANT QUOTA's sum check and change
 	authFailures atomic.Int64
 	rejected     [numRejectReasons]atomic.Int64
 	hotShare     float64
@@ -158,7 +170,14 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if s.expireIv <= 0 {
 		s.expireIv = 100 * time.Millisecond
 	}
+	s.auditLog, s.loader = opts.Audit, opts.Reload
 	s.hotShare, s.hotIv = opts.HotShare, opts.HotInterval
+	if s.hotShare <= 0 {
+		s.hotShare = cfg.HotTenantShare
+	}
+	if s.hotIv <= 0 {
+		s.hotIv = cfg.HotTenantInterval
+	}
 	if s.hotShare <= 0 {
 		s.hotShare = 0.30
 	}
@@ -316,16 +335,16 @@ func (s *Server) dropClient(c *client) {
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
-	c.bind(nil, "", 0)
+	c.bind(nil, "", 0, false)
 }
 
 // bindDefault binds c to default_tenant, or leaves it unauthenticated. It
 // reports false when default_tenant is at its connection cap.
 func (s *Server) bindDefault(c *client) bool {
 	if reg := s.reg.Load(); reg.defTenant != nil {
-		return c.bind(reg.defTenant, "default", reg.cfg.DefaultRole)
+		return c.bind(reg.defTenant, "default", reg.cfg.DefaultRole, false)
 	}
-	c.bind(nil, "", 0)
+	c.bind(nil, "", 0, false)
 	return true
 }
 
@@ -416,8 +435,14 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 	}
 	t := c.tenant
 	if t == nil && cmd.flags&flagNoAuth == 0 {
-		conn.WriteError(errNoAuth)
-		return
+		if !c.operator {
+			conn.WriteError(errNoAuth)
+			return
+		}
+		if cmd.flags&flagOperator == 0 {
+			conn.WriteError(errOperatorNoTenant)
+			return
+		}
 	}
 	if c.multi && cmd.flags&flagTx == 0 {
 		// Inside a MULTI tcached cannot honour yet: never execute.

@@ -5,13 +5,14 @@ import "sort"
 type cmdFlags uint16
 
 const (
-	flagWrite   cmdFlags = 1 << iota // changes the keyspace: refused to readonly users
-	flagRead                         // reads the keyspace
-	flagAdmin                        // needs the admin role (FLUSHDB, FLUSHALL)
-	flagNoAuth                       // allowed before AUTH
-	flagDenyOOM                      // may grow memory
-	flagFast                         // O(1) or O(log n)
-	flagTx                           // transaction control: runs inside MULTI
+	flagWrite    cmdFlags = 1 << iota // changes the keyspace: refused to readonly users
+	flagRead                          // reads the keyspace
+	flagAdmin                         // needs the admin role (FLUSHDB, FLUSHALL)
+	flagNoAuth                        // allowed before AUTH
+	flagDenyOOM                       // may grow memory
+	flagFast                          // O(1) or O(log n)
+	flagTx                            // transaction control: runs inside MULTI
+	flagOperator                      // runs on an operator connection (bound to no tenant)
 )
 
 var flagNames = []struct {
@@ -123,8 +124,8 @@ func (s *Server) buildTable() {
 		// connection
 		row("auth", -2, flagNoAuth|flagFast, none, cmdAuth),
 		row("hello", -1, flagNoAuth|flagFast, none, cmdHello),
-		row("ping", -1, flagFast, none, cmdPing),
-		row("echo", 2, flagFast, none, cmdEcho),
+		row("ping", -1, flagFast|flagOperator, none, cmdPing),
+		row("echo", 2, flagFast|flagOperator, none, cmdEcho),
 		row("quit", -1, flagNoAuth|flagFast|flagTx, none, cmdQuit),
 		row("reset", 1, flagNoAuth|flagFast|flagTx, none, cmdReset),
 		row("multi", 1, flagFast|flagTx, none, cmdMulti),
@@ -134,25 +135,33 @@ func (s *Server) buildTable() {
 		row("unwatch", 1, flagFast, none, cmdOK),
 		row("select", 2, flagFast, none, cmdSelect),
 		container("client", -2, 0,
-			row("id", 2, flagFast, none, cmdClientID),
-			row("setname", 3, flagFast, none, cmdClientSetName),
-			row("getname", 2, flagFast, none, cmdClientGetName),
-			row("setinfo", 4, flagFast, none, cmdClientSetInfo),
-			row("info", 2, 0, none, cmdClientInfo),
+			row("id", 2, flagFast|flagOperator, none, cmdClientID),
+			row("setname", 3, flagFast|flagOperator, none, cmdClientSetName),
+			row("getname", 2, flagFast|flagOperator, none, cmdClientGetName),
+			row("setinfo", 4, flagFast|flagOperator, none, cmdClientSetInfo),
+			row("info", 2, flagOperator, none, cmdClientInfo),
 			row("list", -2, 0, none, cmdClientList),
-			row("help", 2, 0, none, cmdClientHelp),
+			row("help", 2, flagOperator, none, cmdClientHelp),
 			row("kill", -3, 0, none, cmdClientKill),
 			row("no-evict", 3, flagFast, none, cmdOK),
 			row("no-touch", 3, flagFast, none, cmdOK),
 			row("pause", -3, 0, none, cmdRefused),
 			row("unpause", 2, 0, none, cmdRefused),
 		),
-		container("command", -1, 0,
-			row("count", 2, 0, none, cmdCommandCount),
-			row("info", -2, 0, none, cmdCommandInfo),
-			row("docs", -2, 0, none, cmdCommandDocs),
-			row("list", -2, 0, none, cmdCommandList),
-			row("help", 2, 0, none, cmdCommandHelp),
+		container("command", -1, flagOperator,
+			row("count", 2, flagOperator, none, cmdCommandCount),
+			row("info", -2, flagOperator, none, cmdCommandInfo),
+			row("docs", -2, flagOperator, none, cmdCommandDocs),
+			row("list", -2, flagOperator, none, cmdCommandList),
+			row("help", 2, flagOperator, none, cmdCommandHelp),
+		),
+		container("tenant", -2, flagOperator,
+			row("list", 2, flagOperator, none, cmdTenantList),
+			row("info", 3, flagOperator, none, cmdTenantInfo),
+			row("flush", 3, flagOperator|flagWrite, none, cmdTenantFlush),
+			row("quota", 4, flagOperator, none, cmdTenantQuota),
+			row("reload", 2, flagOperator, none, cmdTenantReload),
+			row("help", 2, flagOperator, none, cmdTenantHelp),
 		),
 		// strings
 		row("get", 2, rdf, k1, cmdGet),
@@ -200,8 +209,8 @@ func (s *Server) buildTable() {
 		row("dbsize", 1, rdf, none, cmdDBSize),
 		row("flushdb", -1, flagWrite|flagAdmin, none, cmdFlushDB),
 		row("flushall", -1, flagWrite|flagAdmin, none, cmdFlushAll),
-		row("info", -1, 0, none, cmdInfo),
-		row("time", 1, flagFast, none, cmdTime),
+		row("info", -1, flagOperator, none, cmdInfo),
+		row("time", 1, flagFast|flagOperator, none, cmdTime),
 		container("config", -2, 0,
 			row("get", -3, 0, none, cmdConfigGet),
 			row("set", -4, 0, none, cmdConfigSet),

@@ -88,7 +88,18 @@ func run(argv []string, stderr io.Writer, ready chan<- [2]string) int {
 	for _, w := range warnings {
 		log.Warn(w)
 	}
-	srv, err := server.New(cfg, server.Options{Logger: log})
+	audit, closeAudit, err := openAudit(cfg.AuditLog, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "tcached: audit_log: %v\n", err)
+		return 2
+	}
+	defer closeAudit()
+	path := *cfgPath
+	srv, err := server.New(cfg, server.Options{
+		Logger: log,
+		Audit:  audit,
+		Reload: func() (*config.Config, []string, error) { return config.Load(path) },
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "tcached: %v\n", err)
 		return 2
@@ -132,6 +143,9 @@ func run(argv []string, stderr io.Writer, ready chan<- [2]string) int {
 		reg := metrics.NewRegistry(srv.Snapshot)
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		admin := srv.AdminHandler()
+		mux.Handle("/tenants", admin)
+		mux.Handle("/tenants/", admin)
 		httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go httpSrv.Serve(mln)
 	}
@@ -140,19 +154,28 @@ func run(argv []string, stderr io.Writer, ready chan<- [2]string) int {
 		ready <- [2]string{addrs["listen"], metricsAddr}
 	}
 	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sigs)
 	errc := make(chan error, len(lns))
 	for _, ln := range lns {
 		go func(ln net.Listener) { errc <- srv.Serve(ln) }(ln)
 	}
-	select {
-	case sig := <-sigs:
-		log.Info("shutting down", "signal", sig.String())
-	case err := <-errc:
-		if err != nil && !errors.Is(err, net.ErrClosed) {
-			log.Error("serve failed", "err", err)
-			return 1
+wait:
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				srv.ReloadFromSource("SIGHUP") // logged and audited either way
+				continue
+			}
+			log.Info("shutting down", "signal", sig.String())
+			break wait
+		case err := <-errc:
+			if err != nil && !errors.Is(err, net.ErrClosed) {
+				log.Error("serve failed", "err", err)
+				return 1
+			}
+			break wait
 		}
 	}
 	srv.Close()
@@ -162,4 +185,21 @@ func run(argv []string, stderr io.Writer, ready chan<- [2]string) int {
 		httpSrv.Shutdown(ctx)
 	}
 	return 0
+}
+
+// openAudit opens the audit_log destination as a JSON-lines slog logger.
+func openAudit(dest string, stderr io.Writer) (*slog.Logger, func(), error) {
+	switch dest {
+	case "":
+		return nil, func() {}, nil
+	case "stderr":
+		return slog.New(slog.NewJSONHandler(stderr, nil)), func() {}, nil
+	case "stdout":
+		return slog.New(slog.NewJSONHandler(os.Stdout, nil)), func() {}, nil
+	}
+	f, err := os.OpenFile(dest, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	return slog.New(slog.NewJSONHandler(f, nil)), func() { f.Sync(); f.Close() }, nil
 }
