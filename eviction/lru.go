@@ -5,13 +5,29 @@
 //
 // # Layout
 //
-// Entries live in a slab ([]slot) and are named by a Handle, the slot's
-// index. A map[string]int32 finds a slot by key, and the LRU order is an
-// intrusive doubly-linked list threaded through the slots as int32 indexes.
-// Compared with container/list this keeps the number of pointers the
-// garbage collector must trace to the key string and value slice of each
-// entry (the list links are plain integers), and a slot is 64 bytes, one
-// cache line.
+// The layout is chosen for memory per entry (see shard.EntryOverhead for
+// the measured figures). An entry costs:
+//
+//   - one heap allocation, data, holding a uvarint of the key length, the
+//     key and the value back to back. It has no pointers, so the garbage
+//     collector marks it without scanning it;
+//   - one 32-byte slot: a pointer to data with 32-bit length and capacity
+//     (16), the expiry stamp (8) and the two int32 links of an intrusive
+//     doubly-linked LRU list;
+//   - one 8-byte bucket of the index, at a load factor between 3/8 and 3/4.
+//
+// Slots live in pages of pageSlots slots, named by a Handle, the slot's
+// number. Page 0 grows like a slice (so a small LRU costs little) up to
+// pageSlots; later pages are allocated whole. Growth therefore never copies
+// more than one page and never leaves a doubled slab behind as garbage.
+//
+// The index is an open-addressing hash table of uint64 buckets, each
+// packing a 32-bit hash of the key with the slot's handle: no pointers, no
+// strings for the garbage collector to trace, one allocation for the whole
+// table. It uses linear probing, backward-shift deletion (no tombstones)
+// and doubles at load 3/4. A bucket's home is derived from its stored hash,
+// so growing and deleting never re-read keys; only a lookup whose 32-bit
+// hash matches compares the key bytes held in the slot.
 //
 // # Stable handles
 //
@@ -19,28 +35,35 @@
 // a free list that later insertions reuse, and nothing compacts or swaps
 // live slots. Replacing the value of an existing key keeps its slot.
 // Consequently a Handle stays valid until its own entry is removed, and a
-// cursor that walks slot indexes upward (shard's SCAN) visits every key that
+// cursor that walks slot numbers upward (shard's SCAN) visits every key that
 // was present for the whole walk, which is the guarantee Redis gives for
-// SCAN. The slab only shrinks when the LRU becomes empty (Remove of the last
+// SCAN. The slots only shrink when the LRU becomes empty (Remove of the last
 // entry, or Clear), a moment at which no key can be "present for the whole
 // walk".
 //
 // # Accounting
 //
-// Each entry carries a size chosen by the caller (shard charges
-// len(key)+len(value)+a fixed per-entry overhead); Bytes is the sum of the
-// sizes of the live entries. The LRU never evicts on its own: the caller
-// decides when to evict, walking from Oldest toward Newer to skip entries
-// that must stay (the keys being written), which is why the policy lives one
-// level up.
+// The size of an entry is len(key)+len(value)+overhead, overhead being the
+// constant given to New; Bytes is the sum of the sizes of the live entries.
+// The LRU never evicts on its own: the caller decides when to evict,
+// walking from Oldest toward Newer to skip entries that must stay (the keys
+// being written), which is why the policy lives one level up.
 //
 // # Ownership
 //
-// Add and SetValue store the key and value they are given without copying;
-// the caller must not modify a value slice after handing it over.
+// Add and SetValue copy the key and value they are given. Key and Value
+// return slices of the stored bytes, valid until the entry is removed or
+// its value replaced; they must not be modified.
 package eviction
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"unsafe"
+
+	"github.com/cespare/xxhash/v2"
+)
 
 // Handle names one slot of an LRU. It stays valid (and keeps naming the same
 // entry) until that entry is removed. Nil is the "no entry" handle.
@@ -53,43 +76,69 @@ const Nil Handle = -1
 // free list.
 const freeMark = -2
 
-// maxSlots bounds the slab so that slot indexes fit in an int32 Handle.
+// maxSlots bounds the slots so that slot numbers fit in an int32 Handle.
 const maxSlots = 1<<31 - 1
 
+// pageShift sets the page size: 1024 slots of 32 bytes, 32 KiB.
+const (
+	pageShift = 10
+	pageSlots = 1 << pageShift
+	pageMask  = pageSlots - 1
+)
+
+// slot is 32 bytes. data is the uvarint(len(key))+key+value buffer held as
+// a pointer to its first byte with 32-bit length and capacity (a []byte
+// header would take 24 bytes instead of 16); dataCap never exceeds the
+// buffer's real capacity, so bytes() rebuilds a valid slice.
 type slot struct {
-	key      string
-	value    []byte
+	data     unsafe.Pointer // first byte of the buffer; nil for a hole
+	dataLen  uint32
+	dataCap  uint32
 	expireAt int64
-	size     int64
 	older    int32 // toward the LRU end; -1 at the oldest; freeMark for a hole
 	newer    int32 // toward the MRU end; -1 at the newest; next hole for a hole
+}
+
+// MaxEntry bounds len(key)+len(value) of one entry, so that the buffer
+// length fits the slot's uint32 fields. Add and SetValue panic beyond it;
+// the caller checks.
+const MaxEntry = 1<<32 - 16
+
+func (s *slot) bytes() []byte {
+	return unsafe.Slice((*byte)(s.data), s.dataCap)[:s.dataLen]
+}
+
+func (s *slot) setBytes(b []byte) {
+	s.data = unsafe.Pointer(unsafe.SliceData(b))
+	s.dataLen = uint32(len(b))
+	s.dataCap = uint32(min(cap(b), 1<<32-1))
 }
 
 // LRU is a byte-accounted least-recently-used list with stable slot handles.
 // The zero value is not usable; call New. An LRU is not safe for concurrent
 // use.
 type LRU struct {
-	slots  []slot
-	index  map[string]int32
-	free   int32 // head of the hole list, -1 if none
-	newest int32 // MRU end, -1 if empty
-	oldest int32 // LRU end, -1 if empty
-	n      int
-	bytes  int64
+	pages    [][]slot
+	nslots   int32    // slots in use (entries plus holes)
+	table    []uint64 // index buckets: hash<<32 | handle+1; 0 is empty
+	free     int32    // head of the hole list, -1 if none
+	newest   int32    // MRU end, -1 if empty
+	oldest   int32    // LRU end, -1 if empty
+	n        int
+	bytes    int64
+	overhead int64
+	// hash is the key hash; nil means xxhash. Tests install weak hashes to
+	// force collisions.
+	hash func([]byte) uint64
 }
 
-// New returns an empty LRU with room for sizeHint entries before it grows.
-func New(sizeHint int) *LRU {
-	if sizeHint < 0 {
-		sizeHint = 0
-	}
-	return &LRU{
-		slots:  make([]slot, 0, sizeHint),
-		index:  make(map[string]int32, sizeHint),
-		free:   -1,
-		newest: -1,
-		oldest: -1,
-	}
+// New returns an empty LRU whose index has room for sizeHint entries before
+// it grows. overhead is added to len(key)+len(value) to form each entry's
+// size.
+func New(sizeHint int, overhead int64) *LRU {
+	l := &LRU{overhead: overhead}
+	l.reset(sizeHint)
+	return l
 }
 
 // Len is the number of entries.
@@ -98,81 +147,223 @@ func (l *LRU) Len() int { return l.n }
 // Bytes is the sum of the sizes of all entries.
 func (l *LRU) Bytes() int64 { return l.bytes }
 
-// Slots is the number of slots (entries plus holes). Slot indexes
+// Slots is the number of slots (entries plus holes). Slot numbers
 // 0..Slots()-1 can be probed with Live; it is the bound for iteration by
 // slot and for random sampling.
-func (l *LRU) Slots() int { return len(l.slots) }
+func (l *LRU) Slots() int { return int(l.nslots) }
 
 // Live reports whether h names an entry. Any value of h is accepted.
 func (l *LRU) Live(h Handle) bool {
-	return h >= 0 && int(h) < len(l.slots) && l.slots[h].older != freeMark
+	return h >= 0 && int32(h) < l.nslots && l.at(int32(h)).older != freeMark
 }
 
-// Lookup finds key. Taking []byte lets the map lookup run without
-// converting (and allocating) a string.
-func (l *LRU) Lookup(key []byte) (Handle, bool) {
-	i, ok := l.index[string(key)]
-	if !ok {
-		return Nil, false
+// at is slot i, which must be < nslots.
+func (l *LRU) at(i int32) *slot {
+	return &l.pages[i>>pageShift][i&pageMask]
+}
+
+func (l *LRU) hashOf(key []byte) uint32 {
+	if l.hash != nil {
+		return uint32(l.hash(key))
 	}
-	return Handle(i), true
+	return uint32(xxhash.Sum64(key))
+}
+
+// split returns the key and value held in data.
+func split(data []byte) (key, value []byte) {
+	var klen, n int
+	if len(data) > 0 && data[0] < 0x80 {
+		klen, n = int(data[0]), 1
+	} else {
+		k, m := binary.Uvarint(data)
+		klen, n = int(k), m
+	}
+	return data[n : n+klen : n+klen], data[n+klen : len(data) : len(data)]
+}
+
+// Lookup finds key. It does not allocate.
+func (l *LRU) Lookup(key []byte) (Handle, bool) {
+	_, h := l.find(key, l.hashOf(key))
+	return h, h != Nil
 }
 
 // LookupString finds key.
 func (l *LRU) LookupString(key string) (Handle, bool) {
-	i, ok := l.index[key]
-	if !ok {
-		return Nil, false
+	return l.Lookup(unsafe.Slice(unsafe.StringData(key), len(key)))
+}
+
+// find returns the bucket and handle of key, or (-1, Nil).
+func (l *LRU) find(key []byte, hash uint32) (int, Handle) {
+	if len(l.table) == 0 {
+		return -1, Nil
 	}
-	return Handle(i), true
+	mask := uint32(len(l.table) - 1)
+	for i := hash & mask; ; i = (i + 1) & mask {
+		b := l.table[i]
+		if b == 0 {
+			return -1, Nil
+		}
+		if uint32(b>>32) == hash {
+			h := int32(uint32(b)) - 1
+			if k, _ := split(l.at(h).bytes()); string(k) == string(key) {
+				return int(i), Handle(h)
+			}
+		}
+	}
 }
 
 // Add inserts key as the newest entry and returns its handle. If key is
 // already present its entry is replaced in place (same handle) and made the
-// newest. key and value are stored without copying.
-func (l *LRU) Add(key string, value []byte, expireAt, size int64) Handle {
-	if i, ok := l.index[key]; ok {
-		h := Handle(i)
-		l.SetValue(h, value, size)
-		l.slots[i].expireAt = expireAt
+// newest. key and value are copied.
+func (l *LRU) Add(key, value []byte, expireAt int64) Handle {
+	hash := l.hashOf(key)
+	if _, h := l.find(key, hash); h != Nil {
+		l.SetValue(h, value)
+		l.at(int32(h)).expireAt = expireAt
 		l.Touch(h)
 		return h
 	}
 	var i int32
 	if l.free >= 0 {
 		i = l.free
-		l.free = l.slots[i].newer
+		l.free = l.at(i).newer
 	} else {
-		if len(l.slots) >= maxSlots {
-			panic("eviction: too many entries")
-		}
-		l.slots = append(l.slots, slot{})
-		i = int32(len(l.slots) - 1)
+		i = l.grow()
 	}
-	l.slots[i] = slot{key: key, value: value, expireAt: expireAt, size: size, older: -1, newer: -1}
-	l.index[key] = i
+	s := l.at(i)
+	*s = slot{expireAt: expireAt, older: -1, newer: -1}
+	s.setBytes(pack(key, value))
+	l.insert(hash, i)
 	l.pushNewest(i)
 	l.n++
-	l.bytes += size
+	l.bytes += int64(len(key)+len(value)) + l.overhead
 	return Handle(i)
+}
+
+// pack allocates uvarint(len(key))+key+value. Its capacity is rounded up to
+// the allocator's size class, so a later value that grows into the rounding
+// slack is stored in place.
+func pack(key, value []byte) []byte {
+	if len(key)+len(value) > MaxEntry {
+		panic("eviction: entry larger than MaxEntry")
+	}
+	n := uvarintLen(len(key)) + len(key) + len(value)
+	data := slices.Grow([]byte(nil), n)
+	data = binary.AppendUvarint(data, uint64(len(key)))
+	data = append(data, key...)
+	return append(data, value...)
+}
+
+func uvarintLen(x int) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
+}
+
+// grow appends one slot and returns its number.
+func (l *LRU) grow() int32 {
+	if l.nslots >= maxSlots {
+		panic("eviction: too many entries")
+	}
+	i := l.nslots
+	p := int(i >> pageShift)
+	if p == len(l.pages) {
+		if p == 0 {
+			l.pages = append(l.pages, nil)
+		} else {
+			l.pages = append(l.pages, make([]slot, pageSlots))
+		}
+	}
+	if p == 0 && int(i) >= len(l.pages[0]) {
+		// Page 0 grows like a slice up to a whole page.
+		pg := slices.Grow(l.pages[0], 1)
+		l.pages[0] = pg[:min(cap(pg), pageSlots)]
+	}
+	l.nslots++
+	return i
+}
+
+// insert adds bucket (hash, i) to the index, which must not hold i.
+func (l *LRU) insert(hash uint32, i int32) {
+	if (l.n+1)*4 > len(l.table)*3 {
+		l.resize(max(8, 2*len(l.table)))
+	}
+	place(l.table, uint64(hash)<<32|uint64(uint32(i+1)))
+}
+
+func place(table []uint64, b uint64) {
+	mask := uint32(len(table) - 1)
+	j := uint32(b>>32) & mask
+	for table[j] != 0 {
+		j = (j + 1) & mask
+	}
+	table[j] = b
+}
+
+func (l *LRU) resize(n int) {
+	old := l.table
+	l.table = make([]uint64, n)
+	for _, b := range old {
+		if b != 0 {
+			place(l.table, b)
+		}
+	}
+}
+
+// bucketOf is the index bucket of slot i, whose key hashes to hash. It
+// compares handles, not keys.
+func (l *LRU) bucketOf(hash uint32, i int32) int {
+	want := uint64(hash)<<32 | uint64(uint32(i+1))
+	mask := uint32(len(l.table) - 1)
+	for j := hash & mask; ; j = (j + 1) & mask {
+		switch l.table[j] {
+		case want:
+			return int(j)
+		case 0:
+			panic("eviction: index lost a slot")
+		}
+	}
+}
+
+// unindex deletes bucket i by backward shifting the run after it, so no
+// tombstone is left (Knuth's Algorithm R).
+func (l *LRU) unindex(i int) {
+	t := l.table
+	mask := uint32(len(t) - 1)
+	hole := uint32(i)
+	for j := (hole + 1) & mask; t[j] != 0; j = (j + 1) & mask {
+		home := uint32(t[j]>>32) & mask
+		// The bucket at j may move to hole unless its home lies cyclically
+		// in (hole, j].
+		if (j-home)&mask < (j-hole)&mask {
+			continue
+		}
+		t[hole] = t[j]
+		hole = j
+	}
+	t[hole] = 0
 }
 
 // Remove deletes the entry h names. h must be live.
 func (l *LRU) Remove(h Handle) {
 	l.mustLive(h)
 	i := int32(h)
-	s := &l.slots[i]
-	delete(l.index, s.key)
+	s := l.at(i)
+	key, value := split(s.bytes())
+	l.unindex(l.bucketOf(l.hashOf(key), i))
 	l.unlink(i)
-	l.bytes -= s.size
+	l.bytes -= int64(len(key)+len(value)) + l.overhead
 	l.n--
 	*s = slot{older: freeMark, newer: l.free}
 	l.free = i
 	if l.n == 0 {
 		// Nothing can be "present for the whole scan" across this moment,
-		// so dropping the holes keeps the SCAN guarantee. The capacity is
-		// kept (no allocation when one key churns); Clear releases it.
-		l.slots = l.slots[:0]
+		// so dropping the holes keeps the SCAN guarantee. The pages and
+		// index are kept (no allocation when one key churns); Clear
+		// releases them. Every slot is a hole with data nil here.
+		l.nslots = 0
 		l.free = -1
 	}
 }
@@ -198,62 +389,89 @@ func (l *LRU) Newest() Handle { return Handle(l.newest) }
 // how an evictor walks past entries it must keep.
 func (l *LRU) Newer(h Handle) Handle {
 	l.mustLive(h)
-	return Handle(l.slots[h].newer)
+	return Handle(l.at(int32(h)).newer)
 }
 
 // Older is the entry used just before h, or Nil if h is the oldest.
 func (l *LRU) Older(h Handle) Handle {
 	l.mustLive(h)
-	return Handle(l.slots[h].older)
+	return Handle(l.at(int32(h)).older)
 }
 
-// Key is the key of h.
-func (l *LRU) Key(h Handle) string { l.mustLive(h); return l.slots[h].key }
+// Key is the key of h: the stored bytes, not to be modified, valid until
+// the entry is removed or its value replaced.
+func (l *LRU) Key(h Handle) []byte {
+	l.mustLive(h)
+	k, _ := split(l.at(int32(h)).bytes())
+	return k
+}
 
-// Value is the stored value of h (not a copy).
-func (l *LRU) Value(h Handle) []byte { l.mustLive(h); return l.slots[h].value }
+// Value is the stored value of h (not a copy, capacity clipped), not to be
+// modified, valid until the entry is removed or its value replaced.
+func (l *LRU) Value(h Handle) []byte {
+	l.mustLive(h)
+	_, v := split(l.at(int32(h)).bytes())
+	return v
+}
 
 // ExpireAt is the expiry stamp of h as given to Add or SetExpireAt.
-func (l *LRU) ExpireAt(h Handle) int64 { l.mustLive(h); return l.slots[h].expireAt }
+func (l *LRU) ExpireAt(h Handle) int64 { l.mustLive(h); return l.at(int32(h)).expireAt }
 
-// Size is the accounted size of h.
-func (l *LRU) Size(h Handle) int64 { l.mustLive(h); return l.slots[h].size }
-
-// SetValue replaces the value and size of h without changing its position
-// in the LRU order or its handle.
-func (l *LRU) SetValue(h Handle, value []byte, size int64) {
+// Size is the accounted size of h: len(key)+len(value)+overhead.
+func (l *LRU) Size(h Handle) int64 {
 	l.mustLive(h)
-	s := &l.slots[h]
-	l.bytes += size - s.size
-	s.value = value
-	s.size = size
+	k, v := split(l.at(int32(h)).bytes())
+	return int64(len(k)+len(v)) + l.overhead
+}
+
+// SetValue replaces the value of h with a copy of value, without changing
+// its position in the LRU order or its handle. value may alias the current
+// value. The stored buffer is reused when value fits in its capacity and
+// the buffer is not more than about twice what it holds (a kept buffer far
+// larger than its entry would make accounted bytes understate real
+// memory), so replacing a value with one of similar size allocates nothing.
+func (l *LRU) SetValue(h Handle, value []byte) {
+	l.mustLive(h)
+	s := l.at(int32(h))
+	data := s.bytes()
+	key, old := split(data)
+	prefix := len(data) - len(old) // uvarint + key
+	need := prefix + len(value)
+	if need <= cap(data) && cap(data) <= 2*need+64 {
+		copy(data[prefix:need], value) // memmove: value may overlap
+		s.dataLen = uint32(need)
+	} else {
+		s.setBytes(pack(key, value))
+	}
+	l.bytes += int64(len(value) - len(old))
 }
 
 // SetExpireAt replaces the expiry stamp of h.
 func (l *LRU) SetExpireAt(h Handle, expireAt int64) {
 	l.mustLive(h)
-	l.slots[h].expireAt = expireAt
+	l.at(int32(h)).expireAt = expireAt
 }
 
-// Clear removes every entry and releases the slab and the index.
+// Clear removes every entry and releases the slots and the index.
 func (l *LRU) Clear() { l.reset(0) }
 
 func (l *LRU) reset(sizeHint int) {
-	*l = LRU{
-		slots:  make([]slot, 0, sizeHint),
-		index:  make(map[string]int32, sizeHint),
-		free:   -1,
-		newest: -1,
-		oldest: -1,
+	*l = LRU{overhead: l.overhead, hash: l.hash, free: -1, newest: -1, oldest: -1}
+	if sizeHint > 0 {
+		n := 8
+		for n*3 < sizeHint*4 {
+			n *= 2
+		}
+		l.table = make([]uint64, n)
 	}
 }
 
 func (l *LRU) pushNewest(i int32) {
-	s := &l.slots[i]
+	s := l.at(i)
 	s.newer = -1
 	s.older = l.newest
 	if l.newest >= 0 {
-		l.slots[l.newest].newer = i
+		l.at(l.newest).newer = i
 	} else {
 		l.oldest = i
 	}
@@ -261,14 +479,14 @@ func (l *LRU) pushNewest(i int32) {
 }
 
 func (l *LRU) unlink(i int32) {
-	s := &l.slots[i]
+	s := l.at(i)
 	if s.older >= 0 {
-		l.slots[s.older].newer = s.newer
+		l.at(s.older).newer = s.newer
 	} else {
 		l.oldest = s.newer
 	}
 	if s.newer >= 0 {
-		l.slots[s.newer].older = s.older
+		l.at(s.newer).older = s.older
 	} else {
 		l.newest = s.older
 	}

@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"bytes"
 	"slices"
 
 	"github.com/tcached/tcached/eviction"
@@ -29,7 +30,7 @@ func (p *Partition) Apply(keys []Key, fn func(cur []Entry, exists []bool) (next 
 	}
 	a := &applyOp{
 		keys:   keys,
-		stored: make([]string, len(keys)),
+		stored: make([][]byte, len(keys)),
 		idx:    make([]int, len(keys)),
 		canon:  make([]int, len(keys)),
 		skip:   skipper{set: make(map[string]struct{}, len(keys))},
@@ -39,13 +40,13 @@ func (p *Partition) Apply(keys []Key, fn func(cur []Entry, exists []bool) (next 
 		b := make([]byte, 1+len(k.Name))
 		b[0] = byte(k.DB)
 		copy(b[1:], k.Name)
-		a.stored[i] = string(b)
+		a.stored[i] = b
 		a.idx[i] = p.shardIndex(k.DB, k.Name)
-		a.skip.set[a.stored[i]] = struct{}{}
-		if j, ok := first[a.stored[i]]; ok {
+		a.skip.set[string(b)] = struct{}{}
+		if j, ok := first[string(b)]; ok {
 			a.canon[i] = j
 		} else {
-			first[a.stored[i]] = i
+			first[string(b)] = i
 			a.canon[i] = i
 		}
 	}
@@ -64,7 +65,7 @@ func (p *Partition) Apply(keys []Key, fn func(cur []Entry, exists []bool) (next 
 // applyOp is the attempt-independent part of an Apply.
 type applyOp struct {
 	keys   []Key
-	stored []string // byte(db)+name of each position
+	stored [][]byte // byte(db)+name of each position
 	idx    []int    // sub-shard of each position
 	canon  []int    // first position holding the same key
 	locks  []int    // sorted distinct sub-shards
@@ -87,7 +88,7 @@ func (p *Partition) applyOnce(a *applyOp, fn func([]Entry, []bool) ([]Entry, []A
 	cur := make([]Entry, n)
 	for i := range n {
 		s := &p.shards[a.idx[i]]
-		h, ok := s.lru.LookupString(a.stored[i])
+		h, ok := s.lru.Lookup(a.stored[i])
 		if ok && expired(s.lru.ExpireAt(h), now) {
 			p.remove(s, h)
 			s.expired.Add(1)
@@ -137,6 +138,8 @@ func (p *Partition) applyOnce(a *applyOp, fn func([]Entry, []bool) ([]Entry, []A
 			case Put:
 				if expired(next[w].ExpireAt, now) {
 					f = 0
+				} else if tooBig(len(a.keys[c].Name), len(next[w].Value)) {
+					return 0, ErrOOM
 				} else {
 					f = entrySize(len(a.keys[c].Name), len(next[w].Value))
 				}
@@ -160,11 +163,12 @@ func (p *Partition) applyOnce(a *applyOp, fn func([]Entry, []bool) ([]Entry, []A
 	}
 
 	// Copy every new value before changing anything: a next value may alias
-	// the current value of another key of this call (RENAME, swaps).
+	// the current value of another key of this call (RENAME, swaps), which
+	// SetValue may overwrite in place or release.
 	bufs := make([][]byte, n)
 	for c := range n {
 		if w := win[c]; a.canon[c] == c && w >= 0 && acts[w] == Put && final[c] > 0 {
-			bufs[c] = clone(next[w].Value)
+			bufs[c] = bytes.Clone(next[w].Value)
 		}
 	}
 	for c := range n {
@@ -184,11 +188,11 @@ func (p *Partition) applyOnce(a *applyOp, fn func([]Entry, []bool) ([]Entry, []A
 			}
 		case acts[w] == Put:
 			if ex {
-				s.lru.SetValue(h, bufs[c], final[c])
+				s.lru.SetValue(h, bufs[c])
 				s.setExpire(h, next[w].ExpireAt)
 				s.lru.Touch(h)
 			} else {
-				s.insertRaw(a.stored[c], bufs[c], next[w].ExpireAt, final[c])
+				s.insertRaw(a.stored[c], bufs[c], next[w].ExpireAt)
 			}
 		case acts[w] == SetTTL:
 			if ex {

@@ -29,8 +29,8 @@
 //
 // # Sub-shards and approximate LRU
 //
-// A key (db, name) is stored as the string byte(db)+name in the sub-shard
-// chosen by an xxhash of the name mixed with db. Each sub-shard has its own
+// A key (db, name) is stored as byte(db)+name in the sub-shard chosen by
+// an xxhash of the name mixed with db. Each sub-shard has its own
 // LRU list, so eviction is per-sub-shard LRU: the victim is the oldest entry
 // of one sub-shard, not necessarily the globally oldest. With keys spread by
 // hash and each sub-shard holding thousands of entries (see autoShards),
@@ -63,13 +63,15 @@
 // Keys and values passed in are not retained: the partition copies them,
 // because callers pass slices into a reused network buffer and a stored
 // 10-byte value must not pin a whole read buffer (that would make the byte
-// quota lie). Replacing a value copies into the old buffer when its
-// capacity fits (and is at most about twice the new length), so a SET of an
-// existing key allocates nothing. Values handed to callbacks (View, Mutate,
+// quota lie). An entry is one allocation holding its key and value;
+// replacing a value copies into that buffer when it fits (and the buffer is
+// at most about twice what it then holds), so a SET of an existing key
+// allocates nothing. Values handed to callbacks (View, Mutate,
 // Apply) are valid only during the callback and must not be modified.
 package shard
 
 import (
+	"bytes"
 	"errors"
 	"math/bits"
 	"math/rand/v2"
@@ -84,27 +86,29 @@ import (
 
 // EntryOverhead is the number of bytes charged per entry beyond
 // len(key)+len(value). It stands for the memory an entry costs besides its
-// key and value bytes:
+// key and value bytes (see package eviction for the layout):
 //
-//   - the eviction slot: 64 bytes, plus slab growth slack (append grows the
-//     slab by 1.25x-2x, so on average ~20% of the slab is spare);
-//   - the index map entry: a Swiss-table slot for a string key and an int32
-//     (24 bytes) at a load between 7/16 and 7/8, plus control bytes: ~35-45;
-//   - the db prefix byte of the stored key and the malloc size-class
-//     rounding of the key and value allocations (typically 10-20 bytes for
-//     small entries).
+//   - the eviction slot: 32 bytes, plus the unused part of the last
+//     1024-slot page of each sub-shard;
+//   - the index bucket: 8 bytes at a load factor between 3/8 and 3/4,
+//     10.7-21.3 bytes per entry;
+//   - in the entry's single key+value allocation, the db byte and the
+//     uvarint key length (2 bytes for keys under 128 bytes) and the malloc
+//     size-class rounding (16+100 bytes: 118 -> 128; 32+1000: 1034 -> 1152).
 //
 // TestMemoryOverhead measures it (go1.26.8 linux/amd64, 64 sub-shards,
 // live heap after GC, per entry):
 //
-//	key+value   real heap   real - key - value   accounted   acct/real
-//	16+100      252.4       136.4                252         1.00
-//	8+16        149.5       125.5                160         1.07
-//	32+1000     1191.6      159.6 (1000 -> 1024) 1168        0.98
+//	key+value   entries   real heap   real - key - value   accounted   acct/real
+//	16+100      200 K     192.1        76.1                188         0.98
+//	16+100      1 M       179.4        63.4                188         1.05
+//	8+16        100 K     103.0        79.0                 96         0.93
+//	32+1000     50 K      1212.9      180.9 (1034 -> 1152) 1104        0.91
 //
-// 136 is charged. The test logs the current figures and fails if accounted
-// bytes leave 0.75x..1.5x of the real heap.
-const EntryOverhead = 136
+// (1 M is TestLoad1M; its process RSS grows by 191.4 bytes per entry.) 72
+// is charged. TestMemoryOverhead logs the current figures and fails if
+// accounted bytes leave 0.8x..1.25x of the real heap.
+const EntryOverhead = 72
 
 // maxAttempts bounds how many times a write re-runs after releasing its
 // lock to evict from other sub-shards. Each attempt frees at least what the
@@ -124,8 +128,8 @@ const maxAttempts = 16
 //
 // maxShards: lock contention stops improving once there are several times
 // more sub-shards than concurrently running goroutines; 64 covers 16-32
-// cores while keeping per-sub-shard fixed costs (map, slab, padding) and
-// the cost of whole-partition walks (Stats, Len, Flush) small.
+// cores while keeping per-sub-shard fixed costs (index, slot pages,
+// padding) and the cost of whole-partition walks (Stats, Len, Flush) small.
 const (
 	minShardBytes = 1 << 20
 	maxShards     = 64
@@ -264,7 +268,7 @@ func New(cfg Config) *Partition {
 	}
 	p.quota.Store(cfg.Quota)
 	for i := range p.shards {
-		p.shards[i].lru = eviction.New(0)
+		p.shards[i].lru = eviction.New(0, storedOverhead)
 	}
 	return p
 }
@@ -284,9 +288,20 @@ func (p *Partition) Shards() int { return len(p.shards) }
 
 func validDB(db int) bool { return db >= 0 && db < NumDBs }
 
+// storedOverhead is the per-entry overhead the sub-shards' LRUs add to
+// len(stored key)+len(value): the stored key has the db byte in front of
+// the name, which entrySize does not charge.
+const storedOverhead = EntryOverhead - 1
+
 // entrySize is the accounted size of an entry.
 func entrySize(nameLen, valueLen int) int64 {
 	return int64(nameLen) + int64(valueLen) + EntryOverhead
+}
+
+// tooBig reports an entry the LRU cannot hold (about 4 GiB); it fails as
+// ErrOOM, like an entry larger than the quota.
+func tooBig(nameLen, valueLen int) bool {
+	return int64(nameLen)+1+int64(valueLen) > eviction.MaxEntry
 }
 
 func expired(expireAt, now int64) bool { return expireAt != 0 && now > expireAt }
@@ -352,39 +367,15 @@ func (s *subShard) setExpire(h eviction.Handle, expireAt int64) {
 	s.lru.SetExpireAt(h, expireAt)
 }
 
-// insertRaw adds a new entry whose bytes are already reserved. s.mu must be
-// held.
-func (s *subShard) insertRaw(key string, value []byte, expireAt, size int64) {
+// insertRaw adds a copy of a new entry whose bytes are already reserved.
+// key is the stored form. s.mu must be held.
+func (s *subShard) insertRaw(key, value []byte, expireAt int64) {
 	db := key[0]
 	s.keys[db]++
 	if expireAt != 0 {
 		s.expires[db]++
 	}
-	s.lru.Add(key, value, expireAt, size)
-}
-
-// replaceValue stores a copy of v as the value of h, reusing the old buffer
-// when it is large enough but not wastefully so (a kept buffer more than
-// twice the value would make accounted bytes understate real memory).
-// v may alias the old value. s.mu must be held.
-func (s *subShard) replaceValue(h eviction.Handle, v []byte, size int64) {
-	buf := s.lru.Value(h)
-	if cap(buf) >= len(v) && cap(buf) <= 2*len(v)+64 {
-		buf = buf[:len(v)]
-		copy(buf, v)
-	} else {
-		buf = clone(v)
-	}
-	s.lru.SetValue(h, buf, size)
-}
-
-func clone(v []byte) []byte {
-	if len(v) == 0 {
-		return []byte{}
-	}
-	b := make([]byte, len(v))
-	copy(b, v)
-	return b
+	s.lru.Add(key, value, expireAt)
 }
 
 // lookup finds the key in s.key, deleting it if expired. now is read only
@@ -568,7 +559,7 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 		return 0, nil
 	}
 	size := entrySize(len(s.key)-1, len(next.Value))
-	if size > p.quota.Load() {
+	if size > p.quota.Load() || tooBig(len(s.key)-1, len(next.Value)) {
 		return 0, ErrOOM
 	}
 	var old int64
@@ -580,11 +571,14 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 		return delta, nil
 	}
 	if exists {
-		s.replaceValue(h, next.Value, size)
+		// The LRU copies into the entry's buffer in place when it fits
+		// (a SET of an existing key allocates nothing); next.Value may
+		// alias the current value.
+		s.lru.SetValue(h, next.Value)
 		s.setExpire(h, next.ExpireAt)
 		s.lru.Touch(h)
 	} else {
-		s.insertRaw(string(s.key), clone(next.Value), next.ExpireAt, size)
+		s.insertRaw(s.key, next.Value, next.ExpireAt)
 	}
 	if delta < 0 {
 		p.used.Add(delta)
@@ -600,12 +594,12 @@ type skipper struct {
 	set  map[string]struct{}
 }
 
-func (k *skipper) has(stored string) bool {
+func (k *skipper) has(stored []byte) bool {
 	if k.set != nil {
-		_, ok := k.set[stored]
+		_, ok := k.set[string(stored)]
 		return ok
 	}
-	return len(stored) == len(k.name)+1 && int(stored[0]) == k.db && stored[1:] == string(k.name)
+	return len(stored) == len(k.name)+1 && int(stored[0]) == k.db && string(stored[1:]) == string(k.name)
 }
 
 // evictLocked makes room for delta by reserving it, evicting entries of s
@@ -899,7 +893,7 @@ func (p *Partition) firstKey(s *subShard, db, start, run int, now int64) ([]byte
 			s.expired.Add(1)
 			continue
 		}
-		return []byte(k[1:]), true
+		return bytes.Clone(k[1:]), true
 	}
 	return nil, false
 }
@@ -914,8 +908,8 @@ func (p *Partition) firstKey(s *subShard, db, start, run int, now int64) ([]byte
 // a sub-shard index and a slot index, and slots never move; see package
 // eviction); keys added or removed during the scan may or may not be
 // returned, and a key may be returned twice if it was deleted and re-added.
-// Any cursor value is accepted: a slot beyond its sub-shard's slab moves on
-// to the next sub-shard.
+// Any cursor value is accepted: a slot beyond its sub-shard's last slot
+// moves on to the next sub-shard.
 //
 // The cursor is slot<<shardBits | subShard, so it stays small for small
 // partitions and cursor 0 is (sub-shard 0, slot 0).
@@ -1013,7 +1007,7 @@ func (p *Partition) ExpireCycle(maxWork int) int {
 }
 
 // expireBatch examines up to max slots of s from its expiry cursor,
-// removing expired entries; it stops at the end of the slab and rewinds the
+// removing expired entries; it stops at the last slot and rewinds the
 // cursor. It returns the keys removed, the keys with a TTL seen, and the
 // slots examined. Keys named by sk (if not nil) are left alone: a write
 // holds handles to them. s.mu must be held.
