@@ -19,6 +19,9 @@
 //	BenchmarkGetPipeline16/64, BenchmarkSet...  16 or 64 commands per write
 //	BenchmarkCompare                            same loops against redis-server
 //	TestNoisyNeighbour                          one tenant floods, the other reads
+//	BenchmarkTenants (tenants_test.go)          100 connections over 1 or 100 tenants
+//	BenchmarkResidentKeys (tenants_test.go)     GET p50/p99/p999, 50K vs 5M keys resident
+//	BenchmarkStartTenants (tenants_test.go)     server.New with 10,000 tenants
 //
 // See README.md for how to run them and for bench/compare.sh, which compares
 // tcached and redis-server with redis-benchmark.

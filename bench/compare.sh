@@ -5,19 +5,33 @@
 #   bench/compare.sh                    # or: make bench-compare
 #   N=500000 REPS=5 bench/compare.sh    # longer, steadier
 #
+# 0. Machine facts: nproc, CPU model, go version, redis-server and
+#    redis-benchmark versions, tcached git revision (+dirty), settings.
 # 1. Throughput: `redis-benchmark -t set,get,incr,mset -c 50 -d 100
 #    -r 1000000 -n N -q --csv` at -P 1 and -P 16, REPS repetitions,
 #    alternating which server goes first; prints the median req/s of each
 #    and tcached/redis (req/s ratio: above 1 means tcached is faster).
-# 2. Memory: fresh servers, 1,000,000 SETs of key:%07d (11 B) -> 100-byte
+#    tcached runs with GOMAXPROCS=$TCACHED_GOMAXPROCS (unset: Go's default).
+# 1b. The same again with tcached at GOMAXPROCS=1 (COMPARE_GOMAXPROCS1=1,
+#    the default; 0 skips it): Redis executes commands on one thread and
+#    redis-benchmark needs a core too, so on a 2-core box this is the "same
+#    CPU budget" row. Fresh servers, its own redis column.
+# 2. Latency: `redis-benchmark -t set,get -c 50 -d 100 -r 1000000 -n N
+#    -P 1 --precision 3` (no -q/--csv), REPS repetitions alternating; p50 and
+#    p99 from the "latency summary", p99.9 from the "Latency by percentile
+#    distribution" (the first line whose cumulative count reaches 99.9% of
+#    the requests: an upper bound at HdrHistogram's resolution); medians and
+#    tcached/redis (latency ratio: above 1 means tcached is slower).
+# 3. Memory: fresh servers, 1,000,000 SETs of key:%07d (11 B) -> 100-byte
 #    value through `redis-cli --pipe`; prints DBSIZE, VmRSS before/after,
 #    bytes per key = (RSS after - RSS before) / keys and overhead per key =
 #    bytes per key - (11 + 100).
 #
 # Environment: N (default 200000), REPS (default 3), KEYS (default 1000000),
+# TCACHED_GOMAXPROCS (default unset), COMPARE_GOMAXPROCS1 (default 1),
 # REDIS_SERVER / REDIS_CLI / REDIS_BENCHMARK (default: from PATH), GO.
 # Every process it starts listens on 127.0.0.1 only, is wrapped in `timeout`
-# and is killed on exit.
+# and is killed on exit. The default run takes about 3-4 minutes on 2 cores.
 set -euo pipefail
 
 N=${N:-200000}
@@ -28,6 +42,8 @@ REDIS_SERVER=${REDIS_SERVER:-redis-server}
 REDIS_CLI=${REDIS_CLI:-redis-cli}
 REDIS_BENCHMARK=${REDIS_BENCHMARK:-redis-benchmark}
 MAX_LIFE=${MAX_LIFE:-1200} # seconds any started server may live
+TCACHED_GOMAXPROCS=${TCACHED_GOMAXPROCS:-}
+COMPARE_GOMAXPROCS1=${COMPARE_GOMAXPROCS1:-1}
 
 cd "$(dirname "$0")/.."
 for bin in "$REDIS_SERVER" "$REDIS_CLI" "$REDIS_BENCHMARK" "$GO" awk sort timeout sha256sum; do
@@ -108,15 +124,19 @@ wait_ping() {
 	return 1
 }
 
-# start_servers sets RPORT/TPORT and RPID/TPID (the servers' own pids, from
-# INFO, for /proc/PID/status).
+# start_servers [GOMAXPROCS] sets RPORT/TPORT and RPID/TPID (the servers' own
+# pids, from INFO, for /proc/PID/status). tcached gets GOMAXPROCS when the
+# argument is not empty, and Go's default otherwise (an inherited GOMAXPROCS
+# is removed).
 start_servers() {
+	local gmp=${1:-} genv=(env -u GOMAXPROCS)
+	[ -n "$gmp" ] && genv=(env "GOMAXPROCS=$gmp")
 	RPORT=$(free_port)
 	timeout "$MAX_LIFE" "$REDIS_SERVER" --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no \
 		--dir "$tmp" --daemonize no --loglevel warning >"$tmp/redis.log" 2>&1 &
 	pids+=($!)
 	TPORT=$(free_port)
-	timeout "$MAX_LIFE" "$tmp/tcached" --config "$tmp/tcached.yaml" --listen "127.0.0.1:$TPORT" \
+	"${genv[@]}" timeout "$MAX_LIFE" "$tmp/tcached" --config "$tmp/tcached.yaml" --listen "127.0.0.1:$TPORT" \
 		--metrics-listen off >"$tmp/tcached.log" 2>&1 &
 	pids+=($!)
 	wait_ping "$RPORT"
@@ -157,46 +177,152 @@ bench() {
 		"$tmp/out.csv" >>"$tmp/results.txt"
 }
 
-echo "throughput: N=$N REPS=$REPS, redis-benchmark -c 50 -d 100 -r 1000000" >&2
-start_servers
-: >"$tmp/results.txt"
-for rep in $(seq 1 "$REPS"); do
-	for p in 1 16; do
+# gmp_label GOMAXPROCS: how a tcached GOMAXPROCS setting reads in a title.
+gmp_label() {
+	if [ -n "$1" ]; then echo "GOMAXPROCS=$1"; else echo "GOMAXPROCS unset (Go default, nproc=$(nproc))"; fi
+}
+
+# throughput GOMAXPROCS TITLE: the throughput section on fresh servers with
+# tcached at GOMAXPROCS (empty: Go default); prints a table headed TITLE.
+throughput() {
+	local gmp=$1 title=$2
+	echo "throughput ($title): N=$N REPS=$REPS, redis-benchmark -c 50 -d 100 -r 1000000" >&2
+	start_servers "$gmp"
+	: >"$tmp/results.txt"
+	for rep in $(seq 1 "$REPS"); do
+		for p in 1 16; do
+			if [ $((rep % 2)) = 1 ]; then order="redis tcached"; else order="tcached redis"; fi
+			for s in $order; do
+				port=$RPORT
+				[ "$s" = tcached ] && port=$TPORT
+				echo "  rep $rep/$REPS -P $p $s" >&2
+				bench "$s" "$port" "$p"
+			done
+		done
+	done
+	stop_servers
+
+	echo
+	echo "## Throughput: $title"
+	echo
+	echo "Median of $REPS, req/s; ratio = tcached/redis req/s, >1 means tcached faster."
+	echo
+	printf '| %-14s | %3s | %12s | %12s | %6s |\n' test P redis tcached ratio
+	printf '|%s|%s|%s|%s|%s|\n' ---------------- ----- -------------- -------------- --------
+	# median over reps of each (server, P, test)
+	awk -F'\t' '
+		{ key = $1 SUBSEP $2 SUBSEP $3; n[key]++; v[key, n[key]] = $4; tests[$2 SUBSEP $3] = 1; if (!($3 in order)) order[$3] = ++no }
+		function median(key,   i, j, t, a, m) {
+			m = n[key]; for (i = 1; i <= m; i++) a[i] = v[key, i] + 0
+			for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+			return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+		}
+		END {
+			for (tk in tests) {
+				split(tk, parts, SUBSEP); p = parts[1]; test = parts[2]
+				r = median("redis" SUBSEP p SUBSEP test); c = median("tcached" SUBSEP p SUBSEP test)
+				printf "%d\t%02d\t| %-14s | %3s | %12.0f | %12.0f | %6.2f |\n", p, order[test], test, p, r, c, (r > 0 ? c / r : 0)
+			}
+		}' "$tmp/results.txt" | sort -t "$(printf '\t')" -k1,1n -k2,2n | cut -f3-
+}
+
+# latency_run SERVER PORT: one redis-benchmark -t set,get -P 1 run without
+# -q/--csv; appends "server test p50 p99 p999" (ms) to lat.txt.
+latency_run() {
+	local server=$1 port=$2 auth=()
+	[ "$server" = tcached ] && auth=(--user bench -a "$PASS")
+	timeout 600 "$REDIS_BENCHMARK" -h 127.0.0.1 -p "$port" "${auth[@]}" \
+		-t set,get -c 50 -d 100 -r 1000000 -n "$N" -P 1 --precision 3 >"$tmp/lat-out.txt" 2>"$tmp/err.txt" || {
+		echo "compare.sh: redis-benchmark (latency) failed against $server:" >&2
+		cat "$tmp/lat-out.txt" "$tmp/err.txt" >&2
+		exit 1
+	}
+	if grep -qi error "$tmp/lat-out.txt" "$tmp/err.txt"; then
+		echo "compare.sh: redis-benchmark (latency) reported an error against $server:" >&2
+		cat "$tmp/err.txt" >&2
+		exit 1
+	fi
+	# Progress lines end in \r; one block per test starts "====== SET ======".
+	tr '\r' '\n' <"$tmp/lat-out.txt" | awk -v s="$server" '
+		/^====== .* ======$/ { test = $2; total = 0; p999 = ""; dist = 0; next }
+		/requests completed in/ { total = $1 + 0 }
+		/^Latency by percentile distribution:/ { dist = 1; next }
+		/^Cumulative distribution of latencies:/ { dist = 0; next }
+		dist && /cumulative count/ {
+			c = $NF; sub(/\)$/, "", c)
+			if (p999 == "" && c + 0 >= total * 0.999) p999 = $3
+		}
+		/^ *avg +min +p50 +p95 +p99 +max/ { want = 1; next }
+		want { want = 0; if (test == "" || p999 == "") { print "parse error" > "/dev/stderr"; exit 1 }
+			print s "\t" test "\t" $3 "\t" $5 "\t" p999 }
+	' >>"$tmp/lat.txt"
+}
+
+latency() {
+	local gmp=$1
+	echo "latency: N=$N REPS=$REPS, redis-benchmark -t set,get -c 50 -d 100 -r 1000000 -P 1" >&2
+	start_servers "$gmp"
+	: >"$tmp/lat.txt"
+	for rep in $(seq 1 "$REPS"); do
 		if [ $((rep % 2)) = 1 ]; then order="redis tcached"; else order="tcached redis"; fi
 		for s in $order; do
 			port=$RPORT
 			[ "$s" = tcached ] && port=$TPORT
-			echo "  rep $rep/$REPS -P $p $s" >&2
-			bench "$s" "$port" "$p"
+			echo "  rep $rep/$REPS latency $s" >&2
+			latency_run "$s" "$port"
 		done
 	done
-done
-stop_servers
+	stop_servers
+	if [ "$(wc -l <"$tmp/lat.txt")" -ne $((REPS * 4)) ]; then
+		echo "compare.sh: expected $((REPS * 4)) latency rows, got:" >&2
+		cat "$tmp/lat.txt" >&2
+		exit 1
+	fi
 
-echo
-echo "## Throughput (median of $REPS, req/s; ratio = tcached/redis, >1 means tcached faster)"
-echo
-printf '| %-14s | %3s | %12s | %12s | %6s |\n' test P redis tcached ratio
-printf '|%s|%s|%s|%s|%s|\n' ---------------- ----- -------------- -------------- --------
-# median over reps of each (server, P, test)
-awk -F'\t' '
-	{ key = $1 SUBSEP $2 SUBSEP $3; n[key]++; v[key, n[key]] = $4; tests[$2 SUBSEP $3] = 1; if (!($3 in order)) order[$3] = ++no }
-	function median(key,   i, j, t, a, m) {
-		m = n[key]; for (i = 1; i <= m; i++) a[i] = v[key, i] + 0
-		for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
-		return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
-	}
-	END {
-		for (tk in tests) {
-			split(tk, parts, SUBSEP); p = parts[1]; test = parts[2]
-			r = median("redis" SUBSEP p SUBSEP test); c = median("tcached" SUBSEP p SUBSEP test)
-			printf "%d\t%02d\t| %-14s | %3s | %12.0f | %12.0f | %6.2f |\n", p, order[test], test, p, r, c, (r > 0 ? c / r : 0)
+	echo
+	echo "## Latency at -P 1, -c 50: tcached $(gmp_label "$gmp")"
+	echo
+	echo "Median of $REPS, ms; ratio = tcached/redis latency, >1 means tcached slower."
+	echo
+	printf '| %-4s | %-5s | %9s | %9s | %6s |\n' test pct redis tcached ratio
+	printf '|%s|%s|%s|%s|%s|\n' ------ ------- ----------- ----------- --------
+	awk -F'\t' '
+		{ for (f = 3; f <= 5; f++) { key = $1 SUBSEP $2 SUBSEP f; n[key]++; v[key, n[key]] = $f } }
+		function median(key,   i, j, t, a, m) {
+			m = n[key]; for (i = 1; i <= m; i++) a[i] = v[key, i] + 0
+			for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+			return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
 		}
-	}' "$tmp/results.txt" | sort -t "$(printf '\t')" -k1,1n -k2,2n | cut -f3-
+		END {
+			split("GET SET", tests, " "); name[3] = "p50"; name[4] = "p99"; name[5] = "p99.9"
+			for (i = 1; i <= 2; i++) for (f = 3; f <= 5; f++) {
+				r = median("redis" SUBSEP tests[i] SUBSEP f); c = median("tcached" SUBSEP tests[i] SUBSEP f)
+				printf "| %-4s | %-5s | %9.3f | %9.3f | %6.2f |\n", tests[i], name[f], r, c, (r > 0 ? c / r : 0)
+			}
+		}' "$tmp/lat.txt"
+}
+
+# Machine facts.
+rev=$(git describe --always --dirty 2>/dev/null || echo unknown)
+echo "## Machine"
+echo
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "- nproc: $(nproc); CPU: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo); RAM: $(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo); kernel $(uname -r); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "- $("$GO" version)"
+echo "- $("$REDIS_SERVER" --version)"
+echo "- $("$REDIS_BENCHMARK" --version 2>&1 | head -1)"
+echo "- tcached: git $rev$(case "$rev" in *-dirty) echo " (working tree has uncommitted changes)" ;; esac); $(gmp_label "$TCACHED_GOMAXPROCS")"
+echo "- settings: N=$N REPS=$REPS KEYS=$KEYS COMPARE_GOMAXPROCS1=$COMPARE_GOMAXPROCS1"
+
+throughput "$TCACHED_GOMAXPROCS" "tcached $(gmp_label "$TCACHED_GOMAXPROCS") (main pass)"
+if [ "$COMPARE_GOMAXPROCS1" = 1 ] && [ "$TCACHED_GOMAXPROCS" != 1 ]; then
+	throughput 1 "tcached GOMAXPROCS=1 (same CPU budget as Redis's one command thread; second pass, fresh servers)"
+fi
+latency "$TCACHED_GOMAXPROCS"
 
 echo
 echo "memory: $KEYS keys of 100-byte values via redis-cli --pipe" >&2
-start_servers
+start_servers "$TCACHED_GOMAXPROCS"
 declare -A before after dbsize used
 before[redis]=$(rss_kib "$RPID")
 before[tcached]=$(rss_kib "$TPID")
@@ -225,7 +351,7 @@ used[tcached]=$(cli "$TPORT" "${USER_ARGS[@]}" INFO memory | awk -F: '/^used_mem
 stop_servers
 
 echo
-echo "## Memory ($KEYS SETs, 11-byte keys, 100-byte values)"
+echo "## Memory ($KEYS SETs, 11-byte keys, 100-byte values; tcached $(gmp_label "$TCACHED_GOMAXPROCS"))"
 echo
 printf '| %-8s | %9s | %13s | %12s | %9s | %12s | %18s |\n' server keys "RSS before" "RSS after" "B/key" "overhead/key" "used_memory/key"
 printf '|%s|%s|%s|%s|%s|%s|%s|\n' ---------- ----------- --------------- -------------- ----------- -------------- --------------------
