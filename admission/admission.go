@@ -289,21 +289,33 @@ type Ticket struct {
 // Policy.Timeout. It returns a Ticket for Done and true, or the Reason and
 // false; a refused command must not run at all. Admit does not allocate.
 func (t *Tenant) Admit(argBytes int64) (Ticket, Reason, bool) {
+	return t.AdmitAfter(argBytes, 0)
+}
+
+// AdmitAfter is Admit for a command that has already waited queued since it
+// arrived (in a connection's buffer, behind the commands pipelined before
+// it). The wait for a rate token plus queued must fit in Policy.Timeout, so
+// a pipelined flood is refused once its commands would run later than the
+// tier timeout after they arrived, not just after admission began; the SLA
+// clock starts at arrival too.
+func (t *Tenant) AdmitAfter(argBytes int64, queued time.Duration) (Ticket, Reason, bool) {
 	p := t.pol.Load()
 	c := t.c
 	argBytes = max(argBytes, 0)
+	q := max(int64(queued), 0)
 	var now int64
 	if p.interval > 0 || p.timeout > 0 {
-		now = c.nanotime()
+		now = c.nanotime() - q
 	}
 	if p.interval > 0 {
 		var wait int64
 		for {
 			tat := t.tat.Load()
-			next := max(tat, now) + p.interval
-			wait = next - p.tolerance - now
+			arrived := now + q // the command's "now" for the bucket
+			next := max(tat, arrived) + p.interval
+			wait = next - p.tolerance - arrived
 			if wait > 0 {
-				if p.timeout > 0 && wait > p.timeout {
+				if p.timeout > 0 && wait+q > p.timeout {
 					return t.refuse(ReasonRate)
 				}
 				// Don't take a token and sleep for a command that the
@@ -320,7 +332,7 @@ func (t *Tenant) Admit(argBytes int64) (Ticket, Reason, bool) {
 			t.waiting.Add(1)
 			c.sleep(time.Duration(wait))
 			t.waiting.Add(-1)
-			waited := c.nanotime() - now
+			waited := c.nanotime() - now // since arrival
 			if p.timeout > 0 && waited > p.timeout {
 				return t.refuse(ReasonRate) // never run late
 			}
@@ -328,7 +340,7 @@ func (t *Tenant) Admit(argBytes int64) (Ticket, Reason, bool) {
 				return t.refuse(r)
 			}
 			// A real sleep never returns early; a fake clock may not move.
-			waited = max(waited, wait)
+			waited = max(waited, wait+q)
 			t.waits[waitBucket(waited)].Add(1)
 			t.waitSum.Add(waited)
 			return Ticket{start: now, timeout: p.timeout, bytes: argBytes, ok: true}, ReasonNone, true

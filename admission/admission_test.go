@@ -685,3 +685,51 @@ func BenchmarkAdmitDone(b *testing.B) {
 		})
 	}
 }
+
+// TestAdmitAfterCountsQueueTime: a command that already waited in its
+// connection's buffer has only the rest of the timeout left for a token,
+// so a pipelined flood is refused once it would run later than the tier
+// timeout after arriving.
+func TestAdmitAfterCountsQueueTime(t *testing.T) {
+	tests := []struct {
+		name   string
+		queued time.Duration
+		wantOK bool
+		slept  time.Duration
+	}{
+		{"no queue: 10ms wait fits 50ms", 0, true, 10 * time.Millisecond},
+		{"queued 39ms: 10ms wait fits", 39 * time.Millisecond, true, 10 * time.Millisecond},
+		{"queued 41ms: 10ms wait does not", 41 * time.Millisecond, false, 0},
+		{"queued past timeout, no token wait needed", time.Second, true, 0},
+	}
+	for _, tt := range tests {
+		clk := newFake()
+		c := NewController(Options{Clock: clk})
+		tn := c.Tenant(Policy{Rate: 100, Burst: 1, Timeout: 50 * time.Millisecond})
+		if tt.slept > 0 || !tt.wantOK {
+			// Use up the burst so the next command needs a 10ms token.
+			tk, _, ok := tn.Admit(0)
+			if !ok {
+				t.Fatalf("%s: first Admit refused", tt.name)
+			}
+			tn.Done(tk)
+		}
+		tk, r, ok := tn.AdmitAfter(0, tt.queued)
+		if ok != tt.wantOK {
+			t.Errorf("%s: ok=%v reason=%v", tt.name, ok, r)
+			continue
+		}
+		if ok {
+			tn.Done(tk)
+		} else if r != ReasonRate {
+			t.Errorf("%s: reason %v, want rate", tt.name, r)
+		}
+		var slept time.Duration
+		for _, d := range clk.slept {
+			slept += d
+		}
+		if slept != tt.slept {
+			t.Errorf("%s: slept %v, want %v", tt.name, slept, tt.slept)
+		}
+	}
+}

@@ -35,6 +35,9 @@ type client struct {
 	// admitted its tenant (nil outside a command), for the panic path.
 	ticket   admission.Ticket
 	admitted *tenant
+	// readAt is when the last read returned: the arrival time of the
+	// commands it completed, for admission's timeout and the SLA clock.
+	readAt time.Time
 
 	mu       sync.Mutex // guards the fields below for readers on other goroutines
 	tenant   *tenant

@@ -157,6 +157,7 @@ func (s *Server) serveConn(nc net.Conn) {
 			}
 		}
 		n, err := nc.Read(buf[w:])
+		c.readAt = time.Now() // commands completed by this read arrived now
 		w += n
 		if err != nil && n == 0 {
 			return

@@ -461,7 +461,8 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		for _, a := range args {
 			argBytes += int64(len(a))
 		}
-		tk, reason, ok := t.adm.Admit(argBytes)
+		start := time.Now()
+		tk, reason, ok := t.adm.AdmitAfter(argBytes, start.Sub(c.readAt))
 		if !ok {
 			if reason == admission.ReasonShed && t.cfg().ShedReadsAsMiss && cmd.miss != nil {
 				cmd.miss(c, args)
@@ -472,7 +473,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		}
 		c.ticket, c.admitted = tk, t
 		t.commands.Add(1)
-		start, errs := time.Now(), conn.errs
+		errs := conn.errs
 		cmd.handler(c, args)
 		t.latency.Observe(time.Since(start))
 		if conn.errs != errs {
