@@ -38,6 +38,8 @@ type client struct {
 	// readAt is when the last read returned: the arrival time of the
 	// commands it completed, for admission's timeout and the SLA clock.
 	readAt time.Time
+	// backoff pauses reading after a rate-limit refusal (see dispatch).
+	backoff time.Duration
 
 	mu       sync.Mutex // guards the fields below for readers on other goroutines
 	tenant   *tenant

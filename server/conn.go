@@ -115,6 +115,15 @@ func (s *Server) serveConn(nc net.Conn) {
 		if c.conn.flush() != nil || s.closing.Load() || c.killed.Load() {
 			return
 		}
+		if c.backoff > 0 {
+			d := c.backoff
+			c.backoff = 0
+			select {
+			case <-time.After(d):
+			case <-s.stop:
+				return
+			}
+		}
 		// Make room for more input.
 		if r == w {
 			r, w = 0, 0

@@ -469,6 +469,16 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 				return
 			}
 			conn.WriteError(refusal(reason))
+			if reason == admission.ReasonRate {
+				// Read nothing more from this connection for a while: a
+				// closed-loop client that is over its rate then waits in its
+				// own socket instead of costing the server a refusal per
+				// command (the refusal itself is sent at once).
+				c.backoff = t.cfg().Tier.Timeout
+				if c.backoff <= 0 || c.backoff > time.Second {
+					c.backoff = 10 * time.Millisecond
+				}
+			}
 			return
 		}
 		c.ticket, c.admitted = tk, t
