@@ -161,6 +161,13 @@ func TestReloadUnderLoad(t *testing.T) {
 		}
 	}()
 
+	waitOps := func(n int64) {
+		deadline := time.Now().Add(5 * time.Second)
+		for bOps.Load() < n && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	waitOps(200) // the load is running before the first reload
 	// 1. Invalid config: rejected as a whole.
 	bad := errors.New("test.yaml:3: tenants[0].quota: invalid size")
 	loadErr.Store(&bad)
@@ -176,6 +183,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	nc := testConfig()
 	nc.Tenants = []config.Tenant{nc.Tenants[1], testTenant("c", "platinum", 8<<20, testUser("carol", "carol-pw", config.RoleReadWrite))}
 	nc.Tenants[0].Quota = 4 << 20
+	nc.Tenants[0].Eviction = config.NoEviction
 	nc.Tenants[0].Tier.DefaultTTL = 42 * time.Second
 	nc.Tenants[0].Users = append(nc.Tenants[0].Users, testUser("bob2", "bob2-pw", config.RoleReadOnly))
 	next.Store(nc)
@@ -201,6 +209,9 @@ func TestReloadUnderLoad(t *testing.T) {
 	if got := srv.Stats()[0]; got.ID != "b" || got.Quota != 4<<20 {
 		t.Errorf("b after reload: %+v", got)
 	}
+	if got := norm(b.do("CONFIG", "GET", "maxmemory-policy")); !equalReply(got, []any{"maxmemory-policy", "noeviction"}) {
+		t.Errorf("b's eviction policy after reload = %#v", got)
+	}
 	if got := dialAs(t, srv.addr, "bob2", "bob2-pw").do("SET", "x", "y"); got != respErr(errNoPerm("set")) {
 		t.Errorf("new readonly user bob2 = %v", got)
 	}
@@ -211,6 +222,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	if got := c.do("TTL", "ck"); got != int64(3600) {
 		t.Errorf("c platinum TTL = %v", got)
 	}
+	waitOps(bOps.Load() + 200) // and keeps running after the last
 	close(stop)
 	wg.Wait()
 	if bErrs.Load() != 0 {

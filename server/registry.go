@@ -116,6 +116,7 @@ func (t *tenant) setConf(tc *config.Tenant) {
 // policy (TTL default, admission limits). Its keys are untouched.
 func (t *tenant) reconfigure(tc *config.Tenant) {
 	t.part.SetQuota(tc.Quota)
+	t.part.SetNoEviction(tc.Eviction == config.NoEviction)
 	t.adm.SetPolicy(admission.PolicyFromTier(tc.Tier))
 	t.setConf(tc)
 }

@@ -220,7 +220,7 @@ type Partition struct {
 	quota atomic.Int64
 	used  atomic.Int64 // reserved accounted bytes; see "The quota invariant"
 
-	noEviction bool
+	noEviction atomic.Bool // NoEviction; SetNoEviction changes it (reload)
 	now        func() int64
 	shards     []subShard
 	mask       uint64
@@ -257,16 +257,16 @@ func New(cfg Config) *Partition {
 	}
 	n = 1 << bits.Len(uint(n-1)) // round up to a power of two
 	p := &Partition{
-		noEviction: cfg.NoEviction,
-		now:        cfg.Now,
-		shards:     make([]subShard, n),
-		mask:       uint64(n - 1),
-		shardBits:  uint(bits.TrailingZeros(uint(n))),
+		now:       cfg.Now,
+		shards:    make([]subShard, n),
+		mask:      uint64(n - 1),
+		shardBits: uint(bits.TrailingZeros(uint(n))),
 	}
 	if p.now == nil {
 		p.now = func() int64 { return time.Now().UnixMilli() }
 	}
 	p.quota.Store(cfg.Quota)
+	p.noEviction.Store(cfg.NoEviction)
 	for i := range p.shards {
 		p.shards[i].lru = eviction.New(0, storedOverhead)
 	}
@@ -607,7 +607,7 @@ func (k *skipper) has(stored []byte) bool {
 // reports whether delta is now reserved. In NoEviction mode it only drops
 // expired entries, within a bounded sweep. s.mu must be held.
 func (p *Partition) evictLocked(s *subShard, delta int64, sk *skipper) bool {
-	if p.noEviction {
+	if p.noEviction.Load() {
 		p.expireBatch(s, noEvictionSweep, p.now(), sk)
 		return p.reserve(delta)
 	}
@@ -655,7 +655,7 @@ func (p *Partition) makeRoom(need int64, sk *skipper, attempt int) bool {
 	if attempt+1 >= maxAttempts {
 		return false
 	}
-	if p.noEviction {
+	if p.noEviction.Load() {
 		// One retry after a bounded active-expiry pass: a tenant hammering
 		// a full NoEviction partition must not buy a full walk per write.
 		if attempt > 0 {
@@ -1039,3 +1039,8 @@ func (p *Partition) expireBatch(s *subShard, max int, now int64, sk *skipper) (r
 
 // Quota is the partition's current byte quota (cheap: no locks).
 func (p *Partition) Quota() int64 { return p.quota.Load() }
+
+// SetNoEviction switches the policy for writes that do not fit: ErrOOM
+// (true) or evicting this partition's LRU keys (false). Safe concurrently;
+// writes in progress finish under the policy they started with.
+func (p *Partition) SetNoEviction(on bool) { p.noEviction.Store(on) }

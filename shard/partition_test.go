@@ -1003,3 +1003,24 @@ func TestTwoPartitions(t *testing.T) {
 	audit(t, a)
 	audit(t, b)
 }
+
+func TestSetNoEviction(t *testing.T) {
+	p := New(Config{Quota: 4096, Shards: 1})
+	for i := 0; i < 100; i++ {
+		if err := p.Set(0, []byte(fmt.Sprint("k", i)), make([]byte, 100), 0); err != nil {
+			t.Fatalf("lru Set %d: %v", i, err)
+		}
+	}
+	p.SetNoEviction(true)
+	var oom bool
+	for i := 100; i < 200 && !oom; i++ {
+		oom = errors.Is(p.Set(0, []byte(fmt.Sprint("k", i)), make([]byte, 100), 0), ErrOOM)
+	}
+	if !oom {
+		t.Fatal("noeviction partition never refused a write")
+	}
+	p.SetNoEviction(false)
+	if err := p.Set(0, []byte("again"), make([]byte, 100), 0); err != nil {
+		t.Fatalf("back to lru: %v", err)
+	}
+}
