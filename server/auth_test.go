@@ -1,6 +1,7 @@
 package server
 
 import (
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,11 +73,15 @@ func TestHello(t *testing.T) {
 	if got := r.do("HELLO"); got != respErr(errHelloNoAuth) {
 		t.Errorf("HELLO unauth = %v", got)
 	}
-	if got := r.do("HELLO", "3", "AUTH", "alice", "alice-pw"); got != respErr(errNoProto) {
-		t.Errorf("HELLO 3 = %v", got)
+	if got := r.do("HELLO", "3", "AUTH", "alice", "bad"); got != respErr(errWrongPass) {
+		t.Errorf("HELLO 3 bad auth = %v", got)
 	}
+	// A failed HELLO 3 neither authenticates nor switches to RESP3.
 	if got := r.do("GET", "k"); got != respErr(errNoAuth) {
-		t.Errorf("HELLO 3 must not authenticate: %v", got)
+		t.Errorf("failed HELLO 3 must not authenticate: %v", got)
+	}
+	if got := r.do("HELLO", "3"); got != respErr(errHelloNoAuth) {
+		t.Errorf("HELLO 3 unauth = %v", got)
 	}
 	if got := r.do("HELLO", "x"); got != respErr(errProtoVersion) {
 		t.Errorf("HELLO x = %v", got)
@@ -112,6 +117,41 @@ func TestHello(t *testing.T) {
 	if !strings.Contains(info, "name=myconn") || !strings.Contains(info, "user=alice") || !strings.Contains(info, "lib-name=go-redis") ||
 		!strings.HasPrefix(info, "id=") || !strings.Contains(info, "cmd=client|info") {
 		t.Errorf("CLIENT INFO = %q (id %d)", info, id)
+	}
+	if !strings.Contains(info, " resp=2 ") {
+		t.Errorf("CLIENT INFO in RESP2 = %q", info)
+	}
+
+	// HELLO 3 switches to RESP3 and answers a map; HELLO alone keeps it.
+	for _, args := range [][]string{{"HELLO", "3"}, {"HELLO"}} {
+		m, _ := norm(r.do(args...)).(respMap)
+		want := respMap{"server", "redis", "version", redisVersion, "proto", int64(3), "id", id,
+			"mode", "standalone", "role", "master", "modules", []any{}}
+		if !reflect.DeepEqual(m, want) {
+			t.Errorf("%q = %#v", args, m)
+		}
+	}
+	v, _ := r.do("CLIENT", "INFO").(respVerbatim)
+	if v.format != "txt" || !strings.Contains(v.text, " resp=3 ") || !strings.Contains(v.text, "name=myconn") {
+		t.Errorf("CLIENT INFO in RESP3 = %#v", v)
+	}
+	// HELLO 2 switches back: a flat array again.
+	arr, _ = norm(r.do("HELLO", "2")).([]any)
+	if len(arr) != 14 || arr[5] != int64(2) {
+		t.Errorf("HELLO 2 after 3 = %#v", arr)
+	}
+
+	// HELLO 3 AUTH user pass SETNAME name in one go on a new connection.
+	r2 := dial(t, srv.addr)
+	m, _ := norm(r2.do("HELLO", "3", "AUTH", "alice", "alice-pw", "SETNAME", "n3")).(respMap)
+	if len(m) != 14 || m[4] != "proto" || m[5] != int64(3) {
+		t.Fatalf("HELLO 3 AUTH SETNAME = %#v", m)
+	}
+	if got := norm(r2.do("CLIENT", "GETNAME")); got != "n3" {
+		t.Errorf("SETNAME via HELLO 3: %v", got)
+	}
+	if got := r2.do("ACL", "WHOAMI"); norm(got) != "alice" {
+		t.Errorf("AUTH via HELLO 3: %v", got)
 	}
 }
 

@@ -274,15 +274,28 @@ func TestCLIResp3(t *testing.T) {
 	ts := startServer(t, testConfig(), false)
 	cli := cliFor(t, ts, "alice", "alice-pw")
 	expectOut(t, cli("", "SET", "k", "v"), "OK\n")
-	// tcached speaks RESP2 only and answers HELLO 3 with NOPROTO, as a Redis 6
-	// server without RESP3 would. redis-cli -3 prints the failure on stderr
-	// and goes on in RESP2: the command still runs and the exit status is 0.
-	r := cli("", "-3", "GET", "k")
-	if r.code != 0 || r.stdout != "v\n" || r.stderr != "HELLO 3 failed: NOPROTO unsupported protocol version\n" {
-		t.Errorf("-3 GET: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	// redis-cli -3 sends HELLO 3 after AUTH and then prints RESP3 types:
+	// a map raw is "key value" on one line (RESP2: two lines), formatted
+	// is "1# key => value"; a RESP3 null is "(nil)".
+	expectOut(t, cli("", "-3", "GET", "k"), "v\n")
+	expectOut(t, cli("", "CONFIG", "GET", "databases"), "databases\n16\n")
+	expectOut(t, cli("", "-3", "CONFIG", "GET", "databases"), "databases 16\n")
+	expectOut(t, cli("", "-3", "--no-raw", "CONFIG", "GET", "databases"), "1# \"databases\" => \"16\"\n")
+	expectOut(t, cli("", "-3", "--no-raw", "GET", "missing"), "(nil)\n")
+	r := cli("", "-3", "--no-raw", "HELLO")
+	hello := regexp.MustCompile(`^1# "server" => "redis"\n2# "version" => "` + regexp.QuoteMeta(redisVersion) + `"\n` +
+		`3# "proto" => \(integer\) 3\n4# "id" => \(integer\) \d+\n5# "mode" => "standalone"\n` +
+		`6# "role" => "master"\n7# "modules" => \(empty array\)\n$`)
+	if r.code != 0 || !hello.MatchString(r.stdout) || r.stderr != "" {
+		t.Errorf("-3 HELLO: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
 	}
-	r = cli("SET k2 v2\nGET k2\n", "-3")
-	if r.code != 0 || r.stdout != "OK\nv2\n" || !strings.Contains(r.stderr, "HELLO 3 failed: NOPROTO unsupported protocol version") {
+	// INFO is a verbatim string in RESP3; redis-cli prints its text.
+	r = cli("", "-3", "INFO", "server")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "# Server\r\nredis_version:") || r.stderr != "" {
+		t.Errorf("-3 INFO: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = cli("SET k2 v2\nGET k2\nCLIENT INFO\n", "-3")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "OK\nv2\nid=") || !strings.Contains(r.stdout, " resp=3 ") || r.stderr != "" {
 		t.Errorf("-3 stdin: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
 	}
 }

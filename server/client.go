@@ -27,10 +27,25 @@ type client struct {
 	nameBuf [32]byte
 	// scratch is reused for GET replies and number formatting.
 	scratch []byte
-	// multi is set by MULTI, which tcached does not implement yet: until
-	// EXEC or DISCARD every command is refused, so a transaction a client
-	// sends blind (go-redis TxPipeline) is never half applied.
-	multi bool
+	// Transaction state (multi.go). multi is set between MULTI and
+	// EXEC/DISCARD/RESET; tx holds the queued commands (txBytes their
+	// size), txErr flags a queue-time error (EXEC answers EXECABORT).
+	// txHeld is the tenant whose txMu dispatch holds shared around the
+	// running handler, for the panic path. hold buffers EXEC's replies
+	// (conn writes through it). watched maps each WATCHed stored key to
+	// whether it existed at WATCH, in watchTenant's registry; watchDirty
+	// is set by other connections' writes; watchBuf is touchWrite's
+	// scratch.
+	multi       bool
+	tx          []queuedCmd
+	txBytes     int64
+	txErr       bool
+	txHeld      *tenant
+	hold        holdConn
+	watched     map[string]bool
+	watchTenant *tenant
+	watchDirty  atomic.Bool
+	watchBuf    []byte
 	// ticket is the admission ticket of the command executing, and
 	// admitted its tenant (nil outside a command), for the panic path.
 	ticket   admission.Ticket
@@ -50,6 +65,7 @@ type client struct {
 	name     string
 	libName  string
 	libVer   string
+	resp3    bool // HELLO 3 (CLIENT LIST's copy of conn.resp3)
 
 	lastActive atomic.Int64 // unix ms of the last command
 	lastCmd    atomic.Pointer[command]
@@ -131,6 +147,23 @@ func (c *client) setDB(db int) {
 	c.mu.Unlock()
 }
 
+// setProto switches the connection's reply protocol (HELLO 2|3, RESET).
+func (c *client) setProto(ver int) {
+	c.conn.resp3 = ver == 3
+	c.mu.Lock()
+	c.resp3 = ver == 3
+	c.mu.Unlock()
+}
+
+// proto is the connection's protocol version, 2 or 3 (connection
+// goroutine only).
+func (c *client) proto() int {
+	if c.conn.resp3 {
+		return 3
+	}
+	return 2
+}
+
 func (c *client) setName(n string) {
 	c.mu.Lock()
 	c.name = n
@@ -141,6 +174,10 @@ func (c *client) setName(n string) {
 func (c *client) infoLine(now time.Time) string {
 	c.mu.Lock()
 	name, db, user, lib, ver := c.name, c.db, c.user, c.libName, c.libVer
+	resp := int64(2)
+	if c.resp3 {
+		resp = 3
+	}
 	c.mu.Unlock()
 	cmd := "NULL"
 	if lc := c.lastCmd.Load(); lc != nil {
@@ -173,7 +210,9 @@ func (c *client) infoLine(now time.Time) string {
 	b = append(b, cmd...)
 	b = append(b, " user="...)
 	b = append(b, user...)
-	b = append(b, " redir=-1 resp=2 lib-name="...)
+	b = append(b, " redir=-1 resp="...)
+	b = strconv.AppendInt(b, resp, 10)
+	b = append(b, " lib-name="...)
 	b = append(b, lib...)
 	b = append(b, " lib-ver="...)
 	b = append(b, ver...)

@@ -68,19 +68,22 @@ func validClientName(b []byte) bool {
 }
 
 // cmdHello: HELLO [protover [AUTH username password] [SETNAME clientname]].
-// RESP3 is not implemented yet, so HELLO 3 answers NOPROTO and clients such
-// as go-redis fall back to RESP2 and AUTH.
+// protover 3 switches the connection to RESP3 and 2 back to RESP2, only
+// when the whole command succeeds; without one the protocol is kept. The
+// reply is in the (new) protocol: a map in RESP3, a flat array in RESP2.
 func cmdHello(c *client, args [][]byte) {
+	ver := 0
 	if len(args) >= 2 {
-		ver, ok := parseInt(args[1])
+		v, ok := parseInt(args[1])
 		if !ok {
 			c.conn.WriteError(errProtoVersion)
 			return
 		}
-		if ver != 2 {
+		if v != 2 && v != 3 {
 			c.conn.WriteError(errNoProto)
 			return
 		}
+		ver = int(v)
 	}
 	var authName, authPass, setName []byte
 	hasAuth, hasName := false, false
@@ -115,13 +118,16 @@ func cmdHello(c *client, args [][]byte) {
 		}
 		c.setName(string(setName))
 	}
-	c.conn.WriteArray(14)
+	if ver != 0 {
+		c.setProto(ver)
+	}
+	c.conn.WriteMap(7)
 	c.conn.WriteBulkString("server")
 	c.conn.WriteBulkString("redis")
 	c.conn.WriteBulkString("version")
 	c.conn.WriteBulkString(redisVersion)
 	c.conn.WriteBulkString("proto")
-	c.conn.WriteInt(2)
+	c.conn.WriteInt(c.proto())
 	c.conn.WriteBulkString("id")
 	c.conn.WriteInt64(c.id)
 	c.conn.WriteBulkString("mode")
@@ -155,6 +161,7 @@ func cmdQuit(c *client, args [][]byte) {
 // no name, and bound to default_tenant (or unauthenticated).
 func cmdReset(c *client, args [][]byte) {
 	c.multi = false
+	c.setProto(2)
 	c.setDB(0)
 	c.db = 0
 	c.setName("")
@@ -228,7 +235,7 @@ func cmdClientSetInfo(c *client, args [][]byte) {
 }
 
 func cmdClientInfo(c *client, args [][]byte) {
-	c.conn.WriteBulkString(c.infoLine(c.srv.now()))
+	c.conn.WriteVerbatim("txt", c.infoLine(c.srv.now()))
 }
 
 // cmdClientList lists the caller's tenant's connections only:
@@ -274,7 +281,7 @@ func cmdClientList(c *client, args [][]byte) {
 		}
 		b.WriteString(o.infoLine(now))
 	}
-	c.conn.WriteBulkString(b.String())
+	c.conn.WriteVerbatim("txt", b.String())
 }
 
 func cmdClientHelp(c *client, args [][]byte) {
@@ -299,38 +306,3 @@ func writeHelp(c *client, cmd string, lines []string) {
 }
 
 func uitoa(v uint64) string { return strconv.FormatUint(v, 10) }
-
-// cmdMulti answers an error (transactions come with their own issue) and
-// puts the connection in a refusing state until EXEC or DISCARD, so no
-// command of the transaction runs: all or nothing, here nothing.
-func cmdMulti(c *client, args [][]byte) {
-	if c.multi {
-		c.conn.WriteError(errMultiNested)
-		return
-	}
-	c.multi = true
-	c.conn.WriteError(errMultiNotYet)
-}
-
-func cmdExec(c *client, args [][]byte) {
-	if !c.multi {
-		c.conn.WriteError(errExecNoMulti)
-		return
-	}
-	c.multi = false
-	c.conn.WriteError(errExecAbort)
-}
-
-func cmdDiscard(c *client, args [][]byte) {
-	if !c.multi {
-		c.conn.WriteError(errDiscardNoMulti)
-		return
-	}
-	c.multi = false
-	c.conn.WriteString("OK")
-}
-
-// cmdWatch refuses: optimistic locking arrives with transactions.
-func cmdWatch(c *client, args [][]byte) {
-	c.conn.WriteError("ERR WATCH is not supported yet")
-}

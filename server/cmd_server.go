@@ -80,12 +80,13 @@ func allInfoSections() map[string]bool {
 	return want
 }
 
-// cmdInfo answers a bulk string scoped to the caller's tenant: memory,
-// stats and keyspace are the tenant's own, never the server's totals. On
-// an operator connection it describes the server and lists the tenants.
+// cmdInfo answers a bulk string (RESP3: a verbatim "txt" string, as Redis
+// 7 does) scoped to the caller's tenant: memory, stats and keyspace are the
+// tenant's own, never the server's totals. On an operator connection it
+// describes the server and lists the tenants.
 func cmdInfo(c *client, args [][]byte) {
 	if c.tenant == nil {
-		c.conn.WriteBulkString(c.srv.operatorInfo())
+		c.conn.WriteVerbatim("txt", c.srv.operatorInfo())
 		return
 	}
 	want := map[string]bool{}
@@ -100,7 +101,7 @@ func cmdInfo(c *client, args [][]byte) {
 			want[s] = true
 		}
 	}
-	c.conn.WriteBulkString(c.srv.tenantInfo(c.tenant, want, c))
+	c.conn.WriteVerbatim("txt", c.srv.tenantInfo(c.tenant, want, c))
 }
 
 // tenantInfo renders the wanted INFO sections for tenant t; caller, when
@@ -211,6 +212,7 @@ func configParams(c *client) map[string]string {
 }
 
 // cmdConfigGet: CONFIG GET parameter [parameter ...], glob patterns allowed.
+// The reply is a map (RESP2: a flat array of names and values).
 func cmdConfigGet(c *client, args [][]byte) {
 	params := configParams(c)
 	names := make([]string, 0, len(params))
@@ -228,7 +230,7 @@ func cmdConfigGet(c *client, args [][]byte) {
 			}
 		}
 	}
-	c.conn.WriteArray(len(out))
+	c.conn.WriteMap(len(out) / 2)
 	for _, s := range out {
 		c.conn.WriteBulkString(s)
 	}
@@ -295,7 +297,7 @@ func cmdCommandInfo(c *client, args [][]byte) {
 
 // cmdCommandDocs answers an empty map: redis-cli's interactive mode asks for
 // docs for hints and copes with none.
-func cmdCommandDocs(c *client, args [][]byte) { c.conn.WriteArray(0) }
+func cmdCommandDocs(c *client, args [][]byte) { c.conn.WriteMap(0) }
 
 func cmdCommandList(c *client, args [][]byte) {
 	c.conn.WriteArray(len(c.srv.ordered))
@@ -315,12 +317,14 @@ func cmdCommandHelp(c *client, args [][]byte) {
 }
 
 // writeCommandInfo writes one COMMAND entry in Redis 7's 10-field shape.
+// In RESP3 flags and categories are sets, and so are the (empty) tips, key
+// specs and, for a command without any, subcommands, as Redis 7.0 sends.
 func writeCommandInfo(c *client, cmd *command) {
 	c.conn.WriteArray(10)
 	c.conn.WriteBulkString(cmd.name)
 	c.conn.WriteInt(cmd.arity)
 	flags := cmd.flagNames()
-	c.conn.WriteArray(len(flags))
+	c.conn.WriteSet(len(flags))
 	for _, f := range flags {
 		c.conn.WriteString(f)
 	}
@@ -328,13 +332,17 @@ func writeCommandInfo(c *client, cmd *command) {
 	c.conn.WriteInt(cmd.lastKey)
 	c.conn.WriteInt(cmd.step)
 	cats := cmd.aclCategories()
-	c.conn.WriteArray(len(cats))
+	c.conn.WriteSet(len(cats))
 	for _, a := range cats {
 		c.conn.WriteString(a)
 	}
-	c.conn.WriteArray(0) // tips
-	c.conn.WriteArray(0) // key specs
+	c.conn.WriteSet(0) // tips
+	c.conn.WriteSet(0) // key specs
 	subs := cmd.sortedSubs()
+	if len(subs) == 0 {
+		c.conn.WriteSet(0)
+		return
+	}
 	c.conn.WriteArray(len(subs))
 	for _, sc := range subs {
 		writeCommandInfo(c, sc)

@@ -56,12 +56,20 @@ const (
 	// already at its tier's max_connections (AUTH, or connecting to the
 	// default tenant). Not "ERR max number of clients reached", which
 	// go-redis retries.
-	errMultiRefused   = "ERR command not executed: MULTI/EXEC transactions are not supported yet; send EXEC or DISCARD"
-	errMultiNotYet    = "ERR MULTI is not supported yet: the commands until EXEC or DISCARD will be refused, not executed"
 	errExecAbort      = "EXECABORT Transaction discarded because of previous errors."
 	errExecNoMulti    = "ERR EXEC without MULTI"
 	errDiscardNoMulti = "ERR DISCARD without MULTI"
 	errMultiNested    = "ERR MULTI calls can not be nested"
+	errWatchInMulti   = "ERR WATCH inside MULTI is not allowed"
+	// errExecAbortBecause prefixes the reason a refused EXEC was refused
+	// (Redis's execCommandAbort, which drops a leading "ERR ").
+	errExecAbortBecause = "EXECABORT Transaction discarded because of: "
+	// errExecACLChanged answers a queued command that its user may no
+	// longer run at EXEC (a queued AUTH changed user, role or tenant).
+	errExecACLChanged = "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: no permission to execute the command or subcommand"
+	// errTxTooBig flags a transaction whose queue passed
+	// client-query-buffer-limit (tcached's own bound).
+	errTxTooBig = "ERR transaction too large: queued commands exceed client-query-buffer-limit"
 
 	errOperatorNoTenant = "ERR operator connections are bound to no tenant: use TENANT commands, or AUTH as a tenant's user"
 

@@ -2,8 +2,9 @@ package server
 
 // go-redis v9 with default options, as an application would configure it.
 // Protocol is left unset, so every new connection first sends
-// "HELLO 3 [AUTH user pass]"; tcached answers NOPROTO (RESP2 only) and
-// go-redis falls back to RESP2 and a plain AUTH, then SELECT when DB > 0.
+// "HELLO 3 [AUTH user pass]" and speaks RESP3 (an error reply would make
+// go-redis fall back to RESP2 and a plain AUTH), then SELECT when DB > 0.
+// resp3_test.go covers Protocol 3 and 2 explicitly.
 
 import (
 	"context"
@@ -39,7 +40,7 @@ func TestGoRedisConnect(t *testing.T) {
 	ts := startServer(t, testConfig(), false)
 	ctx := grCtx(t)
 
-	// Username + password: HELLO 3 AUTH alice alice-pw, then AUTH alice alice-pw.
+	// Username + password: HELLO 3 AUTH alice alice-pw.
 	alice := grClient(t, &redis.Options{Addr: ts.addr, Username: "alice", Password: "alice-pw"})
 	if err := alice.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatalf("SET: %v", err)
@@ -48,7 +49,7 @@ func TestGoRedisConnect(t *testing.T) {
 		t.Fatalf("GET = %q, %v", got, err)
 	}
 
-	// Password only: go-redis sends HELLO 3 AUTH default pw, then AUTH pw.
+	// Password only: go-redis sends HELLO 3 AUTH default pw.
 	// Both resolve to alice because passwords are unique per user.
 	pwOnly := grClient(t, &redis.Options{Addr: ts.addr, Password: "alice-pw"})
 	if got, err := pwOnly.Get(ctx, "k").Result(); err != nil || got != "v" {
@@ -270,9 +271,9 @@ func TestGoRedisPipeline(t *testing.T) {
 	}
 }
 
-// TestGoRedisTxPipeline: MULTI/EXEC are not implemented, so TxPipeline must
-// fail promptly with the unknown-command error rather than hang, and the
-// client must stay usable afterwards.
+// TestGoRedisTxPipeline: go-redis sends MULTI, the commands and EXEC in
+// one write and reads EXEC's array; Watch runs the optimistic-lock
+// callback, and a conflicting write makes it fail with redis.TxFailedErr.
 func TestGoRedisTxPipeline(t *testing.T) {
 	ts := startServer(t, testConfig(), false)
 	ctx := grCtx(t)
@@ -281,30 +282,32 @@ func TestGoRedisTxPipeline(t *testing.T) {
 	if err := c.Set(ctx, "before", "1", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
-			p.Set(ctx, "tx:a", "1", 0)
-			p.Incr(ctx, "tx:n")
-			return nil
-		})
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err == nil || !strings.HasPrefix(err.Error(), errMultiNotYet) && !strings.HasPrefix(err.Error(), "EXECABORT") && !strings.HasPrefix(err.Error(), "ERR command not executed") {
-			t.Errorf("TxPipelined err = %v, want the MULTI refusal", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("TxPipelined hung")
+	var set *redis.StatusCmd
+	var incr *redis.IntCmd
+	var get *redis.StringCmd
+	cmds, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		set = p.Set(ctx, "tx:a", "1", 0)
+		incr = p.Incr(ctx, "tx:n")
+		get = p.Get(ctx, "before")
+		return nil
+	})
+	if err != nil || len(cmds) != 3 || set.Val() != "OK" || incr.Val() != 1 || get.Val() != "1" {
+		t.Fatalf("TxPipelined = %v, %v: set %q incr %d get %q", cmds, err, set.Val(), incr.Val(), get.Val())
 	}
-	// go-redis sends MULTI, the commands and EXEC in one write: none of the
-	// commands may run, or a failed transaction would be half applied.
-	if n, err := c.Exists(ctx, "tx:a", "tx:n").Result(); err != nil || n != 0 {
-		t.Errorf("%d of 2 commands inside the refused TxPipeline were applied (err %v)", n, err)
+	// An error inside EXEC is that command's; the others still run.
+	var bad *redis.IntCmd
+	var after *redis.IntCmd
+	_, err = c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		bad = p.Incr(ctx, "tx:a2") // fine
+		p.Set(ctx, "tx:s", "str", 0)
+		p.Incr(ctx, "tx:s") // ERR not an integer
+		after = p.Incr(ctx, "tx:n")
+		return nil
+	})
+	if err == nil || err.Error() != errNotInteger || bad.Val() != 1 || after.Val() != 2 {
+		t.Errorf("TxPipelined with a failing command: err %v, incr %d, after %d", err, bad.Val(), after.Val())
 	}
-	// The connection (or its replacement) must still pair replies with
-	// commands: a stale queued reply would show up here.
+	// The connection must still pair replies with commands.
 	for i := range 20 {
 		k := fmt.Sprintf("after:%d", i)
 		if err := c.Set(ctx, k, k, 0).Err(); err != nil {
@@ -314,14 +317,120 @@ func TestGoRedisTxPipeline(t *testing.T) {
 			t.Fatalf("GET %s after tx = %q, %v (reply stream out of step)", k, got, err)
 		}
 	}
-	// Watch is the other transactional entry point; it fails the same way.
-	err := c.Watch(ctx, func(tx *redis.Tx) error { return nil }, "before")
-	if err == nil || !strings.HasPrefix(err.Error(), "ERR WATCH is not supported yet") {
-		t.Errorf("Watch err = %v", err)
+
+	// Watch without a conflict applies; with one it fails and applies nothing.
+	other := grClient(t, &redis.Options{Addr: ts.addr, Username: "alice", Password: "alice-pw"})
+	for _, conflict := range []bool{false, true} {
+		err := c.Watch(ctx, func(tx *redis.Tx) error {
+			v, err := tx.Get(ctx, "before").Int()
+			if err != nil {
+				return err
+			}
+			if conflict {
+				if err := other.Set(ctx, "before", "100", 0).Err(); err != nil {
+					return err
+				}
+			}
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Set(ctx, "before", v+1, 0)
+				p.Set(ctx, "watched:applied", conflict, 0)
+				return nil
+			})
+			return err
+		}, "before")
+		switch {
+		case !conflict && err != nil:
+			t.Errorf("Watch without conflict: %v", err)
+		case conflict && !errors.Is(err, redis.TxFailedErr):
+			t.Errorf("Watch with conflict: err = %v, want redis.TxFailedErr", err)
+		}
 	}
-	if got, err := c.Get(ctx, "before").Result(); err != nil || got != "1" {
-		t.Errorf("GET after Watch = %q, %v", got, err)
+	if got, _ := c.Get(ctx, "before").Result(); got != "100" {
+		t.Errorf("before = %q, want the conflicting write's 100", got)
 	}
+	if got, _ := c.Get(ctx, "watched:applied").Result(); got != "0" {
+		t.Errorf("watched:applied = %q: the conflicting transaction was applied", got)
+	}
+}
+
+// TestGoRedisWatchConcurrent: N goroutines increment one counter with the
+// optimistic-lock recipe from go-redis's documentation (Watch, Get,
+// TxPipelined, retry on TxFailedErr). Every increment must land once.
+func TestGoRedisWatchConcurrent(t *testing.T) {
+	ts := startServer(t, testConfig(), false)
+	ctx := grCtx(t)
+	const workers, each = 8, 50
+	c := grClient(t, &redis.Options{Addr: ts.addr, Username: "alice", Password: "alice-pw", PoolSize: workers})
+	// Tenant b increments the same key name throughout: it must never
+	// conflict with tenant a's transactions, nor be affected by them.
+	b := grClient(t, &redis.Options{Addr: ts.addr, Username: "bob", Password: "bob-pw"})
+	stop := make(chan struct{})
+	var bWG sync.WaitGroup
+	bWG.Add(1)
+	bIncrs := 0
+	go func() {
+		defer bWG.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := b.Incr(ctx, "counter").Err(); err != nil {
+				t.Errorf("tenant b INCR: %v", err)
+				return
+			}
+			bIncrs++
+		}
+	}()
+	incr := func() (retries int, err error) {
+		for {
+			err := c.Watch(ctx, func(tx *redis.Tx) error {
+				n, err := tx.Get(ctx, "counter").Int()
+				if err != nil && !errors.Is(err, redis.Nil) {
+					return err
+				}
+				_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+					p.Set(ctx, "counter", n+1, 0)
+					return nil
+				})
+				return err
+			}, "counter")
+			if !errors.Is(err, redis.TxFailedErr) {
+				return retries, err
+			}
+			retries++
+		}
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	total := 0
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range each {
+				r, err := incr()
+				if err != nil {
+					t.Errorf("increment: %v", err)
+					return
+				}
+				mu.Lock()
+				total += r
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	bWG.Wait()
+	if got, err := c.Get(ctx, "counter").Int(); err != nil || got != workers*each {
+		t.Errorf("counter = %d, %v; want %d", got, err, workers*each)
+	}
+	if got, err := b.Get(ctx, "counter").Int(); err != nil || got != bIncrs {
+		t.Errorf("tenant b's counter = %d, %v; want %d", got, err, bIncrs)
+	}
+	t.Logf("%d increments, %d retries; tenant b: %d increments", workers*each, total, bIncrs)
 }
 
 func TestGoRedisTenantIsolation(t *testing.T) {

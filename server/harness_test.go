@@ -140,6 +140,17 @@ type status string
 
 type nilArray struct{}
 
+// RESP3 replies (after HELLO 3): `_` reads as nil; `%` as respMap (keys
+// and values flat, in order), `~` as respSet, `>` as respPush, `,` as
+// respDouble (the text as sent), `#` as bool, `=` as respVerbatim.
+type (
+	respMap      []any
+	respSet      []any
+	respPush     []any
+	respDouble   string
+	respVerbatim struct{ format, text string }
+)
+
 func dial(t testing.TB, addr string) *rconn {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
@@ -225,13 +236,19 @@ func readReply(rd *bufio.Reader) (any, error) {
 			return nil, err
 		}
 		return buf[:n], nil
-	case '*':
+	case '*', '%', '~', '>':
 		n, err := strconv.Atoi(body)
 		if err != nil {
 			return nil, err
 		}
-		if n < 0 {
+		if n < 0 && line[0] == '*' {
 			return nilArray{}, nil
+		}
+		if n < 0 {
+			return nil, fmt.Errorf("bad aggregate length %q", line)
+		}
+		if line[0] == '%' {
+			n *= 2
 		}
 		out := make([]any, n)
 		for i := range out {
@@ -239,7 +256,46 @@ func readReply(rd *bufio.Reader) (any, error) {
 				return nil, err
 			}
 		}
+		switch line[0] {
+		case '%':
+			return respMap(out), nil
+		case '~':
+			return respSet(out), nil
+		case '>':
+			return respPush(out), nil
+		}
 		return out, nil
+	case '_':
+		if body != "" {
+			return nil, fmt.Errorf("bad null %q", line)
+		}
+		return nil, nil
+	case ',':
+		if _, err := strconv.ParseFloat(body, 64); err != nil && body != "inf" && body != "-inf" && body != "nan" {
+			return nil, fmt.Errorf("bad double %q", line)
+		}
+		return respDouble(body), nil
+	case '#':
+		switch body {
+		case "t":
+			return true, nil
+		case "f":
+			return false, nil
+		}
+		return nil, fmt.Errorf("bad boolean %q", line)
+	case '=':
+		n, err := strconv.Atoi(body)
+		if err != nil || n < 4 {
+			return nil, fmt.Errorf("bad verbatim length %q", line)
+		}
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(rd, buf); err != nil {
+			return nil, err
+		}
+		if buf[3] != ':' || string(buf[n:]) != "\r\n" {
+			return nil, fmt.Errorf("bad verbatim string %q", buf)
+		}
+		return respVerbatim{format: string(buf[:3]), text: string(buf[4:n])}, nil
 	}
 	return nil, errors.New("unknown reply type " + line)
 }
@@ -256,6 +312,12 @@ func norm(v any) any {
 			out[i] = norm(x[i])
 		}
 		return out
+	case respMap:
+		return respMap(norm([]any(x)).([]any))
+	case respSet:
+		return respSet(norm([]any(x)).([]any))
+	case respPush:
+		return respPush(norm([]any(x)).([]any))
 	}
 	return v
 }

@@ -90,6 +90,12 @@ type tenant struct {
 	authFailures atomic.Int64 // failed AUTH naming one of the tenant's users
 	latency      *metrics.Histogram
 
+	// txMu makes EXEC atomic: dispatch holds it shared around every
+	// handler of the tenant, EXEC exclusively (multi.go). watch is the
+	// registry of WATCHed keys.
+	txMu  txLock
+	watch watchRegistry
+
 	// Hot-tenant flags, set by hotLoop (see hot.go).
 	hotMemory, hotCommands atomic.Bool
 	lastCommands           int64 // hotLoop's previous sample; hotLoop only
@@ -323,7 +329,8 @@ func (s *Server) newClient(nc net.Conn) *client {
 		created:   s.now(),
 		connected: time.Now(),
 	}
-	c.conn = &wire{nc: nc, writeTimeout: s.limits.WriteTimeout, remote: c.addr}
+	c.hold.Conn = nc
+	c.conn = &wire{nc: &c.hold, writeTimeout: s.limits.WriteTimeout, remote: c.addr}
 	c.lastActive.Store(c.created.UnixMilli())
 	s.mu.Lock()
 	s.clients[c.id] = c
@@ -335,6 +342,7 @@ func (s *Server) dropClient(c *client) {
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	s.mu.Unlock()
+	c.unwatch()
 	c.bind(nil, "", 0, false)
 }
 
@@ -396,6 +404,10 @@ func (s *Server) checkPassword(reg *registry, name, pass []byte) *user {
 }
 
 // dispatch executes one command: exactly one reply per command.
+//
+// Inside MULTI the checks run as usual, a refusal flags the transaction,
+// and a command that passes them (admission included) is queued instead
+// of run; see multi.go.
 func (s *Server) dispatch(c *client, args [][]byte) {
 	conn := c.conn
 	cmd := s.lookup(c, args[0])
@@ -410,49 +422,55 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 				c.admitted = nil
 				t.adm.Done(c.ticket) // or the tenant's in-flight count leaks
 			}
+			if t := c.txHeld; t != nil {
+				c.txHeld = nil
+				t.txMu.RUnlock(c.id) // or the tenant's EXECs block forever
+			}
 			s.log.Error("panic in command handler", "command", name, "panic", panicText(r), "stack", string(debug.Stack()))
 			conn.WriteError(errInternal)
 			conn.Close()
 		}
 	}()
 	if cmd == nil {
-		conn.WriteError(errUnknownCommand(args))
+		c.reject(nil, errUnknownCommand(args))
 		return
 	}
 	if cmd.subs != nil && len(args) >= 2 {
 		// Redis resolves container subcommands before any other check.
 		sub := s.lookupSub(c, cmd, args[1])
 		if sub == nil {
-			conn.WriteError(errUnknownSubcommand(args[1], cmd.name))
+			c.reject(cmd, errUnknownSubcommand(args[1], cmd.name))
 			return
 		}
 		cmd = sub
 	}
 	c.touch(s.now(), cmd)
 	if cmd.arity >= 0 && len(args) != cmd.arity || cmd.arity < 0 && len(args) < -cmd.arity {
-		conn.WriteError(errWrongArgs(cmd.name))
+		c.reject(cmd, errWrongArgs(cmd.name))
 		return
 	}
 	t := c.tenant
 	if t == nil && cmd.flags&flagNoAuth == 0 {
 		if !c.operator {
-			conn.WriteError(errNoAuth)
+			c.reject(cmd, errNoAuth)
 			return
 		}
 		if cmd.flags&flagOperator == 0 {
-			conn.WriteError(errOperatorNoTenant)
+			c.reject(cmd, errOperatorNoTenant)
 			return
 		}
 	}
-	if c.multi && cmd.flags&flagTx == 0 {
-		// Inside a MULTI tcached cannot honour yet: never execute.
-		conn.WriteError(errMultiRefused)
+	if c.multi && cmd.flags&(flagTx|flagExec) == flagTx {
+		// MULTI, DISCARD, WATCH, RESET, QUIT inside a transaction: never
+		// queued, and not subject to admission, so a client can always
+		// leave the transaction. They touch no keys.
+		cmd.handler(c, args)
 		return
 	}
 	if t != nil {
 		if cmd.flags&flagWrite != 0 && c.role == config.RoleReadOnly ||
 			cmd.flags&flagAdmin != 0 && c.role != config.RoleAdmin {
-			conn.WriteError(errNoPerm(cmd.name))
+			c.reject(cmd, errNoPerm(cmd.name))
 			return
 		}
 		// Admission happens before anything of the command runs, so a
@@ -464,11 +482,11 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		start := time.Now()
 		tk, reason, ok := t.adm.AdmitAfter(argBytes, start.Sub(c.readAt))
 		if !ok {
-			if reason == admission.ReasonShed && t.cfg().ShedReadsAsMiss && cmd.miss != nil {
+			if reason == admission.ReasonShed && !c.multi && t.cfg().ShedReadsAsMiss && cmd.miss != nil {
 				cmd.miss(c, args)
 				return
 			}
-			conn.WriteError(refusal(reason))
+			c.reject(cmd, refusal(reason))
 			if reason == admission.ReasonRate {
 				// Read nothing more from this connection for a while: a
 				// closed-loop client that is over its rate then waits in its
@@ -481,16 +499,39 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			}
 			return
 		}
+		if c.multi && cmd.flags&flagExec == 0 {
+			// Admitted at queue time (multi.go): counted and run by EXEC.
+			c.queue(cmd, args)
+			t.adm.Done(tk)
+			return
+		}
 		c.ticket, c.admitted = tk, t
 		t.commands.Add(1)
 		errs := conn.errs
-		cmd.handler(c, args)
+		if cmd.flags&flagExec != 0 {
+			cmd.handler(c, args) // takes t.txMu exclusively
+		} else {
+			t.txMu.RLock(c.id)
+			c.txHeld = t
+			cmd.handler(c, args)
+			if cmd.flags&flagWrite != 0 && t.watch.n.Load() != 0 {
+				t.touchWrite(c, cmd, args) // before unlocking: see multi.go
+			}
+			c.txHeld = nil
+			t.txMu.RUnlock(c.id)
+		}
 		t.latency.Observe(time.Since(start))
 		if conn.errs != errs {
 			t.cmdErrors.Add(1)
 		}
 		c.admitted = nil
 		t.adm.Done(tk)
+		return
+	}
+	if c.multi {
+		// Unreachable (MULTI needs a tenant and a queued AUTH runs only at
+		// EXEC), but never run a command of a transaction outside it.
+		c.reject(cmd, errNoAuth)
 		return
 	}
 	cmd.handler(c, args)

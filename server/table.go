@@ -11,8 +11,9 @@ const (
 	flagNoAuth                        // allowed before AUTH
 	flagDenyOOM                       // may grow memory
 	flagFast                          // O(1) or O(log n)
-	flagTx                            // transaction control: runs inside MULTI
+	flagTx                            // transaction control: never queued inside MULTI
 	flagOperator                      // runs on an operator connection (bound to no tenant)
+	flagExec                          // EXEC: takes its tenant's txMu exclusively itself
 )
 
 var flagNames = []struct {
@@ -127,12 +128,12 @@ func (s *Server) buildTable() {
 		row("ping", -1, flagFast|flagOperator, none, cmdPing),
 		row("echo", 2, flagFast|flagOperator, none, cmdEcho),
 		row("quit", -1, flagNoAuth|flagFast|flagTx, none, cmdQuit),
-		row("reset", 1, flagNoAuth|flagFast|flagTx, none, cmdReset),
+		row("reset", 1, flagNoAuth|flagFast|flagTx, none, cmdResetTx),
 		row("multi", 1, flagFast|flagTx, none, cmdMulti),
-		row("exec", 1, flagTx, none, cmdExec),
+		row("exec", 1, flagTx|flagExec, none, cmdExec),
 		row("discard", 1, flagFast|flagTx, none, cmdDiscard),
-		row("watch", -2, flagFast, kAll, cmdWatch),
-		row("unwatch", 1, flagFast, none, cmdOK),
+		row("watch", -2, flagFast|flagTx, kAll, cmdWatch),
+		row("unwatch", 1, flagFast, none, cmdUnwatch),
 		row("select", 2, flagFast, none, cmdSelect),
 		container("client", -2, 0,
 			row("id", 2, flagFast|flagOperator, none, cmdClientID),

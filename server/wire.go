@@ -2,7 +2,9 @@ package server
 
 import (
 	"errors"
+	"math"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/tidwall/redcon"
@@ -35,6 +37,12 @@ type wire struct {
 	outLimit     int64     // 0 = unlimited
 	remote       string
 	errs         int // error replies written (command outcome metrics)
+	// resp3 is set after HELLO 3: the writers below then use RESP3's
+	// types (maps, sets, nulls, doubles, booleans, verbatim strings,
+	// pushes); with RESP2 (the default) each falls back to the shape
+	// Redis 7 gives it in RESP2. Only the connection goroutine reads it;
+	// client.setProto keeps it and the CLIENT LIST copy in step.
+	resp3 bool
 }
 
 func (w *wire) RemoteAddr() string { return w.remote }
@@ -102,6 +110,124 @@ func (w *wire) WriteInt(n int)       { w.out = redcon.AppendInt(w.out, int64(n))
 func (w *wire) WriteInt64(n int64)   { w.out = redcon.AppendInt(w.out, n); w.grew() }
 func (w *wire) WriteUint64(n uint64) { w.out = redcon.AppendUint(w.out, n); w.grew() }
 func (w *wire) WriteArray(n int)     { w.out = redcon.AppendArray(w.out, n); w.grew() }
-func (w *wire) WriteNull()           { w.out = redcon.AppendNull(w.out); w.grew() }
+
+// WriteNull writes a missing value: `_` in RESP3, a null bulk string
+// (`$-1`) in RESP2.
+func (w *wire) WriteNull() {
+	if w.resp3 {
+		w.out = append(w.out, '_', '\r', '\n')
+	} else {
+		w.out = redcon.AppendNull(w.out)
+	}
+	w.grew()
+}
+
+// WriteNullArray writes a missing aggregate (EXEC after a WATCH
+// conflict, a timed-out blocking pop): `_` in RESP3, `*-1` in RESP2.
+func (w *wire) WriteNullArray() {
+	if w.resp3 {
+		w.out = append(w.out, '_', '\r', '\n')
+	} else {
+		w.out = append(w.out, '*', '-', '1', '\r', '\n')
+	}
+	w.grew()
+}
+
+// WriteMap starts a map of n key/value pairs (2n elements follow): `%n`
+// in RESP3, a flat array of 2n in RESP2.
+func (w *wire) WriteMap(n int) {
+	if w.resp3 {
+		w.out = appendHeader(w.out, '%', n)
+	} else {
+		w.out = redcon.AppendArray(w.out, 2*n)
+	}
+	w.grew()
+}
+
+// WriteSet starts a set of n elements: `~n` in RESP3, an array in RESP2.
+func (w *wire) WriteSet(n int) {
+	if w.resp3 {
+		w.out = appendHeader(w.out, '~', n)
+	} else {
+		w.out = redcon.AppendArray(w.out, n)
+	}
+	w.grew()
+}
+
+// WritePush starts an out-of-band push message of n elements (pub/sub
+// messages, invalidations): `>n` in RESP3, an array in RESP2.
+func (w *wire) WritePush(n int) {
+	if w.resp3 {
+		w.out = appendHeader(w.out, '>', n)
+	} else {
+		w.out = redcon.AppendArray(w.out, n)
+	}
+	w.grew()
+}
+
+// WriteDouble writes f as Redis 7.0 does: `,` in RESP3, a bulk string in
+// RESP2, formatted like C's "%.17g" with inf, -inf and nan spelled so.
+func (w *wire) WriteDouble(f float64) {
+	if w.resp3 {
+		w.out = append(w.out, ',')
+		w.out = appendDouble(w.out, f)
+		w.out = append(w.out, '\r', '\n')
+	} else {
+		var buf [32]byte
+		w.out = redcon.AppendBulk(w.out, appendDouble(buf[:0], f))
+	}
+	w.grew()
+}
+
+// appendDouble formats f like Redis 7.0's addReplyDouble: "%.17g" (Go's
+// 'g' with 17 digits prints the same digits and a two-digit exponent, as
+// glibc does), and "inf", "-inf", "nan".
+func appendDouble(b []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(b, "inf"...)
+	case math.IsInf(f, -1):
+		return append(b, "-inf"...)
+	case math.IsNaN(f):
+		return append(b, "nan"...)
+	}
+	return strconv.AppendFloat(b, f, 'g', 17, 64)
+}
+
+// WriteBool writes `#t`/`#f` in RESP3, the integer 1/0 in RESP2.
+func (w *wire) WriteBool(v bool) {
+	switch {
+	case !w.resp3:
+		w.out = redcon.AppendInt(w.out, int64(b2i(v)))
+	case v:
+		w.out = append(w.out, '#', 't', '\r', '\n')
+	default:
+		w.out = append(w.out, '#', 'f', '\r', '\n')
+	}
+	w.grew()
+}
+
+// WriteVerbatim writes text as a verbatim string of the given 3-letter
+// format ("txt", "mkd") in RESP3 (`=len\r\ntxt:...`), as Redis 7 answers
+// INFO and CLIENT INFO/LIST; a bulk string in RESP2.
+func (w *wire) WriteVerbatim(format, text string) {
+	if !w.resp3 {
+		w.WriteBulkString(text)
+		return
+	}
+	w.out = appendHeader(w.out, '=', len(text)+4)
+	w.out = append(w.out, format[:3]...)
+	w.out = append(w.out, ':')
+	w.out = append(w.out, text...)
+	w.out = append(w.out, '\r', '\n')
+	w.grew()
+}
+
+func appendHeader(b []byte, kind byte, n int) []byte {
+	b = append(b, kind)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, '\r', '\n')
+}
+
 func (w *wire) WriteRaw(data []byte) { w.out = append(w.out, data...); w.grew() }
 func (w *wire) NetConn() net.Conn    { return w.nc }

@@ -1,0 +1,467 @@
+package server
+
+// Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH, per connection and
+// scoped to the connection's tenant, with Redis 7's semantics.
+//
+// # Queueing
+//
+// After MULTI, dispatch runs its usual checks on every command (unknown
+// command, arity, NOAUTH, NOPERM, admission); a command that fails one is
+// answered with the error at once and flags the transaction, so EXEC
+// answers EXECABORT and runs nothing. A command that passes is copied
+// (its arguments alias the read buffer) and answered +QUEUED. MULTI,
+// EXEC, DISCARD, WATCH, RESET and QUIT are never queued, as in Redis;
+// AUTH, HELLO, SELECT and the rest are queued and run inside EXEC.
+//
+// Admission is charged per queued command, at queue time: each one takes
+// its rate-limit token, is checked against max_arg_bytes and, for the
+// instant of queueing, max_concurrent; a refusal is a queue-time error
+// that aborts the transaction. EXEC itself is admitted once (one in-flight
+// command while it runs); if EXEC is refused, the transaction is discarded
+// and EXEC answers "EXECABORT Transaction discarded because of: <refusal>",
+// which is what Redis does when it rejects an EXEC. DISCARD, RESET and QUIT
+// inside a transaction bypass admission so a client can always leave one.
+// The queue is bounded by client-query-buffer-limit (it is input held
+// until EXEC); past it the transaction is flagged.
+//
+// # Atomicity
+//
+// Every tenant has a read-write lock, tenant.txMu (a txLock: an RWMutex
+// striped by connection id, so readers on different cores do not share a
+// counter). dispatch holds it shared around every handler of the tenant;
+// EXEC holds it exclusively while it runs the queue, so no other
+// connection of the same tenant runs a command between two commands of a
+// transaction (other tenants are unaffected). Measured cost on the hot
+// path (BenchmarkDispatch, in process): about +7 ns per command on one
+// core, none measurable on two; no allocation.
+// While it holds the lock EXEC does not write to its socket: its replies
+// are held in memory (bounded by the client output limit) and written
+// after the lock is released, so a slow reader cannot stall its tenant.
+// A command that flushes a large reply to a slow reader holds the shared
+// lock while it writes, so an EXEC of the same tenant waits for it (at most
+// write_timeout) and, RWMutex being writer-preferring, so do the tenant's
+// commands that arrive meanwhile (on the stripes EXEC already holds).
+//
+// Errors inside EXEC are per-command replies and the other commands still
+// run, as in Redis. That includes quota: each command stays all or nothing
+// (a write that does not fit replies OOM and changes nothing), but the
+// commands before and after it in the transaction are applied. Redis does
+// the same (it checks maxmemory when queueing and when EXEC starts, never
+// between the commands of a running transaction).
+//
+// Not covered by the lock: active expiry, eviction caused by another
+// tenant's quota change, and the operator paths (TENANT FLUSH, the HTTP
+// invalidate), which act on the partition directly. Time is not frozen
+// during EXEC, so a key may expire between two commands of a transaction
+// (Redis 7 freezes the clock for the transaction).
+//
+// # WATCH
+//
+// Each tenant has a watch registry, stored key (byte(db)+name) -> watching
+// clients, with an atomic count of entries. After every write command
+// dispatch marks the watchers of the keys the command writes dirty (the
+// table's firstKey/lastKey/step; for MOVE also the destination db; for
+// COPY and SORT ... STORE only the destination), while it still holds the
+// shared lock; when the tenant has no watched key this is one atomic load.
+// Writes inside EXEC mark the same way. Marking is conservative: a write command marks its keys even
+// when it changes nothing (SET NX on an existing key, a failed command),
+// which can only cause a spurious retry, never a missed conflict.
+//
+// Changes that do not go through a write command (expiry, LRU eviction,
+// FLUSHDB/FLUSHALL, TENANT FLUSH, the HTTP invalidate, a quota shrink) are
+// caught by the existence check: WATCH records whether each key existed,
+// and EXEC, under the exclusive lock, fails if any watched key's existence
+// changed. Every change to a key's value or TTL that is not a removal goes
+// through a write command, which marks, so existence is all that is left
+// to compare. This matches Redis 7, which counts a watched key that
+// expires, is evicted or flushed as modified, and a flush of a key that did
+// not exist as no change. Gaps: a key evicted and re-created with no write
+// command in between cannot happen (creation is a write); an operator
+// flush while EXEC runs is not serialised with it (see above).
+//
+// WATCH binds to the connection's tenant. If the connection is re-bound
+// to another tenant (AUTH) while it watches keys, its next EXEC fails as
+// if a watched key had changed; EXEC, DISCARD, UNWATCH, RESET and closing
+// the connection unwatch everything.
+
+import (
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tcached/tcached/config"
+)
+
+// queuedCmd is one command of an open transaction; args are owned copies.
+type queuedCmd struct {
+	cmd  *command
+	args [][]byte
+}
+
+// queuedOverhead approximates a queued command's bookkeeping beyond its
+// argument bytes, for the queue bound.
+const queuedOverhead = 64
+
+// cmdMulti opens a transaction.
+func cmdMulti(c *client, args [][]byte) {
+	if c.multi {
+		c.conn.WriteError(errMultiNested)
+		return
+	}
+	c.multi = true
+	c.conn.WriteString("OK")
+}
+
+// cmdDiscard drops the queued commands and unwatches.
+func cmdDiscard(c *client, args [][]byte) {
+	if !c.multi {
+		c.conn.WriteError(errDiscardNoMulti)
+		return
+	}
+	c.endMulti()
+	c.unwatch()
+	c.conn.WriteString("OK")
+}
+
+// cmdResetTx is RESET: the transaction is discarded and the keys unwatched
+// before the connection is reset.
+func cmdResetTx(c *client, args [][]byte) {
+	c.endMulti()
+	c.unwatch()
+	cmdReset(c, args)
+}
+
+func cmdUnwatch(c *client, args [][]byte) {
+	c.unwatch()
+	c.conn.WriteString("OK")
+}
+
+// cmdWatch: WATCH key [key ...], in the connection's tenant and db.
+func cmdWatch(c *client, args [][]byte) {
+	if c.multi {
+		c.conn.WriteError(errWatchInMulti)
+		return
+	}
+	t := c.tenant
+	if c.watchTenant != nil && c.watchTenant != t {
+		// Watching keys of the tenant the connection was bound to before an
+		// AUTH: EXEC fails, as if they had changed, until unwatched.
+		c.watchDirty.Store(true)
+		c.conn.WriteString("OK")
+		return
+	}
+	c.watchTenant = t
+	if c.watched == nil {
+		c.watched = make(map[string]bool, len(args)-1)
+	}
+	for _, k := range args[1:] {
+		sk := string(storedKey(nil, c.db, k))
+		if _, dup := c.watched[sk]; dup {
+			continue
+		}
+		// Register first, then look: a write that lands in between marks
+		// this client (a spurious conflict at worst, never a missed one).
+		t.watch.add(sk, c)
+		c.watched[sk] = t.part.View(c.db, k, 0, nil)
+	}
+	c.conn.WriteString("OK")
+}
+
+// cmdExec runs the queued commands atomically with respect to the
+// tenant's other connections and answers an array of their replies; a
+// null array when a watched key changed; EXECABORT when queueing failed.
+func cmdExec(c *client, args [][]byte) {
+	if !c.multi {
+		c.conn.WriteError(errExecNoMulti)
+		return
+	}
+	queue, aborted := c.tx, c.txErr
+	c.endMulti()
+	if aborted {
+		c.unwatch()
+		c.conn.WriteError(errExecAbort)
+		return
+	}
+	t := c.tenant
+	t.txMu.Lock()
+	c.hold.start(c.conn.outLimit)
+	defer func() {
+		t.txMu.Unlock()
+		// Replies written while the lock was held follow any flushed later.
+		if held := c.hold.stop(); len(held) > 0 && c.conn.err == nil {
+			c.conn.out = append(held, c.conn.out...)
+		}
+	}()
+	conflict := c.watchConflict(t)
+	c.unwatch()
+	if conflict {
+		c.conn.WriteNullArray()
+		return
+	}
+	c.conn.WriteArray(len(queue))
+	for i := range queue {
+		c.runQueued(t, &queue[i])
+	}
+}
+
+// runQueued runs one command inside EXEC (t.txMu held exclusively).
+func (c *client) runQueued(t *tenant, q *queuedCmd) {
+	cmd := q.cmd
+	// A queued AUTH may have re-bound the connection: what follows was
+	// checked for the old user, so it is refused, as Redis refuses
+	// commands whose ACL no longer allows them at EXEC.
+	if c.tenant != t || cmd.flags&flagWrite != 0 && c.role == config.RoleReadOnly ||
+		cmd.flags&flagAdmin != 0 && c.role != config.RoleAdmin {
+		c.conn.WriteError(errExecACLChanged)
+		t.cmdErrors.Add(1)
+		return
+	}
+	t.commands.Add(1)
+	errs := c.conn.errs
+	cmd.handler(c, q.args)
+	if c.conn.errs != errs {
+		t.cmdErrors.Add(1)
+	}
+	if cmd.flags&flagWrite != 0 && t.watch.n.Load() != 0 {
+		t.touchWrite(c, cmd, q.args)
+	}
+}
+
+// queue adds a checked and admitted command to the open transaction.
+func (c *client) queue(cmd *command, args [][]byte) {
+	n := 0
+	for _, a := range args {
+		n += len(a)
+	}
+	cost := int64(n + 24*len(args) + queuedOverhead)
+	if c.txBytes+cost > c.srv.limits.ClientQueryBufferLimit {
+		c.txErr = true
+		c.conn.WriteError(errTxTooBig)
+		return
+	}
+	buf := make([]byte, n)
+	cp := make([][]byte, len(args))
+	off := 0
+	for i, a := range args {
+		copy(buf[off:], a)
+		cp[i] = buf[off : off+len(a) : off+len(a)]
+		off += len(a)
+	}
+	c.tx = append(c.tx, queuedCmd{cmd: cmd, args: cp})
+	c.txBytes += cost
+	c.conn.WriteString("QUEUED")
+}
+
+// reject answers a command refused before its handler (unknown, arity,
+// NOAUTH, NOPERM, admission). Inside MULTI the refusal flags the
+// transaction. A refused EXEC discards the transaction, as Redis's
+// execCommandAbort does, so the client is never left inside a MULTI it
+// believes finished.
+func (c *client) reject(cmd *command, msg string) {
+	if cmd != nil && cmd.flags&flagExec != 0 {
+		c.endMulti()
+		c.unwatch()
+		c.conn.WriteError(errExecAbortBecause + strings.TrimPrefix(msg, "ERR "))
+		return
+	}
+	if c.multi {
+		c.txErr = true
+	}
+	c.conn.WriteError(msg)
+}
+
+// endMulti leaves the transaction state, dropping any queued commands.
+func (c *client) endMulti() {
+	c.multi = false
+	c.tx = nil
+	c.txErr = false
+	c.txBytes = 0
+}
+
+// unwatch forgets every watched key (and a dirty flag they raised).
+func (c *client) unwatch() {
+	if t := c.watchTenant; t != nil {
+		t.watch.remove(c, c.watched)
+		c.watchTenant = nil
+	}
+	clear(c.watched)
+	// Every touch that found this client finished before remove got the
+	// registry's lock, and none can find it now: the flag is final.
+	c.watchDirty.Store(false)
+}
+
+// watchConflict reports whether EXEC must fail for WATCH (t.txMu held
+// exclusively).
+func (c *client) watchConflict(t *tenant) bool {
+	if c.watchTenant == nil {
+		return c.watchDirty.Load()
+	}
+	if c.watchTenant != t || c.watchDirty.Load() {
+		return true
+	}
+	for sk, existed := range c.watched {
+		if t.part.View(int(sk[0]), []byte(sk[1:]), 0, nil) != existed {
+			return true // expired, evicted or flushed since WATCH
+		}
+	}
+	return false
+}
+
+func storedKey(dst []byte, db int, key []byte) []byte {
+	dst = append(dst, byte(db))
+	return append(dst, key...)
+}
+
+// watchRegistry maps a tenant's watched keys to their watchers.
+type watchRegistry struct {
+	n  atomic.Int64 // registered (key, client) pairs: 0 is the fast path
+	mu sync.RWMutex
+	m  map[string][]*client
+}
+
+func (r *watchRegistry) add(sk string, c *client) {
+	r.mu.Lock()
+	if r.m == nil {
+		r.m = make(map[string][]*client)
+	}
+	r.m[sk] = append(r.m[sk], c)
+	r.n.Add(1)
+	r.mu.Unlock()
+}
+
+func (r *watchRegistry) remove(c *client, keys map[string]bool) {
+	r.mu.Lock()
+	for sk := range keys {
+		list := r.m[sk]
+		for i, w := range list {
+			if w == c {
+				list[i] = list[len(list)-1]
+				list[len(list)-1] = nil
+				list = list[:len(list)-1]
+				r.n.Add(-1)
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(r.m, sk)
+		} else {
+			r.m[sk] = list
+		}
+	}
+	r.mu.Unlock()
+}
+
+// touch marks the watchers of stored key sk dirty.
+func (r *watchRegistry) touch(sk []byte) {
+	r.mu.RLock()
+	for _, w := range r.m[string(sk)] {
+		w.watchDirty.Store(true)
+	}
+	r.mu.RUnlock()
+}
+
+// touchWrite marks the watchers of every key write command cmd writes, in
+// the connection's db (MOVE and COPY ... DB: also the destination db). The
+// table's key positions name them, except for COPY and SORT, whose source
+// is only read. Called with t.txMu held, after the handler.
+func (t *tenant) touchWrite(c *client, cmd *command, args [][]byte) {
+	mark := func(db int, key []byte) {
+		c.watchBuf = storedKey(c.watchBuf[:0], db, key)
+		t.watch.touch(c.watchBuf)
+	}
+	switch cmd.name {
+	case "copy": // COPY source destination [DB db] [REPLACE]
+		db := c.db
+		for i := 3; i+1 < len(args); i++ {
+			if n, ok := parseInt(args[i+1]); ok && eqFold(args[i], "db") && n >= 0 && n < numDBs {
+				db = int(n)
+			}
+		}
+		mark(db, args[2])
+		return
+	case "sort": // SORT key ... STORE destination
+		for i := 2; i+1 < len(args); i++ {
+			if eqFold(args[i], "store") {
+				mark(c.db, args[i+1])
+			}
+		}
+		return
+	case "move": // MOVE key db: the key in both dbs
+		if n, ok := parseInt(args[2]); ok && n >= 0 && n < numDBs {
+			mark(int(n), args[1])
+		}
+	}
+	if cmd.firstKey > 0 && cmd.step > 0 {
+		last := cmd.lastKey
+		if last < 0 {
+			last += len(args)
+		}
+		for i := cmd.firstKey; i <= last && i < len(args); i += cmd.step {
+			mark(c.db, args[i])
+		}
+	}
+}
+
+// holdConn sits between a connection's wire and its socket. While EXEC
+// holds its tenant's lock, writes are kept in memory instead of reaching
+// the socket, so a client that reads slowly cannot hold up the tenant.
+// Only the connection goroutine uses hold and held; the embedded Conn's
+// other methods (SetReadDeadline, Close) are called from other goroutines
+// too and pass straight through.
+type holdConn struct {
+	net.Conn
+	hold  bool
+	held  []byte
+	limit int64 // the output limit while holding; 0 = none
+}
+
+func (h *holdConn) start(limit int64) { h.hold, h.limit = true, limit }
+
+// stop ends holding and returns what was held, to be written before
+// anything still buffered.
+func (h *holdConn) stop() []byte {
+	held := h.held
+	h.hold, h.held = false, nil
+	return held
+}
+
+func (h *holdConn) Write(p []byte) (int, error) {
+	if !h.hold {
+		return h.Conn.Write(p)
+	}
+	if h.limit > 0 && int64(len(h.held)+len(p)) > h.limit {
+		return 0, errOutputLimit
+	}
+	h.held = append(h.held, p...)
+	return len(p), nil
+}
+
+// txStripes is the number of reader stripes of a txLock (a power of two).
+const txStripes = 8
+
+// txLock is tenant.txMu: a reader-striped RWMutex. A command takes the
+// read lock of its connection's stripe only, so commands on different
+// cores do not bounce one reader counter between them; EXEC takes every
+// stripe's write lock, in order.
+type txLock struct {
+	stripes [txStripes]struct {
+		sync.RWMutex
+		_ [64 - 24]byte // one cache line each
+	}
+}
+
+func (l *txLock) RLock(id int64)   { l.stripes[id&(txStripes-1)].RLock() }
+func (l *txLock) RUnlock(id int64) { l.stripes[id&(txStripes-1)].RUnlock() }
+
+func (l *txLock) Lock() {
+	for i := range l.stripes {
+		l.stripes[i].Lock()
+	}
+}
+
+func (l *txLock) Unlock() {
+	for i := range l.stripes {
+		l.stripes[i].Unlock()
+	}
+}
