@@ -187,7 +187,7 @@ func DefaultLimits() Limits {
 		WriteTimeout:             30 * time.Second,
 		ProtoMaxBulkLen:          512 << 20,
 		ClientQueryBufferLimit:   1 << 30,
-		ClientOutputBufferLimit:  256 << 20,
+		ClientOutputBufferLimit:  1 << 30,
 		PreAuthMaxArgs:           10,
 		PreAuthMaxBulkLen:        16 << 10,
 		PreAuthQueryBufferLimit:  1 << 20,

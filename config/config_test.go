@@ -464,8 +464,8 @@ auth_lockout_max: 500ms
 		},
 		{
 			name:  "preauth_output_buffer_limit above the default client_output_buffer_limit",
-			input: withA("maxmemory: 1MiB\npreauth_output_buffer_limit: 512MiB\n"),
-			err:   "test.yaml:2: preauth_output_buffer_limit: 512MiB exceeds client_output_buffer_limit 256MiB",
+			input: withA("maxmemory: 1MiB\npreauth_output_buffer_limit: 2GiB\n"),
+			err:   "test.yaml:2: preauth_output_buffer_limit: 2GiB exceeds client_output_buffer_limit 1GiB",
 		},
 
 		// --- protected mode, TLS and listen off ---
@@ -1086,7 +1086,7 @@ func TestDefaultLimits(t *testing.T) {
 		WriteTimeout:             30 * time.Second,
 		ProtoMaxBulkLen:          512 << 20,
 		ClientQueryBufferLimit:   1 << 30,
-		ClientOutputBufferLimit:  256 << 20,
+		ClientOutputBufferLimit:  1 << 30,
 		PreAuthMaxArgs:           10,
 		PreAuthMaxBulkLen:        16 << 10,
 		PreAuthQueryBufferLimit:  1 << 20,

@@ -24,7 +24,7 @@
 //	write_timeout: 30s
 //	proto_max_bulk_len: 512MiB
 //	client_query_buffer_limit: 1GiB
-//	client_output_buffer_limit: 256MiB
+//	client_output_buffer_limit: 1GiB
 //	preauth_max_args: 10
 //	preauth_max_bulk_len: 16KiB
 //	preauth_query_buffer_limit: 1MiB
@@ -142,7 +142,7 @@
 //   - client_query_buffer_limit: bytes buffered for one client's
 //     unprocessed requests; default 1GiB, >= 1KiB.
 //   - client_output_buffer_limit: reply bytes buffered for one
-//     authenticated client before it is disconnected; default 256MiB;
+//     authenticated client before it is disconnected; default 1GiB;
 //     0 = unlimited. A single size, not redis.conf's class/hard/soft form.
 //   - preauth_max_args: most arguments (command name included) in one
 //     request before authentication; default 10, >= 1.

@@ -276,20 +276,27 @@ func TestAuthThrottle(t *testing.T) {
 	if got := r.do("AUTH", "alice", "alice-pw"); got != ok {
 		t.Fatalf("after the lockout = %v", got)
 	}
-	// Success cleared the records; the lockout doubles on repeated runs.
-	for round, wait := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second} {
-		for i := 0; i < 3; i++ {
-			fail()
-		}
-		if round > 0 {
-			// failures after a lock keep doubling without a success in between
-			fail()
-		}
+	// The success cleared alice's record but not the address's (a success
+	// must not let a guesser start over): each further failure from the
+	// address doubles its lockout, up to auth_lockout_max.
+	for round, wait := range []time.Duration{2 * time.Second, 4 * time.Second} {
+		fail() // the first failure after a lockout extends it
 		srv.clock.Add(wait - time.Millisecond)
 		if got := r.do("AUTH", "alice", "alice-pw"); got != respErr(errWrongPass) {
 			t.Fatalf("round %d: still locked just before %v: %v", round, wait, got)
 		}
 		srv.clock.Add(2 * time.Millisecond)
+		if got := r.do("AUTH", "alice", "alice-pw"); got != ok {
+			t.Fatalf("round %d: unlocked after %v: %v", round, wait, got)
+		}
+	}
+	// Failures are forgiven once none came for auth_lockout_max: then it
+	// takes auth_max_failures again to lock.
+	srv.clock.Add(5 * time.Second)
+	fail()
+	fail()
+	if got := r.do("AUTH", "alice", "alice-pw"); got != ok {
+		t.Fatalf("after the failures decayed, two failures lock out: %v", got)
 	}
 	// However many failures, the lockout never exceeds auth_lockout_max.
 	srv.clock.Add(4 * time.Second)
@@ -335,5 +342,26 @@ func TestTenantMaxConnections(t *testing.T) {
 			t.Fatal("slot not freed after a connection closed")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestAuthLockoutNotResetByOwnLogin: a client holding one valid login
+// cannot interleave it with password guesses to dodge the lockout (review
+// finding: a success used to clear the address's failures).
+func TestAuthLockoutNotResetByOwnLogin(t *testing.T) {
+	cfg := testConfig()
+	cfg.Limits.AuthMaxFailures = 3
+	cfg.Limits.AuthLockout = time.Minute
+	cfg.Limits.AuthLockoutMax = time.Hour
+	srv := startServer(t, cfg, true)
+	r := dial(t, srv.addr)
+	for i := 0; i < 10; i++ {
+		r.do("AUTH", "guess-"+itoa(int64(i))) // password-only: tries every user
+		if i%2 == 1 {
+			r.do("AUTH", "bob", "bob-pw") // the attacker's own login
+		}
+	}
+	if got := r.do("AUTH", "alice-pw"); got != respErr(errWrongPass) {
+		t.Fatalf("after 10 guesses interleaved with own logins, a right password = %v (want locked out)", got)
 	}
 }

@@ -17,7 +17,8 @@ const authGuardSize = 65536
 // After maxFailures consecutive failures a key is locked out for lockout;
 // each further failure doubles the lockout, up to max. A locked-out attempt
 // gets the same WRONGPASS reply after the same hashing work, so a client
-// cannot tell a lockout from a wrong password. Success clears both keys.
+// cannot tell a lockout from a wrong password. Success clears the user
+// name's record; an address's record decays after max without failures.
 type authGuard struct {
 	maxFailures int
 	base, max   time.Duration
@@ -31,6 +32,7 @@ type authRecord struct {
 	failures    int
 	lockout     time.Duration
 	lockedUntil time.Time
+	last        time.Time // latest failure
 }
 
 func newAuthGuard(maxFailures int, base, max time.Duration, now func() time.Time) *authGuard {
@@ -87,6 +89,12 @@ func (g *authGuard) failure(addr, user string) {
 			r = &authRecord{}
 			g.seen.Add(k, r)
 		}
+		// Failures older than the longest lockout are forgiven; nothing
+		// else resets an address's count (see success).
+		if !r.last.IsZero() && now.Sub(r.last) > g.max && now.After(r.lockedUntil) {
+			*r = authRecord{}
+		}
+		r.last = now
 		r.failures++
 		if r.failures < g.maxFailures {
 			continue
@@ -100,15 +108,20 @@ func (g *authGuard) failure(addr, user string) {
 	}
 }
 
+// success clears the user name's record only. An address's failures are
+// not cleared by a success: otherwise anyone holding one valid login could
+// alternate guesses (password-only AUTH tries every user at once) with
+// their own AUTH and never be locked out. They decay instead, once no
+// failure has come for auth_lockout_max.
 func (g *authGuard) success(addr, user string) {
 	if g == nil || g.maxFailures <= 0 {
 		return
 	}
-	ipKey, userKey := guardKeys(addr, user)
+	_, userKey := guardKeys(addr, user)
+	if userKey == "" {
+		return
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	g.seen.Remove(ipKey)
-	if userKey != "" {
-		g.seen.Remove(userKey)
-	}
+	g.seen.Remove(userKey)
 }

@@ -183,8 +183,13 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("tenant_timeout_ms", tc.Tier.Timeout.Milliseconds())
 		kv("tenant_max_concurrent", tc.Tier.MaxConcurrent)
 		kv("tenant_rate_limit", tc.Tier.RateLimit)
-		kv("tenant_hot_memory", b2i(t.hotMemory.Load()))
-		kv("tenant_hot_commands", b2i(t.hotCommands.Load()))
+		// Hot flags compare the tenant with all others, so only operators
+		// see them (TENANT INFO, metrics): a tenant must not be able to
+		// measure its neighbours by watching its own flag flip.
+		if caller == nil {
+			kv("tenant_hot_memory", b2i(t.hotMemory.Load()))
+			kv("tenant_hot_commands", b2i(t.hotCommands.Load()))
+		}
 	}
 	return b.String()
 }

@@ -92,8 +92,14 @@ func TestHotTenant(t *testing.T) {
 			t.Errorf("%s flagged hot", o.Tenant)
 		}
 	}
-	if info := string(a.do("INFO", "tenant").([]byte)); !strings.Contains(info, "tenant_hot_memory:1\r\n") || !strings.Contains(info, "tenant_hot_commands:1\r\n") {
-		t.Errorf("INFO tenant = %q", info)
+	// Operators see the flags; the tenant's own INFO does not (it would let
+	// a tenant measure its neighbours).
+	op := dialAs(t, srv.addr, "ops", "ops-pw")
+	if info := string(op.do("TENANT", "INFO", "a").([]byte)); !strings.Contains(info, "tenant_hot_memory:1\r\n") || !strings.Contains(info, "tenant_hot_commands:1\r\n") {
+		t.Errorf("TENANT INFO a = %q", info)
+	}
+	if info := string(a.do("INFO", "tenant").([]byte)); strings.Contains(info, "tenant_hot") {
+		t.Errorf("a's own INFO shows hot flags: %q", info)
 	}
 	// Next interval: only b works, so a cools down on commands.
 	for i := 0; i < 20; i++ {

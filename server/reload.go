@@ -48,15 +48,22 @@ func (s *Server) Reload(cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	// quotaMu: a concurrent TENANT QUOTA checks its sum against the
+	// registry it sees; applying new quotas under the same lock keeps the
+	// sum of quotas within maxmemory.
+	s.quotaMu.Lock()
 	for _, f := range apply {
 		f()
 	}
 	s.reg.Store(reg)
+	s.quotaMu.Unlock()
 	s.warnRestartOnly(old.cfg, cfg)
 
 	// Close what the new config no longer has: connections of removed
-	// tenants (whose memory is then freed), of removed users, and of
-	// connections bound to a default tenant that is no longer the default.
+	// tenants (whose memory is then freed), of removed users, of users whose
+	// role changed (a downgrade must not linger on open connections), and of
+	// connections bound to a default tenant that is no longer the default
+	// or whose default_role changed.
 	removed := map[*tenant]bool{}
 	for _, t := range old.order {
 		if reg.tenants[t.id] != t {
@@ -67,7 +74,7 @@ func (s *Server) Reload(cfg *config.Config) error {
 	var kill []*client
 	for _, c := range s.clients {
 		c.mu.Lock()
-		t, name, op := c.tenant, c.user, c.operator
+		t, name, op, role := c.tenant, c.user, c.operator, c.role
 		c.mu.Unlock()
 		u := reg.users[name]
 		switch {
@@ -75,9 +82,9 @@ func (s *Server) Reload(cfg *config.Config) error {
 			kill = append(kill, c)
 		case op && (u == nil || !u.operator):
 			kill = append(kill, c)
-		case t != nil && name == "default" && reg.defTenant != t:
+		case t != nil && name == "default" && (reg.defTenant != t || reg.cfg.DefaultRole != role):
 			kill = append(kill, c)
-		case t != nil && name != "default" && (u == nil || u.tenant != t):
+		case t != nil && name != "default" && (u == nil || u.tenant != t || u.cfg.Role != role):
 			kill = append(kill, c)
 		}
 	}
