@@ -8,9 +8,11 @@
 // The layout is chosen for memory per entry (see shard.EntryOverhead for
 // the measured figures). An entry costs:
 //
-//   - one heap allocation, data, holding a uvarint of the key length, the
-//     key and the value back to back. It has no pointers, so the garbage
-//     collector marks it without scanning it;
+//   - one heap allocation, data, holding a one-byte kind (the value's type,
+//     opaque to this package: package shard stores string/hash/... there),
+//     a uvarint of the key length, the key and the value back to back. It
+//     has no pointers, so the garbage collector marks it without scanning
+//     it;
 //   - one 32-byte slot: a pointer to data with 32-bit length and capacity
 //     (16), the expiry stamp (8) and the two int32 links of an intrusive
 //     doubly-linked LRU list;
@@ -86,7 +88,7 @@ const (
 	pageMask  = pageSlots - 1
 )
 
-// slot is 32 bytes. data is the uvarint(len(key))+key+value buffer held as
+// slot is 32 bytes. data is the kind+uvarint(len(key))+key+value buffer held as
 // a pointer to its first byte with 32-bit length and capacity (a []byte
 // header would take 24 bytes instead of 16); dataCap never exceeds the
 // buffer's real capacity, so bytes() rebuilds a valid slice.
@@ -169,14 +171,14 @@ func (l *LRU) hashOf(key []byte) uint32 {
 	return uint32(xxhash.Sum64(key))
 }
 
-// split returns the key and value held in data.
+// split returns the key and value held in data (after the kind byte).
 func split(data []byte) (key, value []byte) {
 	var klen, n int
-	if len(data) > 0 && data[0] < 0x80 {
-		klen, n = int(data[0]), 1
+	if len(data) > 1 && data[1] < 0x80 {
+		klen, n = int(data[1]), 2
 	} else {
-		k, m := binary.Uvarint(data)
-		klen, n = int(k), m
+		k, m := binary.Uvarint(data[1:])
+		klen, n = int(k), m+1
 	}
 	return data[n : n+klen : n+klen], data[n+klen : len(data) : len(data)]
 }
@@ -212,13 +214,20 @@ func (l *LRU) find(key []byte, hash uint32) (int, Handle) {
 	}
 }
 
-// Add inserts key as the newest entry and returns its handle. If key is
-// already present its entry is replaced in place (same handle) and made the
-// newest. key and value are copied.
+// Add inserts key as the newest entry, of kind 0, and returns its handle.
+// If key is already present its entry is replaced in place (same handle,
+// kind kept) and made the newest. key and value are copied.
 func (l *LRU) Add(key, value []byte, expireAt int64) Handle {
+	return l.AddKind(key, value, 0, expireAt)
+}
+
+// AddKind is Add with the entry's kind (an opaque type tag, see Kind). An
+// existing entry takes the given kind.
+func (l *LRU) AddKind(key, value []byte, kind uint8, expireAt int64) Handle {
 	hash := l.hashOf(key)
 	if _, h := l.find(key, hash); h != Nil {
 		l.SetValue(h, value)
+		l.SetKind(h, kind)
 		l.at(int32(h)).expireAt = expireAt
 		l.Touch(h)
 		return h
@@ -232,7 +241,7 @@ func (l *LRU) Add(key, value []byte, expireAt int64) Handle {
 	}
 	s := l.at(i)
 	*s = slot{expireAt: expireAt, older: -1, newer: -1}
-	s.setBytes(pack(key, value))
+	s.setBytes(pack(kind, key, value))
 	l.insert(hash, i)
 	l.pushNewest(i)
 	l.n++
@@ -240,15 +249,16 @@ func (l *LRU) Add(key, value []byte, expireAt int64) Handle {
 	return Handle(i)
 }
 
-// pack allocates uvarint(len(key))+key+value. Its capacity is rounded up to
-// the allocator's size class, so a later value that grows into the rounding
-// slack is stored in place.
-func pack(key, value []byte) []byte {
+// pack allocates kind+uvarint(len(key))+key+value. Its capacity is rounded
+// up to the allocator's size class, so a later value that grows into the
+// rounding slack is stored in place.
+func pack(kind uint8, key, value []byte) []byte {
 	if len(key)+len(value) > MaxEntry {
 		panic("eviction: entry larger than MaxEntry")
 	}
-	n := uvarintLen(len(key)) + len(key) + len(value)
+	n := 1 + uvarintLen(len(key)) + len(key) + len(value)
 	data := slices.Grow([]byte(nil), n)
+	data = append(data, kind)
 	data = binary.AppendUvarint(data, uint64(len(key)))
 	data = append(data, key...)
 	return append(data, value...)
@@ -435,15 +445,43 @@ func (l *LRU) SetValue(h Handle, value []byte) {
 	s := l.at(int32(h))
 	data := s.bytes()
 	key, old := split(data)
-	prefix := len(data) - len(old) // uvarint + key
+	prefix := len(data) - len(old) // kind + uvarint + key
 	need := prefix + len(value)
 	if need <= cap(data) && cap(data) <= 2*need+64 {
 		copy(data[prefix:need], value) // memmove: value may overlap
 		s.dataLen = uint32(need)
 	} else {
-		s.setBytes(pack(key, value))
+		s.setBytes(pack(data[0], key, value))
 	}
 	l.bytes += int64(len(value) - len(old))
+}
+
+// Kind is the kind byte of h (0 unless set by AddKind or SetKind).
+func (l *LRU) Kind(h Handle) uint8 {
+	l.mustLive(h)
+	return *(*uint8)(l.at(int32(h)).data)
+}
+
+// Entry returns the value (as Value), kind and expiry stamp of h with one
+// liveness check: the read path of package shard.
+func (l *LRU) Entry(h Handle) (value []byte, kind uint8, expireAt int64) {
+	l.mustLive(h)
+	s := l.at(int32(h))
+	data := s.bytes()
+	_, value = split(data)
+	return value, data[0], s.expireAt
+}
+
+// SetValueKind is SetValue followed by SetKind.
+func (l *LRU) SetValueKind(h Handle, value []byte, kind uint8) {
+	l.SetValue(h, value)
+	*(*uint8)(l.at(int32(h)).data) = kind
+}
+
+// SetKind replaces the kind byte of h; its size does not change.
+func (l *LRU) SetKind(h Handle, kind uint8) {
+	l.mustLive(h)
+	*(*uint8)(l.at(int32(h)).data) = kind
 }
 
 // SetExpireAt replaces the expiry stamp of h.

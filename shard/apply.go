@@ -96,7 +96,7 @@ func (p *Partition) applyOnce(a *applyOp, fn func([]Entry, []bool) ([]Entry, []A
 		}
 		hs[i], exists[i] = h, ok
 		if ok {
-			cur[i] = Entry{Value: readOnly(s.lru.Value(h)), ExpireAt: s.lru.ExpireAt(h)}
+			cur[i] = s.entryOf(h)
 		}
 	}
 	next, acts, err := fn(cur, exists)
@@ -188,11 +188,11 @@ func (p *Partition) applyOnce(a *applyOp, fn func([]Entry, []bool) ([]Entry, []A
 			}
 		case acts[w] == Put:
 			if ex {
-				s.lru.SetValue(h, bufs[c])
+				s.lru.SetValueKind(h, bufs[c], uint8(next[w].Type))
 				s.setExpire(h, next[w].ExpireAt)
 				s.lru.Touch(h)
 			} else {
-				s.insertRaw(a.stored[c], bufs[c], next[w].ExpireAt)
+				s.insertRaw(a.stored[c], bufs[c], next[w].Type, next[w].ExpireAt)
 			}
 		case acts[w] == SetTTL:
 			if ex {

@@ -168,6 +168,10 @@ type Config struct {
 type Entry struct {
 	Value    []byte
 	ExpireAt int64 // unix ms; 0 = no expiry
+	// Type is the type of Value (see typed.go). The zero value is
+	// TypeString, so an Entry built without it stores a string: SET
+	// overwrites a key of any type.
+	Type Type
 }
 
 // Action is what a Mutate or Apply callback wants done to a key.
@@ -176,7 +180,7 @@ type Action uint8
 const (
 	// Keep leaves the key unchanged (an existing key still counts as used).
 	Keep Action = iota
-	// Put stores Entry.Value and Entry.ExpireAt. A Put whose ExpireAt is
+	// Put stores Entry.Value, Entry.Type and Entry.ExpireAt. A Put whose ExpireAt is
 	// already in the past deletes the key, as Redis does for SET ... PXAT
 	// with a past time.
 	Put
@@ -218,6 +222,7 @@ type Stats struct {
 // Partition is one tenant's keyspace. It is safe for concurrent use.
 type Partition struct {
 	quota atomic.Int64
+	shown atomic.Int64 // the quota reported by Stats/Quota; lags quota while a shrink evicts
 	used  atomic.Int64 // reserved accounted bytes; see "The quota invariant"
 
 	noEviction atomic.Bool // NoEviction; SetNoEviction changes it (reload)
@@ -266,6 +271,7 @@ func New(cfg Config) *Partition {
 		p.now = func() int64 { return time.Now().UnixMilli() }
 	}
 	p.quota.Store(cfg.Quota)
+	p.shown.Store(cfg.Quota)
 	p.noEviction.Store(cfg.NoEviction)
 	for i := range p.shards {
 		p.shards[i].lru = eviction.New(0, storedOverhead)
@@ -369,13 +375,19 @@ func (s *subShard) setExpire(h eviction.Handle, expireAt int64) {
 
 // insertRaw adds a copy of a new entry whose bytes are already reserved.
 // key is the stored form. s.mu must be held.
-func (s *subShard) insertRaw(key, value []byte, expireAt int64) {
+func (s *subShard) insertRaw(key, value []byte, t Type, expireAt int64) {
 	db := key[0]
 	s.keys[db]++
 	if expireAt != 0 {
 		s.expires[db]++
 	}
-	s.lru.Add(key, value, expireAt)
+	s.lru.AddKind(key, value, uint8(t), expireAt)
+}
+
+// entryOf is the state of the live entry h. s.mu must be held.
+func (s *subShard) entryOf(h eviction.Handle) Entry {
+	v, kind, exp := s.lru.Entry(h)
+	return Entry{Value: readOnly(v), ExpireAt: exp, Type: Type(kind)}
 }
 
 // lookup finds the key in s.key, deleting it if expired. now is read only
@@ -399,9 +411,21 @@ func readOnly(v []byte) []byte { return v[:len(v):len(v)] }
 
 // GetAppend appends the value of (db, key) to dst. It counts a hit or a
 // miss, makes a found key the most recently used and deletes an expired key.
+// A key of another type than TypeString is reported missing; GetString
+// tells the two apart.
 func (p *Partition) GetAppend(dst []byte, db int, key []byte) ([]byte, bool) {
+	dst, t, ok := p.GetString(dst, db, key)
+	return dst, ok && t == TypeString
+}
+
+// GetString is GetAppend for string commands (GET, MGET): it appends the
+// value only when the key holds a string, and otherwise reports the key's
+// type with dst unchanged (found is true), so the caller can answer
+// WRONGTYPE without copying a large hash. It counts a hit for a key of
+// any type, as Redis's lookupKeyRead does.
+func (p *Partition) GetString(dst []byte, db int, key []byte) (out []byte, t Type, found bool) {
 	if !validDB(db) {
-		return dst, false
+		return dst, TypeString, false
 	}
 	s := &p.shards[p.shardIndex(db, key)]
 	s.mu.Lock()
@@ -410,13 +434,15 @@ func (p *Partition) GetAppend(dst []byte, db int, key []byte) ([]byte, bool) {
 	if !ok {
 		s.mu.Unlock()
 		s.misses.Add(1)
-		return dst, false
+		return dst, TypeString, false
 	}
-	dst = append(dst, s.lru.Value(h)...)
+	if t = Type(s.lru.Kind(h)); t == TypeString {
+		dst = append(dst, s.lru.Value(h)...)
+	}
 	s.lru.Touch(h)
 	s.mu.Unlock()
 	s.hits.Add(1)
-	return dst, true
+	return dst, t, true
 }
 
 // View calls fn with the entry of (db, key) under the sub-shard lock and
@@ -450,7 +476,7 @@ func (p *Partition) view(s *subShard, db int, key []byte, flags ViewFlags, fn fu
 		s.lru.Touch(h)
 	}
 	if fn != nil {
-		fn(Entry{Value: readOnly(s.lru.Value(h)), ExpireAt: s.lru.ExpireAt(h)})
+		fn(s.entryOf(h))
 	}
 	return true
 }
@@ -469,7 +495,7 @@ func (p *Partition) Set(db int, key, value []byte, expireAt int64) error {
 		s.mu.Lock()
 		s.setKey(db, key)
 		h, exists := p.lookup(s)
-		need, err := p.applyLocked(s, h, exists, Entry{Value: value, ExpireAt: expireAt}, Put, &sk)
+		need, err := p.applyLocked(s, h, exists, &Entry{Value: value, ExpireAt: expireAt}, Put, &sk)
 		s.mu.Unlock()
 		if need == 0 {
 			return err
@@ -512,20 +538,21 @@ func (p *Partition) mutateOnce(s *subShard, db int, key []byte, fn func(Entry, b
 	h, exists := p.lookup(s)
 	var cur Entry
 	if exists {
-		cur = Entry{Value: readOnly(s.lru.Value(h)), ExpireAt: s.lru.ExpireAt(h)}
+		cur = s.entryOf(h)
 	}
 	next, act, err := fn(cur, exists)
 	if err != nil {
 		return 0, err
 	}
-	return p.applyLocked(s, h, exists, next, act, sk)
+	return p.applyLocked(s, h, exists, &next, act, sk)
 }
 
 // applyLocked performs act on the key in s.key, found at h if exists. It
 // returns need > 0, having changed nothing, when the write does not fit
 // after evicting what the locked sub-shard allows; the caller must then
-// release the lock, call makeRoom and retry. s.mu must be held.
-func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, next Entry, act Action, sk *skipper) (need int64, err error) {
+// release the lock, call makeRoom and retry. next is a pointer so that the
+// arguments stay in registers (Entry is five words). s.mu must be held.
+func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, next *Entry, act Action, sk *skipper) (need int64, err error) {
 	switch act {
 	case Keep:
 		if exists {
@@ -574,11 +601,11 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 		// The LRU copies into the entry's buffer in place when it fits
 		// (a SET of an existing key allocates nothing); next.Value may
 		// alias the current value.
-		s.lru.SetValue(h, next.Value)
+		s.lru.SetValueKind(h, next.Value, uint8(next.Type))
 		s.setExpire(h, next.ExpireAt)
 		s.lru.Touch(h)
 	} else {
-		s.insertRaw(s.key, next.Value, next.ExpireAt)
+		s.insertRaw(s.key, next.Value, next.Type, next.ExpireAt)
 	}
 	if delta < 0 {
 		p.used.Add(delta)
@@ -798,17 +825,26 @@ func (p *Partition) Flush(db int) int {
 // the quota is hard. A negative q is treated as 0.
 func (p *Partition) SetQuota(q int64) {
 	q = max(q, 0)
+	if q >= p.quota.Load() {
+		// Growing: report the new quota before writers may use it.
+		p.shown.Store(q)
+		p.quota.Store(q)
+		return
+	}
 	p.quota.Store(q)
 	if p.used.Load() > q {
 		// Unbounded rounds: writers reserve against the new quota, so
 		// every round brings used closer to q.
 		p.evictUntil(0, &skipper{db: -1}, 0)
 	}
+	// Report the new quota only now: while the shrink evicts, used is
+	// still above q, and the reported quota must never be below used.
+	p.shown.Store(q)
 }
 
 // Stats returns a snapshot of the partition's counters.
 func (p *Partition) Stats() Stats {
-	st := Stats{Quota: p.quota.Load()}
+	st := Stats{Quota: p.shown.Load()}
 	for i := range p.shards {
 		s := &p.shards[i]
 		st.Hits += s.hits.Load()
@@ -914,6 +950,13 @@ func (p *Partition) firstKey(s *subShard, db, start, run int, now int64) ([]byte
 // The cursor is slot<<shardBits | subShard, so it stays small for small
 // partitions and cursor 0 is (sub-shard 0, slot 0).
 func (p *Partition) Scan(db int, cursor uint64, count int, match func(key []byte) bool) (next uint64, keys [][]byte) {
+	return p.ScanType(db, cursor, count, match, AnyType)
+}
+
+// ScanType is Scan returning only keys of type t (AnyType: all). As with
+// Redis's SCAN ... TYPE, the filter applies after sampling: keys of other
+// types count toward count but are not returned.
+func (p *Partition) ScanType(db int, cursor uint64, count int, match func(key []byte) bool, t Type) (next uint64, keys [][]byte) {
 	if !validDB(db) {
 		return 0, nil
 	}
@@ -948,6 +991,9 @@ func (p *Partition) Scan(db int, cursor uint64, count int, match func(key []byte
 				continue
 			}
 			live++
+			if t != AnyType && Type(s.lru.Kind(h)) != t {
+				continue
+			}
 			start := len(arena)
 			arena = append(arena, k[1:]...)
 			kb := arena[start:len(arena):len(arena)]
@@ -1038,7 +1084,7 @@ func (p *Partition) expireBatch(s *subShard, max int, now int64, sk *skipper) (r
 }
 
 // Quota is the partition's current byte quota (cheap: no locks).
-func (p *Partition) Quota() int64 { return p.quota.Load() }
+func (p *Partition) Quota() int64 { return p.shown.Load() }
 
 // SetNoEviction switches the policy for writes that do not fit: ErrOOM
 // (true) or evicting this partition's LRU keys (false). Safe concurrently;

@@ -250,7 +250,7 @@ func TestViewFlags(t *testing.T) {
 		mustSet(t, p, 0, k, "v", 0)
 	}
 	var got Entry
-	if !p.View(0, []byte("a"), 0, func(e Entry) { got = Entry{slices.Clone(e.Value), e.ExpireAt} }) || string(got.Value) != "v" {
+	if !p.View(0, []byte("a"), 0, func(e Entry) { got = Entry{Value: slices.Clone(e.Value), ExpireAt: e.ExpireAt} }) || string(got.Value) != "v" {
 		t.Fatalf("View a = %+v", got)
 	}
 	p.View(0, []byte("zz"), 0, nil)
@@ -343,7 +343,7 @@ func TestMutate(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, tt.err)
 			}
 			var got Entry
-			ok := p.View(3, []byte("k"), 0, func(e Entry) { got = Entry{slices.Clone(e.Value), e.ExpireAt} })
+			ok := p.View(3, []byte("k"), 0, func(e Entry) { got = Entry{Value: slices.Clone(e.Value), ExpireAt: e.ExpireAt} })
 			if (tt.want == "") == ok || string(got.Value) != tt.want || got.ExpireAt != tt.wantExp {
 				t.Fatalf("after: %q exp %d ok %v; want %q exp %d", got.Value, got.ExpireAt, ok, tt.want, tt.wantExp)
 			}

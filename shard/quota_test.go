@@ -154,3 +154,32 @@ func TestSetQuotaConcurrent(t *testing.T) {
 	}
 	audit(t, p)
 }
+
+// TestSetQuotaNeverReportsBelowUsed: while a shrink evicts, the reported
+// quota stays at or above the accounted bytes (Stats reads quota first).
+func TestSetQuotaNeverReportsBelowUsed(t *testing.T) {
+	p := New(Config{Quota: 8 << 20, Shards: 4})
+	val := make([]byte, 1000)
+	for i := 0; i < 7000; i++ {
+		if err := p.Set(0, []byte(fmt.Sprint("k", i)), val, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan struct{})
+	var bad atomic.Int64
+	go func() {
+		defer close(done)
+		for i := 0; i < 20000; i++ {
+			if st := p.Stats(); st.UsedBytes > st.Quota {
+				bad.Add(1)
+			}
+		}
+	}()
+	for _, q := range []int64{1 << 20, 8 << 20, 64 << 10, 4 << 20} {
+		p.SetQuota(q)
+	}
+	<-done
+	if n := bad.Load(); n != 0 {
+		t.Fatalf("%d snapshots showed used > quota during SetQuota", n)
+	}
+}

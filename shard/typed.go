@@ -1,0 +1,368 @@
+package shard
+
+import (
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"math"
+	"slices"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// # Typed values
+//
+// A key holds a value of one Type. The type is one byte in the entry's
+// buffer header (eviction's "kind", stored in front of the key), so a
+// string entry costs what it did before types existed and reading or
+// replacing a string never decodes anything: GET and SET of an existing
+// string stay allocation-free (TestHotPathNoAllocs).
+//
+// Every non-string value is one serialized buffer, the entry's value, in a
+// compact encoding of its type (like Redis's listpack): one allocation, no
+// pointers for the garbage collector, and the whole value is charged to the
+// tenant's quota as len(value) like a string's bytes. The key therefore
+// evicts, expires, renames, copies and moves as one unit, through the same
+// code paths as strings (Entry.Type travels with Entry.Value).
+//
+// Commands change a typed value through Mutate: the callback decodes
+// cur.Value, builds the next encoding in a buffer of its own and returns it
+// with Put; the partition reserves the size difference against the quota
+// before storing, exactly as for a string. That makes every update O(size
+// of the value) (a copy), which is what Redis's listpack costs too; see
+// the encoding's doc for the limits this implies.
+
+// Type is the type of a key's value. The numbering is stored in entries.
+type Type uint8
+
+const (
+	// TypeString is the zero Type: Entry values built without a Type are
+	// strings.
+	TypeString Type = iota
+	// TypeHash is a hash in the hash encoding (HashLen, HashSet, ...).
+	TypeHash
+	// later: TypeList, TypeSet, TypeZSet, appended here (never renumbered).
+)
+
+// AnyType makes ScanType return keys of every type.
+const AnyType Type = 0xff
+
+// String is the name TYPE answers.
+func (t Type) String() string {
+	switch t {
+	case TypeString:
+		return "string"
+	case TypeHash:
+		return "hash"
+	}
+	return "none"
+}
+
+// ParseType is the inverse of String (SCAN ... TYPE); ok is false for an
+// unknown name.
+func ParseType(name string) (Type, bool) {
+	switch name {
+	case "string":
+		return TypeString, true
+	case "hash":
+		return TypeHash, true
+	}
+	return 0, false
+}
+
+// # Hash encoding
+//
+// A TypeHash value is
+//
+//	uvarint(number of fields)
+//	then, per field, in insertion order:
+//	uvarint(len(field)) field uvarint(len(value)) value
+//
+// so a field of f bytes with a value of v bytes costs f+v+2 bytes for
+// lengths under 128, and HLEN is O(1). Fields keep insertion order
+// (HGETALL, HKEYS, HVALS answer in that order, as Redis's listpack does).
+//
+// Limits: a lookup (HGET, HEXISTS) scans the value, O(size), and an
+// update (HSET, HDEL, HINCRBY) copies it, O(size) per command. That is
+// cheap for the object-sized hashes caches hold (a few KB: a 4 KB hash
+// updates in about a microsecond), and acceptable up to a few hundred KB;
+// a hash of many MB pays a copy of that many MB per write. A hash's size
+// is bounded by the tenant quota and by eviction.MaxEntry (4 GiB) like any
+// entry. A hash table representation for large hashes (Redis converts past
+// 128 fields) can be added behind this API without changing commands.
+
+// ErrCorrupt reports a value that does not decode as its type's encoding;
+// it cannot happen for values written through this package's encoders.
+var ErrCorrupt = errors.New("shard: malformed typed value")
+
+// HashLen is the number of fields of an encoded hash (0 for an empty or
+// malformed buffer).
+func HashLen(b []byte) int {
+	n, m := binary.Uvarint(b)
+	if m <= 0 {
+		return 0
+	}
+	return int(n)
+}
+
+// HashIter walks the fields of an encoded hash in order.
+type HashIter struct {
+	b    []byte
+	left int
+	err  error
+}
+
+// HashFields returns an iterator over b.
+func HashFields(b []byte) HashIter {
+	n, m := binary.Uvarint(b)
+	if m <= 0 {
+		if len(b) == 0 {
+			return HashIter{}
+		}
+		return HashIter{err: ErrCorrupt}
+	}
+	return HashIter{b: b[m:], left: int(n)}
+}
+
+// Next returns the next field and its value, slices of the encoded buffer.
+func (it *HashIter) Next() (field, value []byte, ok bool) {
+	if it.left <= 0 || it.err != nil {
+		return nil, nil, false
+	}
+	field, ok1 := it.chunk()
+	value, ok2 := it.chunk()
+	if !ok1 || !ok2 {
+		it.err, it.left = ErrCorrupt, 0
+		return nil, nil, false
+	}
+	it.left--
+	return field, value, true
+}
+
+// Err reports a malformed buffer met by Next.
+func (it *HashIter) Err() error { return it.err }
+
+func (it *HashIter) chunk() ([]byte, bool) {
+	var l uint64
+	var m int
+	if len(it.b) > 0 && it.b[0] < 0x80 {
+		l, m = uint64(it.b[0]), 1
+	} else {
+		l, m = binary.Uvarint(it.b)
+		if m <= 0 {
+			return nil, false
+		}
+	}
+	if uint64(len(it.b)-m) < l {
+		return nil, false
+	}
+	c := it.b[m : m+int(l) : m+int(l)]
+	it.b = it.b[m+int(l):]
+	return c, true
+}
+
+// HashGet returns the value of field in the encoded hash b.
+func HashGet(b, field []byte) ([]byte, bool) {
+	it := HashFields(b)
+	for {
+		f, v, ok := it.Next()
+		if !ok {
+			return nil, false
+		}
+		if string(f) == string(field) {
+			return v, true
+		}
+	}
+}
+
+// HashAppendPair appends one field/value pair (without the count header);
+// HashAppendHeader and HashAppendPair build an encoding from scratch.
+func HashAppendPair(dst, field, value []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(field)))
+	dst = append(dst, field...)
+	dst = binary.AppendUvarint(dst, uint64(len(value)))
+	return append(dst, value...)
+}
+
+// HashAppendHeader appends the count header of a hash of n fields.
+func HashAppendHeader(dst []byte, n int) []byte {
+	return binary.AppendUvarint(dst, uint64(n))
+}
+
+// smallArgs is the number of fields up to which HashSet and HashDel find a
+// command's fields by linear search rather than a map.
+const smallArgs = 16
+
+// fieldIndex finds fields among a command's arguments.
+type fieldIndex struct {
+	fields [][]byte
+	m      map[string]int
+}
+
+func newFieldIndex(fields [][]byte) fieldIndex {
+	x := fieldIndex{fields: fields}
+	if len(fields) > smallArgs {
+		x.m = make(map[string]int, len(fields))
+		for i, f := range fields {
+			x.m[string(f)] = i
+		}
+	}
+	return x
+}
+
+// find returns the last index of f (the one whose value wins), or -1.
+func (x *fieldIndex) find(f []byte) int {
+	if x.m != nil {
+		if i, ok := x.m[string(f)]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := len(x.fields) - 1; i >= 0; i-- {
+		if string(x.fields[i]) == string(f) {
+			return i
+		}
+	}
+	return -1
+}
+
+// HashSet appends to dst the encoding of b (an encoded hash, or nil for a
+// new one) with fields[i] set to values[i]; a field given twice takes its
+// last value. Existing fields keep their position, new ones are appended in
+// argument order. It returns the new encoding and the number of fields
+// added. dst must not overlap b.
+func HashSet(dst, b []byte, fields, values [][]byte) (out []byte, added int, err error) {
+	x := newFieldIndex(fields)
+	// state[i], for the last position i of each argument field (the one
+	// whose value wins): 1 if the field exists in b, 2 once written.
+	state := make([]uint8, len(fields))
+	// Pass 1: which argument fields exist already (for the count header).
+	old := HashLen(b)
+	it := HashFields(b)
+	for {
+		f, _, ok := it.Next()
+		if !ok {
+			break
+		}
+		if i := x.find(f); i >= 0 {
+			state[i] = 1
+		}
+	}
+	if it.Err() != nil {
+		return dst, 0, it.Err()
+	}
+	for i, f := range fields {
+		if x.find(f) == i && state[i] == 0 {
+			added++
+		}
+	}
+	// Pass 2: write. New fields go in the order of their first
+	// occurrence, with their last value (HSET h a 1 b 2 a 3: a=3, b=2).
+	out = HashAppendHeader(dst, old+added)
+	it = HashFields(b)
+	for {
+		f, v, ok := it.Next()
+		if !ok {
+			break
+		}
+		if i := x.find(f); i >= 0 {
+			v = values[i]
+		}
+		out = HashAppendPair(out, f, v)
+	}
+	for _, f := range fields {
+		if l := x.find(f); state[l] == 0 {
+			state[l] = 2
+			out = HashAppendPair(out, f, values[l])
+		}
+	}
+	return out, added, nil
+}
+
+// HashDel appends to dst the encoding of b without the given fields and
+// returns it with the number of fields removed. dst must not overlap b.
+func HashDel(dst, b []byte, fields [][]byte) (out []byte, removed int, err error) {
+	x := newFieldIndex(fields)
+	it := HashFields(b)
+	for {
+		f, _, ok := it.Next()
+		if !ok {
+			break
+		}
+		if x.find(f) >= 0 {
+			removed++
+		}
+	}
+	if it.Err() != nil {
+		return dst, 0, it.Err()
+	}
+	out = HashAppendHeader(dst, HashLen(b)-removed)
+	it = HashFields(b)
+	for {
+		f, v, ok := it.Next()
+		if !ok {
+			break
+		}
+		if x.find(f) < 0 {
+			out = HashAppendPair(out, f, v)
+		}
+	}
+	return out, removed, nil
+}
+
+// HashScanAll is the number of fields up to which HashScan returns a whole
+// hash in one call with cursor 0, as Redis does for a listpack-encoded hash
+// (hash-max-listpack-entries, 128 by default).
+const HashScanAll = 128
+
+// HashScan calls fn for one page of an HSCAN over the encoded hash b and
+// returns the next cursor (0: done). A hash of at most HashScanAll fields
+// is returned whole. A larger one is paged in the order of a 64-bit hash
+// of the field: the cursor is the smallest field hash not yet returned, so
+// a field present for the whole scan is returned exactly once however the
+// hash changes between calls (fields do not move in hash order, unlike
+// positions in the encoding). A page holds about count fields: fields
+// whose hash equals the page's last one are included, so the cursor never
+// splits them.
+func HashScan(b []byte, cursor uint64, count int, fn func(field, value []byte)) (next uint64, err error) {
+	if HashLen(b) <= HashScanAll {
+		it := HashFields(b)
+		for {
+			f, v, ok := it.Next()
+			if !ok {
+				return 0, it.Err()
+			}
+			fn(f, v)
+		}
+	}
+	type hf struct {
+		h    uint64
+		f, v []byte
+	}
+	var page []hf
+	it := HashFields(b)
+	for {
+		f, v, ok := it.Next()
+		if !ok {
+			break
+		}
+		if h := xxhash.Sum64(f); h >= cursor {
+			page = append(page, hf{h, f, v})
+		}
+	}
+	if it.Err() != nil {
+		return 0, it.Err()
+	}
+	slices.SortFunc(page, func(a, b hf) int { return cmp.Compare(a.h, b.h) })
+	n := min(max(count, 1), len(page))
+	for n < len(page) && page[n].h == page[n-1].h {
+		n++
+	}
+	for _, e := range page[:n] {
+		fn(e.f, e.v)
+	}
+	if n == len(page) || page[n-1].h == math.MaxUint64 {
+		return 0, nil
+	}
+	return page[n-1].h + 1, nil
+}
