@@ -55,6 +55,9 @@ type client struct {
 	readAt time.Time
 	// backoff pauses reading after a rate-limit refusal (see dispatch).
 	backoff time.Duration
+	// ps is the connection's pub/sub state while it has (or just had)
+	// subscriptions (pubsub.go); nil otherwise.
+	ps *subscriber
 
 	mu       sync.Mutex // guards the fields below for readers on other goroutines
 	tenant   *tenant
@@ -108,6 +111,9 @@ func (c *client) bind(t *tenant, user string, role config.Role, operator bool) b
 	c.mu.Unlock()
 	if old != t && old != nil {
 		old.clients.Add(-1)
+	}
+	if old != t {
+		c.pubsubUnbind() // subscriptions stay in their tenant (pubsub.go)
 	}
 	lim := c.srv.limits
 	c.conn.outLimit = lim.PreAuthOutputBufferLimit

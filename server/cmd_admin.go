@@ -102,10 +102,16 @@ func cmdMove(c *client, args [][]byte) {
 	c.conn.WriteInt(b2i(moved))
 }
 
-// cmdObjectEncoding reports the encoding Redis would use for a string.
+// cmdObjectEncoding reports the encoding Redis would use for a string, and
+// "listpack" for a hash (tcached's hash encoding is a listpack-like
+// serialized buffer at every size; see shard/typed.go).
 func cmdObjectEncoding(c *client, args [][]byte) {
 	enc := ""
 	c.part().View(c.db, args[2], 0, func(e shard.Entry) {
+		if e.Type == shard.TypeHash {
+			enc = "listpack"
+			return
+		}
 		switch _, isInt := parseInt(e.Value); {
 		case isInt:
 			enc = "int"
@@ -139,9 +145,10 @@ func cmdObjectHelp(c *client, args [][]byte) {
 
 // cmdSort: SORT key [BY pattern] [LIMIT offset count] [GET pattern ...]
 // [ASC|DESC] [ALPHA] [STORE destination]. BY and GET patterns are refused:
-// they read keys the command does not declare. Every tcached value is a
-// string today, so SORT of an existing key is WRONGTYPE and of a missing
-// key an empty list, as in Redis.
+// they read keys the command does not declare. tcached has no list, set
+// or sorted set yet, and Redis sorts only those, so SORT of an existing key
+// (a string or a hash) is WRONGTYPE and of a missing key an empty list, as
+// in Redis.
 func cmdSort(c *client, args [][]byte) {
 	var store []byte
 	for i := 2; i < len(args); i++ {

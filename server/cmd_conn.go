@@ -46,9 +46,13 @@ func (c *client) auth(name, pass []byte) string {
 		s.audit("auth", tenant, u.cfg.Name, c.addr, "auth", "tenant connection limit")
 		return errTenantMaxConns
 	}
-	// A reload may have removed the tenant between the lookup and the
-	// binding: never leave a connection bound to a removed tenant.
-	if u.tenant != nil && s.reg.Load().tenants[tenant] != u.tenant {
+	// A reload may have removed or changed the user (or its tenant) between
+	// the lookup and the binding, and its scan of connections may have
+	// missed this one: the reload publishes its registry before scanning,
+	// so re-checking here, after binding, closes the gap.
+	cur := s.reg.Load().users[u.cfg.Name]
+	if cur == nil || cur.cfg != u.cfg || cur.tenant != u.tenant || cur.operator != u.operator ||
+		u.tenant != nil && s.reg.Load().tenants[tenant] != u.tenant {
 		c.bind(nil, "", 0, false)
 		s.audit("auth", tenant, u.cfg.Name, c.addr, "auth", "failure")
 		return errWrongPass
@@ -139,6 +143,9 @@ func cmdHello(c *client, args [][]byte) {
 }
 
 func cmdPing(c *client, args [][]byte) {
+	if c.pubsubPing(args) { // RESP2 subscribed context (pubsub.go)
+		return
+	}
 	if len(args) == 2 {
 		c.conn.WriteBulk(args[1])
 		return
@@ -161,6 +168,7 @@ func cmdQuit(c *client, args [][]byte) {
 // no name, and bound to default_tenant (or unauthenticated).
 func cmdReset(c *client, args [][]byte) {
 	c.multi = false
+	c.pubsubUnbind() // unsubscribe from everything (pubsub.go)
 	c.setProto(2)
 	c.setDB(0)
 	c.db = 0

@@ -163,8 +163,9 @@ func cmdPersist(c *client, args [][]byte) {
 }
 
 func cmdType(c *client, args [][]byte) {
-	if c.part().View(c.db, args[1], 0, func(shard.Entry) {}) {
-		c.conn.WriteString("string")
+	var t shard.Type
+	if c.part().View(c.db, args[1], 0, func(e shard.Entry) { t = e.Type }) {
+		c.conn.WriteString(t.String())
 		return
 	}
 	c.conn.WriteString("none")
@@ -336,10 +337,17 @@ func cmdScan(c *client, args [][]byte) {
 		}
 		i++
 	}
-	next, keys := c.part().Scan(c.db, cursor, count, match)
-	if typeFilter != "" && typeFilter != "string" {
-		keys = nil // every tcached value is a string today
+	typ := shard.AnyType
+	if typeFilter != "" {
+		t, known := shard.ParseType(typeFilter)
+		if !known {
+			// Redis 7 answers no keys (not an error) for an unknown or
+			// not yet supported type name (list, set, zset, stream).
+			match = func([]byte) bool { return false }
+		}
+		typ = t
 	}
+	next, keys := c.part().ScanType(c.db, cursor, count, match, typ)
 	c.conn.WriteArray(2)
 	c.conn.WriteBulkString(uitoa(next))
 	c.conn.WriteArray(len(keys))

@@ -25,14 +25,26 @@ func (c *client) defaultExpire(now int64) int64 {
 
 func (c *client) part() *shard.Partition { return c.tenant.part }
 
+// notString is the WRONGTYPE abort of a string command's Mutate callback
+// that found a key of another type.
+func notString(cur shard.Entry, exists bool) bool {
+	return exists && cur.Type != shard.TypeString
+}
+
+var wrongTypeErr = replyErr(errWrongType)
+
 func (c *client) replyStoreErr(err error) {
 	c.conn.WriteError(storeError(err))
 }
 
 func cmdGet(c *client, args [][]byte) {
-	v, ok := c.part().GetAppend(c.scratch[:0], c.db, args[1])
+	v, t, ok := c.part().GetString(c.scratch[:0], c.db, args[1])
 	if !ok {
 		c.conn.WriteNull()
+		return
+	}
+	if t != shard.TypeString {
+		c.conn.WriteError(errWrongType)
 		return
 	}
 	c.conn.WriteBulk(v)
@@ -128,6 +140,9 @@ func cmdSet(c *client, args [][]byte) {
 	var existed, applied bool
 	err := c.part().Mutate(c.db, args[1], func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
 		existed, applied = exists, false
+		if get && notString(cur, exists) {
+			return cur, shard.Keep, wrongTypeErr
+		}
 		if get && exists {
 			old = append(old[:0], cur.Value...)
 		}
@@ -204,9 +219,9 @@ func cmdSetEX(c *client, args [][]byte) {
 func cmdMGet(c *client, args [][]byte) {
 	c.conn.WriteArray(len(args) - 1)
 	for _, k := range args[1:] {
-		v, ok := c.part().GetAppend(c.scratch[:0], c.db, k)
-		if !ok {
-			c.conn.WriteNull()
+		v, t, ok := c.part().GetString(c.scratch[:0], c.db, k)
+		if !ok || t != shard.TypeString {
+			c.conn.WriteNull() // MGET answers nil for a non-string, as Redis
 			continue
 		}
 		c.conn.WriteBulk(v)
@@ -285,6 +300,9 @@ func cmdGetSet(c *client, args [][]byte) {
 	now := c.nowMs()
 	err := c.part().Mutate(c.db, args[1], func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
 		existed = exists
+		if notString(cur, exists) {
+			return cur, shard.Keep, wrongTypeErr
+		}
 		old = append(old[:0], cur.Value...)
 		return shard.Entry{Value: args[2], ExpireAt: c.defaultExpire(now)}, shard.Put, nil
 	})
@@ -306,6 +324,9 @@ func cmdGetDel(c *client, args [][]byte) {
 		existed = exists
 		if !exists {
 			return cur, shard.Keep, nil
+		}
+		if notString(cur, exists) {
+			return cur, shard.Keep, wrongTypeErr
 		}
 		old = append(old[:0], cur.Value...)
 		return cur, shard.Delete, nil
@@ -355,6 +376,9 @@ func cmdGetEx(c *client, args [][]byte) {
 		if !exists {
 			return cur, shard.Keep, nil
 		}
+		if notString(cur, exists) {
+			return cur, shard.Keep, wrongTypeErr
+		}
 		val = append(val[:0], cur.Value...)
 		switch {
 		case exp.persist:
@@ -384,6 +408,9 @@ func incrBy(c *client, key []byte, delta int64) {
 	err := c.part().Mutate(c.db, key, func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
 		var v int64
 		expireAt := c.defaultExpire(now)
+		if notString(cur, exists) {
+			return cur, shard.Keep, wrongTypeErr
+		}
 		if exists {
 			n, ok := parseInt(cur.Value)
 			if !ok {
@@ -439,6 +466,9 @@ func cmdIncrByFloat(c *client, args [][]byte) {
 	var out string
 	now := c.nowMs()
 	err := c.part().Mutate(c.db, args[1], func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
+		if notString(cur, exists) {
+			return cur, shard.Keep, wrongTypeErr
+		}
 		v := new(big.Float).SetPrec(longDoublePrec)
 		expireAt := c.defaultExpire(now)
 		if exists {
@@ -473,6 +503,9 @@ func cmdAppend(c *client, args [][]byte) {
 			n = len(args[2])
 			return shard.Entry{Value: args[2], ExpireAt: c.defaultExpire(now)}, shard.Put, nil
 		}
+		if notString(cur, exists) {
+			return cur, shard.Keep, wrongTypeErr
+		}
 		if len(cur.Value)+len(args[2]) > maxStringLen {
 			return cur, shard.Keep, replyErr(errStringTooBig)
 		}
@@ -490,7 +523,14 @@ func cmdAppend(c *client, args [][]byte) {
 
 func cmdStrlen(c *client, args [][]byte) {
 	n := 0
-	c.part().View(c.db, args[1], shard.ViewStats|shard.ViewTouch, func(e shard.Entry) { n = len(e.Value) })
+	wrong := false
+	c.part().View(c.db, args[1], shard.ViewStats|shard.ViewTouch, func(e shard.Entry) {
+		n, wrong = len(e.Value), e.Type != shard.TypeString
+	})
+	if wrong {
+		c.conn.WriteError(errWrongType)
+		return
+	}
 	c.conn.WriteInt(n)
 }
 
@@ -503,7 +543,12 @@ func cmdGetRange(c *client, args [][]byte) {
 		return
 	}
 	var out []byte
+	wrong := false
 	c.part().View(c.db, args[1], shard.ViewStats|shard.ViewTouch, func(e shard.Entry) {
+		if e.Type != shard.TypeString {
+			wrong = true
+			return
+		}
 		n := int64(len(e.Value))
 		if start < 0 && end < 0 && start > end {
 			return
@@ -528,6 +573,10 @@ func cmdGetRange(c *client, args [][]byte) {
 		}
 		out = append(c.scratch[:0], e.Value[start:end+1]...)
 	})
+	if wrong {
+		c.conn.WriteError(errWrongType)
+		return
+	}
 	c.conn.WriteBulk(out)
 	if out != nil && cap(out) <= 64<<10 {
 		c.scratch = out[:0]
@@ -560,6 +609,9 @@ func cmdSetRange(c *client, args [][]byte) {
 	var n int
 	now := c.nowMs()
 	err := c.part().Mutate(c.db, args[1], func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
+		if notString(cur, exists) {
+			return cur, shard.Keep, wrongTypeErr
+		}
 		if !exists && len(val) == 0 {
 			n = 0
 			return cur, shard.Keep, nil

@@ -74,6 +74,7 @@ func (s *Server) serveConn(nc net.Conn) {
 			s.log.Error("panic in connection", "panic", panicText(r), "stack", string(debug.Stack()))
 		}
 		c.conn.flush()
+		c.pubsubClose() // pub/sub (pubsub.go): unsubscribe, drain the queue
 		nc.Close()
 		s.dropClient(c)
 	}()
@@ -103,7 +104,9 @@ func (s *Server) serveConn(nc net.Conn) {
 			}
 			r += n
 			if args != nil {
+				c.pubsubBegin() // pub/sub (pubsub.go): hold messages during the command
 				s.dispatch(c, args)
+				c.pubsubEnd()
 				if c.conn.err != nil || c.conn.closeAfter {
 					return
 				}
@@ -136,10 +139,10 @@ func (s *Server) serveConn(nc net.Conn) {
 				r = 0
 			}
 			if w == len(buf) {
+				// Double as bytes arrive, never to a size a header merely
+				// announces: a "$536870000" header followed by nothing must
+				// not cost 512 MiB. Memory stays within 2x what was sent.
 				size := 2 * len(buf)
-				if need := c.parser.expectBytes(); need > size {
-					size = need
-				}
 				lim := s.authLimits.maxBuffered
 				if !c.authed() {
 					lim = s.preLimits.maxBuffered

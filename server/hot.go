@@ -76,7 +76,7 @@ func (s *Server) Snapshot() metrics.Snapshot {
 	}
 	for _, t := range reg.order {
 		st := t.part.Stats()
-		cmds, errs := t.commands.Load(), t.cmdErrors.Load()
+		errs := t.cmdErrors.Load()
 		as := t.adm.Stats()
 		snap.Server.UsedBytes += st.UsedBytes
 		snap.Server.Quotas += st.Quota
@@ -85,7 +85,7 @@ func (s *Server) Snapshot() metrics.Snapshot {
 			UsedBytes: st.UsedBytes, QuotaBytes: st.Quota, Keys: st.Keys,
 			Hits: st.Hits, Misses: st.Misses, Evictions: st.Evictions, Expired: st.Expired,
 			ConnectedClients: t.clients.Load(),
-			CommandsOK:       cmds - errs, CommandsErr: errs,
+			CommandsOK:       t.cmdOK.Load(), CommandsErr: errs,
 			AuthFailures:  t.authFailures.Load(),
 			Refusals:      refusals(as),
 			SLAViolations: int64(as.SLAViolations),

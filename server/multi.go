@@ -85,6 +85,7 @@ package server
 // the connection unwatch everything.
 
 import (
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -222,6 +223,8 @@ func (c *client) runQueued(t *tenant, q *queuedCmd) {
 	cmd.handler(c, q.args)
 	if c.conn.errs != errs {
 		t.cmdErrors.Add(1)
+	} else {
+		t.cmdOK.Add(1)
 	}
 	if cmd.flags&flagWrite != 0 && t.watch.n.Load() != 0 {
 		t.touchWrite(c, cmd, q.args)
@@ -414,6 +417,9 @@ type holdConn struct {
 	hold  bool
 	held  []byte
 	limit int64 // the output limit while holding; 0 = none
+	// sink, when set, takes the writes instead of the socket: a
+	// subscribed connection's queue (pubsub.go). Connection goroutine only.
+	sink io.Writer
 }
 
 func (h *holdConn) start(limit int64) { h.hold, h.limit = true, limit }
@@ -428,6 +434,9 @@ func (h *holdConn) stop() []byte {
 
 func (h *holdConn) Write(p []byte) (int, error) {
 	if !h.hold {
+		if h.sink != nil {
+			return h.sink.Write(p)
+		}
 		return h.Conn.Write(p)
 	}
 	if h.limit > 0 && int64(len(h.held)+len(p)) > h.limit {

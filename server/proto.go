@@ -42,11 +42,11 @@ var errNeedMore = errors.New("need more input")
 // caller may move the unconsumed bytes to the front of its buffer between
 // calls.
 type parser struct {
-	inCmd    bool    // inside a multibulk command
-	left     int     // arguments still to read
-	bulkLen  int     // length of the pending bulk, -1 before its header
-	pos      int     // parse position relative to the command start
-	offs     []int32 // start,end pairs of the arguments read so far
+	inCmd    bool  // inside a multibulk command
+	left     int   // arguments still to read
+	bulkLen  int   // length of the pending bulk, -1 before its header
+	pos      int   // parse position relative to the command start
+	offs     []int // start,end pairs of the arguments read so far
 	args     [][]byte
 	inlineOK bool
 }
@@ -125,7 +125,7 @@ func (p *parser) next(buf []byte, lim *protoLimits) (args [][]byte, n int, err e
 			}
 			return nil, 0, errNeedMore
 		}
-		p.offs = append(p.offs, int32(p.pos), int32(p.pos+p.bulkLen))
+		p.offs = append(p.offs, p.pos, p.pos+p.bulkLen)
 		// Like Redis, the two bytes after the bulk are skipped unchecked.
 		p.pos += p.bulkLen + 2
 		p.bulkLen = -1
@@ -147,15 +147,6 @@ func (p *parser) pending() int {
 		return 0
 	}
 	return p.pos
-}
-
-// expectBytes is how many bytes the unfinished command needs in total at
-// least, so the caller can size its buffer in one step.
-func (p *parser) expectBytes() int {
-	if !p.inCmd || p.bulkLen < 0 {
-		return 0
-	}
-	return p.pos + p.bulkLen + 2
 }
 
 func printable(c byte) string {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -228,5 +229,31 @@ func countReplies(t testing.TB, out []byte) int {
 			return n
 		}
 		n++
+	}
+}
+
+// TestBulkHeaderDoesNotPreallocate: a header announcing a huge bulk costs
+// memory only as its bytes arrive (review finding: it used to allocate the
+// announced size at once, 512 MiB for 8 KiB sent).
+func TestBulkHeaderDoesNotPreallocate(t *testing.T) {
+	srv := startServer(t, testConfig(), false)
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var conns []*rconn
+	for i := 0; i < 4; i++ {
+		r := dialAs(t, srv.addr, "bob", "bob-pw")
+		r.send([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$536870000\r\n" + strings.Repeat("x", 8<<10)))
+		conns = append(conns, r)
+	}
+	// Let the server read what was sent.
+	time.Sleep(200 * time.Millisecond)
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 16<<20 {
+		t.Fatalf("4 connections sending 8 KiB each grew the heap by %d MiB", grew>>20)
+	}
+	for _, r := range conns {
+		r.c.Close()
 	}
 }

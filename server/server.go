@@ -86,7 +86,8 @@ type tenant struct {
 	defaultTTLms atomic.Int64
 	clients      atomic.Int64
 	commands     atomic.Int64 // all executed commands
-	cmdErrors    atomic.Int64 // those that replied with an error
+	cmdErrors    atomic.Int64 // finished commands that replied with an error
+	cmdOK        atomic.Int64 // finished commands that did not (counted at the end, so a scrape never sees ok go down)
 	authFailures atomic.Int64 // failed AUTH naming one of the tenant's users
 	latency      *metrics.Histogram
 
@@ -95,6 +96,8 @@ type tenant struct {
 	// registry of WATCHed keys.
 	txMu  txLock
 	watch watchRegistry
+
+	pubsub pubsubRegistry // the tenant's channels and patterns (pubsub.go)
 
 	// Hot-tenant flags, set by hotLoop (see hot.go).
 	hotMemory, hotCommands atomic.Bool
@@ -122,7 +125,8 @@ type Server struct {
 	dummyHash [32]byte
 
 	started time.Time
-	nextID  atomic.Int64
+	nextID  atomic.Int64 // connection counter; ids are its permutation (clientid.go)
+	ids     idCipher
 	panics  atomic.Int64
 	guard   *authGuard
 
@@ -200,6 +204,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.guard = newAuthGuard(s.limits.AuthMaxFailures, s.limits.AuthLockout, s.limits.AuthLockoutMax, s.now)
 	s.started = s.now()
 	s.dummyHash = config.HashPassword("tcached-dummy-password-for-constant-time")
+	s.ids = newIDCipher()
 	s.admission = admission.NewController(admission.Options{MaxInFlight: cfg.MaxInFlight, Clock: opts.AdmissionClock})
 	reg, _, err := s.buildRegistry(cfg, nil)
 	if err != nil {
@@ -323,7 +328,7 @@ func (s *Server) expireLoop() {
 func (s *Server) newClient(nc net.Conn) *client {
 	c := &client{
 		srv:       s,
-		id:        s.nextID.Add(1),
+		id:        s.ids.id(uint64(s.nextID.Add(1))),
 		addr:      nc.RemoteAddr().String(),
 		laddr:     nc.LocalAddr().String(),
 		created:   s.now(),
@@ -473,6 +478,9 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			c.reject(cmd, errNoPerm(cmd.name))
 			return
 		}
+		if c.ps != nil && c.pubsubRefuses(cmd) { // RESP2 subscribed context (pubsub.go)
+			return
+		}
 		// Admission happens before anything of the command runs, so a
 		// refusal is never a partial write.
 		var argBytes int64
@@ -523,6 +531,8 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		t.latency.Observe(time.Since(start))
 		if conn.errs != errs {
 			t.cmdErrors.Add(1)
+		} else {
+			t.cmdOK.Add(1)
 		}
 		c.admitted = nil
 		t.adm.Done(tk)

@@ -1,0 +1,638 @@
+package server
+
+// Pub/Sub: SUBSCRIBE, UNSUBSCRIBE, PSUBSCRIBE, PUNSUBSCRIBE, PUBLISH and
+// PUBSUB CHANNELS|NUMSUB|NUMPAT|HELP, with Redis 7's replies, in the
+// tenant's namespace.
+//
+// # Namespace
+//
+// Every tenant has its own registry (tenant.pubsub) of channels and
+// patterns, as it has its own partition: a connection subscribes in, and
+// publishes to, the registry of the tenant its AUTH bound it to. Nothing
+// maps a channel name to a registry, so no channel or pattern, whatever
+// its bytes, reaches another tenant's channels: PSUBSCRIBE * hears the
+// tenant's own channels only, PUBLISH counts the tenant's own receivers
+// only, and PUBSUB sees the tenant's own channels and patterns only. A
+// connection that AUTHs to another tenant, or RESETs, loses its
+// subscriptions (silently: no unsubscribe replies are sent); closing the
+// connection removes them too.
+//
+// # Delivery
+//
+// PUBLISH runs on the publisher's goroutine and never blocks on a
+// subscriber: it appends the encoded message to each subscriber's queue,
+// under the subscriber's mutex, and a writer goroutine per subscribed
+// connection writes the queue to the socket, every write with the write
+// deadline (write_timeout) as for any reply. While a connection has a
+// subscriber, its own replies go through the same queue (holdConn.sink),
+// so the socket has one writer and messages never land inside a reply.
+// Messages that arrive while the connection is executing a command are
+// held (later) until the command's replies are queued, so SUBSCRIBE's
+// confirmation always precedes the channel's first message and nothing of
+// a channel follows its UNSUBSCRIBE confirmation, as in Redis. When the
+// last subscription goes, the writer drains and exits, and replies go
+// straight to the socket again.
+//
+// # Bounds
+//
+// A subscriber's queue (pending messages and replies, plus the chunk
+// being written) is capped at client_output_buffer_limit, but never more
+// than 32 MiB (pubsubMaxOutput: Redis's own hard limit for pub/sub
+// clients; also the cap when client_output_buffer_limit is 0, unlimited).
+// A message that would pass the cap disconnects the subscriber at once:
+// its queue is dropped, its socket closed, and the publisher carries on.
+// A subscriber whose socket accepts nothing is also disconnected when a
+// write passes its deadline. The connection's own replies do not count
+// against the cap; instead, like a direct socket write, the connection
+// waits while more than sinkHigh bytes are queued (at most until a write
+// deadline passes). Not bounded: the number of subscriptions a connection
+// holds (Redis does not bound it either).
+//
+// # RESP2 and RESP3
+//
+// Confirmations and messages are pushes (`>`) in RESP3 and arrays in
+// RESP2. A RESP2 connection with at least one subscription may only run
+// (P)SUBSCRIBE, (P)UNSUBSCRIBE, PING (answered `*2 pong <arg|"">`), QUIT
+// and RESET; in RESP3 any command runs. SUBSCRIBE inside MULTI is queued
+// and runs at EXEC, as in Redis 7.0.
+//
+// PUBLISH is a write for roles: a readonly user cannot publish (its
+// messages could make other clients drop their caches); it can subscribe.
+
+import (
+	"net"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	// pubsubMaxOutput caps a subscriber's queued output (see Bounds).
+	pubsubMaxOutput = 32 << 20
+	// sinkHigh is how much of its own replies a subscribed connection may
+	// have queued before it waits for the writer.
+	sinkHigh = 4 * flushThreshold
+	// spareMax: write buffers up to this size are kept for reuse.
+	spareMax = 4 * flushThreshold
+)
+
+// pubsubRegistry is one tenant's channels and patterns.
+type pubsubRegistry struct {
+	mu       sync.RWMutex
+	channels map[string]map[*subscriber]struct{}
+	patterns map[string]*patternSubs
+}
+
+type patternSubs struct {
+	pat  []byte
+	subs map[*subscriber]struct{}
+}
+
+func (r *pubsubRegistry) addChannel(ch string, s *subscriber) {
+	r.mu.Lock()
+	if r.channels == nil {
+		r.channels = make(map[string]map[*subscriber]struct{})
+	}
+	m := r.channels[ch]
+	if m == nil {
+		m = make(map[*subscriber]struct{}, 1)
+		r.channels[ch] = m
+	}
+	m[s] = struct{}{}
+	r.mu.Unlock()
+}
+
+func (r *pubsubRegistry) removeChannel(ch string, s *subscriber) {
+	r.mu.Lock()
+	if m := r.channels[ch]; m != nil {
+		delete(m, s)
+		if len(m) == 0 {
+			delete(r.channels, ch)
+		}
+	}
+	r.mu.Unlock()
+}
+
+func (r *pubsubRegistry) addPattern(p string, s *subscriber) {
+	r.mu.Lock()
+	if r.patterns == nil {
+		r.patterns = make(map[string]*patternSubs)
+	}
+	e := r.patterns[p]
+	if e == nil {
+		e = &patternSubs{pat: []byte(p), subs: make(map[*subscriber]struct{}, 1)}
+		r.patterns[p] = e
+	}
+	e.subs[s] = struct{}{}
+	r.mu.Unlock()
+}
+
+func (r *pubsubRegistry) removePattern(p string, s *subscriber) {
+	r.mu.Lock()
+	if e := r.patterns[p]; e != nil {
+		delete(e.subs, s)
+		if len(e.subs) == 0 {
+			delete(r.patterns, p)
+		}
+	}
+	r.mu.Unlock()
+}
+
+// publish queues the message for every subscriber of ch and every
+// pattern subscription matching it, and returns how many it queued (a
+// connection subscribed to the channel and to a matching pattern counts
+// twice, as in Redis). It never blocks on a subscriber.
+func (r *pubsubRegistry) publish(ch, payload []byte) int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	n := 0
+	if subs := r.channels[string(ch)]; len(subs) > 0 {
+		body := appendBulks(nil, []byte("message"), ch, payload)
+		for s := range subs {
+			s.deliver(3, body)
+			n++
+		}
+	}
+	for _, e := range r.patterns {
+		if !globMatch(e.pat, ch, false) {
+			continue
+		}
+		body := appendBulks(nil, []byte("pmessage"), e.pat, ch, payload)
+		for s := range e.subs {
+			s.deliver(4, body)
+			n++
+		}
+	}
+	return n
+}
+
+func appendBulks(b []byte, items ...[]byte) []byte {
+	for _, it := range items {
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(it)), 10)
+		b = append(b, '\r', '\n')
+		b = append(b, it...)
+		b = append(b, '\r', '\n')
+	}
+	return b
+}
+
+// nameSet is a connection's channels (or patterns): membership plus a
+// stable order for UNSUBSCRIBE without arguments.
+type nameSet struct {
+	idx  map[string]int
+	list []string
+}
+
+func (n *nameSet) add(s string) bool {
+	if _, ok := n.idx[s]; ok {
+		return false
+	}
+	if n.idx == nil {
+		n.idx = make(map[string]int)
+	}
+	n.idx[s] = len(n.list)
+	n.list = append(n.list, s)
+	return true
+}
+
+func (n *nameSet) remove(s string) bool {
+	i, ok := n.idx[s]
+	if !ok {
+		return false
+	}
+	last := len(n.list) - 1
+	n.list[i] = n.list[last]
+	n.idx[n.list[i]] = i
+	n.list = n.list[:last]
+	delete(n.idx, s)
+	return true
+}
+
+// subscriber is the pub/sub side of one connection: its subscriptions
+// (connection goroutine only) and its output queue (under mu), written to
+// the socket by its writer goroutine (run).
+type subscriber struct {
+	c     *client
+	t     *tenant  // registry holding the subscriptions (== c.tenant while any)
+	nc    net.Conn // the socket
+	limit int
+	wt    time.Duration
+	chans nameSet
+	pats  nameSet
+
+	resp3 atomic.Bool // the connection's protocol, for encoding pushes
+
+	mu       sync.Mutex
+	cond     sync.Cond // signals queued bytes, written bytes, stop, death
+	buf      []byte    // ready for the socket, in order
+	later    []byte    // messages that arrived during a command
+	spare    []byte
+	inflight int  // bytes the writer is writing
+	busy     bool // the connection is executing a command
+	stop     bool // drain buf, then exit
+	dead     bool // over the cap or a write failed: queue nothing more
+	done     chan struct{}
+}
+
+func (s *subscriber) count() int { return len(s.chans.list) + len(s.pats.list) }
+
+// pubsub returns the connection's subscriber, starting one (and its
+// writer) if needed. It is called by a handler, so the subscriber starts
+// busy; pubsubEnd releases it after the command.
+func (c *client) pubsub() *subscriber {
+	if s := c.ps; s != nil {
+		if s.count() == 0 {
+			s.t = c.tenant
+		}
+		return s
+	}
+	limit := c.srv.limits.ClientOutputBufferLimit
+	if limit <= 0 || limit > pubsubMaxOutput {
+		limit = pubsubMaxOutput
+	}
+	s := &subscriber{
+		c:     c,
+		t:     c.tenant,
+		nc:    c.hold.Conn,
+		limit: int(limit),
+		wt:    c.srv.limits.WriteTimeout,
+		busy:  true, // created by a handler: pubsubEnd releases it
+		done:  make(chan struct{}),
+	}
+	if s.wt <= 0 {
+		s.wt = 30 * time.Second
+	}
+	s.cond.L = &s.mu
+	s.resp3.Store(c.conn.resp3)
+	c.ps = s
+	c.hold.sink = s
+	go s.run()
+	return s
+}
+
+// deliver queues one message: a push header of n elements, then body.
+func (s *subscriber) deliver(n int, body []byte) {
+	var hdr [4]byte
+	hdr[0] = '*'
+	if s.resp3.Load() {
+		hdr[0] = '>'
+	}
+	hdr[1], hdr[2], hdr[3] = byte('0'+n), '\r', '\n'
+	s.mu.Lock()
+	if s.dead || s.stop {
+		s.mu.Unlock()
+		return
+	}
+	if len(s.buf)+len(s.later)+s.inflight+len(hdr)+len(body) > s.limit {
+		s.die()
+		s.mu.Unlock()
+		s.disconnect()
+		s.c.srv.log.Info("pub/sub subscriber disconnected: output buffer limit reached",
+			"client_id", s.c.id, "addr", s.c.addr, "limit", s.limit)
+		return
+	}
+	if s.busy {
+		s.later = append(append(s.later, hdr[:]...), body...)
+	} else {
+		s.buf = append(append(s.buf, hdr[:]...), body...)
+		s.cond.Broadcast()
+	}
+	s.mu.Unlock()
+}
+
+// die drops the queue and wakes everyone (mu held).
+func (s *subscriber) die() {
+	s.dead = true
+	s.buf, s.later, s.spare = nil, nil, nil
+	s.cond.Broadcast()
+}
+
+// disconnect closes the connection from any goroutine: its read wakes, its
+// writes fail, and the connection goroutine cleans up.
+func (s *subscriber) disconnect() {
+	s.c.kill()
+	s.nc.Close()
+}
+
+// run is the writer goroutine.
+func (s *subscriber) run() {
+	defer close(s.done)
+	var deadline time.Time
+	s.mu.Lock()
+	for {
+		for len(s.buf) == 0 && !s.stop && !s.dead {
+			s.cond.Wait()
+		}
+		if s.dead || len(s.buf) == 0 {
+			s.mu.Unlock()
+			return
+		}
+		out := s.buf
+		s.buf, s.spare = s.spare[:0], nil
+		s.inflight = len(out)
+		s.mu.Unlock()
+		if now := time.Now(); deadline.Sub(now) < s.wt/2 {
+			deadline = now.Add(s.wt)
+			s.nc.SetWriteDeadline(deadline)
+		}
+		_, err := s.nc.Write(out)
+		s.mu.Lock()
+		s.inflight = 0
+		if err != nil {
+			dead := s.dead
+			s.die()
+			s.mu.Unlock()
+			if !dead {
+				s.disconnect()
+			}
+			return
+		}
+		if cap(out) <= spareMax && s.spare == nil {
+			s.spare = out[:0]
+		}
+		s.cond.Broadcast()
+	}
+}
+
+// Write is the connection's own output while it has a subscriber
+// (holdConn.sink): queued in order, waiting while too much is queued.
+func (s *subscriber) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dead {
+		return 0, errOutputLimit
+	}
+	s.buf = append(s.buf, p...)
+	s.cond.Broadcast()
+	for !s.dead && len(s.buf)+s.inflight > sinkHigh {
+		s.cond.Wait() // bounded: the writer's write has a deadline
+	}
+	if s.dead {
+		return 0, errOutputLimit
+	}
+	return len(p), nil
+}
+
+// pubsubBegin and pubsubEnd bracket every command of a connection that
+// has a subscriber (conn.go): messages arriving in between wait until the
+// command's replies are queued.
+func (c *client) pubsubBegin() {
+	if s := c.ps; s != nil {
+		s.mu.Lock()
+		s.busy = true
+		s.mu.Unlock()
+	}
+}
+
+func (c *client) pubsubEnd() {
+	s := c.ps
+	if s == nil {
+		return
+	}
+	c.conn.flush() // into the queue
+	s.resp3.Store(c.conn.resp3)
+	s.mu.Lock()
+	s.busy = false
+	if len(s.later) > 0 {
+		s.buf = append(s.buf, s.later...)
+		s.later = s.later[:0]
+		if cap(s.later) > spareMax {
+			s.later = nil
+		}
+		s.cond.Broadcast()
+	}
+	dead := s.dead
+	s.mu.Unlock()
+	if s.count() == 0 && !dead {
+		c.pubsubStop() // no subscription left: back to direct writes
+	}
+}
+
+// pubsubStop drains the queue, stops the writer and detaches it.
+func (c *client) pubsubStop() {
+	s := c.ps
+	s.mu.Lock()
+	s.busy = false
+	s.buf = append(s.buf, s.later...)
+	s.later = nil
+	s.stop = true
+	s.cond.Broadcast()
+	s.mu.Unlock()
+	<-s.done // bounded by the write deadline
+	c.hold.sink = nil
+	c.ps = nil
+}
+
+// pubsubClose runs when the connection ends (conn.go), after its last
+// replies were flushed: subscriptions go, then queued output is written.
+func (c *client) pubsubClose() {
+	if s := c.ps; s != nil {
+		s.removeAll()
+		c.pubsubStop()
+	}
+}
+
+// pubsubUnbind drops every subscription when the connection changes
+// tenant (client.bind) or RESETs.
+func (c *client) pubsubUnbind() {
+	if s := c.ps; s != nil {
+		s.removeAll()
+	}
+}
+
+// removeAll unsubscribes from everything, sending no replies.
+func (s *subscriber) removeAll() {
+	for _, ch := range s.chans.list {
+		s.t.pubsub.removeChannel(ch, s)
+	}
+	for _, p := range s.pats.list {
+		s.t.pubsub.removePattern(p, s)
+	}
+	s.chans, s.pats = nameSet{}, nameSet{}
+}
+
+// pubsubRefuses applies Redis's RESP2 subscribed context (dispatch): it
+// refuses cmd, and reports true, when the connection speaks RESP2, has a
+// subscription and cmd is not one of the few allowed there.
+func (c *client) pubsubRefuses(cmd *command) bool {
+	s := c.ps
+	if s == nil || c.conn.resp3 || s.count() == 0 {
+		return false
+	}
+	switch cmd.name {
+	case "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",
+		"ping", "quit", "reset":
+		return false
+	}
+	c.reject(cmd, "ERR Can't execute '"+cmd.fullName()+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+	return true
+}
+
+// pubsubPing answers PING [message] in the RESP2 subscribed context, as
+// Redis does: `*2 pong <message or "">`. It reports false elsewhere.
+func (c *client) pubsubPing(args [][]byte) bool {
+	s := c.ps
+	if s == nil || c.conn.resp3 || s.count() == 0 || len(args) > 2 {
+		return false
+	}
+	c.conn.WriteArray(2)
+	c.conn.WriteBulkString("pong")
+	if len(args) == 2 {
+		c.conn.WriteBulk(args[1])
+	} else {
+		c.conn.WriteBulkString("")
+	}
+	return true
+}
+
+func writeSubReply(c *client, kind string, name []byte, null bool, count int) {
+	c.conn.WritePush(3)
+	c.conn.WriteBulkString(kind)
+	if null {
+		c.conn.WriteNull()
+	} else {
+		c.conn.WriteBulk(name)
+	}
+	c.conn.WriteInt(count)
+}
+
+// cmdSubscribe: SUBSCRIBE channel [channel ...], one confirmation each.
+func cmdSubscribe(c *client, args [][]byte) {
+	s := c.pubsub()
+	for _, a := range args[1:] {
+		if ch := string(a); s.chans.add(ch) {
+			s.t.pubsub.addChannel(ch, s)
+		}
+		writeSubReply(c, "subscribe", a, false, s.count())
+	}
+}
+
+// cmdPSubscribe: PSUBSCRIBE pattern [pattern ...].
+func cmdPSubscribe(c *client, args [][]byte) {
+	s := c.pubsub()
+	for _, a := range args[1:] {
+		if p := string(a); s.pats.add(p) {
+			s.t.pubsub.addPattern(p, s)
+		}
+		writeSubReply(c, "psubscribe", a, false, s.count())
+	}
+}
+
+// cmdUnsubscribe: UNSUBSCRIBE [channel ...]; without channels, from all
+// (one confirmation each, or one with a null channel if there are none).
+func cmdUnsubscribe(c *client, args [][]byte) {
+	unsubscribe(c, args, "unsubscribe", false)
+}
+
+// cmdPUnsubscribe: PUNSUBSCRIBE [pattern ...].
+func cmdPUnsubscribe(c *client, args [][]byte) {
+	unsubscribe(c, args, "punsubscribe", true)
+}
+
+func unsubscribe(c *client, args [][]byte, kind string, pattern bool) {
+	s := c.ps
+	var set *nameSet
+	if s != nil {
+		set = &s.chans
+		if pattern {
+			set = &s.pats
+		}
+	}
+	remove := func(name string) bool {
+		if set == nil || !set.remove(name) {
+			return false
+		}
+		if pattern {
+			s.t.pubsub.removePattern(name, s)
+		} else {
+			s.t.pubsub.removeChannel(name, s)
+		}
+		return true
+	}
+	count := func() int {
+		if s == nil {
+			return 0
+		}
+		return s.count()
+	}
+	if len(args) == 1 {
+		if set == nil || len(set.list) == 0 {
+			writeSubReply(c, kind, nil, true, count())
+			return
+		}
+		for _, name := range append([]string(nil), set.list...) {
+			remove(name)
+			writeSubReply(c, kind, []byte(name), false, count())
+		}
+		return
+	}
+	for _, a := range args[1:] {
+		remove(string(a))
+		writeSubReply(c, kind, a, false, count())
+	}
+}
+
+// cmdPublish: PUBLISH channel message, to the caller's tenant only.
+func cmdPublish(c *client, args [][]byte) {
+	c.conn.WriteInt(c.tenant.pubsub.publish(args[1], args[2]))
+}
+
+// cmdPubsubChannels: PUBSUB CHANNELS [pattern], the tenant's channels
+// with at least one subscriber, sorted.
+func cmdPubsubChannels(c *client, args [][]byte) {
+	r := &c.tenant.pubsub
+	var out []string
+	r.mu.RLock()
+	for ch := range r.channels {
+		if len(args) < 3 || globMatch(args[2], []byte(ch), false) {
+			out = append(out, ch)
+		}
+	}
+	r.mu.RUnlock()
+	sort.Strings(out)
+	c.conn.WriteArray(len(out))
+	for _, ch := range out {
+		c.conn.WriteBulkString(ch)
+	}
+}
+
+// cmdPubsubNumsub: PUBSUB NUMSUB [channel ...], a flat array of channel,
+// count pairs (pattern subscriptions not included), as Redis 7.0.
+func cmdPubsubNumsub(c *client, args [][]byte) {
+	r := &c.tenant.pubsub
+	counts := make([]int, len(args)-2)
+	r.mu.RLock()
+	for i, ch := range args[2:] {
+		counts[i] = len(r.channels[string(ch)])
+	}
+	r.mu.RUnlock()
+	c.conn.WriteArray(2 * len(counts))
+	for i, ch := range args[2:] {
+		c.conn.WriteBulk(ch)
+		c.conn.WriteInt(counts[i])
+	}
+}
+
+// cmdPubsubNumpat: PUBSUB NUMPAT, the tenant's distinct patterns.
+func cmdPubsubNumpat(c *client, args [][]byte) {
+	r := &c.tenant.pubsub
+	r.mu.RLock()
+	n := len(r.patterns)
+	r.mu.RUnlock()
+	c.conn.WriteInt(n)
+}
+
+func cmdPubsubHelp(c *client, args [][]byte) {
+	writeHelp(c, "PUBSUB", []string{
+		"CHANNELS [<pattern>]",
+		"    Return the currently active channels matching a <pattern> (default: '*').",
+		"NUMPAT",
+		"    Return number of subscriptions to patterns.",
+		"NUMSUB [<channel> ...]",
+		"    Return the number of subscribers for the specified channels, excluding",
+		"    pattern subscriptions(default: no channels).",
+	})
+}
