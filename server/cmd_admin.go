@@ -108,7 +108,11 @@ func cmdMove(c *client, args [][]byte) {
 func cmdObjectEncoding(c *client, args [][]byte) {
 	enc := ""
 	c.part().View(c.db, args[2], 0, func(e shard.Entry) {
-		if e.Type == shard.TypeHash {
+		switch e.Type {
+		case shard.TypeHash, shard.TypeList, shard.TypeZSet:
+			enc = "listpack" // serialized buffers at every size (shard/typed.go)
+			return
+		case shard.TypeSet:
 			enc = "listpack"
 			return
 		}

@@ -41,7 +41,13 @@ const (
 	TypeString Type = iota
 	// TypeHash is a hash in the hash encoding (HashLen, HashSet, ...).
 	TypeHash
-	// later: TypeList, TypeSet, TypeZSet, appended here (never renumbered).
+	// TypeList is a list in the list encoding (list.go).
+	TypeList
+	// TypeSet is a set in the set encoding (set.go).
+	TypeSet
+	// TypeZSet is a sorted set in the zset encoding (zset.go).
+	TypeZSet
+	// Later types are appended here, never renumbered.
 )
 
 // AnyType makes ScanType return keys of every type.
@@ -54,6 +60,12 @@ func (t Type) String() string {
 		return "string"
 	case TypeHash:
 		return "hash"
+	case TypeList:
+		return "list"
+	case TypeSet:
+		return "set"
+	case TypeZSet:
+		return "zset"
 	}
 	return "none"
 }
@@ -66,6 +78,12 @@ func ParseType(name string) (Type, bool) {
 		return TypeString, true
 	case "hash":
 		return TypeHash, true
+	case "list":
+		return TypeList, true
+	case "set":
+		return TypeSet, true
+	case "zset":
+		return TypeZSet, true
 	}
 	return 0, false
 }
