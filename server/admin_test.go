@@ -205,3 +205,27 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestSortCollections(t *testing.T) {
+	runScripts(t, []script{
+		{"sort lists sets zsets", []step{
+			s(int64(5), "RPUSH", "l", "3", "1", "10", "2", "1.5"),
+			s([]any{"1", "1.5", "2", "3", "10"}, "SORT", "l"),
+			s([]any{"10", "3", "2", "1.5", "1"}, "SORT", "l", "DESC"),
+			s([]any{"1", "1.5", "10", "2", "3"}, "SORT", "l", "ALPHA"),
+			s([]any{"1.5", "2"}, "SORT", "l", "LIMIT", "1", "2"),
+			s([]any{"3", "10"}, "SORT", "l", "LIMIT", "3", "-1"),
+			s(int64(5), "SORT", "l", "DESC", "STORE", "dst"),
+			s([]any{"10", "3", "2", "1.5", "1"}, "LRANGE", "dst", "0", "-1"),
+			s([]any{"1", "1.5", "2", "3", "10"}, "SORT_RO", "dst"),
+			s(int64(3), "SADD", "st", "b", "c", "a"),
+			s([]any{"a", "b", "c"}, "SORT", "st", "ALPHA"),
+			s(respErr("ERR One or more scores can't be converted into double"), "SORT", "st"),
+			s(int64(2), "ZADD", "z", "1", "20", "2", "100"),
+			s([]any{"20", "100"}, "SORT", "z"),
+			s(ok, "SET", "str", "x"), s(respErr(errWrongType), "SORT", "str"),
+			s([]any{}, "SORT", "missing"), s(int64(0), "SORT", "missing", "STORE", "dst"),
+			s(int64(0), "EXISTS", "dst"),
+		}},
+	})
+}

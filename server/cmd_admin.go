@@ -1,6 +1,8 @@
 package server
 
 import (
+	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/tcached/tcached/config"
@@ -108,12 +110,17 @@ func cmdMove(c *client, args [][]byte) {
 func cmdObjectEncoding(c *client, args [][]byte) {
 	enc := ""
 	c.part().View(c.db, args[2], 0, func(e shard.Entry) {
+		// Collections are serialized buffers at every size (shard/typed.go);
+		// the names are Redis 7.0's for the closest encoding.
 		switch e.Type {
-		case shard.TypeHash, shard.TypeList, shard.TypeZSet:
-			enc = "listpack" // serialized buffers at every size (shard/typed.go)
+		case shard.TypeHash, shard.TypeZSet:
+			enc = "listpack"
+			return
+		case shard.TypeList:
+			enc = "quicklist"
 			return
 		case shard.TypeSet:
-			enc = "listpack"
+			enc = "hashtable"
 			return
 		}
 		switch _, isInt := parseInt(e.Value); {
@@ -148,27 +155,34 @@ func cmdObjectHelp(c *client, args [][]byte) {
 }
 
 // cmdSort: SORT key [BY pattern] [LIMIT offset count] [GET pattern ...]
-// [ASC|DESC] [ALPHA] [STORE destination]. BY and GET patterns are refused:
-// they read keys the command does not declare. tcached has no list, set
-// or sorted set yet, and Redis sorts only those, so SORT of an existing key
-// (a string or a hash) is WRONGTYPE and of a missing key an empty list, as
-// in Redis.
+// [ASC|DESC] [ALPHA] [STORE destination], for lists, sets and sorted sets
+// (their elements; a sorted set's members, not its scores), as Redis does.
+// BY and GET patterns are refused: they read keys the command does not
+// declare. Numeric sorting needs every element to parse as a double.
 func cmdSort(c *client, args [][]byte) {
 	var store []byte
+	desc, alpha := false, false
+	offset, count := int64(0), int64(-1)
 	for i := 2; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case eqFold(a, "by") || eqFold(a, "get"):
 			c.conn.WriteError("NOPERM SORT BY and GET patterns are not available: they read keys outside the command's declared keys")
 			return
-		case eqFold(a, "asc"), eqFold(a, "desc"), eqFold(a, "alpha"):
+		case eqFold(a, "asc"):
+			desc = false
+		case eqFold(a, "desc"):
+			desc = true
+		case eqFold(a, "alpha"):
+			alpha = true
 		case eqFold(a, "limit") && i+2 < len(args):
-			_, ok1 := parseInt(args[i+1])
-			_, ok2 := parseInt(args[i+2])
+			o, ok1 := parseInt(args[i+1])
+			n, ok2 := parseInt(args[i+2])
 			if !ok1 || !ok2 {
 				c.conn.WriteError(errNotInteger)
 				return
 			}
+			offset, count = o, n
 			i += 2
 		case eqFold(a, "store") && i+1 < len(args) && eqFold(args[0], "sort"):
 			store = args[i+1]
@@ -178,20 +192,108 @@ func cmdSort(c *client, args [][]byte) {
 			return
 		}
 	}
-	if c.part().View(c.db, args[1], 0, func(shard.Entry) {}) {
+	var elems [][]byte
+	wrong := false
+	c.part().View(c.db, args[1], 0, func(e shard.Entry) {
+		switch e.Type {
+		case shard.TypeList:
+			shard.ListRange(e.Value, 0, -1, func(x []byte) { elems = append(elems, append([]byte(nil), x...)) })
+		case shard.TypeSet:
+			ms, _ := shard.SetSlice(nil, e.Value)
+			for _, m := range ms {
+				elems = append(elems, append([]byte(nil), m...))
+			}
+		case shard.TypeZSet:
+			zs, _ := shard.ZSetDecode(nil, e.Value)
+			for _, z := range zs {
+				elems = append(elems, append([]byte(nil), z.Member...))
+			}
+		default:
+			wrong = true
+		}
+	})
+	if wrong {
 		c.conn.WriteError(errWrongType)
 		return
 	}
+	if alpha {
+		sort.SliceStable(elems, func(i, j int) bool { return string(elems[i]) < string(elems[j]) })
+	} else {
+		nums := make([]float64, len(elems))
+		for i, e := range elems {
+			// strtod as Redis calls it: leading spaces are fine, anything
+			// left over, an overflow or NaN is not.
+			f, err := strconv.ParseFloat(strings.TrimLeft(string(e), " \t\n\v\f\r"), 64)
+			if err != nil || f != f {
+				c.conn.WriteError("ERR One or more scores can't be converted into double")
+				return
+			}
+			nums[i] = f
+		}
+		idx := make([]int, len(elems))
+		for i := range idx {
+			idx[i] = i
+		}
+		sort.SliceStable(idx, func(a, b int) bool {
+			if nums[idx[a]] != nums[idx[b]] {
+				return nums[idx[a]] < nums[idx[b]]
+			}
+			return string(elems[idx[a]]) < string(elems[idx[b]])
+		})
+		sorted := make([][]byte, len(elems))
+		for i, k := range idx {
+			sorted[i] = elems[k]
+		}
+		elems = sorted
+	}
+	if desc {
+		for i, j := 0, len(elems)-1; i < j; i, j = i+1, j-1 {
+			elems[i], elems[j] = elems[j], elems[i]
+		}
+	}
+	// LIMIT as Redis clamps it: a negative offset is 0, a negative count
+	// means to the end.
+	n := int64(len(elems))
+	if offset < 0 {
+		offset = 0
+	}
+	if offset > n {
+		offset = n
+	}
+	end := n
+	if count >= 0 && offset+count < n {
+		end = offset + count
+	}
+	elems = elems[offset:end]
 	if store != nil {
 		if c.role == config.RoleReadOnly {
 			c.conn.WriteError(errNoPerm("sort"))
 			return
 		}
-		c.part().Delete(c.db, store)
-		c.conn.WriteInt(0)
+		if len(elems) == 0 {
+			c.part().Delete(c.db, store)
+			c.conn.WriteInt(0)
+			return
+		}
+		buf := shard.ListAppendHeader(nil, len(elems))
+		for _, e := range elems {
+			buf = shard.ListAppendElem(buf, e)
+		}
+		now := c.nowMs()
+		err := c.part().Mutate(c.db, store, func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
+			return shard.Entry{Value: buf, ExpireAt: c.defaultExpire(now), Type: shard.TypeList}, shard.Put, nil
+		})
+		if err != nil {
+			c.replyStoreErr(err)
+			return
+		}
+		c.conn.WriteInt(len(elems))
 		return
 	}
-	c.conn.WriteArray(0)
+	c.conn.WriteArray(len(elems))
+	for _, e := range elems {
+		c.conn.WriteBulk(e)
+	}
 }
 
 // cmdClientKill: CLIENT KILL addr:port, or CLIENT KILL [ID id] [ADDR a]

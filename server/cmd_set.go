@@ -1,0 +1,560 @@
+package server
+
+// Set commands: SADD SREM SMEMBERS SISMEMBER SMISMEMBER SCARD SPOP
+// SRANDMEMBER SINTER SUNION SDIFF SINTERSTORE SUNIONSTORE SDIFFSTORE SSCAN
+// SMOVE, with Redis 7's semantics, replies and error strings.
+//
+// A set is one entry of type shard.TypeSet whose value is the sorted
+// encoding of shard/set.go, following the hash pattern (cmd_hash.go):
+// single-key writes go through setsUpdate (one Partition.Mutate), reads
+// through setsView. Multi-key commands (SINTER, SUNION, SDIFF, their STORE
+// forms, SMOVE) run in one Partition.Apply, which locks the sub-shards of
+// all their keys: they see one consistent state of every key and apply
+// their writes all or nothing. They use the caller's partition, so they
+// can only ever name keys of the caller's tenant.
+//
+// Replies: SMEMBERS, SINTER, SUNION, SDIFF and SPOP with a count are sets
+// (`~` in RESP3, arrays in RESP2), as in Redis 7; SRANDMEMBER with a count
+// is an array (it may repeat members). Members come in bytewise order
+// (SPOP and SRANDMEMBER pick at random).
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/tcached/tcached/shard"
+)
+
+const (
+	errMustBePositive = "ERR value is out of range, must be positive"
+	errSRandTooLarge  = "ERR SRANDMEMBER count too large: its reply would exceed the client output buffer limit"
+	errRangeNotMinInt = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+)
+
+// setsUpdate changes the set at key, like hashUpdate: build gets the
+// current encoding (nil when the key is missing) and a pooled buffer to
+// append the next one to, and returns it with whether anything changed.
+// build may run more than once and must only record results. A key of
+// another type is WRONGTYPE; a set left empty is deleted; a new set gets
+// the tier's default TTL and an existing one keeps its TTL.
+func setsUpdate(c *client, key []byte, build func(dst, cur []byte, exists bool) (next []byte, changed bool, err error)) error {
+	bp := encBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= maxPooledEnc {
+			*bp = (*bp)[:0]
+			encBufs.Put(bp)
+		}
+	}()
+	now := c.nowMs()
+	return c.part().Mutate(c.db, key, func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
+		if exists && cur.Type != shard.TypeSet {
+			return cur, shard.Keep, wrongTypeErr
+		}
+		next, changed, err := build((*bp)[:0], cur.Value, exists)
+		if next != nil {
+			*bp = next[:0]
+		}
+		if err != nil || !changed {
+			return cur, shard.Keep, err
+		}
+		if shard.SetLen(next) == 0 {
+			return cur, shard.Delete, nil
+		}
+		expireAt := cur.ExpireAt
+		if !exists {
+			expireAt = c.defaultExpire(now)
+		}
+		return shard.Entry{Value: next, ExpireAt: expireAt, Type: shard.TypeSet}, shard.Put, nil
+	})
+}
+
+// setsView runs fn on the encoding of the set at key under the sub-shard
+// lock (counting a hit or miss and touching the key). fn must copy what
+// it keeps. A key of another type answers WRONGTYPE and reports wrong.
+func setsView(c *client, key []byte, fn func(enc []byte)) (found, wrong bool) {
+	found = c.part().View(c.db, key, shard.ViewStats|shard.ViewTouch, func(e shard.Entry) {
+		if e.Type != shard.TypeSet {
+			wrong = true
+			return
+		}
+		fn(e.Value)
+	})
+	if wrong {
+		c.conn.WriteError(errWrongType)
+	}
+	return found, wrong
+}
+
+// setsCopy copies the encoding of the set at key into the client's
+// scratch buffer. ok is false when WRONGTYPE was written (found true) or
+// the key is missing (found false).
+func setsCopy(c *client, key []byte) (enc []byte, found, ok bool) {
+	found, wrong := setsView(c, key, func(b []byte) { enc = append(c.scratch[:0], b...) })
+	if wrong {
+		return nil, true, false
+	}
+	return enc, found, found
+}
+
+// writeSetEnc writes the members of an encoded set as a set reply.
+func writeSetEnc(c *client, enc []byte) {
+	c.conn.WriteSet(shard.SetLen(enc))
+	it := shard.SetMembers(enc)
+	for m, ok := it.Next(); ok; m, ok = it.Next() {
+		c.conn.WriteBulk(m)
+	}
+}
+
+// cmdSAdd: SADD key member [member ...] -> members added.
+func cmdSAdd(c *client, args [][]byte) {
+	added := 0
+	err := setsUpdate(c, args[1], func(dst, cur []byte, _ bool) ([]byte, bool, error) {
+		next, n, err := shard.SetAdd(dst, cur, args[2:])
+		added = n
+		return next, n > 0, err
+	})
+	if err != nil {
+		c.replyStoreErr(err)
+		return
+	}
+	c.conn.WriteInt(added)
+}
+
+// cmdSRem: SREM key member [member ...] -> members removed; the key is
+// deleted with its last member.
+func cmdSRem(c *client, args [][]byte) {
+	removed := 0
+	err := setsUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
+		removed = 0
+		if !exists {
+			return nil, false, nil
+		}
+		next, n, err := shard.SetRem(dst, cur, args[2:])
+		removed = n
+		return next, n > 0, err
+	})
+	if err != nil {
+		c.replyStoreErr(err)
+		return
+	}
+	c.conn.WriteInt(removed)
+}
+
+// cmdSMembers: SMEMBERS key -> a set (empty for a missing key).
+func cmdSMembers(c *client, args [][]byte) {
+	enc, found, ok := setsCopy(c, args[1])
+	if !ok {
+		if !found {
+			c.conn.WriteSet(0)
+		}
+		return
+	}
+	writeSetEnc(c, enc)
+	keepScratch(c, enc)
+}
+
+// cmdSIsMember: SISMEMBER key member -> 1 or 0.
+func cmdSIsMember(c *client, args [][]byte) {
+	has := false
+	if _, wrong := setsView(c, args[1], func(enc []byte) { has = shard.SetHas(enc, args[2]) }); wrong {
+		return
+	}
+	c.conn.WriteInt(b2i(has))
+}
+
+// cmdSMIsMember: SMISMEMBER key member [member ...] -> 1 or 0 per member.
+func cmdSMIsMember(c *client, args [][]byte) {
+	has := make([]bool, len(args)-2)
+	if _, wrong := setsView(c, args[1], func(enc []byte) {
+		for i, m := range args[2:] {
+			has[i] = shard.SetHas(enc, m)
+		}
+	}); wrong {
+		return
+	}
+	c.conn.WriteArray(len(has))
+	for _, h := range has {
+		c.conn.WriteInt(b2i(h))
+	}
+}
+
+// cmdSCard: SCARD key -> number of members.
+func cmdSCard(c *client, args [][]byte) {
+	n := 0
+	if _, wrong := setsView(c, args[1], func(enc []byte) { n = shard.SetLen(enc) }); wrong {
+		return
+	}
+	c.conn.WriteInt(n)
+}
+
+// cmdSPop: SPOP key [count]. Without count: a random member removed, or
+// nil. With count (>= 0): up to count distinct random members removed,
+// as a set; the key is deleted with its last member.
+func cmdSPop(c *client, args [][]byte) {
+	if len(args) > 3 {
+		c.conn.WriteError(errSyntax)
+		return
+	}
+	withCount := len(args) == 3
+	count := int64(1)
+	if withCount {
+		n, ok := parseInt(args[2])
+		if !ok {
+			c.conn.WriteError(errNotInteger)
+			return
+		}
+		if n < 0 {
+			c.conn.WriteError(errMustBePositive)
+			return
+		}
+		count = n
+	}
+	var out []byte // the popped members, as a set encoding on c.scratch
+	err := setsUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
+		out = nil
+		if !exists || count == 0 {
+			return nil, false, nil
+		}
+		size := shard.SetLen(cur)
+		if count >= int64(size) {
+			out = append(c.scratch[:0], cur...)
+			return shard.SetEncode(dst, nil), true, nil // empty: deleted
+		}
+		all, err := shard.SetSlice(nil, cur)
+		if err != nil {
+			return nil, false, err
+		}
+		// Partial Fisher-Yates: count distinct members.
+		for i := range int(count) {
+			j := i + rand.IntN(size-i)
+			all[i], all[j] = all[j], all[i]
+		}
+		pick := shard.SortMembers(all[:count])
+		out = shard.SetEncode(c.scratch[:0], pick)
+		next, _, err := shard.SetRem(dst, cur, pick)
+		return next, true, err
+	})
+	if err != nil {
+		c.replyStoreErr(err)
+		return
+	}
+	if !withCount {
+		if out == nil {
+			c.conn.WriteNull()
+			return
+		}
+		it := shard.SetMembers(out)
+		m, _ := it.Next()
+		c.conn.WriteBulk(m)
+		keepScratch(c, out)
+		return
+	}
+	if out == nil {
+		c.conn.WriteSet(0)
+		return
+	}
+	writeSetEnc(c, out)
+	keepScratch(c, out)
+}
+
+// cmdSRandMember: SRANDMEMBER key [count]. Without count: one random
+// member or nil. count > 0: up to count distinct members (the whole set
+// when count >= its size); count < 0: -count members that may repeat,
+// bounded like HRANDFIELD's repeating form (randReplyFits).
+func cmdSRandMember(c *client, args [][]byte) {
+	if len(args) > 3 {
+		c.conn.WriteError(errSyntax)
+		return
+	}
+	if len(args) == 2 {
+		enc, found, ok := setsCopy(c, args[1])
+		if !ok {
+			if !found {
+				c.conn.WriteNull()
+			}
+			return
+		}
+		all, _ := shard.SetSlice(nil, enc)
+		if len(all) == 0 {
+			c.conn.WriteNull()
+		} else {
+			c.conn.WriteBulk(all[rand.IntN(len(all))])
+		}
+		keepScratch(c, enc)
+		return
+	}
+	l, ok := parseInt(args[2])
+	if !ok {
+		c.conn.WriteError(errNotInteger)
+		return
+	}
+	if l == math.MinInt64 {
+		c.conn.WriteError(errRangeNotMinInt)
+		return
+	}
+	enc, found, ok := setsCopy(c, args[1])
+	if !ok {
+		if !found {
+			c.conn.WriteArray(0)
+		}
+		return
+	}
+	defer keepScratch(c, enc)
+	all, err := shard.SetSlice(nil, enc)
+	if err != nil {
+		c.replyStoreErr(err)
+		return
+	}
+	size := len(all)
+	switch {
+	case l == 0 || size == 0:
+		c.conn.WriteArray(0)
+	case l > 0:
+		n := size
+		if l < int64(size) {
+			n = int(l)
+			for i := range n {
+				j := i + rand.IntN(size-i)
+				all[i], all[j] = all[j], all[i]
+			}
+		}
+		c.conn.WriteArray(n)
+		for _, m := range all[:n] {
+			c.conn.WriteBulk(m)
+		}
+	default:
+		count := -l
+		if !c.randReplyFits(count, 2*(len(enc)/size), false) {
+			c.conn.WriteError(errSRandTooLarge)
+			return
+		}
+		c.conn.WriteArray(int(count))
+		for range count {
+			c.conn.WriteBulk(all[rand.IntN(size)])
+			if c.conn.err != nil {
+				return // the connection is dead: stop producing
+			}
+		}
+	}
+}
+
+// setOp is the algebra of SINTER, SUNION and SDIFF.
+type setOp func(dst []byte, sets [][]byte) ([]byte, error)
+
+// setsAlgebra answers SINTER/SUNION/SDIFF (store false: keys at args[1:])
+// and their STORE forms (destination args[1], keys at args[2:]) in one
+// Apply. Every source key must hold a set or be missing (an empty set);
+// the destination is overwritten whatever its type, gets the tier's
+// default TTL, and is deleted when the result is empty.
+func setsAlgebra(c *client, args [][]byte, op setOp, store bool) {
+	from := 1
+	if store {
+		from = 2
+	}
+	keys := make([]shard.Key, len(args)-1)
+	for i, a := range args[1:] {
+		keys[i] = shard.Key{DB: c.db, Name: a}
+	}
+	bp := encBufs.Get().(*[]byte)
+	defer func() {
+		if cap(*bp) <= maxPooledEnc {
+			*bp = (*bp)[:0]
+			encBufs.Put(bp)
+		}
+	}()
+	var res []byte
+	now := c.nowMs()
+	err := c.part().Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
+		sets := make([][]byte, 0, len(cur))
+		for i := from - 1; i < len(cur); i++ {
+			if exists[i] && cur[i].Type != shard.TypeSet {
+				return nil, nil, wrongTypeErr
+			}
+			sets = append(sets, cur[i].Value) // nil for a missing key
+		}
+		var err error
+		if res, err = op((*bp)[:0], sets); err != nil {
+			return nil, nil, err
+		}
+		*bp = res[:0]
+		next := make([]shard.Entry, len(cur))
+		acts := make([]shard.Action, len(cur)) // Keep
+		if store {
+			if shard.SetLen(res) == 0 {
+				acts[0] = shard.Delete
+			} else {
+				next[0] = shard.Entry{Value: res, ExpireAt: c.defaultExpire(now), Type: shard.TypeSet}
+				acts[0] = shard.Put
+			}
+		}
+		return next, acts, nil
+	})
+	if err != nil {
+		c.replyStoreErr(err)
+		return
+	}
+	if store {
+		c.conn.WriteInt(shard.SetLen(res))
+		return
+	}
+	writeSetEnc(c, res)
+}
+
+// cmdSInter: SINTER key [key ...] -> the intersection, a set.
+func cmdSInter(c *client, args [][]byte) { setsAlgebra(c, args, shard.SetInter, false) }
+
+// cmdSUnion: SUNION key [key ...] -> the union, a set.
+func cmdSUnion(c *client, args [][]byte) { setsAlgebra(c, args, shard.SetUnion, false) }
+
+// cmdSDiff: SDIFF key [key ...] -> members of the first not in the others.
+func cmdSDiff(c *client, args [][]byte) { setsAlgebra(c, args, shard.SetDiff, false) }
+
+// cmdSInterStore: SINTERSTORE destination key [key ...] -> result size.
+func cmdSInterStore(c *client, args [][]byte) { setsAlgebra(c, args, shard.SetInter, true) }
+
+// cmdSUnionStore: SUNIONSTORE destination key [key ...] -> result size.
+func cmdSUnionStore(c *client, args [][]byte) { setsAlgebra(c, args, shard.SetUnion, true) }
+
+// cmdSDiffStore: SDIFFSTORE destination key [key ...] -> result size.
+func cmdSDiffStore(c *client, args [][]byte) { setsAlgebra(c, args, shard.SetDiff, true) }
+
+// cmdSMove: SMOVE source destination member -> 1 if moved, 0 if member is
+// not in source. A missing source answers 0 whatever the destination
+// holds; otherwise both keys must hold sets (WRONGTYPE). The source is
+// deleted with its last member; a new destination gets the tier's default
+// TTL, an existing one keeps its own. Source == destination: 1 if member
+// is in it, nothing changes.
+func cmdSMove(c *client, args [][]byte) {
+	member := args[3]
+	keys := []shard.Key{{DB: c.db, Name: args[1]}, {DB: c.db, Name: args[2]}}
+	bufs := [2]*[]byte{encBufs.Get().(*[]byte), encBufs.Get().(*[]byte)}
+	defer func() {
+		for _, bp := range bufs {
+			if cap(*bp) <= maxPooledEnc {
+				*bp = (*bp)[:0]
+				encBufs.Put(bp)
+			}
+		}
+	}()
+	moved := false
+	now := c.nowMs()
+	same := string(args[1]) == string(args[2])
+	err := c.part().Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
+		moved = false
+		next := make([]shard.Entry, 2)
+		acts := make([]shard.Action, 2) // Keep
+		if !exists[0] {
+			return next, acts, nil
+		}
+		if cur[0].Type != shard.TypeSet || exists[1] && cur[1].Type != shard.TypeSet {
+			return nil, nil, wrongTypeErr
+		}
+		if !shard.SetHas(cur[0].Value, member) {
+			return next, acts, nil
+		}
+		moved = true
+		if same {
+			return next, acts, nil
+		}
+		src, _, err := shard.SetRem((*bufs[0])[:0], cur[0].Value, [][]byte{member})
+		if err != nil {
+			return nil, nil, err
+		}
+		*bufs[0] = src[:0]
+		if shard.SetLen(src) == 0 {
+			acts[0] = shard.Delete
+		} else {
+			next[0] = shard.Entry{Value: src, ExpireAt: cur[0].ExpireAt, Type: shard.TypeSet}
+			acts[0] = shard.Put
+		}
+		if !exists[1] || !shard.SetHas(cur[1].Value, member) {
+			dst, _, err := shard.SetAdd((*bufs[1])[:0], cur[1].Value, [][]byte{member})
+			if err != nil {
+				return nil, nil, err
+			}
+			*bufs[1] = dst[:0]
+			expireAt := cur[1].ExpireAt
+			if !exists[1] {
+				expireAt = c.defaultExpire(now)
+			}
+			next[1] = shard.Entry{Value: dst, ExpireAt: expireAt, Type: shard.TypeSet}
+			acts[1] = shard.Put
+		}
+		return next, acts, nil
+	})
+	if err != nil {
+		c.replyStoreErr(err)
+		return
+	}
+	c.conn.WriteInt(b2i(moved))
+}
+
+// cmdSScan: SSCAN key cursor [MATCH pattern] [COUNT count]. A set of up
+// to shard.SetScanAll members is returned whole with cursor 0, as Redis
+// does for a small set; a larger one is paged (see shard.SetScan).
+func cmdSScan(c *client, args [][]byte) {
+	cursor, ok := parseUint(args[2])
+	if !ok {
+		c.conn.WriteError(errInvalidCursor)
+		return
+	}
+	enc, found, ok := setsCopy(c, args[1])
+	if !ok {
+		if found { // WRONGTYPE written
+			return
+		}
+		missEmptyScan(c, args)
+		return
+	}
+	defer keepScratch(c, enc)
+	count := 10
+	var match func([]byte) bool
+	for i := 3; i < len(args); i += 2 {
+		switch {
+		case i+1 >= len(args):
+			c.conn.WriteError(errSyntax)
+			return
+		case eqFold(args[i], "match"):
+			match = matcher(args[i+1])
+		case eqFold(args[i], "count"):
+			n, ok := parseInt(args[i+1])
+			if !ok {
+				c.conn.WriteError(errNotInteger)
+				return
+			}
+			if n < 1 {
+				c.conn.WriteError(errSyntax)
+				return
+			}
+			count = int(min(n, 1<<20))
+		default:
+			c.conn.WriteError(errSyntax)
+			return
+		}
+	}
+	var out [][]byte
+	next, err := shard.SetScan(enc, cursor, count, func(m []byte) {
+		if match == nil || match(m) {
+			out = append(out, m)
+		}
+	})
+	if err != nil {
+		c.replyStoreErr(err)
+		return
+	}
+	c.conn.WriteArray(2)
+	c.conn.WriteBulkString(uitoa(next))
+	c.conn.WriteArray(len(out))
+	for _, m := range out {
+		c.conn.WriteBulk(m)
+	}
+}
+
+// Shed-read answers (see command.miss) for the set reads.
+func missSEmptySet(c *client, args [][]byte) { c.conn.WriteSet(0) }
+func missSMIsMember(c *client, args [][]byte) {
+	c.conn.WriteArray(len(args) - 2)
+	for range args[2:] {
+		c.conn.WriteInt(0)
+	}
+}
