@@ -132,3 +132,26 @@ func TestShedByTierPriority(t *testing.T) {
 		t.Errorf("silver shed refusals = %d", st.Refusals["shed"])
 	}
 }
+
+// TestBlockingWaitIsNotAnSLAViolation: a BLPOP that waits past the tier
+// timeout for a push is not counted as late service, and in-flight counts
+// return to zero (the blocked command hands its admission ticket back).
+func TestBlockingWaitIsNotAnSLAViolation(t *testing.T) {
+	cfg := testConfig()
+	cfg.Tenants[0].Tier.Timeout = 50 * time.Millisecond
+	srv := startServer(t, cfg, false)
+	a := dialAs(t, srv.addr, "alice", "alice-pw")
+	w := dialAs(t, srv.addr, "aadmin", "aadmin-pw")
+	a.send(encode("BLPOP", "q", "5"))
+	time.Sleep(200 * time.Millisecond) // well past the 50ms tier timeout
+	if got := w.do("RPUSH", "q", "x"); got != int64(1) && got != int64(0) {
+		t.Fatalf("RPUSH = %v", got)
+	}
+	if got := norm(a.read()); !equalReply(got, []any{"q", "x"}) {
+		t.Fatalf("BLPOP = %#v", got)
+	}
+	st := srv.Snapshot().Tenants[0]
+	if st.SLAViolations != 0 || st.InFlight != 0 {
+		t.Errorf("after a served BLPOP: SLA violations %d, in-flight %d", st.SLAViolations, st.InFlight)
+	}
+}

@@ -535,7 +535,11 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			t.cmdOK.Add(1)
 		}
 		c.admitted = nil
-		t.adm.Done(tk)
+		// c.ticket, not tk: a blocking command (BLPOP...) hands its ticket
+		// back while it waits and takes a new one when woken, so its SLA
+		// clock covers the work after the wake-up, not the wait.
+		t.adm.Done(c.ticket)
+		c.ticket = admission.Ticket{}
 		return
 	}
 	if c.multi {
