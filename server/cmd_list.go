@@ -656,8 +656,9 @@ func listBlockTimeout(c *client, b []byte) (time.Duration, bool) {
 		c.conn.WriteError(errListTimeoutNegative)
 		return 0, false
 	}
-	if n == 0 || n > maxBlockWait.Milliseconds() {
-		return maxBlockWait, true
+	max := c.srv.maxBlock
+	if n == 0 || n > max.Milliseconds() {
+		return max, true
 	}
 	return time.Duration(n) * time.Millisecond, true
 }

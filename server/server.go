@@ -71,6 +71,9 @@ type Options struct {
 	HotInterval time.Duration
 	// AdmissionClock is admission's clock and sleep; nil is the real one.
 	AdmissionClock admission.Clock
+	// MaxBlock caps how long a blocking command (BLPOP, BRPOP, BLMOVE)
+	// waits, timeout 0 included; 0 means one hour (maxBlockWait).
+	MaxBlock time.Duration
 	// Audit receives audit records (use a JSON handler); nil disables them.
 	Audit *slog.Logger
 	// Reload loads the config anew for TENANT RELOAD and ReloadFromSource
@@ -133,6 +136,7 @@ type Server struct {
 	admission    *admission.Controller
 	auditLog     *slog.Logger
 	loader       func() (*config.Config, []string, error)
+	maxBlock     time.Duration // longest wait of a blocking command
 	reloadMu     sync.Mutex // serialises reloads
 	quotaMu      sync.Mutex // serialises TENANT QUOTA's sum check and change
 	authFailures atomic.Int64
@@ -181,6 +185,10 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		s.expireIv = 100 * time.Millisecond
 	}
 	s.auditLog, s.loader = opts.Audit, opts.Reload
+	s.maxBlock = opts.MaxBlock
+	if s.maxBlock <= 0 {
+		s.maxBlock = maxBlockWait
+	}
 	s.hotShare, s.hotIv = opts.HotShare, opts.HotInterval
 	if s.hotShare <= 0 {
 		s.hotShare = cfg.HotTenantShare
