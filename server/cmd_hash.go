@@ -39,13 +39,15 @@ var encBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }
 // maxPooledEnc is the largest buffer returned to encBufs.
 const maxPooledEnc = 64 << 10
 
-// hashUpdate changes the hash at key. build gets the current encoding (nil
+// collUpdate changes the collection of type typ at key (hashes, lists,
+// sets and sorted sets share it). build gets the current encoding (nil
 // when the key is missing) and a buffer to append the next one to; it
 // returns the next encoding and whether anything changed. build may run
 // more than once (see Partition.Mutate) and must only record results. A
-// key of another type is WRONGTYPE; a hash left with no field is deleted;
-// a new hash gets the tier's default TTL and an existing one keeps its TTL.
-func hashUpdate(c *client, key []byte, build func(dst, cur []byte, exists bool) (next []byte, changed bool, err error)) error {
+// key of another type is WRONGTYPE; a collection left empty is deleted
+// (every encoding starts with its element count, see shard.HashLen); a new
+// one gets the tier's default TTL and an existing one keeps its TTL.
+func collUpdate(c *client, key []byte, typ shard.Type, build func(dst, cur []byte, exists bool) (next []byte, changed bool, err error)) error {
 	bp := encBufs.Get().(*[]byte)
 	defer func() {
 		if cap(*bp) <= maxPooledEnc {
@@ -55,7 +57,7 @@ func hashUpdate(c *client, key []byte, build func(dst, cur []byte, exists bool) 
 	}()
 	now := c.nowMs()
 	return c.part().Mutate(c.db, key, func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
-		if exists && cur.Type != shard.TypeHash {
+		if exists && cur.Type != typ {
 			return cur, shard.Keep, wrongTypeErr
 		}
 		next, changed, err := build((*bp)[:0], cur.Value, exists)
@@ -72,17 +74,18 @@ func hashUpdate(c *client, key []byte, build func(dst, cur []byte, exists bool) 
 		if !exists {
 			expireAt = c.defaultExpire(now)
 		}
-		return shard.Entry{Value: next, ExpireAt: expireAt, Type: shard.TypeHash}, shard.Put, nil
+		return shard.Entry{Value: next, ExpireAt: expireAt, Type: typ}, shard.Put, nil
 	})
 }
 
-// hashView runs fn on the encoding of the hash at key under the sub-shard
-// lock (counting a hit or miss and touching the key, as Redis's
-// lookupKeyRead does). fn must copy what it keeps. It reports whether the
-// key exists; a key of another type answers WRONGTYPE and reports wrong.
-func hashView(c *client, key []byte, fn func(enc []byte)) (found, wrong bool) {
+// collView runs fn on the encoding of the collection of type typ at key
+// under the sub-shard lock (counting a hit or miss and touching the key,
+// as Redis's lookupKeyRead does). fn must copy what it keeps. It reports
+// whether the key exists; a key of another type answers WRONGTYPE and
+// reports wrong.
+func collView(c *client, key []byte, typ shard.Type, fn func(enc []byte)) (found, wrong bool) {
 	found = c.part().View(c.db, key, shard.ViewStats|shard.ViewTouch, func(e shard.Entry) {
-		if e.Type != shard.TypeHash {
+		if e.Type != typ {
 			wrong = true
 			return
 		}
@@ -94,15 +97,27 @@ func hashView(c *client, key []byte, fn func(enc []byte)) (found, wrong bool) {
 	return found, wrong
 }
 
-// hashCopy copies the whole encoding of the hash at key into the client's
-// scratch buffer (for replies that list it). ok is false when a reply was
-// already written (WRONGTYPE) or the key is missing (found false).
-func hashCopy(c *client, key []byte) (enc []byte, found, ok bool) {
-	found, wrong := hashView(c, key, func(b []byte) { enc = append(c.scratch[:0], b...) })
+// collCopy copies the whole encoding of the collection at key into the
+// client's scratch buffer (for replies that list it). ok is false when a
+// reply was already written (WRONGTYPE) or the key is missing (found false).
+func collCopy(c *client, key []byte, typ shard.Type) (enc []byte, found, ok bool) {
+	found, wrong := collView(c, key, typ, func(b []byte) { enc = append(c.scratch[:0], b...) })
 	if wrong {
 		return nil, true, false
 	}
 	return enc, found, found
+}
+
+type buildFn = func(dst, cur []byte, exists bool) (next []byte, changed bool, err error)
+
+func hashUpdate(c *client, key []byte, build buildFn) error {
+	return collUpdate(c, key, shard.TypeHash, build)
+}
+func hashView(c *client, key []byte, fn func(enc []byte)) (found, wrong bool) {
+	return collView(c, key, shard.TypeHash, fn)
+}
+func hashCopy(c *client, key []byte) (enc []byte, found, ok bool) {
+	return collCopy(c, key, shard.TypeHash)
 }
 
 // keepScratch keeps a buffer built on c.scratch for the next command when

@@ -84,52 +84,12 @@ const (
 // anything changed. build may run more than once and must only record
 // results. A key of another type is WRONGTYPE; a list left empty is
 // deleted; a new list gets the tier's default TTL.
-func listUpdate(c *client, key []byte, build func(dst, cur []byte, exists bool) (next []byte, changed bool, err error)) error {
-	bp := encBufs.Get().(*[]byte)
-	defer func() {
-		if cap(*bp) <= maxPooledEnc {
-			*bp = (*bp)[:0]
-			encBufs.Put(bp)
-		}
-	}()
-	now := c.nowMs()
-	return c.part().Mutate(c.db, key, func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
-		if exists && cur.Type != shard.TypeList {
-			return cur, shard.Keep, wrongTypeErr
-		}
-		next, changed, err := build((*bp)[:0], cur.Value, exists)
-		if next != nil {
-			*bp = next[:0]
-		}
-		if err != nil || !changed {
-			return cur, shard.Keep, err
-		}
-		if shard.ListLen(next) == 0 {
-			return cur, shard.Delete, nil
-		}
-		expireAt := cur.ExpireAt
-		if !exists {
-			expireAt = c.defaultExpire(now)
-		}
-		return shard.Entry{Value: next, ExpireAt: expireAt, Type: shard.TypeList}, shard.Put, nil
-	})
-}
 
-// listView runs fn on the encoding of the list at key under the sub-shard
-// lock (counting a hit or miss and touching the key). fn must copy what it
-// keeps. A key of another type answers WRONGTYPE and reports wrong.
+func listUpdate(c *client, key []byte, build buildFn) error {
+	return collUpdate(c, key, shard.TypeList, build)
+}
 func listView(c *client, key []byte, fn func(enc []byte)) (found, wrong bool) {
-	found = c.part().View(c.db, key, shard.ViewStats|shard.ViewTouch, func(e shard.Entry) {
-		if e.Type != shard.TypeList {
-			wrong = true
-			return
-		}
-		fn(e.Value)
-	})
-	if wrong {
-		c.conn.WriteError(errWrongType)
-	}
-	return found, wrong
+	return collView(c, key, shard.TypeList, fn)
 }
 
 // listArena collects copies of elements for a reply built after the lock is

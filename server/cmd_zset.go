@@ -43,63 +43,15 @@ const (
 // buffer to append the next one to, and may run more than once. A key of
 // another type is WRONGTYPE; a set left empty is deleted; a new set gets
 // the tier's default TTL and an existing one keeps its TTL.
-func zsetUpdate(c *client, key []byte, build func(dst, cur []byte, exists bool) (next []byte, changed bool, err error)) error {
-	bp := encBufs.Get().(*[]byte)
-	defer func() {
-		if cap(*bp) <= maxPooledEnc {
-			*bp = (*bp)[:0]
-			encBufs.Put(bp)
-		}
-	}()
-	now := c.nowMs()
-	return c.part().Mutate(c.db, key, func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
-		if exists && cur.Type != shard.TypeZSet {
-			return cur, shard.Keep, wrongTypeErr
-		}
-		next, changed, err := build((*bp)[:0], cur.Value, exists)
-		if next != nil {
-			*bp = next[:0]
-		}
-		if err != nil || !changed {
-			return cur, shard.Keep, err
-		}
-		if shard.ZSetLen(next) == 0 {
-			return cur, shard.Delete, nil
-		}
-		expireAt := cur.ExpireAt
-		if !exists {
-			expireAt = c.defaultExpire(now)
-		}
-		return shard.Entry{Value: next, ExpireAt: expireAt, Type: shard.TypeZSet}, shard.Put, nil
-	})
-}
 
-// zsetView runs fn on the encoding of the sorted set at key under the
-// sub-shard lock (a hit or miss, the key touched). fn must copy what it
-// keeps. A key of another type answers WRONGTYPE and reports wrong.
+func zsetUpdate(c *client, key []byte, build buildFn) error {
+	return collUpdate(c, key, shard.TypeZSet, build)
+}
 func zsetView(c *client, key []byte, fn func(enc []byte)) (found, wrong bool) {
-	found = c.part().View(c.db, key, shard.ViewStats|shard.ViewTouch, func(e shard.Entry) {
-		if e.Type != shard.TypeZSet {
-			wrong = true
-			return
-		}
-		fn(e.Value)
-	})
-	if wrong {
-		c.conn.WriteError(errWrongType)
-	}
-	return found, wrong
+	return collView(c, key, shard.TypeZSet, fn)
 }
-
-// zsetCopy copies the encoding of the sorted set at key into the client's
-// scratch buffer. ok is false when WRONGTYPE was written (found true) or
-// the key is missing (found false).
 func zsetCopy(c *client, key []byte) (enc []byte, found, ok bool) {
-	found, wrong := zsetView(c, key, func(b []byte) { enc = append(c.scratch[:0], b...) })
-	if wrong {
-		return nil, true, false
-	}
-	return enc, found, found
+	return collCopy(c, key, shard.TypeZSet)
 }
 
 // # Score parsing
