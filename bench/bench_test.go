@@ -336,8 +336,6 @@ func (rc *respConn) do(req []byte) (string, error) {
 
 const keySpace = 1024 // keys per workload; every pipeline depth divides it
 
-func benchKey(i int) string { return fmt.Sprintf("key:%06d", i%keySpace) }
-
 // workload is keySpace commands of equal length laid end to end, so a batch
 // of p commands starting at a multiple of p is one contiguous slice.
 type workload struct {
@@ -345,17 +343,22 @@ type workload struct {
 	cmdLen int
 	get    bool
 	size   int
+	keys   int // commands (distinct keys) in buf: keySpace unless newWorkloadN
 }
 
-func newWorkload(op string, size int) *workload {
-	w := &workload{get: op == "GET", size: size}
+func newWorkload(op string, size int) *workload { return newWorkloadN(op, size, keySpace) }
+
+// newWorkloadN is newWorkload over keys distinct keys (a multiple of 64).
+func newWorkloadN(op string, size, keys int) *workload {
+	w := &workload{get: op == "GET", size: size, keys: keys}
 	val := strings.Repeat("v", size)
-	for i := range keySpace {
+	for i := range keys {
 		var c []byte
+		key := fmt.Sprintf("key:%06d", i)
 		if w.get {
-			c = cmd("GET", benchKey(i))
+			c = cmd("GET", key)
 		} else {
-			c = cmd("SET", benchKey(i), val)
+			c = cmd("SET", key, val)
 		}
 		w.cmdLen = len(c)
 		w.buf = append(w.buf, c...)
@@ -363,23 +366,28 @@ func newWorkload(op string, size int) *workload {
 	return w
 }
 
-// batch returns n commands starting at command index start (mod keySpace),
-// start+n must not cross keySpace.
+// batch returns n commands starting at command index start (mod w.keys),
+// start+n must not cross w.keys.
 func (w *workload) batch(start, n int) []byte {
-	start %= keySpace
+	start %= w.keys
 	return w.buf[start*w.cmdLen : (start+n)*w.cmdLen]
 }
 
 // load writes every key of the key space with a value of size bytes.
 func load(tb testing.TB, addr, user, pass string, size int) {
+	loadN(tb, addr, user, pass, size, keySpace)
+}
+
+// loadN writes keys distinct keys (see newWorkloadN).
+func loadN(tb testing.TB, addr, user, pass string, size, keys int) {
 	tb.Helper()
 	c, err := dialRESP(addr, user, pass)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer c.close()
-	w := newWorkload("SET", size)
-	if err := c.run(w, 0, keySpace, 64); err != nil {
+	w := newWorkloadN("SET", size, keys)
+	if err := c.run(w, 0, keys, 64); err != nil {
 		tb.Fatal(err)
 	}
 }
@@ -388,7 +396,7 @@ func load(tb testing.TB, addr, user, pass string, size int) {
 // reply: an error reply or a GET miss fails the run.
 func (rc *respConn) run(w *workload, start, n, p int) error {
 	for n > 0 {
-		k := min(p, n, keySpace-start%keySpace)
+		k := min(p, n, w.keys-start%w.keys)
 		if err := rc.send(w.batch(start, k)); err != nil {
 			return err
 		}

@@ -120,21 +120,28 @@ const (
 //	go test -run '^$' -bench Tenants -count 5 ./bench/ | tee t.txt
 //	benchstat -col /tenants t.txt
 func BenchmarkTenants(b *testing.B) {
-	cfg := codeConfig(maxTenants, 8<<20)
+	// 32 MiB each: tenant 0 also holds the 102,400-key variant (~19 MB).
+	cfg := codeConfig(maxTenants, 32<<20)
 	addr, _, _ := serveConfig(b, cfg)
 	for _, op := range []string{"GET", "SET"} {
 		for _, nt := range []int{1, maxTenants} {
 			b.Run(fmt.Sprintf("op=%s/tenants=%d", op, nt), func(b *testing.B) {
-				benchTenants(b, addr, op, nt)
+				benchTenants(b, addr, op, nt, keySpace)
 			})
 		}
+		// One tenant over as many keys as the 100 tenants hold together:
+		// the same working set, so the comparison isolates per-tenant cost
+		// from the cache effect of 100x more keys.
+		b.Run(fmt.Sprintf("op=%s/tenants=1/keys=%d", op, maxTenants*keySpace), func(b *testing.B) {
+			benchTenants(b, addr, op, 1, maxTenants*keySpace)
+		})
 	}
 }
 
-func benchTenants(b *testing.B, addr, op string, nt int) {
+func benchTenants(b *testing.B, addr, op string, nt, keys int) {
 	if op == "GET" {
 		for t := range nt {
-			load(b, addr, tenantUser(t), tenantPass(t), tenantValue)
+			loadN(b, addr, tenantUser(t), tenantPass(t), tenantValue, keys)
 		}
 	}
 	// RunParallel starts parallelism*GOMAXPROCS goroutines; give each its
@@ -151,20 +158,20 @@ func benchTenants(b *testing.B, addr, op string, nt int) {
 		defer c.close()
 		conns <- c
 	}
-	w := newWorkload(op, tenantValue)
+	w := newWorkloadN(op, tenantValue, keys)
 	var worker atomic.Int64
 	b.SetParallelism(par)
 	measureServer(b, func() {
 		b.RunParallel(func(pb *testing.PB) {
 			c := <-conns
 			defer func() { conns <- c }()
-			start := int(worker.Add(1)*131) % keySpace
+			start := int(worker.Add(1)*131) % keys
 			for pb.Next() {
 				if err := c.run(w, start, 1, 1); err != nil {
 					b.Error(err)
 					return
 				}
-				start = (start + 1) % keySpace
+				start = (start + 1) % keys
 			}
 		})
 	})
