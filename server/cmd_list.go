@@ -746,20 +746,32 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func() b
 		c.admitted = nil
 		t.adm.Done(c.ticket)
 		c.ticket = admission.Ticket{}
+		c.pubsubIdle() // a RESP3 subscriber keeps receiving while it waits
 	}
-	reacquire := func() {
+	// relock takes back the tenant lock only: enough for the paths that
+	// run no command (timeout, kill, shutdown), which must never wait on
+	// admission (a reload may have made this command inadmissible).
+	relock := func() {
+		t.txMu.RLock(c.id)
+		c.txHeld = t
+		c.pubsubBegin()
+	}
+	// reacquire is admission plus the lock, to run the pop after a wake-up;
+	// it reports false when the client went away while it waited.
+	reacquire := func() bool {
 		for backoff := time.Millisecond; ; backoff = min(2*backoff, 50*time.Millisecond) {
 			if tk, _, ok := t.adm.Admit(argBytes); ok {
 				c.ticket, c.admitted = tk, t
 				break
 			}
-			if c.srv.closing.Load() {
-				break // shutting down: the counts no longer matter
+			if c.srv.closing.Load() || c.killed.Load() || c.conn.err != nil {
+				relock()
+				return false
 			}
 			time.Sleep(backoff)
 		}
-		t.txMu.RLock(c.id)
-		c.txHeld = t
+		relock()
+		return true
 	}
 	release()
 	c.conn.flush() // replies of commands pipelined before this one
@@ -772,21 +784,23 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func() b
 		case <-w.ch:
 		case <-tick.C:
 		case <-timer.C:
-			reacquire()
+			relock()
 			timedOut()
 			return
 		case <-c.srv.stop:
-			reacquire()
+			relock()
 			return
 		}
 		if c.killed.Load() || c.srv.closing.Load() || c.conn.err != nil {
-			reacquire()
+			relock()
 			return
 		}
 		if !listAnyReady(c, keys) {
 			continue
 		}
-		reacquire()
+		if !reacquire() {
+			return
+		}
 		if try() {
 			return
 		}

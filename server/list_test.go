@@ -567,3 +567,64 @@ func TestGoRedisList(t *testing.T) {
 		})
 	}
 }
+
+// Review findings, each failing before its fix.
+
+func TestLRemMinInt64RemovesAll(t *testing.T) {
+	srv := startServer(t, testConfig(), false)
+	r := dialAs(t, srv.addr, "alice", "alice-pw")
+	r.do("RPUSH", "l", "a", "b", "a", "c", "a")
+	if got := r.do("LREM", "l", "-9223372036854775808", "a"); got != int64(3) {
+		t.Fatalf("LREM MinInt64 = %v (Redis removes every match)", got)
+	}
+	if srv.Panics() != 0 {
+		t.Fatal("LREM panicked")
+	}
+}
+
+// TestBlockedClientKilledAfterReloadMakesItInadmissible: a blocked BLPOP
+// whose arguments a reload made too large to admit still honours CLIENT
+// KILL (it used to retry admission forever).
+func TestBlockedClientKilledAfterReloadMakesItInadmissible(t *testing.T) {
+	cfg := testConfig()
+	srv := startServer(t, cfg, false)
+	a := dialAs(t, srv.addr, "alice", "alice-pw")
+	id := a.do("CLIENT", "ID").(int64)
+	a.send(encode("BLPOP", strings.Repeat("k", 4096), "30"))
+	time.Sleep(100 * time.Millisecond)
+	nc := testConfig()
+	nc.Tenants[0].Tier.MaxArgBytes = 1024
+	if err := srv.Reload(nc); err != nil {
+		t.Fatal(err)
+	}
+	admin := dialAs(t, srv.addr, "aadmin", "aadmin-pw")
+	if got := admin.do("CLIENT", "KILL", "ID", itoa(id)); got != int64(1) {
+		t.Fatalf("CLIENT KILL = %v", got)
+	}
+	a.c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := a.rd.ReadByte(); err == nil {
+		t.Fatal("killed blocked client still open")
+	} else if ne, ok := err.(interface{ Timeout() bool }); ok && ne.Timeout() {
+		t.Fatal("killed blocked client not closed within 3s")
+	}
+}
+
+// TestRESP3SubscriberReceivesWhileBlocked: as in Redis, a RESP3 client
+// subscribed to a channel gets messages while it waits in BLPOP.
+func TestRESP3SubscriberReceivesWhileBlocked(t *testing.T) {
+	srv := startServer(t, testConfig(), false)
+	a := dialAs(t, srv.addr, "alice", "alice-pw")
+	a.do("HELLO", "3")
+	a.do("SUBSCRIBE", "ch")
+	a.send(encode("BLPOP", "q", "3"))
+	time.Sleep(100 * time.Millisecond)
+	p := dialAs(t, srv.addr, "aadmin", "aadmin-pw")
+	if got := p.do("PUBLISH", "ch", "m1"); got != int64(1) {
+		t.Fatalf("PUBLISH = %v", got)
+	}
+	a.c.SetReadDeadline(time.Now().Add(time.Second))
+	line, err := a.rd.ReadString('\n')
+	if err != nil || line != ">3\r\n" {
+		t.Fatalf("while blocked, got %q, %v; want the message push at once", line, err)
+	}
+}

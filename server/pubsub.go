@@ -411,6 +411,26 @@ func (c *client) pubsubEnd() {
 	}
 }
 
+// pubsubIdle lets messages flow to a subscriber while its command waits
+// (a blocking pop releases everything it holds): what the command wrote so
+// far goes into the queue first, so order holds. The next pubsubBegin
+// (when the command resumes) holds messages back again.
+func (c *client) pubsubIdle() {
+	s := c.ps
+	if s == nil {
+		return
+	}
+	c.conn.flush() // into the queue
+	s.mu.Lock()
+	s.busy = false
+	if len(s.later) > 0 {
+		s.buf = append(s.buf, s.later...)
+		s.later = s.later[:0]
+		s.cond.Broadcast()
+	}
+	s.mu.Unlock()
+}
+
 // pubsubStop drains the queue, stops the writer and detaches it.
 func (c *client) pubsubStop() {
 	s := c.ps

@@ -137,8 +137,8 @@ type Server struct {
 	auditLog     *slog.Logger
 	loader       func() (*config.Config, []string, error)
 	maxBlock     time.Duration // longest wait of a blocking command
-	reloadMu     sync.Mutex // serialises reloads
-	quotaMu      sync.Mutex // serialises TENANT QUOTA's sum check and change
+	reloadMu     sync.Mutex    // serialises reloads
+	quotaMu      sync.Mutex    // serialises TENANT QUOTA's sum check and change
 	authFailures atomic.Int64
 	rejected     [numRejectReasons]atomic.Int64
 	hotShare     float64

@@ -1,6 +1,9 @@
 package shard
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math"
+)
 
 // # List encoding
 //
@@ -290,7 +293,9 @@ func ListRem(dst, b []byte, count int64, elem []byte) (out []byte, removed int, 
 	switch {
 	case count > 0 && int64(len(matches)) > count:
 		matches = matches[:count]
-	case count < 0 && int64(len(matches)) > -count:
+	// count == MinInt64 has no positive counterpart: it means every match
+	// (as in Redis), and -count would overflow.
+	case count < 0 && count != math.MinInt64 && int64(len(matches)) > -count:
 		matches = matches[int64(len(matches))+count:]
 	}
 	if len(matches) == 0 {
