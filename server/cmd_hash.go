@@ -421,35 +421,16 @@ func cmdHScan(c *client, args [][]byte) {
 		return
 	}
 	defer keepScratch(c, enc)
-	count := 10
-	var match func([]byte) bool
 	noValues := false
-	for i := 3; i < len(args); i++ {
-		switch {
-		case eqFold(args[i], "novalues"):
-			noValues = true
-			continue
-		case i+1 >= len(args):
-			c.conn.WriteError(errSyntax)
-			return
-		case eqFold(args[i], "match"):
-			match = matcher(args[i+1])
-		case eqFold(args[i], "count"):
-			n, ok := parseInt(args[i+1])
-			if !ok {
-				c.conn.WriteError(errNotInteger)
-				return
-			}
-			if n < 1 {
-				c.conn.WriteError(errSyntax)
-				return
-			}
-			count = int(min(n, 1<<20))
-		default:
-			c.conn.WriteError(errSyntax)
-			return
+	match, count, ok := scanOptions(c, args, 3, 10, func(opt []byte, _ [][]byte) int {
+		if !eqFold(opt, "novalues") {
+			return -1
 		}
-		i++
+		noValues = true
+		return 0
+	})
+	if !ok {
+		return
 	}
 	var out [][]byte
 	next, err := shard.HashScan(enc, cursor, count, func(f, v []byte) {

@@ -295,6 +295,47 @@ func cmdKeys(c *client, args [][]byte) {
 	}
 }
 
+// scanOptions parses the options SCAN, HSCAN, SSCAN and ZSCAN share from
+// args[from:]: MATCH pattern and COUNT n (n >= 1, capped at 2^20), with
+// Redis's errors. extra, when not nil, sees each option first and claims
+// it by returning how many of the following arguments it used (SCAN's
+// TYPE t uses 1, HSCAN's NOVALUES 0), or -1 to leave it. On bad input the
+// error is written and ok is false.
+func scanOptions(c *client, args [][]byte, from, count int, extra func(opt []byte, rest [][]byte) int) (match func([]byte) bool, n int, ok bool) {
+	for i := from; i < len(args); {
+		if extra != nil {
+			if used := extra(args[i], args[i+1:]); used >= 0 {
+				i += 1 + used
+				continue
+			}
+		}
+		if i+1 >= len(args) {
+			c.conn.WriteError(errSyntax)
+			return nil, 0, false
+		}
+		switch {
+		case eqFold(args[i], "match"):
+			match = matcher(args[i+1])
+		case eqFold(args[i], "count"):
+			v, isInt := parseInt(args[i+1])
+			if !isInt {
+				c.conn.WriteError(errNotInteger)
+				return nil, 0, false
+			}
+			if v < 1 {
+				c.conn.WriteError(errSyntax)
+				return nil, 0, false
+			}
+			count = int(min(v, 1<<20))
+		default:
+			c.conn.WriteError(errSyntax)
+			return nil, 0, false
+		}
+		i += 2
+	}
+	return match, count, true
+}
+
 // cmdScan: SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. The
 // cursor is opaque and meaningful only inside the caller's partition: any
 // value another tenant's cursor could take only walks the caller's keys.
@@ -304,38 +345,16 @@ func cmdScan(c *client, args [][]byte) {
 		c.conn.WriteError(errInvalidCursor)
 		return
 	}
-	count := 10
-	var match func([]byte) bool
 	typeFilter := ""
-	for i := 2; i < len(args); i++ {
-		if i+1 >= len(args) {
-			c.conn.WriteError(errSyntax)
-			return
+	match, count, ok := scanOptions(c, args, 2, 10, func(opt []byte, rest [][]byte) int {
+		if !eqFold(opt, "type") || len(rest) == 0 {
+			return -1
 		}
-		switch {
-		case eqFold(args[i], "match"):
-			match = matcher(args[i+1])
-		case eqFold(args[i], "count"):
-			n, ok := parseInt(args[i+1])
-			if !ok {
-				c.conn.WriteError(errNotInteger)
-				return
-			}
-			if n < 1 {
-				c.conn.WriteError(errSyntax)
-				return
-			}
-			if n > 1<<20 {
-				n = 1 << 20
-			}
-			count = int(n)
-		case eqFold(args[i], "type"):
-			typeFilter = string(lowerInto(nil, args[i+1]))
-		default:
-			c.conn.WriteError(errSyntax)
-			return
-		}
-		i++
+		typeFilter = string(lowerInto(nil, rest[0]))
+		return 1
+	})
+	if !ok {
+		return
 	}
 	typ := shard.AnyType
 	if typeFilter != "" {

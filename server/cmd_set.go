@@ -459,30 +459,9 @@ func cmdSScan(c *client, args [][]byte) {
 		return
 	}
 	defer keepScratch(c, enc)
-	count := 10
-	var match func([]byte) bool
-	for i := 3; i < len(args); i += 2 {
-		switch {
-		case i+1 >= len(args):
-			c.conn.WriteError(errSyntax)
-			return
-		case eqFold(args[i], "match"):
-			match = matcher(args[i+1])
-		case eqFold(args[i], "count"):
-			n, ok := parseInt(args[i+1])
-			if !ok {
-				c.conn.WriteError(errNotInteger)
-				return
-			}
-			if n < 1 {
-				c.conn.WriteError(errSyntax)
-				return
-			}
-			count = int(min(n, 1<<20))
-		default:
-			c.conn.WriteError(errSyntax)
-			return
-		}
+	match, count, ok := scanOptions(c, args, 3, 10, nil)
+	if !ok {
+		return
 	}
 	var out [][]byte
 	next, err := shard.SetScan(enc, cursor, count, func(m []byte) {

@@ -975,31 +975,9 @@ func cmdZScan(c *client, args [][]byte) {
 		return
 	}
 	defer keepScratch(c, enc)
-	count := zsetScanDefaultN
-	var match func([]byte) bool
-	for i := 3; i < len(args); i++ {
-		switch {
-		case i+1 >= len(args):
-			c.conn.WriteError(errSyntax)
-			return
-		case eqFold(args[i], "match"):
-			match = matcher(args[i+1])
-		case eqFold(args[i], "count"):
-			n, ok := parseInt(args[i+1])
-			if !ok {
-				c.conn.WriteError(errNotInteger)
-				return
-			}
-			if n < 1 {
-				c.conn.WriteError(errSyntax)
-				return
-			}
-			count = int(min(n, 1<<20))
-		default:
-			c.conn.WriteError(errSyntax)
-			return
-		}
-		i++
+	match, count, ok := scanOptions(c, args, 3, zsetScanDefaultN, nil)
+	if !ok {
+		return
 	}
 	var out []shard.ZMember
 	next, err := shard.ZSetScan(enc, cursor, count, func(m shard.ZMember) {
