@@ -61,6 +61,23 @@ type expireOpt struct {
 	persist bool
 }
 
+// expireOptName names the expiry option a is (SET, GETEX), or "" when a is
+// none of EX, PX, EXAT, PXAT. It returns constants, so it does not
+// allocate (lower-casing the argument into a string did, on every SET EX).
+func expireOptName(a []byte) string {
+	switch {
+	case eqFold(a, "ex"):
+		return "ex"
+	case eqFold(a, "px"):
+		return "px"
+	case eqFold(a, "exat"):
+		return "exat"
+	case eqFold(a, "pxat"):
+		return "pxat"
+	}
+	return ""
+}
+
 // parseExpireArg converts the argument of EX/PX/EXAT/PXAT into an absolute
 // unix-ms time, with Redis's checks (> 0, no overflow).
 func parseExpireArg(c *client, opt string, arg []byte, cmd string) (int64, string) {
@@ -104,9 +121,8 @@ func cmdSet(c *client, args [][]byte) {
 			get = true
 		case eqFold(a, "keepttl") && !exp.set:
 			exp.keepTTL = true
-		case (eqFold(a, "ex") || eqFold(a, "px") || eqFold(a, "exat") || eqFold(a, "pxat")) &&
-			!exp.set && !exp.keepTTL && i+1 < len(args):
-			at, e := parseExpireArg(c, string(lowerInto(nil, a)), args[i+1], "set")
+		case expireOptName(a) != "" && !exp.set && !exp.keepTTL && i+1 < len(args):
+			at, e := parseExpireArg(c, expireOptName(a), args[i+1], "set")
 			if e != "" {
 				c.conn.WriteError(e)
 				return
@@ -350,9 +366,8 @@ func cmdGetEx(c *client, args [][]byte) {
 		switch {
 		case eqFold(a, "persist") && !exp.set && !exp.persist:
 			exp.persist = true
-		case (eqFold(a, "ex") || eqFold(a, "px") || eqFold(a, "exat") || eqFold(a, "pxat")) &&
-			!exp.set && !exp.persist && i+1 < len(args):
-			at, e := parseExpireArg(c, string(lowerInto(nil, a)), args[i+1], "getex")
+		case expireOptName(a) != "" && !exp.set && !exp.persist && i+1 < len(args):
+			at, e := parseExpireArg(c, expireOptName(a), args[i+1], "getex")
 			if e != "" {
 				c.conn.WriteError(e)
 				return

@@ -31,7 +31,9 @@ func BenchmarkDispatch(b *testing.B) {
 		name     string
 		cmd      string
 		watchers bool
-	}{{"GET", "get", false}, {"SET", "set", false}, {"SET/watchers=1", "set", true}} {
+		extra    []string
+	}{{"GET", "get", false, nil}, {"SET", "set", false, nil}, {"SET/EX", "set", false, []string{"EX", "100"}},
+		{"SET/watchers=1", "set", true, nil}} {
 		b.Run(bc.name, func(b *testing.B) {
 			cfg := testConfig()
 			cfg.Tenants[0].Tier = tiers.Builtin()["gold"]
@@ -61,6 +63,9 @@ func BenchmarkDispatch(b *testing.B) {
 				args := [][]byte{[]byte(bc.cmd), []byte("k1"), val}
 				if bc.cmd == "get" {
 					args = args[:2]
+				}
+				for _, e := range bc.extra {
+					args = append(args, []byte(e))
 				}
 				keys := make([][]byte, 1024)
 				for i := range keys {
