@@ -386,6 +386,22 @@ func cmdLInsert(c *client, args [][]byte) {
 	c.conn.WriteInt(n)
 }
 
+// nonNegArg parses an integer option argument that must not be negative;
+// on bad input it writes the error (negErr for a negative value) and
+// returns -1.
+func nonNegArg(c *client, b []byte, negErr string) int64 {
+	n, ok := parseInt(b)
+	switch {
+	case !ok:
+		c.conn.WriteError(errNotInteger)
+		return -1
+	case n < 0:
+		c.conn.WriteError(negErr)
+		return -1
+	}
+	return n
+}
+
 // cmdLPos: LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]
 // -> the index of the first match or nil; with COUNT an array of indexes.
 func cmdLPos(c *client, args [][]byte) {
@@ -409,27 +425,13 @@ func cmdLPos(c *client, args [][]byte) {
 			}
 			rank = n
 		case eqFold(args[i], "count") && more:
-			n, ok := parseInt(args[i+1])
-			switch {
-			case !ok:
-				c.conn.WriteError(errNotInteger)
-				return
-			case n < 0:
-				c.conn.WriteError(errListCountNeg)
+			if count = nonNegArg(c, args[i+1], errListCountNeg); count < 0 {
 				return
 			}
-			count = n
 		case eqFold(args[i], "maxlen") && more:
-			n, ok := parseInt(args[i+1])
-			switch {
-			case !ok:
-				c.conn.WriteError(errNotInteger)
-				return
-			case n < 0:
-				c.conn.WriteError(errListMaxlenNeg)
+			if maxlen = nonNegArg(c, args[i+1], errListMaxlenNeg); maxlen < 0 {
 				return
 			}
-			maxlen = n
 		default:
 			c.conn.WriteError(errSyntax)
 			return
