@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -52,12 +53,16 @@ func TestBadInvocationsExit2(t *testing.T) {
 	}
 }
 
-// TestServeExampleConfig runs the real binary on the bundled example config
-// (as `make run` does, on ephemeral ports), uses it, scrapes /metrics and
-// stops it with SIGTERM.
-func TestServeExampleConfig(t *testing.T) {
-	cmd := exec.Command(os.Args[0], "--config", "../../tcached.example.yaml", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0")
+// startMain runs this test binary as the real tcached with args and waits
+// (at most 10s) for its "tcached serving" log line, which it returns. The
+// process is killed when the test ends unless the test waited for it.
+func startMain(t *testing.T, args ...string) (*exec.Cmd, map[string]any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "TCACHED_AS_MAIN=1")
+	cmd.WaitDelay = 2 * time.Second
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +70,7 @@ func TestServeExampleConfig(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
+	t.Cleanup(func() { cmd.Process.Kill() })
 	lines := make(chan map[string]any, 16)
 	go func() {
 		sc := bufio.NewScanner(stderr)
@@ -80,22 +85,29 @@ func TestServeExampleConfig(t *testing.T) {
 		}
 		close(lines)
 	}()
-	var addr, maddr string
 	timeout := time.After(10 * time.Second)
-	for addr == "" {
+	for {
 		select {
 		case m, ok := <-lines:
 			if !ok {
 				t.Fatal("tcached exited before serving")
 			}
 			if m["msg"] == "tcached serving" {
-				addr, _ = m["listen"].(string)
-				maddr, _ = m["metrics"].(string)
+				return cmd, m
 			}
 		case <-timeout:
 			t.Fatal("tcached did not start within 10s")
 		}
 	}
+}
+
+// TestServeExampleConfig runs the real binary on the bundled example config
+// (as `make run` does, on ephemeral ports), uses it, scrapes /metrics and
+// stops it with SIGTERM.
+func TestServeExampleConfig(t *testing.T) {
+	cmd, serving := startMain(t, "--config", "../../tcached.example.yaml", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0")
+	addr, _ := serving["listen"].(string)
+	maddr, _ := serving["metrics"].(string)
 	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -96,48 +95,7 @@ func TestServeTLSOnly(t *testing.T) {
 	cfgPath := filepath.Join(dir, "tls.yaml")
 	os.WriteFile(cfgPath, []byte(tlsOnlyConfig(filepath.Join(dir, "server.pem"), filepath.Join(dir, "server-key.pem"))), 0o600)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "--config", cfgPath)
-	cmd.Env = append(os.Environ(), "TCACHED_AS_MAIN=1")
-	cmd.WaitDelay = 2 * time.Second
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	lines := make(chan map[string]any, 16)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil {
-				select {
-				case lines <- m:
-				default:
-				}
-			}
-		}
-		close(lines)
-	}()
-	var serving map[string]any
-	timeout := time.After(10 * time.Second)
-	for serving == nil {
-		select {
-		case m, ok := <-lines:
-			if !ok {
-				t.Fatal("tcached exited before serving")
-			}
-			if m["msg"] == "tcached serving" {
-				serving = m
-			}
-		case <-timeout:
-			t.Fatal("tcached did not start within 10s")
-		}
-	}
+	cmd, serving := startMain(t, "--config", cfgPath)
 	addr, _ := serving["tls"].(string)
 	if addr == "" || !strings.HasPrefix(addr, "127.0.0.1:") {
 		t.Fatalf("serving line has no tls address: %v", serving)
