@@ -36,6 +36,26 @@ const (
 	MaxRateLimit = 1e9
 )
 
+// Defaults and bounds of the backing section (Backing).
+const (
+	// DefaultKeyPrefix is backing.key_prefix's default.
+	DefaultKeyPrefix = "tcached:"
+	// MaxKeyPrefixLen is the longest backing.key_prefix, in bytes.
+	MaxKeyPrefixLen = 64
+	// DefaultL1MaxTTL is backing.l1_max_ttl's default.
+	DefaultL1MaxTTL = 10 * time.Second
+	// MaxL1MaxTTL is the largest backing.l1_max_ttl accepted.
+	MaxL1MaxTTL = 24 * time.Hour
+	// DefaultScanTimeout is backing.scan_timeout's default.
+	DefaultScanTimeout = 5 * time.Second
+	// DefaultBreakerFailures is backing.breaker_failures's default.
+	DefaultBreakerFailures = 5
+	// DefaultBreakerCooloff is backing.breaker_cooloff's default.
+	DefaultBreakerCooloff = time.Second
+	// DefaultReconcileInterval is backing.reconcile_interval's default.
+	DefaultReconcileInterval = 5 * time.Minute
+)
+
 // Role is what an authenticated connection may do. The zero value is not a
 // valid role, so a User built by hand without a role is caught by the server.
 type Role uint8
@@ -199,6 +219,70 @@ func DefaultLimits() Limits {
 	}
 }
 
+// Backing configures Redis Cluster as the store of record (L2) behind the
+// tenants' partitions (L1). Parse returns it only with every field valid
+// and every default applied.
+type Backing struct {
+	// KeyPrefix starts every L2 key: <KeyPrefix><tenant>:<db>:<key>.
+	// Non-empty, at most MaxKeyPrefixLen bytes, no '{' or '}' (so users'
+	// hash tags decide slots), no whitespace or control characters.
+	// Default DefaultKeyPrefix.
+	KeyPrefix string
+	// L1MaxTTL caps how long an L1 copy may be served without L2 being
+	// asked again (bounds any lost invalidation). > 0 and <= MaxL1MaxTTL;
+	// default DefaultL1MaxTTL.
+	L1MaxTTL time.Duration
+	// ScanTimeout bounds the cluster-wide scans of KEYS, SCAN, DBSIZE,
+	// RANDOMKEY, FLUSHDB and FLUSHALL. > 0; default DefaultScanTimeout.
+	ScanTimeout time.Duration
+	// BreakerFailures consecutive L2 failures (errors or timeouts) open the
+	// circuit breaker. >= 1; default DefaultBreakerFailures.
+	BreakerFailures int
+	// BreakerCooloff is how long an open breaker stops calling L2 before
+	// one probe. > 0; default DefaultBreakerCooloff.
+	BreakerCooloff time.Duration
+	// ReconcileInterval is how often the per-tenant L2 usage counters are
+	// recomputed by a scan; 0 disables. Default DefaultReconcileInterval.
+	ReconcileInterval time.Duration
+	Cluster           RedisCluster
+}
+
+// RedisCluster is how to reach and authenticate to the cluster.
+type RedisCluster struct {
+	// Addrs are seed nodes, host:port each (port 1-65535), at least one,
+	// no two the same; as written in the file.
+	Addrs []string
+	// Username is the ACL user; "" means the default user. Set only
+	// together with Password.
+	Username string
+	// Password is sent with AUTH; "" means the cluster has no AUTH. It is
+	// held in clear, since it must be sent (Parse warns that the file
+	// holds it).
+	Password string
+	// TLS enables TLS to the cluster; nil means plaintext.
+	TLS *BackingTLS
+}
+
+// BackingTLS is TLS to the cluster. The zero value verifies the cluster's
+// certificate against the system roots. Parse reads the files (relative
+// paths are relative to the working directory) and refuses unreadable or
+// invalid ones; the server loads them again when it connects.
+type BackingTLS struct {
+	// CAFile is a PEM bundle of CAs that verify the cluster's certificate
+	// instead of the system roots; "" means the system roots.
+	CAFile string
+	// CertFile and KeyFile are a PEM client certificate and its private key
+	// (both or neither), for clusters that require client certificates.
+	CertFile string
+	KeyFile  string
+	// ServerName is the name verified against the cluster's certificate;
+	// "" means the host of the address dialled.
+	ServerName string
+	// InsecureSkipVerify accepts any certificate (Parse warns); for
+	// development only.
+	InsecureSkipVerify bool
+}
+
 // Config is a parsed and validated configuration. Every Config returned by
 // Parse satisfies all the rules listed in the package documentation.
 type Config struct {
@@ -251,6 +335,10 @@ type Config struct {
 	// HotTenantInterval is how often hot tenants are looked for; > 0.
 	// Default DefaultHotTenantInterval.
 	HotTenantInterval time.Duration
+	// Backing makes a Redis Cluster the store of record (L2) behind the
+	// tenants' partitions; nil (no backing key) means the embedded store
+	// alone, exactly as without the feature.
+	Backing *Backing
 }
 
 // Tenant returns the tenant with the given id, pointing into c.Tenants,

@@ -1,11 +1,20 @@
 package config
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
+	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -108,7 +117,7 @@ tenants:
 				wantTiers := map[string]tiers.Tier{
 					"platinum": tiers.Builtin()["platinum"],
 					"silver":   tiers.Builtin()["silver"],
-					"gold":     {Name: "gold", DefaultTTL: 45 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, Priority: 2},
+					"gold":     {Name: "gold", DefaultTTL: 45 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2},
 					"bronze":   {Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 2 * time.Second, MaxConcurrent: 50, MaxConnections: 100, Priority: 0},
 					"copper":   {Name: "copper", Priority: 1},
 				}
@@ -116,7 +125,7 @@ tenants:
 					t.Errorf("Tiers = %+v\nwant %+v", c.Tiers, wantTiers)
 				}
 				p := c.Tenants[0]
-				if want := (tiers.Tier{Name: "platinum", DefaultTTL: 2 * time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxArgBytes: 256 << 20, MaxConnections: 0, Priority: 3}); p.Tier != want {
+				if want := (tiers.Tier{Name: "platinum", DefaultTTL: 2 * time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxArgBytes: 256 << 20, MaxConnections: 0, L2Quota: 4 << 30, Priority: 3}); p.Tier != want {
 					t.Errorf("payments tier = %+v, want %+v", p.Tier, want)
 				}
 				if p.Quota != 64<<20 || p.Eviction != EvictLRU || p.TierName != "platinum" {
@@ -1054,6 +1063,27 @@ func checkInvariants(t *testing.T, c *Config) {
 	if sum > c.MaxMemory {
 		t.Errorf("quota sum %d > maxmemory %d", sum, c.MaxMemory)
 	}
+	if b := c.Backing; b != nil {
+		if checkKeyPrefix(b.KeyPrefix) != nil || b.L1MaxTTL <= 0 || b.L1MaxTTL > MaxL1MaxTTL || b.ScanTimeout <= 0 ||
+			b.BreakerFailures < 1 || b.BreakerCooloff <= 0 || b.ReconcileInterval < 0 {
+			t.Errorf("backing out of range: %+v", b)
+		}
+		cl := b.Cluster
+		addrs := map[string]bool{}
+		for _, a := range cl.Addrs {
+			key, err := checkNodeAddr(a)
+			if err != nil || addrs[key] {
+				t.Errorf("backing address %q invalid or duplicate", a)
+			}
+			addrs[key] = true
+		}
+		if len(cl.Addrs) == 0 || cl.Username != "" && cl.Password == "" {
+			t.Errorf("backing cluster = %+v", cl)
+		}
+		if tl := cl.TLS; tl != nil && (tl.CertFile == "") != (tl.KeyFile == "") {
+			t.Errorf("backing TLS cert_file %q without key_file %q or the reverse", tl.CertFile, tl.KeyFile)
+		}
+	}
 	if c.DefaultTenant != "" && !ids[c.DefaultTenant] {
 		t.Errorf("default tenant %q missing", c.DefaultTenant)
 	}
@@ -1061,7 +1091,7 @@ func checkInvariants(t *testing.T, c *Config) {
 
 // validAdmission reports whether a tier's admission fields are in range.
 func validAdmission(tr tiers.Tier) bool {
-	return tr.RateLimit >= 0 && tr.RateLimit <= MaxRateLimit && tr.Burst >= 0 && tr.MaxArgBytes >= 0 && tr.Timeout >= 0
+	return tr.RateLimit >= 0 && tr.RateLimit <= MaxRateLimit && tr.Burst >= 0 && tr.MaxArgBytes >= 0 && tr.Timeout >= 0 && tr.L2Quota >= 0
 }
 
 func TestIsDecimal(t *testing.T) {
@@ -1260,5 +1290,461 @@ func TestExampleFile(t *testing.T) {
 				t.Errorf("tenant %s user %d = %+v, want %s (password %q) role %v", w.id, j, u, wu.name, wu.password, wu.role)
 			}
 		}
+	}
+}
+
+// backingPEMs are the files the backing TLS tests read: a CA certificate,
+// a client certificate with its key, a key of another pair, a file with no
+// PEM in it, one just over the size limit, and a path that does not exist.
+type backingPEMs struct{ ca, cert, key, otherKey, garbage, huge, missing string }
+
+func writeBackingPEMs(t *testing.T) backingPEMs {
+	t.Helper()
+	dir := t.TempDir()
+	p := backingPEMs{
+		ca:       filepath.Join(dir, "ca.pem"),
+		cert:     filepath.Join(dir, "client.pem"),
+		key:      filepath.Join(dir, "client.key"),
+		otherKey: filepath.Join(dir, "other.key"),
+		garbage:  filepath.Join(dir, "garbage.txt"),
+		huge:     filepath.Join(dir, "huge.pem"),
+		missing:  filepath.Join(dir, "missing.pem"),
+	}
+	write := func(path, typ string, der []byte) {
+		t.Helper()
+		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newKey := func(path string) *ecdsa.PrivateKey {
+		t.Helper()
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, err := x509.MarshalECPrivateKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if path != "" {
+			write(path, "EC PRIVATE KEY", der)
+		}
+		return k
+	}
+	selfSigned := func(path, cn string, key *ecdsa.PrivateKey, isCA bool) {
+		t.Helper()
+		tmpl := &x509.Certificate{
+			SerialNumber:          big.NewInt(1),
+			Subject:               pkix.Name{CommonName: cn},
+			NotBefore:             time.Now().Add(-time.Hour),
+			NotAfter:              time.Now().Add(time.Hour),
+			IsCA:                  isCA,
+			BasicConstraintsValid: true,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(path, "CERTIFICATE", der)
+	}
+	selfSigned(p.ca, "test CA", newKey(""), true)
+	selfSigned(p.cert, "tcached", newKey(p.key), false)
+	newKey(p.otherKey)
+	if err := os.WriteFile(p.garbage, []byte("not PEM\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p.huge, make([]byte, 4<<20+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestParseBacking covers the backing section and l2_quota. Errors and
+// warnings are compared whole: source, line, field path and message.
+func TestParseBacking(t *testing.T) {
+	pems := writeBackingPEMs(t)
+	q := strconv.Quote
+	// bk puts body after "maxmemory: 1MiB" and "backing:" (lines 1 and 2),
+	// so its first line is line 3; tenant a follows.
+	bk := func(body string) string { return withA("maxmemory: 1MiB\nbacking:\n" + body) }
+	// cl adds a one-node redis_cluster (lines 3 and 4) before body (line 5).
+	cl := func(body string) string { return bk("  redis_cluster:\n    addrs: [127.0.0.1:7000]\n" + body) }
+	defaults := func(addrs ...string) *Backing {
+		return &Backing{
+			KeyPrefix:         "tcached:",
+			L1MaxTTL:          10 * time.Second,
+			ScanTimeout:       5 * time.Second,
+			BreakerFailures:   5,
+			BreakerCooloff:    time.Second,
+			ReconcileInterval: 5 * time.Minute,
+			Cluster:           RedisCluster{Addrs: addrs},
+		}
+	}
+	withTLS := func(tls *BackingTLS) *Backing { b := defaults("127.0.0.1:7000"); b.Cluster.TLS = tls; return b }
+	const pwWarn = "backing.redis_cluster.password is plaintext in the configuration file; keep the file readable only by tcached"
+	const skipWarn = "backing.redis_cluster.tls.insecure_skip_verify accepts any certificate the cluster presents; use ca_file for a private CA"
+
+	tests := []struct {
+		name     string
+		input    string
+		want     *Backing // compared with c.Backing when err is ""
+		err      string   // the whole error; "" = must succeed
+		warnings []string // whole warnings, in order
+	}{
+		// --- valid ---
+		{name: "no backing key: embedded store", input: withA("maxmemory: 1MiB\n")},
+		{name: "null backing is no backing", input: withA("maxmemory: 1MiB\nbacking:\n")},
+		{name: "null backing with tilde", input: withA("maxmemory: 1MiB\nbacking: ~\n")},
+		{name: "defaults", input: cl(""), want: defaults("127.0.0.1:7000")},
+		{
+			name: "every field, tls mapping",
+			input: bk(`  key_prefix: "l2/"
+  l1_max_ttl: 1m30s
+  scan_timeout: 250ms
+  breaker_failures: 1
+  breaker_cooloff: 2s
+  reconcile_interval: 1h
+  redis_cluster:
+    addrs: ['[::1]:7000', redis-0.redis.svc:6379, 10.0.0.1:65535]
+    username: tcached
+    password: "s3cret word"
+    tls:
+      ca_file: ` + q(pems.ca) + `
+      cert_file: ` + q(pems.cert) + `
+      key_file: ` + q(pems.key) + `
+      server_name: redis.internal
+      insecure_skip_verify: false
+`),
+			want: &Backing{
+				KeyPrefix:         "l2/",
+				L1MaxTTL:          90 * time.Second,
+				ScanTimeout:       250 * time.Millisecond,
+				BreakerFailures:   1,
+				BreakerCooloff:    2 * time.Second,
+				ReconcileInterval: time.Hour,
+				Cluster: RedisCluster{
+					Addrs:    []string{"[::1]:7000", "redis-0.redis.svc:6379", "10.0.0.1:65535"},
+					Username: "tcached",
+					Password: "s3cret word",
+					TLS:      &BackingTLS{CAFile: pems.ca, CertFile: pems.cert, KeyFile: pems.key, ServerName: "redis.internal"},
+				},
+			},
+			warnings: []string{"test.yaml:12: " + pwWarn},
+		},
+		{name: "tls true: system roots", input: cl("    tls: true\n"), want: withTLS(&BackingTLS{})},
+		{name: "tls yes", input: cl("    tls: yes\n"), want: withTLS(&BackingTLS{})},
+		{name: "tls false: plaintext", input: cl("    tls: false\n"), want: withTLS(nil)},
+		{name: "tls no", input: cl("    tls: no\n"), want: withTLS(nil)},
+		{name: "tls null: plaintext", input: cl("    tls:\n"), want: withTLS(nil)},
+		{name: "tls empty mapping: system roots", input: cl("    tls: {}\n"), want: withTLS(&BackingTLS{})},
+		{name: "tls ca_file only", input: cl("    tls: {ca_file: " + q(pems.ca) + "}\n"), want: withTLS(&BackingTLS{CAFile: pems.ca})},
+		{name: "tls client certificate with system roots", input: cl("    tls: {cert_file: " + q(pems.cert) + ", key_file: " + q(pems.key) + "}\n"), want: withTLS(&BackingTLS{CertFile: pems.cert, KeyFile: pems.key})},
+		{
+			name:     "tls insecure_skip_verify warns",
+			input:    cl("    tls:\n      server_name: redis.internal\n      insecure_skip_verify: yes\n"),
+			want:     withTLS(&BackingTLS{ServerName: "redis.internal", InsecureSkipVerify: true}),
+			warnings: []string{"test.yaml:7: " + skipWarn},
+		},
+		{
+			name:     "password without username",
+			input:    cl("    password: x\n"),
+			want:     func() *Backing { b := defaults("127.0.0.1:7000"); b.Cluster.Password = "x"; return b }(),
+			warnings: []string{"test.yaml:5: " + pwWarn},
+		},
+		{
+			name:  "reconcile_interval 0 disables; l1_max_ttl at its maximum",
+			input: bk("  reconcile_interval: 0\n  l1_max_ttl: 24h\n  redis_cluster: {addrs: [a:1]}\n"),
+			want:  func() *Backing { b := defaults("a:1"); b.ReconcileInterval, b.L1MaxTTL = 0, 24*time.Hour; return b }(),
+		},
+		{
+			name:  "key_prefix of 64 bytes, non-ASCII, redis_cluster first",
+			input: bk("  redis_cluster: {addrs: [a:1]}\n  key_prefix: " + strings.Repeat("é", 32) + "\n"),
+			want:  func() *Backing { b := defaults("a:1"); b.KeyPrefix = strings.Repeat("é", 32); return b }(),
+		},
+
+		// --- shape ---
+		{name: "backing as list", input: withA("maxmemory: 1MiB\nbacking: [a]\n"), err: "test.yaml:2: backing: expected a mapping, got a list"},
+		{name: "backing as scalar", input: withA("maxmemory: 1MiB\nbacking: on\n"), err: "test.yaml:2: backing: expected a mapping, got a single value"},
+		{name: "empty backing mapping", input: withA("maxmemory: 1MiB\nbacking: {}\n"), err: "test.yaml:2: backing.redis_cluster: required (a mapping with addrs: [host:port, ...])"},
+		{name: "unknown backing key", input: cl("  key_prefx: x\n"), err: "test.yaml:5: backing.key_prefx: unknown key"},
+		{name: "duplicate backing key", input: bk("  scan_timeout: 1s\n  scan_timeout: 2s\n"), err: "test.yaml:4: backing.scan_timeout: duplicate key (first at line 3)"},
+		{name: "duplicate backing", input: cl("backing: {}\n"), err: "test.yaml:5: backing: duplicate key (first at line 2)"},
+		{name: "key_prefix as mapping", input: bk("  key_prefix: {a: b}\n"), err: "test.yaml:3: backing.key_prefix: expected a single value, got a mapping"},
+		{name: "redis_cluster missing", input: bk("  key_prefix: x\n"), err: "test.yaml:2: backing.redis_cluster: required (a mapping with addrs: [host:port, ...])"},
+		{name: "redis_cluster null", input: bk("  redis_cluster:\n"), err: "test.yaml:2: backing.redis_cluster: required (a mapping with addrs: [host:port, ...])"},
+		{name: "redis_cluster as list", input: bk("  redis_cluster: [a:1]\n"), err: "test.yaml:3: backing.redis_cluster: expected a mapping, got a list"},
+		{name: "unknown redis_cluster key", input: cl("    nodes: [a:1]\n"), err: "test.yaml:5: backing.redis_cluster.nodes: unknown key"},
+		{name: "redis_cluster key at the backing level", input: bk("  addrs: [a:1]\n"), err: "test.yaml:3: backing.addrs: unknown key"},
+		{name: "addrs missing", input: bk("  redis_cluster:\n    username: u\n"), err: "test.yaml:3: backing.redis_cluster.addrs: required: at least one host:port of a cluster node"},
+		{name: "addrs empty", input: bk("  redis_cluster:\n    addrs: []\n"), err: "test.yaml:4: backing.redis_cluster.addrs: required: at least one host:port of a cluster node"},
+		{name: "addrs null", input: bk("  redis_cluster:\n    addrs:\n"), err: "test.yaml:4: backing.redis_cluster.addrs: required: at least one host:port of a cluster node"},
+		{name: "addrs as scalar", input: bk("  redis_cluster:\n    addrs: a:1\n"), err: "test.yaml:4: backing.redis_cluster.addrs: expected a list, got a single value"},
+		{name: "addr as mapping", input: bk("  redis_cluster:\n    addrs: [{a: 1}]\n"), err: "test.yaml:4: backing.redis_cluster.addrs[0]: expected a single value, got a mapping"},
+		{name: "unknown tls key", input: cl("    tls: {ca: x}\n"), err: "test.yaml:5: backing.redis_cluster.tls.ca: unknown key"},
+		{name: "tls as list", input: cl("    tls: [true]\n"), err: "test.yaml:5: backing.redis_cluster.tls: expected true, false or a mapping, got a list"},
+		{name: "tls field as list", input: cl("    tls:\n      server_name: [a]\n"), err: "test.yaml:6: backing.redis_cluster.tls.server_name: expected a single value, got a list"},
+
+		// --- values ---
+		{name: "key_prefix empty", input: cl("  key_prefix: ''\n"), err: "test.yaml:5: backing.key_prefix: must not be empty"},
+		{name: "key_prefix too long", input: cl("  key_prefix: " + strings.Repeat("p", 65) + "\n"), err: `test.yaml:5: backing.key_prefix: invalid key_prefix "` + strings.Repeat("p", 65) + `": longer than 64 bytes`},
+		{name: "key_prefix too long in bytes", input: cl("  key_prefix: " + strings.Repeat("é", 33) + "\n"), err: `test.yaml:5: backing.key_prefix: invalid key_prefix "` + strings.Repeat("é", 33) + `": longer than 64 bytes`},
+		{name: "key_prefix with a hash tag", input: cl("  key_prefix: '{t}:'\n"), err: `test.yaml:5: backing.key_prefix: invalid key_prefix "{t}:": must not contain '{' or '}' (a hash tag in the prefix would decide the slot of every key)`},
+		{name: "key_prefix with a closing brace", input: cl("  key_prefix: 'a}'\n"), err: `test.yaml:5: backing.key_prefix: invalid key_prefix "a}": must not contain '{' or '}' (a hash tag in the prefix would decide the slot of every key)`},
+		{name: "key_prefix with a space", input: cl("  key_prefix: 'tc ached:'\n"), err: `test.yaml:5: backing.key_prefix: invalid key_prefix "tc ached:": must not contain whitespace or control characters`},
+		{name: "key_prefix with a tab", input: cl("  key_prefix: \"a\\tb\"\n"), err: `test.yaml:5: backing.key_prefix: invalid key_prefix "a\tb": must not contain whitespace or control characters`},
+		{name: "key_prefix with NUL", input: cl("  key_prefix: \"a\\0b\"\n"), err: `test.yaml:5: backing.key_prefix: invalid key_prefix "a\x00b": must not contain whitespace or control characters`},
+		{name: "l1_max_ttl zero", input: cl("  l1_max_ttl: 0\n"), err: "test.yaml:5: backing.l1_max_ttl: must be > 0"},
+		{name: "l1_max_ttl negative", input: cl("  l1_max_ttl: -1s\n"), err: `test.yaml:5: backing.l1_max_ttl: invalid duration "-1s": must be >= 0`},
+		{name: "l1_max_ttl bare seconds", input: cl("  l1_max_ttl: 10\n"), err: `test.yaml:5: backing.l1_max_ttl: invalid duration "10": use Go syntax such as 200ms, 30s, 1h30m`},
+		{name: "l1_max_ttl above 24h", input: cl("  l1_max_ttl: 24h0m1s\n"), err: "test.yaml:5: backing.l1_max_ttl: 24h0m1s is above the maximum 24h0m0s"},
+		{name: "scan_timeout zero", input: cl("  scan_timeout: 0s\n"), err: "test.yaml:5: backing.scan_timeout: must be > 0"},
+		{name: "scan_timeout invalid", input: cl("  scan_timeout: soon\n"), err: `test.yaml:5: backing.scan_timeout: invalid duration "soon": use Go syntax such as 200ms, 30s, 1h30m`},
+		{name: "breaker_failures zero", input: cl("  breaker_failures: 0\n"), err: `test.yaml:5: backing.breaker_failures: invalid breaker_failures "0": want an integer >= 1`},
+		{name: "breaker_failures negative", input: cl("  breaker_failures: -3\n"), err: `test.yaml:5: backing.breaker_failures: invalid breaker_failures "-3": want an integer >= 1`},
+		{name: "breaker_failures not an integer", input: cl("  breaker_failures: 2.5\n"), err: `test.yaml:5: backing.breaker_failures: invalid breaker_failures "2.5": want an integer >= 1`},
+		{name: "breaker_cooloff zero", input: cl("  breaker_cooloff: 0\n"), err: "test.yaml:5: backing.breaker_cooloff: must be > 0"},
+		{name: "breaker_cooloff bare seconds", input: cl("  breaker_cooloff: 1\n"), err: `test.yaml:5: backing.breaker_cooloff: invalid duration "1": use Go syntax such as 200ms, 30s, 1h30m`},
+		{name: "reconcile_interval negative", input: cl("  reconcile_interval: -5m\n"), err: `test.yaml:5: backing.reconcile_interval: invalid duration "-5m": must be >= 0`},
+		{name: "reconcile_interval bare seconds", input: cl("  reconcile_interval: 300\n"), err: `test.yaml:5: backing.reconcile_interval: invalid duration "300": use Go syntax such as 200ms, 30s, 1h30m`},
+		{name: "addr null", input: bk("  redis_cluster:\n    addrs: [a:1, ~]\n"), err: "test.yaml:4: backing.redis_cluster.addrs[1]: empty address: want host:port"},
+		{name: "addr without port", input: bk("  redis_cluster:\n    addrs:\n      - a:1\n      - 7000\n"), err: `test.yaml:6: backing.redis_cluster.addrs[1]: invalid address "7000": want host:port`},
+		{name: "addr without host", input: bk("  redis_cluster:\n    addrs: [':7000']\n"), err: `test.yaml:4: backing.redis_cluster.addrs[0]: invalid address ":7000": want host:port`},
+		{name: "addr port 0", input: bk("  redis_cluster:\n    addrs: [a:0]\n"), err: `test.yaml:4: backing.redis_cluster.addrs[0]: invalid address "a:0": port must be 1-65535`},
+		{name: "addr port 65536", input: bk("  redis_cluster:\n    addrs: [a:65536]\n"), err: `test.yaml:4: backing.redis_cluster.addrs[0]: invalid address "a:65536": port must be 1-65535`},
+		{name: "addr named port", input: bk("  redis_cluster:\n    addrs: [a:redis]\n"), err: `test.yaml:4: backing.redis_cluster.addrs[0]: invalid address "a:redis": port must be 1-65535`},
+		{name: "addr empty string", input: bk("  redis_cluster:\n    addrs: ['']\n"), err: `test.yaml:4: backing.redis_cluster.addrs[0]: invalid address "": want host:port`},
+		{
+			name:  "duplicate addr",
+			input: bk("  redis_cluster:\n    addrs:\n      - redis:7000\n      - redis:7001\n      - redis:7000\n"),
+			err:   `test.yaml:7: backing.redis_cluster.addrs[2]: duplicate address "redis:7000" (first at line 5)`,
+		},
+		{
+			name:  "duplicate addr up to host case and leading zeros",
+			input: bk("  redis_cluster:\n    addrs: [Redis:7000, redis:07000]\n"),
+			err:   `test.yaml:4: backing.redis_cluster.addrs[1]: duplicate address "redis:07000" (first at line 4)`,
+		},
+		{name: "username empty", input: cl("    username: ''\n    password: p\n"), err: `test.yaml:5: backing.redis_cluster.username: invalid username "": want a non-empty name without spaces or control characters`},
+		{name: "username with a space", input: cl("    username: 'a b'\n    password: p\n"), err: `test.yaml:5: backing.redis_cluster.username: invalid username "a b": want a non-empty name without spaces or control characters`},
+		{name: "username without password", input: cl("    username: tcached\n"), err: "test.yaml:5: backing.redis_cluster.username: requires password"},
+		{name: "password empty", input: cl("    password: ''\n"), err: "test.yaml:5: backing.redis_cluster.password: must not be empty (omit it for a cluster without AUTH)"},
+		{name: "tls not a boolean", input: cl("    tls: maybe\n"), err: `test.yaml:5: backing.redis_cluster.tls: invalid tls "maybe": want true, false or a mapping (ca_file, cert_file, key_file, server_name, insecure_skip_verify)`},
+		{name: "tls on is not a boolean", input: cl("    tls: on\n"), err: `test.yaml:5: backing.redis_cluster.tls: invalid tls "on": want true, false or a mapping (ca_file, cert_file, key_file, server_name, insecure_skip_verify)`},
+		{name: "tls ca_file empty", input: cl("    tls: {ca_file: ''}\n"), err: "test.yaml:5: backing.redis_cluster.tls.ca_file: must not be empty"},
+		{name: "tls cert_file empty", input: cl("    tls:\n      cert_file: ''\n      key_file: k\n"), err: "test.yaml:6: backing.redis_cluster.tls.cert_file: must not be empty"},
+		{name: "tls key_file empty", input: cl("    tls:\n      cert_file: c\n      key_file: \"\"\n"), err: "test.yaml:7: backing.redis_cluster.tls.key_file: must not be empty"},
+		{name: "tls cert_file without key_file", input: cl("    tls:\n      cert_file: " + q(pems.cert) + "\n"), err: "test.yaml:6: backing.redis_cluster.tls.cert_file: requires key_file"},
+		{name: "tls key_file without cert_file", input: cl("    tls:\n      key_file: " + q(pems.key) + "\n"), err: "test.yaml:6: backing.redis_cluster.tls.key_file: requires cert_file"},
+		{name: "tls ca_file missing", input: cl("    tls: {ca_file: " + q(pems.missing) + "}\n"), err: "test.yaml:5: backing.redis_cluster.tls.ca_file: stat " + pems.missing + ": no such file or directory"},
+		{name: "tls ca_file is a directory", input: cl("    tls: {ca_file: " + q(filepath.Dir(pems.ca)) + "}\n"), err: "test.yaml:5: backing.redis_cluster.tls.ca_file: " + q(filepath.Dir(pems.ca)) + " is not a regular file"},
+		{name: "tls ca_file is a device", input: cl("    tls: {ca_file: /dev/zero}\n"), err: `test.yaml:5: backing.redis_cluster.tls.ca_file: "/dev/zero" is not a regular file`},
+		{name: "tls ca_file too large", input: cl("    tls: {ca_file: " + q(pems.huge) + "}\n"), err: "test.yaml:5: backing.redis_cluster.tls.ca_file: " + q(pems.huge) + " is larger than 4MiB"},
+		{name: "tls ca_file not PEM", input: cl("    tls: {ca_file: " + q(pems.garbage) + "}\n"), err: "test.yaml:5: backing.redis_cluster.tls.ca_file: no PEM certificate in " + q(pems.garbage)},
+		{name: "tls ca_file is a key", input: cl("    tls: {ca_file: " + q(pems.key) + "}\n"), err: "test.yaml:5: backing.redis_cluster.tls.ca_file: no PEM certificate in " + q(pems.key)},
+		{
+			name:  "tls cert_file missing",
+			input: cl("    tls:\n      cert_file: " + q(pems.missing) + "\n      key_file: " + q(pems.key) + "\n"),
+			err:   "test.yaml:6: backing.redis_cluster.tls.cert_file: stat " + pems.missing + ": no such file or directory",
+		},
+		{
+			name:  "tls cert_file is a key",
+			input: cl("    tls:\n      cert_file: " + q(pems.key) + "\n      key_file: " + q(pems.key) + "\n"),
+			err:   "test.yaml:6: backing.redis_cluster.tls.cert_file: no PEM certificate in " + q(pems.key),
+		},
+		{
+			name:  "tls key_file missing",
+			input: cl("    tls:\n      cert_file: " + q(pems.cert) + "\n      key_file: " + q(pems.missing) + "\n"),
+			err:   "test.yaml:7: backing.redis_cluster.tls.key_file: stat " + pems.missing + ": no such file or directory",
+		},
+		{
+			name:  "tls key_file of another certificate",
+			input: cl("    tls:\n      cert_file: " + q(pems.cert) + "\n      key_file: " + q(pems.otherKey) + "\n"),
+			err:   "test.yaml:7: backing.redis_cluster.tls.key_file: " + q(pems.otherKey) + " does not hold the private key of " + q(pems.cert) + ": tls: private key does not match public key",
+		},
+		{
+			name:  "tls key_file not PEM",
+			input: cl("    tls:\n      cert_file: " + q(pems.cert) + "\n      key_file: " + q(pems.garbage) + "\n"),
+			err:   "test.yaml:7: backing.redis_cluster.tls.key_file: " + q(pems.garbage) + " does not hold the private key of " + q(pems.cert) + ": tls: failed to find any PEM data in key input",
+		},
+		{name: "tls server_name empty", input: cl("    tls: {server_name: ''}\n"), err: `test.yaml:5: backing.redis_cluster.tls.server_name: invalid server_name "": want a host name without spaces or control characters`},
+		{name: "tls server_name with a space", input: cl("    tls: {server_name: 'redis internal'}\n"), err: `test.yaml:5: backing.redis_cluster.tls.server_name: invalid server_name "redis internal": want a host name without spaces or control characters`},
+		{name: "tls insecure_skip_verify not a boolean", input: cl("    tls: {insecure_skip_verify: sometimes}\n"), err: `test.yaml:5: backing.redis_cluster.tls.insecure_skip_verify: invalid value "sometimes": want true or false (yes or no)`},
+		{
+			name:  "backing errors come before tenant errors",
+			input: "maxmemory: 1MiB\ntenants: [{id: a, tier: nope}]\nbacking: {redis_cluster: {addrs: [x]}}\n",
+			err:   `test.yaml:3: backing.redis_cluster.addrs[0]: invalid address "x": want host:port`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, warnings, err := Parse([]byte(tc.input), "test.yaml")
+			if tc.err != "" {
+				if err == nil {
+					t.Fatalf("Parse succeeded, want error %q\ninput:\n%s", tc.err, tc.input)
+				}
+				if err.Error() != tc.err {
+					t.Fatalf("error\n %q\nwant\n %q", err, tc.err)
+				}
+				var ce *Error
+				if !errors.As(err, &ce) {
+					t.Errorf("error %T is not *Error", err)
+				}
+				if c != nil || warnings != nil {
+					t.Errorf("failed Parse returned config or warnings")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse: %v\ninput:\n%s", err, tc.input)
+			}
+			if !reflect.DeepEqual(warnings, tc.warnings) {
+				t.Errorf("warnings = %q\nwant       %q", warnings, tc.warnings)
+			}
+			checkInvariants(t, c)
+			if !reflect.DeepEqual(c.Backing, tc.want) {
+				t.Errorf("Backing = %s\nwant      %s", fmtBacking(c.Backing), fmtBacking(tc.want))
+			}
+		})
+	}
+}
+
+func fmtBacking(b *Backing) string {
+	if b == nil {
+		return "nil"
+	}
+	s := fmt.Sprintf("%+v", *b)
+	if b.Cluster.TLS != nil {
+		s += fmt.Sprintf(" TLS: %+v", *b.Cluster.TLS)
+	}
+	return s
+}
+
+// TestParseL2Quota covers l2_quota: the built-in tiers' defaults, tier and
+// tenant overrides, and its errors (whole messages).
+func TestParseL2Quota(t *testing.T) {
+	t.Run("defaults and overrides", func(t *testing.T) {
+		in := `maxmemory: 4MiB
+tiers:
+  gold: {l2_quota: 512MiB}
+  silver: {l2_quota: 0}
+  bronze: {priority: 0}
+  copper: {l2_quota: 10gb}
+tenants:
+  - {id: p, tier: platinum, quota: 1, users: [{name: p, password_sha256: ` + hA + `}]}
+  - {id: g, tier: gold, quota: 1, users: [{name: g, password_sha256: ` + hB + `}]}
+  - {id: s, tier: silver, quota: 1, l2_quota: 1k, users: [{name: s, password_sha256: ` + hO + `}]}
+  - id: b
+    tier: bronze
+    quota: 1
+    l2_quota: 2GiB
+    users: [{name: b, password_sha256: ` + hT + `}]
+  - {id: c, tier: copper, quota: 1, l2_quota: 0, users: [{name: c, password_sha256: ` + hexOf("c") + `}]}
+`
+		c, warnings, err := Parse([]byte(in), "test.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(warnings) != 0 {
+			t.Errorf("warnings = %q", warnings)
+		}
+		checkInvariants(t, c)
+		wantTiers := map[string]int64{"platinum": 4 << 30, "gold": 512 << 20, "silver": 0, "bronze": 0, "copper": 10 << 30}
+		for name, want := range wantTiers {
+			if got := c.Tiers[name].L2Quota; got != want {
+				t.Errorf("Tiers[%s].L2Quota = %d, want %d", name, got, want)
+			}
+		}
+		wantTenants := map[string]int64{"p": 4 << 30, "g": 512 << 20, "s": 1000, "b": 2 << 30, "c": 0}
+		for id, want := range wantTenants {
+			tn, _ := c.Tenant(id)
+			if got := tn.Tier.L2Quota; got != want {
+				t.Errorf("tenant %s L2Quota = %d, want %d", id, got, want)
+			}
+		}
+		if c.Backing != nil {
+			t.Errorf("Backing = %+v without a backing key", c.Backing)
+		}
+	})
+	t.Run("built-in defaults reach tenants", func(t *testing.T) {
+		c, _, err := Parse([]byte(withA("maxmemory: 1MiB\n")), "test.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Tenants[0].Tier.L2Quota != 1<<30 || c.Tiers["silver"].L2Quota != 256<<20 || c.Tiers["platinum"].L2Quota != 4<<30 {
+			t.Errorf("gold tenant L2Quota %d, tiers %+v", c.Tenants[0].Tier.L2Quota, c.Tiers)
+		}
+	})
+	errs := []struct{ name, input, err string }{
+		{"tier l2_quota invalid", withA("maxmemory: 1MiB\ntiers:\n  gold: {l2_quota: 12XB}\n"), `test.yaml:3: tiers.gold.l2_quota: invalid size "12XB"`},
+		{"tier l2_quota negative", withA("maxmemory: 1MiB\ntiers:\n  x:\n    l2_quota: -1GiB\n"), `test.yaml:4: tiers.x.l2_quota: invalid size "-1GiB"`},
+		{"tier l2_quota fraction", withA("maxmemory: 1MiB\ntiers:\n  gold: {l2_quota: 1.5GiB}\n"), `test.yaml:3: tiers.gold.l2_quota: invalid size "1.5GiB"`},
+		{"tier l2_quota overflow", withA("maxmemory: 1MiB\ntiers:\n  gold: {l2_quota: 99999999999GiB}\n"), `test.yaml:3: tiers.gold.l2_quota: invalid size "99999999999GiB": larger than 9223372036854775807 bytes`},
+		{"tier l2_quota as list", withA("maxmemory: 1MiB\ntiers:\n  gold: {l2_quota: [1]}\n"), `test.yaml:3: tiers.gold.l2_quota: expected a single value, got a list`},
+		{"tenant l2_quota invalid", "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    l2_quota: lots\n", `test.yaml:5: tenants[0].l2_quota: invalid size "lots"`},
+		{"tenant l2_quota duplicate", "maxmemory: 1MiB\ntenants:\n  - id: a\n    l2_quota: 1\n    l2_quota: 2\n", `test.yaml:5: tenants[0].l2_quota: duplicate key (first at line 4)`},
+		{"l2_quota is not a top-level key", withA("maxmemory: 1MiB\nl2_quota: 1GiB\n"), `test.yaml:2: l2_quota: unknown key`},
+		{"l2_quota is not a backing key", withA("maxmemory: 1MiB\nbacking:\n  l2_quota: 1GiB\n"), `test.yaml:3: backing.l2_quota: unknown key`},
+	}
+	for _, tc := range errs {
+		t.Run(tc.name, func(t *testing.T) {
+			c, warnings, err := Parse([]byte(tc.input), "test.yaml")
+			if err == nil || err.Error() != tc.err {
+				t.Fatalf("error = %v\nwant    %s", err, tc.err)
+			}
+			if c != nil || warnings != nil {
+				t.Errorf("failed Parse returned config or warnings")
+			}
+		})
+	}
+}
+
+// TestExampleBackingBlock uncomments the example file's backing block and
+// parses the result, so the block stays valid and its defaults true.
+func TestExampleBackingBlock(t *testing.T) {
+	data, err := os.ReadFile("../tcached.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var block []string
+	in := false
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "#   backing:" {
+			in = true
+		}
+		if in {
+			rest, ok := strings.CutPrefix(line, "#   ")
+			if !ok {
+				break
+			}
+			block = append(block, rest)
+		}
+	}
+	if len(block) == 0 {
+		t.Fatal("no commented-out backing block in the example")
+	}
+	src := string(data) + "\n" + strings.Join(block, "\n") + "\n"
+	c, warnings, err := Parse([]byte(src), "example+backing.yaml")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, strings.Join(block, "\n"))
+	}
+	checkInvariants(t, c)
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "backing.redis_cluster.password is plaintext") {
+		t.Errorf("warnings = %q, want the cluster password's", warnings)
+	}
+	want := &Backing{
+		KeyPrefix:         DefaultKeyPrefix,
+		L1MaxTTL:          DefaultL1MaxTTL,
+		ScanTimeout:       DefaultScanTimeout,
+		BreakerFailures:   DefaultBreakerFailures,
+		BreakerCooloff:    DefaultBreakerCooloff,
+		ReconcileInterval: DefaultReconcileInterval,
+		Cluster: RedisCluster{
+			Addrs:    []string{"127.0.0.1:7000", "127.0.0.1:7001", "127.0.0.1:7002"},
+			Username: "tcached",
+			Password: "dev-only-cluster-secret",
+			TLS:      &BackingTLS{},
+		},
+	}
+	if !reflect.DeepEqual(c.Backing, want) {
+		t.Errorf("Backing = %s\nwant      %s", fmtBacking(c.Backing), fmtBacking(want))
 	}
 }

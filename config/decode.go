@@ -31,6 +31,7 @@ type rawConfig struct {
 	tenants                                                      []rawTenant
 	tenantsLine                                                  int
 	operators                                                    []rawOperator
+	backing                                                      *rawBacking // nil: no backing key, or a null one
 }
 
 // rawLimits holds the top-level keys that become Config.Limits.
@@ -82,7 +83,7 @@ func (r *rawConfig) topScalars() map[string]*scalar {
 // accepts them too (plus priority).
 type rawOverrides struct {
 	defaultTTL, timeout, maxConcurrent, maxConnections scalar
-	rateLimit, burst, maxArgBytes                      scalar
+	rateLimit, burst, maxArgBytes, l2Quota             scalar
 }
 
 // field decodes key into o if it is an override key; ok is false otherwise.
@@ -102,6 +103,8 @@ func (o *rawOverrides) field(d *decoder, key, field string, v *yaml.Node) (ok bo
 		return true, d.scalar(v, field, &o.burst)
 	case "max_arg_bytes":
 		return true, d.scalar(v, field, &o.maxArgBytes)
+	case "l2_quota":
+		return true, d.scalar(v, field, &o.l2Quota)
 	}
 	return false, nil
 }
@@ -132,6 +135,33 @@ type rawUser struct {
 type rawOperator struct {
 	line                                               int
 	name, password, passwordSHA256, token, tokenSHA256 scalar
+}
+
+// rawBacking is the backing mapping: Redis Cluster as the store of record
+// (L2). line is the line of the backing key, for errors about absent keys.
+type rawBacking struct {
+	line                                       int
+	keyPrefix, l1MaxTTL, scanTimeout           scalar
+	breakerFailures, breakerCooloff, reconcile scalar
+	cluster                                    *rawCluster // nil when redis_cluster is absent or null
+}
+
+// rawCluster is backing.redis_cluster. line is the redis_cluster key's.
+type rawCluster struct {
+	line               int
+	addrs              []scalar
+	addrsLine          int // of the addrs key; 0 when absent
+	username, password scalar
+	tls                rawBackingTLS
+}
+
+// rawBackingTLS is backing.redis_cluster.tls, either a single value
+// (true/false: flag) or a mapping (isMap). Neither set means absent or null.
+type rawBackingTLS struct {
+	flag                           scalar
+	isMap                          bool
+	caFile, certFile, keyFile      scalar
+	serverName, insecureSkipVerify scalar
 }
 
 type decoder struct {
@@ -308,6 +338,8 @@ func (d *decoder) config(root *yaml.Node) (*rawConfig, error) {
 				r.operators = append(r.operators, o)
 				return err
 			})
+		case "backing":
+			return d.backing(k, v, r)
 		}
 		return d.unknown(k, "", key)
 	})
@@ -383,4 +415,98 @@ func (d *decoder) operator(n *yaml.Node, path string) (rawOperator, error) {
 		return d.unknown(k, path, key)
 	})
 	return o, err
+}
+
+// backing decodes the backing mapping into r.backing; a null value leaves
+// it nil, the same as no backing key.
+func (d *decoder) backing(k, v *yaml.Node, r *rawConfig) error {
+	const path = "backing"
+	v, err := d.node(v, path)
+	if err != nil || isNull(v) {
+		return err
+	}
+	b := &rawBacking{line: k.Line}
+	r.backing = b
+	return d.mapping(v, path, func(key string, k, v *yaml.Node) error {
+		field := join(path, key)
+		switch key {
+		case "key_prefix":
+			return d.scalar(v, field, &b.keyPrefix)
+		case "l1_max_ttl":
+			return d.scalar(v, field, &b.l1MaxTTL)
+		case "scan_timeout":
+			return d.scalar(v, field, &b.scanTimeout)
+		case "breaker_failures":
+			return d.scalar(v, field, &b.breakerFailures)
+		case "breaker_cooloff":
+			return d.scalar(v, field, &b.breakerCooloff)
+		case "reconcile_interval":
+			return d.scalar(v, field, &b.reconcile)
+		case "redis_cluster":
+			return d.cluster(k, v, field, b)
+		}
+		return d.unknown(k, path, key)
+	})
+}
+
+// cluster decodes backing.redis_cluster into b.cluster; null leaves it nil.
+func (d *decoder) cluster(k, v *yaml.Node, path string, b *rawBacking) error {
+	v, err := d.node(v, path)
+	if err != nil || isNull(v) {
+		return err
+	}
+	c := &rawCluster{line: k.Line}
+	b.cluster = c
+	return d.mapping(v, path, func(key string, k, v *yaml.Node) error {
+		field := join(path, key)
+		switch key {
+		case "addrs":
+			c.addrsLine = k.Line
+			return d.sequence(v, field, func(i int, item *yaml.Node) error {
+				var a scalar
+				err := d.scalar(item, field+"["+strconv.Itoa(i)+"]", &a)
+				c.addrs = append(c.addrs, a)
+				return err
+			})
+		case "username":
+			return d.scalar(v, field, &c.username)
+		case "password":
+			return d.scalar(v, field, &c.password)
+		case "tls":
+			return d.backingTLS(v, field, &c.tls)
+		}
+		return d.unknown(k, path, key)
+	})
+}
+
+// backingTLS decodes backing.redis_cluster.tls, which is either a single
+// value (true or false) or a mapping of TLS settings.
+func (d *decoder) backingTLS(v *yaml.Node, path string, t *rawBackingTLS) error {
+	v, err := d.node(v, path)
+	if err != nil || isNull(v) {
+		return err
+	}
+	switch v.Kind {
+	case yaml.ScalarNode:
+		return d.scalar(v, path, &t.flag)
+	case yaml.MappingNode:
+		t.isMap = true
+		return d.mapping(v, path, func(key string, k, v *yaml.Node) error {
+			field := join(path, key)
+			switch key {
+			case "ca_file":
+				return d.scalar(v, field, &t.caFile)
+			case "cert_file":
+				return d.scalar(v, field, &t.certFile)
+			case "key_file":
+				return d.scalar(v, field, &t.keyFile)
+			case "server_name":
+				return d.scalar(v, field, &t.serverName)
+			case "insecure_skip_verify":
+				return d.scalar(v, field, &t.insecureSkipVerify)
+			}
+			return d.unknown(k, path, key)
+		})
+	}
+	return d.errf(v, path, "expected true, false or a mapping, got %s", kindName(v.Kind))
 }

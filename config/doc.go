@@ -37,10 +37,23 @@
 //	audit_log: stderr               # "" or off (default) | stderr | stdout | a file path
 //	hot_tenant_share: 0.30          # fraction in (0, 1]; default 0.30
 //	hot_tenant_interval: 10s        # > 0; default 10s
+//	backing:                        # optional: Redis Cluster as the store of record (L2)
+//	  key_prefix: "tcached:"        # default tcached:
+//	  l1_max_ttl: 10s               # > 0, <= 24h; default 10s
+//	  scan_timeout: 5s              # > 0; default 5s
+//	  breaker_failures: 5           # >= 1; default 5
+//	  breaker_cooloff: 1s           # > 0; default 1s
+//	  reconcile_interval: 5m        # >= 0 (0 disables); default 5m
+//	  redis_cluster:                # required in backing
+//	    addrs: [127.0.0.1:7000, 127.0.0.1:7001]
+//	    username: tcached           # optional; requires password
+//	    password: secret            # optional; accepted with a warning
+//	    tls: {ca_file: ca.pem, cert_file: c.pem, key_file: k.pem,
+//	          server_name: redis.internal, insecure_skip_verify: false}   # or true / false
 //	tiers:                          # optional: override built-in tiers or add tiers
 //	  gold: {default_ttl: 45m}
 //	  bronze: {default_ttl: 5m, timeout: 2s, rate_limit: 2000, burst: 200, max_concurrent: 50,
-//	           max_arg_bytes: 8MiB, max_connections: 100, priority: 0}
+//	           max_arg_bytes: 8MiB, max_connections: 100, l2_quota: 64MiB, priority: 0}
 //	tenants:                        # required, at least one
 //	  - id: payments                # required, [A-Za-z0-9_-]{1,64}, unique
 //	    tier: platinum              # required, a built-in or declared tier
@@ -49,10 +62,11 @@
 //	    default_ttl: 2h             # optional overrides of the tier's
 //	    timeout: 100ms              #   default_ttl, timeout and
 //	    max_concurrent: 2000        #   max_concurrent, max_connections,
-//	    max_connections: 4000       #   rate_limit, burst and max_arg_bytes
-//	    rate_limit: 50000           #   for this tenant
+//	    max_connections: 4000       #   rate_limit, burst, max_arg_bytes
+//	    rate_limit: 50000           #   and l2_quota for this tenant
 //	    burst: 5000
 //	    max_arg_bytes: 512MiB
+//	    l2_quota: 8GiB
 //	    shed_reads_as_miss: no      # reads refused by shedding answer as a miss; default no
 //	    users:
 //	      - {name: pay-app, password_sha256: <64 hex>, role: readwrite}
@@ -99,11 +113,12 @@
 //     small machine means each is already queueing for the CPU.
 //   - tiers: a mapping from tier name ([A-Za-z0-9_-]{1,64}) to fields
 //     default_ttl, timeout, rate_limit, burst, max_concurrent,
-//     max_arg_bytes, max_connections, priority. For a built-in tier
-//     (platinum, gold, silver; see package tiers for their values and the
-//     reasoning) only the given fields change. A new tier starts from zero
-//     values (no default TTL, unbounded timeout, no rate limit, unlimited
-//     concurrency, argument bytes and connections) and priority 1.
+//     max_arg_bytes, max_connections, l2_quota, priority. For a built-in
+//     tier (platinum, gold, silver; see package tiers for their values and
+//     the reasoning) only the given fields change. A new tier starts from
+//     zero values (no default TTL, unbounded timeout, no rate limit,
+//     unlimited concurrency, argument bytes, connections and L2 bytes) and
+//     priority 1.
 //   - rate_limit: commands per second one tenant may start (a token
 //     bucket); 0 = unlimited, the default in every built-in tier. A
 //     command that would wait longer than the timeout for a token is
@@ -113,6 +128,9 @@
 //     rate_limit is 0 gets a warning: the burst has no effect.
 //   - max_arg_bytes: the argument bytes one tenant's in-flight commands
 //     may hold; a single larger command is always refused. 0 = unlimited.
+//   - l2_quota: the bytes one tenant may keep in the backing Redis Cluster
+//     (L2); a size, 0 = unlimited; built-in 4GiB, 1GiB, 256MiB. No effect
+//     without backing.
 //   - audit_log: where audit records (JSON lines) go: "stderr",
 //     "stdout" (either in any case) or a file path, kept as written.
 //     "" or "off" (any case; the default) turns auditing off and
@@ -125,6 +143,9 @@
 //     sign, exponent or leading dot); default 0.30.
 //   - hot_tenant_interval: how often the shares are measured; a duration
 //     > 0, no bare integer; default 10s.
+//   - backing: Redis Cluster as the store of record (L2) behind the
+//     tenants' partitions (L1); see Backing. Absent or null, Config.Backing
+//     is nil and nothing changes: the embedded store holds everything.
 //   - tenants: the list of tenants, in order.
 //   - operators: the list of operators, in order; optional.
 //
@@ -173,8 +194,8 @@
 //   - eviction: what happens when a write would exceed the quota: lru evicts
 //     the tenant's own least recently used keys; noeviction refuses the write.
 //   - default_ttl, timeout, rate_limit, burst, max_concurrent,
-//     max_arg_bytes, max_connections: override the tier's values for this
-//     tenant only (Tenant.Tier holds the result). Priority is not
+//     max_arg_bytes, max_connections, l2_quota: override the tier's values
+//     for this tenant only (Tenant.Tier holds the result). Priority is not
 //     overridable per tenant: shedding order is what a tier is.
 //   - shed_reads_as_miss: yes/no (true/false), default no. When priority
 //     shedding refuses one of this tenant's read commands, it answers as a
@@ -217,10 +238,44 @@
 // Operators are checked after all tenants, wherever they appear in the
 // file, so a clash is always reported on the operator's line.
 //
+// Backing fields (Config.Backing; the defaults are the Default* constants):
+//   - key_prefix: starts every L2 key, <key_prefix><tenant>:<db>:<key>.
+//     Non-empty, at most MaxKeyPrefixLen (64) bytes, no whitespace or
+//     control characters, and no '{' or '}': a hash tag in the prefix would
+//     decide the slot of every key, so users' own hash tags decide slots.
+//     Default "tcached:".
+//   - l1_max_ttl: how long an L1 copy may be served without asking L2
+//     again, bounding the damage of a lost invalidation; > 0, <= 24h;
+//     default 10s.
+//   - scan_timeout: bound on the cluster-wide scans of KEYS, SCAN, DBSIZE,
+//     RANDOMKEY, FLUSHDB and FLUSHALL; > 0; default 5s.
+//   - breaker_failures: consecutive L2 failures (errors or timeouts) that
+//     open the circuit breaker; >= 1; default 5.
+//   - breaker_cooloff: how long an open breaker stops calling L2 before one
+//     probe; > 0; default 1s.
+//   - reconcile_interval: how often the per-tenant L2 usage counters are
+//     recomputed by a scan; 0 disables; default 5m.
+//   - redis_cluster: required. addrs: at least one host:port (a host, and a
+//     port 1-65535), no duplicates (host compared in lower case, port as a
+//     number). username: optional, no whitespace or control characters,
+//     only with password. password: optional, not "", accepted with a
+//     warning (it is sent to the cluster, so there is no hashed form).
+//     tls: true (TLS against the system roots), false or absent
+//     (plaintext), or a mapping (TLS) of ca_file, cert_file and key_file
+//     (both or neither), server_name and insecure_skip_verify (a warning
+//     when true).
+//
+// Unlike the listener's tls_*_file keys, the backing TLS files are read at
+// parse time (regular files of at most 4MiB; relative to the working
+// directory): ca_file must hold a PEM certificate, cert_file a PEM
+// certificate and key_file its private key. A wrong file then stops the
+// server at startup instead of failing every L2 call. Config keeps only
+// the paths.
+//
 // # Values
 //
-// Sizes (maxmemory, quota, max_arg_bytes, and the size limits such as
-// proto_max_bulk_len) are parsed by ParseSize: a decimal integer with an
+// Sizes (maxmemory, quota, max_arg_bytes, l2_quota, and the size limits
+// such as proto_max_bulk_len) are parsed by ParseSize: a decimal integer with an
 // optional case-insensitive unit, following redis.conf: k, m, g are powers
 // of 1000 and kb, mb, gb powers of 1024 (so "64MB" is 64×2^20, as in
 // Redis); KiB, MiB, GiB are powers of 1024; B or no unit is bytes.
@@ -229,13 +284,16 @@
 // accepts a plain integer number of seconds (as Redis's EXPIRE does), and 0
 // means "no default TTL". The top-level timeout (client idle time, as in
 // redis.conf) accepts plain seconds too. A tier's or tenant's timeout, and
-// auth_timeout, write_timeout, auth_lockout, auth_lockout_max and
-// hot_tenant_interval, do not accept a bare integer: "5" is refused rather
-// than guessed to be seconds ("0" is accepted everywhere).
+// auth_timeout, write_timeout, auth_lockout, auth_lockout_max,
+// hot_tenant_interval and the backing durations (l1_max_ttl,
+// scan_timeout, breaker_cooloff, reconcile_interval), do not accept a bare
+// integer: "5" is refused rather than guessed to be seconds ("0" is
+// accepted everywhere, then refused where the value must be > 0).
 //
 // Integers (max_concurrent, max_connections, burst, priority, maxclients,
-// max_inflight, preauth_max_args, auth_max_failures) are decimal and >= 0
-// (maxclients and preauth_max_args >= 1); max_concurrent 0 and
+// max_inflight, preauth_max_args, auth_max_failures, breaker_failures)
+// are decimal and >= 0 (maxclients, preauth_max_args and breaker_failures
+// >= 1); max_concurrent 0 and
 // max_connections 0 mean unlimited. rate_limit is a decimal number of
 // commands per second with an optional fraction ("5000", "0.5"; no sign,
 // exponent or unit) from 0 to 1000000000. max_arg_bytes is a size.
@@ -259,6 +317,8 @@
 //     counterparts, and auth_lockout_max >= auth_lockout (see Limits).
 //   - User and operator names are unique together, and so are user and
 //     operator passwords; operator tokens are unique.
+//   - backing needs redis_cluster with at least one address; its username
+//     needs its password, and its tls cert_file and key_file come together.
 //
 // # Design notes
 //
@@ -271,7 +331,9 @@
 // nodes visited is bounded by the input size so an alias bomb is refused
 // instead of expanded.
 //
-// Warnings (plaintext passwords and tokens, a default_role with no
-// default_tenant, a tenant burst without a rate_limit, operator tokens with
-// metrics_listen off) are returned, not printed: the caller owns logging.
+// Warnings (plaintext passwords and tokens, including the backing
+// cluster's password, a default_role with no default_tenant, a tenant burst
+// without a rate_limit, operator tokens with metrics_listen off, backing
+// TLS with insecure_skip_verify) are returned, not printed: the caller
+// owns logging.
 package config

@@ -35,6 +35,7 @@ func FuzzParse(f *testing.F) {
 		"maxmemory: 1\naudit_log: ./yes\nhot_tenant_share: 1\nmetrics_listen: off\noperators: [{name: b, password: q, token: t}, {name: c, password: p, token_sha256: x}]\n" + tenant,
 		"maxmemory: 1\naudit_log: 'no'\nhot_tenant_share: 0\nhot_tenant_interval: 0\noperators: [{name: default, password: p, token: ''}]\n" + tenant,
 		"maxmemory: 1\noperators: [{name: a, password: q}]\n" + tenant,
+		"maxmemory: 1\ntiers: {gold: {l2_quota: 1k}, x: {l2_quota: 0}}\nbacking: {key_prefix: 'p:', l1_max_ttl: 1s, scan_timeout: 1s, breaker_failures: 1, breaker_cooloff: 1s, reconcile_interval: 0, redis_cluster: {addrs: [a:1, '[::1]:2'], username: u, password: p, tls: {ca_file: testdata/none.pem, server_name: s, insecure_skip_verify: yes}}}\n" + tenant,
 	} {
 		f.Add([]byte(s))
 	}

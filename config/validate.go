@@ -2,11 +2,16 @@ package config
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -153,6 +158,11 @@ func (v *validator) run(r *rawConfig) (*Config, error) {
 	}
 	cfg.HotTenantInterval = DefaultHotTenantInterval
 	if err := v.durationLimit(r.hotTenantInterval, "hot_tenant_interval", false, true, &cfg.HotTenantInterval); err != nil {
+		return nil, err
+	}
+
+	// Backing store (L2); nil leaves the embedded store alone.
+	if cfg.Backing, err = v.backing(r.backing); err != nil {
 		return nil, err
 	}
 
@@ -521,7 +531,277 @@ func (v *validator) overrides(path string, r rawOverrides) (tiers.Overrides, err
 		}
 		o.MaxArgBytes = &n
 	}
+	if q := r.l2Quota; q.set {
+		n, err := ParseSize(q.val)
+		if err != nil {
+			return o, v.sizeErr(q, path+".l2_quota", err)
+		}
+		o.L2Quota = &n
+	}
 	return o, nil
+}
+
+// backing validates the backing section; nil in, nil out.
+func (v *validator) backing(r *rawBacking) (*Backing, error) {
+	if r == nil {
+		return nil, nil
+	}
+	b := &Backing{
+		KeyPrefix:         DefaultKeyPrefix,
+		L1MaxTTL:          DefaultL1MaxTTL,
+		ScanTimeout:       DefaultScanTimeout,
+		BreakerFailures:   DefaultBreakerFailures,
+		BreakerCooloff:    DefaultBreakerCooloff,
+		ReconcileInterval: DefaultReconcileInterval,
+	}
+	if s := r.keyPrefix; s.set {
+		if err := checkKeyPrefix(s.val); err != nil {
+			return nil, v.errf(s.line, "backing.key_prefix", "%v", err)
+		}
+		b.KeyPrefix = s.val
+	}
+	steps := []error{
+		v.durationLimit(r.l1MaxTTL, "backing.l1_max_ttl", false, true, &b.L1MaxTTL),
+		v.durationLimit(r.scanTimeout, "backing.scan_timeout", false, true, &b.ScanTimeout),
+	}
+	for _, err := range steps {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if b.L1MaxTTL > MaxL1MaxTTL {
+		return nil, v.errf(r.l1MaxTTL.line, "backing.l1_max_ttl", "%v is above the maximum %v", b.L1MaxTTL, MaxL1MaxTTL)
+	}
+	if s := r.breakerFailures; s.set {
+		n, err := strconv.Atoi(s.val)
+		if err != nil || n < 1 {
+			return nil, v.errf(s.line, "backing.breaker_failures", "invalid breaker_failures %q: want an integer >= 1", s.val)
+		}
+		b.BreakerFailures = n
+	}
+	steps = []error{
+		v.durationLimit(r.breakerCooloff, "backing.breaker_cooloff", false, true, &b.BreakerCooloff),
+		v.durationLimit(r.reconcile, "backing.reconcile_interval", false, false, &b.ReconcileInterval),
+	}
+	for _, err := range steps {
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	c := r.cluster
+	if c == nil {
+		return nil, v.errf(r.line, "backing.redis_cluster", "required (a mapping with addrs: [host:port, ...])")
+	}
+	const path = "backing.redis_cluster"
+	if len(c.addrs) == 0 {
+		line := c.addrsLine
+		if line == 0 {
+			line = c.line
+		}
+		return nil, v.errf(line, path+".addrs", "required: at least one host:port of a cluster node")
+	}
+	seen := make(map[string]int, len(c.addrs))
+	for i, a := range c.addrs {
+		field := path + ".addrs[" + strconv.Itoa(i) + "]"
+		if !a.set {
+			return nil, v.errf(a.line, field, "empty address: want host:port")
+		}
+		key, err := checkNodeAddr(a.val)
+		if err != nil {
+			return nil, v.errf(a.line, field, "%v", err)
+		}
+		if first, dup := seen[key]; dup {
+			return nil, v.errf(a.line, field, "duplicate address %q (first at line %d)", a.val, first)
+		}
+		seen[key] = a.line
+		b.Cluster.Addrs = append(b.Cluster.Addrs, a.val)
+	}
+	if s := c.username; s.set {
+		if s.val == "" || strings.ContainsFunc(s.val, isSpaceOrControl) {
+			return nil, v.errf(s.line, path+".username", "invalid username %q: want a non-empty name without spaces or control characters", s.val)
+		}
+		if !c.password.set {
+			return nil, v.errf(s.line, path+".username", "requires password")
+		}
+		b.Cluster.Username = s.val
+	}
+	if s := c.password; s.set {
+		if s.val == "" {
+			return nil, v.errf(s.line, path+".password", "must not be empty (omit it for a cluster without AUTH)")
+		}
+		b.Cluster.Password = s.val
+		v.warnf(s.line, "%s.password is plaintext in the configuration file; keep the file readable only by tcached", path)
+	}
+	var err error
+	if b.Cluster.TLS, err = v.backingTLS(c.tls, path+".tls"); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// backingTLS validates backing.redis_cluster.tls: true or false, or a
+// mapping whose files are read and parsed here, so that a bad path or PEM
+// file stops the server at startup instead of failing every L2 call.
+func (v *validator) backingTLS(r rawBackingTLS, path string) (*BackingTLS, error) {
+	if !r.isMap {
+		if !r.flag.set {
+			return nil, nil
+		}
+		on, ok := parseBool(r.flag.val)
+		if !ok {
+			return nil, v.errf(r.flag.line, path, "invalid tls %q: want true, false or a mapping (ca_file, cert_file, key_file, server_name, insecure_skip_verify)", r.flag.val)
+		}
+		if !on {
+			return nil, nil
+		}
+		return &BackingTLS{}, nil
+	}
+	t := &BackingTLS{}
+	files := []struct {
+		s     scalar
+		field string
+		dst   *string
+	}{
+		{r.caFile, "ca_file", &t.CAFile},
+		{r.certFile, "cert_file", &t.CertFile},
+		{r.keyFile, "key_file", &t.KeyFile},
+	}
+	for _, f := range files {
+		if f.s.set {
+			if f.s.val == "" {
+				return nil, v.errf(f.s.line, path+"."+f.field, "must not be empty")
+			}
+			*f.dst = f.s.val
+		}
+	}
+	switch {
+	case r.certFile.set && !r.keyFile.set:
+		return nil, v.errf(r.certFile.line, path+".cert_file", "requires key_file")
+	case r.keyFile.set && !r.certFile.set:
+		return nil, v.errf(r.keyFile.line, path+".key_file", "requires cert_file")
+	}
+	if t.CAFile != "" {
+		data, err := readPEMFile(t.CAFile)
+		if err != nil {
+			return nil, v.errf(r.caFile.line, path+".ca_file", "%v", err)
+		}
+		if !x509.NewCertPool().AppendCertsFromPEM(data) {
+			return nil, v.errf(r.caFile.line, path+".ca_file", "no PEM certificate in %q", t.CAFile)
+		}
+	}
+	if t.CertFile != "" {
+		certPEM, err := readPEMFile(t.CertFile)
+		if err != nil {
+			return nil, v.errf(r.certFile.line, path+".cert_file", "%v", err)
+		}
+		if !hasPEMCertificate(certPEM) {
+			return nil, v.errf(r.certFile.line, path+".cert_file", "no PEM certificate in %q", t.CertFile)
+		}
+		keyPEM, err := readPEMFile(t.KeyFile)
+		if err != nil {
+			return nil, v.errf(r.keyFile.line, path+".key_file", "%v", err)
+		}
+		if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
+			return nil, v.errf(r.keyFile.line, path+".key_file", "%q does not hold the private key of %q: %v", t.KeyFile, t.CertFile, err)
+		}
+	}
+	if s := r.serverName; s.set {
+		if s.val == "" || strings.ContainsFunc(s.val, isSpaceOrControl) {
+			return nil, v.errf(s.line, path+".server_name", "invalid server_name %q: want a host name without spaces or control characters", s.val)
+		}
+		t.ServerName = s.val
+	}
+	if s := r.insecureSkipVerify; s.set {
+		b, ok := parseBool(s.val)
+		if !ok {
+			return nil, v.errf(s.line, path+".insecure_skip_verify", "invalid value %q: want true or false (yes or no)", s.val)
+		}
+		t.InsecureSkipVerify = b
+		if b {
+			v.warnf(s.line, "%s.insecure_skip_verify accepts any certificate the cluster presents; use ca_file for a private CA", path)
+		}
+	}
+	return t, nil
+}
+
+// maxPEMFile bounds what readPEMFile reads: far above any CA bundle (a
+// system's is a few hundred KiB), far below trouble.
+const maxPEMFile = 4 << 20
+
+// readPEMFile reads a TLS file named by the configuration. Only regular
+// files are read, and only up to maxPEMFile bytes, so that a path such as
+// /dev/zero or a FIFO cannot hang Parse.
+func readPEMFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%q is not a regular file", path)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxPEMFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxPEMFile {
+		return nil, fmt.Errorf("%q is larger than %s", path, formatSize(maxPEMFile))
+	}
+	return data, nil
+}
+
+// hasPEMCertificate reports whether data holds at least one PEM
+// CERTIFICATE block that parses as an X.509 certificate.
+func hasPEMCertificate(data []byte) bool {
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			return false
+		}
+		if block.Type == "CERTIFICATE" {
+			if _, err := x509.ParseCertificate(block.Bytes); err == nil {
+				return true
+			}
+		}
+	}
+}
+
+// checkKeyPrefix enforces backing.key_prefix's rules.
+func checkKeyPrefix(p string) error {
+	switch {
+	case p == "":
+		return fmt.Errorf("must not be empty")
+	case len(p) > MaxKeyPrefixLen:
+		return fmt.Errorf("invalid key_prefix %q: longer than %d bytes", p, MaxKeyPrefixLen)
+	case strings.ContainsAny(p, "{}"):
+		return fmt.Errorf("invalid key_prefix %q: must not contain '{' or '}' (a hash tag in the prefix would decide the slot of every key)", p)
+	case strings.ContainsFunc(p, isSpaceOrControl):
+		return fmt.Errorf("invalid key_prefix %q: must not contain whitespace or control characters", p)
+	}
+	return nil
+}
+
+func isSpaceOrControl(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
+
+// checkNodeAddr checks a cluster node address, host:port with a host and a
+// port from 1 to 65535, and returns its normalized form for duplicate
+// detection (host in lower case, port without leading zeros).
+func checkNodeAddr(s string) (string, error) {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" {
+		return "", fmt.Errorf("invalid address %q: want host:port", s)
+	}
+	p, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || p == 0 {
+		return "", fmt.Errorf("invalid address %q: port must be 1-65535", s)
+	}
+	return net.JoinHostPort(strings.ToLower(host), strconv.FormatUint(p, 10)), nil
 }
 
 // isDecimal reports whether s is digits with an optional fraction, the

@@ -4,28 +4,30 @@
 // assigned to it: the TTL given to keys written without one, how long a
 // request may wait for admission, how many requests per second a tenant may
 // start, how many it may have in flight and with how many argument bytes,
-// how many connections a tenant may hold open, and the order in which
-// tenants are shed under overload. The package holds no state and imports
-// nothing from tcached, so config, admission and server can all depend on it
-// without creating cycles.
+// how many connections a tenant may hold open, how many bytes it may keep in
+// the backing Redis Cluster (L2) when one is configured, and the order in
+// which tenants are shed under overload. The package holds no state and
+// imports nothing from tcached, so config, admission and server can all
+// depend on it without creating cycles.
 //
 // # Zero values
 //
 // A zero field means "no limit" rather than "limit of zero": DefaultTTL 0
 // means keys written without a TTL never expire, Timeout 0 means the wait is
-// not bounded by the tier, and RateLimit 0, MaxConcurrent 0, MaxArgBytes 0
-// and MaxConnections 0 mean unlimited. The one exception is Burst, which
-// only has a meaning with a RateLimit: Burst 0 means one second's worth of
-// RateLimit (at least 1), since an unlimited burst would be no rate limit.
+// not bounded by the tier, and RateLimit 0, MaxConcurrent 0, MaxArgBytes 0,
+// MaxConnections 0 and L2Quota 0 mean unlimited. The one exception is
+// Burst, which only has a meaning with a RateLimit: Burst 0 means one
+// second's worth of RateLimit (at least 1), since an unlimited burst would
+// be no rate limit.
 // This lets a custom tier declared with only some fields behave sensibly,
 // and matches Redis, where a key without EXPIRE lives until evicted.
 //
 // # Built-in tiers
 //
-//	name      default TTL  timeout  rate limit  max in flight  max arg bytes  max connections  priority
-//	platinum  1h           200ms    0 (none)    1000           256MiB         2000             3
-//	gold      30m          500ms    0 (none)    500            128MiB         1000             2
-//	silver    15m          1s       0 (none)    200            64MiB          500              1
+//	name      default TTL  timeout  rate limit  max in flight  max arg bytes  max connections  L2 quota  priority
+//	platinum  1h           200ms    0 (none)    1000           256MiB         2000             4GiB      3
+//	gold      30m          500ms    0 (none)    500            128MiB         1000             1GiB      2
+//	silver    15m          1s       0 (none)    200            64MiB          500              256MiB    1
 //
 // Timeout is the tier's latency promise: a request that would wait longer
 // than this for admission is refused rather than run late, and a request
@@ -50,6 +52,14 @@
 // tenant of that tier would sensibly store. A single command larger than
 // MaxArgBytes is always refused, so it is also the largest request a
 // tenant of the tier may send.
+//
+// L2Quota is what one tenant may keep in the backing Redis Cluster (the
+// store of record behind the tenant's in-memory partition, L1) when the
+// configuration has a backing section; without one it has no effect. L2 is
+// sized by the cluster rather than by this host's memory; the defaults
+// step down by a factor of four per tier and hold at least four of the
+// tier's largest requests (MaxArgBytes). They are starting points: set
+// l2_quota per tier or tenant to what was sold.
 //
 // Priority orders shedding: when the server must refuse work, it refuses the
 // lowest priority first. Custom tiers default to priority 1 (with silver).
@@ -85,6 +95,10 @@ type Tier struct {
 	// MaxConnections caps one tenant's open connections (counted once a
 	// connection is bound to the tenant); 0 means unlimited.
 	MaxConnections int
+	// L2Quota caps the bytes one tenant may keep in the backing Redis
+	// Cluster (L2); 0 means unlimited. It has no effect without a backing
+	// store.
+	L2Quota int64
 	// Priority orders shedding: higher is shed later.
 	Priority int
 }
@@ -94,9 +108,9 @@ type Tier struct {
 // and overrides to it) without affecting other callers.
 func Builtin() map[string]Tier {
 	return map[string]Tier{
-		"platinum": {Name: "platinum", DefaultTTL: time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxArgBytes: 256 << 20, MaxConnections: 2000, Priority: 3},
-		"gold":     {Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, Priority: 2},
-		"silver":   {Name: "silver", DefaultTTL: 15 * time.Minute, Timeout: time.Second, MaxConcurrent: 200, MaxArgBytes: 64 << 20, MaxConnections: 500, Priority: 1},
+		"platinum": {Name: "platinum", DefaultTTL: time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxArgBytes: 256 << 20, MaxConnections: 2000, L2Quota: 4 << 30, Priority: 3},
+		"gold":     {Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2},
+		"silver":   {Name: "silver", DefaultTTL: 15 * time.Minute, Timeout: time.Second, MaxConcurrent: 200, MaxArgBytes: 64 << 20, MaxConnections: 500, L2Quota: 256 << 20, Priority: 1},
 	}
 }
 
@@ -111,6 +125,7 @@ type Overrides struct {
 	MaxConcurrent  *int
 	MaxArgBytes    *int64
 	MaxConnections *int
+	L2Quota        *int64
 	Priority       *int
 }
 
@@ -137,6 +152,9 @@ func (t Tier) With(o Overrides) Tier {
 	}
 	if o.MaxConnections != nil {
 		t.MaxConnections = *o.MaxConnections
+	}
+	if o.L2Quota != nil {
+		t.L2Quota = *o.L2Quota
 	}
 	if o.Priority != nil {
 		t.Priority = *o.Priority
