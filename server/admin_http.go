@@ -46,7 +46,12 @@ func (s *Server) AdminHandler() http.Handler {
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such tenant"})
 			return
 		}
-		n := t.part.Flush(-1)
+		n, err := s.flushTenant(t, -1)
+		if err != nil {
+			s.httpAudit(r, t.id, "POST /tenants/{id}/invalidate", http.StatusBadGateway, "keys_removed", n, "err", err.Error())
+			writeJSON(w, http.StatusBadGateway, map[string]any{"error": "backing tier: " + err.Error(), "keys_removed": n})
+			return
+		}
 		s.httpAudit(r, t.id, "POST /tenants/{id}/invalidate", http.StatusOK, "keys_removed", n)
 		writeJSON(w, http.StatusOK, map[string]any{"tenant": t.id, "keys_removed": n})
 	})

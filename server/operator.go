@@ -78,7 +78,12 @@ func cmdTenantFlush(c *client, args [][]byte) {
 	if !ok {
 		return
 	}
-	n := t.part.Flush(-1)
+	n, err := c.srv.flushTenant(t, -1)
+	if err != nil {
+		c.audit("tenant|flush", t.id, "error", "keys_removed", n, "err", err.Error())
+		c.writeL2Err(err)
+		return
+	}
 	c.audit("tenant|flush", t.id, "ok", "keys_removed", n)
 	c.conn.WriteString("OK")
 }

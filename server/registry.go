@@ -52,10 +52,11 @@ func (s *Server) buildRegistry(cfg *config.Config, old *registry) (*registry, []
 		}
 		if t == nil {
 			t = &tenant{
-				id: tc.ID,
+				id:     tc.ID,
+				backed: s.backend != nil,
 				part: shard.New(shard.Config{
 					Quota:      tc.Quota,
-					NoEviction: tc.Eviction == config.NoEviction,
+					NoEviction: tc.Eviction == config.NoEviction && s.backend == nil,
 					Shards:     s.shards,
 					Now:        nowMs,
 				}),
@@ -116,7 +117,9 @@ func (t *tenant) setConf(tc *config.Tenant) {
 // policy (TTL default, admission limits). Its keys are untouched.
 func (t *tenant) reconfigure(tc *config.Tenant) {
 	t.part.SetQuota(tc.Quota)
-	t.part.SetNoEviction(tc.Eviction == config.NoEviction)
+	// Backed, the partition is a cache of L2: it always evicts, and the
+	// L2 quota refuses writes instead.
+	t.part.SetNoEviction(tc.Eviction == config.NoEviction && !t.backed)
 	t.adm.SetPolicy(admission.PolicyFromTier(tc.Tier))
 	t.setConf(tc)
 }

@@ -79,10 +79,22 @@ type Options struct {
 	// Reload loads the config anew for TENANT RELOAD and ReloadFromSource
 	// (cmd/tcached re-reads the file); nil makes reloading an error.
 	Reload func() (*config.Config, []string, error)
+	// Backend, when set, is the store of record behind the tenants'
+	// partitions, which become their L1 caches (backed.go). The caller
+	// starts and closes it; New installs the invalidation callback, so
+	// start it after New.
+	Backend shard.Backend
+	// L1MaxTTL caps how long an L1 copy is served without asking L2 again;
+	// 0 means 10s. Only with Backend.
+	L1MaxTTL time.Duration
+	// ScanTimeout bounds the cluster-wide scans of backed KEYS, DBSIZE,
+	// RANDOMKEY and flushes; 0 means 5s.
+	ScanTimeout time.Duration
 }
 
 type tenant struct {
 	id           string // immutable
+	backed       bool   // immutable: the partition is an L1 cache (backed.go)
 	conf         atomic.Pointer[config.Tenant]
 	part         *shard.Partition
 	adm          *admission.Tenant
@@ -105,6 +117,11 @@ type tenant struct {
 	// Hot-tenant flags, set by hotLoop (see hot.go).
 	hotMemory, hotCommands atomic.Bool
 	lastCommands           int64 // hotLoop's previous sample; hotLoop only
+
+	// Backed mode (backed.go): L1 hits, L2 hits and misses of reads that
+	// missed L1, reads answered as misses because L2 failed, and writes
+	// refused by the L2 quota.
+	l1Hits, l2Hits, l2Misses, l2Degraded, l2OverQuota atomic.Int64
 }
 
 // user is a tenant's user, or an operator (tenant nil): operators
@@ -163,6 +180,10 @@ type Server struct {
 	stopOnce sync.Once
 	wg       sync.WaitGroup
 	expireIv time.Duration
+
+	backend     shard.Backend // nil: the embedded store (backed.go)
+	l1          l1Guard
+	scanTimeout time.Duration
 }
 
 // New builds a server for cfg. It does not listen yet.
@@ -185,6 +206,15 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		s.expireIv = 100 * time.Millisecond
 	}
 	s.auditLog, s.loader = opts.Audit, opts.Reload
+	s.backend = opts.Backend
+	s.l1.maxTTL = opts.L1MaxTTL.Milliseconds()
+	if s.l1.maxTTL <= 0 {
+		s.l1.maxTTL = 10_000
+	}
+	s.scanTimeout = opts.ScanTimeout
+	if s.scanTimeout <= 0 {
+		s.scanTimeout = 5 * time.Second
+	}
 	s.maxBlock = opts.MaxBlock
 	if s.maxBlock <= 0 {
 		s.maxBlock = maxBlockWait
@@ -220,6 +250,9 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	s.reg.Store(reg)
 	s.buildTable()
+	if s.backend != nil {
+		s.backend.SetInvalidator(s.invalidate)
+	}
 	return s, nil
 }
 

@@ -355,6 +355,9 @@ func (s *Server) buildTable() {
 			}
 		}
 	}
+	if s.backend != nil {
+		s.applyBacked(rows)
+	}
 	s.table = make(map[string]*command, len(rows))
 	for _, r := range rows {
 		if r.handler == nil && r.subs != nil {

@@ -95,14 +95,33 @@ func run(argv []string, stderr io.Writer, ready chan<- [2]string) int {
 	}
 	defer closeAudit()
 	path := *cfgPath
-	srv, err := server.New(cfg, server.Options{
-		Logger: log,
-		Audit:  audit,
-		Reload: func() (*config.Config, []string, error) { return config.Load(path) },
-	})
+	bk, err := newBacking(cfg, log)
 	if err != nil {
 		fmt.Fprintf(stderr, "tcached: %v\n", err)
 		return 2
+	}
+	opts := server.Options{
+		Logger: log,
+		Audit:  audit,
+		Reload: func() (*config.Config, []string, error) { return config.Load(path) },
+	}
+	if bk != nil {
+		opts.Backend = bk
+		opts.L1MaxTTL = cfg.Backing.L1MaxTTL
+		opts.ScanTimeout = cfg.Backing.ScanTimeout
+	}
+	srv, err := server.New(cfg, opts)
+	if err != nil {
+		fmt.Fprintf(stderr, "tcached: %v\n", err)
+		return 2
+	}
+	if bk != nil {
+		// After New: the server's invalidation callback is installed.
+		if err := startBacking(bk); err != nil {
+			fmt.Fprintf(stderr, "tcached: %v\n", err)
+			return 1
+		}
+		defer bk.Close()
 	}
 	var lns []net.Listener
 	closeAll := func() {

@@ -1,0 +1,708 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/tcached/tcached/shard"
+)
+
+// Backed mode: Options.Backend set (Redis Cluster, package backing).
+//
+// The tenant's partition becomes its L1 cache of string values and the
+// Backend is the store of record (L2). Each string and key command has a
+// backed handler here (backedHandlers); commands on other types,
+// transactions and pub/sub are refused with errNotBacked, since only
+// strings are cached and kept coherent across tcached nodes.
+//
+//   - Reads: an L1 hit is served locally while the backend is Ready; a miss
+//     loads value and expiry from L2 in one atomic step within the tier
+//     timeout and fills L1 with that expiry, capped at l1MaxTTL. When L2
+//     fails or times out the read answers as a miss (the command's miss
+//     reply), and is counted.
+//   - Writes: the L1 copy is dropped, the command runs in L2 (which decides
+//     the reply, so every Redis error string is Redis's own), and the L1
+//     copy is dropped again; the next read loads the new value. A failed
+//     write answers an error and leaves no L1 copy.
+//   - Coherence: the backend delivers every key change in L2 (by any node)
+//     to invalidate. A fill races with invalidations through the stripe
+//     counters: a reader notes the key's stripe (and the global epoch)
+//     before asking L2 and drops its own fill if either moved meanwhile;
+//     an invalidation moves the stripe before deleting. Either the fill
+//     sees the move, or the delete comes after the fill: a value read
+//     before a change is never served after the change is known.
+
+const numStripes = 1 << 12
+
+type l1Guard struct {
+	epoch   atomic.Uint64
+	stripes [numStripes]atomic.Uint64
+	maxTTL  int64 // ms
+}
+
+func stripeOf(tenant string, db int, key []byte) int {
+	return int((xxhash.Sum64(key) ^ xxhash.Sum64String(tenant) + uint64(db)*0x9E3779B97F4A7C15) & (numStripes - 1))
+}
+
+// invalidate is the backend's invalidation callback.
+func (s *Server) invalidate(inv shard.Invalidation) {
+	reg := s.reg.Load()
+	if inv.All {
+		s.l1.epoch.Add(1)
+		for _, t := range reg.order {
+			t.part.Flush(-1)
+		}
+		return
+	}
+	t := reg.tenants[inv.Tenant]
+	if t == nil || inv.DB < 0 || inv.DB >= numDBs {
+		return
+	}
+	s.l1.stripes[stripeOf(t.id, inv.DB, inv.Key)].Add(1)
+	t.part.Delete(inv.DB, inv.Key)
+}
+
+// dropL1 is a local write's invalidation of one key.
+func (c *client) dropL1(db int, key []byte) {
+	c.srv.l1.stripes[stripeOf(c.tenant.id, db, key)].Add(1)
+	c.part().Delete(db, key)
+}
+
+// l2ctx bounds a command's L2 calls by the tenant tier's timeout.
+func (c *client) l2ctx() (context.Context, context.CancelFunc) {
+	d := c.tenant.cfg().Tier.Timeout
+	if d <= 0 {
+		d = 5 * time.Second
+	}
+	return context.WithTimeout(context.Background(), d)
+}
+
+// scanCtx bounds the cluster-wide scans (KEYS, SCAN, DBSIZE, flushes).
+func (s *Server) scanCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.scanTimeout)
+}
+
+// l1Get serves a string from L1 when the backend is ready.
+func (c *client) l1Get(key []byte) ([]byte, bool) {
+	if !c.srv.backend.Ready() {
+		return nil, false
+	}
+	v, t, ok := c.part().GetString(nil, c.db, key)
+	if !ok || t != shard.TypeString {
+		return nil, false
+	}
+	c.tenant.l1Hits.Add(1)
+	return v, true
+}
+
+type fillTicket struct {
+	stripe int
+	seq    uint64
+	epoch  uint64
+	ok     bool
+}
+
+func (c *client) fillTicket(db int, key []byte) fillTicket {
+	i := stripeOf(c.tenant.id, db, key)
+	ft := fillTicket{stripe: i, seq: c.srv.l1.stripes[i].Load(), epoch: c.srv.l1.epoch.Load()}
+	ft.ok = c.srv.backend.Ready()
+	return ft
+}
+
+// fill puts a value loaded from L2 into L1 unless an invalidation of its
+// stripe (or of everything) arrived since ft was taken.
+func (c *client) fill(ft fillTicket, db int, key []byte, ld shard.Loaded) {
+	if !ft.ok {
+		return
+	}
+	now := c.nowMs()
+	exp := ld.ExpireAt
+	if cap := now + c.srv.l1.maxTTL; exp == 0 || exp > cap {
+		exp = cap
+	}
+	if exp <= now || c.part().Set(db, key, ld.Val, exp) != nil {
+		return
+	}
+	g := &c.srv.l1
+	if g.stripes[ft.stripe].Load() != ft.seq || g.epoch.Load() != ft.epoch || !c.srv.backend.Ready() {
+		c.part().Delete(db, key)
+	}
+}
+
+// load reads a key through L1; on an L2 failure found is false and
+// failed true (the caller answers a miss).
+func (c *client) load(key []byte) (val []byte, found bool, err error) {
+	if v, ok := c.l1Get(key); ok {
+		return v, true, nil
+	}
+	ft := c.fillTicket(c.db, key)
+	ctx, cancel := c.l2ctx()
+	ld := c.srv.backend.Load(ctx, c.tenant.id, c.db, key)
+	cancel()
+	if ld.Err != nil {
+		return nil, false, c.readFailed(ld.Err)
+	}
+	c.countLoad(ld.Found)
+	if ld.Found {
+		c.fill(ft, c.db, key, ld)
+	}
+	return ld.Val, ld.Found, nil
+}
+
+func (c *client) countLoad(found bool) {
+	if found {
+		c.tenant.l2Hits.Add(1)
+	} else {
+		c.tenant.l2Misses.Add(1)
+	}
+}
+
+// readFailed returns err when it is an answer (a Redis error reply, to
+// be passed on), and nil after counting a degraded read otherwise.
+func (c *client) readFailed(err error) error {
+	var re shard.ReplyError
+	if errors.As(err, &re) {
+		return err
+	}
+	c.tenant.l2Degraded.Add(1)
+	return nil
+}
+
+// writeL2Err answers a failed L2 call.
+func (c *client) writeL2Err(err error) {
+	var re shard.ReplyError
+	switch {
+	case errors.As(err, &re):
+		c.conn.WriteError(string(re))
+	case errors.Is(err, shard.ErrBackendUnavailable):
+		// Not TRYAGAIN: clients retry that at once, which would turn an
+		// open breaker into a retry storm.
+		c.conn.WriteError("ERR backing tier unavailable (circuit breaker open)")
+	case errors.Is(err, context.DeadlineExceeded):
+		c.conn.WriteError("ERR backing tier timeout")
+	default:
+		c.conn.WriteError("ERR backing tier error")
+	}
+}
+
+// writeReply answers an L2 reply: strings as status when status is set,
+// else as bulk strings.
+func (c *client) writeReply(v any, status bool) {
+	switch x := v.(type) {
+	case nil:
+		c.conn.WriteNull()
+	case string:
+		if status {
+			c.conn.WriteString(x)
+		} else {
+			c.conn.WriteBulkString(x)
+		}
+	case int64:
+		c.conn.WriteInt64(x)
+	case []any:
+		c.conn.WriteArray(len(x))
+		for _, e := range x {
+			c.writeReply(e, status)
+		}
+	default:
+		c.conn.WriteError("ERR backing tier: unexpected reply")
+	}
+}
+
+// exec runs write requests in L2 with the tenant's default TTL and L2
+// quota, dropping the L1 copies of keys (in db) before and after.
+func (c *client) exec(reqs []shard.ExecReq, keys [][]byte, dbs []int) []shard.Result {
+	drop := func() {
+		for i, k := range keys {
+			c.dropL1(dbs[i], k)
+		}
+	}
+	drop()
+	ctx, cancel := c.l2ctx()
+	res := c.srv.backend.Exec(ctx, c.tenant.id, c.tenant.cfg().Tier.L2Quota, c.db, reqs)
+	cancel()
+	drop()
+	for _, r := range res {
+		if r.Err != nil {
+			if errors.Is(r.Err, shard.ErrL2OverQuota) {
+				c.tenant.l2OverQuota.Add(1)
+			}
+		}
+	}
+	return res
+}
+
+func (c *client) defaultTTL() time.Duration {
+	return time.Duration(c.tenant.defaultTTLms.Load()) * time.Millisecond
+}
+
+func argBytes(args [][]byte) int64 {
+	var n int64
+	for _, a := range args[1:] {
+		n += int64(len(a))
+	}
+	return n
+}
+
+// execOne runs one single-key or same-slot write and answers it.
+func (c *client) execOne(args [][]byte, keyPos []int, ttl time.Duration, grow int64, status bool) {
+	keys := make([][]byte, len(keyPos))
+	dbs := make([]int, len(keyPos))
+	for i, p := range keyPos {
+		keys[i], dbs[i] = args[p], c.db
+	}
+	res := c.exec([]shard.ExecReq{{Args: args, KeyPos: keyPos, DefaultTTL: ttl, Grow: grow}}, keys, dbs)[0]
+	if res.Err != nil {
+		c.writeL2Err(res.Err)
+		return
+	}
+	c.writeReply(res.Reply, status)
+}
+
+var k1pos = []int{1}
+
+// --- strings ---
+
+func bGet(c *client, args [][]byte) {
+	v, found, err := c.load(args[1])
+	switch {
+	case err != nil:
+		c.writeL2Err(err)
+	case !found:
+		c.conn.WriteNull()
+	default:
+		c.conn.WriteBulk(v)
+	}
+}
+
+func bMGet(c *client, args [][]byte) {
+	keys := args[1:]
+	vals := make([][]byte, len(keys))
+	found := make([]bool, len(keys))
+	var miss [][]byte
+	var missIdx []int
+	var tickets []fillTicket
+	for i, k := range keys {
+		if v, ok := c.l1Get(k); ok {
+			vals[i], found[i] = v, true
+			continue
+		}
+		miss = append(miss, k)
+		missIdx = append(missIdx, i)
+		tickets = append(tickets, c.fillTicket(c.db, k))
+	}
+	if len(miss) > 0 {
+		ctx, cancel := c.l2ctx()
+		lds := c.srv.backend.LoadMany(ctx, c.tenant.id, c.db, miss)
+		cancel()
+		for j, ld := range lds {
+			i := missIdx[j]
+			if ld.Err != nil {
+				c.readFailed(ld.Err) // MGET answers nil for a key of another type, as Redis does
+				continue
+			}
+			c.countLoad(ld.Found)
+			if ld.Found {
+				vals[i], found[i] = ld.Val, true
+				c.fill(tickets[j], c.db, miss[j], ld)
+			}
+		}
+	}
+	c.conn.WriteArray(len(keys))
+	for i := range keys {
+		if found[i] {
+			c.conn.WriteBulk(vals[i])
+		} else {
+			c.conn.WriteNull()
+		}
+	}
+}
+
+// hasExpireOpt reports whether a SET carries EX/PX/EXAT/PXAT/KEEPTTL.
+func hasExpireOpt(args [][]byte) bool {
+	for _, a := range args[3:] {
+		if expireOptName(a) != "" || eqFold(a, "keepttl") {
+			return true
+		}
+	}
+	return false
+}
+
+func bSet(c *client, args [][]byte) {
+	get := false
+	for _, a := range args[3:] {
+		if eqFold(a, "get") {
+			get = true
+		}
+	}
+	ttl := c.defaultTTL()
+	if !hasExpireOpt(args) && ttl > 0 {
+		// The tier default replaces the key's TTL, as in the embedded store.
+		args = append(args[:len(args):len(args)], []byte("PX"), []byte(strconv.FormatInt(ttl.Milliseconds(), 10)))
+	}
+	c.execOne(args, k1pos, ttl, argBytes(args), !get)
+}
+
+// bWrite1 forwards a single-key write whose reply is not a status.
+func bWrite1(c *client, args [][]byte) {
+	c.execOne(args, k1pos, c.defaultTTL(), argBytes(args), false)
+}
+
+// bWrite1Status forwards a single-key write answering +OK (SETEX, PSETEX).
+func bWrite1Status(c *client, args [][]byte) {
+	c.execOne(args, k1pos, c.defaultTTL(), argBytes(args), true)
+}
+
+// bWriteNoTTL forwards a single-key write that sets the TTL itself
+// (EXPIRE family, PERSIST, GETEX, GETDEL): no tier default is added.
+func bWriteNoTTL(c *client, args [][]byte) {
+	c.execOne(args, k1pos, 0, 0, false)
+}
+
+func bSetRange(c *client, args [][]byte) {
+	off, _ := parseInt(args[2])
+	grow := argBytes(args)
+	if off > 0 && off <= maxStringLen {
+		grow += off
+	}
+	c.execOne(args, k1pos, c.defaultTTL(), grow, false)
+}
+
+// bMSet splits MSET into one SET per key (per slot, pipelined): atomicity
+// across keys is lost, as with Redis Cluster proxies.
+func bMSet(c *client, args [][]byte) {
+	if len(args)%2 != 1 {
+		c.conn.WriteError(errWrongArgs("mset"))
+		return
+	}
+	ttl := c.defaultTTL()
+	n := (len(args) - 1) / 2
+	reqs := make([]shard.ExecReq, n)
+	keys := make([][]byte, n)
+	dbs := make([]int, n)
+	for i := range n {
+		k, v := args[1+2*i], args[2+2*i]
+		a := [][]byte{[]byte("SET"), k, v}
+		if ttl > 0 {
+			a = append(a, []byte("PX"), []byte(strconv.FormatInt(ttl.Milliseconds(), 10)))
+		}
+		reqs[i] = shard.ExecReq{Args: a, KeyPos: k1pos, DefaultTTL: ttl, Grow: int64(len(k) + len(v))}
+		keys[i], dbs[i] = k, c.db
+	}
+	for _, r := range c.exec(reqs, keys, dbs) {
+		if r.Err != nil {
+			c.writeL2Err(r.Err)
+			return
+		}
+	}
+	c.conn.WriteString("OK")
+}
+
+// bMSetNX needs atomicity across its keys: it runs when they share a slot
+// and answers CROSSSLOT otherwise.
+func bMSetNX(c *client, args [][]byte) {
+	if len(args)%2 != 1 {
+		c.conn.WriteError(errWrongArgs("msetnx"))
+		return
+	}
+	var pos []int
+	for i := 1; i < len(args); i += 2 {
+		pos = append(pos, i)
+	}
+	c.execOne(args, pos, c.defaultTTL(), argBytes(args), false)
+}
+
+// --- keys ---
+
+// bDelete splits DEL/UNLINK per key and sums the deletions.
+func bDelete(c *client, args [][]byte) {
+	n := len(args) - 1
+	reqs := make([]shard.ExecReq, n)
+	dbs := make([]int, n)
+	for i, k := range args[1:] {
+		reqs[i] = shard.ExecReq{Args: [][]byte{args[0], k}, KeyPos: k1pos}
+		dbs[i] = c.db
+	}
+	var sum int64
+	for _, r := range c.exec(reqs, args[1:], dbs) {
+		if r.Err != nil {
+			c.writeL2Err(r.Err)
+			return
+		}
+		x, _ := r.Reply.(int64)
+		sum += x
+	}
+	c.conn.WriteInt64(sum)
+}
+
+// bCountKeys splits EXISTS/TOUCH per key and sums the answers; on an L2
+// failure the keys count as missing (a degraded read).
+func bCountKeys(c *client, args [][]byte) {
+	reqs := make([]shard.ReadReq, len(args)-1)
+	for i, k := range args[1:] {
+		reqs[i] = shard.ReadReq{Args: [][]byte{args[0], k}, KeyPos: 1}
+	}
+	ctx, cancel := c.l2ctx()
+	res := c.srv.backend.Read(ctx, c.tenant.id, c.db, reqs)
+	cancel()
+	var sum int64
+	for _, r := range res {
+		if r.Err != nil {
+			if err := c.readFailed(r.Err); err != nil {
+				c.writeL2Err(err)
+				return
+			}
+			continue
+		}
+		x, _ := r.Reply.(int64)
+		sum += x
+	}
+	c.conn.WriteInt64(sum)
+}
+
+// bRead1 forwards a single-key read (TTL family, TYPE, STRLEN, GETRANGE);
+// an L2 failure answers the command's miss reply.
+func bRead1(keyPos int, status bool) func(c *client, args [][]byte) {
+	return func(c *client, args [][]byte) {
+		ctx, cancel := c.l2ctx()
+		r := c.srv.backend.Read(ctx, c.tenant.id, c.db, []shard.ReadReq{{Args: args, KeyPos: keyPos}})[0]
+		cancel()
+		if r.Err != nil {
+			if err := c.readFailed(r.Err); err != nil {
+				c.writeL2Err(err)
+				return
+			}
+			if cmd := c.lastCmd.Load(); cmd != nil && cmd.miss != nil {
+				cmd.miss(c, args)
+				return
+			}
+			c.writeL2Err(r.Err)
+			return
+		}
+		c.writeReply(r.Reply, status)
+	}
+}
+
+// bTwoKeys forwards RENAME/RENAMENX: both keys must share a slot.
+func bTwoKeys(status bool) func(c *client, args [][]byte) {
+	return func(c *client, args [][]byte) {
+		c.execOne(args, []int{1, 2}, 0, 0, status)
+	}
+}
+
+// bCopy forwards COPY src dst [DB n] [REPLACE]; the L2 names carry the
+// db, so the DB option becomes the destination's name.
+func bCopy(c *client, args [][]byte) {
+	db := c.db
+	out := [][]byte{args[0], args[1], args[2]}
+	for i := 3; i < len(args); i++ {
+		switch {
+		case eqFold(args[i], "replace"):
+			out = append(out, args[i])
+		case eqFold(args[i], "db") && i+1 < len(args):
+			n, ok := parseInt(args[i+1])
+			if !ok {
+				c.conn.WriteError(errNotInteger)
+				return
+			}
+			if n < 0 || n >= numDBs {
+				c.conn.WriteError(errDBRange)
+				return
+			}
+			db = int(n)
+			i++
+		default:
+			c.conn.WriteError(errSyntax)
+			return
+		}
+	}
+	if db == c.db && string(args[1]) == string(args[2]) {
+		c.conn.WriteError(errSameObject)
+		return
+	}
+	req := shard.ExecReq{Args: out, KeyPos: []int{1, 2}, DstDB: map[int]int{2: db}, Grow: argBytes(args)}
+	res := c.exec([]shard.ExecReq{req}, [][]byte{args[2]}, []int{db})[0]
+	if res.Err != nil {
+		c.writeL2Err(res.Err)
+		return
+	}
+	c.writeReply(res.Reply, false)
+}
+
+func bKeys(c *client, args [][]byte) {
+	ctx, cancel := c.srv.scanCtx()
+	keys, err := c.srv.backend.Keys(ctx, c.tenant.id, c.db, args[1])
+	cancel()
+	if err != nil {
+		c.writeL2Err(err)
+		return
+	}
+	c.conn.WriteArray(len(keys))
+	for _, k := range keys {
+		c.conn.WriteBulk(k)
+	}
+}
+
+func bScan(c *client, args [][]byte) {
+	cursor, ok := parseUint(args[1])
+	if !ok {
+		c.conn.WriteError(errInvalidCursor)
+		return
+	}
+	var rawMatch []byte
+	typ := ""
+	_, count, ok := scanOptions(c, args, 2, 10, func(opt []byte, rest [][]byte) int {
+		switch {
+		case eqFold(opt, "type") && len(rest) > 0:
+			typ = string(lowerInto(nil, rest[0]))
+			return 1
+		case eqFold(opt, "match") && len(rest) > 0:
+			rawMatch = rest[0]
+			return 1
+		}
+		return -1
+	})
+	if !ok {
+		return
+	}
+	ctx, cancel := c.l2ctx()
+	next, keys, err := c.srv.backend.Scan(ctx, c.tenant.id, c.db, cursor, rawMatch, int64(count), typ)
+	cancel()
+	if err != nil {
+		c.writeL2Err(err)
+		return
+	}
+	c.conn.WriteArray(2)
+	c.conn.WriteBulkString(uitoa(next))
+	c.conn.WriteArray(len(keys))
+	for _, k := range keys {
+		c.conn.WriteBulk(k)
+	}
+}
+
+func bDBSize(c *client, args [][]byte) {
+	ctx, cancel := c.srv.scanCtx()
+	n, err := c.srv.backend.DBSize(ctx, c.tenant.id, c.db)
+	cancel()
+	if err != nil {
+		c.writeL2Err(err)
+		return
+	}
+	c.conn.WriteInt64(n)
+}
+
+func bRandomKey(c *client, args [][]byte) {
+	ctx, cancel := c.srv.scanCtx()
+	k, ok, err := c.srv.backend.RandomKey(ctx, c.tenant.id, c.db)
+	cancel()
+	switch {
+	case err != nil:
+		c.writeL2Err(err)
+	case !ok:
+		c.conn.WriteNull()
+	default:
+		c.conn.WriteBulk(k)
+	}
+}
+
+// flushTenant deletes a tenant's keys of db (every db when db < 0): in L2
+// on every master when backed, and in L1.
+func (s *Server) flushTenant(t *tenant, db int) (int64, error) {
+	if s.backend == nil {
+		return int64(t.part.Flush(db)), nil
+	}
+	ctx, cancel := s.scanCtx()
+	n, err := s.backend.Flush(ctx, t.id, db)
+	cancel()
+	s.l1.epoch.Add(1) // fills in flight are dropped
+	t.part.Flush(db)
+	return n, err
+}
+
+func bFlush(all bool) func(c *client, args [][]byte) {
+	return func(c *client, args [][]byte) {
+		if !flushOption(c, args) {
+			return
+		}
+		db := c.db
+		if all {
+			db = -1
+		}
+		n, err := c.srv.flushTenant(c.tenant, db)
+		if err != nil {
+			c.writeL2Err(err)
+			return
+		}
+		c.srv.audit("command", c.tenant.id, c.userName(), c.addr, string(lowerInto(nil, args[0])), "ok", "db", db, "keys_removed", n)
+		c.conn.WriteString("OK")
+	}
+}
+
+func errNotBacked(name string) string {
+	return "ERR '" + name + "' is not available when tcached fronts Redis Cluster (strings and keys only)"
+}
+
+func cmdNotBacked(c *client, args [][]byte) {
+	c.conn.WriteError(errNotBacked(string(lowerInto(nil, args[0]))))
+}
+
+// backedHandlers maps each command served in backed mode to its handler.
+func backedHandlers() map[string]func(*client, [][]byte) {
+	return map[string]func(*client, [][]byte){
+		"get": bGet, "mget": bMGet, "set": bSet,
+		"setnx": bWrite1, "setex": bWrite1Status, "psetex": bWrite1Status,
+		"mset": bMSet, "msetnx": bMSetNX,
+		"getset": bWrite1, "getdel": bWriteNoTTL, "getex": bWriteNoTTL,
+		"incr": bWrite1, "incrby": bWrite1, "decr": bWrite1, "decrby": bWrite1,
+		"incrbyfloat": bWrite1, "append": bWrite1, "setrange": bSetRange,
+		"strlen": bRead1(1, false), "getrange": bRead1(1, false),
+		"del": bDelete, "unlink": bDelete, "exists": bCountKeys, "touch": bCountKeys,
+		"expire": bWriteNoTTL, "pexpire": bWriteNoTTL, "expireat": bWriteNoTTL, "pexpireat": bWriteNoTTL,
+		"persist":    bWriteNoTTL,
+		"expiretime": bRead1(1, false), "pexpiretime": bRead1(1, false),
+		"ttl": bRead1(1, false), "pttl": bRead1(1, false), "type": bRead1(1, true),
+		"rename": bTwoKeys(true), "renamenx": bTwoKeys(false), "copy": bCopy,
+		"keys": bKeys, "scan": bScan, "randomkey": bRandomKey, "dbsize": bDBSize,
+		"flushdb": bFlush(false), "flushall": bFlush(true),
+		"memory|usage": bRead1(2, false),
+	}
+}
+
+// notBackedCommands are refused in backed mode although they name no key:
+// transactions (L2 cannot run a tenant's MULTI atomically across slots),
+// pub/sub (it would be local to one tcached node) and SWAPDB.
+var notBackedCommands = []string{
+	"multi", "exec", "discard", "watch", "unwatch",
+	"subscribe", "unsubscribe", "psubscribe", "punsubscribe", "publish", "pubsub", "swapdb",
+}
+
+// applyBacked rewires the table for backed mode: backed handlers where
+// they exist, errNotBacked for every other command on keys.
+func (s *Server) applyBacked(rows []*command) {
+	hs := backedHandlers()
+	refuse := map[string]bool{}
+	for _, n := range notBackedCommands {
+		refuse[n] = true
+	}
+	var walk func(r *command, refused bool)
+	walk = func(r *command, refused bool) {
+		refused = refused || refuse[r.name]
+		if h, ok := hs[r.name]; ok {
+			r.handler = h
+		} else if r.firstKey > 0 || refused {
+			r.handler = cmdNotBacked
+			r.miss = nil
+		}
+		for _, sub := range r.subs {
+			walk(sub, refused)
+		}
+	}
+	for _, r := range rows {
+		walk(r, false)
+	}
+}

@@ -1,0 +1,389 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tcached/tcached/backing"
+	"github.com/tcached/tcached/backing/clustertest"
+	"github.com/tcached/tcached/config"
+	"github.com/tcached/tcached/shard"
+)
+
+var prefixSeq atomic.Int64
+
+// startBacked serves cfg backed by the cluster under key prefix (a fresh
+// one when ""), returning the server and its backend. The backend is
+// closed after the server.
+func startBacked(t testing.TB, cl *clustertest.Cluster, cfg *config.Config, prefix string, mod func(*backing.Options)) (*testServer, *backing.Cluster) {
+	t.Helper()
+	if prefix == "" {
+		prefix = fmt.Sprintf("t%d-%d:", time.Now().UnixNano()%1e6, prefixSeq.Add(1))
+	}
+	o := backing.Options{
+		Addrs:         cl.Addrs(),
+		KeyPrefix:     prefix,
+		UsageInterval: 20 * time.Millisecond,
+		TrackInterval: 50 * time.Millisecond,
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	if mod != nil {
+		mod(&o)
+	}
+	bk, err := backing.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { bk.Close() }) // runs after the server's cleanup
+	srv := startServerWith(t, cfg, Options{Backend: bk, L1MaxTTL: 10 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := bk.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !bk.Ready() {
+		if time.Now().After(deadline) {
+			t.Fatal("backend never became ready")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return srv, bk
+}
+
+// backedScripts cover every string, key and server command of the core
+// in backed mode. Multi-key commands use hash tags where they need one
+// slot; the steps marked crossSlot expect CROSSSLOT only when backed (the
+// embedded store has no slots).
+func backedScripts() []script {
+	return []script{
+		{"get set options", []step{
+			s(null, "GET", "k"), s(ok, "SET", "k", "v"), s("v", "GET", "k"), s("v", "GET", "k"),
+			s(null, "SET", "k2", "v", "XX"), s(ok, "SET", "k2", "v", "NX"), s(null, "SET", "k2", "w", "NX"),
+			s("v", "SET", "k2", "x", "GET"), s("x", "GET", "k2"), s(ok, "SET", "k", "v2", "KEEPTTL"),
+			s(respErr(errSyntax), "SET", "k", "v", "NX", "XX"), s(respErr(errSyntax), "SET", "k", "v", "EX"),
+			s(respErr(errNotInteger), "SET", "k", "v", "EX", "ten"),
+			s(respErr(errInvalidExpire("set")), "SET", "k", "v", "EX", "0"),
+			s(int64(1), "SETNX", "nx", "1"), s(int64(0), "SETNX", "nx", "2"), s("1", "GET", "nx"),
+			s(ok, "SETEX", "ex", "100", "v"), s(int64(100), "TTL", "ex"), s(ok, "PSETEX", "px", "100000", "v"),
+			s(int64(100), "TTL", "px"), s(respErr(errInvalidExpire("setex")), "SETEX", "ex", "0", "v"),
+		}},
+		{"mget mset msetnx", []step{
+			s(ok, "MSET", "a", "1", "b", "2", "c", "3"), s([]any{"1", "2", nil, "3"}, "MGET", "a", "b", "zz", "c"),
+			s([]any{"1", "2", nil, "3"}, "MGET", "a", "b", "zz", "c"),
+			s(int64(1), "MSETNX", "{t}x", "1", "{t}y", "2"), s(int64(0), "MSETNX", "{t}y", "3", "{t}z", "4"),
+			s([]any{"1", "2", nil}, "MGET", "{t}x", "{t}y", "{t}z"),
+			s(respErr(errWrongArgs("mset")), "MSET", "a", "1", "b"),
+		}},
+		{"getset getdel getex", []step{
+			s(null, "GETSET", "k", "1"), s("1", "GETSET", "k", "2"), s("2", "GETDEL", "k"), s(null, "GETDEL", "k"),
+			s(ok, "SET", "k", "v"), s("v", "GETEX", "k", "EX", "50"), s(int64(50), "TTL", "k"),
+			s("v", "GETEX", "k", "PERSIST"), s(int64(-1), "TTL", "k"), s(null, "GETEX", "nope"),
+		}},
+		{"counters", []step{
+			s(int64(1), "INCR", "n"), s(int64(11), "INCRBY", "n", "10"), s(int64(10), "DECR", "n"),
+			s(int64(5), "DECRBY", "n", "5"), s("6.5", "INCRBYFLOAT", "n", "1.5"),
+			s(respErr(errNotInteger), "INCR", "n"), s(ok, "SET", "big", "9223372036854775807"),
+			s(respErr(errOverflow), "INCR", "big"), s(respErr(errNotInteger), "INCRBY", "n", "x"),
+		}},
+		{"append strlen ranges", []step{
+			s(int64(5), "APPEND", "k", "Hello"), s(int64(11), "APPEND", "k", " World"), s(int64(11), "STRLEN", "k"),
+			s("World", "GETRANGE", "k", "-5", "-1"), s(int64(0), "STRLEN", "nope"), s("", "GETRANGE", "nope", "0", "5"),
+			s(int64(11), "SETRANGE", "k", "6", "Redis"), s("Hello Redis", "GET", "k"),
+			s(int64(8), "SETRANGE", "z", "5", "abc"), s("\x00\x00\x00\x00\x00abc", "GET", "z"),
+			s(respErr(errOffsetRange), "SETRANGE", "k", "-1", "x"),
+		}},
+		{"del exists touch unlink", []step{
+			s(ok, "MSET", "a", "1", "b", "2", "c", "3"), s(int64(3), "EXISTS", "a", "a", "b"),
+			s(int64(2), "DEL", "a", "b", "zz"), s(int64(1), "UNLINK", "c", "a"), s(int64(0), "EXISTS", "a", "b", "c"),
+			s(ok, "SET", "t", "1"), s(int64(1), "TOUCH", "t", "nope"),
+		}},
+		{"expire family", []step{
+			s(int64(0), "EXPIRE", "k", "10"), s(ok, "SET", "k", "v"), s(int64(1), "PERSIST", "k"), s(int64(-1), "TTL", "k"),
+			s(int64(1), "EXPIRE", "k", "10", "NX"), s(int64(0), "EXPIRE", "k", "20", "NX"),
+			s(int64(1), "EXPIRE", "k", "20", "GT"), s(int64(20), "TTL", "k"),
+			s(int64(1), "EXPIREAT", "k", "4102444800"), s(int64(4102444800), "EXPIRETIME", "k"),
+			s(int64(1), "PEXPIREAT", "k", "4102444800500"), s(int64(4102444800500), "PEXPIRETIME", "k"),
+			s(respErr(errNotInteger), "EXPIRE", "k", "ten"), s(int64(1), "EXPIRE", "k", "-1"),
+			s(int64(-2), "TTL", "k"), s(int64(-2), "PTTL", "k"), s(int64(-2), "PEXPIRETIME", "k"),
+		}},
+		{"type rename copy", []step{
+			s(status("none"), "TYPE", "{k}1"), s(ok, "SET", "{k}1", "v", "EX", "100"), s(status("string"), "TYPE", "{k}1"),
+			s(ok, "RENAME", "{k}1", "{k}2"), s(int64(0), "EXISTS", "{k}1"), s("v", "GET", "{k}2"), s(int64(100), "TTL", "{k}2"),
+			s(respErr(errNoSuchKey), "RENAME", "{k}missing", "{k}x"),
+			s(ok, "SET", "{k}o", "other"), s(int64(0), "RENAMENX", "{k}2", "{k}o"), s(int64(1), "RENAMENX", "{k}2", "{k}3"),
+			s(int64(1), "COPY", "{k}3", "{k}c"), s(int64(0), "COPY", "{k}3", "{k}c"), s(int64(1), "COPY", "{k}o", "{k}c", "REPLACE"),
+			s("other", "GET", "{k}c"), s(int64(1), "COPY", "{k}c", "{k}c", "DB", "5"),
+			s(respErr(errSameObject), "COPY", "{k}c", "{k}c"), s(respErr(errDBRange), "COPY", "{k}c", "{k}d", "DB", "16"),
+			s(ok, "SELECT", "5"), s("other", "GET", "{k}c"), s(int64(1), "DBSIZE"),
+		}},
+		{"select dbsize flush keys", []step{
+			s(ok, "SET", "k", "0"), s(ok, "SELECT", "1"), s(null, "GET", "k"), s(ok, "SET", "k", "1"),
+			s(int64(1), "DBSIZE"), s(ok, "FLUSHDB"), s(int64(0), "DBSIZE"), s(null, "GET", "k"), s(ok, "SELECT", "0"),
+			s("0", "GET", "k"), s([]any{"k"}, "KEYS", "*"), s("k", "RANDOMKEY"),
+			s(ok, "SELECT", "2"), s(ok, "SET", "x", "y"), s(ok, "FLUSHALL"),
+			s(int64(0), "DBSIZE"), s(null, "GET", "x"), s(ok, "SELECT", "0"), s(int64(0), "DBSIZE"), s(null, "RANDOMKEY"),
+			s(respErr(errSyntax), "FLUSHDB", "NOW"),
+		}},
+		{"keys patterns", []step{
+			s(ok, "MSET", "user:1", "a", "x*y", "c", "h[a]llo", "d", "hello", "e"),
+			s([]any{"x*y"}, "KEYS", `x\*y`), s([]any{"hello"}, "KEYS", "h?llo"),
+			s([]any{"h[a]llo"}, "KEYS", `h\[a\]llo`), s([]any{}, "KEYS", "nomatch*"),
+			s(respErr(errInvalidCursor), "SCAN", "abc"), s(respErr(errSyntax), "SCAN", "0", "COUNT", "0"),
+		}},
+	}
+}
+
+// crossSlotScript needs one slot for keys without a common hash tag:
+// backed it answers CROSSSLOT, as Redis Cluster does.
+var crossSlotScript = script{"crossslot", []step{
+	s(ok, "SET", "k1", "v"),
+	s(respErr("CROSSSLOT Keys in request don't hash to the same slot"), "RENAME", "k1", "k2"),
+	s(respErr("CROSSSLOT Keys in request don't hash to the same slot"), "MSETNX", "x1", "1", "x2", "2"),
+	s(respErr("CROSSSLOT Keys in request don't hash to the same slot"), "COPY", "k1", "k2"),
+	s("v", "GET", "k1"), s(null, "GET", "x1"),
+}}
+
+func runSteps(t *testing.T, r *rconn, steps []step) {
+	t.Helper()
+	for i, st := range steps {
+		got := norm(r.do(st.args...))
+		want := st.want
+		if want == null {
+			want = nil
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("step %d %q: got %#v, want %#v", i, st.args, got, want)
+		}
+	}
+}
+
+// TestBackedScriptsEmbedded runs the backed scripts on the embedded store:
+// both modes must give the same replies.
+func TestBackedScriptsEmbedded(t *testing.T) {
+	for _, sc := range backedScripts() {
+		t.Run(sc.name, func(t *testing.T) {
+			srv := startServer(t, testConfig(), false)
+			runSteps(t, dialAs(t, srv.addr, "aadmin", "aadmin-pw"), sc.steps)
+		})
+	}
+}
+
+// TestBacked runs everything that needs a server in front of a real
+// 6-process Redis Cluster, sharing one cluster.
+func TestBacked(t *testing.T) {
+	cl := clustertest.Start(t)
+	t.Run("commands", func(t *testing.T) {
+		for _, sc := range append(backedScripts(), crossSlotScript) {
+			t.Run(sc.name, func(t *testing.T) {
+				srv, _ := startBacked(t, cl, testConfig(), "", nil)
+				runSteps(t, dialAs(t, srv.addr, "aadmin", "aadmin-pw"), sc.steps)
+			})
+		}
+	})
+	t.Run("refused", func(t *testing.T) {
+		srv, _ := startBacked(t, cl, testConfig(), "", nil)
+		r := dialAs(t, srv.addr, "aadmin", "aadmin-pw")
+		for _, c := range [][]string{{"HSET", "h", "f", "v"}, {"LPUSH", "l", "x"}, {"SADD", "s", "x"}, {"ZADD", "z", "1", "x"},
+			{"MULTI"}, {"PUBLISH", "ch", "x"}, {"SUBSCRIBE", "ch"}, {"PUBSUB", "CHANNELS"}, {"SORT", "l"}, {"OBJECT", "ENCODING", "k"}} {
+			want := respErr(errNotBacked(strings.ToLower(c[0])))
+			if got := r.do(c...); got != want {
+				t.Errorf("%q: got %#v, want %#v", c, got, want)
+			}
+		}
+		if got := r.do("PING"); got != status("PONG") {
+			t.Fatalf("PING after refusals: %#v", got)
+		}
+	})
+	t.Run("read-through and L1", func(t *testing.T) { testBackedReadThrough(t, cl) })
+	t.Run("isolation and quota", func(t *testing.T) { testBackedIsolation(t, cl) })
+	t.Run("coherence", func(t *testing.T) { testBackedCoherence(t, cl) })
+}
+
+func testBackedReadThrough(t *testing.T, cl *clustertest.Cluster) {
+	prefix := fmt.Sprintf("rt%d:", prefixSeq.Add(1))
+	srv, bk := startBacked(t, cl, testConfig(), prefix, nil)
+	ta := srv.reg.Load().tenants["a"]
+	r := dialAs(t, srv.addr, "alice", "alice-pw")
+	raw := cl.Client()
+	ctx := context.Background()
+	// A key written to L2 behind tcached's back, with a TTL shorter than
+	// l1_max_ttl: read through, cached in L1 with the same expiry.
+	raw.Set(ctx, prefix+"a:0:ext", "hello", 5*time.Second)
+	if got := r.do("GET", "ext"); string(got.([]byte)) != "hello" {
+		t.Fatalf("read-through: %#v", got)
+	}
+	if ta.l2Hits.Load() != 1 || ta.l1Hits.Load() != 0 {
+		t.Fatalf("counters after the first read: l1 %d l2 %d", ta.l1Hits.Load(), ta.l2Hits.Load())
+	}
+	var l1exp int64
+	if !ta.part.View(0, []byte("ext"), 0, func(e shard.Entry) { l1exp = e.ExpireAt }) {
+		t.Fatal("not filled into L1")
+	}
+	l2exp := raw.PExpireTime(ctx, prefix+"a:0:ext").Val().Milliseconds()
+	if l1exp != l2exp {
+		t.Fatalf("L1 expiry %d, L2 expiry %d", l1exp, l2exp)
+	}
+	r.do("GET", "ext")
+	if ta.l1Hits.Load() != 1 {
+		t.Fatalf("second read missed L1 (l1 hits %d)", ta.l1Hits.Load())
+	}
+	// A key without TTL in L2 is cached for at most l1_max_ttl (10s here).
+	raw.Set(ctx, prefix+"a:0:forever", "x", 0)
+	r.do("GET", "forever")
+	ta.part.View(0, []byte("forever"), 0, func(e shard.Entry) { l1exp = e.ExpireAt })
+	if d := l1exp - time.Now().UnixMilli(); d <= 0 || d > 10_000 {
+		t.Fatalf("L1 copy of a key without TTL expires in %dms", d)
+	}
+	// Write-through: the write is in L2 when acknowledged, with the tier
+	// default TTL (gold: 30m) carried to L2.
+	if got := r.do("SET", "w", "1"); got != status("OK") {
+		t.Fatal(got)
+	}
+	if v := raw.Get(ctx, prefix+"a:0:w").Val(); v != "1" {
+		t.Fatalf("L2 after SET: %q", v)
+	}
+	if ttl := raw.PTTL(ctx, prefix+"a:0:w").Val(); ttl < 29*time.Minute || ttl > 30*time.Minute {
+		t.Fatalf("default TTL in L2: %v", ttl)
+	}
+	if got := r.do("TTL", "w"); got != int64(1800) {
+		t.Fatalf("TTL answered from L2: %#v", got)
+	}
+	// A write drops the L1 copy; the next read sees the new value.
+	r.do("GET", "ext")
+	r.do("APPEND", "ext", "!")
+	if got := r.do("GET", "ext"); string(got.([]byte)) != "hello!" {
+		t.Fatalf("after APPEND: %#v", got)
+	}
+	// An L1 quota far smaller than the data: L1 evicts, L2 keeps every key.
+	cfg := testConfig()
+	cfg.Tenants[0].Quota = 64 << 10
+	srv2, _ := startBacked(t, cl, cfg, fmt.Sprintf("small%d:", prefixSeq.Add(1)), nil)
+	r2 := dialAs(t, srv2.addr, "alice", "alice-pw")
+	val := strings.Repeat("v", 1000)
+	for i := range 300 {
+		r2.send(encode("SET", "k"+strconv.Itoa(i), val))
+	}
+	for i := range 300 {
+		if got := r2.read(); got != status("OK") {
+			t.Fatalf("SET %d: %#v", i, got)
+		}
+	}
+	for i := range 300 {
+		if got := r2.do("GET", "k"+strconv.Itoa(i)); string(got.([]byte)) != val {
+			t.Fatalf("GET k%d lost", i)
+		}
+	}
+	t2 := srv2.reg.Load().tenants["a"]
+	if used, q := t2.part.UsedBytes(), t2.part.Quota(); used > q {
+		t.Fatalf("L1 used %d > quota %d", used, q)
+	}
+	if n := r2.do("DBSIZE"); n != int64(300) {
+		t.Fatalf("DBSIZE from L2: %#v", n)
+	}
+	_ = bk
+}
+
+func testBackedIsolation(t *testing.T, cl *clustertest.Cluster) {
+	cfg := testConfig()
+	cfg.Tenants[1].Tier.L2Quota = 64 << 10 // b: 64 KiB in L2
+	srv, bk := startBacked(t, cl, cfg, "", nil)
+	ra := dialAs(t, srv.addr, "aadmin", "aadmin-pw")
+	rb := dialAs(t, srv.addr, "bob", "bob-pw")
+	for i := range 20 {
+		k := "same" + strconv.Itoa(i)
+		ra.do("SET", k, "a-value")
+		rb.do("SET", k, "b-value")
+	}
+	if got := ra.do("GET", "same3"); string(got.([]byte)) != "a-value" {
+		t.Fatalf("a reads %#v", got)
+	}
+	if got := rb.do("FLUSHALL"); got != status("OK") {
+		t.Fatal(got)
+	}
+	if n := ra.do("DBSIZE"); n != int64(20) {
+		t.Fatalf("a has %#v keys after b's FLUSHALL", n)
+	}
+	if got := ra.do("GET", "same3"); string(got.([]byte)) != "a-value" {
+		t.Fatalf("a reads %#v after b's FLUSHALL", got)
+	}
+	// b fills its L2 quota and is refused with OOM; a keeps writing.
+	val := strings.Repeat("x", 1024)
+	refused := 0
+	for i := range 200 {
+		got := rb.do("SET", "fill"+strconv.Itoa(i), val)
+		if e, isErr := got.(respErr); isErr {
+			if !strings.HasPrefix(string(e), "OOM ") {
+				t.Fatalf("b's refusal: %q", e)
+			}
+			refused++
+			if got := ra.do("SET", "still"+strconv.Itoa(i), val); got != status("OK") {
+				t.Fatalf("a refused while b is over quota: %#v", got)
+			}
+		}
+	}
+	if refused == 0 {
+		t.Fatal("b was never refused by its 64 KiB L2 quota")
+	}
+	if u := bk.Usage("b"); u > 64<<10 {
+		t.Fatalf("b's L2 usage %d exceeds its quota", u)
+	}
+	t.Logf("b: %d of 200 1 KiB writes refused, L2 usage %d of %d", refused, bk.Usage("b"), 64<<10)
+}
+
+// testBackedCoherence writes through node A and reads through node B
+// (both on one cluster and prefix): B must stop serving its L1 copy once
+// the invalidation arrives. Reports the worst time from A's ack to B
+// returning the new value.
+func testBackedCoherence(t *testing.T, cl *clustertest.Cluster) {
+	prefix := fmt.Sprintf("coh%d:", prefixSeq.Add(1))
+	a, _ := startBacked(t, cl, testConfig(), prefix, nil)
+	b, _ := startBacked(t, cl, testConfig(), prefix, nil)
+	ra := dialAs(t, a.addr, "alice", "alice-pw")
+	rb := dialAs(t, b.addr, "alice", "alice-pw")
+	const trials = 200
+	var worst, total time.Duration
+	stale := 0
+	for i := range trials {
+		k := "c" + strconv.Itoa(i%10)
+		ra.do("SET", k, "old"+strconv.Itoa(i))
+		if got := rb.do("GET", k); string(got.([]byte)) != "old"+strconv.Itoa(i) {
+			// B may still hold the previous trial's value for a moment.
+			deadline := time.Now().Add(time.Second)
+			for string(rb.do("GET", k).([]byte)) != "old"+strconv.Itoa(i) {
+				if time.Now().After(deadline) {
+					t.Fatalf("B never saw old%d", i)
+				}
+			}
+		}
+		rb.do("GET", k) // now certainly an L1 copy on B
+		want := "new" + strconv.Itoa(i)
+		ra.do("SET", k, want)
+		acked := time.Now()
+		for {
+			got := string(rb.do("GET", k).([]byte))
+			if got == want {
+				break
+			}
+			stale++
+			if time.Since(acked) > 2*time.Second {
+				t.Fatalf("B still returns %q 2s after A acknowledged %q", got, want)
+			}
+		}
+		d := time.Since(acked)
+		total += d
+		worst = max(worst, d)
+	}
+	t.Logf("coherence over %d trials: worst %v, mean %v, stale reads after ack %d", trials, worst, total/trials, stale)
+	if worst > 100*time.Millisecond {
+		t.Errorf("worst write-on-A to read-on-B staleness %v, target < 100ms", worst)
+	}
+}
