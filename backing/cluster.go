@@ -366,6 +366,7 @@ func (c *Cluster) classify(err error) error {
 	}
 	if isTimeout(err) {
 		c.timeouts.Add(1)
+		c.rdb.ReloadState(context.Background()) // a failover may be under way
 		return fmt.Errorf("backing tier timeout: %w", context.DeadlineExceeded)
 	}
 	var re redis.Error
@@ -374,12 +375,17 @@ func (c *Cluster) classify(err error) error {
 		for _, p := range []string{"CLUSTERDOWN", "TRYAGAIN", "MASTERDOWN", "LOADING", "READONLY", "MOVED", "ASK"} {
 			if strings.HasPrefix(msg, p+" ") {
 				c.errs.Add(1)
+				c.rdb.ReloadState(context.Background())
 				return fmt.Errorf("backing tier: %s", msg)
 			}
 		}
 		return shard.ReplyError(msg)
 	}
 	c.errs.Add(1)
+	// A refused or broken connection usually means a dead master: have
+	// the client re-read the slot map (at most every 200ms, in the
+	// background) rather than wait for its periodic reload.
+	c.rdb.ReloadState(context.Background())
 	return fmt.Errorf("backing tier: %w", err)
 }
 

@@ -157,6 +157,7 @@ func (c *Cluster) trackOnce() {
 	}
 	if changed {
 		c.notReady("tracking connection lost or topology changed")
+		c.rdb.ReloadState(ctx)
 	}
 	for _, m := range masters {
 		if c.tr.conns[m] != nil {

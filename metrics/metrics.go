@@ -35,6 +35,29 @@ type TenantSample struct {
 	Latency                          HistogramSnapshot
 	AdmissionWait                    HistogramSnapshot
 	HotMemory, HotCommands           bool
+	// L2 is set when the server fronts a backing tier.
+	L2 *TenantL2
+}
+
+// TenantL2 is a tenant's backed-mode figures: reads served by L1, reads
+// that went to L2 (found or not), reads answered as misses because L2
+// failed, writes refused by the L2 quota, and L2 usage against it.
+type TenantL2 struct {
+	L1Hits, L2Hits, L2Misses, Degraded, OverQuota int64
+	UsedBytes, QuotaBytes                         int64
+}
+
+// BackingSample is the backing tier's part of a scrape.
+type BackingSample struct {
+	Calls, Errors, Timeouts       uint64
+	Latency                       HistogramSnapshot
+	BreakerOpen                   bool
+	BreakerTrips, BreakerRejected uint64
+	Invalidations, InvalidateAll  uint64
+	TrackingConns, Masters        int
+	Ready                         bool
+	PolicyWarnings                int
+	ReconcileRuns                 uint64
 }
 
 // ServerSample is the server-wide part of a scrape.
@@ -51,6 +74,7 @@ type ServerSample struct {
 type Snapshot struct {
 	Server  ServerSample
 	Tenants []TenantSample
+	Backing *BackingSample // nil: the embedded store
 }
 
 var tenantLabels = []string{"tenant", "tier"}
@@ -88,6 +112,24 @@ func NewRegistry(snapshot func() Snapshot) *prometheus.Registry {
 	c.add("tcached_tenant_inflight_commands", "Commands of the tenant executing now.")
 	c.add("tcached_tenant_admission_wait_seconds", "Time commands waited for admission (rate-limit tokens).")
 	c.add("tcached_tenant_hot", "1 when the tenant is above the hot-tenant share of total used memory or of commands per second.", "resource")
+	c.add("tcached_tenant_l1_hits_total", "Backed mode: reads served from the tenant's L1 partition.")
+	c.add("tcached_tenant_l2_reads_total", "Backed mode: reads that missed L1 and went to L2, by result (hit, miss).", "result")
+	c.add("tcached_tenant_l2_degraded_reads_total", "Backed mode: reads answered as misses because L2 failed or timed out.")
+	c.add("tcached_tenant_l2_over_quota_total", "Backed mode: writes refused with OOM by the tenant's L2 quota.")
+	c.add("tcached_tenant_l2_used_bytes", "Backed mode: the tenant's L2 usage as this node knows it (see backing/usage.go for its accuracy).")
+	c.add("tcached_tenant_l2_quota_bytes", "Backed mode: the tenant's L2 quota (0: unlimited).")
+	c.addServer("tcached_l2_calls_total", "Calls to the backing Redis Cluster.")
+	c.addServer("tcached_l2_errors_total", "Backing calls that failed, by kind (error, timeout).", "kind")
+	c.addServer("tcached_l2_call_duration_seconds", "Duration of backing calls.")
+	c.addServer("tcached_l2_breaker_open", "1 while the circuit breaker refuses backing calls.")
+	c.addServer("tcached_l2_breaker_trips_total", "Times the circuit breaker opened.")
+	c.addServer("tcached_l2_breaker_rejected_total", "Backing calls refused by the open breaker.")
+	c.addServer("tcached_l2_invalidations_total", "Invalidations received from the cluster, by scope (key, all).", "scope")
+	c.addServer("tcached_l2_tracking_connections", "Live CLIENT TRACKING connections (one per master when healthy).")
+	c.addServer("tcached_l2_masters", "Masters of the backing cluster.")
+	c.addServer("tcached_l2_ready", "1 while every master is tracked and L1 may serve.")
+	c.addServer("tcached_l2_policy_warnings", "Masters whose maxmemory-policy could evict one tenant's keys for another's writes.")
+	c.addServer("tcached_l2_reconcile_runs_total", "L2 usage reconciliations run by this node.")
 	c.addServer("tcached_connections", "Open client connections.")
 	c.addServer("tcached_connections_rejected_total", "Connections refused at accept or binding, by reason.", "reason")
 	c.addServer("tcached_auth_failures_total", "Failed AUTH attempts, known user or not.")
@@ -129,8 +171,33 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emit("tcached_used_bytes", gauge, float64(sv.UsedBytes))
 	emit("tcached_quota_bytes", gauge, float64(sv.Quotas))
 	emit("tcached_maxmemory_bytes", gauge, float64(sv.MaxMemory))
+	if b := snap.Backing; b != nil {
+		emit("tcached_l2_calls_total", counter, float64(b.Calls))
+		emit("tcached_l2_errors_total", counter, float64(b.Errors), "error")
+		emit("tcached_l2_errors_total", counter, float64(b.Timeouts), "timeout")
+		ch <- prometheus.MustNewConstHistogram(c.d["tcached_l2_call_duration_seconds"], b.Latency.Count, b.Latency.Sum, b.Latency.Buckets)
+		emit("tcached_l2_breaker_open", gauge, b2f(b.BreakerOpen))
+		emit("tcached_l2_breaker_trips_total", counter, float64(b.BreakerTrips))
+		emit("tcached_l2_breaker_rejected_total", counter, float64(b.BreakerRejected))
+		emit("tcached_l2_invalidations_total", counter, float64(b.Invalidations), "key")
+		emit("tcached_l2_invalidations_total", counter, float64(b.InvalidateAll), "all")
+		emit("tcached_l2_tracking_connections", gauge, float64(b.TrackingConns))
+		emit("tcached_l2_masters", gauge, float64(b.Masters))
+		emit("tcached_l2_ready", gauge, b2f(b.Ready))
+		emit("tcached_l2_policy_warnings", gauge, float64(b.PolicyWarnings))
+		emit("tcached_l2_reconcile_runs_total", counter, float64(b.ReconcileRuns))
+	}
 	for _, s := range snap.Tenants {
 		l := []string{s.Tenant, s.Tier}
+		if t := s.L2; t != nil {
+			emit("tcached_tenant_l1_hits_total", counter, float64(t.L1Hits), l...)
+			emit("tcached_tenant_l2_reads_total", counter, float64(t.L2Hits), s.Tenant, s.Tier, "hit")
+			emit("tcached_tenant_l2_reads_total", counter, float64(t.L2Misses), s.Tenant, s.Tier, "miss")
+			emit("tcached_tenant_l2_degraded_reads_total", counter, float64(t.Degraded), l...)
+			emit("tcached_tenant_l2_over_quota_total", counter, float64(t.OverQuota), l...)
+			emit("tcached_tenant_l2_used_bytes", gauge, float64(t.UsedBytes), l...)
+			emit("tcached_tenant_l2_quota_bytes", gauge, float64(t.QuotaBytes), l...)
+		}
 		emit("tcached_tenant_used_bytes", gauge, float64(s.UsedBytes), l...)
 		emit("tcached_tenant_quota_bytes", gauge, float64(s.QuotaBytes), l...)
 		emit("tcached_tenant_keys", gauge, float64(s.Keys), l...)

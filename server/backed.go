@@ -9,6 +9,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
+	"github.com/tcached/tcached/metrics"
 	"github.com/tcached/tcached/shard"
 )
 
@@ -704,5 +705,17 @@ func (s *Server) applyBacked(rows []*command) {
 	}
 	for _, r := range rows {
 		walk(r, false)
+	}
+}
+
+// tenantL2 is a tenant's backed-mode metrics; nil when not backed.
+func (s *Server) tenantL2(t *tenant) *metrics.TenantL2 {
+	if s.backend == nil {
+		return nil
+	}
+	return &metrics.TenantL2{
+		L1Hits: t.l1Hits.Load(), L2Hits: t.l2Hits.Load(), L2Misses: t.l2Misses.Load(),
+		Degraded: t.l2Degraded.Load(), OverQuota: t.l2OverQuota.Load(),
+		UsedBytes: s.backend.Usage(t.id), QuotaBytes: t.cfg().Tier.L2Quota,
 	}
 }

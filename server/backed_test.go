@@ -15,6 +15,7 @@ import (
 	"github.com/tcached/tcached/backing"
 	"github.com/tcached/tcached/backing/clustertest"
 	"github.com/tcached/tcached/config"
+	"github.com/tcached/tcached/metrics"
 	"github.com/tcached/tcached/shard"
 )
 
@@ -288,6 +289,30 @@ func testBackedReadThrough(t *testing.T, cl *clustertest.Cluster) {
 	}
 	if n := r2.do("DBSIZE"); n != int64(300) {
 		t.Fatalf("DBSIZE from L2: %#v", n)
+	}
+	// The backed metrics are exported.
+	snap := srv.Snapshot()
+	if snap.Backing == nil || !snap.Backing.Ready || snap.Backing.TrackingConns != 3 || snap.Backing.Calls == 0 {
+		t.Fatalf("backing sample %+v", snap.Backing)
+	}
+	l2 := snap.Tenants[0].L2
+	if l2 == nil || l2.L1Hits < 1 || l2.L2Hits < 2 || l2.UsedBytes <= 0 || l2.QuotaBytes != 1<<30 {
+		t.Fatalf("tenant L2 sample %+v", l2)
+	}
+	mfs, err := metrics.NewRegistry(srv.Snapshot).Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, mf := range mfs {
+		names[mf.GetName()] = true
+	}
+	for _, n := range []string{"tcached_l2_calls_total", "tcached_l2_call_duration_seconds", "tcached_l2_breaker_open",
+		"tcached_l2_invalidations_total", "tcached_tenant_l1_hits_total", "tcached_tenant_l2_reads_total",
+		"tcached_tenant_l2_used_bytes", "tcached_tenant_l2_quota_bytes", "tcached_l2_ready"} {
+		if !names[n] {
+			t.Errorf("/metrics lacks %s", n)
+		}
 	}
 	_ = bk
 }

@@ -93,7 +93,19 @@ func (s *Server) Snapshot() metrics.Snapshot {
 			AdmissionWait: waitSnapshot(as),
 			Latency:       t.latency.Snapshot(),
 			HotMemory:     t.hotMemory.Load(), HotCommands: t.hotCommands.Load(),
+			L2: s.tenantL2(t),
 		})
+	}
+	if s.backend != nil {
+		b := s.backend.Stats()
+		snap.Backing = &metrics.BackingSample{
+			Calls: b.Calls, Errors: b.Errors, Timeouts: b.Timeouts,
+			Latency:     metrics.HistogramSnapshot{Count: b.LatencyCount, Sum: b.LatencySum, Buckets: b.LatencyBuckets},
+			BreakerOpen: b.BreakerOpen, BreakerTrips: b.BreakerTrips, BreakerRejected: b.BreakerRejected,
+			Invalidations: b.Invalidations, InvalidateAll: b.InvalidateAll,
+			TrackingConns: b.TrackingConns, Masters: b.Masters, Ready: b.Ready,
+			PolicyWarnings: len(b.PolicyWarnings), ReconcileRuns: b.ReconcileRuns,
+		}
 	}
 	return snap
 }

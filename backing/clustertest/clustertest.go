@@ -34,6 +34,11 @@ import (
 // NodeTimeout is the cluster-node-timeout every node runs with.
 const NodeTimeout = 1000 * time.Millisecond
 
+// ClientReloadInterval is the ClusterStateReloadInterval of Client (and
+// ClusterOptions): the longest the client keeps routing to a dead master
+// after a failover.
+const ClientReloadInterval = 500 * time.Millisecond
+
 // RequireEnv is the environment variable that turns a missing redis-server or
 // redis-cli into a test failure instead of a skip (when set to "1").
 const RequireEnv = "TCACHED_REQUIRE_REDIS"
@@ -71,6 +76,8 @@ type Cluster struct {
 	masters, replicas int
 	extraArgs         []string
 	serverBin, cliBin string
+
+	phases string // timing of the last startup attempt, for the log
 
 	mu      sync.Mutex
 	dir     string  // directory of the current (last) attempt
@@ -155,8 +162,8 @@ func StartWith(t testing.TB, o Options) *Cluster {
 		dir := filepath.Join(base, fmt.Sprintf("try%d", attempt))
 		err := c.start(dir)
 		if err == nil {
-			t.Logf("clustertest: %d-node cluster up in %v (attempt %d, dir %s)",
-				len(c.nodes), time.Since(begin).Round(time.Millisecond), attempt, dir)
+			t.Logf("clustertest: %d-node cluster up in %v (attempt %d: %s; dir %s)",
+				len(c.nodes), time.Since(begin).Round(time.Millisecond), attempt, c.phases, dir)
 			return c
 		}
 		failures = append(failures, fmt.Sprintf("attempt %d: %v\n%s", attempt, err, c.logTails()))
@@ -206,15 +213,17 @@ func (c *Cluster) start(dir string) error {
 
 	ctx, cancel := context.WithTimeout(context.Background(), serverUpWithin)
 	defer cancel()
+	t0 := time.Now()
 	for _, nd := range c.nodes {
 		if err := waitServing(ctx, nd); err != nil {
 			return err
 		}
 	}
-
+	t1 := time.Now()
 	if err := c.create(); err != nil {
 		return err
 	}
+	t2 := time.Now()
 
 	rctx, rcancel := context.WithTimeout(context.Background(), readyWithin)
 	defer rcancel()
@@ -230,6 +239,9 @@ func (c *Cluster) start(dir string) error {
 			return fmt.Errorf("cluster not ready within %v: %v", readyWithin, last)
 		}
 	}
+
+	c.phases = fmt.Sprintf("servers %v, redis-cli create %v, converge %v",
+		t1.Sub(t0).Round(time.Millisecond), t2.Sub(t1).Round(time.Millisecond), time.Since(t2).Round(time.Millisecond))
 
 	// Order nodes masters first, keeping spawn order within each group.
 	view, err := clusterNodes(rctx, c.nodes[0].admin)
@@ -262,6 +274,9 @@ func (c *Cluster) spawn(dir string, port int) (*node, error) {
 		"--daemonize", "no",
 		"--protected-mode", "no",
 		"--logfile", nd.logPath(),
+		// Replicas sync diskless; without this the master waits 5 s for
+		// more replicas before the first full sync.
+		"--repl-diskless-sync-delay", "0",
 	}
 	args = append(args, c.extraArgs...)
 	out, err := os.Create(nd.outPath())
@@ -305,9 +320,18 @@ func waitServing(ctx context.Context, nd *node) error {
 	var last error
 	for {
 		if nd.exited() {
-			return retryableError{fmt.Errorf("redis-server %s exited while starting: %v", nd.addr, nd.waitErr)}
+			err := fmt.Errorf("redis-server %s exited while starting: %v", nd.addr, nd.waitErr)
+			if out, _ := os.ReadFile(nd.outPath()); bytes.Contains(out, []byte("FATAL CONFIG")) {
+				return err // bad arguments: another attempt would fail the same way
+			}
+			return retryableError{err}
 		}
-		s, err := nd.admin.Info(ctx, "server").Result()
+		var s string
+		conn, err := net.DialTimeout("tcp", nd.addr, time.Second)
+		if err == nil {
+			conn.Close()
+			s, err = nd.admin.Info(ctx, "server").Result()
+		}
 		if err == nil {
 			pid := infoField(s, "process_id")
 			if pid == want {
@@ -466,6 +490,10 @@ func (c *Cluster) clusterOptionsLocked() *redis.ClusterOptions {
 		WriteTimeout:             2 * time.Second,
 		DisableIdentity:          true, // Redis 7.0 has no CLIENT SETINFO
 		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
+		// go-redis reloads the slot map only on MOVED/ASK or when it is
+		// older than this interval (default 60 s), not when a master stops
+		// answering; keep it short so the client follows a failover quickly.
+		ClusterStateReloadInterval: ClientReloadInterval,
 	}
 }
 
