@@ -169,8 +169,12 @@ func New(o Options) (*Cluster, error) {
 		MinRetryBackoff:        8 * time.Millisecond,
 		MaxRetryBackoff:        64 * time.Millisecond,
 		DisableRoutingPolicies: true,
-		DisableIdentity:        true, // Redis 7.0 has no CLIENT SETINFO
-		ClientName:             "tcached",
+		// go-redis reloads the slot map on MOVED/ASK and otherwise every
+		// 60s: a dead master answers neither. Failures and the tracker
+		// also ask for a reload (classify, trackOnce).
+		ClusterStateReloadInterval: time.Second,
+		DisableIdentity:            true, // Redis 7.0 has no CLIENT SETINFO
+		ClientName:                 "tcached",
 		// Redis 7.0 has no CLIENT MAINT_NOTIFICATIONS either.
 		MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled},
 	})

@@ -35,7 +35,7 @@ import (
 const NodeTimeout = 1000 * time.Millisecond
 
 // ClientReloadInterval is the ClusterStateReloadInterval of Client (and
-// ClusterOptions): the longest the client keeps routing to a dead master
+// ClusterOptions): roughly how long the client keeps routing to a dead master
 // after a failover.
 const ClientReloadInterval = 500 * time.Millisecond
 
@@ -516,7 +516,8 @@ func (c *Cluster) Dir() string {
 	return c.dir
 }
 
-// Client returns a cluster client for the cluster; it is closed by Stop.
+// Client returns a cluster client for the cluster (built from
+// ClusterOptions). Stop closes it; after Stop, Client returns nil.
 func (c *Cluster) Client() *redis.ClusterClient {
 	c.mu.Lock()
 	defer c.mu.Unlock()
