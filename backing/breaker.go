@@ -58,3 +58,45 @@ func (b *breaker) state(now time.Time) (open bool, trips uint64) {
 	defer b.mu.Unlock()
 	return b.open && (now.Before(b.openUntil) || b.probing), b.trips
 }
+
+// breakers holds one breaker per master address: while one master fails
+// over, calls for the slots of the others go on. Calls whose slot owner is
+// not known yet share the "" breaker.
+type breakers struct {
+	threshold int
+	cooloff   time.Duration
+	mu        sync.Mutex
+	m         map[string]*breaker
+}
+
+func (bs *breakers) init(threshold int, cooloff time.Duration) {
+	bs.threshold, bs.cooloff, bs.m = threshold, cooloff, map[string]*breaker{}
+}
+
+func (bs *breakers) get(addr string) *breaker {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	b := bs.m[addr]
+	if b == nil {
+		b = &breaker{}
+		b.init(bs.threshold, bs.cooloff)
+		bs.m[addr] = b
+	}
+	return b
+}
+
+// state reports whether any breaker refuses calls now, and the trips of all.
+func (bs *breakers) state(now time.Time) (open bool, trips uint64) {
+	bs.mu.Lock()
+	all := make([]*breaker, 0, len(bs.m))
+	for _, b := range bs.m {
+		all = append(all, b)
+	}
+	bs.mu.Unlock()
+	for _, b := range all {
+		o, t := b.state(now)
+		open = open || o
+		trips += t
+	}
+	return open, trips
+}

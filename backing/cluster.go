@@ -29,8 +29,10 @@
 // (CLUSTERDOWN, TRYAGAIN, MASTERDOWN, LOADING, READONLY) count as
 // failures; BreakerFailures of them in a row open a circuit breaker that
 // refuses calls for BreakerCooloff, then lets one probe through
-// (breaker.go). Ordinary error replies (WRONGTYPE, ...) are answers, not
-// failures.
+// (breaker.go). Key commands have one breaker per master (by the key's
+// slot owner), so a failing master does not stop the others' slots;
+// cluster-wide scans share one more. Ordinary error replies (WRONGTYPE,
+// ...) are answers, not failures.
 //
 // # Coherence
 //
@@ -91,7 +93,8 @@ type Cluster struct {
 	prefix string
 	log    *slog.Logger
 
-	br   breaker
+	br   breaker  // cluster-wide calls: scans, flushes
+	brs  breakers // per master: key commands
 	inv  func(shard.Invalidation)
 	hist *metrics.Histogram
 
@@ -151,6 +154,7 @@ func New(o Options) (*Cluster, error) {
 		inv:    func(shard.Invalidation) {},
 	}
 	c.br.init(o.BreakerFailures, o.BreakerCooloff)
+	c.brs.init(o.BreakerFailures, o.BreakerCooloff)
 	c.use.init()
 	c.tr.init()
 	c.rdb = redis.NewClusterClient(&redis.ClusterOptions{
@@ -339,7 +343,28 @@ func (c *Cluster) node(addr string) *redis.Client {
 	return n
 }
 
-// begin asks the breaker for a call; end records it.
+// breakerFor is the breaker of the master serving an L2 name's slot.
+func (c *Cluster) breakerFor(name string) *breaker {
+	slot := SlotString(name)
+	c.tr.mu.Lock()
+	addr := ""
+	if c.tr.owners != nil {
+		addr = c.tr.owners[slot]
+	}
+	c.tr.mu.Unlock()
+	return c.brs.get(addr)
+}
+
+// failure reports whether a classified error counts against a breaker.
+func failure(err error) bool {
+	if err == nil {
+		return false
+	}
+	_, answer := err.(shard.ReplyError)
+	return !answer
+}
+
+// begin asks the cluster-wide breaker for a call; end records it.
 func (c *Cluster) begin() error {
 	if !c.br.allow(time.Now()) {
 		c.rejected.Add(1)
@@ -409,6 +434,8 @@ func (c *Cluster) Stats() shard.BackendStats {
 	w := append([]string(nil), c.warnings...)
 	c.warnMu.Unlock()
 	open, trips := c.br.state(time.Now())
+	o2, t2 := c.brs.state(time.Now())
+	open, trips = open || o2, trips+t2
 	return shard.BackendStats{
 		Calls: c.calls.Load(), Errors: c.errs.Load(), Timeouts: c.timeouts.Load(),
 		L2Hits: c.hits.Load(), L2Misses: c.misses.Load(),

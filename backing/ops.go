@@ -106,26 +106,36 @@ func (c *Cluster) Load(ctx context.Context, tenant string, db int, key []byte) s
 // LoadMany implements shard.Backend.
 func (c *Cluster) LoadMany(ctx context.Context, tenant string, db int, keys [][]byte) []shard.Loaded {
 	out := make([]shard.Loaded, len(keys))
-	if err := c.begin(); err != nil {
-		for i := range out {
-			out[i].Err = err
+	now := time.Now()
+	var calls []scriptCall
+	var idx []int
+	var brs []*breaker
+	for i, k := range keys {
+		name := c.name(tenant, db, k)
+		b := c.breakerFor(name)
+		if !b.allow(now) {
+			c.rejected.Add(1)
+			out[i].Err = shard.ErrBackendUnavailable
+			continue
 		}
+		calls = append(calls, scriptCall{keys: []string{name}})
+		idx = append(idx, i)
+		brs = append(brs, b)
+	}
+	if len(calls) == 0 {
 		return out
 	}
-	start := time.Now()
-	calls := make([]scriptCall, len(keys))
-	for i, k := range keys {
-		calls[i] = scriptCall{keys: []string{c.name(tenant, db, k)}}
-	}
+	c.calls.Add(1)
 	cmds := c.runScripts(ctx, loadScript, calls)
-	var first error
-	for i, cmd := range cmds {
+	end := time.Now()
+	c.hist.Observe(end.Sub(now))
+	for j, cmd := range cmds {
+		i := idx[j]
 		v, err := cmd.Result()
-		if err = c.classify(err); err != nil {
+		err = c.classify(err)
+		brs[j].record(end, failure(err))
+		if err != nil {
 			out[i].Err = err
-			if _, answer := err.(shard.ReplyError); !answer && first == nil {
-				first = err
-			}
 			continue
 		}
 		a, _ := v.([]any)
@@ -141,8 +151,6 @@ func (c *Cluster) LoadMany(ctx context.Context, tenant string, db int, keys [][]
 		out[i] = shard.Loaded{Val: []byte(s), ExpireAt: exp, Found: true}
 		c.hits.Add(1)
 	}
-	c.hist.Observe(time.Since(start))
-	c.br.record(time.Now(), first != nil)
 	return out
 }
 
@@ -162,12 +170,10 @@ func (c *Cluster) Exec(ctx context.Context, tenant string, quota int64, db int, 
 	if quota > 0 && grow > 0 && c.use.total(tenant)+grow > quota {
 		return fail(shard.ErrL2OverQuota)
 	}
-	if err := c.begin(); err != nil {
-		return fail(err)
-	}
-	start := time.Now()
+	now := time.Now()
 	calls := make([]scriptCall, len(reqs))
 	valid := make([]bool, len(reqs))
+	brs := make([]*breaker, len(reqs))
 	for i, r := range reqs {
 		keys := make([]string, len(r.KeyPos))
 		args := make([]any, 0, len(r.Args)+1)
@@ -194,6 +200,12 @@ func (c *Cluster) Exec(ctx context.Context, tenant string, quota int64, db int, 
 			out[i].Err = shard.ErrCrossSlot
 			continue
 		}
+		brs[i] = c.breakerFor(keys[0])
+		if !brs[i].allow(now) {
+			c.rejected.Add(1)
+			out[i].Err = shard.ErrBackendUnavailable
+			continue
+		}
 		calls[i] = scriptCall{keys: keys, args: args}
 		valid[i] = true
 	}
@@ -206,19 +218,19 @@ func (c *Cluster) Exec(ctx context.Context, tenant string, quota int64, db int, 
 		}
 	}
 	if len(run) == 0 {
-		c.br.record(time.Now(), false)
 		return out
 	}
+	c.calls.Add(1)
 	cmds := c.runScripts(ctx, execScript, run)
-	var first error
+	end := time.Now()
+	c.hist.Observe(end.Sub(now))
 	for j, cmd := range cmds {
 		i := idx[j]
 		v, err := cmd.Result()
-		if err = c.classify(err); err != nil {
+		err = c.classify(err)
+		brs[i].record(end, failure(err))
+		if err != nil {
 			out[i].Err = err
-			if _, answer := err.(shard.ReplyError); !answer && first == nil {
-				first = err
-			}
 			continue
 		}
 		a, _ := v.([]any)
@@ -232,8 +244,6 @@ func (c *Cluster) Exec(ctx context.Context, tenant string, quota int64, db int, 
 			c.use.change(tenant, len(name), toInt(q[0]), toInt(q[1]), toInt(q[2]), toInt(q[3]))
 		}
 	}
-	c.hist.Observe(time.Since(start))
-	c.br.record(time.Now(), first != nil)
 	return out
 }
 
@@ -251,47 +261,57 @@ func toInt(v any) int64 {
 // Read implements shard.Backend.
 func (c *Cluster) Read(ctx context.Context, tenant string, db int, reqs []shard.ReadReq) []shard.Result {
 	out := make([]shard.Result, len(reqs))
-	if err := c.begin(); err != nil {
-		for i := range out {
-			out[i].Err = err
-		}
-		return out
-	}
-	start := time.Now()
-	cmds := make([]*redis.Cmd, len(reqs))
-	build := func(r shard.ReadReq) []any {
+	now := time.Now()
+	var idx []int
+	var brs []*breaker
+	var cmdArgs [][]any
+	for i, r := range reqs {
 		args := make([]any, len(r.Args))
 		for j, a := range r.Args {
 			args[j] = string(a)
 		}
-		args[r.KeyPos] = c.name(tenant, db, r.Args[r.KeyPos])
-		return args
+		name := c.name(tenant, db, r.Args[r.KeyPos])
+		args[r.KeyPos] = name
+		b := c.breakerFor(name)
+		if !b.allow(now) {
+			c.rejected.Add(1)
+			out[i].Err = shard.ErrBackendUnavailable
+			continue
+		}
+		idx = append(idx, i)
+		brs = append(brs, b)
+		cmdArgs = append(cmdArgs, args)
 	}
-	if len(reqs) == 1 {
-		cmds[0] = c.rdb.Do(ctx, build(reqs[0])...)
+	if len(idx) == 0 {
+		return out
+	}
+	c.calls.Add(1)
+	cmds := make([]*redis.Cmd, len(idx))
+	if len(idx) == 1 {
+		cmds[0] = c.rdb.Do(ctx, cmdArgs[0]...)
 	} else {
 		pipe := c.rdb.Pipeline()
-		for i, r := range reqs {
-			cmds[i] = pipe.Do(ctx, build(r)...)
+		for j := range idx {
+			cmds[j] = pipe.Do(ctx, cmdArgs[j]...)
 		}
 		pipe.Exec(ctx)
 	}
-	var first error
-	for i, cmd := range cmds {
+	end := time.Now()
+	c.hist.Observe(end.Sub(now))
+	for j, cmd := range cmds {
+		i := idx[j]
 		v, err := cmd.Result()
 		if err == redis.Nil {
+			brs[j].record(end, false)
 			continue // Reply nil
 		}
-		if err = c.classify(err); err != nil {
+		err = c.classify(err)
+		brs[j].record(end, failure(err))
+		if err != nil {
 			out[i].Err = err
-			if _, answer := err.(shard.ReplyError); !answer && first == nil {
-				first = err
-			}
 			continue
 		}
 		out[i].Reply = v
 	}
-	c.hist.Observe(time.Since(start))
-	c.br.record(time.Now(), first != nil)
 	return out
 }

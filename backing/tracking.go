@@ -31,6 +31,7 @@ type tracker struct {
 	mu      sync.Mutex
 	conns   map[string]*trackConn
 	masters []string // sorted by their first slot: SCAN's cursor order
+	owners  []string // slot -> master address, from the last CLUSTER SLOTS
 }
 
 type trackConn struct {
@@ -79,11 +80,15 @@ func (c *Cluster) fetchMasters(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	first := map[string]int{}
+	owners := make([]string, SlotCount)
 	for _, s := range slots {
 		if len(s.Nodes) == 0 {
 			continue
 		}
 		a := s.Nodes[0].Addr
+		for i := max(s.Start, 0); i <= min(s.End, SlotCount-1); i++ {
+			owners[i] = a
+		}
 		if f, ok := first[a]; !ok || s.Start < f {
 			first[a] = s.Start
 		}
@@ -97,7 +102,7 @@ func (c *Cluster) fetchMasters(ctx context.Context) ([]string, error) {
 		return nil, errors.New("cluster serves no slots")
 	}
 	c.tr.mu.Lock()
-	c.tr.masters = out
+	c.tr.masters, c.tr.owners = out, owners
 	c.tr.mu.Unlock()
 	return out, nil
 }
