@@ -290,6 +290,13 @@ func testBackedReadThrough(t *testing.T, cl *clustertest.Cluster) {
 	if n := r2.do("DBSIZE"); n != int64(300) {
 		t.Fatalf("DBSIZE from L2: %#v", n)
 	}
+	// INFO shows the tenant's backed figures (and only when backed).
+	info := string(r.do("INFO").([]byte))
+	for _, want := range []string{"# Backing\r\n", "backing_ready:1\r\n", "l2_quota_bytes:1073741824\r\n", "l1_hits:"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("INFO lacks %q", want)
+		}
+	}
 	// The backed metrics are exported.
 	snap := srv.Snapshot()
 	if snap.Backing == nil || !snap.Backing.Ready || snap.Backing.TrackingConns != 3 || snap.Backing.Calls == 0 {

@@ -70,7 +70,7 @@ func (t *tenant) policy() string {
 	return "allkeys-lru"
 }
 
-var infoSections = []string{"server", "clients", "memory", "stats", "keyspace", "tenant"}
+var infoSections = []string{"server", "clients", "memory", "stats", "keyspace", "tenant", "backing"}
 
 func allInfoSections() map[string]bool {
 	want := map[string]bool{}
@@ -190,6 +190,19 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 			kv("tenant_hot_memory", b2i(t.hotMemory.Load()))
 			kv("tenant_hot_commands", b2i(t.hotCommands.Load()))
 		}
+	}
+	if s.backend != nil && section("backing") {
+		// Backed mode (backed.go): the tenant's L1/L2 figures. Keyspace
+		// above counts L1 copies; DBSIZE counts L2.
+		kv("backing", "redis_cluster")
+		kv("backing_ready", b2i(s.backend.Ready()))
+		kv("l1_hits", t.l1Hits.Load())
+		kv("l2_hits", t.l2Hits.Load())
+		kv("l2_misses", t.l2Misses.Load())
+		kv("l2_degraded_reads", t.l2Degraded.Load())
+		kv("l2_over_quota", t.l2OverQuota.Load())
+		kv("l2_used_bytes", s.backend.Usage(t.id))
+		kv("l2_quota_bytes", tc.Tier.L2Quota)
 	}
 	return b.String()
 }
