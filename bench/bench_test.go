@@ -22,6 +22,7 @@
 //	BenchmarkTenants (tenants_test.go)          100 connections over 1 or 100 tenants
 //	BenchmarkResidentKeys (tenants_test.go)     GET p50/p99/p999, 50K vs 5M keys resident
 //	BenchmarkStartTenants (tenants_test.go)     server.New with 10,000 tenants
+//	BenchmarkBacked (backed_test.go)            L1 hit vs L2 read-through over Redis Cluster
 //
 // See README.md for how to run them and for bench/compare.sh, which compares
 // tcached and redis-server with redis-benchmark.

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/tcached/tcached/backing"
 	"github.com/tcached/tcached/backing/clustertest"
 	"github.com/tcached/tcached/config"
@@ -207,6 +209,7 @@ func TestBacked(t *testing.T) {
 	t.Run("read-through and L1", func(t *testing.T) { testBackedReadThrough(t, cl) })
 	t.Run("isolation and quota", func(t *testing.T) { testBackedIsolation(t, cl) })
 	t.Run("coherence", func(t *testing.T) { testBackedCoherence(t, cl) })
+	t.Run("clients", func(t *testing.T) { testBackedClients(t, cl) })
 }
 
 func testBackedReadThrough(t *testing.T, cl *clustertest.Cluster) {
@@ -417,5 +420,66 @@ func testBackedCoherence(t *testing.T, cl *clustertest.Cluster) {
 	t.Logf("coherence over %d trials: worst %v, mean %v, stale reads after ack %d", trials, worst, total/trials, stale)
 	if worst > 100*time.Millisecond {
 		t.Errorf("worst write-on-A to read-on-B staleness %v, target < 100ms", worst)
+	}
+}
+
+// testBackedClients drives a backed server with go-redis v9 on default
+// options (HELLO 3, pipelines, the SCAN iterator) and with redis-cli.
+func testBackedClients(t *testing.T, cl *clustertest.Cluster) {
+	srv, _ := startBacked(t, cl, testConfig(), "", nil)
+	ctx := context.Background()
+	rdb := goredis.NewClient(&goredis.Options{Addr: srv.addr, Username: "aadmin", Password: "aadmin-pw", DB: 2})
+	defer rdb.Close()
+	if err := rdb.Set(ctx, "k", "v", time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := rdb.Get(ctx, "k").Result(); err != nil || v != "v" {
+		t.Fatalf("GET %q %v", v, err)
+	}
+	if ttl := rdb.TTL(ctx, "k").Val(); ttl < 59*time.Second || ttl > time.Minute {
+		t.Fatalf("TTL %v", ttl)
+	}
+	cmds, err := rdb.Pipelined(ctx, func(p goredis.Pipeliner) error {
+		for i := range 100 {
+			p.Set(ctx, "p"+strconv.Itoa(i), i, 0)
+			p.Incr(ctx, "counter")
+		}
+		return nil
+	})
+	if err != nil || len(cmds) != 200 {
+		t.Fatalf("pipeline: %d cmds, %v", len(cmds), err)
+	}
+	if n := rdb.Get(ctx, "counter").Val(); n != "100" {
+		t.Fatalf("counter %q", n)
+	}
+	if vals := rdb.MGet(ctx, "p1", "nope", "p99").Val(); len(vals) != 3 || vals[0] != "1" || vals[1] != nil || vals[2] != "99" {
+		t.Fatalf("MGET %#v", vals)
+	}
+	seen := map[string]bool{}
+	it := rdb.Scan(ctx, 0, "p*", 7).Iterator()
+	for it.Next(ctx) {
+		seen[it.Val()] = true
+	}
+	if it.Err() != nil || len(seen) != 100 {
+		t.Fatalf("SCAN iterator: %d keys, %v", len(seen), it.Err())
+	}
+	if n := rdb.DBSize(ctx).Val(); n != 102 {
+		t.Fatalf("DBSIZE %d", n)
+	}
+	if u := rdb.MemoryUsage(ctx, "k").Val(); u <= 0 {
+		t.Fatalf("MEMORY USAGE %d", u)
+	}
+	if err := rdb.HSet(ctx, "h", "f", "v").Err(); err == nil || !strings.Contains(err.Error(), "not available when tcached fronts Redis Cluster") {
+		t.Fatalf("HSET: %v", err)
+	}
+	cli := cliFor(t, srv, "alice", "alice-pw")
+	if out := cli("", "SET", "from-cli", "hello"); strings.TrimSpace(out.stdout) != "OK" {
+		t.Fatalf("redis-cli SET: %+v", out)
+	}
+	if out := cli("", "GET", "from-cli"); strings.TrimSpace(out.stdout) != "hello" {
+		t.Fatalf("redis-cli GET: %+v", out)
+	}
+	if out := cli("", "--scan", "--pattern", "from-*"); strings.TrimSpace(out.stdout) != "from-cli" {
+		t.Fatalf("redis-cli --scan: %+v", out)
 	}
 }
