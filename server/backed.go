@@ -499,32 +499,13 @@ func bTwoKeys(status bool) func(c *client, args [][]byte) {
 // bCopy forwards COPY src dst [DB n] [REPLACE]; the L2 names carry the
 // db, so the DB option becomes the destination's name.
 func bCopy(c *client, args [][]byte) {
-	db := c.db
-	out := [][]byte{args[0], args[1], args[2]}
-	for i := 3; i < len(args); i++ {
-		switch {
-		case eqFold(args[i], "replace"):
-			out = append(out, args[i])
-		case eqFold(args[i], "db") && i+1 < len(args):
-			n, ok := parseInt(args[i+1])
-			if !ok {
-				c.conn.WriteError(errNotInteger)
-				return
-			}
-			if n < 0 || n >= numDBs {
-				c.conn.WriteError(errDBRange)
-				return
-			}
-			db = int(n)
-			i++
-		default:
-			c.conn.WriteError(errSyntax)
-			return
-		}
-	}
-	if db == c.db && string(args[1]) == string(args[2]) {
-		c.conn.WriteError(errSameObject)
+	db, replace, ok := copyOptions(c, args)
+	if !ok {
 		return
+	}
+	out := [][]byte{args[0], args[1], args[2]}
+	if replace {
+		out = append(out, []byte("REPLACE"))
 	}
 	req := shard.ExecReq{Args: out, KeyPos: []int{1, 2}, DstDB: map[int]int{2: db}, Grow: argBytes(args)}
 	res := c.exec([]shard.ExecReq{req}, [][]byte{args[2]}, []int{db})[0]

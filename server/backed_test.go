@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"reflect"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -155,27 +154,13 @@ var crossSlotScript = script{"crossslot", []step{
 	s("v", "GET", "k1"), s(null, "GET", "x1"),
 }}
 
-func runSteps(t *testing.T, r *rconn, steps []step) {
-	t.Helper()
-	for i, st := range steps {
-		got := norm(r.do(st.args...))
-		want := st.want
-		if want == null {
-			want = nil
-		}
-		if !reflect.DeepEqual(got, want) {
-			t.Fatalf("step %d %q: got %#v, want %#v", i, st.args, got, want)
-		}
-	}
-}
-
 // TestBackedScriptsEmbedded runs the backed scripts on the embedded store:
 // both modes must give the same replies.
 func TestBackedScriptsEmbedded(t *testing.T) {
 	for _, sc := range backedScripts() {
 		t.Run(sc.name, func(t *testing.T) {
 			srv := startServer(t, testConfig(), false)
-			runSteps(t, dialAs(t, srv.addr, "aadmin", "aadmin-pw"), sc.steps)
+			runSteps(t, dialAs(t, srv.addr, "aadmin", "aadmin-pw"), sc.steps, nil)
 		})
 	}
 }
@@ -188,7 +173,7 @@ func TestBacked(t *testing.T) {
 		for _, sc := range append(backedScripts(), crossSlotScript) {
 			t.Run(sc.name, func(t *testing.T) {
 				srv, _ := startBacked(t, cl, testConfig(), "", nil)
-				runSteps(t, dialAs(t, srv.addr, "aadmin", "aadmin-pw"), sc.steps)
+				runSteps(t, dialAs(t, srv.addr, "aadmin", "aadmin-pw"), sc.steps, nil)
 			})
 		}
 	})

@@ -213,33 +213,42 @@ func renameCmd(c *client, args [][]byte, nx bool) {
 func cmdRename(c *client, args [][]byte)   { renameCmd(c, args, false) }
 func cmdRenameNX(c *client, args [][]byte) { renameCmd(c, args, true) }
 
-// cmdCopy: COPY source destination [DB index] [REPLACE], within the tenant.
-func cmdCopy(c *client, args [][]byte) {
-	db := c.db
-	replace := false
+// copyOptions parses COPY's [DB index] [REPLACE] and refuses copying a
+// key onto itself, with Redis's errors; ok is false once one is written.
+func copyOptions(c *client, args [][]byte) (db int, replace, ok bool) {
+	db = c.db
 	for i := 3; i < len(args); i++ {
 		switch {
 		case eqFold(args[i], "replace"):
 			replace = true
 		case eqFold(args[i], "db") && i+1 < len(args):
-			n, ok := parseInt(args[i+1])
-			if !ok {
+			n, isInt := parseInt(args[i+1])
+			if !isInt {
 				c.conn.WriteError(errNotInteger)
-				return
+				return 0, false, false
 			}
 			if n < 0 || n >= numDBs {
 				c.conn.WriteError(errDBRange)
-				return
+				return 0, false, false
 			}
 			db = int(n)
 			i++
 		default:
 			c.conn.WriteError(errSyntax)
-			return
+			return 0, false, false
 		}
 	}
 	if db == c.db && string(args[1]) == string(args[2]) {
 		c.conn.WriteError(errSameObject)
+		return 0, false, false
+	}
+	return db, replace, true
+}
+
+// cmdCopy: COPY source destination [DB index] [REPLACE], within the tenant.
+func cmdCopy(c *client, args [][]byte) {
+	db, replace, ok := copyOptions(c, args)
+	if !ok {
 		return
 	}
 	keys := []shard.Key{{DB: c.db, Name: args[1]}, {DB: db, Name: args[2]}}

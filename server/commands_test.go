@@ -34,25 +34,32 @@ func runScripts(t *testing.T, scripts []script) {
 		t.Run(sc.name, func(t *testing.T) {
 			srv := startServer(t, testConfig(), true)
 			r := dialAs(t, srv.addr, "aadmin", "aadmin-pw")
-			for i, st := range sc.steps {
-				if st.args[0] == "+sleep" {
-					d, err := time.ParseDuration(st.args[1])
-					if err != nil {
-						t.Fatal(err)
-					}
-					srv.clock.Add(d)
-					continue
-				}
-				got := norm(r.do(st.args...))
-				want := st.want
-				if want == null {
-					want = nil
-				}
-				if !reflect.DeepEqual(got, want) {
-					t.Fatalf("step %d %q: got %#v, want %#v", i, st.args, got, want)
-				}
-			}
+			runSteps(t, r, sc.steps, srv.clock)
 		})
+	}
+}
+
+// runSteps runs steps on r, failing at the first reply that differs; a
+// "+sleep" step moves clock (the server's fake clock).
+func runSteps(t *testing.T, r *rconn, steps []step, clock *fakeClock) {
+	t.Helper()
+	for i, st := range steps {
+		if st.args[0] == "+sleep" {
+			d, err := time.ParseDuration(st.args[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			clock.Add(d)
+			continue
+		}
+		got := norm(r.do(st.args...))
+		want := st.want
+		if want == null {
+			want = nil
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("step %d %q: got %#v, want %#v", i, st.args, got, want)
+		}
 	}
 }
 
