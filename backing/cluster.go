@@ -216,7 +216,11 @@ func (c *Cluster) Close() error {
 	c.once.Do(func() {
 		close(c.stop)
 		c.wg.Wait()
-		c.flushUsage(context.Background())
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		c.use.sync.Lock()
+		c.flushUsage(ctx) // the last deltas, bounded if the cluster is gone
+		c.use.sync.Unlock()
+		cancel()
 		c.nodesMu.Lock()
 		for _, n := range c.nodes {
 			n.Close()

@@ -216,8 +216,10 @@ func (c *Cluster) Flush(ctx context.Context, tenant string, db int) (int64, erro
 		return deleted, err
 	}
 	if db < 0 {
+		c.use.sync.Lock()
 		c.use.reset(tenant)
 		err = c.rdb.Del(ctx, c.usageKey(tenant)).Err()
+		c.use.sync.Unlock()
 	} else {
 		err = c.Reconcile(ctx, tenant, 0)
 	}

@@ -48,6 +48,11 @@ const noTTLBucket = "p"
 type usageTable struct {
 	mu      sync.Mutex
 	tenants map[string]*tenantUsage
+	// sync serialises the exchanges with the cluster's usage hashes: the
+	// loop's flush and read, and the rewrites by flushes and reconciles.
+	// Without it a flush's deltas, taken before a tenant's FLUSHALL reset
+	// its hash, could land after it and resurrect the old usage.
+	sync sync.Mutex
 }
 
 type tenantUsage struct {
@@ -130,8 +135,10 @@ func (c *Cluster) usageLoop() {
 			return
 		case <-t.C:
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			c.use.sync.Lock()
 			c.flushUsage(ctx)
 			c.readUsage(ctx)
+			c.use.sync.Unlock()
 			cancel()
 		}
 	}
@@ -293,6 +300,9 @@ func (c *Cluster) Reconcile(ctx context.Context, tenant string, interval time.Du
 	if err != nil {
 		return err
 	}
+	c.use.sync.Lock()
+	defer c.use.sync.Unlock()
+	c.flushUsage(ctx) // deltas of writes before the scan, before the rewrite
 	_, err = c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, c.usageKey(tenant))
 		for f, v := range buckets {
