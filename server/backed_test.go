@@ -206,7 +206,20 @@ func testBackedReadThrough(t *testing.T, cl *clustertest.Cluster) {
 	ctx := context.Background()
 	// A key written to L2 behind tcached's back, with a TTL shorter than
 	// l1_max_ttl: read through, cached in L1 with the same expiry.
-	raw.Set(ctx, prefix+"a:0:ext", "hello", 5*time.Second)
+	// An outside write's invalidation is in flight for a moment, and a fill
+	// that races it is (rightly) dropped: wait for it first.
+	settle := func(set func()) {
+		before := bk.Stats().Invalidations
+		set()
+		deadline := time.Now().Add(2 * time.Second)
+		for bk.Stats().Invalidations == before {
+			if time.Now().After(deadline) {
+				t.Fatal("no invalidation for an outside write")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	settle(func() { raw.Set(ctx, prefix+"a:0:ext", "hello", 5*time.Second) })
 	if got := r.do("GET", "ext"); string(got.([]byte)) != "hello" {
 		t.Fatalf("read-through: %#v", got)
 	}
@@ -226,9 +239,11 @@ func testBackedReadThrough(t *testing.T, cl *clustertest.Cluster) {
 		t.Fatalf("second read missed L1 (l1 hits %d)", ta.l1Hits.Load())
 	}
 	// A key without TTL in L2 is cached for at most l1_max_ttl (10s here).
-	raw.Set(ctx, prefix+"a:0:forever", "x", 0)
+	settle(func() { raw.Set(ctx, prefix+"a:0:forever", "x", 0) })
 	r.do("GET", "forever")
-	ta.part.View(0, []byte("forever"), 0, func(e shard.Entry) { l1exp = e.ExpireAt })
+	if !ta.part.View(0, []byte("forever"), 0, func(e shard.Entry) { l1exp = e.ExpireAt }) {
+		t.Fatal("key without TTL not filled into L1")
+	}
 	if d := l1exp - time.Now().UnixMilli(); d <= 0 || d > 10_000 {
 		t.Fatalf("L1 copy of a key without TTL expires in %dms", d)
 	}
