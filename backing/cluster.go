@@ -409,7 +409,7 @@ func (c *Cluster) classify(err error) error {
 			if strings.HasPrefix(msg, p+" ") {
 				c.errs.Add(1)
 				c.rdb.ReloadState(context.Background())
-				return fmt.Errorf("backing tier: %s", msg)
+				return fmt.Errorf("%w: %s", shard.ErrBackendFailed, msg)
 			}
 		}
 		return shard.ReplyError(msg)
@@ -419,7 +419,7 @@ func (c *Cluster) classify(err error) error {
 	// the client re-read the slot map (at most every 200ms, in the
 	// background) rather than wait for its periodic reload.
 	c.rdb.ReloadState(context.Background())
-	return fmt.Errorf("backing tier: %w", err)
+	return fmt.Errorf("%w: %v", shard.ErrBackendFailed, err)
 }
 
 func isTimeout(err error) bool {

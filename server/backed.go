@@ -88,14 +88,14 @@ func (s *Server) scanCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), s.scanTimeout)
 }
 
-// l1Get serves a string from L1 when the backend is ready.
-func (c *client) l1Get(key []byte) ([]byte, bool) {
+// l1Get appends a string's L1 copy to dst when the backend is ready.
+func (c *client) l1Get(dst, key []byte) ([]byte, bool) {
 	if !c.srv.backend.Ready() {
-		return nil, false
+		return dst, false
 	}
-	v, t, ok := c.part().GetString(nil, c.db, key)
+	v, t, ok := c.part().GetString(dst, c.db, key)
 	if !ok || t != shard.TypeString {
-		return nil, false
+		return dst, false
 	}
 	c.tenant.l1Hits.Add(1)
 	return v, true
@@ -135,10 +135,10 @@ func (c *client) fill(ft fillTicket, db int, key []byte, ld shard.Loaded) {
 	}
 }
 
-// load reads a key through L1; on an L2 failure found is false and
-// failed true (the caller answers a miss).
-func (c *client) load(key []byte) (val []byte, found bool, err error) {
-	if v, ok := c.l1Get(key); ok {
+// load reads a key through L1, an L1 hit appended to dst. err is a Redis
+// error reply from L2; any other L2 failure answers found false (a miss).
+func (c *client) load(dst, key []byte) (val []byte, found bool, err error) {
+	if v, ok := c.l1Get(dst, key); ok {
 		return v, true, nil
 	}
 	ft := c.fillTicket(c.db, key)
@@ -174,23 +174,6 @@ func (c *client) readFailed(err error) error {
 	return nil
 }
 
-// writeL2Err answers a failed L2 call.
-func (c *client) writeL2Err(err error) {
-	var re shard.ReplyError
-	switch {
-	case errors.As(err, &re):
-		c.conn.WriteError(string(re))
-	case errors.Is(err, shard.ErrBackendUnavailable):
-		// Not TRYAGAIN: clients retry that at once, which would turn an
-		// open breaker into a retry storm.
-		c.conn.WriteError("ERR backing tier unavailable (circuit breaker open)")
-	case errors.Is(err, context.DeadlineExceeded):
-		c.conn.WriteError("ERR backing tier timeout")
-	default:
-		c.conn.WriteError("ERR backing tier error")
-	}
-}
-
 // writeReply answers an L2 reply: strings as status when status is set,
 // else as bulk strings.
 func (c *client) writeReply(v any, status bool) {
@@ -211,16 +194,16 @@ func (c *client) writeReply(v any, status bool) {
 			c.writeReply(e, status)
 		}
 	default:
-		c.conn.WriteError("ERR backing tier: unexpected reply")
+		c.conn.WriteError(errL2Failed) // no write command answers anything else
 	}
 }
 
-// exec runs write requests in L2 with the tenant's default TTL and L2
-// quota, dropping the L1 copies of keys (in db) before and after.
-func (c *client) exec(reqs []shard.ExecReq, keys [][]byte, dbs []int) []shard.Result {
+// exec runs write requests in L2 under the tenant's L2 quota, dropping
+// the L1 copies of keys before and after.
+func (c *client) exec(reqs []shard.ExecReq, keys []shard.Key) []shard.Result {
 	drop := func() {
-		for i, k := range keys {
-			c.dropL1(dbs[i], k)
+		for _, k := range keys {
+			c.dropL1(k.DB, k.Name)
 		}
 	}
 	drop()
@@ -229,13 +212,20 @@ func (c *client) exec(reqs []shard.ExecReq, keys [][]byte, dbs []int) []shard.Re
 	cancel()
 	drop()
 	for _, r := range res {
-		if r.Err != nil {
-			if errors.Is(r.Err, shard.ErrL2OverQuota) {
-				c.tenant.l2OverQuota.Add(1)
-			}
+		if errors.Is(r.Err, shard.ErrL2OverQuota) {
+			c.tenant.l2OverQuota.Add(1)
 		}
 	}
 	return res
+}
+
+// dbKeys names args[i] for each i in pos, in the selected db.
+func (c *client) dbKeys(args [][]byte, pos []int) []shard.Key {
+	keys := make([]shard.Key, len(pos))
+	for i, p := range pos {
+		keys[i] = shard.Key{DB: c.db, Name: args[p]}
+	}
+	return keys
 }
 
 func (c *client) defaultTTL() time.Duration {
@@ -252,14 +242,9 @@ func argBytes(args [][]byte) int64 {
 
 // execOne runs one single-key or same-slot write and answers it.
 func (c *client) execOne(args [][]byte, keyPos []int, ttl time.Duration, grow int64, status bool) {
-	keys := make([][]byte, len(keyPos))
-	dbs := make([]int, len(keyPos))
-	for i, p := range keyPos {
-		keys[i], dbs[i] = args[p], c.db
-	}
-	res := c.exec([]shard.ExecReq{{Args: args, KeyPos: keyPos, DefaultTTL: ttl, Grow: grow}}, keys, dbs)[0]
+	res := c.exec([]shard.ExecReq{{Args: args, KeyPos: keyPos, DefaultTTL: ttl, Grow: grow}}, c.dbKeys(args, keyPos))[0]
 	if res.Err != nil {
-		c.writeL2Err(res.Err)
+		c.replyStoreErr(res.Err)
 		return
 	}
 	c.writeReply(res.Reply, status)
@@ -269,15 +254,17 @@ var k1pos = []int{1}
 
 // --- strings ---
 
+// bGet serves an L1 hit into c.scratch, as cmdGet does: no allocation.
 func bGet(c *client, args [][]byte) {
-	v, found, err := c.load(args[1])
+	v, found, err := c.load(c.scratch[:0], args[1])
 	switch {
 	case err != nil:
-		c.writeL2Err(err)
+		c.replyStoreErr(err)
 	case !found:
 		c.conn.WriteNull()
 	default:
 		c.conn.WriteBulk(v)
+		keepScratch(c, v)
 	}
 }
 
@@ -289,7 +276,7 @@ func bMGet(c *client, args [][]byte) {
 	var missIdx []int
 	var tickets []fillTicket
 	for i, k := range keys {
-		if v, ok := c.l1Get(k); ok {
+		if v, ok := c.l1Get(nil, k); ok {
 			vals[i], found[i] = v, true
 			continue
 		}
@@ -324,28 +311,28 @@ func bMGet(c *client, args [][]byte) {
 	}
 }
 
-// hasExpireOpt reports whether a SET carries EX/PX/EXAT/PXAT/KEEPTTL.
-func hasExpireOpt(args [][]byte) bool {
+// withDefaultTTL appends PX <ttl> to a SET without an expiry option: the
+// tier default replaces the key's TTL, as in the embedded store. SET's
+// own syntax errors are left to Redis.
+func withDefaultTTL(args [][]byte, ttl time.Duration) [][]byte {
+	if ttl <= 0 {
+		return args
+	}
 	for _, a := range args[3:] {
 		if expireOptName(a) != "" || eqFold(a, "keepttl") {
-			return true
+			return args
 		}
 	}
-	return false
+	return append(args[:len(args):len(args)], []byte("PX"), strconv.AppendInt(nil, ttl.Milliseconds(), 10))
 }
 
 func bSet(c *client, args [][]byte) {
 	get := false
 	for _, a := range args[3:] {
-		if eqFold(a, "get") {
-			get = true
-		}
+		get = get || eqFold(a, "get")
 	}
 	ttl := c.defaultTTL()
-	if !hasExpireOpt(args) && ttl > 0 {
-		// The tier default replaces the key's TTL, as in the embedded store.
-		args = append(args[:len(args):len(args)], []byte("PX"), []byte(strconv.FormatInt(ttl.Milliseconds(), 10)))
-	}
+	args = withDefaultTTL(args, ttl)
 	c.execOne(args, k1pos, ttl, argBytes(args), !get)
 }
 
@@ -384,20 +371,16 @@ func bMSet(c *client, args [][]byte) {
 	ttl := c.defaultTTL()
 	n := (len(args) - 1) / 2
 	reqs := make([]shard.ExecReq, n)
-	keys := make([][]byte, n)
-	dbs := make([]int, n)
+	keys := make([]shard.Key, n)
 	for i := range n {
 		k, v := args[1+2*i], args[2+2*i]
-		a := [][]byte{[]byte("SET"), k, v}
-		if ttl > 0 {
-			a = append(a, []byte("PX"), []byte(strconv.FormatInt(ttl.Milliseconds(), 10)))
-		}
+		a := withDefaultTTL([][]byte{[]byte("SET"), k, v}, ttl)
 		reqs[i] = shard.ExecReq{Args: a, KeyPos: k1pos, DefaultTTL: ttl, Grow: int64(len(k) + len(v))}
-		keys[i], dbs[i] = k, c.db
+		keys[i] = shard.Key{DB: c.db, Name: k}
 	}
-	for _, r := range c.exec(reqs, keys, dbs) {
+	for _, r := range c.exec(reqs, keys) {
 		if r.Err != nil {
-			c.writeL2Err(r.Err)
+			c.replyStoreErr(r.Err)
 			return
 		}
 	}
@@ -422,17 +405,16 @@ func bMSetNX(c *client, args [][]byte) {
 
 // bDelete splits DEL/UNLINK per key and sums the deletions.
 func bDelete(c *client, args [][]byte) {
-	n := len(args) - 1
-	reqs := make([]shard.ExecReq, n)
-	dbs := make([]int, n)
+	reqs := make([]shard.ExecReq, len(args)-1)
+	pos := make([]int, len(args)-1)
 	for i, k := range args[1:] {
 		reqs[i] = shard.ExecReq{Args: [][]byte{args[0], k}, KeyPos: k1pos}
-		dbs[i] = c.db
+		pos[i] = i + 1
 	}
 	var sum int64
-	for _, r := range c.exec(reqs, args[1:], dbs) {
+	for _, r := range c.exec(reqs, c.dbKeys(args, pos)) {
 		if r.Err != nil {
-			c.writeL2Err(r.Err)
+			c.replyStoreErr(r.Err)
 			return
 		}
 		x, _ := r.Reply.(int64)
@@ -455,7 +437,7 @@ func bCountKeys(c *client, args [][]byte) {
 	for _, r := range res {
 		if r.Err != nil {
 			if err := c.readFailed(r.Err); err != nil {
-				c.writeL2Err(err)
+				c.replyStoreErr(err)
 				return
 			}
 			continue
@@ -466,26 +448,30 @@ func bCountKeys(c *client, args [][]byte) {
 	c.conn.WriteInt64(sum)
 }
 
-// bRead1 forwards a single-key read (TTL family, TYPE, STRLEN, GETRANGE);
-// an L2 failure answers the command's miss reply.
-func bRead1(keyPos int, status bool) func(c *client, args [][]byte) {
+// read1 is a single-key read forwarded to L2 (TTL family, TYPE, STRLEN,
+// GETRANGE, MEMORY USAGE): the key's position and whether a string reply
+// is a status.
+type read1 struct {
+	keyPos int
+	status bool
+}
+
+// handler answers the read; an L2 failure answers miss, the command's
+// reply for missing keys (from the table), or the failure when it has none.
+func (r1 read1) handler(miss func(*client, [][]byte)) func(c *client, args [][]byte) {
 	return func(c *client, args [][]byte) {
 		ctx, cancel := c.l2ctx()
-		r := c.srv.backend.Read(ctx, c.tenant.id, c.db, []shard.ReadReq{{Args: args, KeyPos: keyPos}})[0]
+		r := c.srv.backend.Read(ctx, c.tenant.id, c.db, []shard.ReadReq{{Args: args, KeyPos: r1.keyPos}})[0]
 		cancel()
-		if r.Err != nil {
-			if err := c.readFailed(r.Err); err != nil {
-				c.writeL2Err(err)
-				return
-			}
-			if cmd := c.lastCmd.Load(); cmd != nil && cmd.miss != nil {
-				cmd.miss(c, args)
-				return
-			}
-			c.writeL2Err(r.Err)
+		if r.Err == nil {
+			c.writeReply(r.Reply, r1.status)
 			return
 		}
-		c.writeReply(r.Reply, status)
+		if c.readFailed(r.Err) == nil && miss != nil {
+			miss(c, args)
+			return
+		}
+		c.replyStoreErr(r.Err)
 	}
 }
 
@@ -508,9 +494,9 @@ func bCopy(c *client, args [][]byte) {
 		out = append(out, []byte("REPLACE"))
 	}
 	req := shard.ExecReq{Args: out, KeyPos: []int{1, 2}, DstDB: map[int]int{2: db}, Grow: argBytes(args)}
-	res := c.exec([]shard.ExecReq{req}, [][]byte{args[2]}, []int{db})[0]
+	res := c.exec([]shard.ExecReq{req}, []shard.Key{{DB: db, Name: args[2]}})[0]
 	if res.Err != nil {
-		c.writeL2Err(res.Err)
+		c.replyStoreErr(res.Err)
 		return
 	}
 	c.writeReply(res.Reply, false)
@@ -521,7 +507,7 @@ func bKeys(c *client, args [][]byte) {
 	keys, err := c.srv.backend.Keys(ctx, c.tenant.id, c.db, args[1])
 	cancel()
 	if err != nil {
-		c.writeL2Err(err)
+		c.replyStoreErr(err)
 		return
 	}
 	c.conn.WriteArray(len(keys))
@@ -556,7 +542,7 @@ func bScan(c *client, args [][]byte) {
 	next, keys, err := c.srv.backend.Scan(ctx, c.tenant.id, c.db, cursor, rawMatch, int64(count), typ)
 	cancel()
 	if err != nil {
-		c.writeL2Err(err)
+		c.replyStoreErr(err)
 		return
 	}
 	c.conn.WriteArray(2)
@@ -572,7 +558,7 @@ func bDBSize(c *client, args [][]byte) {
 	n, err := c.srv.backend.DBSize(ctx, c.tenant.id, c.db)
 	cancel()
 	if err != nil {
-		c.writeL2Err(err)
+		c.replyStoreErr(err)
 		return
 	}
 	c.conn.WriteInt64(n)
@@ -584,7 +570,7 @@ func bRandomKey(c *client, args [][]byte) {
 	cancel()
 	switch {
 	case err != nil:
-		c.writeL2Err(err)
+		c.replyStoreErr(err)
 	case !ok:
 		c.conn.WriteNull()
 	default:
@@ -617,16 +603,12 @@ func bFlush(all bool) func(c *client, args [][]byte) {
 		}
 		n, err := c.srv.flushTenant(c.tenant, db)
 		if err != nil {
-			c.writeL2Err(err)
+			c.replyStoreErr(err)
 			return
 		}
 		c.srv.audit("command", c.tenant.id, c.userName(), c.addr, string(lowerInto(nil, args[0])), "ok", "db", db, "keys_removed", n)
 		c.conn.WriteString("OK")
 	}
-}
-
-func errNotBacked(name string) string {
-	return "ERR '" + name + "' is not available when tcached fronts Redis Cluster (strings and keys only)"
 }
 
 func cmdNotBacked(c *client, args [][]byte) {
@@ -642,17 +624,20 @@ func backedHandlers() map[string]func(*client, [][]byte) {
 		"getset": bWrite1, "getdel": bWriteNoTTL, "getex": bWriteNoTTL,
 		"incr": bWrite1, "incrby": bWrite1, "decr": bWrite1, "decrby": bWrite1,
 		"incrbyfloat": bWrite1, "append": bWrite1, "setrange": bSetRange,
-		"strlen": bRead1(1, false), "getrange": bRead1(1, false),
 		"del": bDelete, "unlink": bDelete, "exists": bCountKeys, "touch": bCountKeys,
 		"expire": bWriteNoTTL, "pexpire": bWriteNoTTL, "expireat": bWriteNoTTL, "pexpireat": bWriteNoTTL,
-		"persist":    bWriteNoTTL,
-		"expiretime": bRead1(1, false), "pexpiretime": bRead1(1, false),
-		"ttl": bRead1(1, false), "pttl": bRead1(1, false), "type": bRead1(1, true),
-		"rename": bTwoKeys(true), "renamenx": bTwoKeys(false), "copy": bCopy,
+		"persist": bWriteNoTTL,
+		"rename":  bTwoKeys(true), "renamenx": bTwoKeys(false), "copy": bCopy,
 		"keys": bKeys, "scan": bScan, "randomkey": bRandomKey, "dbsize": bDBSize,
 		"flushdb": bFlush(false), "flushall": bFlush(true),
-		"memory|usage": bRead1(2, false),
 	}
+}
+
+// backedReads are the reads forwarded to L2 as they are.
+var backedReads = map[string]read1{
+	"strlen": {1, false}, "getrange": {1, false}, "type": {1, true},
+	"ttl": {1, false}, "pttl": {1, false}, "expiretime": {1, false}, "pexpiretime": {1, false},
+	"memory|usage": {2, false},
 }
 
 // notBackedCommands are refused in backed mode although they name no key:
@@ -676,6 +661,8 @@ func (s *Server) applyBacked(rows []*command) {
 		refused = refused || refuse[r.name]
 		if h, ok := hs[r.name]; ok {
 			r.handler = h
+		} else if rd, ok := backedReads[r.name]; ok {
+			r.handler = rd.handler(r.miss)
 		} else if r.firstKey > 0 || refused {
 			r.handler = cmdNotBacked
 			r.miss = nil

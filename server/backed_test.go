@@ -483,3 +483,54 @@ func testBackedClients(t *testing.T, cl *clustertest.Cluster) {
 		t.Fatalf("redis-cli --scan: %+v", out)
 	}
 }
+
+// readyBackend is a Backend that is always Ready and must not be called
+// otherwise (its embedded nil interface panics): enough for L1 hits.
+type readyBackend struct{ shard.Backend }
+
+func (readyBackend) Ready() bool                             { return true }
+func (readyBackend) SetInvalidator(func(shard.Invalidation)) {}
+
+// TestBackedL1HitNoAlloc: a backed GET served from L1 allocates nothing,
+// as the embedded GET does (the hot path of a cache).
+func TestBackedL1HitNoAlloc(t *testing.T) {
+	s, err := New(testConfig(), Options{Backend: readyBackend{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tn := s.reg.Load().tenants["a"]
+	tn.part.Set(0, []byte("k"), make([]byte, 128), time.Now().Add(time.Hour).UnixMilli())
+	c := s.newClient(discardConn{})
+	c.bind(tn, "alice", config.RoleReadWrite, false)
+	args := [][]byte{[]byte("GET"), []byte("k")}
+	s.dispatch(c, args) // warm the scratch buffer
+	if n := testing.AllocsPerRun(1000, func() {
+		c.conn.out = c.conn.out[:0]
+		s.dispatch(c, args)
+	}); n != 0 {
+		t.Fatalf("backed GET L1 hit: %v allocations", n)
+	}
+	if tn.l1Hits.Load() < 1000 {
+		t.Fatalf("the GETs were not L1 hits: %d", tn.l1Hits.Load())
+	}
+}
+
+// TestStoreErrorBacked: the backend's errors map to their replies in the
+// one place replies are spelled, and a failure's detail stays inside.
+func TestStoreErrorBacked(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{shard.ErrCrossSlot, "CROSSSLOT Keys in request don't hash to the same slot"},
+		{shard.ErrL2OverQuota, errOOM},
+		{shard.ReplyError("WRONGTYPE Operation against a key holding the wrong kind of value"), errWrongType},
+		{shard.ErrBackendUnavailable, errL2Unavailable},
+		{fmt.Errorf("backing tier timeout: %w", context.DeadlineExceeded), errL2Timeout},
+		{fmt.Errorf("%w: dial tcp 10.0.0.1:7000: connection refused", shard.ErrBackendFailed), errL2Failed},
+	} {
+		if got := storeError(tc.err); got != tc.want {
+			t.Errorf("storeError(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}

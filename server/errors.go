@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -74,7 +75,20 @@ const (
 	errOperatorNoTenant = "ERR operator connections are bound to no tenant: use TENANT commands, or AUTH as a tenant's user"
 
 	errTenantMaxConns = "TCMAXCONN tenant connection limit reached (max_connections)"
+
+	// Backed mode (backed.go): the backing cluster failed, timed out, or
+	// its circuit breaker is open. ERR, not TRYAGAIN or CLUSTERDOWN, which
+	// clients retry at once: an open breaker would become a retry storm.
+	errL2Failed      = "ERR backing tier error"
+	errL2Timeout     = "ERR backing tier timeout"
+	errL2Unavailable = "ERR backing tier unavailable (circuit breaker open)"
 )
+
+// errNotBacked refuses, in backed mode, a command that only the embedded
+// store serves.
+func errNotBacked(name string) string {
+	return "ERR '" + name + "' is not available when tcached fronts Redis Cluster (strings and keys only)"
+}
 
 func errWrongArgs(name string) string {
 	return "ERR wrong number of arguments for '" + name + "' command"
@@ -120,14 +134,24 @@ func errUnknownCommand(args [][]byte) string {
 	return string(b)
 }
 
-// storeError maps errors from shard (and handlers) onto reply strings.
+// storeError maps errors from shard, the backend (backed.go) and handlers
+// onto reply strings.
 func storeError(err error) string {
 	var re replyErr
+	var l2 shard.ReplyError
 	switch {
 	case errors.As(err, &re):
 		return string(re)
+	case errors.As(err, &l2):
+		return string(l2) // Redis's own reply, passed on
 	case errors.Is(err, shard.ErrOOM):
 		return errOOM
+	case errors.Is(err, shard.ErrBackendUnavailable):
+		return errL2Unavailable
+	case errors.Is(err, context.DeadlineExceeded):
+		return errL2Timeout
+	case errors.Is(err, shard.ErrBackendFailed):
+		return errL2Failed // its detail (addresses) stays in the server
 	default:
 		return "ERR " + err.Error()
 	}

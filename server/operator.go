@@ -81,7 +81,7 @@ func cmdTenantFlush(c *client, args [][]byte) {
 	n, err := c.srv.flushTenant(t, -1)
 	if err != nil {
 		c.audit("tenant|flush", t.id, "error", "keys_removed", n, "err", err.Error())
-		c.writeL2Err(err)
+		c.replyStoreErr(err)
 		return
 	}
 	c.audit("tenant|flush", t.id, "ok", "keys_removed", n)

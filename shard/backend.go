@@ -17,7 +17,7 @@ import (
 // Every key is named by (tenant, db, key): the Backend owns the L2 key
 // layout. Errors are ErrCrossSlot, ErrL2OverQuota, ErrBackendUnavailable,
 // a ReplyError (a Redis error reply, to be passed on verbatim), a context
-// error (the tier timeout passed), or another error (the cluster failed).
+// error (the tier timeout passed), or one wrapping ErrBackendFailed.
 type Backend interface {
 	// Ready reports whether L1 copies may be served: invalidations are
 	// being received from every master. While it is false every read goes
@@ -116,6 +116,10 @@ var (
 	ErrL2OverQuota = ReplyError("OOM command not allowed when used memory > 'maxmemory'.")
 	// ErrBackendUnavailable is returned while the circuit breaker is open.
 	ErrBackendUnavailable = errors.New("backing tier unavailable (circuit breaker open)")
+	// ErrBackendFailed wraps every failure of the cluster other than a
+	// timeout (which wraps context.DeadlineExceeded): refused or broken
+	// connections, CLUSTERDOWN and the like.
+	ErrBackendFailed = errors.New("backing tier error")
 )
 
 // BackendStats are a Backend's counters since start.
