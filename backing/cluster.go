@@ -201,14 +201,33 @@ func (c *Cluster) Start(ctx context.Context) error {
 	for _, w := range c.CheckPolicy(ctx) {
 		c.log.Warn("backing: "+w, "consequence", "Redis may evict one tenant's keys because of another tenant's writes")
 	}
-	c.wg.Add(2)
-	go c.trackLoop()
-	go c.usageLoop()
+	c.loop(c.opt.TrackInterval, c.trackOnce, c.tr.closeAll) // closing the connections ends their readers
+	c.loop(c.opt.UsageInterval, c.usageRound, nil)
 	if c.opt.ReconcileInterval > 0 {
-		c.wg.Add(1)
-		go c.reconcileLoop()
+		c.loop(c.opt.ReconcileInterval, c.reconcileAll, nil)
 	}
 	return nil
+}
+
+// loop runs fn at once and then every d until Close, then done (if any).
+func (c *Cluster) loop(d time.Duration, fn, done func()) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		if done != nil {
+			defer done()
+		}
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			fn()
+			select {
+			case <-c.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
 }
 
 // Close stops the loops and closes every connection.
@@ -368,6 +387,25 @@ func failure(err error) bool {
 	return !answer
 }
 
+// gate asks the breaker of the master serving name for one call: nil
+// when it refuses (the call is counted as rejected).
+func (c *Cluster) gate(now time.Time, name string) *breaker {
+	b := c.breakerFor(name)
+	if !b.allow(now) {
+		c.rejected.Add(1)
+		return nil
+	}
+	return b
+}
+
+// settle classifies one command's outcome and records it on the breaker
+// that let it through.
+func (c *Cluster) settle(b *breaker, end time.Time, err error) error {
+	err = c.classify(err)
+	b.record(end, failure(err))
+	return err
+}
+
 // begin asks the cluster-wide breaker for a call; end records it.
 func (c *Cluster) begin() error {
 	if !c.br.allow(time.Now()) {
@@ -382,13 +420,7 @@ func (c *Cluster) begin() error {
 // error to hand up: nil, a shard.ReplyError (an answer), or a failure.
 func (c *Cluster) end(start time.Time, err error) error {
 	c.hist.Observe(time.Since(start))
-	err = c.classify(err)
-	failed := err != nil
-	if _, ok := err.(shard.ReplyError); ok {
-		failed = false
-	}
-	c.br.record(time.Now(), failed)
-	return err
+	return c.settle(&c.br, time.Now(), err)
 }
 
 // classify counts a failure and turns Redis error replies into

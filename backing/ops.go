@@ -112,9 +112,8 @@ func (c *Cluster) LoadMany(ctx context.Context, tenant string, db int, keys [][]
 	var brs []*breaker
 	for i, k := range keys {
 		name := c.name(tenant, db, k)
-		b := c.breakerFor(name)
-		if !b.allow(now) {
-			c.rejected.Add(1)
+		b := c.gate(now, name)
+		if b == nil {
 			out[i].Err = shard.ErrBackendUnavailable
 			continue
 		}
@@ -132,9 +131,7 @@ func (c *Cluster) LoadMany(ctx context.Context, tenant string, db int, keys [][]
 	for j, cmd := range cmds {
 		i := idx[j]
 		v, err := cmd.Result()
-		err = c.classify(err)
-		brs[j].record(end, failure(err))
-		if err != nil {
+		if err = c.settle(brs[j], end, err); err != nil {
 			out[i].Err = err
 			continue
 		}
@@ -200,9 +197,7 @@ func (c *Cluster) Exec(ctx context.Context, tenant string, quota int64, db int, 
 			out[i].Err = shard.ErrCrossSlot
 			continue
 		}
-		brs[i] = c.breakerFor(keys[0])
-		if !brs[i].allow(now) {
-			c.rejected.Add(1)
+		if brs[i] = c.gate(now, keys[0]); brs[i] == nil {
 			out[i].Err = shard.ErrBackendUnavailable
 			continue
 		}
@@ -227,9 +222,7 @@ func (c *Cluster) Exec(ctx context.Context, tenant string, quota int64, db int, 
 	for j, cmd := range cmds {
 		i := idx[j]
 		v, err := cmd.Result()
-		err = c.classify(err)
-		brs[i].record(end, failure(err))
-		if err != nil {
+		if err = c.settle(brs[i], end, err); err != nil {
 			out[i].Err = err
 			continue
 		}
@@ -272,9 +265,8 @@ func (c *Cluster) Read(ctx context.Context, tenant string, db int, reqs []shard.
 		}
 		name := c.name(tenant, db, r.Args[r.KeyPos])
 		args[r.KeyPos] = name
-		b := c.breakerFor(name)
-		if !b.allow(now) {
-			c.rejected.Add(1)
+		b := c.gate(now, name)
+		if b == nil {
 			out[i].Err = shard.ErrBackendUnavailable
 			continue
 		}
@@ -300,18 +292,10 @@ func (c *Cluster) Read(ctx context.Context, tenant string, db int, reqs []shard.
 	c.hist.Observe(end.Sub(now))
 	for j, cmd := range cmds {
 		i := idx[j]
-		v, err := cmd.Result()
-		if err == redis.Nil {
-			brs[j].record(end, false)
-			continue // Reply nil
+		v, err := cmd.Result() // redis.Nil: v is nil, and classify says no error
+		if out[i].Err = c.settle(brs[j], end, err); out[i].Err == nil {
+			out[i].Reply = v
 		}
-		err = c.classify(err)
-		brs[j].record(end, failure(err))
-		if err != nil {
-			out[i].Err = err
-			continue
-		}
-		out[i].Reply = v
 	}
 	return out
 }

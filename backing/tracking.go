@@ -107,22 +107,6 @@ func (c *Cluster) fetchMasters(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-func (c *Cluster) trackLoop() {
-	defer c.wg.Done()
-	tick := time.NewTicker(c.opt.TrackInterval)
-	defer tick.Stop()
-	defer c.tr.closeAll() // the readers then end too
-	c.trackOnce()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case <-tick.C:
-			c.trackOnce()
-		}
-	}
-}
-
 // notReady drops L1 wholesale if it was being served.
 func (c *Cluster) notReady(why string, args ...any) {
 	if c.tr.ready.Swap(false) {

@@ -125,23 +125,14 @@ func (c *Cluster) usageKey(tenant string) string { return c.prefix + "!usage:" +
 // Usage implements shard.Backend.
 func (c *Cluster) Usage(tenant string) int64 { return c.use.total(tenant) }
 
-func (c *Cluster) usageLoop() {
-	defer c.wg.Done()
-	t := time.NewTicker(c.opt.UsageInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			c.use.sync.Lock()
-			c.flushUsage(ctx)
-			c.readUsage(ctx)
-			c.use.sync.Unlock()
-			cancel()
-		}
-	}
+// usageRound sends this node's deltas and reads every total back.
+func (c *Cluster) usageRound() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	c.use.sync.Lock()
+	defer c.use.sync.Unlock()
+	c.flushUsage(ctx)
+	c.readUsage(ctx)
 }
 
 // flushUsage sends every tenant's pending deltas; deltas that fail stay
@@ -243,23 +234,15 @@ func sumBuckets(m map[string]string, nowMin int64, stale func(field string)) int
 	return total
 }
 
-func (c *Cluster) reconcileLoop() {
-	defer c.wg.Done()
-	t := time.NewTicker(c.opt.ReconcileInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-c.stop:
-			return
-		case <-t.C:
-			for id := range c.use.list() {
-				ctx, cancel := context.WithTimeout(context.Background(), c.opt.ScanTimeout*4)
-				if err := c.Reconcile(ctx, id, c.opt.ReconcileInterval); err != nil {
-					c.log.Warn("backing: usage reconcile failed", "tenant", id, "err", err)
-				}
-				cancel()
-			}
+// reconcileAll reconciles every tenant this node has seen (each at most
+// once per interval across nodes).
+func (c *Cluster) reconcileAll() {
+	for id := range c.use.list() {
+		ctx, cancel := context.WithTimeout(context.Background(), c.opt.ScanTimeout*4)
+		if err := c.Reconcile(ctx, id, c.opt.ReconcileInterval); err != nil {
+			c.log.Warn("backing: usage reconcile failed", "tenant", id, "err", err)
 		}
+		cancel()
 	}
 }
 
