@@ -110,6 +110,28 @@ func collCopy(c *client, key []byte, typ shard.Type) (enc []byte, found, ok bool
 
 type buildFn = func(dst, cur []byte, exists bool) (next []byte, changed bool, err error)
 
+// countUpdate runs op on a collection key's encoding and answers the count
+// op returns (members added or removed) as an integer; the key changes
+// only when the count is not 0. A missing key answers 0 without calling
+// op, unless create is set (SADD builds the key from nothing).
+func countUpdate(c *client, key []byte, typ shard.Type, create bool, op func(dst, cur []byte) (next []byte, n int, err error)) {
+	n := 0
+	err := collUpdate(c, key, typ, func(dst, cur []byte, exists bool) ([]byte, bool, error) {
+		n = 0
+		if !exists && !create {
+			return nil, false, nil
+		}
+		next, k, err := op(dst, cur)
+		n = k
+		return next, k > 0, err
+	})
+	if err != nil {
+		c.replyStoreErr(err)
+		return
+	}
+	c.conn.WriteInt(n)
+}
+
 func hashUpdate(c *client, key []byte, build buildFn) error {
 	return collUpdate(c, key, shard.TypeHash, build)
 }
@@ -280,21 +302,9 @@ func cmdHVals(c *client, args [][]byte) { hashList(c, args, false) }
 // cmdHDel: HDEL key field [field ...] -> fields removed; the key is deleted
 // with its last field.
 func cmdHDel(c *client, args [][]byte) {
-	removed := 0
-	err := hashUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
-		removed = 0
-		if !exists {
-			return nil, false, nil
-		}
-		next, n, err := shard.HashDel(dst, cur, args[2:])
-		removed = n
-		return next, n > 0, err
+	countUpdate(c, args[1], shard.TypeHash, false, func(dst, cur []byte) ([]byte, int, error) {
+		return shard.HashDel(dst, cur, args[2:])
 	})
-	if err != nil {
-		c.replyStoreErr(err)
-		return
-	}
-	c.conn.WriteInt(removed)
 }
 
 // cmdHExists: HEXISTS key field -> 1 or 0.

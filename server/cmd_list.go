@@ -310,21 +310,9 @@ func cmdLRem(c *client, args [][]byte) {
 		c.conn.WriteError(errNotInteger)
 		return
 	}
-	removed := 0
-	err := listUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
-		removed = 0
-		if !exists {
-			return nil, false, nil
-		}
-		next, n, err := shard.ListRem(dst, cur, count, args[3])
-		removed = n
-		return next, n > 0, err
+	countUpdate(c, args[1], shard.TypeList, false, func(dst, cur []byte) ([]byte, int, error) {
+		return shard.ListRem(dst, cur, count, args[3])
 	})
-	if err != nil {
-		c.replyStoreErr(err)
-		return
-	}
-	c.conn.WriteInt(removed)
 }
 
 // cmdLTrim: LTRIM key start stop -> OK; a list trimmed to nothing is

@@ -59,37 +59,17 @@ func writeSetEnc(c *client, enc []byte) {
 
 // cmdSAdd: SADD key member [member ...] -> members added.
 func cmdSAdd(c *client, args [][]byte) {
-	added := 0
-	err := setsUpdate(c, args[1], func(dst, cur []byte, _ bool) ([]byte, bool, error) {
-		next, n, err := shard.SetAdd(dst, cur, args[2:])
-		added = n
-		return next, n > 0, err
+	countUpdate(c, args[1], shard.TypeSet, true, func(dst, cur []byte) ([]byte, int, error) {
+		return shard.SetAdd(dst, cur, args[2:])
 	})
-	if err != nil {
-		c.replyStoreErr(err)
-		return
-	}
-	c.conn.WriteInt(added)
 }
 
 // cmdSRem: SREM key member [member ...] -> members removed; the key is
 // deleted with its last member.
 func cmdSRem(c *client, args [][]byte) {
-	removed := 0
-	err := setsUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
-		removed = 0
-		if !exists {
-			return nil, false, nil
-		}
-		next, n, err := shard.SetRem(dst, cur, args[2:])
-		removed = n
-		return next, n > 0, err
+	countUpdate(c, args[1], shard.TypeSet, false, func(dst, cur []byte) ([]byte, int, error) {
+		return shard.SetRem(dst, cur, args[2:])
 	})
-	if err != nil {
-		c.replyStoreErr(err)
-		return
-	}
-	c.conn.WriteInt(removed)
 }
 
 // cmdSMembers: SMEMBERS key -> a set (empty for a missing key).

@@ -61,6 +61,18 @@ type expireOpt struct {
 	persist bool
 }
 
+// take parses the expiry option opt (EX, PX, EXAT or PXAT) with its value
+// arg for cmd into o; on bad input it writes the error and returns false.
+func (o *expireOpt) take(c *client, opt, arg []byte, cmd string) bool {
+	at, e := parseExpireArg(c, expireOptName(opt), arg, cmd)
+	if e != "" {
+		c.conn.WriteError(e)
+		return false
+	}
+	o.set, o.at = true, at
+	return true
+}
+
 // expireOptName names the expiry option a is (SET, GETEX), or "" when a is
 // none of EX, PX, EXAT, PXAT. It returns constants, so it does not
 // allocate (lower-casing the argument into a string did, on every SET EX).
@@ -122,12 +134,9 @@ func cmdSet(c *client, args [][]byte) {
 		case eqFold(a, "keepttl") && !exp.set:
 			exp.keepTTL = true
 		case expireOptName(a) != "" && !exp.set && !exp.keepTTL && i+1 < len(args):
-			at, e := parseExpireArg(c, expireOptName(a), args[i+1], "set")
-			if e != "" {
-				c.conn.WriteError(e)
+			if !exp.take(c, a, args[i+1], "set") {
 				return
 			}
-			exp.set, exp.at = true, at
 			i++
 		default:
 			c.conn.WriteError(errSyntax)
@@ -367,12 +376,9 @@ func cmdGetEx(c *client, args [][]byte) {
 		case eqFold(a, "persist") && !exp.set && !exp.persist:
 			exp.persist = true
 		case expireOptName(a) != "" && !exp.set && !exp.persist && i+1 < len(args):
-			at, e := parseExpireArg(c, expireOptName(a), args[i+1], "getex")
-			if e != "" {
-				c.conn.WriteError(e)
+			if !exp.take(c, a, args[i+1], "getex") {
 				return
 			}
-			exp.set, exp.at = true, at
 			i++
 		default:
 			c.conn.WriteError(errSyntax)

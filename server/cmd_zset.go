@@ -424,24 +424,13 @@ func cmdZIncrBy(c *client, args [][]byte) {
 // cmdZRem: ZREM key member [member ...] -> members removed; the key is
 // deleted with its last member.
 func cmdZRem(c *client, args [][]byte) {
-	removed := 0
-	err := zsetUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
-		removed = 0
-		if !exists {
-			return nil, false, nil
-		}
+	countUpdate(c, args[1], shard.TypeZSet, false, func(dst, cur []byte) ([]byte, int, error) {
 		next, err := shard.ZSetMerge(dst, cur, nil, args[2:])
 		if err != nil {
-			return nil, false, err
+			return nil, 0, err
 		}
-		removed = shard.ZSetLen(cur) - shard.ZSetLen(next)
-		return next, removed > 0, nil
+		return next, shard.ZSetLen(cur) - shard.ZSetLen(next), nil
 	})
-	if err != nil {
-		c.replyStoreErr(err)
-		return
-	}
-	c.conn.WriteInt(removed)
 }
 
 // zpop answers ZPOPMIN (top false) and ZPOPMAX: without count one member
