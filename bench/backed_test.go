@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"runtime"
 	"slices"
 	"strconv"
@@ -94,20 +93,7 @@ func startBackedTcached(tb testing.TB, cl *clustertest.Cluster) (string, *backin
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { srv.Serve(ln); close(done) }()
-	tb.Cleanup(func() {
-		srv.Close()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			tb.Error("tcached did not stop within 5s")
-		}
-	})
+	addr, _ := serve(tb, srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := bk.Start(ctx); err != nil {
@@ -120,7 +106,7 @@ func startBackedTcached(tb testing.TB, cl *clustertest.Cluster) (string, *backin
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	return ln.Addr().String(), bk
+	return addr, bk
 }
 
 // l2Name is the cluster key holding tenant a's db-0 key (backing's layout

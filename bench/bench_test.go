@@ -35,7 +35,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -101,25 +100,8 @@ func startTcached(tb testing.TB, yaml string) (string, *server.Server) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	srv, err := server.New(cfg, server.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { srv.Serve(ln); close(done) }()
-	tb.Cleanup(func() {
-		srv.Close()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			tb.Error("tcached did not stop within 5s")
-		}
-	})
-	return ln.Addr().String(), srv
+	addr, srv, _ := serveConfig(tb, cfg)
+	return addr, srv
 }
 
 // freePort asks the kernel for a free loopback port. Another process could

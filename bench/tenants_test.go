@@ -80,6 +80,14 @@ func serveConfig(tb testing.TB, cfg *config.Config) (addr string, srv *server.Se
 	if err != nil {
 		tb.Fatal(err)
 	}
+	addr, stop = serve(tb, srv)
+	return addr, srv, stop
+}
+
+// serve runs srv on a loopback ephemeral port. stop closes it
+// (idempotent, waiting at most 5s); it also runs when tb ends.
+func serve(tb testing.TB, srv *server.Server) (addr string, stop func()) {
+	tb.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
@@ -98,7 +106,7 @@ func serveConfig(tb testing.TB, cfg *config.Config) (addr string, srv *server.Se
 		})
 	}
 	tb.Cleanup(stop)
-	return ln.Addr().String(), srv, stop
+	return ln.Addr().String(), stop
 }
 
 // ---------------------------------------------------------------------------

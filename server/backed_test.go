@@ -324,7 +324,6 @@ func testBackedReadThrough(t *testing.T, cl *clustertest.Cluster) {
 			t.Errorf("/metrics lacks %s", n)
 		}
 	}
-	_ = bk
 }
 
 func testBackedIsolation(t *testing.T, cl *clustertest.Cluster) {

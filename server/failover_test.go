@@ -15,12 +15,11 @@ import (
 )
 
 // keyState is what one client knows of one of its keys: the values it
-// wrote in order, which were acknowledged, and which failed (a failed
-// write may or may not have reached L2).
+// wrote in order, and which were acknowledged (a write that failed may
+// or may not have reached L2).
 type keyState struct {
-	vals   []string // every value written, in order
-	acked  []bool
-	failed []bool
+	vals  []string // every value written, in order
+	acked []bool
 }
 
 // check classifies a read of the key: "ok" (the last acknowledged value,
@@ -59,7 +58,6 @@ type failoverStats struct {
 	misses, lost      int
 	foreign           []string
 	errTimes          []time.Time
-	maxLatency        time.Duration
 	latencies         []time.Duration
 	firstErr, lastErr string
 }
@@ -69,7 +67,6 @@ func (s *failoverStats) note(start time.Time, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.latencies = append(s.latencies, d)
-	s.maxLatency = max(s.maxLatency, d)
 	if err != nil && err != redis.Nil {
 		s.errTimes = append(s.errTimes, time.Now())
 		if s.firstErr == "" {
@@ -125,7 +122,6 @@ func TestBackedFailover(t *testing.T) {
 					stats.note(start, err)
 					ks.vals = append(ks.vals, v)
 					ks.acked = append(ks.acked, err == nil)
-					ks.failed = append(ks.failed, err != nil)
 					stats.mu.Lock()
 					stats.writes++
 					if err != nil {
@@ -205,6 +201,9 @@ func TestBackedFailover(t *testing.T) {
 	}
 	stats.mu.Lock()
 	defer stats.mu.Unlock()
+	if stats.writes == 0 || stats.reads == 0 {
+		t.Fatal("no load ran")
+	}
 	if len(stats.foreign) > 0 {
 		t.Errorf("%d reads returned values their client never wrote: %v", len(stats.foreign), stats.foreign[:min(5, len(stats.foreign))])
 	}
@@ -226,19 +225,17 @@ func TestBackedFailover(t *testing.T) {
 	}
 	sort.Slice(stats.latencies, func(i, j int) bool { return stats.latencies[i] < stats.latencies[j] })
 	p99 := stats.latencies[len(stats.latencies)*99/100]
+	worst := stats.latencies[len(stats.latencies)-1]
 	slack := 150 * time.Millisecond // a 2-core machine also runs 6 redis-servers and the clients
-	if stats.maxLatency > timeout+slack {
-		t.Errorf("a request took %v, tier timeout %v", stats.maxLatency, timeout)
+	if worst > timeout+slack {
+		t.Errorf("a request took %v, tier timeout %v", worst, timeout)
 	}
 	st := bk.Stats()
 	t.Logf("failover of %s: cluster recovered %v after the kill (WaitFailover %v)", victim, recovered.Sub(killAt).Round(time.Millisecond), took.Round(time.Millisecond))
 	t.Logf("load: %d writes (%d errors), %d reads (%d errors, %d misses); errors from +%v to +%v after the kill (window %v)",
 		stats.writes, stats.wErrs, stats.reads, stats.readErrs, stats.misses, firstAfter.Round(time.Millisecond), lastAfter.Round(time.Millisecond), window.Round(time.Millisecond))
 	t.Logf("latency: p99 %v, max %v (tier timeout %v); lost acknowledged writes: %d seen by reads, %d keys at the end %v",
-		p99.Round(time.Microsecond), stats.maxLatency.Round(time.Millisecond), timeout, stats.lost, lostFinal, lostKeys)
+		p99.Round(time.Microsecond), worst.Round(time.Millisecond), timeout, stats.lost, lostFinal, lostKeys)
 	t.Logf("backend: calls %d errors %d timeouts %d breaker trips %d rejected %d invalidate-all %d; first error %q, last %q",
 		st.Calls, st.Errors, st.Timeouts, st.BreakerTrips, st.BreakerRejected, st.InvalidateAll, stats.firstErr, stats.lastErr)
-	if stats.writes == 0 || stats.reads == 0 {
-		t.Fatal("no load ran")
-	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
@@ -39,7 +38,7 @@ func TestServeBacked(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "backed.yaml")
 	os.WriteFile(path, []byte(backedYAML(cl.Addrs())), 0o600)
-	_, serving := startMain(t, "--config", path, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0")
+	cmd, serving := startMain(t, "--config", path, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0")
 	addr, _ := serving["listen"].(string)
 	maddr, _ := serving["metrics"].(string)
 	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
@@ -47,18 +46,7 @@ func TestServeBacked(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	io.WriteString(c, "AUTH u secret\r\nSET k v\r\nGET k\r\n")
-	rd := bufio.NewReader(c)
-	var got []string
-	for range 4 {
-		l, err := rd.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, strings.TrimSpace(l))
-	}
-	if strings.Join(got, "|") != "+OK|+OK|$1|v" {
+	if got := setGet(t, c, "u secret"); got != "+OK|+OK|$1|v" {
 		t.Errorf("session = %q", got)
 	}
 	if v := cl.Client().Get(context.Background(), "cmdtest:a:0:k").Val(); v != "v" {
@@ -75,6 +63,7 @@ func TestServeBacked(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
+	stopMain(t, cmd) // closes the backend after the server
 }
 
 // TestBackingUnreachable: a cluster that does not answer stops start-up

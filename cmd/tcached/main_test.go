@@ -113,18 +113,7 @@ func TestServeExampleConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	io.WriteString(c, "AUTH pay-app pay-secret\r\nSET k v\r\nGET k\r\n")
-	rd := bufio.NewReader(c)
-	var got []string
-	for i := 0; i < 4; i++ {
-		l, err := rd.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, strings.TrimSpace(l))
-	}
-	if strings.Join(got, "|") != "+OK|+OK|$1|v" {
+	if got := setGet(t, c, "pay-app pay-secret"); got != "+OK|+OK|$1|v" {
 		t.Errorf("session = %q", got)
 	}
 	resp, err := http.Get("http://" + maddr + "/metrics")
@@ -143,6 +132,30 @@ func TestServeExampleConfig(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
+	stopMain(t, cmd)
+}
+
+// setGet sends "AUTH <auth>", SET k v and GET k on c (5s deadline) and
+// returns the four reply lines joined by "|" ("+OK|+OK|$1|v" when served).
+func setGet(t *testing.T, c net.Conn, auth string) string {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "AUTH "+auth+"\r\nSET k v\r\nGET k\r\n")
+	rd := bufio.NewReader(c)
+	var got []string
+	for range 4 {
+		l, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, strings.TrimSpace(l))
+	}
+	return strings.Join(got, "|")
+}
+
+// stopMain sends SIGTERM and requires a clean exit within 10s.
+func stopMain(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()

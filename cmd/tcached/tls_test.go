@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -19,7 +18,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -112,17 +110,7 @@ func TestServeTLSOnly(t *testing.T) {
 	if v := c.ConnectionState().Version; v < tls.VersionTLS12 {
 		t.Errorf("negotiated TLS version %x", v)
 	}
-	io.WriteString(c, "AUTH alice alice-pw\r\nSET k v\r\nGET k\r\n")
-	rd := bufio.NewReader(c)
-	var got []string
-	for i := 0; i < 4; i++ {
-		l, err := rd.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, strings.TrimSpace(l))
-	}
-	if strings.Join(got, "|") != "+OK|+OK|$1|v" {
+	if got := setGet(t, c, "alice alice-pw"); got != "+OK|+OK|$1|v" {
 		t.Errorf("TLS session = %q", got)
 	}
 	// The same port does not speak plain RESP.
@@ -137,17 +125,7 @@ func TestServeTLSOnly(t *testing.T) {
 	if bytes.Contains(plain, []byte("PONG")) || bytes.Contains(plain, []byte("NOAUTH")) {
 		t.Errorf("plain RESP answered on the TLS port: %q", plain)
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("tcached did not exit within 10s of SIGTERM")
-	}
+	stopMain(t, cmd)
 }
 
 // TestTLSBadCertExit2: a missing certificate file stops the real binary
