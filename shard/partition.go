@@ -916,22 +916,30 @@ func (p *Partition) firstKey(s *subShard, db, start, run int, now int64) ([]byte
 		if slots == 0 {
 			return nil, false
 		}
-		h := eviction.Handle((start + j) % slots)
-		if !s.lru.Live(h) {
-			continue
+		if k, ok := p.liveKey(s, eviction.Handle((start+j)%slots), db, now); ok {
+			return bytes.Clone(k[1:]), true
 		}
-		k := s.lru.Key(h)
-		if int(k[0]) != db {
-			continue
-		}
-		if expired(s.lru.ExpireAt(h), now) {
-			p.remove(s, h)
-			s.expired.Add(1)
-			continue
-		}
-		return bytes.Clone(k[1:]), true
 	}
 	return nil, false
+}
+
+// liveKey returns the stored key (its db byte first) at h when h holds a
+// live, unexpired key of db; an expired key met on the way is removed
+// (which leaves a hole: no slot moves). s.mu must be held.
+func (p *Partition) liveKey(s *subShard, h eviction.Handle, db int, now int64) ([]byte, bool) {
+	if !s.lru.Live(h) {
+		return nil, false
+	}
+	k := s.lru.Key(h)
+	if int(k[0]) != db {
+		return nil, false
+	}
+	if expired(s.lru.ExpireAt(h), now) {
+		p.remove(s, h)
+		s.expired.Add(1)
+		return nil, false
+	}
+	return k, true
 }
 
 // Scan iterates over the keys of db. Cursor 0 starts; the returned cursor
@@ -977,17 +985,8 @@ func (p *Partition) ScanType(db int, cursor uint64, count int, match func(key []
 			h := eviction.Handle(slot)
 			slot++
 			visited++
-			if !s.lru.Live(h) {
-				continue
-			}
-			k := s.lru.Key(h)
-			if int(k[0]) != db {
-				continue
-			}
-			if expired(s.lru.ExpireAt(h), now) {
-				// Deleting leaves a hole; no slot moves.
-				p.remove(s, h)
-				s.expired.Add(1)
+			k, ok := p.liveKey(s, h, db, now)
+			if !ok {
 				continue
 			}
 			live++

@@ -353,11 +353,8 @@ func HashScan(b []byte, cursor uint64, count int, fn func(field, value []byte)) 
 			fn(f, v)
 		}
 	}
-	type hf struct {
-		h    uint64
-		f, v []byte
-	}
-	var page []hf
+	type fv struct{ f, v []byte }
+	var page []hashed[fv]
 	it := HashFields(b)
 	for {
 		f, v, ok := it.Next()
@@ -365,22 +362,37 @@ func HashScan(b []byte, cursor uint64, count int, fn func(field, value []byte)) 
 			break
 		}
 		if h := xxhash.Sum64(f); h >= cursor {
-			page = append(page, hf{h, f, v})
+			page = append(page, hashed[fv]{h, fv{f, v}})
 		}
 	}
 	if it.Err() != nil {
 		return 0, it.Err()
 	}
-	slices.SortFunc(page, func(a, b hf) int { return cmp.Compare(a.h, b.h) })
+	return pageByHash(page, count, func(e fv) { fn(e.f, e.v) }), nil
+}
+
+// hashed is a collection element with the 64-bit hash of its name, for
+// the scans that page in hash order (HashScan, SetScan, ZSetScan).
+type hashed[T any] struct {
+	h uint64
+	e T
+}
+
+// pageByHash sorts the elements whose hash is at or past the cursor, calls
+// fn for about count of them (the ones sharing the last one's hash too,
+// so a cursor never splits them) and returns the next cursor, 0 when the
+// page reached the end.
+func pageByHash[T any](page []hashed[T], count int, fn func(T)) uint64 {
+	slices.SortFunc(page, func(a, b hashed[T]) int { return cmp.Compare(a.h, b.h) })
 	n := min(max(count, 1), len(page))
 	for n < len(page) && page[n].h == page[n-1].h {
 		n++
 	}
 	for _, e := range page[:n] {
-		fn(e.f, e.v)
+		fn(e.e)
 	}
 	if n == len(page) || page[n-1].h == math.MaxUint64 {
-		return 0, nil
+		return 0
 	}
-	return page[n-1].h + 1, nil
+	return page[n-1].h + 1
 }

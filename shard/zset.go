@@ -255,30 +255,15 @@ func ZSetScan(b []byte, cursor uint64, count int, fn func(m ZMember)) (next uint
 		}
 		return 0, it.Err()
 	}
-	type hm struct {
-		h uint64
-		m ZMember
-	}
-	var page []hm
+	var page []hashed[ZMember]
 	it := ZSetMembers(b)
 	for m, ok := it.Next(); ok; m, ok = it.Next() {
 		if h := xxhash.Sum64(m.Member); h >= cursor {
-			page = append(page, hm{h, m})
+			page = append(page, hashed[ZMember]{h, m})
 		}
 	}
 	if it.Err() != nil {
 		return 0, it.Err()
 	}
-	slices.SortFunc(page, func(a, b hm) int { return cmp.Compare(a.h, b.h) })
-	n := min(max(count, 1), len(page))
-	for n < len(page) && page[n].h == page[n-1].h {
-		n++
-	}
-	for _, e := range page[:n] {
-		fn(e.m)
-	}
-	if n == len(page) || page[n-1].h == math.MaxUint64 {
-		return 0, nil
-	}
-	return page[n-1].h + 1, nil
+	return pageByHash(page, count, fn), nil
 }
