@@ -52,8 +52,10 @@ func guardKeys(addr, user string) (ipKey, userKey string) {
 	return ipKey, userKey
 }
 
-// locked reports whether an attempt from addr for user must be refused.
-func (g *authGuard) locked(addr, user string) bool {
+// records calls fn under g.mu with the client address's key and then,
+// when the attempt names a user, the user's key, until fn returns true
+// (which records returns); nothing when the guard is off.
+func (g *authGuard) records(addr, user string, fn func(k string, now time.Time) bool) bool {
 	if g == nil || g.maxFailures <= 0 {
 		return false
 	}
@@ -61,29 +63,19 @@ func (g *authGuard) locked(addr, user string) bool {
 	now := g.now()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for _, k := range []string{ipKey, userKey} {
-		if k == "" {
-			continue
-		}
-		if r, ok := g.seen.Peek(k); ok && now.Before(r.lockedUntil) {
-			return true
-		}
-	}
-	return false
+	return fn(ipKey, now) || userKey != "" && fn(userKey, now)
+}
+
+// locked reports whether an attempt from addr for user must be refused.
+func (g *authGuard) locked(addr, user string) bool {
+	return g.records(addr, user, func(k string, now time.Time) bool {
+		r, ok := g.seen.Peek(k)
+		return ok && now.Before(r.lockedUntil)
+	})
 }
 
 func (g *authGuard) failure(addr, user string) {
-	if g == nil || g.maxFailures <= 0 {
-		return
-	}
-	ipKey, userKey := guardKeys(addr, user)
-	now := g.now()
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for _, k := range []string{ipKey, userKey} {
-		if k == "" {
-			continue
-		}
+	g.records(addr, user, func(k string, now time.Time) bool {
 		r, ok := g.seen.Get(k)
 		if !ok {
 			r = &authRecord{}
@@ -97,7 +89,7 @@ func (g *authGuard) failure(addr, user string) {
 		r.last = now
 		r.failures++
 		if r.failures < g.maxFailures {
-			continue
+			return false
 		}
 		if r.lockout == 0 {
 			r.lockout = g.base
@@ -105,7 +97,8 @@ func (g *authGuard) failure(addr, user string) {
 			r.lockout = g.max
 		}
 		r.lockedUntil = now.Add(r.lockout)
-	}
+		return false // every key counts the failure
+	})
 }
 
 // success clears the user name's record only. An address's failures are

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"time"
-
 	"github.com/tcached/tcached/admission"
 	"github.com/tcached/tcached/metrics"
 )
@@ -16,24 +14,11 @@ const (
 
 var rejectNames = [numRejectReasons]string{"maxclients", "protected_mode", "tenant_max_connections"}
 
-// hotLoop flags hot tenants every hotIv: a tenant whose share of the total
-// used memory, or of the commands executed during the last interval, is
-// above hotShare (default 30%). A flag is a gauge, an INFO field
-// (tenant_hot_memory / tenant_hot_commands) and a log line when it changes.
-func (s *Server) hotLoop() {
-	defer s.wg.Done()
-	t := time.NewTicker(s.hotIv)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			s.evaluateHot()
-		}
-	}
-}
-
+// evaluateHot, run every hotIv, flags hot tenants: a tenant whose share of
+// the total used memory, or of the commands executed during the last
+// interval, is above hotShare (default 30%). A flag is a gauge, an INFO
+// field (tenant_hot_memory / tenant_hot_commands) and a log line when it
+// changes.
 func (s *Server) evaluateHot() {
 	var used, cmds int64
 	order := s.reg.Load().order

@@ -114,9 +114,9 @@ type tenant struct {
 
 	pubsub pubsubRegistry // the tenant's channels and patterns (pubsub.go)
 
-	// Hot-tenant flags, set by hotLoop (see hot.go).
+	// Hot-tenant flags, set by evaluateHot (see hot.go).
 	hotMemory, hotCommands atomic.Bool
-	lastCommands           int64 // hotLoop's previous sample; hotLoop only
+	lastCommands           int64 // evaluateHot's previous sample; evaluateHot only
 
 	// Backed mode (backed.go): L1 hits, L2 hits and misses of reads that
 	// missed L1, reads answered as misses because L2 failed, and writes
@@ -269,9 +269,8 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.listeners = append(s.listeners, ln)
 	s.mu.Unlock()
 	s.startOnce.Do(func() {
-		s.wg.Add(2)
-		go s.expireLoop()
-		go s.hotLoop()
+		s.every(s.expireIv, s.expireRound)
+		s.every(s.hotIv, s.evaluateHot) // see hot.go
 	})
 	var backoff time.Duration
 	for {
@@ -350,20 +349,29 @@ func (s *Server) Close() error {
 	return err
 }
 
-func (s *Server) expireLoop() {
-	defer s.wg.Done()
-	t := time.NewTicker(s.expireIv)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.stop:
-			return
-		case <-t.C:
-			for _, tn := range s.reg.Load().order {
-				tn.part.ExpireCycle(2000)
+// expireRound is one round of active expiry over every tenant.
+func (s *Server) expireRound() {
+	for _, tn := range s.reg.Load().order {
+		tn.part.ExpireCycle(2000)
+	}
+}
+
+// every runs fn every d until Close.
+func (s *Server) every(d time.Duration, fn func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-s.stop:
+				return
+			case <-t.C:
+				fn()
 			}
 		}
-	}
+	}()
 }
 
 func (s *Server) newClient(nc net.Conn) *client {
