@@ -205,10 +205,15 @@ func TestBackingOnRealCluster(t *testing.T) {
 	if k, ok, err := c.RandomKey(ctx1s(), "a", 1); err != nil || !ok || len(k) < 2 || k[0] != 's' {
 		t.Fatalf("RANDOMKEY %q %v %v", k, ok, err)
 	}
-	// Scoped flush: a's db 1 only.
+	// Scoped flush: a's db 1 only, and a's usage loses exactly those keys:
+	// 10 names "tc:a:1:sN" and 40 "tc:a:1:sNN", each with a 1-byte value.
+	usedBefore := c.Usage("a")
 	del, err := c.Flush(ctx1s(), "a", 1)
 	if err != nil || del != 50 {
 		t.Fatalf("flush: %d %v", del, err)
+	}
+	if want := usedBefore - (10*(9+1+PerKeyOverhead) + 40*(10+1+PerKeyOverhead)); c.Usage("a") != want {
+		t.Fatalf("usage after FLUSHDB %d, want %d", c.Usage("a"), want)
 	}
 	if n, _ := c.DBSize(ctx1s(), "b", 1); n != 50 {
 		t.Fatalf("b lost keys to a's flush: %d", n)

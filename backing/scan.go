@@ -3,6 +3,7 @@ package backing
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -190,27 +191,33 @@ func (c *Cluster) RandomKey(ctx context.Context, tenant string, db int) ([]byte,
 	return nil, false, c.end(start, nil)
 }
 
-// Flush implements shard.Backend. Keys are unlinked one by one (keys of
-// one SCAN batch live on different slots), pipelined per master; the
-// usage of the tenant is then recomputed (every db: deleted).
+// Flush implements shard.Backend. Each key is unlinked by the write
+// script (keys of one SCAN batch live on different slots), pipelined, so
+// the tenant's usage loses exactly what was deleted; after every db is
+// flushed the usage hash is reset outright, which also clears any drift.
 func (c *Cluster) Flush(ctx context.Context, tenant string, db int) (int64, error) {
 	var mu sync.Mutex
 	var deleted int64
-	err := c.scanEach(ctx, globEscape(c.dbPrefix(tenant, db))+"*", func(ctx context.Context, n *redis.Client, names []string) error {
-		pipe := n.Pipeline()
-		cmds := make([]*redis.IntCmd, len(names))
+	err := c.scanEach(ctx, globEscape(c.dbPrefix(tenant, db))+"*", func(ctx context.Context, _ *redis.Client, names []string) error {
+		calls := make([]scriptCall, len(names))
 		for i, k := range names {
-			cmds[i] = pipe.Unlink(ctx, k)
+			calls[i] = scriptCall{keys: []string{k}, args: []any{0, "UNLINK", k}}
 		}
-		_, err := pipe.Exec(ctx)
-		var d int64
-		for _, cmd := range cmds {
-			d += cmd.Val()
+		var firstErr error
+		for i, cmd := range c.runScripts(ctx, execScript, calls) {
+			v, err := cmd.Slice()
+			if err != nil || len(v) != 5 {
+				if firstErr == nil {
+					firstErr = fmt.Errorf("unlink %s: %v", names[i], err)
+				}
+				continue
+			}
+			c.use.change(tenant, len(names[i]), toInt(v[1]), toInt(v[2]), toInt(v[3]), toInt(v[4]))
+			mu.Lock()
+			deleted += toInt(v[0])
+			mu.Unlock()
 		}
-		mu.Lock()
-		deleted += d
-		mu.Unlock()
-		return err
+		return firstErr
 	})
 	if err != nil {
 		return deleted, err
@@ -220,8 +227,6 @@ func (c *Cluster) Flush(ctx context.Context, tenant string, db int) (int64, erro
 		c.use.reset(tenant)
 		err = c.rdb.Del(ctx, c.usageKey(tenant)).Err()
 		c.use.sync.Unlock()
-	} else {
-		err = c.Reconcile(ctx, tenant, 0)
 	}
 	return deleted, c.classify(err)
 }
