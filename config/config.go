@@ -34,6 +34,12 @@ const (
 	// MaxRateLimit is the largest rate_limit accepted: admission keeps the
 	// token interval in whole nanoseconds. Use 0 for no limit.
 	MaxRateLimit = 1e9
+	// DefaultFairShareDelayTarget is fair_share_delay_target's default:
+	// the scheduling delay above which the server counts as contended
+	// (admission.DefaultDelayTarget, where the measurements are).
+	DefaultFairShareDelayTarget = 500 * time.Microsecond
+	// MaxWeight is the largest weight accepted.
+	MaxWeight = 1000
 )
 
 // Defaults and bounds of the backing section (Backing).
@@ -317,6 +323,12 @@ type Config struct {
 	// (lowest first, from 70% of it; see package admission). 0 disables
 	// shedding. Default DefaultMaxInFlight.
 	MaxInFlight int
+	// FairShare enables fair sharing of a contended server by tier weight
+	// (package admission). Default true.
+	FairShare bool
+	// FairShareDelayTarget is the scheduling delay above which the server
+	// counts as contended. Default DefaultFairShareDelayTarget.
+	FairShareDelayTarget time.Duration
 	// Tiers holds every tier: the built-ins with top-level overrides applied,
 	// plus custom tiers.
 	Tiers   map[string]tiers.Tier

@@ -69,7 +69,10 @@ func TestParse(t *testing.T) {
 					ProtectedMode: true,
 					Limits:        DefaultLimits(),
 					MaxInFlight:   DefaultMaxInFlight,
-					Tiers:         tiers.Builtin(),
+					// Fair sharing on, contended above 500µs of scheduling delay.
+					FairShare:            true,
+					FairShareDelayTarget: 500 * time.Microsecond,
+					Tiers:                tiers.Builtin(),
 					// No operators, audit log off, hot tenants at 30% every 10s.
 					Operators:         nil,
 					AuditLog:          "",
@@ -117,15 +120,15 @@ tenants:
 				wantTiers := map[string]tiers.Tier{
 					"platinum": tiers.Builtin()["platinum"],
 					"silver":   tiers.Builtin()["silver"],
-					"gold":     {Name: "gold", DefaultTTL: 45 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2},
-					"bronze":   {Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 2 * time.Second, MaxConcurrent: 50, MaxConnections: 100, Priority: 0},
-					"copper":   {Name: "copper", Priority: 1},
+					"gold":     {Name: "gold", DefaultTTL: 45 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2, Weight: 2},
+					"bronze":   {Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 2 * time.Second, MaxConcurrent: 50, MaxConnections: 100, Priority: 0, Weight: 1},
+					"copper":   {Name: "copper", Priority: 1, Weight: 1},
 				}
 				if !reflect.DeepEqual(c.Tiers, wantTiers) {
 					t.Errorf("Tiers = %+v\nwant %+v", c.Tiers, wantTiers)
 				}
 				p := c.Tenants[0]
-				if want := (tiers.Tier{Name: "platinum", DefaultTTL: 2 * time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxArgBytes: 256 << 20, MaxConnections: 0, L2Quota: 4 << 30, Priority: 3}); p.Tier != want {
+				if want := (tiers.Tier{Name: "platinum", DefaultTTL: 2 * time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxArgBytes: 256 << 20, MaxConnections: 0, L2Quota: 4 << 30, Priority: 3, Weight: 4}); p.Tier != want {
 					t.Errorf("payments tier = %+v, want %+v", p.Tier, want)
 				}
 				if p.Quota != 64<<20 || p.Eviction != EvictLRU || p.TierName != "platinum" {
@@ -139,7 +142,7 @@ tenants:
 					t.Errorf("users = %+v, want %+v", p.Users, wantUsers)
 				}
 				ch := c.Tenants[1]
-				if want := (tiers.Tier{Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 3 * time.Second, MaxConcurrent: 0, MaxConnections: 100, Priority: 0}); ch.Tier != want {
+				if want := (tiers.Tier{Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 3 * time.Second, MaxConcurrent: 0, MaxConnections: 100, Priority: 0, Weight: 1}); ch.Tier != want {
 					t.Errorf("cheap tier = %+v, want %+v", ch.Tier, want)
 				}
 				if ch.Users[0].Role != RoleReadOnly {

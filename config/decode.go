@@ -26,6 +26,7 @@ type rawConfig struct {
 	protectedMode, maxInFlight                                   scalar
 	tlsListen, tlsCertFile, tlsKeyFile, tlsCAFile                scalar
 	auditLog, hotTenantShare, hotTenantInterval                  scalar
+	fairShare, fairShareDelayTarget                              scalar
 	limits                                                       rawLimits
 	tiers                                                        []rawTier
 	tenants                                                      []rawTenant
@@ -61,6 +62,8 @@ func (r *rawConfig) topScalars() map[string]*scalar {
 		"audit_log":                   &r.auditLog,
 		"hot_tenant_share":            &r.hotTenantShare,
 		"hot_tenant_interval":         &r.hotTenantInterval,
+		"fair_share":                  &r.fairShare,
+		"fair_share_delay_target":     &r.fairShareDelayTarget,
 		"maxclients":                  &l.maxClients,
 		"timeout":                     &l.timeout,
 		"auth_timeout":                &l.authTimeout,
@@ -84,6 +87,7 @@ func (r *rawConfig) topScalars() map[string]*scalar {
 type rawOverrides struct {
 	defaultTTL, timeout, maxConcurrent, maxConnections scalar
 	rateLimit, burst, maxArgBytes, l2Quota             scalar
+	weight                                             scalar
 }
 
 // field decodes key into o if it is an override key; ok is false otherwise.
@@ -105,6 +109,8 @@ func (o *rawOverrides) field(d *decoder, key, field string, v *yaml.Node) (ok bo
 		return true, d.scalar(v, field, &o.maxArgBytes)
 	case "l2_quota":
 		return true, d.scalar(v, field, &o.l2Quota)
+	case "weight":
+		return true, d.scalar(v, field, &o.weight)
 	}
 	return false, nil
 }

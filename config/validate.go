@@ -143,6 +143,18 @@ func (v *validator) run(r *rawConfig) (*Config, error) {
 	if err := v.intLimit(r.maxInFlight, "max_inflight", 0, &cfg.MaxInFlight); err != nil {
 		return nil, err
 	}
+	cfg.FairShare = true
+	if r.fairShare.set {
+		b, ok := parseBool(r.fairShare.val)
+		if !ok {
+			return nil, v.errf(r.fairShare.line, "fair_share", "invalid fair_share %q: want yes or no", r.fairShare.val)
+		}
+		cfg.FairShare = b
+	}
+	cfg.FairShareDelayTarget = DefaultFairShareDelayTarget
+	if err := v.durationLimit(r.fairShareDelayTarget, "fair_share_delay_target", false, true, &cfg.FairShareDelayTarget); err != nil {
+		return nil, err
+	}
 
 	// Operability: audit log and hot-tenant detection.
 	if cfg.AuditLog, err = v.auditLog(r.auditLog); err != nil {
@@ -174,7 +186,7 @@ func (v *validator) run(r *rawConfig) (*Config, error) {
 		}
 		base, ok := cfg.Tiers[rt.name]
 		if !ok {
-			base = tiers.Tier{Name: rt.name, Priority: tiers.DefaultPriority}
+			base = tiers.Tier{Name: rt.name, Priority: tiers.DefaultPriority, Weight: tiers.DefaultWeight}
 		}
 		o, err := v.overrides(path, rt.overrides)
 		if err != nil {
@@ -537,6 +549,13 @@ func (v *validator) overrides(path string, r rawOverrides) (tiers.Overrides, err
 			return o, v.sizeErr(q, path+".l2_quota", err)
 		}
 		o.L2Quota = &n
+	}
+	if w := r.weight; w.set {
+		n, err := strconv.Atoi(w.val)
+		if err != nil || n < 1 || n > MaxWeight {
+			return o, v.errf(w.line, path+".weight", "invalid weight %q: want an integer from 1 to %d (a share of a contended server relative to other tenants' weights)", w.val, MaxWeight)
+		}
+		o.Weight = &n
 	}
 	return o, nil
 }

@@ -24,10 +24,10 @@
 //
 // # Built-in tiers
 //
-//	name      default TTL  timeout  rate limit  max in flight  max arg bytes  max connections  L2 quota  priority
-//	platinum  1h           200ms    0 (none)    1000           256MiB         2000             4GiB      3
-//	gold      30m          500ms    0 (none)    500            128MiB         1000             1GiB      2
-//	silver    15m          1s       0 (none)    200            64MiB          500              256MiB    1
+//	name      default TTL  timeout  rate limit  max in flight  max arg bytes  max connections  L2 quota  priority  weight
+//	platinum  1h           200ms    0 (none)    1000           256MiB         2000             4GiB      3         4
+//	gold      30m          500ms    0 (none)    500            128MiB         1000             1GiB      2         2
+//	silver    15m          1s       0 (none)    200            64MiB          500              256MiB    1         1
 //
 // Timeout is the tier's latency promise: a request that would wait longer
 // than this for admission is refused rather than run late, and a request
@@ -63,9 +63,19 @@
 //
 // Priority orders shedding: when the server must refuse work, it refuses the
 // lowest priority first. Custom tiers default to priority 1 (with silver).
+//
+// Weight is the tier's share of a contended server: when the server is
+// contended, each active tenant is guaranteed at least weight / (sum of the
+// active tenants' weights) of it, and a tenant above its share is slowed
+// (fair sharing, in admission). An uncontended server is not shared out:
+// a tenant alone gets all of it. Custom tiers default to weight 1.
 package tiers
 
 import "time"
+
+// DefaultWeight is the fair-sharing weight of a custom tier that does not
+// set one: silver's.
+const DefaultWeight = 1
 
 // DefaultPriority is the priority of a custom tier that does not set one. It
 // equals silver's, so a new tier is never shed after a paid built-in tier
@@ -101,6 +111,9 @@ type Tier struct {
 	L2Quota int64
 	// Priority orders shedding: higher is shed later.
 	Priority int
+	// Weight is the tenant's share of a contended server relative to the
+	// other active tenants' weights (fair sharing); 0 counts as 1.
+	Weight int
 }
 
 // Builtin returns the built-in tiers keyed by name. The map is freshly
@@ -108,9 +121,9 @@ type Tier struct {
 // and overrides to it) without affecting other callers.
 func Builtin() map[string]Tier {
 	return map[string]Tier{
-		"platinum": {Name: "platinum", DefaultTTL: time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxArgBytes: 256 << 20, MaxConnections: 2000, L2Quota: 4 << 30, Priority: 3},
-		"gold":     {Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2},
-		"silver":   {Name: "silver", DefaultTTL: 15 * time.Minute, Timeout: time.Second, MaxConcurrent: 200, MaxArgBytes: 64 << 20, MaxConnections: 500, L2Quota: 256 << 20, Priority: 1},
+		"platinum": {Name: "platinum", DefaultTTL: time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxArgBytes: 256 << 20, MaxConnections: 2000, L2Quota: 4 << 30, Priority: 3, Weight: 4},
+		"gold":     {Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2, Weight: 2},
+		"silver":   {Name: "silver", DefaultTTL: 15 * time.Minute, Timeout: time.Second, MaxConcurrent: 200, MaxArgBytes: 64 << 20, MaxConnections: 500, L2Quota: 256 << 20, Priority: 1, Weight: 1},
 	}
 }
 
@@ -127,6 +140,7 @@ type Overrides struct {
 	MaxConnections *int
 	L2Quota        *int64
 	Priority       *int
+	Weight         *int
 }
 
 // With returns a copy of t with the non-nil fields of o applied. The Name is
@@ -158,6 +172,9 @@ func (t Tier) With(o Overrides) Tier {
 	}
 	if o.Priority != nil {
 		t.Priority = *o.Priority
+	}
+	if o.Weight != nil {
+		t.Weight = *o.Weight
 	}
 	return t
 }

@@ -12,9 +12,9 @@ func TestBuiltin(t *testing.T) {
 		name string
 		want Tier
 	}{
-		{"platinum", Tier{Name: "platinum", DefaultTTL: time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxArgBytes: 256 << 20, MaxConnections: 2000, L2Quota: 4 << 30, Priority: 3}},
-		{"gold", Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2}},
-		{"silver", Tier{Name: "silver", DefaultTTL: 15 * time.Minute, Timeout: time.Second, MaxConcurrent: 200, MaxArgBytes: 64 << 20, MaxConnections: 500, L2Quota: 256 << 20, Priority: 1}},
+		{"platinum", Tier{Name: "platinum", DefaultTTL: time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxArgBytes: 256 << 20, MaxConnections: 2000, L2Quota: 4 << 30, Priority: 3, Weight: 4}},
+		{"gold", Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2, Weight: 2}},
+		{"silver", Tier{Name: "silver", DefaultTTL: 15 * time.Minute, Timeout: time.Second, MaxConcurrent: 200, MaxArgBytes: 64 << 20, MaxConnections: 500, L2Quota: 256 << 20, Priority: 1, Weight: 1}},
 	}
 	b := Builtin()
 	if len(b) != len(tests) {
@@ -67,32 +67,34 @@ func TestWith(t *testing.T) {
 	}{
 		{"no overrides", gold, Overrides{}, gold},
 		{"default ttl", gold, Overrides{DefaultTTL: ptr(45 * time.Minute)},
-			Tier{Name: "gold", DefaultTTL: 45 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2}},
+			Tier{Name: "gold", DefaultTTL: 45 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2, Weight: 2}},
 		{"zero ttl removes default", gold, Overrides{DefaultTTL: ptr(time.Duration(0))},
-			Tier{Name: "gold", DefaultTTL: 0, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2}},
+			Tier{Name: "gold", DefaultTTL: 0, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2, Weight: 2}},
 		{"timeout", gold, Overrides{Timeout: ptr(2 * time.Second)},
-			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 2 * time.Second, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2}},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 2 * time.Second, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2, Weight: 2}},
 		{"max concurrent zero = unlimited", gold, Overrides{MaxConcurrent: ptr(0)},
-			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 0, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2}},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 0, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2, Weight: 2}},
 		{"max connections", gold, Overrides{MaxConnections: ptr(64)},
-			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 64, L2Quota: 1 << 30, Priority: 2}},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 64, L2Quota: 1 << 30, Priority: 2, Weight: 2}},
 		{"max connections zero = unlimited", gold, Overrides{MaxConnections: ptr(0)},
-			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 0, L2Quota: 1 << 30, Priority: 2}},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 0, L2Quota: 1 << 30, Priority: 2, Weight: 2}},
 		{"rate limit", gold, Overrides{RateLimit: ptr(1500.5)},
-			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, RateLimit: 1500.5, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2}},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, RateLimit: 1500.5, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2, Weight: 2}},
 		{"burst", gold, Overrides{Burst: ptr(64)},
-			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, Burst: 64, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2}},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, Burst: 64, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2, Weight: 2}},
 		{"max arg bytes zero = unlimited", gold, Overrides{MaxArgBytes: ptr(int64(0))},
-			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 0, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2}},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 0, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2, Weight: 2}},
 		{"l2 quota", gold, Overrides{L2Quota: ptr(int64(512 << 20))},
-			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 512 << 20, Priority: 2}},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 512 << 20, Priority: 2, Weight: 2}},
 		{"l2 quota zero = unlimited", gold, Overrides{L2Quota: ptr(int64(0))},
-			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 0, Priority: 2}},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 0, Priority: 2, Weight: 2}},
 		{"priority", gold, Overrides{Priority: ptr(7)},
-			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 7}},
-		{"all", Tier{Name: "bronze", Priority: DefaultPriority},
-			Overrides{DefaultTTL: ptr(5 * time.Minute), Timeout: ptr(2 * time.Second), RateLimit: ptr(100.0), Burst: ptr(10), MaxConcurrent: ptr(50), MaxArgBytes: ptr(int64(1 << 20)), MaxConnections: ptr(100), L2Quota: ptr(int64(1 << 30)), Priority: ptr(0)},
-			Tier{Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 2 * time.Second, RateLimit: 100, Burst: 10, MaxConcurrent: 50, MaxArgBytes: 1 << 20, MaxConnections: 100, L2Quota: 1 << 30, Priority: 0}},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 7, Weight: 2}},
+		{"weight", gold, Overrides{Weight: ptr(9)},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2, Weight: 9}},
+		{"all", Tier{Name: "bronze", Priority: DefaultPriority, Weight: DefaultWeight},
+			Overrides{DefaultTTL: ptr(5 * time.Minute), Timeout: ptr(2 * time.Second), RateLimit: ptr(100.0), Burst: ptr(10), MaxConcurrent: ptr(50), MaxArgBytes: ptr(int64(1 << 20)), MaxConnections: ptr(100), L2Quota: ptr(int64(1 << 30)), Priority: ptr(0), Weight: ptr(3)},
+			Tier{Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 2 * time.Second, RateLimit: 100, Burst: 10, MaxConcurrent: 50, MaxArgBytes: 1 << 20, MaxConnections: 100, L2Quota: 1 << 30, Priority: 0, Weight: 3}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
