@@ -37,6 +37,8 @@ type Policy struct {
 	Timeout time.Duration
 	// Priority orders shedding: lower is shed first.
 	Priority int
+	// Weight is the tenant's weight in fair sharing (at least 1).
+	Weight int
 }
 
 // PolicyFromTier returns the admission policy of a (resolved) tier.
@@ -48,6 +50,7 @@ func PolicyFromTier(t tiers.Tier) Policy {
 		MaxArgBytes:   t.MaxArgBytes,
 		Timeout:       t.Timeout,
 		Priority:      t.Priority,
+		Weight:        t.Weight,
 	}
 }
 
@@ -60,6 +63,7 @@ const (
 	ReasonConcurrency               // MaxConcurrent commands in flight
 	ReasonArgBytes                  // MaxArgBytes of arguments in flight
 	ReasonShed                      // server saturated for this priority
+	ReasonFairShare                 // throttled to its fair share past Timeout
 	NumReasons                      // number of Reason values, for arrays
 )
 
@@ -77,6 +81,8 @@ func (r Reason) String() string {
 		return "arg_bytes"
 	case ReasonShed:
 		return "shed"
+	case ReasonFairShare:
+		return "fair_share"
 	}
 	return "Reason(" + strconv.Itoa(int(r)) + ")"
 }
@@ -93,6 +99,8 @@ type Options struct {
 	MaxInFlight int
 	// Clock supplies Now and Sleep; nil means the system clock.
 	Clock Clock
+	// Fair configures fair sharing of a contended server (fair.go).
+	Fair FairOptions
 }
 
 // Controller is the global half of admission: it counts commands in flight
@@ -109,8 +117,20 @@ type Controller struct {
 
 	shed atomic.Pointer[shedTable] // nil when shedding is disabled
 
-	mu    sync.Mutex  // guards prios and the rebuild of shed
+	mu    sync.Mutex  // guards prios, fair and the rebuild of shed
 	prios map[int]int // priority -> number of open tenants with it
+	fair  []*Tenant   // open tenants, for Tick; replaced, never modified
+
+	// Fair sharing (fair.go). The fields above status are set by
+	// NewController; lastTick and sched belong to Tick.
+	fairOn       bool
+	delayTarget  int64 // ns
+	cores        float64
+	delayFn      func() time.Duration
+	sched        *schedSampler
+	lastTick     int64
+	status       atomic.Pointer[fairSnapshot]
+	unattributed atomic.Int64 // ns of service time outside tenants
 }
 
 // shedTable maps each priority present to its in-flight threshold. It is
@@ -139,6 +159,7 @@ func NewController(opts Options) *Controller {
 	} else {
 		c.epoch = c.clock.Now()
 	}
+	c.initFair(opts.Fair)
 	return c
 }
 
@@ -215,6 +236,7 @@ func (c *Controller) Tenant(p Policy) *Tenant {
 	defer c.mu.Unlock()
 	t.pol.Store(compile(p))
 	c.register(p.Priority, 1)
+	c.fair = append(slices.Clone(c.fair), t)
 	return t
 }
 
@@ -264,7 +286,10 @@ type Tenant struct {
 	argBytes atomic.Int64
 	noWait   atomic.Uint64 // admitted without waiting (wait bucket 0)
 	tat      atomic.Int64  // GCRA theoretical arrival time, ns since c.epoch
+	cost     atomic.Int64  // ns of service time charged, total (fair.go)
 	_        [64]byte
+
+	fairFields
 
 	waiting atomic.Int64
 	refused [NumReasons]atomic.Uint64
@@ -452,6 +477,7 @@ func (t *Tenant) Close() {
 	if !t.closed {
 		t.closed = true
 		c.register(t.pol.Load().Priority, -1)
+		c.untrack(t)
 	}
 }
 
@@ -515,6 +541,16 @@ type Stats struct {
 	// SLAViolations counts commands whose service time exceeded Timeout.
 	SLAViolations uint64
 	Wait          WaitHistogram
+	// CPU is the service time charged to the tenant (Charge): its cost of
+	// the server, for chargeback and fair sharing.
+	CPU time.Duration
+	// Throttled is the time its connections waited for its fair-share
+	// allowance, Paced the number of such waits, and Throttles how many
+	// times throttling started.
+	Throttled        time.Duration
+	Paced, Throttles uint64
+	// Allowance is its allowance in cores while throttled, else 0.
+	Allowance float64
 }
 
 // Stats returns the tenant's counters.
@@ -535,5 +571,9 @@ func (t *Tenant) Stats() Stats {
 	s.InFlightArgBytes = t.argBytes.Load()
 	s.Waiting = t.waiting.Load()
 	s.SLAViolations = t.sla.Load()
+	s.CPU = time.Duration(t.cost.Load())
+	s.Throttled = time.Duration(t.throttledNs.Load())
+	s.Paced, s.Throttles = t.paced.Load(), t.throttles.Load()
+	s.Allowance = t.Allowance()
 	return s
 }

@@ -506,7 +506,7 @@ func TestWaitBuckets(t *testing.T) {
 
 func TestReasonString(t *testing.T) {
 	want := map[Reason]string{ReasonNone: "none", ReasonRate: "rate", ReasonConcurrency: "concurrency",
-		ReasonArgBytes: "arg_bytes", ReasonShed: "shed", NumReasons: "Reason(5)"}
+		ReasonArgBytes: "arg_bytes", ReasonShed: "shed", ReasonFairShare: "fair_share", NumReasons: "Reason(6)"}
 	for r, s := range want {
 		if r.String() != s {
 			t.Errorf("%d.String() = %q, want %q", r, r.String(), s)
@@ -517,7 +517,7 @@ func TestReasonString(t *testing.T) {
 func TestPolicyFromTier(t *testing.T) {
 	gold := tiers.Builtin()["gold"]
 	gold.RateLimit, gold.Burst = 5000, 100
-	want := Policy{Rate: 5000, Burst: 100, MaxConcurrent: 500, MaxArgBytes: 128 << 20, Timeout: 500 * ms, Priority: 2}
+	want := Policy{Rate: 5000, Burst: 100, MaxConcurrent: 500, MaxArgBytes: 128 << 20, Timeout: 500 * ms, Priority: 2, Weight: 2}
 	if got := PolicyFromTier(gold); got != want {
 		t.Errorf("PolicyFromTier(gold) = %+v, want %+v", got, want)
 	}
