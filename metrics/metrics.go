@@ -35,6 +35,11 @@ type TenantSample struct {
 	Latency                          HistogramSnapshot
 	AdmissionWait                    HistogramSnapshot
 	HotMemory, HotCommands           bool
+	// Fair sharing: service time charged, time waited for the allowance,
+	// whether the tenant is throttled now, and its allowance in cores.
+	CPUSeconds, ThrottledSeconds float64
+	Throttled                    bool
+	AllowanceCores               float64
 	// L2 is set when the server fronts a backing tier.
 	L2 *TenantL2
 }
@@ -68,6 +73,11 @@ type ServerSample struct {
 	Panics            int64
 	UsedBytes, Quotas int64 // sums over tenants
 	MaxMemory         int64
+	// Fair sharing: the measured scheduling delay (seconds), whether the
+	// server counts as contended, and service time outside any tenant.
+	SchedDelaySeconds   float64
+	Contended           bool
+	UnattributedSeconds float64
 }
 
 // Snapshot is everything one scrape reports.
@@ -111,7 +121,11 @@ func NewRegistry(snapshot func() Snapshot) *prometheus.Registry {
 	c.add("tcached_tenant_sla_violations_total", "Commands whose service time exceeded the tier timeout.")
 	c.add("tcached_tenant_inflight_commands", "Commands of the tenant executing now.")
 	c.add("tcached_tenant_admission_wait_seconds", "Time commands waited for admission (rate-limit tokens).")
-	c.add("tcached_tenant_hot", "1 when the tenant is above the hot-tenant share of total used memory or of commands per second.", "resource")
+	c.add("tcached_tenant_hot", "1 when the tenant is above the hot-tenant share of total used memory or of commands per second, or (cpu) throttled to its fair share.", "resource")
+	c.add("tcached_tenant_cpu_seconds_total", "Service time of the tenant's commands: parsing, executing, encoding and writing replies (for chargeback and fair sharing).")
+	c.add("tcached_tenant_throttled_seconds_total", "Time the tenant's connections waited for its fair-share allowance.")
+	c.add("tcached_tenant_throttled", "1 while the tenant is throttled to its fair share of a contended server.")
+	c.add("tcached_tenant_fair_share_allowance_cores", "The throttled tenant's allowance, in cores (0 when not throttled).")
 	c.add("tcached_tenant_l1_hits_total", "Backed mode: reads served from the tenant's L1 partition.")
 	c.add("tcached_tenant_l2_reads_total", "Backed mode: reads that missed L1 and went to L2, by result (hit, miss).", "result")
 	c.add("tcached_tenant_l2_degraded_reads_total", "Backed mode: reads answered as misses because L2 failed or timed out.")
@@ -137,6 +151,9 @@ func NewRegistry(snapshot func() Snapshot) *prometheus.Registry {
 	c.addServer("tcached_used_bytes", "Sum of the tenants' accounted bytes.")
 	c.addServer("tcached_quota_bytes", "Sum of the tenants' quotas.")
 	c.addServer("tcached_maxmemory_bytes", "The configured maxmemory.")
+	c.addServer("tcached_sched_delay_seconds", "p99 of the time goroutines waited runnable over the last fair-sharing ticks: the contention signal.")
+	c.addServer("tcached_contended", "1 while at least two tenants are active and the scheduling delay is above fair_share_delay_target.")
+	c.addServer("tcached_unattributed_cpu_seconds_total", "Service time of connections bound to no tenant (before AUTH, operators).")
 	r := prometheus.NewRegistry()
 	r.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), c)
 	return r
@@ -171,6 +188,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emit("tcached_used_bytes", gauge, float64(sv.UsedBytes))
 	emit("tcached_quota_bytes", gauge, float64(sv.Quotas))
 	emit("tcached_maxmemory_bytes", gauge, float64(sv.MaxMemory))
+	emit("tcached_sched_delay_seconds", gauge, sv.SchedDelaySeconds)
+	emit("tcached_contended", gauge, b2f(sv.Contended))
+	emit("tcached_unattributed_cpu_seconds_total", counter, sv.UnattributedSeconds)
 	if b := snap.Backing; b != nil {
 		emit("tcached_l2_calls_total", counter, float64(b.Calls))
 		emit("tcached_l2_errors_total", counter, float64(b.Errors), "error")
@@ -209,13 +229,18 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		emit("tcached_tenant_commands_total", counter, float64(s.CommandsOK), s.Tenant, s.Tier, "ok")
 		emit("tcached_tenant_commands_total", counter, float64(s.CommandsErr), s.Tenant, s.Tier, "error")
 		emit("tcached_tenant_auth_failures_total", counter, float64(s.AuthFailures), l...)
-		for _, r := range []string{"rate", "concurrency", "arg_bytes", "shed"} {
+		for _, r := range []string{"rate", "concurrency", "arg_bytes", "shed", "fair_share"} {
 			emit("tcached_tenant_admission_refusals_total", counter, float64(s.Refusals[r]), s.Tenant, s.Tier, r)
 		}
 		emit("tcached_tenant_sla_violations_total", counter, float64(s.SLAViolations), l...)
 		emit("tcached_tenant_inflight_commands", gauge, float64(s.InFlight), l...)
 		emit("tcached_tenant_hot", gauge, b2f(s.HotMemory), s.Tenant, s.Tier, "memory")
 		emit("tcached_tenant_hot", gauge, b2f(s.HotCommands), s.Tenant, s.Tier, "commands")
+		emit("tcached_tenant_hot", gauge, b2f(s.Throttled), s.Tenant, s.Tier, "cpu")
+		emit("tcached_tenant_cpu_seconds_total", counter, s.CPUSeconds, l...)
+		emit("tcached_tenant_throttled_seconds_total", counter, s.ThrottledSeconds, l...)
+		emit("tcached_tenant_throttled", gauge, b2f(s.Throttled), l...)
+		emit("tcached_tenant_fair_share_allowance_cores", gauge, s.AllowanceCores, l...)
 		ch <- prometheus.MustNewConstHistogram(c.d["tcached_tenant_command_duration_seconds"],
 			s.Latency.Count, s.Latency.Sum, s.Latency.Buckets, l...)
 		ch <- prometheus.MustNewConstHistogram(c.d["tcached_tenant_admission_wait_seconds"],

@@ -55,6 +55,15 @@ type client struct {
 	readAt time.Time
 	// backoff pauses reading after a rate-limit refusal (see dispatch).
 	backoff time.Duration
+	// Cost accounting and fair-share pacing (fair.go): cmdStart is when
+	// the command being dispatched started (the loop's clock reading),
+	// mark the start of the span not yet charged, pacing the command's
+	// reservation, and unbilled time inside the span that was no work (a
+	// blocking command's wait).
+	cmdStart time.Time
+	mark     time.Time
+	pacing   admission.Pacing
+	unbilled time.Duration
 	// ps is the connection's pub/sub state while it has (or just had)
 	// subscriptions (pubsub.go); nil otherwise.
 	ps *subscriber

@@ -730,7 +730,9 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func() b
 	for _, a := range args {
 		argBytes += int64(len(a))
 	}
+	var blockedAt time.Time
 	release := func() {
+		blockedAt = time.Now()
 		c.txHeld = nil
 		t.txMu.RUnlock(c.id)
 		c.admitted = nil
@@ -742,6 +744,7 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func() b
 	// run no command (timeout, kill, shutdown), which must never wait on
 	// admission (a reload may have made this command inadmissible).
 	relock := func() {
+		c.unbilled += time.Since(blockedAt) // waiting is not work (fair.go)
 		t.txMu.RLock(c.id)
 		c.txHeld = t
 		c.pubsubBegin()

@@ -160,6 +160,7 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("admission_refused_concurrency", as.Refused[admission.ReasonConcurrency])
 		kv("admission_refused_arg_bytes", as.Refused[admission.ReasonArgBytes])
 		kv("admission_refused_shed", as.Refused[admission.ReasonShed])
+		kv("admission_refused_fair_share", as.Refused[admission.ReasonFairShare])
 		kv("sla_violations", as.SLAViolations)
 	}
 	if section("keyspace") {
@@ -183,12 +184,19 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("tenant_timeout_ms", tc.Tier.Timeout.Milliseconds())
 		kv("tenant_max_concurrent", tc.Tier.MaxConcurrent)
 		kv("tenant_rate_limit", tc.Tier.RateLimit)
+		kv("tenant_weight", max(tc.Tier.Weight, 1))
+		as := t.adm.Stats()
+		kv("tenant_cpu_seconds", strconv.FormatFloat(as.CPU.Seconds(), 'f', 6, 64))
+		kv("tenant_throttled_seconds", strconv.FormatFloat(as.Throttled.Seconds(), 'f', 6, 64))
 		// Hot flags compare the tenant with all others, so only operators
 		// see them (TENANT INFO, metrics): a tenant must not be able to
 		// measure its neighbours by watching its own flag flip.
 		if caller == nil {
 			kv("tenant_hot_memory", b2i(t.hotMemory.Load()))
 			kv("tenant_hot_commands", b2i(t.hotCommands.Load()))
+			kv("tenant_hot_cpu", b2i(as.Allowance > 0))
+			kv("tenant_fair_share_allowance_cores", strconv.FormatFloat(as.Allowance, 'f', 3, 64))
+			kv("tenant_throttles", as.Throttles)
 		}
 	}
 	if s.backend != nil && section("backing") {

@@ -104,9 +104,11 @@ func (s *Server) serveConn(nc net.Conn) {
 			}
 			r += n
 			if args != nil {
-				c.pubsubBegin() // pub/sub (pubsub.go): hold messages during the command
-				s.dispatch(c, args)
-				c.pubsubEnd()
+				if !s.pace(c) {
+					c.pubsubBegin() // pub/sub (pubsub.go): hold messages during the command
+					s.dispatch(c, args)
+					c.pubsubEnd()
+				}
 				if c.conn.err != nil || c.conn.closeAfter {
 					return
 				}
@@ -115,7 +117,7 @@ func (s *Server) serveConn(nc net.Conn) {
 				return
 			}
 		}
-		if c.conn.flush() != nil || s.closing.Load() || c.killed.Load() {
+		if s.flushCharged(c) != nil || s.closing.Load() || c.killed.Load() {
 			return
 		}
 		if c.backoff > 0 {
@@ -170,6 +172,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		}
 		n, err := nc.Read(buf[w:])
 		c.readAt = time.Now() // commands completed by this read arrived now
+		c.mark = c.readAt
 		w += n
 		if err != nil && n == 0 {
 			return

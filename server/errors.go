@@ -52,6 +52,9 @@ const (
 	errBusyTenant  = "TCBUSY tenant concurrency limit reached (max_concurrent)"
 	errArgBytes    = "TCBUSY tenant argument bytes limit reached (max_arg_bytes)"
 	errShed        = "TCSHED server overloaded: request shed by tier priority"
+	// errFairShare: the tenant is throttled to its share of a contended
+	// server and this command would have waited past the tier timeout.
+	errFairShare = "TCBUSY tenant throttled to its share of a contended server (fair share)"
 
 	// errTenantMaxConns refuses binding one more connection to a tenant
 	// already at its tier's max_connections (AUTH, or connecting to the
@@ -180,6 +183,8 @@ func refusal(r admission.Reason) string {
 		return errBusyTenant
 	case admission.ReasonArgBytes:
 		return errArgBytes
+	case admission.ReasonFairShare:
+		return errFairShare
 	default:
 		return errShed
 	}

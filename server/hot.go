@@ -14,14 +14,23 @@ const (
 
 var rejectNames = [numRejectReasons]string{"maxclients", "protected_mode", "tenant_max_connections"}
 
+// hotMemFloorDivisor sets the absolute floor of the memory flag: a tenant
+// is hot for memory only above 1% of maxmemory, so that the largest of a few
+// nearly empty tenants (85 bytes of a 256 MiB server) is not flagged.
+const hotMemFloorDivisor = 100
+
 // evaluateHot, run every hotIv, flags hot tenants: a tenant whose share of
 // the total used memory, or of the commands executed during the last
-// interval, is above hotShare (default 30%). A flag is a gauge, an INFO
-// field (tenant_hot_memory / tenant_hot_commands) and a log line when it
-// changes.
+// interval, is above hotShare (default 30%) (memory: and above 1% of
+// maxmemory). A flag is
+// a gauge, an INFO field (tenant_hot_memory / tenant_hot_commands) and a log
+// line when it changes. The third flag, cpu, is fair sharing's throttle
+// (fair.go).
 func (s *Server) evaluateHot() {
 	var used, cmds int64
-	order := s.reg.Load().order
+	reg := s.reg.Load()
+	order := reg.order
+	memFloor := reg.cfg.MaxMemory / hotMemFloorDivisor
 	uses := make([]int64, len(order))
 	deltas := make([]int64, len(order))
 	for i, t := range order {
@@ -33,7 +42,7 @@ func (s *Server) evaluateHot() {
 		cmds += deltas[i]
 	}
 	for i, t := range order {
-		mem := used > 0 && float64(uses[i]) > s.hotShare*float64(used)
+		mem := used > 0 && float64(uses[i]) > s.hotShare*float64(used) && uses[i] > memFloor
 		cmd := cmds > 0 && float64(deltas[i]) > s.hotShare*float64(cmds)
 		if t.hotMemory.Swap(mem) != mem {
 			s.log.Warn("hot tenant", "tenant", t.id, "resource", "memory", "hot", mem,
@@ -56,6 +65,10 @@ func (s *Server) Snapshot() metrics.Snapshot {
 		Panics:        s.panics.Load(),
 		MaxMemory:     reg.cfg.MaxMemory,
 	}}
+	fs := s.admission.FairStatus()
+	snap.Server.SchedDelaySeconds = fs.Delay.Seconds()
+	snap.Server.Contended = fs.Contended
+	snap.Server.UnattributedSeconds = fs.UnattributedSeconds
 	for i, n := range rejectNames {
 		snap.Server.RejectedConns[n] = s.rejected[i].Load()
 	}
@@ -78,7 +91,11 @@ func (s *Server) Snapshot() metrics.Snapshot {
 			AdmissionWait: waitSnapshot(as),
 			Latency:       t.latency.Snapshot(),
 			HotMemory:     t.hotMemory.Load(), HotCommands: t.hotCommands.Load(),
-			L2: s.tenantL2(t),
+			CPUSeconds:       as.CPU.Seconds(),
+			ThrottledSeconds: as.Throttled.Seconds(),
+			Throttled:        as.Allowance > 0,
+			AllowanceCores:   as.Allowance,
+			L2:               s.tenantL2(t),
 		})
 	}
 	if s.backend != nil {

@@ -77,8 +77,15 @@ func TestHotTenant(t *testing.T) {
 	b := dialAs(t, srv.addr, "bob", "bob-pw")
 	c := dialAs(t, srv.addr, "carol", "carol-pw")
 	srv.evaluateHot() // baseline for command rates
+	// Alone with 85 bytes, a holds 100% of the used memory but is far
+	// below the floor (1% of maxmemory): not hot.
+	a.do("SET", "tiny", "v")
+	srv.evaluateHot()
+	if st := srv.Snapshot(); st.Tenants[0].HotMemory {
+		t.Errorf("a flagged hot for %d bytes of %d", st.Tenants[0].UsedBytes, st.Server.MaxMemory)
+	}
 	for i := 0; i < 50; i++ {
-		a.do("SET", "k"+itoa(int64(i)), strings.Repeat("v", 1000))
+		a.do("SET", "k"+itoa(int64(i)), strings.Repeat("v", 16000)) // 800 KB: above 1% of 64 MiB
 	}
 	b.do("SET", "k", "v")
 	c.do("SET", "k", "v")

@@ -90,6 +90,13 @@ type Options struct {
 	// ScanTimeout bounds the cluster-wide scans of backed KEYS, DBSIZE,
 	// RANDOMKEY and flushes; 0 means 5s.
 	ScanTimeout time.Duration
+	// NoFairShare turns fair sharing off whatever the config says, and
+	// FairDelay replaces its measured scheduling delay (tests).
+	NoFairShare bool
+	FairDelay   func() time.Duration
+	// FairTick is how often fair sharing re-evaluates; 0 means
+	// admission.FairTick.
+	FairTick time.Duration
 }
 
 type tenant struct {
@@ -180,6 +187,7 @@ type Server struct {
 	stopOnce sync.Once
 	wg       sync.WaitGroup
 	expireIv time.Duration
+	fairIv   time.Duration
 
 	backend     shard.Backend // nil: the embedded store (backed.go)
 	l1          l1Guard
@@ -195,6 +203,10 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		clients:  make(map[int64]*client),
 		stop:     make(chan struct{}),
 		expireIv: opts.ExpireInterval,
+		fairIv:   opts.FairTick,
+	}
+	if s.fairIv <= 0 {
+		s.fairIv = admission.FairTick
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -243,7 +255,15 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.started = s.now()
 	s.dummyHash = config.HashPassword("tcached-dummy-password-for-constant-time")
 	s.ids = newIDCipher()
-	s.admission = admission.NewController(admission.Options{MaxInFlight: cfg.MaxInFlight, Clock: opts.AdmissionClock})
+	s.admission = admission.NewController(admission.Options{
+		MaxInFlight: cfg.MaxInFlight,
+		Clock:       opts.AdmissionClock,
+		Fair: admission.FairOptions{
+			Enabled:     cfg.FairShare && !opts.NoFairShare,
+			DelayTarget: cfg.FairShareDelayTarget,
+			Delay:       opts.FairDelay,
+		},
+	})
 	reg, _, err := s.buildRegistry(cfg, nil)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -271,6 +291,9 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.startOnce.Do(func() {
 		s.every(s.expireIv, s.expireRound)
 		s.every(s.hotIv, s.evaluateHot) // see hot.go
+		if s.admission.FairStatus().Enabled {
+			s.every(s.fairIv, s.fairTick) // see hot.go
+		}
 	})
 	var backoff time.Duration
 	for {
@@ -536,7 +559,10 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		for _, a := range args {
 			argBytes += int64(len(a))
 		}
-		start := time.Now()
+		start := c.cmdStart // set by the connection loop just before dispatch
+		if start.IsZero() {
+			start = time.Now() // dispatched by a test, not the loop
+		}
 		tk, reason, ok := t.adm.AdmitAfter(argBytes, start.Sub(c.readAt))
 		if !ok {
 			if reason == admission.ReasonShed && !c.multi && t.cfg().ShedReadsAsMiss && cmd.miss != nil {
