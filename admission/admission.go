@@ -129,6 +129,9 @@ type Controller struct {
 	delayFn      func() time.Duration
 	sched        *schedSampler
 	lastTick     int64
+	busy         float64 // cores, smoothed
+	capacity     float64 // cores of service time at saturation (estimate)
+	throttled    int     // tenants throttled after the last Tick
 	status       atomic.Pointer[fairSnapshot]
 	unattributed atomic.Int64 // ns of service time outside tenants
 }

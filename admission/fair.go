@@ -17,7 +17,7 @@ const (
 	// server counts as contended. Go's own baseline on an idle-to-busy
 	// 2-core machine is 20-150µs at p99; a tenant's flood pushes it to
 	// several milliseconds.
-	DefaultDelayTarget = 500 * time.Microsecond
+	DefaultDelayTarget = 200 * time.Microsecond
 
 	// FairTick is how often Tick is meant to run: short enough that a flood
 	// is caught within a few tens of milliseconds, long enough that a
@@ -44,16 +44,23 @@ const (
 	// ppm scales allowances: 1e6 = one core.
 	ppm = 1_000_000
 
-	// Control law, per tick: a throttled tenant's allowance shrinks by
-	// decreaseFactor while the delay is above target, grows by
-	// increaseFactor plus increaseStep (of the cores) while it is below
-	// half the target, and is released once it reaches every core.
-	decreaseFactor = 0.85
-	increaseFactor = 1.05
-	increaseStep   = 0.01
+	// Control law, per tick: a tenant's throttle starts at its weighted
+	// share (a flood is clamped within one tick: a victim's p99 over a
+	// minute cannot afford a slow descent); the allowance halves (never
+	// below the share) while the delay is above the target, grows by
+	// increaseFactor plus increaseStep of the capacity while it is below
+	// half the target, and is released once it reaches the capacity.
+	decreaseFactor = 0.5
+	increaseFactor = 1.02
+	increaseStep   = 0.005
 
 	// delayWindow is how many ticks the delay percentile spans.
 	delayWindow = 4
+
+	// capacityDecay is the per-tick decay of the capacity estimate, and
+	// minCapacity its floor as a fraction of the cores.
+	capacityDecay = 0.999
+	minCapacity   = 0.1
 )
 
 // FairOptions configure fair sharing; the zero value disables it.
@@ -183,9 +190,11 @@ type FairStatus struct {
 	// Delay is the scheduling delay measured at the last Tick (p99 over
 	// the last few ticks).
 	Delay time.Duration
-	// Cores is the capacity shared; Busy the service time of the last
+	// Cores is the machine's (GOMAXPROCS); Capacity the estimate of what
+	// the server serves when saturated, in cores of charged service time,
+	// which the weighted shares divide; Busy the service time of the last
 	// tick over its length, in cores.
-	Cores, Busy float64
+	Cores, Capacity, Busy float64
 	// Contended: at least two tenants active and Delay above the target.
 	Contended bool
 	// Active is the number of tenants active at the last Tick.
@@ -199,6 +208,7 @@ func (c *Controller) FairStatus() FairStatus {
 	s := FairStatus{Enabled: c.fairOn, DelayTarget: time.Duration(c.delayTarget), Cores: c.cores}
 	if st := c.status.Load(); st != nil {
 		s.Delay, s.Busy, s.Contended, s.Active = st.Delay, st.Busy, st.Contended, st.Active
+		s.Capacity = st.Capacity
 	}
 	s.UnattributedSeconds = float64(c.unattributed.Load()) / 1e9
 	return s
@@ -263,15 +273,29 @@ func (c *Controller) Tick() []Change {
 		}
 	}
 	contended := nActive >= 2 && delay > c.delayTarget
-	c.status.Store(&fairSnapshot{Delay: time.Duration(delay), Busy: busy, Contended: contended, Active: nActive})
+	// The capacity shares are cut from is what the server was seen to
+	// serve, in charged service time, when nobody was throttled: a decaying
+	// maximum of the busy time (half-life ~7s at 10ms ticks), held while
+	// anyone is throttled. Charged time is only tcached's part of a
+	// command's cost (the kernel's networking and the clients' CPU are
+	// not in it), so a saturated 2-core machine charges ~1.2 cores, not 2:
+	// shares of GOMAXPROCS would guarantee a flooder more than it can get.
+	c.busy = 0.5*c.busy + 0.5*busy
+	if c.throttled == 0 {
+		c.capacity = max(c.busy, c.capacity*capacityDecay)
+	}
+	c.capacity = min(max(c.capacity, minCapacity*c.cores), c.cores)
+	capacity := c.capacity
+	c.status.Store(&fairSnapshot{Delay: time.Duration(delay), Busy: busy, Capacity: capacity, Contended: contended, Active: nActive})
+	throttled := 0
 
 	var changes []Change
 	for _, t := range list {
 		f := &t.fs
 		active := f.lastActive != 0 && now-f.lastActive < int64(activeFor)
-		share := c.cores
+		share := capacity
 		if sumW > 0 {
-			share = float64(t.pol.Load().weight()) / sumW * c.cores
+			share = float64(t.pol.Load().weight()) / sumW * capacity
 		}
 		was := f.allow > 0
 		switch {
@@ -279,13 +303,13 @@ func (c *Controller) Tick() []Change {
 			f.allow = 0 // alone or idle: the whole server
 		case f.allow == 0:
 			if contended && f.usage > share {
-				f.allow = max(share, min(f.usage, c.cores)*decreaseFactor)
+				f.allow = share
 			}
 		case delay > c.delayTarget:
 			f.allow = max(share, f.allow*decreaseFactor)
 		case delay < c.delayTarget/2:
-			f.allow = f.allow*increaseFactor + increaseStep*c.cores
-			if f.allow >= c.cores {
+			f.allow = f.allow*increaseFactor + increaseStep*capacity
+			if f.allow >= capacity {
 				f.allow = 0
 			}
 		}
@@ -297,6 +321,9 @@ func (c *Controller) Tick() []Change {
 			// A fresh schedule: no debt from before the throttle.
 			t.paceTat.Store(now)
 		}
+		if f.allow > 0 {
+			throttled++
+		}
 		if is := f.allow > 0; is != was {
 			if is {
 				t.throttles.Add(1)
@@ -304,12 +331,14 @@ func (c *Controller) Tick() []Change {
 			changes = append(changes, Change{Tenant: t, Throttled: is, Allowance: f.allow, Usage: f.usage, Delay: time.Duration(delay)})
 		}
 	}
+	c.throttled = throttled
 	return changes
 }
 
 type fairSnapshot struct {
 	Delay     time.Duration
 	Busy      float64
+	Capacity  float64
 	Contended bool
 	Active    int
 }
@@ -355,6 +384,7 @@ func (c *Controller) initFair(o FairOptions) {
 		c.sched = newSchedSampler()
 	}
 	c.lastTick = c.nanotime()
+	c.capacity = c.cores / 2
 }
 
 // untrack removes t from the fair-sharing list; c.mu must be held.

@@ -78,8 +78,13 @@ func TestFairThrottlesTheTenantAboveItsShare(t *testing.T) {
 		t.Fatal("victim under its share throttled")
 	}
 	// While the delay stays high the allowance shrinks to, and never below,
-	// the weighted share: 1/(1+4) of 2 cores.
-	floor := 2.0 / 5
+	// the weighted share: 1/(1+4) of the capacity, which is what the server
+	// was seen to serve before the throttle, and is held during it.
+	capacity := r.c.FairStatus().Capacity
+	if capacity < 0.8 || capacity > 1.65 {
+		t.Fatalf("capacity %.3f: want what the two used, smoothed (0.8-1.65)", capacity)
+	}
+	floor := capacity / 5
 	prev := aggr.Allowance()
 	for i := 0; i < 50; i++ {
 		use[aggr] = aggr.Allowance() // a throttled tenant uses its allowance
@@ -92,6 +97,9 @@ func TestFairThrottlesTheTenantAboveItsShare(t *testing.T) {
 	}
 	if math.Abs(prev-floor) > 1e-3 {
 		t.Errorf("allowance settled at %.3f, want the weighted share %.3f", prev, floor)
+	}
+	if c := r.c.FairStatus().Capacity; c != capacity {
+		t.Errorf("capacity moved from %.3f to %.3f while throttled", capacity, c)
 	}
 	if st := aggr.Stats(); st.Throttles != 1 || st.Allowance == 0 {
 		t.Errorf("stats %+v", st)
@@ -208,9 +216,11 @@ func TestFairWeightsSetTheFloor(t *testing.T) {
 			}
 		}
 	}
-	// Both are above their shares and held at them: 2/7 and 4/7 of 2 cores.
-	if g, p := gold.Allowance(), plat.Allowance(); math.Abs(g-4.0/7) > 1e-3 || math.Abs(p-8.0/7) > 1e-3 {
-		t.Errorf("allowances gold %.3f platinum %.3f, want %.3f and %.3f", g, p, 4.0/7, 8.0/7)
+	// Both are above their shares and held at them: 2/7 and 4/7 of the
+	// capacity.
+	c := r.c.FairStatus().Capacity
+	if g, p := gold.Allowance(), plat.Allowance(); math.Abs(g-c*2/7) > 1e-3 || math.Abs(p-c*4/7) > 1e-3 {
+		t.Errorf("allowances gold %.3f platinum %.3f, want %.3f and %.3f", g, p, c*2/7, c*4/7)
 	}
 	if silver.Throttled() {
 		t.Error("silver under its share throttled")
@@ -245,5 +255,37 @@ func TestSchedSamplerReads(t *testing.T) {
 	}
 	if len(s.bounds) == 0 {
 		t.Error("runtime lacks " + schedMetric)
+	}
+}
+
+// TestFairCapacityIsLearned: the capacity shares divide follows what the
+// server serves while nobody is throttled, decays slowly when it serves
+// less, and stays within [10% of the cores, the cores].
+func TestFairCapacityIsLearned(t *testing.T) {
+	r := newFairRig(t)
+	a := r.c.Tenant(Policy{Weight: 1})
+	for range 20 {
+		r.tick(map[*Tenant]float64{a: 1.3})
+	}
+	if c := r.c.FairStatus().Capacity; math.Abs(c-1.3) > 0.01 {
+		t.Errorf("capacity %.3f after serving 1.3 cores, want 1.3", c)
+	}
+	for range 100 { // one second of light load: about 10% decay
+		r.tick(map[*Tenant]float64{a: 0.01})
+	}
+	if c := r.c.FairStatus().Capacity; c < 1.1 || c > 1.25 {
+		t.Errorf("capacity %.3f after 1s of light load, want a slow decay from 1.3", c)
+	}
+	for range 5000 {
+		r.tick(map[*Tenant]float64{a: 0.01})
+	}
+	if c := r.c.FairStatus().Capacity; math.Abs(c-0.2) > 1e-9 {
+		t.Errorf("capacity %.3f after a long idle, want the floor 0.2 (10%% of 2 cores)", c)
+	}
+	for range 20 {
+		r.tick(map[*Tenant]float64{a: 5})
+	}
+	if c := r.c.FairStatus().Capacity; c != 2 {
+		t.Errorf("capacity %.3f, want at most the cores", c)
 	}
 }

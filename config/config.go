@@ -37,7 +37,7 @@ const (
 	// DefaultFairShareDelayTarget is fair_share_delay_target's default:
 	// the scheduling delay above which the server counts as contended
 	// (admission.DefaultDelayTarget, where the measurements are).
-	DefaultFairShareDelayTarget = 500 * time.Microsecond
+	DefaultFairShareDelayTarget = 200 * time.Microsecond
 	// MaxWeight is the largest weight accepted.
 	MaxWeight = 1000
 )

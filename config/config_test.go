@@ -69,9 +69,9 @@ func TestParse(t *testing.T) {
 					ProtectedMode: true,
 					Limits:        DefaultLimits(),
 					MaxInFlight:   DefaultMaxInFlight,
-					// Fair sharing on, contended above 500µs of scheduling delay.
+					// Fair sharing on, contended above 200µs of scheduling delay.
 					FairShare:            true,
-					FairShareDelayTarget: 500 * time.Microsecond,
+					FairShareDelayTarget: 200 * time.Microsecond,
 					Tiers:                tiers.Builtin(),
 					// No operators, audit log off, hot tenants at 30% every 10s.
 					Operators:         nil,
