@@ -563,9 +563,7 @@ func (t *Tenant) Stats() Stats {
 		s.Wait.Counts[i] = t.waits[i].Load()
 	}
 	s.Wait.Counts[0] += t.noWait.Load()
-	for _, n := range s.Wait.Counts {
-		s.Admitted += n
-	}
+	s.Admitted = t.admitted()
 	s.Wait.Sum = time.Duration(t.waitSum.Load())
 	for i := range t.refused {
 		s.Refused[i] = t.refused[i].Load()

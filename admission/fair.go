@@ -38,8 +38,9 @@ const (
 	// enough to matter rather than for every command.
 	MinPaceWait = 200 * time.Microsecond
 
-	// maxPaceWait caps one sleep; a connection re-checks its tenant after it.
-	maxPaceWait = 100 * time.Millisecond
+	// MaxPaceWait caps one sleep: a connection re-checks its tenant after
+	// it (throttling may have ended), its debt still in the schedule.
+	MaxPaceWait = 100 * time.Millisecond
 
 	// ppm scales allowances: 1e6 = one core.
 	ppm = 1_000_000
@@ -82,7 +83,6 @@ type fairState struct {
 	lastActive int64   // ns; 0 = never
 	usage      float64 // cores, smoothed
 	allow      float64 // cores; 0 = not throttled
-	reg        bool    // registered in Controller.fair
 }
 
 // Pacing is what Pace reserved for one command, to be given to Charge

@@ -194,8 +194,10 @@ func (rc *respConn) ping() error {
 }
 
 // cmd encodes one command as a RESP array of bulk strings.
-func cmd(args ...string) []byte {
-	var b []byte
+func cmd(args ...string) []byte { return appendCmd(nil, args...) }
+
+// appendCmd appends one command, encoded as cmd does, to b.
+func appendCmd(b []byte, args ...string) []byte {
 	b = append(b, '*')
 	b = strconv.AppendInt(b, int64(len(args)), 10)
 	b = append(b, "\r\n"...)

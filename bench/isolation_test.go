@@ -580,7 +580,7 @@ func isoPreloadVictim(tb testing.TB, tgt *isoTarget, v, keys int, val string) {
 		req = req[:0]
 		n := min(100, keys-i)
 		for j := i; j < i+n; j++ {
-			req = isoAppendCmd(req, "SET", isoVictimKey(prefix, j), val)
+			req = appendCmd(req, "SET", isoVictimKey(prefix, j), val)
 		}
 		if err := isoPipeline(rc, req, n); err != nil {
 			tb.Fatalf("preload victim %d: %v", v, err)
@@ -614,21 +614,6 @@ func isoPipeline(rc *respConn, req []byte, n int) error {
 		}
 	}
 	return first
-}
-
-// isoAppendCmd appends one command as a RESP array of bulk strings.
-func isoAppendCmd(b []byte, args ...string) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, "\r\n"...)
-	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, "\r\n"...)
-		b = append(b, a...)
-		b = append(b, "\r\n"...)
-	}
-	return b
 }
 
 // isoErrKey is how an error reply is counted: its text, cut short.
@@ -1020,7 +1005,7 @@ func (ag *isoAggressor) prepare() error {
 		w.buf = w.buf[:0]
 		for range n {
 			w.seq++
-			w.buf = isoAppendCmd(w.buf, "SET", ag.prefix+"u:"+strconv.Itoa(w.id)+":"+strconv.Itoa(w.seq), val2k)
+			w.buf = appendCmd(w.buf, "SET", ag.prefix+"u:"+strconv.Itoa(w.id)+":"+strconv.Itoa(w.seq), val2k)
 		}
 		if err := w.rc.send(w.buf); err != nil {
 			return err
@@ -1055,9 +1040,9 @@ func (ag *isoAggressor) prepare() error {
 			k := ag.key("big", strconv.Itoa(w.rng.IntN(bigKeys)))
 			w.buf = w.buf[:0]
 			if w.rng.IntN(2) == 0 {
-				w.buf = isoAppendCmd(w.buf, "SET", k, big)
+				w.buf = appendCmd(w.buf, "SET", k, big)
 			} else {
-				w.buf = isoAppendCmd(w.buf, "GET", k)
+				w.buf = appendCmd(w.buf, "GET", k)
 			}
 			if err := w.rc.send(w.buf); err != nil {
 				return err
@@ -1169,7 +1154,7 @@ func (ag *isoAggressor) load(gen func(add func(args ...string)), perWrite int) e
 		buf, n = buf[:0], 0
 	}
 	gen(func(args ...string) {
-		buf = isoAppendCmd(buf, args...)
+		buf = appendCmd(buf, args...)
 		if n++; n == perWrite {
 			flush()
 		}
@@ -1223,18 +1208,18 @@ func (ag *isoAggressor) expensiveStep(w *isoWorker) error {
 	r := w.rot % rotation
 	switch r {
 	case 0:
-		w.buf = isoAppendCmd(w.buf, "KEYS", ag.prefix+"*")
+		w.buf = appendCmd(w.buf, "KEYS", ag.prefix+"*")
 	case 1:
 		if w.cursor == "" {
 			w.cursor = "0"
 		}
-		w.buf = isoAppendCmd(w.buf, "SCAN", w.cursor, "MATCH", ag.prefix+"*", "COUNT", "1000")
+		w.buf = appendCmd(w.buf, "SCAN", w.cursor, "MATCH", ag.prefix+"*", "COUNT", "1000")
 	case 2:
-		w.buf = isoAppendCmd(w.buf, "SORT", ag.key("list", strconv.Itoa(w.rng.IntN(isoExpLists))))
+		w.buf = appendCmd(w.buf, "SORT", ag.key("list", strconv.Itoa(w.rng.IntN(isoExpLists))))
 	case 3:
-		w.buf = isoAppendCmd(w.buf, "LRANGE", ag.key("list", strconv.Itoa(w.rng.IntN(isoExpLists))), "0", "-1")
+		w.buf = appendCmd(w.buf, "LRANGE", ag.key("list", strconv.Itoa(w.rng.IntN(isoExpLists))), "0", "-1")
 	case 4:
-		w.buf = isoAppendCmd(w.buf, "HGETALL", ag.key("hash", strconv.Itoa(w.rng.IntN(isoExpHashes))))
+		w.buf = appendCmd(w.buf, "HGETALL", ag.key("hash", strconv.Itoa(w.rng.IntN(isoExpHashes))))
 	}
 	if err := w.rc.send(w.buf); err != nil {
 		return err

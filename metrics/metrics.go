@@ -124,7 +124,6 @@ func NewRegistry(snapshot func() Snapshot) *prometheus.Registry {
 	c.add("tcached_tenant_hot", "1 when the tenant is above the hot-tenant share of total used memory or of commands per second, or (cpu) throttled to its fair share.", "resource")
 	c.add("tcached_tenant_cpu_seconds_total", "Service time of the tenant's commands: parsing, executing, encoding and writing replies (for chargeback and fair sharing).")
 	c.add("tcached_tenant_throttled_seconds_total", "Time the tenant's connections waited for its fair-share allowance.")
-	c.add("tcached_tenant_throttled", "1 while the tenant is throttled to its fair share of a contended server.")
 	c.add("tcached_tenant_fair_share_allowance_cores", "The throttled tenant's allowance, in cores (0 when not throttled).")
 	c.add("tcached_tenant_l1_hits_total", "Backed mode: reads served from the tenant's L1 partition.")
 	c.add("tcached_tenant_l2_reads_total", "Backed mode: reads that missed L1 and went to L2, by result (hit, miss).", "result")
@@ -239,7 +238,6 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		emit("tcached_tenant_hot", gauge, b2f(s.Throttled), s.Tenant, s.Tier, "cpu")
 		emit("tcached_tenant_cpu_seconds_total", counter, s.CPUSeconds, l...)
 		emit("tcached_tenant_throttled_seconds_total", counter, s.ThrottledSeconds, l...)
-		emit("tcached_tenant_throttled", gauge, b2f(s.Throttled), l...)
 		emit("tcached_tenant_fair_share_allowance_cores", gauge, s.AllowanceCores, l...)
 		ch <- prometheus.MustNewConstHistogram(c.d["tcached_tenant_command_duration_seconds"],
 			s.Latency.Count, s.Latency.Sum, s.Latency.Buckets, l...)

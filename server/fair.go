@@ -48,7 +48,7 @@ func (s *Server) pace(c *client) bool {
 	}
 	// Replies already encoded go out first: the wait must not hold them.
 	s.flushCharged(c)
-	timer := time.NewTimer(p.Wait)
+	timer := time.NewTimer(min(p.Wait, admission.MaxPaceWait))
 	select {
 	case <-timer.C:
 	case <-s.stop:
@@ -66,12 +66,18 @@ func (s *Server) pace(c *client) bool {
 func (s *Server) charge(c *client, now time.Time) {
 	d := now.Sub(c.mark) - c.unbilled
 	c.mark, c.unbilled = now, 0
+	s.bill(c, d, c.pacing)
+	c.pacing = admission.Pacing{}
+}
+
+// bill charges d to the connection's tenant, or to the server when it has
+// none.
+func (s *Server) bill(c *client, d time.Duration, p admission.Pacing) {
 	if t := c.tenant; t != nil {
-		t.adm.Charge(int64(d), c.pacing)
+		t.adm.Charge(int64(d), p)
 	} else {
 		s.admission.ChargeServer(int64(d))
 	}
-	c.pacing = admission.Pacing{}
 }
 
 // flushCharged writes the buffered replies, charging the last command's
@@ -82,14 +88,7 @@ func (s *Server) flushCharged(c *client) error {
 	err := c.conn.flush()
 	end := time.Now()
 	c.mark = end
-	if d := end.Sub(now); d > 0 {
-		d = min(d, maxFlushCharge)
-		if t := c.tenant; t != nil {
-			t.adm.Charge(int64(d), admission.Pacing{})
-		} else {
-			s.admission.ChargeServer(int64(d))
-		}
-	}
+	s.bill(c, min(end.Sub(now), maxFlushCharge), admission.Pacing{})
 	return err
 }
 

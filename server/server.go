@@ -90,10 +90,8 @@ type Options struct {
 	// ScanTimeout bounds the cluster-wide scans of backed KEYS, DBSIZE,
 	// RANDOMKEY and flushes; 0 means 5s.
 	ScanTimeout time.Duration
-	// NoFairShare turns fair sharing off whatever the config says, and
-	// FairDelay replaces its measured scheduling delay (tests).
-	NoFairShare bool
-	FairDelay   func() time.Duration
+	// FairDelay replaces fair sharing's measured scheduling delay (tests).
+	FairDelay func() time.Duration
 	// FairTick is how often fair sharing re-evaluates; 0 means
 	// admission.FairTick.
 	FairTick time.Duration
@@ -259,7 +257,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		MaxInFlight: cfg.MaxInFlight,
 		Clock:       opts.AdmissionClock,
 		Fair: admission.FairOptions{
-			Enabled:     cfg.FairShare && !opts.NoFairShare,
+			Enabled:     cfg.FairShare,
 			DelayTarget: cfg.FairShareDelayTarget,
 			Delay:       opts.FairDelay,
 		},
@@ -292,7 +290,7 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.every(s.expireIv, s.expireRound)
 		s.every(s.hotIv, s.evaluateHot) // see hot.go
 		if s.admission.FairStatus().Enabled {
-			s.every(s.fairIv, s.fairTick) // see hot.go
+			s.every(s.fairIv, s.fairTick) // see fair.go
 		}
 	})
 	var backoff time.Duration
