@@ -75,8 +75,9 @@ const (
 
 type isoSettings struct {
 	phase, window, settle time.Duration
-	rate                  int // GET/s per victim connection
-	keys, value           int // per victim tenant
+	aloneSettle           time.Duration // after the victims pause, before an alone window
+	rate                  int           // GET/s per victim connection
+	keys, value           int           // per victim tenant
 	order                 string
 	shapes, targets       []string
 	extra                 string
@@ -112,16 +113,17 @@ func isoEnvList(name string, def []string) []string {
 
 func isoLoadSettings(b *testing.B) isoSettings {
 	s := isoSettings{
-		phase:   isoEnvDur("ISO_PHASE", 5*time.Second),
-		window:  isoEnvDur("ISO_WINDOW", time.Second),
-		settle:  isoEnvDur("ISO_SETTLE", 200*time.Millisecond),
-		rate:    isoEnvInt("ISO_RATE", 250),
-		keys:    isoEnvInt("ISO_KEYS", 10000),
-		value:   isoEnvInt("ISO_VALUE", 512),
-		order:   os.Getenv("ISO_ORDER"),
-		shapes:  isoEnvList("ISO_SHAPES", isoShapeNames),
-		targets: isoEnvList("ISO_TARGET", []string{"tcached"}),
-		extra:   os.Getenv("ISO_EXTRA_CONFIG"),
+		phase:       isoEnvDur("ISO_PHASE", 5*time.Second),
+		window:      isoEnvDur("ISO_WINDOW", time.Second),
+		settle:      isoEnvDur("ISO_SETTLE", 200*time.Millisecond),
+		aloneSettle: isoEnvDur("ISO_ALONE_SETTLE", 300*time.Millisecond),
+		rate:        isoEnvInt("ISO_RATE", 250),
+		keys:        isoEnvInt("ISO_KEYS", 10000),
+		value:       isoEnvInt("ISO_VALUE", 512),
+		order:       os.Getenv("ISO_ORDER"),
+		shapes:      isoEnvList("ISO_SHAPES", isoShapeNames),
+		targets:     isoEnvList("ISO_TARGET", []string{"tcached"}),
+		extra:       os.Getenv("ISO_EXTRA_CONFIG"),
 	}
 	if s.order == "" {
 		s.order = "interleaved"
@@ -503,6 +505,10 @@ func isoRunShape(b *testing.B, set isoSettings, tgt *isoTarget, shape string) is
 			if !agg.running {
 				agg.start(b)
 			}
+			// A tenant counts as active for 250ms after its last command
+			// (admission's activeFor): the aggressor is alone, and never
+			// throttled, only once the victims have been quiet that long.
+			time.Sleep(set.aloneSettle)
 		}
 		w := isoWindow{kind: kind, start: since()}
 		m0 := agg.mark(b)
@@ -1336,8 +1342,8 @@ func isoPrintReport(set isoSettings, load string, targets []string, results map[
 	p("- %s; nproc %d; load average at start %s; %s%s", time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), load, runtime.Version(), redisVersion)
 	p("- victims: %d tenants (3 platinum, 3 gold, 3 silver) x %d connections x %d GET/s = %d GET/s offered, cache-aside over %d keys x %d B each; latency from the scheduled send",
 		isoVictims, isoVictimConns, set.rate, isoVictims*isoVictimConns*set.rate, set.keys, set.value)
-	p("- windows: %d x %v of each kind (baseline, flood, aggressor alone), %s; settle %v after the aggressor pauses; a fresh server per shape",
-		set.windows(), set.window, set.order, set.settle)
+	p("- windows: %d x %v of each kind (baseline, flood, aggressor alone), %s; settle %v after the aggressor pauses, %v after the victims pause; a fresh server per shape",
+		set.windows(), set.window, set.order, set.settle, set.aloneSettle)
 	p("- ISO_EXTRA_CONFIG=%q (tcached only)", set.extra)
 	for _, target := range targets {
 		rs := results[target]
