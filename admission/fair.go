@@ -95,6 +95,9 @@ type Pacing struct {
 	allow int64 // allowance in force, ppm of a core
 }
 
+// Reserved reports whether Pace reserved a slot (the tenant was throttled).
+func (p Pacing) Reserved() bool { return p.allow != 0 }
+
 // Throttled reports whether the tenant is held to an allowance now. It is
 // one atomic load: the per-command check of an unthrottled tenant.
 func (t *Tenant) Throttled() bool { return t.allow.Load() != 0 }

@@ -59,11 +59,16 @@ type client struct {
 	// the command being dispatched started (the loop's clock reading),
 	// mark the start of the span not yet charged, pacing the command's
 	// reservation, and unbilled time inside the span that was no work (a
-	// blocking command's wait).
+	// blocking command's wait); owed is charged but not yet added to the
+	// tenant (settled once per flush, not per command).
 	cmdStart time.Time
 	mark     time.Time
 	pacing   admission.Pacing
 	unbilled time.Duration
+	owed     time.Duration
+	// now is a clock reading not yet used as a command's start: the end
+	// of the previous command, or the read; zero when there is none.
+	now time.Time
 	// ps is the connection's pub/sub state while it has (or just had)
 	// subscriptions (pubsub.go); nil otherwise.
 	ps *subscriber
@@ -111,6 +116,9 @@ func (c *client) bind(t *tenant, user string, role config.Role, operator bool) b
 	c.mu.Lock()
 	old := c.tenant
 	c.mu.Unlock()
+	if old != t {
+		c.srv.settle(c) // what the old binding spent is the old tenant's
+	}
 	if old != t && t != nil && !t.addClient() {
 		c.srv.rejected[rejectTenantMaxConns].Add(1)
 		return false

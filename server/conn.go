@@ -74,6 +74,7 @@ func (s *Server) serveConn(nc net.Conn) {
 			s.log.Error("panic in connection", "panic", panicText(r), "stack", string(debug.Stack()))
 		}
 		c.conn.flush()
+		s.settle(c)
 		c.pubsubClose() // pub/sub (pubsub.go): unsubscribe, drain the queue
 		nc.Close()
 		s.dropClient(c)
@@ -172,7 +173,7 @@ func (s *Server) serveConn(nc net.Conn) {
 		}
 		n, err := nc.Read(buf[w:])
 		c.readAt = time.Now() // commands completed by this read arrived now
-		c.mark = c.readAt
+		c.mark, c.now = c.readAt, c.readAt
 		w += n
 		if err != nil && n == 0 {
 			return

@@ -601,7 +601,9 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			c.txHeld = nil
 			t.txMu.RUnlock(c.id)
 		}
-		t.latency.Observe(time.Since(start))
+		end := time.Now()
+		t.latency.Observe(end.Sub(start))
+		c.now = end // the next pipelined command's start (fair.go)
 		if conn.errs != errs {
 			t.cmdErrors.Add(1)
 		} else {
