@@ -37,6 +37,8 @@
 //	audit_log: stderr               # "" or off (default) | stderr | stdout | a file path
 //	hot_tenant_share: 0.30          # fraction in (0, 1]; default 0.30
 //	hot_tenant_interval: 10s        # > 0; default 10s
+//	fair_share: yes                 # share a contended server by weight; default yes
+//	fair_share_delay_target: 200us  # > 0; default 200us
 //	backing:                        # optional: Redis Cluster as the store of record (L2)
 //	  key_prefix: "tcached:"        # default tcached:
 //	  l1_max_ttl: 10s               # > 0, <= 24h; default 10s
@@ -53,7 +55,7 @@
 //	tiers:                          # optional: override built-in tiers or add tiers
 //	  gold: {default_ttl: 45m}
 //	  bronze: {default_ttl: 5m, timeout: 2s, rate_limit: 2000, burst: 200, max_concurrent: 50,
-//	           max_arg_bytes: 8MiB, max_connections: 100, l2_quota: 64MiB, priority: 0}
+//	           max_arg_bytes: 8MiB, max_connections: 100, l2_quota: 64MiB, priority: 0, weight: 1}
 //	tenants:                        # required, at least one
 //	  - id: payments                # required, [A-Za-z0-9_-]{1,64}, unique
 //	    tier: platinum              # required, a built-in or declared tier
@@ -67,6 +69,7 @@
 //	    burst: 5000
 //	    max_arg_bytes: 512MiB
 //	    l2_quota: 8GiB
+//	    weight: 8                   # optional override of the tier's weight
 //	    shed_reads_as_miss: no      # reads refused by shedding answer as a miss; default no
 //	    users:
 //	      - {name: pay-app, password_sha256: <64 hex>, role: readwrite}
@@ -113,7 +116,7 @@
 //     small machine means each is already queueing for the CPU.
 //   - tiers: a mapping from tier name ([A-Za-z0-9_-]{1,64}) to fields
 //     default_ttl, timeout, rate_limit, burst, max_concurrent,
-//     max_arg_bytes, max_connections, l2_quota, priority. For a built-in
+//     max_arg_bytes, max_connections, l2_quota, priority, weight. For a built-in
 //     tier (platinum, gold, silver; see package tiers for their values and
 //     the reasoning) only the given fields change. A new tier starts from
 //     zero values (no default TTL, unbounded timeout, no rate limit,
@@ -128,6 +131,10 @@
 //     rate_limit is 0 gets a warning: the burst has no effect.
 //   - max_arg_bytes: the argument bytes one tenant's in-flight commands
 //     may hold; a single larger command is always refused. 0 = unlimited.
+//   - weight: a tenant's share of a contended server relative to the
+//     other active tenants' weights (fair_share); an integer 1 to
+//     MaxWeight (1000); built-in platinum 4, gold 2, silver 1; a new tier
+//     1 (tiers.DefaultWeight).
 //   - l2_quota: the bytes one tenant may keep in the backing Redis Cluster
 //     (L2); a size, 0 = unlimited; built-in 4GiB, 1GiB, 256MiB. No effect
 //     without backing.
@@ -143,6 +150,16 @@
 //     sign, exponent or leading dot); default 0.30.
 //   - hot_tenant_interval: how often the shares are measured; a duration
 //     > 0, no bare integer; default 10s.
+//   - fair_share: yes (default) or no. While the server is contended (two
+//     or more tenants active and the Go scheduler's p99 delay above
+//     fair_share_delay_target), a tenant using more than its weighted
+//     share of the server's measured capacity is paced before its next
+//     command (package admission, fair.go); a pace that would pass the
+//     tenant's timeout is refused with TCBUSY. A tenant alone is never
+//     paced. Config built in code (not parsed) has it off.
+//   - fair_share_delay_target: the scheduling delay (p99 over the last
+//     40ms) above which the server counts as contended; a duration > 0;
+//     default 200us (DefaultFairShareDelayTarget).
 //   - backing: Redis Cluster as the store of record (L2) behind the
 //     tenants' partitions (L1); see Backing. Absent or null, Config.Backing
 //     is nil and nothing changes: the embedded store holds everything.
@@ -194,7 +211,7 @@
 //   - eviction: what happens when a write would exceed the quota: lru evicts
 //     the tenant's own least recently used keys; noeviction refuses the write.
 //   - default_ttl, timeout, rate_limit, burst, max_concurrent,
-//     max_arg_bytes, max_connections, l2_quota: override the tier's values
+//     max_arg_bytes, max_connections, l2_quota, weight: override the tier's values
 //     for this tenant only (Tenant.Tier holds the result). Priority is not
 //     overridable per tenant: shedding order is what a tier is.
 //   - shed_reads_as_miss: yes/no (true/false), default no. When priority
