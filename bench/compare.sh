@@ -22,16 +22,32 @@
 #    distribution" (the first line whose cumulative count reaches 99.9% of
 #    the requests: an upper bound at HdrHistogram's resolution); medians and
 #    tcached/redis (latency ratio: above 1 means tcached is slower).
+# 2b. CPU per request (COMPARE_CPU=1, the default; 0 skips it): for each
+#    of CPU_TESTS (get,set,incr,mget,hset; mget is MGET of 10 random keys,
+#    hset is HSET h:<random> f <random>: many small hashes), -P 1
+#    and -P 16, -c 50 and -c 1000: `redis-benchmark -t TEST -c C -d 100
+#    -r 1000000 -n CPU_N` (x4 at -P 16) against each server, REPS times
+#    alternating, reading the server's user+sys CPU ticks from
+#    /proc/PID/stat around each run. Prints medians of req/s, server CPU
+#    per request, p50/p99/p99.9 and the tcached/redis ratios; CPU/req
+#    above 1 means tcached spends more per request. The figure to
+#    optimise: throughput on 2 cores hides it (tcached uses both, Redis
+#    executes on one).
 # 3. Memory: fresh servers, 1,000,000 SETs of key:%07d (11 B) -> 100-byte
 #    value through `redis-cli --pipe`; prints DBSIZE, VmRSS before/after,
 #    bytes per key = (RSS after - RSS before) / keys and overhead per key =
 #    bytes per key - (11 + 100).
 #
 # Environment: N (default 200000), REPS (default 3), KEYS (default 1000000),
+# COMPARE_CPU (default 1), CPU_N (default 100000), CPU_TESTS, CPU_CONNS
+# (default "50 1000"),
 # TCACHED_GOMAXPROCS (default unset), COMPARE_GOMAXPROCS1 (default 1),
 # REDIS_SERVER / REDIS_CLI / REDIS_BENCHMARK (default: from PATH), GO.
 # Every process it starts listens on 127.0.0.1 only, is wrapped in `timeout`
-# and is killed on exit. The default run takes about 3-4 minutes on 2 cores.
+# and is killed on exit. The default run takes about 8 minutes on 2 cores
+# (COMPARE_CPU=0: 3-4). At -c 1000 the CPU read around a run includes
+# accepting (and, on tcached, authenticating) its 1000 connections: about
+# 3% of the run at the default CPU_N.
 set -euo pipefail
 
 N=${N:-200000}
@@ -43,6 +59,10 @@ REDIS_CLI=${REDIS_CLI:-redis-cli}
 REDIS_BENCHMARK=${REDIS_BENCHMARK:-redis-benchmark}
 MAX_LIFE=${MAX_LIFE:-1200} # seconds any started server may live
 TCACHED_GOMAXPROCS=${TCACHED_GOMAXPROCS:-}
+COMPARE_CPU=${COMPARE_CPU:-1}
+CPU_N=${CPU_N:-100000}
+CPU_TESTS=${CPU_TESTS:-get,set,incr,mget,hset}
+CPU_CONNS=${CPU_CONNS:-50 1000}
 COMPARE_GOMAXPROCS1=${COMPARE_GOMAXPROCS1:-1}
 
 cd "$(dirname "$0")/.."
@@ -302,6 +322,106 @@ latency() {
 		}' "$tmp/lat.txt"
 }
 
+# ticks PID: user+sys CPU ticks of a process so far.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# cpu_run SERVER PORT PID TEST P C: one redis-benchmark run without
+# -q/--csv; appends "server test P C rps cpu_us p50 p99 p999" to cpu.txt.
+cpu_run() {
+	local server=$1 port=$2 pid=$3 test=$4 p=$5 c=$6 auth=() args n t0 t1
+	[ "$server" = tcached ] && auth=(--user bench -a "$PASS")
+	n=$CPU_N
+	[ "$p" -gt 1 ] && n=$((CPU_N * 4)) # enough CPU ticks at 100 Hz
+	case "$test" in
+	mget) args=(MGET key:__rand_int__ key:__rand_int__ key:__rand_int__ key:__rand_int__ key:__rand_int__
+		key:__rand_int__ key:__rand_int__ key:__rand_int__ key:__rand_int__ key:__rand_int__) ;;
+	# Many small hashes, not redis-benchmark's -t hset (one hash that grows
+	# by every request: that measures the encoding at size, issue 16's
+	# matter, and is quadratic over a run on tcached's flat encoding).
+	hset) args=(HSET h:__rand_int__ f __rand_int__) ;;
+	*) args=(-t "$test") ;;
+	esac
+	t0=$(ticks "$pid")
+	timeout 600 "$REDIS_BENCHMARK" -h 127.0.0.1 -p "$port" "${auth[@]}" -c "$c" -d 100 -r 1000000 -n "$n" -P "$p" \
+		--precision 3 "${args[@]}" >"$tmp/cpu-out.txt" 2>"$tmp/err.txt" || {
+		echo "compare.sh: redis-benchmark ($test -P $p -c $c) failed against $server:" >&2
+		cat "$tmp/cpu-out.txt" "$tmp/err.txt" >&2
+		exit 1
+	}
+	t1=$(ticks "$pid")
+	if grep -qi error "$tmp/cpu-out.txt" "$tmp/err.txt"; then
+		echo "compare.sh: redis-benchmark ($test) reported an error against $server:" >&2
+		cat "$tmp/err.txt" >&2
+		exit 1
+	fi
+	tr '\r' '\n' <"$tmp/cpu-out.txt" | awk -v s="$server" -v t="$test" -v p="$p" -v c="$c" \
+		-v dt=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" '
+		/requests completed in/ { total = $1 + 0 }
+		/^Latency by percentile distribution:/ { dist = 1; next }
+		/^Cumulative distribution of latencies:/ { dist = 0; next }
+		dist && /cumulative count/ {
+			k = $NF; sub(/\)$/, "", k)
+			if (p999 == "" && k + 0 >= total * 0.999) p999 = $3
+		}
+		/throughput summary:/ { rps = $3 }
+		/^ *avg +min +p50 +p95 +p99 +max/ { want = 1; next }
+		want { want = 0; p50 = $3; p99 = $5 }
+		END {
+			if (rps == "" || p999 == "" || p50 == "") { print "compare.sh: cannot parse redis-benchmark output (" t ")" > "/dev/stderr"; exit 1 }
+			printf "%s\t%s\t%s\t%s\t%s\t%.3f\t%s\t%s\t%s\n", s, t, p, c, rps, dt / hz * 1e6 / n, p50, p99, p999
+		}' >>"$tmp/cpu.txt"
+}
+
+cpu_per_request() {
+	local gmp=$1
+	echo "cpu per request: CPU_N=$CPU_N REPS=$REPS tests=$CPU_TESTS conns=$CPU_CONNS" >&2
+	start_servers "$gmp"
+	# HSET and INCR need nothing preloaded; GET and MGET read what SET wrote
+	# (misses and hits cost alike here: both servers see the same keys).
+	: >"$tmp/cpu.txt"
+	for rep in $(seq 1 "$REPS"); do
+		for test in ${CPU_TESTS//,/ }; do
+			for c in $CPU_CONNS; do
+				for p in 1 16; do
+					if [ $((rep % 2)) = 1 ]; then order="redis tcached"; else order="tcached redis"; fi
+					for s in $order; do
+						port=$RPORT pid=$RPID
+						[ "$s" = tcached ] && port=$TPORT pid=$TPID
+						echo "  rep $rep/$REPS $test -c $c -P $p $s" >&2
+						cpu_run "$s" "$port" "$pid" "$test" "$p" "$c"
+					done
+				done
+			done
+		done
+	done
+	stop_servers
+
+	echo
+	echo "## CPU per request: tcached $(gmp_label "$gmp")"
+	echo
+	echo "Median of $REPS; CPU = server user+sys per request (µs); latency in ms; ratios tcached/redis (CPU and latency: >1 means tcached costs more; req/s: >1 means tcached faster)."
+	echo
+	echo "| test | -c | -P | redis req/s | tcached req/s | ratio | redis CPU/req | tcached CPU/req | **CPU ratio** | p50 r / t | p99 r / t | p99.9 r / t |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	awk -F'\t' '
+		{ key = $2 SUBSEP $4 SUBSEP $3; if (!(key in seen)) { seen[key] = 1; keys[++nk] = key }
+		  for (f = 5; f <= 9; f++) { k = $1 SUBSEP key SUBSEP f; n[k]++; v[k, n[k]] = $f } }
+		function median(k,   i, j, t, a, m) {
+			m = n[k]; for (i = 1; i <= m; i++) a[i] = v[k, i] + 0
+			for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+			return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+		}
+		function r(x, y) { return y > 0 ? x / y : 0 }
+		END {
+			for (i = 1; i <= nk; i++) {
+				key = keys[i]; split(key, kp, SUBSEP)
+				for (f = 5; f <= 9; f++) { R[f] = median("redis" SUBSEP key SUBSEP f); T[f] = median("tcached" SUBSEP key SUBSEP f) }
+				printf "| %s | %s | %s | %.0f | %.0f | %.2f | %.2f | %.2f | **%.2f** | %.3f / %.3f | %.3f / %.3f | %.3f / %.3f |\n",
+					toupper(kp[1]), kp[2], kp[3], R[5], T[5], r(T[5], R[5]), R[6], T[6], r(T[6], R[6]), R[7], T[7], R[8], T[8], R[9], T[9]
+			}
+		}' "$tmp/cpu.txt"
+}
+
 # Machine facts.
 rev=$(git describe --always --dirty 2>/dev/null || echo unknown)
 echo "## Machine"
@@ -312,13 +432,16 @@ echo "- $("$GO" version)"
 echo "- $("$REDIS_SERVER" --version)"
 echo "- $("$REDIS_BENCHMARK" --version 2>&1 | head -1)"
 echo "- tcached: git $rev$(case "$rev" in *-dirty) echo " (working tree has uncommitted changes)" ;; esac); $(gmp_label "$TCACHED_GOMAXPROCS")"
-echo "- settings: N=$N REPS=$REPS KEYS=$KEYS COMPARE_GOMAXPROCS1=$COMPARE_GOMAXPROCS1"
+echo "- settings: N=$N REPS=$REPS KEYS=$KEYS COMPARE_GOMAXPROCS1=$COMPARE_GOMAXPROCS1 COMPARE_CPU=$COMPARE_CPU CPU_N=$CPU_N"
 
 throughput "$TCACHED_GOMAXPROCS" "tcached $(gmp_label "$TCACHED_GOMAXPROCS") (main pass)"
 if [ "$COMPARE_GOMAXPROCS1" = 1 ] && [ "$TCACHED_GOMAXPROCS" != 1 ]; then
 	throughput 1 "tcached GOMAXPROCS=1 (same CPU budget as Redis's one command thread; second pass, fresh servers)"
 fi
 latency "$TCACHED_GOMAXPROCS"
+if [ "$COMPARE_CPU" = 1 ]; then
+	cpu_per_request "$TCACHED_GOMAXPROCS"
+fi
 
 echo
 echo "memory: $KEYS keys of 100-byte values via redis-cli --pipe" >&2
