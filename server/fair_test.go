@@ -237,3 +237,52 @@ func TestFairShareRefusesPastTheTimeout(t *testing.T) {
 		t.Errorf("fair_share refusals counted %d, replied %d", got, busy)
 	}
 }
+
+// TestFairShareChargesNewConnectionsSanely: a connection's first span
+// starts when it is accepted. A new connection used to charge its first
+// flush (before its first read) from the zero time, about 292 years, to
+// the server or to default_tenant; with an even number of connections the
+// int64 sums wrapped back to plausible values, so the check runs after
+// every connection.
+func TestFairShareChargesNewConnectionsSanely(t *testing.T) {
+	for _, def := range []string{"", "b"} {
+		t.Run("default_tenant="+def, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.FairShare = true
+			cfg.DefaultTenant = def
+			srv := startServerWith(t, cfg, Options{FairTick: 5 * time.Millisecond})
+			start := time.Now()
+			check := func(i int) {
+				wall := time.Since(start).Seconds()
+				for _, tn := range srv.reg.Load().order {
+					if cpu := tn.adm.Stats().CPU.Seconds(); cpu < 0 || cpu > wall*4 {
+						t.Fatalf("after %d connections: tenant %s charged %.3gs in %.3gs of wall time", i, tn.id, cpu, wall)
+					}
+				}
+				if u := srv.admission.FairStatus().UnattributedSeconds; u < 0 || u > wall*4 {
+					t.Fatalf("after %d connections: unattributed %.3gs in %.3gs of wall time", i, u, wall)
+				}
+			}
+			for i := range 5 {
+				nc, err := net.Dial("tcp", srv.addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rd := bufio.NewReader(nc)
+				nc.Write(encode("AUTH", "alice", "alice-pw"))
+				if v, err := readReply(rd); err != nil || v != status("OK") {
+					t.Fatalf("AUTH: %v %v", v, err)
+				}
+				nc.Write(encode("PING"))
+				if v, err := readReply(rd); err != nil || v != status("PONG") {
+					t.Fatalf("PING: %v %v", v, err)
+				}
+				check(i + 1)
+				nc.Close()
+			}
+			if tn := srv.reg.Load().order[0]; tn.adm.Stats().CPU <= 0 {
+				t.Errorf("tenant %s charged nothing for 5 AUTH+PING", tn.id)
+			}
+		})
+	}
+}

@@ -404,6 +404,9 @@ func (s *Server) newClient(nc net.Conn) *client {
 		created:   s.now(),
 		connected: time.Now(),
 	}
+	// The connection's setup is its first charged span (fair.go): without
+	// a mark, the first flush would charge the time since year 1.
+	c.mark = c.connected
 	c.hold.Conn = nc
 	c.conn = &wire{nc: &c.hold, writeTimeout: s.limits.WriteTimeout, remote: c.addr}
 	c.lastActive.Store(c.created.UnixMilli())
