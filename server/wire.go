@@ -43,6 +43,9 @@ type wire struct {
 	// Redis 7 gives it in RESP2. Only the connection goroutine reads it;
 	// client.setProto keeps it and the CLIENT LIST copy in step.
 	resp3 bool
+	// c is the connection, whose client-memory charges flush keeps up to
+	// date (clientmem.go); nil in unit tests of the wire alone.
+	c *client
 }
 
 func (w *wire) RemoteAddr() string { return w.remote }
@@ -60,7 +63,8 @@ func (w *wire) grew() {
 	}
 	if w.outLimit > 0 && int64(len(w.out)) > w.outLimit {
 		w.err = errOutputLimit
-		w.out = w.out[:0]
+		w.out = nil // dropped: free it, and its client-memory charge
+		w.charge()
 		return
 	}
 	w.flush()
@@ -71,11 +75,15 @@ func (w *wire) grew() {
 func (w *wire) flush() error {
 	if w.err != nil {
 		w.out = w.out[:0]
+		w.charge()
 		return w.err
 	}
 	if len(w.out) == 0 {
 		return nil
 	}
+	// Charge the reply buffer before the write that may block on it; a
+	// GET hit that reuses the buffer changes nothing and costs a compare.
+	w.charge()
 	// Re-arming a deadline costs a runtime timer update, so it is moved
 	// only when less than half of write_timeout is left: every write still
 	// gets at least write_timeout/2, and at most write_timeout.
@@ -92,7 +100,21 @@ func (w *wire) flush() error {
 	} else {
 		w.out = w.out[:0]
 	}
+	w.charge()
 	return w.err
+}
+
+// charge brings the connection's charge for out in line with its
+// capacity; growth past the pool's budget evicts other connections'
+// output (clientmem.go), never this one's: its reply is being written.
+func (w *wire) charge() {
+	c := w.c
+	if c == nil || int64(cap(w.out)) == c.mem.wout {
+		return
+	}
+	if c.mem.setOut(&c.mem.wout, int64(cap(w.out))) {
+		c.srv.evictOutput(c.mem.pool.Load(), c, 0)
+	}
 }
 
 func (w *wire) WriteError(msg string) {

@@ -1,0 +1,384 @@
+package server
+
+// Client memory: what a tenant's connections make the server hold, as
+// opposed to what the tenant stores (its quota).
+//
+// # What is counted
+//
+// Every connection charges one pool: its tenant's (client_memory), or,
+// while it is bound to no tenant (before AUTH, operators), the server's
+// unattributed pool (maxmemory_clients minus the tenants' budgets). Counted:
+//
+//   - the read buffer's growth beyond its first 4 KiB (which is part of
+//     the connection's fixed cost), including an unfinished (partial)
+//     command's bytes;
+//   - the reply buffer (wire.out) by capacity, charged when it is flushed
+//     (a reply is flushed at the latest once it passes 64 KiB, so what is
+//     not yet charged is under 64 KiB plus one reply element);
+//   - EXEC's held replies (holdConn.held);
+//   - the pub/sub queue (pending messages and replies, the chunk being
+//     written and the spare buffer) by capacity;
+//   - the MULTI queue (txBytes: arguments plus bookkeeping per command);
+//   - the WATCH table (key bytes plus an estimate of the map entry).
+//
+// Not counted: each connection's fixed cost (goroutine stack, client
+// state, socket), which config reserves per maxclients instead
+// (config.ConnOverhead); blocked-client state (a blocked command holds
+// its arguments, which are already in the read buffer); scripts and
+// client-side tracking, which tcached does not implement.
+//
+// # Cost
+//
+// Charges are per-connection deltas into one atomic per pool: a component
+// is re-charged only when its size changes, so a GET hit that reuses its
+// reply buffer touches no atomic, takes no lock and allocates nothing.
+// Reads check the pool only when the read buffer must grow.
+//
+// # At the budget
+//
+// As Redis does per client (maxmemory-clients), but per tenant:
+//   - a denyoom command (a write that may grow memory) while the pool,
+//     not counting the command's own read buffer, is over its budget, and
+//     a command that would push a MULTI queue (or a WATCH table) past it,
+//     are refused with errClientOOM: nothing is queued or changed, and in
+//     MULTI the transaction is flagged (EXEC answers EXECABORT), as Redis
+//     does with any refusal while queueing;
+//   - a read buffer that must grow past the budget (a partial command)
+//     first evicts other connections' output (below); then one connection
+//     per pool (the overdraft) may grow past the budget until its command
+//     is in, so that connections each holding part of a large request do
+//     not wait for each other forever, and the others pause reading
+//     (backpressure) until there is room or the overdraft is free. After
+//     write_timeout paused, or at once when the connection's own charges
+//     alone could never fit the budget, the connection is closed with
+//     errClientOOM. Read buffers so hold at most twice the budget;
+//   - when output (a pub/sub queue, a reply being written) takes the pool
+//     over its budget, the connection with the largest output in that pool
+//     (above 64 KiB, evictMinOutput) is disconnected, then the next, until
+//     the pool fits again (Redis's client eviction). A connection writing its own reply is not evicted
+//     for it, so a reader of a value larger than the budget still gets
+//     it; other connections' output is. Each eviction is counted per
+//     tenant (tcached_tenant_clients_evicted_total, INFO
+//     tenant_clients_evicted), logged and audited.
+//
+// Pools are disjoint and each is bounded, so one tenant's connections never
+// take another tenant's budget, the unattributed pool or the shared
+// maxmemory: at most its budget, plus the overdraft (one partial command,
+// at most the budget), the output chunk that triggers an eviction (until
+// the victim's socket is closed) and under 64 KiB of output per
+// connection, which is never evicted for.
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tcached/tcached/config"
+)
+
+// memPool is one client-memory budget: a tenant's, or the unattributed one.
+type memPool struct {
+	tenant  string       // tenant id; "" for the unattributed pool
+	used    atomic.Int64 // bytes charged by the pool's connections
+	out     atomic.Int64 // the part of used that is output (evictable)
+	limit   atomic.Int64 // the budget; changes on reload
+	evicted atomic.Int64 // connections disconnected to bring it back under
+	refused atomic.Int64 // commands refused with errClientOOM, paused reads given up
+	evictMu sync.Mutex   // one evictor at a time (TryLock: others skip)
+	// overdraft is the one connection that may grow its read buffer past
+	// the budget (growQuery), so that connections each holding part of a
+	// large request cannot wait for each other forever; nil when free.
+	overdraft atomic.Pointer[client]
+}
+
+// reserve charges n bytes if they fit in the budget, atomically with other
+// connections' reservations.
+func (p *memPool) reserve(n int64) bool {
+	lim := p.limit.Load()
+	for {
+		u := p.used.Load()
+		if u+n > lim {
+			return false
+		}
+		if p.used.CompareAndSwap(u, u+n) {
+			return true
+		}
+	}
+}
+
+// connMem is one connection's charges. The connection goroutine owns the
+// component fields; pool and out are read by evictors on other goroutines.
+type connMem struct {
+	pool  atomic.Pointer[memPool]
+	query int64 // read buffer capacity beyond initialReadBuf
+	wout  int64 // wire.out capacity, as of the last flush
+	held  int64 // EXEC's held replies
+	watch int64 // WATCH table
+	// tx is the MULTI queue's charge: client.txBytes, charged as queued.
+	// out is the connection's output in the pool (wout + held + the
+	// pub/sub queue), the evictors' measure of the biggest offender.
+	out      atomic.Int64
+	evicting atomic.Bool // chosen by an evictor: skip it, it is going
+	// odPool is the pool whose overdraft this connection holds (nil: none).
+	odPool *memPool
+}
+
+// set re-charges one component to v bytes; it reports whether the pool is
+// over its budget after a growth.
+func (m *connMem) set(field *int64, v int64) bool {
+	d := v - *field
+	if d == 0 {
+		return false
+	}
+	*field = v
+	p := m.pool.Load()
+	return p.used.Add(d) > p.limit.Load() && d > 0
+}
+
+// setOut is set for an output component, which the evictors weigh.
+func (m *connMem) setOut(field *int64, v int64) bool {
+	d := v - *field
+	if d == 0 {
+		return false
+	}
+	m.out.Add(d)
+	m.pool.Load().out.Add(d)
+	return m.set(field, v)
+}
+
+// total is everything the connection goroutine has charged.
+func (m *connMem) total(txBytes int64) int64 {
+	return m.query + m.wout + m.held + m.watch + txBytes
+}
+
+// moveMem re-charges the connection's own components to pool p (bind).
+// The pub/sub queue moves with its subscriber (subscriber.setPool).
+func (c *client) moveMem(p *memPool) {
+	old := c.mem.pool.Load()
+	if old == p || p == nil {
+		return
+	}
+	n, out := c.mem.total(c.txBytes), c.mem.wout+c.mem.held
+	c.mem.pool.Store(p)
+	p.used.Add(n)
+	p.out.Add(out)
+	old.used.Add(-n)
+	old.out.Add(-out)
+}
+
+// endOverdraft gives up the pool's overdraft after the command it let in
+// (conn.go, after dispatch) or when the connection closes.
+func (c *client) endOverdraft() {
+	if p := c.mem.odPool; p != nil {
+		p.overdraft.CompareAndSwap(c, nil)
+		c.mem.odPool = nil
+	}
+}
+
+// releaseMem drops every charge of a closing connection.
+func (c *client) releaseMem() {
+	c.endOverdraft()
+	c.mem.setOut(&c.mem.wout, 0)
+	c.mem.setOut(&c.mem.held, 0)
+	c.mem.set(&c.mem.query, 0)
+	c.mem.set(&c.mem.watch, 0)
+	c.releaseTx()
+}
+
+// reserveTx charges n more bytes of MULTI queue if they fit.
+func (c *client) reserveTx(n int64) bool {
+	if !c.mem.pool.Load().reserve(n) {
+		return false
+	}
+	c.txBytes += n
+	return true
+}
+
+func (c *client) releaseTx() {
+	if c.txBytes != 0 {
+		c.mem.pool.Load().used.Add(-c.txBytes)
+		c.txBytes = 0
+	}
+}
+
+// setBudgets applies the configuration's client-memory budgets (New,
+// Reload): each tenant's client_memory, and what maxmemory_clients leaves
+// to the unattributed pool. A Config built in code may leave both 0: the
+// defaults of package config apply then.
+func (s *Server) setBudgets(reg *registry) {
+	var sum int64
+	for _, t := range reg.order {
+		tc := t.cfg()
+		b := tc.ClientMemory
+		if b <= 0 {
+			b = config.DefaultClientMemory(tc.Quota)
+		}
+		t.cmem.limit.Store(b)
+		sum += b
+	}
+	pool := int64(config.DefaultUnattributedClientMemory)
+	if mc := reg.cfg.MaxMemoryClients; mc > 0 {
+		pool = mc - sum
+	}
+	if min := s.limits.PreAuthQueryBufferLimit; pool < min {
+		pool = min // Parse refuses this; a Config built in code gets room for one
+	}
+	s.unattributed.limit.Store(pool)
+}
+
+// oomText is the refusal for the connection's pool: the tenant's budget,
+// or maxmemory_clients for a connection bound to no tenant.
+func (c *client) oomText() string {
+	if c.mem.pool.Load().tenant == "" {
+		return errClientsOOM
+	}
+	return errClientOOM
+}
+
+// evictMinOutput: a connection is evicted only for output beyond one
+// flush (flushThreshold); below that, output is the normal cost of
+// replying, and evicting it would drop readers that keep up for a few
+// bytes over the budget. Such output still counts, so it refuses writes
+// and pauses reads like any other.
+const evictMinOutput = flushThreshold
+
+// pauseTick is how often a connection paused for client memory looks again.
+const pauseTick = 2 * time.Millisecond
+
+// growQuery reserves n more bytes of read buffer, pausing the connection
+// while its pool has no room (backpressure on a partial command). It
+// reports false when the connection must close instead: its own charges
+// plus n could never fit, the pause outlasted write_timeout (or the
+// auth deadline), or the server is closing.
+//
+// Connections that each hold part of a large request could wait for each
+// other forever; so one connection at a time per pool, the first to find
+// no room, takes the pool's overdraft and grows past the budget until its
+// command is complete (it can never need more than the budget itself).
+// The others pause. A pool so holds at most twice its budget in read
+// buffers, and every command whose connection fits the budget gets in.
+func (s *Server) growQuery(c *client, n int64) bool {
+	p := c.mem.pool.Load()
+	if p.reserve(n) {
+		c.mem.query += n
+		return true
+	}
+	if c.mem.total(c.txBytes)+n > p.limit.Load() {
+		p.refused.Add(1)
+		return false
+	}
+	// Output that other connections leave unread gives way to input, as
+	// Redis's client eviction weighs all client memory: a publisher is not
+	// stalled by its own non-reading subscribers.
+	s.evictOutput(p, c, n)
+	if c.grow(p, n) {
+		return true
+	}
+	deadline := time.Now().Add(s.limits.WriteTimeout)
+	ticks := 0
+	if d := s.readDeadline(c); !d.IsZero() && d.Before(deadline) {
+		deadline = d
+	}
+	for {
+		select {
+		case <-time.After(pauseTick):
+		case <-s.stop:
+			return false
+		}
+		if c.killed.Load() {
+			return false
+		}
+		if ticks++; ticks%50 == 0 {
+			s.evictOutput(p, c, n) // output that grew meanwhile
+		}
+		if c.grow(p, n) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			p.refused.Add(1)
+			return false
+		}
+	}
+}
+
+// grow charges n more bytes of read buffer if they fit in the budget or
+// c holds, or can take, the pool's overdraft (growQuery).
+func (c *client) grow(p *memPool, n int64) bool {
+	switch {
+	case p.reserve(n):
+	case c.mem.odPool == p:
+		p.used.Add(n)
+	case p.overdraft.CompareAndSwap(nil, c):
+		c.mem.odPool = p
+		p.used.Add(n)
+	default:
+		return false
+	}
+	c.mem.query += n
+	return true
+}
+
+// evictOutput brings pool p back under its budget, with room for need more
+// bytes, by disconnecting the connections with the largest output in it,
+// biggest first; self (the connection whose own reply or read buffer is
+// being charged) is never chosen. Called without any subscriber's lock
+// held.
+func (s *Server) evictOutput(p *memPool, self *client, need int64) {
+	if !p.evictMu.TryLock() {
+		return // another goroutine is evicting from this pool
+	}
+	defer p.evictMu.Unlock()
+	var pending int64 // output of victims not yet released
+	for p.used.Load()-pending+need > p.limit.Load() {
+		others := p.out.Load() - pending
+		if self != nil {
+			others -= self.mem.out.Load()
+		}
+		if others <= 0 {
+			return // no one else's output to evict: skip the scan
+		}
+		var victim *client
+		var most int64
+		s.mu.Lock()
+		for _, c := range s.clients {
+			if c == self || c.mem.pool.Load() != p || c.mem.evicting.Load() {
+				continue
+			}
+			if o := c.mem.out.Load(); o > most && o > evictMinOutput {
+				victim, most = c, o
+			}
+		}
+		s.mu.Unlock()
+		if victim == nil {
+			return
+		}
+		victim.evict(p)
+		pending += victim.mem.out.Load() // what its blocked write still holds
+	}
+}
+
+// evict disconnects c to free its output (evictOutput): a subscriber's
+// queue is dropped at once; a reply being written is freed when the
+// closed socket fails the write.
+func (c *client) evict(p *memPool) {
+	c.mem.evicting.Store(true)
+	out := c.mem.out.Load()
+	if ps := c.psRef.Load(); ps != nil {
+		ps.mu.Lock()
+		ps.die()
+		ps.mu.Unlock()
+	}
+	c.kill()
+	c.hold.Conn.Close()
+	p.evicted.Add(1)
+	used, limit := p.used.Load(), p.limit.Load()
+	pool := p.tenant
+	if pool == "" {
+		pool = "(unattributed)"
+	}
+	c.srv.log.Warn("client evicted: client memory over budget",
+		"tenant", pool, "client_id", c.id, "addr", c.addr, "output_bytes", out,
+		"client_memory_bytes", used, "client_memory_limit", limit)
+	c.srv.audit("client_evicted", p.tenant, c.userName(), c.addr, "", "evicted",
+		"output_bytes", out, "client_memory_bytes", used, "client_memory_limit", limit)
+}
