@@ -166,8 +166,10 @@ func (c *client) moveMem(p *memPool) {
 	old.out.Add(-out)
 }
 
-// endOverdraft gives up the pool's overdraft after the command it let in
-// (conn.go, after dispatch) or when the connection closes.
+// endOverdraft gives up the pool's overdraft once the commands it let in
+// are consumed and the read buffer is released (conn.go), or when the
+// connection closes: while the buffer is held, so is the overdraft, so at
+// most one connection per pool holds read buffers past the budget.
 func (c *client) endOverdraft() {
 	if p := c.mem.odPool; p != nil {
 		p.overdraft.CompareAndSwap(c, nil)

@@ -111,9 +111,6 @@ func (s *Server) serveConn(nc net.Conn) {
 					s.dispatch(c, args)
 					c.pubsubEnd()
 				}
-				if c.mem.odPool != nil {
-					c.endOverdraft() // its command is in (clientmem.go)
-				}
 				if c.conn.err != nil || c.conn.closeAfter {
 					return
 				}
@@ -140,6 +137,11 @@ func (s *Server) serveConn(nc net.Conn) {
 			if len(buf) > 64<<10 {
 				buf = make([]byte, initialReadBuf) // release a big command's buffer
 				c.mem.set(&c.mem.query, 0)
+			}
+			if c.mem.odPool != nil {
+				// Its commands are in and its buffer is gone: another
+				// connection may overdraw now (clientmem.go).
+				c.endOverdraft()
 			}
 		} else if w == len(buf) {
 			if r > 0 {
