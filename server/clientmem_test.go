@@ -676,3 +676,47 @@ func TestClientMemoryPreAuthPool(t *testing.T) {
 		t.Errorf("a tenant paid: a used %d refused %d, b refused %d", pa.used.Load(), pa.refused.Load(), pb.refused.Load())
 	}
 }
+
+// TestClientMemoryConfig: the budgets follow the configuration: a parsed
+// config's client_memory and maxmemory_clients, a reload that changes
+// them, and TENANT QUOTA keeping quotas + client memory + overhead under
+// maxmemory.
+func TestClientMemoryConfig(t *testing.T) {
+	yaml := func(clientMemory string) []byte {
+		return []byte(`maxmemory: 200MiB
+maxmemory_clients: 64MiB
+maxclients: 100
+tenants:
+  - {id: a, tier: gold, quota: 64MiB, client_memory: ` + clientMemory + `, users: [{name: alice, password: alice-pw}]}
+operators:
+  - {name: ops, password: ops-pw}
+`)
+	}
+	cfg, _, err := config.Parse(yaml("24MiB"), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := startServer(t, cfg, false)
+	pa := poolOf(srv, "a")
+	if pa.limit.Load() != 24<<20 || srv.unattributed.limit.Load() != 40<<20 {
+		t.Errorf("budgets: a %d, unattributed %d; want 24MiB and 64-24 = 40MiB", pa.limit.Load(), srv.unattributed.limit.Load())
+	}
+	next, _, err := config.Parse(yaml("8MiB"), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Reload(next); err != nil {
+		t.Fatal(err)
+	}
+	if pa.limit.Load() != 8<<20 || srv.unattributed.limit.Load() != 56<<20 {
+		t.Errorf("after reload: a %d, unattributed %d; want 8MiB and 56MiB", pa.limit.Load(), srv.unattributed.limit.Load())
+	}
+	// 200MiB - 64MiB clients - (16MiB + 100 x 12KiB) leaves ~118.8MiB for quotas.
+	op := dialAs(t, srv.addr, "ops", "ops-pw")
+	if got, isErr := op.do("TENANT", "QUOTA", "a", "120MiB").(respErr); !isErr || !strings.Contains(string(got), "less maxmemory_clients") {
+		t.Errorf("TENANT QUOTA past the guarantee = %v", got)
+	}
+	if got := op.do("TENANT", "QUOTA", "a", "118MiB"); got != ok {
+		t.Errorf("TENANT QUOTA within it = %v", got)
+	}
+}
