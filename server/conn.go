@@ -172,7 +172,9 @@ func (s *Server) serveConn(nc net.Conn) {
 				// The growth is charged to the connection's client-memory
 				// pool, pausing reads while it has no room (clientmem.go).
 				if !s.growQuery(c, int64(size-len(buf))) {
-					c.conn.WriteError(c.oomText())
+					if !s.closing.Load() && !c.killed.Load() {
+						c.conn.WriteError(c.oomText())
+					}
 					return
 				}
 				nb := make([]byte, size)
