@@ -48,6 +48,13 @@ package server
 // deadline passes). Not bounded: the number of subscriptions a connection
 // holds (Redis does not bound it either).
 //
+// Together, a tenant's subscribers are bounded by its client_memory
+// (clientmem.go): every queue (by capacity: pending messages and replies,
+// the chunk being written, the spare buffer) is charged to the tenant's
+// pool as it changes, and a delivery that takes the pool over its budget
+// disconnects the subscribers with the largest queues, biggest first, so
+// 16 subscribers that never read cost the tenant's budget, not 16 x 32 MiB.
+//
 // # RESP2 and RESP3
 //
 // Confirmations and messages are pushes (`>`) in RESP3 and arrays in
