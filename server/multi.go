@@ -22,7 +22,10 @@ package server
 // which is what Redis does when it rejects an EXEC. DISCARD, RESET and QUIT
 // inside a transaction bypass admission so a client can always leave one.
 // The queue is bounded by client-query-buffer-limit (it is input held
-// until EXEC); past it the transaction is flagged.
+// until EXEC); past it the transaction is flagged. It is also charged to
+// the tenant's client_memory as it grows (clientmem.go), until EXEC has
+// run it or the transaction ends: a command that does not fit the budget
+// is refused with errClientOOM, not queued, and flags the transaction.
 //
 // # Atomicity
 //
