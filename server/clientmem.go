@@ -14,7 +14,8 @@ package server
 //     command's bytes;
 //   - the reply buffer (wire.out) by capacity, charged when it is flushed
 //     (a reply is flushed at the latest once it passes 64 KiB, so what is
-//     not yet charged is under 64 KiB plus one reply element);
+//     not yet charged is under 64 KiB plus one reply element), and kept
+//     for reuse only while the pool is within its budget;
 //   - EXEC's held replies (holdConn.held);
 //   - the pub/sub queue (pending messages and replies, the chunk being
 //     written and the spare buffer) by capacity;
@@ -64,9 +65,10 @@ package server
 // Pools are disjoint and each is bounded, so one tenant's connections never
 // take another tenant's budget, the unattributed pool or the shared
 // maxmemory: at most its budget, plus the overdraft (one partial command,
-// at most the budget), the output chunk that triggers an eviction (until
-// the victim's socket is closed) and under 64 KiB of output per
-// connection, which is never evicted for.
+// at most the budget), the replies being written at that moment (each
+// connection's own, never evicted for), victims' output until their
+// sockets close, and under 64 KiB of output per connection, which is
+// never evicted for.
 
 import (
 	"sync"
@@ -112,11 +114,14 @@ type connMem struct {
 	pool  atomic.Pointer[memPool]
 	query int64 // read buffer capacity beyond initialReadBuf
 	wout  int64 // wire.out capacity, as of the last flush
+	wbusy int64 // the part of wout being written now (evictable output)
 	held  int64 // EXEC's held replies
 	watch int64 // WATCH table
 	// tx is the MULTI queue's charge: client.txBytes, charged as queued.
-	// out is the connection's output in the pool (wout + held + the
-	// pub/sub queue), the evictors' measure of the biggest offender.
+	// out is the connection's evictable output in the pool (wbusy + held
+	// + the pub/sub queue), the evictors' measure of the biggest offender.
+	// A reply buffer kept for reuse between writes is charged but not
+	// evictable: evicting an idle connection for it would free little.
 	out      atomic.Int64
 	evicting atomic.Bool // chosen by an evictor: skip it, it is going
 	// odPool is the pool whose overdraft this connection holds (nil: none).
@@ -146,6 +151,22 @@ func (m *connMem) setOut(field *int64, v int64) bool {
 	return m.set(field, v)
 }
 
+// tight reports whether the connection's pool is over its budget.
+func (m *connMem) tight() bool {
+	p := m.pool.Load()
+	return p.used.Load() > p.limit.Load()
+}
+
+// busy marks v bytes of the reply buffer as being written (0: the write
+// is done), which makes them count as the connection's evictable output.
+func (m *connMem) busy(v int64) {
+	if d := v - m.wbusy; d != 0 {
+		m.wbusy = v
+		m.out.Add(d)
+		m.pool.Load().out.Add(d)
+	}
+}
+
 // total is everything the connection goroutine has charged.
 func (m *connMem) total(txBytes int64) int64 {
 	return m.query + m.wout + m.held + m.watch + txBytes
@@ -158,7 +179,7 @@ func (c *client) moveMem(p *memPool) {
 	if old == p || p == nil {
 		return
 	}
-	n, out := c.mem.total(c.txBytes), c.mem.wout+c.mem.held
+	n, out := c.mem.total(c.txBytes), c.mem.wbusy+c.mem.held
 	c.mem.pool.Store(p)
 	p.used.Add(n)
 	p.out.Add(out)
@@ -180,7 +201,8 @@ func (c *client) endOverdraft() {
 // releaseMem drops every charge of a closing connection.
 func (c *client) releaseMem() {
 	c.endOverdraft()
-	c.mem.setOut(&c.mem.wout, 0)
+	c.mem.busy(0)
+	c.mem.set(&c.mem.wout, 0)
 	c.mem.setOut(&c.mem.held, 0)
 	c.mem.set(&c.mem.query, 0)
 	c.mem.set(&c.mem.watch, 0)

@@ -83,7 +83,13 @@ func (w *wire) flush() error {
 	}
 	// Charge the reply buffer before the write that may block on it; a
 	// GET hit that reuses the buffer changes nothing and costs a compare.
+	// While a write that passes one flush is in progress, the buffer is
+	// output another connection's growth may evict (clientmem.go).
 	w.charge()
+	big := len(w.out) > flushThreshold && w.c != nil
+	if big {
+		w.c.mem.busy(int64(cap(w.out)))
+	}
 	// Re-arming a deadline costs a runtime timer update, so it is moved
 	// only when less than half of write_timeout is left: every write still
 	// gets at least write_timeout/2, and at most write_timeout.
@@ -95,8 +101,11 @@ func (w *wire) flush() error {
 	if err != nil {
 		w.err = err
 	}
-	if cap(w.out) > 4*flushThreshold {
-		w.out = nil // don't keep a large reply's buffer
+	if big {
+		w.c.mem.busy(0)
+	}
+	if cap(w.out) > 4*flushThreshold || cap(w.out) > flushThreshold && w.c != nil && w.c.mem.tight() {
+		w.out = nil // don't keep a large reply's buffer, nor a medium one under pressure
 	} else {
 		w.out = w.out[:0]
 	}
@@ -112,7 +121,7 @@ func (w *wire) charge() {
 	if c == nil || int64(cap(w.out)) == c.mem.wout {
 		return
 	}
-	if c.mem.setOut(&c.mem.wout, int64(cap(w.out))) {
+	if c.mem.set(&c.mem.wout, int64(cap(w.out))) {
 		c.srv.evictOutput(c.mem.pool.Load(), c, 0)
 	}
 }
