@@ -56,7 +56,11 @@ package server
 //   - when output (a pub/sub queue, a reply being written) takes the pool
 //     over its budget, the connection with the largest output in that pool
 //     (above 64 KiB, evictMinOutput) is disconnected, then the next, until
-//     the pool fits again (Redis's client eviction). A connection writing its own reply is not evicted
+//     the pool fits again (Redis's client eviction). A reply write counts
+//     once it has lasted evictGrace (a client that reads is done by then),
+//     and a reply element larger than one flush waits for room before it
+//     is built (roomForReply), so replies to clients that do not read
+//     cannot pile up meanwhile. A connection writing its own reply is not evicted
 //     for it, so a reader of a value larger than the budget still gets
 //     it; other connections' output is. Each eviction is counted per
 //     tenant (tcached_tenant_clients_evicted_total, INFO
@@ -86,7 +90,14 @@ type memPool struct {
 	limit   atomic.Int64 // the budget; changes on reload
 	evicted atomic.Int64 // connections disconnected to bring it back under
 	refused atomic.Int64 // commands refused with errClientOOM, paused reads given up
-	evictMu sync.Mutex   // one evictor at a time (TryLock: others skip)
+	evictMu sync.Mutex   // one evictor at a time
+	// pending is the output of evicted connections not yet released (their
+	// sockets are closing): evictors discount it, so that one eviction is
+	// not followed by more for memory that is already going.
+	pending atomic.Int64
+	// recheck is set while a re-evaluation after evictGrace is scheduled
+	// (evictOutput skipped reply writes too young to judge).
+	recheck atomic.Bool
 	// overdraft is the one connection that may grow its read buffer past
 	// the budget (growQuery), so that connections each holding part of a
 	// large request cannot wait for each other forever; nil when free.
@@ -123,7 +134,12 @@ type connMem struct {
 	// A reply buffer kept for reuse between writes is charged but not
 	// evictable: evicting an idle connection for it would free little.
 	out      atomic.Int64
-	evicting atomic.Bool // chosen by an evictor: skip it, it is going
+	evicting atomic.Bool  // chosen by an evictor: skip it, it is going
+	pendOut  atomic.Int64 // what evict added to its pool's pending
+	// busyOut and busyAt mirror wbusy and when that write started, for
+	// evictors: a reply write younger than evictGrace is not yet a
+	// sign of a client that does not read.
+	busyOut, busyAt atomic.Int64
 	// odPool is the pool whose overdraft this connection holds (nil: none).
 	odPool *memPool
 }
@@ -161,6 +177,10 @@ func (m *connMem) tight() bool {
 // is done), which makes them count as the connection's evictable output.
 func (m *connMem) busy(v int64) {
 	if d := v - m.wbusy; d != 0 {
+		if v > 0 {
+			m.busyAt.Store(time.Now().UnixNano())
+		}
+		m.busyOut.Store(v)
 		m.wbusy = v
 		m.out.Add(d)
 		m.pool.Load().out.Add(d)
@@ -201,6 +221,9 @@ func (c *client) endOverdraft() {
 // releaseMem drops every charge of a closing connection.
 func (c *client) releaseMem() {
 	c.endOverdraft()
+	if n := c.mem.pendOut.Swap(0); n != 0 {
+		c.mem.pool.Load().pending.Add(-n)
+	}
 	c.mem.busy(0)
 	c.mem.set(&c.mem.wout, 0)
 	c.mem.setOut(&c.mem.held, 0)
@@ -265,6 +288,11 @@ func (c *client) oomText() string {
 // bytes over the budget. Such output still counts, so it refuses writes
 // and pauses reads like any other.
 const evictMinOutput = flushThreshold
+
+// evictGrace: a reply write in progress for less than this is not output
+// to evict for (a client reading at 10 MB/s takes 100ms for 1 MiB; one on
+// loopback about 1ms); pub/sub queues count at once.
+const evictGrace = 50 * time.Millisecond
 
 // pauseTick is how often a connection paused for client memory looks again.
 const pauseTick = 2 * time.Millisecond
@@ -342,19 +370,49 @@ func (c *client) grow(p *memPool, n int64) bool {
 	return true
 }
 
+// roomForReply is called before a reply element larger than one flush is
+// copied into the reply buffer (wire.WriteBulk and friends): it reserves
+// its n bytes in the pool, first waiting while the pool is over its budget
+// because of other connections' output (replies being written, pub/sub
+// queues), which drains as clients read or is evicted (after evictGrace)
+// when they do not. So replies to clients that do not read cannot pile up
+// past the budget: each waits its turn before it is even built. It stops
+// waiting when there is no such output left to wait for (a reply larger
+// than the budget, or a pool held by read buffers, goes ahead) or after
+// write_timeout, and charges n either way: the reply is owed.
+func (c *client) roomForReply(n int64) {
+	p := c.mem.pool.Load()
+	waiting := func() bool {
+		return p.out.Load()-p.pending.Load()-c.mem.out.Load() > 0
+	}
+	if !p.reserve(n) {
+		s := c.srv
+		s.evictOutput(p, c, n)
+		deadline := time.Now().Add(s.limits.WriteTimeout)
+		for ticks := 1; !p.reserve(n); ticks++ {
+			if !waiting() || time.Now().After(deadline) || s.closing.Load() || c.killed.Load() {
+				p.used.Add(n)
+				break
+			}
+			time.Sleep(pauseTick)
+			if ticks%10 == 0 {
+				s.evictOutput(p, c, n) // writes that have grown old meanwhile
+			}
+		}
+	}
+	c.mem.wout += n // flush's charge brings it to the buffer's capacity
+}
+
 // evictOutput brings pool p back under its budget, with room for need more
 // bytes, by disconnecting the connections with the largest output in it,
 // biggest first; self (the connection whose own reply or read buffer is
 // being charged) is never chosen. Called without any subscriber's lock
 // held.
 func (s *Server) evictOutput(p *memPool, self *client, need int64) {
-	if !p.evictMu.TryLock() {
-		return // another goroutine is evicting from this pool
-	}
+	p.evictMu.Lock()
 	defer p.evictMu.Unlock()
-	var pending int64 // output of victims not yet released
-	for p.used.Load()-pending+need > p.limit.Load() {
-		others := p.out.Load() - pending
+	for p.used.Load()-p.pending.Load()+need > p.limit.Load() {
+		others := p.out.Load() - p.pending.Load()
 		if self != nil {
 			others -= self.mem.out.Load()
 		}
@@ -362,22 +420,39 @@ func (s *Server) evictOutput(p *memPool, self *client, need int64) {
 			return // no one else's output to evict: skip the scan
 		}
 		var victim *client
-		var most int64
+		var most, oldest int64
+		skipped := false
+		young := time.Now().Add(-evictGrace).UnixNano()
 		s.mu.Lock()
 		for _, c := range s.clients {
 			if c == self || c.mem.pool.Load() != p || c.mem.evicting.Load() {
 				continue
 			}
-			if o := c.mem.out.Load(); o > most && o > evictMinOutput {
-				victim, most = c, o
+			o, at := c.mem.out.Load(), c.mem.busyAt.Load()
+			if b := c.mem.busyOut.Load(); b > 0 && at > young {
+				o -= b // a reply write just started
+				skipped = skipped || b > evictMinOutput
+			}
+			// The largest output; of equals, the write stuck longest.
+			if o > evictMinOutput && (o > most || o == most && at < oldest) {
+				victim, most, oldest = c, o, at
 			}
 		}
 		s.mu.Unlock()
 		if victim == nil {
+			if skipped && p.recheck.CompareAndSwap(false, true) {
+				// Judge the young writes once they are old enough: a
+				// client that reads has finished by then.
+				time.AfterFunc(evictGrace, func() {
+					p.recheck.Store(false)
+					if !s.closing.Load() {
+						s.evictOutput(p, nil, 0)
+					}
+				})
+			}
 			return
 		}
 		victim.evict(p)
-		pending += victim.mem.out.Load() // what its blocked write still holds
 	}
 }
 
@@ -391,6 +466,12 @@ func (c *client) evict(p *memPool) {
 		ps.mu.Lock()
 		ps.die()
 		ps.mu.Unlock()
+	}
+	// What its blocked write still holds goes when the closed socket fails
+	// the write; until the connection is dropped, evictors discount it.
+	if left := c.mem.out.Load(); left > 0 {
+		c.mem.pendOut.Store(left)
+		p.pending.Add(left)
 	}
 	c.kill()
 	c.hold.Conn.Close()

@@ -85,11 +85,11 @@ func (w *wire) flush() error {
 	// GET hit that reuses the buffer changes nothing and costs a compare.
 	// While a write that passes one flush is in progress, the buffer is
 	// output another connection's growth may evict (clientmem.go).
-	w.charge()
 	big := len(w.out) > flushThreshold && w.c != nil
 	if big {
-		w.c.mem.busy(int64(cap(w.out)))
+		w.c.mem.busy(int64(cap(w.out))) // evictable by others from now
 	}
+	w.charge()
 	// Re-arming a deadline costs a runtime timer update, so it is moved
 	// only when less than half of write_timeout is left: every write still
 	// gets at least write_timeout/2, and at most write_timeout.
@@ -132,10 +132,31 @@ func (w *wire) WriteError(msg string) {
 	w.grew()
 }
 func (w *wire) WriteString(s string) { w.out = redcon.AppendString(w.out, s); w.grew() }
-func (w *wire) WriteBulk(b []byte)   { w.out = redcon.AppendBulk(w.out, b); w.grew() }
+func (w *wire) WriteBulk(b []byte) {
+	if len(b) > flushThreshold {
+		w.room(len(b))
+	}
+	w.out = redcon.AppendBulk(w.out, b)
+	w.grew()
+}
 func (w *wire) WriteBulkString(s string) {
+	if len(s) > flushThreshold {
+		w.room(len(s))
+	}
 	w.out = redcon.AppendBulkString(w.out, s)
 	w.grew()
+}
+
+// room makes room in the connection's client-memory pool for a reply
+// element of n bytes before it is copied (clientmem.go): what is buffered
+// goes first, then the element waits its turn if output of clients that
+// do not read holds the pool over its budget.
+func (w *wire) room(n int) {
+	if w.c == nil || w.err != nil {
+		return
+	}
+	w.flush()
+	w.c.roomForReply(int64(n))
 }
 func (w *wire) WriteInt(n int)       { w.out = redcon.AppendInt(w.out, int64(n)); w.grew() }
 func (w *wire) WriteInt64(n int64)   { w.out = redcon.AppendInt(w.out, n); w.grew() }
@@ -260,5 +281,11 @@ func appendHeader(b []byte, kind byte, n int) []byte {
 	return append(b, '\r', '\n')
 }
 
-func (w *wire) WriteRaw(data []byte) { w.out = append(w.out, data...); w.grew() }
-func (w *wire) NetConn() net.Conn    { return w.nc }
+func (w *wire) WriteRaw(data []byte) {
+	if len(data) > flushThreshold {
+		w.room(len(data))
+	}
+	w.out = append(w.out, data...)
+	w.grew()
+}
+func (w *wire) NetConn() net.Conn { return w.nc }
