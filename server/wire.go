@@ -152,8 +152,8 @@ func (w *wire) WriteBulkString(s string) {
 // goes first, then the element waits its turn if output of clients that
 // do not read holds the pool over its budget.
 func (w *wire) room(n int) {
-	if w.c == nil || w.err != nil {
-		return
+	if w.c == nil || w.err != nil || w.c.hold.hold {
+		return // EXEC holds its tenant's lock: it never waits on other clients
 	}
 	w.flush()
 	w.c.roomForReply(int64(n))
