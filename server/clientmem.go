@@ -16,7 +16,9 @@ package server
 //     (a reply is flushed at the latest once it passes 64 KiB, so what is
 //     not yet charged is under 64 KiB plus one reply element), and kept
 //     for reuse only while the pool is within its budget;
-//   - EXEC's held replies (holdConn.held);
+//   - EXEC's held replies (holdConn.held): EXEC holds its tenant's lock
+//     and cannot wait, so replies that would take the pool past its budget
+//     end the connection, as an output buffer limit does;
 //   - the pub/sub queue (pending messages and replies, the chunk being
 //     written and the spare buffer) by capacity;
 //   - the MULTI queue (txBytes: arguments plus bookkeeping per command);

@@ -765,3 +765,42 @@ func TestClientMemorySlowReaders(t *testing.T) {
 		t.Errorf("client memory peaked at %s, budget %s", mib(peak), mib(budget))
 	}
 }
+
+// TestClientMemoryExecReplies: EXEC holds its replies while it holds the
+// tenant's lock, so it cannot wait for room: a transaction whose replies
+// do not fit the budget ends its connection (as an output buffer limit
+// does) instead of holding them; a transaction that fits is answered.
+func TestClientMemoryExecReplies(t *testing.T) {
+	cfg, bounded := memConfig(t)
+	if !bounded {
+		t.Skip("needs the bound")
+	}
+	srv := startServer(t, cfg, false)
+	pa := poolOf(srv, "a")
+	budget := pa.limit.Load()
+	a := dialAs(t, srv.addr, "alice", "alice-pw")
+	big := strings.Repeat("e", 1<<20)
+	a.do("SET", "big", big)
+	stop := memPeaks(pa)
+	r := dialAs(t, srv.addr, "alice", "alice-pw")
+	r.do("MULTI")
+	for i := 0; i < 20; i++ {
+		r.do("GET", "big")
+	}
+	r.send(encode("EXEC"))
+	r.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if v, err := readReply(r.rd); err == nil {
+		t.Errorf("EXEC of 20 MiB of replies under an 8 MiB budget answered %T", v)
+	}
+	_, _, peak := stop()
+	t.Logf("EXEC of 20 x GET of 1 MiB: budget %s, client memory peak %s", mib(budget), mib(peak))
+	if peak > budget+2<<20 {
+		t.Errorf("client memory peaked at %s, budget %s", mib(peak), mib(budget))
+	}
+	a.do("MULTI")
+	a.do("GET", "big")
+	a.do("GET", "big")
+	if got, isArr := a.do("EXEC").([]any); !isArr || len(got) != 2 || string(got[1].([]byte)) != big {
+		t.Errorf("EXEC of 2 MiB of replies: %d elements", len(got))
+	}
+}

@@ -486,6 +486,14 @@ func (h *holdConn) Write(p []byte) (int, error) {
 	if h.limit > 0 && int64(len(h.held)+len(p)) > h.limit {
 		return 0, errOutputLimit
 	}
+	// EXEC cannot wait for room while it holds its tenant's lock: replies
+	// that do not fit the client-memory budget end the connection, as an
+	// output buffer limit does (clientmem.go).
+	if c := h.c; c != nil && len(h.held)+len(p) > cap(h.held) {
+		if pl := c.mem.pool.Load(); pl.used.Load()+int64(len(p)) > pl.limit.Load() {
+			return 0, errOutputLimit
+		}
+	}
 	h.held = append(h.held, p...)
 	h.charge()
 	return len(p), nil
