@@ -601,7 +601,7 @@ func TestNoisyNeighbour(t *testing.T) {
 	yaml := `
 listen: 127.0.0.1:0
 metrics_listen: off
-maxmemory: 16MiB
+maxmemory: 256MiB
 tiers:
   flat: {default_ttl: 0, timeout: 0, max_concurrent: 0}
 tenants:

@@ -42,6 +42,47 @@ const (
 	MaxWeight = 1000
 )
 
+// Client memory: what connections make the server hold, beside what
+// tenants store. See the package documentation's Memory section for the
+// reasoning behind each figure.
+const (
+	// ClientMemoryQuotaDivisor: a tenant's default client_memory is its
+	// quota divided by this (25%), but at least MinDefaultClientMemory.
+	ClientMemoryQuotaDivisor = 4
+	// MinDefaultClientMemory is the floor of the default client_memory:
+	// room for a few MiB-sized requests and replies in flight at once
+	// even for a tenant with a tiny quota, and for one request as large as
+	// a small tenant's whole quota (a read buffer is part of the budget,
+	// so client_memory also caps the largest request, as Redis's
+	// client-query-buffer-limit does).
+	MinDefaultClientMemory = 8 << 20
+	// DefaultUnattributedClientMemory is the part of the default
+	// maxmemory_clients left to connections bound to no tenant (before
+	// AUTH, operators): 16 pre-AUTH clients at their 1MiB query limit.
+	DefaultUnattributedClientMemory = 16 << 20
+	// ServerOverheadBase is what maxmemory reserves for the process itself
+	// (Go runtime, code, tables, metrics) whatever the load.
+	ServerOverheadBase = 16 << 20
+	// ConnOverhead is what maxmemory reserves per maxclients for each
+	// connection's fixed cost outside the client-memory budgets: its
+	// goroutine stack (8KiB to start), its first 4KiB read buffer, client
+	// state and socket. (TestIdleConnectionsMemory measures an idle
+	// connection, client side included, under 32KiB.)
+	ConnOverhead = 12 << 10
+)
+
+// DefaultClientMemory is the client_memory of a tenant with the given
+// quota that sets none (nor does its tier).
+func DefaultClientMemory(quota int64) int64 {
+	return max(quota/ClientMemoryQuotaDivisor, MinDefaultClientMemory)
+}
+
+// ServerOverhead is the part of maxmemory reserved for the process itself
+// with maxClients connections: ServerOverheadBase plus ConnOverhead each.
+func ServerOverhead(maxClients int) int64 {
+	return ServerOverheadBase + int64(maxClients)*ConnOverhead
+}
+
 // Defaults and bounds of the backing section (Backing).
 const (
 	// DefaultKeyPrefix is backing.key_prefix's default.
@@ -147,6 +188,11 @@ type Tenant struct {
 	// by shedding) answer as a cache miss instead of an error, for clients
 	// that treat a miss as "go to the database". Default false.
 	ShedReadsAsMiss bool
+	// ClientMemory is the tenant's client-memory budget in bytes, > 0:
+	// Tier.ClientMemory when set (by the tier or the tenant), else
+	// DefaultClientMemory(Quota). A Config built in code may leave it 0;
+	// the server then applies DefaultClientMemory itself.
+	ClientMemory int64
 	// Users may be empty only for Config.DefaultTenant.
 	Users []User
 }
@@ -309,6 +355,15 @@ type Config struct {
 	// are not requested.
 	TLSCAFile string
 	MaxMemory int64 // bytes, > 0
+	// MaxMemoryClients caps the memory all connections make the server
+	// hold: the tenants' ClientMemory budgets plus the pool of connections
+	// bound to no tenant (pre-AUTH, operators), which is what is left of
+	// it. Parse guarantees it holds the budgets plus at least one pre-AUTH
+	// client's PreAuthQueryBufferLimit, and that the quotas, it and
+	// ServerOverhead(Limits.MaxClients) fit in MaxMemory. Default: the sum
+	// of the budgets plus DefaultUnattributedClientMemory. A Config built
+	// in code may leave it 0; the server then applies that default.
+	MaxMemoryClients int64
 	// DefaultTenant is the tenant unauthenticated connections are bound to;
 	// "" means connections must AUTH.
 	DefaultTenant string

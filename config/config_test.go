@@ -59,16 +59,19 @@ func TestParse(t *testing.T) {
 		// --- valid inputs ---
 		{
 			name:  "minimal gets defaults",
-			input: withA("maxmemory: 2MiB\n"),
+			input: withA("maxmemory: 2GiB\n"),
 			check: func(t *testing.T, c *Config) {
 				want := &Config{
 					Listen:        "127.0.0.1:6380",
 					MetricsListen: "127.0.0.1:9380",
-					MaxMemory:     2 << 20,
-					DefaultRole:   RoleReadWrite,
-					ProtectedMode: true,
-					Limits:        DefaultLimits(),
-					MaxInFlight:   DefaultMaxInFlight,
+					MaxMemory:     2 << 30,
+					// The tenant's client_memory (8MiB floor) plus the
+					// unattributed pool's 16MiB.
+					MaxMemoryClients: 24 << 20,
+					DefaultRole:      RoleReadWrite,
+					ProtectedMode:    true,
+					Limits:           DefaultLimits(),
+					MaxInFlight:      DefaultMaxInFlight,
 					// Fair sharing on, contended above 200µs of scheduling delay.
 					FairShare:            true,
 					FairShareDelayTarget: 200 * time.Microsecond,
@@ -80,7 +83,8 @@ func TestParse(t *testing.T) {
 					HotTenantInterval: 10 * time.Second,
 					Tenants: []Tenant{{
 						ID: "a", TierName: "gold", Tier: tiers.Builtin()["gold"], Quota: 1 << 20, Eviction: EvictLRU,
-						Users: []User{{Name: "a", PasswordSHA256: HashPassword("a-secret"), Role: RoleReadWrite}},
+						ClientMemory: MinDefaultClientMemory,
+						Users:        []User{{Name: "a", PasswordSHA256: HashPassword("a-secret"), Role: RoleReadWrite}},
 					}},
 				}
 				if !reflect.DeepEqual(c, want) {
@@ -152,7 +156,7 @@ tenants:
 		},
 		{
 			name:  "listen and metrics_listen",
-			input: withA("listen: 0.0.0.0:7000\nmetrics_listen: '[::1]:0'\nmaxmemory: 1MiB\n"),
+			input: withA("listen: 0.0.0.0:7000\nmetrics_listen: '[::1]:0'\nmaxmemory: 1GiB\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.Listen != "0.0.0.0:7000" || c.MetricsListen != "[::1]:0" {
 					t.Errorf("listen %q metrics %q", c.Listen, c.MetricsListen)
@@ -161,7 +165,7 @@ tenants:
 		},
 		{
 			name:  "metrics_listen off",
-			input: withA("metrics_listen: off\nmaxmemory: 1MiB\n"),
+			input: withA("metrics_listen: off\nmaxmemory: 1GiB\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.MetricsListen != "" {
 					t.Errorf("MetricsListen = %q, want disabled", c.MetricsListen)
@@ -170,7 +174,7 @@ tenants:
 		},
 		{
 			name:  "metrics_listen empty string disables",
-			input: withA("metrics_listen: \"\"\nmaxmemory: 1MiB\n"),
+			input: withA("metrics_listen: \"\"\nmaxmemory: 1GiB\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.MetricsListen != "" {
 					t.Errorf("MetricsListen = %q, want disabled", c.MetricsListen)
@@ -179,7 +183,7 @@ tenants:
 		},
 		{
 			name:  "null metrics_listen keeps default",
-			input: withA("metrics_listen:\nmaxmemory: 1MiB\n"),
+			input: withA("metrics_listen:\nmaxmemory: 1GiB\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.MetricsListen != DefaultMetricsListen {
 					t.Errorf("MetricsListen = %q", c.MetricsListen)
@@ -188,16 +192,16 @@ tenants:
 		},
 		{
 			name:  "maxmemory plain integer is bytes",
-			input: withA("maxmemory: 1048576\n"),
+			input: withA("maxmemory: 1073741824\n"),
 			check: func(t *testing.T, c *Config) {
-				if c.MaxMemory != 1<<20 {
+				if c.MaxMemory != 1<<30 {
 					t.Errorf("MaxMemory = %d", c.MaxMemory)
 				}
 			},
 		},
 		{
 			name: "default tenant without users, readonly role",
-			input: `maxmemory: 1gb
+			input: `maxmemory: 2gb
 default_tenant: public
 default_role: readonly
 tenants:
@@ -207,14 +211,14 @@ tenants:
 				if c.DefaultTenant != "public" || c.DefaultRole != RoleReadOnly || len(c.Tenants[0].Users) != 0 {
 					t.Errorf("got %+v", c)
 				}
-				if c.MaxMemory != 1<<30 {
-					t.Errorf("1gb = %d, want 1<<30 (redis.conf rule)", c.MaxMemory)
+				if c.MaxMemory != 2<<30 {
+					t.Errorf("2gb = %d, want 2<<30 (redis.conf rule)", c.MaxMemory)
 				}
 			},
 		},
 		{
 			name: "default tenant may also have users",
-			input: `maxmemory: 2MiB
+			input: `maxmemory: 2GiB
 default_tenant: a
 tenants:
   - {id: a, tier: gold, quota: 1MiB, users: [{name: a, password: a-secret}]}
@@ -223,12 +227,12 @@ tenants:
 		},
 		{
 			name:     "default_role without default_tenant warns",
-			input:    withA("maxmemory: 1MiB\ndefault_role: admin\n"),
+			input:    withA("maxmemory: 1GiB\ndefault_role: admin\n"),
 			warnings: []string{"test.yaml:2: default_role has no effect without default_tenant"},
 		},
 		{
 			name: "default_ttl as seconds and zero",
-			input: `maxmemory: 2MiB
+			input: `maxmemory: 2GiB
 tiers:
   gold: {default_ttl: 0}
 tenants:
@@ -246,7 +250,7 @@ tenants:
 		},
 		{
 			name: "quotas may sum to exactly maxmemory; noeviction; uppercase hex",
-			input: `maxmemory: 2MiB
+			input: `maxmemory: 2GiB
 tenants:
   - {id: a, tier: gold, quota: 1MiB, eviction: noeviction, users: [{name: a, password_sha256: ` + strings.ToUpper(hA) + `}]}
   - {id: b, tier: gold, quota: 1024KiB, users: [{name: b, password_sha256: ` + hB + `}]}
@@ -262,7 +266,7 @@ tenants:
 		},
 		{
 			name: "user names that look like other things",
-			input: `maxmemory: 2MiB
+			input: `maxmemory: 2GiB
 tenants:
   - id: A_b-9
     tier: gold
@@ -285,20 +289,20 @@ tenants:
 		{name: "only comments", input: "# nothing\n", err: "empty configuration"},
 		{name: "top-level scalar", input: "hello\n", err: "test.yaml:1: top level must be a mapping, got a single value"},
 		{name: "top-level list", input: "- a\n", err: "top level must be a mapping, got a list"},
-		{name: "syntax error has line", input: "maxmemory: 1MiB\ntenants: [\n  - a: b\n", err: "test.yaml:"},
-		{name: "tab indentation", input: "maxmemory: 1MiB\ntenants:\n\t- id: a\n", err: "test.yaml:3: invalid YAML"},
-		{name: "two documents", input: withA("maxmemory: 1MiB\n") + "---\nmaxmemory: 2MiB\n", err: "more than one YAML document"},
-		{name: "unknown top-level key", input: withA("maxmemory: 1MiB\nmax_memory: 2MiB\n"), err: "test.yaml:2: max_memory: unknown key"},
-		{name: "duplicate key", input: withA("maxmemory: 1MiB\nmaxmemory: 2MiB\n"), err: "test.yaml:2: maxmemory: duplicate key (first at line 1)"},
+		{name: "syntax error has line", input: "maxmemory: 1GiB\ntenants: [\n  - a: b\n", err: "test.yaml:"},
+		{name: "tab indentation", input: "maxmemory: 1GiB\ntenants:\n\t- id: a\n", err: "test.yaml:3: invalid YAML"},
+		{name: "two documents", input: withA("maxmemory: 1GiB\n") + "---\nmaxmemory: 2GiB\n", err: "more than one YAML document"},
+		{name: "unknown top-level key", input: withA("maxmemory: 1GiB\nmax_memory: 2MiB\n"), err: "test.yaml:2: max_memory: unknown key"},
+		{name: "duplicate key", input: withA("maxmemory: 1GiB\nmaxmemory: 2GiB\n"), err: "test.yaml:2: maxmemory: duplicate key (first at line 1)"},
 		{name: "maxmemory as mapping", input: withA("maxmemory: {a: 1}\n"), err: "test.yaml:1: maxmemory: expected a single value, got a mapping"},
-		{name: "tenants as mapping", input: "maxmemory: 1MiB\ntenants: {id: a}\n", err: "test.yaml:2: tenants: expected a list, got a mapping"},
-		{name: "tenant as list", input: "maxmemory: 1MiB\ntenants:\n  - [a]\n", err: "test.yaml:3: tenants[0]: expected a mapping, got a list"},
-		{name: "users as scalar", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: x}\n", err: "test.yaml:3: tenants[0].users: expected a list, got a single value"},
-		{name: "unknown tenant key", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    qouta: 1MiB\n", err: "test.yaml:4: tenants[0].qouta: unknown key"},
-		{name: "priority is not a tenant key", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    priority: 3\n", err: "test.yaml:4: tenants[0].priority: unknown key"},
-		{name: "unknown user key", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    users:\n      - name: a\n        pasword: x\n", err: "test.yaml:6: tenants[0].users[0].pasword: unknown key"},
-		{name: "unknown tier key", input: "maxmemory: 1MiB\ntiers:\n  gold:\n    ttl: 5m\n", err: "test.yaml:4: tiers.gold.ttl: unknown key"},
-		{name: "duplicate tier", input: "maxmemory: 1MiB\ntiers:\n  gold: {}\n  gold: {}\n", err: "test.yaml:4: tiers.gold: duplicate key (first at line 3)"},
+		{name: "tenants as mapping", input: "maxmemory: 1GiB\ntenants: {id: a}\n", err: "test.yaml:2: tenants: expected a list, got a mapping"},
+		{name: "tenant as list", input: "maxmemory: 1GiB\ntenants:\n  - [a]\n", err: "test.yaml:3: tenants[0]: expected a mapping, got a list"},
+		{name: "users as scalar", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: x}\n", err: "test.yaml:3: tenants[0].users: expected a list, got a single value"},
+		{name: "unknown tenant key", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    qouta: 1MiB\n", err: "test.yaml:4: tenants[0].qouta: unknown key"},
+		{name: "priority is not a tenant key", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    priority: 3\n", err: "test.yaml:4: tenants[0].priority: unknown key"},
+		{name: "unknown user key", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    users:\n      - name: a\n        pasword: x\n", err: "test.yaml:6: tenants[0].users[0].pasword: unknown key"},
+		{name: "unknown tier key", input: "maxmemory: 1GiB\ntiers:\n  gold:\n    ttl: 5m\n", err: "test.yaml:4: tiers.gold.ttl: unknown key"},
+		{name: "duplicate tier", input: "maxmemory: 1GiB\ntiers:\n  gold: {}\n  gold: {}\n", err: "test.yaml:4: tiers.gold: duplicate key (first at line 3)"},
 		{name: "alias bomb refused", input: bomb(), err: "document too large after alias expansion"},
 
 		// --- top level values ---
@@ -309,20 +313,20 @@ tenants:
 		{name: "negative maxmemory", input: withA("maxmemory: -1MiB\n"), err: `maxmemory: invalid size "-1MiB"`},
 		{name: "fractional maxmemory", input: withA("maxmemory: 1.5GiB\n"), err: `maxmemory: invalid size "1.5GiB"`},
 		{name: "overflowing maxmemory", input: withA("maxmemory: 99999999999GiB\n"), err: `test.yaml:1: maxmemory: invalid size "99999999999GiB": larger than`},
-		{name: "invalid listen", input: withA("listen: 6380\nmaxmemory: 1MiB\n"), err: `test.yaml:1: listen: invalid address "6380"`},
-		{name: "invalid listen port", input: withA("listen: localhost:99999\nmaxmemory: 1MiB\n"), err: "listen: invalid address \"localhost:99999\": port must be 0-65535"},
-		{name: "invalid metrics_listen", input: withA("metrics_listen: on\nmaxmemory: 1MiB\n"), err: `test.yaml:1: metrics_listen: invalid address "on"`},
-		{name: "invalid default_role", input: withA("maxmemory: 1MiB\ndefault_tenant: a\ndefault_role: superuser\n"), err: `test.yaml:3: default_role: invalid role "superuser"`},
-		{name: "default_tenant missing", input: withA("maxmemory: 1MiB\ndefault_tenant: ghost\n"), err: `test.yaml:2: default_tenant: no tenant with id "ghost"`},
-		{name: "default_tenant invalid id", input: withA("maxmemory: 1MiB\ndefault_tenant: a b\n"), err: `test.yaml:2: default_tenant: invalid tenant id "a b"`},
-		{name: "no tenants key", input: "maxmemory: 1MiB\n", err: "test.yaml: tenants: no tenants configured"},
-		{name: "empty tenants list", input: "maxmemory: 1MiB\ntenants: []\n", err: "test.yaml:2: tenants: no tenants configured"},
-		{name: "null tenants", input: "maxmemory: 1MiB\ntenants:\n", err: "test.yaml:2: tenants: no tenants configured"},
+		{name: "invalid listen", input: withA("listen: 6380\nmaxmemory: 1GiB\n"), err: `test.yaml:1: listen: invalid address "6380"`},
+		{name: "invalid listen port", input: withA("listen: localhost:99999\nmaxmemory: 1GiB\n"), err: "listen: invalid address \"localhost:99999\": port must be 0-65535"},
+		{name: "invalid metrics_listen", input: withA("metrics_listen: on\nmaxmemory: 1GiB\n"), err: `test.yaml:1: metrics_listen: invalid address "on"`},
+		{name: "invalid default_role", input: withA("maxmemory: 1GiB\ndefault_tenant: a\ndefault_role: superuser\n"), err: `test.yaml:3: default_role: invalid role "superuser"`},
+		{name: "default_tenant missing", input: withA("maxmemory: 1GiB\ndefault_tenant: ghost\n"), err: `test.yaml:2: default_tenant: no tenant with id "ghost"`},
+		{name: "default_tenant invalid id", input: withA("maxmemory: 1GiB\ndefault_tenant: a b\n"), err: `test.yaml:2: default_tenant: invalid tenant id "a b"`},
+		{name: "no tenants key", input: "maxmemory: 1GiB\n", err: "test.yaml: tenants: no tenants configured"},
+		{name: "empty tenants list", input: "maxmemory: 1GiB\ntenants: []\n", err: "test.yaml:2: tenants: no tenants configured"},
+		{name: "null tenants", input: "maxmemory: 1GiB\ntenants:\n", err: "test.yaml:2: tenants: no tenants configured"},
 
 		// --- limits ---
 		{
 			name: "every limit set",
-			input: withA(`maxmemory: 1MiB
+			input: withA(`maxmemory: 1GiB
 maxclients: 50
 timeout: 300
 auth_timeout: 5s
@@ -364,7 +368,7 @@ auth_lockout_max: 500ms
 		},
 		{
 			name:  "timeout in Go syntax; zero durations",
-			input: withA("maxmemory: 1MiB\ntimeout: 1h30m\nauth_timeout: 0\n"),
+			input: withA("maxmemory: 1GiB\ntimeout: 1h30m\nauth_timeout: 0\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.Limits.Timeout != 90*time.Minute || c.Limits.AuthTimeout != 0 {
 					t.Errorf("Timeout %v AuthTimeout %v", c.Limits.Timeout, c.Limits.AuthTimeout)
@@ -373,7 +377,7 @@ auth_lockout_max: 500ms
 		},
 		{
 			name:  "timeout 0 means never",
-			input: withA("maxmemory: 1MiB\ntimeout: 0\n"),
+			input: withA("maxmemory: 1GiB\ntimeout: 0\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.Limits.Timeout != 0 {
 					t.Errorf("Timeout %v", c.Limits.Timeout)
@@ -382,7 +386,7 @@ auth_lockout_max: 500ms
 		},
 		{
 			name:  "null limits keep defaults",
-			input: withA("maxmemory: 1MiB\nmaxclients:\ntimeout: ~\nproto_max_bulk_len:\nprotected_mode:\n"),
+			input: withA("maxmemory: 1GiB\nmaxclients:\ntimeout: ~\nproto_max_bulk_len:\nprotected_mode:\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.Limits != DefaultLimits() || !c.ProtectedMode {
 					t.Errorf("Limits = %+v, ProtectedMode %v", c.Limits, c.ProtectedMode)
@@ -391,7 +395,7 @@ auth_lockout_max: 500ms
 		},
 		{
 			name:  "preauth defaults are lowered to fit smaller authenticated limits",
-			input: withA("maxmemory: 1MiB\nproto_max_bulk_len: 8KiB\nclient_query_buffer_limit: 512KiB\nclient_output_buffer_limit: 32KiB\n"),
+			input: withA("maxmemory: 1GiB\nproto_max_bulk_len: 8KiB\nclient_query_buffer_limit: 512KiB\nclient_output_buffer_limit: 32KiB\n"),
 			check: func(t *testing.T, c *Config) {
 				l := c.Limits
 				if l.PreAuthMaxBulkLen != 8<<10 || l.PreAuthQueryBufferLimit != 512<<10 || l.PreAuthOutputBufferLimit != 32<<10 {
@@ -401,7 +405,7 @@ auth_lockout_max: 500ms
 		},
 		{
 			name:  "preauth limits equal to authenticated ones",
-			input: withA("maxmemory: 1MiB\nproto_max_bulk_len: 1KiB\npreauth_max_bulk_len: 1KiB\nclient_output_buffer_limit: 64KiB\npreauth_output_buffer_limit: 64KiB\n"),
+			input: withA("maxmemory: 1GiB\nproto_max_bulk_len: 1KiB\npreauth_max_bulk_len: 1KiB\nclient_output_buffer_limit: 64KiB\npreauth_output_buffer_limit: 64KiB\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.Limits.PreAuthMaxBulkLen != 1<<10 || c.Limits.PreAuthOutputBufferLimit != 64<<10 {
 					t.Errorf("Limits = %+v", c.Limits)
@@ -410,7 +414,7 @@ auth_lockout_max: 500ms
 		},
 		{
 			name:  "auth_lockout above the default cap raises the cap",
-			input: withA("maxmemory: 1MiB\nauth_lockout: 2m\n"),
+			input: withA("maxmemory: 1GiB\nauth_lockout: 2m\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.Limits.AuthLockout != 2*time.Minute || c.Limits.AuthLockoutMax != 2*time.Minute {
 					t.Errorf("lockout %v max %v", c.Limits.AuthLockout, c.Limits.AuthLockoutMax)
@@ -419,71 +423,71 @@ auth_lockout_max: 500ms
 		},
 		{
 			name:  "auth_lockout_max below the default lockout lowers it",
-			input: withA("maxmemory: 1MiB\nauth_lockout_max: 200ms\n"),
+			input: withA("maxmemory: 1GiB\nauth_lockout_max: 200ms\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.Limits.AuthLockout != 200*time.Millisecond || c.Limits.AuthLockoutMax != 200*time.Millisecond {
 					t.Errorf("lockout %v max %v", c.Limits.AuthLockout, c.Limits.AuthLockoutMax)
 				}
 			},
 		},
-		{name: "maxclients zero", input: withA("maxmemory: 1MiB\nmaxclients: 0\n"), err: `test.yaml:2: maxclients: invalid maxclients "0": want an integer >= 1`},
-		{name: "maxclients not an integer", input: withA("maxmemory: 1MiB\nmaxclients: 1e4\n"), err: `test.yaml:2: maxclients: invalid maxclients "1e4"`},
-		{name: "maxclients as Redis spells it elsewhere", input: withA("maxmemory: 1MiB\nmax_clients: 10\n"), err: "test.yaml:2: max_clients: unknown key"},
-		{name: "timeout negative", input: withA("maxmemory: 1MiB\ntimeout: -5s\n"), err: `test.yaml:2: timeout: invalid duration "-5s": must be >= 0`},
-		{name: "timeout negative seconds", input: withA("maxmemory: 1MiB\ntimeout: -5\n"), err: `test.yaml:2: timeout: invalid duration "-5": use Go syntax such as 200ms, 30s, 1h30m, or a whole number of seconds`},
-		{name: "timeout seconds overflow", input: withA("maxmemory: 1MiB\ntimeout: 99999999999999999999\n"), err: `test.yaml:2: timeout: invalid duration "99999999999999999999": too large`},
-		{name: "timeout as a list", input: withA("maxmemory: 1MiB\ntimeout: [5]\n"), err: "test.yaml:2: timeout: expected a single value, got a list"},
-		{name: "duplicate timeout", input: withA("maxmemory: 1MiB\ntimeout: 5\ntimeout: 6\n"), err: "test.yaml:3: timeout: duplicate key (first at line 2)"},
-		{name: "auth_timeout needs a unit", input: withA("maxmemory: 1MiB\nauth_timeout: 10\n"), err: `test.yaml:2: auth_timeout: invalid duration "10": use Go syntax`},
-		{name: "auth_timeout negative", input: withA("maxmemory: 1MiB\nauth_timeout: -1s\n"), err: `test.yaml:2: auth_timeout: invalid duration "-1s": must be >= 0`},
-		{name: "write_timeout zero", input: withA("maxmemory: 1MiB\nwrite_timeout: 0s\n"), err: "test.yaml:2: write_timeout: must be > 0"},
-		{name: "write_timeout bad", input: withA("maxmemory: 1MiB\nwrite_timeout: soon\n"), err: `test.yaml:2: write_timeout: invalid duration "soon"`},
-		{name: "proto_max_bulk_len below 1KiB", input: withA("maxmemory: 1MiB\nproto_max_bulk_len: 1023\n"), err: "test.yaml:2: proto_max_bulk_len: 1023 bytes is below the minimum 1KiB"},
-		{name: "proto_max_bulk_len 1k is 1000 bytes", input: withA("maxmemory: 1MiB\nproto_max_bulk_len: 1k\n"), err: "test.yaml:2: proto_max_bulk_len: 1000 bytes is below the minimum 1KiB"},
-		{name: "proto_max_bulk_len invalid", input: withA("maxmemory: 1MiB\nproto_max_bulk_len: 512XB\n"), err: `test.yaml:2: proto_max_bulk_len: invalid size "512XB"`},
-		{name: "client_query_buffer_limit zero", input: withA("maxmemory: 1MiB\nclient_query_buffer_limit: 0\n"), err: "test.yaml:2: client_query_buffer_limit: 0 bytes is below the minimum 1KiB"},
-		{name: "client_output_buffer_limit in redis.conf syntax", input: withA("maxmemory: 1MiB\nclient_output_buffer_limit: normal 0 0 0\n"), err: `test.yaml:2: client_output_buffer_limit: invalid size "normal 0 0 0"`},
-		{name: "client_output_buffer_limit negative", input: withA("maxmemory: 1MiB\nclient_output_buffer_limit: -1\n"), err: `test.yaml:2: client_output_buffer_limit: invalid size "-1"`},
-		{name: "preauth_max_args zero", input: withA("maxmemory: 1MiB\npreauth_max_args: 0\n"), err: `test.yaml:2: preauth_max_args: invalid preauth_max_args "0": want an integer >= 1`},
-		{name: "preauth_max_bulk_len zero", input: withA("maxmemory: 1MiB\npreauth_max_bulk_len: 0\n"), err: "test.yaml:2: preauth_max_bulk_len: must be > 0"},
-		{name: "preauth_query_buffer_limit zero", input: withA("maxmemory: 1MiB\npreauth_query_buffer_limit: 0\n"), err: "test.yaml:2: preauth_query_buffer_limit: must be > 0"},
-		{name: "preauth_output_buffer_limit zero", input: withA("maxmemory: 1MiB\npreauth_output_buffer_limit: 0\n"), err: "test.yaml:2: preauth_output_buffer_limit: must be > 0"},
-		{name: "max_inline_len zero", input: withA("maxmemory: 1MiB\nmax_inline_len: 0\n"), err: "test.yaml:2: max_inline_len: must be > 0"},
-		{name: "auth_max_failures negative", input: withA("maxmemory: 1MiB\nauth_max_failures: -1\n"), err: `test.yaml:2: auth_max_failures: invalid auth_max_failures "-1": want an integer >= 0`},
-		{name: "auth_lockout zero", input: withA("maxmemory: 1MiB\nauth_lockout: 0\n"), err: "test.yaml:2: auth_lockout: must be > 0"},
-		{name: "auth_lockout_max zero", input: withA("maxmemory: 1MiB\nauth_lockout_max: 0\n"), err: "test.yaml:2: auth_lockout_max: must be > 0"},
-		{name: "auth_lockout_max below auth_lockout", input: withA("maxmemory: 1MiB\nauth_lockout: 1m\nauth_lockout_max: 30s\n"), err: "test.yaml:3: auth_lockout_max: 30s is less than auth_lockout 1m0s"},
-		{name: "auth_lockout_max below auth_lockout, reversed order", input: withA("maxmemory: 1MiB\nauth_lockout_max: 30s\nauth_lockout: 1m\n"), err: "test.yaml:2: auth_lockout_max: 30s is less than auth_lockout 1m0s"},
+		{name: "maxclients zero", input: withA("maxmemory: 1GiB\nmaxclients: 0\n"), err: `test.yaml:2: maxclients: invalid maxclients "0": want an integer >= 1`},
+		{name: "maxclients not an integer", input: withA("maxmemory: 1GiB\nmaxclients: 1e4\n"), err: `test.yaml:2: maxclients: invalid maxclients "1e4"`},
+		{name: "maxclients as Redis spells it elsewhere", input: withA("maxmemory: 1GiB\nmax_clients: 10\n"), err: "test.yaml:2: max_clients: unknown key"},
+		{name: "timeout negative", input: withA("maxmemory: 1GiB\ntimeout: -5s\n"), err: `test.yaml:2: timeout: invalid duration "-5s": must be >= 0`},
+		{name: "timeout negative seconds", input: withA("maxmemory: 1GiB\ntimeout: -5\n"), err: `test.yaml:2: timeout: invalid duration "-5": use Go syntax such as 200ms, 30s, 1h30m, or a whole number of seconds`},
+		{name: "timeout seconds overflow", input: withA("maxmemory: 1GiB\ntimeout: 99999999999999999999\n"), err: `test.yaml:2: timeout: invalid duration "99999999999999999999": too large`},
+		{name: "timeout as a list", input: withA("maxmemory: 1GiB\ntimeout: [5]\n"), err: "test.yaml:2: timeout: expected a single value, got a list"},
+		{name: "duplicate timeout", input: withA("maxmemory: 1GiB\ntimeout: 5\ntimeout: 6\n"), err: "test.yaml:3: timeout: duplicate key (first at line 2)"},
+		{name: "auth_timeout needs a unit", input: withA("maxmemory: 1GiB\nauth_timeout: 10\n"), err: `test.yaml:2: auth_timeout: invalid duration "10": use Go syntax`},
+		{name: "auth_timeout negative", input: withA("maxmemory: 1GiB\nauth_timeout: -1s\n"), err: `test.yaml:2: auth_timeout: invalid duration "-1s": must be >= 0`},
+		{name: "write_timeout zero", input: withA("maxmemory: 1GiB\nwrite_timeout: 0s\n"), err: "test.yaml:2: write_timeout: must be > 0"},
+		{name: "write_timeout bad", input: withA("maxmemory: 1GiB\nwrite_timeout: soon\n"), err: `test.yaml:2: write_timeout: invalid duration "soon"`},
+		{name: "proto_max_bulk_len below 1KiB", input: withA("maxmemory: 1GiB\nproto_max_bulk_len: 1023\n"), err: "test.yaml:2: proto_max_bulk_len: 1023 bytes is below the minimum 1KiB"},
+		{name: "proto_max_bulk_len 1k is 1000 bytes", input: withA("maxmemory: 1GiB\nproto_max_bulk_len: 1k\n"), err: "test.yaml:2: proto_max_bulk_len: 1000 bytes is below the minimum 1KiB"},
+		{name: "proto_max_bulk_len invalid", input: withA("maxmemory: 1GiB\nproto_max_bulk_len: 512XB\n"), err: `test.yaml:2: proto_max_bulk_len: invalid size "512XB"`},
+		{name: "client_query_buffer_limit zero", input: withA("maxmemory: 1GiB\nclient_query_buffer_limit: 0\n"), err: "test.yaml:2: client_query_buffer_limit: 0 bytes is below the minimum 1KiB"},
+		{name: "client_output_buffer_limit in redis.conf syntax", input: withA("maxmemory: 1GiB\nclient_output_buffer_limit: normal 0 0 0\n"), err: `test.yaml:2: client_output_buffer_limit: invalid size "normal 0 0 0"`},
+		{name: "client_output_buffer_limit negative", input: withA("maxmemory: 1GiB\nclient_output_buffer_limit: -1\n"), err: `test.yaml:2: client_output_buffer_limit: invalid size "-1"`},
+		{name: "preauth_max_args zero", input: withA("maxmemory: 1GiB\npreauth_max_args: 0\n"), err: `test.yaml:2: preauth_max_args: invalid preauth_max_args "0": want an integer >= 1`},
+		{name: "preauth_max_bulk_len zero", input: withA("maxmemory: 1GiB\npreauth_max_bulk_len: 0\n"), err: "test.yaml:2: preauth_max_bulk_len: must be > 0"},
+		{name: "preauth_query_buffer_limit zero", input: withA("maxmemory: 1GiB\npreauth_query_buffer_limit: 0\n"), err: "test.yaml:2: preauth_query_buffer_limit: must be > 0"},
+		{name: "preauth_output_buffer_limit zero", input: withA("maxmemory: 1GiB\npreauth_output_buffer_limit: 0\n"), err: "test.yaml:2: preauth_output_buffer_limit: must be > 0"},
+		{name: "max_inline_len zero", input: withA("maxmemory: 1GiB\nmax_inline_len: 0\n"), err: "test.yaml:2: max_inline_len: must be > 0"},
+		{name: "auth_max_failures negative", input: withA("maxmemory: 1GiB\nauth_max_failures: -1\n"), err: `test.yaml:2: auth_max_failures: invalid auth_max_failures "-1": want an integer >= 0`},
+		{name: "auth_lockout zero", input: withA("maxmemory: 1GiB\nauth_lockout: 0\n"), err: "test.yaml:2: auth_lockout: must be > 0"},
+		{name: "auth_lockout_max zero", input: withA("maxmemory: 1GiB\nauth_lockout_max: 0\n"), err: "test.yaml:2: auth_lockout_max: must be > 0"},
+		{name: "auth_lockout_max below auth_lockout", input: withA("maxmemory: 1GiB\nauth_lockout: 1m\nauth_lockout_max: 30s\n"), err: "test.yaml:3: auth_lockout_max: 30s is less than auth_lockout 1m0s"},
+		{name: "auth_lockout_max below auth_lockout, reversed order", input: withA("maxmemory: 1GiB\nauth_lockout_max: 30s\nauth_lockout: 1m\n"), err: "test.yaml:2: auth_lockout_max: 30s is less than auth_lockout 1m0s"},
 		{
 			name:  "preauth_max_bulk_len above proto_max_bulk_len",
-			input: withA("maxmemory: 1MiB\nproto_max_bulk_len: 64KiB\npreauth_max_bulk_len: 1MiB\n"),
+			input: withA("maxmemory: 1GiB\nproto_max_bulk_len: 64KiB\npreauth_max_bulk_len: 1MiB\n"),
 			err:   "test.yaml:3: preauth_max_bulk_len: 1MiB exceeds proto_max_bulk_len 64KiB; a limit before AUTH must not be looser than after it",
 		},
 		{
 			name:  "preauth_max_bulk_len above proto_max_bulk_len given later",
-			input: withA("maxmemory: 1MiB\npreauth_max_bulk_len: 1MiB\nproto_max_bulk_len: 64KiB\n"),
+			input: withA("maxmemory: 1GiB\npreauth_max_bulk_len: 1MiB\nproto_max_bulk_len: 64KiB\n"),
 			err:   "test.yaml:2: preauth_max_bulk_len: 1MiB exceeds proto_max_bulk_len 64KiB",
 		},
 		{
 			name:  "preauth_query_buffer_limit above the default client_query_buffer_limit",
-			input: withA("maxmemory: 1MiB\npreauth_query_buffer_limit: 2GiB\n"),
+			input: withA("maxmemory: 1GiB\npreauth_query_buffer_limit: 2GiB\n"),
 			err:   "test.yaml:2: preauth_query_buffer_limit: 2GiB exceeds client_query_buffer_limit 1GiB",
 		},
 		{
 			name:  "preauth_output_buffer_limit above client_output_buffer_limit",
-			input: withA("maxmemory: 1MiB\nclient_output_buffer_limit: 32KiB\npreauth_output_buffer_limit: 64KiB\n"),
+			input: withA("maxmemory: 1GiB\nclient_output_buffer_limit: 32KiB\npreauth_output_buffer_limit: 64KiB\n"),
 			err:   "test.yaml:3: preauth_output_buffer_limit: 64KiB exceeds client_output_buffer_limit 32KiB",
 		},
 		{
 			name:  "preauth_output_buffer_limit above the default client_output_buffer_limit",
-			input: withA("maxmemory: 1MiB\npreauth_output_buffer_limit: 2GiB\n"),
+			input: withA("maxmemory: 1GiB\npreauth_output_buffer_limit: 2GiB\n"),
 			err:   "test.yaml:2: preauth_output_buffer_limit: 2GiB exceeds client_output_buffer_limit 1GiB",
 		},
 
 		// --- protected mode, TLS and listen off ---
 		{
 			name:  "protected_mode no",
-			input: withA("maxmemory: 1MiB\nprotected_mode: no\n"),
+			input: withA("maxmemory: 1GiB\nprotected_mode: no\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.ProtectedMode {
 					t.Error("ProtectedMode = true, want false")
@@ -492,7 +496,7 @@ auth_lockout_max: 500ms
 		},
 		{
 			name:  "protected_mode false",
-			input: withA("maxmemory: 1MiB\nprotected_mode: False\n"),
+			input: withA("maxmemory: 1GiB\nprotected_mode: False\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.ProtectedMode {
 					t.Error("ProtectedMode = true, want false")
@@ -501,18 +505,18 @@ auth_lockout_max: 500ms
 		},
 		{
 			name:  "protected_mode yes",
-			input: withA("maxmemory: 1MiB\nprotected_mode: yes\n"),
+			input: withA("maxmemory: 1GiB\nprotected_mode: yes\n"),
 			check: func(t *testing.T, c *Config) {
 				if !c.ProtectedMode {
 					t.Error("ProtectedMode = false, want true")
 				}
 			},
 		},
-		{name: "protected_mode invalid", input: withA("maxmemory: 1MiB\nprotected_mode: maybe\n"), err: `test.yaml:2: protected_mode: invalid protected_mode "maybe": want yes or no`},
-		{name: "protected_mode as mapping", input: withA("maxmemory: 1MiB\nprotected_mode: {a: 1}\n"), err: "test.yaml:2: protected_mode: expected a single value, got a mapping"},
+		{name: "protected_mode invalid", input: withA("maxmemory: 1GiB\nprotected_mode: maybe\n"), err: `test.yaml:2: protected_mode: invalid protected_mode "maybe": want yes or no`},
+		{name: "protected_mode as mapping", input: withA("maxmemory: 1GiB\nprotected_mode: {a: 1}\n"), err: "test.yaml:2: protected_mode: expected a single value, got a mapping"},
 		{
 			name:  "tls listener beside the plain one",
-			input: withA("maxmemory: 1MiB\ntls_listen: 0.0.0.0:6390\ntls_cert_file: /etc/t/c.pem\ntls_key_file: /etc/t/k.pem\ntls_ca_file: /etc/t/ca.pem\n"),
+			input: withA("maxmemory: 1GiB\ntls_listen: 0.0.0.0:6390\ntls_cert_file: /etc/t/c.pem\ntls_key_file: /etc/t/k.pem\ntls_ca_file: /etc/t/ca.pem\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.Listen != DefaultListen || c.TLSListen != "0.0.0.0:6390" || c.TLSCertFile != "/etc/t/c.pem" || c.TLSKeyFile != "/etc/t/k.pem" || c.TLSCAFile != "/etc/t/ca.pem" {
 					t.Errorf("got %+v", c)
@@ -521,7 +525,7 @@ auth_lockout_max: 500ms
 		},
 		{
 			name:  "listen off with tls",
-			input: withA("listen: off\nmaxmemory: 1MiB\ntls_listen: 127.0.0.1:0\ntls_cert_file: c.pem\ntls_key_file: k.pem\n"),
+			input: withA("listen: off\nmaxmemory: 1GiB\ntls_listen: 127.0.0.1:0\ntls_cert_file: c.pem\ntls_key_file: k.pem\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.Listen != "" || c.TLSListen != "127.0.0.1:0" || c.TLSCAFile != "" {
 					t.Errorf("got %+v", c)
@@ -530,7 +534,7 @@ auth_lockout_max: 500ms
 		},
 		{
 			name:  "listen empty with tls",
-			input: withA("listen: \"\"\nmaxmemory: 1MiB\ntls_listen: 127.0.0.1:0\ntls_cert_file: c.pem\ntls_key_file: k.pem\n"),
+			input: withA("listen: \"\"\nmaxmemory: 1GiB\ntls_listen: 127.0.0.1:0\ntls_cert_file: c.pem\ntls_key_file: k.pem\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.Listen != "" {
 					t.Errorf("Listen = %q", c.Listen)
@@ -539,38 +543,38 @@ auth_lockout_max: 500ms
 		},
 		{
 			name:  "tls_listen off",
-			input: withA("maxmemory: 1MiB\ntls_listen: off\n"),
+			input: withA("maxmemory: 1GiB\ntls_listen: off\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.TLSListen != "" || c.Listen != DefaultListen {
 					t.Errorf("got %+v", c)
 				}
 			},
 		},
-		{name: "listen off without tls", input: withA("listen: off\nmaxmemory: 1MiB\n"), err: `test.yaml:1: listen: "off" is allowed only with tls_listen set: there would be no listener`},
-		{name: "listen empty without tls", input: withA("listen: ''\nmaxmemory: 1MiB\n"), err: `test.yaml:1: listen: "" is allowed only with tls_listen set`},
-		{name: "listen off with tls_listen off", input: withA("listen: off\nmaxmemory: 1MiB\ntls_listen: off\n"), err: `test.yaml:1: listen: "off" is allowed only with tls_listen set`},
-		{name: "invalid tls_listen", input: withA("maxmemory: 1MiB\ntls_listen: 6390\n"), err: `test.yaml:2: tls_listen: invalid address "6390": want host:port`},
-		{name: "tls_listen without cert", input: withA("maxmemory: 1MiB\ntls_listen: :6390\ntls_key_file: k.pem\n"), err: "test.yaml:2: tls_cert_file: required when tls_listen is set"},
-		{name: "tls_listen without key", input: withA("maxmemory: 1MiB\ntls_listen: :6390\ntls_cert_file: c.pem\n"), err: "test.yaml:2: tls_key_file: required when tls_listen is set"},
-		{name: "empty tls_cert_file", input: withA("maxmemory: 1MiB\ntls_listen: :6390\ntls_cert_file: ''\ntls_key_file: k.pem\n"), err: "test.yaml:3: tls_cert_file: must not be empty"},
-		{name: "empty tls_ca_file", input: withA("maxmemory: 1MiB\ntls_listen: :6390\ntls_cert_file: c.pem\ntls_key_file: k.pem\ntls_ca_file: \"\"\n"), err: "test.yaml:5: tls_ca_file: must not be empty"},
-		{name: "tls_cert_file without tls_listen", input: withA("maxmemory: 1MiB\ntls_cert_file: c.pem\n"), err: "test.yaml:2: tls_cert_file: requires tls_listen"},
-		{name: "tls_key_file without tls_listen", input: withA("maxmemory: 1MiB\ntls_key_file: k.pem\n"), err: "test.yaml:2: tls_key_file: requires tls_listen"},
-		{name: "tls_ca_file without tls_listen", input: withA("maxmemory: 1MiB\ntls_ca_file: ca.pem\n"), err: "test.yaml:2: tls_ca_file: requires tls_listen"},
-		{name: "tls files with tls_listen off", input: withA("maxmemory: 1MiB\ntls_listen: off\ntls_cert_file: c.pem\ntls_key_file: k.pem\n"), err: "test.yaml:3: tls_cert_file: requires tls_listen"},
+		{name: "listen off without tls", input: withA("listen: off\nmaxmemory: 1GiB\n"), err: `test.yaml:1: listen: "off" is allowed only with tls_listen set: there would be no listener`},
+		{name: "listen empty without tls", input: withA("listen: ''\nmaxmemory: 1GiB\n"), err: `test.yaml:1: listen: "" is allowed only with tls_listen set`},
+		{name: "listen off with tls_listen off", input: withA("listen: off\nmaxmemory: 1GiB\ntls_listen: off\n"), err: `test.yaml:1: listen: "off" is allowed only with tls_listen set`},
+		{name: "invalid tls_listen", input: withA("maxmemory: 1GiB\ntls_listen: 6390\n"), err: `test.yaml:2: tls_listen: invalid address "6390": want host:port`},
+		{name: "tls_listen without cert", input: withA("maxmemory: 1GiB\ntls_listen: :6390\ntls_key_file: k.pem\n"), err: "test.yaml:2: tls_cert_file: required when tls_listen is set"},
+		{name: "tls_listen without key", input: withA("maxmemory: 1GiB\ntls_listen: :6390\ntls_cert_file: c.pem\n"), err: "test.yaml:2: tls_key_file: required when tls_listen is set"},
+		{name: "empty tls_cert_file", input: withA("maxmemory: 1GiB\ntls_listen: :6390\ntls_cert_file: ''\ntls_key_file: k.pem\n"), err: "test.yaml:3: tls_cert_file: must not be empty"},
+		{name: "empty tls_ca_file", input: withA("maxmemory: 1GiB\ntls_listen: :6390\ntls_cert_file: c.pem\ntls_key_file: k.pem\ntls_ca_file: \"\"\n"), err: "test.yaml:5: tls_ca_file: must not be empty"},
+		{name: "tls_cert_file without tls_listen", input: withA("maxmemory: 1GiB\ntls_cert_file: c.pem\n"), err: "test.yaml:2: tls_cert_file: requires tls_listen"},
+		{name: "tls_key_file without tls_listen", input: withA("maxmemory: 1GiB\ntls_key_file: k.pem\n"), err: "test.yaml:2: tls_key_file: requires tls_listen"},
+		{name: "tls_ca_file without tls_listen", input: withA("maxmemory: 1GiB\ntls_ca_file: ca.pem\n"), err: "test.yaml:2: tls_ca_file: requires tls_listen"},
+		{name: "tls files with tls_listen off", input: withA("maxmemory: 1GiB\ntls_listen: off\ntls_cert_file: c.pem\ntls_key_file: k.pem\n"), err: "test.yaml:3: tls_cert_file: requires tls_listen"},
 
 		// --- tiers ---
-		{name: "invalid tier name", input: withA("maxmemory: 1MiB\ntiers:\n  gold.plus: {}\n"), err: `test.yaml:3: tiers.gold.plus: invalid tier name "gold.plus"`},
-		{name: "negative tier ttl", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {default_ttl: -5m}\n"), err: `test.yaml:3: tiers.gold.default_ttl: invalid duration "-5m": must be >= 0`},
-		{name: "tier timeout needs a unit", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {timeout: 5}\n"), err: `test.yaml:3: tiers.gold.timeout: invalid duration "5"`},
-		{name: "negative priority", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {priority: -1}\n"), err: `test.yaml:3: tiers.gold.priority: invalid priority "-1"`},
-		{name: "non-integer max_concurrent", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {max_concurrent: 1.5}\n"), err: `test.yaml:3: tiers.gold.max_concurrent: invalid max_concurrent "1.5"`},
+		{name: "invalid tier name", input: withA("maxmemory: 1GiB\ntiers:\n  gold.plus: {}\n"), err: `test.yaml:3: tiers.gold.plus: invalid tier name "gold.plus"`},
+		{name: "negative tier ttl", input: withA("maxmemory: 1GiB\ntiers:\n  gold: {default_ttl: -5m}\n"), err: `test.yaml:3: tiers.gold.default_ttl: invalid duration "-5m": must be >= 0`},
+		{name: "tier timeout needs a unit", input: withA("maxmemory: 1GiB\ntiers:\n  gold: {timeout: 5}\n"), err: `test.yaml:3: tiers.gold.timeout: invalid duration "5"`},
+		{name: "negative priority", input: withA("maxmemory: 1GiB\ntiers:\n  gold: {priority: -1}\n"), err: `test.yaml:3: tiers.gold.priority: invalid priority "-1"`},
+		{name: "non-integer max_concurrent", input: withA("maxmemory: 1GiB\ntiers:\n  gold: {max_concurrent: 1.5}\n"), err: `test.yaml:3: tiers.gold.max_concurrent: invalid max_concurrent "1.5"`},
 
-		{name: "negative tier max_connections", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {max_connections: -1}\n"), err: `test.yaml:3: tiers.gold.max_connections: invalid max_connections "-1": want an integer >= 0 (0 = unlimited)`},
-		{name: "tenant max_connections not an integer", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    max_connections: lots\n", err: `test.yaml:5: tenants[0].max_connections: invalid max_connections "lots"`},
+		{name: "negative tier max_connections", input: withA("maxmemory: 1GiB\ntiers:\n  gold: {max_connections: -1}\n"), err: `test.yaml:3: tiers.gold.max_connections: invalid max_connections "-1": want an integer >= 0 (0 = unlimited)`},
+		{name: "tenant max_connections not an integer", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    tier: gold\n    max_connections: lots\n", err: `test.yaml:5: tenants[0].max_connections: invalid max_connections "lots"`},
 		{
 			name:  "max_connections overrides: tier and tenant",
-			input: withA("maxmemory: 1MiB\ntiers:\n  silver: {max_connections: 0}\n  gold: {max_connections: 7}\n"),
+			input: withA("maxmemory: 1GiB\ntiers:\n  silver: {max_connections: 0}\n  gold: {max_connections: 7}\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.Tiers["silver"].MaxConnections != 0 || c.Tiers["gold"].MaxConnections != 7 || c.Tenants[0].Tier.MaxConnections != 7 {
 					t.Errorf("tiers %+v, tenant tier %+v", c.Tiers, c.Tenants[0].Tier)
@@ -582,7 +586,7 @@ auth_lockout_max: 500ms
 		},
 		{
 			name:  "tenant max_connections override",
-			input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: silver, quota: 1, max_connections: 3, users: [{name: a, password_sha256: " + hA + "}]}\n",
+			input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: silver, quota: 1, max_connections: 3, users: [{name: a, password_sha256: " + hA + "}]}\n",
 			check: func(t *testing.T, c *Config) {
 				if c.Tenants[0].Tier.MaxConnections != 3 || c.Tiers["silver"].MaxConnections != 500 {
 					t.Errorf("tenant tier %+v, silver %+v", c.Tenants[0].Tier, c.Tiers["silver"])
@@ -593,7 +597,7 @@ auth_lockout_max: 500ms
 		// --- admission: rate_limit, burst, max_arg_bytes, shed_reads_as_miss, max_inflight ---
 		{
 			name: "admission keys: tier and tenant overrides",
-			input: `maxmemory: 2MiB
+			input: `maxmemory: 2GiB
 max_inflight: 10000
 tiers:
   gold: {rate_limit: 5000, burst: 500, max_arg_bytes: 1MiB}
@@ -636,52 +640,52 @@ tenants:
 				}
 			},
 		},
-		{name: "max_inflight 0 disables shedding", input: withA("maxmemory: 1MiB\nmax_inflight: 0\n"),
+		{name: "max_inflight 0 disables shedding", input: withA("maxmemory: 1GiB\nmax_inflight: 0\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.MaxInFlight != 0 {
 					t.Errorf("MaxInFlight = %d", c.MaxInFlight)
 				}
 			}},
-		{name: "tier burst without rate is silent", input: withA("maxmemory: 1MiB\ntiers:\n  x: {burst: 5}\n")},
+		{name: "tier burst without rate is silent", input: withA("maxmemory: 1GiB\ntiers:\n  x: {burst: 5}\n")},
 		{name: "tenant burst without rate warns",
-			input:    "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    burst: 5\n    users: [{name: a, password_sha256: " + hA + "}]\n",
+			input:    "maxmemory: 1GiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    burst: 5\n    users: [{name: a, password_sha256: " + hA + "}]\n",
 			warnings: []string{"test.yaml:6: tenants[0]: burst 5 has no effect without rate_limit"}},
 		{name: "inherited burst without rate warns at the tenant",
-			input:    "maxmemory: 1MiB\ntiers:\n  x: {burst: 5}\ntenants:\n  - {id: a, tier: x, quota: 1, users: [{name: a, password_sha256: " + hA + "}]}\n",
+			input:    "maxmemory: 1GiB\ntiers:\n  x: {burst: 5}\ntenants:\n  - {id: a, tier: x, quota: 1, users: [{name: a, password_sha256: " + hA + "}]}\n",
 			warnings: []string{"test.yaml:5: tenants[0]: burst 5 has no effect without rate_limit"}},
-		{name: "max_inflight negative", input: withA("maxmemory: 1MiB\nmax_inflight: -1\n"), err: `test.yaml:2: max_inflight: invalid max_inflight "-1": want an integer >= 0`},
-		{name: "max_inflight not an integer", input: withA("maxmemory: 1MiB\nmax_inflight: 4k\n"), err: `test.yaml:2: max_inflight: invalid max_inflight "4k"`},
-		{name: "rate_limit negative", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {rate_limit: -1}\n"), err: `test.yaml:3: tiers.gold.rate_limit: invalid rate_limit "-1": want commands per second`},
-		{name: "rate_limit exponent", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {rate_limit: 1e5}\n"), err: `tiers.gold.rate_limit: invalid rate_limit "1e5"`},
-		{name: "rate_limit inf", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {rate_limit: .inf}\n"), err: `tiers.gold.rate_limit: invalid rate_limit ".inf"`},
-		{name: "rate_limit NaN", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {rate_limit: NaN}\n"), err: `tiers.gold.rate_limit: invalid rate_limit "NaN"`},
-		{name: "rate_limit trailing dot", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {rate_limit: '5.'}\n"), err: `tiers.gold.rate_limit: invalid rate_limit "5."`},
-		{name: "rate_limit above 1e9", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {rate_limit: 1000000001}\n"), err: `invalid rate_limit "1000000001": want commands per second, a decimal number from 0 (unlimited) to 1000000000`},
-		{name: "rate_limit 1e9 is fine", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {rate_limit: 1000000000}\n")},
-		{name: "tenant rate_limit with unit", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    rate_limit: 5k\n", err: `test.yaml:5: tenants[0].rate_limit: invalid rate_limit "5k"`},
-		{name: "burst negative", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {burst: -1}\n"), err: `test.yaml:3: tiers.gold.burst: invalid burst "-1": want an integer >= 0 (0 = one second of rate_limit)`},
-		{name: "tenant burst fraction", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, burst: 1.5}\n", err: `tenants[0].burst: invalid burst "1.5"`},
-		{name: "max_arg_bytes bad size", input: withA("maxmemory: 1MiB\ntiers:\n  silver: {max_arg_bytes: 12XB}\n"), err: `test.yaml:3: tiers.silver.max_arg_bytes: invalid size "12XB"`},
-		{name: "tenant max_arg_bytes negative", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    max_arg_bytes: -1\n", err: `test.yaml:5: tenants[0].max_arg_bytes: invalid size "-1"`},
-		{name: "shed_reads_as_miss not a bool", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    shed_reads_as_miss: maybe\n", err: `test.yaml:6: tenants[0].shed_reads_as_miss: invalid value "maybe": want yes or no (true or false)`},
-		{name: "shed_reads_as_miss is not a tier key", input: withA("maxmemory: 1MiB\ntiers:\n  gold: {shed_reads_as_miss: yes}\n"), err: "test.yaml:3: tiers.gold.shed_reads_as_miss: unknown key"},
-		{name: "max_inflight is not a tenant key", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    max_inflight: 3\n", err: "test.yaml:4: tenants[0].max_inflight: unknown key"},
+		{name: "max_inflight negative", input: withA("maxmemory: 1GiB\nmax_inflight: -1\n"), err: `test.yaml:2: max_inflight: invalid max_inflight "-1": want an integer >= 0`},
+		{name: "max_inflight not an integer", input: withA("maxmemory: 1GiB\nmax_inflight: 4k\n"), err: `test.yaml:2: max_inflight: invalid max_inflight "4k"`},
+		{name: "rate_limit negative", input: withA("maxmemory: 1GiB\ntiers:\n  gold: {rate_limit: -1}\n"), err: `test.yaml:3: tiers.gold.rate_limit: invalid rate_limit "-1": want commands per second`},
+		{name: "rate_limit exponent", input: withA("maxmemory: 1GiB\ntiers:\n  gold: {rate_limit: 1e5}\n"), err: `tiers.gold.rate_limit: invalid rate_limit "1e5"`},
+		{name: "rate_limit inf", input: withA("maxmemory: 1GiB\ntiers:\n  gold: {rate_limit: .inf}\n"), err: `tiers.gold.rate_limit: invalid rate_limit ".inf"`},
+		{name: "rate_limit NaN", input: withA("maxmemory: 1GiB\ntiers:\n  gold: {rate_limit: NaN}\n"), err: `tiers.gold.rate_limit: invalid rate_limit "NaN"`},
+		{name: "rate_limit trailing dot", input: withA("maxmemory: 1GiB\ntiers:\n  gold: {rate_limit: '5.'}\n"), err: `tiers.gold.rate_limit: invalid rate_limit "5."`},
+		{name: "rate_limit above 1e9", input: withA("maxmemory: 1GiB\ntiers:\n  gold: {rate_limit: 1000000001}\n"), err: `invalid rate_limit "1000000001": want commands per second, a decimal number from 0 (unlimited) to 1000000000`},
+		{name: "rate_limit 1e9 is fine", input: withA("maxmemory: 1GiB\ntiers:\n  gold: {rate_limit: 1000000000}\n")},
+		{name: "tenant rate_limit with unit", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    tier: gold\n    rate_limit: 5k\n", err: `test.yaml:5: tenants[0].rate_limit: invalid rate_limit "5k"`},
+		{name: "burst negative", input: withA("maxmemory: 1GiB\ntiers:\n  gold: {burst: -1}\n"), err: `test.yaml:3: tiers.gold.burst: invalid burst "-1": want an integer >= 0 (0 = one second of rate_limit)`},
+		{name: "tenant burst fraction", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, burst: 1.5}\n", err: `tenants[0].burst: invalid burst "1.5"`},
+		{name: "max_arg_bytes bad size", input: withA("maxmemory: 1GiB\ntiers:\n  silver: {max_arg_bytes: 12XB}\n"), err: `test.yaml:3: tiers.silver.max_arg_bytes: invalid size "12XB"`},
+		{name: "tenant max_arg_bytes negative", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    tier: gold\n    max_arg_bytes: -1\n", err: `test.yaml:5: tenants[0].max_arg_bytes: invalid size "-1"`},
+		{name: "shed_reads_as_miss not a bool", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    shed_reads_as_miss: maybe\n", err: `test.yaml:6: tenants[0].shed_reads_as_miss: invalid value "maybe": want yes or no (true or false)`},
+		{name: "shed_reads_as_miss is not a tier key", input: withA("maxmemory: 1GiB\ntiers:\n  gold: {shed_reads_as_miss: yes}\n"), err: "test.yaml:3: tiers.gold.shed_reads_as_miss: unknown key"},
+		{name: "max_inflight is not a tenant key", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    max_inflight: 3\n", err: "test.yaml:4: tenants[0].max_inflight: unknown key"},
 
 		// --- tenants ---
-		{name: "missing id", input: "maxmemory: 1MiB\ntenants:\n  - tier: gold\n", err: "test.yaml:3: tenants[0].id: required"},
-		{name: "invalid id", input: "maxmemory: 1MiB\ntenants:\n  - id: pay ments\n", err: `test.yaml:3: tenants[0].id: invalid tenant id "pay ments"`},
-		{name: "id too long", input: "maxmemory: 1MiB\ntenants:\n  - id: " + strings.Repeat("x", 65) + "\n", err: "tenants[0].id: invalid tenant id"},
-		{name: "id of 64 is fine", input: "maxmemory: 1MiB\ntenants:\n  - id: " + strings.Repeat("x", 64) + "\n", err: "tenants[0].tier: required"},
-		{name: "missing tier", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    quota: 1\n", err: "test.yaml:3: tenants[0].tier: required (one of gold, platinum, silver)"},
-		{name: "unknown tier", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: bronze\n", err: `test.yaml:4: tenants[0].tier: unknown tier "bronze" (have gold, platinum, silver)`},
-		{name: "tier names are case-sensitive", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: Gold}\n", err: `unknown tier "Gold"`},
-		{name: "missing quota", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n", err: "test.yaml:3: tenants[0].quota: required"},
+		{name: "missing id", input: "maxmemory: 1GiB\ntenants:\n  - tier: gold\n", err: "test.yaml:3: tenants[0].id: required"},
+		{name: "invalid id", input: "maxmemory: 1GiB\ntenants:\n  - id: pay ments\n", err: `test.yaml:3: tenants[0].id: invalid tenant id "pay ments"`},
+		{name: "id too long", input: "maxmemory: 1GiB\ntenants:\n  - id: " + strings.Repeat("x", 65) + "\n", err: "tenants[0].id: invalid tenant id"},
+		{name: "id of 64 is fine", input: "maxmemory: 1GiB\ntenants:\n  - id: " + strings.Repeat("x", 64) + "\n", err: "tenants[0].tier: required"},
+		{name: "missing tier", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    quota: 1\n", err: "test.yaml:3: tenants[0].tier: required (one of gold, platinum, silver)"},
+		{name: "unknown tier", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    tier: bronze\n", err: `test.yaml:4: tenants[0].tier: unknown tier "bronze" (have gold, platinum, silver)`},
+		{name: "tier names are case-sensitive", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: Gold}\n", err: `unknown tier "Gold"`},
+		{name: "missing quota", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    tier: gold\n", err: "test.yaml:3: tenants[0].quota: required"},
 		{
 			name:  "invalid quota (the documented example)",
 			input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, quota: 1MiB, users: [{name: a, password: x}]}\n  - id: b\n    tier: gold\n    quota: 12XB\n",
 			err:   `test.yaml:6: tenants[1].quota: invalid size "12XB"`,
 		},
-		{name: "zero quota", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 0}\n", err: "test.yaml:3: tenants[0].quota: must be > 0"},
+		{name: "zero quota", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, quota: 0}\n", err: "test.yaml:3: tenants[0].quota: must be > 0"},
 		{name: "quota above maxmemory", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 2MiB}\n", err: "tenants[0].quota: sum of tenant quotas 2MiB exceeds maxmemory 1MiB; a guarantee that can't be honoured is refused"},
 		{
 			name: "quota sum above maxmemory",
@@ -692,36 +696,36 @@ tenants:
 `,
 			err: "test.yaml:4: tenants[1].quota: sum of tenant quotas 120MiB exceeds maxmemory 100MiB; a guarantee that can't be honoured is refused",
 		},
-		{name: "invalid eviction", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, eviction: allkeys-lru}\n", err: `test.yaml:3: tenants[0].eviction: invalid eviction "allkeys-lru": want lru or noeviction`},
-		{name: "tenant ttl override bad", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    default_ttl: forever\n", err: `test.yaml:5: tenants[0].default_ttl: invalid duration "forever"`},
-		{name: "tenant ttl seconds overflow", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, default_ttl: 99999999999999999999}\n", err: `tenants[0].default_ttl: invalid duration "99999999999999999999": too large`},
-		{name: "tenant timeout negative", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, timeout: -1s}\n", err: `tenants[0].timeout: invalid duration "-1s": must be >= 0`},
-		{name: "tenant max_concurrent negative", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, max_concurrent: -1}\n", err: `tenants[0].max_concurrent: invalid max_concurrent "-1"`},
+		{name: "invalid eviction", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, quota: 1, eviction: allkeys-lru}\n", err: `test.yaml:3: tenants[0].eviction: invalid eviction "allkeys-lru": want lru or noeviction`},
+		{name: "tenant ttl override bad", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    tier: gold\n    default_ttl: forever\n", err: `test.yaml:5: tenants[0].default_ttl: invalid duration "forever"`},
+		{name: "tenant ttl seconds overflow", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, default_ttl: 99999999999999999999}\n", err: `tenants[0].default_ttl: invalid duration "99999999999999999999": too large`},
+		{name: "tenant timeout negative", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, timeout: -1s}\n", err: `tenants[0].timeout: invalid duration "-1s": must be >= 0`},
+		{name: "tenant max_concurrent negative", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, max_concurrent: -1}\n", err: `tenants[0].max_concurrent: invalid max_concurrent "-1"`},
 		{
 			name: "duplicate tenant id",
-			input: `maxmemory: 2MiB
+			input: `maxmemory: 2GiB
 tenants:
   - {id: a, tier: gold, quota: 1MiB, users: [{name: a, password_sha256: ` + hA + `}]}
   - {id: a, tier: gold, quota: 1MiB, users: [{name: b, password_sha256: ` + hB + `}]}
 `,
 			err: `test.yaml:4: tenants[1].id: duplicate tenant id "a" (first at line 3)`,
 		},
-		{name: "no users", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users: []\n", err: "test.yaml:6: tenants[0].users: no users; only default_tenant may have none"},
-		{name: "users key absent", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1}\n", err: "test.yaml:3: tenants[0].users: no users"},
+		{name: "no users", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users: []\n", err: "test.yaml:6: tenants[0].users: no users; only default_tenant may have none"},
+		{name: "users key absent", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, quota: 1}\n", err: "test.yaml:3: tenants[0].users: no users"},
 		{
 			name:  "only the default tenant may lack users",
-			input: "maxmemory: 2MiB\ndefault_tenant: a\ntenants:\n  - {id: a, tier: gold, quota: 1}\n  - {id: b, tier: gold, quota: 1}\n",
+			input: "maxmemory: 2GiB\ndefault_tenant: a\ntenants:\n  - {id: a, tier: gold, quota: 1}\n  - {id: b, tier: gold, quota: 1}\n",
 			err:   "test.yaml:5: tenants[1].users: no users",
 		},
 
 		// --- users ---
-		{name: "missing user name", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users:\n      - password: x\n", err: "test.yaml:7: tenants[0].users[0].name: required"},
-		{name: "user named default", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users:\n      - {name: default, password: x}\n", err: `test.yaml:7: tenants[0].users[0].name: user name "default" is reserved`},
-		{name: "user named DEFAULT", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: DEFAULT, password: x}]}\n", err: `user name "DEFAULT" is reserved`},
-		{name: "invalid user name", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: 'pay app', password: x}]}\n", err: `test.yaml:3: tenants[0].users[0].name: invalid user name "pay app"`},
+		{name: "missing user name", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users:\n      - password: x\n", err: "test.yaml:7: tenants[0].users[0].name: required"},
+		{name: "user named default", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users:\n      - {name: default, password: x}\n", err: `test.yaml:7: tenants[0].users[0].name: user name "default" is reserved`},
+		{name: "user named DEFAULT", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: DEFAULT, password: x}]}\n", err: `user name "DEFAULT" is reserved`},
+		{name: "invalid user name", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: 'pay app', password: x}]}\n", err: `test.yaml:3: tenants[0].users[0].name: invalid user name "pay app"`},
 		{
 			name: "duplicate user name across tenants",
-			input: `maxmemory: 2MiB
+			input: `maxmemory: 2GiB
 tenants:
   - id: a
     tier: gold
@@ -738,7 +742,7 @@ tenants:
 		},
 		{
 			name: "shared password across tenants (hash vs plaintext)",
-			input: `maxmemory: 2MiB
+			input: `maxmemory: 2GiB
 tenants:
   - id: a
     tier: gold
@@ -755,22 +759,22 @@ tenants:
 		},
 		{
 			name:  "shared password within a tenant",
-			input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users:\n      - {name: a, password: same}\n      - {name: b, password: same}\n",
+			input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users:\n      - {name: a, password: same}\n      - {name: b, password: same}\n",
 			err:   "test.yaml:8: tenants[0].users[1].password: same password as tenants[0].users[0] (line 7)",
 		},
-		{name: "both password forms", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users:\n      - name: a\n        password: x\n        password_sha256: " + hA + "\n", err: "test.yaml:9: tenants[0].users[0].password_sha256: set only one of password and password_sha256"},
-		{name: "neither password form", input: "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users:\n      - {name: a, role: admin}\n", err: "test.yaml:7: tenants[0].users[0].password_sha256: required"},
-		{name: "sha256 too short", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password_sha256: " + hA[:63] + "}]}\n", err: "test.yaml:3: tenants[0].users[0].password_sha256: want 64 hex digits"},
-		{name: "sha256 not hex", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password_sha256: " + strings.Repeat("z", 64) + "}]}\n", err: "tenants[0].users[0].password_sha256: want 64 hex digits"},
-		{name: "sha256 of empty password", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password_sha256: " + hexOf("") + "}]}\n", err: "tenants[0].users[0].password_sha256: is the SHA-256 of the empty password"},
-		{name: "empty plaintext password", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password: ''}]}\n", err: "test.yaml:3: tenants[0].users[0].password: must not be empty"},
-		{name: "invalid role", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password: x, role: root}]}\n", err: `test.yaml:3: tenants[0].users[0].role: invalid role "root": want readonly, readwrite or admin`},
-		{name: "third user error path", input: "maxmemory: 1MiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password: x}]}\n  - {id: b, tier: gold, quota: 1, users: [{name: b, password: y}]}\n  - id: c\n    tier: gold\n    quota: 1\n    users:\n      - {name: c, password_sha256: nope}\n", err: "test.yaml:9: tenants[2].users[0].password_sha256: want 64 hex digits"},
+		{name: "both password forms", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users:\n      - name: a\n        password: x\n        password_sha256: " + hA + "\n", err: "test.yaml:9: tenants[0].users[0].password_sha256: set only one of password and password_sha256"},
+		{name: "neither password form", input: "maxmemory: 1GiB\ntenants:\n  - id: a\n    tier: gold\n    quota: 1\n    users:\n      - {name: a, role: admin}\n", err: "test.yaml:7: tenants[0].users[0].password_sha256: required"},
+		{name: "sha256 too short", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password_sha256: " + hA[:63] + "}]}\n", err: "test.yaml:3: tenants[0].users[0].password_sha256: want 64 hex digits"},
+		{name: "sha256 not hex", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password_sha256: " + strings.Repeat("z", 64) + "}]}\n", err: "tenants[0].users[0].password_sha256: want 64 hex digits"},
+		{name: "sha256 of empty password", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password_sha256: " + hexOf("") + "}]}\n", err: "tenants[0].users[0].password_sha256: is the SHA-256 of the empty password"},
+		{name: "empty plaintext password", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password: ''}]}\n", err: "test.yaml:3: tenants[0].users[0].password: must not be empty"},
+		{name: "invalid role", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password: x, role: root}]}\n", err: `test.yaml:3: tenants[0].users[0].role: invalid role "root": want readonly, readwrite or admin`},
+		{name: "third user error path", input: "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, quota: 1, users: [{name: a, password: x}]}\n  - {id: b, tier: gold, quota: 1, users: [{name: b, password: y}]}\n  - id: c\n    tier: gold\n    quota: 1\n    users:\n      - {name: c, password_sha256: nope}\n", err: "test.yaml:9: tenants[2].users[0].password_sha256: want 64 hex digits"},
 
 		// --- operators ---
 		{
 			name: "operators: hashed and plaintext, with and without tokens",
-			input: withA(`maxmemory: 1MiB
+			input: withA(`maxmemory: 1GiB
 operators:
   - name: ops
     password_sha256: ` + hO + `
@@ -796,7 +800,7 @@ operators:
 		},
 		{
 			name:  "operators listed before tenants",
-			input: "maxmemory: 1MiB\noperators: [{name: ops, password_sha256: " + hO + "}]\n" + strings.Replace(tenantA, "HA", hA, 1),
+			input: "maxmemory: 1GiB\noperators: [{name: ops, password_sha256: " + hO + "}]\n" + strings.Replace(tenantA, "HA", hA, 1),
 			check: func(t *testing.T, c *Config) {
 				if len(c.Operators) != 1 || c.Operators[0].Name != "ops" || c.Operators[0].HasToken {
 					t.Errorf("Operators = %+v", c.Operators)
@@ -805,7 +809,7 @@ operators:
 		},
 		{
 			name:  "null operators is none",
-			input: withA("maxmemory: 1MiB\noperators:\n"),
+			input: withA("maxmemory: 1GiB\noperators:\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.Operators != nil {
 					t.Errorf("Operators = %+v", c.Operators)
@@ -814,65 +818,65 @@ operators:
 		},
 		{
 			name:     "operator token with metrics_listen off warns",
-			input:    withA("maxmemory: 1MiB\nmetrics_listen: off\noperators:\n  - {name: o1, password_sha256: " + hO + "}\n  - {name: o2, password: p2, token_sha256: " + hT + "}\n  - {name: o3, password: p3, token: t3}\n"),
+			input:    withA("maxmemory: 1GiB\nmetrics_listen: off\noperators:\n  - {name: o1, password_sha256: " + hO + "}\n  - {name: o2, password: p2, token_sha256: " + hT + "}\n  - {name: o3, password: p3, token: t3}\n"),
 			warnings: []string{"operators[1].password is plaintext", "operators[2].password is plaintext", "operators[2].token is plaintext", "test.yaml:5: operator tokens have no effect with metrics_listen off"},
 		},
-		{name: "operators not a list", input: withA("maxmemory: 1MiB\noperators: {name: ops}\n"), err: "test.yaml:2: operators: expected a list, got a mapping"},
-		{name: "operator not a mapping", input: withA("maxmemory: 1MiB\noperators: [ops]\n"), err: "test.yaml:2: operators[0]: expected a mapping, got a single value"},
-		{name: "operator unknown key role", input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, password: x, role: admin}\n"), err: "test.yaml:3: operators[0].role: unknown key"},
-		{name: "operator duplicate key", input: withA("maxmemory: 1MiB\noperators:\n  - name: ops\n    password: x\n    name: ops2\n"), err: "test.yaml:5: operators[0].name: duplicate key (first at line 3)"},
-		{name: "operator name required", input: withA("maxmemory: 1MiB\noperators:\n  - password: x\n"), err: "test.yaml:3: operators[0].name: required"},
-		{name: "operator named default", input: withA("maxmemory: 1MiB\noperators:\n  - {name: Default, password: x}\n"), err: `test.yaml:3: operators[0].name: operator name "Default" is reserved: AUTH default <password> means password-only authentication`},
-		{name: "invalid operator name", input: withA("maxmemory: 1MiB\noperators:\n  - {name: 'ops team', password: x}\n"), err: `test.yaml:3: operators[0].name: invalid operator name "ops team": want 1-64 of A-Z a-z 0-9 _ - . @`},
+		{name: "operators not a list", input: withA("maxmemory: 1GiB\noperators: {name: ops}\n"), err: "test.yaml:2: operators: expected a list, got a mapping"},
+		{name: "operator not a mapping", input: withA("maxmemory: 1GiB\noperators: [ops]\n"), err: "test.yaml:2: operators[0]: expected a mapping, got a single value"},
+		{name: "operator unknown key role", input: withA("maxmemory: 1GiB\noperators:\n  - {name: ops, password: x, role: admin}\n"), err: "test.yaml:3: operators[0].role: unknown key"},
+		{name: "operator duplicate key", input: withA("maxmemory: 1GiB\noperators:\n  - name: ops\n    password: x\n    name: ops2\n"), err: "test.yaml:5: operators[0].name: duplicate key (first at line 3)"},
+		{name: "operator name required", input: withA("maxmemory: 1GiB\noperators:\n  - password: x\n"), err: "test.yaml:3: operators[0].name: required"},
+		{name: "operator named default", input: withA("maxmemory: 1GiB\noperators:\n  - {name: Default, password: x}\n"), err: `test.yaml:3: operators[0].name: operator name "Default" is reserved: AUTH default <password> means password-only authentication`},
+		{name: "invalid operator name", input: withA("maxmemory: 1GiB\noperators:\n  - {name: 'ops team', password: x}\n"), err: `test.yaml:3: operators[0].name: invalid operator name "ops team": want 1-64 of A-Z a-z 0-9 _ - . @`},
 		{
 			name:  "duplicate operator name",
-			input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, password: x}\n  - {name: ops, password: y}\n"),
+			input: withA("maxmemory: 1GiB\noperators:\n  - {name: ops, password: x}\n  - {name: ops, password: y}\n"),
 			err:   `test.yaml:4: operators[1].name: name "ops" is already used by operators[0].name (line 3); operator and user names must all differ, so that AUTH <name> <password> names one identity`,
 		},
 		{
 			name:  "operator name equals a user name (operators after tenants)",
-			input: "maxmemory: 1MiB\n" + strings.Replace(tenantA, "HA", hA, 1) + "operators:\n  - {name: a, password_sha256: " + hO + "}\n",
+			input: "maxmemory: 1GiB\n" + strings.Replace(tenantA, "HA", hA, 1) + "operators:\n  - {name: a, password_sha256: " + hO + "}\n",
 			err:   `test.yaml:9: operators[0].name: name "a" is already used by tenants[0].users[0].name (line 7); operator and user names must all differ`,
 		},
 		{
 			name:  "operator name equals a user name (operators before tenants)",
-			input: "maxmemory: 1MiB\noperators:\n  - {name: a, password_sha256: " + hO + "}\n" + strings.Replace(tenantA, "HA", hA, 1),
+			input: "maxmemory: 1GiB\noperators:\n  - {name: a, password_sha256: " + hO + "}\n" + strings.Replace(tenantA, "HA", hA, 1),
 			err:   `test.yaml:3: operators[0].name: name "a" is already used by tenants[0].users[0].name (line 9)`,
 		},
-		{name: "operator password required", input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, token_sha256: " + hT + "}\n"), err: "test.yaml:3: operators[0].password_sha256: required (or password, for development only)"},
-		{name: "operator both password forms", input: withA("maxmemory: 1MiB\noperators:\n  - name: ops\n    password: x\n    password_sha256: " + hO + "\n"), err: "test.yaml:5: operators[0].password_sha256: set only one of password and password_sha256"},
-		{name: "operator empty password", input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, password: ''}\n"), err: "test.yaml:3: operators[0].password: must not be empty"},
-		{name: "operator password_sha256 not hex", input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, password_sha256: " + hO[:62] + "zz}\n"), err: "test.yaml:3: operators[0].password_sha256: want 64 hex digits (the SHA-256 of the password"},
-		{name: "operator password_sha256 of empty", input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, password_sha256: " + hexOf("") + "}\n"), err: "test.yaml:3: operators[0].password_sha256: is the SHA-256 of the empty password"},
+		{name: "operator password required", input: withA("maxmemory: 1GiB\noperators:\n  - {name: ops, token_sha256: " + hT + "}\n"), err: "test.yaml:3: operators[0].password_sha256: required (or password, for development only)"},
+		{name: "operator both password forms", input: withA("maxmemory: 1GiB\noperators:\n  - name: ops\n    password: x\n    password_sha256: " + hO + "\n"), err: "test.yaml:5: operators[0].password_sha256: set only one of password and password_sha256"},
+		{name: "operator empty password", input: withA("maxmemory: 1GiB\noperators:\n  - {name: ops, password: ''}\n"), err: "test.yaml:3: operators[0].password: must not be empty"},
+		{name: "operator password_sha256 not hex", input: withA("maxmemory: 1GiB\noperators:\n  - {name: ops, password_sha256: " + hO[:62] + "zz}\n"), err: "test.yaml:3: operators[0].password_sha256: want 64 hex digits (the SHA-256 of the password"},
+		{name: "operator password_sha256 of empty", input: withA("maxmemory: 1GiB\noperators:\n  - {name: ops, password_sha256: " + hexOf("") + "}\n"), err: "test.yaml:3: operators[0].password_sha256: is the SHA-256 of the empty password"},
 		{
 			name:  "operator password equals a user password (plaintext vs hash)",
-			input: withA("maxmemory: 1MiB\noperators:\n  - name: ops\n    password: a-secret\n"),
+			input: withA("maxmemory: 1GiB\noperators:\n  - name: ops\n    password: a-secret\n"),
 			err:   "test.yaml:4: operators[0].password: same password as tenants[0].users[0] (line 10); AUTH <password> must identify exactly one user or operator",
 		},
 		{
 			name:  "two operators share a password",
-			input: withA("maxmemory: 1MiB\noperators:\n  - {name: o1, password_sha256: " + hO + "}\n  - {name: o2, password: o-secret}\n"),
+			input: withA("maxmemory: 1GiB\noperators:\n  - {name: o1, password_sha256: " + hO + "}\n  - {name: o2, password: o-secret}\n"),
 			err:   "test.yaml:4: operators[1].password: same password as operators[0] (line 3)",
 		},
-		{name: "operator both token forms", input: withA("maxmemory: 1MiB\noperators:\n  - name: ops\n    password: x\n    token: t\n    token_sha256: " + hT + "\n"), err: "test.yaml:6: operators[0].token_sha256: set only one of token and token_sha256"},
-		{name: "operator empty token", input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, password: x, token: \"\"}\n"), err: "test.yaml:3: operators[0].token: must not be empty"},
-		{name: "operator token_sha256 too short", input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, password: x, token_sha256: " + hT[:10] + "}\n"), err: "test.yaml:3: operators[0].token_sha256: want 64 hex digits (the SHA-256 of the token"},
-		{name: "operator token_sha256 of empty", input: withA("maxmemory: 1MiB\noperators:\n  - {name: ops, password: x, token_sha256: " + hexOf("") + "}\n"), err: "test.yaml:3: operators[0].token_sha256: is the SHA-256 of the empty token"},
+		{name: "operator both token forms", input: withA("maxmemory: 1GiB\noperators:\n  - name: ops\n    password: x\n    token: t\n    token_sha256: " + hT + "\n"), err: "test.yaml:6: operators[0].token_sha256: set only one of token and token_sha256"},
+		{name: "operator empty token", input: withA("maxmemory: 1GiB\noperators:\n  - {name: ops, password: x, token: \"\"}\n"), err: "test.yaml:3: operators[0].token: must not be empty"},
+		{name: "operator token_sha256 too short", input: withA("maxmemory: 1GiB\noperators:\n  - {name: ops, password: x, token_sha256: " + hT[:10] + "}\n"), err: "test.yaml:3: operators[0].token_sha256: want 64 hex digits (the SHA-256 of the token"},
+		{name: "operator token_sha256 of empty", input: withA("maxmemory: 1GiB\noperators:\n  - {name: ops, password: x, token_sha256: " + hexOf("") + "}\n"), err: "test.yaml:3: operators[0].token_sha256: is the SHA-256 of the empty token"},
 		{
 			name:  "two operators share a token (hash vs plaintext)",
-			input: withA("maxmemory: 1MiB\noperators:\n  - {name: o1, password: p1, token_sha256: " + hT + "}\n  - name: o2\n    password: p2\n    token: o-token\n"),
+			input: withA("maxmemory: 1GiB\noperators:\n  - {name: o1, password: p1, token_sha256: " + hT + "}\n  - name: o2\n    password: p2\n    token: o-token\n"),
 			err:   "test.yaml:6: operators[1].token: same token as operators[0] (line 3); a bearer token must identify exactly one operator",
 		},
 		{
 			name:  "operator errors come after tenant errors",
-			input: "maxmemory: 1MiB\noperators: [{name: '', password: x}]\ntenants: [{id: a, tier: nope}]\n",
+			input: "maxmemory: 1GiB\noperators: [{name: '', password: x}]\ntenants: [{id: a, tier: nope}]\n",
 			err:   `test.yaml:3: tenants[0].tier: unknown tier "nope"`,
 		},
 
 		// --- audit log and hot tenants ---
 		{
 			name:  "audit_log stderr, hot tenant settings",
-			input: withA("maxmemory: 1MiB\naudit_log: stderr\nhot_tenant_share: 0.5\nhot_tenant_interval: 1m30s\n"),
+			input: withA("maxmemory: 1GiB\naudit_log: stderr\nhot_tenant_share: 0.5\nhot_tenant_interval: 1m30s\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.AuditLog != "stderr" || c.HotTenantShare != 0.5 || c.HotTenantInterval != 90*time.Second {
 					t.Errorf("AuditLog %q HotTenantShare %v HotTenantInterval %v", c.AuditLog, c.HotTenantShare, c.HotTenantInterval)
@@ -881,7 +885,7 @@ operators:
 		},
 		{
 			name:  "hot_tenant_share 1 and a sub-second interval",
-			input: withA("maxmemory: 1MiB\nhot_tenant_share: 1\nhot_tenant_interval: 250ms\n"),
+			input: withA("maxmemory: 1GiB\nhot_tenant_share: 1\nhot_tenant_interval: 250ms\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.HotTenantShare != 1 || c.HotTenantInterval != 250*time.Millisecond {
 					t.Errorf("HotTenantShare %v HotTenantInterval %v", c.HotTenantShare, c.HotTenantInterval)
@@ -890,28 +894,28 @@ operators:
 		},
 		{
 			name:  "null hot_tenant keys keep defaults",
-			input: withA("maxmemory: 1MiB\nhot_tenant_share:\nhot_tenant_interval: ~\naudit_log:\n"),
+			input: withA("maxmemory: 1GiB\nhot_tenant_share:\nhot_tenant_interval: ~\naudit_log:\n"),
 			check: func(t *testing.T, c *Config) {
 				if c.AuditLog != "" || c.HotTenantShare != DefaultHotTenantShare || c.HotTenantInterval != DefaultHotTenantInterval {
 					t.Errorf("AuditLog %q HotTenantShare %v HotTenantInterval %v", c.AuditLog, c.HotTenantShare, c.HotTenantInterval)
 				}
 			},
 		},
-		{name: "hot_tenant_share zero", input: withA("maxmemory: 1MiB\nhot_tenant_share: 0\n"), err: `test.yaml:2: hot_tenant_share: invalid hot_tenant_share "0": want a fraction greater than 0 and at most 1, e.g. 0.3 for 30%`},
-		{name: "hot_tenant_share above 1", input: withA("maxmemory: 1MiB\nhot_tenant_share: 1.5\n"), err: `test.yaml:2: hot_tenant_share: invalid hot_tenant_share "1.5"`},
-		{name: "hot_tenant_share percent", input: withA("maxmemory: 1MiB\nhot_tenant_share: 30%\n"), err: `test.yaml:2: hot_tenant_share: invalid hot_tenant_share "30%"`},
-		{name: "hot_tenant_share negative", input: withA("maxmemory: 1MiB\nhot_tenant_share: -0.3\n"), err: `invalid hot_tenant_share "-0.3"`},
-		{name: "hot_tenant_share exponent", input: withA("maxmemory: 1MiB\nhot_tenant_share: 3e-1\n"), err: `invalid hot_tenant_share "3e-1"`},
-		{name: "hot_tenant_share NaN", input: withA("maxmemory: 1MiB\nhot_tenant_share: .nan\n"), err: `invalid hot_tenant_share ".nan"`},
-		{name: "hot_tenant_share as list", input: withA("maxmemory: 1MiB\nhot_tenant_share: [0.3]\n"), err: "test.yaml:2: hot_tenant_share: expected a single value, got a list"},
-		{name: "hot_tenant_interval zero", input: withA("maxmemory: 1MiB\nhot_tenant_interval: 0\n"), err: "test.yaml:2: hot_tenant_interval: must be > 0"},
-		{name: "hot_tenant_interval bare seconds", input: withA("maxmemory: 1MiB\nhot_tenant_interval: 10\n"), err: `test.yaml:2: hot_tenant_interval: invalid duration "10": use Go syntax`},
-		{name: "hot_tenant_interval negative", input: withA("maxmemory: 1MiB\nhot_tenant_interval: -10s\n"), err: `test.yaml:2: hot_tenant_interval: invalid duration "-10s": must be >= 0`},
-		{name: "audit_log yes", input: withA("maxmemory: 1MiB\naudit_log: yes\n"), err: `test.yaml:2: audit_log: invalid audit_log "yes": want off, stderr, stdout or a file path (write ./yes for a file of that name)`},
-		{name: "audit_log false", input: withA("maxmemory: 1MiB\naudit_log: false\n"), err: `test.yaml:2: audit_log: invalid audit_log "false"`},
-		{name: "audit_log control character", input: withA("maxmemory: 1MiB\naudit_log: \"/var/log/a\\nb\"\n"), err: `test.yaml:2: audit_log: invalid audit_log "/var/log/a\nb": a file path must not contain control characters`},
-		{name: "audit_log as mapping", input: withA("maxmemory: 1MiB\naudit_log: {file: x}\n"), err: "test.yaml:2: audit_log: expected a single value, got a mapping"},
-		{name: "audit_log duplicate", input: withA("maxmemory: 1MiB\naudit_log: off\naudit_log: stderr\n"), err: "test.yaml:3: audit_log: duplicate key (first at line 2)"},
+		{name: "hot_tenant_share zero", input: withA("maxmemory: 1GiB\nhot_tenant_share: 0\n"), err: `test.yaml:2: hot_tenant_share: invalid hot_tenant_share "0": want a fraction greater than 0 and at most 1, e.g. 0.3 for 30%`},
+		{name: "hot_tenant_share above 1", input: withA("maxmemory: 1GiB\nhot_tenant_share: 1.5\n"), err: `test.yaml:2: hot_tenant_share: invalid hot_tenant_share "1.5"`},
+		{name: "hot_tenant_share percent", input: withA("maxmemory: 1GiB\nhot_tenant_share: 30%\n"), err: `test.yaml:2: hot_tenant_share: invalid hot_tenant_share "30%"`},
+		{name: "hot_tenant_share negative", input: withA("maxmemory: 1GiB\nhot_tenant_share: -0.3\n"), err: `invalid hot_tenant_share "-0.3"`},
+		{name: "hot_tenant_share exponent", input: withA("maxmemory: 1GiB\nhot_tenant_share: 3e-1\n"), err: `invalid hot_tenant_share "3e-1"`},
+		{name: "hot_tenant_share NaN", input: withA("maxmemory: 1GiB\nhot_tenant_share: .nan\n"), err: `invalid hot_tenant_share ".nan"`},
+		{name: "hot_tenant_share as list", input: withA("maxmemory: 1GiB\nhot_tenant_share: [0.3]\n"), err: "test.yaml:2: hot_tenant_share: expected a single value, got a list"},
+		{name: "hot_tenant_interval zero", input: withA("maxmemory: 1GiB\nhot_tenant_interval: 0\n"), err: "test.yaml:2: hot_tenant_interval: must be > 0"},
+		{name: "hot_tenant_interval bare seconds", input: withA("maxmemory: 1GiB\nhot_tenant_interval: 10\n"), err: `test.yaml:2: hot_tenant_interval: invalid duration "10": use Go syntax`},
+		{name: "hot_tenant_interval negative", input: withA("maxmemory: 1GiB\nhot_tenant_interval: -10s\n"), err: `test.yaml:2: hot_tenant_interval: invalid duration "-10s": must be >= 0`},
+		{name: "audit_log yes", input: withA("maxmemory: 1GiB\naudit_log: yes\n"), err: `test.yaml:2: audit_log: invalid audit_log "yes": want off, stderr, stdout or a file path (write ./yes for a file of that name)`},
+		{name: "audit_log false", input: withA("maxmemory: 1GiB\naudit_log: false\n"), err: `test.yaml:2: audit_log: invalid audit_log "false"`},
+		{name: "audit_log control character", input: withA("maxmemory: 1GiB\naudit_log: \"/var/log/a\\nb\"\n"), err: `test.yaml:2: audit_log: invalid audit_log "/var/log/a\nb": a file path must not contain control characters`},
+		{name: "audit_log as mapping", input: withA("maxmemory: 1GiB\naudit_log: {file: x}\n"), err: "test.yaml:2: audit_log: expected a single value, got a mapping"},
+		{name: "audit_log duplicate", input: withA("maxmemory: 1GiB\naudit_log: off\naudit_log: stderr\n"), err: "test.yaml:3: audit_log: duplicate key (first at line 2)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -956,7 +960,7 @@ operators:
 // mappings from about 10KB of input; the decoder must refuse instead.
 func bomb() string {
 	var b strings.Builder
-	b.WriteString("maxmemory: 1MiB\ntenants:\n  - &t {id: a, tier: gold, quota: 1, users: [")
+	b.WriteString("maxmemory: 1GiB\ntenants:\n  - &t {id: a, tier: gold, quota: 1, users: [")
 	for i := 0; i < 20; i++ {
 		if i > 0 {
 			b.WriteString(", ")
@@ -1002,7 +1006,7 @@ func checkInvariants(t *testing.T, c *Config) {
 	if c.DefaultRole < RoleReadOnly || c.DefaultRole > RoleAdmin {
 		t.Errorf("DefaultRole = %v", c.DefaultRole)
 	}
-	var sum int64
+	var sum, clients int64
 	ids := map[string]bool{}
 	names := map[string]bool{}
 	digests := map[[32]byte]bool{}
@@ -1011,6 +1015,11 @@ func checkInvariants(t *testing.T, c *Config) {
 			t.Errorf("tenant %q quota %d", tn.ID, tn.Quota)
 		}
 		sum += tn.Quota
+		if tn.ClientMemory <= 0 || tn.Tier.ClientMemory != 0 && tn.ClientMemory != tn.Tier.ClientMemory ||
+			tn.Tier.ClientMemory == 0 && tn.ClientMemory != DefaultClientMemory(tn.Quota) {
+			t.Errorf("tenant %q client_memory %d (tier's %d, quota %d)", tn.ID, tn.ClientMemory, tn.Tier.ClientMemory, tn.Quota)
+		}
+		clients += tn.ClientMemory
 		if ids[tn.ID] || !validID(tn.ID) {
 			t.Errorf("tenant id %q duplicate or invalid", tn.ID)
 		}
@@ -1065,6 +1074,13 @@ func checkInvariants(t *testing.T, c *Config) {
 	}
 	if sum > c.MaxMemory {
 		t.Errorf("quota sum %d > maxmemory %d", sum, c.MaxMemory)
+	}
+	// maxmemory is a process guarantee (doc.go, Memory).
+	if c.MaxMemoryClients < clients+l.PreAuthQueryBufferLimit {
+		t.Errorf("maxmemory_clients %d does not hold the budgets %d and one pre-AUTH client", c.MaxMemoryClients, clients)
+	}
+	if sum+c.MaxMemoryClients+ServerOverhead(l.MaxClients) > c.MaxMemory {
+		t.Errorf("quotas %d + client memory %d + overhead %d > maxmemory %d", sum, c.MaxMemoryClients, ServerOverhead(l.MaxClients), c.MaxMemory)
 	}
 	if b := c.Backing; b != nil {
 		if checkKeyPrefix(b.KeyPrefix) != nil || b.L1MaxTTL <= 0 || b.L1MaxTTL > MaxL1MaxTTL || b.ScanTimeout <= 0 ||
@@ -1193,7 +1209,7 @@ func TestHashPassword(t *testing.T) {
 }
 
 func TestParseDoesNotShareTiers(t *testing.T) {
-	in := []byte(withA("maxmemory: 1MiB\ntiers:\n  gold: {priority: 9}\n"))
+	in := []byte(withA("maxmemory: 1GiB\ntiers:\n  gold: {priority: 9}\n"))
 	c1, _, err := Parse(in, "x")
 	if err != nil {
 		t.Fatal(err)
@@ -1367,9 +1383,9 @@ func writeBackingPEMs(t *testing.T) backingPEMs {
 func TestParseBacking(t *testing.T) {
 	pems := writeBackingPEMs(t)
 	q := strconv.Quote
-	// bk puts body after "maxmemory: 1MiB" and "backing:" (lines 1 and 2),
+	// bk puts body after "maxmemory: 1GiB" and "backing:" (lines 1 and 2),
 	// so its first line is line 3; tenant a follows.
-	bk := func(body string) string { return withA("maxmemory: 1MiB\nbacking:\n" + body) }
+	bk := func(body string) string { return withA("maxmemory: 1GiB\nbacking:\n" + body) }
 	// cl adds a one-node redis_cluster (lines 3 and 4) before body (line 5).
 	cl := func(body string) string { return bk("  redis_cluster:\n    addrs: [127.0.0.1:7000]\n" + body) }
 	defaults := func(addrs ...string) *Backing {
@@ -1395,9 +1411,9 @@ func TestParseBacking(t *testing.T) {
 		warnings []string // whole warnings, in order
 	}{
 		// --- valid ---
-		{name: "no backing key: embedded store", input: withA("maxmemory: 1MiB\n")},
-		{name: "null backing is no backing", input: withA("maxmemory: 1MiB\nbacking:\n")},
-		{name: "null backing with tilde", input: withA("maxmemory: 1MiB\nbacking: ~\n")},
+		{name: "no backing key: embedded store", input: withA("maxmemory: 1GiB\n")},
+		{name: "null backing is no backing", input: withA("maxmemory: 1GiB\nbacking:\n")},
+		{name: "null backing with tilde", input: withA("maxmemory: 1GiB\nbacking: ~\n")},
 		{name: "defaults", input: cl(""), want: defaults("127.0.0.1:7000")},
 		{
 			name: "every field, tls mapping",
@@ -1466,9 +1482,9 @@ func TestParseBacking(t *testing.T) {
 		},
 
 		// --- shape ---
-		{name: "backing as list", input: withA("maxmemory: 1MiB\nbacking: [a]\n"), err: "test.yaml:2: backing: expected a mapping, got a list"},
-		{name: "backing as scalar", input: withA("maxmemory: 1MiB\nbacking: on\n"), err: "test.yaml:2: backing: expected a mapping, got a single value"},
-		{name: "empty backing mapping", input: withA("maxmemory: 1MiB\nbacking: {}\n"), err: "test.yaml:2: backing.redis_cluster: required (a mapping with addrs: [host:port, ...])"},
+		{name: "backing as list", input: withA("maxmemory: 1GiB\nbacking: [a]\n"), err: "test.yaml:2: backing: expected a mapping, got a list"},
+		{name: "backing as scalar", input: withA("maxmemory: 1GiB\nbacking: on\n"), err: "test.yaml:2: backing: expected a mapping, got a single value"},
+		{name: "empty backing mapping", input: withA("maxmemory: 1GiB\nbacking: {}\n"), err: "test.yaml:2: backing.redis_cluster: required (a mapping with addrs: [host:port, ...])"},
 		{name: "unknown backing key", input: cl("  key_prefx: x\n"), err: "test.yaml:5: backing.key_prefx: unknown key"},
 		{name: "duplicate backing key", input: bk("  scan_timeout: 1s\n  scan_timeout: 2s\n"), err: "test.yaml:4: backing.scan_timeout: duplicate key (first at line 3)"},
 		{name: "duplicate backing", input: cl("backing: {}\n"), err: "test.yaml:5: backing: duplicate key (first at line 2)"},
@@ -1573,7 +1589,7 @@ func TestParseBacking(t *testing.T) {
 		{name: "tls insecure_skip_verify not a boolean", input: cl("    tls: {insecure_skip_verify: sometimes}\n"), err: `test.yaml:5: backing.redis_cluster.tls.insecure_skip_verify: invalid value "sometimes": want true or false (yes or no)`},
 		{
 			name:  "backing errors come before tenant errors",
-			input: "maxmemory: 1MiB\ntenants: [{id: a, tier: nope}]\nbacking: {redis_cluster: {addrs: [x]}}\n",
+			input: "maxmemory: 1GiB\ntenants: [{id: a, tier: nope}]\nbacking: {redis_cluster: {addrs: [x]}}\n",
 			err:   `test.yaml:3: backing.redis_cluster.addrs[0]: invalid address "x": want host:port`,
 		},
 	}
@@ -1625,7 +1641,7 @@ func fmtBacking(b *Backing) string {
 // tenant overrides, and its errors (whole messages).
 func TestParseL2Quota(t *testing.T) {
 	t.Run("defaults and overrides", func(t *testing.T) {
-		in := `maxmemory: 4MiB
+		in := `maxmemory: 4GiB
 tiers:
   gold: {l2_quota: 512MiB}
   silver: {l2_quota: 0}
@@ -1668,7 +1684,7 @@ tenants:
 		}
 	})
 	t.Run("built-in defaults reach tenants", func(t *testing.T) {
-		c, _, err := Parse([]byte(withA("maxmemory: 1MiB\n")), "test.yaml")
+		c, _, err := Parse([]byte(withA("maxmemory: 1GiB\n")), "test.yaml")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -1677,15 +1693,15 @@ tenants:
 		}
 	})
 	errs := []struct{ name, input, err string }{
-		{"tier l2_quota invalid", withA("maxmemory: 1MiB\ntiers:\n  gold: {l2_quota: 12XB}\n"), `test.yaml:3: tiers.gold.l2_quota: invalid size "12XB"`},
-		{"tier l2_quota negative", withA("maxmemory: 1MiB\ntiers:\n  x:\n    l2_quota: -1GiB\n"), `test.yaml:4: tiers.x.l2_quota: invalid size "-1GiB"`},
-		{"tier l2_quota fraction", withA("maxmemory: 1MiB\ntiers:\n  gold: {l2_quota: 1.5GiB}\n"), `test.yaml:3: tiers.gold.l2_quota: invalid size "1.5GiB"`},
-		{"tier l2_quota overflow", withA("maxmemory: 1MiB\ntiers:\n  gold: {l2_quota: 99999999999GiB}\n"), `test.yaml:3: tiers.gold.l2_quota: invalid size "99999999999GiB": larger than 9223372036854775807 bytes`},
-		{"tier l2_quota as list", withA("maxmemory: 1MiB\ntiers:\n  gold: {l2_quota: [1]}\n"), `test.yaml:3: tiers.gold.l2_quota: expected a single value, got a list`},
-		{"tenant l2_quota invalid", "maxmemory: 1MiB\ntenants:\n  - id: a\n    tier: gold\n    l2_quota: lots\n", `test.yaml:5: tenants[0].l2_quota: invalid size "lots"`},
-		{"tenant l2_quota duplicate", "maxmemory: 1MiB\ntenants:\n  - id: a\n    l2_quota: 1\n    l2_quota: 2\n", `test.yaml:5: tenants[0].l2_quota: duplicate key (first at line 4)`},
-		{"l2_quota is not a top-level key", withA("maxmemory: 1MiB\nl2_quota: 1GiB\n"), `test.yaml:2: l2_quota: unknown key`},
-		{"l2_quota is not a backing key", withA("maxmemory: 1MiB\nbacking:\n  l2_quota: 1GiB\n"), `test.yaml:3: backing.l2_quota: unknown key`},
+		{"tier l2_quota invalid", withA("maxmemory: 1GiB\ntiers:\n  gold: {l2_quota: 12XB}\n"), `test.yaml:3: tiers.gold.l2_quota: invalid size "12XB"`},
+		{"tier l2_quota negative", withA("maxmemory: 1GiB\ntiers:\n  x:\n    l2_quota: -1GiB\n"), `test.yaml:4: tiers.x.l2_quota: invalid size "-1GiB"`},
+		{"tier l2_quota fraction", withA("maxmemory: 1GiB\ntiers:\n  gold: {l2_quota: 1.5GiB}\n"), `test.yaml:3: tiers.gold.l2_quota: invalid size "1.5GiB"`},
+		{"tier l2_quota overflow", withA("maxmemory: 1GiB\ntiers:\n  gold: {l2_quota: 99999999999GiB}\n"), `test.yaml:3: tiers.gold.l2_quota: invalid size "99999999999GiB": larger than 9223372036854775807 bytes`},
+		{"tier l2_quota as list", withA("maxmemory: 1GiB\ntiers:\n  gold: {l2_quota: [1]}\n"), `test.yaml:3: tiers.gold.l2_quota: expected a single value, got a list`},
+		{"tenant l2_quota invalid", "maxmemory: 1GiB\ntenants:\n  - id: a\n    tier: gold\n    l2_quota: lots\n", `test.yaml:5: tenants[0].l2_quota: invalid size "lots"`},
+		{"tenant l2_quota duplicate", "maxmemory: 1GiB\ntenants:\n  - id: a\n    l2_quota: 1\n    l2_quota: 2\n", `test.yaml:5: tenants[0].l2_quota: duplicate key (first at line 4)`},
+		{"l2_quota is not a top-level key", withA("maxmemory: 1GiB\nl2_quota: 1GiB\n"), `test.yaml:2: l2_quota: unknown key`},
+		{"l2_quota is not a backing key", withA("maxmemory: 1GiB\nbacking:\n  l2_quota: 1GiB\n"), `test.yaml:3: backing.l2_quota: unknown key`},
 	}
 	for _, tc := range errs {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1749,5 +1765,61 @@ func TestExampleBackingBlock(t *testing.T) {
 	}
 	if !reflect.DeepEqual(c.Backing, want) {
 		t.Errorf("Backing = %s\nwant      %s", fmtBacking(c.Backing), fmtBacking(want))
+	}
+}
+
+// TestParseClientMemory covers client_memory (tier and tenant) and
+// maxmemory_clients, their defaults and errors, and the rule that quotas,
+// client memory and the server's overhead fit in maxmemory.
+func TestParseClientMemory(t *testing.T) {
+	tenants := `tenants:
+  - {id: p, tier: platinum, quota: 64MiB, users: [{name: p, password_sha256: ` + hA + `}]}
+  - {id: g, tier: gold, quota: 1, users: [{name: g, password_sha256: ` + hB + `}]}
+  - {id: s, tier: silver, quota: 8MiB, client_memory: 10MiB, users: [{name: s, password_sha256: ` + hO + `}]}
+`
+	t.Run("defaults and overrides", func(t *testing.T) {
+		c, _, err := Parse([]byte("maxmemory: 1GiB\n"+tenants), "test.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkInvariants(t, c)
+		got := []int64{c.Tenants[0].ClientMemory, c.Tenants[1].ClientMemory, c.Tenants[2].ClientMemory}
+		if want := []int64{16 << 20, 8 << 20, 10 << 20}; !reflect.DeepEqual(got, want) {
+			t.Errorf("client_memory = %v, want %v (a quarter of the quota, at least 8MiB; the override)", got, want)
+		}
+		if c.MaxMemoryClients != 34<<20+DefaultUnattributedClientMemory {
+			t.Errorf("MaxMemoryClients = %d", c.MaxMemoryClients)
+		}
+		c, _, err = Parse([]byte("maxmemory: 1GiB\nmaxmemory_clients: 64MiB\ntiers: {platinum: {client_memory: 1MiB}}\n"+tenants), "test.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Tenants[0].ClientMemory != 1<<20 || c.Tiers["platinum"].ClientMemory != 1<<20 || c.MaxMemoryClients != 64<<20 {
+			t.Errorf("tier override: %d, tier %d, maxmemory_clients %d", c.Tenants[0].ClientMemory, c.Tiers["platinum"].ClientMemory, c.MaxMemoryClients)
+		}
+	})
+	for _, tc := range []struct{ name, input, err string }{
+		{"zero", "maxmemory: 1GiB\ntiers: {gold: {client_memory: 0}}\n" + tenants,
+			"test.yaml:2: tiers.gold.client_memory: must be > 0 (omit it for the default: a quarter of the quota, at least 8MiB)"},
+		{"bad size", "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, quota: 1, client_memory: lots, users: [{name: a, password: x}]}\n",
+			`test.yaml:3: tenants[0].client_memory: invalid size "lots"`},
+		{"maxmemory_clients too small", "maxmemory: 1GiB\nmaxmemory_clients: 30MiB\n" + tenants,
+			"test.yaml:2: maxmemory_clients: 30MiB does not hold the tenants' client_memory budgets 34MiB plus 1MiB for connections bound to no tenant (one pre-AUTH client's preauth_query_buffer_limit)"},
+		{"maxmemory_clients bad size", "maxmemory: 1GiB\nmaxmemory_clients: -1\n" + tenants, `test.yaml:2: maxmemory_clients: invalid size "-1"`},
+		{"no room for clients and overhead", "maxmemory: 100MiB\n" + tenants,
+			"test.yaml:1: maxmemory: maxmemory 100MiB cannot hold tenant quotas 75497473 bytes + client memory 50MiB (maxmemory_clients) + server overhead 136384KiB (16MiB + 12KiB per maxclients, 10000); a guarantee that can't be honoured is refused: raise maxmemory, or lower quotas, client_memory or maxclients"},
+		{"reported on maxmemory_clients when set", "maxmemory: 200MiB\nmaxmemory_clients: 120MiB\n" + tenants,
+			"test.yaml:2: maxmemory_clients: maxmemory 200MiB cannot hold tenant quotas 75497473 bytes + client memory 120MiB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := Parse([]byte(tc.input), "test.yaml")
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("err = %v\nwant %s", err, tc.err)
+			}
+		})
+	}
+	// Fewer connections reserve less: the same tenants fit in 160MiB.
+	if _, _, err := Parse([]byte("maxmemory: 160MiB\nmaxclients: 1000\n"+tenants), "test.yaml"); err != nil {
+		t.Errorf("with maxclients 1000: %v", err)
 	}
 }

@@ -27,6 +27,7 @@ type rawConfig struct {
 	tlsListen, tlsCertFile, tlsKeyFile, tlsCAFile                scalar
 	auditLog, hotTenantShare, hotTenantInterval                  scalar
 	fairShare, fairShareDelayTarget                              scalar
+	maxMemoryClients                                             scalar
 	limits                                                       rawLimits
 	tiers                                                        []rawTier
 	tenants                                                      []rawTenant
@@ -51,6 +52,7 @@ func (r *rawConfig) topScalars() map[string]*scalar {
 		"listen":                      &r.listen,
 		"metrics_listen":              &r.metricsListen,
 		"maxmemory":                   &r.maxMemory,
+		"maxmemory_clients":           &r.maxMemoryClients,
 		"default_tenant":              &r.defaultTenant,
 		"default_role":                &r.defaultRole,
 		"protected_mode":              &r.protectedMode,
@@ -87,7 +89,7 @@ func (r *rawConfig) topScalars() map[string]*scalar {
 type rawOverrides struct {
 	defaultTTL, timeout, maxConcurrent, maxConnections scalar
 	rateLimit, burst, maxArgBytes, l2Quota             scalar
-	weight                                             scalar
+	weight, clientMemory                               scalar
 }
 
 // field decodes key into o if it is an override key; ok is false otherwise.
@@ -111,6 +113,8 @@ func (o *rawOverrides) field(d *decoder, key, field string, v *yaml.Node) (ok bo
 		return true, d.scalar(v, field, &o.l2Quota)
 	case "weight":
 		return true, d.scalar(v, field, &o.weight)
+	case "client_memory":
+		return true, d.scalar(v, field, &o.clientMemory)
 	}
 	return false, nil
 }

@@ -14,7 +14,8 @@
 //	tls_cert_file: server.crt       # required with tls_listen, refused without it
 //	tls_key_file: server.key        # required with tls_listen, refused without it
 //	tls_ca_file: clients-ca.crt     # optional: require and verify client certificates
-//	maxmemory: 512MiB               # required, > 0; see Sizes
+//	maxmemory: 512MiB               # required, > 0; see Sizes and Memory
+//	maxmemory_clients: 96MiB        # cap on client memory; default: the tenants' client_memory + 16MiB
 //	default_tenant: ""              # tenant bound to unauthenticated connections; "" = none (default)
 //	default_role: readwrite         # role of those connections; default readwrite
 //	protected_mode: yes             # with default_tenant, refuse non-loopback clients; default yes
@@ -55,7 +56,8 @@
 //	tiers:                          # optional: override built-in tiers or add tiers
 //	  gold: {default_ttl: 45m}
 //	  bronze: {default_ttl: 5m, timeout: 2s, rate_limit: 2000, burst: 200, max_concurrent: 50,
-//	           max_arg_bytes: 8MiB, max_connections: 100, l2_quota: 64MiB, priority: 0, weight: 1}
+//	           max_arg_bytes: 8MiB, max_connections: 100, l2_quota: 64MiB, priority: 0,
+//	           weight: 1, client_memory: 8MiB}
 //	tenants:                        # required, at least one
 //	  - id: payments                # required, [A-Za-z0-9_-]{1,64}, unique
 //	    tier: platinum              # required, a built-in or declared tier
@@ -70,6 +72,7 @@
 //	    max_arg_bytes: 512MiB
 //	    l2_quota: 8GiB
 //	    weight: 8                   # optional override of the tier's weight
+//	    client_memory: 16MiB        # default: a quarter of the quota, at least 8MiB
 //	    shed_reads_as_miss: no      # reads refused by shedding answer as a miss; default no
 //	    users:
 //	      - {name: pay-app, password_sha256: <64 hex>, role: readwrite}
@@ -94,7 +97,13 @@
 //     certificate that verifies against it. Optional.
 //     The three tls_*_file keys are refused without tls_listen, and must
 //     not be empty. Parse does not read the files; the server loads them.
-//   - maxmemory: the memory budget for all tenants.
+//   - maxmemory: the memory the process may use: the tenants' quotas, the
+//     client memory (maxmemory_clients) and the server's own overhead all
+//     fit in it (see Memory).
+//   - maxmemory_clients: the cap on what all connections make the server
+//     hold (see Memory); a size. Default: the sum of the tenants'
+//     client_memory plus DefaultUnattributedClientMemory (16MiB), or plus
+//     preauth_query_buffer_limit if that is larger.
 //   - default_tenant: when set, connections that never AUTH act as this
 //     tenant, like Redis's default user with nopass. Off by default.
 //   - default_role: readonly, readwrite (default) or admin, for connections
@@ -116,7 +125,8 @@
 //     small machine means each is already queueing for the CPU.
 //   - tiers: a mapping from tier name ([A-Za-z0-9_-]{1,64}) to fields
 //     default_ttl, timeout, rate_limit, burst, max_concurrent,
-//     max_arg_bytes, max_connections, l2_quota, priority, weight. For a built-in
+//     max_arg_bytes, max_connections, l2_quota, priority, weight,
+//     client_memory. For a built-in
 //     tier (platinum, gold, silver; see package tiers for their values and
 //     the reasoning) only the given fields change. A new tier starts from
 //     zero values (no default TTL, unbounded timeout, no rate limit,
@@ -138,6 +148,9 @@
 //   - l2_quota: the bytes one tenant may keep in the backing Redis Cluster
 //     (L2); a size, 0 = unlimited; built-in 4GiB, 1GiB, 256MiB. No effect
 //     without backing.
+//   - client_memory: the tenant's client-memory budget (see Memory); a
+//     size > 0. Absent in every built-in tier: each tenant then gets
+//     DefaultClientMemory(quota), a quarter of its quota, at least 8MiB.
 //   - audit_log: where audit records (JSON lines) go: "stderr",
 //     "stdout" (either in any case) or a file path, kept as written.
 //     "" or "off" (any case; the default) turns auditing off and
@@ -211,8 +224,9 @@
 //   - eviction: what happens when a write would exceed the quota: lru evicts
 //     the tenant's own least recently used keys; noeviction refuses the write.
 //   - default_ttl, timeout, rate_limit, burst, max_concurrent,
-//     max_arg_bytes, max_connections, l2_quota, weight: override the tier's values
-//     for this tenant only (Tenant.Tier holds the result). Priority is not
+//     max_arg_bytes, max_connections, l2_quota, weight, client_memory:
+//     override the tier's values for this tenant only (Tenant.Tier holds
+//     the result; Tenant.ClientMemory the resolved budget). Priority is not
 //     overridable per tenant: shedding order is what a tier is.
 //   - shed_reads_as_miss: yes/no (true/false), default no. When priority
 //     shedding refuses one of this tenant's read commands, it answers as a
@@ -289,10 +303,42 @@
 // server at startup instead of failing every L2 call. Config keeps only
 // the paths.
 //
+// # Memory
+//
+// maxmemory is a guarantee for the whole process, not only for the data:
+//
+//	sum(quota) + maxmemory_clients + ServerOverhead(maxclients) <= maxmemory
+//
+// where ServerOverhead is ServerOverheadBase (16MiB: runtime, code,
+// tables) plus ConnOverhead (12KiB: a goroutine stack, the first 4KiB read
+// buffer, client state and a socket) for each of maxclients connections,
+// whose fixed cost the client budgets do not count. A configuration that breaks it is refused, on the
+// maxmemory line (or maxmemory_clients, when set), naming each term.
+//
+// Client memory is what connections make the server hold beside the data:
+// read buffers (partial commands included), reply, pub/sub and MULTI
+// queues, WATCH tables. Each tenant's connections share one budget,
+// client_memory; connections bound to no tenant (before AUTH, operators)
+// share what maxmemory_clients leaves after the tenants' budgets, which
+// must hold at least one pre-AUTH client's largest unfinished command
+// (preauth_query_buffer_limit). The budgets
+// are disjoint, so one tenant at its budget takes nothing from another or
+// from the quotas. What happens at a budget is the server's business (see
+// the README, "Hostile input and hostile tenants").
+//
+// Why these defaults: a quarter of the quota scales the budget with what
+// the tenant was sold, and is about what a tenant needs in flight at once
+// (requests and replies of its largest values, a pub/sub backlog); the
+// 8MiB floor keeps a few MiB-sized requests possible for tiny quotas, and
+// a request as large as a small tenant's quota (the read buffer is part of
+// the budget, so client_memory also caps the largest request). The
+// default unattributed pool (16MiB) holds 16 pre-AUTH clients at their 1MiB
+// query limit; more wait for room until auth_timeout.
+//
 // # Values
 //
-// Sizes (maxmemory, quota, max_arg_bytes, l2_quota, and the size limits
-// such as proto_max_bulk_len) are parsed by ParseSize: a decimal integer with an
+// Sizes (maxmemory, maxmemory_clients, quota, max_arg_bytes, l2_quota,
+// client_memory, and the size limits such as proto_max_bulk_len) are parsed by ParseSize: a decimal integer with an
 // optional case-insensitive unit, following redis.conf: k, m, g are powers
 // of 1000 and kb, mb, gb powers of 1024 (so "64MB" is 64×2^20, as in
 // Redis); KiB, MiB, GiB are powers of 1024; B or no unit is bytes.
@@ -325,7 +371,10 @@
 //
 //   - Unknown keys and repeated keys are errors, with their line.
 //   - The sum of tenant quotas must not exceed maxmemory: quotas are
-//     guarantees, and a guarantee that can't be honoured is refused.
+//     guarantees, and a guarantee that can't be honoured is refused. Nor
+//     may the quotas plus maxmemory_clients plus the server's overhead
+//     (see Memory), and maxmemory_clients must hold the tenants'
+//     client_memory budgets plus one pre-AUTH client.
 //   - default_tenant must name a configured tenant.
 //   - listen may be off only when tls_listen is set; tls_listen needs
 //     tls_cert_file and tls_key_file, and the tls_*_file keys need

@@ -209,7 +209,7 @@ func (v *validator) run(r *rawConfig) (*Config, error) {
 	tenantLines := make(map[string]int, len(r.tenants))
 	userNames := make(map[string]userRef)
 	digests := make(map[[32]byte]userRef)
-	var quotaSum int64
+	var quotaSum, clientSum int64
 	for i, rt := range r.tenants {
 		path := "tenants[" + strconv.Itoa(i) + "]"
 		var t Tenant
@@ -265,6 +265,11 @@ func (v *validator) run(r *rawConfig) (*Config, error) {
 				formatSize(sumCapped(quotaSum, q)), formatSize(cfg.MaxMemory))
 		}
 		quotaSum += q
+		t.ClientMemory = t.Tier.ClientMemory
+		if t.ClientMemory == 0 {
+			t.ClientMemory = DefaultClientMemory(q)
+		}
+		clientSum = sumCapped(clientSum, t.ClientMemory)
 
 		if rt.eviction.set {
 			switch rt.eviction.val {
@@ -326,7 +331,44 @@ func (v *validator) run(r *rawConfig) (*Config, error) {
 			return nil, v.errf(r.defaultTenant.line, "default_tenant", "no tenant with id %q", cfg.DefaultTenant)
 		}
 	}
+	if err := v.memory(r, cfg, quotaSum, clientSum); err != nil {
+		return nil, err
+	}
 	return cfg, nil
+}
+
+// memory resolves maxmemory_clients and checks that maxmemory is a process
+// guarantee: the tenants' quotas, the client memory (maxmemory_clients) and
+// the server's own overhead must all fit in it.
+func (v *validator) memory(r *rawConfig, cfg *Config, quotaSum, clientSum int64) error {
+	// The pool of connections bound to no tenant must hold at least one
+	// pre-AUTH client's largest unfinished command, or a client sending
+	// one could never authenticate. (Its replies are flushed every 64KiB
+	// and are small before AUTH.)
+	minPool := cfg.Limits.PreAuthQueryBufferLimit
+	cfg.MaxMemoryClients = sumCapped(clientSum, max(DefaultUnattributedClientMemory, minPool))
+	line, field := r.maxMemory.line, "maxmemory"
+	if s := r.maxMemoryClients; s.set {
+		n, err := ParseSize(s.val)
+		if err != nil {
+			return v.sizeErr(s, "maxmemory_clients", err)
+		}
+		if n < sumCapped(clientSum, minPool) {
+			return v.errf(s.line, "maxmemory_clients",
+				"%s does not hold the tenants' client_memory budgets %s plus %s for connections bound to no tenant (one pre-AUTH client's preauth_query_buffer_limit)",
+				formatSize(n), formatSize(clientSum), formatSize(minPool))
+		}
+		cfg.MaxMemoryClients = n
+		line, field = s.line, "maxmemory_clients"
+	}
+	overhead := ServerOverhead(cfg.Limits.MaxClients)
+	if total := sumCapped(sumCapped(quotaSum, cfg.MaxMemoryClients), overhead); total > cfg.MaxMemory {
+		return v.errf(line, field,
+			"maxmemory %s cannot hold tenant quotas %s + client memory %s (maxmemory_clients) + server overhead %s (%s + %s per maxclients, %d); a guarantee that can't be honoured is refused: raise maxmemory, or lower quotas, client_memory or maxclients",
+			formatSize(cfg.MaxMemory), formatSize(quotaSum), formatSize(cfg.MaxMemoryClients), formatSize(overhead),
+			formatSize(ServerOverheadBase), formatSize(ConnOverhead), cfg.Limits.MaxClients)
+	}
+	return nil
 }
 
 // sumCapped returns a+b, or MaxInt64 if that overflows.
@@ -556,6 +598,16 @@ func (v *validator) overrides(path string, r rawOverrides) (tiers.Overrides, err
 			return o, v.errf(w.line, path+".weight", "invalid weight %q: want an integer from 1 to %d (a share of a contended server relative to other tenants' weights)", w.val, MaxWeight)
 		}
 		o.Weight = &n
+	}
+	if cm := r.clientMemory; cm.set {
+		n, err := ParseSize(cm.val)
+		if err != nil {
+			return o, v.sizeErr(cm, path+".client_memory", err)
+		}
+		if n <= 0 {
+			return o, v.errf(cm.line, path+".client_memory", "must be > 0 (omit it for the default: a quarter of the quota, at least %s)", formatSize(MinDefaultClientMemory))
+		}
+		o.ClientMemory = &n
 	}
 	return o, nil
 }

@@ -10,10 +10,19 @@
 //
 // Per-tenant series carry the labels tenant and tier, plus one bounded
 // label on a few families (outcome: 2 values; reason: 4; resource: 2).
-// For T tenants that is 15 gauges/counters + 1 histogram of 17 series +
-// 2 outcome + 4 reason + 2 hot series, about 40*T series; 1,000 tenants
-// stay near 40,000 series. Server-wide series and the Go/process
+// For T tenants that is 19 gauges/counters + 1 histogram of 17 series +
+// 2 outcome + 4 reason + 2 hot series, about 44*T series; 1,000 tenants
+// stay near 44,000 series. Server-wide series and the Go/process
 // collectors add a fixed ~60.
+//
+// # Memory
+//
+// The process's own figures come from the standard collectors, which
+// NewRegistry registers: process_resident_memory_bytes (RSS) and
+// go_memstats_heap_inuse_bytes (Go heap). Beside them, the client memory
+// each tenant's connections hold (tcached_tenant_client_memory_bytes)
+// against its budget, the unattributed pool and maxmemory_clients show
+// that quotas + client memory + overhead stay under maxmemory.
 package metrics
 
 import (
@@ -40,6 +49,10 @@ type TenantSample struct {
 	CPUSeconds, ThrottledSeconds float64
 	Throttled                    bool
 	AllowanceCores               float64
+	// Client memory: what the tenant's connections hold, their budget,
+	// connections evicted to keep to it, and commands refused by it.
+	ClientMemory, ClientMemoryLimit int64
+	ClientsEvicted, ClientOOM       int64
 	// L2 is set when the server fronts a backing tier.
 	L2 *TenantL2
 }
@@ -78,6 +91,9 @@ type ServerSample struct {
 	SchedDelaySeconds   float64
 	Contended           bool
 	UnattributedSeconds float64
+	// Client memory: held by all connections, by those bound to no
+	// tenant, and the configured cap (maxmemory_clients).
+	ClientMemory, UnattributedClientMemory, MaxMemoryClients int64
 }
 
 // Snapshot is everything one scrape reports.
@@ -125,6 +141,10 @@ func NewRegistry(snapshot func() Snapshot) *prometheus.Registry {
 	c.add("tcached_tenant_cpu_seconds_total", "Service time of the tenant's commands: parsing, executing, encoding and writing replies (for chargeback and fair sharing).")
 	c.add("tcached_tenant_throttled_seconds_total", "Time the tenant's connections waited for its fair-share allowance.")
 	c.add("tcached_tenant_fair_share_allowance_cores", "The throttled tenant's allowance, in cores (0 when not throttled).")
+	c.add("tcached_tenant_client_memory_bytes", "Memory the tenant's connections make the server hold: query buffers (partial commands included), reply, pub/sub and MULTI queues, WATCH tables.")
+	c.add("tcached_tenant_client_memory_limit_bytes", "The tenant's client-memory budget (client_memory).")
+	c.add("tcached_tenant_clients_evicted_total", "Connections disconnected because their output took the tenant's client memory over its budget (biggest first).")
+	c.add("tcached_tenant_client_memory_refusals_total", "Commands refused with OOM, and paused reads given up, at the tenant's client-memory budget.")
 	c.add("tcached_tenant_l1_hits_total", "Backed mode: reads served from the tenant's L1 partition.")
 	c.add("tcached_tenant_l2_reads_total", "Backed mode: reads that missed L1 and went to L2, by result (hit, miss).", "result")
 	c.add("tcached_tenant_l2_degraded_reads_total", "Backed mode: reads answered as misses because L2 failed or timed out.")
@@ -143,6 +163,9 @@ func NewRegistry(snapshot func() Snapshot) *prometheus.Registry {
 	c.addServer("tcached_l2_ready", "1 while every master is tracked and L1 may serve.")
 	c.addServer("tcached_l2_policy_warnings", "Masters whose maxmemory-policy could evict one tenant's keys for another's writes.")
 	c.addServer("tcached_l2_reconcile_runs_total", "L2 usage reconciliations run by this node.")
+	c.addServer("tcached_client_memory_bytes", "Memory all connections make the server hold (every tenant's client memory plus the unattributed pool).")
+	c.addServer("tcached_unattributed_client_memory_bytes", "Client memory of connections bound to no tenant (before AUTH, operators).")
+	c.addServer("tcached_maxmemory_clients_bytes", "The configured cap on client memory (maxmemory_clients).")
 	c.addServer("tcached_connections", "Open client connections.")
 	c.addServer("tcached_connections_rejected_total", "Connections refused at accept or binding, by reason.", "reason")
 	c.addServer("tcached_auth_failures_total", "Failed AUTH attempts, known user or not.")
@@ -190,6 +213,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emit("tcached_sched_delay_seconds", gauge, sv.SchedDelaySeconds)
 	emit("tcached_contended", gauge, b2f(sv.Contended))
 	emit("tcached_unattributed_cpu_seconds_total", counter, sv.UnattributedSeconds)
+	emit("tcached_client_memory_bytes", gauge, float64(sv.ClientMemory))
+	emit("tcached_unattributed_client_memory_bytes", gauge, float64(sv.UnattributedClientMemory))
+	emit("tcached_maxmemory_clients_bytes", gauge, float64(sv.MaxMemoryClients))
 	if b := snap.Backing; b != nil {
 		emit("tcached_l2_calls_total", counter, float64(b.Calls))
 		emit("tcached_l2_errors_total", counter, float64(b.Errors), "error")
@@ -239,6 +265,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		emit("tcached_tenant_cpu_seconds_total", counter, s.CPUSeconds, l...)
 		emit("tcached_tenant_throttled_seconds_total", counter, s.ThrottledSeconds, l...)
 		emit("tcached_tenant_fair_share_allowance_cores", gauge, s.AllowanceCores, l...)
+		emit("tcached_tenant_client_memory_bytes", gauge, float64(s.ClientMemory), l...)
+		emit("tcached_tenant_client_memory_limit_bytes", gauge, float64(s.ClientMemoryLimit), l...)
+		emit("tcached_tenant_clients_evicted_total", counter, float64(s.ClientsEvicted), l...)
+		emit("tcached_tenant_client_memory_refusals_total", counter, float64(s.ClientOOM), l...)
 		ch <- prometheus.MustNewConstHistogram(c.d["tcached_tenant_command_duration_seconds"],
 			s.Latency.Count, s.Latency.Sum, s.Latency.Buckets, l...)
 		ch <- prometheus.MustNewConstHistogram(c.d["tcached_tenant_admission_wait_seconds"],

@@ -70,8 +70,13 @@ type client struct {
 	// of the previous command, or the read; zero when there is none.
 	now time.Time
 	// ps is the connection's pub/sub state while it has (or just had)
-	// subscriptions (pubsub.go); nil otherwise.
-	ps *subscriber
+	// subscriptions (pubsub.go); nil otherwise. psRef is the same pointer
+	// for evictors on other goroutines (clientmem.go).
+	ps    *subscriber
+	psRef atomic.Pointer[subscriber]
+	// mem is what the connection charges against its pool's client-memory
+	// budget (clientmem.go).
+	mem connMem
 
 	mu       sync.Mutex // guards the fields below for readers on other goroutines
 	tenant   *tenant
@@ -131,6 +136,11 @@ func (c *client) bind(t *tenant, user string, role config.Role, operator bool) b
 	}
 	if old != t {
 		c.pubsubUnbind() // subscriptions stay in their tenant (pubsub.go)
+		if t != nil {
+			c.moveMem(&t.cmem)
+		} else {
+			c.moveMem(&c.srv.unattributed)
+		}
 	}
 	lim := c.srv.limits
 	c.conn.outLimit = lim.PreAuthOutputBufferLimit

@@ -79,6 +79,8 @@ func (s *Server) serveConn(nc net.Conn) {
 		nc.Close()
 		s.dropClient(c)
 	}()
+	// The first read buffer is part of the connection's fixed cost
+	// (config.ConnOverhead); its growth is charged (clientmem.go).
 	buf := make([]byte, initialReadBuf)
 	r, w := 0, 0
 	var readDL time.Time // deadline currently set; unchanged ones are not re-set
@@ -135,6 +137,12 @@ func (s *Server) serveConn(nc net.Conn) {
 			r, w = 0, 0
 			if len(buf) > 64<<10 {
 				buf = make([]byte, initialReadBuf) // release a big command's buffer
+				c.mem.set(&c.mem.query, 0)
+			}
+			if c.mem.odPool != nil {
+				// Its commands are in and its buffer is gone: another
+				// connection may overdraw now (clientmem.go).
+				c.endOverdraft()
 			}
 		} else if w == len(buf) {
 			if r > 0 {
@@ -146,6 +154,11 @@ func (s *Server) serveConn(nc net.Conn) {
 				// announces: a "$536870000" header followed by nothing must
 				// not cost 512 MiB. Memory stays within 2x what was sent.
 				size := 2 * len(buf)
+				// A bulk whose length is known and below that is given
+				// exactly its room: a 1 MiB value costs 1 MiB, not 2.
+				if need := c.parser.need(); need > len(buf) && need < size {
+					size = need
+				}
 				lim := s.authLimits.maxBuffered
 				if !c.authed() {
 					lim = s.preLimits.maxBuffered
@@ -155,6 +168,14 @@ func (s *Server) serveConn(nc net.Conn) {
 				}
 				if size <= len(buf) {
 					c.conn.WriteError(string(errProtoQueryBufLimit))
+					return
+				}
+				// The growth is charged to the connection's client-memory
+				// pool, pausing reads while it has no room (clientmem.go).
+				if !s.growQuery(c, int64(size-len(buf))) {
+					if !s.closing.Load() && !c.killed.Load() {
+						c.conn.WriteError(c.oomText())
+					}
 					return
 				}
 				nb := make([]byte, size)

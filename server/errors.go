@@ -42,6 +42,19 @@ const (
 	// evicted for a write that could never fit). OOM is not retried by
 	// go-redis, which is right: retrying cannot make room.
 	errOOM = "OOM command not allowed when used memory > 'maxmemory'."
+	// errClientOOM refuses a command because the memory the tenant's
+	// connections make the server hold (query buffers, reply, pub/sub and
+	// MULTI queues) is at the tenant's client_memory budget (clientmem.go;
+	// also the unattributed pool of maxmemory_clients). The OOM prefix is
+	// Redis's class for "memory is full, retrying now will not help": it is
+	// what Redis answers when maxmemory (client memory included) is reached,
+	// clients already handle it, and go-redis does not retry it. The text
+	// names the budget, so it is not mistaken for the quota's errOOM.
+	errClientOOM = "OOM command not allowed when the tenant's client memory > 'client_memory'."
+	// errClientsOOM is errClientOOM for a connection bound to no tenant
+	// (before AUTH, operators), whose pool is what maxmemory_clients leaves
+	// after the tenants' budgets.
+	errClientsOOM = "OOM command not allowed when unattributed client memory > 'maxmemory_clients'."
 
 	// Admission refusals. The TCBUSY (the tenant's own limit) and TCSHED
 	// (server overload, by tier priority) prefixes are tcached's own:

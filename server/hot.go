@@ -91,13 +91,22 @@ func (s *Server) Snapshot() metrics.Snapshot {
 			AdmissionWait: waitSnapshot(as),
 			Latency:       t.latency.Snapshot(),
 			HotMemory:     t.hotMemory.Load(), HotCommands: t.hotCommands.Load(),
-			CPUSeconds:       as.CPU.Seconds(),
-			ThrottledSeconds: as.Throttled.Seconds(),
-			Throttled:        as.Allowance > 0,
-			AllowanceCores:   as.Allowance,
-			L2:               s.tenantL2(t),
+			CPUSeconds:        as.CPU.Seconds(),
+			ThrottledSeconds:  as.Throttled.Seconds(),
+			Throttled:         as.Allowance > 0,
+			AllowanceCores:    as.Allowance,
+			L2:                s.tenantL2(t),
+			ClientMemory:      t.cmem.used.Load(),
+			ClientMemoryLimit: t.cmem.limit.Load(),
+			ClientsEvicted:    t.cmem.evicted.Load(),
+			ClientOOM:         t.cmem.refused.Load(),
 		})
+		snap.Server.ClientMemory += t.cmem.used.Load()
+		snap.Server.MaxMemoryClients += t.cmem.limit.Load()
 	}
+	snap.Server.UnattributedClientMemory = s.unattributed.used.Load()
+	snap.Server.ClientMemory += snap.Server.UnattributedClientMemory
+	snap.Server.MaxMemoryClients += s.unattributed.limit.Load()
 	if s.backend != nil {
 		b := s.backend.Stats()
 		snap.Backing = &metrics.BackingSample{

@@ -22,7 +22,10 @@ package server
 // which is what Redis does when it rejects an EXEC. DISCARD, RESET and QUIT
 // inside a transaction bypass admission so a client can always leave one.
 // The queue is bounded by client-query-buffer-limit (it is input held
-// until EXEC); past it the transaction is flagged.
+// until EXEC); past it the transaction is flagged. It is also charged to
+// the tenant's client_memory as it grows (clientmem.go), until EXEC has
+// run it or the transaction ends: a command that does not fit the budget
+// is refused with errClientOOM, not queued, and flags the transaction.
 //
 // # Atomicity
 //
@@ -104,6 +107,10 @@ type queuedCmd struct {
 // argument bytes, for the queue bound.
 const queuedOverhead = 64
 
+// watchEntryOverhead approximates one WATCHed key's bookkeeping beyond its
+// bytes (the connection's map entry and the registry's), for the charge.
+const watchEntryOverhead = 96
+
 // cmdMulti opens a transaction.
 func cmdMulti(c *client, args [][]byte) {
 	if c.multi {
@@ -152,6 +159,19 @@ func cmdWatch(c *client, args [][]byte) {
 		c.conn.WriteString("OK")
 		return
 	}
+	// The table is charged to the connection's pool (clientmem.go), all
+	// keys or none; a key already watched is charged again, harmlessly.
+	var cost int64
+	for _, k := range args[1:] {
+		cost += int64(len(k)) + watchEntryOverhead
+	}
+	p := c.mem.pool.Load()
+	if !p.reserve(cost) {
+		p.refused.Add(1)
+		c.conn.WriteError(errClientOOM)
+		return
+	}
+	c.mem.watch += cost
 	c.watchTenant = t
 	if c.watched == nil {
 		c.watched = make(map[string]bool, len(args)-1)
@@ -178,6 +198,10 @@ func cmdExec(c *client, args [][]byte) {
 		return
 	}
 	queue, aborted := c.tx, c.txErr
+	// The queue stays charged to its pool until it has run.
+	charged, pool := c.txBytes, c.mem.pool.Load()
+	c.txBytes = 0
+	defer pool.used.Add(-charged)
 	c.endMulti()
 	if aborted {
 		c.unwatch()
@@ -243,6 +267,14 @@ func (c *client) queue(cmd *command, args [][]byte) {
 		c.conn.WriteError(errTxTooBig)
 		return
 	}
+	// The queue is charged to the connection's client-memory pool
+	// (clientmem.go): a command that does not fit is refused, not queued.
+	if !c.reserveTx(cost) {
+		c.mem.pool.Load().refused.Add(1)
+		c.txErr = true
+		c.conn.WriteError(errClientOOM)
+		return
+	}
 	buf := make([]byte, n)
 	cp := make([][]byte, len(args))
 	off := 0
@@ -252,7 +284,6 @@ func (c *client) queue(cmd *command, args [][]byte) {
 		off += len(a)
 	}
 	c.tx = append(c.tx, queuedCmd{cmd: cmd, args: cp})
-	c.txBytes += cost
 	c.conn.WriteString("QUEUED")
 }
 
@@ -279,7 +310,7 @@ func (c *client) endMulti() {
 	c.multi = false
 	c.tx = nil
 	c.txErr = false
-	c.txBytes = 0
+	c.releaseTx()
 }
 
 // unwatch forgets every watched key (and a dirty flag they raised).
@@ -289,6 +320,7 @@ func (c *client) unwatch() {
 		c.watchTenant = nil
 	}
 	clear(c.watched)
+	c.mem.set(&c.mem.watch, 0)
 	// Every touch that found this client finished before remove got the
 	// registry's lock, and none can find it now: the flag is final.
 	c.watchDirty.Store(false)
@@ -420,6 +452,8 @@ type holdConn struct {
 	// sink, when set, takes the writes instead of the socket: a
 	// subscribed connection's queue (pubsub.go). Connection goroutine only.
 	sink io.Writer
+	// c is the connection, charged for held (clientmem.go).
+	c *client
 }
 
 func (h *holdConn) start(limit int64) { h.hold, h.limit = true, limit }
@@ -429,7 +463,17 @@ func (h *holdConn) start(limit int64) { h.hold, h.limit = true, limit }
 func (h *holdConn) stop() []byte {
 	held := h.held
 	h.hold, h.held = false, nil
+	h.charge()
 	return held
+}
+
+// charge re-charges the held replies (clientmem.go). Holding happens
+// under the tenant's exclusive lock, so the connection's own held output
+// is never evicted for: others' output is.
+func (h *holdConn) charge() {
+	if c := h.c; c != nil && c.mem.setOut(&c.mem.held, int64(cap(h.held))) {
+		c.srv.evictOutput(c.mem.pool.Load(), c, 0)
+	}
 }
 
 func (h *holdConn) Write(p []byte) (int, error) {
@@ -442,7 +486,16 @@ func (h *holdConn) Write(p []byte) (int, error) {
 	if h.limit > 0 && int64(len(h.held)+len(p)) > h.limit {
 		return 0, errOutputLimit
 	}
+	// EXEC cannot wait for room while it holds its tenant's lock: replies
+	// that do not fit the client-memory budget end the connection, as an
+	// output buffer limit does (clientmem.go).
+	if c := h.c; c != nil && len(h.held)+len(p) > cap(h.held) {
+		if pl := c.mem.pool.Load(); pl.used.Load()+int64(len(p)) > pl.limit.Load() {
+			return 0, errOutputLimit
+		}
+	}
 	h.held = append(h.held, p...)
+	h.charge()
 	return len(p), nil
 }
 

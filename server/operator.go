@@ -114,6 +114,15 @@ func cmdTenantQuota(c *client, args [][]byte) {
 			sum += o.part.Quota()
 		}
 	}
+	// A parsed config also reserves client memory and the server's own
+	// overhead inside maxmemory (config's Memory rules).
+	if mc := reg.cfg.MaxMemoryClients; mc > 0 && sum+q+mc+config.ServerOverhead(s.limits.MaxClients) > reg.cfg.MaxMemory {
+		s.quotaMu.Unlock()
+		c.audit("tenant|quota", t.id, "exceeds maxmemory")
+		c.conn.WriteError(fmt.Sprintf("ERR quota %d would bring the sum of quotas to %d, over maxmemory %d less maxmemory_clients %d and server overhead %d",
+			q, sum+q, reg.cfg.MaxMemory, mc, config.ServerOverhead(s.limits.MaxClients)))
+		return
+	}
 	if sum+q > reg.cfg.MaxMemory {
 		s.quotaMu.Unlock()
 		c.audit("tenant|quota", t.id, "exceeds maxmemory")

@@ -149,6 +149,16 @@ func (p *parser) pending() int {
 	return p.pos
 }
 
+// need is the buffer size, from the current command's first byte, that
+// holds the bulk being read in full (with its CRLF), or 0 when no bulk
+// length is pending.
+func (p *parser) need() int {
+	if !p.inCmd || p.bulkLen < 0 {
+		return 0
+	}
+	return p.pos + p.bulkLen + 2
+}
+
 func printable(c byte) string {
 	if c >= ' ' && c <= '~' {
 		return string(rune(c))

@@ -48,6 +48,13 @@ package server
 // deadline passes). Not bounded: the number of subscriptions a connection
 // holds (Redis does not bound it either).
 //
+// Together, a tenant's subscribers are bounded by its client_memory
+// (clientmem.go): every queue (by capacity: pending messages and replies,
+// the chunk being written, the spare buffer) is charged to the tenant's
+// pool as it changes, and a delivery that takes the pool over its budget
+// disconnects the subscribers with the largest queues, biggest first, so
+// 16 subscribers that never read cost the tenant's budget, not 16 x 32 MiB.
+//
 // # RESP2 and RESP3
 //
 // Confirmations and messages are pushes (`>`) in RESP3 and arrays in
@@ -230,11 +237,17 @@ type subscriber struct {
 	buf      []byte    // ready for the socket, in order
 	later    []byte    // messages that arrived during a command
 	spare    []byte
-	inflight int  // bytes the writer is writing
-	busy     bool // the connection is executing a command
-	stop     bool // drain buf, then exit
-	dead     bool // over the cap or a write failed: queue nothing more
-	done     chan struct{}
+	inflight int // bytes the writer is writing
+	// Client memory (clientmem.go): the pool the queue is charged to, the
+	// bytes charged (capacities of buf, later, spare and the chunk being
+	// written, inflightCap), as of the last recharge.
+	pool        *memPool
+	charged     int64
+	inflightCap int
+	busy        bool // the connection is executing a command
+	stop        bool // drain buf, then exit
+	dead        bool // over the cap or a write failed: queue nothing more
+	done        chan struct{}
 }
 
 func (s *subscriber) count() int { return len(s.chans.list) + len(s.pats.list) }
@@ -244,8 +257,9 @@ func (s *subscriber) count() int { return len(s.chans.list) + len(s.pats.list) }
 // busy; pubsubEnd releases it after the command.
 func (c *client) pubsub() *subscriber {
 	if s := c.ps; s != nil {
-		if s.count() == 0 {
+		if s.count() == 0 && s.t != c.tenant {
 			s.t = c.tenant
+			s.setPool(&c.tenant.cmem)
 		}
 		return s
 	}
@@ -256,6 +270,7 @@ func (c *client) pubsub() *subscriber {
 	s := &subscriber{
 		c:     c,
 		t:     c.tenant,
+		pool:  &c.tenant.cmem,
 		nc:    c.hold.Conn,
 		limit: int(limit),
 		wt:    c.srv.limits.WriteTimeout,
@@ -268,9 +283,37 @@ func (c *client) pubsub() *subscriber {
 	s.cond.L = &s.mu
 	s.resp3.Store(c.conn.resp3)
 	c.ps = s
+	c.psRef.Store(s)
 	c.hold.sink = s
 	go s.run()
 	return s
+}
+
+// recharge brings the pool's charge for the queue in line with what it
+// holds (mu held). It reports whether a growth took the pool over its
+// budget: the caller evicts (evictOutput) once it has released mu.
+func (s *subscriber) recharge() bool {
+	n := int64(cap(s.buf) + cap(s.later) + cap(s.spare) + s.inflightCap)
+	d := n - s.charged
+	if d == 0 {
+		return false
+	}
+	s.charged = n
+	s.c.mem.out.Add(d)
+	s.pool.out.Add(d)
+	return s.pool.used.Add(d) > s.pool.limit.Load() && d > 0
+}
+
+// setPool moves the queue's charge to pool p (the connection subscribes
+// again after an AUTH to another tenant).
+func (s *subscriber) setPool(p *memPool) {
+	s.mu.Lock()
+	s.pool.used.Add(-s.charged)
+	s.pool.out.Add(-s.charged)
+	p.used.Add(s.charged)
+	p.out.Add(s.charged)
+	s.pool = p
+	s.mu.Unlock()
 }
 
 // deliver queues one message: a push header of n elements, then body.
@@ -300,13 +343,18 @@ func (s *subscriber) deliver(n int, body []byte) {
 		s.buf = append(append(s.buf, hdr[:]...), body...)
 		s.cond.Broadcast()
 	}
+	over, pool := s.recharge(), s.pool
 	s.mu.Unlock()
+	if over {
+		s.c.srv.evictOutput(pool, nil, 0) // this subscriber included
+	}
 }
 
 // die drops the queue and wakes everyone (mu held).
 func (s *subscriber) die() {
 	s.dead = true
 	s.buf, s.later, s.spare = nil, nil, nil
+	s.recharge()
 	s.cond.Broadcast()
 }
 
@@ -332,7 +380,7 @@ func (s *subscriber) run() {
 		}
 		out := s.buf
 		s.buf, s.spare = s.spare[:0], nil
-		s.inflight = len(out)
+		s.inflight, s.inflightCap = len(out), cap(out)
 		s.mu.Unlock()
 		if now := time.Now(); deadline.Sub(now) < s.wt/2 {
 			deadline = now.Add(s.wt)
@@ -340,7 +388,7 @@ func (s *subscriber) run() {
 		}
 		_, err := s.nc.Write(out)
 		s.mu.Lock()
-		s.inflight = 0
+		s.inflight, s.inflightCap = 0, 0
 		if err != nil {
 			dead := s.dead
 			s.die()
@@ -353,6 +401,7 @@ func (s *subscriber) run() {
 		if cap(out) <= spareMax && s.spare == nil {
 			s.spare = out[:0]
 		}
+		s.recharge()
 		s.cond.Broadcast()
 	}
 }
@@ -361,16 +410,25 @@ func (s *subscriber) run() {
 // (holdConn.sink): queued in order, waiting while too much is queued.
 func (s *subscriber) Write(p []byte) (int, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.dead {
+		s.mu.Unlock()
 		return 0, errOutputLimit
 	}
 	s.buf = append(s.buf, p...)
+	if over, pool := s.recharge(), s.pool; over {
+		// The connection's own reply: others' output is evicted for it
+		// (clientmem.go), not the reply.
+		s.mu.Unlock()
+		s.c.srv.evictOutput(pool, s.c, 0)
+		s.mu.Lock()
+	}
 	s.cond.Broadcast()
 	for !s.dead && len(s.buf)+s.inflight > sinkHigh {
 		s.cond.Wait() // bounded: the writer's write has a deadline
 	}
-	if s.dead {
+	dead := s.dead
+	s.mu.Unlock()
+	if dead {
 		return 0, errOutputLimit
 	}
 	return len(p), nil
@@ -405,7 +463,11 @@ func (c *client) pubsubEnd() {
 		s.cond.Broadcast()
 	}
 	dead := s.dead
+	over, pool := s.recharge(), s.pool
 	s.mu.Unlock()
+	if over {
+		c.srv.evictOutput(pool, nil, 0)
+	}
 	if s.count() == 0 && !dead {
 		c.pubsubStop() // no subscription left: back to direct writes
 	}
@@ -428,7 +490,11 @@ func (c *client) pubsubIdle() {
 		s.later = s.later[:0]
 		s.cond.Broadcast()
 	}
+	over, pool := s.recharge(), s.pool
 	s.mu.Unlock()
+	if over {
+		c.srv.evictOutput(pool, nil, 0)
+	}
 }
 
 // pubsubStop drains the queue, stops the writer and detaches it.
@@ -438,12 +504,18 @@ func (c *client) pubsubStop() {
 	s.busy = false
 	s.buf = append(s.buf, s.later...)
 	s.later = nil
+	s.recharge()
 	s.stop = true
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	<-s.done // bounded by the write deadline
+	s.mu.Lock()
+	s.buf, s.later, s.spare = nil, nil, nil
+	s.recharge() // the writer has exited: nothing is held any more
+	s.mu.Unlock()
 	c.hold.sink = nil
 	c.ps = nil
+	c.psRef.Store(nil)
 }
 
 // pubsubClose runs when the connection ends (conn.go), after its last

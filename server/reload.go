@@ -56,6 +56,7 @@ func (s *Server) Reload(cfg *config.Config) error {
 		f()
 	}
 	s.reg.Store(reg)
+	s.setBudgets(reg)
 	s.quotaMu.Unlock()
 	s.warnRestartOnly(old.cfg, cfg)
 

@@ -119,6 +119,10 @@ type tenant struct {
 
 	pubsub pubsubRegistry // the tenant's channels and patterns (pubsub.go)
 
+	// cmem is the tenant's client-memory budget and what its connections
+	// hold against it (clientmem.go).
+	cmem memPool
+
 	// Hot-tenant flags, set by evaluateHot (see hot.go).
 	hotMemory, hotCommands atomic.Bool
 	lastCommands           int64 // evaluateHot's previous sample; evaluateHot only
@@ -165,6 +169,10 @@ type Server struct {
 	rejected     [numRejectReasons]atomic.Int64
 	hotShare     float64
 	hotIv        time.Duration
+
+	// unattributed is the client-memory pool of connections bound to no
+	// tenant (clientmem.go): maxmemory_clients minus the tenants' budgets.
+	unattributed memPool
 
 	limits     Limits
 	preLimits  protoLimits
@@ -267,6 +275,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("server: %w", err)
 	}
 	s.reg.Store(reg)
+	s.setBudgets(reg)
 	s.buildTable()
 	if s.backend != nil {
 		s.backend.SetInvalidator(s.invalidate)
@@ -408,7 +417,9 @@ func (s *Server) newClient(nc net.Conn) *client {
 	// a mark, the first flush would charge the time since year 1.
 	c.mark = c.connected
 	c.hold.Conn = nc
-	c.conn = &wire{nc: &c.hold, writeTimeout: s.limits.WriteTimeout, remote: c.addr}
+	c.mem.pool.Store(&s.unattributed)
+	c.hold.c = c
+	c.conn = &wire{nc: &c.hold, writeTimeout: s.limits.WriteTimeout, remote: c.addr, c: c}
 	c.lastActive.Store(c.created.UnixMilli())
 	s.mu.Lock()
 	s.clients[c.id] = c
@@ -421,6 +432,8 @@ func (s *Server) dropClient(c *client) {
 	delete(s.clients, c.id)
 	s.mu.Unlock()
 	c.unwatch()
+	c.endMulti()
+	c.releaseMem()
 	c.bind(nil, "", 0, false)
 }
 
@@ -582,6 +595,17 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 				}
 			}
 			return
+		}
+		if cmd.flags&flagDenyOOM != 0 {
+			// Client memory (clientmem.go): a write that may grow memory is
+			// refused while the tenant's connections hold its whole budget,
+			// not counting this command's own read buffer (freed next).
+			if p := c.mem.pool.Load(); p.used.Load()-c.mem.query > p.limit.Load() {
+				t.adm.Done(tk)
+				p.refused.Add(1)
+				c.reject(cmd, errClientOOM)
+				return
+			}
 		}
 		if c.multi && cmd.flags&flagExec == 0 {
 			// Admitted at queue time (multi.go): counted and run by EXEC.

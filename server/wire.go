@@ -43,6 +43,9 @@ type wire struct {
 	// Redis 7 gives it in RESP2. Only the connection goroutine reads it;
 	// client.setProto keeps it and the CLIENT LIST copy in step.
 	resp3 bool
+	// c is the connection, whose client-memory charges flush keeps up to
+	// date (clientmem.go); nil in unit tests of the wire alone.
+	c *client
 }
 
 func (w *wire) RemoteAddr() string { return w.remote }
@@ -60,7 +63,8 @@ func (w *wire) grew() {
 	}
 	if w.outLimit > 0 && int64(len(w.out)) > w.outLimit {
 		w.err = errOutputLimit
-		w.out = w.out[:0]
+		w.out = nil // dropped: free it, and its client-memory charge
+		w.charge()
 		return
 	}
 	w.flush()
@@ -71,11 +75,21 @@ func (w *wire) grew() {
 func (w *wire) flush() error {
 	if w.err != nil {
 		w.out = w.out[:0]
+		w.charge()
 		return w.err
 	}
 	if len(w.out) == 0 {
 		return nil
 	}
+	// Charge the reply buffer before the write that may block on it; a
+	// GET hit that reuses the buffer changes nothing and costs a compare.
+	// While a write that passes one flush is in progress, the buffer is
+	// output another connection's growth may evict (clientmem.go).
+	big := len(w.out) > flushThreshold && w.c != nil
+	if big {
+		w.c.mem.busy(int64(cap(w.out))) // evictable by others from now
+	}
+	w.charge()
 	// Re-arming a deadline costs a runtime timer update, so it is moved
 	// only when less than half of write_timeout is left: every write still
 	// gets at least write_timeout/2, and at most write_timeout.
@@ -87,12 +101,29 @@ func (w *wire) flush() error {
 	if err != nil {
 		w.err = err
 	}
-	if cap(w.out) > 4*flushThreshold {
-		w.out = nil // don't keep a large reply's buffer
+	if big {
+		w.c.mem.busy(0)
+	}
+	if cap(w.out) > 4*flushThreshold || cap(w.out) > flushThreshold && w.c != nil && w.c.mem.tight() {
+		w.out = nil // don't keep a large reply's buffer, nor a medium one under pressure
 	} else {
 		w.out = w.out[:0]
 	}
+	w.charge()
 	return w.err
+}
+
+// charge brings the connection's charge for out in line with its
+// capacity; growth past the pool's budget evicts other connections'
+// output (clientmem.go), never this one's: its reply is being written.
+func (w *wire) charge() {
+	c := w.c
+	if c == nil || int64(cap(w.out)) == c.mem.wout {
+		return
+	}
+	if c.mem.set(&c.mem.wout, int64(cap(w.out))) {
+		c.srv.evictOutput(c.mem.pool.Load(), c, 0)
+	}
 }
 
 func (w *wire) WriteError(msg string) {
@@ -101,10 +132,31 @@ func (w *wire) WriteError(msg string) {
 	w.grew()
 }
 func (w *wire) WriteString(s string) { w.out = redcon.AppendString(w.out, s); w.grew() }
-func (w *wire) WriteBulk(b []byte)   { w.out = redcon.AppendBulk(w.out, b); w.grew() }
+func (w *wire) WriteBulk(b []byte) {
+	if len(b) > flushThreshold {
+		w.room(len(b))
+	}
+	w.out = redcon.AppendBulk(w.out, b)
+	w.grew()
+}
 func (w *wire) WriteBulkString(s string) {
+	if len(s) > flushThreshold {
+		w.room(len(s))
+	}
 	w.out = redcon.AppendBulkString(w.out, s)
 	w.grew()
+}
+
+// room makes room in the connection's client-memory pool for a reply
+// element of n bytes before it is copied (clientmem.go): what is buffered
+// goes first, then the element waits its turn if output of clients that
+// do not read holds the pool over its budget.
+func (w *wire) room(n int) {
+	if w.c == nil || w.err != nil || w.c.hold.hold {
+		return // EXEC holds its tenant's lock: it never waits on other clients
+	}
+	w.flush()
+	w.c.roomForReply(int64(n))
 }
 func (w *wire) WriteInt(n int)       { w.out = redcon.AppendInt(w.out, int64(n)); w.grew() }
 func (w *wire) WriteInt64(n int64)   { w.out = redcon.AppendInt(w.out, n); w.grew() }
@@ -229,5 +281,11 @@ func appendHeader(b []byte, kind byte, n int) []byte {
 	return append(b, '\r', '\n')
 }
 
-func (w *wire) WriteRaw(data []byte) { w.out = append(w.out, data...); w.grew() }
-func (w *wire) NetConn() net.Conn    { return w.nc }
+func (w *wire) WriteRaw(data []byte) {
+	if len(data) > flushThreshold {
+		w.room(len(data))
+	}
+	w.out = append(w.out, data...)
+	w.grew()
+}
+func (w *wire) NetConn() net.Conn { return w.nc }

@@ -22,6 +22,10 @@
 // This lets a custom tier declared with only some fields behave sensibly,
 // and matches Redis, where a key without EXPIRE lives until evicted.
 //
+// ClientMemory bounds what a tenant's connections make the server hold
+// (not what it stores: that is the quota). 0, the built-ins' value, means
+// derived from the tenant's quota (see package config).
+//
 // # Built-in tiers
 //
 //	name      default TTL  timeout  rate limit  max in flight  max arg bytes  max connections  L2 quota  priority  weight
@@ -114,6 +118,13 @@ type Tier struct {
 	// Weight is the tenant's share of a contended server relative to the
 	// other active tenants' weights (fair sharing); 0 counts as 1.
 	Weight int
+	// ClientMemory is the tenant's client-memory budget: the bytes all its
+	// connections may make the server hold (query buffers, reply and
+	// pub/sub queues, MULTI queues, WATCH tables). 0 means "derived from
+	// the tenant's quota" (config.DefaultClientMemory), the built-ins'
+	// value: a budget is about what the tenant stores and sends, which
+	// the quota measures better than the tier does.
+	ClientMemory int64
 }
 
 // Builtin returns the built-in tiers keyed by name. The map is freshly
@@ -141,6 +152,7 @@ type Overrides struct {
 	L2Quota        *int64
 	Priority       *int
 	Weight         *int
+	ClientMemory   *int64
 }
 
 // With returns a copy of t with the non-nil fields of o applied. The Name is
@@ -175,6 +187,9 @@ func (t Tier) With(o Overrides) Tier {
 	}
 	if o.Weight != nil {
 		t.Weight = *o.Weight
+	}
+	if o.ClientMemory != nil {
+		t.ClientMemory = *o.ClientMemory
 	}
 	return t
 }

@@ -17,7 +17,7 @@ import (
 )
 
 func backedYAML(addrs []string) string {
-	return fmt.Sprintf(`maxmemory: 16MiB
+	return fmt.Sprintf(`maxmemory: 256MiB
 backing:
   key_prefix: "cmdtest:"
   redis_cluster:

@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -87,6 +88,12 @@ func run(argv []string, stderr io.Writer, ready chan<- [2]string) int {
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	for _, w := range warnings {
 		log.Warn(w)
+	}
+	// maxmemory is a guarantee for the whole process (config's Memory
+	// rules): tell the garbage collector, so that garbage is collected
+	// before it takes the heap past it. GOMEMLIMIT, when set, wins.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(cfg.MaxMemory)
 	}
 	audit, closeAudit, err := openAudit(cfg.AuditLog, stderr)
 	if err != nil {

@@ -76,7 +76,7 @@ func tlsOnlyConfig(cert, key string) string {
 		"tls_listen: 127.0.0.1:0\n" +
 		"tls_cert_file: " + cert + "\n" +
 		"tls_key_file: " + key + "\n" +
-		"maxmemory: 16MiB\n" +
+		"maxmemory: 256MiB\n" +
 		"tenants:\n" +
 		"  - id: a\n" +
 		"    tier: gold\n" +
