@@ -115,6 +115,9 @@ func (a *listArena) at(i int) []byte { return a.buf[a.offs[i]:a.offs[i+1]] }
 func (a *listArena) writeArray(c *client) {
 	c.conn.WriteArray(a.n())
 	for i := range a.n() {
+		if i&replyYieldEvery == replyYieldEvery {
+			c.yield() // a big LRANGE (fair.go, "Long commands")
+		}
 		c.conn.WriteBulk(a.at(i))
 	}
 	keepScratch(c, a.buf)

@@ -119,6 +119,10 @@ type tenant struct {
 
 	pubsub pubsubRegistry // the tenant's channels and patterns (pubsub.go)
 
+	// heavy caps its expensive commands running at once (fair.go, "Long
+	// commands").
+	heavy heavySlots
+
 	// Hot-tenant flags, set by evaluateHot (see hot.go).
 	hotMemory, hotCommands atomic.Bool
 	lastCommands           int64 // evaluateHot's previous sample; evaluateHot only
@@ -403,6 +407,7 @@ func (s *Server) newClient(nc net.Conn) *client {
 		laddr:     nc.LocalAddr().String(),
 		created:   s.now(),
 		connected: time.Now(),
+		killCh:    make(chan struct{}),
 	}
 	c.hold.Conn = nc
 	c.conn = &wire{nc: &c.hold, writeTimeout: s.limits.WriteTimeout, remote: c.addr}
@@ -493,6 +498,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 				name = cmd.name
 			}
 			s.panics.Add(1)
+			c.endWork() // or the tenant's heavy slot leaks
 			if t := c.admitted; t != nil {
 				c.admitted = nil
 				t.adm.Done(c.ticket) // or the tenant's in-flight count leaks
@@ -601,6 +607,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			c.txHeld = nil
 			t.txMu.RUnlock(c.id)
 		}
+		c.endWork() // a heavy slot goes to the next expensive command (fair.go)
 		t.latency.Observe(time.Since(start))
 		if conn.errs != errs {
 			t.cmdErrors.Add(1)
