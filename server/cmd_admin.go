@@ -89,18 +89,20 @@ func cmdMove(c *client, args [][]byte) {
 		return
 	}
 	keys := []shard.Key{{DB: c.db, Name: args[1]}, {DB: int(db), Name: args[1]}}
-	moved := false
+	moved, isList := false, false
 	err := c.part().Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
 		moved = exists[0] && !exists[1]
 		if !moved {
 			return cur, []shard.Action{shard.Keep, shard.Keep}, nil
 		}
+		isList = cur[0].Type == shard.TypeList
 		return []shard.Entry{{}, cur[0]}, []shard.Action{shard.Delete, shard.Put}, nil
 	})
 	if err != nil {
 		c.replyStoreErr(err)
 		return
 	}
+	listSignalDB(c, int(db), args[1], moved && isList) // blocked clients of the destination db
 	c.conn.WriteInt(b2i(moved))
 }
 
@@ -315,6 +317,7 @@ func cmdSort(c *client, args [][]byte) {
 			c.replyStoreErr(err)
 			return
 		}
+		listSignalDB(c, c.db, store, true)
 		c.conn.WriteInt(len(elems))
 		return
 	}

@@ -187,7 +187,7 @@ func renameCmd(c *client, args [][]byte, nx bool) {
 		return
 	}
 	keys := []shard.Key{{DB: c.db, Name: src}, {DB: c.db, Name: dst}}
-	done := false
+	done, isList := false, false
 	err := c.part().Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
 		done = false
 		if !exists[0] {
@@ -196,13 +196,14 @@ func renameCmd(c *client, args [][]byte, nx bool) {
 		if nx && exists[1] {
 			return cur, []shard.Action{shard.Keep, shard.Keep}, nil
 		}
-		done = true
+		done, isList = true, cur[0].Type == shard.TypeList
 		return []shard.Entry{{}, cur[0]}, []shard.Action{shard.Delete, shard.Put}, nil
 	})
 	if err != nil {
 		c.replyStoreErr(err)
 		return
 	}
+	listSignalDB(c, c.db, dst, done && isList)
 	if nx {
 		c.conn.WriteInt(b2i(done))
 		return
@@ -252,19 +253,20 @@ func cmdCopy(c *client, args [][]byte) {
 		return
 	}
 	keys := []shard.Key{{DB: c.db, Name: args[1]}, {DB: db, Name: args[2]}}
-	done := false
+	done, isList := false, false
 	err := c.part().Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
 		done = false
 		if !exists[0] || exists[1] && !replace {
 			return cur, []shard.Action{shard.Keep, shard.Keep}, nil
 		}
-		done = true
+		done, isList = true, cur[0].Type == shard.TypeList
 		return []shard.Entry{cur[0], cur[0]}, []shard.Action{shard.Keep, shard.Put}, nil
 	})
 	if err != nil {
 		c.replyStoreErr(err)
 		return
 	}
+	listSignalDB(c, db, args[2], done && isList)
 	c.conn.WriteInt(b2i(done))
 }
 

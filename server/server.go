@@ -119,9 +119,11 @@ type tenant struct {
 
 	pubsub pubsubRegistry // the tenant's channels and patterns (pubsub.go)
 
-	// heavy caps its expensive commands running at once (fair.go, "Long
-	// commands").
-	heavy heavySlots
+	// blocked holds the tenant's clients blocked in BLPOP, BRPOP, BLMOVE
+	// (cmd_list.go); heavy caps its expensive commands running at once
+	// (fair.go, "Long commands").
+	blocked blockRegistry
+	heavy   heavySlots
 
 	// Hot-tenant flags, set by evaluateHot (see hot.go).
 	hotMemory, hotCommands atomic.Bool
