@@ -67,8 +67,8 @@ func loadKeys(t *testing.T, addr, user, pass string, n int, name func(i int) str
 }
 
 // keysLoop runs conns connections of user sending KEYS pattern back to
-// back until stop, and returns how many completed.
-func keysLoop(t *testing.T, addr, user, pass, pattern string, conns int, stop <-chan struct{}) (*atomic.Int64, *sync.WaitGroup) {
+// back while running, until stop, and returns how many completed.
+func keysLoop(t *testing.T, addr, user, pass, pattern string, conns int, running *atomic.Bool, stop <-chan struct{}) (*atomic.Int64, *sync.WaitGroup) {
 	t.Helper()
 	var done atomic.Int64
 	var wg sync.WaitGroup
@@ -82,6 +82,10 @@ func keysLoop(t *testing.T, addr, user, pass, pattern string, conns int, stop <-
 				case <-stop:
 					return
 				default:
+				}
+				if !running.Load() {
+					time.Sleep(time.Millisecond)
+					continue
 				}
 				r.c.SetDeadline(time.Now().Add(30 * time.Second))
 				if _, err := r.c.Write(encode("KEYS", pattern)); err != nil {
@@ -136,10 +140,9 @@ func TestKeysFloodDoesNotStallOtherTenants(t *testing.T) {
 	ta := srv.reg.Load().tenants["a"]
 	loadKeys(t, srv.addr, "alice", "alice-pw", nkeys, func(i int) string { return fmt.Sprintf("aaaaaaaaaa:%06d", i) })
 	b := dialAs(t, srv.addr, "bob", "bob-pw")
-	idle := pingLatencies(t, b, 500*time.Millisecond)
-
+	var running atomic.Bool
 	stop := make(chan struct{})
-	done, wg := keysLoop(t, srv.addr, "alice", "alice-pw", "*a*a*a*b", 16, stop)
+	done, wg := keysLoop(t, srv.addr, "alice", "alice-pw", "*a*a*a*b", 16, &running, stop)
 	var maxRunning, maxQueued atomic.Int64
 	sampled := make(chan struct{})
 	go func() {
@@ -161,18 +164,29 @@ func TestKeysFloodDoesNotStallOtherTenants(t *testing.T) {
 			}
 		}
 	}()
-	time.Sleep(200 * time.Millisecond) // the flood under way
-	flood := pingLatencies(t, b, 2*time.Second)
+	// Idle and flood windows alternate, so a change in the machine's load
+	// hits both.
+	var idle, flood []time.Duration
+	for range 3 {
+		idle = append(idle, pingLatencies(t, b, 300*time.Millisecond)...)
+		running.Store(true)
+		time.Sleep(100 * time.Millisecond) // the flood under way
+		flood = append(flood, pingLatencies(t, b, 700*time.Millisecond)...)
+		running.Store(false)
+		time.Sleep(100 * time.Millisecond) // KEYS in flight drain
+	}
 	close(stop)
 	wg.Wait()
 	<-sampled
+	slices.Sort(idle)
+	slices.Sort(flood)
 	t.Logf("victim PING idle p50 %v p99 %v; during the flood p50 %v p99 %v max %v (%d PINGs); %d KEYS done; heavy slots: max running %d, max queued %d",
 		pct(idle, 0.5), pct(idle, 0.99), pct(flood, 0.5), pct(flood, 0.99), flood[len(flood)-1], len(flood), done.Load(), maxRunning.Load(), maxQueued.Load())
 	if done.Load() == 0 {
 		t.Fatal("no KEYS completed")
 	}
-	if p99 := pct(flood, 0.99); p99 > 40*time.Millisecond {
-		t.Errorf("victim PING p99 %v during the KEYS flood (idle %v)", p99, pct(idle, 0.99))
+	if p99, bound := pct(flood, 0.99), max(50*time.Millisecond, 10*pct(idle, 0.99)); p99 > bound {
+		t.Errorf("victim PING p99 %v during the KEYS flood (idle %v), bound %v", p99, pct(idle, 0.99), bound)
 	}
 	if r := maxRunning.Load(); r > int64(heavyLimit()) {
 		t.Errorf("%d expensive commands of one tenant ran at once, cap %d", r, heavyLimit())

@@ -145,8 +145,8 @@ func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 //     runnable command of another tenant does not wait for the end of
 //     a preemption slice (10 ms) behind it.
 //
-// A command that has run for heavyAfter takes one of its tenant's heavy
-// slots at its next checkpoint and keeps it to its end: at most
+// A command that has run for heavyAfter (250µs) takes one of its tenant's
+// heavy slots at its next checkpoint and keeps it to its end: at most
 // max(1, GOMAXPROCS/2) expensive commands of one tenant run at once, the
 // others wait (asleep, not runnable, and not charged) in arrival order. One
 // tenant's expensive commands can therefore never occupy more than half the
@@ -167,8 +167,11 @@ const (
 	// (about 1µs with the charge and a Gosched).
 	yieldQuantum = 250 * time.Microsecond
 	// heavyAfter is the work after which a command counts as expensive
-	// and takes a heavy slot.
-	heavyAfter = time.Millisecond
+	// and takes a heavy slot: its first effective checkpoint. Kept short
+	// because a command not yet queued for a slot runs on a core of its
+	// own: 16 fresh KEYS each running a millisecond before queueing kept
+	// the second core busy often enough to show in a victim's p99.
+	heavyAfter = yieldQuantum
 )
 
 // replyYieldEvery: a long reply reaches a checkpoint every
@@ -235,7 +238,7 @@ func heavyLimit() int { return max(1, runtime.GOMAXPROCS(0)/2) }
 // heavySlots is a tenant's semaphore of expensive commands (tenant.heavy),
 // FIFO; the zero value is ready to use.
 type heavySlots struct {
-	mu      sync.Mutex
+	mu      sync.Mutex // guards running and queue
 	running int
 	queue   []chan struct{} // waiters in arrival order; a slot is handed over by closing
 }
