@@ -68,10 +68,9 @@ func loadKeys(t *testing.T, addr, user, pass string, n int, name func(i int) str
 
 // keysLoop runs conns connections of user sending KEYS pattern back to
 // back while running, until stop, and returns how many completed.
-func keysLoop(t *testing.T, addr, user, pass, pattern string, conns int, running *atomic.Bool, stop <-chan struct{}) (*atomic.Int64, *sync.WaitGroup) {
+func keysLoop(t *testing.T, addr, user, pass, pattern string, conns int, running *atomic.Bool, stop <-chan struct{}) (done, inflight *atomic.Int64, wg *sync.WaitGroup) {
 	t.Helper()
-	var done atomic.Int64
-	var wg sync.WaitGroup
+	done, inflight, wg = new(atomic.Int64), new(atomic.Int64), new(sync.WaitGroup)
 	for range conns {
 		r := dialAs(t, addr, user, pass)
 		wg.Add(1)
@@ -88,10 +87,12 @@ func keysLoop(t *testing.T, addr, user, pass, pattern string, conns int, running
 					continue
 				}
 				r.c.SetDeadline(time.Now().Add(30 * time.Second))
+				inflight.Add(1)
 				if _, err := r.c.Write(encode("KEYS", pattern)); err != nil {
 					return
 				}
 				v, err := readReply(r.rd)
+				inflight.Add(-1)
 				if err != nil {
 					return
 				}
@@ -101,7 +102,7 @@ func keysLoop(t *testing.T, addr, user, pass, pattern string, conns int, running
 			}
 		}()
 	}
-	return &done, &wg
+	return done, inflight, wg
 }
 
 // pingLatencies times sequential PINGs on r for d.
@@ -142,7 +143,7 @@ func TestKeysFloodDoesNotStallOtherTenants(t *testing.T) {
 	b := dialAs(t, srv.addr, "bob", "bob-pw")
 	var running atomic.Bool
 	stop := make(chan struct{})
-	done, wg := keysLoop(t, srv.addr, "alice", "alice-pw", "*a*a*a*b", 16, &running, stop)
+	done, inflight, wg := keysLoop(t, srv.addr, "alice", "alice-pw", "*a*a*a*b", 16, &running, stop)
 	var maxRunning, maxQueued atomic.Int64
 	sampled := make(chan struct{})
 	go func() {
@@ -173,7 +174,7 @@ func TestKeysFloodDoesNotStallOtherTenants(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // the flood under way
 		flood = append(flood, pingLatencies(t, b, 700*time.Millisecond)...)
 		running.Store(false)
-		time.Sleep(100 * time.Millisecond) // KEYS in flight drain
+		waitUntil(t, time.Minute, "KEYS in flight done", func() bool { return inflight.Load() == 0 })
 	}
 	close(stop)
 	wg.Wait()

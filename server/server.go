@@ -193,6 +193,8 @@ type Server struct {
 	expireIv time.Duration
 	fairIv   time.Duration
 
+	heavyNice bool // expensive commands run on a niced thread (fair.go, heavy_linux.go)
+
 	backend     shard.Backend // nil: the embedded store (backed.go)
 	l1          l1Guard
 	scanTimeout time.Duration
@@ -231,6 +233,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if s.scanTimeout <= 0 {
 		s.scanTimeout = 5 * time.Second
 	}
+	s.heavyNice = probeHeavyNice()
 	s.maxBlock = opts.MaxBlock
 	if s.maxBlock <= 0 {
 		s.maxBlock = maxBlockWait
