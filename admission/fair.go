@@ -125,6 +125,19 @@ func (t *Tenant) Pace() Pacing {
 	}
 }
 
+// Debt is how long a throttled tenant is behind its allowance: the wait
+// Pace would give a command now, 0 when the tenant is not throttled or not
+// behind. It reserves nothing. A long command's checkpoints use it: they
+// charge what ran since the last one (Charge with the zero Pacing moves the
+// schedule by all of it) and wait out the debt, so a tenant is held to its
+// allowance during one long command, not only between commands.
+func (t *Tenant) Debt() time.Duration {
+	if t.allow.Load() == 0 {
+		return 0
+	}
+	return time.Duration(max(t.paceTat.Load()-paceTolerance-t.c.nanotime(), 0))
+}
+
 // Refuse counts a refusal the caller made for the tenant (ReasonFairShare:
 // the connection loop refuses a command whose pace wait would pass the
 // tier timeout).

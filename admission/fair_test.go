@@ -289,3 +289,39 @@ func TestFairCapacityIsLearned(t *testing.T) {
 		t.Errorf("capacity %.3f, want at most the cores", c)
 	}
 }
+
+// TestDebt: a long command's checkpoints wait out what a throttled tenant
+// ran beyond its allowance; Debt reserves nothing and is 0 unthrottled.
+func TestDebt(t *testing.T) {
+	r := newFairRig(t)
+	a := r.c.Tenant(Policy{Weight: 1})
+	b := r.c.Tenant(Policy{Weight: 1})
+	if d := a.Debt(); d != 0 {
+		t.Fatalf("unthrottled debt %v", d)
+	}
+	r.delay = 20 * time.Millisecond
+	for i := 0; i < 5 && !a.Throttled(); i++ {
+		r.tick(map[*Tenant]float64{a: 1.8, b: 0.1})
+	}
+	if !a.Throttled() {
+		t.Fatal("a not throttled")
+	}
+	allow := a.Allowance()
+	if d := a.Debt(); d != 0 {
+		t.Fatalf("fresh throttle: debt %v", d)
+	}
+	// 10ms of work at an allowance of allow cores is 10ms/allow of
+	// schedule; less the burst tolerance, that is the debt.
+	a.Charge(int64(10*time.Millisecond), Pacing{})
+	want := time.Duration(float64(10*time.Millisecond)/allow) - time.Duration(paceTolerance)
+	if d := a.Debt(); d < want-time.Millisecond || d > want+time.Millisecond {
+		t.Fatalf("debt %v after 10ms of work at %.2f cores, want ~%v", d, allow, want)
+	}
+	if d1, d2 := a.Debt(), a.Debt(); d1 != d2 {
+		t.Fatalf("Debt reserved something: %v then %v", d1, d2)
+	}
+	r.clk.Advance(time.Hour)
+	if d := a.Debt(); d != 0 {
+		t.Fatalf("debt %v after it was waited out", d)
+	}
+}

@@ -92,12 +92,20 @@ type client struct {
 	lastActive atomic.Int64 // unix ms of the last command
 	lastCmd    atomic.Pointer[command]
 	killed     atomic.Bool // CLIENT KILL: close after the current command
+
+	// killCh is closed when killed is set: it wakes a blocked command
+	// (cmd_list.go). work is the running command's checkpoints (fair.go),
+	// connection goroutine only.
+	killCh chan struct{}
+	work   workState
 }
 
 // kill asks the connection to close (CLIENT KILL): it finishes the command
 // it is executing, if any, and stops; a blocked read is woken.
 func (c *client) kill() {
-	c.killed.Store(true)
+	if c.killed.CompareAndSwap(false, true) && c.killCh != nil {
+		close(c.killCh)
+	}
 	c.conn.nc.SetReadDeadline(time.Now())
 }
 

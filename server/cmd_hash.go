@@ -268,7 +268,11 @@ func cmdHGetAll(c *client, args [][]byte) {
 	}
 	c.conn.WriteMap(shard.HashLen(enc))
 	it := shard.HashFields(enc)
+	i := 0
 	for f, v, more := it.Next(); more; f, v, more = it.Next() {
+		if i++; i&replyYieldEvery == 0 {
+			c.yield() // a big HGETALL (fair.go, "Long commands")
+		}
 		c.conn.WriteBulk(f)
 		c.conn.WriteBulk(v)
 	}
@@ -286,7 +290,11 @@ func hashList(c *client, args [][]byte, keys bool) {
 	}
 	c.conn.WriteArray(shard.HashLen(enc))
 	it := shard.HashFields(enc)
+	i := 0
 	for f, v, more := it.Next(); more; f, v, more = it.Next() {
+		if i++; i&replyYieldEvery == 0 {
+			c.yield()
+		}
 		if keys {
 			c.conn.WriteBulk(f)
 		} else {

@@ -187,7 +187,7 @@ func renameCmd(c *client, args [][]byte, nx bool) {
 		return
 	}
 	keys := []shard.Key{{DB: c.db, Name: src}, {DB: c.db, Name: dst}}
-	done := false
+	done, isList := false, false
 	err := c.part().Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
 		done = false
 		if !exists[0] {
@@ -196,13 +196,14 @@ func renameCmd(c *client, args [][]byte, nx bool) {
 		if nx && exists[1] {
 			return cur, []shard.Action{shard.Keep, shard.Keep}, nil
 		}
-		done = true
+		done, isList = true, cur[0].Type == shard.TypeList
 		return []shard.Entry{{}, cur[0]}, []shard.Action{shard.Delete, shard.Put}, nil
 	})
 	if err != nil {
 		c.replyStoreErr(err)
 		return
 	}
+	listSignalDB(c, c.db, dst, done && isList)
 	if nx {
 		c.conn.WriteInt(b2i(done))
 		return
@@ -252,19 +253,20 @@ func cmdCopy(c *client, args [][]byte) {
 		return
 	}
 	keys := []shard.Key{{DB: c.db, Name: args[1]}, {DB: db, Name: args[2]}}
-	done := false
+	done, isList := false, false
 	err := c.part().Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
 		done = false
 		if !exists[0] || exists[1] && !replace {
 			return cur, []shard.Action{shard.Keep, shard.Keep}, nil
 		}
-		done = true
+		done, isList = true, cur[0].Type == shard.TypeList
 		return []shard.Entry{cur[0], cur[0]}, []shard.Action{shard.Keep, shard.Put}, nil
 	})
 	if err != nil {
 		c.replyStoreErr(err)
 		return
 	}
+	listSignalDB(c, db, args[2], done && isList)
 	c.conn.WriteInt(b2i(done))
 }
 
@@ -285,24 +287,77 @@ func matcher(pattern []byte) func([]byte) bool {
 	return func(k []byte) bool { return globMatch(p, k, false) }
 }
 
-// cmdKeys walks the tenant's keyspace in the selected db (O(n), as in Redis).
+// cmdKeys walks the tenant's keyspace in the selected db (O(n), as in
+// Redis), a step of keysStep slots of one sub-shard at a time: under the
+// sub-shard's lock it only copies the step's keys; the pattern is matched
+// after the lock is released, with checkpoints (fair.go, "Long
+// commands") between steps and every keysMatchYield+1 matches, so a
+// glob over 200K keys is charged and paced as it runs and holds no lock
+// for long.
+//
+// Consistency: as before, KEYS is not a point-in-time snapshot of the
+// db, only of each step (Redis's single thread gives it one). A key
+// present for the whole command is listed; a key written meanwhile may or
+// may not be, and one deleted and re-created meanwhile may be listed
+// twice (Partition.Scan's guarantee). The command holds its tenant's
+// transaction lock shared throughout, checkpoints included, so no EXEC of
+// the tenant runs in the middle of it.
 func cmdKeys(c *client, args [][]byte) {
 	match := matcher(args[1])
-	var all [][]byte
+	var (
+		out   []byte // matching keys, back to back
+		offs  = []int{0}
+		step  []byte // one step's keys, before matching
+		ends  []int
+		start int
+	)
 	var cursor uint64
 	for {
-		var keys [][]byte
-		cursor, keys = c.part().Scan(c.db, cursor, 1024, match)
-		all = append(all, keys...)
+		step, ends = step[:0], ends[:0]
+		cursor, _ = c.part().WalkKeys(c.db, cursor, keysStep, func(k []byte, _ shard.Type) bool {
+			if match == nil {
+				out = append(out, k...)
+				offs = append(offs, len(out))
+			} else {
+				step = append(step, k...)
+				ends = append(ends, len(step))
+			}
+			return true
+		})
+		start = 0
+		for i, end := range ends {
+			if k := step[start:end]; match(k) {
+				out = append(out, k...)
+				offs = append(offs, len(out))
+			}
+			start = end
+			if i&keysMatchYield == keysMatchYield {
+				c.yield()
+			}
+		}
+		c.yield()
 		if cursor == 0 {
 			break
 		}
 	}
-	c.conn.WriteArray(len(all))
-	for _, k := range all {
-		c.conn.WriteBulk(k)
+	n := len(offs) - 1
+	c.conn.WriteArray(n)
+	for i := range n {
+		if i&replyYieldEvery == replyYieldEvery {
+			c.yield()
+		}
+		c.conn.WriteBulk(out[offs[i]:offs[i+1]])
 	}
 }
+
+const (
+	// keysStep is how many slots KEYS and SCAN visit per sub-shard lock
+	// hold: copying 1024 keys takes a few µs.
+	keysStep = 1024
+	// keysMatchYield: matching reaches a checkpoint every
+	// keysMatchYield+1 keys (a glob costs up to a few µs a key).
+	keysMatchYield = 63
+)
 
 // scanOptions parses the options SCAN, HSCAN, SSCAN and ZSCAN share from
 // args[from:]: MATCH pattern and COUNT n (n >= 1, capped at 2^20), with
@@ -375,11 +430,59 @@ func cmdScan(c *client, args [][]byte) {
 		}
 		typ = t
 	}
-	next, keys := c.part().ScanType(c.db, cursor, count, match, typ)
+	next, out, offs := scanKeys(c, cursor, count, match, typ)
 	c.conn.WriteArray(2)
 	c.conn.WriteBulkString(uitoa(next))
-	c.conn.WriteArray(len(keys))
-	for _, k := range keys {
-		c.conn.WriteBulk(k)
+	c.conn.WriteArray(len(offs) - 1)
+	for i := range len(offs) - 1 {
+		if i&replyYieldEvery == replyYieldEvery {
+			c.yield()
+		}
+		c.conn.WriteBulk(out[offs[i]:offs[i+1]])
+	}
+}
+
+// scanKeys is one SCAN call with Partition.ScanType's sampling (about count
+// live keys examined, at most 10*count slots, keys of another type count
+// but are not returned) walked as cmdKeys walks: keysStep slots per lock
+// hold, the pattern matched outside the lock, checkpoints between steps.
+// The matching keys are out[offs[i]:offs[i+1]].
+func scanKeys(c *client, cursor uint64, count int, match func([]byte) bool, typ shard.Type) (next uint64, out []byte, offs []int) {
+	count = min(max(count, 1), shard.MaxScanCount)
+	budget := 10 * count
+	live, visited := 0, 0
+	offs = []int{0}
+	var ends []int
+	for {
+		ends = ends[:0]
+		from := len(out)
+		var v int
+		cursor, v = c.part().WalkKeys(c.db, cursor, min(budget-visited, keysStep), func(k []byte, t shard.Type) bool {
+			live++
+			if typ == shard.AnyType || t == typ {
+				out = append(out, k...)
+				ends = append(ends, len(out))
+			}
+			return live < count
+		})
+		visited += v
+		// Keep the step's keys that match, in place.
+		w, start := from, from
+		for i, end := range ends {
+			k := out[start:end]
+			start = end
+			if match == nil || match(k) {
+				w += copy(out[w:], k)
+				offs = append(offs, w)
+			}
+			if i&keysMatchYield == keysMatchYield {
+				c.yield()
+			}
+		}
+		out = out[:w]
+		if cursor == 0 || live >= count || visited >= budget {
+			return cursor, out, offs
+		}
+		c.yield()
 	}
 }

@@ -17,28 +17,44 @@ package server
 // A blocking command first tries to serve at once. If it cannot, and it
 // runs outside a transaction (inside EXEC it answers as on a timeout, as
 // Redis does), it registers a waiter for its keys in its tenant's
-// registry (listWaits: tenant -> stored key -> waiters) and gives back
+// registry (tenant.blocked: hash of db and key -> waiters) and gives back
 // what dispatch holds for it: the tenant's transaction lock (so EXECs of
-// the tenant proceed) and its admission ticket (so blocked clients do not
-// use up max_concurrent or the server's in-flight budget). It then sleeps
-// until one of:
+// the tenant proceed), its admission ticket (so blocked clients do not
+// use up max_concurrent or the server's in-flight budget) and a heavy
+// slot if it took one (fair.go). Then it costs nothing: no timer ticks and
+// nothing re-checks its keys. It sleeps on channels until one of:
 //
-//   - a push to one of its keys by a connection of the same tenant and db
-//     (LPUSH RPUSH LPUSHX RPUSHX LINSERT LMOVE BLMOVE signal the registry
-//     of their own tenant, so another tenant's push to the same key name
-//     reaches nobody here);
-//   - a poll tick (blockPoll), which checks whether a key became a
-//     non-empty list without a list command (RENAME, COPY, MOVE onto the
-//     key) and whether the connection was killed (CLIENT KILL);
+//   - a signal for one of its keys, sent by a write of the same tenant
+//     and db that leaves a list there: LPUSH RPUSH LPUSHX RPUSHX LINSERT,
+//     the destination of LMOVE and BLMOVE, and RENAME, RENAMENX, COPY
+//     (into its DB too), MOVE (in the destination db) and SORT ... STORE
+//     when what they put at the key is a list. Another tenant's write to
+//     the same key name signals another registry. Inside MULTI the
+//     signal is sent as the queued command runs in EXEC; the woken client
+//     needs the tenant's lock, which EXEC holds exclusively, so it looks
+//     at the key once the whole transaction has run, as Redis serves
+//     blocked clients after EXEC (a transaction that pushes and pops the
+//     same key leaves it waiting);
 //   - the timeout, answered with a null array (`*-1`, RESP3 `_`);
-//   - server shutdown (Close), which closes the connection with no reply.
+//   - CLIENT KILL (the client's kill channel) or server shutdown (Close),
+//     which close the connection with no reply.
 //
-// When a key may be ready the client is admitted again (a new admission
-// decision, subject to the tier's rate, concurrency and shedding like any
-// command), takes the lock again and retries; if another client was
-// faster it gives both back and waits again. Several waiters on one key
-// are all woken and race for the element, so service is not strictly
-// first-come first-served as in Redis.
+// A signal records which key it was for, so a woken client looks only at
+// the keys signalled, in signal order (Redis serves from the key that
+// became ready first), not at all it named. When one of them holds a list
+// the client is admitted again (a new admission decision, subject to the
+// tier's rate, concurrency and shedding like any command), takes the lock
+// again and pops; if another client was faster it gives both back and
+// waits again. Several waiters on one key are all woken and race for the
+// element, so service is not strictly first-come first-served as in Redis.
+//
+// Registering is the command's own work and costs O(keys): it runs in
+// batches under the registry lock with a checkpoint (fair.go) after each,
+// so a BLPOP naming 200K keys is charged to its tenant, paced when the
+// tenant is throttled, takes a heavy slot like any long command, and holds
+// the lock pushes need for one batch at a time. The keys themselves are
+// bounded by the tenant's argument limits (max_arg_bytes admits the
+// command); the registry adds about 40 bytes a key while it waits.
 //
 // Timeout policy: the requested timeout is honoured (seconds, a float,
 // rounded up to the millisecond as Redis does), and 0 means "until served"
@@ -51,9 +67,12 @@ package server
 // (Redis exempts blocked clients from it too).
 
 import (
+	"hash/maphash"
 	"math"
 	"math/big"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tcached/tcached/admission"
@@ -70,13 +89,8 @@ const (
 	errListMaxlenNeg       = "ERR MAXLEN can't be negative"
 )
 
-const (
-	// maxBlockWait bounds a blocking command's wait, timeout 0 included.
-	maxBlockWait = time.Hour
-	// blockPoll is how often a blocked client checks for a kill and for a
-	// key that became a list without a push (RENAME, COPY, MOVE).
-	blockPoll = 100 * time.Millisecond
-)
+// maxBlockWait bounds a blocking command's wait, timeout 0 included.
+const maxBlockWait = time.Hour
 
 // listUpdate changes the list at key, as hashUpdate does for hashes. build
 // gets the current encoding (nil when the key is missing) and a buffer to
@@ -115,6 +129,9 @@ func (a *listArena) at(i int) []byte { return a.buf[a.offs[i]:a.offs[i+1]] }
 func (a *listArena) writeArray(c *client) {
 	c.conn.WriteArray(a.n())
 	for i := range a.n() {
+		if i&replyYieldEvery == replyYieldEvery {
+			c.yield() // a big LRANGE (fair.go, "Long commands")
+		}
 		c.conn.WriteBulk(a.at(i))
 	}
 	keepScratch(c, a.buf)
@@ -621,35 +638,60 @@ func listBlockingPop(c *client, args [][]byte, left bool) {
 	}
 	keys := args[1 : len(args)-1]
 	var a listArena
-	// try pops from the first key holding a list; strict answers WRONGTYPE
-	// for a key of another type met first (the first attempt, as Redis),
-	// otherwise such keys are skipped (a woken client, as Redis's wakeup
-	// only serves keys that are lists).
-	try := func(strict bool) bool {
-		for _, k := range keys {
-			exists, err := listPop(c, k, 1, left, &a)
-			if err == wrongTypeErr && !strict {
-				continue
+	// pop pops from key if it holds a list; strict answers WRONGTYPE for a
+	// key of another type (the first attempt, as Redis), otherwise such a
+	// key is skipped (a woken client, as Redis's wakeup only serves keys
+	// that are lists). It reports whether it answered.
+	pop := func(k []byte, strict bool) bool {
+		exists, err := listPop(c, k, 1, left, &a)
+		if err == wrongTypeErr && !strict {
+			return false
+		}
+		if err != nil {
+			c.replyStoreErr(err)
+			return true
+		}
+		if !exists || a.n() == 0 {
+			return false
+		}
+		c.conn.WriteArray(2)
+		c.conn.WriteBulk(k)
+		c.conn.WriteBulk(a.at(0))
+		keepScratch(c, a.buf)
+		return true
+	}
+	// all tries every key in order; which the keys signalled, in the
+	// order they were.
+	all := func(strict bool) bool {
+		for i, k := range keys {
+			if i&listYieldEvery == listYieldEvery {
+				c.yield()
 			}
-			if err != nil {
-				c.replyStoreErr(err)
-				return true
-			}
-			if exists && a.n() > 0 {
-				c.conn.WriteArray(2)
-				c.conn.WriteBulk(k)
-				c.conn.WriteBulk(a.at(0))
-				keepScratch(c, a.buf)
+			if pop(k, strict) {
 				return true
 			}
 		}
 		return false
 	}
-	if try(true) {
+	if all(true) {
 		return
 	}
-	c.listBlock(args, keys, wait, func() bool { return try(false) }, c.conn.WriteNullArray)
+	c.listBlock(args, keys, wait, func(which []int32) bool {
+		if which == nil {
+			return all(false)
+		}
+		for _, i := range which {
+			if pop(keys[i], false) {
+				return true
+			}
+		}
+		return false
+	}, c.conn.WriteNullArray)
 }
+
+// listYieldEvery: walks over a blocking command's keys reach a checkpoint
+// (fair.go) every listYieldEvery+1 keys.
+const listYieldEvery = 255
 
 // cmdBLPop: BLPOP key [key ...] timeout -> [key, element], or a null array
 // on timeout.
@@ -695,7 +737,7 @@ func cmdBLMove(c *client, args [][]byte) {
 		c.conn.WriteNull() // inside MULTI: Redis answers a null bulk here
 		return
 	}
-	c.listBlock(args, args[1:2], wait, func() bool { return try(false) }, c.conn.WriteNullArray)
+	c.listBlock(args, args[1:2], wait, func([]int32) bool { return try(false) }, c.conn.WriteNullArray)
 }
 
 // listCanBlock reports whether the running command may block: it was
@@ -706,24 +748,47 @@ func (c *client) listCanBlock() bool {
 	return t != nil && c.txHeld == t && c.admitted == t
 }
 
-// listBlock waits for one of keys (in the connection's db) to be pushed to,
+// listRegBatch is how many keys a blocking command registers or removes
+// per hold of its tenant's registry lock, with a checkpoint in between.
+const listRegBatch = 1024
+
+// listBlock waits for one of keys (in the connection's db) to be signalled,
 // then runs try, until try has answered, wait passes (timedOut answers) or
-// the connection or the server is closing (no answer: the connection
-// closes). try runs with the tenant's lock and an admission ticket held,
-// as a handler does; they are given back while waiting. A command that
-// cannot block answers timedOut at once.
-func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func() bool, timedOut func()) {
+// the connection is killed or the server closes (no answer: the connection
+// closes). try gets the indexes of the keys signalled since it last ran, in
+// signal order, or nil for "every key"; it runs with the tenant's lock and
+// an admission ticket held, as a handler does; they are given back while
+// waiting. A command that cannot block answers timedOut at once.
+//
+// Registering the keys (and removing them at the end) is the command's
+// own work: it runs in batches of listRegBatch under the registry lock,
+// with a checkpoint (fair.go) after each, so it is charged to the tenant,
+// paced when the tenant is throttled, and never holds the lock pushes
+// take for more than one batch.
+func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(which []int32) bool, timedOut func()) {
 	if !c.listCanBlock() {
 		timedOut()
 		return
 	}
-	t := c.tenant
+	deadline := time.Now().Add(wait) // registering is part of the wait
+	t, db := c.tenant, c.db
 	w := &listWaiter{ch: make(chan struct{}, 1)}
-	listWaitAdd(t, c.db, keys, w)
-	defer listWaitRemove(t, c.db, keys, w)
+	registered := 0
+	defer func() {
+		for off := 0; off < registered; off += listRegBatch {
+			t.blocked.remove(db, keys[off:min(off+listRegBatch, registered)], off, w)
+			c.yield()
+		}
+	}()
+	for registered < len(keys) {
+		n := min(len(keys)-registered, listRegBatch)
+		t.blocked.add(db, keys[registered:registered+n], registered, w)
+		registered += n
+		c.yield()
+	}
 	// A push between the first attempt and the registration signalled
 	// nobody: look again now that pushes will find us.
-	if try() {
+	if try(nil) {
 		return
 	}
 	var argBytes int64
@@ -732,6 +797,7 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func() b
 	}
 	var blockedAt time.Time
 	release := func() {
+		c.endWork() // a heavy slot is not held while waiting
 		blockedAt = time.Now()
 		c.txHeld = nil
 		t.txMu.RUnlock(c.id)
@@ -749,6 +815,7 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func() b
 		c.txHeld = t
 		c.pubsubBegin()
 	}
+	gone := func() bool { return c.srv.closing.Load() || c.killed.Load() || c.conn.err != nil }
 	// reacquire is admission plus the lock, to run the pop after a wake-up;
 	// it reports false when the client went away while it waited.
 	reacquire := func() bool {
@@ -757,56 +824,68 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func() b
 				c.ticket, c.admitted = tk, t
 				break
 			}
-			if c.srv.closing.Load() || c.killed.Load() || c.conn.err != nil {
+			if gone() {
 				relock()
 				return false
 			}
-			time.Sleep(backoff)
+			pause := time.NewTimer(backoff)
+			select {
+			case <-pause.C:
+			case <-c.killCh:
+				pause.Stop()
+			case <-c.srv.stop:
+				pause.Stop()
+			}
 		}
 		relock()
 		return true
 	}
 	release()
 	c.conn.flush() // replies of commands pipelined before this one
-	timer := time.NewTimer(wait)
+	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
-	tick := time.NewTicker(blockPoll)
-	defer tick.Stop()
+	var which []int32
 	for {
 		select {
 		case <-w.ch:
-		case <-tick.C:
 		case <-timer.C:
 			relock()
 			timedOut()
+			return
+		case <-c.killCh:
+			relock()
 			return
 		case <-c.srv.stop:
 			relock()
 			return
 		}
-		if c.killed.Load() || c.srv.closing.Load() || c.conn.err != nil {
+		if gone() {
 			relock()
 			return
 		}
-		if !listAnyReady(c, keys) {
+		var every bool
+		which, every = w.take(which)
+		if every {
+			which = nil
+		} else if !listAnyReady(c, db, keys, which) {
 			continue
 		}
 		if !reacquire() {
 			return
 		}
-		if try() {
+		if try(which) {
 			return
 		}
 		release()
 	}
 }
 
-// listAnyReady reports whether one of keys holds a list (a cheap check
-// before taking admission and the lock to retry).
-func listAnyReady(c *client, keys [][]byte) bool {
-	for _, k := range keys {
+// listAnyReady reports whether one of the signalled keys holds a list (a
+// cheap check before taking admission and the lock to retry).
+func listAnyReady(c *client, db int, keys [][]byte, which []int32) bool {
+	for _, i := range which {
 		ready := false
-		c.part().View(c.db, k, 0, func(e shard.Entry) { ready = e.Type == shard.TypeList })
+		c.part().View(db, keys[i], 0, func(e shard.Entry) { ready = e.Type == shard.TypeList })
 		if ready {
 			return true
 		}
@@ -814,87 +893,165 @@ func listAnyReady(c *client, keys [][]byte) bool {
 	return false
 }
 
-// listWaiter is one blocked client; a push to one of its keys sends on
-// ch (without blocking: one pending wakeup is enough).
-type listWaiter struct{ ch chan struct{} }
-
-// listWaitReg is one tenant's blocked clients by stored key
-// (byte(db)+name). dead is set when an emptied registry is removed from
-// listWaits, so a concurrent add retries with a new one.
-type listWaitReg struct {
-	mu   sync.Mutex
-	dead bool
-	m    map[string][]*listWaiter
+// listWaiter is one blocked client. A signal records which of its keys it
+// was for and sends on ch (without blocking: one pending wake-up is
+// enough).
+type listWaiter struct {
+	ch    chan struct{}
+	mu    sync.Mutex // guards ready and every
+	ready []int32    // keys signalled since the last take, in signal order
+	every bool       // more than maxReady signals: look at every key
 }
 
-// listWaits maps *tenant to its *listWaitReg while the tenant has blocked
-// clients. Keying by tenant is what keeps wakeups inside a tenant: a push
-// signals only the registry of the pusher's tenant.
-var listWaits sync.Map
+// maxReady bounds a waiter's list of signalled keys; past it the waiter
+// looks at all of them, which is what its own tenant's pushes asked for.
+const maxReady = 64
 
-func listWaitAdd(t *tenant, db int, keys [][]byte, w *listWaiter) {
-	for {
-		v, _ := listWaits.LoadOrStore(t, &listWaitReg{m: make(map[string][]*listWaiter)})
-		r := v.(*listWaitReg)
-		r.mu.Lock()
-		if r.dead {
-			r.mu.Unlock()
-			continue
-		}
-		for _, k := range keys {
-			sk := string(storedKey(nil, db, k))
-			r.m[sk] = append(r.m[sk], w)
-		}
-		r.mu.Unlock()
-		return
+func (w *listWaiter) wake(i int32) {
+	w.mu.Lock()
+	if len(w.ready) < maxReady {
+		w.ready = append(w.ready, i)
+	} else {
+		w.every = true
+	}
+	w.mu.Unlock()
+	select {
+	case w.ch <- struct{}{}:
+	default:
 	}
 }
 
-func listWaitRemove(t *tenant, db int, keys [][]byte, w *listWaiter) {
-	v, ok := listWaits.Load(t)
-	if !ok {
-		return
-	}
-	r := v.(*listWaitReg)
+// take returns the keys signalled since the last take (appended to
+// dst[:0]), or every.
+func (w *listWaiter) take(dst []int32) (which []int32, every bool) {
+	w.mu.Lock()
+	which = append(dst[:0], w.ready...)
+	every = w.every
+	w.ready, w.every = w.ready[:0], false
+	w.mu.Unlock()
+	return which, every
+}
+
+// blockRegistry is one tenant's blocked clients by key (tenant.blocked).
+// Keying by tenant is what keeps wake-ups inside a tenant: a write signals
+// only the registry of its own tenant.
+//
+// A key is registered as a 64-bit hash of (db, name) under a random
+// per-registry seed rather than as a copy of its name: a blocked client
+// naming 200K keys then costs the registry ~40 bytes a key and no
+// allocation per key, and a collision (which a tenant cannot aim for,
+// the seed being secret) only wakes a client that finds nothing and waits
+// again.
+type blockRegistry struct {
+	n    atomic.Int64 // registered (key, waiter) pairs: 0 is a signal's fast path
+	mu   sync.Mutex   // guards the fields below; taken after a sub-shard lock is released
+	seed maphash.Seed
+	one  map[uint64]waitRef   // hashes with exactly one waiter
+	more map[uint64][]waitRef // hashes with several, in registration order
+}
+
+// waitRef is one registration: key i of waiter w.
+type waitRef struct {
+	w *listWaiter
+	i int32
+}
+
+func (r *blockRegistry) hash(db int, key []byte) uint64 {
+	return maphash.Bytes(r.seed, key) ^ (uint64(db)+1)*0x9e3779b97f4a7c15
+}
+
+// add registers keys, the key at keys[j] as index base+j of w.
+func (r *blockRegistry) add(db int, keys [][]byte, base int, w *listWaiter) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, k := range keys {
-		sk := string(storedKey(nil, db, k))
-		list := r.m[sk]
-		for i, x := range list {
-			if x == w {
-				list = append(list[:i], list[i+1:]...)
-				break
-			}
-		}
-		if len(list) == 0 {
-			delete(r.m, sk)
+	if r.seed == (maphash.Seed{}) {
+		r.seed = maphash.MakeSeed() // once: registrations outlive no seed
+	}
+	if r.one == nil {
+		r.one = make(map[uint64]waitRef)
+		r.more = make(map[uint64][]waitRef)
+	}
+	for j, k := range keys {
+		h := r.hash(db, k)
+		ref := waitRef{w: w, i: int32(base + j)}
+		if list, ok := r.more[h]; ok {
+			r.more[h] = append(list, ref)
+		} else if old, ok := r.one[h]; ok {
+			delete(r.one, h)
+			r.more[h] = []waitRef{old, ref}
 		} else {
-			r.m[sk] = list
+			r.one[h] = ref
 		}
 	}
-	if len(r.m) == 0 {
-		r.dead = true
-		listWaits.CompareAndDelete(t, r)
+	r.n.Add(int64(len(keys)))
+}
+
+// remove undoes add. When the last registration goes, the maps go too
+// (Go maps never shrink: a burst of blocked clients must not pin memory).
+func (r *blockRegistry) remove(db int, keys [][]byte, base int, w *listWaiter) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for j, k := range keys {
+		h := r.hash(db, k)
+		ref := waitRef{w: w, i: int32(base + j)}
+		if r.one[h] == ref {
+			delete(r.one, h)
+			continue
+		}
+		list := r.more[h]
+		if i := slices.Index(list, ref); i >= 0 {
+			list = slices.Delete(list, i, i+1)
+		}
+		switch len(list) {
+		case 0:
+			delete(r.more, h)
+		case 1:
+			delete(r.more, h)
+			r.one[h] = list[0]
+		default:
+			r.more[h] = list
+		}
+	}
+	if r.n.Add(-int64(len(keys))) == 0 {
+		r.one, r.more = nil, nil
 	}
 }
 
-// listSignal wakes the clients of c's tenant blocked on key in c's db.
-// It costs one lock-free map lookup when the tenant has none.
-func listSignal(c *client, key []byte) {
-	v, ok := listWaits.Load(c.tenant)
-	if !ok {
+// signal wakes the clients blocked on key in db. It costs one atomic load
+// when the tenant has none.
+func (r *blockRegistry) signal(db int, key []byte) {
+	if r.n.Load() == 0 {
 		return
 	}
-	r := v.(*listWaitReg)
-	var buf [64]byte
-	sk := storedKey(buf[:0], c.db, key)
 	r.mu.Lock()
-	for _, w := range r.m[string(sk)] {
-		select {
-		case w.ch <- struct{}{}:
-		default:
-		}
+	defer r.mu.Unlock()
+	if r.one == nil {
+		return
 	}
-	r.mu.Unlock()
+	h := r.hash(db, key)
+	if ref, ok := r.one[h]; ok {
+		ref.w.wake(ref.i)
+	}
+	for _, ref := range r.more[h] {
+		ref.w.wake(ref.i)
+	}
+}
+
+// listSignal wakes the clients of c's tenant blocked on key in c's db: a
+// write left a list there (a push, LINSERT, the destination of LMOVE and
+// BLMOVE). Writes that land a list on a key some other way signal with
+// listSignalDB.
+func listSignal(c *client, key []byte) { c.tenant.blocked.signal(c.db, key) }
+
+// listSignalDB wakes the clients of c's tenant blocked on key in db when
+// isList: RENAME, COPY, MOVE and SORT ... STORE, which can put a list at a
+// key without a push. Redis 7.0 signals such a key when the command adds
+// it (dbAdd); tcached signals whenever a list lands on it, which also
+// covers a list written over a key of another type (the woken client only
+// pops from a list, so the difference is a wake-up Redis would postpone to
+// the next push).
+func listSignalDB(c *client, db int, key []byte, isList bool) {
+	if isList {
+		c.tenant.blocked.signal(db, key)
+	}
 }

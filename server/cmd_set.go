@@ -52,7 +52,11 @@ func setsCopy(c *client, key []byte) (enc []byte, found, ok bool) {
 func writeSetEnc(c *client, enc []byte) {
 	c.conn.WriteSet(shard.SetLen(enc))
 	it := shard.SetMembers(enc)
+	i := 0
 	for m, ok := it.Next(); ok; m, ok = it.Next() {
+		if i++; i&replyYieldEvery == 0 {
+			c.yield() // a big SMEMBERS (fair.go, "Long commands")
+		}
 		c.conn.WriteBulk(m)
 	}
 }

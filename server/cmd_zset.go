@@ -829,7 +829,10 @@ func zwriteMembers(c *client, out []shard.ZMember, withScores bool) {
 	default:
 		c.conn.WriteArray(2 * len(out))
 	}
-	for _, m := range out {
+	for i, m := range out {
+		if i&replyYieldEvery == replyYieldEvery {
+			c.yield() // a big ZRANGE (fair.go, "Long commands")
+		}
 		if withScores && c.conn.resp3 {
 			c.conn.WriteArray(2)
 		}

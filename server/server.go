@@ -123,6 +123,12 @@ type tenant struct {
 	// hold against it (clientmem.go).
 	cmem memPool
 
+	// blocked holds the tenant's clients blocked in BLPOP, BRPOP, BLMOVE
+	// (cmd_list.go); heavy caps its expensive commands running at once
+	// (fair.go, "Long commands").
+	blocked blockRegistry
+	heavy   heavySlots
+
 	// Hot-tenant flags, set by evaluateHot (see hot.go).
 	hotMemory, hotCommands atomic.Bool
 	lastCommands           int64 // evaluateHot's previous sample; evaluateHot only
@@ -195,6 +201,8 @@ type Server struct {
 	expireIv time.Duration
 	fairIv   time.Duration
 
+	heavyNice bool // expensive commands run on a niced thread (fair.go, heavy_linux.go)
+
 	backend     shard.Backend // nil: the embedded store (backed.go)
 	l1          l1Guard
 	scanTimeout time.Duration
@@ -233,6 +241,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if s.scanTimeout <= 0 {
 		s.scanTimeout = 5 * time.Second
 	}
+	s.heavyNice = probeHeavyNice()
 	s.maxBlock = opts.MaxBlock
 	if s.maxBlock <= 0 {
 		s.maxBlock = maxBlockWait
@@ -412,6 +421,7 @@ func (s *Server) newClient(nc net.Conn) *client {
 		laddr:     nc.LocalAddr().String(),
 		created:   s.now(),
 		connected: time.Now(),
+		killCh:    make(chan struct{}),
 	}
 	// The connection's setup is its first charged span (fair.go): without
 	// a mark, the first flush would charge the time since year 1.
@@ -509,6 +519,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 				name = cmd.name
 			}
 			s.panics.Add(1)
+			c.endWork() // or the tenant's heavy slot leaks
 			if t := c.admitted; t != nil {
 				c.admitted = nil
 				t.adm.Done(c.ticket) // or the tenant's in-flight count leaks
@@ -628,6 +639,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			c.txHeld = nil
 			t.txMu.RUnlock(c.id)
 		}
+		c.endWork() // a heavy slot goes to the next expensive command (fair.go)
 		end := time.Now()
 		t.latency.Observe(end.Sub(start))
 		c.now = end // the next pipelined command's start (fair.go)

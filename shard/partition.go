@@ -971,54 +971,81 @@ func (p *Partition) ScanType(db int, cursor uint64, count int, match func(key []
 	if count <= 0 {
 		count = 10
 	}
-	count = min(count, maxScanCount)
-	si := int(cursor & p.mask)
-	slot := cursor >> p.shardBits
+	count = min(count, MaxScanCount)
 	budget := 10 * count
 	live, visited := 0, 0
 	var arena []byte
-	now := p.now()
-	for si < len(p.shards) && live < count && visited < budget {
-		s := &p.shards[si]
-		s.mu.Lock()
-		for slot < uint64(s.lru.Slots()) && live < count && visited < budget {
-			h := eviction.Handle(slot)
-			slot++
-			visited++
-			k, ok := p.liveKey(s, h, db, now)
-			if !ok {
-				continue
-			}
+	for {
+		var v int
+		cursor, v = p.WalkKeys(db, cursor, budget-visited, func(k []byte, kt Type) bool {
 			live++
-			if t != AnyType && Type(s.lru.Kind(h)) != t {
-				continue
+			if t != AnyType && kt != t {
+				return live < count
 			}
 			start := len(arena)
-			arena = append(arena, k[1:]...)
+			arena = append(arena, k...)
 			kb := arena[start:len(arena):len(arena)]
 			if match != nil && !match(kb) {
 				arena = arena[:start]
-				continue
+			} else {
+				keys = append(keys, kb)
 			}
-			keys = append(keys, kb)
+			return live < count
+		})
+		visited += v
+		if cursor == 0 || live >= count || visited >= budget {
+			return cursor, keys
 		}
-		done := slot >= uint64(s.lru.Slots())
-		s.mu.Unlock()
-		if !done {
-			break
-		}
-		si++
-		slot = 0
 	}
-	if si >= len(p.shards) {
-		return 0, keys
-	}
-	return slot<<p.shardBits | uint64(si), keys
 }
 
-// maxScanCount caps Scan's count hint so that 10*count cannot overflow
+// WalkKeys calls fn with the name and type of each live, unexpired key of
+// db in the slots of one sub-shard, starting at cursor and visiting at most
+// maxSlots slots (at least one), under that sub-shard's lock. It returns
+// the cursor to continue from, 0 once the last sub-shard is done, and the
+// number of slots visited. fn returning false stops the walk after that
+// key. fn runs under the lock: it must be quick, must not retain key and
+// must not call into the partition. Expired keys met are removed.
+//
+// Cursors are Scan's (a walk and a Scan continue each other), with Scan's
+// guarantee: a key present for the whole walk is seen at least once. A
+// caller walking the whole partition (KEYS) thus decides how long each lock
+// hold lasts, and can do the rest of its work (matching, yielding the CPU)
+// between calls, with no lock held.
+func (p *Partition) WalkKeys(db int, cursor uint64, maxSlots int, fn func(key []byte, t Type) bool) (next uint64, visited int) {
+	if !validDB(db) {
+		return 0, 0
+	}
+	maxSlots = max(maxSlots, 1)
+	si := int(cursor & p.mask)
+	slot := cursor >> p.shardBits
+	s := &p.shards[si]
+	s.mu.Lock()
+	if s.keys[db] > 0 {
+		now := p.now()
+		for slot < uint64(s.lru.Slots()) && visited < maxSlots {
+			h := eviction.Handle(slot)
+			slot++
+			visited++
+			if k, ok := p.liveKey(s, h, db, now); ok && !fn(k[1:], Type(s.lru.Kind(h))) {
+				break
+			}
+		}
+	}
+	done := s.keys[db] == 0 || slot >= uint64(s.lru.Slots())
+	s.mu.Unlock()
+	if !done {
+		return slot<<p.shardBits | uint64(si), visited
+	}
+	if si+1 >= len(p.shards) {
+		return 0, visited
+	}
+	return uint64(si + 1), visited
+}
+
+// MaxScanCount caps Scan's count hint so that 10*count cannot overflow
 // and one call cannot hold a sub-shard lock for long.
-const maxScanCount = 1 << 16
+const MaxScanCount = 1 << 16
 
 // expireBatchSlots is how many slots ExpireCycle examines per sub-shard
 // before deciding whether to stay (Redis samples 20 keys per loop).

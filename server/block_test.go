@@ -1,0 +1,367 @@
+package server
+
+import (
+	"reflect"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// Blocked clients that cost nothing while they wait: cmd_list.go,
+// "Blocking".
+
+// replyAfter reads one reply from r in a goroutine, allowing d for it.
+func replyAfter(r *rconn, d time.Duration) <-chan any {
+	ch := make(chan any, 1)
+	go func() {
+		r.c.SetReadDeadline(time.Now().Add(d))
+		v, err := readReply(r.rd)
+		if err != nil {
+			ch <- err
+			return
+		}
+		ch <- norm(v)
+	}()
+	return ch
+}
+
+// blpopMany encodes BLPOP <prefix>0 ... <prefix>n-1 timeout.
+func blpopMany(prefix string, n int, timeout string) []byte {
+	var b []byte
+	b = append(b, '*')
+	b = strconv.AppendInt(b, int64(n+2), 10)
+	b = append(b, "\r\n$5\r\nBLPOP\r\n"...)
+	for i := range n {
+		k := prefix + strconv.Itoa(i)
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(k)), 10)
+		b = append(b, "\r\n"...)
+		b = append(b, k...)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, '$')
+	b = strconv.AppendInt(b, int64(len(timeout)), 10)
+	b = append(b, "\r\n"...)
+	b = append(b, timeout...)
+	return append(b, "\r\n"...)
+}
+
+// TestBlockedClientsCostNothing: the attack of the issue, 12 BLPOPs each
+// naming 200K absent keys on a tenant with max_concurrent 2 and rate_limit
+// 20. Once they are blocked the server must be idle: with the old 100 ms
+// re-check of every key the process burnt ~1.9 cores here. The bound is
+// generous (a quarter of one core over a second).
+func TestBlockedClientsCostNothing(t *testing.T) {
+	const clients, nkeys = 12, 200_000
+	cfg := testConfig()
+	cfg.Tenants[0].Tier.MaxConcurrent = 2
+	cfg.Tenants[0].Tier.RateLimit = 20
+	srv := startServer(t, cfg, false)
+	ta := srv.reg.Load().tenants["a"]
+	req := blpopMany("k:", nkeys, "0")
+	var chans []<-chan any
+	for i := range clients {
+		a := dialAs(t, srv.addr, "alice", "alice-pw")
+		a.send(req)
+		chans = append(chans, replyAfter(a, 2*time.Minute))
+		waitUntil(t, time.Minute, "registration", func() bool { return ta.blocked.n.Load() == int64((i+1)*nkeys) })
+	}
+	// The last one is registered; let it finish its look at the keys and
+	// give its admission slot back.
+	waitUntil(t, 30*time.Second, "all blocked", func() bool { return ta.adm.Stats().InFlight == 0 })
+	used, wall := processCPU(t, time.Second)
+	t.Logf("%d clients blocked on %d keys each: %v CPU over %v", clients, nkeys, used, wall)
+	if used > wall/4 {
+		t.Errorf("blocked clients cost %v of CPU over %v; want near idle", used, wall)
+	}
+	for _, ch := range chans {
+		select {
+		case v := <-ch:
+			t.Fatalf("a blocked client answered: %v", v)
+		default:
+		}
+	}
+	// Still served by a push to any of their keys, one client per element.
+	p := dialAs(t, srv.addr, "alice", "alice-pw")
+	p.do("RPUSH", "k:123456", "x", "y")
+	served := 0
+	deadline := time.After(10 * time.Second)
+	for served < 2 {
+		select {
+		case <-deadline:
+			t.Fatalf("%d of 2 served after a push", served)
+		default:
+		}
+		for i, ch := range chans {
+			if ch == nil {
+				continue
+			}
+			select {
+			case v := <-ch:
+				got, ok := v.([]any)
+				if !ok || len(got) != 2 || got[0] != "k:123456" {
+					t.Fatalf("served %#v", v)
+				}
+				chans[i] = nil
+				served++
+			default:
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	waitUntil(t, 30*time.Second, "served clients unregistered", func() bool {
+		return ta.blocked.n.Load() == int64((clients-2)*nkeys)
+	})
+}
+
+// TestBlockRegistrationIsCharged: registering 200K keys is the command's
+// own work, charged to its tenant before the client starts waiting (it
+// used to be charged only when the wait ended), and taking a heavy slot
+// like any long command only while it runs.
+func TestBlockRegistrationIsCharged(t *testing.T) {
+	srv := startServer(t, testConfig(), false)
+	ta := srv.reg.Load().tenants["a"]
+	a := dialAs(t, srv.addr, "alice", "alice-pw")
+	before := ta.adm.Stats().CPU
+	a.send(blpopMany("r:", 200_000, "30"))
+	ch := replyAfter(a, time.Minute)
+	waitUntil(t, 30*time.Second, "blocked", func() bool {
+		return ta.blocked.n.Load() == 200_000 && ta.adm.Stats().InFlight == 0
+	})
+	if d := ta.adm.Stats().CPU - before; d < 2*time.Millisecond {
+		t.Errorf("registering 200K keys charged %v to the tenant", d)
+	}
+	ta.heavy.mu.Lock()
+	running := ta.heavy.running
+	ta.heavy.mu.Unlock()
+	if running != 0 {
+		t.Errorf("a blocked client holds %d heavy slots", running)
+	}
+	// Another connection of the tenant is not held up.
+	p := dialAs(t, srv.addr, "alice", "alice-pw")
+	if got := p.do("RPUSH", "r:199999", "last"); got != int64(1) {
+		t.Fatalf("RPUSH = %v", got)
+	}
+	select {
+	case v := <-ch:
+		if !reflect.DeepEqual(v, []any{"r:199999", "last"}) {
+			t.Fatalf("BLPOP = %#v", v)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("not served")
+	}
+	waitUntil(t, 10*time.Second, "unregistered", func() bool { return ta.blocked.n.Load() == 0 })
+	ta.blocked.mu.Lock()
+	left := ta.blocked.one != nil || ta.blocked.more != nil
+	ta.blocked.mu.Unlock()
+	if left {
+		t.Error("the emptied registry keeps its maps")
+	}
+}
+
+// TestBlockWakeups: every way a list can land on a key wakes a client
+// blocked on it, at once (there is no periodic re-check any more: a write
+// that forgot to signal would leave the client waiting for its timeout,
+// 5 s here, which fails the 2 s bound).
+func TestBlockWakeups(t *testing.T) {
+	srv := startServer(t, testConfig(), false)
+	const within = 2 * time.Second
+	// block starts a BLPOP of keys (timeout 5s) in db and checks that it
+	// waits.
+	block := func(t *testing.T, db string, keys ...string) <-chan any {
+		t.Helper()
+		a := dialAs(t, srv.addr, "alice", "alice-pw")
+		if db != "0" {
+			a.do("SELECT", db)
+		}
+		a.send(encode(append(append([]string{"BLPOP"}, keys...), "5")...))
+		ch := replyAfter(a, 10*time.Second)
+		expectPending(t, ch, 30*time.Millisecond)
+		return ch
+	}
+	served := func(t *testing.T, ch <-chan any, want any) {
+		t.Helper()
+		select {
+		case v := <-ch:
+			if !reflect.DeepEqual(v, want) {
+				t.Fatalf("reply %#v, want %#v", v, want)
+			}
+		case <-time.After(within):
+			t.Fatalf("not woken within %v, want %#v", within, want)
+		}
+	}
+	t.Run("push to one of many keys", func(t *testing.T) {
+		p := dialAs(t, srv.addr, "alice", "alice-pw")
+		ch := block(t, "0", "pa", "pb", "pc")
+		p.do("LPUSH", "pc", "x")
+		served(t, ch, []any{"pc", "x"})
+	})
+	t.Run("the key signalled first serves", func(t *testing.T) {
+		p := dialAs(t, srv.addr, "alice", "alice-pw")
+		ch := block(t, "0", "q1", "q2")
+		p.do("MULTI")
+		p.do("RPUSH", "q2", "second-named")
+		p.do("RPUSH", "q1", "first-named")
+		p.do("EXEC")
+		served(t, ch, []any{"q2", "second-named"}) // as Redis's ready_keys order
+	})
+	t.Run("rename", func(t *testing.T) {
+		p := dialAs(t, srv.addr, "alice", "alice-pw")
+		p.do("RPUSH", "rsrc", "r")
+		ch := block(t, "0", "rdst")
+		p.do("RENAME", "rsrc", "rdst")
+		served(t, ch, []any{"rdst", "r"})
+	})
+	t.Run("renamenx", func(t *testing.T) {
+		p := dialAs(t, srv.addr, "alice", "alice-pw")
+		p.do("RPUSH", "nsrc", "n")
+		ch := block(t, "0", "ndst")
+		p.do("RENAMENX", "nsrc", "ndst")
+		served(t, ch, []any{"ndst", "n"})
+	})
+	t.Run("copy", func(t *testing.T) {
+		p := dialAs(t, srv.addr, "alice", "alice-pw")
+		p.do("RPUSH", "csrc", "c")
+		ch := block(t, "0", "cdst")
+		p.do("COPY", "csrc", "cdst")
+		served(t, ch, []any{"cdst", "c"})
+	})
+	t.Run("copy into another db", func(t *testing.T) {
+		p := dialAs(t, srv.addr, "alice", "alice-pw")
+		p.do("RPUSH", "dsrc", "d")
+		ch := block(t, "3", "ddst")
+		p.do("COPY", "dsrc", "ddst", "DB", "3")
+		served(t, ch, []any{"ddst", "d"})
+	})
+	t.Run("move", func(t *testing.T) {
+		p := dialAs(t, srv.addr, "alice", "alice-pw")
+		p.do("RPUSH", "mkey", "m")
+		ch := block(t, "2", "mkey")
+		p.do("MOVE", "mkey", "2")
+		served(t, ch, []any{"mkey", "m"})
+	})
+	t.Run("sort store", func(t *testing.T) {
+		p := dialAs(t, srv.addr, "alice", "alice-pw")
+		p.do("RPUSH", "nums", "3", "1", "2")
+		ch := block(t, "0", "sorted")
+		p.do("SORT", "nums", "STORE", "sorted")
+		served(t, ch, []any{"sorted", "1"})
+	})
+	t.Run("lmove destination", func(t *testing.T) {
+		p := dialAs(t, srv.addr, "alice", "alice-pw")
+		p.do("RPUSH", "lsrc", "l")
+		ch := block(t, "0", "ldst")
+		p.do("LMOVE", "lsrc", "ldst", "LEFT", "RIGHT")
+		served(t, ch, []any{"ldst", "l"})
+	})
+	t.Run("exec", func(t *testing.T) {
+		p := dialAs(t, srv.addr, "alice", "alice-pw")
+		ch := block(t, "0", "ex")
+		p.do("MULTI")
+		p.do("SET", "unrelated", "1")
+		p.do("RPUSH", "ex", "e")
+		if got := norm(p.do("EXEC")); !reflect.DeepEqual(got, []any{ok, int64(1)}) {
+			t.Fatalf("EXEC = %v", got)
+		}
+		served(t, ch, []any{"ex", "e"})
+	})
+	t.Run("exec that pushes and pops leaves it waiting", func(t *testing.T) {
+		p := dialAs(t, srv.addr, "alice", "alice-pw")
+		ch := block(t, "0", "expp")
+		p.do("MULTI")
+		p.do("RPUSH", "expp", "gone")
+		p.do("LPOP", "expp")
+		p.do("EXEC")
+		expectPending(t, ch, 300*time.Millisecond)
+		p.do("RPUSH", "expp", "later")
+		served(t, ch, []any{"expp", "later"})
+	})
+	t.Run("a string landing on the key does not serve", func(t *testing.T) {
+		p := dialAs(t, srv.addr, "alice", "alice-pw")
+		p.do("SET", "ssrc", "v")
+		ch := block(t, "0", "sdst")
+		p.do("RENAME", "ssrc", "sdst")
+		expectPending(t, ch, 300*time.Millisecond)
+		p.do("DEL", "sdst")
+		p.do("RPUSH", "sdst", "list-now")
+		served(t, ch, []any{"sdst", "list-now"})
+	})
+	t.Run("another tenant's rename does not wake", func(t *testing.T) {
+		p := dialAs(t, srv.addr, "alice", "alice-pw")
+		b := dialAs(t, srv.addr, "bob", "bob-pw")
+		b.do("RPUSH", "bsrc", "b")
+		ch := block(t, "0", "bdst")
+		b.do("RENAME", "bsrc", "bdst")
+		expectPending(t, ch, 300*time.Millisecond)
+		p.do("RPUSH", "bdst", "a's own")
+		served(t, ch, []any{"bdst", "a's own"})
+	})
+	t.Run("kill", func(t *testing.T) {
+		p := dialAs(t, srv.addr, "alice", "alice-pw")
+		a := dialAs(t, srv.addr, "alice", "alice-pw")
+		id := a.do("CLIENT", "ID").(int64)
+		a.send(encode("BLPOP", "killme", "0"))
+		ch := replyAfter(a, 10*time.Second)
+		expectPending(t, ch, 30*time.Millisecond)
+		start := time.Now()
+		if got := p.do("CLIENT", "KILL", "ID", itoa(id)); got != int64(1) {
+			t.Fatalf("CLIENT KILL = %v", got)
+		}
+		select {
+		case v := <-ch:
+			if _, isErr := v.(error); !isErr {
+				t.Fatalf("killed client got %#v, want its connection closed", v)
+			}
+		case <-time.After(within):
+			t.Fatal("CLIENT KILL did not wake the blocked client")
+		}
+		t.Logf("killed blocked client closed after %v", time.Since(start))
+	})
+	t.Run("timeout", func(t *testing.T) {
+		a := dialAs(t, srv.addr, "alice", "alice-pw")
+		start := time.Now()
+		if got := a.do("BLPOP", "never", "0.15"); got != (nilArray{}) {
+			t.Fatalf("BLPOP = %#v", got)
+		}
+		if d := time.Since(start); d < 140*time.Millisecond || d > within {
+			t.Fatalf("BLPOP 0.15 answered after %v", d)
+		}
+	})
+	t.Run("blmove woken by rename", func(t *testing.T) {
+		p := dialAs(t, srv.addr, "alice", "alice-pw")
+		p.do("RPUSH", "bmtmp", "j")
+		a := dialAs(t, srv.addr, "alice", "alice-pw")
+		a.send(encode("BLMOVE", "bmsrc", "bmdst", "LEFT", "LEFT", "5"))
+		ch := replyAfter(a, 10*time.Second)
+		expectPending(t, ch, 30*time.Millisecond)
+		p.do("RENAME", "bmtmp", "bmsrc")
+		served(t, ch, "j")
+	})
+}
+
+// TestBlockShutdownWakesAtOnce: Close releases a client blocked on many
+// keys through its stop channel, not at a poll.
+func TestBlockShutdownWakesAtOnce(t *testing.T) {
+	srv := startServer(t, testConfig(), false)
+	ta := srv.reg.Load().tenants["a"]
+	a := dialAs(t, srv.addr, "alice", "alice-pw")
+	a.send(blpopMany("s:", 5000, "0"))
+	ch := replyAfter(a, 10*time.Second)
+	waitUntil(t, 10*time.Second, "blocked", func() bool { return ta.blocked.n.Load() == 5000 && ta.adm.Stats().InFlight == 0 })
+	start := time.Now()
+	srv.Close()
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Close took %v", d)
+	}
+	select {
+	case v := <-ch:
+		if _, isErr := v.(error); !isErr {
+			t.Fatalf("got %#v, want the connection closed", v)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("not released by Close")
+	}
+	if n := ta.blocked.n.Load(); n != 0 {
+		t.Errorf("%d registrations left after Close", n)
+	}
+}
