@@ -56,6 +56,9 @@ func TestBlockedClientsCostNothing(t *testing.T) {
 	cfg := testConfig()
 	cfg.Tenants[0].Tier.MaxConcurrent = 2
 	cfg.Tenants[0].Tier.RateLimit = 20
+	// Room for the registrations (12 x 200K x blockedKeyBytes): this test
+	// is about CPU; TestBlockedRegistrationsAreClientMemory about memory.
+	cfg.Tenants[0].ClientMemory = 256 << 20
 	srv := startServer(t, cfg, false)
 	ta := srv.reg.Load().tenants["a"]
 	req := blpopMany("k:", nkeys, "0")
@@ -119,7 +122,9 @@ func TestBlockedClientsCostNothing(t *testing.T) {
 // used to be charged only when the wait ended), and taking a heavy slot
 // like any long command only while it runs.
 func TestBlockRegistrationIsCharged(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
+	cfg := testConfig()
+	cfg.Tenants[0].ClientMemory = 64 << 20 // room for 200K registrations
+	srv := startServer(t, cfg, false)
 	ta := srv.reg.Load().tenants["a"]
 	a := dialAs(t, srv.addr, "alice", "alice-pw")
 	before := ta.adm.Stats().CPU
@@ -364,4 +369,55 @@ func TestBlockShutdownWakesAtOnce(t *testing.T) {
 	if n := ta.blocked.n.Load(); n != 0 {
 		t.Errorf("%d registrations left after Close", n)
 	}
+}
+
+// TestBlockedRegistrationsAreClientMemory: a blocked client's key
+// registrations count against its tenant's client_memory. With the default
+// 8 MiB budget, BLPOPs naming 60K keys each fit two at a time (2.9 MB of
+// registrations each); the third is refused with the tenant's OOM error
+// and registers nothing, and the budget frees when a client is served.
+// Another tenant is not affected.
+func TestBlockedRegistrationsAreClientMemory(t *testing.T) {
+	const nkeys = 60_000
+	srv := startServer(t, testConfig(), false)
+	ta := srv.reg.Load().tenants["a"]
+	pool := &ta.cmem
+	req := blpopMany("m:", nkeys, "0")
+	var chans []<-chan any
+	for i := range 2 {
+		a := dialAs(t, srv.addr, "alice", "alice-pw")
+		a.send(req)
+		chans = append(chans, replyAfter(a, time.Minute))
+		waitUntil(t, 30*time.Second, "registration", func() bool { return ta.blocked.n.Load() == int64((i+1)*nkeys) })
+	}
+	if used, lim := pool.used.Load(), pool.limit.Load(); used > lim {
+		t.Fatalf("pool used %d > limit %d with two blocked clients", used, lim)
+	}
+	third := dialAs(t, srv.addr, "alice", "alice-pw")
+	third.send(req)
+	if v := third.read(); v != respErr(errClientOOM) {
+		t.Fatalf("third BLPOP over the budget: %#v, want %q", v, errClientOOM)
+	}
+	if n := ta.blocked.n.Load(); n != 2*nkeys {
+		t.Fatalf("registrations after the refusal: %d, want %d", n, 2*nkeys)
+	}
+	b := dialAs(t, srv.addr, "bob", "bob-pw")
+	b.send(blpopMany("m:", nkeys, "0.05"))
+	if v := b.read(); v != (nilArray{}) {
+		t.Fatalf("tenant b's BLPOP: %#v, want a timeout", v)
+	}
+	// Serve one client: its registrations leave the pool.
+	before := pool.used.Load()
+	dialAs(t, srv.addr, "alice", "alice-pw").do("RPUSH", "m:7", "x")
+	select {
+	case v := <-chans[0]:
+		_ = v
+	case v := <-chans[1]:
+		_ = v
+	case <-time.After(10 * time.Second):
+		t.Fatal("no client served by the push")
+	}
+	waitUntil(t, 10*time.Second, "registrations released", func() bool {
+		return ta.blocked.n.Load() == nkeys && pool.used.Load() <= before-int64(nkeys*blockedKeyBytes)+(64<<10)
+	})
 }

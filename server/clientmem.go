@@ -130,6 +130,9 @@ type connMem struct {
 	wbusy int64 // the part of wout being written now (evictable output)
 	held  int64 // EXEC's held replies
 	watch int64 // WATCH table
+	// blocked is a blocked command's key registrations (cmd_list.go,
+	// blockedKeyBytes per key), charged while it waits.
+	blocked int64
 	// tx is the MULTI queue's charge: client.txBytes, charged as queued.
 	// out is the connection's evictable output in the pool (wbusy + held
 	// + the pub/sub queue), the evictors' measure of the biggest offender.
@@ -191,7 +194,7 @@ func (m *connMem) busy(v int64) {
 
 // total is everything the connection goroutine has charged.
 func (m *connMem) total(txBytes int64) int64 {
-	return m.query + m.wout + m.held + m.watch + txBytes
+	return m.query + m.wout + m.held + m.watch + m.blocked + txBytes
 }
 
 // moveMem re-charges the connection's own components to pool p (bind).
@@ -231,6 +234,7 @@ func (c *client) releaseMem() {
 	c.mem.setOut(&c.mem.held, 0)
 	c.mem.set(&c.mem.query, 0)
 	c.mem.set(&c.mem.watch, 0)
+	c.mem.set(&c.mem.blocked, 0)
 	c.releaseTx()
 }
 

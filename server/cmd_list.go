@@ -779,9 +779,19 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 			t.blocked.remove(db, keys[off:min(off+listRegBatch, registered)], off, w)
 			c.yield()
 		}
+		c.mem.set(&c.mem.blocked, 0)
 	}()
 	for registered < len(keys) {
 		n := min(len(keys)-registered, listRegBatch)
+		// The registrations are client memory (clientmem.go): 12 clients
+		// blocked on 200K keys each would hold ~100 MB of the server.
+		// Past the budget the command is refused, as a write would be.
+		if c.mem.set(&c.mem.blocked, int64(registered+n)*blockedKeyBytes) {
+			c.mem.set(&c.mem.blocked, int64(registered)*blockedKeyBytes)
+			c.mem.pool.Load().refused.Add(1)
+			c.conn.WriteError(c.oomText())
+			return
+		}
 		t.blocked.add(db, keys[registered:registered+n], registered, w)
 		registered += n
 		c.yield()
@@ -961,6 +971,11 @@ func (r *blockRegistry) hash(db int, key []byte) uint64 {
 }
 
 // add registers keys, the key at keys[j] as index base+j of w.
+// blockedKeyBytes is what one key registration holds, as client memory:
+// a map entry of a 64-bit hash and a waitRef (16 bytes) with the map's
+// own overhead, about 40 bytes measured, rounded up.
+const blockedKeyBytes = 48
+
 func (r *blockRegistry) add(db int, keys [][]byte, base int, w *listWaiter) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
