@@ -39,6 +39,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -123,21 +124,9 @@ func startRedis(tb testing.TB, maxLife time.Duration) string {
 	tb.Helper()
 	bin := requireRedis(tb, "redis-server")
 	port := freePort(tb)
-	ctx, cancel := context.WithTimeout(context.Background(), maxLife)
-	cmd := exec.CommandContext(ctx, bin, "--port", port, "--bind", "127.0.0.1", "--save", "",
-		"--appendonly", "no", "--dir", tb.TempDir(), "--daemonize", "no", "--loglevel", "warning")
-	cmd.WaitDelay = 2 * time.Second
-	if err := cmd.Start(); err != nil {
-		cancel()
-		tb.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
-	tb.Cleanup(func() {
-		cmd.Process.Kill()
-		cancel()
-		<-exited
-	})
+	dir := tb.TempDir()
+	exited := isoStartProc(tb, filepath.Join(dir, "redis.log"), maxLife, bin, "--port", port, "--bind", "127.0.0.1", "--save", "",
+		"--appendonly", "no", "--dir", dir, "--daemonize", "no", "--loglevel", "warning")
 	addr := "127.0.0.1:" + port
 	deadline := time.Now().Add(5 * time.Second)
 	for {

@@ -58,14 +58,7 @@ func (s *Server) pace(c *client) bool {
 	}
 	// Replies already encoded go out first: the wait must not hold them.
 	s.flushCharged(c)
-	timer := time.NewTimer(min(p.Wait, admission.MaxPaceWait))
-	select {
-	case <-timer.C:
-	case <-s.stop:
-		timer.Stop()
-	}
-	after := time.Now()
-	t.adm.Slept(after.Sub(now))
+	after := s.paceWait(t, p.Wait, now)
 	c.cmdStart, c.mark = after, after
 	c.pacing = p
 	return false
@@ -262,17 +255,23 @@ func (c *client) yield() {
 		c.mark = time.Now() // the wait for a slot is not work
 	}
 	if debt := t.adm.Debt(); debt >= admission.MinPaceWait {
-		start := time.Now()
-		timer := time.NewTimer(min(debt, admission.MaxPaceWait))
-		select {
-		case <-timer.C:
-		case <-s.stop:
-			timer.Stop()
-		}
-		end := time.Now()
-		t.adm.Slept(end.Sub(start))
-		c.mark = end
+		c.mark = s.paceWait(t, debt, time.Now())
 	}
+}
+
+// paceWait sleeps a throttled tenant's connection for d (at most
+// admission.MaxPaceWait, less if the server stops), counts the time since
+// from as throttled, and returns when it woke.
+func (s *Server) paceWait(t *tenant, d time.Duration, from time.Time) time.Time {
+	timer := time.NewTimer(min(d, admission.MaxPaceWait))
+	select {
+	case <-timer.C:
+	case <-s.stop:
+		timer.Stop()
+	}
+	end := time.Now()
+	t.adm.Slept(end.Sub(from))
+	return end
 }
 
 // endWork ends the running command's checkpoints: its heavy slot, if it
