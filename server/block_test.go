@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Blocked clients that cost nothing while they wait: cmd_list.go,
+// Blocked clients that cost nothing while they wait: block.go,
 // "Blocking".
 
 // replyAfter reads one reply from r in a goroutine, allowing d for it.

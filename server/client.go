@@ -94,7 +94,7 @@ type client struct {
 	killed     atomic.Bool // CLIENT KILL: close after the current command
 
 	// killCh is closed when killed is set: it wakes a blocked command
-	// (cmd_list.go). work is the running command's checkpoints (fair.go),
+	// (block.go). work is the running command's checkpoints (fair.go),
 	// connection goroutine only.
 	killCh chan struct{}
 	work   workState

@@ -130,7 +130,7 @@ type connMem struct {
 	wbusy int64 // the part of wout being written now (evictable output)
 	held  int64 // EXEC's held replies
 	watch int64 // WATCH table
-	// blocked is a blocked command's key registrations (cmd_list.go,
+	// blocked is a blocked command's key registrations (block.go,
 	// blockedKeyBytes per key), charged while it waits.
 	blocked int64
 	// tx is the MULTI queue's charge: client.txBytes, charged as queued.

@@ -124,7 +124,7 @@ type tenant struct {
 	cmem memPool
 
 	// blocked holds the tenant's clients blocked in BLPOP, BRPOP, BLMOVE
-	// (cmd_list.go); heavy caps its expensive commands running at once
+	// (block.go); heavy caps its expensive commands running at once
 	// (fair.go, "Long commands").
 	blocked blockRegistry
 	heavy   heavySlots

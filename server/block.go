@@ -1,0 +1,397 @@
+package server
+
+// Blocking clients: BLPOP BRPOP BLMOVE (cmd_list.go) wait here.
+//
+// A blocking command first tries to serve at once. If it cannot, and it
+// runs outside a transaction (inside EXEC it answers as on a timeout, as
+// Redis does), it registers a waiter for its keys in its tenant's
+// registry (tenant.blocked: hash of db and key -> waiters) and gives back
+// what dispatch holds for it: the tenant's transaction lock (so EXECs of
+// the tenant proceed), its admission ticket (so blocked clients do not
+// use up max_concurrent or the server's in-flight budget) and a heavy
+// slot if it took one (fair.go). Then it costs nothing: no timer ticks and
+// nothing re-checks its keys. It sleeps on channels until one of:
+//
+//   - a signal for one of its keys, sent by a write of the same tenant
+//     and db that leaves a list there: LPUSH RPUSH LPUSHX RPUSHX LINSERT,
+//     the destination of LMOVE and BLMOVE, and RENAME, RENAMENX, COPY
+//     (into its DB too), MOVE (in the destination db) and SORT ... STORE
+//     when what they put at the key is a list. Another tenant's write to
+//     the same key name signals another registry. Inside MULTI the
+//     signal is sent as the queued command runs in EXEC; the woken client
+//     needs the tenant's lock, which EXEC holds exclusively, so it looks
+//     at the key once the whole transaction has run, as Redis serves
+//     blocked clients after EXEC (a transaction that pushes and pops the
+//     same key leaves it waiting);
+//   - the timeout, answered with a null array (`*-1`, RESP3 `_`);
+//   - CLIENT KILL (the client's kill channel) or server shutdown (Close),
+//     which close the connection with no reply.
+//
+// A signal records which key it was for, so a woken client looks only at
+// the keys signalled, in signal order (Redis serves from the key that
+// became ready first), not at all it named. When one of them holds a list
+// the client is admitted again (a new admission decision, subject to the
+// tier's rate, concurrency and shedding like any command), takes the lock
+// again and pops; if another client was faster it gives both back and
+// waits again. Several waiters on one key are all woken and race for the
+// element, so service is not strictly first-come first-served as in Redis.
+//
+// Registering is the command's own work and costs O(keys): it runs in
+// batches under the registry lock with a checkpoint (fair.go) after each,
+// so a BLPOP naming 200K keys is charged to its tenant, paced when the
+// tenant is throttled, takes a heavy slot like any long command, and holds
+// the lock pushes need for one batch at a time. The keys themselves are
+// bounded by the tenant's argument limits (max_arg_bytes admits the
+// command); the registry adds about 40 bytes a key while it waits.
+//
+// Timeout policy: the requested timeout is honoured (seconds, a float,
+// rounded up to the millisecond as Redis does), and 0 means "until served"
+// but at most maxBlockWait (one hour), after which the client gets the
+// timeout reply and may block again. The cap bounds what a client that
+// vanished without closing its socket can hold: a blocked connection does
+// not read its socket, so a peer that closes is noticed only when the wait
+// ends. The tier's timeout (an admission latency bound) does not shorten
+// the wait, and the idle-connection timeout does not apply while blocked
+// (Redis exempts blocked clients from it too).
+
+import (
+	"hash/maphash"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tcached/tcached/admission"
+	"github.com/tcached/tcached/shard"
+)
+
+// listCanBlock reports whether the running command may block: it was
+// dispatched on its own (dispatch holds the tenant's lock shared and its
+// admission ticket for it), not run by EXEC.
+func (c *client) listCanBlock() bool {
+	t := c.tenant
+	return t != nil && c.txHeld == t && c.admitted == t
+}
+
+// listRegBatch is how many keys a blocking command registers or removes
+// per hold of its tenant's registry lock, with a checkpoint in between.
+const listRegBatch = 1024
+
+// listBlock waits for one of keys (in the connection's db) to be signalled,
+// then runs try, until try has answered, wait passes (timedOut answers) or
+// the connection is killed or the server closes (no answer: the connection
+// closes). try gets the indexes of the keys signalled since it last ran, in
+// signal order, or nil for "every key"; it runs with the tenant's lock and
+// an admission ticket held, as a handler does; they are given back while
+// waiting. A command that cannot block answers timedOut at once.
+//
+// Registering the keys (and removing them at the end) is the command's
+// own work: it runs in batches of listRegBatch under the registry lock,
+// with a checkpoint (fair.go) after each, so it is charged to the tenant,
+// paced when the tenant is throttled, and never holds the lock pushes
+// take for more than one batch.
+func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(which []int32) bool, timedOut func()) {
+	if !c.listCanBlock() {
+		timedOut()
+		return
+	}
+	deadline := time.Now().Add(wait) // registering is part of the wait
+	t, db := c.tenant, c.db
+	w := &listWaiter{ch: make(chan struct{}, 1)}
+	registered := 0
+	defer func() {
+		for off := 0; off < registered; off += listRegBatch {
+			t.blocked.remove(db, keys[off:min(off+listRegBatch, registered)], off, w)
+			c.yield()
+		}
+		c.mem.set(&c.mem.blocked, 0)
+	}()
+	for registered < len(keys) {
+		n := min(len(keys)-registered, listRegBatch)
+		// The registrations are client memory (clientmem.go): 12 clients
+		// blocked on 200K keys each would hold ~100 MB of the server.
+		// Past the budget the command is refused, as a write would be.
+		if c.mem.set(&c.mem.blocked, int64(registered+n)*blockedKeyBytes) {
+			c.mem.set(&c.mem.blocked, int64(registered)*blockedKeyBytes)
+			c.mem.pool.Load().refused.Add(1)
+			c.conn.WriteError(c.oomText())
+			return
+		}
+		t.blocked.add(db, keys[registered:registered+n], registered, w)
+		registered += n
+		c.yield()
+	}
+	// A push between the first attempt and the registration signalled
+	// nobody: look again now that pushes will find us.
+	if try(nil) {
+		return
+	}
+	var argBytes int64
+	for _, a := range args {
+		argBytes += int64(len(a))
+	}
+	var blockedAt time.Time
+	release := func() {
+		c.endWork() // a heavy slot is not held while waiting
+		blockedAt = time.Now()
+		c.txHeld = nil
+		t.txMu.RUnlock(c.id)
+		c.admitted = nil
+		t.adm.Done(c.ticket)
+		c.ticket = admission.Ticket{}
+		c.pubsubIdle() // a RESP3 subscriber keeps receiving while it waits
+	}
+	// relock takes back the tenant lock only: enough for the paths that
+	// run no command (timeout, kill, shutdown), which must never wait on
+	// admission (a reload may have made this command inadmissible).
+	relock := func() {
+		c.unbilled += time.Since(blockedAt) // waiting is not work (fair.go)
+		t.txMu.RLock(c.id)
+		c.txHeld = t
+		c.pubsubBegin()
+	}
+	gone := func() bool { return c.srv.closing.Load() || c.killed.Load() || c.conn.err != nil }
+	// reacquire is admission plus the lock, to run the pop after a wake-up;
+	// it reports false when the client went away while it waited.
+	reacquire := func() bool {
+		for backoff := time.Millisecond; ; backoff = min(2*backoff, 50*time.Millisecond) {
+			if tk, _, ok := t.adm.Admit(argBytes); ok {
+				c.ticket, c.admitted = tk, t
+				break
+			}
+			if gone() {
+				relock()
+				return false
+			}
+			pause := time.NewTimer(backoff)
+			select {
+			case <-pause.C:
+			case <-c.killCh:
+				pause.Stop()
+			case <-c.srv.stop:
+				pause.Stop()
+			}
+		}
+		relock()
+		return true
+	}
+	release()
+	c.conn.flush() // replies of commands pipelined before this one
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	var which []int32
+	for {
+		select {
+		case <-w.ch:
+		case <-timer.C:
+			relock()
+			timedOut()
+			return
+		case <-c.killCh:
+			relock()
+			return
+		case <-c.srv.stop:
+			relock()
+			return
+		}
+		if gone() {
+			relock()
+			return
+		}
+		var every bool
+		which, every = w.take(which)
+		if every {
+			which = nil
+		} else if !listAnyReady(c, db, keys, which) {
+			continue
+		}
+		if !reacquire() {
+			return
+		}
+		if try(which) {
+			return
+		}
+		release()
+	}
+}
+
+// listAnyReady reports whether one of the signalled keys holds a list (a
+// cheap check before taking admission and the lock to retry).
+func listAnyReady(c *client, db int, keys [][]byte, which []int32) bool {
+	for _, i := range which {
+		ready := false
+		c.part().View(db, keys[i], 0, func(e shard.Entry) { ready = e.Type == shard.TypeList })
+		if ready {
+			return true
+		}
+	}
+	return false
+}
+
+// listWaiter is one blocked client. A signal records which of its keys it
+// was for and sends on ch (without blocking: one pending wake-up is
+// enough).
+type listWaiter struct {
+	ch    chan struct{}
+	mu    sync.Mutex // guards ready and every
+	ready []int32    // keys signalled since the last take, in signal order
+	every bool       // more than maxReady signals: look at every key
+}
+
+// maxReady bounds a waiter's list of signalled keys; past it the waiter
+// looks at all of them, which is what its own tenant's pushes asked for.
+const maxReady = 64
+
+func (w *listWaiter) wake(i int32) {
+	w.mu.Lock()
+	if len(w.ready) < maxReady {
+		w.ready = append(w.ready, i)
+	} else {
+		w.every = true
+	}
+	w.mu.Unlock()
+	select {
+	case w.ch <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the keys signalled since the last take (appended to
+// dst[:0]), or every.
+func (w *listWaiter) take(dst []int32) (which []int32, every bool) {
+	w.mu.Lock()
+	which = append(dst[:0], w.ready...)
+	every = w.every
+	w.ready, w.every = w.ready[:0], false
+	w.mu.Unlock()
+	return which, every
+}
+
+// blockRegistry is one tenant's blocked clients by key (tenant.blocked).
+// Keying by tenant is what keeps wake-ups inside a tenant: a write signals
+// only the registry of its own tenant.
+//
+// A key is registered as a 64-bit hash of (db, name) under a random
+// per-registry seed rather than as a copy of its name: a blocked client
+// naming 200K keys then costs the registry ~40 bytes a key and no
+// allocation per key, and a collision (which a tenant cannot aim for,
+// the seed being secret) only wakes a client that finds nothing and waits
+// again.
+type blockRegistry struct {
+	n    atomic.Int64 // registered (key, waiter) pairs: 0 is a signal's fast path
+	mu   sync.Mutex   // guards the fields below; taken after a sub-shard lock is released
+	seed maphash.Seed
+	one  map[uint64]waitRef   // hashes with exactly one waiter
+	more map[uint64][]waitRef // hashes with several, in registration order
+}
+
+// waitRef is one registration: key i of waiter w.
+type waitRef struct {
+	w *listWaiter
+	i int32
+}
+
+func (r *blockRegistry) hash(db int, key []byte) uint64 {
+	return maphash.Bytes(r.seed, key) ^ (uint64(db)+1)*0x9e3779b97f4a7c15
+}
+
+// add registers keys, the key at keys[j] as index base+j of w.
+// blockedKeyBytes is what one key registration holds, as client memory:
+// a map entry of a 64-bit hash and a waitRef (16 bytes) with the map's
+// own overhead, about 40 bytes measured, rounded up.
+const blockedKeyBytes = 48
+
+func (r *blockRegistry) add(db int, keys [][]byte, base int, w *listWaiter) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.seed == (maphash.Seed{}) {
+		r.seed = maphash.MakeSeed() // once: registrations outlive no seed
+	}
+	if r.one == nil {
+		r.one = make(map[uint64]waitRef)
+		r.more = make(map[uint64][]waitRef)
+	}
+	for j, k := range keys {
+		h := r.hash(db, k)
+		ref := waitRef{w: w, i: int32(base + j)}
+		if list, ok := r.more[h]; ok {
+			r.more[h] = append(list, ref)
+		} else if old, ok := r.one[h]; ok {
+			delete(r.one, h)
+			r.more[h] = []waitRef{old, ref}
+		} else {
+			r.one[h] = ref
+		}
+	}
+	r.n.Add(int64(len(keys)))
+}
+
+// remove undoes add. When the last registration goes, the maps go too
+// (Go maps never shrink: a burst of blocked clients must not pin memory).
+func (r *blockRegistry) remove(db int, keys [][]byte, base int, w *listWaiter) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for j, k := range keys {
+		h := r.hash(db, k)
+		ref := waitRef{w: w, i: int32(base + j)}
+		if r.one[h] == ref {
+			delete(r.one, h)
+			continue
+		}
+		list := r.more[h]
+		if i := slices.Index(list, ref); i >= 0 {
+			list = slices.Delete(list, i, i+1)
+		}
+		switch len(list) {
+		case 0:
+			delete(r.more, h)
+		case 1:
+			delete(r.more, h)
+			r.one[h] = list[0]
+		default:
+			r.more[h] = list
+		}
+	}
+	if r.n.Add(-int64(len(keys))) == 0 {
+		r.one, r.more = nil, nil
+	}
+}
+
+// signal wakes the clients blocked on key in db. It costs one atomic load
+// when the tenant has none.
+func (r *blockRegistry) signal(db int, key []byte) {
+	if r.n.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.one == nil {
+		return
+	}
+	h := r.hash(db, key)
+	if ref, ok := r.one[h]; ok {
+		ref.w.wake(ref.i)
+	}
+	for _, ref := range r.more[h] {
+		ref.w.wake(ref.i)
+	}
+}
+
+// listSignal wakes the clients of c's tenant blocked on key in c's db: a
+// write left a list there (a push, LINSERT, the destination of LMOVE and
+// BLMOVE). Writes that land a list on a key some other way signal with
+// listSignalDB.
+func listSignal(c *client, key []byte) { c.tenant.blocked.signal(c.db, key) }
+
+// listSignalDB wakes the clients of c's tenant blocked on key in db when
+// isList: RENAME, COPY, MOVE and SORT ... STORE, which can put a list at a
+// key without a push. Redis 7.0 signals such a key when the command adds
+// it (dbAdd); tcached signals whenever a list lands on it, which also
+// covers a list written over a key of another type (the woken client only
+// pops from a list, so the difference is a wake-up Redis would postpone to
+// the next push).
+func listSignalDB(c *client, db int, key []byte, isList bool) {
+	if isList {
+		c.tenant.blocked.signal(db, key)
+	}
+}
