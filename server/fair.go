@@ -67,10 +67,6 @@ func (s *Server) pace(c *client) bool {
 // charge charges the span from c.mark to now, less unbilled waits, to the
 // connection's tenant (or to the server, before AUTH and for operators).
 func (s *Server) charge(c *client, now time.Time) {
-	if c.mark.IsZero() {
-		c.mark, c.unbilled = now, 0 // a client the loop never ran (tests)
-		return
-	}
 	d := now.Sub(c.mark) - c.unbilled
 	c.mark, c.unbilled = now, 0
 	s.bill(c, d, c.pacing)
