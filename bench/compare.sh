@@ -262,9 +262,17 @@ latency_run() {
 		cat "$tmp/err.txt" >&2
 		exit 1
 	fi
+	summary "$tmp/lat-out.txt" | awk -F'\t' -v s="$server" '{ print s "\t" $1 "\t" $3 "\t" $4 "\t" $5 }' >>"$tmp/lat.txt"
+}
+
+# summary FILE: one line per test of a redis-benchmark run without
+# -q/--csv: "test rps p50 p99 p999" (ms). p50 and p99 come from the
+# "latency summary"; p99.9 from the "Latency by percentile distribution"
+# (the first line whose cumulative count reaches 99.9% of the requests).
+summary() {
 	# Progress lines end in \r; one block per test starts "====== SET ======".
-	tr '\r' '\n' <"$tmp/lat-out.txt" | awk -v s="$server" '
-		/^====== .* ======$/ { test = $2; total = 0; p999 = ""; dist = 0; next }
+	tr '\r' '\n' <"$1" | awk '
+		/^====== .* ======$/ { test = $2; total = 0; p999 = ""; rps = ""; dist = 0; next }
 		/requests completed in/ { total = $1 + 0 }
 		/^Latency by percentile distribution:/ { dist = 1; next }
 		/^Cumulative distribution of latencies:/ { dist = 0; next }
@@ -272,10 +280,12 @@ latency_run() {
 			c = $NF; sub(/\)$/, "", c)
 			if (p999 == "" && c + 0 >= total * 0.999) p999 = $3
 		}
+		/throughput summary:/ { rps = $3 }
 		/^ *avg +min +p50 +p95 +p99 +max/ { want = 1; next }
-		want { want = 0; if (test == "" || p999 == "") { print "parse error" > "/dev/stderr"; exit 1 }
-			print s "\t" test "\t" $3 "\t" $5 "\t" p999 }
-	' >>"$tmp/lat.txt"
+		want { want = 0
+			if (test == "" || p999 == "" || rps == "") { print "compare.sh: cannot parse redis-benchmark output" > "/dev/stderr"; exit 1 }
+			print test "\t" rps "\t" $3 "\t" $5 "\t" p999 }
+	'
 }
 
 latency() {
@@ -354,22 +364,9 @@ cpu_run() {
 		cat "$tmp/err.txt" >&2
 		exit 1
 	fi
-	tr '\r' '\n' <"$tmp/cpu-out.txt" | awk -v s="$server" -v t="$test" -v p="$p" -v c="$c" \
+	summary "$tmp/cpu-out.txt" | awk -F'\t' -v s="$server" -v t="$test" -v p="$p" -v c="$c" \
 		-v dt=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" -v n="$n" '
-		/requests completed in/ { total = $1 + 0 }
-		/^Latency by percentile distribution:/ { dist = 1; next }
-		/^Cumulative distribution of latencies:/ { dist = 0; next }
-		dist && /cumulative count/ {
-			k = $NF; sub(/\)$/, "", k)
-			if (p999 == "" && k + 0 >= total * 0.999) p999 = $3
-		}
-		/throughput summary:/ { rps = $3 }
-		/^ *avg +min +p50 +p95 +p99 +max/ { want = 1; next }
-		want { want = 0; p50 = $3; p99 = $5 }
-		END {
-			if (rps == "" || p999 == "" || p50 == "") { print "compare.sh: cannot parse redis-benchmark output (" t ")" > "/dev/stderr"; exit 1 }
-			printf "%s\t%s\t%s\t%s\t%s\t%.3f\t%s\t%s\t%s\n", s, t, p, c, rps, dt / hz * 1e6 / n, p50, p99, p999
-		}' >>"$tmp/cpu.txt"
+		{ printf "%s\t%s\t%s\t%s\t%s\t%.3f\t%s\t%s\t%s\n", s, t, p, c, $2, dt / hz * 1e6 / n, $3, $4, $5 }' >>"$tmp/cpu.txt"
 }
 
 cpu_per_request() {
