@@ -17,12 +17,13 @@ const module = "github.com/tcached/tcached"
 // A lower layer never imports a higher one.
 var allowed = map[string][]string{
 	"eviction":            {},
+	"value":               {},
 	"shard":               {"eviction"},
 	"tiers":               {},
 	"admission":           {"tiers"},
 	"config":              {"tiers"},
 	"metrics":             {},
-	"server":              {"admission", "config", "metrics", "shard", "tiers"},
+	"server":              {"admission", "config", "metrics", "shard", "tiers", "value"},
 	"backing":             {"metrics", "shard"},
 	"backing/clustertest": {},
 	"cmd/tcached":         {"backing", "config", "metrics", "server"},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tcached/tcached/config"
 	"github.com/tcached/tcached/shard"
+	"github.com/tcached/tcached/value"
 )
 
 // The privileged surface of Redis, decided command by command. Each is
@@ -108,11 +109,11 @@ func cmdMove(c *client, args [][]byte) {
 
 // cmdObjectEncoding reports the encoding Redis would use for a string, and
 // "listpack" for a hash (tcached's hash encoding is a listpack-like
-// serialized buffer at every size; see shard/typed.go).
+// serialized buffer at every size; see value/hash.go).
 func cmdObjectEncoding(c *client, args [][]byte) {
 	enc := ""
 	c.part().View(c.db, args[2], 0, func(e shard.Entry) {
-		// Collections are serialized buffers at every size (shard/typed.go);
+		// Collections are serialized buffers at every size (value/hash.go);
 		// the names are Redis 7.0's for the closest encoding.
 		switch e.Type {
 		case shard.TypeHash, shard.TypeZSet:
@@ -215,17 +216,17 @@ func cmdSort(c *client, args [][]byte) {
 	switch {
 	case !found: // no elements
 	case typ == shard.TypeList:
-		it := shard.ListElems(enc)
+		it := value.ListElems(enc)
 		for x, ok := it.Next(); ok; x, ok = it.Next() {
 			add(x)
 		}
 	case typ == shard.TypeSet:
-		it := shard.SetMembers(enc)
+		it := value.SetMembers(enc)
 		for x, ok := it.Next(); ok; x, ok = it.Next() {
 			add(x)
 		}
 	case typ == shard.TypeZSet:
-		it := shard.ZSetMembers(enc)
+		it := value.ZSetMembers(enc)
 		for z, ok := it.Next(); ok; z, ok = it.Next() {
 			add(z.Member)
 		}
@@ -302,9 +303,9 @@ func cmdSort(c *client, args [][]byte) {
 			c.conn.WriteInt(0)
 			return
 		}
-		buf := shard.ListAppendHeader(nil, len(elems))
+		buf := value.ListAppendHeader(nil, len(elems))
 		for i, e := range elems {
-			buf = shard.ListAppendElem(buf, e)
+			buf = value.ListAppendElem(buf, e)
 			if i&replyYieldEvery == replyYieldEvery {
 				c.yield()
 			}

@@ -5,13 +5,13 @@ package server
 // semantics, replies and error strings.
 //
 // A hash is one entry of type shard.TypeHash whose value is the encoding
-// of shard/typed.go. Writes go through hashUpdate (one Partition.Mutate:
+// of value/hash.go. Writes go through hashUpdate (one Partition.Mutate:
 // decode, build the next encoding in a pooled buffer, Put), so the quota is
 // reserved for the hash's growth before it is stored, and the whole hash
 // evicts, expires and moves as one key. Reads go through hashView, which
 // copies what the reply needs under the sub-shard lock and writes the reply
 // after releasing it. This is the pattern for the other container types:
-// a type in shard.Type, an encoding in package shard, handlers here.
+// a type in shard.Type, an encoding in package value, handlers here.
 
 import (
 	"math"
@@ -21,6 +21,7 @@ import (
 	"sync"
 
 	"github.com/tcached/tcached/shard"
+	"github.com/tcached/tcached/value"
 )
 
 const (
@@ -45,7 +46,7 @@ const maxPooledEnc = 64 << 10
 // returns the next encoding and whether anything changed. build may run
 // more than once (see Partition.Mutate) and must only record results. A
 // key of another type is WRONGTYPE; a collection left empty is deleted
-// (every encoding starts with its element count, see shard.HashLen); a new
+// (every encoding starts with its element count, see value.HashLen); a new
 // one gets the tier's default TTL and an existing one keeps its TTL.
 func collUpdate(c *client, key []byte, typ shard.Type, build func(dst, cur []byte, exists bool) (next []byte, changed bool, err error)) error {
 	bp := encBufs.Get().(*[]byte)
@@ -67,7 +68,7 @@ func collUpdate(c *client, key []byte, typ shard.Type, build func(dst, cur []byt
 		if err != nil || !changed {
 			return cur, shard.Keep, err
 		}
-		if shard.HashLen(next) == 0 {
+		if value.HashLen(next) == 0 {
 			return cur, shard.Delete, nil
 		}
 		expireAt := cur.ExpireAt
@@ -169,7 +170,7 @@ func hsetCmd(c *client, args [][]byte, name string) {
 	fields, values := pairs(args, 2)
 	added := 0
 	err := hashUpdate(c, args[1], func(dst, cur []byte, _ bool) ([]byte, bool, error) {
-		next, n, err := shard.HashSet(dst, cur, fields, values)
+		next, n, err := value.HashSet(dst, cur, fields, values)
 		added = n
 		return next, true, err
 	})
@@ -194,12 +195,12 @@ func cmdHMSet(c *client, args [][]byte) { hsetCmd(c, args, "hmset") }
 func cmdHSetNX(c *client, args [][]byte) {
 	set := false
 	err := hashUpdate(c, args[1], func(dst, cur []byte, _ bool) ([]byte, bool, error) {
-		if _, ok := shard.HashGet(cur, args[2]); ok {
+		if _, ok := value.HashGet(cur, args[2]); ok {
 			set = false
 			return nil, false, nil
 		}
 		set = true
-		next, _, err := shard.HashSet(dst, cur, args[2:3], args[3:4])
+		next, _, err := value.HashSet(dst, cur, args[2:3], args[3:4])
 		return next, true, err
 	})
 	if err != nil {
@@ -215,7 +216,7 @@ func cmdHGet(c *client, args [][]byte) {
 	has := false
 	if _, wrong := hashView(c, args[1], func(enc []byte) {
 		var v []byte
-		if v, has = shard.HashGet(enc, args[2]); has {
+		if v, has = value.HashGet(enc, args[2]); has {
 			out = append(c.scratch[:0], v...)
 		}
 	}); wrong {
@@ -238,7 +239,7 @@ func cmdHMGet(c *client, args [][]byte) {
 	if _, wrong := hashView(c, args[1], func(enc []byte) {
 		arena = c.scratch[:0]
 		for i, f := range fields {
-			v, ok := shard.HashGet(enc, f)
+			v, ok := value.HashGet(enc, f)
 			has[i] = ok
 			arena = append(arena, v...)
 			offs[i+1] = len(arena)
@@ -266,8 +267,8 @@ func cmdHGetAll(c *client, args [][]byte) {
 		}
 		return
 	}
-	c.conn.WriteMap(shard.HashLen(enc))
-	it := shard.HashFields(enc)
+	c.conn.WriteMap(value.HashLen(enc))
+	it := value.HashFields(enc)
 	i := 0
 	for f, v, more := it.Next(); more; f, v, more = it.Next() {
 		if i++; i&replyYieldEvery == 0 {
@@ -288,8 +289,8 @@ func hashList(c *client, args [][]byte, keys bool) {
 		}
 		return
 	}
-	c.conn.WriteArray(shard.HashLen(enc))
-	it := shard.HashFields(enc)
+	c.conn.WriteArray(value.HashLen(enc))
+	it := value.HashFields(enc)
 	i := 0
 	for f, v, more := it.Next(); more; f, v, more = it.Next() {
 		if i++; i&replyYieldEvery == 0 {
@@ -311,14 +312,14 @@ func cmdHVals(c *client, args [][]byte) { hashList(c, args, false) }
 // with its last field.
 func cmdHDel(c *client, args [][]byte) {
 	countUpdate(c, args[1], shard.TypeHash, false, func(dst, cur []byte) ([]byte, int, error) {
-		return shard.HashDel(dst, cur, args[2:])
+		return value.HashDel(dst, cur, args[2:])
 	})
 }
 
 // cmdHExists: HEXISTS key field -> 1 or 0.
 func cmdHExists(c *client, args [][]byte) {
 	has := false
-	if _, wrong := hashView(c, args[1], func(enc []byte) { _, has = shard.HashGet(enc, args[2]) }); wrong {
+	if _, wrong := hashView(c, args[1], func(enc []byte) { _, has = value.HashGet(enc, args[2]) }); wrong {
 		return
 	}
 	c.conn.WriteInt(b2i(has))
@@ -327,7 +328,7 @@ func cmdHExists(c *client, args [][]byte) {
 // cmdHLen: HLEN key -> number of fields.
 func cmdHLen(c *client, args [][]byte) {
 	n := 0
-	if _, wrong := hashView(c, args[1], func(enc []byte) { n = shard.HashLen(enc) }); wrong {
+	if _, wrong := hashView(c, args[1], func(enc []byte) { n = value.HashLen(enc) }); wrong {
 		return
 	}
 	c.conn.WriteInt(n)
@@ -337,7 +338,7 @@ func cmdHLen(c *client, args [][]byte) {
 func cmdHStrlen(c *client, args [][]byte) {
 	n := 0
 	if _, wrong := hashView(c, args[1], func(enc []byte) {
-		v, _ := shard.HashGet(enc, args[2])
+		v, _ := value.HashGet(enc, args[2])
 		n = len(v)
 	}); wrong {
 		return
@@ -356,7 +357,7 @@ func cmdHIncrBy(c *client, args [][]byte) {
 	var buf [24]byte
 	err := hashUpdate(c, args[1], func(dst, cur []byte, _ bool) ([]byte, bool, error) {
 		var old int64
-		if v, has := shard.HashGet(cur, args[2]); has {
+		if v, has := value.HashGet(cur, args[2]); has {
 			n, ok := parseInt(v)
 			if !ok {
 				return nil, false, replyErr(errHashNotInt)
@@ -368,7 +369,7 @@ func cmdHIncrBy(c *client, args [][]byte) {
 		}
 		result = old + incr
 		v := strconv.AppendInt(buf[:0], result, 10)
-		next, _, err := shard.HashSet(dst, cur, args[2:3], [][]byte{v})
+		next, _, err := value.HashSet(dst, cur, args[2:3], [][]byte{v})
 		return next, true, err
 	})
 	if err != nil {
@@ -393,7 +394,7 @@ func cmdHIncrByFloat(c *client, args [][]byte) {
 	var out string
 	err := hashUpdate(c, args[1], func(dst, cur []byte, _ bool) ([]byte, bool, error) {
 		old := new(big.Float).SetPrec(longDoublePrec)
-		if v, has := shard.HashGet(cur, args[2]); has {
+		if v, has := value.HashGet(cur, args[2]); has {
 			f, ok := parseLongDouble(v)
 			if !ok {
 				return nil, false, replyErr(errHashNotFloat)
@@ -408,7 +409,7 @@ func cmdHIncrByFloat(c *client, args [][]byte) {
 			return nil, false, replyErr(errNaNInf)
 		}
 		out = formatLongDouble(sum)
-		next, _, err := shard.HashSet(dst, cur, args[2:3], [][]byte{[]byte(out)})
+		next, _, err := value.HashSet(dst, cur, args[2:3], [][]byte{[]byte(out)})
 		return next, true, err
 	})
 	if err != nil {
@@ -419,9 +420,9 @@ func cmdHIncrByFloat(c *client, args [][]byte) {
 }
 
 // cmdHScan: HSCAN key cursor [MATCH pattern] [COUNT count] [NOVALUES].
-// A hash of up to shard.HashScanAll fields is returned whole with cursor 0
+// A hash of up to value.HashScanAll fields is returned whole with cursor 0
 // (as Redis does for a listpack); a larger one is paged (see
-// shard.HashScan for the guarantee).
+// value.HashScan for the guarantee).
 func cmdHScan(c *client, args [][]byte) {
 	cursor, ok := parseUint(args[2])
 	if !ok {
@@ -451,7 +452,7 @@ func cmdHScan(c *client, args [][]byte) {
 		return
 	}
 	var out [][]byte
-	next, err := shard.HashScan(enc, cursor, count, func(f, v []byte) {
+	next, err := value.HashScan(enc, cursor, count, func(f, v []byte) {
 		if match != nil && !match(f) {
 			return
 		}
@@ -486,7 +487,7 @@ func cmdHRandField(c *client, args [][]byte) {
 			}
 			return
 		}
-		f, _ := nthField(enc, rand.IntN(shard.HashLen(enc)))
+		f, _ := nthField(enc, rand.IntN(value.HashLen(enc)))
 		c.conn.WriteBulk(f)
 		keepScratch(c, enc)
 		return
@@ -520,14 +521,14 @@ func cmdHRandField(c *client, args [][]byte) {
 		return
 	}
 	defer keepScratch(c, enc)
-	size := shard.HashLen(enc)
+	size := value.HashLen(enc)
 	if l == 0 {
 		c.conn.WriteArray(0)
 		return
 	}
 	type pair struct{ f, v []byte }
 	all := make([]pair, 0, size)
-	it := shard.HashFields(enc)
+	it := value.HashFields(enc)
 	for f, v, more := it.Next(); more; f, v, more = it.Next() {
 		all = append(all, pair{f, v})
 	}
@@ -601,8 +602,8 @@ func (c *client) writeRandPair(f, v []byte, withValues bool) {
 }
 
 // nthField is the i-th field of an encoded hash and its value.
-func nthField(enc []byte, i int) (field, value []byte) {
-	it := shard.HashFields(enc)
+func nthField(enc []byte, i int) (field, val []byte) {
+	it := value.HashFields(enc)
 	for f, v, more := it.Next(); more; f, v, more = it.Next() {
 		if i == 0 {
 			return f, v

@@ -5,7 +5,7 @@ package server
 // with Redis 7's semantics, replies and error strings.
 //
 // A list is one entry of type shard.TypeList whose value is the encoding
-// of shard/list.go, written through listUpdate (one Partition.Mutate) or,
+// of value/list.go, written through listUpdate (one Partition.Mutate) or,
 // for LMOVE between two keys, one Partition.Apply, so both keys change
 // atomically and the quota is reserved for the growth before it is
 // stored. The hash handlers (cmd_hash.go) are the model: WRONGTYPE on a
@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/tcached/tcached/shard"
+	"github.com/tcached/tcached/value"
 )
 
 const (
@@ -88,8 +89,8 @@ func listPushCmd(c *client, args [][]byte, left, onlyExisting bool) {
 		if !exists && onlyExisting {
 			return nil, false, nil
 		}
-		next, err := shard.ListPush(dst, cur, args[2:], left)
-		n = shard.ListLen(next)
+		next, err := value.ListPush(dst, cur, args[2:], left)
+		n = value.ListLen(next)
 		return next, true, err
 	})
 	if err != nil {
@@ -125,7 +126,7 @@ func listPop(c *client, key []byte, count int, left bool, a *listArena) (exists 
 		if !ex || count == 0 {
 			return nil, false, nil
 		}
-		next, _, err := shard.ListPop(dst, cur, count, left, a.add)
+		next, _, err := value.ListPop(dst, cur, count, left, a.add)
 		return next, true, err
 	})
 	return exists, err
@@ -182,7 +183,7 @@ func cmdRPop(c *client, args [][]byte) { listPopCmd(c, args, false) }
 // cmdLLen: LLEN key -> the length, 0 when missing.
 func cmdLLen(c *client, args [][]byte) {
 	n := 0
-	if _, wrong := listView(c, args[1], func(enc []byte) { n = shard.ListLen(enc) }); wrong {
+	if _, wrong := listView(c, args[1], func(enc []byte) { n = value.ListLen(enc) }); wrong {
 		return
 	}
 	c.conn.WriteInt(n)
@@ -201,7 +202,7 @@ func cmdLRange(c *client, args [][]byte) {
 	var err error
 	if _, wrong := listView(c, args[1], func(enc []byte) {
 		a.reset(c.scratch)
-		err = shard.ListRange(enc, start, stop, a.add)
+		err = value.ListRange(enc, start, stop, a.add)
 	}); wrong {
 		return
 	}
@@ -222,7 +223,7 @@ func cmdLIndex(c *client, args [][]byte) {
 			return
 		}
 		var e []byte
-		if e, has = shard.ListIndex(enc, index); has {
+		if e, has = value.ListIndex(enc, index); has {
 			out = append(c.scratch[:0], e...)
 		}
 	})
@@ -250,7 +251,7 @@ func cmdLSet(c *client, args [][]byte) {
 		case !isInt:
 			return nil, false, replyErr(errNotInteger)
 		}
-		next, ok, err := shard.ListSet(dst, cur, index, args[3])
+		next, ok, err := value.ListSet(dst, cur, index, args[3])
 		if err == nil && !ok {
 			err = replyErr(errListIndexRange)
 		}
@@ -271,7 +272,7 @@ func cmdLRem(c *client, args [][]byte) {
 		return
 	}
 	countUpdate(c, args[1], shard.TypeList, false, func(dst, cur []byte) ([]byte, int, error) {
-		return shard.ListRem(dst, cur, count, args[3])
+		return value.ListRem(dst, cur, count, args[3])
 	})
 }
 
@@ -288,8 +289,8 @@ func cmdLTrim(c *client, args [][]byte) {
 		if !exists {
 			return nil, false, nil
 		}
-		next, err := shard.ListTrim(dst, cur, start, stop)
-		return next, shard.ListLen(next) != shard.ListLen(cur), err
+		next, err := value.ListTrim(dst, cur, start, stop)
+		return next, value.ListLen(next) != value.ListLen(cur), err
 	})
 	if err != nil {
 		c.replyStoreErr(err)
@@ -316,12 +317,12 @@ func cmdLInsert(c *client, args [][]byte) {
 		if !exists {
 			return nil, false, nil
 		}
-		next, found, err := shard.ListInsert(dst, cur, before, args[3], args[4])
+		next, found, err := value.ListInsert(dst, cur, before, args[3], args[4])
 		if !found {
 			n = -1
 			return next, false, err
 		}
-		n = shard.ListLen(next)
+		n = value.ListLen(next)
 		return next, true, err
 	})
 	if err != nil {
@@ -394,7 +395,7 @@ func cmdLPos(c *client, args [][]byte) {
 	}
 	found, wrong := listView(c, args[1], func(enc []byte) {
 		pos = pos[:0]
-		err = shard.ListPos(enc, args[2], rank, want, maxlen, func(i int) { pos = append(pos, i) })
+		err = value.ListPos(enc, args[2], rank, want, maxlen, func(i int) { pos = append(pos, i) })
 	})
 	switch {
 	case wrong:
@@ -459,14 +460,14 @@ func listMove(c *client, src, dst []byte, fromLeft, toLeft bool, a *listArena) (
 				return nil, false, nil
 			}
 			var e []byte
-			mid, _, err := shard.ListPop((*b1)[:0], cur, 1, fromLeft, func(x []byte) { e = x })
+			mid, _, err := value.ListPop((*b1)[:0], cur, 1, fromLeft, func(x []byte) { e = x })
 			*b1 = mid[:0]
 			if err != nil {
 				return nil, false, err
 			}
 			a.add(e)
 			moved = true
-			next, err := shard.ListPush(dstBuf, mid, [][]byte{e}, toLeft)
+			next, err := value.ListPush(dstBuf, mid, [][]byte{e}, toLeft)
 			return next, true, err
 		})
 		srcWrong = err == wrongTypeErr
@@ -488,7 +489,7 @@ func listMove(c *client, src, dst []byte, fromLeft, toLeft bool, a *listArena) (
 			return nil, nil, wrongTypeErr
 		}
 		var e []byte
-		srcNext, _, err := shard.ListPop((*b1)[:0], cur[0].Value, 1, fromLeft, func(x []byte) { e = x })
+		srcNext, _, err := value.ListPop((*b1)[:0], cur[0].Value, 1, fromLeft, func(x []byte) { e = x })
 		*b1 = srcNext[:0]
 		if err != nil {
 			return nil, nil, err
@@ -498,7 +499,7 @@ func listMove(c *client, src, dst []byte, fromLeft, toLeft bool, a *listArena) (
 		if exists[1] {
 			dstCur, dstExpire = cur[1].Value, cur[1].ExpireAt
 		}
-		dstNext, err := shard.ListPush((*b2)[:0], dstCur, [][]byte{e}, toLeft)
+		dstNext, err := value.ListPush((*b2)[:0], dstCur, [][]byte{e}, toLeft)
 		*b2 = dstNext[:0]
 		if err != nil {
 			return nil, nil, err
@@ -510,7 +511,7 @@ func listMove(c *client, src, dst []byte, fromLeft, toLeft bool, a *listArena) (
 			{Value: dstNext, ExpireAt: dstExpire, Type: shard.TypeList},
 		}
 		acts := []shard.Action{shard.Put, shard.Put}
-		if shard.ListLen(srcNext) == 0 {
+		if value.ListLen(srcNext) == 0 {
 			acts[0] = shard.Delete
 		}
 		return next, acts, nil

@@ -5,7 +5,7 @@ package server
 // SMOVE, with Redis 7's semantics, replies and error strings.
 //
 // A set is one entry of type shard.TypeSet whose value is the sorted
-// encoding of shard/set.go, following the hash pattern (cmd_hash.go):
+// encoding of value/set.go, following the hash pattern (cmd_hash.go):
 // single-key writes go through setsUpdate (one Partition.Mutate), reads
 // through setsView. Multi-key commands (SINTER, SUNION, SDIFF, their STORE
 // forms, SMOVE) run in one Partition.Apply, which locks the sub-shards of
@@ -23,6 +23,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/tcached/tcached/shard"
+	"github.com/tcached/tcached/value"
 )
 
 const (
@@ -50,8 +51,8 @@ func setsCopy(c *client, key []byte) (enc []byte, found, ok bool) {
 
 // writeSetEnc writes the members of an encoded set as a set reply.
 func writeSetEnc(c *client, enc []byte) {
-	c.conn.WriteSet(shard.SetLen(enc))
-	it := shard.SetMembers(enc)
+	c.conn.WriteSet(value.SetLen(enc))
+	it := value.SetMembers(enc)
 	i := 0
 	for m, ok := it.Next(); ok; m, ok = it.Next() {
 		if i++; i&replyYieldEvery == 0 {
@@ -64,7 +65,7 @@ func writeSetEnc(c *client, enc []byte) {
 // cmdSAdd: SADD key member [member ...] -> members added.
 func cmdSAdd(c *client, args [][]byte) {
 	countUpdate(c, args[1], shard.TypeSet, true, func(dst, cur []byte) ([]byte, int, error) {
-		return shard.SetAdd(dst, cur, args[2:])
+		return value.SetAdd(dst, cur, args[2:])
 	})
 }
 
@@ -72,7 +73,7 @@ func cmdSAdd(c *client, args [][]byte) {
 // deleted with its last member.
 func cmdSRem(c *client, args [][]byte) {
 	countUpdate(c, args[1], shard.TypeSet, false, func(dst, cur []byte) ([]byte, int, error) {
-		return shard.SetRem(dst, cur, args[2:])
+		return value.SetRem(dst, cur, args[2:])
 	})
 }
 
@@ -92,7 +93,7 @@ func cmdSMembers(c *client, args [][]byte) {
 // cmdSIsMember: SISMEMBER key member -> 1 or 0.
 func cmdSIsMember(c *client, args [][]byte) {
 	has := false
-	if _, wrong := setsView(c, args[1], func(enc []byte) { has = shard.SetHas(enc, args[2]) }); wrong {
+	if _, wrong := setsView(c, args[1], func(enc []byte) { has = value.SetHas(enc, args[2]) }); wrong {
 		return
 	}
 	c.conn.WriteInt(b2i(has))
@@ -103,7 +104,7 @@ func cmdSMIsMember(c *client, args [][]byte) {
 	has := make([]bool, len(args)-2)
 	if _, wrong := setsView(c, args[1], func(enc []byte) {
 		for i, m := range args[2:] {
-			has[i] = shard.SetHas(enc, m)
+			has[i] = value.SetHas(enc, m)
 		}
 	}); wrong {
 		return
@@ -117,7 +118,7 @@ func cmdSMIsMember(c *client, args [][]byte) {
 // cmdSCard: SCARD key -> number of members.
 func cmdSCard(c *client, args [][]byte) {
 	n := 0
-	if _, wrong := setsView(c, args[1], func(enc []byte) { n = shard.SetLen(enc) }); wrong {
+	if _, wrong := setsView(c, args[1], func(enc []byte) { n = value.SetLen(enc) }); wrong {
 		return
 	}
 	c.conn.WriteInt(n)
@@ -151,12 +152,12 @@ func cmdSPop(c *client, args [][]byte) {
 		if !exists || count == 0 {
 			return nil, false, nil
 		}
-		size := shard.SetLen(cur)
+		size := value.SetLen(cur)
 		if count >= int64(size) {
 			out = append(c.scratch[:0], cur...)
-			return shard.SetEncode(dst, nil), true, nil // empty: deleted
+			return value.SetEncode(dst, nil), true, nil // empty: deleted
 		}
-		all, err := shard.SetSlice(nil, cur)
+		all, err := value.SetSlice(nil, cur)
 		if err != nil {
 			return nil, false, err
 		}
@@ -165,9 +166,9 @@ func cmdSPop(c *client, args [][]byte) {
 			j := i + rand.IntN(size-i)
 			all[i], all[j] = all[j], all[i]
 		}
-		pick := shard.SortMembers(all[:count])
-		out = shard.SetEncode(c.scratch[:0], pick)
-		next, _, err := shard.SetRem(dst, cur, pick)
+		pick := value.SortMembers(all[:count])
+		out = value.SetEncode(c.scratch[:0], pick)
+		next, _, err := value.SetRem(dst, cur, pick)
 		return next, true, err
 	})
 	if err != nil {
@@ -179,7 +180,7 @@ func cmdSPop(c *client, args [][]byte) {
 			c.conn.WriteNull()
 			return
 		}
-		it := shard.SetMembers(out)
+		it := value.SetMembers(out)
 		m, _ := it.Next()
 		c.conn.WriteBulk(m)
 		keepScratch(c, out)
@@ -210,7 +211,7 @@ func cmdSRandMember(c *client, args [][]byte) {
 			}
 			return
 		}
-		all, _ := shard.SetSlice(nil, enc)
+		all, _ := value.SetSlice(nil, enc)
 		if len(all) == 0 {
 			c.conn.WriteNull()
 		} else {
@@ -236,7 +237,7 @@ func cmdSRandMember(c *client, args [][]byte) {
 		return
 	}
 	defer keepScratch(c, enc)
-	all, err := shard.SetSlice(nil, enc)
+	all, err := value.SetSlice(nil, enc)
 	if err != nil {
 		c.replyStoreErr(err)
 		return
@@ -316,7 +317,7 @@ func setsAlgebra(c *client, args [][]byte, op setOp, store bool) {
 		next := make([]shard.Entry, len(cur))
 		acts := make([]shard.Action, len(cur)) // Keep
 		if store {
-			if shard.SetLen(res) == 0 {
+			if value.SetLen(res) == 0 {
 				acts[0] = shard.Delete
 			} else {
 				next[0] = shard.Entry{Value: res, ExpireAt: c.defaultExpire(now), Type: shard.TypeSet}
@@ -330,29 +331,29 @@ func setsAlgebra(c *client, args [][]byte, op setOp, store bool) {
 		return
 	}
 	if store {
-		c.conn.WriteInt(shard.SetLen(res))
+		c.conn.WriteInt(value.SetLen(res))
 		return
 	}
 	writeSetEnc(c, res)
 }
 
 // cmdSInter: SINTER key [key ...] -> the intersection, a set.
-func cmdSInter(c *client, args [][]byte) { setsAlgebra(c, args, shard.SetInter, false) }
+func cmdSInter(c *client, args [][]byte) { setsAlgebra(c, args, value.SetInter, false) }
 
 // cmdSUnion: SUNION key [key ...] -> the union, a set.
-func cmdSUnion(c *client, args [][]byte) { setsAlgebra(c, args, shard.SetUnion, false) }
+func cmdSUnion(c *client, args [][]byte) { setsAlgebra(c, args, value.SetUnion, false) }
 
 // cmdSDiff: SDIFF key [key ...] -> members of the first not in the others.
-func cmdSDiff(c *client, args [][]byte) { setsAlgebra(c, args, shard.SetDiff, false) }
+func cmdSDiff(c *client, args [][]byte) { setsAlgebra(c, args, value.SetDiff, false) }
 
 // cmdSInterStore: SINTERSTORE destination key [key ...] -> result size.
-func cmdSInterStore(c *client, args [][]byte) { setsAlgebra(c, args, shard.SetInter, true) }
+func cmdSInterStore(c *client, args [][]byte) { setsAlgebra(c, args, value.SetInter, true) }
 
 // cmdSUnionStore: SUNIONSTORE destination key [key ...] -> result size.
-func cmdSUnionStore(c *client, args [][]byte) { setsAlgebra(c, args, shard.SetUnion, true) }
+func cmdSUnionStore(c *client, args [][]byte) { setsAlgebra(c, args, value.SetUnion, true) }
 
 // cmdSDiffStore: SDIFFSTORE destination key [key ...] -> result size.
-func cmdSDiffStore(c *client, args [][]byte) { setsAlgebra(c, args, shard.SetDiff, true) }
+func cmdSDiffStore(c *client, args [][]byte) { setsAlgebra(c, args, value.SetDiff, true) }
 
 // cmdSMove: SMOVE source destination member -> 1 if moved, 0 if member is
 // not in source. A missing source answers 0 whatever the destination
@@ -385,26 +386,26 @@ func cmdSMove(c *client, args [][]byte) {
 		if cur[0].Type != shard.TypeSet || exists[1] && cur[1].Type != shard.TypeSet {
 			return nil, nil, wrongTypeErr
 		}
-		if !shard.SetHas(cur[0].Value, member) {
+		if !value.SetHas(cur[0].Value, member) {
 			return next, acts, nil
 		}
 		moved = true
 		if same {
 			return next, acts, nil
 		}
-		src, _, err := shard.SetRem((*bufs[0])[:0], cur[0].Value, [][]byte{member})
+		src, _, err := value.SetRem((*bufs[0])[:0], cur[0].Value, [][]byte{member})
 		if err != nil {
 			return nil, nil, err
 		}
 		*bufs[0] = src[:0]
-		if shard.SetLen(src) == 0 {
+		if value.SetLen(src) == 0 {
 			acts[0] = shard.Delete
 		} else {
 			next[0] = shard.Entry{Value: src, ExpireAt: cur[0].ExpireAt, Type: shard.TypeSet}
 			acts[0] = shard.Put
 		}
-		if !exists[1] || !shard.SetHas(cur[1].Value, member) {
-			dst, _, err := shard.SetAdd((*bufs[1])[:0], cur[1].Value, [][]byte{member})
+		if !exists[1] || !value.SetHas(cur[1].Value, member) {
+			dst, _, err := value.SetAdd((*bufs[1])[:0], cur[1].Value, [][]byte{member})
 			if err != nil {
 				return nil, nil, err
 			}
@@ -426,8 +427,8 @@ func cmdSMove(c *client, args [][]byte) {
 }
 
 // cmdSScan: SSCAN key cursor [MATCH pattern] [COUNT count]. A set of up
-// to shard.SetScanAll members is returned whole with cursor 0, as Redis
-// does for a small set; a larger one is paged (see shard.SetScan).
+// to value.SetScanAll members is returned whole with cursor 0, as Redis
+// does for a small set; a larger one is paged (see value.SetScan).
 func cmdSScan(c *client, args [][]byte) {
 	cursor, ok := parseUint(args[2])
 	if !ok {
@@ -448,7 +449,7 @@ func cmdSScan(c *client, args [][]byte) {
 		return
 	}
 	var out [][]byte
-	next, err := shard.SetScan(enc, cursor, count, func(m []byte) {
+	next, err := value.SetScan(enc, cursor, count, func(m []byte) {
 		if match == nil || match(m) {
 			out = append(out, m)
 		}

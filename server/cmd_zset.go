@@ -6,7 +6,7 @@ package server
 // strings (checked against redis-server 7.0.15).
 //
 // A sorted set is one entry of type shard.TypeZSet whose value is the
-// encoding of shard/zset.go: members kept in (score, member) order, so
+// encoding of value/zset.go: members kept in (score, member) order, so
 // every range is a scan of the buffer and a member lookup is O(n) (see
 // the encoding's doc). It follows the hash pattern (cmd_hash.go): writes
 // go through zsetUpdate (one Partition.Mutate, the quota reserved for the
@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/tcached/tcached/shard"
+	"github.com/tcached/tcached/value"
 )
 
 const (
@@ -286,7 +287,7 @@ func zadd(c *client, key []byte, f zaddFlags, members [][]byte, scores []float64
 		if !exists && f.xx {
 			return nil, false, nil
 		}
-		old, found, err := shard.ZSetScores(cur, members)
+		old, found, err := value.ZSetScores(cur, members)
 		if err != nil {
 			return nil, false, err
 		}
@@ -325,16 +326,16 @@ func zadd(c *client, key []byte, f zaddFlags, members [][]byte, scores []float64
 			res.processed++
 			res.score = score
 		}
-		var set []shard.ZMember
+		var set []value.ZMember
 		for j := range members {
 			if first[j] == j && st[j].changed {
-				set = append(set, shard.ZMember{Member: members[j], Score: st[j].score})
+				set = append(set, value.ZMember{Member: members[j], Score: st[j].score})
 			}
 		}
 		if len(set) == 0 {
 			return nil, false, nil
 		}
-		next, err := shard.ZSetMerge(dst, cur, set, nil)
+		next, err := value.ZSetMerge(dst, cur, set, nil)
 		return next, true, err
 	})
 	return res, err
@@ -425,11 +426,11 @@ func cmdZIncrBy(c *client, args [][]byte) {
 // deleted with its last member.
 func cmdZRem(c *client, args [][]byte) {
 	countUpdate(c, args[1], shard.TypeZSet, false, func(dst, cur []byte) ([]byte, int, error) {
-		next, err := shard.ZSetMerge(dst, cur, nil, args[2:])
+		next, err := value.ZSetMerge(dst, cur, nil, args[2:])
 		if err != nil {
 			return nil, 0, err
 		}
-		return next, shard.ZSetLen(cur) - shard.ZSetLen(next), nil
+		return next, value.ZSetLen(cur) - value.ZSetLen(next), nil
 	})
 }
 
@@ -453,7 +454,7 @@ func zpop(c *client, args [][]byte, top bool) {
 	}
 	nested := c.conn.resp3 && count != -1
 	var arena []byte
-	var popped []shard.ZMember // Member slices of arena, set after the update
+	var popped []value.ZMember // Member slices of arena, set after the update
 	var offs []int
 	found := false
 	err := zsetUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
@@ -462,7 +463,7 @@ func zpop(c *client, args [][]byte, top bool) {
 		if !exists || count == 0 {
 			return nil, false, nil
 		}
-		all, err := shard.ZSetDecode(nil, cur)
+		all, err := value.ZSetDecode(nil, cur)
 		if err != nil {
 			return nil, false, err
 		}
@@ -478,9 +479,9 @@ func zpop(c *client, args [][]byte, top bool) {
 			}
 			arena = append(arena, m.Member...)
 			offs = append(offs, len(arena))
-			popped = append(popped, shard.ZMember{Score: m.Score})
+			popped = append(popped, value.ZMember{Score: m.Score})
 		}
-		next, err := shard.ZSetCut(dst, cur, from, from+k)
+		next, err := value.ZSetCut(dst, cur, from, from+k)
 		return next, true, err
 	})
 	if err != nil {
@@ -543,13 +544,13 @@ func zremRange(c *client, args [][]byte, byScore bool) {
 		if !exists {
 			return nil, false, nil
 		}
-		n := int64(shard.ZSetLen(cur))
+		n := int64(value.ZSetLen(cur))
 		var from, to int64
 		if byScore {
 			if r.empty() {
 				return nil, false, nil
 			}
-			it := shard.ZSetMembers(cur)
+			it := value.ZSetMembers(cur)
 			i := int64(0)
 			from, to = -1, -1
 			for m, ok := it.Next(); ok; m, ok = it.Next() {
@@ -590,7 +591,7 @@ func zremRange(c *client, args [][]byte, byScore bool) {
 			return nil, false, nil
 		}
 		removed = int(to - from)
-		next, err := shard.ZSetCut(dst, cur, int(from), int(to))
+		next, err := value.ZSetCut(dst, cur, int(from), int(to))
 		return next, true, err
 	})
 	if err != nil {
@@ -609,7 +610,7 @@ func cmdZRemRangeByScore(c *client, args [][]byte) { zremRange(c, args, true) }
 func cmdZScore(c *client, args [][]byte) {
 	var score float64
 	has := false
-	if _, wrong := zsetView(c, args[1], func(enc []byte) { score, has = shard.ZSetScore(enc, args[2]) }); wrong {
+	if _, wrong := zsetView(c, args[1], func(enc []byte) { score, has = value.ZSetScore(enc, args[2]) }); wrong {
 		return
 	}
 	if !has {
@@ -625,7 +626,7 @@ func cmdZMScore(c *client, args [][]byte) {
 	var scores []float64
 	var found []bool
 	var err error
-	if _, wrong := zsetView(c, args[1], func(enc []byte) { scores, found, err = shard.ZSetScores(enc, members) }); wrong {
+	if _, wrong := zsetView(c, args[1], func(enc []byte) { scores, found, err = value.ZSetScores(enc, members) }); wrong {
 		return
 	}
 	if err != nil {
@@ -645,7 +646,7 @@ func cmdZMScore(c *client, args [][]byte) {
 // cmdZCard: ZCARD key -> number of members.
 func cmdZCard(c *client, args [][]byte) {
 	n := 0
-	if _, wrong := zsetView(c, args[1], func(enc []byte) { n = shard.ZSetLen(enc) }); wrong {
+	if _, wrong := zsetView(c, args[1], func(enc []byte) { n = value.ZSetLen(enc) }); wrong {
 		return
 	}
 	c.conn.WriteInt(n)
@@ -663,7 +664,7 @@ func cmdZCount(c *client, args [][]byte) {
 		if r.empty() {
 			return
 		}
-		it := shard.ZSetMembers(enc)
+		it := value.ZSetMembers(enc)
 		for m, more := it.Next(); more; m, more = it.Next() {
 			if !r.lteMax(m.Score) {
 				break
@@ -682,9 +683,9 @@ func cmdZCount(c *client, args [][]byte) {
 func zrank(c *client, args [][]byte, rev bool) {
 	rank, has := 0, false
 	if _, wrong := zsetView(c, args[1], func(enc []byte) {
-		rank, _, has = shard.ZSetRank(enc, args[2])
+		rank, _, has = value.ZSetRank(enc, args[2])
 		if has && rev {
-			rank = shard.ZSetLen(enc) - 1 - rank
+			rank = value.ZSetLen(enc) - 1 - rank
 		}
 	}); wrong {
 		return
@@ -801,12 +802,12 @@ func zrangeGeneric(c *client, args [][]byte, kind, dir int) {
 		return
 	}
 	defer keepScratch(c, enc)
-	all, err := shard.ZSetDecode(nil, enc)
+	all, err := value.ZSetDecode(nil, enc)
 	if err != nil {
 		c.replyStoreErr(err)
 		return
 	}
-	var out []shard.ZMember
+	var out []value.ZMember
 	switch kind {
 	case zrRank:
 		out = zrangeByRank(all, start, end, rev)
@@ -820,7 +821,7 @@ func zrangeGeneric(c *client, args [][]byte, kind, dir int) {
 
 // zwriteMembers writes members, with their scores when withScores: flat
 // pairs in RESP2, one [member, score] array each in RESP3.
-func zwriteMembers(c *client, out []shard.ZMember, withScores bool) {
+func zwriteMembers(c *client, out []value.ZMember, withScores bool) {
 	switch {
 	case !withScores:
 		c.conn.WriteArray(len(out))
@@ -845,7 +846,7 @@ func zwriteMembers(c *client, out []shard.ZMember, withScores bool) {
 
 // zrangeByRank selects ranks start..end (negative from the end) of all,
 // from the highest score when rev.
-func zrangeByRank(all []shard.ZMember, start, end int64, rev bool) []shard.ZMember {
+func zrangeByRank(all []value.ZMember, start, end int64, rev bool) []value.ZMember {
 	n := int64(len(all))
 	if start < 0 {
 		start += n
@@ -858,7 +859,7 @@ func zrangeByRank(all []shard.ZMember, start, end int64, rev bool) []shard.ZMemb
 		return nil
 	}
 	end = min(end, n-1)
-	out := make([]shard.ZMember, 0, end-start+1)
+	out := make([]value.ZMember, 0, end-start+1)
 	for i := start; i <= end; i++ {
 		if rev {
 			out = append(out, all[n-1-i])
@@ -874,12 +875,12 @@ func zrangeByRank(all []shard.ZMember, start, end int64, rev bool) []shard.ZMemb
 // forward, hi going backward), check it against the other end, skip offset
 // elements (a negative offset skips everything), then take up to limit
 // elements (negative: no limit) while they stay within the other end.
-func zrangeWalk(all []shard.ZMember, offset, limit int64, rev bool, lo, hi func(shard.ZMember) bool) []shard.ZMember {
+func zrangeWalk(all []value.ZMember, offset, limit int64, rev bool, lo, hi func(value.ZMember) bool) []value.ZMember {
 	n := int64(len(all))
 	if offset > 0 && offset >= n {
 		return nil
 	}
-	var out []shard.ZMember
+	var out []value.ZMember
 	if !rev {
 		i := int64(0)
 		for i < n && !lo(all[i]) {
@@ -918,23 +919,23 @@ func zrangeWalk(all []shard.ZMember, offset, limit int64, rev bool, lo, hi func(
 	return out
 }
 
-func zrangeByScore(all []shard.ZMember, r *scoreRange, offset, limit int64, rev bool) []shard.ZMember {
+func zrangeByScore(all []value.ZMember, r *scoreRange, offset, limit int64, rev bool) []value.ZMember {
 	if r.empty() {
 		return nil
 	}
 	return zrangeWalk(all, offset, limit, rev,
-		func(m shard.ZMember) bool { return r.gteMin(m.Score) },
-		func(m shard.ZMember) bool { return r.lteMax(m.Score) })
+		func(m value.ZMember) bool { return r.gteMin(m.Score) },
+		func(m value.ZMember) bool { return r.lteMax(m.Score) })
 }
 
-func zrangeByLex(all []shard.ZMember, r *lexRange, offset, limit int64, rev bool) []shard.ZMember {
+func zrangeByLex(all []value.ZMember, r *lexRange, offset, limit int64, rev bool) []value.ZMember {
 	// zzlIsInLexRange: an empty range, or one past either end of the set.
 	if r.empty() || len(all) == 0 || !r.gteMin(all[len(all)-1].Member) || !r.lteMax(all[0].Member) {
 		return nil
 	}
 	return zrangeWalk(all, offset, limit, rev,
-		func(m shard.ZMember) bool { return r.gteMin(m.Member) },
-		func(m shard.ZMember) bool { return r.lteMax(m.Member) })
+		func(m value.ZMember) bool { return r.gteMin(m.Member) },
+		func(m value.ZMember) bool { return r.lteMax(m.Member) })
 }
 
 // cmdZRange: ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset
@@ -949,8 +950,8 @@ func cmdZRangeByScore(c *client, args [][]byte) { zrangeGeneric(c, args, zrScore
 func cmdZRevRange(c *client, args [][]byte) { zrangeGeneric(c, args, zrRank, zdReverse) }
 
 // cmdZScan: ZSCAN key cursor [MATCH pattern] [COUNT count]. A set of up to
-// shard.ZSetScanAll members comes whole with cursor 0 (a listpack in
-// Redis); a larger one is paged (see shard.ZSetScan). Scores are bulk
+// value.ZSetScanAll members comes whole with cursor 0 (a listpack in
+// Redis); a larger one is paged (see value.ZSetScan). Scores are bulk
 // strings in both protocols, as in Redis.
 func cmdZScan(c *client, args [][]byte) {
 	cursor, ok := parseUint(args[2])
@@ -971,8 +972,8 @@ func cmdZScan(c *client, args [][]byte) {
 	if !ok {
 		return
 	}
-	var out []shard.ZMember
-	next, err := shard.ZSetScan(enc, cursor, count, func(m shard.ZMember) {
+	var out []value.ZMember
+	next, err := value.ZSetScan(enc, cursor, count, func(m value.ZMember) {
 		if match == nil || match(m.Member) {
 			out = append(out, m)
 		}

@@ -168,7 +168,7 @@ type Config struct {
 type Entry struct {
 	Value    []byte
 	ExpireAt int64 // unix ms; 0 = no expiry
-	// Type is the type of Value (see typed.go). The zero value is
+	// Type is the type of Value (see type.go). The zero value is
 	// TypeString, so an Entry built without it stores a string: SET
 	// overwrites a key of any type.
 	Type Type

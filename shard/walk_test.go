@@ -3,6 +3,8 @@ package shard
 import (
 	"fmt"
 	"testing"
+
+	"github.com/tcached/tcached/value"
 )
 
 // TestWalkKeys: a walk in steps of any size sees every live key of the db
@@ -33,7 +35,7 @@ func TestWalkKeys(t *testing.T) {
 						delete(want, k)
 					}
 				}
-				l, _ := ListPush(nil, nil, [][]byte{[]byte("x")}, true)
+				l, _ := value.ListPush(nil, nil, [][]byte{[]byte("x")}, true)
 				p.Mutate(0, []byte("list"), func(Entry, bool) (Entry, Action, error) {
 					return Entry{Value: l, Type: TypeList}, Put, nil
 				})

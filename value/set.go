@@ -1,4 +1,4 @@
-package shard
+package value
 
 import (
 	"bytes"
@@ -28,7 +28,7 @@ import (
 // the value up to the member's place in the order, O(size): members have
 // variable lengths and there is no offset index, so no binary search. An
 // update copies the whole value, O(size) per command, like the hash
-// encoding (see typed.go): cheap for sets of up to a few thousand short
+// encoding (see hash.go): cheap for sets of up to a few thousand short
 // members, acceptable up to a few hundred KB, costly for sets of many MB.
 // A set's size is bounded by the tenant quota and by eviction.MaxEntry
 // like any entry. An index or a hash table for large sets can be added

@@ -1,4 +1,4 @@
-package shard
+package value
 
 import (
 	"reflect"
@@ -185,30 +185,5 @@ func TestListPos(t *testing.T) {
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Fatalf("pos rank %d count %d maxlen %d = %v, want %v", tc.rank, tc.count, tc.maxlen, got, tc.want)
 		}
-	}
-}
-
-// TestListPartition stores a list through Mutate: it is one key of
-// TypeList whose whole encoding is charged to the quota.
-func TestListPartition(t *testing.T) {
-	p := New(Config{Quota: 1 << 20})
-	key := []byte("l")
-	for i := range 3 {
-		err := p.Mutate(0, key, func(cur Entry, exists bool) (Entry, Action, error) {
-			next, err := ListPush(nil, cur.Value, lbs(string(rune('a'+i))), false)
-			return Entry{Value: next, Type: TypeList}, Put, err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	var got []string
-	var typ Type
-	p.View(0, key, 0, func(e Entry) { typ, got = e.Type, ldec(t, e.Value) })
-	if typ != TypeList || !reflect.DeepEqual(got, []string{"a", "b", "c"}) {
-		t.Fatalf("stored %v %v", typ, got)
-	}
-	if used, want := p.Stats().UsedBytes, int64(1+len(lenc("a", "b", "c"))+EntryOverhead); used != want {
-		t.Fatalf("used %d, want %d", used, want)
 	}
 }

@@ -1,4 +1,4 @@
-package shard
+package value
 
 import (
 	"encoding/binary"

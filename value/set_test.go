@@ -1,4 +1,4 @@
-package shard
+package value
 
 import (
 	"errors"
@@ -238,35 +238,5 @@ func TestSetScanPages(t *testing.T) {
 		if c != 1 {
 			t.Fatalf("%q seen %d times", m, c)
 		}
-	}
-}
-
-// TestSetEntries stores a set through Mutate: it is charged as one entry
-// and keeps its type.
-func TestSetEntries(t *testing.T) {
-	p := New(Config{Quota: 1 << 20})
-	enc := setOf(t, "a", "b")
-	err := p.Mutate(0, []byte("s"), func(Entry, bool) (Entry, Action, error) {
-		return Entry{Value: enc, Type: TypeSet}, Put, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var typ Type
-	p.View(0, []byte("s"), 0, func(e Entry) {
-		typ = e.Type
-		if string(e.Value) != string(enc) {
-			t.Errorf("value %q", e.Value)
-		}
-	})
-	if typ != TypeSet || typ.String() != "set" {
-		t.Fatalf("type %v", typ)
-	}
-	if u, _ := p.Usage(0, []byte("s")); u != entrySize(1, len(enc)) || p.UsedBytes() != u {
-		t.Fatalf("usage %d, used %d", u, p.UsedBytes())
-	}
-	_, keys := p.ScanType(0, 0, 10, nil, TypeSet)
-	if len(keys) != 1 {
-		t.Fatalf("ScanType set = %q", keys)
 	}
 }

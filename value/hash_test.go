@@ -1,7 +1,6 @@
-package shard
+package value
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -117,112 +116,8 @@ func TestHashScanPages(t *testing.T) {
 	}
 }
 
-// TestTypedEntries: the type travels with the value through Mutate, View,
-// GetString, Apply (COPY/RENAME), Scan and eviction; Set stores a string.
-func TestTypedEntries(t *testing.T) {
-	p, _ := newTest(t, Config{Shards: 4, Quota: 1 << 20})
-	h := hashOf(t, "f", "v")
-	err := p.Mutate(0, []byte("h"), func(cur Entry, exists bool) (Entry, Action, error) {
-		return Entry{Value: h, Type: TypeHash}, Put, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustSet(t, p, 0, "s", "str", 0)
-	var got Entry
-	p.View(0, []byte("h"), 0, func(e Entry) { got = Entry{Value: slices.Clone(e.Value), Type: e.Type} })
-	if got.Type != TypeHash || string(got.Value) != string(h) {
-		t.Fatalf("View = %+v", got)
-	}
-	dst, typ, ok := p.GetString([]byte("x"), 0, []byte("h"))
-	if !ok || typ != TypeHash || string(dst) != "x" {
-		t.Fatalf("GetString(hash) = %q %v %v", dst, typ, ok)
-	}
-	if _, ok := p.GetAppend(nil, 0, []byte("h")); ok {
-		t.Fatal("GetAppend returned a hash")
-	}
-	if v, typ, ok := p.GetString(nil, 0, []byte("s")); !ok || typ != TypeString || string(v) != "str" {
-		t.Fatalf("GetString(string) = %q %v %v", v, typ, ok)
-	}
-	// COPY h -> c in db 1, and a swap of types via Apply.
-	err = p.Apply([]Key{{0, []byte("h")}, {1, []byte("c")}}, func(cur []Entry, _ []bool) ([]Entry, []Action, error) {
-		return []Entry{cur[0], cur[0]}, []Action{Keep, Put}, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	err = p.Apply([]Key{{0, []byte("h")}, {0, []byte("s")}}, func(cur []Entry, _ []bool) ([]Entry, []Action, error) {
-		return []Entry{cur[1], cur[0]}, []Action{Put, Put}, nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	typeOf := func(db int, k string) Type {
-		var ty Type = AnyType
-		p.View(db, []byte(k), 0, func(e Entry) { ty = e.Type })
-		return ty
-	}
-	if typeOf(1, "c") != TypeHash || typeOf(0, "h") != TypeString || typeOf(0, "s") != TypeHash {
-		t.Fatalf("types after Apply: c %v h %v s %v", typeOf(1, "c"), typeOf(0, "h"), typeOf(0, "s"))
-	}
-	// Set overwrites a hash with a string, reusing the buffer.
-	mustSet(t, p, 0, "s", "now a string", 0)
-	if typeOf(0, "s") != TypeString {
-		t.Fatal("Set kept the hash type")
-	}
-	mustSet(t, p, 0, "s2", "x", 0)
-	_, keys := p.ScanType(0, 0, 100, nil, TypeHash)
-	_, keys1 := p.ScanType(1, 0, 100, nil, TypeHash)
-	_, strs := p.ScanType(0, 0, 100, nil, TypeString)
-	if len(keys) != 0 || len(keys1) != 1 || len(strs) != 3 {
-		t.Fatalf("ScanType: hash db0 %q, db1 %q, strings %q", keys, keys1, strs)
-	}
-	audit(t, p)
-}
-
-// TestHashGrowthQuota grows one hash through Mutate: under LRU it evicts
-// the other keys and never itself, then fails with ErrOOM once it alone
-// would pass the quota; the accounted bytes never exceed the quota.
-func TestHashGrowthQuota(t *testing.T) {
-	const quota = 32 << 10
-	for _, noEvict := range []bool{false, true} {
-		p, _ := newTest(t, Config{Shards: 2, Quota: quota, NoEviction: noEvict})
-		val := make([]byte, 500)
-		for i := range 20 {
-			mustSet(t, p, 0, fmt.Sprintf("s%d", i), string(val), 0)
-		}
-		var err error
-		fields := 0
-		for i := 0; err == nil; i++ {
-			err = p.Mutate(0, []byte("h"), func(cur Entry, exists bool) (Entry, Action, error) {
-				next, _, err := HashSet(nil, cur.Value, [][]byte{fmt.Appendf(nil, "f%d", i)}, [][]byte{val})
-				return Entry{Value: next, Type: TypeHash}, Put, err
-			})
-			if p.UsedBytes() > quota {
-				t.Fatalf("used %d > quota", p.UsedBytes())
-			}
-			if err == nil {
-				fields++
-			}
-		}
-		if !errors.Is(err, ErrOOM) {
-			t.Fatalf("noEviction=%v: %v", noEvict, err)
-		}
-		n := 0
-		p.View(0, []byte("h"), 0, func(e Entry) { n = HashLen(e.Value) })
-		if n != fields {
-			t.Fatalf("hash has %d fields after %d accepted writes", n, fields)
-		}
-		remaining := p.Len(0) - 1
-		if noEvict && remaining != 20 || !noEvict && (remaining != 0 || fields < 55) {
-			t.Fatalf("noEviction=%v: %d strings left, %d fields", noEvict, remaining, fields)
-		}
-		audit(t, p)
-	}
-}
-
 // BenchmarkHashSet measures one field update of an encoded hash (the O(n)
-// copy documented in typed.go).
+// copy documented in hash.go).
 func BenchmarkHashSet(b *testing.B) {
 	for _, n := range []int{16, 128, 1024} {
 		b.Run(fmt.Sprintf("fields=%d", n), func(b *testing.B) {
