@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tcached/tcached/command"
 )
 
 // TestPrivilegedSurface proves, command by command, whether Redis's
@@ -18,7 +20,7 @@ func TestPrivilegedSurface(t *testing.T) {
 	b.do("SET", "bkey", "bval")
 	a := dialAs(t, srv.addr, "aadmin", "aadmin-pw")
 	a.do("SET", "akey", "12345")
-	refused := func(name string) respErr { return respErr(errNoPerm(name)) }
+	refused := func(name string) respErr { return respErr(command.ErrNoPerm(name)) }
 	tests := []struct {
 		args []string
 		want any
@@ -69,12 +71,12 @@ func TestPrivilegedSurface(t *testing.T) {
 		{[]string{"SORT", "bkey", "BY", "nosort", "GET", "bkey"}, respErr("NOPERM SORT BY and GET patterns are not available: they read keys outside the command's declared keys")},
 		{[]string{"SORT", "missing", "GET", "#"}, respErr("NOPERM SORT BY and GET patterns are not available: they read keys outside the command's declared keys")},
 		{[]string{"SORT", "missing"}, []any{}},
-		{[]string{"SORT", "akey"}, respErr(errWrongType)},
+		{[]string{"SORT", "akey"}, respErr(command.ErrWrongType)},
 		{[]string{"SORT", "missing", "LIMIT", "0", "10", "ALPHA", "DESC"}, []any{}},
-		{[]string{"SORT_RO", "missing", "STORE", "x"}, respErr(errSyntax)},
+		{[]string{"SORT_RO", "missing", "STORE", "x"}, respErr(command.ErrSyntax)},
 		{[]string{"MOVE", "bkey", "1"}, int64(0)},
-		{[]string{"MOVE", "akey", "0"}, respErr(errSameObject)},
-		{[]string{"MOVE", "akey", "16"}, respErr(errDBRange)},
+		{[]string{"MOVE", "akey", "0"}, respErr(command.ErrSameObject)},
+		{[]string{"MOVE", "akey", "16"}, respErr(command.ErrDBRange)},
 		{[]string{"CLIENT", "PAUSE", "1000"}, refused("client|pause")},
 		{[]string{"CLIENT", "UNPAUSE"}, refused("client|unpause")},
 		{[]string{"CLIENT", "KILL", "USER", "bob"}, int64(0)},
@@ -152,7 +154,7 @@ func TestClientKillOwnTenant(t *testing.T) {
 	if got := a1.do("CLIENT", "KILL", "ADDR", a1.c.LocalAddr().String(), "SKIPME", "yes"); got != int64(0) {
 		t.Errorf("SKIPME yes = %v", got)
 	}
-	if got := a1.do("CLIENT", "KILL", "BOGUS", "x"); got != respErr(errSyntax) {
+	if got := a1.do("CLIENT", "KILL", "BOGUS", "x"); got != respErr(command.ErrSyntax) {
 		t.Errorf("bogus filter = %v", got)
 	}
 	if got := a1.do("PING"); got != status("PONG") {
@@ -163,9 +165,9 @@ func TestClientKillOwnTenant(t *testing.T) {
 func TestPanicRecovered(t *testing.T) {
 	var logBuf syncBuffer
 	srv := startServerWith(t, testConfig(), Options{Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
-	srv.table["boom"] = &command{name: "boom", arity: -1, handler: func(c *client, args [][]byte) {
+	srv.table["boom"] = &command.Spec{Name: "boom", Arity: -1, Handler: withClient(func(c *client, args [][]byte) {
 		panic("secret-value-must-not-be-logged " + string(args[len(args)-1]))
-	}}
+	})}
 	other := dialAs(t, srv.addr, "bob", "bob-pw")
 	other.do("SET", "k", "v")
 	a := dialAs(t, srv.addr, "alice", "alice-pw")
@@ -223,7 +225,7 @@ func TestSortCollections(t *testing.T) {
 			s(respErr("ERR One or more scores can't be converted into double"), "SORT", "st"),
 			s(int64(2), "ZADD", "z", "1", "20", "2", "100"),
 			s([]any{"20", "100"}, "SORT", "z"),
-			s(ok, "SET", "str", "x"), s(respErr(errWrongType), "SORT", "str"),
+			s(ok, "SET", "str", "x"), s(respErr(command.ErrWrongType), "SORT", "str"),
 			s([]any{}, "SORT", "missing"), s(int64(0), "SORT", "missing", "STORE", "dst"),
 			s(int64(0), "EXISTS", "dst"),
 		}},

@@ -4,20 +4,22 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tcached/tcached/command"
 )
 
 // blockCmd installs a test-only command that holds its tenant's admission
 // ticket until release is closed, so tests can fill in-flight slots.
 func blockCmd(srv *testServer) (entered chan struct{}, release chan struct{}) {
 	entered, release = make(chan struct{}, 16), make(chan struct{})
-	srv.table["block"] = &command{name: "block", arity: 1, handler: func(c *client, args [][]byte) {
+	srv.table["block"] = &command.Spec{Name: "block", Arity: 1, Handler: withClient(func(c *client, args [][]byte) {
 		entered <- struct{}{}
 		select {
 		case <-release:
 		case <-time.After(10 * time.Second):
 		}
 		c.conn.WriteString("OK")
-	}}
+	})}
 	return entered, release
 }
 

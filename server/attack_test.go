@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tcached/tcached/command"
 )
 
 // attackMarker is in every secret of tenant b: its values, the name of a
@@ -253,22 +255,22 @@ func TestAttackSuite(t *testing.T) {
 	}
 	for _, db := range []int{0, 3} {
 		for _, cmd := range srv.ordered {
-			if cmd.name == "quit" {
+			if cmd.Name == "quit" {
 				continue // closes a's own connection and nothing else
 			}
 			if db == 0 {
 				rows++
 			}
-			name := strings.ToUpper(cmd.name)
-			for _, args := range attackArgs([]string{name}, cmd.arity, tokens) {
+			name := strings.ToUpper(cmd.Name)
+			for _, args := range attackArgs([]string{name}, cmd.Arity, tokens) {
 				attack(db, args)
 			}
-			for _, sub := range cmd.sortedSubs() {
+			for _, sub := range cmd.SortedSubs() {
 				if db == 0 {
 					subs++
 				}
-				_, short, _ := strings.Cut(sub.name, "|")
-				for _, args := range attackArgs([]string{name, strings.ToUpper(short)}, sub.arity, tokens) {
+				_, short, _ := strings.Cut(sub.Name, "|")
+				for _, args := range attackArgs([]string{name, strings.ToUpper(short)}, sub.Arity, tokens) {
 					attack(db, args)
 				}
 			}
@@ -327,9 +329,9 @@ func TestSetRangeHugeOffset(t *testing.T) {
 	a := dialAs(t, srv.addr, "alice", "alice-pw")
 	a.do("SET", "k", "v")
 	for _, off := range []string{"9223372036854775807", "9223372036854775806", "9223372036854775000", "536870911", "536870910"} {
-		want := respErr(errStringTooBig)
+		want := respErr(command.ErrStringTooBig)
 		if off == "536870910" {
-			want = respErr(errOOM) // fits proto-max-bulk-len, not the 8 MiB quota
+			want = respErr(command.ErrOOM) // fits proto-max-bulk-len, not the 8 MiB quota
 		}
 		if got := a.do("SETRANGE", "k", off, "xy"); got != want {
 			t.Errorf("SETRANGE k %s xy = %v, want %v", off, got, want)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 	"github.com/tcached/tcached/shard"
 )
@@ -24,7 +25,7 @@ func TestAuth(t *testing.T) {
 			t.Errorf("%q = %v", args, got)
 		}
 	}
-	if got := r.do("AUTH", "a", "b", "c"); got != respErr(errSyntax) {
+	if got := r.do("AUTH", "a", "b", "c"); got != respErr(command.ErrSyntax) {
 		t.Errorf("AUTH 3 args = %v", got)
 	}
 	if got := r.do("GET", "k"); got != respErr(errNoAuth) {
@@ -164,13 +165,13 @@ func TestRoles(t *testing.T) {
 		t.Errorf("readonly GET = %v", got)
 	}
 	for _, args := range [][]string{{"SET", "k", "x"}, {"DEL", "k"}, {"INCR", "n"}, {"EXPIRE", "k", "5"}, {"FLUSHDB"}, {"MSET", "a", "b"}} {
-		want := respErr(errNoPerm(strings.ToLower(args[0])))
+		want := respErr(command.ErrNoPerm(strings.ToLower(args[0])))
 		if got := ro.do(args...); got != want {
 			t.Errorf("readonly %q = %v, want %v", args, got, want)
 		}
 	}
 	for _, args := range [][]string{{"FLUSHDB"}, {"FLUSHALL"}} {
-		if got := rw.do(args...); got != respErr(errNoPerm(strings.ToLower(args[0]))) {
+		if got := rw.do(args...); got != respErr(command.ErrNoPerm(strings.ToLower(args[0]))) {
 			t.Errorf("readwrite %q = %v", args, got)
 		}
 	}
@@ -206,7 +207,7 @@ func TestDefaultTenant(t *testing.T) {
 	if got := norm(a.do("GET", "k")); got != "anon" {
 		t.Errorf("RESET returns to default tenant: %v", got)
 	}
-	if got := r.do("FLUSHALL"); got != respErr(errNoPerm("flushall")) {
+	if got := r.do("FLUSHALL"); got != respErr(command.ErrNoPerm("flushall")) {
 		t.Errorf("default role is readwrite, FLUSHALL = %v", got)
 	}
 }

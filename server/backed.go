@@ -9,6 +9,9 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
+	"github.com/tcached/tcached/command"
+	"github.com/tcached/tcached/family/keys"
+	"github.com/tcached/tcached/family/str"
 	"github.com/tcached/tcached/metrics"
 	"github.com/tcached/tcached/shard"
 )
@@ -61,7 +64,7 @@ func (s *Server) invalidate(inv shard.Invalidation) {
 		return
 	}
 	t := reg.tenants[inv.Tenant]
-	if t == nil || inv.DB < 0 || inv.DB >= numDBs {
+	if t == nil || inv.DB < 0 || inv.DB >= command.NumDBs {
 		return
 	}
 	s.l1.stripes[stripeOf(t.id, inv.DB, inv.Key)].Add(1)
@@ -254,9 +257,9 @@ var k1pos = []int{1}
 
 // --- strings ---
 
-// bGet serves an L1 hit into c.scratch, as cmdGet does: no allocation.
+// bGet serves an L1 hit into c.x.Scratch, as cmdGet does: no allocation.
 func bGet(c *client, args [][]byte) {
-	v, found, err := c.load(c.scratch[:0], args[1])
+	v, found, err := c.load(c.x.Scratch[:0], args[1])
 	switch {
 	case err != nil:
 		c.replyStoreErr(err)
@@ -264,7 +267,7 @@ func bGet(c *client, args [][]byte) {
 		c.conn.WriteNull()
 	default:
 		c.conn.WriteBulk(v)
-		keepScratch(c, v)
+		c.x.KeepScratch(v)
 	}
 }
 
@@ -319,7 +322,7 @@ func withDefaultTTL(args [][]byte, ttl time.Duration) [][]byte {
 		return args
 	}
 	for _, a := range args[3:] {
-		if expireOptName(a) != "" || eqFold(a, "keepttl") {
+		if str.ExpireOptName(a) != "" || command.EqFold(a, "keepttl") {
 			return args
 		}
 	}
@@ -329,7 +332,7 @@ func withDefaultTTL(args [][]byte, ttl time.Duration) [][]byte {
 func bSet(c *client, args [][]byte) {
 	get := false
 	for _, a := range args[3:] {
-		get = get || eqFold(a, "get")
+		get = get || command.EqFold(a, "get")
 	}
 	ttl := c.defaultTTL()
 	args = withDefaultTTL(args, ttl)
@@ -353,9 +356,9 @@ func bWriteNoTTL(c *client, args [][]byte) {
 }
 
 func bSetRange(c *client, args [][]byte) {
-	off, _ := parseInt(args[2])
+	off, _ := command.ParseInt(args[2])
 	grow := argBytes(args)
-	if off > 0 && off <= maxStringLen {
+	if off > 0 && off <= command.MaxStringLen {
 		grow += off
 	}
 	c.execOne(args, k1pos, c.defaultTTL(), grow, false)
@@ -365,7 +368,7 @@ func bSetRange(c *client, args [][]byte) {
 // across keys is lost, as with Redis Cluster proxies.
 func bMSet(c *client, args [][]byte) {
 	if len(args)%2 != 1 {
-		c.conn.WriteError(errWrongArgs("mset"))
+		c.conn.WriteError(command.ErrWrongArgs("mset"))
 		return
 	}
 	ttl := c.defaultTTL()
@@ -391,7 +394,7 @@ func bMSet(c *client, args [][]byte) {
 // and answers CROSSSLOT otherwise.
 func bMSetNX(c *client, args [][]byte) {
 	if len(args)%2 != 1 {
-		c.conn.WriteError(errWrongArgs("msetnx"))
+		c.conn.WriteError(command.ErrWrongArgs("msetnx"))
 		return
 	}
 	var pos []int
@@ -458,8 +461,9 @@ type read1 struct {
 
 // handler answers the read; an L2 failure answers miss, the command's
 // reply for missing keys (from the table), or the failure when it has none.
-func (r1 read1) handler(miss func(*client, [][]byte)) func(c *client, args [][]byte) {
-	return func(c *client, args [][]byte) {
+func (r1 read1) handler(miss command.Handler) command.Handler {
+	return func(x *command.Ctx, args [][]byte) {
+		c := x.Conn.(*client)
 		ctx, cancel := c.l2ctx()
 		r := c.srv.backend.Read(ctx, c.tenant.id, c.db, []shard.ReadReq{{Args: args, KeyPos: r1.keyPos}})[0]
 		cancel()
@@ -468,7 +472,7 @@ func (r1 read1) handler(miss func(*client, [][]byte)) func(c *client, args [][]b
 			return
 		}
 		if c.readFailed(r.Err) == nil && miss != nil {
-			miss(c, args)
+			miss(x, args)
 			return
 		}
 		c.replyStoreErr(r.Err)
@@ -485,7 +489,7 @@ func bTwoKeys(status bool) func(c *client, args [][]byte) {
 // bCopy forwards COPY src dst [DB n] [REPLACE]; the L2 names carry the
 // db, so the DB option becomes the destination's name.
 func bCopy(c *client, args [][]byte) {
-	db, replace, ok := copyOptions(c, args)
+	db, replace, ok := keys.CopyOptions(&c.x, args)
 	if !ok {
 		return
 	}
@@ -517,19 +521,19 @@ func bKeys(c *client, args [][]byte) {
 }
 
 func bScan(c *client, args [][]byte) {
-	cursor, ok := parseUint(args[1])
+	cursor, ok := command.ParseUint(args[1])
 	if !ok {
-		c.conn.WriteError(errInvalidCursor)
+		c.conn.WriteError(command.ErrInvalidCursor)
 		return
 	}
 	var rawMatch []byte
 	typ := ""
-	_, count, ok := scanOptions(c, args, 2, 10, func(opt []byte, rest [][]byte) int {
+	_, count, ok := command.ScanOptions(&c.x, args, 2, 10, func(opt []byte, rest [][]byte) int {
 		switch {
-		case eqFold(opt, "type") && len(rest) > 0:
-			typ = string(lowerInto(nil, rest[0]))
+		case command.EqFold(opt, "type") && len(rest) > 0:
+			typ = string(command.LowerInto(nil, rest[0]))
 			return 1
-		case eqFold(opt, "match") && len(rest) > 0:
+		case command.EqFold(opt, "match") && len(rest) > 0:
 			rawMatch = rest[0]
 			return 1
 		}
@@ -546,7 +550,7 @@ func bScan(c *client, args [][]byte) {
 		return
 	}
 	c.conn.WriteArray(2)
-	c.conn.WriteBulkString(uitoa(next))
+	c.conn.WriteBulkString(command.Uitoa(next))
 	c.conn.WriteArray(len(keys))
 	for _, k := range keys {
 		c.conn.WriteBulk(k)
@@ -606,13 +610,13 @@ func bFlush(all bool) func(c *client, args [][]byte) {
 			c.replyStoreErr(err)
 			return
 		}
-		c.srv.audit("command", c.tenant.id, c.userName(), c.addr, string(lowerInto(nil, args[0])), "ok", "db", db, "keys_removed", n)
+		c.srv.audit("command", c.tenant.id, c.userName(), c.addr, string(command.LowerInto(nil, args[0])), "ok", "db", db, "keys_removed", n)
 		c.conn.WriteString("OK")
 	}
 }
 
 func cmdNotBacked(c *client, args [][]byte) {
-	c.conn.WriteError(errNotBacked(string(lowerInto(nil, args[0]))))
+	c.conn.WriteError(errNotBacked(string(command.LowerInto(nil, args[0]))))
 }
 
 // backedHandlers maps each command served in backed mode to its handler.
@@ -640,34 +644,25 @@ var backedReads = map[string]read1{
 	"memory|usage": {2, false},
 }
 
-// notBackedCommands are refused in backed mode although they name no key:
-// transactions (L2 cannot run a tenant's MULTI atomically across slots),
-// pub/sub (it would be local to one tcached node) and SWAPDB.
-var notBackedCommands = []string{
-	"multi", "exec", "discard", "watch", "unwatch",
-	"subscribe", "unsubscribe", "psubscribe", "punsubscribe", "publish", "pubsub", "swapdb",
-}
-
 // applyBacked rewires the table for backed mode: backed handlers where
 // they exist, errNotBacked for every other command on keys.
-func (s *Server) applyBacked(rows []*command) {
+func (s *Server) applyBacked(rows []*command.Spec) {
 	hs := backedHandlers()
-	refuse := map[string]bool{}
-	for _, n := range notBackedCommands {
-		refuse[n] = true
-	}
-	var walk func(r *command, refused bool)
-	walk = func(r *command, refused bool) {
-		refused = refused || refuse[r.name]
-		if h, ok := hs[r.name]; ok {
-			r.handler = h
-		} else if rd, ok := backedReads[r.name]; ok {
-			r.handler = rd.handler(r.miss)
-		} else if r.firstKey > 0 || refused {
-			r.handler = cmdNotBacked
-			r.miss = nil
+	var walk func(r *command.Spec, refused bool)
+	walk = func(r *command.Spec, refused bool) {
+		// Transactions (L2 cannot run a tenant's MULTI atomically across
+		// slots), pub/sub (it would be local to one tcached node) and SWAPDB
+		// are refused although they name no key.
+		refused = refused || r.Flags&command.NotBacked != 0
+		if h, ok := hs[r.Name]; ok {
+			r.Handler = withClient(h)
+		} else if rd, ok := backedReads[r.Name]; ok {
+			r.Handler = rd.handler(r.Miss)
+		} else if r.FirstKey > 0 || refused {
+			r.Handler = withClient(cmdNotBacked)
+			r.Miss = nil
 		}
-		for _, sub := range r.subs {
+		for _, sub := range r.Subs {
 			walk(sub, refused)
 		}
 	}

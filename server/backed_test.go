@@ -15,6 +15,7 @@ import (
 
 	"github.com/tcached/tcached/backing"
 	"github.com/tcached/tcached/backing/clustertest"
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 	"github.com/tcached/tcached/metrics"
 	"github.com/tcached/tcached/shard"
@@ -71,19 +72,19 @@ func backedScripts() []script {
 			s(null, "GET", "k"), s(ok, "SET", "k", "v"), s("v", "GET", "k"), s("v", "GET", "k"),
 			s(null, "SET", "k2", "v", "XX"), s(ok, "SET", "k2", "v", "NX"), s(null, "SET", "k2", "w", "NX"),
 			s("v", "SET", "k2", "x", "GET"), s("x", "GET", "k2"), s(ok, "SET", "k", "v2", "KEEPTTL"),
-			s(respErr(errSyntax), "SET", "k", "v", "NX", "XX"), s(respErr(errSyntax), "SET", "k", "v", "EX"),
-			s(respErr(errNotInteger), "SET", "k", "v", "EX", "ten"),
-			s(respErr(errInvalidExpire("set")), "SET", "k", "v", "EX", "0"),
+			s(respErr(command.ErrSyntax), "SET", "k", "v", "NX", "XX"), s(respErr(command.ErrSyntax), "SET", "k", "v", "EX"),
+			s(respErr(command.ErrNotInteger), "SET", "k", "v", "EX", "ten"),
+			s(respErr(command.ErrInvalidExpire("set")), "SET", "k", "v", "EX", "0"),
 			s(int64(1), "SETNX", "nx", "1"), s(int64(0), "SETNX", "nx", "2"), s("1", "GET", "nx"),
 			s(ok, "SETEX", "ex", "100", "v"), s(int64(100), "TTL", "ex"), s(ok, "PSETEX", "px", "100000", "v"),
-			s(int64(100), "TTL", "px"), s(respErr(errInvalidExpire("setex")), "SETEX", "ex", "0", "v"),
+			s(int64(100), "TTL", "px"), s(respErr(command.ErrInvalidExpire("setex")), "SETEX", "ex", "0", "v"),
 		}},
 		{"mget mset msetnx", []step{
 			s(ok, "MSET", "a", "1", "b", "2", "c", "3"), s([]any{"1", "2", nil, "3"}, "MGET", "a", "b", "zz", "c"),
 			s([]any{"1", "2", nil, "3"}, "MGET", "a", "b", "zz", "c"),
 			s(int64(1), "MSETNX", "{t}x", "1", "{t}y", "2"), s(int64(0), "MSETNX", "{t}y", "3", "{t}z", "4"),
 			s([]any{"1", "2", nil}, "MGET", "{t}x", "{t}y", "{t}z"),
-			s(respErr(errWrongArgs("mset")), "MSET", "a", "1", "b"),
+			s(respErr(command.ErrWrongArgs("mset")), "MSET", "a", "1", "b"),
 		}},
 		{"getset getdel getex", []step{
 			s(null, "GETSET", "k", "1"), s("1", "GETSET", "k", "2"), s("2", "GETDEL", "k"), s(null, "GETDEL", "k"),
@@ -93,15 +94,15 @@ func backedScripts() []script {
 		{"counters", []step{
 			s(int64(1), "INCR", "n"), s(int64(11), "INCRBY", "n", "10"), s(int64(10), "DECR", "n"),
 			s(int64(5), "DECRBY", "n", "5"), s("6.5", "INCRBYFLOAT", "n", "1.5"),
-			s(respErr(errNotInteger), "INCR", "n"), s(ok, "SET", "big", "9223372036854775807"),
-			s(respErr(errOverflow), "INCR", "big"), s(respErr(errNotInteger), "INCRBY", "n", "x"),
+			s(respErr(command.ErrNotInteger), "INCR", "n"), s(ok, "SET", "big", "9223372036854775807"),
+			s(respErr(command.ErrOverflow), "INCR", "big"), s(respErr(command.ErrNotInteger), "INCRBY", "n", "x"),
 		}},
 		{"append strlen ranges", []step{
 			s(int64(5), "APPEND", "k", "Hello"), s(int64(11), "APPEND", "k", " World"), s(int64(11), "STRLEN", "k"),
 			s("World", "GETRANGE", "k", "-5", "-1"), s(int64(0), "STRLEN", "nope"), s("", "GETRANGE", "nope", "0", "5"),
 			s(int64(11), "SETRANGE", "k", "6", "Redis"), s("Hello Redis", "GET", "k"),
 			s(int64(8), "SETRANGE", "z", "5", "abc"), s("\x00\x00\x00\x00\x00abc", "GET", "z"),
-			s(respErr(errOffsetRange), "SETRANGE", "k", "-1", "x"),
+			s(respErr(command.ErrOffsetRange), "SETRANGE", "k", "-1", "x"),
 		}},
 		{"del exists touch unlink", []step{
 			s(ok, "MSET", "a", "1", "b", "2", "c", "3"), s(int64(3), "EXISTS", "a", "a", "b"),
@@ -114,17 +115,17 @@ func backedScripts() []script {
 			s(int64(1), "EXPIRE", "k", "20", "GT"), s(int64(20), "TTL", "k"),
 			s(int64(1), "EXPIREAT", "k", "4102444800"), s(int64(4102444800), "EXPIRETIME", "k"),
 			s(int64(1), "PEXPIREAT", "k", "4102444800500"), s(int64(4102444800500), "PEXPIRETIME", "k"),
-			s(respErr(errNotInteger), "EXPIRE", "k", "ten"), s(int64(1), "EXPIRE", "k", "-1"),
+			s(respErr(command.ErrNotInteger), "EXPIRE", "k", "ten"), s(int64(1), "EXPIRE", "k", "-1"),
 			s(int64(-2), "TTL", "k"), s(int64(-2), "PTTL", "k"), s(int64(-2), "PEXPIRETIME", "k"),
 		}},
 		{"type rename copy", []step{
 			s(status("none"), "TYPE", "{k}1"), s(ok, "SET", "{k}1", "v", "EX", "100"), s(status("string"), "TYPE", "{k}1"),
 			s(ok, "RENAME", "{k}1", "{k}2"), s(int64(0), "EXISTS", "{k}1"), s("v", "GET", "{k}2"), s(int64(100), "TTL", "{k}2"),
-			s(respErr(errNoSuchKey), "RENAME", "{k}missing", "{k}x"),
+			s(respErr(command.ErrNoSuchKey), "RENAME", "{k}missing", "{k}x"),
 			s(ok, "SET", "{k}o", "other"), s(int64(0), "RENAMENX", "{k}2", "{k}o"), s(int64(1), "RENAMENX", "{k}2", "{k}3"),
 			s(int64(1), "COPY", "{k}3", "{k}c"), s(int64(0), "COPY", "{k}3", "{k}c"), s(int64(1), "COPY", "{k}o", "{k}c", "REPLACE"),
 			s("other", "GET", "{k}c"), s(int64(1), "COPY", "{k}c", "{k}c", "DB", "5"),
-			s(respErr(errSameObject), "COPY", "{k}c", "{k}c"), s(respErr(errDBRange), "COPY", "{k}c", "{k}d", "DB", "16"),
+			s(respErr(command.ErrSameObject), "COPY", "{k}c", "{k}c"), s(respErr(command.ErrDBRange), "COPY", "{k}c", "{k}d", "DB", "16"),
 			s(ok, "SELECT", "5"), s("other", "GET", "{k}c"), s(int64(1), "DBSIZE"),
 		}},
 		{"select dbsize flush keys", []step{
@@ -133,13 +134,13 @@ func backedScripts() []script {
 			s("0", "GET", "k"), s([]any{"k"}, "KEYS", "*"), s("k", "RANDOMKEY"),
 			s(ok, "SELECT", "2"), s(ok, "SET", "x", "y"), s(ok, "FLUSHALL"),
 			s(int64(0), "DBSIZE"), s(null, "GET", "x"), s(ok, "SELECT", "0"), s(int64(0), "DBSIZE"), s(null, "RANDOMKEY"),
-			s(respErr(errSyntax), "FLUSHDB", "NOW"),
+			s(respErr(command.ErrSyntax), "FLUSHDB", "NOW"),
 		}},
 		{"keys patterns", []step{
 			s(ok, "MSET", "user:1", "a", "x*y", "c", "h[a]llo", "d", "hello", "e"),
 			s([]any{"x*y"}, "KEYS", `x\*y`), s([]any{"hello"}, "KEYS", "h?llo"),
 			s([]any{"h[a]llo"}, "KEYS", `h\[a\]llo`), s([]any{}, "KEYS", "nomatch*"),
-			s(respErr(errInvalidCursor), "SCAN", "abc"), s(respErr(errSyntax), "SCAN", "0", "COUNT", "0"),
+			s(respErr(command.ErrInvalidCursor), "SCAN", "abc"), s(respErr(command.ErrSyntax), "SCAN", "0", "COUNT", "0"),
 		}},
 	}
 }
@@ -504,7 +505,7 @@ func TestBackedL1HitNoAlloc(t *testing.T) {
 	args := [][]byte{[]byte("GET"), []byte("k")}
 	s.dispatch(c, args) // warm the scratch buffer
 	if n := testing.AllocsPerRun(1000, func() {
-		c.conn.out = c.conn.out[:0]
+		c.conn.Out = c.conn.Out[:0]
 		s.dispatch(c, args)
 	}); n != 0 {
 		t.Fatalf("backed GET L1 hit: %v allocations", n)
@@ -522,8 +523,8 @@ func TestStoreErrorBacked(t *testing.T) {
 		want string
 	}{
 		{shard.ErrCrossSlot, "CROSSSLOT Keys in request don't hash to the same slot"},
-		{shard.ErrL2OverQuota, errOOM},
-		{shard.ReplyError("WRONGTYPE Operation against a key holding the wrong kind of value"), errWrongType},
+		{shard.ErrL2OverQuota, command.ErrOOM},
+		{shard.ReplyError("WRONGTYPE Operation against a key holding the wrong kind of value"), command.ErrWrongType},
 		{shard.ErrBackendUnavailable, errL2Unavailable},
 		{fmt.Errorf("backing tier timeout: %w", context.DeadlineExceeded), errL2Timeout},
 		{fmt.Errorf("%w: dial tcp 10.0.0.1:7000: connection refused", shard.ErrBackendFailed), errL2Failed},

@@ -1,6 +1,6 @@
 package server
 
-// Blocking clients: BLPOP BRPOP BLMOVE (cmd_list.go) wait here.
+// Blocking clients: BLPOP BRPOP BLMOVE (package family/list) wait here.
 //
 // A blocking command first tries to serve at once. If it cannot, and it
 // runs outside a transaction (inside EXEC it answers as on a timeout, as
@@ -46,7 +46,7 @@ package server
 //
 // Timeout policy: the requested timeout is honoured (seconds, a float,
 // rounded up to the millisecond as Redis does), and 0 means "until served"
-// but at most maxBlockWait (one hour), after which the client gets the
+// but at most list.MaxBlockWait (one hour), after which the client gets the
 // timeout reply and may block again. The cap bounds what a client that
 // vanished without closing its socket can hold: a blocked connection does
 // not read its socket, so a peer that closes is noticed only when the wait

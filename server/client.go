@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/tcached/tcached/admission"
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
+	"github.com/tcached/tcached/shard"
 )
 
 // client is one connection's state. Its connection goroutine owns it; the
@@ -25,8 +27,9 @@ type client struct {
 	// nameBuf holds the lower-cased command name during lookup, so that
 	// dispatch does not allocate. Longer names cannot be commands.
 	nameBuf [32]byte
-	// scratch is reused for GET replies and number formatting.
-	scratch []byte
+	// x is what handlers get (command.Ctx): run refreshes it before each
+	// command; its Scratch is reused for replies and number formatting.
+	x command.Ctx
 	// Transaction state (multi.go). multi is set between MULTI and
 	// EXEC/DISCARD/RESET; tx holds the queued commands (txBytes their
 	// size), txErr flags a queue-time error (EXEC answers EXECABORT).
@@ -87,10 +90,10 @@ type client struct {
 	name     string
 	libName  string
 	libVer   string
-	resp3    bool // HELLO 3 (CLIENT LIST's copy of conn.resp3)
+	resp3    bool // HELLO 3 (CLIENT LIST's copy of conn.RESP3)
 
 	lastActive atomic.Int64 // unix ms of the last command
-	lastCmd    atomic.Pointer[command]
+	lastCmd    atomic.Pointer[command.Spec]
 	killed     atomic.Bool // CLIENT KILL: close after the current command
 
 	// killCh is closed when killed is set: it wakes a blocked command
@@ -115,7 +118,7 @@ func (c *client) userName() string {
 	return c.user
 }
 
-func (c *client) touch(now time.Time, cmd *command) {
+func (c *client) touch(now time.Time, cmd *command.Spec) {
 	c.lastActive.Store(now.UnixMilli())
 	c.lastCmd.Store(cmd)
 }
@@ -190,7 +193,7 @@ func (c *client) setDB(db int) {
 
 // setProto switches the connection's reply protocol (HELLO 2|3, RESET).
 func (c *client) setProto(ver int) {
-	c.conn.resp3 = ver == 3
+	c.conn.RESP3 = ver == 3
 	c.mu.Lock()
 	c.resp3 = ver == 3
 	c.mu.Unlock()
@@ -199,7 +202,7 @@ func (c *client) setProto(ver int) {
 // proto is the connection's protocol version, 2 or 3 (connection
 // goroutine only).
 func (c *client) proto() int {
-	if c.conn.resp3 {
+	if c.conn.RESP3 {
 		return 3
 	}
 	return 2
@@ -222,7 +225,7 @@ func (c *client) infoLine(now time.Time) string {
 	c.mu.Unlock()
 	cmd := "NULL"
 	if lc := c.lastCmd.Load(); lc != nil {
-		cmd = lc.fullName()
+		cmd = lc.Name
 	}
 	if user == "" {
 		user = "default"
@@ -260,3 +263,35 @@ func (c *client) infoLine(now time.Time) string {
 	b = append(b, '\n')
 	return string(b)
 }
+
+// run runs h, the handler or the shed answer of cmd, with the connection's
+// context refreshed: the row, the db, and the tenant's partition and TTL
+// (which a reload or AUTH may have changed since the last command).
+func (c *client) run(cmd *command.Spec, h command.Handler, args [][]byte) {
+	x := &c.x
+	x.Spec, x.DB = cmd, c.db
+	if t := c.tenant; t != nil {
+		x.Part, x.TTL = t.part, &t.defaultTTLms
+	}
+	h(x, args)
+}
+
+// The client is its Ctx's command.Conn: what only the server can do for a
+// handler.
+
+func (c *client) Yield()                    { c.yield() }
+func (c *client) CanBlock() bool            { return c.listCanBlock() }
+func (c *client) MaxBlock() time.Duration   { return c.srv.maxBlock }
+func (c *client) Signal(db int, key []byte) { c.tenant.blocked.signal(db, key) }
+func (c *client) StoreError(err error) string {
+	return storeError(err)
+}
+func (c *client) OutputLimit() int64 { return c.conn.outLimit }
+func (c *client) WriteErr() error    { return c.conn.err }
+func (c *client) Block(args, keys [][]byte, wait time.Duration, try func(which []int32) bool, timedOut func()) {
+	c.listBlock(args, keys, wait, try, timedOut)
+}
+
+func (c *client) part() *shard.Partition  { return c.tenant.part }
+func (c *client) nowMs() int64            { return c.srv.now().UnixMilli() }
+func (c *client) replyStoreErr(err error) { c.conn.WriteError(storeError(err)) }

@@ -1,8 +1,9 @@
 package server
 
 import (
-	"strconv"
 	"strings"
+
+	"github.com/tcached/tcached/command"
 )
 
 // cmdAuth: AUTH [username] password. A failed AUTH keeps the old binding;
@@ -78,7 +79,7 @@ func validClientName(b []byte) bool {
 func cmdHello(c *client, args [][]byte) {
 	ver := 0
 	if len(args) >= 2 {
-		v, ok := parseInt(args[1])
+		v, ok := command.ParseInt(args[1])
 		if !ok {
 			c.conn.WriteError(errProtoVersion)
 			return
@@ -94,10 +95,10 @@ func cmdHello(c *client, args [][]byte) {
 	for i := 2; i < len(args); i++ {
 		more := len(args) - i - 1
 		switch {
-		case eqFold(args[i], "auth") && more >= 2:
+		case command.EqFold(args[i], "auth") && more >= 2:
 			authName, authPass, hasAuth = args[i+1], args[i+2], true
 			i += 2
-		case eqFold(args[i], "setname") && more >= 1:
+		case command.EqFold(args[i], "setname") && more >= 1:
 			setName, hasName = args[i+1], true
 			i++
 		default:
@@ -151,7 +152,7 @@ func cmdPing(c *client, args [][]byte) {
 		return
 	}
 	if len(args) > 2 {
-		c.conn.WriteError(errWrongArgs("ping"))
+		c.conn.WriteError(command.ErrWrongArgs("ping"))
 		return
 	}
 	c.conn.WriteString("PONG")
@@ -182,13 +183,13 @@ func cmdReset(c *client, args [][]byte) {
 }
 
 func cmdSelect(c *client, args [][]byte) {
-	n, ok := parseInt(args[1])
+	n, ok := command.ParseInt(args[1])
 	if !ok {
-		c.conn.WriteError(errNotInteger)
+		c.conn.WriteError(command.ErrNotInteger)
 		return
 	}
-	if n < 0 || n >= numDBs {
-		c.conn.WriteError(errDBRange)
+	if n < 0 || n >= command.NumDBs {
+		c.conn.WriteError(command.ErrDBRange)
 		return
 	}
 	c.db = int(n)
@@ -229,9 +230,9 @@ func cmdClientSetInfo(c *client, args [][]byte) {
 	}
 	c.mu.Lock()
 	switch {
-	case eqFold(args[2], "lib-name"):
+	case command.EqFold(args[2], "lib-name"):
 		c.libName = val
-	case eqFold(args[2], "lib-ver"):
+	case command.EqFold(args[2], "lib-ver"):
 		c.libVer = val
 	default:
 		c.mu.Unlock()
@@ -252,8 +253,8 @@ func cmdClientList(c *client, args [][]byte) {
 	var ids map[int64]bool
 	for i := 2; i < len(args); i++ {
 		switch {
-		case eqFold(args[i], "type") && i+1 < len(args):
-			t := string(lowerInto(nil, args[i+1]))
+		case command.EqFold(args[i], "type") && i+1 < len(args):
+			t := string(command.LowerInto(nil, args[i+1]))
 			switch t {
 			case "normal", "master", "replica", "slave", "pubsub":
 			default:
@@ -264,12 +265,12 @@ func cmdClientList(c *client, args [][]byte) {
 				ids = map[int64]bool{}
 			}
 			i++
-		case eqFold(args[i], "id") && i+1 < len(args):
+		case command.EqFold(args[i], "id") && i+1 < len(args):
 			if ids == nil {
 				ids = map[int64]bool{}
 			}
 			for i++; i < len(args); i++ {
-				n, ok := parseInt(args[i])
+				n, ok := command.ParseInt(args[i])
 				if !ok || n <= 0 {
 					c.conn.WriteError("ERR Invalid client ID")
 					return
@@ -277,7 +278,7 @@ func cmdClientList(c *client, args [][]byte) {
 				ids[n] = true
 			}
 		default:
-			c.conn.WriteError(errSyntax)
+			c.conn.WriteError(command.ErrSyntax)
 			return
 		}
 	}
@@ -293,7 +294,7 @@ func cmdClientList(c *client, args [][]byte) {
 }
 
 func cmdClientHelp(c *client, args [][]byte) {
-	writeHelp(c, "CLIENT", []string{
+	command.WriteHelp(&c.conn.Writer, "CLIENT", []string{
 		"GETNAME", "    Return the name of the current connection.",
 		"ID", "    Return the ID of the current connection.",
 		"INFO", "    Return information about the current client connection.",
@@ -302,15 +303,3 @@ func cmdClientHelp(c *client, args [][]byte) {
 		"SETNAME <name>", "    Assign the name <name> to the current connection.",
 	})
 }
-
-func writeHelp(c *client, cmd string, lines []string) {
-	c.conn.WriteArray(len(lines) + 3)
-	c.conn.WriteString(cmd + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-	for _, l := range lines {
-		c.conn.WriteString(l)
-	}
-	c.conn.WriteString("HELP")
-	c.conn.WriteString("    Print this help.")
-}
-
-func uitoa(v uint64) string { return strconv.FormatUint(v, 10) }

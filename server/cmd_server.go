@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tcached/tcached/admission"
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 )
 
@@ -17,8 +18,8 @@ func cmdDBSize(c *client, args [][]byte) { c.conn.WriteInt(c.part().Len(c.db)) }
 // flushOption accepts FLUSHDB/FLUSHALL's [ASYNC|SYNC]; both run
 // synchronously here.
 func flushOption(c *client, args [][]byte) bool {
-	if len(args) > 2 || len(args) == 2 && !eqFold(args[1], "async") && !eqFold(args[1], "sync") {
-		c.conn.WriteError(errSyntax)
+	if len(args) > 2 || len(args) == 2 && !command.EqFold(args[1], "async") && !command.EqFold(args[1], "sync") {
+		c.conn.WriteError(command.ErrSyntax)
 		return false
 	}
 	return true
@@ -164,7 +165,7 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("sla_violations", as.SLAViolations)
 	}
 	if section("keyspace") {
-		for db := 0; db < numDBs; db++ {
+		for db := 0; db < command.NumDBs; db++ {
 			if st.KeysPerDB[db] > 0 {
 				fmt.Fprintf(&b, "db%d:keys=%d,expires=%d,avg_ttl=0\r\n", db, st.KeysPerDB[db], st.ExpiresPerDB[db])
 			}
@@ -196,9 +197,9 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		// see them (TENANT INFO, metrics): a tenant must not be able to
 		// measure its neighbours by watching its own flag flip.
 		if caller == nil {
-			kv("tenant_hot_memory", b2i(t.hotMemory.Load()))
-			kv("tenant_hot_commands", b2i(t.hotCommands.Load()))
-			kv("tenant_hot_cpu", b2i(as.Allowance > 0))
+			kv("tenant_hot_memory", command.B2i(t.hotMemory.Load()))
+			kv("tenant_hot_commands", command.B2i(t.hotCommands.Load()))
+			kv("tenant_hot_cpu", command.B2i(as.Allowance > 0))
 			kv("tenant_fair_share_allowance_cores", strconv.FormatFloat(as.Allowance, 'f', 3, 64))
 			kv("tenant_throttles", as.Throttles)
 		}
@@ -207,7 +208,7 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		// Backed mode (backed.go): the tenant's L1/L2 figures. Keyspace
 		// above counts L1 copies; DBSIZE counts L2.
 		kv("backing", "redis_cluster")
-		kv("backing_ready", b2i(s.backend.Ready()))
+		kv("backing_ready", command.B2i(s.backend.Ready()))
 		kv("l1_hits", t.l1Hits.Load())
 		kv("l2_hits", t.l2Hits.Load())
 		kv("l2_misses", t.l2Misses.Load())
@@ -229,11 +230,11 @@ func configParams(c *client) map[string]string {
 		"maxmemory-samples":         "5",
 		"save":                      "",
 		"appendonly":                "no",
-		"databases":                 strconv.Itoa(numDBs),
+		"databases":                 strconv.Itoa(command.NumDBs),
 		"timeout":                   "0",
 		"maxclients":                "10000",
 		"port":                      c.srv.port(),
-		"proto-max-bulk-len":        strconv.Itoa(maxStringLen),
+		"proto-max-bulk-len":        strconv.Itoa(command.MaxStringLen),
 		"client-query-buffer-limit": strconv.Itoa(1 << 30),
 		"notify-keyspace-events":    "",
 		"cluster-enabled":           "no",
@@ -254,7 +255,7 @@ func cmdConfigGet(c *client, args [][]byte) {
 	var out []string
 	for _, pat := range args[2:] {
 		for _, n := range names {
-			if !seen[n] && globMatch(pat, []byte(n), true) {
+			if !seen[n] && command.GlobMatch(pat, []byte(n), true) {
 				seen[n] = true
 				out = append(out, n, params[n])
 			}
@@ -267,7 +268,7 @@ func cmdConfigGet(c *client, args [][]byte) {
 }
 
 func cmdConfigHelp(c *client, args [][]byte) {
-	writeHelp(c, "CONFIG", []string{
+	command.WriteHelp(&c.conn.Writer, "CONFIG", []string{
 		"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values (read-only view).",
 	})
 }
@@ -275,13 +276,13 @@ func cmdConfigHelp(c *client, args [][]byte) {
 // cmdMemoryUsage: MEMORY USAGE key [SAMPLES count] -> the key's accounted
 // bytes in the tenant quota (key + value + per-entry overhead), or nil.
 func cmdMemoryUsage(c *client, args [][]byte) {
-	if len(args) != 3 && !(len(args) == 5 && eqFold(args[3], "samples")) {
-		c.conn.WriteError(errSyntax)
+	if len(args) != 3 && !(len(args) == 5 && command.EqFold(args[3], "samples")) {
+		c.conn.WriteError(command.ErrSyntax)
 		return
 	}
 	if len(args) == 5 {
-		if _, ok := parseInt(args[4]); !ok {
-			c.conn.WriteError(errNotInteger)
+		if _, ok := command.ParseInt(args[4]); !ok {
+			c.conn.WriteError(command.ErrNotInteger)
 			return
 		}
 	}
@@ -294,7 +295,7 @@ func cmdMemoryUsage(c *client, args [][]byte) {
 }
 
 func cmdMemoryHelp(c *client, args [][]byte) {
-	writeHelp(c, "MEMORY", []string{
+	command.WriteHelp(&c.conn.Writer, "MEMORY", []string{
 		"USAGE <key> [SAMPLES <count>]", "    Return the bytes <key> counts against the tenant quota.",
 	})
 }
@@ -332,12 +333,12 @@ func cmdCommandDocs(c *client, args [][]byte) { c.conn.WriteMap(0) }
 func cmdCommandList(c *client, args [][]byte) {
 	c.conn.WriteArray(len(c.srv.ordered))
 	for _, cmd := range c.srv.ordered {
-		c.conn.WriteBulkString(cmd.name)
+		c.conn.WriteBulkString(cmd.Name)
 	}
 }
 
 func cmdCommandHelp(c *client, args [][]byte) {
-	writeHelp(c, "COMMAND", []string{
+	command.WriteHelp(&c.conn.Writer, "COMMAND", []string{
 		"(no subcommand)", "    Return details about all commands.",
 		"COUNT", "    Return the total number of commands.",
 		"DOCS [<command-name> ...]", "    Return documentation details (none are served).",
@@ -349,26 +350,26 @@ func cmdCommandHelp(c *client, args [][]byte) {
 // writeCommandInfo writes one COMMAND entry in Redis 7's 10-field shape.
 // In RESP3 flags and categories are sets, and so are the (empty) tips, key
 // specs and, for a command without any, subcommands, as Redis 7.0 sends.
-func writeCommandInfo(c *client, cmd *command) {
+func writeCommandInfo(c *client, cmd *command.Spec) {
 	c.conn.WriteArray(10)
-	c.conn.WriteBulkString(cmd.name)
-	c.conn.WriteInt(cmd.arity)
-	flags := cmd.flagNames()
+	c.conn.WriteBulkString(cmd.Name)
+	c.conn.WriteInt(cmd.Arity)
+	flags := cmd.FlagNames()
 	c.conn.WriteSet(len(flags))
 	for _, f := range flags {
 		c.conn.WriteString(f)
 	}
-	c.conn.WriteInt(cmd.firstKey)
-	c.conn.WriteInt(cmd.lastKey)
-	c.conn.WriteInt(cmd.step)
-	cats := cmd.aclCategories()
+	c.conn.WriteInt(cmd.FirstKey)
+	c.conn.WriteInt(cmd.LastKey)
+	c.conn.WriteInt(cmd.Step)
+	cats := cmd.ACLCategories()
 	c.conn.WriteSet(len(cats))
 	for _, a := range cats {
 		c.conn.WriteString(a)
 	}
 	c.conn.WriteSet(0) // tips
 	c.conn.WriteSet(0) // key specs
-	subs := cmd.sortedSubs()
+	subs := cmd.SortedSubs()
 	if len(subs) == 0 {
 		c.conn.WriteSet(0)
 		return

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tcached/tcached/command"
 )
 
 // step is one command and its exact expected reply. A step whose args
@@ -64,7 +66,7 @@ func runSteps(t *testing.T, r *rconn, steps []step, clock *fakeClock) {
 }
 
 func TestStringCommands(t *testing.T) {
-	wrongArgs := func(n string) respErr { return respErr(errWrongArgs(n)) }
+	wrongArgs := func(n string) respErr { return respErr(command.ErrWrongArgs(n)) }
 	runScripts(t, []script{
 		{"get set", []step{
 			s(null, "GET", "k"), s(ok, "SET", "k", "v"), s("v", "GET", "k"),
@@ -75,15 +77,15 @@ func TestStringCommands(t *testing.T) {
 			s(null, "SET", "k", "v", "XX"), s(ok, "SET", "k", "v", "NX"), s(null, "SET", "k", "w", "NX"),
 			s(ok, "SET", "k", "w", "XX"), s("w", "SET", "k", "x", "GET"), s(null, "SET", "n", "x", "GET"),
 			s("x", "GET", "n"), s("x", "SET", "n", "y", "NX", "GET"), s("x", "GET", "n"),
-			s(respErr(errSyntax), "SET", "k", "v", "NX", "XX"),
-			s(respErr(errSyntax), "SET", "k", "v", "EX", "10", "PX", "10"),
-			s(respErr(errSyntax), "SET", "k", "v", "EX", "10", "KEEPTTL"),
-			s(respErr(errSyntax), "SET", "k", "v", "EX"),
-			s(respErr(errSyntax), "SET", "k", "v", "BOGUS"),
-			s(respErr(errNotInteger), "SET", "k", "v", "EX", "ten"),
-			s(respErr(errInvalidExpire("set")), "SET", "k", "v", "EX", "0"),
-			s(respErr(errInvalidExpire("set")), "SET", "k", "v", "PX", "-5"),
-			s(respErr(errInvalidExpire("set")), "SET", "k", "v", "EX", "9223372036854775807"),
+			s(respErr(command.ErrSyntax), "SET", "k", "v", "NX", "XX"),
+			s(respErr(command.ErrSyntax), "SET", "k", "v", "EX", "10", "PX", "10"),
+			s(respErr(command.ErrSyntax), "SET", "k", "v", "EX", "10", "KEEPTTL"),
+			s(respErr(command.ErrSyntax), "SET", "k", "v", "EX"),
+			s(respErr(command.ErrSyntax), "SET", "k", "v", "BOGUS"),
+			s(respErr(command.ErrNotInteger), "SET", "k", "v", "EX", "ten"),
+			s(respErr(command.ErrInvalidExpire("set")), "SET", "k", "v", "EX", "0"),
+			s(respErr(command.ErrInvalidExpire("set")), "SET", "k", "v", "PX", "-5"),
+			s(respErr(command.ErrInvalidExpire("set")), "SET", "k", "v", "EX", "9223372036854775807"),
 		}},
 		{"set ttl forms", []step{
 			s(ok, "SET", "k", "v", "EX", "100"), s(int64(100), "TTL", "k"),
@@ -120,9 +122,9 @@ func TestStringCommands(t *testing.T) {
 		{"setnx setex psetex", []step{
 			s(int64(1), "SETNX", "k", "1"), s(int64(0), "SETNX", "k", "2"), s("1", "GET", "k"),
 			s(ok, "PSETEX", "p", "2500", "v"), s(int64(2500), "PTTL", "p"),
-			s(respErr(errInvalidExpire("setex")), "SETEX", "k", "0", "v"),
-			s(respErr(errInvalidExpire("psetex")), "PSETEX", "k", "-1", "v"),
-			s(respErr(errNotInteger), "SETEX", "k", "x", "v"),
+			s(respErr(command.ErrInvalidExpire("setex")), "SETEX", "k", "0", "v"),
+			s(respErr(command.ErrInvalidExpire("psetex")), "PSETEX", "k", "-1", "v"),
+			s(respErr(command.ErrNotInteger), "SETEX", "k", "x", "v"),
 		}},
 		{"mget mset msetnx", []step{
 			s(ok, "MSET", "a", "1", "b", "2"), s([]any{"1", "2", nil}, "MGET", "a", "b", "c"),
@@ -139,33 +141,33 @@ func TestStringCommands(t *testing.T) {
 			s("v", "GETEX", "k", "PXAT", "1767323145999"), s(int64(1767323145999), "PEXPIRETIME", "k"),
 			s("v", "GETEX", "k", "EXAT", "100"), s(int64(0), "EXISTS", "k"),
 			s(null, "GETEX", "missing", "EX", "5"),
-			s(respErr(errSyntax), "GETEX", "k", "EX", "5", "PERSIST"),
-			s(respErr(errSyntax), "GETEX", "k", "FOO"),
+			s(respErr(command.ErrSyntax), "GETEX", "k", "EX", "5", "PERSIST"),
+			s(respErr(command.ErrSyntax), "GETEX", "k", "FOO"),
 		}},
 		{"incr family", []step{
 			s(int64(1), "INCR", "n"), s(int64(11), "INCRBY", "n", "10"), s(int64(10), "DECR", "n"),
 			s(int64(-5), "DECRBY", "n", "15"),
 			s(ok, "SET", "n", "9223372036854775806"), s(int64(9223372036854775807), "INCR", "n"),
-			s(respErr(errOverflow), "INCR", "n"), s("9223372036854775807", "GET", "n"),
-			s(ok, "SET", "m", "-9223372036854775808"), s(respErr(errOverflow), "DECR", "m"),
+			s(respErr(command.ErrOverflow), "INCR", "n"), s("9223372036854775807", "GET", "n"),
+			s(ok, "SET", "m", "-9223372036854775808"), s(respErr(command.ErrOverflow), "DECR", "m"),
 			s(respErr("ERR decrement would overflow"), "DECRBY", "m", "-9223372036854775808"),
-			s(ok, "SET", "s", "abc"), s(respErr(errNotInteger), "INCR", "s"),
-			s(ok, "SET", "s", " 1"), s(respErr(errNotInteger), "INCR", "s"),
-			s(ok, "SET", "s", "01"), s(respErr(errNotInteger), "INCR", "s"),
-			s(ok, "SET", "s", "+1"), s(respErr(errNotInteger), "INCR", "s"),
-			s(ok, "SET", "s", "9223372036854775808"), s(respErr(errNotInteger), "INCR", "s"),
-			s(respErr(errNotInteger), "INCRBY", "n", "1.5"),
-			s(respErr(errNotInteger), "INCRBY", "n", "99999999999999999999"),
+			s(ok, "SET", "s", "abc"), s(respErr(command.ErrNotInteger), "INCR", "s"),
+			s(ok, "SET", "s", " 1"), s(respErr(command.ErrNotInteger), "INCR", "s"),
+			s(ok, "SET", "s", "01"), s(respErr(command.ErrNotInteger), "INCR", "s"),
+			s(ok, "SET", "s", "+1"), s(respErr(command.ErrNotInteger), "INCR", "s"),
+			s(ok, "SET", "s", "9223372036854775808"), s(respErr(command.ErrNotInteger), "INCR", "s"),
+			s(respErr(command.ErrNotInteger), "INCRBY", "n", "1.5"),
+			s(respErr(command.ErrNotInteger), "INCRBY", "n", "99999999999999999999"),
 		}},
 		{"incrbyfloat", []step{
 			s("10.5", "INCRBYFLOAT", "f", "10.5"), s("10.6", "INCRBYFLOAT", "f", "0.1"),
 			s("5.6", "INCRBYFLOAT", "f", "-5"), s(ok, "SET", "g", "0"),
 			s("0.1", "INCRBYFLOAT", "g", "0.1"), s("0.2", "INCRBYFLOAT", "g", "0.1"), s("0.3", "INCRBYFLOAT", "g", "0.1"),
 			s(ok, "SET", "h", "5.0e3"), s("5200", "INCRBYFLOAT", "h", "2.0e2"),
-			s(respErr(errNotFloat), "INCRBYFLOAT", "f", "abc"),
-			s(respErr(errNotFloat), "INCRBYFLOAT", "f", "nan"),
-			s(respErr(errNaNInf), "INCRBYFLOAT", "f", "inf"),
-			s(ok, "SET", "s", "x"), s(respErr(errNotFloat), "INCRBYFLOAT", "s", "1"),
+			s(respErr(command.ErrNotFloat), "INCRBYFLOAT", "f", "abc"),
+			s(respErr(command.ErrNotFloat), "INCRBYFLOAT", "f", "nan"),
+			s(respErr(command.ErrNaNInf), "INCRBYFLOAT", "f", "inf"),
+			s(ok, "SET", "s", "x"), s(respErr(command.ErrNotFloat), "INCRBYFLOAT", "s", "1"),
 		}},
 		{"append strlen getrange setrange", []step{
 			s(int64(5), "APPEND", "k", "Hello"), s(int64(11), "APPEND", "k", " World"),
@@ -173,13 +175,13 @@ func TestStringCommands(t *testing.T) {
 			s("Hello", "GETRANGE", "k", "0", "4"), s("World", "GETRANGE", "k", "-5", "-1"),
 			s("Hello World", "GETRANGE", "k", "0", "-1"), s("", "GETRANGE", "k", "5", "3"),
 			s("d", "GETRANGE", "k", "10", "100"), s("", "GETRANGE", "k", "-1", "-5"),
-			s("", "GETRANGE", "missing", "0", "-1"), s(respErr(errNotInteger), "GETRANGE", "k", "a", "1"),
+			s("", "GETRANGE", "missing", "0", "-1"), s(respErr(command.ErrNotInteger), "GETRANGE", "k", "a", "1"),
 			s(int64(11), "SETRANGE", "k", "6", "Redis"), s("Hello Redis", "GET", "k"),
 			s(int64(8), "SETRANGE", "z", "5", "abc"), s("\x00\x00\x00\x00\x00abc", "GET", "z"),
 			s(int64(0), "SETRANGE", "empty", "5", ""), s(int64(0), "EXISTS", "empty"),
 			s(int64(11), "SETRANGE", "k", "3", ""),
-			s(respErr(errOffsetRange), "SETRANGE", "k", "-1", "x"),
-			s(respErr(errStringTooBig), "SETRANGE", "k", "536870912", "x"),
+			s(respErr(command.ErrOffsetRange), "SETRANGE", "k", "-1", "x"),
+			s(respErr(command.ErrStringTooBig), "SETRANGE", "k", "536870912", "x"),
 		}},
 	})
 }
@@ -201,24 +203,24 @@ func TestKeyCommands(t *testing.T) {
 			s(int64(1), "PEXPIRE", "k", "2500"), s(int64(2500), "PTTL", "k"), s(int64(3), "TTL", "k"),
 			s(int64(1), "EXPIREAT", "k", "1767323145"), s(int64(1767323145), "EXPIRETIME", "k"),
 			s(int64(1), "PEXPIREAT", "k", "1767323145500"), s(int64(1767323145500), "PEXPIRETIME", "k"),
-			s(respErr(errExpireOptions), "EXPIRE", "k", "10", "NX", "XX"),
-			s(respErr(errGTLTOptions), "EXPIRE", "k", "10", "GT", "LT"),
+			s(respErr(command.ErrExpireOptions), "EXPIRE", "k", "10", "NX", "XX"),
+			s(respErr(command.ErrGTLTOptions), "EXPIRE", "k", "10", "GT", "LT"),
 			s(respErr("ERR Unsupported option FOO"), "EXPIRE", "k", "10", "FOO"),
-			s(respErr(errNotInteger), "EXPIRE", "k", "ten"),
-			s(respErr(errInvalidExpire("expire")), "EXPIRE", "k", "9223372036854775807"),
+			s(respErr(command.ErrNotInteger), "EXPIRE", "k", "ten"),
+			s(respErr(command.ErrInvalidExpire("expire")), "EXPIRE", "k", "9223372036854775807"),
 			s(int64(1), "EXPIRE", "k", "-1"), s(int64(-2), "TTL", "k"), s(int64(-2), "PEXPIRETIME", "k"),
 		}},
 		{"type rename renamenx copy", []step{
 			s(status("none"), "TYPE", "k"), s(ok, "SET", "k", "v", "EX", "100"), s(status("string"), "TYPE", "k"),
 			s(ok, "RENAME", "k", "k2"), s(int64(0), "EXISTS", "k"), s("v", "GET", "k2"), s(int64(100), "TTL", "k2"),
-			s(respErr(errNoSuchKey), "RENAME", "missing", "x"), s(ok, "RENAME", "k2", "k2"),
-			s(respErr(errNoSuchKey), "RENAME", "missing", "missing"),
+			s(respErr(command.ErrNoSuchKey), "RENAME", "missing", "x"), s(ok, "RENAME", "k2", "k2"),
+			s(respErr(command.ErrNoSuchKey), "RENAME", "missing", "missing"),
 			s(ok, "SET", "o", "other"), s(int64(0), "RENAMENX", "k2", "o"), s(int64(1), "RENAMENX", "k2", "k3"),
 			s(int64(0), "RENAMENX", "k3", "k3"),
 			s(int64(1), "COPY", "k3", "c"), s(int64(0), "COPY", "k3", "c"), s(int64(1), "COPY", "o", "c", "REPLACE"),
 			s("other", "GET", "c"), s(int64(1), "COPY", "c", "c", "DB", "5"), s(int64(0), "COPY", "missing", "x"),
-			s(respErr(errSameObject), "COPY", "c", "c"), s(respErr(errDBRange), "COPY", "c", "d", "DB", "16"),
-			s(respErr(errSyntax), "COPY", "c", "d", "BOGUS"),
+			s(respErr(command.ErrSameObject), "COPY", "c", "c"), s(respErr(command.ErrDBRange), "COPY", "c", "d", "DB", "16"),
+			s(respErr(command.ErrSyntax), "COPY", "c", "d", "BOGUS"),
 			s(ok, "SELECT", "5"), s("other", "GET", "c"), s(int64(1), "DBSIZE"),
 		}},
 		{"select dbsize flush", []step{
@@ -226,8 +228,8 @@ func TestKeyCommands(t *testing.T) {
 			s(int64(1), "DBSIZE"), s(ok, "FLUSHDB"), s(int64(0), "DBSIZE"), s(ok, "SELECT", "0"),
 			s("0", "GET", "k"), s(ok, "SELECT", "2"), s(ok, "SET", "x", "y"), s(ok, "FLUSHALL", "ASYNC"),
 			s(int64(0), "DBSIZE"), s(ok, "SELECT", "0"), s(int64(0), "DBSIZE"),
-			s(respErr(errDBRange), "SELECT", "16"), s(respErr(errDBRange), "SELECT", "-1"),
-			s(respErr(errNotInteger), "SELECT", "x"), s(respErr(errSyntax), "FLUSHDB", "NOW"),
+			s(respErr(command.ErrDBRange), "SELECT", "16"), s(respErr(command.ErrDBRange), "SELECT", "-1"),
+			s(respErr(command.ErrNotInteger), "SELECT", "x"), s(respErr(command.ErrSyntax), "FLUSHDB", "NOW"),
 		}},
 		{"randomkey", []step{
 			s(null, "RANDOMKEY"), s(ok, "SET", "only", "1"), s("only", "RANDOMKEY"),
@@ -238,9 +240,9 @@ func TestKeyCommands(t *testing.T) {
 			s([]any{"h[a]llo"}, "KEYS", `h\[a\]llo`), s([]any{}, "KEYS", "nomatch*"),
 		}},
 		{"scan errors", []step{
-			s(respErr(errInvalidCursor), "SCAN", "abc"), s(respErr(errInvalidCursor), "SCAN", "-1"),
-			s(respErr(errSyntax), "SCAN", "0", "COUNT", "0"), s(respErr(errNotInteger), "SCAN", "0", "COUNT", "x"),
-			s(respErr(errSyntax), "SCAN", "0", "MATCH"), s(respErr(errSyntax), "SCAN", "0", "FOO", "bar"),
+			s(respErr(command.ErrInvalidCursor), "SCAN", "abc"), s(respErr(command.ErrInvalidCursor), "SCAN", "-1"),
+			s(respErr(command.ErrSyntax), "SCAN", "0", "COUNT", "0"), s(respErr(command.ErrNotInteger), "SCAN", "0", "COUNT", "x"),
+			s(respErr(command.ErrSyntax), "SCAN", "0", "MATCH"), s(respErr(command.ErrSyntax), "SCAN", "0", "FOO", "bar"),
 			s([]any{"0", []any{}}, "SCAN", "18446744073709551615"),
 		}},
 	})
@@ -316,7 +318,7 @@ func TestUnknownAndArity(t *testing.T) {
 	if got := r.do(long, long, "more"); got != respErr(want) {
 		t.Errorf("long unknown = %q", got)
 	}
-	if got := r.do("GET"); got != respErr(errWrongArgs("get")) {
+	if got := r.do("GET"); got != respErr(command.ErrWrongArgs("get")) {
 		t.Errorf("arity before auth = %q", got)
 	}
 	if got := r.do("GET", "k"); got != respErr(errNoAuth) {
@@ -328,14 +330,14 @@ func TestUnknownAndArity(t *testing.T) {
 	if got := r.do("CLIENT", "BOGUS"); got != respErr("ERR unknown subcommand 'BOGUS'. Try CLIENT HELP.") {
 		t.Errorf("subcommand = %q", got)
 	}
-	if got := r.do("CLIENT"); got != respErr(errWrongArgs("client")) {
+	if got := r.do("CLIENT"); got != respErr(command.ErrWrongArgs("client")) {
 		t.Errorf("client arity = %q", got)
 	}
 	r = dialAs(t, srv.addr, "alice", "alice-pw")
-	if got := r.do("CLIENT", "SETNAME"); got != respErr(errWrongArgs("client|setname")) {
+	if got := r.do("CLIENT", "SETNAME"); got != respErr(command.ErrWrongArgs("client|setname")) {
 		t.Errorf("client setname arity = %q", got)
 	}
-	if got := r.do("get", "k", "extra"); got != respErr(errWrongArgs("get")) {
+	if got := r.do("get", "k", "extra"); got != respErr(command.ErrWrongArgs("get")) {
 		t.Errorf("lower-case arity = %q", got)
 	}
 	if got := r.do("PING"); got != status("PONG") {

@@ -75,8 +75,8 @@ func BenchmarkDispatch(b *testing.B) {
 				for pb.Next() {
 					args[1] = keys[i&1023]
 					s.dispatch(c, args)
-					if len(c.conn.out) > 4096 {
-						c.conn.out = c.conn.out[:0]
+					if len(c.conn.Out) > 4096 {
+						c.conn.Out = c.conn.Out[:0]
 					}
 					i++
 				}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/tcached/tcached/admission"
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/shard"
 )
 
@@ -16,32 +17,12 @@ const (
 	errNoAuth         = "NOAUTH Authentication required."
 	errHelloNoAuth    = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
 	errWrongPass      = "WRONGPASS invalid username-password pair or user is disabled."
-	errSyntax         = "ERR syntax error"
-	errNotInteger     = "ERR value is not an integer or out of range"
-	errNotFloat       = "ERR value is not a valid float"
-	errOverflow       = "ERR increment or decrement would overflow"
-	errNaNInf         = "ERR increment would produce NaN or Infinity"
-	errDBRange        = "ERR DB index is out of range"
-	errNoSuchKey      = "ERR no such key"
-	errWrongType      = "WRONGTYPE Operation against a key holding the wrong kind of value"
-	errOffsetRange    = "ERR offset is out of range"
-	errStringTooBig   = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
-	errInvalidCursor  = "ERR invalid cursor"
 	errProtoVersion   = "ERR Protocol version is not an integer or out of range"
 	errNoProto        = "NOPROTO unsupported protocol version"
 	errClientName     = "ERR Client names cannot contain spaces, newlines or special characters."
-	errExpireOptions  = "ERR NX and XX, GT or LT options at the same time are not compatible"
-	errGTLTOptions    = "ERR GT and LT options at the same time are not compatible"
-	errSameObject     = "ERR source and destination objects are the same"
 	errInternal       = "ERR internal error while executing the command; the connection will be closed"
-	errAuthTooManyArg = errSyntax
+	errAuthTooManyArg = command.ErrSyntax
 
-	// errOOM is Redis's reply when a write does not fit. tcached sends it when
-	// a write does not fit in the caller's tenant quota under the noeviction
-	// policy, or when the entry is larger than the whole quota (nothing is
-	// evicted for a write that could never fit). OOM is not retried by
-	// go-redis, which is right: retrying cannot make room.
-	errOOM = "OOM command not allowed when used memory > 'maxmemory'."
 	// errClientOOM refuses a command because the memory the tenant's
 	// connections make the server hold (query buffers, reply, pub/sub and
 	// MULTI queues) is at the tenant's client_memory budget (clientmem.go;
@@ -49,7 +30,7 @@ const (
 	// Redis's class for "memory is full, retrying now will not help": it is
 	// what Redis answers when maxmemory (client memory included) is reached,
 	// clients already handle it, and go-redis does not retry it. The text
-	// names the budget, so it is not mistaken for the quota's errOOM.
+	// names the budget, so it is not mistaken for the quota's command.ErrOOM.
 	errClientOOM = "OOM command not allowed when the tenant's client memory > 'client_memory'."
 	// errClientsOOM is errClientOOM for a connection bound to no tenant
 	// (before AUTH, operators), whose pool is what maxmemory_clients leaves
@@ -106,20 +87,8 @@ func errNotBacked(name string) string {
 	return "ERR '" + name + "' is not available when tcached fronts Redis Cluster (strings and keys only)"
 }
 
-func errWrongArgs(name string) string {
-	return "ERR wrong number of arguments for '" + name + "' command"
-}
-
-func errNoPerm(name string) string {
-	return "NOPERM this user has no permissions to run the '" + name + "' command"
-}
-
 func errUnknownSubcommand(sub []byte, parent string) string {
 	return fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", sub, upper(parent))
-}
-
-func errInvalidExpire(cmd string) string {
-	return "ERR invalid expire time in '" + cmd + "' command"
 }
 
 // errUnknownCommand reproduces Redis's message: the name truncated to 128
@@ -153,7 +122,7 @@ func errUnknownCommand(args [][]byte) string {
 // storeError maps errors from shard, the backend (backed.go) and handlers
 // onto reply strings.
 func storeError(err error) string {
-	var re replyErr
+	var re command.ReplyErr
 	var l2 shard.ReplyError
 	switch {
 	case errors.As(err, &re):
@@ -161,7 +130,7 @@ func storeError(err error) string {
 	case errors.As(err, &l2):
 		return string(l2) // Redis's own reply, passed on
 	case errors.Is(err, shard.ErrOOM):
-		return errOOM
+		return command.ErrOOM
 	case errors.Is(err, shard.ErrBackendUnavailable):
 		return errL2Unavailable
 	case errors.Is(err, context.DeadlineExceeded):
@@ -172,11 +141,6 @@ func storeError(err error) string {
 		return "ERR " + err.Error()
 	}
 }
-
-// replyErr lets a read-modify-write callback abort with an exact reply.
-type replyErr string
-
-func (e replyErr) Error() string { return string(e) }
 
 func upper(s string) string {
 	b := []byte(s)

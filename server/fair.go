@@ -213,10 +213,6 @@ const (
 	heavyAfter = yieldQuantum
 )
 
-// replyYieldEvery: a long reply reaches a checkpoint every
-// replyYieldEvery+1 elements (a few µs to a few tens of µs of encoding).
-const replyYieldEvery = 255
-
 // workState is the running command's progress through its checkpoints.
 type workState struct {
 	ran   time.Duration // work charged at checkpoints since the command began

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 )
 
@@ -54,11 +55,11 @@ func expectedReplies(s *Server, input []byte) (n int, exact bool) {
 		}
 		n++
 		switch {
-		case eqFold(args[0], "quit"):
+		case command.EqFold(args[0], "quit"):
 			return n, exact
-		case eqFold(args[0], "subscribe"), eqFold(args[0], "psubscribe"),
-			eqFold(args[0], "unsubscribe"), eqFold(args[0], "punsubscribe"),
-			eqFold(args[0], "ssubscribe"), eqFold(args[0], "sunsubscribe"):
+		case command.EqFold(args[0], "subscribe"), command.EqFold(args[0], "psubscribe"),
+			command.EqFold(args[0], "unsubscribe"), command.EqFold(args[0], "punsubscribe"),
+			command.EqFold(args[0], "ssubscribe"), command.EqFold(args[0], "sunsubscribe"):
 			exact = false
 		}
 	}

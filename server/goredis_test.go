@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/tcached/tcached/command"
 )
 
 func grClient(t *testing.T, opt *redis.Options) *redis.Client {
@@ -266,7 +267,7 @@ func TestGoRedisPipeline(t *testing.T) {
 	ok2 := pipe.Get(ctx, "x")
 	_, err := pipe.Exec(ctx)
 	if err == nil || bad.Err() != nil || ok1.Err() != nil || ok2.Val() != "1" ||
-		bad2.Err() == nil || bad2.Err().Error() != errNotInteger {
+		bad2.Err() == nil || bad2.Err().Error() != command.ErrNotInteger {
 		t.Errorf("mixed pipeline: exec %v, set %v, incr %v, incr2 %v, get %q", err, ok1.Err(), bad.Err(), bad2.Err(), ok2.Val())
 	}
 }
@@ -304,7 +305,7 @@ func TestGoRedisTxPipeline(t *testing.T) {
 		after = p.Incr(ctx, "tx:n")
 		return nil
 	})
-	if err == nil || err.Error() != errNotInteger || bad.Val() != 1 || after.Val() != 2 {
+	if err == nil || err.Error() != command.ErrNotInteger || bad.Val() != 1 || after.Val() != 2 {
 		t.Errorf("TxPipelined with a failing command: err %v, incr %d, after %d", err, bad.Val(), after.Val())
 	}
 	// The connection must still pair replies with commands.

@@ -12,12 +12,13 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 )
 
 func TestHashCommands(t *testing.T) {
-	wrongArgs := func(n string) respErr { return respErr(errWrongArgs(n)) }
-	wrongType := respErr(errWrongType)
+	wrongArgs := func(n string) respErr { return respErr(command.ErrWrongArgs(n)) }
+	wrongType := respErr(command.ErrWrongType)
 	runScripts(t, []script{
 		{"hset hget hlen", []step{
 			s(null, "HGET", "h", "f"), s(int64(0), "HLEN", "h"),
@@ -63,11 +64,11 @@ func TestHashCommands(t *testing.T) {
 			s(int64(5), "HINCRBY", "h", "n", "5"), s(int64(2), "HINCRBY", "h", "n", "-3"),
 			s(int64(1800), "TTL", "h"),
 			s(int64(3), "HSET", "h", "s", "abc", "max", "9223372036854775807", "min", "-9223372036854775808"),
-			s(respErr(errHashNotInt), "HINCRBY", "h", "s", "1"),
-			s(respErr(errNotInteger), "HINCRBY", "h", "n", "x"),
-			s(respErr(errNotInteger), "HINCRBY", "h", "n", "9223372036854775808"),
-			s(respErr(errOverflow), "HINCRBY", "h", "max", "1"),
-			s(respErr(errOverflow), "HINCRBY", "h", "min", "-1"),
+			s(respErr(command.ErrHashNotInt), "HINCRBY", "h", "s", "1"),
+			s(respErr(command.ErrNotInteger), "HINCRBY", "h", "n", "x"),
+			s(respErr(command.ErrNotInteger), "HINCRBY", "h", "n", "9223372036854775808"),
+			s(respErr(command.ErrOverflow), "HINCRBY", "h", "max", "1"),
+			s(respErr(command.ErrOverflow), "HINCRBY", "h", "min", "-1"),
 			s(int64(-1), "HINCRBY", "h", "max", "-9223372036854775808"),
 			s("-1", "HGET", "h", "max"),
 			s(wrongArgs("hincrby"), "HINCRBY", "h", "n"),
@@ -76,11 +77,11 @@ func TestHashCommands(t *testing.T) {
 			s("10.5", "HINCRBYFLOAT", "h", "f", "10.5"), s("10.6", "HINCRBYFLOAT", "h", "f", "0.1"),
 			s(int64(4), "HSET", "h", "e", "5.0e3", "i", "3", "s", "abc", "big", "1e4932"),
 			s("5200", "HINCRBYFLOAT", "h", "e", "2.0e2"), s("4.5", "HINCRBYFLOAT", "h", "i", "1.5"),
-			s(respErr(errHashNotFloat), "HINCRBYFLOAT", "h", "s", "1"),
-			s(respErr(errNotFloat), "HINCRBYFLOAT", "h", "f", "x"),
-			s(respErr(errIncrNaNInf), "HINCRBYFLOAT", "h", "f", "inf"),
-			s(respErr(errNotFloat), "HINCRBYFLOAT", "h", "f", "nan"),
-			s(respErr(errNaNInf), "HINCRBYFLOAT", "h", "big", "1e4932"),
+			s(respErr(command.ErrHashNotFloat), "HINCRBYFLOAT", "h", "s", "1"),
+			s(respErr(command.ErrNotFloat), "HINCRBYFLOAT", "h", "f", "x"),
+			s(respErr(command.ErrIncrNaNInf), "HINCRBYFLOAT", "h", "f", "inf"),
+			s(respErr(command.ErrNotFloat), "HINCRBYFLOAT", "h", "f", "nan"),
+			s(respErr(command.ErrNaNInf), "HINCRBYFLOAT", "h", "big", "1e4932"),
 			s("10.6", "HGET", "h", "f"),
 			s(wrongArgs("hincrbyfloat"), "HINCRBYFLOAT", "h", "f"),
 		}},
@@ -93,12 +94,12 @@ func TestHashCommands(t *testing.T) {
 			s([]any{"only", "only", "only"}, "HRANDFIELD", "h", "-3"),
 			s([]any{"only", "v", "only", "v"}, "HRANDFIELD", "h", "-2", "WITHVALUES"),
 			s([]any{"only", "v"}, "HRANDFIELD", "h", "1", "WITHVALUES"),
-			s(respErr(errSyntax), "HRANDFIELD", "h", "1", "WITHSCORES"),
-			s(respErr(errSyntax), "HRANDFIELD", "h", "1", "WITHVALUES", "x"),
-			s(respErr(errNotInteger), "HRANDFIELD", "h", "x"),
-			s(respErr(errOutOfRange), "HRANDFIELD", "h", "-4611686018427387904", "WITHVALUES"),
+			s(respErr(command.ErrSyntax), "HRANDFIELD", "h", "1", "WITHSCORES"),
+			s(respErr(command.ErrSyntax), "HRANDFIELD", "h", "1", "WITHVALUES", "x"),
+			s(respErr(command.ErrNotInteger), "HRANDFIELD", "h", "x"),
+			s(respErr(command.ErrOutOfRange), "HRANDFIELD", "h", "-4611686018427387904", "WITHVALUES"),
 			s(respErr("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"), "HRANDFIELD", "h", "-9223372036854775808"),
-			s(respErr(errRandTooLarge), "HRANDFIELD", "h", "-9223372036854775807"),
+			s(respErr(command.ErrRandTooLarge), "HRANDFIELD", "h", "-9223372036854775807"),
 			s(wrongArgs("hrandfield"), "HRANDFIELD"),
 		}},
 		{"hscan small", []step{
@@ -108,12 +109,12 @@ func TestHashCommands(t *testing.T) {
 			s([]any{"0", []any{"a", "1", "b", "2", "ab", "3"}}, "HSCAN", "h", "0", "COUNT", "1"),
 			s([]any{"0", []any{"a", "1", "ab", "3"}}, "HSCAN", "h", "0", "MATCH", "a*"),
 			s([]any{"0", []any{"a", "b", "ab"}}, "HSCAN", "h", "0", "NOVALUES"),
-			s(respErr(errInvalidCursor), "HSCAN", "h", "x"),
-			s(respErr(errInvalidCursor), "HSCAN", "h", "-1"),
-			s(respErr(errSyntax), "HSCAN", "h", "0", "COUNT", "0"),
-			s(respErr(errNotInteger), "HSCAN", "h", "0", "COUNT", "x"),
-			s(respErr(errSyntax), "HSCAN", "h", "0", "MATCH"),
-			s(respErr(errSyntax), "HSCAN", "h", "0", "BOGUS", "1"),
+			s(respErr(command.ErrInvalidCursor), "HSCAN", "h", "x"),
+			s(respErr(command.ErrInvalidCursor), "HSCAN", "h", "-1"),
+			s(respErr(command.ErrSyntax), "HSCAN", "h", "0", "COUNT", "0"),
+			s(respErr(command.ErrNotInteger), "HSCAN", "h", "0", "COUNT", "x"),
+			s(respErr(command.ErrSyntax), "HSCAN", "h", "0", "MATCH"),
+			s(respErr(command.ErrSyntax), "HSCAN", "h", "0", "BOGUS", "1"),
 			s(wrongArgs("hscan"), "HSCAN", "h"),
 		}},
 		{"wrongtype from hash commands", []step{
@@ -127,7 +128,7 @@ func TestHashCommands(t *testing.T) {
 			s(wrongType, "HSCAN", "s", "0"), s(wrongType, "HRANDFIELD", "s"),
 			s(wrongType, "HRANDFIELD", "s", "2"), s("v", "GET", "s"),
 			// Argument errors come first, as in Redis.
-			s(respErr(errNotInteger), "HINCRBY", "s", "f", "x"), s(respErr(errInvalidCursor), "HSCAN", "s", "x"),
+			s(respErr(command.ErrNotInteger), "HINCRBY", "s", "f", "x"), s(respErr(command.ErrInvalidCursor), "HSCAN", "s", "x"),
 		}},
 		{"wrongtype from string commands", []step{
 			s(int64(1), "HSET", "h", "f", "v"),
@@ -284,7 +285,7 @@ func TestHashIsolation(t *testing.T) {
 	if got := norm(a.do("HGET", "session", "user")); got != "alice" {
 		t.Fatalf("a's hash after b's SET: %v", got)
 	}
-	if got := norm(b.do("HGET", "session", "user")); got != respErr(errWrongType) {
+	if got := norm(b.do("HGET", "session", "user")); got != respErr(command.ErrWrongType) {
 		t.Fatalf("b HGET on its string: %v", got)
 	}
 	if got := norm(b.do("SCAN", "0", "TYPE", "hash")); !reflect.DeepEqual(got, []any{"0", []any{}}) {
@@ -339,7 +340,7 @@ func TestHashQuota(t *testing.T) {
 		}
 		fields++
 	}
-	if refused != respErr(errOOM) {
+	if refused != respErr(command.ErrOOM) {
 		t.Fatalf("hash growing past the quota: %v, want OOM", refused)
 	}
 	if got := a.do("HLEN", "big"); got != fields || fields < 50 {
@@ -370,14 +371,14 @@ func TestHashQuota(t *testing.T) {
 		}
 		used("b")
 	}
-	if refused != respErr(errOOM) {
+	if refused != respErr(command.ErrOOM) {
 		t.Fatalf("noeviction hash growth: %v, want OOM", refused)
 	}
 	if got := b.do("EXISTS", "s0", "s19"); got != int64(2) {
 		t.Fatalf("noeviction lost keys: EXISTS = %v", got)
 	}
 	n := b.do("HLEN", "big")
-	if got := b.do("HINCRBY", "big", "counter-field-that-does-not-fit", "1"); got != respErr(errOOM) && got != int64(1) {
+	if got := b.do("HINCRBY", "big", "counter-field-that-does-not-fit", "1"); got != respErr(command.ErrOOM) && got != int64(1) {
 		t.Fatalf("HINCRBY near quota = %v", got)
 	}
 	if got := b.do("HDEL", "big", "f0"); got != int64(1) {

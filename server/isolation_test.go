@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tcached/tcached/command"
 )
 
 // hostileKeys are key names whose bytes would break a naive
@@ -114,7 +116,7 @@ func TestIsolationSameKeyNames(t *testing.T) {
 		}
 	}
 	// RENAME/COPY act inside the caller's tenant only.
-	if got := a.do("RENAME", "b-only", "stolen"); got != respErr(errNoSuchKey) {
+	if got := a.do("RENAME", "b-only", "stolen"); got != respErr(command.ErrNoSuchKey) {
 		t.Errorf("a RENAME b's key = %v", got)
 	}
 	if got := a.do("COPY", "b-only", "stolen"); got != int64(0) {
@@ -228,13 +230,13 @@ func TestOOM(t *testing.T) {
 	srv := startServer(t, cfg, false)
 	a := dialAs(t, srv.addr, "alice", "alice-pw")
 	a.do("SET", "keep", "1")
-	if got := a.do("SET", "huge", strings.Repeat("x", 70<<10)); got != respErr(errOOM) {
+	if got := a.do("SET", "huge", strings.Repeat("x", 70<<10)); got != respErr(command.ErrOOM) {
 		t.Errorf("too-large SET = %v", got)
 	}
 	if got := norm(a.do("GET", "keep")); got != "1" {
 		t.Errorf("too-large write evicted a key: %v", got)
 	}
-	if got := a.do("APPEND", "keep", strings.Repeat("x", 70<<10)); got != respErr(errOOM) {
+	if got := a.do("APPEND", "keep", strings.Repeat("x", 70<<10)); got != respErr(command.ErrOOM) {
 		t.Errorf("too-large APPEND = %v", got)
 	}
 	b := dialAs(t, srv.addr, "bob", "bob-pw")
@@ -246,7 +248,7 @@ func TestOOM(t *testing.T) {
 			break
 		}
 	}
-	if refused != respErr(errOOM) {
+	if refused != respErr(command.ErrOOM) {
 		t.Fatalf("noeviction tenant never refused: %v", refused)
 	}
 	if got := b.do("GET", "k0"); got == nil {

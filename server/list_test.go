@@ -11,11 +11,12 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/tcached/tcached/command"
 )
 
 func TestListCommands(t *testing.T) {
-	wrongArgs := func(n string) respErr { return respErr(errWrongArgs(n)) }
-	wrongType := respErr(errWrongType)
+	wrongArgs := func(n string) respErr { return respErr(command.ErrWrongArgs(n)) }
+	wrongType := respErr(command.ErrWrongType)
 	runScripts(t, []script{
 		{"push len range", []step{
 			s(int64(0), "LLEN", "l"), s([]any{}, "LRANGE", "l", "0", "-1"),
@@ -26,7 +27,7 @@ func TestListCommands(t *testing.T) {
 			s([]any{}, "LRANGE", "l", "3", "1"), s([]any{}, "LRANGE", "l", "5", "9"),
 			s(int64(5), "LLEN", "l"), s(status("list"), "TYPE", "l"), s("quicklist", "OBJECT", "ENCODING", "l"),
 			s(int64(1800), "TTL", "l"),
-			s(respErr(errNotInteger), "LRANGE", "l", "a", "1"), s(respErr(errNotInteger), "LRANGE", "missing", "0", "x"),
+			s(respErr(command.ErrNotInteger), "LRANGE", "l", "a", "1"), s(respErr(command.ErrNotInteger), "LRANGE", "missing", "0", "x"),
 			s(wrongArgs("lpush"), "LPUSH", "l"), s(wrongArgs("rpush"), "RPUSH"),
 			s(wrongArgs("llen"), "LLEN", "l", "x"), s(wrongArgs("lrange"), "LRANGE", "l", "0"),
 		}},
@@ -43,21 +44,21 @@ func TestListCommands(t *testing.T) {
 			s([]any{"b", "c"}, "LPOP", "l", "2"), s([]any{}, "LPOP", "l", "0"),
 			s([]any{"d"}, "RPOP", "l", "10"), s(int64(0), "EXISTS", "l"),
 			s(int64(3), "RPUSH", "l", "a", "b", "c"), s([]any{"c", "b"}, "RPOP", "l", "2"),
-			s(respErr(errListMustBePositive), "LPOP", "l", "-1"), s(respErr(errNotInteger), "LPOP", "l", "x"),
-			s(respErr(errListMustBePositive), "RPOP", "missing", "-1"),
+			s(respErr(command.ErrListMustBePositive), "LPOP", "l", "-1"), s(respErr(command.ErrNotInteger), "LPOP", "l", "x"),
+			s(respErr(command.ErrListMustBePositive), "RPOP", "missing", "-1"),
 			s(wrongArgs("lpop"), "LPOP", "l", "1", "2"), s(wrongArgs("rpop"), "RPOP"),
 		}},
 		{"lindex lset", []step{
 			s(null, "LINDEX", "l", "0"), s(null, "LINDEX", "l", "x"),
-			s(respErr(errNoSuchKey), "LSET", "l", "0", "v"), s(respErr(errNoSuchKey), "LSET", "l", "x", "v"),
+			s(respErr(command.ErrNoSuchKey), "LSET", "l", "0", "v"), s(respErr(command.ErrNoSuchKey), "LSET", "l", "x", "v"),
 			s(int64(3), "RPUSH", "l", "a", "b", "c"),
 			s("a", "LINDEX", "l", "0"), s("c", "LINDEX", "l", "-1"), s("a", "LINDEX", "l", "-3"),
 			s(null, "LINDEX", "l", "3"), s(null, "LINDEX", "l", "-4"),
-			s(respErr(errNotInteger), "LINDEX", "l", "x"),
+			s(respErr(command.ErrNotInteger), "LINDEX", "l", "x"),
 			s(ok, "LSET", "l", "1", "BB"), s(ok, "LSET", "l", "-1", "CC"),
 			s([]any{"a", "BB", "CC"}, "LRANGE", "l", "0", "-1"),
-			s(respErr(errListIndexRange), "LSET", "l", "3", "v"), s(respErr(errListIndexRange), "LSET", "l", "-4", "v"),
-			s(respErr(errNotInteger), "LSET", "l", "x", "v"),
+			s(respErr(command.ErrListIndexRange), "LSET", "l", "3", "v"), s(respErr(command.ErrListIndexRange), "LSET", "l", "-4", "v"),
+			s(respErr(command.ErrNotInteger), "LSET", "l", "x", "v"),
 			s(wrongArgs("lindex"), "LINDEX", "l"), s(wrongArgs("lset"), "LSET", "l", "0"),
 		}},
 		{"lrem ltrim", []step{
@@ -66,17 +67,17 @@ func TestListCommands(t *testing.T) {
 			s(int64(1), "LREM", "l", "1", "x"), s([]any{"a", "x", "b", "x", "c"}, "LRANGE", "l", "0", "-1"),
 			s(int64(1), "LREM", "l", "-1", "x"), s([]any{"a", "x", "b", "c"}, "LRANGE", "l", "0", "-1"),
 			s(int64(0), "LREM", "l", "0", "zz"), s(int64(1), "LREM", "l", "0", "x"),
-			s(respErr(errNotInteger), "LREM", "l", "x", "a"),
+			s(respErr(command.ErrNotInteger), "LREM", "l", "x", "a"),
 			s(ok, "LTRIM", "l", "1", "-1"), s([]any{"b", "c"}, "LRANGE", "l", "0", "-1"),
 			s(ok, "LTRIM", "l", "-1", "5"), s([]any{"c"}, "LRANGE", "l", "0", "-1"),
-			s(respErr(errNotInteger), "LTRIM", "l", "0", "x"),
+			s(respErr(command.ErrNotInteger), "LTRIM", "l", "0", "x"),
 			s(ok, "LTRIM", "l", "5", "1"), s(int64(0), "EXISTS", "l"),
 			s(int64(2), "RPUSH", "l", "q", "q"), s(int64(2), "LREM", "l", "0", "q"), s(int64(0), "EXISTS", "l"),
 			s(wrongArgs("lrem"), "LREM", "l", "0"), s(wrongArgs("ltrim"), "LTRIM", "l", "0"),
 		}},
 		{"linsert", []step{
 			s(int64(0), "LINSERT", "l", "BEFORE", "a", "x"), s(int64(0), "EXISTS", "l"),
-			s(respErr(errSyntax), "LINSERT", "l", "MIDDLE", "a", "x"),
+			s(respErr(command.ErrSyntax), "LINSERT", "l", "MIDDLE", "a", "x"),
 			s(int64(2), "RPUSH", "l", "a", "b"),
 			s(int64(3), "LINSERT", "l", "BEFORE", "a", "x"), s(int64(4), "LINSERT", "l", "after", "b", "y"),
 			s(int64(-1), "LINSERT", "l", "AFTER", "zz", "y"),
@@ -94,17 +95,17 @@ func TestListCommands(t *testing.T) {
 			s([]any{int64(7), int64(6), int64(2)}, "LPOS", "l", "c", "RANK", "-1", "COUNT", "0"),
 			s([]any{int64(2)}, "LPOS", "l", "c", "COUNT", "0", "MAXLEN", "3"),
 			s(null, "LPOS", "l", "c", "MAXLEN", "2"), s([]any{}, "LPOS", "l", "zz", "COUNT", "1"),
-			s(respErr(errListRankZero), "LPOS", "l", "c", "RANK", "0"),
+			s(respErr(command.ErrListRankZero), "LPOS", "l", "c", "RANK", "0"),
 			s(int64(7), "LPOS", "l", "c", "RANK", "-9223372036854775808"),
-			s(respErr(errListCountNeg), "LPOS", "l", "c", "COUNT", "-1"),
-			s(respErr(errListMaxlenNeg), "LPOS", "l", "c", "MAXLEN", "-1"),
-			s(respErr(errNotInteger), "LPOS", "l", "c", "RANK", "x"),
-			s(respErr(errSyntax), "LPOS", "l", "c", "RANK"), s(respErr(errSyntax), "LPOS", "l", "c", "BOGUS", "1"),
+			s(respErr(command.ErrListCountNeg), "LPOS", "l", "c", "COUNT", "-1"),
+			s(respErr(command.ErrListMaxlenNeg), "LPOS", "l", "c", "MAXLEN", "-1"),
+			s(respErr(command.ErrNotInteger), "LPOS", "l", "c", "RANK", "x"),
+			s(respErr(command.ErrSyntax), "LPOS", "l", "c", "RANK"), s(respErr(command.ErrSyntax), "LPOS", "l", "c", "BOGUS", "1"),
 			s(wrongArgs("lpos"), "LPOS", "l"),
 		}},
 		{"lmove", []step{
 			s(null, "LMOVE", "src", "dst", "LEFT", "RIGHT"), s(int64(0), "EXISTS", "dst"),
-			s(respErr(errSyntax), "LMOVE", "src", "dst", "UP", "RIGHT"),
+			s(respErr(command.ErrSyntax), "LMOVE", "src", "dst", "UP", "RIGHT"),
 			s(int64(3), "RPUSH", "src", "a", "b", "c"),
 			s("a", "LMOVE", "src", "dst", "LEFT", "RIGHT"), s("c", "LMOVE", "src", "dst", "RIGHT", "LEFT"),
 			s([]any{"c", "a"}, "LRANGE", "dst", "0", "-1"), s([]any{"b"}, "LRANGE", "src", "0", "-1"),
@@ -126,14 +127,14 @@ func TestListCommands(t *testing.T) {
 			s([]any{"l", "a"}, "BLPOP", "missing", "l", "0"), s([]any{"l", "b"}, "BRPOP", "l", "0.5"),
 			s(int64(0), "EXISTS", "l"),
 			s(int64(1), "RPUSH", "s", "x"), s("x", "BLMOVE", "s", "d", "RIGHT", "LEFT", "0"),
-			s(respErr(errListTimeoutNotFloat), "BLPOP", "l", "x"),
-			s(respErr(errListTimeoutNotFloat), "BLPOP", "l", "nan"),
-			s(respErr(errListTimeoutNegative), "BLPOP", "l", "-1"),
-			s(respErr(errListTimeoutNegative), "BRPOP", "l", "1e300"),
-			s(respErr(errListTimeoutNegative), "BLPOP", "l", "inf"),
-			s(respErr(errListTimeoutNegative), "BLPOP", "l", "-inf"),
-			s(respErr(errListTimeoutNotFloat), "BLMOVE", "s", "d", "LEFT", "LEFT", "x"),
-			s(respErr(errSyntax), "BLMOVE", "s", "d", "LEFT", "UP", "0"),
+			s(respErr(command.ErrListTimeoutNotFloat), "BLPOP", "l", "x"),
+			s(respErr(command.ErrListTimeoutNotFloat), "BLPOP", "l", "nan"),
+			s(respErr(command.ErrListTimeoutNegative), "BLPOP", "l", "-1"),
+			s(respErr(command.ErrListTimeoutNegative), "BRPOP", "l", "1e300"),
+			s(respErr(command.ErrListTimeoutNegative), "BLPOP", "l", "inf"),
+			s(respErr(command.ErrListTimeoutNegative), "BLPOP", "l", "-inf"),
+			s(respErr(command.ErrListTimeoutNotFloat), "BLMOVE", "s", "d", "LEFT", "LEFT", "x"),
+			s(respErr(command.ErrSyntax), "BLMOVE", "s", "d", "LEFT", "UP", "0"),
 			s(ok, "SET", "str", "v"), s(int64(1), "RPUSH", "l", "z"),
 			s(wrongType, "BLPOP", "str", "l", "0"), s([]any{"l", "z"}, "BLPOP", "l", "str", "0"),
 			s(wrongType, "BLMOVE", "str", "d", "LEFT", "LEFT", "0"),
@@ -150,7 +151,7 @@ func TestListCommands(t *testing.T) {
 			s(int64(1), "HSET", "h", "f", "v"), s(wrongType, "LPUSH", "h", "a"),
 			s("v", "GET", "s"),
 			// Argument errors come first, as in Redis.
-			s(respErr(errNotInteger), "LRANGE", "s", "x", "0"), s(respErr(errSyntax), "LINSERT", "s", "UP", "a", "b"),
+			s(respErr(command.ErrNotInteger), "LRANGE", "s", "x", "0"), s(respErr(command.ErrSyntax), "LINSERT", "s", "UP", "a", "b"),
 		}},
 		{"wrongtype from other commands", []step{
 			s(int64(2), "RPUSH", "l", "a", "b"),
@@ -195,7 +196,7 @@ func TestListQuota(t *testing.T) {
 		}
 		n = got.(int64)
 	}
-	if refused != respErr(errOOM) || n < 50 {
+	if refused != respErr(command.ErrOOM) || n < 50 {
 		t.Fatalf("list growth: %d elements, then %v", n, refused)
 	}
 	if got := a.do("EXISTS", "s0", "s9"); got != int64(0) {
@@ -505,7 +506,7 @@ func TestGoRedisList(t *testing.T) {
 			if err := c.LSet(ctx, key, 0, "Z").Err(); err != nil {
 				t.Fatalf("LSet: %v", err)
 			}
-			if err := c.LSet(ctx, "gl:missing", 0, "Z").Err(); err == nil || err.Error() != errNoSuchKey {
+			if err := c.LSet(ctx, "gl:missing", 0, "Z").Err(); err == nil || err.Error() != command.ErrNoSuchKey {
 				t.Fatalf("LSet missing: %v", err)
 			}
 			if n, err := c.LInsertBefore(ctx, key, "b", "ab").Result(); err != nil || n != 5 {

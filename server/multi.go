@@ -94,12 +94,13 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 )
 
 // queuedCmd is one command of an open transaction; args are owned copies.
 type queuedCmd struct {
-	cmd  *command
+	cmd  *command.Spec
 	args [][]byte
 }
 
@@ -215,7 +216,7 @@ func cmdExec(c *client, args [][]byte) {
 		t.txMu.Unlock()
 		// Replies written while the lock was held follow any flushed later.
 		if held := c.hold.stop(); len(held) > 0 && c.conn.err == nil {
-			c.conn.out = append(held, c.conn.out...)
+			c.conn.Out = append(held, c.conn.Out...)
 		}
 	}()
 	conflict := c.watchConflict(t)
@@ -236,27 +237,27 @@ func (c *client) runQueued(t *tenant, q *queuedCmd) {
 	// A queued AUTH may have re-bound the connection: what follows was
 	// checked for the old user, so it is refused, as Redis refuses
 	// commands whose ACL no longer allows them at EXEC.
-	if c.tenant != t || cmd.flags&flagWrite != 0 && c.role == config.RoleReadOnly ||
-		cmd.flags&flagAdmin != 0 && c.role != config.RoleAdmin {
+	if c.tenant != t || cmd.Flags&command.Write != 0 && c.role == config.RoleReadOnly ||
+		cmd.Flags&command.Admin != 0 && c.role != config.RoleAdmin {
 		c.conn.WriteError(errExecACLChanged)
 		t.cmdErrors.Add(1)
 		return
 	}
 	t.commands.Add(1)
-	errs := c.conn.errs
-	cmd.handler(c, q.args)
-	if c.conn.errs != errs {
+	errs := c.conn.Errs
+	c.run(cmd, cmd.Handler, q.args)
+	if c.conn.Errs != errs {
 		t.cmdErrors.Add(1)
 	} else {
 		t.cmdOK.Add(1)
 	}
-	if cmd.flags&flagWrite != 0 && t.watch.n.Load() != 0 {
+	if cmd.Flags&command.Write != 0 && t.watch.n.Load() != 0 {
 		t.touchWrite(c, cmd, q.args)
 	}
 }
 
 // queue adds a checked and admitted command to the open transaction.
-func (c *client) queue(cmd *command, args [][]byte) {
+func (c *client) queue(cmd *command.Spec, args [][]byte) {
 	n := 0
 	for _, a := range args {
 		n += len(a)
@@ -292,8 +293,8 @@ func (c *client) queue(cmd *command, args [][]byte) {
 // transaction. A refused EXEC discards the transaction, as Redis's
 // execCommandAbort does, so the client is never left inside a MULTI it
 // believes finished.
-func (c *client) reject(cmd *command, msg string) {
-	if cmd != nil && cmd.flags&flagExec != 0 {
+func (c *client) reject(cmd *command.Spec, msg string) {
+	if cmd != nil && cmd.Flags&command.Exec != 0 {
 		c.endMulti()
 		c.unwatch()
 		c.conn.WriteError(errExecAbortBecause + strings.TrimPrefix(msg, "ERR "))
@@ -397,45 +398,14 @@ func (r *watchRegistry) touch(sk []byte) {
 }
 
 // touchWrite marks the watchers of every key write command cmd writes, in
-// the connection's db (MOVE and COPY ... DB: also the destination db). The
-// table's key positions name them, except for COPY and SORT, whose source
-// is only read. Called with t.txMu held, after the handler.
-func (t *tenant) touchWrite(c *client, cmd *command, args [][]byte) {
-	mark := func(db int, key []byte) {
+// the connection's db (or those its row's WriteKeys names: COPY's
+// destination, possibly in another db, SORT's STORE key, MOVE's key in
+// both dbs). Called with t.txMu held, after the handler.
+func (t *tenant) touchWrite(c *client, cmd *command.Spec, args [][]byte) {
+	cmd.EachWrittenKey(c.db, args, func(db int, key []byte) {
 		c.watchBuf = storedKey(c.watchBuf[:0], db, key)
 		t.watch.touch(c.watchBuf)
-	}
-	switch cmd.name {
-	case "copy": // COPY source destination [DB db] [REPLACE]
-		db := c.db
-		for i := 3; i+1 < len(args); i++ {
-			if n, ok := parseInt(args[i+1]); ok && eqFold(args[i], "db") && n >= 0 && n < numDBs {
-				db = int(n)
-			}
-		}
-		mark(db, args[2])
-		return
-	case "sort": // SORT key ... STORE destination
-		for i := 2; i+1 < len(args); i++ {
-			if eqFold(args[i], "store") {
-				mark(c.db, args[i+1])
-			}
-		}
-		return
-	case "move": // MOVE key db: the key in both dbs
-		if n, ok := parseInt(args[2]); ok && n >= 0 && n < numDBs {
-			mark(int(n), args[1])
-		}
-	}
-	if cmd.firstKey > 0 && cmd.step > 0 {
-		last := cmd.lastKey
-		if last < 0 {
-			last += len(args)
-		}
-		for i := cmd.firstKey; i <= last && i < len(args); i += cmd.step {
-			mark(c.db, args[i])
-		}
-	}
+	})
 }
 
 // holdConn sits between a connection's wire and its socket. While EXEC

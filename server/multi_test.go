@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 )
 
@@ -47,7 +48,7 @@ func TestMultiExecReplies(t *testing.T) {
 		{cmd("GET", "a"), status("QUEUED")},
 		{cmd("MGET", "a", "n", "zz"), status("QUEUED")},
 		{cmd("UNWATCH"), status("QUEUED")}, // queued, as in Redis
-		{cmd("EXEC"), []any{status("OK"), int64(1), status("OK"), respErr(errNotInteger), "1", []any{"1", "1", nil}, status("OK")}},
+		{cmd("EXEC"), []any{status("OK"), int64(1), status("OK"), respErr(command.ErrNotInteger), "1", []any{"1", "1", nil}, status("OK")}},
 		{cmd("EXEC"), respErr(errExecNoMulti)},
 		// DISCARD drops everything queued.
 		{cmd("MULTI"), status("OK")},
@@ -81,7 +82,7 @@ func TestMultiExecAbort(t *testing.T) {
 		{cmd("EXEC"), respErr(errExecNoMulti)},
 		// Arity.
 		{cmd("MULTI"), status("OK")},
-		{cmd("GET"), respErr(errWrongArgs("get"))},
+		{cmd("GET"), respErr(command.ErrWrongArgs("get"))},
 		{cmd("EXEC"), respErr(errExecAbort)},
 		// Unknown subcommand.
 		{cmd("MULTI"), status("OK")},
@@ -90,7 +91,7 @@ func TestMultiExecAbort(t *testing.T) {
 		// NOPERM: FLUSHALL needs the admin role.
 		{cmd("MULTI"), status("OK")},
 		{cmd("SET", "a", "1"), status("QUEUED")},
-		{cmd("FLUSHALL"), respErr(errNoPerm("flushall"))},
+		{cmd("FLUSHALL"), respErr(command.ErrNoPerm("flushall"))},
 		{cmd("EXEC"), respErr(errExecAbort)},
 		{cmd("EXISTS", "a"), int64(0)},
 		// A refused EXEC discards the transaction (Redis's execCommandAbort).
@@ -112,7 +113,7 @@ func TestMultiExecAbort(t *testing.T) {
 	steps(t, ro, []txStep{
 		{cmd("MULTI"), status("OK")},
 		{cmd("GET", "a"), status("QUEUED")},
-		{cmd("SET", "a", "1"), respErr(errNoPerm("set"))},
+		{cmd("SET", "a", "1"), respErr(command.ErrNoPerm("set"))},
 		{cmd("EXEC"), respErr(errExecAbort)},
 	})
 
@@ -158,7 +159,7 @@ func TestMultiOOMInsideExec(t *testing.T) {
 		{cmd("SET", "b", "1"), status("QUEUED")},
 		// Per-command replies, as Redis: the write that does not fit
 		// changes nothing, the others are applied.
-		{cmd("EXEC"), []any{status("OK"), respErr(errOOM), status("OK")}},
+		{cmd("EXEC"), []any{status("OK"), respErr(command.ErrOOM), status("OK")}},
 		{cmd("EXISTS", "a", "big", "b"), int64(2)},
 	})
 }

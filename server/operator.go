@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 )
 
@@ -23,7 +24,7 @@ func tenantArg(c *client, args [][]byte, ownAdmin bool) (*tenant, bool) {
 	allowed := c.operator || ownAdmin && c.tenant != nil && c.role == config.RoleAdmin && c.tenant == t
 	if !allowed {
 		c.audit(sub, id, "refused")
-		c.conn.WriteError(errNoPerm(sub))
+		c.conn.WriteError(command.ErrNoPerm(sub))
 		return nil, false
 	}
 	if t == nil {
@@ -40,7 +41,7 @@ func operatorOnly(c *client, args [][]byte) bool {
 	}
 	sub := "tenant|" + strings.ToLower(string(args[1]))
 	c.audit(sub, "", "refused")
-	c.conn.WriteError(errNoPerm(sub))
+	c.conn.WriteError(command.ErrNoPerm(sub))
 	return false
 }
 
@@ -54,7 +55,7 @@ func cmdTenantList(c *client, args [][]byte) {
 	for _, t := range order {
 		st := t.part.Stats()
 		c.conn.WriteBulkString(fmt.Sprintf("%s tier=%s used_bytes=%d quota_bytes=%d keys=%d clients=%d hot_memory=%d hot_commands=%d",
-			t.id, t.cfg().TierName, st.UsedBytes, st.Quota, st.Keys, t.clients.Load(), b2i(t.hotMemory.Load()), b2i(t.hotCommands.Load())))
+			t.id, t.cfg().TierName, st.UsedBytes, st.Quota, st.Keys, t.clients.Load(), command.B2i(t.hotMemory.Load()), command.B2i(t.hotCommands.Load())))
 	}
 	c.audit("tenant|list", "", "ok")
 }
@@ -151,7 +152,7 @@ func cmdTenantReload(c *client, args [][]byte) {
 }
 
 func cmdTenantHelp(c *client, args [][]byte) {
-	writeHelp(c, "TENANT", []string{
+	command.WriteHelp(&c.conn.Writer, "TENANT", []string{
 		"LIST", "    One line per tenant: tier, used and quota bytes, keys, clients, hot flags (operators).",
 		"INFO <id>", "    INFO sections of one tenant (operators; a tenant's admin for its own tenant).",
 		"FLUSH <id>", "    Delete every key of one tenant (operators).",
@@ -176,7 +177,7 @@ func (s *Server) operatorInfo() string {
 		used, quotas, keys = used+st.UsedBytes, quotas+st.Quota, keys+st.Keys
 		ids = append(ids, t.id)
 		lines[t.id] = fmt.Sprintf("tenant_%s:tier=%s,used_bytes=%d,quota_bytes=%d,keys=%d,clients=%d,hot_memory=%d,hot_commands=%d\r\n",
-			t.id, t.cfg().TierName, st.UsedBytes, st.Quota, st.Keys, t.clients.Load(), b2i(t.hotMemory.Load()), b2i(t.hotCommands.Load()))
+			t.id, t.cfg().TierName, st.UsedBytes, st.Quota, st.Keys, t.clients.Load(), command.B2i(t.hotMemory.Load()), command.B2i(t.hotCommands.Load()))
 	}
 	fmt.Fprintf(&b, "\r\n# Memory\r\nused_memory:%d\r\nused_memory_human:%s\r\nmaxmemory:%d\r\nmaxmemory_human:%s\r\nquota_sum:%d\r\n",
 		used, humanBytes(used), reg.cfg.MaxMemory, humanBytes(reg.cfg.MaxMemory), quotas)

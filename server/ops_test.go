@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 )
 
@@ -57,12 +58,12 @@ func TestOperatorTenantCommands(t *testing.T) {
 		t.Errorf("a's admin TENANT INFO a = %v", got)
 	}
 	for _, args := range [][]string{{"TENANT", "INFO", "b"}, {"TENANT", "LIST"}, {"TENANT", "FLUSH", "b"}, {"TENANT", "QUOTA", "b", "1"}, {"TENANT", "RELOAD"}} {
-		want := respErr(errNoPerm("tenant|" + strings.ToLower(args[1])))
+		want := respErr(command.ErrNoPerm("tenant|" + strings.ToLower(args[1])))
 		if got := a.do(args...); got != want {
 			t.Errorf("tenant admin %q = %v, want %v", args, got, want)
 		}
 	}
-	if got := dialAs(t, srv.addr, "alice", "alice-pw").do("TENANT", "INFO", "a"); got != respErr(errNoPerm("tenant|info")) {
+	if got := dialAs(t, srv.addr, "alice", "alice-pw").do("TENANT", "INFO", "a"); got != respErr(command.ErrNoPerm("tenant|info")) {
 		t.Errorf("readwrite user TENANT INFO = %v", got)
 	}
 	// QUOTA: shrinking evicts a's LRU keys only; over maxmemory is refused.
@@ -212,7 +213,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	if got := norm(b.do("CONFIG", "GET", "maxmemory-policy")); !equalReply(got, []any{"maxmemory-policy", "noeviction"}) {
 		t.Errorf("b's eviction policy after reload = %#v", got)
 	}
-	if got := dialAs(t, srv.addr, "bob2", "bob2-pw").do("SET", "x", "y"); got != respErr(errNoPerm("set")) {
+	if got := dialAs(t, srv.addr, "bob2", "bob2-pw").do("SET", "x", "y"); got != respErr(command.ErrNoPerm("set")) {
 		t.Errorf("new readonly user bob2 = %v", got)
 	}
 	c := dialAs(t, srv.addr, "carol", "carol-pw")

@@ -2,6 +2,8 @@ package server
 
 import (
 	"errors"
+
+	"github.com/tcached/tcached/command"
 )
 
 // Protocol limits, as Redis applies them while parsing (networking.c). A
@@ -74,7 +76,7 @@ func (p *parser) next(buf []byte, lim *protoLimits) (args [][]byte, n int, err e
 		if cr+1 >= len(buf) {
 			return nil, 0, errNeedMore // the '\n' has not arrived
 		}
-		count, ok := parseInt(buf[1:cr])
+		count, ok := command.ParseInt(buf[1:cr])
 		if !ok || count > 1<<31-1 {
 			return nil, 0, errProtoMbulkLen
 		}
@@ -106,7 +108,7 @@ func (p *parser) next(buf []byte, lim *protoLimits) (args [][]byte, n int, err e
 			if rest[0] != '$' {
 				return nil, 0, protoError("ERR Protocol error: expected '$', got '" + printable(rest[0]) + "'")
 			}
-			l, ok := parseInt(rest[1:cr])
+			l, ok := command.ParseInt(rest[1:cr])
 			if !ok || l < 0 {
 				return nil, 0, errProtoBulkLen
 			}

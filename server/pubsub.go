@@ -73,6 +73,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/tcached/tcached/command"
 )
 
 const (
@@ -163,7 +165,7 @@ func (r *pubsubRegistry) publish(ch, payload []byte) int {
 		}
 	}
 	for _, e := range r.patterns {
-		if !globMatch(e.pat, ch, false) {
+		if !command.GlobMatch(e.pat, ch, false) {
 			continue
 		}
 		body := appendBulks(nil, []byte("pmessage"), e.pat, ch, payload)
@@ -281,7 +283,7 @@ func (c *client) pubsub() *subscriber {
 		s.wt = 30 * time.Second
 	}
 	s.cond.L = &s.mu
-	s.resp3.Store(c.conn.resp3)
+	s.resp3.Store(c.conn.RESP3)
 	c.ps = s
 	c.psRef.Store(s)
 	c.hold.sink = s
@@ -451,7 +453,7 @@ func (c *client) pubsubEnd() {
 		return
 	}
 	c.conn.flush() // into the queue
-	s.resp3.Store(c.conn.resp3)
+	s.resp3.Store(c.conn.RESP3)
 	s.mu.Lock()
 	s.busy = false
 	if len(s.later) > 0 {
@@ -548,18 +550,17 @@ func (s *subscriber) removeAll() {
 
 // pubsubRefuses applies Redis's RESP2 subscribed context (dispatch): it
 // refuses cmd, and reports true, when the connection speaks RESP2, has a
-// subscription and cmd is not one of the few allowed there.
-func (c *client) pubsubRefuses(cmd *command) bool {
+// subscription and cmd is not one of the few allowed there (flagged
+// command.Subscribed in the table).
+func (c *client) pubsubRefuses(cmd *command.Spec) bool {
 	s := c.ps
-	if s == nil || c.conn.resp3 || s.count() == 0 {
+	if s == nil || c.conn.RESP3 || s.count() == 0 {
 		return false
 	}
-	switch cmd.name {
-	case "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe",
-		"ping", "quit", "reset":
+	if cmd.Flags&command.Subscribed != 0 {
 		return false
 	}
-	c.reject(cmd, "ERR Can't execute '"+cmd.fullName()+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+	c.reject(cmd, "ERR Can't execute '"+cmd.Name+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 	return true
 }
 
@@ -567,7 +568,7 @@ func (c *client) pubsubRefuses(cmd *command) bool {
 // Redis does: `*2 pong <message or "">`. It reports false elsewhere.
 func (c *client) pubsubPing(args [][]byte) bool {
 	s := c.ps
-	if s == nil || c.conn.resp3 || s.count() == 0 || len(args) > 2 {
+	if s == nil || c.conn.RESP3 || s.count() == 0 || len(args) > 2 {
 		return false
 	}
 	c.conn.WriteArray(2)
@@ -679,7 +680,7 @@ func cmdPubsubChannels(c *client, args [][]byte) {
 	var out []string
 	r.mu.RLock()
 	for ch := range r.channels {
-		if len(args) < 3 || globMatch(args[2], []byte(ch), false) {
+		if len(args) < 3 || command.GlobMatch(args[2], []byte(ch), false) {
 			out = append(out, ch)
 		}
 	}
@@ -718,7 +719,7 @@ func cmdPubsubNumpat(c *client, args [][]byte) {
 }
 
 func cmdPubsubHelp(c *client, args [][]byte) {
-	writeHelp(c, "PUBSUB", []string{
+	command.WriteHelp(&c.conn.Writer, "PUBSUB", []string{
 		"CHANNELS [<pattern>]",
 		"    Return the currently active channels matching a <pattern> (default: '*').",
 		"NUMPAT",

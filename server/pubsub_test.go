@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/tcached/tcached/command"
 )
 
 const errSubCtx = "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
@@ -304,7 +305,7 @@ func TestPubSubTenantIsolation(t *testing.T) {
 			t.Errorf("%s: PUBSUB CHANNELS = %q", tc.user, got)
 		}
 		if got := norm(tc.r.do("PUBSUB", "NUMSUB", "news", "alice-only", "bob-only")); !reflect.DeepEqual(got,
-			[]any{"news", int64(1), "alice-only", int64(b2i(tc.user == "alice")), "bob-only", int64(b2i(tc.user == "bob"))}) {
+			[]any{"news", int64(1), "alice-only", int64(command.B2i(tc.user == "alice")), "bob-only", int64(command.B2i(tc.user == "bob"))}) {
 			t.Errorf("%s: PUBSUB NUMSUB = %q", tc.user, got)
 		}
 		if got := tc.r.do("PUBSUB", "NUMPAT"); got != int64(len(pats)) {

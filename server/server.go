@@ -41,7 +41,9 @@ import (
 	"time"
 
 	"github.com/tcached/tcached/admission"
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
+	"github.com/tcached/tcached/family/list"
 	"github.com/tcached/tcached/metrics"
 	"github.com/tcached/tcached/shard"
 )
@@ -52,8 +54,6 @@ const Version = "0.1.0"
 // redisVersion is what INFO and HELLO report as the Redis version whose
 // semantics tcached follows; clients gate features on it.
 const redisVersion = "7.0.15"
-
-const numDBs = 16
 
 // Options are the dependencies a Server takes from its composition root.
 type Options struct {
@@ -72,7 +72,7 @@ type Options struct {
 	// AdmissionClock is admission's clock and sleep; nil is the real one.
 	AdmissionClock admission.Clock
 	// MaxBlock caps how long a blocking command (BLPOP, BRPOP, BLMOVE)
-	// waits, timeout 0 included; 0 means one hour (maxBlockWait).
+	// waits, timeout 0 included; 0 means one hour (list.MaxBlockWait).
 	MaxBlock time.Duration
 	// Audit receives audit records (use a JSON handler); nil disables them.
 	Audit *slog.Logger
@@ -152,8 +152,8 @@ type user struct {
 type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
-	table   map[string]*command
-	ordered []*command // table rows in name order, for COMMAND
+	table   map[string]*command.Spec
+	ordered []*command.Spec // table rows in name order, for COMMAND
 
 	reg       atomic.Pointer[registry]
 	shards    int // forced sub-shards per tenant (tests); 0 = auto
@@ -244,7 +244,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.heavyNice = probeHeavyNice()
 	s.maxBlock = opts.MaxBlock
 	if s.maxBlock <= 0 {
-		s.maxBlock = maxBlockWait
+		s.maxBlock = list.MaxBlockWait
 	}
 	s.hotShare, s.hotIv = opts.HotShare, opts.HotInterval
 	if s.hotShare <= 0 {
@@ -429,7 +429,8 @@ func (s *Server) newClient(nc net.Conn) *client {
 	c.hold.Conn = nc
 	c.mem.pool.Store(&s.unattributed)
 	c.hold.c = c
-	c.conn = &wire{nc: &c.hold, writeTimeout: s.limits.WriteTimeout, remote: c.addr, c: c}
+	c.conn = newWire(&c.hold, s.limits.WriteTimeout, c.addr, c)
+	c.x = command.Ctx{W: &c.conn.Writer, Clock: s.now, Conn: c}
 	c.lastActive.Store(c.created.UnixMilli())
 	s.mu.Lock()
 	s.clients[c.id] = c
@@ -516,7 +517,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		if r := recover(); r != nil {
 			name := "?"
 			if cmd != nil {
-				name = cmd.name
+				name = cmd.Name
 			}
 			s.panics.Add(1)
 			c.endWork() // or the tenant's heavy slot leaks
@@ -537,42 +538,42 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		c.reject(nil, errUnknownCommand(args))
 		return
 	}
-	if cmd.subs != nil && len(args) >= 2 {
+	if cmd.Subs != nil && len(args) >= 2 {
 		// Redis resolves container subcommands before any other check.
 		sub := s.lookupSub(c, cmd, args[1])
 		if sub == nil {
-			c.reject(cmd, errUnknownSubcommand(args[1], cmd.name))
+			c.reject(cmd, errUnknownSubcommand(args[1], cmd.Name))
 			return
 		}
 		cmd = sub
 	}
 	c.touch(s.now(), cmd)
-	if cmd.arity >= 0 && len(args) != cmd.arity || cmd.arity < 0 && len(args) < -cmd.arity {
-		c.reject(cmd, errWrongArgs(cmd.name))
+	if cmd.Arity >= 0 && len(args) != cmd.Arity || cmd.Arity < 0 && len(args) < -cmd.Arity {
+		c.reject(cmd, command.ErrWrongArgs(cmd.Name))
 		return
 	}
 	t := c.tenant
-	if t == nil && cmd.flags&flagNoAuth == 0 {
+	if t == nil && cmd.Flags&command.NoAuth == 0 {
 		if !c.operator {
 			c.reject(cmd, errNoAuth)
 			return
 		}
-		if cmd.flags&flagOperator == 0 {
+		if cmd.Flags&command.Operator == 0 {
 			c.reject(cmd, errOperatorNoTenant)
 			return
 		}
 	}
-	if c.multi && cmd.flags&(flagTx|flagExec) == flagTx {
+	if c.multi && cmd.Flags&(command.Tx|command.Exec) == command.Tx {
 		// MULTI, DISCARD, WATCH, RESET, QUIT inside a transaction: never
 		// queued, and not subject to admission, so a client can always
 		// leave the transaction. They touch no keys.
-		cmd.handler(c, args)
+		c.run(cmd, cmd.Handler, args)
 		return
 	}
 	if t != nil {
-		if cmd.flags&flagWrite != 0 && c.role == config.RoleReadOnly ||
-			cmd.flags&flagAdmin != 0 && c.role != config.RoleAdmin {
-			c.reject(cmd, errNoPerm(cmd.name))
+		if cmd.Flags&command.Write != 0 && c.role == config.RoleReadOnly ||
+			cmd.Flags&command.Admin != 0 && c.role != config.RoleAdmin {
+			c.reject(cmd, command.ErrNoPerm(cmd.Name))
 			return
 		}
 		if c.ps != nil && c.pubsubRefuses(cmd) { // RESP2 subscribed context (pubsub.go)
@@ -590,8 +591,8 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		}
 		tk, reason, ok := t.adm.AdmitAfter(argBytes, start.Sub(c.readAt))
 		if !ok {
-			if reason == admission.ReasonShed && !c.multi && t.cfg().ShedReadsAsMiss && cmd.miss != nil {
-				cmd.miss(c, args)
+			if reason == admission.ReasonShed && !c.multi && t.cfg().ShedReadsAsMiss && cmd.Miss != nil {
+				c.run(cmd, cmd.Miss, args)
 				return
 			}
 			c.reject(cmd, refusal(reason))
@@ -607,7 +608,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			}
 			return
 		}
-		if cmd.flags&flagDenyOOM != 0 {
+		if cmd.Flags&command.DenyOOM != 0 {
 			// Client memory (clientmem.go): a write that may grow memory is
 			// refused while the tenant's connections hold its whole budget,
 			// not counting this command's own read buffer (freed next).
@@ -618,7 +619,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 				return
 			}
 		}
-		if c.multi && cmd.flags&flagExec == 0 {
+		if c.multi && cmd.Flags&command.Exec == 0 {
 			// Admitted at queue time (multi.go): counted and run by EXEC.
 			c.queue(cmd, args)
 			t.adm.Done(tk)
@@ -626,14 +627,14 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		}
 		c.ticket, c.admitted = tk, t
 		t.commands.Add(1)
-		errs := conn.errs
-		if cmd.flags&flagExec != 0 {
-			cmd.handler(c, args) // takes t.txMu exclusively
+		errs := conn.Errs
+		if cmd.Flags&command.Exec != 0 {
+			c.run(cmd, cmd.Handler, args) // takes t.txMu exclusively
 		} else {
 			t.txMu.RLock(c.id)
 			c.txHeld = t
-			cmd.handler(c, args)
-			if cmd.flags&flagWrite != 0 && t.watch.n.Load() != 0 {
+			c.run(cmd, cmd.Handler, args)
+			if cmd.Flags&command.Write != 0 && t.watch.n.Load() != 0 {
 				t.touchWrite(c, cmd, args) // before unlocking: see multi.go
 			}
 			c.txHeld = nil
@@ -643,7 +644,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		end := time.Now()
 		t.latency.Observe(end.Sub(start))
 		c.now = end // the next pipelined command's start (fair.go)
-		if conn.errs != errs {
+		if conn.Errs != errs {
 			t.cmdErrors.Add(1)
 		} else {
 			t.cmdOK.Add(1)
@@ -662,7 +663,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		c.reject(cmd, errNoAuth)
 		return
 	}
-	cmd.handler(c, args)
+	c.run(cmd, cmd.Handler, args)
 }
 
 // panicText describes a recovered panic without echoing data: a runtime
@@ -676,28 +677,18 @@ func panicText(r any) string {
 }
 
 // lookup finds the table row for a command name without allocating.
-func (s *Server) lookup(c *client, name []byte) *command {
+func (s *Server) lookup(c *client, name []byte) *command.Spec {
 	if len(name) > len(c.nameBuf) {
 		return nil
 	}
-	return s.table[string(lowerInto(c.nameBuf[:0], name))]
+	return s.table[string(command.LowerInto(c.nameBuf[:0], name))]
 }
 
-func (s *Server) lookupSub(c *client, parent *command, name []byte) *command {
+func (s *Server) lookupSub(c *client, parent *command.Spec, name []byte) *command.Spec {
 	if len(name) > len(c.nameBuf) {
 		return nil
 	}
-	return parent.subs[string(lowerInto(c.nameBuf[:0], name))]
-}
-
-func lowerInto(dst, src []byte) []byte {
-	for _, b := range src {
-		if b >= 'A' && b <= 'Z' {
-			b += 32
-		}
-		dst = append(dst, b)
-	}
-	return dst
+	return parent.Subs[string(command.LowerInto(c.nameBuf[:0], name))]
 }
 
 // TenantStats is a per-tenant snapshot for metrics and operators.

@@ -10,12 +10,13 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 )
 
 func TestSetCommands(t *testing.T) {
-	wrongArgs := func(n string) respErr { return respErr(errWrongArgs(n)) }
-	wrongType := respErr(errWrongType)
+	wrongArgs := func(n string) respErr { return respErr(command.ErrWrongArgs(n)) }
+	wrongType := respErr(command.ErrWrongType)
 	runScripts(t, []script{
 		{"sadd srem smembers scard", []step{
 			s([]any{}, "SMEMBERS", "s"), s(int64(0), "SCARD", "s"), s(int64(0), "SREM", "s", "a"),
@@ -45,7 +46,7 @@ func TestSetCommands(t *testing.T) {
 			s(int64(1), "SADD", "s", "only"), s("only", "SPOP", "s"), s(int64(0), "EXISTS", "s"),
 			s(int64(3), "SADD", "s", "a", "b", "c"),
 			s([]any{}, "SPOP", "s", "0"), s(int64(3), "SCARD", "s"),
-			s(respErr(errSyntax), "SPOP", "s", "1", "x"), s(int64(3), "SCARD", "s"),
+			s(respErr(command.ErrSyntax), "SPOP", "s", "1", "x"), s(int64(3), "SCARD", "s"),
 		}},
 		{"spop count", []step{
 			s(int64(4), "SADD", "s", "a", "b", "c", "d"),
@@ -53,9 +54,9 @@ func TestSetCommands(t *testing.T) {
 			s([]any{"a", "b", "c", "d"}, "SPOP", "s", "10"), s(int64(0), "EXISTS", "s"),
 			s(int64(2), "SADD", "s", "a", "b"),
 			s([]any{"a", "b"}, "SPOP", "s", "2"), s(int64(0), "EXISTS", "s"),
-			s(respErr(errMustBePositive), "SPOP", "s", "-1"),
-			s(respErr(errNotInteger), "SPOP", "s", "x"),
-			s(respErr(errSyntax), "SPOP", "s", "1", "2"),
+			s(respErr(command.ErrMustBePositive), "SPOP", "s", "-1"),
+			s(respErr(command.ErrNotInteger), "SPOP", "s", "x"),
+			s(respErr(command.ErrSyntax), "SPOP", "s", "1", "2"),
 			s(wrongArgs("spop"), "SPOP"),
 		}},
 		{"srandmember", []step{
@@ -69,10 +70,10 @@ func TestSetCommands(t *testing.T) {
 			s(int64(2), "SADD", "s", "a", "b"),
 			s([]any{"a", "b", "only"}, "SRANDMEMBER", "s", "3"),
 			s(int64(3), "SCARD", "s"), // SRANDMEMBER removes nothing
-			s(respErr(errNotInteger), "SRANDMEMBER", "s", "x"),
-			s(respErr(errSyntax), "SRANDMEMBER", "s", "1", "2"),
-			s(respErr(errRangeNotMinInt), "SRANDMEMBER", "s", "-9223372036854775808"),
-			s(respErr(errSRandTooLarge), "SRANDMEMBER", "s", "-9223372036854775807"),
+			s(respErr(command.ErrNotInteger), "SRANDMEMBER", "s", "x"),
+			s(respErr(command.ErrSyntax), "SRANDMEMBER", "s", "1", "2"),
+			s(respErr(command.ErrRangeNotMinInt), "SRANDMEMBER", "s", "-9223372036854775808"),
+			s(respErr(command.ErrSRandTooLarge), "SRANDMEMBER", "s", "-9223372036854775807"),
 			s(wrongArgs("srandmember"), "SRANDMEMBER"),
 		}},
 		{"sinter sunion sdiff", []step{
@@ -136,12 +137,12 @@ func TestSetCommands(t *testing.T) {
 			s([]any{"0", []any{"a", "ab", "b"}}, "SSCAN", "s", "0", "COUNT", "1"),
 			s([]any{"0", []any{"a", "ab"}}, "SSCAN", "s", "0", "MATCH", "a*"),
 			s([]any{"0", []any{"ab", "b"}}, "SSCAN", "s", "0", "match", "*b", "count", "5"),
-			s(respErr(errInvalidCursor), "SSCAN", "s", "x"),
-			s(respErr(errInvalidCursor), "SSCAN", "s", "-1"),
-			s(respErr(errSyntax), "SSCAN", "s", "0", "COUNT", "0"),
-			s(respErr(errNotInteger), "SSCAN", "s", "0", "COUNT", "x"),
-			s(respErr(errSyntax), "SSCAN", "s", "0", "MATCH"),
-			s(respErr(errSyntax), "SSCAN", "s", "0", "NOVALUES"),
+			s(respErr(command.ErrInvalidCursor), "SSCAN", "s", "x"),
+			s(respErr(command.ErrInvalidCursor), "SSCAN", "s", "-1"),
+			s(respErr(command.ErrSyntax), "SSCAN", "s", "0", "COUNT", "0"),
+			s(respErr(command.ErrNotInteger), "SSCAN", "s", "0", "COUNT", "x"),
+			s(respErr(command.ErrSyntax), "SSCAN", "s", "0", "MATCH"),
+			s(respErr(command.ErrSyntax), "SSCAN", "s", "0", "NOVALUES"),
 			s(wrongArgs("sscan"), "SSCAN", "s"),
 		}},
 		{"wrongtype from set commands", []step{
@@ -156,8 +157,8 @@ func TestSetCommands(t *testing.T) {
 			s(wrongType, "SUNION", "h", "s"), s(wrongType, "SDIFF", "s", "k"), s(wrongType, "SDIFF", "missing", "h"),
 			s("v", "GET", "k"), s(int64(1), "SCARD", "s"),
 			// Argument errors come first, as in Redis.
-			s(respErr(errMustBePositive), "SPOP", "k", "-1"), s(respErr(errInvalidCursor), "SSCAN", "k", "x"),
-			s(respErr(errNotInteger), "SRANDMEMBER", "k", "x"),
+			s(respErr(command.ErrMustBePositive), "SPOP", "k", "-1"), s(respErr(command.ErrInvalidCursor), "SSCAN", "k", "x"),
+			s(respErr(command.ErrNotInteger), "SRANDMEMBER", "k", "x"),
 		}},
 		{"wrongtype from other commands on a set", []step{
 			s(int64(1), "SADD", "s", "m"),
@@ -325,7 +326,7 @@ func TestSetIsolation(t *testing.T) {
 	}
 	b.do("SADD", "tags", "bob")
 	b.do("SET", "other", "bob-string")
-	if got := b.do("SINTERSTORE", "dst", "tags", "other"); got != respErr(errWrongType) {
+	if got := b.do("SINTERSTORE", "dst", "tags", "other"); got != respErr(command.ErrWrongType) {
 		t.Fatalf("b SINTERSTORE over its own string = %v", got)
 	}
 	if got := b.do("SUNIONSTORE", "dst", "tags", "missing"); got != int64(1) {
@@ -397,7 +398,7 @@ func TestSetQuota(t *testing.T) {
 		}
 		added++
 	}
-	if refused != respErr(errOOM) || added < 40 {
+	if refused != respErr(command.ErrOOM) || added < 40 {
 		t.Fatalf("set growing past a noeviction quota: %v after %d", refused, added)
 	}
 	if got := b.do("SCARD", "big"); got != added {
@@ -408,7 +409,7 @@ func TestSetQuota(t *testing.T) {
 		t.Fatalf("MEMORY USAGE big = %d, tenant used %d", mem, u)
 	}
 	// A copy of the big set cannot fit: OOM, nothing stored.
-	if got := b.do("SUNIONSTORE", "copy", "big"); got != respErr(errOOM) {
+	if got := b.do("SUNIONSTORE", "copy", "big"); got != respErr(command.ErrOOM) {
 		t.Fatalf("SUNIONSTORE of the big set = %v", got)
 	}
 	if got := b.do("EXISTS", "copy"); got != int64(0) {

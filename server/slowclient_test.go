@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 )
 
@@ -582,11 +583,11 @@ func TestProtectedModeEndToEnd(t *testing.T) {
 func TestGracefulCloseFinishesCommand(t *testing.T) {
 	srv := startServer(t, testConfig(), false)
 	started := make(chan struct{}, 1)
-	srv.table["slowcmd"] = &command{name: "slowcmd", arity: 1, handler: func(c *client, args [][]byte) {
+	srv.table["slowcmd"] = &command.Spec{Name: "slowcmd", Arity: 1, Handler: withClient(func(c *client, args [][]byte) {
 		started <- struct{}{}
 		time.Sleep(300 * time.Millisecond)
 		c.conn.WriteString("done")
-	}}
+	})}
 	busy := dialAs(t, srv.addr, "alice", "alice-pw")
 	idle := dialAs(t, srv.addr, "bob", "bob-pw")
 	busy.send(encode("SLOWCMD"))

@@ -9,17 +9,18 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 )
 
 // TestZSetCommands: the expected replies were checked against
 // redis-server 7.0.15.
 func TestZSetCommands(t *testing.T) {
-	wrongArgs := func(n string) respErr { return respErr(errWrongArgs(n)) }
-	wrongType := respErr(errWrongType)
-	syntax := respErr(errSyntax)
-	notFloat := respErr(errNotFloat)
-	minMax := respErr(errZMinMax)
+	wrongArgs := func(n string) respErr { return respErr(command.ErrWrongArgs(n)) }
+	wrongType := respErr(command.ErrWrongType)
+	syntax := respErr(command.ErrSyntax)
+	notFloat := respErr(command.ErrNotFloat)
+	minMax := respErr(command.ErrZMinMax)
 	runScripts(t, []script{
 		{"zadd zscore zcard and score formatting", []step{
 			s(null, "ZSCORE", "z", "a"), s(int64(0), "ZCARD", "z"),
@@ -53,13 +54,13 @@ func TestZSetCommands(t *testing.T) {
 			s(int64(0), "ZADD", "q", "gt", "ch", "1", "a"),
 			s("5", "ZADD", "q", "INCR", "0", "a"),
 			s([]any{"a", "5", "b", "20"}, "ZRANGE", "q", "0", "-1", "WITHSCORES"),
-			s(respErr(errZXXNX), "ZADD", "q", "NX", "XX", "1", "a"),
-			s(respErr(errZGTLTNX), "ZADD", "q", "GT", "NX", "1", "a"),
-			s(respErr(errZGTLTNX), "ZADD", "q", "LT", "GT", "1", "a"),
-			s(respErr(errZXXNX), "ZADD", "q", "XX", "LT", "NX", "1", "a"),
-			s(respErr(errZIncrPair), "ZADD", "q", "INCR", "1", "a", "2", "b"),
+			s(respErr(command.ErrZXXNX), "ZADD", "q", "NX", "XX", "1", "a"),
+			s(respErr(command.ErrZGTLTNX), "ZADD", "q", "GT", "NX", "1", "a"),
+			s(respErr(command.ErrZGTLTNX), "ZADD", "q", "LT", "GT", "1", "a"),
+			s(respErr(command.ErrZXXNX), "ZADD", "q", "XX", "LT", "NX", "1", "a"),
+			s(respErr(command.ErrZIncrPair), "ZADD", "q", "INCR", "1", "a", "2", "b"),
 			s(int64(1), "ZADD", "q", "inf", "i"),
-			s(respErr(errZNaN), "ZINCRBY", "q", "-inf", "i"), s(respErr(errZNaN), "ZADD", "q", "INCR", "-inf", "i"),
+			s(respErr(command.ErrZNaN), "ZINCRBY", "q", "-inf", "i"), s(respErr(command.ErrZNaN), "ZADD", "q", "INCR", "-inf", "i"),
 			s("inf", "ZSCORE", "q", "i"),
 		}},
 		{"zincrby zrem", []step{
@@ -82,11 +83,11 @@ func TestZSetCommands(t *testing.T) {
 			s([]any{"d", "4", "c", "3", "b", "2", "a", "1"}, "ZREVRANGE", "z", "0", "-1", "WITHSCORES"),
 			s([]any{"b", "a"}, "ZREVRANGE", "z", "2", "5"),
 			// LIMIT with a rank range is refused, except "LIMIT x -1" (Redis's default).
-			s(respErr(errZLimitRank), "ZRANGE", "z", "0", "-1", "LIMIT", "0", "1"),
+			s(respErr(command.ErrZLimitRank), "ZRANGE", "z", "0", "-1", "LIMIT", "0", "1"),
 			s([]any{"a", "b", "c", "d"}, "ZRANGE", "z", "0", "-1", "LIMIT", "0", "-1"),
-			s(respErr(errZLimitRank), "ZREVRANGE", "z", "0", "-1", "LIMIT", "0", "1"),
+			s(respErr(command.ErrZLimitRank), "ZREVRANGE", "z", "0", "-1", "LIMIT", "0", "1"),
 			s(syntax, "ZREVRANGE", "z", "0", "-1", "BYSCORE"),
-			s(respErr(errNotInteger), "ZRANGE", "z", "x", "1"),
+			s(respErr(command.ErrNotInteger), "ZRANGE", "z", "x", "1"),
 			s(syntax, "ZRANGE", "z", "0", "1", "BYSCORE", "BYLEX"), s(syntax, "ZRANGE", "z", "0", "1", "REV", "REV"),
 			s(syntax, "ZRANGE", "z", "0", "1", "BOGUS"), s(syntax, "ZRANGE", "z", "0", "1", "LIMIT", "1"),
 			s(wrongArgs("zrange"), "ZRANGE", "z", "0"), s(wrongArgs("zrevrange"), "ZREVRANGE", "z", "0"),
@@ -108,7 +109,7 @@ func TestZSetCommands(t *testing.T) {
 			s([]any{"a", "b", "c", "d", "hi"}, "ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", "1", "-1"),
 			s([]any{}, "ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", "1", "0"),
 			s([]any{}, "ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", "100", "1"),
-			s(respErr(errNotInteger), "ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", "x", "1"),
+			s(respErr(command.ErrNotInteger), "ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", "x", "1"),
 			s(syntax, "ZRANGEBYSCORE", "z", "-inf", "+inf", "REV"),
 			s(syntax, "ZRANGEBYSCORE", "z", "-inf", "+inf", "BYSCORE"),
 			s([]any{"hi", "inf", "d", "3", "c", "2", "b", "2"}, "ZRANGE", "z", "+inf", "2", "BYSCORE", "REV", "WITHSCORES"),
@@ -133,10 +134,10 @@ func TestZSetCommands(t *testing.T) {
 			s([]any{}, "ZRANGE", "l", "+", "+", "BYLEX"), s([]any{}, "ZRANGE", "l", "[z", "+", "BYLEX"),
 			s([]any{"a", "b", "c", "d", "e", "f", "g"}, "ZRANGE", "l", "[", "+", "BYLEX"),
 			s([]any{}, "ZRANGE", "l", "[a", "+", "BYLEX", "LIMIT", "-1", "5"),
-			s(respErr(errZLexRange), "ZRANGE", "l", "a", "+", "BYLEX"),
-			s(respErr(errZLexRange), "ZRANGE", "l", "[a", "++", "BYLEX"),
-			s(respErr(errZLexRange), "ZRANGE", "l", "", "+", "BYLEX"),
-			s(respErr(errZLexScores), "ZRANGE", "l", "-", "+", "BYLEX", "WITHSCORES"),
+			s(respErr(command.ErrZLexRange), "ZRANGE", "l", "a", "+", "BYLEX"),
+			s(respErr(command.ErrZLexRange), "ZRANGE", "l", "[a", "++", "BYLEX"),
+			s(respErr(command.ErrZLexRange), "ZRANGE", "l", "", "+", "BYLEX"),
+			s(respErr(command.ErrZLexScores), "ZRANGE", "l", "-", "+", "BYLEX", "WITHSCORES"),
 			// Mixed scores: the listpack scan Redis does, not a sort by member.
 			s(int64(4), "ZADD", "mx", "1", "b", "2", "a", "3", "d", "0", "c"),
 			s([]any{"c", "b", "a", "d"}, "ZRANGE", "mx", "-", "+", "BYLEX"),
@@ -156,7 +157,7 @@ func TestZSetCommands(t *testing.T) {
 			s(int64(5), "ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"),
 			s([]any{"a", "1"}, "ZPOPMIN", "z"), s([]any{"e", "5"}, "ZPOPMAX", "z"),
 			s([]any{"b", "2", "c", "3"}, "ZPOPMIN", "z", "2"), s([]any{}, "ZPOPMIN", "z", "0"),
-			s(respErr(errZPositive), "ZPOPMIN", "z", "-1"), s(respErr(errZPositive), "ZPOPMIN", "z", "x"),
+			s(respErr(command.ErrZPositive), "ZPOPMIN", "z", "-1"), s(respErr(command.ErrZPositive), "ZPOPMIN", "z", "x"),
 			s(syntax, "ZPOPMIN", "z", "1", "2"),
 			s([]any{"d", "4"}, "ZPOPMAX", "z", "100"), s(int64(0), "EXISTS", "z"),
 			s(wrongArgs("zpopmin"), "ZPOPMIN"),
@@ -169,7 +170,7 @@ func TestZSetCommands(t *testing.T) {
 			s([]any{"b", "c", "d"}, "ZRANGE", "r", "0", "-1"),
 			s(int64(1), "ZREMRANGEBYSCORE", "r", "(2", "3"), s(int64(0), "ZREMRANGEBYSCORE", "r", "5", "3"),
 			s(int64(2), "ZREMRANGEBYSCORE", "r", "-inf", "+inf"), s(int64(0), "EXISTS", "r"),
-			s(respErr(errNotInteger), "ZREMRANGEBYRANK", "r", "x", "1"),
+			s(respErr(command.ErrNotInteger), "ZREMRANGEBYRANK", "r", "x", "1"),
 			s(minMax, "ZREMRANGEBYSCORE", "r", "x", "1"),
 			s(wrongArgs("zremrangebyrank"), "ZREMRANGEBYRANK", "r", "0"),
 		}},
@@ -179,8 +180,8 @@ func TestZSetCommands(t *testing.T) {
 			s([]any{"0", []any{"a", "1", "b", "2.5", "ab", "3"}}, "ZSCAN", "z", "0", "COUNT", "1"),
 			s([]any{"0", []any{"a", "1", "ab", "3"}}, "ZSCAN", "z", "0", "MATCH", "a*"),
 			s(syntax, "ZSCAN", "z", "0", "NOVALUES"), s(syntax, "ZSCAN", "z", "0", "COUNT", "0"),
-			s(respErr(errNotInteger), "ZSCAN", "z", "0", "COUNT", "x"), s(syntax, "ZSCAN", "z", "0", "MATCH"),
-			s(respErr(errInvalidCursor), "ZSCAN", "z", "x"), s(wrongArgs("zscan"), "ZSCAN", "z"),
+			s(respErr(command.ErrNotInteger), "ZSCAN", "z", "0", "COUNT", "x"), s(syntax, "ZSCAN", "z", "0", "MATCH"),
+			s(respErr(command.ErrInvalidCursor), "ZSCAN", "z", "x"), s(wrongArgs("zscan"), "ZSCAN", "z"),
 		}},
 		{"wrongtype from zset commands", []step{
 			s(ok, "SET", "s", "v"),
@@ -194,7 +195,7 @@ func TestZSetCommands(t *testing.T) {
 			s(wrongType, "ZSCAN", "s", "0"), s(int64(1), "HSET", "h", "f", "v"), s(wrongType, "ZADD", "h", "1", "a"),
 			// Argument errors come first, as in Redis.
 			s(notFloat, "ZADD", "s", "x", "a"), s(minMax, "ZCOUNT", "s", "x", "1"),
-			s(respErr(errZPositive), "ZPOPMIN", "s", "-1"), s(syntax, "ZRANGE", "s", "0", "1", "BOGUS"),
+			s(respErr(command.ErrZPositive), "ZPOPMIN", "s", "-1"), s(syntax, "ZRANGE", "s", "0", "1", "BOGUS"),
 			s("v", "GET", "s"),
 		}},
 		{"wrongtype from other commands", []step{
@@ -296,7 +297,7 @@ func TestZSetQuota(t *testing.T) {
 		}
 		n++
 	}
-	if refused != respErr(errOOM) || n < 50 {
+	if refused != respErr(command.ErrOOM) || n < 50 {
 		t.Fatalf("zset growing past the quota: %v after %d, want OOM", refused, n)
 	}
 	if got := a.do("ZCARD", "big"); got != n {
@@ -320,7 +321,7 @@ func TestZSetQuota(t *testing.T) {
 		}
 		used("b")
 	}
-	if refused != respErr(errOOM) {
+	if refused != respErr(command.ErrOOM) {
 		t.Fatalf("noeviction zset growth: %v, want OOM", refused)
 	}
 	if got := norm(b.do("ZPOPMIN", "big")); len(got.([]any)) != 2 {

@@ -1,89 +1,90 @@
-package server
+package keys
 
 import (
 	"math"
 
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/shard"
 )
 
-func cmdDel(c *client, args [][]byte) {
+func cmdDel(c *command.Ctx, args [][]byte) {
 	n := 0
 	for _, k := range args[1:] {
-		if c.part().Delete(c.db, k) {
+		if c.Part.Delete(c.DB, k) {
 			n++
 		}
 	}
-	c.conn.WriteInt(n)
+	c.W.WriteInt(n)
 }
 
 // cmdExists counts every argument that exists, duplicates included.
-func cmdExists(c *client, args [][]byte) {
+func cmdExists(c *command.Ctx, args [][]byte) {
 	n := 0
 	for _, k := range args[1:] {
-		if c.part().View(c.db, k, shard.ViewStats, func(shard.Entry) {}) {
+		if c.Part.View(c.DB, k, shard.ViewStats, func(shard.Entry) {}) {
 			n++
 		}
 	}
-	c.conn.WriteInt(n)
+	c.W.WriteInt(n)
 }
 
-func cmdTouch(c *client, args [][]byte) {
+func cmdTouch(c *command.Ctx, args [][]byte) {
 	n := 0
 	for _, k := range args[1:] {
-		if c.part().View(c.db, k, shard.ViewTouch, func(shard.Entry) {}) {
+		if c.Part.View(c.DB, k, shard.ViewTouch, func(shard.Entry) {}) {
 			n++
 		}
 	}
-	c.conn.WriteInt(n)
+	c.W.WriteInt(n)
 }
 
 // expireCmd serves EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with Redis 7's
 // NX/XX/GT/LT options. A time in the past deletes the key.
-func expireCmd(c *client, args [][]byte, name string, unitMs int64, absolute bool) {
+func expireCmd(c *command.Ctx, args [][]byte, name string, unitMs int64, absolute bool) {
 	var nx, xx, gt, lt bool
 	for _, a := range args[3:] {
 		switch {
-		case eqFold(a, "nx"):
+		case command.EqFold(a, "nx"):
 			nx = true
-		case eqFold(a, "xx"):
+		case command.EqFold(a, "xx"):
 			xx = true
-		case eqFold(a, "gt"):
+		case command.EqFold(a, "gt"):
 			gt = true
-		case eqFold(a, "lt"):
+		case command.EqFold(a, "lt"):
 			lt = true
 		default:
-			c.conn.WriteError("ERR Unsupported option " + string(a))
+			c.W.WriteError("ERR Unsupported option " + string(a))
 			return
 		}
 	}
 	if nx && (xx || gt || lt) {
-		c.conn.WriteError(errExpireOptions)
+		c.W.WriteError(command.ErrExpireOptions)
 		return
 	}
 	if gt && lt {
-		c.conn.WriteError(errGTLTOptions)
+		c.W.WriteError(command.ErrGTLTOptions)
 		return
 	}
-	when, ok := parseInt(args[2])
+	when, ok := command.ParseInt(args[2])
 	if !ok {
-		c.conn.WriteError(errNotInteger)
+		c.W.WriteError(command.ErrNotInteger)
 		return
 	}
 	if unitMs == 1000 && (when > math.MaxInt64/1000 || when < math.MinInt64/1000) {
-		c.conn.WriteError(errInvalidExpire(name))
+		c.W.WriteError(command.ErrInvalidExpire(name))
 		return
 	}
 	when *= unitMs
-	now := c.nowMs()
+	now := c.NowMs()
 	if !absolute {
 		if when > 0 && now > math.MaxInt64-when || when < 0 && now < math.MinInt64-when {
-			c.conn.WriteError(errInvalidExpire(name))
+			c.W.WriteError(command.ErrInvalidExpire(name))
 			return
 		}
 		when += now
 	}
 	done := false
-	err := c.part().Mutate(c.db, args[1], func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
+	err := c.Part.Mutate(c.DB, args[1], func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
 		done = false
 		if !exists {
 			return cur, shard.Keep, nil
@@ -104,31 +105,31 @@ func expireCmd(c *client, args [][]byte, name string, unitMs int64, absolute boo
 		return shard.Entry{ExpireAt: when}, shard.SetTTL, nil
 	})
 	if err != nil {
-		c.replyStoreErr(err)
+		c.StoreErr(err)
 		return
 	}
-	c.conn.WriteInt(b2i(done))
+	c.W.WriteInt(command.B2i(done))
 }
 
-func cmdExpire(c *client, args [][]byte)    { expireCmd(c, args, "expire", 1000, false) }
-func cmdPExpire(c *client, args [][]byte)   { expireCmd(c, args, "pexpire", 1, false) }
-func cmdExpireAt(c *client, args [][]byte)  { expireCmd(c, args, "expireat", 1000, true) }
-func cmdPExpireAt(c *client, args [][]byte) { expireCmd(c, args, "pexpireat", 1, true) }
+func cmdExpire(c *command.Ctx, args [][]byte)    { expireCmd(c, args, "expire", 1000, false) }
+func cmdPExpire(c *command.Ctx, args [][]byte)   { expireCmd(c, args, "pexpire", 1, false) }
+func cmdExpireAt(c *command.Ctx, args [][]byte)  { expireCmd(c, args, "expireat", 1000, true) }
+func cmdPExpireAt(c *command.Ctx, args [][]byte) { expireCmd(c, args, "pexpireat", 1, true) }
 
 // ttlCmd serves TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 missing, -1 no TTL.
-func ttlCmd(c *client, args [][]byte, ms, abs bool) {
+func ttlCmd(c *command.Ctx, args [][]byte, ms, abs bool) {
 	var expireAt int64
-	if !c.part().View(c.db, args[1], 0, func(e shard.Entry) { expireAt = e.ExpireAt }) {
-		c.conn.WriteInt(-2)
+	if !c.Part.View(c.DB, args[1], 0, func(e shard.Entry) { expireAt = e.ExpireAt }) {
+		c.W.WriteInt(-2)
 		return
 	}
 	if expireAt == 0 {
-		c.conn.WriteInt(-1)
+		c.W.WriteInt(-1)
 		return
 	}
 	v := expireAt
 	if !abs {
-		v -= c.nowMs()
+		v -= c.NowMs()
 	}
 	if v < 0 {
 		v = 0
@@ -136,19 +137,19 @@ func ttlCmd(c *client, args [][]byte, ms, abs bool) {
 	if !ms {
 		v = (v + 500) / 1000
 	}
-	c.conn.WriteInt64(v)
+	c.W.WriteInt64(v)
 }
 
-func cmdTTL(c *client, args [][]byte)         { ttlCmd(c, args, false, false) }
-func cmdPTTL(c *client, args [][]byte)        { ttlCmd(c, args, true, false) }
-func cmdExpireTime(c *client, args [][]byte)  { ttlCmd(c, args, false, true) }
-func cmdPExpireTime(c *client, args [][]byte) { ttlCmd(c, args, true, true) }
+func cmdTTL(c *command.Ctx, args [][]byte)         { ttlCmd(c, args, false, false) }
+func cmdPTTL(c *command.Ctx, args [][]byte)        { ttlCmd(c, args, true, false) }
+func cmdExpireTime(c *command.Ctx, args [][]byte)  { ttlCmd(c, args, false, true) }
+func cmdPExpireTime(c *command.Ctx, args [][]byte) { ttlCmd(c, args, true, true) }
 
 // cmdPersist removes a key's TTL, including a tier default TTL: an explicit
 // PERSIST is the tenant's decision (the quota still bounds its memory).
-func cmdPersist(c *client, args [][]byte) {
+func cmdPersist(c *command.Ctx, args [][]byte) {
 	done := false
-	err := c.part().Mutate(c.db, args[1], func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
+	err := c.Part.Mutate(c.DB, args[1], func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
 		done = exists && cur.ExpireAt != 0
 		if !done {
 			return cur, shard.Keep, nil
@@ -156,42 +157,42 @@ func cmdPersist(c *client, args [][]byte) {
 		return shard.Entry{ExpireAt: 0}, shard.SetTTL, nil
 	})
 	if err != nil {
-		c.replyStoreErr(err)
+		c.StoreErr(err)
 		return
 	}
-	c.conn.WriteInt(b2i(done))
+	c.W.WriteInt(command.B2i(done))
 }
 
-func cmdType(c *client, args [][]byte) {
+func cmdType(c *command.Ctx, args [][]byte) {
 	var t shard.Type
-	if c.part().View(c.db, args[1], 0, func(e shard.Entry) { t = e.Type }) {
-		c.conn.WriteString(t.String())
+	if c.Part.View(c.DB, args[1], 0, func(e shard.Entry) { t = e.Type }) {
+		c.W.WriteString(t.String())
 		return
 	}
-	c.conn.WriteString("none")
+	c.W.WriteString("none")
 }
 
 // renameCmd serves RENAME and RENAMENX; the TTL moves with the value.
-func renameCmd(c *client, args [][]byte, nx bool) {
+func renameCmd(c *command.Ctx, args [][]byte, nx bool) {
 	src, dst := args[1], args[2]
 	if string(src) == string(dst) {
-		exists := c.part().View(c.db, src, 0, func(shard.Entry) {})
+		exists := c.Part.View(c.DB, src, 0, func(shard.Entry) {})
 		switch {
 		case !exists:
-			c.conn.WriteError(errNoSuchKey)
+			c.W.WriteError(command.ErrNoSuchKey)
 		case nx:
-			c.conn.WriteInt(0)
+			c.W.WriteInt(0)
 		default:
-			c.conn.WriteString("OK")
+			c.W.WriteString("OK")
 		}
 		return
 	}
-	keys := []shard.Key{{DB: c.db, Name: src}, {DB: c.db, Name: dst}}
+	keys := []shard.Key{{DB: c.DB, Name: src}, {DB: c.DB, Name: dst}}
 	done, isList := false, false
-	err := c.part().Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
+	err := c.Part.Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
 		done = false
 		if !exists[0] {
-			return nil, nil, replyErr(errNoSuchKey)
+			return nil, nil, command.ReplyErr(command.ErrNoSuchKey)
 		}
 		if nx && exists[1] {
 			return cur, []shard.Action{shard.Keep, shard.Keep}, nil
@@ -200,61 +201,61 @@ func renameCmd(c *client, args [][]byte, nx bool) {
 		return []shard.Entry{{}, cur[0]}, []shard.Action{shard.Delete, shard.Put}, nil
 	})
 	if err != nil {
-		c.replyStoreErr(err)
+		c.StoreErr(err)
 		return
 	}
-	listSignalDB(c, c.db, dst, done && isList)
+	c.SignalDB(c.DB, dst, done && isList)
 	if nx {
-		c.conn.WriteInt(b2i(done))
+		c.W.WriteInt(command.B2i(done))
 		return
 	}
-	c.conn.WriteString("OK")
+	c.W.WriteString("OK")
 }
 
-func cmdRename(c *client, args [][]byte)   { renameCmd(c, args, false) }
-func cmdRenameNX(c *client, args [][]byte) { renameCmd(c, args, true) }
+func cmdRename(c *command.Ctx, args [][]byte)   { renameCmd(c, args, false) }
+func cmdRenameNX(c *command.Ctx, args [][]byte) { renameCmd(c, args, true) }
 
-// copyOptions parses COPY's [DB index] [REPLACE] and refuses copying a
+// CopyOptions parses COPY's [DB index] [REPLACE] and refuses copying a
 // key onto itself, with Redis's errors; ok is false once one is written.
-func copyOptions(c *client, args [][]byte) (db int, replace, ok bool) {
-	db = c.db
+func CopyOptions(c *command.Ctx, args [][]byte) (db int, replace, ok bool) {
+	db = c.DB
 	for i := 3; i < len(args); i++ {
 		switch {
-		case eqFold(args[i], "replace"):
+		case command.EqFold(args[i], "replace"):
 			replace = true
-		case eqFold(args[i], "db") && i+1 < len(args):
-			n, isInt := parseInt(args[i+1])
+		case command.EqFold(args[i], "db") && i+1 < len(args):
+			n, isInt := command.ParseInt(args[i+1])
 			if !isInt {
-				c.conn.WriteError(errNotInteger)
+				c.W.WriteError(command.ErrNotInteger)
 				return 0, false, false
 			}
-			if n < 0 || n >= numDBs {
-				c.conn.WriteError(errDBRange)
+			if n < 0 || n >= command.NumDBs {
+				c.W.WriteError(command.ErrDBRange)
 				return 0, false, false
 			}
 			db = int(n)
 			i++
 		default:
-			c.conn.WriteError(errSyntax)
+			c.W.WriteError(command.ErrSyntax)
 			return 0, false, false
 		}
 	}
-	if db == c.db && string(args[1]) == string(args[2]) {
-		c.conn.WriteError(errSameObject)
+	if db == c.DB && string(args[1]) == string(args[2]) {
+		c.W.WriteError(command.ErrSameObject)
 		return 0, false, false
 	}
 	return db, replace, true
 }
 
 // cmdCopy: COPY source destination [DB index] [REPLACE], within the tenant.
-func cmdCopy(c *client, args [][]byte) {
-	db, replace, ok := copyOptions(c, args)
+func cmdCopy(c *command.Ctx, args [][]byte) {
+	db, replace, ok := CopyOptions(c, args)
 	if !ok {
 		return
 	}
-	keys := []shard.Key{{DB: c.db, Name: args[1]}, {DB: db, Name: args[2]}}
+	keys := []shard.Key{{DB: c.DB, Name: args[1]}, {DB: db, Name: args[2]}}
 	done, isList := false, false
-	err := c.part().Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
+	err := c.Part.Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
 		done = false
 		if !exists[0] || exists[1] && !replace {
 			return cur, []shard.Action{shard.Keep, shard.Keep}, nil
@@ -263,28 +264,20 @@ func cmdCopy(c *client, args [][]byte) {
 		return []shard.Entry{cur[0], cur[0]}, []shard.Action{shard.Keep, shard.Put}, nil
 	})
 	if err != nil {
-		c.replyStoreErr(err)
+		c.StoreErr(err)
 		return
 	}
-	listSignalDB(c, db, args[2], done && isList)
-	c.conn.WriteInt(b2i(done))
+	c.SignalDB(db, args[2], done && isList)
+	c.W.WriteInt(command.B2i(done))
 }
 
-func cmdRandomKey(c *client, args [][]byte) {
-	k, ok := c.part().RandomKey(c.db)
+func cmdRandomKey(c *command.Ctx, args [][]byte) {
+	k, ok := c.Part.RandomKey(c.DB)
 	if !ok {
-		c.conn.WriteNull()
+		c.W.WriteNull()
 		return
 	}
-	c.conn.WriteBulk(k)
-}
-
-func matcher(pattern []byte) func([]byte) bool {
-	if len(pattern) == 1 && pattern[0] == '*' {
-		return nil
-	}
-	p := append([]byte(nil), pattern...)
-	return func(k []byte) bool { return globMatch(p, k, false) }
+	c.W.WriteBulk(k)
 }
 
 // cmdKeys walks the tenant's keyspace in the selected db (O(n), as in
@@ -302,8 +295,8 @@ func matcher(pattern []byte) func([]byte) bool {
 // twice (Partition.Scan's guarantee). The command holds its tenant's
 // transaction lock shared throughout, checkpoints included, so no EXEC of
 // the tenant runs in the middle of it.
-func cmdKeys(c *client, args [][]byte) {
-	match := matcher(args[1])
+func cmdKeys(c *command.Ctx, args [][]byte) {
+	match := command.Matcher(args[1])
 	var (
 		out   []byte // matching keys, back to back
 		offs  = []int{0}
@@ -314,7 +307,7 @@ func cmdKeys(c *client, args [][]byte) {
 	var cursor uint64
 	for {
 		step, ends = step[:0], ends[:0]
-		cursor, _ = c.part().WalkKeys(c.db, cursor, keysStep, func(k []byte, _ shard.Type) bool {
+		cursor, _ = c.Part.WalkKeys(c.DB, cursor, keysStep, func(k []byte, _ shard.Type) bool {
 			if match == nil {
 				out = append(out, k...)
 				offs = append(offs, len(out))
@@ -332,21 +325,21 @@ func cmdKeys(c *client, args [][]byte) {
 			}
 			start = end
 			if i&keysMatchYield == keysMatchYield {
-				c.yield()
+				c.Yield()
 			}
 		}
-		c.yield()
+		c.Yield()
 		if cursor == 0 {
 			break
 		}
 	}
 	n := len(offs) - 1
-	c.conn.WriteArray(n)
+	c.W.WriteArray(n)
 	for i := range n {
-		if i&replyYieldEvery == replyYieldEvery {
-			c.yield()
+		if i&command.ReplyYieldEvery == command.ReplyYieldEvery {
+			c.Yield()
 		}
-		c.conn.WriteBulk(out[offs[i]:offs[i+1]])
+		c.W.WriteBulk(out[offs[i]:offs[i+1]])
 	}
 }
 
@@ -359,62 +352,21 @@ const (
 	keysMatchYield = 63
 )
 
-// scanOptions parses the options SCAN, HSCAN, SSCAN and ZSCAN share from
-// args[from:]: MATCH pattern and COUNT n (n >= 1, capped at 2^20), with
-// Redis's errors. extra, when not nil, sees each option first and claims
-// it by returning how many of the following arguments it used (SCAN's
-// TYPE t uses 1, HSCAN's NOVALUES 0), or -1 to leave it. On bad input the
-// error is written and ok is false.
-func scanOptions(c *client, args [][]byte, from, count int, extra func(opt []byte, rest [][]byte) int) (match func([]byte) bool, n int, ok bool) {
-	for i := from; i < len(args); {
-		if extra != nil {
-			if used := extra(args[i], args[i+1:]); used >= 0 {
-				i += 1 + used
-				continue
-			}
-		}
-		if i+1 >= len(args) {
-			c.conn.WriteError(errSyntax)
-			return nil, 0, false
-		}
-		switch {
-		case eqFold(args[i], "match"):
-			match = matcher(args[i+1])
-		case eqFold(args[i], "count"):
-			v, isInt := parseInt(args[i+1])
-			if !isInt {
-				c.conn.WriteError(errNotInteger)
-				return nil, 0, false
-			}
-			if v < 1 {
-				c.conn.WriteError(errSyntax)
-				return nil, 0, false
-			}
-			count = int(min(v, 1<<20))
-		default:
-			c.conn.WriteError(errSyntax)
-			return nil, 0, false
-		}
-		i += 2
-	}
-	return match, count, true
-}
-
 // cmdScan: SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]. The
 // cursor is opaque and meaningful only inside the caller's partition: any
 // value another tenant's cursor could take only walks the caller's keys.
-func cmdScan(c *client, args [][]byte) {
-	cursor, ok := parseUint(args[1])
+func cmdScan(c *command.Ctx, args [][]byte) {
+	cursor, ok := command.ParseUint(args[1])
 	if !ok {
-		c.conn.WriteError(errInvalidCursor)
+		c.W.WriteError(command.ErrInvalidCursor)
 		return
 	}
 	typeFilter := ""
-	match, count, ok := scanOptions(c, args, 2, 10, func(opt []byte, rest [][]byte) int {
-		if !eqFold(opt, "type") || len(rest) == 0 {
+	match, count, ok := command.ScanOptions(c, args, 2, 10, func(opt []byte, rest [][]byte) int {
+		if !command.EqFold(opt, "type") || len(rest) == 0 {
 			return -1
 		}
-		typeFilter = string(lowerInto(nil, rest[0]))
+		typeFilter = string(command.LowerInto(nil, rest[0]))
 		return 1
 	})
 	if !ok {
@@ -431,14 +383,14 @@ func cmdScan(c *client, args [][]byte) {
 		typ = t
 	}
 	next, out, offs := scanKeys(c, cursor, count, match, typ)
-	c.conn.WriteArray(2)
-	c.conn.WriteBulkString(uitoa(next))
-	c.conn.WriteArray(len(offs) - 1)
+	c.W.WriteArray(2)
+	c.W.WriteBulkString(command.Uitoa(next))
+	c.W.WriteArray(len(offs) - 1)
 	for i := range len(offs) - 1 {
-		if i&replyYieldEvery == replyYieldEvery {
-			c.yield()
+		if i&command.ReplyYieldEvery == command.ReplyYieldEvery {
+			c.Yield()
 		}
-		c.conn.WriteBulk(out[offs[i]:offs[i+1]])
+		c.W.WriteBulk(out[offs[i]:offs[i+1]])
 	}
 }
 
@@ -447,7 +399,7 @@ func cmdScan(c *client, args [][]byte) {
 // but are not returned) walked as cmdKeys walks: keysStep slots per lock
 // hold, the pattern matched outside the lock, checkpoints between steps.
 // The matching keys are out[offs[i]:offs[i+1]].
-func scanKeys(c *client, cursor uint64, count int, match func([]byte) bool, typ shard.Type) (next uint64, out []byte, offs []int) {
+func scanKeys(c *command.Ctx, cursor uint64, count int, match func([]byte) bool, typ shard.Type) (next uint64, out []byte, offs []int) {
 	count = min(max(count, 1), shard.MaxScanCount)
 	budget := 10 * count
 	live, visited := 0, 0
@@ -457,7 +409,7 @@ func scanKeys(c *client, cursor uint64, count int, match func([]byte) bool, typ 
 		ends = ends[:0]
 		from := len(out)
 		var v int
-		cursor, v = c.part().WalkKeys(c.db, cursor, min(budget-visited, keysStep), func(k []byte, t shard.Type) bool {
+		cursor, v = c.Part.WalkKeys(c.DB, cursor, min(budget-visited, keysStep), func(k []byte, t shard.Type) bool {
 			live++
 			if typ == shard.AnyType || t == typ {
 				out = append(out, k...)
@@ -476,13 +428,13 @@ func scanKeys(c *client, cursor uint64, count int, match func([]byte) bool, typ 
 				offs = append(offs, w)
 			}
 			if i&keysMatchYield == keysMatchYield {
-				c.yield()
+				c.Yield()
 			}
 		}
 		out = out[:w]
 		if cursor == 0 || live >= count || visited >= budget {
 			return cursor, out, offs
 		}
-		c.yield()
+		c.Yield()
 	}
 }

@@ -1,13 +1,13 @@
-package server
+package command
 
-// globMatch reports whether str matches the Redis glob pattern (KEYS, SCAN
+// GlobMatch reports whether str matches the Redis glob pattern (KEYS, SCAN
 // MATCH, CONFIG GET). It is a port of Redis 7's stringmatchlen: `*`, `?`,
 // `[...]` with ranges and `^`, and `\` escapes, including Redis's two
 // defences against abusive patterns (a recursion depth limit and the
 // skip-longer-matches cut that keeps `*a*a*a*...b` linear-ish). Patterns are
 // matched against a tenant's own key names only: the namespace is structural
 // (one partition per tenant), so no pattern byte can reach another tenant.
-func globMatch(pattern, str []byte, nocase bool) bool {
+func GlobMatch(pattern, str []byte, nocase bool) bool {
 	skip := false
 	return globImpl(pattern, str, nocase, &skip, 0)
 }

@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"strings"
@@ -40,8 +40,8 @@ func TestGlobMatch(t *testing.T) {
 		{"", "a", false, false},
 	}
 	for _, tt := range tests {
-		if got := globMatch([]byte(tt.pat), []byte(tt.str), tt.nocase); got != tt.want {
-			t.Errorf("globMatch(%q, %q, %v) = %v, want %v", tt.pat, tt.str, tt.nocase, got, tt.want)
+		if got := GlobMatch([]byte(tt.pat), []byte(tt.str), tt.nocase); got != tt.want {
+			t.Errorf("GlobMatch(%q, %q, %v) = %v, want %v", tt.pat, tt.str, tt.nocase, got, tt.want)
 		}
 	}
 }
@@ -52,7 +52,7 @@ func TestGlobPathological(t *testing.T) {
 	pat := []byte(strings.Repeat("*a", 40) + "b")
 	str := []byte(strings.Repeat("a", 5000))
 	start := time.Now()
-	if globMatch(pat, str, false) {
+	if GlobMatch(pat, str, false) {
 		t.Fatal("unexpected match")
 	}
 	if d := time.Since(start); d > 5*time.Second {
@@ -65,13 +65,13 @@ func FuzzGlob(f *testing.F) {
 		f.Add(s, "hello")
 	}
 	f.Fuzz(func(t *testing.T, pat, str string) {
-		globMatch([]byte(pat), []byte(str), false)
-		globMatch([]byte(pat), []byte(str), true)
-		if str != "" && !globMatch([]byte("*"), []byte(str), false) {
+		GlobMatch([]byte(pat), []byte(str), false)
+		GlobMatch([]byte(pat), []byte(str), true)
+		if str != "" && !GlobMatch([]byte("*"), []byte(str), false) {
 			t.Fatal("* must match everything")
 		}
 		// A pattern without metacharacters matches exactly itself.
-		if !strings.ContainsAny(pat, `*?[\`) && globMatch([]byte(pat), []byte(str), false) != (pat == str) {
+		if !strings.ContainsAny(pat, `*?[\`) && GlobMatch([]byte(pat), []byte(str), false) != (pat == str) {
 			t.Fatalf("literal %q vs %q", pat, str)
 		}
 	})

@@ -1,4 +1,4 @@
-package server
+package command
 
 import (
 	"math"
@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// parseInt parses b as Redis's string2ll does: optional '-', no '+', no
+// ParseInt parses b as Redis's string2ll does: optional '-', no '+', no
 // spaces, no leading zeros, at most 20 bytes, within int64.
-func parseInt(b []byte) (int64, bool) {
+func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
@@ -50,9 +50,9 @@ func parseInt(b []byte) (int64, bool) {
 	return int64(v), true
 }
 
-// parseUint parses a SCAN cursor like Redis's strtoull-based check: digits
+// ParseUint parses a SCAN cursor like Redis's strtoull-based check: digits
 // only, within uint64.
-func parseUint(b []byte) (uint64, bool) {
+func ParseUint(b []byte) (uint64, bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
@@ -74,16 +74,16 @@ func parseUint(b []byte) (uint64, bool) {
 // INCRBYFLOAT: a 64-bit mantissa, round to nearest even. With float64,
 // INCRBYFLOAT 0.1 three times would print 0.30000000000000004 where Redis
 // prints 0.3.
-const longDoublePrec = 64
+const LongDoublePrec = 64
 
-var maxLongDouble = func() *big.Float {
-	f, _, _ := big.ParseFloat("1.18973149535723176502e+4932", 10, longDoublePrec, big.ToNearestEven)
+var MaxLongDouble = func() *big.Float {
+	f, _, _ := big.ParseFloat("1.18973149535723176502e+4932", 10, LongDoublePrec, big.ToNearestEven)
 	return f
 }()
 
-// parseLongDouble parses b as Redis's string2ld does: no surrounding
+// ParseLongDouble parses b as Redis's string2ld does: no surrounding
 // spaces, no NaN, at most 5 KiB.
-func parseLongDouble(b []byte) (*big.Float, bool) {
+func ParseLongDouble(b []byte) (*big.Float, bool) {
 	if len(b) == 0 || len(b) > 5*1024 {
 		return nil, false
 	}
@@ -100,20 +100,20 @@ func parseLongDouble(b []byte) (*big.Float, bool) {
 	if strings.Contains(ls, "nan") {
 		return nil, false
 	}
-	f, _, err := big.ParseFloat(s, 0, longDoublePrec, big.ToNearestEven)
+	f, _, err := big.ParseFloat(s, 0, LongDoublePrec, big.ToNearestEven)
 	if err != nil {
 		return nil, false
 	}
-	if f.IsInf() || new(big.Float).Abs(f).Cmp(maxLongDouble) > 0 {
+	if f.IsInf() || new(big.Float).Abs(f).Cmp(MaxLongDouble) > 0 {
 		// strtold reports ERANGE (HUGE_VAL) for overflow: not a float.
 		return nil, false
 	}
 	return f, true
 }
 
-// formatLongDouble renders f as Redis's ld2string(LD_STR_HUMAN): "%.17Lf"
+// FormatLongDouble renders f as Redis's ld2string(LD_STR_HUMAN): "%.17Lf"
 // with trailing zeros (and a trailing point) removed.
-func formatLongDouble(f *big.Float) string {
+func FormatLongDouble(f *big.Float) string {
 	s := f.Text('f', 17)
 	if strings.IndexByte(s, '.') >= 0 {
 		s = strings.TrimRight(s, "0")
@@ -125,8 +125,8 @@ func formatLongDouble(f *big.Float) string {
 	return s
 }
 
-// eqFold reports whether b equals the lower-case ASCII word w, ignoring case.
-func eqFold(b []byte, w string) bool {
+// EqFold reports whether b equals the lower-case ASCII word w, ignoring case.
+func EqFold(b []byte, w string) bool {
 	if len(b) != len(w) {
 		return false
 	}
@@ -140,4 +140,18 @@ func eqFold(b []byte, w string) bool {
 		}
 	}
 	return true
+}
+
+// NumDBs is the number of dbs (SELECT 0-15) each tenant has.
+const NumDBs = 16
+
+// LowerInto appends src lower-cased (ASCII) to dst.
+func LowerInto(dst, src []byte) []byte {
+	for _, b := range src {
+		if b >= 'A' && b <= 'Z' {
+			b += 32
+		}
+		dst = append(dst, b)
+	}
+	return dst
 }

@@ -1,6 +1,4 @@
-package server
-
-// List commands: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX
+// Package list serves the list commands: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX
 // LSET LREM LTRIM LINSERT LPOS LMOVE and the blocking BLPOP BRPOP BLMOVE,
 // with Redis 7's semantics, replies and error strings.
 //
@@ -8,33 +6,25 @@ package server
 // of value/list.go, written through listUpdate (one Partition.Mutate) or,
 // for LMOVE between two keys, one Partition.Apply, so both keys change
 // atomically and the quota is reserved for the growth before it is
-// stored. The hash handlers (cmd_hash.go) are the model: WRONGTYPE on a
+// stored. The hash handlers (package hash) are the model: WRONGTYPE on a
 // key of another type, the tier's default TTL for a new list, an existing
 // list keeps its TTL, an emptied list is deleted.
 //
 // Blocking: block.go.
+package list
 
 import (
 	"math"
 	"math/big"
 	"time"
 
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/shard"
 	"github.com/tcached/tcached/value"
 )
 
-const (
-	errListIndexRange      = "ERR index out of range"
-	errListMustBePositive  = "ERR value is out of range, must be positive"
-	errListTimeoutNotFloat = "ERR timeout is not a float or out of range"
-	errListTimeoutNegative = "ERR timeout is negative"
-	errListRankZero        = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
-	errListCountNeg        = "ERR COUNT can't be negative"
-	errListMaxlenNeg       = "ERR MAXLEN can't be negative"
-)
-
-// maxBlockWait bounds a blocking command's wait, timeout 0 included.
-const maxBlockWait = time.Hour
+// MaxBlockWait bounds a blocking command's wait, timeout 0 included.
+const MaxBlockWait = time.Hour
 
 // listUpdate changes the list at key, as hashUpdate does for hashes. build
 // gets the current encoding (nil when the key is missing) and a buffer to
@@ -43,11 +33,11 @@ const maxBlockWait = time.Hour
 // results. A key of another type is WRONGTYPE; a list left empty is
 // deleted; a new list gets the tier's default TTL.
 
-func listUpdate(c *client, key []byte, build buildFn) error {
-	return collUpdate(c, key, shard.TypeList, build)
+func listUpdate(c *command.Ctx, key []byte, build command.BuildFn) error {
+	return command.CollUpdate(c, key, shard.TypeList, build)
 }
-func listView(c *client, key []byte, fn func(enc []byte)) (found, wrong bool) {
-	return collView(c, key, shard.TypeList, fn)
+func listView(c *command.Ctx, key []byte, fn func(enc []byte)) (found, wrong bool) {
+	return command.CollView(c, key, shard.TypeList, fn)
 }
 
 // listArena collects copies of elements for a reply built after the lock is
@@ -70,19 +60,19 @@ func (a *listArena) add(e []byte) {
 func (a *listArena) n() int          { return max(len(a.offs)-1, 0) }
 func (a *listArena) at(i int) []byte { return a.buf[a.offs[i]:a.offs[i+1]] }
 
-func (a *listArena) writeArray(c *client) {
-	c.conn.WriteArray(a.n())
+func (a *listArena) writeArray(c *command.Ctx) {
+	c.W.WriteArray(a.n())
 	for i := range a.n() {
-		if i&replyYieldEvery == replyYieldEvery {
-			c.yield() // a big LRANGE (fair.go, "Long commands")
+		if i&command.ReplyYieldEvery == command.ReplyYieldEvery {
+			c.Yield() // a big LRANGE (fair.go, "Long commands")
 		}
-		c.conn.WriteBulk(a.at(i))
+		c.W.WriteBulk(a.at(i))
 	}
-	keepScratch(c, a.buf)
+	c.KeepScratch(a.buf)
 }
 
 // listPushCmd answers LPUSH RPUSH (onlyExisting false) and LPUSHX RPUSHX.
-func listPushCmd(c *client, args [][]byte, left, onlyExisting bool) {
+func listPushCmd(c *command.Ctx, args [][]byte, left, onlyExisting bool) {
 	n := 0
 	err := listUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
 		n = 0
@@ -94,34 +84,34 @@ func listPushCmd(c *client, args [][]byte, left, onlyExisting bool) {
 		return next, true, err
 	})
 	if err != nil {
-		c.replyStoreErr(err)
+		c.StoreErr(err)
 		return
 	}
 	if n > 0 {
-		listSignal(c, args[1])
+		c.Signal(args[1])
 	}
-	c.conn.WriteInt(n)
+	c.W.WriteInt(n)
 }
 
 // cmdLPush: LPUSH key element [element ...] -> the new length.
-func cmdLPush(c *client, args [][]byte) { listPushCmd(c, args, true, false) }
+func cmdLPush(c *command.Ctx, args [][]byte) { listPushCmd(c, args, true, false) }
 
 // cmdRPush: RPUSH key element [element ...] -> the new length.
-func cmdRPush(c *client, args [][]byte) { listPushCmd(c, args, false, false) }
+func cmdRPush(c *command.Ctx, args [][]byte) { listPushCmd(c, args, false, false) }
 
 // cmdLPushX: LPUSHX key element [element ...] -> the new length, 0 (and
 // nothing created) when the key is missing.
-func cmdLPushX(c *client, args [][]byte) { listPushCmd(c, args, true, true) }
+func cmdLPushX(c *command.Ctx, args [][]byte) { listPushCmd(c, args, true, true) }
 
 // cmdRPushX: RPUSHX key element [element ...], as LPUSHX at the tail.
-func cmdRPushX(c *client, args [][]byte) { listPushCmd(c, args, false, true) }
+func cmdRPushX(c *command.Ctx, args [][]byte) { listPushCmd(c, args, false, true) }
 
 // listPop pops up to count elements of key into a (a.buf based on
-// c.scratch). It reports whether the key existed; WRONGTYPE and quota
+// c.Scratch). It reports whether the key existed; WRONGTYPE and quota
 // errors are returned.
-func listPop(c *client, key []byte, count int, left bool, a *listArena) (exists bool, err error) {
+func listPop(c *command.Ctx, key []byte, count int, left bool, a *listArena) (exists bool, err error) {
 	err = listUpdate(c, key, func(dst, cur []byte, ex bool) ([]byte, bool, error) {
-		a.reset(c.scratch)
+		a.reset(c.Scratch)
 		exists = ex
 		if !ex || count == 0 {
 			return nil, false, nil
@@ -133,21 +123,21 @@ func listPop(c *client, key []byte, count int, left bool, a *listArena) (exists 
 }
 
 // listPopCmd answers LPOP and RPOP: key [count].
-func listPopCmd(c *client, args [][]byte, left bool) {
+func listPopCmd(c *command.Ctx, args [][]byte, left bool) {
 	if len(args) > 3 {
-		c.conn.WriteError(errWrongArgs(listCmdName(args[0])))
+		c.W.WriteError(command.ErrWrongArgs(c.Spec.Name))
 		return
 	}
 	hasCount := len(args) == 3
 	count := 1
 	if hasCount {
-		n, ok := parseInt(args[2])
+		n, ok := command.ParseInt(args[2])
 		if !ok {
-			c.conn.WriteError(errNotInteger)
+			c.W.WriteError(command.ErrNotInteger)
 			return
 		}
 		if n < 0 {
-			c.conn.WriteError(errListMustBePositive)
+			c.W.WriteError(command.ErrListMustBePositive)
 			return
 		}
 		count = int(min(n, math.MaxInt32))
@@ -156,66 +146,62 @@ func listPopCmd(c *client, args [][]byte, left bool) {
 	exists, err := listPop(c, args[1], count, left, &a)
 	switch {
 	case err != nil:
-		c.replyStoreErr(err)
+		c.StoreErr(err)
 	case !exists && hasCount:
-		c.conn.WriteNullArray()
+		c.W.WriteNullArray()
 	case !exists:
-		c.conn.WriteNull()
+		c.W.WriteNull()
 	case hasCount:
 		a.writeArray(c)
 	default:
-		c.conn.WriteBulk(a.at(0))
-		keepScratch(c, a.buf)
+		c.W.WriteBulk(a.at(0))
+		c.KeepScratch(a.buf)
 	}
 }
 
-// listCmdName is a command name as written, lower-cased (for arity errors
-// raised by a handler).
-func listCmdName(b []byte) string { return string(lowerInto(nil, b)) }
-
 // cmdLPop: LPOP key [count] -> an element or nil; with count an array, or
 // a null array when the key is missing.
-func cmdLPop(c *client, args [][]byte) { listPopCmd(c, args, true) }
+func cmdLPop(c *command.Ctx, args [][]byte) { listPopCmd(c, args, true) }
 
 // cmdRPop: RPOP key [count], as LPOP from the tail.
-func cmdRPop(c *client, args [][]byte) { listPopCmd(c, args, false) }
+func cmdRPop(c *command.Ctx, args [][]byte) { listPopCmd(c, args, false) }
 
 // cmdLLen: LLEN key -> the length, 0 when missing.
-func cmdLLen(c *client, args [][]byte) {
+func cmdLLen(c *command.Ctx, args [][]byte) {
 	n := 0
 	if _, wrong := listView(c, args[1], func(enc []byte) { n = value.ListLen(enc) }); wrong {
 		return
 	}
-	c.conn.WriteInt(n)
+	c.W.WriteInt(n)
 }
 
 // cmdLRange: LRANGE key start stop -> the elements in the inclusive range.
-func cmdLRange(c *client, args [][]byte) {
-	start, ok1 := parseInt(args[2])
-	stop, ok2 := parseInt(args[3])
+func cmdLRange(c *command.Ctx, args [][]byte) {
+	start, ok1 := command.ParseInt(args[2])
+	stop, ok2 := command.ParseInt(args[3])
 	if !ok1 || !ok2 {
-		c.conn.WriteError(errNotInteger)
+		c.W.WriteError(command.ErrNotInteger)
 		return
 	}
 	var a listArena
-	a.reset(c.scratch)
+	a.reset(c.Scratch)
 	var err error
 	if _, wrong := listView(c, args[1], func(enc []byte) {
-		a.reset(c.scratch)
+		a.reset(c.Scratch)
 		err = value.ListRange(enc, start, stop, a.add)
 	}); wrong {
 		return
 	}
 	if err != nil {
-		c.replyStoreErr(err)
+		c.StoreErr(err)
 		return
 	}
 	a.writeArray(c)
 }
 
 // cmdLIndex: LINDEX key index -> the element or nil.
-func cmdLIndex(c *client, args [][]byte) {
-	index, isInt := parseInt(args[2])
+func cmdLIndex(c *command.Ctx, args [][]byte) {
+	index, isInt := command.ParseInt(args[2])
 	var out []byte
 	has := false
 	found, wrong := listView(c, args[1], func(enc []byte) {
@@ -224,65 +210,65 @@ func cmdLIndex(c *client, args [][]byte) {
 		}
 		var e []byte
 		if e, has = value.ListIndex(enc, index); has {
-			out = append(c.scratch[:0], e...)
+			out = append(c.Scratch[:0], e...)
 		}
 	})
 	switch {
 	case wrong:
 	case !found:
-		c.conn.WriteNull()
+		c.W.WriteNull()
 	case !isInt:
-		c.conn.WriteError(errNotInteger)
+		c.W.WriteError(command.ErrNotInteger)
 	case !has:
-		c.conn.WriteNull()
+		c.W.WriteNull()
 	default:
-		c.conn.WriteBulk(out)
-		keepScratch(c, out)
+		c.W.WriteBulk(out)
+		c.KeepScratch(out)
 	}
 }
 
 // cmdLSet: LSET key index element -> OK.
-func cmdLSet(c *client, args [][]byte) {
-	index, isInt := parseInt(args[2])
+func cmdLSet(c *command.Ctx, args [][]byte) {
+	index, isInt := command.ParseInt(args[2])
 	err := listUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
 		switch {
 		case !exists:
-			return nil, false, replyErr(errNoSuchKey)
+			return nil, false, command.ReplyErr(command.ErrNoSuchKey)
 		case !isInt:
-			return nil, false, replyErr(errNotInteger)
+			return nil, false, command.ReplyErr(command.ErrNotInteger)
 		}
 		next, ok, err := value.ListSet(dst, cur, index, args[3])
 		if err == nil && !ok {
-			err = replyErr(errListIndexRange)
+			err = command.ReplyErr(command.ErrListIndexRange)
 		}
 		return next, err == nil, err
 	})
 	if err != nil {
-		c.replyStoreErr(err)
+		c.StoreErr(err)
 		return
 	}
-	c.conn.WriteString("OK")
+	c.W.WriteString("OK")
 }
 
 // cmdLRem: LREM key count element -> the number removed.
-func cmdLRem(c *client, args [][]byte) {
-	count, ok := parseInt(args[2])
+func cmdLRem(c *command.Ctx, args [][]byte) {
+	count, ok := command.ParseInt(args[2])
 	if !ok {
-		c.conn.WriteError(errNotInteger)
+		c.W.WriteError(command.ErrNotInteger)
 		return
 	}
-	countUpdate(c, args[1], shard.TypeList, false, func(dst, cur []byte) ([]byte, int, error) {
+	command.CountUpdate(c, args[1], shard.TypeList, false, func(dst, cur []byte) ([]byte, int, error) {
 		return value.ListRem(dst, cur, count, args[3])
 	})
 }
 
 // cmdLTrim: LTRIM key start stop -> OK; a list trimmed to nothing is
 // deleted.
-func cmdLTrim(c *client, args [][]byte) {
-	start, ok1 := parseInt(args[2])
-	stop, ok2 := parseInt(args[3])
+func cmdLTrim(c *command.Ctx, args [][]byte) {
+	start, ok1 := command.ParseInt(args[2])
+	stop, ok2 := command.ParseInt(args[3])
 	if !ok1 || !ok2 {
-		c.conn.WriteError(errNotInteger)
+		c.W.WriteError(command.ErrNotInteger)
 		return
 	}
 	err := listUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
@@ -293,22 +279,22 @@ func cmdLTrim(c *client, args [][]byte) {
 		return next, value.ListLen(next) != value.ListLen(cur), err
 	})
 	if err != nil {
-		c.replyStoreErr(err)
+		c.StoreErr(err)
 		return
 	}
-	c.conn.WriteString("OK")
+	c.W.WriteString("OK")
 }
 
 // cmdLInsert: LINSERT key BEFORE|AFTER pivot element -> the new length,
 // -1 when pivot is not found, 0 when the key is missing.
-func cmdLInsert(c *client, args [][]byte) {
+func cmdLInsert(c *command.Ctx, args [][]byte) {
 	var before bool
 	switch {
-	case eqFold(args[2], "before"):
+	case command.EqFold(args[2], "before"):
 		before = true
-	case eqFold(args[2], "after"):
+	case command.EqFold(args[2], "after"):
 	default:
-		c.conn.WriteError(errSyntax)
+		c.W.WriteError(command.ErrSyntax)
 		return
 	}
 	n := 0
@@ -326,26 +312,26 @@ func cmdLInsert(c *client, args [][]byte) {
 		return next, true, err
 	})
 	if err != nil {
-		c.replyStoreErr(err)
+		c.StoreErr(err)
 		return
 	}
 	if n > 0 {
-		listSignal(c, args[1])
+		c.Signal(args[1])
 	}
-	c.conn.WriteInt(n)
+	c.W.WriteInt(n)
 }
 
 // nonNegArg parses an integer option argument that must not be negative;
 // on bad input it writes the error (negErr for a negative value) and
 // returns -1.
-func nonNegArg(c *client, b []byte, negErr string) int64 {
-	n, ok := parseInt(b)
+func nonNegArg(c *command.Ctx, b []byte, negErr string) int64 {
+	n, ok := command.ParseInt(b)
 	switch {
 	case !ok:
-		c.conn.WriteError(errNotInteger)
+		c.W.WriteError(command.ErrNotInteger)
 		return -1
 	case n < 0:
-		c.conn.WriteError(negErr)
+		c.W.WriteError(negErr)
 		return -1
 	}
 	return n
@@ -353,36 +339,36 @@ func nonNegArg(c *client, b []byte, negErr string) int64 {
 
 // cmdLPos: LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]
 // -> the index of the first match or nil; with COUNT an array of indexes.
-func cmdLPos(c *client, args [][]byte) {
+func cmdLPos(c *command.Ctx, args [][]byte) {
 	rank, count, maxlen := int64(1), int64(-1), int64(0)
 	for i := 3; i < len(args); i++ {
 		more := i+1 < len(args)
 		switch {
-		case eqFold(args[i], "rank") && more:
-			n, ok := parseInt(args[i+1])
+		case command.EqFold(args[i], "rank") && more:
+			n, ok := command.ParseInt(args[i+1])
 			switch {
 			case !ok:
-				c.conn.WriteError(errNotInteger)
+				c.W.WriteError(command.ErrNotInteger)
 				return
 			case n == math.MinInt64:
 				// Redis 7.0 negates it into itself, which then acts
 				// as -1 (checked against redis-server 7.0.15).
 				n = -1
 			case n == 0:
-				c.conn.WriteError(errListRankZero)
+				c.W.WriteError(command.ErrListRankZero)
 				return
 			}
 			rank = n
-		case eqFold(args[i], "count") && more:
-			if count = nonNegArg(c, args[i+1], errListCountNeg); count < 0 {
+		case command.EqFold(args[i], "count") && more:
+			if count = nonNegArg(c, args[i+1], command.ErrListCountNeg); count < 0 {
 				return
 			}
-		case eqFold(args[i], "maxlen") && more:
-			if maxlen = nonNegArg(c, args[i+1], errListMaxlenNeg); maxlen < 0 {
+		case command.EqFold(args[i], "maxlen") && more:
+			if maxlen = nonNegArg(c, args[i+1], command.ErrListMaxlenNeg); maxlen < 0 {
 				return
 			}
 		default:
-			c.conn.WriteError(errSyntax)
+			c.W.WriteError(command.ErrSyntax)
 			return
 		}
 		i++
@@ -400,36 +386,36 @@ func cmdLPos(c *client, args [][]byte) {
 	switch {
 	case wrong:
 	case err != nil:
-		c.replyStoreErr(err)
+		c.StoreErr(err)
 	case count >= 0:
-		c.conn.WriteArray(len(pos))
+		c.W.WriteArray(len(pos))
 		for _, p := range pos {
-			c.conn.WriteInt(p)
+			c.W.WriteInt(p)
 		}
 	case !found || len(pos) == 0:
-		c.conn.WriteNull()
+		c.W.WriteNull()
 	default:
-		c.conn.WriteInt(pos[0])
+		c.W.WriteInt(pos[0])
 	}
 }
 
 // missLPos is LPOS's shed-read answer: nil, or an empty array with COUNT.
-func missLPos(c *client, args [][]byte) {
+func missLPos(c *command.Ctx, args [][]byte) {
 	for i := 3; i+1 < len(args); i += 2 {
-		if eqFold(args[i], "count") {
-			c.conn.WriteArray(0)
+		if command.EqFold(args[i], "count") {
+			c.W.WriteArray(0)
 			return
 		}
 	}
-	c.conn.WriteNull()
+	c.W.WriteNull()
 }
 
 // listParseWhere parses LEFT|RIGHT.
 func listParseWhere(b []byte) (left, ok bool) {
 	switch {
-	case eqFold(b, "left"):
+	case command.EqFold(b, "left"):
 		return true, true
-	case eqFold(b, "right"):
+	case command.EqFold(b, "right"):
 		return false, true
 	}
 	return false, false
@@ -439,22 +425,22 @@ func listParseWhere(b []byte) (left, ok bool) {
 // end of dst, atomically, copying it into a. moved is false when src is
 // missing. srcWrong reports a WRONGTYPE caused by src (err is then set
 // too), so a blocked BLMOVE can keep waiting on it.
-func listMove(c *client, src, dst []byte, fromLeft, toLeft bool, a *listArena) (moved, srcWrong bool, err error) {
-	b1 := encBufs.Get().(*[]byte)
-	b2 := encBufs.Get().(*[]byte)
+func listMove(c *command.Ctx, src, dst []byte, fromLeft, toLeft bool, a *listArena) (moved, srcWrong bool, err error) {
+	b1 := command.EncBufs.Get().(*[]byte)
+	b2 := command.EncBufs.Get().(*[]byte)
 	defer func() {
 		for _, bp := range []*[]byte{b1, b2} {
-			if cap(*bp) <= maxPooledEnc {
+			if cap(*bp) <= command.MaxPooled {
 				*bp = (*bp)[:0]
-				encBufs.Put(bp)
+				command.EncBufs.Put(bp)
 			}
 		}
 	}()
-	now := c.nowMs()
+	now := c.NowMs()
 	if string(src) == string(dst) {
 		// Same key: a rotation (or a no-op move to the same end).
 		err = listUpdate(c, src, func(dstBuf, cur []byte, exists bool) ([]byte, bool, error) {
-			a.reset(c.scratch)
+			a.reset(c.Scratch)
 			moved = false
 			if !exists {
 				return nil, false, nil
@@ -470,12 +456,12 @@ func listMove(c *client, src, dst []byte, fromLeft, toLeft bool, a *listArena) (
 			next, err := value.ListPush(dstBuf, mid, [][]byte{e}, toLeft)
 			return next, true, err
 		})
-		srcWrong = err == wrongTypeErr
+		srcWrong = err == command.ErrWrongTypeAbort
 		return moved, srcWrong, err
 	}
-	keys := []shard.Key{{DB: c.db, Name: src}, {DB: c.db, Name: dst}}
-	err = c.part().Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
-		a.reset(c.scratch)
+	keys := []shard.Key{{DB: c.DB, Name: src}, {DB: c.DB, Name: dst}}
+	err = c.Part.Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
+		a.reset(c.Scratch)
 		moved, srcWrong = false, false
 		keep := []shard.Action{shard.Keep, shard.Keep}
 		if !exists[0] {
@@ -483,10 +469,10 @@ func listMove(c *client, src, dst []byte, fromLeft, toLeft bool, a *listArena) (
 		}
 		if cur[0].Type != shard.TypeList {
 			srcWrong = true
-			return nil, nil, wrongTypeErr
+			return nil, nil, command.ErrWrongTypeAbort
 		}
 		if exists[1] && cur[1].Type != shard.TypeList {
-			return nil, nil, wrongTypeErr
+			return nil, nil, command.ErrWrongTypeAbort
 		}
 		var e []byte
 		srcNext, _, err := value.ListPop((*b1)[:0], cur[0].Value, 1, fromLeft, func(x []byte) { e = x })
@@ -495,7 +481,7 @@ func listMove(c *client, src, dst []byte, fromLeft, toLeft bool, a *listArena) (
 			return nil, nil, err
 		}
 		var dstCur []byte
-		dstExpire := c.defaultExpire(now)
+		dstExpire := c.DefaultExpire(now)
 		if exists[1] {
 			dstCur, dstExpire = cur[1].Value, cur[1].ExpireAt
 		}
@@ -524,38 +510,38 @@ func listMove(c *client, src, dst []byte, fromLeft, toLeft bool, a *listArena) (
 
 // cmdLMove: LMOVE source destination LEFT|RIGHT LEFT|RIGHT -> the element
 // moved, or nil when source is missing.
-func cmdLMove(c *client, args [][]byte) {
+func cmdLMove(c *command.Ctx, args [][]byte) {
 	from, ok1 := listParseWhere(args[3])
 	to, ok2 := listParseWhere(args[4])
 	if !ok1 || !ok2 {
-		c.conn.WriteError(errSyntax)
+		c.W.WriteError(command.ErrSyntax)
 		return
 	}
 	var a listArena
 	moved, _, err := listMove(c, args[1], args[2], from, to, &a)
 	switch {
 	case err != nil:
-		c.replyStoreErr(err)
+		c.StoreErr(err)
 	case !moved:
-		c.conn.WriteNull()
+		c.W.WriteNull()
 	default:
-		listSignal(c, args[2])
-		c.conn.WriteBulk(a.at(0))
-		keepScratch(c, a.buf)
+		c.Signal(args[2])
+		c.W.WriteBulk(a.at(0))
+		c.KeepScratch(a.buf)
 	}
 }
 
 // listBlockTimeout parses a blocking command's timeout as Redis's
 // getTimeoutFromObjectOrReply does (seconds as a long double, rounded up
 // to the millisecond) and applies the wait policy: 0, and anything longer
-// than maxBlockWait, waits maxBlockWait.
-func listBlockTimeout(c *client, b []byte) (time.Duration, bool) {
-	f, ok := parseLongDouble(b)
+// than MaxBlockWait, waits MaxBlockWait.
+func listBlockTimeout(c *command.Ctx, b []byte) (time.Duration, bool) {
+	f, ok := command.ParseLongDouble(b)
 	if !ok {
-		c.conn.WriteError(errListTimeoutNotFloat)
+		c.W.WriteError(command.ErrListTimeoutNotFloat)
 		return 0, false
 	}
-	ms := new(big.Float).SetPrec(longDoublePrec).Mul(f, big.NewFloat(1000))
+	ms := new(big.Float).SetPrec(command.LongDoublePrec).Mul(f, big.NewFloat(1000))
 	n, acc := ms.Int64()
 	if acc == big.Below && n < math.MaxInt64 {
 		n++ // ceil, as Redis 7.2 (7.0 truncates: 0.0001 would block forever)
@@ -564,10 +550,10 @@ func listBlockTimeout(c *client, b []byte) (time.Duration, bool) {
 	// milliseconds (inf included) into a negative one, and so answers
 	// "timeout is negative" (checked against redis-server 7.0.15).
 	if n < 0 || ms.Cmp(new(big.Float).SetInt64(math.MaxInt64)) > 0 {
-		c.conn.WriteError(errListTimeoutNegative)
+		c.W.WriteError(command.ErrListTimeoutNegative)
 		return 0, false
 	}
-	max := c.srv.maxBlock
+	max := c.Conn.MaxBlock()
 	if n == 0 || n > max.Milliseconds() {
 		return max, true
 	}
@@ -575,7 +561,7 @@ func listBlockTimeout(c *client, b []byte) (time.Duration, bool) {
 }
 
 // listBlockingPop answers BLPOP and BRPOP: key [key ...] timeout.
-func listBlockingPop(c *client, args [][]byte, left bool) {
+func listBlockingPop(c *command.Ctx, args [][]byte, left bool) {
 	wait, ok := listBlockTimeout(c, args[len(args)-1])
 	if !ok {
 		return
@@ -588,20 +574,20 @@ func listBlockingPop(c *client, args [][]byte, left bool) {
 	// that are lists). It reports whether it answered.
 	pop := func(k []byte, strict bool) bool {
 		exists, err := listPop(c, k, 1, left, &a)
-		if err == wrongTypeErr && !strict {
+		if err == command.ErrWrongTypeAbort && !strict {
 			return false
 		}
 		if err != nil {
-			c.replyStoreErr(err)
+			c.StoreErr(err)
 			return true
 		}
 		if !exists || a.n() == 0 {
 			return false
 		}
-		c.conn.WriteArray(2)
-		c.conn.WriteBulk(k)
-		c.conn.WriteBulk(a.at(0))
-		keepScratch(c, a.buf)
+		c.W.WriteArray(2)
+		c.W.WriteBulk(k)
+		c.W.WriteBulk(a.at(0))
+		c.KeepScratch(a.buf)
 		return true
 	}
 	// all tries every key in order; which the keys signalled, in the
@@ -609,7 +595,7 @@ func listBlockingPop(c *client, args [][]byte, left bool) {
 	all := func(strict bool) bool {
 		for i, k := range keys {
 			if i&listYieldEvery == listYieldEvery {
-				c.yield()
+				c.Yield()
 			}
 			if pop(k, strict) {
 				return true
@@ -620,7 +606,7 @@ func listBlockingPop(c *client, args [][]byte, left bool) {
 	if all(true) {
 		return
 	}
-	c.listBlock(args, keys, wait, func(which []int32) bool {
+	c.Conn.Block(args, keys, wait, func(which []int32) bool {
 		if which == nil {
 			return all(false)
 		}
@@ -630,7 +616,7 @@ func listBlockingPop(c *client, args [][]byte, left bool) {
 			}
 		}
 		return false
-	}, c.conn.WriteNullArray)
+	}, c.W.WriteNullArray)
 }
 
 // listYieldEvery: walks over a blocking command's keys reach a checkpoint
@@ -639,18 +625,18 @@ const listYieldEvery = 255
 
 // cmdBLPop: BLPOP key [key ...] timeout -> [key, element], or a null array
 // on timeout.
-func cmdBLPop(c *client, args [][]byte) { listBlockingPop(c, args, true) }
+func cmdBLPop(c *command.Ctx, args [][]byte) { listBlockingPop(c, args, true) }
 
 // cmdBRPop: BRPOP key [key ...] timeout, as BLPOP from the tail.
-func cmdBRPop(c *client, args [][]byte) { listBlockingPop(c, args, false) }
+func cmdBRPop(c *command.Ctx, args [][]byte) { listBlockingPop(c, args, false) }
 
 // cmdBLMove: BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout ->
 // the element moved, or a null array on timeout (nil inside MULTI).
-func cmdBLMove(c *client, args [][]byte) {
+func cmdBLMove(c *command.Ctx, args [][]byte) {
 	from, ok1 := listParseWhere(args[3])
 	to, ok2 := listParseWhere(args[4])
 	if !ok1 || !ok2 {
-		c.conn.WriteError(errSyntax)
+		c.W.WriteError(command.ErrSyntax)
 		return
 	}
 	wait, ok := listBlockTimeout(c, args[5])
@@ -664,22 +650,22 @@ func cmdBLMove(c *client, args [][]byte) {
 		case err != nil && srcWrong && !strict:
 			return false
 		case err != nil:
-			c.replyStoreErr(err)
+			c.StoreErr(err)
 		case !moved:
 			return false
 		default:
-			listSignal(c, args[2])
-			c.conn.WriteBulk(a.at(0))
-			keepScratch(c, a.buf)
+			c.Signal(args[2])
+			c.W.WriteBulk(a.at(0))
+			c.KeepScratch(a.buf)
 		}
 		return true
 	}
 	if try(true) {
 		return
 	}
-	if !c.listCanBlock() {
-		c.conn.WriteNull() // inside MULTI: Redis answers a null bulk here
+	if !c.Conn.CanBlock() {
+		c.W.WriteNull() // inside MULTI: Redis answers a null bulk here
 		return
 	}
-	c.listBlock(args, args[1:2], wait, func([]int32) bool { return try(false) }, c.conn.WriteNullArray)
+	c.Conn.Block(args, args[1:2], wait, func([]int32) bool { return try(false) }, c.W.WriteNullArray)
 }

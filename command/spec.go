@@ -1,0 +1,189 @@
+package command
+
+import "sort"
+
+// Flags are a command's properties that dispatch, permissions and COMMAND
+// derive from.
+type Flags uint16
+
+const (
+	Write    Flags = 1 << iota // changes the keyspace: refused to readonly users
+	Read                       // reads the keyspace
+	Admin                      // needs the admin role (FLUSHDB, FLUSHALL)
+	NoAuth                     // allowed before AUTH
+	DenyOOM                    // may grow memory
+	Fast                       // O(1) or O(log n)
+	Tx                         // transaction control: never queued inside MULTI
+	Operator                   // runs on an operator connection (bound to no tenant)
+	Exec                       // EXEC: takes its tenant's txMu exclusively itself
+	// Subscribed marks the commands a RESP2 connection may send while it
+	// has subscriptions (Redis's "only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE /
+	// PING / QUIT / RESET are allowed in this context").
+	Subscribed
+	// NotBacked refuses the command in backed mode although it names no
+	// key (transactions, pub/sub, SWAPDB): see Backed.
+	NotBacked
+)
+
+// Common flag sets.
+const (
+	WriteGrow = Write | DenyOOM // a write that may grow memory
+	ReadFast  = Read | Fast
+)
+
+var flagNames = []struct {
+	f    Flags
+	name string
+}{
+	{Write, "write"}, {Read, "readonly"}, {Admin, "admin"},
+	{NoAuth, "no_auth"}, {DenyOOM, "denyoom"}, {Fast, "fast"},
+}
+
+// Handler runs one command and writes exactly one reply to c.W (a
+// blocking command may write it after waiting). args[0] is the command
+// name as sent; a handler learns which command it runs from c.Spec.
+type Handler func(c *Ctx, args [][]byte)
+
+// Spec is one row of the command table: every property of a command is
+// declared here once, and dispatch, permissions, WATCH, backed mode,
+// shedding and COMMAND derive from it.
+type Spec struct {
+	Name  string // lower case; subcommands use Redis's "parent|sub"
+	Arity int    // Redis convention: n exact, -n at least n (name included)
+	Flags Flags
+	// Key positions (Redis's first/last/step; last < 0 counts from the
+	// end), for COMMAND, WATCH and backed mode's slot checks.
+	FirstKey, LastKey, Step int
+	Handler                 Handler
+	Subs                    map[string]*Spec // container commands (CLIENT, CONFIG, ...)
+	// Miss answers the command as if its keys were missing, for tenants
+	// with shed_reads_as_miss whose read is shed under overload (nil:
+	// shedding answers an error).
+	Miss Handler
+	// WriteKeys, when set, names the keys the command writes instead of
+	// the key positions (COPY and SORT only read their source; COPY ... DB
+	// and MOVE write another db), for WATCH: it calls mark for each.
+	WriteKeys func(db int, args [][]byte, mark func(db int, key []byte))
+	// Backed says how the command runs when tcached fronts Redis Cluster.
+	Backed Backed
+}
+
+// Backed is how a command runs in backed mode (server/backed.go).
+type Backed struct {
+	// Handler serves the command against L2 (package server installs it:
+	// the backend is its dependency). Nil with no Forward: a command that
+	// names a key, or is flagged NotBacked, is refused.
+	Handler Handler
+	// Forward sends a read to L2 as it is, its key at position Key;
+	// CheckType answers a missing key from L1's view of types.
+	Forward   bool
+	Key       int
+	CheckType bool
+}
+
+// Keys shapes for rows.
+var (
+	NoKeys   = [3]int{0, 0, 0}
+	Key1     = [3]int{1, 1, 1}  // one key at 1
+	AllKeys  = [3]int{1, -1, 1} // every argument is a key
+	KeyPairs = [3]int{1, -1, 2} // key value [key value ...]
+	Key12    = [3]int{1, 2, 1}  // source destination
+	Key2     = [3]int{2, 2, 1}  // OBJECT ENCODING key, MEMORY USAGE key
+	Blocks   = [3]int{1, -2, 1} // key [key ...] timeout
+)
+
+// Row builds a Spec.
+func Row(name string, arity int, flags Flags, keys [3]int, h Handler) *Spec {
+	return &Spec{Name: name, Arity: arity, Flags: flags, FirstKey: keys[0], LastKey: keys[1], Step: keys[2], Handler: h}
+}
+
+// WithMiss sets a row's shed-read answer.
+func (s *Spec) WithMiss(miss Handler) *Spec { s.Miss = miss; return s }
+
+// WithWriteKeys sets a row's WriteKeys.
+func (s *Spec) WithWriteKeys(fn func(db int, args [][]byte, mark func(db int, key []byte))) *Spec {
+	s.WriteKeys = fn
+	return s
+}
+
+// Container builds a command with subcommands (CLIENT, CONFIG, ...); each
+// sub is renamed "parent|sub". h, when set, answers the container called
+// without a subcommand (COMMAND).
+func Container(name string, arity int, flags Flags, h Handler, subs ...*Spec) *Spec {
+	c := Row(name, arity, flags, NoKeys, h)
+	c.Subs = make(map[string]*Spec, len(subs))
+	for _, sc := range subs {
+		short := sc.Name
+		sc.Name = name + "|" + sc.Name
+		c.Subs[short] = sc
+	}
+	return c
+}
+
+// FlagNames are the flags COMMAND INFO lists.
+func (s *Spec) FlagNames() []string {
+	var out []string
+	for _, fn := range flagNames {
+		if s.Flags&fn.f != 0 {
+			out = append(out, fn.name)
+		}
+	}
+	return out
+}
+
+// ACLCategories are the categories COMMAND INFO lists.
+func (s *Spec) ACLCategories() []string {
+	var out []string
+	switch {
+	case s.Flags&Write != 0:
+		out = append(out, "@write")
+	case s.Flags&Read != 0:
+		out = append(out, "@read")
+	}
+	if s.Flags&Admin != 0 {
+		out = append(out, "@dangerous")
+	}
+	if s.Flags&Fast != 0 {
+		out = append(out, "@fast")
+	} else {
+		out = append(out, "@slow")
+	}
+	if s.FirstKey > 0 {
+		out = append(out, "@keyspace")
+	}
+	return out
+}
+
+// SortedSubs are the subcommands by name.
+func (s *Spec) SortedSubs() []*Spec {
+	out := make([]*Spec, 0, len(s.Subs))
+	for _, sc := range s.Subs {
+		out = append(out, sc)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// EachWrittenKey calls mark for every key the command writes, in db
+// (WriteKeys where set, else the key positions).
+func (s *Spec) EachWrittenKey(db int, args [][]byte, mark func(db int, key []byte)) {
+	if s.WriteKeys != nil {
+		s.WriteKeys(db, args, mark)
+		return
+	}
+	if s.FirstKey <= 0 || s.Step <= 0 {
+		return
+	}
+	last := s.LastKey
+	if last < 0 {
+		last += len(args)
+	}
+	for i := s.FirstKey; i <= last && i < len(args); i += s.Step {
+		mark(db, args[i])
+	}
+}
+
+// Refused answers NOPERM with Redis's ACL wording: the command exists in
+// Redis but would reach beyond the caller's tenant (SHUTDOWN, MONITOR,
+// SAVE, REPLICAOF, MIGRATE, SWAPDB, ...).
+func Refused(c *Ctx, args [][]byte) { c.W.WriteError(ErrNoPerm(c.Spec.Name)) }

@@ -1,0 +1,9 @@
+// Package resp is tcached's RESP codec: the RESP2/RESP3 reply Writer that
+// every handler writes through (writer.go).
+//
+// The Writer only encodes into a buffer; where the bytes go (the socket
+// with its deadlines, an EXEC's held replies, a subscriber's queue) and
+// what they cost in client memory is its Sink's business, in package
+// server. The Sink is called only past FlushAt bytes, so the common reply
+// makes no interface call and allocates nothing once the buffer is grown.
+package resp
