@@ -1,5 +1,5 @@
 // Package backing puts Redis Cluster behind tcached's tenants as the store
-// of record (L2): it implements shard.Backend with go-redis v9's
+// of record (L2): it implements backed.Backend with go-redis v9's
 // ClusterClient. cmd/tcached builds it from config and hands it to the
 // server; nothing here knows about connections, commands or tenants'
 // partitions.
@@ -61,8 +61,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 
+	"github.com/tcached/tcached/backed"
 	"github.com/tcached/tcached/metrics"
-	"github.com/tcached/tcached/shard"
 )
 
 // Options configure a Cluster. Zero durations take the defaults below.
@@ -86,7 +86,7 @@ type Options struct {
 	Logger        *slog.Logger
 }
 
-// Cluster is a shard.Backend over Redis Cluster.
+// Cluster is a backed.Backend over Redis Cluster.
 type Cluster struct {
 	opt    Options
 	rdb    *redis.ClusterClient
@@ -95,7 +95,7 @@ type Cluster struct {
 
 	br   breaker  // cluster-wide calls: scans, flushes
 	brs  breakers // per master: key commands
-	inv  func(shard.Invalidation)
+	inv  func(backed.Invalidation)
 	hist *metrics.Histogram
 
 	calls, errs, timeouts, hits, misses, rejected atomic.Uint64
@@ -116,7 +116,7 @@ type Cluster struct {
 	once sync.Once
 }
 
-var _ shard.Backend = (*Cluster)(nil)
+var _ backed.Backend = (*Cluster)(nil)
 
 // New checks o and builds the client; Start connects.
 func New(o Options) (*Cluster, error) {
@@ -151,7 +151,7 @@ func New(o Options) (*Cluster, error) {
 		hist:   metrics.NewHistogram(metrics.LatencyBuckets),
 		nodes:  map[string]*redis.Client{},
 		stop:   make(chan struct{}),
-		inv:    func(shard.Invalidation) {},
+		inv:    func(backed.Invalidation) {},
 	}
 	c.br.init(o.BreakerFailures, o.BreakerCooloff)
 	c.brs.init(o.BreakerFailures, o.BreakerCooloff)
@@ -185,8 +185,8 @@ func New(o Options) (*Cluster, error) {
 	return c, nil
 }
 
-// SetInvalidator implements shard.Backend.
-func (c *Cluster) SetInvalidator(fn func(shard.Invalidation)) { c.inv = fn }
+// SetInvalidator implements backed.Backend.
+func (c *Cluster) SetInvalidator(fn func(backed.Invalidation)) { c.inv = fn }
 
 // Start checks that the cluster answers within ctx, warns about eviction
 // policies that would let Redis evict one tenant's keys for another's
@@ -383,7 +383,7 @@ func failure(err error) bool {
 	if err == nil {
 		return false
 	}
-	_, answer := err.(shard.ReplyError)
+	_, answer := err.(backed.ReplyError)
 	return !answer
 }
 
@@ -410,21 +410,21 @@ func (c *Cluster) settle(b *breaker, end time.Time, err error) error {
 func (c *Cluster) begin() error {
 	if !c.br.allow(time.Now()) {
 		c.rejected.Add(1)
-		return shard.ErrBackendUnavailable
+		return backed.ErrBackendUnavailable
 	}
 	c.calls.Add(1)
 	return nil
 }
 
 // end classifies the outcome of a call started at start and returns the
-// error to hand up: nil, a shard.ReplyError (an answer), or a failure.
+// error to hand up: nil, a backed.ReplyError (an answer), or a failure.
 func (c *Cluster) end(start time.Time, err error) error {
 	c.hist.Observe(time.Since(start))
 	return c.settle(&c.br, time.Now(), err)
 }
 
 // classify counts a failure and turns Redis error replies into
-// shard.ReplyError; redis.Nil is no error.
+// backed.ReplyError; redis.Nil is no error.
 func (c *Cluster) classify(err error) error {
 	if err == nil || err == redis.Nil {
 		return nil
@@ -441,17 +441,17 @@ func (c *Cluster) classify(err error) error {
 			if strings.HasPrefix(msg, p+" ") {
 				c.errs.Add(1)
 				c.rdb.ReloadState(context.Background())
-				return fmt.Errorf("%w: %s", shard.ErrBackendFailed, msg)
+				return fmt.Errorf("%w: %s", backed.ErrBackendFailed, msg)
 			}
 		}
-		return shard.ReplyError(msg)
+		return backed.ReplyError(msg)
 	}
 	c.errs.Add(1)
 	// A refused or broken connection usually means a dead master: have
 	// the client re-read the slot map (at most every 200ms, in the
 	// background) rather than wait for its periodic reload.
 	c.rdb.ReloadState(context.Background())
-	return fmt.Errorf("%w: %v", shard.ErrBackendFailed, err)
+	return fmt.Errorf("%w: %v", backed.ErrBackendFailed, err)
 }
 
 func isTimeout(err error) bool {
@@ -462,8 +462,8 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// Stats implements shard.Backend.
-func (c *Cluster) Stats() shard.BackendStats {
+// Stats implements backed.Backend.
+func (c *Cluster) Stats() backed.BackendStats {
 	h := c.hist.Snapshot()
 	masters, conns := c.tr.counts()
 	c.warnMu.Lock()
@@ -472,7 +472,7 @@ func (c *Cluster) Stats() shard.BackendStats {
 	open, trips := c.br.state(time.Now())
 	o2, t2 := c.brs.state(time.Now())
 	open, trips = open || o2, trips+t2
-	return shard.BackendStats{
+	return backed.BackendStats{
 		Calls: c.calls.Load(), Errors: c.errs.Load(), Timeouts: c.timeouts.Load(),
 		L2Hits: c.hits.Load(), L2Misses: c.misses.Load(),
 		BreakerOpen: open, BreakerTrips: trips, BreakerRejected: c.rejected.Load(),

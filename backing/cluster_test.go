@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcached/tcached/backed"
 	"github.com/tcached/tcached/backing/clustertest"
-	"github.com/tcached/tcached/shard"
 )
 
 type invLog struct {
@@ -19,7 +19,7 @@ type invLog struct {
 	all  int
 }
 
-func (l *invLog) add(inv shard.Invalidation) {
+func (l *invLog) add(inv backed.Invalidation) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if inv.All {
@@ -104,7 +104,7 @@ func TestBackingOnRealCluster(t *testing.T) {
 	raw := cl.Client()
 
 	// Write then load, with the tier default TTL applied by the script.
-	r := c.Exec(ctx1s(), "a", 0, 0, []shard.ExecReq{{Args: b("SET", "k", "v1"), KeyPos: []int{1}, DefaultTTL: time.Minute, Grow: 3}})
+	r := c.Exec(ctx1s(), "a", 0, 0, []backed.ExecReq{{Args: b("SET", "k", "v1"), KeyPos: []int{1}, DefaultTTL: time.Minute, Grow: 3}})
 	if r[0].Err != nil || r[0].Reply != "OK" {
 		t.Fatalf("SET: %+v", r[0])
 	}
@@ -119,7 +119,7 @@ func TestBackingOnRealCluster(t *testing.T) {
 		t.Fatalf("tenant b sees a's key: %+v", ld)
 	}
 	// INCR creates with the default TTL; errors are Redis's own.
-	r = c.Exec(ctx1s(), "a", 0, 0, []shard.ExecReq{
+	r = c.Exec(ctx1s(), "a", 0, 0, []backed.ExecReq{
 		{Args: b("INCR", "n"), KeyPos: []int{1}, DefaultTTL: time.Minute},
 		{Args: b("INCR", "k"), KeyPos: []int{1}, DefaultTTL: time.Minute},
 	})
@@ -130,11 +130,11 @@ func TestBackingOnRealCluster(t *testing.T) {
 		t.Fatalf("INCR-created key TTL %v", ttl)
 	}
 	// Cross-slot and same-slot multi-key commands.
-	r = c.Exec(ctx1s(), "a", 0, 0, []shard.ExecReq{{Args: b("RENAME", "k", "other"), KeyPos: []int{1, 2}}})
-	if r[0].Err != shard.ErrCrossSlot {
+	r = c.Exec(ctx1s(), "a", 0, 0, []backed.ExecReq{{Args: b("RENAME", "k", "other"), KeyPos: []int{1, 2}}})
+	if r[0].Err != backed.ErrCrossSlot {
 		t.Fatalf("RENAME across slots: %+v", r[0])
 	}
-	r = c.Exec(ctx1s(), "a", 0, 0, []shard.ExecReq{{Args: b("MSETNX", "{u}1", "x", "{u}2", "y"), KeyPos: []int{1, 3}, DefaultTTL: time.Minute}})
+	r = c.Exec(ctx1s(), "a", 0, 0, []backed.ExecReq{{Args: b("MSETNX", "{u}1", "x", "{u}2", "y"), KeyPos: []int{1, 3}, DefaultTTL: time.Minute}})
 	if r[0].Err != nil || r[0].Reply != int64(1) {
 		t.Fatalf("MSETNX same slot: %+v", r[0])
 	}
@@ -152,11 +152,11 @@ func TestBackingOnRealCluster(t *testing.T) {
 		t.Fatalf("usage %d", used)
 	}
 	// Quota: a write that does not fit is refused; another tenant writes on.
-	r = c.Exec(ctx1s(), "a", used+10, 0, []shard.ExecReq{{Args: b("SET", "big", "0123456789012345678901234567890123456789"), KeyPos: []int{1}, Grow: 45}})
-	if r[0].Err != shard.ErrL2OverQuota {
+	r = c.Exec(ctx1s(), "a", used+10, 0, []backed.ExecReq{{Args: b("SET", "big", "0123456789012345678901234567890123456789"), KeyPos: []int{1}, Grow: 45}})
+	if r[0].Err != backed.ErrL2OverQuota {
 		t.Fatalf("over quota: %+v", r[0])
 	}
-	r = c.Exec(ctx1s(), "b", 1000, 0, []shard.ExecReq{{Args: b("SET", "big", "x"), KeyPos: []int{1}, Grow: 10}})
+	r = c.Exec(ctx1s(), "b", 1000, 0, []backed.ExecReq{{Args: b("SET", "big", "x"), KeyPos: []int{1}, Grow: 10}})
 	if r[0].Err != nil {
 		t.Fatalf("tenant b refused: %+v", r[0])
 	}
@@ -174,8 +174,8 @@ func TestBackingOnRealCluster(t *testing.T) {
 
 	// Scans see only the tenant's db.
 	for i := range 50 {
-		c.Exec(ctx1s(), "a", 0, 1, []shard.ExecReq{{Args: b("SET", fmt.Sprint("s", i), "v"), KeyPos: []int{1}}})
-		c.Exec(ctx1s(), "b", 0, 1, []shard.ExecReq{{Args: b("SET", fmt.Sprint("s", i), "v"), KeyPos: []int{1}}})
+		c.Exec(ctx1s(), "a", 0, 1, []backed.ExecReq{{Args: b("SET", fmt.Sprint("s", i), "v"), KeyPos: []int{1}}})
+		c.Exec(ctx1s(), "b", 0, 1, []backed.ExecReq{{Args: b("SET", fmt.Sprint("s", i), "v"), KeyPos: []int{1}}})
 	}
 	n, err := c.DBSize(ctx1s(), "a", 1)
 	if err != nil || n != 50 {

@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"github.com/tcached/tcached/shard"
+	"github.com/tcached/tcached/backed"
 )
 
 // loadScript reads a string and its absolute expiry atomically: nil when
@@ -95,17 +94,17 @@ func (c *Cluster) runScripts(ctx context.Context, s *redis.Script, calls []scrip
 	return cmds
 }
 
-// Ready implements shard.Backend.
+// Ready implements backed.Backend.
 func (c *Cluster) Ready() bool { return c.tr.ready.Load() }
 
-// Load implements shard.Backend.
-func (c *Cluster) Load(ctx context.Context, tenant string, db int, key []byte) shard.Loaded {
+// Load implements backed.Backend.
+func (c *Cluster) Load(ctx context.Context, tenant string, db int, key []byte) backed.Loaded {
 	return c.LoadMany(ctx, tenant, db, [][]byte{key})[0]
 }
 
-// LoadMany implements shard.Backend.
-func (c *Cluster) LoadMany(ctx context.Context, tenant string, db int, keys [][]byte) []shard.Loaded {
-	out := make([]shard.Loaded, len(keys))
+// LoadMany implements backed.Backend.
+func (c *Cluster) LoadMany(ctx context.Context, tenant string, db int, keys [][]byte) []backed.Loaded {
+	out := make([]backed.Loaded, len(keys))
 	now := time.Now()
 	var calls []scriptCall
 	var idx []int
@@ -114,7 +113,7 @@ func (c *Cluster) LoadMany(ctx context.Context, tenant string, db int, keys [][]
 		name := c.name(tenant, db, k)
 		b := c.gate(now, name)
 		if b == nil {
-			out[i].Err = shard.ErrBackendUnavailable
+			out[i].Err = backed.ErrBackendUnavailable
 			continue
 		}
 		calls = append(calls, scriptCall{keys: []string{name}})
@@ -145,16 +144,16 @@ func (c *Cluster) LoadMany(ctx context.Context, tenant string, db int, keys [][]
 		if exp < 0 {
 			exp = 0
 		}
-		out[i] = shard.Loaded{Val: []byte(s), ExpireAt: exp, Found: true}
+		out[i] = backed.Loaded{Val: []byte(s), ExpireAt: exp, Found: true}
 		c.hits.Add(1)
 	}
 	return out
 }
 
-// Exec implements shard.Backend.
-func (c *Cluster) Exec(ctx context.Context, tenant string, quota int64, db int, reqs []shard.ExecReq) []shard.Result {
-	out := make([]shard.Result, len(reqs))
-	fail := func(err error) []shard.Result {
+// Exec implements backed.Backend.
+func (c *Cluster) Exec(ctx context.Context, tenant string, quota int64, db int, reqs []backed.ExecReq) []backed.Result {
+	out := make([]backed.Result, len(reqs))
+	fail := func(err error) []backed.Result {
 		for i := range out {
 			out[i].Err = err
 		}
@@ -165,7 +164,7 @@ func (c *Cluster) Exec(ctx context.Context, tenant string, quota int64, db int, 
 		grow += r.Grow
 	}
 	if quota > 0 && grow > 0 && c.use.total(tenant)+grow > quota {
-		return fail(shard.ErrL2OverQuota)
+		return fail(backed.ErrL2OverQuota)
 	}
 	now := time.Now()
 	calls := make([]scriptCall, len(reqs))
@@ -194,11 +193,11 @@ func (c *Cluster) Exec(ctx context.Context, tenant string, quota int64, db int, 
 			slot = s
 		}
 		if cross {
-			out[i].Err = shard.ErrCrossSlot
+			out[i].Err = backed.ErrCrossSlot
 			continue
 		}
 		if brs[i] = c.gate(now, keys[0]); brs[i] == nil {
-			out[i].Err = shard.ErrBackendUnavailable
+			out[i].Err = backed.ErrBackendUnavailable
 			continue
 		}
 		calls[i] = scriptCall{keys: keys, args: args}
@@ -228,7 +227,7 @@ func (c *Cluster) Exec(ctx context.Context, tenant string, quota int64, db int, 
 		}
 		a, _ := v.([]any)
 		if len(a) != 1+4*len(run[j].keys) {
-			out[i].Err = shard.ReplyError("ERR backing tier: unexpected script reply")
+			out[i].Err = backed.ReplyError("ERR backing tier: unexpected script reply")
 			continue
 		}
 		out[i].Reply = a[0]
@@ -251,9 +250,9 @@ func toInt(v any) int64 {
 	return 0
 }
 
-// Read implements shard.Backend.
-func (c *Cluster) Read(ctx context.Context, tenant string, db int, reqs []shard.ReadReq) []shard.Result {
-	out := make([]shard.Result, len(reqs))
+// Read implements backed.Backend.
+func (c *Cluster) Read(ctx context.Context, tenant string, db int, reqs []backed.ReadReq) []backed.Result {
+	out := make([]backed.Result, len(reqs))
 	now := time.Now()
 	var idx []int
 	var brs []*breaker
@@ -267,7 +266,7 @@ func (c *Cluster) Read(ctx context.Context, tenant string, db int, reqs []shard.
 		args[r.KeyPos] = name
 		b := c.gate(now, name)
 		if b == nil {
-			out[i].Err = shard.ErrBackendUnavailable
+			out[i].Err = backed.ErrBackendUnavailable
 			continue
 		}
 		idx = append(idx, i)

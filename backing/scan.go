@@ -87,7 +87,7 @@ func strip(names []string, prefix string) [][]byte {
 	return out
 }
 
-// Scan implements shard.Backend. The cursor is the master's own SCAN
+// Scan implements backed.Backend. The cursor is the master's own SCAN
 // cursor shifted left 8 bits, with the master's index (in the order of the
 // slots it serves, stable across failovers) in the low 8 bits.
 func (c *Cluster) Scan(ctx context.Context, tenant string, db int, cursor uint64, match []byte, count int64, typ string) (uint64, [][]byte, error) {
@@ -131,7 +131,7 @@ func (c *Cluster) Scan(ctx context.Context, tenant string, db int, cursor uint64
 	return next, strip(names, pfx), nil
 }
 
-// Keys implements shard.Backend.
+// Keys implements backed.Backend.
 func (c *Cluster) Keys(ctx context.Context, tenant string, db int, pattern []byte) ([][]byte, error) {
 	pfx := c.dbPrefix(tenant, db)
 	var mu sync.Mutex
@@ -151,13 +151,13 @@ func (c *Cluster) Keys(ctx context.Context, tenant string, db int, pattern []byt
 	return out, err
 }
 
-// DBSize implements shard.Backend: it is a scan, O(tenant's keys).
+// DBSize implements backed.Backend: it is a scan, O(tenant's keys).
 func (c *Cluster) DBSize(ctx context.Context, tenant string, db int) (int64, error) {
 	keys, err := c.Keys(ctx, tenant, db, []byte("*"))
 	return int64(len(keys)), err
 }
 
-// RandomKey implements shard.Backend: masters are tried in random order,
+// RandomKey implements backed.Backend: masters are tried in random order,
 // and a key is picked from the first non-empty SCAN batch of each. It is
 // not uniform over keys.
 func (c *Cluster) RandomKey(ctx context.Context, tenant string, db int) ([]byte, bool, error) {
@@ -191,7 +191,7 @@ func (c *Cluster) RandomKey(ctx context.Context, tenant string, db int) ([]byte,
 	return nil, false, c.end(start, nil)
 }
 
-// Flush implements shard.Backend. Each key is unlinked by the write
+// Flush implements backed.Backend. Each key is unlinked by the write
 // script (keys of one SCAN batch live on different slots), pipelined, so
 // the tenant's usage loses exactly what was deleted; after every db is
 // flushed the usage hash is reset outright, which also clears any drift.

@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tcached/tcached/shard"
+	"github.com/tcached/tcached/backed"
 )
 
 // tracker keeps one RESP3 connection per master with
@@ -112,7 +112,7 @@ func (c *Cluster) notReady(why string, args ...any) {
 	if c.tr.ready.Swap(false) {
 		c.log.Warn("backing: L1 off until every master is tracked again: "+why, args...)
 		c.invalidateAll.Add(1)
-		c.inv(shard.Invalidation{All: true})
+		c.inv(backed.Invalidation{All: true})
 	}
 }
 
@@ -169,7 +169,7 @@ func (c *Cluster) trackOnce() {
 		// Every master is tracked from here on: drop what was cached
 		// before, then serve L1 again.
 		c.invalidateAll.Add(1)
-		c.inv(shard.Invalidation{All: true})
+		c.inv(backed.Invalidation{All: true})
 		c.tr.ready.Store(true)
 	}
 }
@@ -259,14 +259,14 @@ func (c *Cluster) readTracking(tc *trackConn) {
 			keys, ok := x.Data[0].([]any)
 			if !ok { // null: the master was flushed
 				c.invalidateAll.Add(1)
-				c.inv(shard.Invalidation{All: true})
+				c.inv(backed.Invalidation{All: true})
 				continue
 			}
 			for _, k := range keys {
 				b, _ := k.([]byte)
 				if t, db, key, ok := c.parse(b); ok {
 					c.invalidations.Add(1)
-					c.inv(shard.Invalidation{Tenant: t, DB: db, Key: key})
+					c.inv(backed.Invalidation{Tenant: t, DB: db, Key: key})
 				}
 			}
 		}

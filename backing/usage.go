@@ -122,7 +122,7 @@ func (u *usageTable) change(tenant string, nameLen int, oldLen, oldExp, newLen, 
 // flush ever meets it.
 func (c *Cluster) usageKey(tenant string) string { return c.prefix + "!usage:" + tenant }
 
-// Usage implements shard.Backend.
+// Usage implements backed.Backend.
 func (c *Cluster) Usage(tenant string) int64 { return c.use.total(tenant) }
 
 // usageRound sends this node's deltas and reads every total back.

@@ -20,9 +20,6 @@ const (
 	// has subscriptions (Redis's "only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE /
 	// PING / QUIT / RESET are allowed in this context").
 	Subscribed
-	// NotBacked refuses the command in backed mode although it names no
-	// key (transactions, pub/sub, SWAPDB): see Backed.
-	NotBacked
 )
 
 // Common flag sets.
@@ -65,21 +62,42 @@ type Spec struct {
 	// and MOVE write another db), for WATCH: it calls mark for each.
 	WriteKeys func(db int, args [][]byte, mark func(db int, key []byte))
 	// Backed says how the command runs when tcached fronts Redis Cluster.
-	Backed Backed
+	Backed BackedMode
 }
 
-// Backed is how a command runs in backed mode (server/backed.go).
-type Backed struct {
-	// Handler serves the command against L2 (package server installs it:
-	// the backend is its dependency). Nil with no Forward: a command that
-	// names a key, or is flagged NotBacked, is refused.
-	Handler Handler
-	// Forward sends a read to L2 as it is, its key at position Key;
-	// CheckType answers a missing key from L1's view of types.
-	Forward   bool
-	Key       int
-	CheckType bool
-}
+// BackedMode is how a command runs when tcached fronts Redis Cluster:
+// package backed implements each mode against L2, and the mode is all a
+// row says about it. The zero value, BackedLocal, runs a command that
+// names no key as on the embedded store (PING, CLIENT ..., FLUSHDB, whose
+// handler reaches L2 itself) and refuses one that names keys.
+type BackedMode uint8
+
+const (
+	BackedLocal       BackedMode = iota
+	BackedRefused                // refused although it names no key (transactions, pub/sub, SWAPDB); subcommands inherit it
+	BackedGet                    // GET: L1, else L2 with a fill
+	BackedMGet                   // MGET: L1 per key, the misses from L2 in one batch
+	BackedSet                    // SET: the tier's TTL added unless the command sets one
+	BackedWrite                  // a one-key write with the tier's TTL; a string reply is bulk
+	BackedWriteStatus            // as BackedWrite, a string reply is a status (SETEX, PSETEX)
+	BackedWriteNoTTL             // a one-key write that sets the TTL itself (EXPIRE, PERSIST, GETEX, GETDEL)
+	BackedSetRange               // SETRANGE: may grow by its offset
+	BackedMSet                   // MSET: one SET per key (atomicity across slots is lost)
+	BackedMSetNX                 // MSETNX: atomic, so its keys must share a slot
+	BackedDelete                 // DEL, UNLINK: per key, summed
+	BackedCount                  // EXISTS, TOUCH: per key, summed; a failure counts as missing
+	BackedRename                 // RENAME: both keys in one slot, status reply
+	BackedRenameNX               // RENAMENX: both keys in one slot
+	BackedCopy                   // COPY, with DB as the destination's name
+	BackedKeys                   // KEYS over every master
+	BackedScan                   // SCAN over every master
+	BackedRandomKey              // RANDOMKEY over every master
+	BackedDBSize                 // DBSIZE over every master
+	BackedRead                   // a read forwarded as it is (key at FirstKey); a failure answers Miss
+	BackedReadStatus             // as BackedRead, a string reply is a status (TYPE)
+
+	NumBackedModes // the number of modes; keep it last
+)
 
 // Keys shapes for rows.
 var (
@@ -99,6 +117,9 @@ func Row(name string, arity int, flags Flags, keys [3]int, h Handler) *Spec {
 
 // WithMiss sets a row's shed-read answer.
 func (s *Spec) WithMiss(miss Handler) *Spec { s.Miss = miss; return s }
+
+// WithBacked sets a row's backed mode.
+func (s *Spec) WithBacked(m BackedMode) *Spec { s.Backed = m; return s }
 
 // WithWriteKeys sets a row's WriteKeys.
 func (s *Spec) WithWriteKeys(fn func(db int, args [][]byte, mark func(db int, key []byte))) *Spec {

@@ -13,6 +13,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/tcached/tcached/backed"
 	"github.com/tcached/tcached/backing"
 	"github.com/tcached/tcached/backing/clustertest"
 	"github.com/tcached/tcached/command"
@@ -183,7 +184,7 @@ func TestBacked(t *testing.T) {
 		r := dialAs(t, srv.addr, "aadmin", "aadmin-pw")
 		for _, c := range [][]string{{"HSET", "h", "f", "v"}, {"LPUSH", "l", "x"}, {"SADD", "s", "x"}, {"ZADD", "z", "1", "x"},
 			{"MULTI"}, {"PUBLISH", "ch", "x"}, {"SUBSCRIBE", "ch"}, {"PUBSUB", "CHANNELS"}, {"SORT", "l"}, {"OBJECT", "ENCODING", "k"}} {
-			want := respErr(errNotBacked(strings.ToLower(c[0])))
+			want := respErr(backed.ErrNotBacked(strings.ToLower(c[0])))
 			if got := r.do(c...); got != want {
 				t.Errorf("%q: got %#v, want %#v", c, got, want)
 			}
@@ -224,8 +225,8 @@ func testBackedReadThrough(t *testing.T, cl *clustertest.Cluster) {
 	if got := r.do("GET", "ext"); string(got.([]byte)) != "hello" {
 		t.Fatalf("read-through: %#v", got)
 	}
-	if ta.l2Hits.Load() != 1 || ta.l1Hits.Load() != 0 {
-		t.Fatalf("counters after the first read: l1 %d l2 %d", ta.l1Hits.Load(), ta.l2Hits.Load())
+	if ta.l2.L2Hits.Load() != 1 || ta.l2.L1Hits.Load() != 0 {
+		t.Fatalf("counters after the first read: l1 %d l2 %d", ta.l2.L1Hits.Load(), ta.l2.L2Hits.Load())
 	}
 	var l1exp int64
 	if !ta.part.View(0, []byte("ext"), 0, func(e shard.Entry) { l1exp = e.ExpireAt }) {
@@ -236,8 +237,8 @@ func testBackedReadThrough(t *testing.T, cl *clustertest.Cluster) {
 		t.Fatalf("L1 expiry %d, L2 expiry %d", l1exp, l2exp)
 	}
 	r.do("GET", "ext")
-	if ta.l1Hits.Load() != 1 {
-		t.Fatalf("second read missed L1 (l1 hits %d)", ta.l1Hits.Load())
+	if ta.l2.L1Hits.Load() != 1 {
+		t.Fatalf("second read missed L1 (l1 hits %d)", ta.l2.L1Hits.Load())
 	}
 	// A key without TTL in L2 is cached for at most l1_max_ttl (10s here).
 	settle(func() { raw.Set(ctx, prefix+"a:0:forever", "x", 0) })
@@ -486,10 +487,10 @@ func testBackedClients(t *testing.T, cl *clustertest.Cluster) {
 
 // readyBackend is a Backend that is always Ready and must not be called
 // otherwise (its embedded nil interface panics): enough for L1 hits.
-type readyBackend struct{ shard.Backend }
+type readyBackend struct{ backed.Backend }
 
-func (readyBackend) Ready() bool                             { return true }
-func (readyBackend) SetInvalidator(func(shard.Invalidation)) {}
+func (readyBackend) Ready() bool                              { return true }
+func (readyBackend) SetInvalidator(func(backed.Invalidation)) {}
 
 // TestBackedL1HitNoAlloc: a backed GET served from L1 allocates nothing,
 // as the embedded GET does (the hot path of a cache).
@@ -510,8 +511,8 @@ func TestBackedL1HitNoAlloc(t *testing.T) {
 	}); n != 0 {
 		t.Fatalf("backed GET L1 hit: %v allocations", n)
 	}
-	if tn.l1Hits.Load() < 1000 {
-		t.Fatalf("the GETs were not L1 hits: %d", tn.l1Hits.Load())
+	if tn.l2.L1Hits.Load() < 1000 {
+		t.Fatalf("the GETs were not L1 hits: %d", tn.l2.L1Hits.Load())
 	}
 }
 
@@ -522,12 +523,12 @@ func TestStoreErrorBacked(t *testing.T) {
 		err  error
 		want string
 	}{
-		{shard.ErrCrossSlot, "CROSSSLOT Keys in request don't hash to the same slot"},
-		{shard.ErrL2OverQuota, command.ErrOOM},
-		{shard.ReplyError("WRONGTYPE Operation against a key holding the wrong kind of value"), command.ErrWrongType},
-		{shard.ErrBackendUnavailable, errL2Unavailable},
-		{fmt.Errorf("backing tier timeout: %w", context.DeadlineExceeded), errL2Timeout},
-		{fmt.Errorf("%w: dial tcp 10.0.0.1:7000: connection refused", shard.ErrBackendFailed), errL2Failed},
+		{backed.ErrCrossSlot, "CROSSSLOT Keys in request don't hash to the same slot"},
+		{backed.ErrL2OverQuota, command.ErrOOM},
+		{backed.ReplyError("WRONGTYPE Operation against a key holding the wrong kind of value"), command.ErrWrongType},
+		{backed.ErrBackendUnavailable, backed.ErrL2Unavailable},
+		{fmt.Errorf("backing tier timeout: %w", context.DeadlineExceeded), backed.ErrL2Timeout},
+		{fmt.Errorf("%w: dial tcp 10.0.0.1:7000: connection refused", backed.ErrBackendFailed), backed.ErrL2Failed},
 	} {
 		if got := storeError(tc.err); got != tc.want {
 			t.Errorf("storeError(%v) = %q, want %q", tc.err, got, tc.want)

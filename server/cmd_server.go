@@ -25,22 +25,28 @@ func flushOption(c *client, args [][]byte) bool {
 	return true
 }
 
-// cmdFlushDB empties the selected db of the caller's tenant only.
-func cmdFlushDB(c *client, args [][]byte) {
-	if flushOption(c, args) {
-		n := c.part().Flush(c.db)
-		c.srv.audit("command", c.tenant.id, c.userName(), c.addr, "flushdb", "ok", "db", c.db, "keys_removed", n)
-		c.conn.WriteString("OK")
-	}
-}
+// cmdFlushDB empties the selected db of the caller's tenant only (in L2
+// too when backed).
+func cmdFlushDB(c *client, args [][]byte) { flush(c, args, c.db) }
 
 // cmdFlushAll empties every db of the caller's tenant only.
-func cmdFlushAll(c *client, args [][]byte) {
-	if flushOption(c, args) {
-		n := c.part().Flush(-1)
-		c.srv.audit("command", c.tenant.id, c.userName(), c.addr, "flushall", "ok", "keys_removed", n)
-		c.conn.WriteString("OK")
+func cmdFlushAll(c *client, args [][]byte) { flush(c, args, -1) }
+
+func flush(c *client, args [][]byte, db int) {
+	if !flushOption(c, args) {
+		return
 	}
+	n, err := c.srv.flushTenant(c.tenant, db)
+	if err != nil {
+		c.replyStoreErr(err)
+		return
+	}
+	if db < 0 {
+		c.srv.audit("command", c.tenant.id, c.userName(), c.addr, c.x.Spec.Name, "ok", "keys_removed", n)
+	} else {
+		c.srv.audit("command", c.tenant.id, c.userName(), c.addr, c.x.Spec.Name, "ok", "db", db, "keys_removed", n)
+	}
+	c.conn.WriteString("OK")
 }
 
 func cmdTime(c *client, args [][]byte) {
@@ -209,11 +215,11 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		// above counts L1 copies; DBSIZE counts L2.
 		kv("backing", "redis_cluster")
 		kv("backing_ready", command.B2i(s.backend.Ready()))
-		kv("l1_hits", t.l1Hits.Load())
-		kv("l2_hits", t.l2Hits.Load())
-		kv("l2_misses", t.l2Misses.Load())
-		kv("l2_degraded_reads", t.l2Degraded.Load())
-		kv("l2_over_quota", t.l2OverQuota.Load())
+		kv("l1_hits", t.l2.L1Hits.Load())
+		kv("l2_hits", t.l2.L2Hits.Load())
+		kv("l2_misses", t.l2.L2Misses.Load())
+		kv("l2_degraded_reads", t.l2.Degraded.Load())
+		kv("l2_over_quota", t.l2.OverQuota.Load())
 		kv("l2_used_bytes", s.backend.Usage(t.id))
 		kv("l2_quota_bytes", tc.Tier.L2Quota)
 	}

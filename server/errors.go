@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/tcached/tcached/admission"
+	"github.com/tcached/tcached/backed"
 	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/shard"
 )
@@ -72,20 +73,7 @@ const (
 	errOperatorNoTenant = "ERR operator connections are bound to no tenant: use TENANT commands, or AUTH as a tenant's user"
 
 	errTenantMaxConns = "TCMAXCONN tenant connection limit reached (max_connections)"
-
-	// Backed mode (backed.go): the backing cluster failed, timed out, or
-	// its circuit breaker is open. ERR, not TRYAGAIN or CLUSTERDOWN, which
-	// clients retry at once: an open breaker would become a retry storm.
-	errL2Failed      = "ERR backing tier error"
-	errL2Timeout     = "ERR backing tier timeout"
-	errL2Unavailable = "ERR backing tier unavailable (circuit breaker open)"
 )
-
-// errNotBacked refuses, in backed mode, a command that only the embedded
-// store serves.
-func errNotBacked(name string) string {
-	return "ERR '" + name + "' is not available when tcached fronts Redis Cluster (strings and keys only)"
-}
 
 func errUnknownSubcommand(sub []byte, parent string) string {
 	return fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", sub, upper(parent))
@@ -119,11 +107,11 @@ func errUnknownCommand(args [][]byte) string {
 	return string(b)
 }
 
-// storeError maps errors from shard, the backend (backed.go) and handlers
+// storeError maps errors from shard, the backend (package backed) and handlers
 // onto reply strings.
 func storeError(err error) string {
 	var re command.ReplyErr
-	var l2 shard.ReplyError
+	var l2 backed.ReplyError
 	switch {
 	case errors.As(err, &re):
 		return string(re)
@@ -131,12 +119,12 @@ func storeError(err error) string {
 		return string(l2) // Redis's own reply, passed on
 	case errors.Is(err, shard.ErrOOM):
 		return command.ErrOOM
-	case errors.Is(err, shard.ErrBackendUnavailable):
-		return errL2Unavailable
+	case errors.Is(err, backed.ErrBackendUnavailable):
+		return backed.ErrL2Unavailable
 	case errors.Is(err, context.DeadlineExceeded):
-		return errL2Timeout
-	case errors.Is(err, shard.ErrBackendFailed):
-		return errL2Failed // its detail (addresses) stays in the server
+		return backed.ErrL2Timeout
+	case errors.Is(err, backed.ErrBackendFailed):
+		return backed.ErrL2Failed // its detail (addresses) stays in the server
 	default:
 		return "ERR " + err.Error()
 	}

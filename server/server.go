@@ -41,6 +41,7 @@ import (
 	"time"
 
 	"github.com/tcached/tcached/admission"
+	"github.com/tcached/tcached/backed"
 	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 	"github.com/tcached/tcached/family/list"
@@ -83,7 +84,7 @@ type Options struct {
 	// partitions, which become their L1 caches (backed.go). The caller
 	// starts and closes it; New installs the invalidation callback, so
 	// start it after New.
-	Backend shard.Backend
+	Backend backed.Backend
 	// L1MaxTTL caps how long an L1 copy is served without asking L2 again;
 	// 0 means 10s. Only with Backend.
 	L1MaxTTL time.Duration
@@ -133,10 +134,8 @@ type tenant struct {
 	hotMemory, hotCommands atomic.Bool
 	lastCommands           int64 // evaluateHot's previous sample; evaluateHot only
 
-	// Backed mode (backed.go): L1 hits, L2 hits and misses of reads that
-	// missed L1, reads answered as misses because L2 failed, and writes
-	// refused by the L2 quota.
-	l1Hits, l2Hits, l2Misses, l2Degraded, l2OverQuota atomic.Int64
+	// l2 is the tenant's backed-mode counters (package backed).
+	l2 backed.Stats
 }
 
 // user is a tenant's user, or an operator (tenant nil): operators
@@ -203,9 +202,8 @@ type Server struct {
 
 	heavyNice bool // expensive commands run on a niced thread (fair.go, heavy_linux.go)
 
-	backend     shard.Backend // nil: the embedded store (backed.go)
-	l1          l1Guard
-	scanTimeout time.Duration
+	backend backed.Backend // nil: the embedded store (backed.go)
+	l2      *backed.Mode   // the backed mode over backend; nil when embedded
 }
 
 // New builds a server for cfg. It does not listen yet.
@@ -232,14 +230,9 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		s.expireIv = 100 * time.Millisecond
 	}
 	s.auditLog, s.loader = opts.Audit, opts.Reload
-	s.backend = opts.Backend
-	s.l1.maxTTL = opts.L1MaxTTL.Milliseconds()
-	if s.l1.maxTTL <= 0 {
-		s.l1.maxTTL = 10_000
-	}
-	s.scanTimeout = opts.ScanTimeout
-	if s.scanTimeout <= 0 {
-		s.scanTimeout = 5 * time.Second
+	if opts.Backend != nil {
+		s.backend = opts.Backend
+		s.l2 = backed.New(opts.Backend, backed.Options{L1MaxTTL: opts.L1MaxTTL, ScanTimeout: opts.ScanTimeout})
 	}
 	s.heavyNice = probeHeavyNice()
 	s.maxBlock = opts.MaxBlock

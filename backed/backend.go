@@ -1,4 +1,4 @@
-package shard
+package backed
 
 import (
 	"context"
@@ -8,11 +8,10 @@ import (
 
 // Backend is a store of record behind the tenants' partitions: with one,
 // a Partition is the tenant's L1 cache and the Backend (Redis Cluster, in
-// package backing) holds the data (L2). shard declares the interface, as
-// the lower of the two packages that name it: server calls it and backing
-// implements it, and neither imports the other. Partition itself never
-// calls a Backend; the read-through and write-through orchestration is per
-// command and lives in server.
+// package backing) holds the data (L2). Package backed, its consumer,
+// declares it; backing implements it and cmd/tcached injects it, so
+// neither server nor backed imports backing. The read-through and
+// write-through orchestration is per command and lives in this package.
 //
 // Every key is named by (tenant, db, key): the Backend owns the L2 key
 // layout. Errors are ErrCrossSlot, ErrL2OverQuota, ErrBackendUnavailable,

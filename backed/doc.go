@@ -1,0 +1,33 @@
+// Package backed is tcached's backed mode: the tenants' partitions as L1
+// caches in front of a store of record (L2, the Backend: Redis Cluster,
+// implemented by package backing and injected by cmd/tcached).
+//
+// A command's row says how it runs backed (command.Spec.Backed, one of
+// the command.BackedMode values); Mode.Apply gives each mode its handler
+// here and refuses every other command that names keys, and the row's
+// BackedRefused ones (transactions, pub/sub: L2 cannot run a tenant's
+// MULTI atomically across slots, and a subscription would be local to one
+// tcached node). Only strings are cached and kept coherent across nodes.
+//
+//   - Reads: an L1 hit is served locally while the backend is Ready; a miss
+//     loads value and expiry from L2 in one atomic step within the tier
+//     timeout and fills L1 with that expiry, capped at L1MaxTTL. When L2
+//     fails or times out the read answers as a miss (the row's miss
+//     reply), and is counted.
+//   - Writes: the L1 copy is dropped, the command runs in L2 (which decides
+//     the reply, so every Redis error string is Redis's own), and the L1
+//     copy is dropped again; the next read loads the new value. A failed
+//     write answers an error and leaves no L1 copy.
+//   - Coherence: the backend delivers every key change in L2 (by any node)
+//     to the server's invalidation callback, which calls Drop or DropAll.
+//     A fill races with invalidations through the stripe counters: a
+//     reader notes the key's stripe (and the global epoch) before asking
+//     L2 and drops its own fill if either moved meanwhile; an invalidation
+//     moves the stripe before deleting. Either the fill sees the move, or
+//     the delete comes after the fill: a value read before a change is
+//     never served after the change is known.
+//
+// The package imports command, shard and the two families whose option
+// parsing it shares (str's expiry options, keys' COPY options); package
+// server imports it and implements Conn.
+package backed
