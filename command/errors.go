@@ -49,7 +49,16 @@ const (
 	ErrMustBePositive      = "ERR value is out of range, must be positive"
 	ErrSRandTooLarge       = "ERR SRANDMEMBER count too large: its reply would exceed the client output buffer limit"
 	ErrRangeNotMinInt      = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+	ErrDecrOverflow        = "ERR decrement would overflow"
+	ErrSortNotDouble       = "ERR One or more scores can't be converted into double"
+	// ErrSortPatterns refuses SORT's BY and GET, which name keys the row
+	// does not declare (tcached's own refusal; NOPERM, as for any command
+	// a tenant may not run).
+	ErrSortPatterns = "NOPERM SORT BY and GET patterns are not available: they read keys outside the command's declared keys"
 )
+
+// ErrUnsupportedOption answers an option a command does not know (EXPIRE).
+func ErrUnsupportedOption(opt []byte) string { return "ERR Unsupported option " + string(opt) }
 
 func ErrWrongArgs(name string) string {
 	return "ERR wrong number of arguments for '" + name + "' command"

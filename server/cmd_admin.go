@@ -39,7 +39,7 @@ func cmdConfigSet(c *client, args [][]byte) {
 	}
 	for i := 2; i < len(args); i += 2 {
 		if !harmlessConfig(string(args[i])) {
-			c.conn.WriteError("NOPERM CONFIG SET of '" + string(args[i]) + "' is not available to tenants: the operator's config file sets it")
+			c.conn.WriteError(errConfigSetNoPerm(args[i]))
 			return
 		}
 	}
@@ -80,7 +80,7 @@ func cmdClientKill(c *client, args [][]byte) {
 			case command.EqFold(args[i], "id"):
 				n, ok := command.ParseInt(v)
 				if !ok || n <= 0 {
-					c.conn.WriteError("ERR client-id should be greater than 0")
+					c.conn.WriteError(errClientIDPositive)
 					return
 				}
 				id = n
@@ -92,7 +92,7 @@ func cmdClientKill(c *client, args [][]byte) {
 				user = string(v)
 			case command.EqFold(args[i], "type"):
 				if !command.EqFold(v, "normal") && !command.EqFold(v, "pubsub") && !command.EqFold(v, "master") && !command.EqFold(v, "replica") && !command.EqFold(v, "slave") {
-					c.conn.WriteError("ERR Unknown client type '" + string(v) + "'")
+					c.conn.WriteError(errClientType(v))
 					return
 				}
 				if !command.EqFold(v, "normal") {
@@ -136,7 +136,7 @@ func cmdClientKill(c *client, args [][]byte) {
 	}
 	if old {
 		if killed == 0 {
-			c.conn.WriteError("ERR No such client")
+			c.conn.WriteError(errNoSuchClient)
 			return
 		}
 		c.conn.WriteString("OK")
@@ -168,5 +168,5 @@ func flushNoop(parent string) func(c *client, args [][]byte) {
 }
 
 func cmdCluster(c *client, args [][]byte) {
-	c.conn.WriteError("ERR This instance has cluster support disabled")
+	c.conn.WriteError(errNoCluster)
 }

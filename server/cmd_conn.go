@@ -102,7 +102,7 @@ func cmdHello(c *client, args [][]byte) {
 			setName, hasName = args[i+1], true
 			i++
 		default:
-			c.conn.WriteError("ERR Syntax error in HELLO option '" + string(args[i]) + "'")
+			c.conn.WriteError(errHelloOption(args[i]))
 			return
 		}
 	}
@@ -224,7 +224,7 @@ func cmdClientSetInfo(c *client, args [][]byte) {
 	val := string(args[3])
 	for _, ch := range args[3] {
 		if ch < '!' || ch > '~' {
-			c.conn.WriteError("ERR " + strings.ToLower(string(args[2])) + " cannot contain spaces, newlines or special characters.")
+			c.conn.WriteError(errClientInfoChars(args[2]))
 			return
 		}
 	}
@@ -236,7 +236,7 @@ func cmdClientSetInfo(c *client, args [][]byte) {
 		c.libVer = val
 	default:
 		c.mu.Unlock()
-		c.conn.WriteError("ERR Unrecognized option '" + string(args[2]) + "'")
+		c.conn.WriteError(errUnrecognizedOption(args[2]))
 		return
 	}
 	c.mu.Unlock()
@@ -258,7 +258,7 @@ func cmdClientList(c *client, args [][]byte) {
 			switch t {
 			case "normal", "master", "replica", "slave", "pubsub":
 			default:
-				c.conn.WriteError("ERR Unknown client type '" + string(args[i+1]) + "'")
+				c.conn.WriteError(errClientType(args[i+1]))
 				return
 			}
 			if t != "normal" {
@@ -272,7 +272,7 @@ func cmdClientList(c *client, args [][]byte) {
 			for i++; i < len(args); i++ {
 				n, ok := command.ParseInt(args[i])
 				if !ok || n <= 0 {
-					c.conn.WriteError("ERR Invalid client ID")
+					c.conn.WriteError(errClientIDInvalid)
 					return
 				}
 				ids[n] = true

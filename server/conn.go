@@ -28,11 +28,7 @@ func protoFor(l Limits) (pre, auth protoLimits) {
 	return pre, auth
 }
 
-const (
-	initialReadBuf = 4 << 10
-	errMaxClients  = "ERR max number of clients reached"
-	errDenied      = "DENIED tcached is running in protected mode because default_tenant is set, so unauthenticated clients are bound to a tenant. In this mode connections are only accepted from the loopback interface. To accept external clients, remove default_tenant (clients then AUTH) or set protected_mode: false in the config."
-)
+const initialReadBuf = 4 << 10
 
 // refuse answers a connection that will not be served and closes it.
 func (s *Server) refuse(nc net.Conn, msg string) {

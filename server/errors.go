@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/tcached/tcached/admission"
 	"github.com/tcached/tcached/backed"
@@ -73,7 +74,60 @@ const (
 	errOperatorNoTenant = "ERR operator connections are bound to no tenant: use TENANT commands, or AUTH as a tenant's user"
 
 	errTenantMaxConns = "TCMAXCONN tenant connection limit reached (max_connections)"
+
+	errMaxClients = "ERR max number of clients reached"
+	// errDenied: Redis's DENIED, reworded for tcached's protected mode.
+	errDenied = "DENIED tcached is running in protected mode because default_tenant is set, so unauthenticated clients are bound to a tenant. In this mode connections are only accepted from the loopback interface. To accept external clients, remove default_tenant (clients then AUTH) or set protected_mode: false in the config."
+
+	errClientIDInvalid  = "ERR Invalid client ID"
+	errClientIDPositive = "ERR client-id should be greater than 0"
+	errNoSuchClient     = "ERR No such client"
+	errNoCluster        = "ERR This instance has cluster support disabled"
+	// errReloadRejected prefixes why TENANT RELOAD refused the new config.
+	errReloadRejected = "ERR reload rejected, the old config keeps serving: "
 )
+
+func errHelloOption(opt []byte) string {
+	return "ERR Syntax error in HELLO option '" + string(opt) + "'"
+}
+
+// errClientInfoChars: CLIENT SETINFO's value has a character Redis refuses.
+func errClientInfoChars(attr []byte) string {
+	return "ERR " + strings.ToLower(string(attr)) + " cannot contain spaces, newlines or special characters."
+}
+
+func errUnrecognizedOption(opt []byte) string { return "ERR Unrecognized option '" + string(opt) + "'" }
+
+func errClientType(typ []byte) string { return "ERR Unknown client type '" + string(typ) + "'" }
+
+// errConfigSetNoPerm refuses a CONFIG SET parameter that would change the
+// server for every tenant (tcached's own refusal, as NOPERM).
+func errConfigSetNoPerm(param []byte) string {
+	return "NOPERM CONFIG SET of '" + string(param) + "' is not available to tenants: the operator's config file sets it"
+}
+
+// errSubscribedContext is Redis's refusal of a command in RESP2's
+// subscribed context.
+func errSubscribedContext(name string) string {
+	return "ERR Can't execute '" + name + "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+}
+
+// Operator replies (TENANT ...).
+
+func errNoSuchTenant(id string) string { return "ERR no such tenant '" + id + "'" }
+
+func errInvalidQuota(arg []byte) string {
+	return "ERR invalid quota '" + string(arg) + "': want a size > 0 such as 64MiB"
+}
+
+func errQuotaOverMax(q, sum, maxmemory int64) string {
+	return fmt.Sprintf("ERR quota %d would bring the sum of quotas to %d, over maxmemory %d", q, sum, maxmemory)
+}
+
+func errQuotaOverClients(q, sum, maxmemory, clients, overhead int64) string {
+	return fmt.Sprintf("ERR quota %d would bring the sum of quotas to %d, over maxmemory %d less maxmemory_clients %d and server overhead %d",
+		q, sum, maxmemory, clients, overhead)
+}
 
 func errUnknownSubcommand(sub []byte, parent string) string {
 	return fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", sub, upper(parent))

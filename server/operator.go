@@ -29,7 +29,7 @@ func tenantArg(c *client, args [][]byte, ownAdmin bool) (*tenant, bool) {
 	}
 	if t == nil {
 		c.audit(sub, id, "no such tenant")
-		c.conn.WriteError("ERR no such tenant '" + id + "'")
+		c.conn.WriteError(errNoSuchTenant(id))
 		return nil, false
 	}
 	return t, true
@@ -103,7 +103,7 @@ func cmdTenantQuota(c *client, args [][]byte) {
 	q, err := config.ParseSize(string(args[3]))
 	if err != nil || q <= 0 {
 		c.audit("tenant|quota", t.id, "invalid size")
-		c.conn.WriteError("ERR invalid quota '" + string(args[3]) + "': want a size > 0 such as 64MiB")
+		c.conn.WriteError(errInvalidQuota(args[3]))
 		return
 	}
 	s := c.srv
@@ -120,14 +120,13 @@ func cmdTenantQuota(c *client, args [][]byte) {
 	if mc := reg.cfg.MaxMemoryClients; mc > 0 && sum+q+mc+config.ServerOverhead(s.limits.MaxClients) > reg.cfg.MaxMemory {
 		s.quotaMu.Unlock()
 		c.audit("tenant|quota", t.id, "exceeds maxmemory")
-		c.conn.WriteError(fmt.Sprintf("ERR quota %d would bring the sum of quotas to %d, over maxmemory %d less maxmemory_clients %d and server overhead %d",
-			q, sum+q, reg.cfg.MaxMemory, mc, config.ServerOverhead(s.limits.MaxClients)))
+		c.conn.WriteError(errQuotaOverClients(q, sum+q, reg.cfg.MaxMemory, mc, config.ServerOverhead(s.limits.MaxClients)))
 		return
 	}
 	if sum+q > reg.cfg.MaxMemory {
 		s.quotaMu.Unlock()
 		c.audit("tenant|quota", t.id, "exceeds maxmemory")
-		c.conn.WriteError(fmt.Sprintf("ERR quota %d would bring the sum of quotas to %d, over maxmemory %d", q, sum+q, reg.cfg.MaxMemory))
+		c.conn.WriteError(errQuotaOverMax(q, sum+q, reg.cfg.MaxMemory))
 		return
 	}
 	old := t.part.Quota()
@@ -144,7 +143,7 @@ func cmdTenantReload(c *client, args [][]byte) {
 	}
 	if err := c.srv.ReloadFromSource("TENANT RELOAD by " + c.userName()); err != nil {
 		c.audit("tenant|reload", "", "rejected")
-		c.conn.WriteError("ERR reload rejected, the old config keeps serving: " + err.Error())
+		c.conn.WriteError(errReloadRejected + err.Error())
 		return
 	}
 	c.audit("tenant|reload", "", "ok")

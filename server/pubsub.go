@@ -560,7 +560,7 @@ func (c *client) pubsubRefuses(cmd *command.Spec) bool {
 	if cmd.Flags&command.Subscribed != 0 {
 		return false
 	}
-	c.reject(cmd, "ERR Can't execute '"+cmd.Name+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+	c.reject(cmd, errSubscribedContext(cmd.Name))
 	return true
 }
 

@@ -371,7 +371,7 @@ func cmdHRandField(c *command.Ctx, args [][]byte) {
 		return
 	}
 	if l == math.MinInt64 {
-		c.W.WriteError("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
+		c.W.WriteError(command.ErrRangeNotMinInt)
 		return
 	}
 	withValues := false

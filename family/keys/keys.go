@@ -53,7 +53,7 @@ func expireCmd(c *command.Ctx, args [][]byte, name string, unitMs int64, absolut
 		case command.EqFold(a, "lt"):
 			lt = true
 		default:
-			c.W.WriteError("ERR Unsupported option " + string(a))
+			c.W.WriteError(command.ErrUnsupportedOption(a))
 			return
 		}
 	}

@@ -23,7 +23,7 @@ func cmdSort(c *command.Ctx, args [][]byte) {
 		a := args[i]
 		switch {
 		case command.EqFold(a, "by") || command.EqFold(a, "get"):
-			c.W.WriteError("NOPERM SORT BY and GET patterns are not available: they read keys outside the command's declared keys")
+			c.W.WriteError(command.ErrSortPatterns)
 			return
 		case command.EqFold(a, "asc"):
 			desc = false
@@ -102,7 +102,7 @@ func cmdSort(c *command.Ctx, args [][]byte) {
 			// left over, an overflow or NaN is not.
 			f, err := strconv.ParseFloat(strings.TrimLeft(string(e), " \t\n\v\f\r"), 64)
 			if err != nil || f != f {
-				c.W.WriteError("ERR One or more scores can't be converted into double")
+				c.W.WriteError(command.ErrSortNotDouble)
 				return
 			}
 			nums[i] = f

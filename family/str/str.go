@@ -449,7 +449,7 @@ func cmdDecrBy(c *command.Ctx, args [][]byte) {
 		return
 	}
 	if n == math.MinInt64 {
-		c.W.WriteError("ERR decrement would overflow")
+		c.W.WriteError(command.ErrDecrOverflow)
 		return
 	}
 	incrBy(c, args[1], -n)
