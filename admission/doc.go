@@ -17,8 +17,9 @@
 // A Controller holds what is global (the total of in-flight commands across
 // tenants and the shedding thresholds); a Tenant holds one tenant's Policy
 // and counters. Every refusal is counted per tenant with its Reason. The
-// package imports only tiers and the standard library, and reports plain
-// values (Stats); metrics and reply strings belong to the layers above.
+// package imports only tiers, the standard library and golang-lru (for
+// AuthGuard), and reports plain values (Stats); metrics and reply strings
+// belong to the layers above.
 //
 // # Order of checks
 //
@@ -125,6 +126,14 @@
 // same way. The tenant's per-command counters share one padded cache line
 // and the global count is counted only while shedding is enabled, to keep
 // that to two lines.
+//
+// # AUTH attempts
+//
+// AuthGuard admits AUTH attempts: failures are counted per client address
+// and per user name in a bounded LRU, and a key past auth_max_failures is
+// locked out for a doubling time (auth_lockout .. auth_lockout_max). The
+// server answers a locked-out attempt exactly as a wrong password, after
+// the same hashing work.
 //
 // # Time
 //

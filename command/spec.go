@@ -1,6 +1,10 @@
 package command
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/tcached/tcached/resp"
+)
 
 // Flags are a command's properties that dispatch, permissions and COMMAND
 // derive from.
@@ -208,3 +212,36 @@ func (s *Spec) EachWrittenKey(db int, args [][]byte, mark func(db int, key []byt
 // Redis but would reach beyond the caller's tenant (SHUTDOWN, MONITOR,
 // SAVE, REPLICAOF, MIGRATE, SWAPDB, ...).
 func Refused(c *Ctx, args [][]byte) { c.W.WriteError(ErrNoPerm(c.Spec.Name)) }
+
+// WriteInfo writes the row's COMMAND entry in Redis 7's 10-field shape.
+// In RESP3 flags and categories are sets, and so are the (empty) tips, key
+// specs and, for a command without any, subcommands, as Redis 7.0 sends.
+func (s *Spec) WriteInfo(w *resp.Writer) {
+	w.WriteArray(10)
+	w.WriteBulkString(s.Name)
+	w.WriteInt(s.Arity)
+	flags := s.FlagNames()
+	w.WriteSet(len(flags))
+	for _, f := range flags {
+		w.WriteString(f)
+	}
+	w.WriteInt(s.FirstKey)
+	w.WriteInt(s.LastKey)
+	w.WriteInt(s.Step)
+	cats := s.ACLCategories()
+	w.WriteSet(len(cats))
+	for _, a := range cats {
+		w.WriteString(a)
+	}
+	w.WriteSet(0) // tips
+	w.WriteSet(0) // key specs
+	subs := s.SortedSubs()
+	if len(subs) == 0 {
+		w.WriteSet(0)
+		return
+	}
+	w.WriteArray(len(subs))
+	for _, sc := range subs {
+		sc.WriteInfo(w)
+	}
+}

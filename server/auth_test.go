@@ -306,16 +306,6 @@ func TestAuthThrottle(t *testing.T) {
 	}
 }
 
-func TestAuthGuardBounded(t *testing.T) {
-	g := newAuthGuard(1, time.Second, time.Minute, time.Now)
-	for i := 0; i < 3*authGuardSize; i++ {
-		g.failure("10.0.0.1:1", "user"+strconv.Itoa(i))
-	}
-	if n := g.seen.Len(); n > authGuardSize {
-		t.Fatalf("guard holds %d records, bound %d", n, authGuardSize)
-	}
-}
-
 func TestTenantMaxConnections(t *testing.T) {
 	cfg := testConfig()
 	cfg.Tenants[0].Tier.MaxConnections = 2

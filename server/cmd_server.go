@@ -309,7 +309,7 @@ func cmdMemoryHelp(c *client, args [][]byte) {
 func cmdCommand(c *client, args [][]byte) {
 	c.conn.WriteArray(len(c.srv.ordered))
 	for _, cmd := range c.srv.ordered {
-		writeCommandInfo(c, cmd)
+		cmd.WriteInfo(&c.conn.Writer)
 	}
 }
 
@@ -328,7 +328,7 @@ func cmdCommandInfo(c *client, args [][]byte) {
 			c.conn.WriteNull()
 			continue
 		}
-		writeCommandInfo(c, cmd)
+		cmd.WriteInfo(&c.conn.Writer)
 	}
 }
 
@@ -351,37 +351,4 @@ func cmdCommandHelp(c *client, args [][]byte) {
 		"INFO [<command-name> ...]", "    Return details about the given commands.",
 		"LIST", "    Return a list of all command names.",
 	})
-}
-
-// writeCommandInfo writes one COMMAND entry in Redis 7's 10-field shape.
-// In RESP3 flags and categories are sets, and so are the (empty) tips, key
-// specs and, for a command without any, subcommands, as Redis 7.0 sends.
-func writeCommandInfo(c *client, cmd *command.Spec) {
-	c.conn.WriteArray(10)
-	c.conn.WriteBulkString(cmd.Name)
-	c.conn.WriteInt(cmd.Arity)
-	flags := cmd.FlagNames()
-	c.conn.WriteSet(len(flags))
-	for _, f := range flags {
-		c.conn.WriteString(f)
-	}
-	c.conn.WriteInt(cmd.FirstKey)
-	c.conn.WriteInt(cmd.LastKey)
-	c.conn.WriteInt(cmd.Step)
-	cats := cmd.ACLCategories()
-	c.conn.WriteSet(len(cats))
-	for _, a := range cats {
-		c.conn.WriteString(a)
-	}
-	c.conn.WriteSet(0) // tips
-	c.conn.WriteSet(0) // key specs
-	subs := cmd.SortedSubs()
-	if len(subs) == 0 {
-		c.conn.WriteSet(0)
-		return
-	}
-	c.conn.WriteArray(len(subs))
-	for _, sc := range subs {
-		writeCommandInfo(c, sc)
-	}
 }

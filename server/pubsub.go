@@ -68,13 +68,12 @@ package server
 
 import (
 	"net"
-	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/tcached/tcached/command"
+	"github.com/tcached/tcached/pubsub"
 )
 
 const (
@@ -87,139 +86,6 @@ const (
 	spareMax = 4 * flushThreshold
 )
 
-// pubsubRegistry is one tenant's channels and patterns.
-type pubsubRegistry struct {
-	mu       sync.RWMutex
-	channels map[string]map[*subscriber]struct{}
-	patterns map[string]*patternSubs
-}
-
-type patternSubs struct {
-	pat  []byte
-	subs map[*subscriber]struct{}
-}
-
-func (r *pubsubRegistry) addChannel(ch string, s *subscriber) {
-	r.mu.Lock()
-	if r.channels == nil {
-		r.channels = make(map[string]map[*subscriber]struct{})
-	}
-	m := r.channels[ch]
-	if m == nil {
-		m = make(map[*subscriber]struct{}, 1)
-		r.channels[ch] = m
-	}
-	m[s] = struct{}{}
-	r.mu.Unlock()
-}
-
-func (r *pubsubRegistry) removeChannel(ch string, s *subscriber) {
-	r.mu.Lock()
-	if m := r.channels[ch]; m != nil {
-		delete(m, s)
-		if len(m) == 0 {
-			delete(r.channels, ch)
-		}
-	}
-	r.mu.Unlock()
-}
-
-func (r *pubsubRegistry) addPattern(p string, s *subscriber) {
-	r.mu.Lock()
-	if r.patterns == nil {
-		r.patterns = make(map[string]*patternSubs)
-	}
-	e := r.patterns[p]
-	if e == nil {
-		e = &patternSubs{pat: []byte(p), subs: make(map[*subscriber]struct{}, 1)}
-		r.patterns[p] = e
-	}
-	e.subs[s] = struct{}{}
-	r.mu.Unlock()
-}
-
-func (r *pubsubRegistry) removePattern(p string, s *subscriber) {
-	r.mu.Lock()
-	if e := r.patterns[p]; e != nil {
-		delete(e.subs, s)
-		if len(e.subs) == 0 {
-			delete(r.patterns, p)
-		}
-	}
-	r.mu.Unlock()
-}
-
-// publish queues the message for every subscriber of ch and every
-// pattern subscription matching it, and returns how many it queued (a
-// connection subscribed to the channel and to a matching pattern counts
-// twice, as in Redis). It never blocks on a subscriber.
-func (r *pubsubRegistry) publish(ch, payload []byte) int {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	n := 0
-	if subs := r.channels[string(ch)]; len(subs) > 0 {
-		body := appendBulks(nil, []byte("message"), ch, payload)
-		for s := range subs {
-			s.deliver(3, body)
-			n++
-		}
-	}
-	for _, e := range r.patterns {
-		if !command.GlobMatch(e.pat, ch, false) {
-			continue
-		}
-		body := appendBulks(nil, []byte("pmessage"), e.pat, ch, payload)
-		for s := range e.subs {
-			s.deliver(4, body)
-			n++
-		}
-	}
-	return n
-}
-
-func appendBulks(b []byte, items ...[]byte) []byte {
-	for _, it := range items {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(it)), 10)
-		b = append(b, '\r', '\n')
-		b = append(b, it...)
-		b = append(b, '\r', '\n')
-	}
-	return b
-}
-
-// nameSet is a connection's channels (or patterns): membership plus a
-// stable order for UNSUBSCRIBE without arguments.
-type nameSet struct {
-	idx  map[string]int
-	list []string
-}
-
-func (n *nameSet) add(s string) bool {
-	if _, ok := n.idx[s]; ok {
-		return false
-	}
-	if n.idx == nil {
-		n.idx = make(map[string]int)
-	}
-	n.idx[s] = len(n.list)
-	n.list = append(n.list, s)
-	return true
-}
-
-func (n *nameSet) remove(s string) bool {
-	i, ok := n.idx[s]
-	if !ok {
-		return false
-	}
-	last := len(n.list) - 1
-	n.list[i] = n.list[last]
-	n.idx[n.list[i]] = i
-	n.list = n.list[:last]
-	delete(n.idx, s)
-	return true
-}
-
 // subscriber is the pub/sub side of one connection: its subscriptions
 // (connection goroutine only) and its output queue (under mu), written to
 // the socket by its writer goroutine (run).
@@ -229,8 +95,8 @@ type subscriber struct {
 	nc    net.Conn // the socket
 	limit int
 	wt    time.Duration
-	chans nameSet
-	pats  nameSet
+	chans pubsub.Names
+	pats  pubsub.Names
 
 	resp3 atomic.Bool // the connection's protocol, for encoding pushes
 
@@ -252,7 +118,7 @@ type subscriber struct {
 	done        chan struct{}
 }
 
-func (s *subscriber) count() int { return len(s.chans.list) + len(s.pats.list) }
+func (s *subscriber) count() int { return s.chans.Len() + s.pats.Len() }
 
 // pubsub returns the connection's subscriber, starting one (and its
 // writer) if needed. It is called by a handler, so the subscriber starts
@@ -319,7 +185,7 @@ func (s *subscriber) setPool(p *memPool) {
 }
 
 // deliver queues one message: a push header of n elements, then body.
-func (s *subscriber) deliver(n int, body []byte) {
+func (s *subscriber) Deliver(n int, body []byte) {
 	var hdr [4]byte
 	hdr[0] = '*'
 	if s.resp3.Load() {
@@ -539,13 +405,13 @@ func (c *client) pubsubUnbind() {
 
 // removeAll unsubscribes from everything, sending no replies.
 func (s *subscriber) removeAll() {
-	for _, ch := range s.chans.list {
-		s.t.pubsub.removeChannel(ch, s)
+	for _, ch := range s.chans.List() {
+		s.t.pubsub.RemoveChannel(ch, s)
 	}
-	for _, p := range s.pats.list {
-		s.t.pubsub.removePattern(p, s)
+	for _, p := range s.pats.List() {
+		s.t.pubsub.RemovePattern(p, s)
 	}
-	s.chans, s.pats = nameSet{}, nameSet{}
+	s.chans, s.pats = pubsub.Names{}, pubsub.Names{}
 }
 
 // pubsubRefuses applies Redis's RESP2 subscribed context (dispatch): it
@@ -596,8 +462,8 @@ func writeSubReply(c *client, kind string, name []byte, null bool, count int) {
 func cmdSubscribe(c *client, args [][]byte) {
 	s := c.pubsub()
 	for _, a := range args[1:] {
-		if ch := string(a); s.chans.add(ch) {
-			s.t.pubsub.addChannel(ch, s)
+		if ch := string(a); s.chans.Add(ch) {
+			s.t.pubsub.AddChannel(ch, s)
 		}
 		writeSubReply(c, "subscribe", a, false, s.count())
 	}
@@ -607,8 +473,8 @@ func cmdSubscribe(c *client, args [][]byte) {
 func cmdPSubscribe(c *client, args [][]byte) {
 	s := c.pubsub()
 	for _, a := range args[1:] {
-		if p := string(a); s.pats.add(p) {
-			s.t.pubsub.addPattern(p, s)
+		if p := string(a); s.pats.Add(p) {
+			s.t.pubsub.AddPattern(p, s)
 		}
 		writeSubReply(c, "psubscribe", a, false, s.count())
 	}
@@ -627,7 +493,7 @@ func cmdPUnsubscribe(c *client, args [][]byte) {
 
 func unsubscribe(c *client, args [][]byte, kind string, pattern bool) {
 	s := c.ps
-	var set *nameSet
+	var set *pubsub.Names
 	if s != nil {
 		set = &s.chans
 		if pattern {
@@ -635,13 +501,13 @@ func unsubscribe(c *client, args [][]byte, kind string, pattern bool) {
 		}
 	}
 	remove := func(name string) bool {
-		if set == nil || !set.remove(name) {
+		if set == nil || !set.Remove(name) {
 			return false
 		}
 		if pattern {
-			s.t.pubsub.removePattern(name, s)
+			s.t.pubsub.RemovePattern(name, s)
 		} else {
-			s.t.pubsub.removeChannel(name, s)
+			s.t.pubsub.RemoveChannel(name, s)
 		}
 		return true
 	}
@@ -652,11 +518,11 @@ func unsubscribe(c *client, args [][]byte, kind string, pattern bool) {
 		return s.count()
 	}
 	if len(args) == 1 {
-		if set == nil || len(set.list) == 0 {
+		if set == nil || set.Len() == 0 {
 			writeSubReply(c, kind, nil, true, count())
 			return
 		}
-		for _, name := range append([]string(nil), set.list...) {
+		for _, name := range append([]string(nil), set.List()...) {
 			remove(name)
 			writeSubReply(c, kind, []byte(name), false, count())
 		}
@@ -670,22 +536,17 @@ func unsubscribe(c *client, args [][]byte, kind string, pattern bool) {
 
 // cmdPublish: PUBLISH channel message, to the caller's tenant only.
 func cmdPublish(c *client, args [][]byte) {
-	c.conn.WriteInt(c.tenant.pubsub.publish(args[1], args[2]))
+	c.conn.WriteInt(c.tenant.pubsub.Publish(args[1], args[2]))
 }
 
 // cmdPubsubChannels: PUBSUB CHANNELS [pattern], the tenant's channels
 // with at least one subscriber, sorted.
 func cmdPubsubChannels(c *client, args [][]byte) {
-	r := &c.tenant.pubsub
-	var out []string
-	r.mu.RLock()
-	for ch := range r.channels {
-		if len(args) < 3 || command.GlobMatch(args[2], []byte(ch), false) {
-			out = append(out, ch)
-		}
+	pattern := []byte("*")
+	if len(args) > 2 {
+		pattern = args[2]
 	}
-	r.mu.RUnlock()
-	sort.Strings(out)
+	out := c.tenant.pubsub.Channels(pattern)
 	c.conn.WriteArray(len(out))
 	for _, ch := range out {
 		c.conn.WriteBulkString(ch)
@@ -695,13 +556,7 @@ func cmdPubsubChannels(c *client, args [][]byte) {
 // cmdPubsubNumsub: PUBSUB NUMSUB [channel ...], a flat array of channel,
 // count pairs (pattern subscriptions not included), as Redis 7.0.
 func cmdPubsubNumsub(c *client, args [][]byte) {
-	r := &c.tenant.pubsub
-	counts := make([]int, len(args)-2)
-	r.mu.RLock()
-	for i, ch := range args[2:] {
-		counts[i] = len(r.channels[string(ch)])
-	}
-	r.mu.RUnlock()
+	counts := c.tenant.pubsub.NumSub(args[2:])
 	c.conn.WriteArray(2 * len(counts))
 	for i, ch := range args[2:] {
 		c.conn.WriteBulk(ch)
@@ -710,13 +565,7 @@ func cmdPubsubNumsub(c *client, args [][]byte) {
 }
 
 // cmdPubsubNumpat: PUBSUB NUMPAT, the tenant's distinct patterns.
-func cmdPubsubNumpat(c *client, args [][]byte) {
-	r := &c.tenant.pubsub
-	r.mu.RLock()
-	n := len(r.patterns)
-	r.mu.RUnlock()
-	c.conn.WriteInt(n)
-}
+func cmdPubsubNumpat(c *client, args [][]byte) { c.conn.WriteInt(c.tenant.pubsub.NumPat()) }
 
 func cmdPubsubHelp(c *client, args [][]byte) {
 	command.WriteHelp(&c.conn.Writer, "PUBSUB", []string{

@@ -46,6 +46,7 @@ import (
 	"github.com/tcached/tcached/config"
 	"github.com/tcached/tcached/family/list"
 	"github.com/tcached/tcached/metrics"
+	"github.com/tcached/tcached/pubsub"
 	"github.com/tcached/tcached/shard"
 )
 
@@ -118,7 +119,7 @@ type tenant struct {
 	txMu  txLock
 	watch watchRegistry
 
-	pubsub pubsubRegistry // the tenant's channels and patterns (pubsub.go)
+	pubsub pubsub.Registry[*subscriber] // the tenant's channels and patterns (pubsub.go)
 
 	// cmem is the tenant's client-memory budget and what its connections
 	// hold against it (clientmem.go).
@@ -162,7 +163,7 @@ type Server struct {
 	nextID  atomic.Int64 // connection counter; ids are its permutation (clientid.go)
 	ids     idCipher
 	panics  atomic.Int64
-	guard   *authGuard
+	guard   *admission.AuthGuard
 
 	admission    *admission.Controller
 	auditLog     *slog.Logger
@@ -259,7 +260,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	s.preLimits, s.authLimits = protoFor(s.limits)
 	s.protected = cfg.ProtectedMode
-	s.guard = newAuthGuard(s.limits.AuthMaxFailures, s.limits.AuthLockout, s.limits.AuthLockoutMax, s.now)
+	s.guard = admission.NewAuthGuard(s.limits.AuthMaxFailures, s.limits.AuthLockout, s.limits.AuthLockoutMax, s.now)
 	s.started = s.now()
 	s.dummyHash = config.HashPassword("tcached-dummy-password-for-constant-time")
 	s.ids = newIDCipher()
@@ -455,11 +456,11 @@ func (s *Server) bindDefault(c *client) bool {
 // password-only AUTH, which is unambiguous because passwords are unique.
 // Unknown user and wrong password cost the same hash-and-compare.
 //
-// Failed attempts are throttled per client IP and per user name (authGuard);
+// Failed attempts are throttled per client IP and per user name (admission.AuthGuard);
 // a locked-out attempt does the same work and gets the same answer.
 func (s *Server) authenticate(addr string, name, pass []byte) *user {
 	reg := s.reg.Load()
-	locked := s.guard.locked(addr, string(name))
+	locked := s.guard.Locked(addr, string(name))
 	u := s.checkPassword(reg, name, pass)
 	if locked || u == nil {
 		s.authFailures.Add(1)
@@ -471,10 +472,10 @@ func (s *Server) authenticate(addr string, name, pass []byte) *user {
 		return nil
 	}
 	if u == nil {
-		s.guard.failure(addr, string(name))
+		s.guard.Failure(addr, string(name))
 		return nil
 	}
-	s.guard.success(addr, string(name))
+	s.guard.Success(addr, string(name))
 	return u
 }
 

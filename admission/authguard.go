@@ -1,4 +1,4 @@
-package server
+package admission
 
 import (
 	"net"
@@ -8,18 +8,19 @@ import (
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 )
 
-// authGuardSize bounds how many client addresses and user names the AUTH
+// AuthGuardSize bounds how many client addresses and user names the AUTH
 // throttle remembers. Past it the least recently failing are forgotten, so
 // spraying random user names costs bounded memory (about 100 B an entry).
-const authGuardSize = 65536
+const AuthGuardSize = 65536
 
-// authGuard throttles failed AUTH attempts per client IP and per user name.
-// After maxFailures consecutive failures a key is locked out for lockout;
+// AuthGuard is the admission of AUTH attempts: it throttles failed ones
+// per client IP and per user name. After maxFailures consecutive failures
+// a key is locked out for lockout;
 // each further failure doubles the lockout, up to max. A locked-out attempt
 // gets the same WRONGPASS reply after the same hashing work, so a client
 // cannot tell a lockout from a wrong password. Success clears the user
 // name's record; an address's record decays after max without failures.
-type authGuard struct {
+type AuthGuard struct {
 	maxFailures int
 	base, max   time.Duration
 	now         func() time.Time
@@ -35,9 +36,11 @@ type authRecord struct {
 	last        time.Time // latest failure
 }
 
-func newAuthGuard(maxFailures int, base, max time.Duration, now func() time.Time) *authGuard {
-	seen, _ := simplelru.NewLRU[string, *authRecord](authGuardSize, nil)
-	return &authGuard{maxFailures: maxFailures, base: base, max: max, now: now, seen: seen}
+// NewAuthGuard is a guard locking a key out after maxFailures (0: off)
+// for base, doubling up to max; now is its clock.
+func NewAuthGuard(maxFailures int, base, max time.Duration, now func() time.Time) *AuthGuard {
+	seen, _ := simplelru.NewLRU[string, *authRecord](AuthGuardSize, nil)
+	return &AuthGuard{maxFailures: maxFailures, base: base, max: max, now: now, seen: seen}
 }
 
 func guardKeys(addr, user string) (ipKey, userKey string) {
@@ -55,7 +58,7 @@ func guardKeys(addr, user string) (ipKey, userKey string) {
 // records calls fn under g.mu with the client address's key and then,
 // when the attempt names a user, the user's key, until fn returns true
 // (which records returns); nothing when the guard is off.
-func (g *authGuard) records(addr, user string, fn func(k string, now time.Time) bool) bool {
+func (g *AuthGuard) records(addr, user string, fn func(k string, now time.Time) bool) bool {
 	if g == nil || g.maxFailures <= 0 {
 		return false
 	}
@@ -66,15 +69,16 @@ func (g *authGuard) records(addr, user string, fn func(k string, now time.Time) 
 	return fn(ipKey, now) || userKey != "" && fn(userKey, now)
 }
 
-// locked reports whether an attempt from addr for user must be refused.
-func (g *authGuard) locked(addr, user string) bool {
+// Locked reports whether an attempt from addr for user must be refused.
+func (g *AuthGuard) Locked(addr, user string) bool {
 	return g.records(addr, user, func(k string, now time.Time) bool {
 		r, ok := g.seen.Peek(k)
 		return ok && now.Before(r.lockedUntil)
 	})
 }
 
-func (g *authGuard) failure(addr, user string) {
+// Failure counts a failed attempt from addr for user.
+func (g *AuthGuard) Failure(addr, user string) {
 	g.records(addr, user, func(k string, now time.Time) bool {
 		r, ok := g.seen.Get(k)
 		if !ok {
@@ -101,12 +105,12 @@ func (g *authGuard) failure(addr, user string) {
 	})
 }
 
-// success clears the user name's record only. An address's failures are
+// Success clears the user name's record only. An address's failures are
 // not cleared by a success: otherwise anyone holding one valid login could
 // alternate guesses (password-only AUTH tries every user at once) with
 // their own AUTH and never be locked out. They decay instead, once no
 // failure has come for auth_lockout_max.
-func (g *authGuard) success(addr, user string) {
+func (g *AuthGuard) Success(addr, user string) {
 	if g == nil || g.maxFailures <= 0 {
 		return
 	}

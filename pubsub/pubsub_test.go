@@ -1,0 +1,62 @@
+package pubsub
+
+import (
+	"reflect"
+	"testing"
+)
+
+type sub struct {
+	name string
+	got  *[]string
+}
+
+func (s *sub) Deliver(n int, body []byte) { *s.got = append(*s.got, s.name+":"+string(body)) }
+
+// TestRegistry: channel and pattern routing, counts, and removal.
+func TestRegistry(t *testing.T) {
+	var got []string
+	a, b := &sub{"a", &got}, &sub{"b", &got}
+	var r Registry[*sub]
+	r.AddChannel("news", a)
+	r.AddPattern("n*", a)
+	r.AddPattern("n*", b)
+	if n := r.Publish([]byte("news"), []byte("hi")); n != 3 {
+		t.Fatalf("Publish delivered %d, want 3 (a counts twice)", n)
+	}
+	if n := r.Publish([]byte("other"), []byte("x")); n != 0 {
+		t.Fatalf("unmatched channel delivered %d", n)
+	}
+	want := "a:$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n"
+	if got[0] != want {
+		t.Fatalf("message body %q, want %q", got[0], want)
+	}
+	if r.NumPat() != 1 || !reflect.DeepEqual(r.NumSub([][]byte{[]byte("news"), []byte("x")}), []int{1, 0}) {
+		t.Fatalf("NumPat %d NumSub %v", r.NumPat(), r.NumSub([][]byte{[]byte("news"), []byte("x")}))
+	}
+	if ch := r.Channels([]byte("*")); !reflect.DeepEqual(ch, []string{"news"}) {
+		t.Fatalf("Channels = %v", ch)
+	}
+	r.RemoveChannel("news", a)
+	r.RemovePattern("n*", a)
+	r.RemovePattern("n*", b)
+	if n := r.Publish([]byte("news"), []byte("hi")); n != 0 || r.NumPat() != 0 || len(r.Channels([]byte("*"))) != 0 {
+		t.Fatalf("after removal: delivered %d, %d patterns, channels %v", n, r.NumPat(), r.Channels([]byte("*")))
+	}
+}
+
+// TestNames: membership, a stable order, and removal by swapping.
+func TestNames(t *testing.T) {
+	var n Names
+	for _, s := range []string{"a", "b", "c", "a"} {
+		n.Add(s)
+	}
+	if n.Len() != 3 || !reflect.DeepEqual(n.List(), []string{"a", "b", "c"}) {
+		t.Fatalf("after adds: %v", n.List())
+	}
+	if !n.Remove("a") || n.Remove("a") || !reflect.DeepEqual(n.List(), []string{"c", "b"}) {
+		t.Fatalf("after remove: %v", n.List())
+	}
+	if !n.Add("a") || n.Len() != 3 {
+		t.Fatalf("re-add: %v", n.List())
+	}
+}
