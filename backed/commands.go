@@ -314,12 +314,7 @@ func (m *Mode) scan(x *command.Ctx, args [][]byte) {
 		x.StoreErr(err)
 		return
 	}
-	x.W.WriteArray(2)
-	x.W.WriteBulkString(command.Uitoa(next))
-	x.W.WriteArray(len(keys))
-	for _, k := range keys {
-		x.W.WriteBulk(k)
-	}
+	command.WriteScanReply(x.W, next, keys)
 }
 
 func (m *Mode) dbsize(x *command.Ctx, args [][]byte) {

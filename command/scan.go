@@ -1,5 +1,7 @@
 package command
 
+import "github.com/tcached/tcached/resp"
+
 // ScanOptions parses the options SCAN, HSCAN, SSCAN and ZSCAN share from
 // args[from:]: MATCH pattern and COUNT n (n >= 1, capped at 2^20), with
 // Redis's errors. extra, when not nil, sees each option first and claims
@@ -47,4 +49,14 @@ func Matcher(pattern []byte) func([]byte) bool {
 	}
 	p := append([]byte(nil), pattern...)
 	return func(k []byte) bool { return GlobMatch(p, k, false) }
+}
+
+// WriteScanReply answers a SCAN-family step: the next cursor and the items.
+func WriteScanReply(w *resp.Writer, next uint64, items [][]byte) {
+	w.WriteArray(2)
+	w.WriteBulkString(Uitoa(next))
+	w.WriteArray(len(items))
+	for _, it := range items {
+		w.WriteBulk(it)
+	}
 }

@@ -338,12 +338,7 @@ func cmdHScan(c *command.Ctx, args [][]byte) {
 		c.StoreErr(err)
 		return
 	}
-	c.W.WriteArray(2)
-	c.W.WriteBulkString(command.Uitoa(next))
-	c.W.WriteArray(len(out))
-	for _, b := range out {
-		c.W.WriteBulk(b)
-	}
+	command.WriteScanReply(c.W, next, out)
 }
 
 // cmdHRandField: HRANDFIELD key [count [WITHVALUES]]. Without count: one

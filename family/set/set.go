@@ -452,12 +452,7 @@ func cmdSScan(c *command.Ctx, args [][]byte) {
 		c.StoreErr(err)
 		return
 	}
-	c.W.WriteArray(2)
-	c.W.WriteBulkString(command.Uitoa(next))
-	c.W.WriteArray(len(out))
-	for _, m := range out {
-		c.W.WriteBulk(m)
-	}
+	command.WriteScanReply(c.W, next, out)
 }
 
 // missSMIsMember is SMISMEMBER's shed-read answer: 0 per member.
