@@ -1,18 +1,11 @@
 package config
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"errors"
-	"fmt"
-	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/tcached/tcached/tiers"
 )
@@ -247,28 +240,14 @@ type Limits struct {
 	AuthLockoutMax time.Duration
 }
 
-// DefaultLimits returns the limits of a file that sets none of them. (When
-// only an authenticated limit is set below a preauth default, Parse lowers
-// that preauth default to match, and likewise auth_lockout to
-// auth_lockout_max; see the package documentation.)
+// DefaultLimits returns the limits of a file that sets none of them (the
+// defaults of limitFields). When only an authenticated limit is set below
+// a preauth default, Parse lowers that preauth default to match, and
+// likewise auth_lockout to auth_lockout_max.
 func DefaultLimits() Limits {
-	return Limits{
-		MaxClients:               10000,
-		Timeout:                  0,
-		AuthTimeout:              10 * time.Second,
-		WriteTimeout:             30 * time.Second,
-		ProtoMaxBulkLen:          512 << 20,
-		ClientQueryBufferLimit:   1 << 30,
-		ClientOutputBufferLimit:  1 << 30,
-		PreAuthMaxArgs:           10,
-		PreAuthMaxBulkLen:        16 << 10,
-		PreAuthQueryBufferLimit:  1 << 20,
-		PreAuthOutputBufferLimit: 64 << 10,
-		MaxInlineLen:             64 << 10,
-		AuthMaxFailures:          5,
-		AuthLockout:              time.Second,
-		AuthLockoutMax:           time.Minute,
-	}
+	var l Limits
+	setDefaults(limitFields(&l))
+	return l
 }
 
 // Backing configures Redis Cluster as the store of record (L2) behind the
@@ -476,51 +455,8 @@ func Parse(data []byte, source string) (*Config, []string, error) {
 		return nil, nil, err
 	}
 	d := &decoder{source: source, budget: 2*len(data) + 64}
-	raw, err := d.config(root)
-	if err != nil {
+	if err := d.document(root); err != nil {
 		return nil, nil, err
 	}
-	return validate(raw, source)
-}
-
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// parseYAML returns the top-level node of the single document in data.
-func parseYAML(data []byte, source string) (root *yaml.Node, err error) {
-	// yaml.v3 has panicked on hostile input before (CVE-2022-28948); a
-	// configuration file must never take the process down with a trace.
-	defer func() {
-		if r := recover(); r != nil {
-			root, err = nil, &Error{Source: source, Msg: fmt.Sprintf("invalid YAML: %v", r)}
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{Source: source, Msg: "empty configuration: maxmemory and tenants are required"}
-		}
-		return nil, yamlError(err, source)
-	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		return nil, yamlError(err, source)
-	default:
-		return nil, &Error{Source: source, Line: extra.Line, Msg: "more than one YAML document; a configuration is a single document"}
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, &Error{Source: source, Msg: "empty configuration: maxmemory and tenants are required"}
-	}
-	return doc.Content[0], nil
-}
-
-func yamlError(err error, source string) *Error {
-	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{Source: source, Line: line, Msg: "invalid YAML: " + m[2]}
-	}
-	return &Error{Source: source, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	return validate(root, source)
 }
