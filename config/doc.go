@@ -403,3 +403,5 @@
 // TLS with insecure_skip_verify) are returned, not printed: the caller
 // owns logging.
 package config
+
+//go:generate go test -run ^TestReference$ . -update
