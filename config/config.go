@@ -1,50 +1,41 @@
 package config
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"errors"
-	"fmt"
-	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/tcached/tcached/tiers"
 )
 
-// Defaults applied when a key is absent.
+// Defaults and bounds of keys, named for callers and for the rows of
+// table.go that use them.
 const (
-	DefaultListen        = "127.0.0.1:6380"
-	DefaultMetricsListen = "127.0.0.1:9380"
-	// DefaultMaxInFlight is max_inflight's default: the global number of
-	// commands in flight that admission's priority shedding protects. See
-	// the package documentation for the reasoning.
-	DefaultMaxInFlight = 4096
-	// DefaultHotTenantShare is hot_tenant_share's default: a tenant above
-	// 30% of the total used memory, or of the commands per second, is hot.
-	DefaultHotTenantShare = 0.30
-	// DefaultHotTenantInterval is hot_tenant_interval's default: how often
-	// the shares are measured.
-	DefaultHotTenantInterval = 10 * time.Second
-	// MaxRateLimit is the largest rate_limit accepted: admission keeps the
-	// token interval in whole nanoseconds. Use 0 for no limit.
+	DefaultListen               = "127.0.0.1:6380"       // listen
+	DefaultMetricsListen        = "127.0.0.1:9380"       // metrics_listen
+	DefaultMaxInFlight          = 4096                   // max_inflight; REFERENCE.md, Admission, says why
+	DefaultHotTenantShare       = 0.30                   // hot_tenant_share
+	DefaultHotTenantInterval    = 10 * time.Second       // hot_tenant_interval
+	DefaultFairShareDelayTarget = 200 * time.Microsecond // fair_share_delay_target; measured in admission (DefaultDelayTarget)
+	MaxWeight                   = 1000                   // the largest weight
+	// MaxRateLimit is the largest rate_limit: admission keeps the token
+	// interval in whole nanoseconds. 0 is no limit.
 	MaxRateLimit = 1e9
-	// DefaultFairShareDelayTarget is fair_share_delay_target's default:
-	// the scheduling delay above which the server counts as contended
-	// (admission.DefaultDelayTarget, where the measurements are).
-	DefaultFairShareDelayTarget = 200 * time.Microsecond
-	// MaxWeight is the largest weight accepted.
-	MaxWeight = 1000
+
+	DefaultKeyPrefix         = "tcached:"       // backing.key_prefix
+	MaxKeyPrefixLen          = 64               // the longest backing.key_prefix, in bytes
+	DefaultL1MaxTTL          = 10 * time.Second // backing.l1_max_ttl
+	MaxL1MaxTTL              = 24 * time.Hour   // the largest backing.l1_max_ttl
+	DefaultScanTimeout       = 5 * time.Second  // backing.scan_timeout
+	DefaultBreakerFailures   = 5                // backing.breaker_failures
+	DefaultBreakerCooloff    = time.Second      // backing.breaker_cooloff
+	DefaultReconcileInterval = 5 * time.Minute  // backing.reconcile_interval
 )
 
 // Client memory: what connections make the server hold, beside what
-// tenants store. See the package documentation's Memory section for the
-// reasoning behind each figure.
+// tenants store. The package documentation's Memory section says why.
 const (
 	// ClientMemoryQuotaDivisor: a tenant's default client_memory is its
 	// quota divided by this (25%), but at least MinDefaultClientMemory.
@@ -82,26 +73,6 @@ func DefaultClientMemory(quota int64) int64 {
 func ServerOverhead(maxClients int) int64 {
 	return ServerOverheadBase + int64(maxClients)*ConnOverhead
 }
-
-// Defaults and bounds of the backing section (Backing).
-const (
-	// DefaultKeyPrefix is backing.key_prefix's default.
-	DefaultKeyPrefix = "tcached:"
-	// MaxKeyPrefixLen is the longest backing.key_prefix, in bytes.
-	MaxKeyPrefixLen = 64
-	// DefaultL1MaxTTL is backing.l1_max_ttl's default.
-	DefaultL1MaxTTL = 10 * time.Second
-	// MaxL1MaxTTL is the largest backing.l1_max_ttl accepted.
-	MaxL1MaxTTL = 24 * time.Hour
-	// DefaultScanTimeout is backing.scan_timeout's default.
-	DefaultScanTimeout = 5 * time.Second
-	// DefaultBreakerFailures is backing.breaker_failures's default.
-	DefaultBreakerFailures = 5
-	// DefaultBreakerCooloff is backing.breaker_cooloff's default.
-	DefaultBreakerCooloff = time.Second
-	// DefaultReconcileInterval is backing.reconcile_interval's default.
-	DefaultReconcileInterval = 5 * time.Minute
-)
 
 // Role is what an authenticated connection may do. The zero value is not a
 // valid role, so a User built by hand without a role is caught by the server.
@@ -198,121 +169,58 @@ type Tenant struct {
 }
 
 // Limits bound what one client may cost the server: connections, idle and
-// unauthenticated time, request and reply sizes, and AUTH guessing. Keys are
-// named as in redis.conf where Redis has the same knob. The preauth_* limits
-// apply to a connection until it is authenticated (or bound to
-// default_tenant); Parse guarantees each is no looser than its
-// authenticated counterpart.
+// unauthenticated time, request and reply sizes, and AUTH guessing. Each
+// field is one top-level key (limitFields has its bounds, default and
+// description). The preauth_* limits apply to a connection until it is
+// authenticated (or bound to default_tenant); Parse guarantees each is no
+// looser than its authenticated counterpart.
 type Limits struct {
-	// MaxClients caps open client connections across all tenants; >= 1.
-	MaxClients int
-	// Timeout closes a client idle this long; 0 means never.
-	Timeout time.Duration
-	// AuthTimeout closes a connection not authenticated within this long
-	// of accepting it; 0 means never.
-	AuthTimeout time.Duration
-	// WriteTimeout is the deadline of every socket write; > 0.
-	WriteTimeout time.Duration
-	// ProtoMaxBulkLen is the longest bulk string a request may carry, in
-	// bytes; >= 1KiB.
-	ProtoMaxBulkLen int64
-	// ClientQueryBufferLimit caps the bytes buffered for one client's
-	// unprocessed requests; >= 1KiB.
-	ClientQueryBufferLimit int64
-	// ClientOutputBufferLimit caps the reply bytes buffered for one
-	// authenticated client before it is disconnected; 0 means unlimited.
-	ClientOutputBufferLimit int64
-	// PreAuthMaxArgs is the most arguments (command name included) in one
-	// request before authentication; >= 1.
-	PreAuthMaxArgs int
-	// PreAuthMaxBulkLen is ProtoMaxBulkLen before authentication; 1 to
-	// ProtoMaxBulkLen.
-	PreAuthMaxBulkLen int64
-	// PreAuthQueryBufferLimit is ClientQueryBufferLimit before
-	// authentication; 1 to ClientQueryBufferLimit.
-	PreAuthQueryBufferLimit int64
-	// PreAuthOutputBufferLimit is ClientOutputBufferLimit before
-	// authentication; > 0, and <= ClientOutputBufferLimit unless that is 0.
-	PreAuthOutputBufferLimit int64
-	// MaxInlineLen is the longest inline command line, and the longest
-	// '*' or '$' header line, in bytes; > 0.
-	MaxInlineLen int64
-	// AuthMaxFailures is how many failed AUTHs, counted per client IP and
-	// per user name, start a lockout; 0 disables throttling.
-	AuthMaxFailures int
-	// AuthLockout is the first lockout; each further failure while locked
-	// out doubles it, up to AuthLockoutMax. > 0.
-	AuthLockout time.Duration
-	// AuthLockoutMax caps the lockout; >= AuthLockout.
-	AuthLockoutMax time.Duration
+	MaxClients               int           // maxclients: open connections across all tenants, >= 1
+	Timeout                  time.Duration // timeout: idle time before a client is closed; 0 = never
+	AuthTimeout              time.Duration // auth_timeout: time to authenticate after accept; 0 = never
+	WriteTimeout             time.Duration // write_timeout: deadline of every socket write, > 0
+	ProtoMaxBulkLen          int64         // proto_max_bulk_len: longest bulk string of a request, >= 1KiB
+	ClientQueryBufferLimit   int64         // client_query_buffer_limit: unprocessed request bytes, >= 1KiB
+	ClientOutputBufferLimit  int64         // client_output_buffer_limit: buffered reply bytes; 0 = unlimited
+	PreAuthMaxArgs           int           // preauth_max_args: arguments of one request before AUTH, >= 1
+	PreAuthMaxBulkLen        int64         // preauth_max_bulk_len: 1 to ProtoMaxBulkLen
+	PreAuthQueryBufferLimit  int64         // preauth_query_buffer_limit: 1 to ClientQueryBufferLimit
+	PreAuthOutputBufferLimit int64         // preauth_output_buffer_limit: > 0, <= ClientOutputBufferLimit unless that is 0
+	MaxInlineLen             int64         // max_inline_len: longest inline command or '*'/'$' header line, > 0
+	AuthMaxFailures          int           // auth_max_failures: failed AUTHs per IP and per user before a lockout; 0 = no throttling
+	AuthLockout              time.Duration // auth_lockout: the first lockout, doubled per further failure; > 0
+	AuthLockoutMax           time.Duration // auth_lockout_max: the cap on the lockout, >= AuthLockout
 }
 
-// DefaultLimits returns the limits of a file that sets none of them. (When
-// only an authenticated limit is set below a preauth default, Parse lowers
-// that preauth default to match, and likewise auth_lockout to
-// auth_lockout_max; see the package documentation.)
+// DefaultLimits returns the limits of a file that sets none of them (the
+// defaults of limitFields). When only an authenticated limit is set below
+// a preauth default, Parse lowers that preauth default to match, and
+// likewise auth_lockout to auth_lockout_max.
 func DefaultLimits() Limits {
-	return Limits{
-		MaxClients:               10000,
-		Timeout:                  0,
-		AuthTimeout:              10 * time.Second,
-		WriteTimeout:             30 * time.Second,
-		ProtoMaxBulkLen:          512 << 20,
-		ClientQueryBufferLimit:   1 << 30,
-		ClientOutputBufferLimit:  1 << 30,
-		PreAuthMaxArgs:           10,
-		PreAuthMaxBulkLen:        16 << 10,
-		PreAuthQueryBufferLimit:  1 << 20,
-		PreAuthOutputBufferLimit: 64 << 10,
-		MaxInlineLen:             64 << 10,
-		AuthMaxFailures:          5,
-		AuthLockout:              time.Second,
-		AuthLockoutMax:           time.Minute,
-	}
+	var l Limits
+	setDefaults(limitFields(&l))
+	return l
 }
 
 // Backing configures Redis Cluster as the store of record (L2) behind the
 // tenants' partitions (L1). Parse returns it only with every field valid
-// and every default applied.
+// and every default applied (backingFields).
 type Backing struct {
-	// KeyPrefix starts every L2 key: <KeyPrefix><tenant>:<db>:<key>.
-	// Non-empty, at most MaxKeyPrefixLen bytes, no '{' or '}' (so users'
-	// hash tags decide slots), no whitespace or control characters.
-	// Default DefaultKeyPrefix.
-	KeyPrefix string
-	// L1MaxTTL caps how long an L1 copy may be served without L2 being
-	// asked again (bounds any lost invalidation). > 0 and <= MaxL1MaxTTL;
-	// default DefaultL1MaxTTL.
-	L1MaxTTL time.Duration
-	// ScanTimeout bounds the cluster-wide scans of KEYS, SCAN, DBSIZE,
-	// RANDOMKEY, FLUSHDB and FLUSHALL. > 0; default DefaultScanTimeout.
-	ScanTimeout time.Duration
-	// BreakerFailures consecutive L2 failures (errors or timeouts) open the
-	// circuit breaker. >= 1; default DefaultBreakerFailures.
-	BreakerFailures int
-	// BreakerCooloff is how long an open breaker stops calling L2 before
-	// one probe. > 0; default DefaultBreakerCooloff.
-	BreakerCooloff time.Duration
-	// ReconcileInterval is how often the per-tenant L2 usage counters are
-	// recomputed by a scan; 0 disables. Default DefaultReconcileInterval.
-	ReconcileInterval time.Duration
+	KeyPrefix         string        // starts every L2 key: <KeyPrefix><tenant>:<db>:<key>; no '{' or '}'
+	L1MaxTTL          time.Duration // longest an L1 copy is served without asking L2; (0, MaxL1MaxTTL]
+	ScanTimeout       time.Duration // bound on the cluster-wide scans (KEYS, SCAN, DBSIZE, ...); > 0
+	BreakerFailures   int           // consecutive L2 failures that open the circuit breaker; >= 1
+	BreakerCooloff    time.Duration // how long an open breaker waits before one probe; > 0
+	ReconcileInterval time.Duration // how often L2 usage is recomputed by a scan; 0 = never
 	Cluster           RedisCluster
 }
 
 // RedisCluster is how to reach and authenticate to the cluster.
 type RedisCluster struct {
-	// Addrs are seed nodes, host:port each (port 1-65535), at least one,
-	// no two the same; as written in the file.
-	Addrs []string
-	// Username is the ACL user; "" means the default user. Set only
-	// together with Password.
-	Username string
-	// Password is sent with AUTH; "" means the cluster has no AUTH. It is
-	// held in clear, since it must be sent (Parse warns that the file
-	// holds it).
-	Password string
-	// TLS enables TLS to the cluster; nil means plaintext.
-	TLS *BackingTLS
+	Addrs    []string    // seed nodes as written, host:port each; at least one, no two the same
+	Username string      // ACL user; "" is the default user. Set only with Password.
+	Password string      // sent with AUTH, so held in clear; "" means the cluster has no AUTH
+	TLS      *BackingTLS // nil: plaintext
 }
 
 // BackingTLS is TLS to the cluster. The zero value verifies the cluster's
@@ -320,23 +228,16 @@ type RedisCluster struct {
 // paths are relative to the working directory) and refuses unreadable or
 // invalid ones; the server loads them again when it connects.
 type BackingTLS struct {
-	// CAFile is a PEM bundle of CAs that verify the cluster's certificate
-	// instead of the system roots; "" means the system roots.
-	CAFile string
-	// CertFile and KeyFile are a PEM client certificate and its private key
-	// (both or neither), for clusters that require client certificates.
-	CertFile string
-	KeyFile  string
-	// ServerName is the name verified against the cluster's certificate;
-	// "" means the host of the address dialled.
-	ServerName string
-	// InsecureSkipVerify accepts any certificate (Parse warns); for
-	// development only.
-	InsecureSkipVerify bool
+	CAFile             string // PEM bundle of CAs that verify the cluster; "" means the system roots
+	CertFile, KeyFile  string // PEM client certificate and its key, both or neither
+	ServerName         string // name verified against the cluster's certificate; "" means the host dialled
+	InsecureSkipVerify bool   // accept any certificate (Parse warns); for development only
 }
 
 // Config is a parsed and validated configuration. Every Config returned by
-// Parse satisfies all the rules listed in the package documentation.
+// Parse satisfies each key's row (table.go) and the rules among keys
+// (package documentation). A field that is a key says so below only where
+// a caller must know more than REFERENCE.md tells operators.
 type Config struct {
 	// Listen is the host:port of the plain Redis-protocol listener; "" means
 	// none, which Parse allows only when TLSListen is set.
@@ -370,19 +271,19 @@ type Config struct {
 	DefaultRole   Role // role of connections bound to DefaultTenant
 	// ProtectedMode, while DefaultTenant is set, makes the server refuse
 	// clients that do not connect from a loopback address, so that an open
-	// tenant is not exposed to the network by accident. Default true.
+	// tenant is not exposed to the network by accident.
 	ProtectedMode bool
 	Limits        Limits
 	// MaxInFlight is the global capacity, in commands in flight across all
 	// tenants, above which admission sheds tenants by tier priority
 	// (lowest first, from 70% of it; see package admission). 0 disables
-	// shedding. Default DefaultMaxInFlight.
+	// shedding.
 	MaxInFlight int
 	// FairShare enables fair sharing of a contended server by tier weight
-	// (package admission). Default true.
+	// (package admission). A Config built in code leaves it off.
 	FairShare bool
 	// FairShareDelayTarget is the scheduling delay above which the server
-	// counts as contended. Default DefaultFairShareDelayTarget.
+	// counts as contended.
 	FairShareDelayTarget time.Duration
 	// Tiers holds every tier: the built-ins with top-level overrides applied,
 	// plus custom tiers.
@@ -393,14 +294,12 @@ type Config struct {
 	Operators []Operator
 	// AuditLog is where audit records go: "stderr", "stdout" or a file
 	// path (as written; relative to the server's working directory). ""
-	// means off, the default. Parse does not open the file.
+	// means off. Parse does not open the file.
 	AuditLog string
 	// HotTenantShare flags a tenant as hot when its share of the total used
 	// memory, or of the commands per second, exceeds it; in (0, 1].
-	// Default DefaultHotTenantShare.
 	HotTenantShare float64
 	// HotTenantInterval is how often hot tenants are looked for; > 0.
-	// Default DefaultHotTenantInterval.
 	HotTenantInterval time.Duration
 	// Backing makes a Redis Cluster the store of record (L2) behind the
 	// tenants' partitions; nil (no backing key) means the embedded store
@@ -476,51 +375,8 @@ func Parse(data []byte, source string) (*Config, []string, error) {
 		return nil, nil, err
 	}
 	d := &decoder{source: source, budget: 2*len(data) + 64}
-	raw, err := d.config(root)
-	if err != nil {
+	if err := d.document(root); err != nil {
 		return nil, nil, err
 	}
-	return validate(raw, source)
-}
-
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-// parseYAML returns the top-level node of the single document in data.
-func parseYAML(data []byte, source string) (root *yaml.Node, err error) {
-	// yaml.v3 has panicked on hostile input before (CVE-2022-28948); a
-	// configuration file must never take the process down with a trace.
-	defer func() {
-		if r := recover(); r != nil {
-			root, err = nil, &Error{Source: source, Msg: fmt.Sprintf("invalid YAML: %v", r)}
-		}
-	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{Source: source, Msg: "empty configuration: maxmemory and tenants are required"}
-		}
-		return nil, yamlError(err, source)
-	}
-	var extra yaml.Node
-	switch err := dec.Decode(&extra); {
-	case errors.Is(err, io.EOF):
-	case err != nil:
-		return nil, yamlError(err, source)
-	default:
-		return nil, &Error{Source: source, Line: extra.Line, Msg: "more than one YAML document; a configuration is a single document"}
-	}
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, &Error{Source: source, Msg: "empty configuration: maxmemory and tenants are required"}
-	}
-	return doc.Content[0], nil
-}
-
-func yamlError(err error, source string) *Error {
-	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{Source: source, Line: line, Msg: "invalid YAML: " + m[2]}
-	}
-	return &Error{Source: source, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
+	return validate(root, source)
 }

@@ -1,177 +1,64 @@
 package config
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
+	"regexp"
 	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 )
 
-// This file turns the yaml.Node tree into raw values that remember the line
-// each came from. It checks only shape (mappings, sequences, scalars, known
-// and unique keys); every rule about values lives in validate.go, so there
-// is exactly one place to read to learn what a valid configuration is.
+// This file walks the yaml.Node tree twice. The first walk (decoder)
+// checks shape only, against the field tables: known and unique keys,
+// single values where a row wants one, mappings and lists where it wants
+// those, and a bound on alias expansion. So every shape error in the file
+// comes before any value error, wherever it is. The second pass (mapping,
+// used by validate.go) indexes mappings the first walk accepted.
 
-// scalar is one raw YAML scalar. A null value (`key:`, `key: ~`) leaves set
-// false, so it means the same as omitting the key.
-type scalar struct {
-	set  bool
-	val  string
-	line int
-}
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
-type rawConfig struct {
-	line                                                         int
-	listen, metricsListen, maxMemory, defaultTenant, defaultRole scalar
-	protectedMode, maxInFlight                                   scalar
-	tlsListen, tlsCertFile, tlsKeyFile, tlsCAFile                scalar
-	auditLog, hotTenantShare, hotTenantInterval                  scalar
-	fairShare, fairShareDelayTarget                              scalar
-	maxMemoryClients                                             scalar
-	limits                                                       rawLimits
-	tiers                                                        []rawTier
-	tenants                                                      []rawTenant
-	tenantsLine                                                  int
-	operators                                                    []rawOperator
-	backing                                                      *rawBacking // nil: no backing key, or a null one
-}
-
-// rawLimits holds the top-level keys that become Config.Limits.
-type rawLimits struct {
-	maxClients, timeout, authTimeout, writeTimeout                   scalar
-	protoMaxBulkLen, clientQueryBufferLimit, clientOutputBufferLimit scalar
-	preAuthMaxArgs, preAuthMaxBulkLen, preAuthQueryBufferLimit       scalar
-	preAuthOutputBufferLimit, maxInlineLen                           scalar
-	authMaxFailures, authLockout, authLockoutMax                     scalar
-}
-
-// topScalars maps each single-valued top-level key to where it is decoded.
-func (r *rawConfig) topScalars() map[string]*scalar {
-	l := &r.limits
-	return map[string]*scalar{
-		"listen":                      &r.listen,
-		"metrics_listen":              &r.metricsListen,
-		"maxmemory":                   &r.maxMemory,
-		"maxmemory_clients":           &r.maxMemoryClients,
-		"default_tenant":              &r.defaultTenant,
-		"default_role":                &r.defaultRole,
-		"protected_mode":              &r.protectedMode,
-		"max_inflight":                &r.maxInFlight,
-		"tls_listen":                  &r.tlsListen,
-		"tls_cert_file":               &r.tlsCertFile,
-		"tls_key_file":                &r.tlsKeyFile,
-		"tls_ca_file":                 &r.tlsCAFile,
-		"audit_log":                   &r.auditLog,
-		"hot_tenant_share":            &r.hotTenantShare,
-		"hot_tenant_interval":         &r.hotTenantInterval,
-		"fair_share":                  &r.fairShare,
-		"fair_share_delay_target":     &r.fairShareDelayTarget,
-		"maxclients":                  &l.maxClients,
-		"timeout":                     &l.timeout,
-		"auth_timeout":                &l.authTimeout,
-		"write_timeout":               &l.writeTimeout,
-		"proto_max_bulk_len":          &l.protoMaxBulkLen,
-		"client_query_buffer_limit":   &l.clientQueryBufferLimit,
-		"client_output_buffer_limit":  &l.clientOutputBufferLimit,
-		"preauth_max_args":            &l.preAuthMaxArgs,
-		"preauth_max_bulk_len":        &l.preAuthMaxBulkLen,
-		"preauth_query_buffer_limit":  &l.preAuthQueryBufferLimit,
-		"preauth_output_buffer_limit": &l.preAuthOutputBufferLimit,
-		"max_inline_len":              &l.maxInlineLen,
-		"auth_max_failures":           &l.authMaxFailures,
-		"auth_lockout":                &l.authLockout,
-		"auth_lockout_max":            &l.authLockoutMax,
+// parseYAML returns the top-level node of the single document in data.
+func parseYAML(data []byte, source string) (root *yaml.Node, err error) {
+	// yaml.v3 has panicked on hostile input before (CVE-2022-28948); a
+	// configuration file must never take the process down with a trace.
+	defer func() {
+		if r := recover(); r != nil {
+			root, err = nil, &Error{Source: source, Msg: fmt.Sprintf("invalid YAML: %v", r)}
+		}
+	}()
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{Source: source, Msg: "empty configuration: maxmemory and tenants are required"}
+		}
+		return nil, yamlError(err, source)
 	}
-}
-
-// rawOverrides are the tier fields a tenant may override; a tiers entry
-// accepts them too (plus priority).
-type rawOverrides struct {
-	defaultTTL, timeout, maxConcurrent, maxConnections scalar
-	rateLimit, burst, maxArgBytes, l2Quota             scalar
-	weight, clientMemory                               scalar
-}
-
-// field decodes key into o if it is an override key; ok is false otherwise.
-func (o *rawOverrides) field(d *decoder, key, field string, v *yaml.Node) (ok bool, err error) {
-	switch key {
-	case "default_ttl":
-		return true, d.scalar(v, field, &o.defaultTTL)
-	case "timeout":
-		return true, d.scalar(v, field, &o.timeout)
-	case "max_concurrent":
-		return true, d.scalar(v, field, &o.maxConcurrent)
-	case "max_connections":
-		return true, d.scalar(v, field, &o.maxConnections)
-	case "rate_limit":
-		return true, d.scalar(v, field, &o.rateLimit)
-	case "burst":
-		return true, d.scalar(v, field, &o.burst)
-	case "max_arg_bytes":
-		return true, d.scalar(v, field, &o.maxArgBytes)
-	case "l2_quota":
-		return true, d.scalar(v, field, &o.l2Quota)
-	case "weight":
-		return true, d.scalar(v, field, &o.weight)
-	case "client_memory":
-		return true, d.scalar(v, field, &o.clientMemory)
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, yamlError(err, source)
+	default:
+		return nil, &Error{Source: source, Line: extra.Line, Msg: "more than one YAML document; a configuration is a single document"}
 	}
-	return false, nil
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+		return nil, &Error{Source: source, Msg: "empty configuration: maxmemory and tenants are required"}
+	}
+	return doc.Content[0], nil
 }
 
-type rawTier struct {
-	name      string
-	line      int
-	overrides rawOverrides
-	priority  scalar
-}
-
-type rawTenant struct {
-	line                      int
-	id, tier, quota, eviction scalar
-	shedReadsAsMiss           scalar
-	overrides                 rawOverrides
-	users                     []rawUser
-	usersLine                 int
-}
-
-type rawUser struct {
-	line                                 int
-	name, password, passwordSHA256, role scalar
-}
-
-// rawOperator is one entry of operators: a user bound to no tenant, with
-// an optional bearer token for the HTTP admin API.
-type rawOperator struct {
-	line                                               int
-	name, password, passwordSHA256, token, tokenSHA256 scalar
-}
-
-// rawBacking is the backing mapping: Redis Cluster as the store of record
-// (L2). line is the line of the backing key, for errors about absent keys.
-type rawBacking struct {
-	line                                       int
-	keyPrefix, l1MaxTTL, scanTimeout           scalar
-	breakerFailures, breakerCooloff, reconcile scalar
-	cluster                                    *rawCluster // nil when redis_cluster is absent or null
-}
-
-// rawCluster is backing.redis_cluster. line is the redis_cluster key's.
-type rawCluster struct {
-	line               int
-	addrs              []scalar
-	addrsLine          int // of the addrs key; 0 when absent
-	username, password scalar
-	tls                rawBackingTLS
-}
-
-// rawBackingTLS is backing.redis_cluster.tls, either a single value
-// (true/false: flag) or a mapping (isMap). Neither set means absent or null.
-type rawBackingTLS struct {
-	flag                           scalar
-	isMap                          bool
-	caFile, certFile, keyFile      scalar
-	serverName, insecureSkipVerify scalar
+func yamlError(err error, source string) *Error {
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{Source: source, Line: line, Msg: "invalid YAML: " + m[2]}
+	}
+	return &Error{Source: source, Msg: "invalid YAML: " + strings.TrimPrefix(msg, "yaml: ")}
 }
 
 type decoder struct {
@@ -207,6 +94,64 @@ func (d *decoder) node(n *yaml.Node, field string) (*yaml.Node, error) {
 	return n, nil
 }
 
+// document checks the shape of the whole file against the top-level table.
+func (d *decoder) document(root *yaml.Node) error {
+	root, err := d.node(root, "")
+	if err != nil {
+		return err
+	}
+	if root.Kind != yaml.MappingNode {
+		return d.errf(root, "", "top level must be a mapping, got %s", kindName(root.Kind))
+	}
+	return d.walk(root, "", topFields(new(Config)))
+}
+
+// walk checks one mapping against its table and descends into structure.
+func (d *decoder) walk(n *yaml.Node, path string, rows []field) error {
+	return d.mapping(n, path, func(key string, k, v *yaml.Node) error {
+		field := join(path, key)
+		f := lookup(rows, key)
+		if f == nil {
+			return d.errf(k, field, "unknown key")
+		}
+		switch f.kind {
+		case kSection:
+			return d.walk(v, field, f.rows())
+		case kList:
+			return d.sequence(v, field, func(i int, item *yaml.Node) error {
+				return d.walk(item, index(field, i), f.rows())
+			})
+		case kNamed:
+			return d.mapping(v, field, func(name string, _, v *yaml.Node) error {
+				return d.walk(v, join(field, name), f.rows())
+			})
+		case kScalars:
+			return d.sequence(v, field, func(i int, item *yaml.Node) error {
+				return d.scalar(item, index(field, i))
+			})
+		case kFlagSection:
+			v, err := d.node(v, field)
+			switch {
+			case err != nil || v.Kind == yaml.ScalarNode:
+				return err
+			case v.Kind == yaml.MappingNode:
+				return d.walk(v, field, f.rows())
+			}
+			return d.errf(v, field, "expected true, false or a mapping, got %s", kindName(v.Kind))
+		}
+		return d.scalar(v, field)
+	})
+}
+
+func lookup(rows []field, key string) *field {
+	for i := range rows {
+		if rows[i].key == key {
+			return &rows[i]
+		}
+	}
+	return nil
+}
+
 func kindName(k yaml.Kind) string {
 	switch k {
 	case yaml.MappingNode:
@@ -231,6 +176,8 @@ func join(path, key string) string {
 	}
 	return path + "." + key
 }
+
+func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
 // mapping calls fn for each key of a mapping node in order, rejecting
 // non-scalar and duplicate keys. A null node is an empty mapping.
@@ -285,7 +232,7 @@ func (d *decoder) sequence(n *yaml.Node, path string, fn func(i int, item *yaml.
 	return nil
 }
 
-func (d *decoder) scalar(n *yaml.Node, path string, dst *scalar) error {
+func (d *decoder) scalar(n *yaml.Node, path string) error {
 	n, err := d.node(n, path)
 	if err != nil {
 		return err
@@ -293,230 +240,84 @@ func (d *decoder) scalar(n *yaml.Node, path string, dst *scalar) error {
 	if n.Kind != yaml.ScalarNode {
 		return d.errf(n, path, "expected a single value, got %s", kindName(n.Kind))
 	}
-	*dst = scalar{line: n.Line}
-	if !isNull(n) {
-		dst.set, dst.val = true, n.Value
-	}
 	return nil
 }
 
-func (d *decoder) unknown(k *yaml.Node, path, key string) error {
-	return d.errf(k, join(path, key), "unknown key")
+// mapping is one mapping of a file whose shape the walk accepted, indexed
+// by key. line is where to report a key that is absent: the line of the
+// list item or key that holds the mapping (0 for the top level).
+type mapping struct {
+	line int
+	keys map[string]entry
 }
 
-func (d *decoder) config(root *yaml.Node) (*rawConfig, error) {
-	root, err := d.node(root, "")
-	if err != nil {
-		return nil, err
+// entry is one key of a mapping and its value, aliases followed.
+type entry struct{ key, val *yaml.Node }
+
+func resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		n = n.Alias
 	}
-	if root.Kind != yaml.MappingNode {
-		return nil, d.errf(root, "", "top level must be a mapping, got %s", kindName(root.Kind))
+	return n
+}
+
+// entries lists the keys of a mapping node in file order; null is empty.
+func entries(n *yaml.Node) []entry {
+	n = resolve(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
 	}
-	r := &rawConfig{line: root.Line}
-	scalars := r.topScalars()
-	err = d.mapping(root, "", func(key string, k, v *yaml.Node) error {
-		if dst, ok := scalars[key]; ok {
-			return d.scalar(v, key, dst)
-		}
-		switch key {
-		case "tiers":
-			return d.mapping(v, key, func(name string, k, v *yaml.Node) error {
-				t := rawTier{name: name, line: k.Line}
-				path := "tiers." + name
-				err := d.mapping(v, path, func(key string, k, v *yaml.Node) error {
-					if ok, err := t.overrides.field(d, key, join(path, key), v); ok {
-						return err
-					}
-					if key == "priority" {
-						return d.scalar(v, join(path, key), &t.priority)
-					}
-					return d.unknown(k, path, key)
-				})
-				r.tiers = append(r.tiers, t)
-				return err
-			})
-		case "tenants":
-			r.tenantsLine = k.Line
-			return d.sequence(v, key, func(i int, item *yaml.Node) error {
-				t, err := d.tenant(item, "tenants["+strconv.Itoa(i)+"]")
-				r.tenants = append(r.tenants, t)
-				return err
-			})
-		case "operators":
-			return d.sequence(v, key, func(i int, item *yaml.Node) error {
-				o, err := d.operator(item, "operators["+strconv.Itoa(i)+"]")
-				r.operators = append(r.operators, o)
-				return err
-			})
-		case "backing":
-			return d.backing(k, v, r)
-		}
-		return d.unknown(k, "", key)
-	})
-	return r, err
-}
-
-func (d *decoder) tenant(n *yaml.Node, path string) (rawTenant, error) {
-	t := rawTenant{line: n.Line}
-	err := d.mapping(n, path, func(key string, k, v *yaml.Node) error {
-		field := join(path, key)
-		if ok, err := t.overrides.field(d, key, field, v); ok {
-			return err
-		}
-		switch key {
-		case "id":
-			return d.scalar(v, field, &t.id)
-		case "tier":
-			return d.scalar(v, field, &t.tier)
-		case "quota":
-			return d.scalar(v, field, &t.quota)
-		case "eviction":
-			return d.scalar(v, field, &t.eviction)
-		case "shed_reads_as_miss":
-			return d.scalar(v, field, &t.shedReadsAsMiss)
-		case "users":
-			t.usersLine = k.Line
-			return d.sequence(v, field, func(i int, item *yaml.Node) error {
-				u, err := d.user(item, field+"["+strconv.Itoa(i)+"]")
-				t.users = append(t.users, u)
-				return err
-			})
-		}
-		return d.unknown(k, path, key)
-	})
-	return t, err
-}
-
-func (d *decoder) user(n *yaml.Node, path string) (rawUser, error) {
-	u := rawUser{line: n.Line}
-	err := d.mapping(n, path, func(key string, k, v *yaml.Node) error {
-		field := join(path, key)
-		switch key {
-		case "name":
-			return d.scalar(v, field, &u.name)
-		case "password":
-			return d.scalar(v, field, &u.password)
-		case "password_sha256":
-			return d.scalar(v, field, &u.passwordSHA256)
-		case "role":
-			return d.scalar(v, field, &u.role)
-		}
-		return d.unknown(k, path, key)
-	})
-	return u, err
-}
-
-func (d *decoder) operator(n *yaml.Node, path string) (rawOperator, error) {
-	o := rawOperator{line: n.Line}
-	err := d.mapping(n, path, func(key string, k, v *yaml.Node) error {
-		field := join(path, key)
-		switch key {
-		case "name":
-			return d.scalar(v, field, &o.name)
-		case "password":
-			return d.scalar(v, field, &o.password)
-		case "password_sha256":
-			return d.scalar(v, field, &o.passwordSHA256)
-		case "token":
-			return d.scalar(v, field, &o.token)
-		case "token_sha256":
-			return d.scalar(v, field, &o.tokenSHA256)
-		}
-		return d.unknown(k, path, key)
-	})
-	return o, err
-}
-
-// backing decodes the backing mapping into r.backing; a null value leaves
-// it nil, the same as no backing key.
-func (d *decoder) backing(k, v *yaml.Node, r *rawConfig) error {
-	const path = "backing"
-	v, err := d.node(v, path)
-	if err != nil || isNull(v) {
-		return err
+	es := make([]entry, 0, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		es = append(es, entry{resolve(n.Content[i]), resolve(n.Content[i+1])})
 	}
-	b := &rawBacking{line: k.Line}
-	r.backing = b
-	return d.mapping(v, path, func(key string, k, v *yaml.Node) error {
-		field := join(path, key)
-		switch key {
-		case "key_prefix":
-			return d.scalar(v, field, &b.keyPrefix)
-		case "l1_max_ttl":
-			return d.scalar(v, field, &b.l1MaxTTL)
-		case "scan_timeout":
-			return d.scalar(v, field, &b.scanTimeout)
-		case "breaker_failures":
-			return d.scalar(v, field, &b.breakerFailures)
-		case "breaker_cooloff":
-			return d.scalar(v, field, &b.breakerCooloff)
-		case "reconcile_interval":
-			return d.scalar(v, field, &b.reconcile)
-		case "redis_cluster":
-			return d.cluster(k, v, field, b)
-		}
-		return d.unknown(k, path, key)
-	})
+	return es
 }
 
-// cluster decodes backing.redis_cluster into b.cluster; null leaves it nil.
-func (d *decoder) cluster(k, v *yaml.Node, path string, b *rawBacking) error {
-	v, err := d.node(v, path)
-	if err != nil || isNull(v) {
-		return err
+func mappingOf(n *yaml.Node, line int) mapping {
+	m := mapping{line: line, keys: map[string]entry{}}
+	for _, e := range entries(n) {
+		m.keys[e.key.Value] = e
 	}
-	c := &rawCluster{line: k.Line}
-	b.cluster = c
-	return d.mapping(v, path, func(key string, k, v *yaml.Node) error {
-		field := join(path, key)
-		switch key {
-		case "addrs":
-			c.addrsLine = k.Line
-			return d.sequence(v, field, func(i int, item *yaml.Node) error {
-				var a scalar
-				err := d.scalar(item, field+"["+strconv.Itoa(i)+"]", &a)
-				c.addrs = append(c.addrs, a)
-				return err
-			})
-		case "username":
-			return d.scalar(v, field, &c.username)
-		case "password":
-			return d.scalar(v, field, &c.password)
-		case "tls":
-			return d.backingTLS(v, field, &c.tls)
-		}
-		return d.unknown(k, path, key)
-	})
+	return m
 }
 
-// backingTLS decodes backing.redis_cluster.tls, which is either a single
-// value (true or false) or a mapping of TLS settings.
-func (d *decoder) backingTLS(v *yaml.Node, path string, t *rawBackingTLS) error {
-	v, err := d.node(v, path)
-	if err != nil || isNull(v) {
-		return err
+// scalar returns the single value of key; unset when absent or null.
+func (m mapping) scalar(key string) scalar {
+	e, ok := m.keys[key]
+	if !ok {
+		return scalar{}
 	}
-	switch v.Kind {
-	case yaml.ScalarNode:
-		return d.scalar(v, path, &t.flag)
-	case yaml.MappingNode:
-		t.isMap = true
-		return d.mapping(v, path, func(key string, k, v *yaml.Node) error {
-			field := join(path, key)
-			switch key {
-			case "ca_file":
-				return d.scalar(v, field, &t.caFile)
-			case "cert_file":
-				return d.scalar(v, field, &t.certFile)
-			case "key_file":
-				return d.scalar(v, field, &t.keyFile)
-			case "server_name":
-				return d.scalar(v, field, &t.serverName)
-			case "insecure_skip_verify":
-				return d.scalar(v, field, &t.insecureSkipVerify)
-			}
-			return d.unknown(k, path, key)
-		})
+	if isNull(e.val) {
+		return scalar{line: e.val.Line}
 	}
-	return d.errf(v, path, "expected true, false or a mapping, got %s", kindName(v.Kind))
+	return scalar{set: true, val: e.val.Value, line: e.val.Line}
+}
+
+// section returns the mapping under key; ok is false when key is absent
+// or null.
+func (m mapping) section(key string) (mapping, bool) {
+	e, ok := m.keys[key]
+	if !ok || isNull(e.val) {
+		return mapping{}, false
+	}
+	return mappingOf(e.val, e.key.Line), true
+}
+
+// items returns the items of the list under key, as written (an item's
+// own line is where its absent keys are reported); null is empty.
+func (m mapping) items(key string) []*yaml.Node {
+	e, ok := m.keys[key]
+	if !ok || e.val.Kind != yaml.SequenceNode {
+		return nil
+	}
+	return e.val.Content
+}
+
+// keyLine is the line of key, or 0 when it is absent.
+func (m mapping) keyLine(key string) int {
+	if e, ok := m.keys[key]; ok {
+		return e.key.Line
+	}
+	return 0
 }
