@@ -179,6 +179,10 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	c.conn.flush() // replies of commands pipelined before this one
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
+	// Counted from here, where its timer runs and it holds nothing, to the
+	// end of the wait.
+	t.blocked.clients.Add(1)
+	defer t.blocked.clients.Add(-1)
 	var which []int32
 	for {
 		select {
@@ -278,11 +282,12 @@ func (w *listWaiter) take(dst []int32) (which []int32, every bool) {
 // the seed being secret) only wakes a client that finds nothing and waits
 // again.
 type blockRegistry struct {
-	n    atomic.Int64 // registered (key, waiter) pairs: 0 is a signal's fast path
-	mu   sync.Mutex   // guards the fields below; taken after a sub-shard lock is released
-	seed maphash.Seed
-	one  map[uint64]waitRef   // hashes with exactly one waiter
-	more map[uint64][]waitRef // hashes with several, in registration order
+	n       atomic.Int64 // registered (key, waiter) pairs: 0 is a signal's fast path
+	clients atomic.Int64 // clients waiting in listBlock (Redis's blocked_clients): tests wait on it, not on sleeps
+	mu      sync.Mutex   // guards the fields below; taken after a sub-shard lock is released
+	seed    maphash.Seed
+	one     map[uint64]waitRef   // hashes with exactly one waiter
+	more    map[uint64][]waitRef // hashes with several, in registration order
 }
 
 // waitRef is one registration: key i of waiter w.

@@ -25,6 +25,40 @@ func replyAfter(r *rconn, d time.Duration) <-chan any {
 	return ch
 }
 
+// waitBlocked waits until exactly n clients of tenant id wait in a
+// blocking command (block.go counts a client once it holds nothing and its
+// timeout runs, so a push or a clock move after this reaches it), and
+// fails the test if that does not happen within 10 s.
+func (s *testServer) waitBlocked(t *testing.T, id string, n int64) {
+	t.Helper()
+	b := &s.reg.Load().tenants[id].blocked
+	for end := time.Now().Add(10 * time.Second); b.clients.Load() != n; time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("%d clients of tenant %s blocked after 10s, want %d", b.clients.Load(), id, n)
+		}
+	}
+}
+
+// whileBlocked runs call, a blocking command of tenant a sent by a client
+// that cannot be read from another goroutine (go-redis), in a goroutine;
+// once it is blocked, it runs then (a push, a move of the clock) and
+// returns call's error, failing the test if call has not returned 10 s
+// later.
+func (s *testServer) whileBlocked(t *testing.T, call func() error, then func()) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- call() }()
+	s.waitBlocked(t, "a", 1)
+	then()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("the blocked command did not return within 10s")
+		return nil
+	}
+}
+
 // blpopMany encodes BLPOP <prefix>0 ... <prefix>n-1 timeout.
 func blpopMany(prefix string, n int, timeout string) []byte {
 	var b []byte
@@ -171,8 +205,8 @@ func TestBlockRegistrationIsCharged(t *testing.T) {
 func TestBlockWakeups(t *testing.T) {
 	srv := startServer(t, testConfig(), false)
 	const within = 2 * time.Second
-	// block starts a BLPOP of keys (timeout 5s) in db and checks that it
-	// waits.
+	// block starts a BLPOP of keys (timeout 5s) in db and waits until it
+	// is blocked.
 	block := func(t *testing.T, db string, keys ...string) <-chan any {
 		t.Helper()
 		a := dialAs(t, srv.addr, "alice", "alice-pw")
@@ -181,7 +215,7 @@ func TestBlockWakeups(t *testing.T) {
 		}
 		a.send(encode(append(append([]string{"BLPOP"}, keys...), "5")...))
 		ch := replyAfter(a, 10*time.Second)
-		expectPending(t, ch, 30*time.Millisecond)
+		srv.waitBlocked(t, "a", 1)
 		return ch
 	}
 	served := func(t *testing.T, ch <-chan any, want any) {
@@ -307,7 +341,7 @@ func TestBlockWakeups(t *testing.T) {
 		id := a.do("CLIENT", "ID").(int64)
 		a.send(encode("BLPOP", "killme", "0"))
 		ch := replyAfter(a, 10*time.Second)
-		expectPending(t, ch, 30*time.Millisecond)
+		srv.waitBlocked(t, "a", 1)
 		start := time.Now()
 		if got := p.do("CLIENT", "KILL", "ID", itoa(id)); got != int64(1) {
 			t.Fatalf("CLIENT KILL = %v", got)
@@ -321,6 +355,7 @@ func TestBlockWakeups(t *testing.T) {
 			t.Fatal("CLIENT KILL did not wake the blocked client")
 		}
 		t.Logf("killed blocked client closed after %v", time.Since(start))
+		srv.waitBlocked(t, "a", 0)
 	})
 	t.Run("timeout", func(t *testing.T) {
 		a := dialAs(t, srv.addr, "alice", "alice-pw")
@@ -338,7 +373,7 @@ func TestBlockWakeups(t *testing.T) {
 		a := dialAs(t, srv.addr, "alice", "alice-pw")
 		a.send(encode("BLMOVE", "bmsrc", "bmdst", "LEFT", "LEFT", "5"))
 		ch := replyAfter(a, 10*time.Second)
-		expectPending(t, ch, 30*time.Millisecond)
+		srv.waitBlocked(t, "a", 1)
 		p.do("RENAME", "bmtmp", "bmsrc")
 		served(t, ch, "j")
 	})

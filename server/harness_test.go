@@ -36,6 +36,9 @@ func (f *fakeClock) Add(d time.Duration) {
 	f.mu.Unlock()
 }
 
+// Sleep moves the clock instead of sleeping (admission.Clock).
+func (f *fakeClock) Sleep(d time.Duration) { f.Add(d) }
+
 func testUser(name, pass string, role config.Role) config.User {
 	return config.User{Name: name, PasswordSHA256: config.HashPassword(pass), Role: role}
 }

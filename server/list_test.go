@@ -257,7 +257,7 @@ func TestListBlocking(t *testing.T) {
 		p := dialAs(t, srv.addr, "alice", "alice-pw")
 		a.send(encode("BLPOP", "q1", "q2", "0"))
 		ch := replyWithin(a)
-		expectPending(t, ch, 150*time.Millisecond)
+		srv.waitBlocked(t, "a", 1)
 		if got := p.do("RPUSH", "q2", "job"); got != int64(1) {
 			t.Fatalf("RPUSH = %v", got)
 		}
@@ -268,7 +268,7 @@ func TestListBlocking(t *testing.T) {
 		// BRPOP, LINSERT does not create, LPUSHX on a missing key neither.
 		a.send(encode("BRPOP", "q3", "5"))
 		ch = replyWithin(a)
-		expectPending(t, ch, 50*time.Millisecond)
+		srv.waitBlocked(t, "a", 1)
 		p.do("LPUSH", "q3", "x", "y")
 		expectReply(t, ch, []any{"q3", "x"})
 	})
@@ -300,7 +300,7 @@ func TestListBlocking(t *testing.T) {
 		b := dialAs(t, srv.addr, "bob", "bob-pw")
 		a.send(encode("BLPOP", "shared", "0"))
 		ch := replyWithin(a)
-		expectPending(t, ch, 50*time.Millisecond)
+		srv.waitBlocked(t, "a", 1)
 		if got := b.do("RPUSH", "shared", "from-b"); got != int64(1) {
 			t.Fatalf("b RPUSH = %v", got)
 		}
@@ -321,7 +321,7 @@ func TestListBlocking(t *testing.T) {
 		p := dialAs(t, srv.addr, "alice", "alice-pw")
 		a.send(encode("BLMOVE", "jobs", "working", "RIGHT", "LEFT", "0"))
 		ch := replyWithin(a)
-		expectPending(t, ch, 100*time.Millisecond)
+		srv.waitBlocked(t, "a", 1)
 		p.do("LPUSH", "jobs", "j1")
 		expectReply(t, ch, "j1")
 		if got := norm(p.do("LRANGE", "working", "0", "-1")); !reflect.DeepEqual(got, []any{"j1"}) {
@@ -333,7 +333,7 @@ func TestListBlocking(t *testing.T) {
 		ch2 := replyWithin(c)
 		a.send(encode("BLMOVE", "stage1", "stage2", "LEFT", "RIGHT", "0"))
 		ch = replyWithin(a)
-		expectPending(t, ch2, 100*time.Millisecond)
+		srv.waitBlocked(t, "a", 2)
 		p.do("RPUSH", "stage1", "x")
 		expectReply(t, ch, "x")
 		expectReply(t, ch2, []any{"stage2", "x"})
@@ -344,7 +344,7 @@ func TestListBlocking(t *testing.T) {
 		p.do("RPUSH", "tmp", "r")
 		a.send(encode("BLPOP", "renamed", "0"))
 		ch := replyWithin(a)
-		expectPending(t, ch, 50*time.Millisecond)
+		srv.waitBlocked(t, "a", 1)
 		p.do("RENAME", "tmp", "renamed")
 		expectReply(t, ch, []any{"renamed", "r"})
 	})
@@ -364,7 +364,7 @@ func TestListBlocking(t *testing.T) {
 		p := dialAs(t, srv.addr, "alice", "alice-pw")
 		a.send(encode("BLPOP", "nolock", "0"))
 		ch := replyWithin(a)
-		expectPending(t, ch, 50*time.Millisecond)
+		srv.waitBlocked(t, "a", 1)
 		// EXEC takes the tenant's lock exclusively: it must not wait for
 		// the blocked client.
 		p.do("MULTI")
@@ -409,7 +409,7 @@ func TestListBlocking(t *testing.T) {
 		id := a.do("CLIENT", "ID").(int64)
 		a.send(encode("BLPOP", "killq", "0"))
 		ch := replyWithin(a)
-		expectPending(t, ch, 50*time.Millisecond)
+		srv.waitBlocked(t, "a", 1)
 		if got := p.do("CLIENT", "KILL", "ID", strconv.FormatInt(id, 10)); got != ok && got != int64(1) {
 			t.Fatalf("CLIENT KILL = %v", got)
 		}
@@ -421,6 +421,7 @@ func TestListBlocking(t *testing.T) {
 		case <-time.After(2 * time.Second):
 			t.Fatal("CLIENT KILL did not wake the blocked client")
 		}
+		srv.waitBlocked(t, "a", 0)
 		// Nothing was lost: a later push stays in the list.
 		p.do("RPUSH", "killq", "kept")
 		if got := p.do("LLEN", "killq"); got != int64(1) {
@@ -442,7 +443,7 @@ func TestListBlockingMaxConcurrent(t *testing.T) {
 		chans = append(chans, replyWithin(a))
 		_ = i
 	}
-	time.Sleep(100 * time.Millisecond)
+	srv.waitBlocked(t, "a", 3)
 	p := dialAs(t, srv.addr, "alice", "alice-pw")
 	if got := p.do("RPUSH", "mc", "1", "2", "3"); got != int64(3) {
 		t.Fatalf("RPUSH with blocked clients under max_concurrent 1 = %v", got)
@@ -467,7 +468,7 @@ func TestListBlockingClose(t *testing.T) {
 	a := dialAs(t, srv.addr, "alice", "alice-pw")
 	a.send(encode("BLPOP", "q", "0"))
 	ch := replyWithin(a)
-	expectPending(t, ch, 50*time.Millisecond)
+	srv.waitBlocked(t, "a", 1)
 	start := time.Now()
 	srv.Close()
 	if d := time.Since(start); d > 2*time.Second {
@@ -548,11 +549,12 @@ func TestGoRedisList(t *testing.T) {
 			if err := c.BLMove(ctx, key, key+":dst", "LEFT", "LEFT", 100*time.Millisecond).Err(); !errors.Is(err, redis.Nil) {
 				t.Fatalf("BLMove timeout: %v", err)
 			}
-			go func() {
-				time.Sleep(100 * time.Millisecond)
-				c.RPush(ctx, key, "late")
-			}()
-			if v, err := c.BRPop(ctx, 5*time.Second, key).Result(); err != nil || !reflect.DeepEqual(v, []string{key, "late"}) {
+			var v []string
+			err := srv.whileBlocked(t, func() (err error) {
+				v, err = c.BRPop(ctx, 5*time.Second, key).Result()
+				return err
+			}, func() { c.RPush(ctx, key, "late") })
+			if err != nil || !reflect.DeepEqual(v, []string{key, "late"}) {
 				t.Fatalf("BRPop = %v, %v", v, err)
 			}
 			c.RPush(ctx, key, "m")
@@ -592,7 +594,7 @@ func TestBlockedClientKilledAfterReloadMakesItInadmissible(t *testing.T) {
 	a := dialAs(t, srv.addr, "alice", "alice-pw")
 	id := a.do("CLIENT", "ID").(int64)
 	a.send(encode("BLPOP", strings.Repeat("k", 4096), "30"))
-	time.Sleep(100 * time.Millisecond)
+	srv.waitBlocked(t, "a", 1)
 	nc := testConfig()
 	nc.Tenants[0].Tier.MaxArgBytes = 1024
 	if err := srv.Reload(nc); err != nil {
@@ -618,7 +620,7 @@ func TestRESP3SubscriberReceivesWhileBlocked(t *testing.T) {
 	a.do("HELLO", "3")
 	a.do("SUBSCRIBE", "ch")
 	a.send(encode("BLPOP", "q", "3"))
-	time.Sleep(100 * time.Millisecond)
+	srv.waitBlocked(t, "a", 1)
 	p := dialAs(t, srv.addr, "aadmin", "aadmin-pw")
 	if got := p.do("PUBLISH", "ch", "m1"); got != int64(1) {
 		t.Fatalf("PUBLISH = %v", got)
