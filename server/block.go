@@ -45,7 +45,9 @@ package server
 // command); the registry adds about 40 bytes a key while it waits.
 //
 // Timeout policy: the requested timeout is honoured (seconds, a float,
-// rounded up to the millisecond as Redis does), and 0 means "until served"
+// rounded up to the millisecond as Redis does, measured on the server's
+// clock: Options.Now and Options.NewTimer, so a test with a fake clock
+// moves timeouts along with TTLs), and 0 means "until served"
 // but at most list.MaxBlockWait (one hour), after which the client gets the
 // timeout reply and may block again. The cap bounds what a client that
 // vanished without closing its socket can hold: a blocked connection does
@@ -95,7 +97,8 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 		timedOut()
 		return
 	}
-	deadline := time.Now().Add(wait) // registering is part of the wait
+	now := c.srv.now
+	deadline := now().Add(wait) // registering is part of the wait
 	t, db := c.tenant, c.db
 	w := &listWaiter{ch: make(chan struct{}, 1)}
 	registered := 0
@@ -177,8 +180,8 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	}
 	release()
 	c.conn.flush() // replies of commands pipelined before this one
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
+	timeout, stopTimer := c.srv.newTimer(deadline.Sub(now()))
+	defer stopTimer()
 	// Counted from here, where its timer runs and it holds nothing, to the
 	// end of the wait.
 	t.blocked.clients.Add(1)
@@ -187,7 +190,7 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	for {
 		select {
 		case <-w.ch:
-		case <-timer.C:
+		case <-timeout:
 			relock()
 			timedOut()
 			return

@@ -251,7 +251,7 @@ func expectReply(t *testing.T, ch <-chan any, want any) {
 }
 
 func TestListBlocking(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
+	srv := startServer(t, testConfig(), true) // fake clock: timeouts pass when the test says
 	t.Run("served by a later push", func(t *testing.T) {
 		a := dialAs(t, srv.addr, "alice", "alice-pw")
 		p := dialAs(t, srv.addr, "alice", "alice-pw")
@@ -274,18 +274,19 @@ func TestListBlocking(t *testing.T) {
 	})
 	t.Run("timeout", func(t *testing.T) {
 		a := dialAs(t, srv.addr, "alice", "alice-pw")
-		start := time.Now()
-		if got := a.do("BLPOP", "none", "0.2"); got != (nilArray{}) {
+		a.send(encode("BLPOP", "none", "0.2"))
+		srv.expireBlocked(t, "a", 200*time.Millisecond)
+		if got := a.read(); got != (nilArray{}) {
 			t.Fatalf("BLPOP timeout = %#v, want *-1", got)
 		}
-		if d := time.Since(start); d < 190*time.Millisecond || d > 2*time.Second {
-			t.Fatalf("BLPOP 0.2 took %v", d)
-		}
-		if got := a.do("BLMOVE", "none", "d", "LEFT", "LEFT", "0.05"); got != (nilArray{}) {
+		a.send(encode("BLMOVE", "none", "d", "LEFT", "LEFT", "0.05"))
+		srv.expireBlocked(t, "a", 50*time.Millisecond)
+		if got := a.read(); got != (nilArray{}) {
 			t.Fatalf("BLMOVE timeout = %#v, want *-1", got)
 		}
 		a.do("HELLO", "3")
 		a.send(encode("BRPOP", "none", "0.05"))
+		srv.expireBlocked(t, "a", 50*time.Millisecond)
 		a.c.SetReadDeadline(time.Now().Add(5 * time.Second))
 		if line, err := a.rd.ReadString('\n'); err != nil || line != "_\r\n" {
 			t.Fatalf("RESP3 BRPOP timeout = %q, %v", line, err)
@@ -483,7 +484,7 @@ func TestListBlockingClose(t *testing.T) {
 
 // TestGoRedisList runs go-redis v9 list operations over RESP2 and RESP3.
 func TestGoRedisList(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
+	srv := startServer(t, testConfig(), true) // fake clock: timeouts pass when the test says
 	for _, proto := range []int{2, 3} {
 		t.Run(fmt.Sprintf("resp%d", proto), func(t *testing.T) {
 			ctx := context.Background()
@@ -543,10 +544,14 @@ func TestGoRedisList(t *testing.T) {
 			if err := c.LTrim(ctx, key+":dst", 1, -1).Err(); err != nil {
 				t.Fatalf("LTrim: %v", err)
 			}
-			if err := c.BLPop(ctx, 100*time.Millisecond, key).Err(); !errors.Is(err, redis.Nil) {
+			// go-redis sends a timeout under 1s as 1 (formatSec).
+			expire := func() { srv.clock.Add(time.Second) }
+			if err := srv.whileBlocked(t, func() error { return c.BLPop(ctx, 100*time.Millisecond, key).Err() }, expire); !errors.Is(err, redis.Nil) {
 				t.Fatalf("BLPop timeout: %v", err)
 			}
-			if err := c.BLMove(ctx, key, key+":dst", "LEFT", "LEFT", 100*time.Millisecond).Err(); !errors.Is(err, redis.Nil) {
+			if err := srv.whileBlocked(t, func() error {
+				return c.BLMove(ctx, key, key+":dst", "LEFT", "LEFT", 100*time.Millisecond).Err()
+			}, expire); !errors.Is(err, redis.Nil) {
 				t.Fatalf("BLMove timeout: %v", err)
 			}
 			var v []string
