@@ -13,7 +13,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tcached/tcached/command"
-	"github.com/tcached/tcached/config"
 )
 
 func TestHashCommands(t *testing.T) {
@@ -298,93 +297,6 @@ func TestHashIsolation(t *testing.T) {
 	if got := a.do("HLEN", "session"); got != int64(2) {
 		t.Fatalf("a HLEN = %v", got)
 	}
-}
-
-// TestHashQuota grows one hash past the tenant quota: under LRU the
-// tenant's other keys are evicted and the hash stays, until the hash alone
-// cannot fit (OOM, nothing changed); under noeviction the growth is
-// refused. The accounted bytes never pass the quota.
-func TestHashQuota(t *testing.T) {
-	const quota = 64 << 10
-	cfg := testConfig()
-	cfg.Tenants[0].Quota = quota
-	cfg.Tenants[1].Quota = quota
-	cfg.Tenants[1].Eviction = config.NoEviction
-	srv := startServer(t, cfg, false)
-	used := func(id string) int64 {
-		for _, st := range srv.Stats() {
-			if st.ID == id {
-				if st.UsedBytes > st.Quota {
-					t.Fatalf("tenant %s: used %d > quota %d", id, st.UsedBytes, st.Quota)
-				}
-				return st.UsedBytes
-			}
-		}
-		t.Fatalf("no tenant %s", id)
-		return 0
-	}
-	val := strings.Repeat("v", 1000)
-
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	for i := range 20 {
-		a.do("SET", fmt.Sprintf("s%d", i), val)
-	}
-	var fields int64
-	var refused any
-	for i := range 100 {
-		got := a.do("HSET", "big", fmt.Sprintf("f%d", i), val)
-		used("a")
-		if got != int64(1) {
-			refused = got
-			break
-		}
-		fields++
-	}
-	if refused != respErr(command.ErrOOM) {
-		t.Fatalf("hash growing past the quota: %v, want OOM", refused)
-	}
-	if got := a.do("HLEN", "big"); got != fields || fields < 50 {
-		t.Fatalf("HLEN big = %v after %d accepted HSETs", got, fields)
-	}
-	if got := a.do("EXISTS", "s0", "s19"); got != int64(0) {
-		t.Fatalf("string keys not evicted for the hash: EXISTS = %v", got)
-	}
-	mem := a.do("MEMORY", "USAGE", "big").(int64)
-	if u := used("a"); mem > u || mem < quota-2000 {
-		t.Fatalf("MEMORY USAGE big = %d, tenant used %d", mem, u)
-	}
-	// Another write of the tenant evicts the big hash as one key.
-	a.do("SET", "after", strings.Repeat("x", 2000))
-	if got := a.do("EXISTS", "big"); got != int64(0) {
-		t.Fatalf("the hash was not evicted whole: EXISTS = %v, HLEN = %v", got, a.do("HLEN", "big"))
-	}
-
-	b := dialAs(t, srv.addr, "bob", "bob-pw")
-	for i := range 20 {
-		b.do("SET", fmt.Sprintf("s%d", i), val)
-	}
-	refused = nil
-	for i := range 100 {
-		if got := b.do("HSET", "big", fmt.Sprintf("f%d", i), val); got != int64(1) {
-			refused = got
-			break
-		}
-		used("b")
-	}
-	if refused != respErr(command.ErrOOM) {
-		t.Fatalf("noeviction hash growth: %v, want OOM", refused)
-	}
-	if got := b.do("EXISTS", "s0", "s19"); got != int64(2) {
-		t.Fatalf("noeviction lost keys: EXISTS = %v", got)
-	}
-	n := b.do("HLEN", "big")
-	if got := b.do("HINCRBY", "big", "counter-field-that-does-not-fit", "1"); got != respErr(command.ErrOOM) && got != int64(1) {
-		t.Fatalf("HINCRBY near quota = %v", got)
-	}
-	if got := b.do("HDEL", "big", "f0"); got != int64(1) {
-		t.Fatalf("HDEL under noeviction = %v (HLEN %v)", got, n)
-	}
-	used("b")
 }
 
 // TestGoRedisHash runs go-redis v9 over RESP2 and RESP3.

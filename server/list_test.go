@@ -174,45 +174,6 @@ func TestListCommands(t *testing.T) {
 	})
 }
 
-// TestListQuota: a list counts whole in the tenant's quota; growing past
-// it evicts the tenant's other keys and at last is refused with OOM.
-func TestListQuota(t *testing.T) {
-	const quota = 64 << 10
-	cfg := testConfig()
-	cfg.Tenants[0].Quota = quota
-	srv := startServer(t, cfg, false)
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	val := strings.Repeat("v", 1000)
-	for i := range 10 {
-		a.do("SET", fmt.Sprintf("s%d", i), val)
-	}
-	var n int64
-	var refused any
-	for range 100 {
-		got := a.do("RPUSH", "q", val)
-		if _, ok := got.(int64); !ok {
-			refused = got
-			break
-		}
-		n = got.(int64)
-	}
-	if refused != respErr(command.ErrOOM) || n < 50 {
-		t.Fatalf("list growth: %d elements, then %v", n, refused)
-	}
-	if got := a.do("EXISTS", "s0", "s9"); got != int64(0) {
-		t.Fatalf("strings not evicted for the list: %v", got)
-	}
-	for _, st := range srv.Stats() {
-		if st.UsedBytes > st.Quota {
-			t.Fatalf("tenant %s used %d > quota %d", st.ID, st.UsedBytes, st.Quota)
-		}
-	}
-	a.do("SET", "after", strings.Repeat("x", 2000))
-	if got := a.do("EXISTS", "q"); got != int64(0) {
-		t.Fatalf("the list was not evicted as one key: LLEN %v", a.do("LLEN", "q"))
-	}
-}
-
 // replyWithin reads one reply from r in a goroutine, so a test can check
 // that a blocked command has not answered yet.
 func replyWithin(r *rconn) <-chan any {

@@ -11,7 +11,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tcached/tcached/command"
-	"github.com/tcached/tcached/config"
 )
 
 func TestSetCommands(t *testing.T) {
@@ -360,72 +359,6 @@ func TestSetIsolation(t *testing.T) {
 func sortAny(v []any) []any {
 	sort.Slice(v, func(i, j int) bool { return v[i].(string) < v[j].(string) })
 	return v
-}
-
-// TestSetQuota: a set is charged whole to its tenant. Growing one past a
-// noeviction quota is refused, and a STORE whose result cannot fit
-// changes nothing; under LRU a big set evicts as one key.
-func TestSetQuota(t *testing.T) {
-	const quota = 64 << 10
-	cfg := testConfig()
-	cfg.Tenants[0].Quota = quota
-	cfg.Tenants[1].Quota = quota
-	cfg.Tenants[1].Eviction = config.NoEviction
-	srv := startServer(t, cfg, false)
-	used := func(id string) int64 {
-		for _, st := range srv.Stats() {
-			if st.ID == id {
-				if st.UsedBytes > st.Quota {
-					t.Fatalf("tenant %s: used %d > quota %d", id, st.UsedBytes, st.Quota)
-				}
-				return st.UsedBytes
-			}
-		}
-		t.Fatalf("no tenant %s", id)
-		return 0
-	}
-	pad := strings.Repeat("m", 1000)
-
-	b := dialAs(t, srv.addr, "bob", "bob-pw")
-	var added int64
-	var refused any
-	for i := range 100 {
-		got := b.do("SADD", "big", fmt.Sprintf("%s%03d", pad, i))
-		used("b")
-		if got != int64(1) {
-			refused = got
-			break
-		}
-		added++
-	}
-	if refused != respErr(command.ErrOOM) || added < 40 {
-		t.Fatalf("set growing past a noeviction quota: %v after %d", refused, added)
-	}
-	if got := b.do("SCARD", "big"); got != added {
-		t.Fatalf("SCARD = %v, want %d", got, added)
-	}
-	mem := b.do("MEMORY", "USAGE", "big").(int64)
-	if u := used("b"); mem > u || mem < quota-2500 {
-		t.Fatalf("MEMORY USAGE big = %d, tenant used %d", mem, u)
-	}
-	// A copy of the big set cannot fit: OOM, nothing stored.
-	if got := b.do("SUNIONSTORE", "copy", "big"); got != respErr(command.ErrOOM) {
-		t.Fatalf("SUNIONSTORE of the big set = %v", got)
-	}
-	if got := b.do("EXISTS", "copy"); got != int64(0) {
-		t.Fatalf("failed STORE left a key: %v", got)
-	}
-	used("b")
-
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	for i := range 20 {
-		a.do("SADD", "big", fmt.Sprintf("%s%03d", pad, i))
-	}
-	a.do("SET", "after", strings.Repeat("x", quota-20000))
-	if got := a.do("EXISTS", "big"); got != int64(0) {
-		t.Fatalf("the set was not evicted whole: SCARD = %v", a.do("SCARD", "big"))
-	}
-	used("a")
 }
 
 // TestSetWatch: set writes, including multi-key ones, mark WATCHed keys.

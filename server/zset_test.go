@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tcached/tcached/command"
-	"github.com/tcached/tcached/config"
 )
 
 // TestZSetCommands: the expected replies were checked against
@@ -262,75 +260,6 @@ func TestZSetIsolation(t *testing.T) {
 	if got := norm(a.do("ZRANGE", "board", "0", "-1", "WITHSCORES")); !reflect.DeepEqual(got, []any{"ann", "10", "bo", "20"}) {
 		t.Fatalf("a ZRANGE = %v", got)
 	}
-}
-
-// TestZSetQuota grows one sorted set past the tenant quota: the tenant's
-// other keys are evicted for it, then the growth is refused with OOM; the
-// set evicts as one key; accounted bytes never pass the quota.
-func TestZSetQuota(t *testing.T) {
-	const quota = 64 << 10
-	cfg := testConfig()
-	cfg.Tenants[0].Quota = quota
-	cfg.Tenants[1].Quota = quota
-	cfg.Tenants[1].Eviction = config.NoEviction
-	srv := startServer(t, cfg, false)
-	used := func(id string) {
-		for _, st := range srv.Stats() {
-			if st.ID == id && st.UsedBytes > st.Quota {
-				t.Fatalf("tenant %s: used %d > quota %d", id, st.UsedBytes, st.Quota)
-			}
-		}
-	}
-	member := strings.Repeat("m", 1000)
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	for i := range 20 {
-		a.do("SET", fmt.Sprintf("s%d", i), member)
-	}
-	var n int64
-	var refused any
-	for i := range 100 {
-		got := a.do("ZADD", "big", fmt.Sprint(i), fmt.Sprintf("%s%d", member, i))
-		used("a")
-		if got != int64(1) {
-			refused = got
-			break
-		}
-		n++
-	}
-	if refused != respErr(command.ErrOOM) || n < 50 {
-		t.Fatalf("zset growing past the quota: %v after %d, want OOM", refused, n)
-	}
-	if got := a.do("ZCARD", "big"); got != n {
-		t.Fatalf("ZCARD = %v, want %d", got, n)
-	}
-	if got := a.do("EXISTS", "s0", "s19"); got != int64(0) {
-		t.Fatalf("string keys not evicted for the zset: %v", got)
-	}
-	a.do("SET", "after", strings.Repeat("x", 2000))
-	if got := a.do("EXISTS", "big"); got != int64(0) {
-		t.Fatalf("the zset was not evicted whole: EXISTS = %v", got)
-	}
-
-	b := dialAs(t, srv.addr, "bob", "bob-pw")
-	b.do("SET", "keep", "v")
-	refused = nil
-	for i := range 100 {
-		if got := b.do("ZADD", "big", fmt.Sprint(i), fmt.Sprintf("%s%d", member, i)); got != int64(1) {
-			refused = got
-			break
-		}
-		used("b")
-	}
-	if refused != respErr(command.ErrOOM) {
-		t.Fatalf("noeviction zset growth: %v, want OOM", refused)
-	}
-	if got := norm(b.do("ZPOPMIN", "big")); len(got.([]any)) != 2 {
-		t.Fatalf("ZPOPMIN under noeviction = %v", got)
-	}
-	if got := b.do("EXISTS", "keep"); got != int64(1) {
-		t.Fatalf("noeviction lost a key: %v", got)
-	}
-	used("b")
 }
 
 // TestGoRedisZSet runs go-redis v9 over RESP2 and RESP3.
