@@ -300,16 +300,6 @@ func TestListBlocking(t *testing.T) {
 		expectReply(t, ch, "x")
 		expectReply(t, ch2, []any{"stage2", "x"})
 	})
-	t.Run("a key made a list by rename", func(t *testing.T) {
-		a := dialAs(t, srv.addr, "alice", "alice-pw")
-		p := dialAs(t, srv.addr, "alice", "alice-pw")
-		p.do("RPUSH", "tmp", "r")
-		a.send(encode("BLPOP", "renamed", "0"))
-		ch := replyWithin(a)
-		srv.waitBlocked(t, "a", 1)
-		p.do("RENAME", "tmp", "renamed")
-		expectReply(t, ch, []any{"renamed", "r"})
-	})
 	t.Run("inside multi does not block", func(t *testing.T) {
 		a := dialAs(t, srv.addr, "alice", "alice-pw")
 		a.do("MULTI")
@@ -372,7 +362,7 @@ func TestListBlocking(t *testing.T) {
 		a.send(encode("BLPOP", "killq", "0"))
 		ch := replyWithin(a)
 		srv.waitBlocked(t, "a", 1)
-		if got := p.do("CLIENT", "KILL", "ID", strconv.FormatInt(id, 10)); got != ok && got != int64(1) {
+		if got := p.do("CLIENT", "KILL", "ID", strconv.FormatInt(id, 10)); got != int64(1) {
 			t.Fatalf("CLIENT KILL = %v", got)
 		}
 		select {
@@ -421,25 +411,6 @@ func TestListBlockingMaxConcurrent(t *testing.T) {
 	}
 	if len(got) != 3 {
 		t.Fatalf("served %v", got)
-	}
-}
-
-// TestListBlockingClose: Close wakes blocked clients at once.
-func TestListBlockingClose(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	a.send(encode("BLPOP", "q", "0"))
-	ch := replyWithin(a)
-	srv.waitBlocked(t, "a", 1)
-	start := time.Now()
-	srv.Close()
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("Close took %v with a blocked client", d)
-	}
-	select {
-	case <-ch:
-	case <-time.After(2 * time.Second):
-		t.Fatal("blocked client not released by Close")
 	}
 }
 
