@@ -242,31 +242,6 @@ func TestHashScanCursor(t *testing.T) {
 	}
 }
 
-// TestHashRESP3 checks the RESP3 shapes: HGETALL a map, HRANDFIELD
-// WITHVALUES one array per pair.
-func TestHashRESP3(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
-	r := dialAs(t, srv.addr, "alice", "alice-pw")
-	r.do("HELLO", "3")
-	steps := []step{
-		s(respMap{}, "HGETALL", "h"),
-		s(int64(2), "HSET", "h", "a", "1", "b", "2"),
-		s(respMap{"a", "1", "b", "2"}, "HGETALL", "h"),
-		s(int64(1), "HDEL", "h", "b"),
-		s([]any{[]any{"a", "1"}, []any{"a", "1"}}, "HRANDFIELD", "h", "-2", "WITHVALUES"),
-		s([]any{[]any{"a", "1"}}, "HRANDFIELD", "h", "3", "WITHVALUES"),
-		s([]any{"a"}, "HRANDFIELD", "h", "3"),
-		s(nil, "HGET", "h", "zz"),
-		s(nil, "HRANDFIELD", "missing"),
-		s([]any{"0", []any{"a", "1"}}, "HSCAN", "h", "0"),
-	}
-	for i, st := range steps {
-		if got := norm(r.do(st.args...)); !reflect.DeepEqual(got, st.want) {
-			t.Fatalf("step %d %q: got %#v, want %#v", i, st.args, got, st.want)
-		}
-	}
-}
-
 // TestHashIsolation: two tenants using the same hash name see their own.
 func TestHashIsolation(t *testing.T) {
 	srv := startServer(t, testConfig(), false)
@@ -368,28 +343,5 @@ func TestGoRedisHash(t *testing.T) {
 				t.Fatalf("HLen = %v, %v", n, err)
 			}
 		})
-	}
-}
-
-// TestHashWatch: a hash write marks a WATCHed key, so EXEC fails.
-func TestHashWatch(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	b := dialAs(t, srv.addr, "alice", "alice-pw")
-	a.do("HSET", "h", "f", "1")
-	for _, write := range [][]string{{"HSET", "h", "f", "2"}, {"HINCRBY", "h", "f", "1"}, {"HDEL", "h", "f"}} {
-		a.do("WATCH", "h")
-		a.do("MULTI")
-		a.do("HGET", "h", "f")
-		b.do(write...)
-		if got := a.do("EXEC"); got != (nilArray{}) {
-			t.Fatalf("EXEC after %v = %v, want a null array", write, got)
-		}
-	}
-	a.do("MULTI")
-	a.do("HSET", "h", "x", "1")
-	a.do("HINCRBY", "h", "x", "2")
-	if got := norm(a.do("EXEC")); !reflect.DeepEqual(got, []any{int64(1), int64(3)}) {
-		t.Fatalf("EXEC = %v", got)
 	}
 }

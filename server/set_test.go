@@ -282,33 +282,6 @@ func distinct(v []any) map[string]bool {
 	return m
 }
 
-// TestSetRESP3 checks the RESP3 shapes: SMEMBERS, SINTER, SUNION, SDIFF
-// and SPOP with a count are sets; SRANDMEMBER with a count is an array.
-func TestSetRESP3(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
-	r := dialAs(t, srv.addr, "alice", "alice-pw")
-	r.do("HELLO", "3")
-	steps := []step{
-		s(respSet{}, "SMEMBERS", "s"),
-		s(int64(2), "SADD", "s", "a", "b"), s(int64(2), "SADD", "t", "b", "c"),
-		s(respSet{"a", "b"}, "SMEMBERS", "s"),
-		s(respSet{"b"}, "SINTER", "s", "t"), s(respSet{}, "SINTER", "s", "missing"),
-		s(respSet{"a", "b", "c"}, "SUNION", "s", "t"),
-		s(respSet{"a"}, "SDIFF", "s", "t"),
-		s([]any{int64(1), int64(0)}, "SMISMEMBER", "s", "a", "c"),
-		s([]any{"a", "b"}, "SRANDMEMBER", "s", "2"),
-		s(nil, "SRANDMEMBER", "missing"), s(nil, "SPOP", "missing"),
-		s(respSet{}, "SPOP", "missing", "2"), s(respSet{}, "SPOP", "s", "0"),
-		s([]any{"0", []any{"b", "c"}}, "SSCAN", "t", "0"),
-		s(respSet{"b", "c"}, "SPOP", "t", "5"),
-	}
-	for i, st := range steps {
-		if got := norm(r.do(st.args...)); !reflect.DeepEqual(got, st.want) {
-			t.Fatalf("step %d %q: got %#v, want %#v", i, st.args, got, st.want)
-		}
-	}
-}
-
 // TestSetIsolation: two tenants using the same set names see their own,
 // and multi-key commands only read and write the caller's tenant.
 func TestSetIsolation(t *testing.T) {
@@ -359,41 +332,6 @@ func TestSetIsolation(t *testing.T) {
 func sortAny(v []any) []any {
 	sort.Slice(v, func(i, j int) bool { return v[i].(string) < v[j].(string) })
 	return v
-}
-
-// TestSetWatch: set writes, including multi-key ones, mark WATCHed keys.
-func TestSetWatch(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	b := dialAs(t, srv.addr, "alice", "alice-pw")
-	a.do("SADD", "s", "1", "2")
-	a.do("SADD", "t", "2")
-	for _, w := range []struct {
-		watch string
-		write []string
-	}{
-		{"s", []string{"SADD", "s", "3"}},
-		{"s", []string{"SREM", "s", "3"}},
-		{"s", []string{"SPOP", "s", "0"}},
-		{"d", []string{"SINTERSTORE", "d", "s", "t"}},
-		{"t", []string{"SMOVE", "s", "t", "1"}},
-		{"s", []string{"SMOVE", "s", "t", "2"}},
-	} {
-		a.do("WATCH", w.watch)
-		a.do("MULTI")
-		a.do("SCARD", w.watch)
-		b.do(w.write...)
-		if got := a.do("EXEC"); got != (nilArray{}) {
-			t.Fatalf("EXEC after %v = %v, want a null array", w.write, got)
-		}
-	}
-	a.do("MULTI")
-	a.do("SADD", "x", "a", "b")
-	a.do("SDIFFSTORE", "y", "x", "t")
-	a.do("SMEMBERS", "y")
-	if got := norm(a.do("EXEC")); !reflect.DeepEqual(got, []any{int64(2), int64(2), []any{"a", "b"}}) {
-		t.Fatalf("EXEC = %v", got)
-	}
 }
 
 // TestGoRedisSet runs go-redis v9 over RESP2 and RESP3.

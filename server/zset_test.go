@@ -218,35 +218,6 @@ func TestZSetCommands(t *testing.T) {
 	})
 }
 
-// TestZSetRESP3 checks the RESP3 shapes against redis-server 7.0.15:
-// scores are doubles, WITHSCORES and counted pops are [member, score]
-// pairs, a single pop is flat, missing is null.
-func TestZSetRESP3(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
-	r := dialAs(t, srv.addr, "alice", "alice-pw")
-	r.do("HELLO", "3")
-	steps := []step{
-		s(int64(3), "ZADD", "z", "1", "a", "2.5", "b", "inf", "c"),
-		s(respDouble("2.5"), "ZSCORE", "z", "b"), s(nil, "ZSCORE", "z", "x"),
-		s([]any{respDouble("1"), nil}, "ZMSCORE", "z", "a", "x"),
-		s(respDouble("3.5"), "ZINCRBY", "z", "1", "b"), s(respDouble("4.5"), "ZADD", "z", "INCR", "1", "b"),
-		s(nil, "ZADD", "z", "XX", "INCR", "1", "nope"),
-		s([]any{[]any{"a", respDouble("1")}, []any{"b", respDouble("4.5")}}, "ZRANGE", "z", "0", "1", "WITHSCORES"),
-		s([]any{[]any{"c", respDouble("inf")}}, "ZRANGEBYSCORE", "z", "5", "+inf", "WITHSCORES"),
-		s([]any{"a", "b"}, "ZRANGE", "z", "0", "1"),
-		s(nil, "ZRANK", "z", "x"), s(int64(1), "ZRANK", "z", "b"),
-		s([]any{"0", []any{"a", "1", "b", "4.5", "c", "inf"}}, "ZSCAN", "z", "0"),
-		s([]any{"a", respDouble("1")}, "ZPOPMIN", "z"),
-		s([]any{[]any{"c", respDouble("inf")}}, "ZPOPMAX", "z", "1"),
-		s([]any{}, "ZPOPMAX", "missing"),
-	}
-	for i, st := range steps {
-		if got := norm(r.do(st.args...)); !reflect.DeepEqual(got, st.want) {
-			t.Fatalf("step %d %q: got %#v, want %#v", i, st.args, got, st.want)
-		}
-	}
-}
-
 // TestZSetIsolation: two tenants using the same key see their own set.
 func TestZSetIsolation(t *testing.T) {
 	srv := startServer(t, testConfig(), false)
@@ -339,30 +310,5 @@ func TestGoRedisZSet(t *testing.T) {
 				t.Fatalf("Type = %q, %v", typ, err)
 			}
 		})
-	}
-}
-
-// TestZSetWatch: a sorted set write marks a WATCHed key; ZADD and ZINCRBY
-// inside MULTI run in order.
-func TestZSetWatch(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	b := dialAs(t, srv.addr, "alice", "alice-pw")
-	a.do("ZADD", "z", "1", "m")
-	for _, write := range [][]string{{"ZADD", "z", "2", "m"}, {"ZINCRBY", "z", "1", "m"}, {"ZPOPMIN", "z"}} {
-		a.do("WATCH", "z")
-		a.do("MULTI")
-		a.do("ZSCORE", "z", "m")
-		b.do(write...)
-		if got := a.do("EXEC"); got != (nilArray{}) {
-			t.Fatalf("EXEC after %v = %v, want a null array", write, got)
-		}
-	}
-	a.do("MULTI")
-	a.do("ZADD", "z", "1", "x")
-	a.do("ZINCRBY", "z", "2", "x")
-	a.do("ZRANGE", "z", "0", "-1", "WITHSCORES")
-	if got := norm(a.do("EXEC")); !reflect.DeepEqual(got, []any{int64(1), "3", []any{"x", "3"}}) {
-		t.Fatalf("EXEC = %v", got)
 	}
 }
