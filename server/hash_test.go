@@ -242,38 +242,6 @@ func TestHashScanCursor(t *testing.T) {
 	}
 }
 
-// TestHashIsolation: two tenants using the same hash name see their own.
-func TestHashIsolation(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	b := dialAs(t, srv.addr, "bob", "bob-pw")
-	if got := a.do("HSET", "session", "user", "alice", "role", "rw"); got != int64(2) {
-		t.Fatalf("a HSET = %v", got)
-	}
-	if got := norm(b.do("HGETALL", "session")); !reflect.DeepEqual(got, []any{}) {
-		t.Fatalf("b sees a's hash: %v", got)
-	}
-	if got := b.do("SET", "session", "bob-string"); got != ok {
-		t.Fatalf("b SET = %v", got)
-	}
-	if got := norm(a.do("HGET", "session", "user")); got != "alice" {
-		t.Fatalf("a's hash after b's SET: %v", got)
-	}
-	if got := norm(b.do("HGET", "session", "user")); got != respErr(command.ErrWrongType) {
-		t.Fatalf("b HGET on its string: %v", got)
-	}
-	if got := norm(b.do("SCAN", "0", "TYPE", "hash")); !reflect.DeepEqual(got, []any{"0", []any{}}) {
-		t.Fatalf("b SCAN TYPE hash = %v", got)
-	}
-	b.do("HSET", "session", "x", "y") // WRONGTYPE; the string stays
-	if got := norm(a.do("HGETALL", "session")); !reflect.DeepEqual(got, []any{"user", "alice", "role", "rw"}) {
-		t.Fatalf("a HGETALL = %v", got)
-	}
-	if got := a.do("HLEN", "session"); got != int64(2) {
-		t.Fatalf("a HLEN = %v", got)
-	}
-}
-
 // TestGoRedisHash runs go-redis v9 over RESP2 and RESP3.
 func TestGoRedisHash(t *testing.T) {
 	srv := startServer(t, testConfig(), false)

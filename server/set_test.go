@@ -282,58 +282,6 @@ func distinct(v []any) map[string]bool {
 	return m
 }
 
-// TestSetIsolation: two tenants using the same set names see their own,
-// and multi-key commands only read and write the caller's tenant.
-func TestSetIsolation(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	b := dialAs(t, srv.addr, "bob", "bob-pw")
-	a.do("SADD", "tags", "x", "y")
-	a.do("SADD", "other", "y", "z")
-	if got := norm(b.do("SMEMBERS", "tags")); !reflect.DeepEqual(got, []any{}) {
-		t.Fatalf("b sees a's set: %v", got)
-	}
-	if got := norm(b.do("SUNION", "tags", "other")); !reflect.DeepEqual(got, []any{}) {
-		t.Fatalf("b SUNION of a's names: %v", got)
-	}
-	b.do("SADD", "tags", "bob")
-	b.do("SET", "other", "bob-string")
-	if got := b.do("SINTERSTORE", "dst", "tags", "other"); got != respErr(command.ErrWrongType) {
-		t.Fatalf("b SINTERSTORE over its own string = %v", got)
-	}
-	if got := b.do("SUNIONSTORE", "dst", "tags", "missing"); got != int64(1) {
-		t.Fatalf("b SUNIONSTORE = %v", got)
-	}
-	if got := b.do("SMOVE", "tags", "moved", "bob"); got != int64(1) {
-		t.Fatalf("b SMOVE = %v", got)
-	}
-	if got := norm(a.do("SINTER", "tags", "other")); !reflect.DeepEqual(got, []any{"y"}) {
-		t.Fatalf("a SINTER = %v", got)
-	}
-	for _, k := range []string{"dst", "moved"} {
-		if got := a.do("EXISTS", k); got != int64(0) {
-			t.Fatalf("b's %s visible to a: %v", k, got)
-		}
-	}
-	if got := a.do("SMOVE", "tags", "moved", "x"); got != int64(1) {
-		t.Fatalf("a SMOVE = %v", got)
-	}
-	if got := norm(b.do("SMEMBERS", "moved")); !reflect.DeepEqual(got, []any{"bob"}) {
-		t.Fatalf("b's moved after a's SMOVE: %v", got)
-	}
-	if got := norm(a.do("SMEMBERS", "moved")); !reflect.DeepEqual(got, []any{"x"}) {
-		t.Fatalf("a's moved: %v", got)
-	}
-	if got := norm(b.do("SCAN", "0", "TYPE", "set")); !reflect.DeepEqual(sortAny(got.([]any)[1].([]any)), []any{"dst", "moved"}) {
-		t.Fatalf("b SCAN TYPE set = %v", got)
-	}
-}
-
-func sortAny(v []any) []any {
-	sort.Slice(v, func(i, j int) bool { return v[i].(string) < v[j].(string) })
-	return v
-}
-
 // TestGoRedisSet runs go-redis v9 over RESP2 and RESP3.
 func TestGoRedisSet(t *testing.T) {
 	srv := startServer(t, testConfig(), false)

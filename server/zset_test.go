@@ -218,21 +218,6 @@ func TestZSetCommands(t *testing.T) {
 	})
 }
 
-// TestZSetIsolation: two tenants using the same key see their own set.
-func TestZSetIsolation(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	b := dialAs(t, srv.addr, "bob", "bob-pw")
-	a.do("ZADD", "board", "10", "ann", "20", "bo")
-	if got := norm(b.do("ZRANGE", "board", "0", "-1")); !reflect.DeepEqual(got, []any{}) {
-		t.Fatalf("b sees a's zset: %v", got)
-	}
-	b.do("ZADD", "board", "1", "x")
-	if got := norm(a.do("ZRANGE", "board", "0", "-1", "WITHSCORES")); !reflect.DeepEqual(got, []any{"ann", "10", "bo", "20"}) {
-		t.Fatalf("a ZRANGE = %v", got)
-	}
-}
-
 // TestGoRedisZSet runs go-redis v9 over RESP2 and RESP3.
 func TestGoRedisZSet(t *testing.T) {
 	srv := startServer(t, testConfig(), false)
