@@ -141,11 +141,15 @@ func TestShedByTierPriority(t *testing.T) {
 func TestBlockingWaitIsNotAnSLAViolation(t *testing.T) {
 	cfg := testConfig()
 	cfg.Tenants[0].Tier.Timeout = 50 * time.Millisecond
-	srv := startServer(t, cfg, false)
+	// Service times are measured on admission's clock, which moves only
+	// when the test moves it.
+	clk := &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	srv := startServerWith(t, cfg, Options{AdmissionClock: clk})
 	a := dialAs(t, srv.addr, "alice", "alice-pw")
 	w := dialAs(t, srv.addr, "aadmin", "aadmin-pw")
 	a.send(encode("BLPOP", "q", "5"))
-	time.Sleep(200 * time.Millisecond) // well past the 50ms tier timeout
+	srv.waitBlocked(t, "a", 1)
+	clk.Add(200 * time.Millisecond) // well past the 50ms tier timeout
 	if got := w.do("RPUSH", "q", "x"); got != int64(1) && got != int64(0) {
 		t.Fatalf("RPUSH = %v", got)
 	}

@@ -45,7 +45,9 @@ package server
 // command); the registry adds about 40 bytes a key while it waits.
 //
 // Timeout policy: the requested timeout is honoured (seconds, a float,
-// rounded up to the millisecond as Redis does), and 0 means "until served"
+// rounded up to the millisecond as Redis does, measured on the server's
+// clock: Options.Now and Options.NewTimer, so a test with a fake clock
+// moves timeouts along with TTLs), and 0 means "until served"
 // but at most list.MaxBlockWait (one hour), after which the client gets the
 // timeout reply and may block again. The cap bounds what a client that
 // vanished without closing its socket can hold: a blocked connection does
@@ -95,7 +97,8 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 		timedOut()
 		return
 	}
-	deadline := time.Now().Add(wait) // registering is part of the wait
+	now := c.srv.now
+	deadline := now().Add(wait) // registering is part of the wait
 	t, db := c.tenant, c.db
 	w := &listWaiter{ch: make(chan struct{}, 1)}
 	registered := 0
@@ -177,13 +180,17 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	}
 	release()
 	c.conn.flush() // replies of commands pipelined before this one
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
+	timeout, stopTimer := c.srv.newTimer(deadline.Sub(now()))
+	defer stopTimer()
+	// Counted from here, where its timer runs and it holds nothing, to the
+	// end of the wait.
+	t.blocked.clients.Add(1)
+	defer t.blocked.clients.Add(-1)
 	var which []int32
 	for {
 		select {
 		case <-w.ch:
-		case <-timer.C:
+		case <-timeout:
 			relock()
 			timedOut()
 			return
@@ -278,11 +285,12 @@ func (w *listWaiter) take(dst []int32) (which []int32, every bool) {
 // the seed being secret) only wakes a client that finds nothing and waits
 // again.
 type blockRegistry struct {
-	n    atomic.Int64 // registered (key, waiter) pairs: 0 is a signal's fast path
-	mu   sync.Mutex   // guards the fields below; taken after a sub-shard lock is released
-	seed maphash.Seed
-	one  map[uint64]waitRef   // hashes with exactly one waiter
-	more map[uint64][]waitRef // hashes with several, in registration order
+	n       atomic.Int64 // registered (key, waiter) pairs: 0 is a signal's fast path
+	clients atomic.Int64 // clients waiting in listBlock (Redis's blocked_clients): tests wait on it, not on sleeps
+	mu      sync.Mutex   // guards the fields below; taken after a sub-shard lock is released
+	seed    maphash.Seed
+	one     map[uint64]waitRef   // hashes with exactly one waiter
+	more    map[uint64][]waitRef // hashes with several, in registration order
 }
 
 // waitRef is one registration: key i of waiter w.

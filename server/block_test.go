@@ -25,6 +25,54 @@ func replyAfter(r *rconn, d time.Duration) <-chan any {
 	return ch
 }
 
+// waitBlocked waits until exactly n clients of tenant id wait in a
+// blocking command (block.go counts a client once it holds nothing and its
+// timeout runs, so a push or a clock move after this reaches it), and
+// fails the test if that does not happen within 10 s.
+func (s *testServer) waitBlocked(t *testing.T, id string, n int64) {
+	t.Helper()
+	b := &s.reg.Load().tenants[id].blocked
+	for end := time.Now().Add(10 * time.Second); b.clients.Load() != n; time.Sleep(time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("%d clients of tenant %s blocked after 10s, want %d", b.clients.Load(), id, n)
+		}
+	}
+}
+
+// whileBlocked runs call, a blocking command of tenant a sent by a client
+// that cannot be read from another goroutine (go-redis), in a goroutine;
+// once it is blocked, it runs then (a push, a move of the clock) and
+// returns call's error, failing the test if call has not returned 10 s
+// later.
+func (s *testServer) whileBlocked(t *testing.T, call func() error, then func()) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- call() }()
+	s.waitBlocked(t, "a", 1)
+	then()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		t.Fatal("the blocked command did not return within 10s")
+		return nil
+	}
+}
+
+// expireBlocked waits until one client of tenant id is blocked, on a
+// command just sent whose timeout is d, and moves the server's fake clock
+// to that timeout: first to a millisecond short of it, where the timer must
+// still run, then the rest, which fires it.
+func (s *testServer) expireBlocked(t *testing.T, id string, d time.Duration) {
+	t.Helper()
+	s.waitBlocked(t, id, 1)
+	s.clock.Add(d - time.Millisecond)
+	if n := s.clock.pendingTimers(); n != 1 {
+		t.Fatalf("%d timers running a millisecond before the %v timeout, want 1", n, d)
+	}
+	s.clock.Add(time.Millisecond)
+}
+
 // blpopMany encodes BLPOP <prefix>0 ... <prefix>n-1 timeout.
 func blpopMany(prefix string, n int, timeout string) []byte {
 	var b []byte
@@ -167,181 +215,93 @@ func TestBlockRegistrationIsCharged(t *testing.T) {
 // TestBlockWakeups: every way a list can land on a key wakes a client
 // blocked on it, at once (there is no periodic re-check any more: a write
 // that forgot to signal would leave the client waiting for its timeout,
-// 5 s here, which fails the 2 s bound).
+// which the fake clock never reaches here, and fails the 2 s bound), and
+// writes that leave no list there, or another tenant's, do not serve it.
+// Timeouts and CLIENT KILL are TestListBlocking's.
 func TestBlockWakeups(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
 	const within = 2 * time.Second
-	// block starts a BLPOP of keys (timeout 5s) in db and checks that it
-	// waits.
-	block := func(t *testing.T, db string, keys ...string) <-chan any {
-		t.Helper()
-		a := dialAs(t, srv.addr, "alice", "alice-pw")
-		if db != "0" {
-			a.do("SELECT", db)
-		}
-		a.send(encode(append(append([]string{"BLPOP"}, keys...), "5")...))
-		ch := replyAfter(a, 10*time.Second)
-		expectPending(t, ch, 30*time.Millisecond)
-		return ch
-	}
-	served := func(t *testing.T, ch <-chan any, want any) {
-		t.Helper()
-		select {
-		case v := <-ch:
-			if !reflect.DeepEqual(v, want) {
-				t.Fatalf("reply %#v, want %#v", v, want)
+	blpop := func(keys ...string) []string { return append(append([]string{"BLPOP"}, keys...), "5") }
+	queued := status("QUEUED")
+	for _, tc := range []struct {
+		name  string
+		setup []step   // by p, a connection of the tenant, before blocking
+		db    string   // of the blocked client
+		block []string // the blocking command
+		// noWake, by p or (bob) by tenant b, must leave the client
+		// waiting; then wake, by p, serves it with want.
+		noWake []step
+		bob    bool
+		wake   []step
+		want   any
+	}{
+		{name: "push to one of many keys", block: blpop("pa", "pb", "pc"),
+			wake: []step{s(int64(1), "LPUSH", "pc", "x")}, want: []any{"pc", "x"}},
+		{name: "the key signalled first serves", block: blpop("q1", "q2"),
+			wake: []step{s(ok, "MULTI"), s(queued, "RPUSH", "q2", "second-named"), s(queued, "RPUSH", "q1", "first-named"),
+				s([]any{int64(1), int64(1)}, "EXEC")},
+			want: []any{"q2", "second-named"}}, // as Redis's ready_keys order
+		{name: "rename", setup: []step{s(int64(1), "RPUSH", "rsrc", "r")}, block: blpop("rdst"),
+			wake: []step{s(ok, "RENAME", "rsrc", "rdst")}, want: []any{"rdst", "r"}},
+		{name: "renamenx", setup: []step{s(int64(1), "RPUSH", "nsrc", "n")}, block: blpop("ndst"),
+			wake: []step{s(int64(1), "RENAMENX", "nsrc", "ndst")}, want: []any{"ndst", "n"}},
+		{name: "copy", setup: []step{s(int64(1), "RPUSH", "csrc", "c")}, block: blpop("cdst"),
+			wake: []step{s(int64(1), "COPY", "csrc", "cdst")}, want: []any{"cdst", "c"}},
+		{name: "copy into another db", setup: []step{s(int64(1), "RPUSH", "dsrc", "d")}, db: "3", block: blpop("ddst"),
+			wake: []step{s(int64(1), "COPY", "dsrc", "ddst", "DB", "3")}, want: []any{"ddst", "d"}},
+		{name: "move", setup: []step{s(int64(1), "RPUSH", "mkey", "m")}, db: "2", block: blpop("mkey"),
+			wake: []step{s(int64(1), "MOVE", "mkey", "2")}, want: []any{"mkey", "m"}},
+		{name: "sort store", setup: []step{s(int64(3), "RPUSH", "nums", "3", "1", "2")}, block: blpop("sorted"),
+			wake: []step{s(int64(3), "SORT", "nums", "STORE", "sorted")}, want: []any{"sorted", "1"}},
+		{name: "lmove destination", setup: []step{s(int64(1), "RPUSH", "lsrc", "l")}, block: blpop("ldst"),
+			wake: []step{s("l", "LMOVE", "lsrc", "ldst", "LEFT", "RIGHT")}, want: []any{"ldst", "l"}},
+		{name: "exec", block: blpop("ex"),
+			wake: []step{s(ok, "MULTI"), s(queued, "SET", "unrelated", "1"), s(queued, "RPUSH", "ex", "e"),
+				s([]any{ok, int64(1)}, "EXEC")},
+			want: []any{"ex", "e"}},
+		{name: "blmove woken by rename", setup: []step{s(int64(1), "RPUSH", "bmtmp", "j")},
+			block: []string{"BLMOVE", "bmsrc", "bmdst", "LEFT", "LEFT", "5"},
+			wake:  []step{s(ok, "RENAME", "bmtmp", "bmsrc")}, want: "j"},
+		{name: "exec that pushes and pops leaves it waiting", block: blpop("expp"),
+			noWake: []step{s(ok, "MULTI"), s(queued, "RPUSH", "expp", "gone"), s(queued, "LPOP", "expp"),
+				s([]any{int64(1), "gone"}, "EXEC")},
+			wake: []step{s(int64(1), "RPUSH", "expp", "later")}, want: []any{"expp", "later"}},
+		{name: "a string landing on the key does not serve", setup: []step{s(ok, "SET", "ssrc", "v")}, block: blpop("sdst"),
+			noWake: []step{s(ok, "RENAME", "ssrc", "sdst")},
+			wake:   []step{s(int64(1), "DEL", "sdst"), s(int64(1), "RPUSH", "sdst", "list-now")}, want: []any{"sdst", "list-now"}},
+		{name: "another tenant's rename does not wake", block: blpop("bdst"),
+			noWake: []step{s(int64(1), "RPUSH", "bsrc", "b"), s(ok, "RENAME", "bsrc", "bdst")}, bob: true,
+			wake: []step{s(int64(1), "RPUSH", "bdst", "a's own")}, want: []any{"bdst", "a's own"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startServer(t, testConfig(), true)
+			p := dialAs(t, srv.addr, "alice", "alice-pw")
+			runSteps(t, p, tc.setup, nil)
+			a := dialAs(t, srv.addr, "alice", "alice-pw")
+			if tc.db != "" {
+				a.do("SELECT", tc.db)
 			}
-		case <-time.After(within):
-			t.Fatalf("not woken within %v, want %#v", within, want)
-		}
-	}
-	t.Run("push to one of many keys", func(t *testing.T) {
-		p := dialAs(t, srv.addr, "alice", "alice-pw")
-		ch := block(t, "0", "pa", "pb", "pc")
-		p.do("LPUSH", "pc", "x")
-		served(t, ch, []any{"pc", "x"})
-	})
-	t.Run("the key signalled first serves", func(t *testing.T) {
-		p := dialAs(t, srv.addr, "alice", "alice-pw")
-		ch := block(t, "0", "q1", "q2")
-		p.do("MULTI")
-		p.do("RPUSH", "q2", "second-named")
-		p.do("RPUSH", "q1", "first-named")
-		p.do("EXEC")
-		served(t, ch, []any{"q2", "second-named"}) // as Redis's ready_keys order
-	})
-	t.Run("rename", func(t *testing.T) {
-		p := dialAs(t, srv.addr, "alice", "alice-pw")
-		p.do("RPUSH", "rsrc", "r")
-		ch := block(t, "0", "rdst")
-		p.do("RENAME", "rsrc", "rdst")
-		served(t, ch, []any{"rdst", "r"})
-	})
-	t.Run("renamenx", func(t *testing.T) {
-		p := dialAs(t, srv.addr, "alice", "alice-pw")
-		p.do("RPUSH", "nsrc", "n")
-		ch := block(t, "0", "ndst")
-		p.do("RENAMENX", "nsrc", "ndst")
-		served(t, ch, []any{"ndst", "n"})
-	})
-	t.Run("copy", func(t *testing.T) {
-		p := dialAs(t, srv.addr, "alice", "alice-pw")
-		p.do("RPUSH", "csrc", "c")
-		ch := block(t, "0", "cdst")
-		p.do("COPY", "csrc", "cdst")
-		served(t, ch, []any{"cdst", "c"})
-	})
-	t.Run("copy into another db", func(t *testing.T) {
-		p := dialAs(t, srv.addr, "alice", "alice-pw")
-		p.do("RPUSH", "dsrc", "d")
-		ch := block(t, "3", "ddst")
-		p.do("COPY", "dsrc", "ddst", "DB", "3")
-		served(t, ch, []any{"ddst", "d"})
-	})
-	t.Run("move", func(t *testing.T) {
-		p := dialAs(t, srv.addr, "alice", "alice-pw")
-		p.do("RPUSH", "mkey", "m")
-		ch := block(t, "2", "mkey")
-		p.do("MOVE", "mkey", "2")
-		served(t, ch, []any{"mkey", "m"})
-	})
-	t.Run("sort store", func(t *testing.T) {
-		p := dialAs(t, srv.addr, "alice", "alice-pw")
-		p.do("RPUSH", "nums", "3", "1", "2")
-		ch := block(t, "0", "sorted")
-		p.do("SORT", "nums", "STORE", "sorted")
-		served(t, ch, []any{"sorted", "1"})
-	})
-	t.Run("lmove destination", func(t *testing.T) {
-		p := dialAs(t, srv.addr, "alice", "alice-pw")
-		p.do("RPUSH", "lsrc", "l")
-		ch := block(t, "0", "ldst")
-		p.do("LMOVE", "lsrc", "ldst", "LEFT", "RIGHT")
-		served(t, ch, []any{"ldst", "l"})
-	})
-	t.Run("exec", func(t *testing.T) {
-		p := dialAs(t, srv.addr, "alice", "alice-pw")
-		ch := block(t, "0", "ex")
-		p.do("MULTI")
-		p.do("SET", "unrelated", "1")
-		p.do("RPUSH", "ex", "e")
-		if got := norm(p.do("EXEC")); !reflect.DeepEqual(got, []any{ok, int64(1)}) {
-			t.Fatalf("EXEC = %v", got)
-		}
-		served(t, ch, []any{"ex", "e"})
-	})
-	t.Run("exec that pushes and pops leaves it waiting", func(t *testing.T) {
-		p := dialAs(t, srv.addr, "alice", "alice-pw")
-		ch := block(t, "0", "expp")
-		p.do("MULTI")
-		p.do("RPUSH", "expp", "gone")
-		p.do("LPOP", "expp")
-		p.do("EXEC")
-		expectPending(t, ch, 300*time.Millisecond)
-		p.do("RPUSH", "expp", "later")
-		served(t, ch, []any{"expp", "later"})
-	})
-	t.Run("a string landing on the key does not serve", func(t *testing.T) {
-		p := dialAs(t, srv.addr, "alice", "alice-pw")
-		p.do("SET", "ssrc", "v")
-		ch := block(t, "0", "sdst")
-		p.do("RENAME", "ssrc", "sdst")
-		expectPending(t, ch, 300*time.Millisecond)
-		p.do("DEL", "sdst")
-		p.do("RPUSH", "sdst", "list-now")
-		served(t, ch, []any{"sdst", "list-now"})
-	})
-	t.Run("another tenant's rename does not wake", func(t *testing.T) {
-		p := dialAs(t, srv.addr, "alice", "alice-pw")
-		b := dialAs(t, srv.addr, "bob", "bob-pw")
-		b.do("RPUSH", "bsrc", "b")
-		ch := block(t, "0", "bdst")
-		b.do("RENAME", "bsrc", "bdst")
-		expectPending(t, ch, 300*time.Millisecond)
-		p.do("RPUSH", "bdst", "a's own")
-		served(t, ch, []any{"bdst", "a's own"})
-	})
-	t.Run("kill", func(t *testing.T) {
-		p := dialAs(t, srv.addr, "alice", "alice-pw")
-		a := dialAs(t, srv.addr, "alice", "alice-pw")
-		id := a.do("CLIENT", "ID").(int64)
-		a.send(encode("BLPOP", "killme", "0"))
-		ch := replyAfter(a, 10*time.Second)
-		expectPending(t, ch, 30*time.Millisecond)
-		start := time.Now()
-		if got := p.do("CLIENT", "KILL", "ID", itoa(id)); got != int64(1) {
-			t.Fatalf("CLIENT KILL = %v", got)
-		}
-		select {
-		case v := <-ch:
-			if _, isErr := v.(error); !isErr {
-				t.Fatalf("killed client got %#v, want its connection closed", v)
+			a.send(encode(tc.block...))
+			ch := replyAfter(a, 10*time.Second)
+			srv.waitBlocked(t, "a", 1)
+			if tc.noWake != nil {
+				by := p
+				if tc.bob {
+					by = dialAs(t, srv.addr, "bob", "bob-pw")
+				}
+				runSteps(t, by, tc.noWake, nil)
+				expectPending(t, ch, 300*time.Millisecond)
 			}
-		case <-time.After(within):
-			t.Fatal("CLIENT KILL did not wake the blocked client")
-		}
-		t.Logf("killed blocked client closed after %v", time.Since(start))
-	})
-	t.Run("timeout", func(t *testing.T) {
-		a := dialAs(t, srv.addr, "alice", "alice-pw")
-		start := time.Now()
-		if got := a.do("BLPOP", "never", "0.15"); got != (nilArray{}) {
-			t.Fatalf("BLPOP = %#v", got)
-		}
-		if d := time.Since(start); d < 140*time.Millisecond || d > within {
-			t.Fatalf("BLPOP 0.15 answered after %v", d)
-		}
-	})
-	t.Run("blmove woken by rename", func(t *testing.T) {
-		p := dialAs(t, srv.addr, "alice", "alice-pw")
-		p.do("RPUSH", "bmtmp", "j")
-		a := dialAs(t, srv.addr, "alice", "alice-pw")
-		a.send(encode("BLMOVE", "bmsrc", "bmdst", "LEFT", "LEFT", "5"))
-		ch := replyAfter(a, 10*time.Second)
-		expectPending(t, ch, 30*time.Millisecond)
-		p.do("RENAME", "bmtmp", "bmsrc")
-		served(t, ch, "j")
-	})
+			runSteps(t, p, tc.wake, nil)
+			select {
+			case v := <-ch:
+				if !reflect.DeepEqual(v, tc.want) {
+					t.Fatalf("reply %#v, want %#v", v, tc.want)
+				}
+			case <-time.After(within):
+				t.Fatalf("not woken within %v, want %#v", within, tc.want)
+			}
+		})
+	}
 }
 
 // TestBlockShutdownWakesAtOnce: Close releases a client blocked on many

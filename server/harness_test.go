@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,10 +19,17 @@ import (
 	"github.com/tcached/tcached/tiers"
 )
 
-// fakeClock is a settable clock shared by a test and its server.
+// fakeClock is a settable clock shared by a test and its server: its
+// timers (blocking commands' timeouts) fire when Add reaches them.
 type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu     sync.Mutex
+	t      time.Time
+	timers []*fakeTimer // not yet fired nor stopped
+}
+
+type fakeTimer struct {
+	at time.Time
+	ch chan time.Time // buffered: Add never waits for the receiver
 }
 
 func (f *fakeClock) Now() time.Time {
@@ -32,9 +40,45 @@ func (f *fakeClock) Now() time.Time {
 
 func (f *fakeClock) Add(d time.Duration) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.t = f.t.Add(d)
-	f.mu.Unlock()
+	f.timers = slices.DeleteFunc(f.timers, func(tm *fakeTimer) bool {
+		if tm.at.After(f.t) {
+			return false
+		}
+		tm.ch <- f.t
+		return true
+	})
 }
+
+// NewTimer is Options.NewTimer on the fake clock.
+func (f *fakeClock) NewTimer(d time.Duration) (<-chan time.Time, func() bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	tm := &fakeTimer{at: f.t.Add(d), ch: make(chan time.Time, 1)}
+	if d <= 0 {
+		tm.ch <- f.t
+		return tm.ch, func() bool { return false }
+	}
+	f.timers = append(f.timers, tm)
+	return tm.ch, func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		n := len(f.timers)
+		f.timers = slices.DeleteFunc(f.timers, func(x *fakeTimer) bool { return x == tm })
+		return len(f.timers) < n
+	}
+}
+
+// pendingTimers is how many timers have neither fired nor been stopped.
+func (f *fakeClock) pendingTimers() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.timers)
+}
+
+// Sleep moves the clock instead of sleeping (admission.Clock).
+func (f *fakeClock) Sleep(d time.Duration) { f.Add(d) }
 
 func testUser(name, pass string, role config.Role) config.User {
 	return config.User{Name: name, PasswordSHA256: config.HashPassword(pass), Role: role}
@@ -78,7 +122,8 @@ type testServer struct {
 }
 
 // startServer serves cfg on an ephemeral loopback port until the test ends.
-// With a fake clock, TTLs move only when the test moves the clock.
+// With a fake clock, TTLs and blocking commands' timeouts move only when
+// the test moves the clock.
 func startServer(t testing.TB, cfg *config.Config, fake bool) *testServer {
 	t.Helper()
 	return startServerClock(t, cfg, Options{}, fake)
@@ -99,6 +144,7 @@ func startServerClock(t testing.TB, cfg *config.Config, opts Options, fake bool)
 	if fake {
 		clk = &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 		opts.Now = clk.Now
+		opts.NewTimer = clk.NewTimer
 		opts.ExpireInterval = 10 * time.Millisecond
 	}
 	s, err := New(cfg, opts)

@@ -13,7 +13,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tcached/tcached/command"
-	"github.com/tcached/tcached/config"
 )
 
 func TestHashCommands(t *testing.T) {
@@ -243,150 +242,6 @@ func TestHashScanCursor(t *testing.T) {
 	}
 }
 
-// TestHashRESP3 checks the RESP3 shapes: HGETALL a map, HRANDFIELD
-// WITHVALUES one array per pair.
-func TestHashRESP3(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
-	r := dialAs(t, srv.addr, "alice", "alice-pw")
-	r.do("HELLO", "3")
-	steps := []step{
-		s(respMap{}, "HGETALL", "h"),
-		s(int64(2), "HSET", "h", "a", "1", "b", "2"),
-		s(respMap{"a", "1", "b", "2"}, "HGETALL", "h"),
-		s(int64(1), "HDEL", "h", "b"),
-		s([]any{[]any{"a", "1"}, []any{"a", "1"}}, "HRANDFIELD", "h", "-2", "WITHVALUES"),
-		s([]any{[]any{"a", "1"}}, "HRANDFIELD", "h", "3", "WITHVALUES"),
-		s([]any{"a"}, "HRANDFIELD", "h", "3"),
-		s(nil, "HGET", "h", "zz"),
-		s(nil, "HRANDFIELD", "missing"),
-		s([]any{"0", []any{"a", "1"}}, "HSCAN", "h", "0"),
-	}
-	for i, st := range steps {
-		if got := norm(r.do(st.args...)); !reflect.DeepEqual(got, st.want) {
-			t.Fatalf("step %d %q: got %#v, want %#v", i, st.args, got, st.want)
-		}
-	}
-}
-
-// TestHashIsolation: two tenants using the same hash name see their own.
-func TestHashIsolation(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	b := dialAs(t, srv.addr, "bob", "bob-pw")
-	if got := a.do("HSET", "session", "user", "alice", "role", "rw"); got != int64(2) {
-		t.Fatalf("a HSET = %v", got)
-	}
-	if got := norm(b.do("HGETALL", "session")); !reflect.DeepEqual(got, []any{}) {
-		t.Fatalf("b sees a's hash: %v", got)
-	}
-	if got := b.do("SET", "session", "bob-string"); got != ok {
-		t.Fatalf("b SET = %v", got)
-	}
-	if got := norm(a.do("HGET", "session", "user")); got != "alice" {
-		t.Fatalf("a's hash after b's SET: %v", got)
-	}
-	if got := norm(b.do("HGET", "session", "user")); got != respErr(command.ErrWrongType) {
-		t.Fatalf("b HGET on its string: %v", got)
-	}
-	if got := norm(b.do("SCAN", "0", "TYPE", "hash")); !reflect.DeepEqual(got, []any{"0", []any{}}) {
-		t.Fatalf("b SCAN TYPE hash = %v", got)
-	}
-	b.do("HSET", "session", "x", "y") // WRONGTYPE; the string stays
-	if got := norm(a.do("HGETALL", "session")); !reflect.DeepEqual(got, []any{"user", "alice", "role", "rw"}) {
-		t.Fatalf("a HGETALL = %v", got)
-	}
-	if got := a.do("HLEN", "session"); got != int64(2) {
-		t.Fatalf("a HLEN = %v", got)
-	}
-}
-
-// TestHashQuota grows one hash past the tenant quota: under LRU the
-// tenant's other keys are evicted and the hash stays, until the hash alone
-// cannot fit (OOM, nothing changed); under noeviction the growth is
-// refused. The accounted bytes never pass the quota.
-func TestHashQuota(t *testing.T) {
-	const quota = 64 << 10
-	cfg := testConfig()
-	cfg.Tenants[0].Quota = quota
-	cfg.Tenants[1].Quota = quota
-	cfg.Tenants[1].Eviction = config.NoEviction
-	srv := startServer(t, cfg, false)
-	used := func(id string) int64 {
-		for _, st := range srv.Stats() {
-			if st.ID == id {
-				if st.UsedBytes > st.Quota {
-					t.Fatalf("tenant %s: used %d > quota %d", id, st.UsedBytes, st.Quota)
-				}
-				return st.UsedBytes
-			}
-		}
-		t.Fatalf("no tenant %s", id)
-		return 0
-	}
-	val := strings.Repeat("v", 1000)
-
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	for i := range 20 {
-		a.do("SET", fmt.Sprintf("s%d", i), val)
-	}
-	var fields int64
-	var refused any
-	for i := range 100 {
-		got := a.do("HSET", "big", fmt.Sprintf("f%d", i), val)
-		used("a")
-		if got != int64(1) {
-			refused = got
-			break
-		}
-		fields++
-	}
-	if refused != respErr(command.ErrOOM) {
-		t.Fatalf("hash growing past the quota: %v, want OOM", refused)
-	}
-	if got := a.do("HLEN", "big"); got != fields || fields < 50 {
-		t.Fatalf("HLEN big = %v after %d accepted HSETs", got, fields)
-	}
-	if got := a.do("EXISTS", "s0", "s19"); got != int64(0) {
-		t.Fatalf("string keys not evicted for the hash: EXISTS = %v", got)
-	}
-	mem := a.do("MEMORY", "USAGE", "big").(int64)
-	if u := used("a"); mem > u || mem < quota-2000 {
-		t.Fatalf("MEMORY USAGE big = %d, tenant used %d", mem, u)
-	}
-	// Another write of the tenant evicts the big hash as one key.
-	a.do("SET", "after", strings.Repeat("x", 2000))
-	if got := a.do("EXISTS", "big"); got != int64(0) {
-		t.Fatalf("the hash was not evicted whole: EXISTS = %v, HLEN = %v", got, a.do("HLEN", "big"))
-	}
-
-	b := dialAs(t, srv.addr, "bob", "bob-pw")
-	for i := range 20 {
-		b.do("SET", fmt.Sprintf("s%d", i), val)
-	}
-	refused = nil
-	for i := range 100 {
-		if got := b.do("HSET", "big", fmt.Sprintf("f%d", i), val); got != int64(1) {
-			refused = got
-			break
-		}
-		used("b")
-	}
-	if refused != respErr(command.ErrOOM) {
-		t.Fatalf("noeviction hash growth: %v, want OOM", refused)
-	}
-	if got := b.do("EXISTS", "s0", "s19"); got != int64(2) {
-		t.Fatalf("noeviction lost keys: EXISTS = %v", got)
-	}
-	n := b.do("HLEN", "big")
-	if got := b.do("HINCRBY", "big", "counter-field-that-does-not-fit", "1"); got != respErr(command.ErrOOM) && got != int64(1) {
-		t.Fatalf("HINCRBY near quota = %v", got)
-	}
-	if got := b.do("HDEL", "big", "f0"); got != int64(1) {
-		t.Fatalf("HDEL under noeviction = %v (HLEN %v)", got, n)
-	}
-	used("b")
-}
-
 // TestGoRedisHash runs go-redis v9 over RESP2 and RESP3.
 func TestGoRedisHash(t *testing.T) {
 	srv := startServer(t, testConfig(), false)
@@ -456,28 +311,5 @@ func TestGoRedisHash(t *testing.T) {
 				t.Fatalf("HLen = %v, %v", n, err)
 			}
 		})
-	}
-}
-
-// TestHashWatch: a hash write marks a WATCHed key, so EXEC fails.
-func TestHashWatch(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	b := dialAs(t, srv.addr, "alice", "alice-pw")
-	a.do("HSET", "h", "f", "1")
-	for _, write := range [][]string{{"HSET", "h", "f", "2"}, {"HINCRBY", "h", "f", "1"}, {"HDEL", "h", "f"}} {
-		a.do("WATCH", "h")
-		a.do("MULTI")
-		a.do("HGET", "h", "f")
-		b.do(write...)
-		if got := a.do("EXEC"); got != (nilArray{}) {
-			t.Fatalf("EXEC after %v = %v, want a null array", write, got)
-		}
-	}
-	a.do("MULTI")
-	a.do("HSET", "h", "x", "1")
-	a.do("HINCRBY", "h", "x", "2")
-	if got := norm(a.do("EXEC")); !reflect.DeepEqual(got, []any{int64(1), int64(3)}) {
-		t.Fatalf("EXEC = %v", got)
 	}
 }

@@ -382,6 +382,80 @@ func TestWatch(t *testing.T) {
 	}
 }
 
+// TestWatchEachType: each type's writes, multi-key ones included, mark a
+// WATCHed key, so EXEC fails; without WATCH a transaction of the type's
+// commands runs them in order.
+func TestWatchEachType(t *testing.T) {
+	type watched struct {
+		key   string   // WATCHed by a, then read inside MULTI
+		write []string // by b, another connection of the tenant
+	}
+	for _, tc := range []struct {
+		name   string
+		setup  [][]string
+		read   func(key string) []string
+		writes []watched
+		tx     [][]string
+		want   any
+	}{
+		{name: "hash", setup: [][]string{{"HSET", "h", "f", "1"}},
+			read: func(string) []string { return []string{"HGET", "h", "f"} },
+			writes: []watched{
+				{"h", []string{"HSET", "h", "f", "2"}},
+				{"h", []string{"HINCRBY", "h", "f", "1"}},
+				{"h", []string{"HDEL", "h", "f"}},
+			},
+			tx:   [][]string{{"HSET", "h", "x", "1"}, {"HINCRBY", "h", "x", "2"}},
+			want: []any{int64(1), int64(3)}},
+		{name: "set", setup: [][]string{{"SADD", "s", "1", "2"}, {"SADD", "t", "2"}},
+			read: func(k string) []string { return []string{"SCARD", k} },
+			writes: []watched{
+				{"s", []string{"SADD", "s", "3"}},
+				{"s", []string{"SREM", "s", "3"}},
+				{"s", []string{"SPOP", "s", "0"}},
+				{"d", []string{"SINTERSTORE", "d", "s", "t"}},
+				{"t", []string{"SMOVE", "s", "t", "1"}},
+				{"s", []string{"SMOVE", "s", "t", "2"}},
+			},
+			tx:   [][]string{{"SADD", "x", "a", "b"}, {"SDIFFSTORE", "y", "x", "t"}, {"SMEMBERS", "y"}},
+			want: []any{int64(2), int64(2), []any{"a", "b"}}},
+		{name: "zset", setup: [][]string{{"ZADD", "z", "1", "m"}},
+			read: func(string) []string { return []string{"ZSCORE", "z", "m"} },
+			writes: []watched{
+				{"z", []string{"ZADD", "z", "2", "m"}},
+				{"z", []string{"ZINCRBY", "z", "1", "m"}},
+				{"z", []string{"ZPOPMIN", "z"}},
+			},
+			tx:   [][]string{{"ZADD", "z", "1", "x"}, {"ZINCRBY", "z", "2", "x"}, {"ZRANGE", "z", "0", "-1", "WITHSCORES"}},
+			want: []any{int64(1), "3", []any{"x", "3"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startServer(t, testConfig(), false)
+			a := dialAs(t, srv.addr, "alice", "alice-pw")
+			b := dialAs(t, srv.addr, "alice", "alice-pw")
+			for _, c := range tc.setup {
+				a.do(c...)
+			}
+			for _, w := range tc.writes {
+				a.do("WATCH", w.key)
+				a.do("MULTI")
+				a.do(tc.read(w.key)...)
+				b.do(w.write...)
+				if got := a.do("EXEC"); got != (nilArray{}) {
+					t.Fatalf("EXEC after %v = %v, want a null array", w.write, got)
+				}
+			}
+			a.do("MULTI")
+			for _, c := range tc.tx {
+				a.do(c...)
+			}
+			if got := norm(a.do("EXEC")); !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("EXEC = %v", got)
+			}
+		})
+	}
+}
+
 // TestWatchAuthSwitch: watching keys of one tenant then re-binding to
 // another makes EXEC fail; the old tenant's registry is cleaned.
 func TestWatchAuthSwitch(t *testing.T) {

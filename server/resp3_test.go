@@ -263,3 +263,67 @@ func TestGoRedisRESP3(t *testing.T) {
 		}
 	}
 }
+
+// TestRESP3Types checks the RESP3 shapes of the collection commands, each
+// row on its own connection after HELLO 3:
+//   - hash: HGETALL is a map, HRANDFIELD WITHVALUES one array per pair;
+//   - set: SMEMBERS, SINTER, SUNION, SDIFF and SPOP with a count are sets;
+//     SRANDMEMBER with a count is an array;
+//   - zset (against redis-server 7.0.15): scores are doubles, WITHSCORES
+//     and counted pops are [member, score] pairs, a single pop is flat,
+//     missing is null.
+func TestRESP3Types(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		steps []step
+	}{
+		{"hash", []step{
+			s(respMap{}, "HGETALL", "h"),
+			s(int64(2), "HSET", "h", "a", "1", "b", "2"),
+			s(respMap{"a", "1", "b", "2"}, "HGETALL", "h"),
+			s(int64(1), "HDEL", "h", "b"),
+			s([]any{[]any{"a", "1"}, []any{"a", "1"}}, "HRANDFIELD", "h", "-2", "WITHVALUES"),
+			s([]any{[]any{"a", "1"}}, "HRANDFIELD", "h", "3", "WITHVALUES"),
+			s([]any{"a"}, "HRANDFIELD", "h", "3"),
+			s(nil, "HGET", "h", "zz"),
+			s(nil, "HRANDFIELD", "missing"),
+			s([]any{"0", []any{"a", "1"}}, "HSCAN", "h", "0"),
+		}},
+		{"set", []step{
+			s(respSet{}, "SMEMBERS", "s"),
+			s(int64(2), "SADD", "s", "a", "b"), s(int64(2), "SADD", "t", "b", "c"),
+			s(respSet{"a", "b"}, "SMEMBERS", "s"),
+			s(respSet{"b"}, "SINTER", "s", "t"), s(respSet{}, "SINTER", "s", "missing"),
+			s(respSet{"a", "b", "c"}, "SUNION", "s", "t"),
+			s(respSet{"a"}, "SDIFF", "s", "t"),
+			s([]any{int64(1), int64(0)}, "SMISMEMBER", "s", "a", "c"),
+			s([]any{"a", "b"}, "SRANDMEMBER", "s", "2"),
+			s(nil, "SRANDMEMBER", "missing"), s(nil, "SPOP", "missing"),
+			s(respSet{}, "SPOP", "missing", "2"), s(respSet{}, "SPOP", "s", "0"),
+			s([]any{"0", []any{"b", "c"}}, "SSCAN", "t", "0"),
+			s(respSet{"b", "c"}, "SPOP", "t", "5"),
+		}},
+		{"zset", []step{
+			s(int64(3), "ZADD", "z", "1", "a", "2.5", "b", "inf", "c"),
+			s(respDouble("2.5"), "ZSCORE", "z", "b"), s(nil, "ZSCORE", "z", "x"),
+			s([]any{respDouble("1"), nil}, "ZMSCORE", "z", "a", "x"),
+			s(respDouble("3.5"), "ZINCRBY", "z", "1", "b"), s(respDouble("4.5"), "ZADD", "z", "INCR", "1", "b"),
+			s(nil, "ZADD", "z", "XX", "INCR", "1", "nope"),
+			s([]any{[]any{"a", respDouble("1")}, []any{"b", respDouble("4.5")}}, "ZRANGE", "z", "0", "1", "WITHSCORES"),
+			s([]any{[]any{"c", respDouble("inf")}}, "ZRANGEBYSCORE", "z", "5", "+inf", "WITHSCORES"),
+			s([]any{"a", "b"}, "ZRANGE", "z", "0", "1"),
+			s(nil, "ZRANK", "z", "x"), s(int64(1), "ZRANK", "z", "b"),
+			s([]any{"0", []any{"a", "1", "b", "4.5", "c", "inf"}}, "ZSCAN", "z", "0"),
+			s([]any{"a", respDouble("1")}, "ZPOPMIN", "z"),
+			s([]any{[]any{"c", respDouble("inf")}}, "ZPOPMAX", "z", "1"),
+			s([]any{}, "ZPOPMAX", "missing"),
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := startServer(t, testConfig(), false)
+			r := dialAs(t, srv.addr, "alice", "alice-pw")
+			r.do("HELLO", "3")
+			runSteps(t, r, tc.steps, nil)
+		})
+	}
+}

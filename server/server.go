@@ -76,6 +76,11 @@ type Options struct {
 	// MaxBlock caps how long a blocking command (BLPOP, BRPOP, BLMOVE)
 	// waits, timeout 0 included; 0 means one hour (list.MaxBlockWait).
 	MaxBlock time.Duration
+	// NewTimer starts the timer of a blocking command's timeout, which is
+	// measured on Now's clock; nil means time.NewTimer. A test that injects
+	// a fake Now injects timers that fire as it moves that clock, so a
+	// timeout passes without the test waiting for it.
+	NewTimer func(d time.Duration) (c <-chan time.Time, stop func() bool)
 	// Audit receives audit records (use a JSON handler); nil disables them.
 	Audit *slog.Logger
 	// Reload loads the config anew for TENANT RELOAD and ReloadFromSource
@@ -203,6 +208,8 @@ type Server struct {
 
 	heavyNice bool // expensive commands run on a niced thread (fair.go, heavy_linux.go)
 
+	newTimer func(time.Duration) (<-chan time.Time, func() bool) // a blocking command's timeout, on now's clock (Options.NewTimer)
+
 	backend backed.Backend // nil: the embedded store (backed.go)
 	l2      *backed.Mode   // the backed mode over backend; nil when embedded
 }
@@ -236,6 +243,13 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		s.l2 = backed.New(opts.Backend, backed.Options{L1MaxTTL: opts.L1MaxTTL, ScanTimeout: opts.ScanTimeout})
 	}
 	s.heavyNice = probeHeavyNice()
+	s.newTimer = opts.NewTimer
+	if s.newTimer == nil {
+		s.newTimer = func(d time.Duration) (<-chan time.Time, func() bool) {
+			t := time.NewTimer(d)
+			return t.C, t.Stop
+		}
+	}
 	s.maxBlock = opts.MaxBlock
 	if s.maxBlock <= 0 {
 		s.maxBlock = list.MaxBlockWait

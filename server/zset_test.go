@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tcached/tcached/command"
-	"github.com/tcached/tcached/config"
 )
 
 // TestZSetCommands: the expected replies were checked against
@@ -220,119 +218,6 @@ func TestZSetCommands(t *testing.T) {
 	})
 }
 
-// TestZSetRESP3 checks the RESP3 shapes against redis-server 7.0.15:
-// scores are doubles, WITHSCORES and counted pops are [member, score]
-// pairs, a single pop is flat, missing is null.
-func TestZSetRESP3(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
-	r := dialAs(t, srv.addr, "alice", "alice-pw")
-	r.do("HELLO", "3")
-	steps := []step{
-		s(int64(3), "ZADD", "z", "1", "a", "2.5", "b", "inf", "c"),
-		s(respDouble("2.5"), "ZSCORE", "z", "b"), s(nil, "ZSCORE", "z", "x"),
-		s([]any{respDouble("1"), nil}, "ZMSCORE", "z", "a", "x"),
-		s(respDouble("3.5"), "ZINCRBY", "z", "1", "b"), s(respDouble("4.5"), "ZADD", "z", "INCR", "1", "b"),
-		s(nil, "ZADD", "z", "XX", "INCR", "1", "nope"),
-		s([]any{[]any{"a", respDouble("1")}, []any{"b", respDouble("4.5")}}, "ZRANGE", "z", "0", "1", "WITHSCORES"),
-		s([]any{[]any{"c", respDouble("inf")}}, "ZRANGEBYSCORE", "z", "5", "+inf", "WITHSCORES"),
-		s([]any{"a", "b"}, "ZRANGE", "z", "0", "1"),
-		s(nil, "ZRANK", "z", "x"), s(int64(1), "ZRANK", "z", "b"),
-		s([]any{"0", []any{"a", "1", "b", "4.5", "c", "inf"}}, "ZSCAN", "z", "0"),
-		s([]any{"a", respDouble("1")}, "ZPOPMIN", "z"),
-		s([]any{[]any{"c", respDouble("inf")}}, "ZPOPMAX", "z", "1"),
-		s([]any{}, "ZPOPMAX", "missing"),
-	}
-	for i, st := range steps {
-		if got := norm(r.do(st.args...)); !reflect.DeepEqual(got, st.want) {
-			t.Fatalf("step %d %q: got %#v, want %#v", i, st.args, got, st.want)
-		}
-	}
-}
-
-// TestZSetIsolation: two tenants using the same key see their own set.
-func TestZSetIsolation(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	b := dialAs(t, srv.addr, "bob", "bob-pw")
-	a.do("ZADD", "board", "10", "ann", "20", "bo")
-	if got := norm(b.do("ZRANGE", "board", "0", "-1")); !reflect.DeepEqual(got, []any{}) {
-		t.Fatalf("b sees a's zset: %v", got)
-	}
-	b.do("ZADD", "board", "1", "x")
-	if got := norm(a.do("ZRANGE", "board", "0", "-1", "WITHSCORES")); !reflect.DeepEqual(got, []any{"ann", "10", "bo", "20"}) {
-		t.Fatalf("a ZRANGE = %v", got)
-	}
-}
-
-// TestZSetQuota grows one sorted set past the tenant quota: the tenant's
-// other keys are evicted for it, then the growth is refused with OOM; the
-// set evicts as one key; accounted bytes never pass the quota.
-func TestZSetQuota(t *testing.T) {
-	const quota = 64 << 10
-	cfg := testConfig()
-	cfg.Tenants[0].Quota = quota
-	cfg.Tenants[1].Quota = quota
-	cfg.Tenants[1].Eviction = config.NoEviction
-	srv := startServer(t, cfg, false)
-	used := func(id string) {
-		for _, st := range srv.Stats() {
-			if st.ID == id && st.UsedBytes > st.Quota {
-				t.Fatalf("tenant %s: used %d > quota %d", id, st.UsedBytes, st.Quota)
-			}
-		}
-	}
-	member := strings.Repeat("m", 1000)
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	for i := range 20 {
-		a.do("SET", fmt.Sprintf("s%d", i), member)
-	}
-	var n int64
-	var refused any
-	for i := range 100 {
-		got := a.do("ZADD", "big", fmt.Sprint(i), fmt.Sprintf("%s%d", member, i))
-		used("a")
-		if got != int64(1) {
-			refused = got
-			break
-		}
-		n++
-	}
-	if refused != respErr(command.ErrOOM) || n < 50 {
-		t.Fatalf("zset growing past the quota: %v after %d, want OOM", refused, n)
-	}
-	if got := a.do("ZCARD", "big"); got != n {
-		t.Fatalf("ZCARD = %v, want %d", got, n)
-	}
-	if got := a.do("EXISTS", "s0", "s19"); got != int64(0) {
-		t.Fatalf("string keys not evicted for the zset: %v", got)
-	}
-	a.do("SET", "after", strings.Repeat("x", 2000))
-	if got := a.do("EXISTS", "big"); got != int64(0) {
-		t.Fatalf("the zset was not evicted whole: EXISTS = %v", got)
-	}
-
-	b := dialAs(t, srv.addr, "bob", "bob-pw")
-	b.do("SET", "keep", "v")
-	refused = nil
-	for i := range 100 {
-		if got := b.do("ZADD", "big", fmt.Sprint(i), fmt.Sprintf("%s%d", member, i)); got != int64(1) {
-			refused = got
-			break
-		}
-		used("b")
-	}
-	if refused != respErr(command.ErrOOM) {
-		t.Fatalf("noeviction zset growth: %v, want OOM", refused)
-	}
-	if got := norm(b.do("ZPOPMIN", "big")); len(got.([]any)) != 2 {
-		t.Fatalf("ZPOPMIN under noeviction = %v", got)
-	}
-	if got := b.do("EXISTS", "keep"); got != int64(1) {
-		t.Fatalf("noeviction lost a key: %v", got)
-	}
-	used("b")
-}
-
 // TestGoRedisZSet runs go-redis v9 over RESP2 and RESP3.
 func TestGoRedisZSet(t *testing.T) {
 	srv := startServer(t, testConfig(), false)
@@ -410,30 +295,5 @@ func TestGoRedisZSet(t *testing.T) {
 				t.Fatalf("Type = %q, %v", typ, err)
 			}
 		})
-	}
-}
-
-// TestZSetWatch: a sorted set write marks a WATCHed key; ZADD and ZINCRBY
-// inside MULTI run in order.
-func TestZSetWatch(t *testing.T) {
-	srv := startServer(t, testConfig(), false)
-	a := dialAs(t, srv.addr, "alice", "alice-pw")
-	b := dialAs(t, srv.addr, "alice", "alice-pw")
-	a.do("ZADD", "z", "1", "m")
-	for _, write := range [][]string{{"ZADD", "z", "2", "m"}, {"ZINCRBY", "z", "1", "m"}, {"ZPOPMIN", "z"}} {
-		a.do("WATCH", "z")
-		a.do("MULTI")
-		a.do("ZSCORE", "z", "m")
-		b.do(write...)
-		if got := a.do("EXEC"); got != (nilArray{}) {
-			t.Fatalf("EXEC after %v = %v, want a null array", write, got)
-		}
-	}
-	a.do("MULTI")
-	a.do("ZADD", "z", "1", "x")
-	a.do("ZINCRBY", "z", "2", "x")
-	a.do("ZRANGE", "z", "0", "-1", "WITHSCORES")
-	if got := norm(a.do("EXEC")); !reflect.DeepEqual(got, []any{int64(1), "3", []any{"x", "3"}}) {
-		t.Fatalf("EXEC = %v", got)
 	}
 }
