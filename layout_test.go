@@ -34,7 +34,7 @@ var allowed = map[string][]string{
 	"family/zset":    {"command", "resp", "shard", "value"},
 	"server": {"admission", "command", "config", "family/hash", "family/keys", "family/list",
 		"family/set", "family/sorting", "family/str", "family/zset", "metrics", "resp", "shard", "tiers", "value"},
-	"backing":             {"metrics", "shard"},
+	"backing":             {"metrics", "resp", "shard"},
 	"backing/clustertest": {},
 	"cmd/tcached":         {"backing", "config", "metrics", "server"},
 	"bench":               {},

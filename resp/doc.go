@@ -1,5 +1,10 @@
 // Package resp is tcached's RESP codec: the RESP2/RESP3 reply Writer that
-// every handler writes through (writer.go).
+// every handler writes through (writer.go), and the reply Reader with
+// AppendCommand, the client side the backing tier uses to talk to Redis
+// (reader.go).
+//
+// The package imports nothing of the module: it knows bytes, not
+// commands, tenants or sockets.
 //
 // The Writer only encodes into a buffer; where the bytes go (the socket
 // with its deadlines, an EXEC's held replies, a subscriber's queue) and
