@@ -23,7 +23,8 @@ const (
 	bulkChunk = 64 << 10
 )
 
-// ErrProtocol is wrapped by every error ReadReply returns for malformed input.
+// ErrProtocol is wrapped by every error ReadReply returns for malformed
+// input, and matched (errors.Is) by every ProtocolError of the Parser.
 var ErrProtocol = errors.New("resp: protocol error")
 
 // Status is a RESP simple string reply ('+'), e.g. "OK" or "PONG".
@@ -183,7 +184,7 @@ func (r *Reader) parseSimple(t byte, line []byte) (any, error) {
 	case '-':
 		return &ReplyError{Msg: string(line)}, nil
 	case ':':
-		n, ok := respParseInt(line)
+		n, ok := parseInt(line, true)
 		if !ok {
 			return nil, r.protoErr("bad integer %q", line)
 		}
@@ -291,7 +292,7 @@ func (r *Reader) readLength(t byte, limit int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, ok := respParseInt(line)
+	n, ok := parseInt(line, true)
 	switch {
 	case !ok:
 		return 0, r.protoErr("bad length %q for type %q", line, t)
@@ -372,39 +373,4 @@ func (r *Reader) readLine() ([]byte, error) {
 		return nil, r.protoErr("line not terminated by CRLF")
 	}
 	return line[:len(line)-2], nil
-}
-
-// respParseInt parses an optionally signed decimal int64.
-func respParseInt(b []byte) (int64, bool) {
-	if len(b) == 0 {
-		return 0, false
-	}
-	neg := false
-	switch b[0] {
-	case '-':
-		neg = true
-		b = b[1:]
-	case '+':
-		b = b[1:]
-	}
-	if len(b) == 0 || len(b) > 19 {
-		return 0, false
-	}
-	var u uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		u = u*10 + uint64(c-'0') // at most 19 digits: no uint64 overflow
-	}
-	if neg {
-		if u > 1<<63 {
-			return 0, false
-		}
-		return int64(-u), true
-	}
-	if u > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(u), true
 }
