@@ -1,6 +1,29 @@
 // Package shard holds one tenant's data: a Partition with a hard byte quota,
 // split into power-of-two sub-shards, each a mutex around an eviction.LRU.
 //
+// # What shard owns
+//
+// A Partition is a tenant's keyspace (NumDBs databases) and everything
+// that must happen under its sub-shard locks:
+//
+//   - the keyspace itself: sub-shard choice, lookup, reads, and writes that
+//     run a caller's callback atomically on one key (Set, Mutate) or on
+//     several (Apply) (partition.go, apply.go);
+//   - the byte quota and what enforces it: accounting, reservation and LRU
+//     eviction within the partition (quota.go);
+//   - TTLs: lazy expiry on access and active expiry, ExpireCycle
+//     (expire.go);
+//   - iteration: SCAN cursors, KEYS walks, RANDOMKEY (walk.go);
+//   - the counters and the Stats snapshot (stats.go);
+//   - the Type byte every entry carries (type.go).
+//
+// It does not own the LRU structure (package eviction: no locks, no
+// goroutines; the locks are here), the encodings of collection values
+// (package value: a Partition stores a typed value as opaque bytes and
+// never decodes one), commands (package command and the families), or
+// tenants and their namespaces (package server, which holds one Partition
+// per tenant).
+//
 // # The quota invariant
 //
 // The accounted bytes of a partition (sum over its entries of
