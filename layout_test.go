@@ -36,7 +36,7 @@ var allowed = map[string][]string{
 		"family/set", "family/sorting", "family/str", "family/zset", "metrics", "resp", "shard", "tiers", "value", "backed", "pubsub"},
 	"pubsub":              {"command"},
 	"backed":              {"command", "family/keys", "family/str", "resp", "shard", "value"},
-	"backing":             {"backed", "metrics"},
+	"backing":             {"backed", "metrics", "resp"},
 	"backing/clustertest": {},
 	"cmd/tcached":         {"backing", "config", "metrics", "server"},
 	"bench":               {},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tcached/tcached/backed"
+	"github.com/tcached/tcached/resp"
 )
 
 // tracker keeps one RESP3 connection per master with
@@ -38,7 +39,7 @@ type trackConn struct {
 	addr     string
 	nc       net.Conn
 	wmu      sync.Mutex
-	rd       *Reader
+	rd       *resp.Reader
 	lastPong atomic.Int64 // unix nanos
 	dead     atomic.Bool
 }
@@ -178,7 +179,7 @@ func (tc *trackConn) ping() {
 	tc.wmu.Lock()
 	defer tc.wmu.Unlock()
 	tc.nc.SetWriteDeadline(time.Now().Add(time.Second))
-	if _, err := tc.nc.Write(AppendCommand(nil, []byte("PING"))); err != nil {
+	if _, err := tc.nc.Write(resp.AppendCommand(nil, []byte("PING"))); err != nil {
 		tc.dead.Store(true)
 		tc.nc.Close()
 	}
@@ -199,7 +200,7 @@ func (c *Cluster) dialTracking(ctx context.Context, addr string) (*trackConn, er
 		return nil, err
 	}
 	nc.SetDeadline(time.Now().Add(time.Second))
-	rd := NewReader(bufio.NewReader(nc))
+	rd := resp.NewReader(bufio.NewReader(nc))
 	hello := [][]byte{[]byte("HELLO"), []byte("3")}
 	if c.opt.Password != "" {
 		user := c.opt.Username
@@ -208,9 +209,9 @@ func (c *Cluster) dialTracking(ctx context.Context, addr string) (*trackConn, er
 		}
 		hello = append(hello, []byte("AUTH"), []byte(user), []byte(c.opt.Password))
 	}
-	req := AppendCommand(nil, hello...)
-	req = AppendCommand(req, []byte("CLIENT"), []byte("SETNAME"), []byte("tcached-tracking"))
-	req = AppendCommand(req, []byte("CLIENT"), []byte("TRACKING"), []byte("ON"), []byte("BCAST"), []byte("PREFIX"), []byte(c.prefix))
+	req := resp.AppendCommand(nil, hello...)
+	req = resp.AppendCommand(req, []byte("CLIENT"), []byte("SETNAME"), []byte("tcached-tracking"))
+	req = resp.AppendCommand(req, []byte("CLIENT"), []byte("TRACKING"), []byte("ON"), []byte("BCAST"), []byte("PREFIX"), []byte(c.prefix))
 	if _, err := nc.Write(req); err != nil {
 		nc.Close()
 		return nil, err
@@ -218,7 +219,7 @@ func (c *Cluster) dialTracking(ctx context.Context, addr string) (*trackConn, er
 	for i := 0; i < 3; i++ {
 		v, err := rd.ReadReply()
 		if err == nil {
-			if re, ok := v.(*ReplyError); ok {
+			if re, ok := v.(*resp.ReplyError); ok {
 				err = fmt.Errorf("%s", re.Msg)
 			}
 		}
@@ -250,9 +251,9 @@ func (c *Cluster) readTracking(tc *trackConn) {
 			return
 		}
 		switch x := v.(type) {
-		case Status:
+		case resp.Status:
 			tc.lastPong.Store(time.Now().UnixNano())
-		case Push:
+		case resp.Push:
 			if x.Kind != "invalidate" || len(x.Data) == 0 {
 				continue
 			}

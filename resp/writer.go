@@ -211,3 +211,16 @@ func appendHeader(b []byte, kind byte, n int) []byte {
 	b = strconv.AppendInt(b, int64(n), 10)
 	return append(b, '\r', '\n')
 }
+
+// AppendCommand appends to dst a request as a client sends it: an array of
+// bulk strings (the backing tier's commands to Redis, read back with a
+// Reader).
+func AppendCommand(dst []byte, args ...[]byte) []byte {
+	dst = appendHeader(dst, '*', len(args))
+	for _, a := range args {
+		dst = appendHeader(dst, '$', len(a))
+		dst = append(dst, a...)
+		dst = append(dst, '\r', '\n')
+	}
+	return dst
+}

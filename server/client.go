@@ -9,6 +9,7 @@ import (
 	"github.com/tcached/tcached/admission"
 	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
+	"github.com/tcached/tcached/resp"
 	"github.com/tcached/tcached/shard"
 )
 
@@ -17,7 +18,7 @@ import (
 type client struct {
 	srv       *Server
 	conn      *wire
-	parser    parser
+	parser    resp.Parser
 	id        int64
 	addr      string
 	laddr     string

@@ -6,24 +6,26 @@ import (
 	"time"
 
 	"github.com/tcached/tcached/config"
+	"github.com/tcached/tcached/resp"
 )
 
 // Limits are the connection and protocol bounds (config.Limits: Redis's
 // limits plus tcached's deadlines and AUTH throttling).
 type Limits = config.Limits
 
-func protoFor(l Limits) (pre, auth protoLimits) {
-	pre = protoLimits{
-		maxArgs:      l.PreAuthMaxArgs,
-		maxBulk:      l.PreAuthMaxBulkLen,
-		maxBuffered:  l.PreAuthQueryBufferLimit,
-		maxInlineLen: int(l.MaxInlineLen),
+// protoFor is the parser's limits before and after AUTH.
+func protoFor(l Limits) (pre, auth resp.Limits) {
+	pre = resp.Limits{
+		MaxArgs:      l.PreAuthMaxArgs,
+		MaxBulk:      l.PreAuthMaxBulkLen,
+		MaxBuffered:  l.PreAuthQueryBufferLimit,
+		MaxInlineLen: int(l.MaxInlineLen),
 	}
-	auth = protoLimits{
-		maxArgs:      1<<31 - 1,
-		maxBulk:      l.ProtoMaxBulkLen,
-		maxBuffered:  l.ClientQueryBufferLimit,
-		maxInlineLen: int(l.MaxInlineLen),
+	auth = resp.Limits{
+		MaxArgs:      1<<31 - 1,
+		MaxBulk:      l.ProtoMaxBulkLen,
+		MaxBuffered:  l.ClientQueryBufferLimit,
+		MaxInlineLen: int(l.MaxInlineLen),
 	}
 	return pre, auth
 }
@@ -87,17 +89,13 @@ func (s *Server) serveConn(nc net.Conn) {
 			if !c.authed() {
 				lim = &s.preLimits
 			}
-			args, n, err := c.parser.next(buf[r:w], lim)
-			if err == errNeedMore {
-				if int64(w-r) > lim.maxBuffered {
-					c.conn.WriteError(string(errProtoQueryBufLimit))
-					return
-				}
+			args, n, err := c.parser.Next(buf[r:w], lim)
+			if err == resp.ErrNeedMore {
 				break
 			}
 			// A type switch, not errors.As: errors.As makes its target
 			// escape, one allocation per command.
-			if pe, ok := err.(protoError); ok {
+			if pe, ok := err.(resp.ProtocolError); ok {
 				c.conn.WriteError(string(pe))
 				return
 			}
@@ -152,18 +150,18 @@ func (s *Server) serveConn(nc net.Conn) {
 				size := 2 * len(buf)
 				// A bulk whose length is known and below that is given
 				// exactly its room: a 1 MiB value costs 1 MiB, not 2.
-				if need := c.parser.need(); need > len(buf) && need < size {
+				if need := c.parser.Need(); need > len(buf) && need < size {
 					size = need
 				}
-				lim := s.authLimits.maxBuffered
+				lim := s.authLimits.MaxBuffered
 				if !c.authed() {
-					lim = s.preLimits.maxBuffered
+					lim = s.preLimits.MaxBuffered
 				}
-				if max := int(lim) + s.authLimits.maxInlineLen + 2; size > max {
+				if max := int(lim) + s.authLimits.MaxInlineLen + 2; size > max {
 					size = max
 				}
 				if size <= len(buf) {
-					c.conn.WriteError(string(errProtoQueryBufLimit))
+					c.conn.WriteError(string(resp.ErrQueryBufLimit))
 					return
 				}
 				// The growth is charged to the connection's client-memory

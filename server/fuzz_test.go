@@ -11,6 +11,7 @@ import (
 
 	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
+	"github.com/tcached/tcached/resp"
 )
 
 // fuzzServer is a server with a default tenant (so fuzzed commands run)
@@ -37,14 +38,14 @@ func fuzzServer(t testing.TB) *Server {
 // and a subscribed RESP3 connection may receive its own messages. After
 // one of those, exact reports false and the count is a lower bound.
 func expectedReplies(s *Server, input []byte) (n int, exact bool) {
-	var p parser
+	var p resp.Parser
 	lim := s.authLimits
 	exact = true
 	for len(input) > 0 {
-		args, used, err := p.next(input, &lim)
-		var pe protoError
+		args, used, err := p.Next(input, &lim)
+		var pe resp.ProtocolError
 		switch {
-		case errors.Is(err, errNeedMore):
+		case errors.Is(err, resp.ErrNeedMore):
 			return n, exact
 		case errors.As(err, &pe):
 			return n + 1, exact

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"net"
-	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -12,85 +11,6 @@ import (
 
 	"github.com/tcached/tcached/config"
 )
-
-func TestSplitArgs(t *testing.T) {
-	tests := []struct {
-		line string
-		want []string
-		ok   bool
-	}{
-		{"", nil, true},
-		{"   ", nil, true},
-		{"PING", []string{"PING"}, true},
-		{"  SET  k   v ", []string{"SET", "k", "v"}, true},
-		{`SET k "a b"`, []string{"SET", "k", "a b"}, true},
-		{`SET k "a\nb\x41\"\\"`, []string{"SET", "k", "a\nbA\"\\"}, true},
-		{`SET k 'it\'s'`, []string{"SET", "k", "it's"}, true},
-		{`SET k 'a\nb'`, []string{"SET", "k", `a\nb`}, true},
-		{`SET k ""`, []string{"SET", "k", ""}, true},
-		{`a"b c"`, []string{"ab c"}, true},
-		{`SET k "abc`, nil, false},
-		{`SET k 'abc`, nil, false},
-		{`SET k "a"b`, nil, false},
-		{`SET k 'a'b`, nil, false},
-		{"SET k \"a\\", nil, false},
-		{"GET a\x00b c", []string{"GET", "a"}, true},
-		{"GET\tk", []string{"GET", "k"}, true},
-		{`"\x4"`, []string{"x4"}, true},
-	}
-	for _, tt := range tests {
-		got, ok := splitArgs([]byte(tt.line), nil)
-		var gs []string
-		for _, a := range got {
-			gs = append(gs, string(a))
-		}
-		if ok != tt.ok || ok && !reflect.DeepEqual(gs, tt.want) {
-			t.Errorf("splitArgs(%q) = %q, %v; want %q, %v", tt.line, gs, ok, tt.want, tt.ok)
-		}
-	}
-}
-
-// TestParserIncremental feeds commands one byte at a time and in one piece:
-// the same commands come out, and a multibulk command is not rescanned.
-func TestParserIncremental(t *testing.T) {
-	_, auth := protoFor(config.DefaultLimits())
-	input := "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$5\r\nhello\r\nPING\r\n*0\r\n*-1\r\n*2\r\n$4\r\nECHO\r\n$0\r\n\r\n  \r\nGET \"a b\"\n"
-	want := [][]string{{"SET", "k", "hello"}, {"PING"}, {"ECHO", ""}, {"GET", "a b"}}
-	collect := func(chunk int) [][]string {
-		var p parser
-		var out [][]string
-		buf := []byte{}
-		fed := 0
-		for {
-			args, n, err := p.next(buf, &auth)
-			if err == errNeedMore {
-				if fed == len(input) {
-					return out
-				}
-				end := min(fed+chunk, len(input))
-				buf = append(buf, input[fed:end]...)
-				fed = end
-				continue
-			}
-			if err != nil {
-				t.Fatalf("chunk %d: %v", chunk, err)
-			}
-			if args != nil {
-				var s []string
-				for _, a := range args {
-					s = append(s, string(a))
-				}
-				out = append(out, s)
-			}
-			buf = buf[n:]
-		}
-	}
-	for _, chunk := range []int{1, 2, 3, 7, len(input)} {
-		if got := collect(chunk); !reflect.DeepEqual(got, want) {
-			t.Errorf("chunk %d: got %q, want %q", chunk, got, want)
-		}
-	}
-}
 
 // TestProtocolErrors sends each malformed input on a fresh connection and
 // expects Redis's exact protocol error, then the connection closed.

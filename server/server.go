@@ -47,6 +47,7 @@ import (
 	"github.com/tcached/tcached/family/list"
 	"github.com/tcached/tcached/metrics"
 	"github.com/tcached/tcached/pubsub"
+	"github.com/tcached/tcached/resp"
 	"github.com/tcached/tcached/shard"
 )
 
@@ -186,8 +187,8 @@ type Server struct {
 	unattributed memPool
 
 	limits     Limits
-	preLimits  protoLimits
-	authLimits protoLimits
+	preLimits  resp.Limits
+	authLimits resp.Limits
 	protected  bool
 
 	mu        sync.Mutex // guards clients, listeners, closed

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -181,5 +182,177 @@ func TestSetQuotaNeverReportsBelowUsed(t *testing.T) {
 	<-done
 	if n := bad.Load(); n != 0 {
 		t.Fatalf("%d snapshots showed used > quota during SetQuota", n)
+	}
+}
+
+func TestErrOOM(t *testing.T) {
+	quota := 10 * entrySize(2, 10)
+	t.Run("too big evicts nothing", func(t *testing.T) {
+		for _, noEv := range []bool{false, true} {
+			p, _ := newTest(t, Config{Quota: quota, NoEviction: noEv, Shards: 2})
+			for i := range 5 {
+				mustSet(t, p, 0, fmt.Sprint("k", i), "0123456789", 0)
+			}
+			before := p.Stats()
+			big := make([]byte, quota-EntryOverhead) // name adds one more byte
+			if err := p.Set(0, []byte("x"), big, 0); err != ErrOOM {
+				t.Fatalf("Set too big: %v", err)
+			}
+			err := p.Mutate(0, []byte("k0"), func(Entry, bool) (Entry, Action, error) { return Entry{Value: big}, Put, nil })
+			if err != ErrOOM {
+				t.Fatalf("Mutate too big: %v", err)
+			}
+			if after := p.Stats(); after.Keys != before.Keys || after.Evictions != 0 || after.UsedBytes != before.UsedBytes {
+				t.Fatalf("too-big write changed the partition: %+v", after)
+			}
+			// Exactly the quota fits (evicting everything else in LRU mode).
+			if !noEv {
+				if err := p.Set(0, []byte("x"), big[:len(big)-1], 0); err != nil {
+					t.Fatalf("exact fit: %v", err)
+				}
+				if p.UsedBytes() != quota || p.Stats().Keys != 1 {
+					t.Fatalf("exact fit: %+v", p.Stats())
+				}
+			}
+			audit(t, p)
+		}
+	})
+	t.Run("noeviction full", func(t *testing.T) {
+		p, c := newTest(t, Config{Quota: quota, NoEviction: true, Shards: 4})
+		for i := range 10 {
+			mustSet(t, p, 0, fmt.Sprint("k", i), "0123456789", 0)
+		}
+		if err := p.Set(0, []byte("kx"), []byte("0123456789"), 0); err != ErrOOM {
+			t.Fatalf("Set on full: %v", err)
+		}
+		// Growing an existing key fails too; same size and shrinking work.
+		if err := p.Set(0, []byte("k1"), []byte("0123456789+"), 0); err != ErrOOM {
+			t.Fatalf("grow on full: %v", err)
+		}
+		mustSet(t, p, 0, "k1", "9876543210", 0)
+		mustSet(t, p, 0, "k2", "short", 0)
+		if p.Stats().Evictions != 0 || p.Stats().Keys != 10 {
+			t.Fatalf("noeviction evicted: %+v", p.Stats())
+		}
+		// Expired keys are dropped to make room.
+		p.Flush(-1)
+		for i := range 10 {
+			mustSet(t, p, 0, fmt.Sprint("k", i), "0123456789", c.now()+5)
+		}
+		c.advance(10)
+		if err := p.Set(0, []byte("kx"), []byte("0123456789"), 0); err != nil {
+			t.Fatalf("Set with expired keys to drop: %v", err)
+		}
+		audit(t, p)
+	})
+}
+
+func TestLRUEvictsOldest(t *testing.T) {
+	p, _ := newTest(t, Config{Quota: 4 * entrySize(2, 1), Shards: 1})
+	for _, k := range []string{"k1", "k2", "k3", "k4"} {
+		mustSet(t, p, 0, k, "v", 0)
+	}
+	get(p, 0, "k1") // k2 is now the oldest
+	mustSet(t, p, 0, "k5", "v", 0)
+	p.Mutate(0, []byte("k3"), func(Entry, bool) (Entry, Action, error) { return Entry{}, Keep, nil }) // touches k3
+	mustSet(t, p, 0, "k6", "v", 0)
+	var have []string
+	for _, k := range []string{"k1", "k2", "k3", "k4", "k5", "k6"} {
+		if _, ok := get(p, 0, k); ok {
+			have = append(have, k)
+		}
+	}
+	if !slices.Equal(have, []string{"k1", "k3", "k5", "k6"}) {
+		t.Fatalf("kept %v", have)
+	}
+	if p.Stats().Evictions != 2 {
+		t.Fatalf("evictions %d", p.Stats().Evictions)
+	}
+	// Growing a key evicts others, never the key itself.
+	if err := p.Set(0, []byte("k6"), make([]byte, 3), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := get(p, 0, "k6"); !ok {
+		t.Fatal("grown key evicted")
+	}
+	audit(t, p)
+}
+
+// TestCrossShardEviction: a value that only fits after evicting keys from
+// other sub-shards is stored, and Mutate's fn is re-run for it.
+func TestCrossShardEviction(t *testing.T) {
+	quota := int64(64 * 1024)
+	p, _ := newTest(t, Config{Quota: quota, Shards: 8})
+	for i := 0; p.UsedBytes()+entrySize(8, 100) <= quota; i++ {
+		mustSet(t, p, 0, fmt.Sprintf("k%07d", i), string(make([]byte, 100)), 0)
+	}
+	calls := 0
+	err := p.Mutate(0, []byte("big"), func(_ Entry, ex bool) (Entry, Action, error) {
+		calls++
+		return Entry{Value: make([]byte, quota/2)}, Put, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls < 2 {
+		t.Fatalf("fn called %d times; the big value cannot fit from one sub-shard", calls)
+	}
+	if u, ok := p.Usage(0, []byte("big")); !ok || u != entrySize(3, int(quota/2)) {
+		t.Fatalf("big not stored: %d %v", u, ok)
+	}
+	// Evictions were spread over the sub-shards, not one drained.
+	emptied := 0
+	for i := range p.shards {
+		if p.shards[i].lru.Len() == 0 {
+			emptied++
+		}
+	}
+	if emptied > 1 {
+		t.Fatalf("%d sub-shards drained", emptied)
+	}
+	audit(t, p)
+}
+
+func TestSetQuota(t *testing.T) {
+	p, _ := newTest(t, Config{Quota: 1 << 20, Shards: 4})
+	for i := range 1000 {
+		mustSet(t, p, i%16, fmt.Sprint("k", i), "0123456789", 0)
+	}
+	q := p.UsedBytes() / 3
+	p.SetQuota(q)
+	if st := p.Stats(); st.UsedBytes > q || st.Quota != q || st.Evictions == 0 {
+		t.Fatalf("after shrink: %+v", st)
+	}
+	// The most recent keys survive.
+	if _, ok := get(p, 999%16, "k999"); !ok {
+		t.Fatal("newest key evicted")
+	}
+	audit(t, p)
+	p.SetQuota(-5)
+	if p.UsedBytes() != 0 || p.Set(0, []byte("a"), nil, 0) != ErrOOM {
+		t.Fatal("quota 0")
+	}
+	p.SetQuota(1 << 20)
+	mustSet(t, p, 0, "a", "b", 0)
+}
+
+func TestSetNoEviction(t *testing.T) {
+	p := New(Config{Quota: 4096, Shards: 1})
+	for i := 0; i < 100; i++ {
+		if err := p.Set(0, []byte(fmt.Sprint("k", i)), make([]byte, 100), 0); err != nil {
+			t.Fatalf("lru Set %d: %v", i, err)
+		}
+	}
+	p.SetNoEviction(true)
+	var oom bool
+	for i := 100; i < 200 && !oom; i++ {
+		oom = errors.Is(p.Set(0, []byte(fmt.Sprint("k", i)), make([]byte, 100), 0), ErrOOM)
+	}
+	if !oom {
+		t.Fatal("noeviction partition never refused a write")
+	}
+	p.SetNoEviction(false)
+	if err := p.Set(0, []byte("again"), make([]byte, 100), 0); err != nil {
+		t.Fatalf("back to lru: %v", err)
 	}
 }

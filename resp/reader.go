@@ -1,4 +1,4 @@
-package backing
+package resp
 
 import (
 	"bufio"
@@ -18,13 +18,14 @@ const (
 )
 
 const (
-	respMaxDepth  = 32      // maximum aggregate nesting
-	respMaxLine   = 1 << 20 // maximum length of a header / simple line
-	respBulkChunk = 64 << 10
+	maxDepth  = 32      // maximum aggregate nesting
+	maxLine   = 1 << 20 // maximum length of a header / simple line
+	bulkChunk = 64 << 10
 )
 
-// ErrProtocol is wrapped by every error ReadReply returns for malformed input.
-var ErrProtocol = errors.New("backing: RESP protocol error")
+// ErrProtocol is wrapped by every error ReadReply returns for malformed
+// input, and matched (errors.Is) by every ProtocolError of the Parser.
+var ErrProtocol = errors.New("resp: protocol error")
 
 // Status is a RESP simple string reply ('+'), e.g. "OK" or "PONG".
 type Status string
@@ -43,8 +44,12 @@ type ReplyError struct{ Msg string }
 
 func (e *ReplyError) Error() string { return e.Msg }
 
-// Reader reads RESP2/RESP3 replies from r. Limits: a bulk string of more than MaxBulk bytes (default 512 MiB) or an aggregate of more
-// than MaxElems elements (default 1<<20) or nesting deeper than 32 is an error (never allocate from an untrusted length up front beyond a cap).
+// Reader reads RESP2/RESP3 replies, the client side of the protocol (the
+// backing tier's connections to Redis). A bulk string of more than MaxBulk
+// bytes (default 512 MiB), an aggregate of more than MaxElems elements
+// (default 1<<20) or nesting deeper than 32 is an error, and memory is
+// allocated as data arrives, never up front from a length the peer
+// announced.
 //
 // A Reader is not safe for concurrent use.
 type Reader struct {
@@ -179,7 +184,7 @@ func (r *Reader) parseSimple(t byte, line []byte) (any, error) {
 	case '-':
 		return &ReplyError{Msg: string(line)}, nil
 	case ':':
-		n, ok := respParseInt(line)
+		n, ok := parseInt(line, true)
 		if !ok {
 			return nil, r.protoErr("bad integer %q", line)
 		}
@@ -249,8 +254,8 @@ func (r *Reader) maxElems() int {
 // '>' or '|'). Maps and attributes are returned flattened. A null array
 // (*-1) returns nil, nil.
 func (r *Reader) readAggregate(t byte, depth int) ([]any, error) {
-	if depth >= respMaxDepth {
-		return nil, r.protoErr("aggregates nested deeper than %d", respMaxDepth)
+	if depth >= maxDepth {
+		return nil, r.protoErr("aggregates nested deeper than %d", maxDepth)
 	}
 	limit := r.maxElems()
 	pairs := t == '%' || t == '|'
@@ -287,7 +292,7 @@ func (r *Reader) readLength(t byte, limit int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, ok := respParseInt(line)
+	n, ok := parseInt(line, true)
 	switch {
 	case !ok:
 		return 0, r.protoErr("bad length %q for type %q", line, t)
@@ -305,13 +310,13 @@ func (r *Reader) readLength(t byte, limit int) (int, error) {
 // the data actually received, not from n up front.
 func (r *Reader) readBulk(n int) ([]byte, error) {
 	var b []byte
-	if n <= respBulkChunk {
+	if n <= bulkChunk {
 		b = make([]byte, n, n+2)
 		if _, err := io.ReadFull(r.br, b); err != nil {
 			return nil, err
 		}
 	} else {
-		b = make([]byte, 0, respBulkChunk)
+		b = make([]byte, 0, bulkChunk)
 		for len(b) < n {
 			if len(b) == cap(b) {
 				b = slices.Grow(b, min(n-len(b), cap(b))) // at most doubles
@@ -344,14 +349,14 @@ func (r *Reader) readLine() ([]byte, error) {
 	if err == bufio.ErrBufferFull {
 		r.line = append(r.line[:0], line...)
 		for err == bufio.ErrBufferFull {
-			if len(r.line) > respMaxLine {
-				return nil, r.protoErr("line longer than %d bytes", respMaxLine)
+			if len(r.line) > maxLine {
+				return nil, r.protoErr("line longer than %d bytes", maxLine)
 			}
 			line, err = r.br.ReadSlice('\n')
 			r.line = append(r.line, line...)
 		}
 		line = r.line
-		if cap(r.line) > respBulkChunk {
+		if cap(r.line) > bulkChunk {
 			r.line = nil // do not retain a large scratch buffer
 		}
 	}
@@ -361,61 +366,11 @@ func (r *Reader) readLine() ([]byte, error) {
 		}
 		return nil, err
 	}
-	if len(line) > respMaxLine+2 {
-		return nil, r.protoErr("line longer than %d bytes", respMaxLine)
+	if len(line) > maxLine+2 {
+		return nil, r.protoErr("line longer than %d bytes", maxLine)
 	}
 	if len(line) < 2 || line[len(line)-2] != '\r' {
 		return nil, r.protoErr("line not terminated by CRLF")
 	}
 	return line[:len(line)-2], nil
-}
-
-// respParseInt parses an optionally signed decimal int64.
-func respParseInt(b []byte) (int64, bool) {
-	if len(b) == 0 {
-		return 0, false
-	}
-	neg := false
-	switch b[0] {
-	case '-':
-		neg = true
-		b = b[1:]
-	case '+':
-		b = b[1:]
-	}
-	if len(b) == 0 || len(b) > 19 {
-		return 0, false
-	}
-	var u uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		u = u*10 + uint64(c-'0') // at most 19 digits: no uint64 overflow
-	}
-	if neg {
-		if u > 1<<63 {
-			return 0, false
-		}
-		return int64(-u), true
-	}
-	if u > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(u), true
-}
-
-// AppendCommand appends a RESP array of bulk strings to dst (for writing commands).
-func AppendCommand(dst []byte, args ...[]byte) []byte {
-	dst = append(dst, '*')
-	dst = strconv.AppendInt(dst, int64(len(args)), 10)
-	dst = append(dst, '\r', '\n')
-	for _, a := range args {
-		dst = append(dst, '$')
-		dst = strconv.AppendInt(dst, int64(len(a)), 10)
-		dst = append(dst, '\r', '\n')
-		dst = append(dst, a...)
-		dst = append(dst, '\r', '\n')
-	}
-	return dst
 }

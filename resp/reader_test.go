@@ -1,4 +1,4 @@
-package backing
+package resp
 
 import (
 	"bytes"
@@ -155,14 +155,14 @@ func TestReadReplyLongLine(t *testing.T) {
 	if e, ok := got.(*ReplyError); err != nil || !ok || e.Msg != long {
 		t.Fatalf("long error line: %T, %v", got, err)
 	}
-	_, err = respRead(t, "+"+strings.Repeat("y", respMaxLine+10)+"\r\n")
+	_, err = respRead(t, "+"+strings.Repeat("y", maxLine+10)+"\r\n")
 	if !errors.Is(err, ErrProtocol) {
 		t.Fatalf("over-long line: err = %v, want ErrProtocol", err)
 	}
 }
 
 func TestReadReplyLargeBulk(t *testing.T) {
-	payload := bytes.Repeat([]byte("0123456789abcdef"), 20000) // 320000 bytes, > respBulkChunk
+	payload := bytes.Repeat([]byte("0123456789abcdef"), 20000) // 320000 bytes, > bulkChunk
 	in := AppendCommand(nil, payload, []byte("x"))
 	got, err := NewReader(iotest.HalfReader(bytes.NewReader(in))).ReadReply()
 	if err != nil {
@@ -230,11 +230,11 @@ func TestReadReplyProtocolErrors(t *testing.T) {
 
 func TestReadReplyDepth(t *testing.T) {
 	nest := func(n int) string { return strings.Repeat("*1\r\n", n) + ":1\r\n" }
-	if _, err := respRead(t, nest(respMaxDepth)); err != nil {
-		t.Fatalf("depth %d: %v", respMaxDepth, err)
+	if _, err := respRead(t, nest(maxDepth)); err != nil {
+		t.Fatalf("depth %d: %v", maxDepth, err)
 	}
-	if _, err := respRead(t, nest(respMaxDepth+1)); !errors.Is(err, ErrProtocol) {
-		t.Fatalf("depth %d: err = %v, want ErrProtocol", respMaxDepth+1, err)
+	if _, err := respRead(t, nest(maxDepth+1)); !errors.Is(err, ErrProtocol) {
+		t.Fatalf("depth %d: err = %v, want ErrProtocol", maxDepth+1, err)
 	}
 	if _, err := respRead(t, strings.Repeat("*1\r\n", 100000)); !errors.Is(err, ErrProtocol) {
 		t.Fatalf("deep: err = %v, want ErrProtocol", err)
