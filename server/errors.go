@@ -12,9 +12,9 @@ import (
 	"github.com/tcached/tcached/shard"
 )
 
-// Reply error strings, spelled exactly as Redis 7 spells them (without the
-// leading '-', which redcon's WriteError adds). Clients and test suites match
-// these byte for byte; see ../shared/REFERENCE.md §2.
+// Reply error strings, spelled exactly as Redis 7 spells them (without
+// the leading '-', which resp.Writer's WriteError adds). Clients and test
+// suites match these byte for byte; see ../shared/REFERENCE.md §2.
 const (
 	errNoAuth         = "NOAUTH Authentication required."
 	errHelloNoAuth    = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"

@@ -1,0 +1,198 @@
+package server
+
+import (
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"github.com/tcached/tcached/admission"
+	"github.com/tcached/tcached/command"
+	"github.com/tcached/tcached/config"
+)
+
+// dispatch executes one command: exactly one reply per command.
+//
+// Inside MULTI the checks run as usual, a refusal flags the transaction,
+// and a command that passes them (admission included) is queued instead
+// of run; see multi.go.
+func (s *Server) dispatch(c *client, args [][]byte) {
+	conn := c.conn
+	cmd := s.lookup(c, args[0])
+	defer func() {
+		if r := recover(); r != nil {
+			name := "?"
+			if cmd != nil {
+				name = cmd.Name
+			}
+			s.panics.Add(1)
+			c.endWork() // or the tenant's heavy slot leaks
+			if t := c.admitted; t != nil {
+				c.admitted = nil
+				t.adm.Done(c.ticket) // or the tenant's in-flight count leaks
+			}
+			if t := c.txHeld; t != nil {
+				c.txHeld = nil
+				t.txMu.RUnlock(c.id) // or the tenant's EXECs block forever
+			}
+			s.log.Error("panic in command handler", "command", name, "panic", panicText(r), "stack", string(debug.Stack()))
+			conn.WriteError(errInternal)
+			conn.Close()
+		}
+	}()
+	if cmd == nil {
+		c.reject(nil, errUnknownCommand(args))
+		return
+	}
+	if cmd.Subs != nil && len(args) >= 2 {
+		// Redis resolves container subcommands before any other check.
+		sub := s.lookupSub(c, cmd, args[1])
+		if sub == nil {
+			c.reject(cmd, errUnknownSubcommand(args[1], cmd.Name))
+			return
+		}
+		cmd = sub
+	}
+	c.touch(s.now(), cmd)
+	if cmd.Arity >= 0 && len(args) != cmd.Arity || cmd.Arity < 0 && len(args) < -cmd.Arity {
+		c.reject(cmd, command.ErrWrongArgs(cmd.Name))
+		return
+	}
+	t := c.tenant
+	if t == nil && cmd.Flags&command.NoAuth == 0 {
+		if !c.operator {
+			c.reject(cmd, errNoAuth)
+			return
+		}
+		if cmd.Flags&command.Operator == 0 {
+			c.reject(cmd, errOperatorNoTenant)
+			return
+		}
+	}
+	if c.multi && cmd.Flags&(command.Tx|command.Exec) == command.Tx {
+		// MULTI, DISCARD, WATCH, RESET, QUIT inside a transaction: never
+		// queued, and not subject to admission, so a client can always
+		// leave the transaction. They touch no keys.
+		c.run(cmd, cmd.Handler, args)
+		return
+	}
+	if t != nil {
+		if cmd.Flags&command.Write != 0 && c.role == config.RoleReadOnly ||
+			cmd.Flags&command.Admin != 0 && c.role != config.RoleAdmin {
+			c.reject(cmd, command.ErrNoPerm(cmd.Name))
+			return
+		}
+		if c.ps != nil && c.pubsubRefuses(cmd) { // RESP2 subscribed context (pubsub.go)
+			return
+		}
+		// Admission happens before anything of the command runs, so a
+		// refusal is never a partial write.
+		var argBytes int64
+		for _, a := range args {
+			argBytes += int64(len(a))
+		}
+		start := c.cmdStart // set by the connection loop just before dispatch
+		if start.IsZero() {
+			start = time.Now() // dispatched by a test, not the loop
+		}
+		tk, reason, ok := t.adm.AdmitAfter(argBytes, start.Sub(c.readAt))
+		if !ok {
+			if reason == admission.ReasonShed && !c.multi && t.cfg().ShedReadsAsMiss && cmd.Miss != nil {
+				c.run(cmd, cmd.Miss, args)
+				return
+			}
+			c.reject(cmd, refusal(reason))
+			if reason == admission.ReasonRate {
+				// Read nothing more from this connection for a while: a
+				// closed-loop client that is over its rate then waits in its
+				// own socket instead of costing the server a refusal per
+				// command (the refusal itself is sent at once).
+				c.backoff = t.cfg().Tier.Timeout
+				if c.backoff <= 0 || c.backoff > time.Second {
+					c.backoff = 10 * time.Millisecond
+				}
+			}
+			return
+		}
+		if cmd.Flags&command.DenyOOM != 0 {
+			// Client memory (clientmem.go): a write that may grow memory is
+			// refused while the tenant's connections hold its whole budget,
+			// not counting this command's own read buffer (freed next).
+			if p := c.mem.pool.Load(); p.used.Load()-c.mem.query > p.limit.Load() {
+				t.adm.Done(tk)
+				p.refused.Add(1)
+				c.reject(cmd, errClientOOM)
+				return
+			}
+		}
+		if c.multi && cmd.Flags&command.Exec == 0 {
+			// Admitted at queue time (multi.go): counted and run by EXEC.
+			c.queue(cmd, args)
+			t.adm.Done(tk)
+			return
+		}
+		c.ticket, c.admitted = tk, t
+		t.commands.Add(1)
+		errs := conn.Errs
+		if cmd.Flags&command.Exec != 0 {
+			c.run(cmd, cmd.Handler, args) // takes t.txMu exclusively
+		} else {
+			t.txMu.RLock(c.id)
+			c.txHeld = t
+			c.run(cmd, cmd.Handler, args)
+			if cmd.Flags&command.Write != 0 && t.watch.n.Load() != 0 {
+				t.touchWrite(c, cmd, args) // before unlocking: see multi.go
+			}
+			c.txHeld = nil
+			t.txMu.RUnlock(c.id)
+		}
+		c.endWork() // a heavy slot goes to the next expensive command (fair.go)
+		end := time.Now()
+		t.latency.Observe(end.Sub(start))
+		c.now = end // the next pipelined command's start (fair.go)
+		if conn.Errs != errs {
+			t.cmdErrors.Add(1)
+		} else {
+			t.cmdOK.Add(1)
+		}
+		c.admitted = nil
+		// c.ticket, not tk: a blocking command (BLPOP...) hands its ticket
+		// back while it waits and takes a new one when woken, so its SLA
+		// clock covers the work after the wake-up, not the wait.
+		t.adm.Done(c.ticket)
+		c.ticket = admission.Ticket{}
+		return
+	}
+	if c.multi {
+		// Unreachable (MULTI needs a tenant and a queued AUTH runs only at
+		// EXEC), but never run a command of a transaction outside it.
+		c.reject(cmd, errNoAuth)
+		return
+	}
+	c.run(cmd, cmd.Handler, args)
+}
+
+// panicText describes a recovered panic without echoing data: a runtime
+// error's message (index out of range, nil dereference) carries no values,
+// anything else may, so only its type is logged.
+func panicText(r any) string {
+	if re, ok := r.(runtime.Error); ok {
+		return re.Error()
+	}
+	return fmt.Sprintf("panic value of type %T", r)
+}
+
+// lookup finds the table row for a command name without allocating.
+func (s *Server) lookup(c *client, name []byte) *command.Spec {
+	if len(name) > len(c.nameBuf) {
+		return nil
+	}
+	return s.table[string(command.LowerInto(c.nameBuf[:0], name))]
+}
+
+func (s *Server) lookupSub(c *client, parent *command.Spec, name []byte) *command.Spec {
+	if len(name) > len(c.nameBuf) {
+		return nil
+	}
+	return parent.Subs[string(command.LowerInto(c.nameBuf[:0], name))]
+}
