@@ -307,9 +307,7 @@ func cmdHScan(c *command.Ctx, args [][]byte) {
 		if found { // WRONGTYPE written
 			return
 		}
-		c.W.WriteArray(2)
-		c.W.WriteBulkString("0")
-		c.W.WriteArray(0)
+		command.MissEmptyScan(c, args)
 		return
 	}
 	defer c.KeepScratch(enc)
