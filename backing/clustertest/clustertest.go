@@ -77,7 +77,8 @@ type Cluster struct {
 	extraArgs         []string
 	serverBin, cliBin string
 
-	phases string // timing of the last startup attempt, for the log
+	phases  string   // timing of the last startup attempt, for the log
+	spawner *spawner // forks the nodes (start.go)
 
 	mu      sync.Mutex
 	dir     string  // directory of the current (last) attempt
@@ -154,6 +155,7 @@ func StartWith(t testing.TB, o Options) *Cluster {
 	// Cleanups run last-registered-first: TempDir's removal is registered
 	// first, so the processes are killed and reaped before it runs.
 	base := t.TempDir()
+	c.spawner = newSpawner()
 	t.Cleanup(c.Stop)
 
 	begin := time.Now()
@@ -353,9 +355,13 @@ func (c *Cluster) checkServing(ctx context.Context) error {
 // and is run by the cleanup Start registers.
 func (c *Cluster) Stop() {
 	c.mu.Lock()
+	first := !c.stopped
 	c.stopped = true
 	c.mu.Unlock()
 	c.killAll()
+	if first && c.spawner != nil {
+		c.spawner.close()
+	}
 }
 
 // killAll closes the clients and kills and reaps every node, leaving the

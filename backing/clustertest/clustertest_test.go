@@ -3,7 +3,9 @@ package clustertest
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -136,4 +138,49 @@ func slotOwners(t *testing.T, ctx context.Context, rc *redis.ClusterClient) map[
 		t.Fatalf("CLUSTER SLOTS covers %d slots", len(m))
 	}
 	return m
+}
+
+// TestNodesOutliveTheStartingThread: a node is not killed when the thread
+// of the goroutine that started the cluster ends. Go ends a thread when a
+// goroutine locked to it exits, and a Pdeathsig child dies with the thread
+// that forked it: nodes forked from the caller's thread died whenever
+// unrelated code in the test binary pinned and released a thread.
+func TestNodesOutliveTheStartingThread(t *testing.T) {
+	// The process's main thread is never ended (Go parks it instead), so
+	// the cluster is started from a goroutine locked to another thread:
+	// one that finds itself on the main thread stays parked there until
+	// the test ends, and another goroutine tries.
+	release := make(chan struct{})
+	defer close(release)
+	var c *Cluster
+	for attempt := 0; c == nil && attempt < 8; attempt++ {
+		done := make(chan bool)
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread ends with this goroutine
+			if syscall.Gettid() == syscall.Getpid() {
+				done <- false
+				<-release
+				return
+			}
+			defer close(done)
+			c = StartWith(t, Options{Masters: 3, ReplicasPerMaster: -1})
+		}()
+		if ok := <-done; !ok && c == nil {
+			continue
+		}
+	}
+	if c == nil {
+		t.Fatal("the cluster did not start")
+	}
+	time.Sleep(200 * time.Millisecond) // a SIGKILL from the thread's end lands within it
+	for _, addr := range c.Addrs() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		rc := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+		err := rc.Ping(ctx).Err()
+		rc.Close()
+		cancel()
+		if err != nil {
+			t.Errorf("node %s died with the thread that started the cluster: %v", addr, err)
+		}
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -132,7 +133,7 @@ func (c *Cluster) spawn(dir string, port int) (*node, error) {
 	cmd.Stdout = out
 	cmd.Stderr = out
 	cmd.SysProcAttr = sysProcAttr()
-	if err := cmd.Start(); err != nil {
+	if err := c.spawner.start(cmd); err != nil {
 		out.Close()
 		return nil, fmt.Errorf("start redis-server on %s: %w", nd.addr, err)
 	}
@@ -313,3 +314,42 @@ func topology(view []nodeEntry, masters, replicas int) (string, error) {
 	sort.Strings(lines)
 	return strings.Join(lines, "\n"), nil
 }
+
+// spawner forks the cluster's nodes from one goroutine locked to its own
+// OS thread for the cluster's life. A child started with Pdeathsig
+// (sysProcAttr) dies when the thread that forked it ends, not the
+// process, and Go ends a thread whenever a goroutine locked to it exits
+// without unlocking, which any code in the test binary may do (a server
+// under test pinning a thread, say). Forked from the caller's thread, a
+// node could be killed by such unrelated code; forked here, only by the
+// end of the test process or Stop.
+type spawner struct {
+	reqs chan spawnReq
+}
+
+type spawnReq struct {
+	cmd *exec.Cmd
+	err chan error
+}
+
+func newSpawner() *spawner {
+	s := &spawner{reqs: make(chan spawnReq)}
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with close
+		for r := range s.reqs {
+			r.err <- r.cmd.Start()
+		}
+	}()
+	return s
+}
+
+// start starts cmd from the spawner's thread.
+func (s *spawner) start(cmd *exec.Cmd) error {
+	r := spawnReq{cmd: cmd, err: make(chan error, 1)}
+	s.reqs <- r
+	return <-r.err
+}
+
+// close ends the spawner, and its thread; call it once every node it
+// started has been killed.
+func (s *spawner) close() { close(s.reqs) }
