@@ -170,6 +170,11 @@ func NewController(opts Options) *Controller {
 // For the system clock it is time.Since, which reads only the monotonic
 // clock: 21 ns here against 38-45 ns for time.Now, which reads the wall
 // clock too, and no interface call.
+// Now is the controller's clock: nanoseconds since it was created, on
+// Options.Clock (monotonic when real). AdmitAt and DoneAt take a reading of
+// it, so a caller that times its commands anyway reads the clock once.
+func (c *Controller) Now() int64 { return c.nanotime() }
+
 func (c *Controller) nanotime() int64 {
 	if c.clock == nil {
 		return int64(time.Since(c.epoch))
@@ -327,13 +332,27 @@ func (t *Tenant) Admit(argBytes int64) (Ticket, Reason, bool) {
 // tier timeout after they arrived, not just after admission began; the SLA
 // clock starts at arrival too.
 func (t *Tenant) AdmitAfter(argBytes int64, queued time.Duration) (Ticket, Reason, bool) {
+	return t.admit(argBytes, queued, 0, false)
+}
+
+// AdmitAt is AdmitAfter for a caller that has just read Controller.Now
+// (at): the server reads the clock once per command and shares the
+// reading, instead of each stage reading it again.
+func (t *Tenant) AdmitAt(argBytes int64, at int64, queued time.Duration) (Ticket, Reason, bool) {
+	return t.admit(argBytes, queued, at, true)
+}
+
+func (t *Tenant) admit(argBytes int64, queued time.Duration, at int64, haveAt bool) (Ticket, Reason, bool) {
 	p := t.pol.Load()
 	c := t.c
 	argBytes = max(argBytes, 0)
 	q := max(int64(queued), 0)
-	var now int64
+	var now int64 // the command's arrival
 	if p.interval > 0 || p.timeout > 0 {
-		now = c.nanotime() - q
+		if !haveAt {
+			at = c.nanotime()
+		}
+		now = at - q
 	}
 	if p.interval > 0 {
 		var wait int64
@@ -437,9 +456,25 @@ func (t *Tenant) Done(tk Ticket) {
 	if !tk.ok {
 		return
 	}
-	if tk.timeout > 0 && t.c.nanotime()-tk.start > tk.timeout {
+	if tk.timeout > 0 {
+		t.DoneAt(tk, t.c.nanotime())
+		return
+	}
+	t.release(tk)
+}
+
+// DoneAt is Done for a caller that has just read Controller.Now (at).
+func (t *Tenant) DoneAt(tk Ticket, at int64) {
+	if !tk.ok {
+		return
+	}
+	if tk.timeout > 0 && at-tk.start > tk.timeout {
 		t.sla.Add(1)
 	}
+	t.release(tk)
+}
+
+func (t *Tenant) release(tk Ticket) {
 	if tk.bytes > 0 {
 		t.argBytes.Add(-tk.bytes)
 	}

@@ -733,3 +733,35 @@ func TestAdmitAfterCountsQueueTime(t *testing.T) {
 		}
 	}
 }
+
+// TestAdmitAtDoneAt: with a reading of Now handed in, admission and the
+// SLA use that reading and read no clock of their own: the fake clock
+// never moves here, yet the service time is what the readings say.
+func TestAdmitAtDoneAt(t *testing.T) {
+	clk := newFake()
+	c := NewController(Options{Clock: clk})
+	tn := c.Tenant(Policy{Timeout: 200 * ms})
+	at := c.Now()
+	for _, tc := range []struct {
+		service time.Duration
+		queued  time.Duration
+		want    uint64
+	}{
+		{150 * ms, 0, 0},
+		{200 * ms, 0, 0}, // the bound itself is within it
+		{201 * ms, 0, 1},
+		{150 * ms, 60 * ms, 2}, // the queue time counts toward it
+	} {
+		tk, r, ok := tn.AdmitAt(0, at, tc.queued)
+		if !ok {
+			t.Fatalf("refused: %v", r)
+		}
+		tn.DoneAt(tk, at+int64(tc.service))
+		if got := tn.Stats().SLAViolations; got != tc.want {
+			t.Errorf("service %v queued %v: violations %d, want %d", tc.service, tc.queued, got, tc.want)
+		}
+	}
+	if st := tn.Stats(); st.InFlight != 0 {
+		t.Errorf("in flight %d after every DoneAt", st.InFlight)
+	}
+}

@@ -133,10 +133,10 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	for _, a := range args {
 		argBytes += int64(len(a))
 	}
-	var blockedAt time.Time
+	var blockedAt int64
 	release := func() {
 		c.endWork() // a heavy slot is not held while waiting
-		blockedAt = time.Now()
+		blockedAt = c.srv.mono()
 		c.txHeld = nil
 		t.txMu.RUnlock(c.id)
 		c.admitted = nil
@@ -148,7 +148,7 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	// run no command (timeout, kill, shutdown), which must never wait on
 	// admission (a reload may have made this command inadmissible).
 	relock := func() {
-		c.unbilled += time.Since(blockedAt) // waiting is not work (fair.go)
+		c.unbilled += time.Duration(c.srv.mono() - blockedAt) // waiting is not work (fair.go)
 		t.txMu.RLock(c.id)
 		c.txHeld = t
 		c.pubsubBegin()

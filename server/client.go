@@ -54,9 +54,11 @@ type client struct {
 	// admitted its tenant (nil outside a command), for the panic path.
 	ticket   admission.Ticket
 	admitted *tenant
-	// readAt is when the last read returned: the arrival time of the
-	// commands it completed, for admission's timeout and the SLA clock.
-	readAt time.Time
+	// Clock readings are Server.mono's (admission's clock, ns): one per
+	// read and one per command. readAt is when the last read returned: the
+	// arrival time of the commands it completed, for admission's timeout
+	// and the SLA clock.
+	readAt int64
 	// backoff pauses reading after a rate-limit refusal (see dispatch).
 	backoff time.Duration
 	// Cost accounting and fair-share pacing (fair.go): cmdStart is when
@@ -65,14 +67,14 @@ type client struct {
 	// reservation, and unbilled time inside the span that was no work (a
 	// blocking command's wait); owed is charged but not yet added to the
 	// tenant (settled once per flush, not per command).
-	cmdStart time.Time
-	mark     time.Time
+	cmdStart int64
+	mark     int64
 	pacing   admission.Pacing
 	unbilled time.Duration
 	owed     time.Duration
 	// now is a clock reading not yet used as a command's start: the end
 	// of the previous command, or the read; zero when there is none.
-	now time.Time
+	now int64
 	// ps is the connection's pub/sub state while it has (or just had)
 	// subscriptions (pubsub.go); nil otherwise. psRef is the same pointer
 	// for evictors on other goroutines (clientmem.go).
@@ -93,7 +95,7 @@ type client struct {
 	libVer   string
 	resp3    bool // HELLO 3 (CLIENT LIST's copy of conn.RESP3)
 
-	lastActive atomic.Int64 // unix ms of the last command
+	lastActive atomic.Int64 // Server.mono at the last command
 	lastCmd    atomic.Pointer[command.Spec]
 	killed     atomic.Bool // CLIENT KILL: close after the current command
 
@@ -119,8 +121,8 @@ func (c *client) userName() string {
 	return c.user
 }
 
-func (c *client) touch(now time.Time, cmd *command.Spec) {
-	c.lastActive.Store(now.UnixMilli())
+func (c *client) touch(now int64, cmd *command.Spec) {
+	c.lastActive.Store(now)
 	c.lastCmd.Store(cmd)
 }
 
@@ -232,7 +234,7 @@ func (c *client) infoLine(now time.Time) string {
 		user = "default"
 	}
 	age := int64(now.Sub(c.created) / time.Second)
-	idle := (now.UnixMilli() - c.lastActive.Load()) / 1000
+	idle := (c.srv.mono() - c.lastActive.Load()) / int64(time.Second)
 	if idle < 0 {
 		idle = 0
 	}

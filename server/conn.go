@@ -187,7 +187,7 @@ func (s *Server) serveConn(nc net.Conn) {
 			}
 		}
 		n, err := nc.Read(buf[w:])
-		c.readAt = time.Now() // commands completed by this read arrived now
+		c.readAt = s.mono() // commands completed by this read arrived now
 		c.mark, c.now = c.readAt, c.readAt
 		w += n
 		if err != nil && n == 0 {

@@ -53,7 +53,11 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		}
 		cmd = sub
 	}
-	c.touch(s.now(), cmd)
+	start := c.cmdStart // set by the connection loop just before dispatch
+	if start == 0 {
+		start = s.mono() // dispatched by a test, not the loop
+	}
+	c.touch(start, cmd)
 	if cmd.Arity >= 0 && len(args) != cmd.Arity || cmd.Arity < 0 && len(args) < -cmd.Arity {
 		c.reject(cmd, command.ErrWrongArgs(cmd.Name))
 		return
@@ -91,11 +95,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		for _, a := range args {
 			argBytes += int64(len(a))
 		}
-		start := c.cmdStart // set by the connection loop just before dispatch
-		if start.IsZero() {
-			start = time.Now() // dispatched by a test, not the loop
-		}
-		tk, reason, ok := t.adm.AdmitAfter(argBytes, start.Sub(c.readAt))
+		tk, reason, ok := t.adm.AdmitAt(argBytes, start, time.Duration(start-c.readAt))
 		if !ok {
 			if reason == admission.ReasonShed && !c.multi && t.cfg().ShedReadsAsMiss && cmd.Miss != nil {
 				c.run(cmd, cmd.Miss, args)
@@ -147,8 +147,8 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			t.txMu.RUnlock(c.id)
 		}
 		c.endWork() // a heavy slot goes to the next expensive command (fair.go)
-		end := time.Now()
-		t.latency.Observe(end.Sub(start))
+		end := s.mono()
+		t.latency.Observe(time.Duration(end - start))
 		c.now = end // the next pipelined command's start (fair.go)
 		if conn.Errs != errs {
 			t.cmdErrors.Add(1)
@@ -159,7 +159,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		// c.ticket, not tk: a blocking command (BLPOP...) hands its ticket
 		// back while it waits and takes a new one when woken, so its SLA
 		// clock covers the work after the wake-up, not the wait.
-		t.adm.Done(c.ticket)
+		t.adm.DoneAt(c.ticket, end)
 		c.ticket = admission.Ticket{}
 		return
 	}

@@ -27,13 +27,22 @@ const maxFlushCharge = 2 * time.Millisecond
 // mark, and for a throttled tenant waits for the tenant's allowance. It
 // reports true when it answered the command itself (refused: the wait
 // would pass the tier timeout), which must then not be dispatched.
+// mono is the server's clock for timing commands: admission's (ns since
+// the controller started, monotonic when real), read once per read and
+// once per command and shared by latency, admission, the SLA clock, cost
+// accounting and CLIENT LIST's idle time. It is not the TTL clock
+// (Options.Now, wall time): a monotonic reading costs about half of a
+// time.Now here (25 vs 47 ns), and a command needs no wall time unless it
+// looks at a TTL.
+func (s *Server) mono() int64 { return s.admission.Now() }
+
 func (s *Server) pace(c *client) bool {
 	// One clock reading per command: the end of the previous one, read by
 	// dispatch (or the read that brought this one), when there is one.
 	now := c.now
-	c.now = time.Time{}
-	if now.IsZero() {
-		now = time.Now()
+	c.now = 0
+	if now == 0 {
+		now = s.mono()
 	}
 	s.charge(c, now)
 	c.cmdStart = now
@@ -47,7 +56,7 @@ func (s *Server) pace(c *client) bool {
 		c.pacing = p
 		return false
 	}
-	if to := t.cfg().Tier.Timeout; to > 0 && now.Sub(c.readAt)+p.Wait > to {
+	if to := t.cfg().Tier.Timeout; to > 0 && time.Duration(now-c.readAt)+p.Wait > to {
 		t.adm.Unpace(p)
 		t.adm.Refuse(admission.ReasonFairShare)
 		c.reject(nil, errFairShare)
@@ -66,8 +75,8 @@ func (s *Server) pace(c *client) bool {
 
 // charge charges the span from c.mark to now, less unbilled waits, to the
 // connection's tenant (or to the server, before AUTH and for operators).
-func (s *Server) charge(c *client, now time.Time) {
-	d := now.Sub(c.mark) - c.unbilled
+func (s *Server) charge(c *client, now int64) {
+	d := time.Duration(now-c.mark) - c.unbilled
 	c.mark, c.unbilled = now, 0
 	s.bill(c, d, c.pacing)
 	c.pacing = admission.Pacing{}
@@ -104,12 +113,12 @@ func (s *Server) settle(c *client) {
 // flushCharged writes the buffered replies, charging the last command's
 // span and the write (capped at maxFlushCharge).
 func (s *Server) flushCharged(c *client) error {
-	now := time.Now()
+	now := s.mono()
 	s.charge(c, now)
 	err := c.conn.flush()
-	end := time.Now()
+	end := s.mono()
 	c.mark = end
-	s.bill(c, min(end.Sub(now), maxFlushCharge), admission.Pacing{})
+	s.bill(c, min(time.Duration(end-now), maxFlushCharge), admission.Pacing{})
 	s.settle(c)
 	return err
 }
@@ -224,8 +233,8 @@ type workState struct {
 // yield is a long command's checkpoint (see "Long commands"). It must be
 // called with no sub-shard or registry lock held.
 func (c *client) yield() {
-	now := time.Now()
-	d := now.Sub(c.mark) - c.unbilled
+	now := c.srv.mono()
+	d := time.Duration(now-c.mark) - c.unbilled
 	if d < yieldQuantum {
 		return
 	}
@@ -244,25 +253,25 @@ func (c *client) yield() {
 				c.work.nice, c.work.niced = heavyThreadEnter()
 			}
 		}
-		c.mark = time.Now() // the wait for a slot is not work
+		c.mark = s.mono() // the wait for a slot is not work
 	}
 	if debt := t.adm.Debt(); debt >= admission.MinPaceWait {
-		c.mark = s.paceWait(t, debt, time.Now())
+		c.mark = s.paceWait(t, debt, s.mono())
 	}
 }
 
 // paceWait sleeps a throttled tenant's connection for d (at most
 // admission.MaxPaceWait, less if the server stops), counts the time since
 // from as throttled, and returns when it woke.
-func (s *Server) paceWait(t *tenant, d time.Duration, from time.Time) time.Time {
+func (s *Server) paceWait(t *tenant, d time.Duration, from int64) int64 {
 	timer := time.NewTimer(min(d, admission.MaxPaceWait))
 	select {
 	case <-timer.C:
 	case <-s.stop:
 		timer.Stop()
 	}
-	end := time.Now()
-	t.adm.Slept(end.Sub(from))
+	end := s.mono()
+	t.adm.Slept(time.Duration(end - from))
 	return end
 }
 

@@ -443,13 +443,13 @@ func (s *Server) newClient(nc net.Conn) *client {
 	}
 	// The connection's setup is its first charged span (fair.go): without
 	// a mark, the first flush would charge the time since year 1.
-	c.mark = c.connected
+	c.mark = s.mono()
 	c.hold.Conn = nc
 	c.mem.pool.Store(&s.unattributed)
 	c.hold.c = c
 	c.conn = newWire(&c.hold, s.limits.WriteTimeout, c.addr, c)
 	c.x = command.Ctx{W: &c.conn.Writer, Clock: s.now, Conn: c}
-	c.lastActive.Store(c.created.UnixMilli())
+	c.lastActive.Store(c.mark)
 	s.mu.Lock()
 	s.clients[c.id] = c
 	s.mu.Unlock()
