@@ -21,7 +21,7 @@ type Ctx struct {
 	// Scratch is reused for replies and number formatting; a handler that
 	// grows it keeps it with KeepScratch.
 	Scratch []byte
-	Clock   func() time.Time // the server's clock (fake in tests)
+	Ms      func() int64 // the server's TTL clock, unix ms (fake in tests)
 	// TTL is the tenant tier's default TTL in ms (0: none).
 	TTL  *atomic.Int64
 	Conn Conn
@@ -59,7 +59,7 @@ type Conn interface {
 }
 
 // NowMs is the clock in unix milliseconds.
-func (c *Ctx) NowMs() int64 { return c.Clock().UnixMilli() }
+func (c *Ctx) NowMs() int64 { return c.Ms() }
 
 // DefaultExpire is the absolute expiry (unix ms) a key written at now
 // without a TTL gets: the tier's default TTL, or 0 (none).

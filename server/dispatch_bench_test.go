@@ -32,8 +32,10 @@ func BenchmarkDispatch(b *testing.B) {
 		cmd      string
 		watchers bool
 		extra    []string
-	}{{"GET", "get", false, nil}, {"SET", "set", false, nil}, {"SET/EX", "set", false, []string{"EX", "100"}},
-		{"SET/watchers=1", "set", true, nil}} {
+		ttl      bool // the keys carry a TTL, as the tiers' default TTLs give them
+	}{{"GET", "get", false, nil, false}, {"GET/ttl", "get", false, nil, true}, {"SET", "set", false, nil, false},
+		{"SET/EX", "set", false, []string{"EX", "100"}, false},
+		{"SET/watchers=1", "set", true, nil, false}} {
 		b.Run(bc.name, func(b *testing.B) {
 			cfg := testConfig()
 			cfg.Tenants[0].Tier = tiers.Builtin()["gold"]
@@ -47,8 +49,12 @@ func BenchmarkDispatch(b *testing.B) {
 			}
 			tn := s.reg.Load().tenants["a"]
 			val := make([]byte, 128)
+			var exp int64
+			if bc.ttl {
+				exp = time.Now().Add(time.Hour).UnixMilli()
+			}
 			for i := range 1024 {
-				tn.part.Set(0, []byte("k"+strconv.Itoa(i)), val, 0)
+				tn.part.Set(0, []byte("k"+strconv.Itoa(i)), val, exp)
 			}
 			if bc.watchers {
 				w := s.newClient(discardConn{})

@@ -36,6 +36,26 @@ const maxFlushCharge = 2 * time.Millisecond
 // looks at a TTL.
 func (s *Server) mono() int64 { return s.admission.Now() }
 
+// wallMs is the TTL clock, unix ms, for shard's expiry checks and the
+// handlers' (Ctx.NowMs): nearly every key carries its tier's TTL, so a
+// GET reads it once and a SET two or three times. With real clocks it is
+// a monotonic reading plus the offset syncWall takes from time.Now every
+// expiry round (100 ms), which costs half a time.Now and follows a step
+// of the wall clock within a round; with a fake Options.Now, that clock.
+func (s *Server) wallMs() int64 {
+	if !s.realWall {
+		return s.now().UnixMilli()
+	}
+	return (s.mono() + s.wallOff.Load()) / int64(time.Millisecond)
+}
+
+// syncWall re-reads the wall clock's offset from mono (New, expireRound).
+func (s *Server) syncWall() {
+	if s.realWall {
+		s.wallOff.Store(time.Now().UnixNano() - s.mono())
+	}
+}
+
 func (s *Server) pace(c *client) bool {
 	// One clock reading per command: the end of the previous one, read by
 	// dispatch (or the read that brought this one), when there is one.

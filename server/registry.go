@@ -40,7 +40,6 @@ func (s *Server) buildRegistry(cfg *config.Config, old *registry) (*registry, []
 		byHash:  make(map[[32]byte]*user),
 	}
 	var apply []func()
-	nowMs := func() int64 { return s.now().UnixMilli() }
 	for i := range cfg.Tenants {
 		tc := &cfg.Tenants[i]
 		if _, dup := r.tenants[tc.ID]; dup {
@@ -58,7 +57,7 @@ func (s *Server) buildRegistry(cfg *config.Config, old *registry) (*registry, []
 					Quota:      tc.Quota,
 					NoEviction: tc.Eviction == config.NoEviction && s.backend == nil,
 					Shards:     s.shards,
-					Now:        nowMs,
+					Now:        s.wallMs,
 				}),
 				adm:     s.admission.Tenant(admission.PolicyFromTier(tc.Tier)),
 				latency: metrics.NewHistogram(metrics.LatencyBuckets),

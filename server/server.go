@@ -220,6 +220,12 @@ type Server struct {
 
 	newTimer func(time.Duration) (<-chan time.Time, func() bool) // a blocking command's timeout, on now's clock (Options.NewTimer)
 
+	// realWall says the TTL clock (now) and mono are both real, so wallMs
+	// may derive wall time from mono and wallOff (ns, refreshed by
+	// syncWall every expiry round).
+	realWall bool
+	wallOff  atomic.Int64
+
 	backend backed.Backend // nil: the embedded store (backed.go)
 	l2      *backed.Mode   // the backed mode over backend; nil when embedded
 }
@@ -243,6 +249,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+		s.realWall = opts.AdmissionClock == nil
 	}
 	if s.expireIv <= 0 {
 		s.expireIv = 100 * time.Millisecond
@@ -297,6 +304,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 			Delay:       opts.FairDelay,
 		},
 	})
+	s.syncWall()
 	reg, _, err := s.buildRegistry(cfg, nil)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
@@ -408,6 +416,7 @@ func (s *Server) Close() error {
 
 // expireRound is one round of active expiry over every tenant.
 func (s *Server) expireRound() {
+	s.syncWall()
 	for _, tn := range s.reg.Load().order {
 		tn.part.ExpireCycle(2000)
 	}
@@ -448,7 +457,7 @@ func (s *Server) newClient(nc net.Conn) *client {
 	c.mem.pool.Store(&s.unattributed)
 	c.hold.c = c
 	c.conn = newWire(&c.hold, s.limits.WriteTimeout, c.addr, c)
-	c.x = command.Ctx{W: &c.conn.Writer, Clock: s.now, Conn: c}
+	c.x = command.Ctx{W: &c.conn.Writer, Ms: s.wallMs, Conn: c}
 	c.lastActive.Store(c.mark)
 	s.mu.Lock()
 	s.clients[c.id] = c
