@@ -67,11 +67,12 @@ func TestParse(t *testing.T) {
 					MaxMemory:     2 << 30,
 					// The tenant's client_memory (8MiB floor) plus the
 					// unattributed pool's 16MiB.
-					MaxMemoryClients: 24 << 20,
-					DefaultRole:      RoleReadWrite,
-					ProtectedMode:    true,
-					Limits:           DefaultLimits(),
-					MaxInFlight:      DefaultMaxInFlight,
+					MaxMemoryClients:        24 << 20,
+					MaxMemoryClientsDerived: true,
+					DefaultRole:             RoleReadWrite,
+					ProtectedMode:           true,
+					Limits:                  DefaultLimits(),
+					MaxInFlight:             DefaultMaxInFlight,
 					// Fair sharing on, contended above 200µs of scheduling delay.
 					FairShare:            true,
 					FairShareDelayTarget: 200 * time.Microsecond,
@@ -1787,8 +1788,13 @@ func TestParseClientMemory(t *testing.T) {
 		if want := []int64{16 << 20, 8 << 20, 10 << 20}; !reflect.DeepEqual(got, want) {
 			t.Errorf("client_memory = %v, want %v (a quarter of the quota, at least 8MiB; the override)", got, want)
 		}
-		if c.MaxMemoryClients != 34<<20+DefaultUnattributedClientMemory {
-			t.Errorf("MaxMemoryClients = %d", c.MaxMemoryClients)
+		if c.MaxMemoryClients != 34<<20+DefaultUnattributedClientMemory || !c.MaxMemoryClientsDerived {
+			t.Errorf("MaxMemoryClients = %d, derived %v", c.MaxMemoryClients, c.MaxMemoryClientsDerived)
+		}
+		// TENANT QUOTA rescales the budgets that follow the quota.
+		derived := []bool{c.Tenants[0].ClientMemoryDerived(), c.Tenants[1].ClientMemoryDerived(), c.Tenants[2].ClientMemoryDerived()}
+		if want := []bool{true, true, false}; !reflect.DeepEqual(derived, want) {
+			t.Errorf("ClientMemoryDerived = %v, want %v", derived, want)
 		}
 		c, _, err = Parse([]byte("maxmemory: 1GiB\nmaxmemory_clients: 64MiB\ntiers: {platinum: {client_memory: 1MiB}}\n"+tenants), "test.yaml")
 		if err != nil {
@@ -1796,6 +1802,10 @@ func TestParseClientMemory(t *testing.T) {
 		}
 		if c.Tenants[0].ClientMemory != 1<<20 || c.Tiers["platinum"].ClientMemory != 1<<20 || c.MaxMemoryClients != 64<<20 {
 			t.Errorf("tier override: %d, tier %d, maxmemory_clients %d", c.Tenants[0].ClientMemory, c.Tiers["platinum"].ClientMemory, c.MaxMemoryClients)
+		}
+		if c.MaxMemoryClientsDerived || c.Tenants[0].ClientMemoryDerived() || !c.Tenants[1].ClientMemoryDerived() {
+			t.Errorf("explicit maxmemory_clients derived %v; tier-set client_memory derived %v; gold's derived %v",
+				c.MaxMemoryClientsDerived, c.Tenants[0].ClientMemoryDerived(), c.Tenants[1].ClientMemoryDerived())
 		}
 	})
 	for _, tc := range []struct{ name, input, err string }{

@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/tcached/tcached/config"
 )
 
@@ -720,6 +721,153 @@ operators:
 	}
 	if got := op.do("TENANT", "QUOTA", "a", "118MiB"); got != ok {
 		t.Errorf("TENANT QUOTA within it = %v", got)
+	}
+}
+
+// TestTenantQuotaRescalesClientMemory: TENANT QUOTA rescales a
+// client_memory derived from the quota (and a derived maxmemory_clients
+// with it) exactly as a reload of the file with the new quota computes
+// them; an explicit client_memory stays, and an explicit maxmemory_clients
+// that cannot hold the new budget refuses the quota. INFO, TENANT INFO and
+// /metrics show the new budget, and a MULTI-queue attack is bounded by it.
+func TestTenantQuotaRescalesClientMemory(t *testing.T) {
+	yaml := func(quotaA, clients string) []byte {
+		return []byte(`maxmemory: 256MiB
+maxclients: 100
+` + clients + `tenants:
+  - {id: a, tier: gold, quota: ` + quotaA + `, users: [{name: alice, password: alice-pw}]}
+  - {id: b, tier: silver, quota: 8MiB, client_memory: 8MiB, users: [{name: bob, password: bob-pw}]}
+operators:
+  - {name: ops, password: ops-pw}
+`)
+	}
+	parse := func(b []byte) *config.Config {
+		t.Helper()
+		cfg, _, err := config.Parse(b, "test.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Limits.WriteTimeout = 2 * time.Second
+		return cfg
+	}
+	srv := startServer(t, parse(yaml("8MiB", "")), false)
+	pa, pb := poolOf(srv, "a"), poolOf(srv, "b")
+	ctx := grCtx(t)
+	op := grClient(t, &redis.Options{Addr: srv.addr, Username: "ops", Password: "ops-pw"})
+	alice := grClient(t, &redis.Options{Addr: srv.addr, Username: "alice", Password: "alice-pw"})
+	infoField := func(text, key string) string {
+		for _, line := range strings.Split(text, "\r\n") {
+			if v, ok := strings.CutPrefix(line, key+":"); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	// What a reload of the file with quota q would compute.
+	want := func(q string) (budget, clients, pool int64) {
+		c := parse(yaml(q, ""))
+		return c.Tenants[0].ClientMemory, c.MaxMemoryClients, c.MaxMemoryClients - c.Tenants[0].ClientMemory - c.Tenants[1].ClientMemory
+	}
+	check := func(q string) {
+		t.Helper()
+		budget, clients, pool := want(q)
+		if got := pa.limit.Load(); got != budget {
+			t.Errorf("quota %s: tenant a's client_memory %d, a reload computes %d", q, got, budget)
+		}
+		if got := srv.unattributed.limit.Load(); got != pool {
+			t.Errorf("quota %s: unattributed pool %d, a reload computes %d", q, got, pool)
+		}
+		if got := pb.limit.Load(); got != 8<<20 {
+			t.Errorf("quota %s: tenant b's explicit client_memory became %d", q, got)
+		}
+		info, err := alice.Info(ctx, "tenant").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := infoField(info, "tenant_client_memory_limit_bytes"); got != strconv.FormatInt(budget, 10) {
+			t.Errorf("quota %s: INFO tenant_client_memory_limit_bytes:%s, want %d", q, got, budget)
+		}
+		ti, err := op.Do(ctx, "TENANT", "INFO", "a").Text()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := infoField(ti, "tenant_client_memory_limit_bytes"); got != strconv.FormatInt(budget, 10) {
+			t.Errorf("quota %s: TENANT INFO tenant_client_memory_limit_bytes:%s, want %d", q, got, budget)
+		}
+		body := scrape(t, srv)
+		for _, m := range []string{
+			fmt.Sprintf("tcached_tenant_client_memory_limit_bytes{tenant=\"a\",tier=\"gold\"} %g\n", float64(budget)),
+			fmt.Sprintf("tcached_maxmemory_clients_bytes %g\n", float64(clients)),
+		} {
+			if !strings.Contains(body, m) {
+				t.Errorf("quota %s: /metrics lacks %q", q, m)
+			}
+		}
+	}
+	check("8MiB")
+	if err := op.Do(ctx, "TENANT", "QUOTA", "a", "64MiB").Err(); err != nil {
+		t.Fatalf("TENANT QUOTA a 64MiB: %v", err)
+	}
+	check("64MiB") // a quarter of 64MiB: 16MiB; maxmemory_clients grows by 8MiB
+	if err := op.Do(ctx, "TENANT", "QUOTA", "b", "64MiB").Err(); err != nil {
+		t.Fatalf("TENANT QUOTA b 64MiB: %v", err)
+	}
+	if got := pb.limit.Load(); got != 8<<20 {
+		t.Errorf("TENANT QUOTA b: its explicit client_memory became %d", got)
+	}
+
+	// The attack of TestClientMemoryMultiQueues, bounded by the new budget:
+	// more is queued than the old 8MiB allowed, no more than the new 16MiB.
+	budget := pa.limit.Load()
+	val := strings.Repeat("q", 1<<20)
+	var queued, refused int
+	for i := range 2 {
+		r := dialAs(t, srv.addr, "alice", "alice-pw")
+		r.do("MULTI")
+		for j := range 20 {
+			switch v, err := r.tryDo("SET", fmt.Sprintf("k%d-%d", i, j), val); {
+			case err != nil:
+				t.Fatal(err)
+			case v == status("QUEUED"):
+				queued++
+			case v == respErr(errClientOOM):
+				refused++
+			default:
+				t.Fatalf("queued SET = %v", v)
+			}
+		}
+		defer r.do("DISCARD")
+	}
+	t.Logf("budget %s: %d x 1MiB SET queued, %d refused", mib(budget), queued, refused)
+	if refused == 0 || queued<<20 > int(budget) || queued<<20 <= 8<<20 {
+		t.Errorf("%d MiB queued (%d refused) under a %s budget raised from 8MiB", queued, refused, mib(budget))
+	}
+
+	// Shrinking the quota shrinks the budget back to its 8MiB floor.
+	if err := op.Do(ctx, "TENANT", "QUOTA", "a", "4MiB").Err(); err != nil {
+		t.Fatalf("TENANT QUOTA a 4MiB: %v", err)
+	}
+	check("4MiB")
+
+	// An explicit maxmemory_clients stays; the pool gets what it leaves,
+	// and a budget it cannot hold refuses the quota, as Parse would.
+	srv2 := startServer(t, parse(yaml("8MiB", "maxmemory_clients: 26MiB\n")), false)
+	op2 := dialAs(t, srv2.addr, "ops", "ops-pw")
+	if got := op2.do("TENANT", "QUOTA", "a", "64MiB"); got != ok {
+		t.Fatalf("TENANT QUOTA a 64MiB under maxmemory_clients 26MiB = %v", got)
+	}
+	if a, un := poolOf(srv2, "a").limit.Load(), srv2.unattributed.limit.Load(); a != 16<<20 || un != 2<<20 {
+		t.Errorf("budgets: a %d, unattributed %d; want 16MiB and 26-16-8 = 2MiB", a, un)
+	}
+	got, isErr := op2.do("TENANT", "QUOTA", "a", "80MiB").(respErr)
+	if !isErr || !strings.Contains(string(got), "over maxmemory_clients 27262976") {
+		t.Errorf("TENANT QUOTA a 80MiB (budget 20MiB + 8MiB > 26MiB - 1MiB) = %v", got)
+	}
+	if _, _, err := config.Parse(yaml("80MiB", "maxmemory_clients: 26MiB\n"), "test.yaml"); err == nil || !strings.Contains(err.Error(), "maxmemory_clients") {
+		t.Errorf("Parse of the same file refuses it too: %v", err)
+	}
+	if q := srv2.reg.Load().tenants["a"].part.Quota(); q != 64<<20 || poolOf(srv2, "a").limit.Load() != 16<<20 {
+		t.Errorf("a refused TENANT QUOTA changed the quota to %d, the budget to %d", q, poolOf(srv2, "a").limit.Load())
 	}
 }
 
