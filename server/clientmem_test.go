@@ -952,3 +952,129 @@ func TestClientMemoryExecReplies(t *testing.T) {
 		t.Errorf("EXEC of 2 MiB of replies: %d elements", len(got))
 	}
 }
+
+// clientFields parses one CLIENT LIST / CLIENT INFO line into its keys, in
+// order, and values.
+func clientFields(line string) (keys []string, vals map[string]string) {
+	vals = map[string]string{}
+	for _, f := range strings.Fields(line) {
+		k, v, _ := strings.Cut(f, "=")
+		keys = append(keys, k)
+		vals[k] = v
+	}
+	return keys, vals
+}
+
+// TestClientListMemory: CLIENT LIST and CLIENT INFO report the
+// connections' client-memory charges as Redis 7.0 reports its clients'
+// memory, in its field order: a subscriber that does not read has a
+// growing omem, a partial command shows in qbuf, a MULTI queue in
+// multi-mem, and every line has tot-mem >= qbuf + omem. What the lines
+// add up to is what the tenant's pool holds.
+func TestClientListMemory(t *testing.T) {
+	cfg := testConfig()
+	cfg.Tenants[0].ClientMemory = 64 << 20 // room to queue without evictions
+	srv := startServer(t, cfg, false)
+	pa := poolOf(srv, "a")
+	ctx := grCtx(t)
+	rdb := grClient(t, &redis.Options{Addr: srv.addr, Username: "alice", Password: "alice-pw"})
+	line := func(id int64) map[string]string {
+		t.Helper()
+		list, err := rdb.ClientList(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(list), "\n") {
+			keys, vals := clientFields(l)
+			// Redis 7.0's catClientInfoString, then 7.2's lib-name and lib-ver.
+			want := "id addr laddr fd name age idle flags db sub psub ssub multi qbuf qbuf-free argv-mem multi-mem rbs rbp obl oll omem tot-mem events cmd user redir resp lib-name lib-ver"
+			if got := strings.Join(keys, " "); got != want {
+				t.Fatalf("CLIENT LIST fields\n%s\nwant\n%s", got, want)
+			}
+			n := func(k string) int64 {
+				v, err := strconv.ParseInt(vals[k], 10, 64)
+				if err != nil || v < 0 {
+					t.Fatalf("%s=%q in %q", k, vals[k], l)
+				}
+				return v
+			}
+			if n("tot-mem") < n("qbuf")+n("omem") {
+				t.Errorf("tot-mem < qbuf + omem: %s", l)
+			}
+			if vals["id"] == strconv.FormatInt(id, 10) {
+				return vals
+			}
+		}
+		t.Fatalf("client %d not in CLIENT LIST", id)
+		return nil
+	}
+	num := func(vals map[string]string, k string) int64 {
+		v, _ := strconv.ParseInt(vals[k], 10, 64)
+		return v
+	}
+
+	// A partial command: its bytes are in qbuf.
+	part := dialAs(t, srv.addr, "alice", "alice-pw")
+	partID := part.do("CLIENT", "ID").(int64)
+	part.send([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100000\r\n" + strings.Repeat("x", 50_000)))
+	waitUntil(t, 5*time.Second, "the partial command in qbuf", func() bool { return num(line(partID), "qbuf") >= 50_000 })
+	if v := line(partID); num(v, "tot-mem") < 50_000 {
+		t.Errorf("a partial command of 50KB: tot-mem %s", v["tot-mem"])
+	}
+	// A MULTI queue: its charge is multi-mem.
+	tx := dialAs(t, srv.addr, "alice", "alice-pw")
+	txID := tx.do("CLIENT", "ID").(int64)
+	tx.do("MULTI")
+	tx.do("SET", "x", strings.Repeat("v", 10_000))
+	if v := line(txID); num(v, "multi-mem") < 10_000 || num(v, "tot-mem") < num(v, "multi-mem") {
+		t.Errorf("a queued SET of 10KB: multi-mem %s, tot-mem %s", v["multi-mem"], v["tot-mem"])
+	}
+
+	// A subscriber that does not read: omem grows with every message the
+	// socket does not take.
+	sub := dialAs(t, srv.addr, "alice", "alice-pw")
+	subID := sub.do("CLIENT", "ID").(int64)
+	sub.do("SUBSCRIBE", "ch")
+	omem0 := num(line(subID), "omem")
+	msg := strings.Repeat("m", 1<<20)
+	var omem int64
+	for i := 0; i < 28 && omem < omem0+4<<20; i++ {
+		if err := rdb.Publish(ctx, "ch", msg).Err(); err != nil {
+			t.Fatal(err)
+		}
+		omem = num(line(subID), "omem")
+	}
+	v := line(subID)
+	t.Logf("subscriber: omem %d before, %d after; tot-mem %s; partial: qbuf %s; MULTI: multi-mem %s",
+		omem0, omem, v["tot-mem"], line(partID)["qbuf"], line(txID)["multi-mem"])
+	if omem < omem0+4<<20 {
+		t.Errorf("a subscriber that does not read: omem %d after 28 x 1MiB, %d before", omem, omem0)
+	}
+	if num(v, "tot-mem") < omem+config.ConnOverhead {
+		t.Errorf("subscriber: tot-mem %d < omem %d + the fixed cost", num(v, "tot-mem"), omem)
+	}
+
+	// Quiet, the lines add up to what tenant a's pool holds, whatever the
+	// connections did: a reply larger than one flush, WATCH, EXEC.
+	big := dialAs(t, srv.addr, "alice", "alice-pw")
+	big.do("SET", "big", msg)
+	big.do("GET", "big")
+	big.do("WATCH", "a", "b")
+	if got := norm(tx.do("EXEC")); fmt.Sprint(got) != "[OK]" {
+		t.Errorf("EXEC = %v", got)
+	}
+	if v := line(txID); v["multi-mem"] != "0" {
+		t.Errorf("multi-mem %s after EXEC", v["multi-mem"])
+	}
+	waitUntil(t, 5*time.Second, "CLIENT LIST's tot-mem adding up to the pool", func() bool {
+		var sum int64
+		srv.mu.Lock()
+		for _, c := range srv.clients {
+			if c.mem.pool.Load() == pa {
+				sum += c.mem.used.Load()
+			}
+		}
+		srv.mu.Unlock()
+		return sum == pa.used.Load()
+	})
+}
