@@ -1769,6 +1769,29 @@ func TestExampleBackingBlock(t *testing.T) {
 	}
 }
 
+// TestParseHeavySlots: heavy_slots per tier and per tenant, absent in
+// the built-ins (0: the server derives it from GOMAXPROCS), and at least 1.
+func TestParseHeavySlots(t *testing.T) {
+	c, _, err := Parse([]byte(`maxmemory: 1GiB
+tiers: {gold: {heavy_slots: 3}}
+tenants:
+  - {id: p, tier: platinum, quota: 1MiB, users: [{name: p, password_sha256: `+hA+`}]}
+  - {id: g, tier: gold, quota: 1MiB, users: [{name: g, password_sha256: `+hB+`}]}
+  - {id: h, tier: gold, quota: 1MiB, heavy_slots: 1, users: [{name: h, password_sha256: `+hO+`}]}
+`), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []int{c.Tenants[0].Tier.HeavySlots, c.Tenants[1].Tier.HeavySlots, c.Tenants[2].Tier.HeavySlots}
+	if want := []int{0, 3, 1}; !reflect.DeepEqual(got, want) {
+		t.Errorf("heavy_slots = %v, want %v (built-in, tier, tenant)", got, want)
+	}
+	_, _, err = Parse([]byte(withA("maxmemory: 1GiB\ntiers: {gold: {heavy_slots: 0}}\n")), "test.yaml")
+	if want := `test.yaml:2: tiers.gold.heavy_slots: invalid heavy_slots "0": want an integer >= 1 (omit it for the default: half of GOMAXPROCS, at least 1)`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("heavy_slots 0: err = %v\nwant %s", err, want)
+	}
+}
+
 // TestParseClientMemory covers client_memory (tier and tenant) and
 // maxmemory_clients, their defaults and errors, and the rule that quotas,
 // client memory and the server's overhead fit in maxmemory.
