@@ -142,6 +142,7 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("uptime_in_seconds", uptime)
 		kv("uptime_in_days", uptime/86400)
 		kv("executable", "tcached")
+		kv("heavy_thread_nice", command.B2i(s.heavyNice))
 	}
 	if section("clients") {
 		kv("connected_clients", t.clients.Load())

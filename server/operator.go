@@ -226,8 +226,8 @@ func cmdTenantHelp(c *client, args [][]byte) {
 func (s *Server) operatorInfo() string {
 	reg := s.reg.Load()
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Server\r\nredis_version:%s\r\ntcached_version:%s\r\nredis_mode:standalone\r\ntcp_port:%s\r\nuptime_in_seconds:%d\r\n",
-		redisVersion, Version, s.port(), int64(s.now().Sub(s.started).Seconds()))
+	fmt.Fprintf(&b, "# Server\r\nredis_version:%s\r\ntcached_version:%s\r\nredis_mode:standalone\r\ntcp_port:%s\r\nuptime_in_seconds:%d\r\nheavy_thread_nice:%d\r\n",
+		redisVersion, Version, s.port(), int64(s.now().Sub(s.started).Seconds()), command.B2i(s.heavyNice))
 	fmt.Fprintf(&b, "\r\n# Clients\r\nconnected_clients:%d\r\nmaxclients:%d\r\n", s.conns.Load(), s.limits.MaxClients)
 	var used, quotas, keys int64
 	ids := make([]string, 0, len(reg.order))
