@@ -120,16 +120,14 @@ func cmdTenantQuota(c *client, args [][]byte) {
 	}
 	b, refusal := s.quotaBudgets(reg, t, q)
 	why := "exceeds maxmemory_clients"
-	if refusal == "" {
-		why = "exceeds maxmemory"
-	}
-	if refusal == "" && b.clients > 0 && sum+q+b.clients+config.ServerOverhead(s.limits.MaxClients) > reg.cfg.MaxMemory {
+	switch overhead := config.ServerOverhead(s.limits.MaxClients); {
+	case refusal != "":
+	case b.clients > 0 && sum+q+b.clients+overhead > reg.cfg.MaxMemory:
 		// A parsed config also reserves client memory and the server's own
 		// overhead inside maxmemory (config's Memory rules).
-		refusal = errQuotaOverClients(q, sum+q, reg.cfg.MaxMemory, b.clients, config.ServerOverhead(s.limits.MaxClients))
-	}
-	if refusal == "" && sum+q > reg.cfg.MaxMemory {
-		refusal = errQuotaOverMax(q, sum+q, reg.cfg.MaxMemory)
+		refusal, why = errQuotaOverClients(q, sum+q, reg.cfg.MaxMemory, b.clients, overhead), "exceeds maxmemory"
+	case sum+q > reg.cfg.MaxMemory:
+		refusal, why = errQuotaOverMax(q, sum+q, reg.cfg.MaxMemory), "exceeds maxmemory"
 	}
 	if refusal != "" {
 		s.quotaMu.Unlock()
