@@ -260,6 +260,7 @@ func (c *Controller) Tick() []Change {
 
 	var sumW float64
 	nActive := 0
+	var sole *Tenant // the active tenant, when there is one
 	var busy float64
 	for _, t := range list {
 		f := &t.fs
@@ -286,6 +287,7 @@ func (c *Controller) Tick() []Change {
 		if f.lastActive != 0 && now-f.lastActive < int64(activeFor) {
 			nActive++
 			sumW += float64(t.pol.Load().weight())
+			sole = t
 		}
 	}
 	contended := nActive >= 2 && delay > c.delayTarget
@@ -302,7 +304,7 @@ func (c *Controller) Tick() []Change {
 	}
 	c.capacity = min(max(c.capacity, minCapacity*c.cores), c.cores)
 	capacity := c.capacity
-	c.status.Store(&fairSnapshot{Delay: time.Duration(delay), Busy: busy, Capacity: capacity, Contended: contended, Active: nActive})
+	c.status.Store(&fairSnapshot{Delay: time.Duration(delay), Busy: busy, Capacity: capacity, Contended: contended, Active: nActive, sole: sole})
 	throttled := 0
 
 	var changes []Change
@@ -357,6 +359,20 @@ type fairSnapshot struct {
 	Capacity  float64
 	Contended bool
 	Active    int
+	sole      *Tenant // the one active tenant when Active == 1 (Alone)
+}
+
+// Alone reports whether no tenant other than t was active at the last Tick
+// (none ran a command within activeFor): t then has the server to itself,
+// and work-conserving limits (the server's heavy slots) need not hold it
+// back. It is false when fair sharing is off, which tracks no activity.
+// One atomic load; a tenant that becomes active is seen at the next Tick.
+func (t *Tenant) Alone() bool {
+	if !t.c.fairOn {
+		return false
+	}
+	st := t.c.status.Load()
+	return st == nil || st.Active == 0 || st.Active == 1 && st.sole == t
 }
 
 // measureDelay returns the scheduling delay in ns: the injected one, or

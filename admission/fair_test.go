@@ -63,6 +63,41 @@ func TestFairAloneIsNeverThrottled(t *testing.T) {
 	}
 }
 
+// TestFairAlone: Alone follows the activity Tick sees: nobody seen, only
+// the tenant itself, or another tenant too, until activeFor after its
+// last command.
+func TestFairAlone(t *testing.T) {
+	r := newFairRig(t)
+	a := r.c.Tenant(Policy{Weight: 1})
+	b := r.c.Tenant(Policy{Weight: 1})
+	alone := func(when string, wantA, wantB bool) {
+		t.Helper()
+		if a.Alone() != wantA || b.Alone() != wantB {
+			t.Errorf("%s: a alone %v, b alone %v; want %v, %v", when, a.Alone(), b.Alone(), wantA, wantB)
+		}
+	}
+	alone("before any tick", true, true)
+	r.tick(nil)
+	alone("nobody active", true, true)
+	r.tick(map[*Tenant]float64{a: 0.5})
+	alone("a active", true, false)
+	r.tick(map[*Tenant]float64{a: 0.5, b: 0.01})
+	alone("both active", false, false)
+	// b stops: it still counts as active for activeFor.
+	for range int(activeFor/FairTick) - 1 {
+		r.tick(map[*Tenant]float64{a: 0.5})
+	}
+	alone("b quiet for less than activeFor", false, false)
+	r.tick(map[*Tenant]float64{a: 0.5})
+	r.tick(map[*Tenant]float64{a: 0.5})
+	alone("b quiet for activeFor", true, false)
+
+	off := NewController(Options{Clock: newFake()}).Tenant(Policy{Weight: 1})
+	if off.Alone() {
+		t.Error("fair sharing off: Alone, but activity is not tracked")
+	}
+}
+
 func TestFairThrottlesTheTenantAboveItsShare(t *testing.T) {
 	r := newFairRig(t)
 	aggr := r.c.Tenant(Policy{Weight: 1}) // silver

@@ -68,6 +68,16 @@ func DefaultClientMemory(quota int64) int64 {
 	return max(quota/ClientMemoryQuotaDivisor, MinDefaultClientMemory)
 }
 
+// DefaultMaxMemoryClients is the maxmemory_clients of a file that sets
+// none: the tenants' client_memory budgets plus the unattributed pool,
+// DefaultUnattributedClientMemory but at least one pre-AUTH client's
+// preauth_query_buffer_limit. The server recomputes it with the same
+// arithmetic when TENANT QUOTA rescales a derived budget, as a reload of
+// the file with the new quota would.
+func DefaultMaxMemoryClients(budgets, preAuthQueryBufferLimit int64) int64 {
+	return sumCapped(budgets, max(DefaultUnattributedClientMemory, preAuthQueryBufferLimit))
+}
+
 // ServerOverhead is the part of maxmemory reserved for the process itself
 // with maxClients connections: ServerOverheadBase plus ConnOverhead each.
 func ServerOverhead(maxClients int) int64 {
@@ -168,6 +178,15 @@ type Tenant struct {
 	Users []User
 }
 
+// ClientMemoryDerived reports whether the tenant's client_memory follows
+// its quota (neither the tenant nor its tier sets it): TENANT QUOTA then
+// rescales the budget with the quota, as a reload of the file with the new
+// quota would. A Config built in code that sets ClientMemory to anything
+// but DefaultClientMemory(Quota) counts as explicit.
+func (t *Tenant) ClientMemoryDerived() bool {
+	return t.Tier.ClientMemory == 0 && (t.ClientMemory == 0 || t.ClientMemory == DefaultClientMemory(t.Quota))
+}
+
 // Limits bound what one client may cost the server: connections, idle and
 // unauthenticated time, request and reply sizes, and AUTH guessing. Each
 // field is one top-level key (limitFields has its bounds, default and
@@ -265,6 +284,11 @@ type Config struct {
 	// of the budgets plus DefaultUnattributedClientMemory. A Config built
 	// in code may leave it 0; the server then applies that default.
 	MaxMemoryClients int64
+	// MaxMemoryClientsDerived is set by Parse when the file has no
+	// maxmemory_clients: MaxMemoryClients is then DefaultMaxMemoryClients
+	// of the budgets, and follows them when TENANT QUOTA rescales a
+	// derived client_memory (an explicit maxmemory_clients stays).
+	MaxMemoryClientsDerived bool
 	// DefaultTenant is the tenant unauthenticated connections are bound to;
 	// "" means connections must AUTH.
 	DefaultTenant string

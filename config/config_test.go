@@ -67,11 +67,12 @@ func TestParse(t *testing.T) {
 					MaxMemory:     2 << 30,
 					// The tenant's client_memory (8MiB floor) plus the
 					// unattributed pool's 16MiB.
-					MaxMemoryClients: 24 << 20,
-					DefaultRole:      RoleReadWrite,
-					ProtectedMode:    true,
-					Limits:           DefaultLimits(),
-					MaxInFlight:      DefaultMaxInFlight,
+					MaxMemoryClients:        24 << 20,
+					MaxMemoryClientsDerived: true,
+					DefaultRole:             RoleReadWrite,
+					ProtectedMode:           true,
+					Limits:                  DefaultLimits(),
+					MaxInFlight:             DefaultMaxInFlight,
 					// Fair sharing on, contended above 200µs of scheduling delay.
 					FairShare:            true,
 					FairShareDelayTarget: 200 * time.Microsecond,
@@ -1768,6 +1769,29 @@ func TestExampleBackingBlock(t *testing.T) {
 	}
 }
 
+// TestParseHeavySlots: heavy_slots per tier and per tenant, absent in
+// the built-ins (0: the server derives it from GOMAXPROCS), and at least 1.
+func TestParseHeavySlots(t *testing.T) {
+	c, _, err := Parse([]byte(`maxmemory: 1GiB
+tiers: {gold: {heavy_slots: 3}}
+tenants:
+  - {id: p, tier: platinum, quota: 1MiB, users: [{name: p, password_sha256: `+hA+`}]}
+  - {id: g, tier: gold, quota: 1MiB, users: [{name: g, password_sha256: `+hB+`}]}
+  - {id: h, tier: gold, quota: 1MiB, heavy_slots: 1, users: [{name: h, password_sha256: `+hO+`}]}
+`), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []int{c.Tenants[0].Tier.HeavySlots, c.Tenants[1].Tier.HeavySlots, c.Tenants[2].Tier.HeavySlots}
+	if want := []int{0, 3, 1}; !reflect.DeepEqual(got, want) {
+		t.Errorf("heavy_slots = %v, want %v (built-in, tier, tenant)", got, want)
+	}
+	_, _, err = Parse([]byte(withA("maxmemory: 1GiB\ntiers: {gold: {heavy_slots: 0}}\n")), "test.yaml")
+	if want := `test.yaml:2: tiers.gold.heavy_slots: invalid heavy_slots "0": want an integer >= 1 (omit it for the default: half of GOMAXPROCS, at least 1)`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("heavy_slots 0: err = %v\nwant %s", err, want)
+	}
+}
+
 // TestParseClientMemory covers client_memory (tier and tenant) and
 // maxmemory_clients, their defaults and errors, and the rule that quotas,
 // client memory and the server's overhead fit in maxmemory.
@@ -1787,8 +1811,13 @@ func TestParseClientMemory(t *testing.T) {
 		if want := []int64{16 << 20, 8 << 20, 10 << 20}; !reflect.DeepEqual(got, want) {
 			t.Errorf("client_memory = %v, want %v (a quarter of the quota, at least 8MiB; the override)", got, want)
 		}
-		if c.MaxMemoryClients != 34<<20+DefaultUnattributedClientMemory {
-			t.Errorf("MaxMemoryClients = %d", c.MaxMemoryClients)
+		if c.MaxMemoryClients != 34<<20+DefaultUnattributedClientMemory || !c.MaxMemoryClientsDerived {
+			t.Errorf("MaxMemoryClients = %d, derived %v", c.MaxMemoryClients, c.MaxMemoryClientsDerived)
+		}
+		// TENANT QUOTA rescales the budgets that follow the quota.
+		derived := []bool{c.Tenants[0].ClientMemoryDerived(), c.Tenants[1].ClientMemoryDerived(), c.Tenants[2].ClientMemoryDerived()}
+		if want := []bool{true, true, false}; !reflect.DeepEqual(derived, want) {
+			t.Errorf("ClientMemoryDerived = %v, want %v", derived, want)
 		}
 		c, _, err = Parse([]byte("maxmemory: 1GiB\nmaxmemory_clients: 64MiB\ntiers: {platinum: {client_memory: 1MiB}}\n"+tenants), "test.yaml")
 		if err != nil {
@@ -1796,6 +1825,10 @@ func TestParseClientMemory(t *testing.T) {
 		}
 		if c.Tenants[0].ClientMemory != 1<<20 || c.Tiers["platinum"].ClientMemory != 1<<20 || c.MaxMemoryClients != 64<<20 {
 			t.Errorf("tier override: %d, tier %d, maxmemory_clients %d", c.Tenants[0].ClientMemory, c.Tiers["platinum"].ClientMemory, c.MaxMemoryClients)
+		}
+		if c.MaxMemoryClientsDerived || c.Tenants[0].ClientMemoryDerived() || !c.Tenants[1].ClientMemoryDerived() {
+			t.Errorf("explicit maxmemory_clients derived %v; tier-set client_memory derived %v; gold's derived %v",
+				c.MaxMemoryClientsDerived, c.Tenants[0].ClientMemoryDerived(), c.Tenants[1].ClientMemoryDerived())
 		}
 	})
 	for _, tc := range []struct{ name, input, err string }{

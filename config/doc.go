@@ -80,6 +80,11 @@
 //
 //	sum(quota) + maxmemory_clients + ServerOverhead(maxclients) <= maxmemory
 //
+// TENANT QUOTA keeps the rule with the figures a reload of the file with
+// the new quota would compute (DefaultClientMemory for a derived budget,
+// Tenant.ClientMemoryDerived; DefaultMaxMemoryClients for a derived
+// maxmemory_clients, Config.MaxMemoryClientsDerived).
+//
 // ServerOverhead is ServerOverheadBase (runtime, code, tables) plus
 // ConnOverhead (a goroutine stack, the first 4KiB read buffer, client state
 // and a socket) for each of maxclients connections, whose fixed cost the

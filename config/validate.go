@@ -302,7 +302,8 @@ func (v *validator) memory(top mapping, cfg *Config, quotaSum, clientSum int64) 
 		}
 		line, field = s.line, "maxmemory_clients"
 	} else {
-		cfg.MaxMemoryClients = sumCapped(clientSum, max(DefaultUnattributedClientMemory, minPool))
+		cfg.MaxMemoryClients = DefaultMaxMemoryClients(clientSum, minPool)
+		cfg.MaxMemoryClientsDerived = true
 	}
 	overhead := ServerOverhead(cfg.Limits.MaxClients)
 	if total := sumCapped(sumCapped(quotaSum, cfg.MaxMemoryClients), overhead); total > cfg.MaxMemory {

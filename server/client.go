@@ -217,7 +217,26 @@ func (c *client) setName(n string) {
 	c.mu.Unlock()
 }
 
-// infoLine renders this client as CLIENT LIST / CLIENT INFO do in Redis 7.
+// infoLine renders this client as CLIENT LIST / CLIENT INFO do in Redis 7,
+// in Redis 7.0's field order (then lib-name and lib-ver, as 7.2 adds).
+// The memory fields come from the connection's client-memory charges
+// (clientmem.go), read from another connection's goroutine:
+//
+//   - qbuf, qbuf-free: the read buffer's unprocessed and free bytes as of
+//     the connection's last wait for input (a partial command shows here);
+//   - multi-mem: the MULTI queue's charge (arguments plus bookkeeping);
+//   - omem: its output beyond the reply buffer kept for reuse, as Redis
+//     leaves out its static reply buffer: the pub/sub queue, a reply
+//     being written past one flush, EXEC's held replies;
+//   - tot-mem: everything it charges to its tenant's client_memory (or to
+//     the unattributed pool) plus its fixed cost, config.ConnOverhead,
+//     which maxmemory reserves per maxclients instead; so tot-mem >=
+//     qbuf + omem, as in Redis.
+//
+// argv-mem, rbs, rbp, obl and oll stay 0: tcached has no separate
+// argument copies, and no 16KiB static reply buffer with a list of reply
+// blocks behind it; its reply buffer and pub/sub queue are in omem and
+// tot-mem.
 func (c *client) infoLine(now time.Time) string {
 	c.mu.Lock()
 	name, db, user, lib, ver := c.name, c.db, c.user, c.libName, c.libVer
@@ -253,7 +272,17 @@ func (c *client) infoLine(now time.Time) string {
 	b = strconv.AppendInt(b, idle, 10)
 	b = append(b, " flags=N db="...)
 	b = strconv.AppendInt(b, int64(db), 10)
-	b = append(b, " sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd="...)
+	b = append(b, " sub=0 psub=0 ssub=0 multi=-1 qbuf="...)
+	b = strconv.AppendInt(b, c.mem.qbuf.Load(), 10)
+	b = append(b, " qbuf-free="...)
+	b = strconv.AppendInt(b, c.mem.qfree.Load(), 10)
+	b = append(b, " argv-mem=0 multi-mem="...)
+	b = strconv.AppendInt(b, c.mem.multi.Load(), 10)
+	b = append(b, " rbs=0 rbp=0 obl=0 oll=0 omem="...)
+	b = strconv.AppendInt(b, max(c.mem.out.Load(), 0), 10)
+	b = append(b, " tot-mem="...)
+	b = strconv.AppendInt(b, max(c.mem.used.Load(), 0)+config.ConnOverhead, 10)
+	b = append(b, " events=r cmd="...)
 	b = append(b, cmd...)
 	b = append(b, " user="...)
 	b = append(b, user...)

@@ -32,6 +32,10 @@ package server
 //
 // # Cost
 //
+// CLIENT LIST and CLIENT INFO report each connection's charges (qbuf,
+// multi-mem, omem, tot-mem; client.infoLine) from per-connection atomics
+// that move with them (connMem.used and friends).
+//
 // Charges are per-connection deltas into one atomic per pool: a component
 // is re-charged only when its size changes, so a GET hit that reuses its
 // reply buffer touches no atomic, takes no lock and allocates nothing.
@@ -147,6 +151,14 @@ type connMem struct {
 	busyOut, busyAt atomic.Int64
 	// odPool is the pool whose overdraft this connection holds (nil: none).
 	odPool *memPool
+	// For CLIENT LIST and CLIENT INFO, which other connections run (see
+	// client.infoLine): used mirrors everything the connection has
+	// charged to its pool (the components above, the MULTI queue and the
+	// pub/sub queue), multi the MULTI queue alone, and qbuf and qfree the
+	// read buffer's unprocessed and free bytes as of the connection's
+	// last wait for input (conn.go). Each changes only when its charge
+	// does, or once per socket read.
+	used, multi, qbuf, qfree atomic.Int64
 }
 
 // set re-charges one component to v bytes; it reports whether the pool is
@@ -157,6 +169,7 @@ func (m *connMem) set(field *int64, v int64) bool {
 		return false
 	}
 	*field = v
+	m.used.Add(d)
 	p := m.pool.Load()
 	return p.used.Add(d) > p.limit.Load() && d > 0
 }
@@ -244,14 +257,24 @@ func (c *client) reserveTx(n int64) bool {
 		return false
 	}
 	c.txBytes += n
+	c.mem.used.Add(n)
+	c.mem.multi.Store(c.txBytes)
 	return true
 }
 
 func (c *client) releaseTx() {
-	if c.txBytes != 0 {
-		c.mem.pool.Load().used.Add(-c.txBytes)
+	if n := c.txBytes; n != 0 {
 		c.txBytes = 0
+		c.dropTx(c.mem.pool.Load(), n)
 	}
+}
+
+// dropTx releases n bytes of MULTI queue charged to pool p, once
+// c.txBytes no longer counts them.
+func (c *client) dropTx(p *memPool, n int64) {
+	p.used.Add(-n)
+	c.mem.used.Add(-n)
+	c.mem.multi.Store(c.txBytes)
 }
 
 // setBudgets applies the configuration's client-memory budgets (New,
@@ -319,6 +342,7 @@ func (s *Server) growQuery(c *client, n int64) bool {
 	p := c.mem.pool.Load()
 	if p.reserve(n) {
 		c.mem.query += n
+		c.mem.used.Add(n)
 		return true
 	}
 	if c.mem.total(c.txBytes)+n > p.limit.Load() {
@@ -373,6 +397,7 @@ func (c *client) grow(p *memPool, n int64) bool {
 		return false
 	}
 	c.mem.query += n
+	c.mem.used.Add(n)
 	return true
 }
 
@@ -407,6 +432,7 @@ func (c *client) roomForReply(n int64) {
 		}
 	}
 	c.mem.wout += n // flush's charge brings it to the buffer's capacity
+	c.mem.used.Add(n)
 }
 
 // evictOutput brings pool p back under its budget, with room for need more

@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/tcached/tcached/config"
 )
 
@@ -723,6 +724,153 @@ operators:
 	}
 }
 
+// TestTenantQuotaRescalesClientMemory: TENANT QUOTA rescales a
+// client_memory derived from the quota (and a derived maxmemory_clients
+// with it) exactly as a reload of the file with the new quota computes
+// them; an explicit client_memory stays, and an explicit maxmemory_clients
+// that cannot hold the new budget refuses the quota. INFO, TENANT INFO and
+// /metrics show the new budget, and a MULTI-queue attack is bounded by it.
+func TestTenantQuotaRescalesClientMemory(t *testing.T) {
+	yaml := func(quotaA, clients string) []byte {
+		return []byte(`maxmemory: 256MiB
+maxclients: 100
+` + clients + `tenants:
+  - {id: a, tier: gold, quota: ` + quotaA + `, users: [{name: alice, password: alice-pw}]}
+  - {id: b, tier: silver, quota: 8MiB, client_memory: 8MiB, users: [{name: bob, password: bob-pw}]}
+operators:
+  - {name: ops, password: ops-pw}
+`)
+	}
+	parse := func(b []byte) *config.Config {
+		t.Helper()
+		cfg, _, err := config.Parse(b, "test.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Limits.WriteTimeout = 2 * time.Second
+		return cfg
+	}
+	srv := startServer(t, parse(yaml("8MiB", "")), false)
+	pa, pb := poolOf(srv, "a"), poolOf(srv, "b")
+	ctx := grCtx(t)
+	op := grClient(t, &redis.Options{Addr: srv.addr, Username: "ops", Password: "ops-pw"})
+	alice := grClient(t, &redis.Options{Addr: srv.addr, Username: "alice", Password: "alice-pw"})
+	infoField := func(text, key string) string {
+		for _, line := range strings.Split(text, "\r\n") {
+			if v, ok := strings.CutPrefix(line, key+":"); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	// What a reload of the file with quota q would compute.
+	want := func(q string) (budget, clients, pool int64) {
+		c := parse(yaml(q, ""))
+		return c.Tenants[0].ClientMemory, c.MaxMemoryClients, c.MaxMemoryClients - c.Tenants[0].ClientMemory - c.Tenants[1].ClientMemory
+	}
+	check := func(q string) {
+		t.Helper()
+		budget, clients, pool := want(q)
+		if got := pa.limit.Load(); got != budget {
+			t.Errorf("quota %s: tenant a's client_memory %d, a reload computes %d", q, got, budget)
+		}
+		if got := srv.unattributed.limit.Load(); got != pool {
+			t.Errorf("quota %s: unattributed pool %d, a reload computes %d", q, got, pool)
+		}
+		if got := pb.limit.Load(); got != 8<<20 {
+			t.Errorf("quota %s: tenant b's explicit client_memory became %d", q, got)
+		}
+		info, err := alice.Info(ctx, "tenant").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := infoField(info, "tenant_client_memory_limit_bytes"); got != strconv.FormatInt(budget, 10) {
+			t.Errorf("quota %s: INFO tenant_client_memory_limit_bytes:%s, want %d", q, got, budget)
+		}
+		ti, err := op.Do(ctx, "TENANT", "INFO", "a").Text()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := infoField(ti, "tenant_client_memory_limit_bytes"); got != strconv.FormatInt(budget, 10) {
+			t.Errorf("quota %s: TENANT INFO tenant_client_memory_limit_bytes:%s, want %d", q, got, budget)
+		}
+		body := scrape(t, srv)
+		for _, m := range []string{
+			fmt.Sprintf("tcached_tenant_client_memory_limit_bytes{tenant=\"a\",tier=\"gold\"} %g\n", float64(budget)),
+			fmt.Sprintf("tcached_maxmemory_clients_bytes %g\n", float64(clients)),
+		} {
+			if !strings.Contains(body, m) {
+				t.Errorf("quota %s: /metrics lacks %q", q, m)
+			}
+		}
+	}
+	check("8MiB")
+	if err := op.Do(ctx, "TENANT", "QUOTA", "a", "64MiB").Err(); err != nil {
+		t.Fatalf("TENANT QUOTA a 64MiB: %v", err)
+	}
+	check("64MiB") // a quarter of 64MiB: 16MiB; maxmemory_clients grows by 8MiB
+	if err := op.Do(ctx, "TENANT", "QUOTA", "b", "64MiB").Err(); err != nil {
+		t.Fatalf("TENANT QUOTA b 64MiB: %v", err)
+	}
+	if got := pb.limit.Load(); got != 8<<20 {
+		t.Errorf("TENANT QUOTA b: its explicit client_memory became %d", got)
+	}
+
+	// The attack of TestClientMemoryMultiQueues, bounded by the new budget:
+	// more is queued than the old 8MiB allowed, no more than the new 16MiB.
+	budget := pa.limit.Load()
+	val := strings.Repeat("q", 1<<20)
+	var queued, refused int
+	for i := range 2 {
+		r := dialAs(t, srv.addr, "alice", "alice-pw")
+		r.do("MULTI")
+		for j := range 20 {
+			switch v, err := r.tryDo("SET", fmt.Sprintf("k%d-%d", i, j), val); {
+			case err != nil:
+				t.Fatal(err)
+			case v == status("QUEUED"):
+				queued++
+			case v == respErr(errClientOOM):
+				refused++
+			default:
+				t.Fatalf("queued SET = %v", v)
+			}
+		}
+		defer r.do("DISCARD")
+	}
+	t.Logf("budget %s: %d x 1MiB SET queued, %d refused", mib(budget), queued, refused)
+	if refused == 0 || queued<<20 > int(budget) || queued<<20 <= 8<<20 {
+		t.Errorf("%d MiB queued (%d refused) under a %s budget raised from 8MiB", queued, refused, mib(budget))
+	}
+
+	// Shrinking the quota shrinks the budget back to its 8MiB floor.
+	if err := op.Do(ctx, "TENANT", "QUOTA", "a", "4MiB").Err(); err != nil {
+		t.Fatalf("TENANT QUOTA a 4MiB: %v", err)
+	}
+	check("4MiB")
+
+	// An explicit maxmemory_clients stays; the pool gets what it leaves,
+	// and a budget it cannot hold refuses the quota, as Parse would.
+	srv2 := startServer(t, parse(yaml("8MiB", "maxmemory_clients: 26MiB\n")), false)
+	op2 := dialAs(t, srv2.addr, "ops", "ops-pw")
+	if got := op2.do("TENANT", "QUOTA", "a", "64MiB"); got != ok {
+		t.Fatalf("TENANT QUOTA a 64MiB under maxmemory_clients 26MiB = %v", got)
+	}
+	if a, un := poolOf(srv2, "a").limit.Load(), srv2.unattributed.limit.Load(); a != 16<<20 || un != 2<<20 {
+		t.Errorf("budgets: a %d, unattributed %d; want 16MiB and 26-16-8 = 2MiB", a, un)
+	}
+	got, isErr := op2.do("TENANT", "QUOTA", "a", "80MiB").(respErr)
+	if !isErr || !strings.Contains(string(got), "over maxmemory_clients 27262976") {
+		t.Errorf("TENANT QUOTA a 80MiB (budget 20MiB + 8MiB > 26MiB - 1MiB) = %v", got)
+	}
+	if _, _, err := config.Parse(yaml("80MiB", "maxmemory_clients: 26MiB\n"), "test.yaml"); err == nil || !strings.Contains(err.Error(), "maxmemory_clients") {
+		t.Errorf("Parse of the same file refuses it too: %v", err)
+	}
+	if q := srv2.reg.Load().tenants["a"].part.Quota(); q != 64<<20 || poolOf(srv2, "a").limit.Load() != 16<<20 {
+		t.Errorf("a refused TENANT QUOTA changed the quota to %d, the budget to %d", q, poolOf(srv2, "a").limit.Load())
+	}
+}
+
 // TestClientMemorySlowReaders: connections of tenant a that pipeline GETs
 // of a 1 MiB value and never read each hold a reply in a blocked write.
 // Past the budget, the others' blocked replies are evicted (biggest
@@ -803,4 +951,130 @@ func TestClientMemoryExecReplies(t *testing.T) {
 	if got, isArr := a.do("EXEC").([]any); !isArr || len(got) != 2 || string(got[1].([]byte)) != big {
 		t.Errorf("EXEC of 2 MiB of replies: %d elements", len(got))
 	}
+}
+
+// clientFields parses one CLIENT LIST / CLIENT INFO line into its keys, in
+// order, and values.
+func clientFields(line string) (keys []string, vals map[string]string) {
+	vals = map[string]string{}
+	for _, f := range strings.Fields(line) {
+		k, v, _ := strings.Cut(f, "=")
+		keys = append(keys, k)
+		vals[k] = v
+	}
+	return keys, vals
+}
+
+// TestClientListMemory: CLIENT LIST and CLIENT INFO report the
+// connections' client-memory charges as Redis 7.0 reports its clients'
+// memory, in its field order: a subscriber that does not read has a
+// growing omem, a partial command shows in qbuf, a MULTI queue in
+// multi-mem, and every line has tot-mem >= qbuf + omem. What the lines
+// add up to is what the tenant's pool holds.
+func TestClientListMemory(t *testing.T) {
+	cfg := testConfig()
+	cfg.Tenants[0].ClientMemory = 64 << 20 // room to queue without evictions
+	srv := startServer(t, cfg, false)
+	pa := poolOf(srv, "a")
+	ctx := grCtx(t)
+	rdb := grClient(t, &redis.Options{Addr: srv.addr, Username: "alice", Password: "alice-pw"})
+	line := func(id int64) map[string]string {
+		t.Helper()
+		list, err := rdb.ClientList(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(list), "\n") {
+			keys, vals := clientFields(l)
+			// Redis 7.0's catClientInfoString, then 7.2's lib-name and lib-ver.
+			want := "id addr laddr fd name age idle flags db sub psub ssub multi qbuf qbuf-free argv-mem multi-mem rbs rbp obl oll omem tot-mem events cmd user redir resp lib-name lib-ver"
+			if got := strings.Join(keys, " "); got != want {
+				t.Fatalf("CLIENT LIST fields\n%s\nwant\n%s", got, want)
+			}
+			n := func(k string) int64 {
+				v, err := strconv.ParseInt(vals[k], 10, 64)
+				if err != nil || v < 0 {
+					t.Fatalf("%s=%q in %q", k, vals[k], l)
+				}
+				return v
+			}
+			if n("tot-mem") < n("qbuf")+n("omem") {
+				t.Errorf("tot-mem < qbuf + omem: %s", l)
+			}
+			if vals["id"] == strconv.FormatInt(id, 10) {
+				return vals
+			}
+		}
+		t.Fatalf("client %d not in CLIENT LIST", id)
+		return nil
+	}
+	num := func(vals map[string]string, k string) int64 {
+		v, _ := strconv.ParseInt(vals[k], 10, 64)
+		return v
+	}
+
+	// A partial command: its bytes are in qbuf.
+	part := dialAs(t, srv.addr, "alice", "alice-pw")
+	partID := part.do("CLIENT", "ID").(int64)
+	part.send([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100000\r\n" + strings.Repeat("x", 50_000)))
+	waitUntil(t, 5*time.Second, "the partial command in qbuf", func() bool { return num(line(partID), "qbuf") >= 50_000 })
+	if v := line(partID); num(v, "tot-mem") < 50_000 {
+		t.Errorf("a partial command of 50KB: tot-mem %s", v["tot-mem"])
+	}
+	// A MULTI queue: its charge is multi-mem.
+	tx := dialAs(t, srv.addr, "alice", "alice-pw")
+	txID := tx.do("CLIENT", "ID").(int64)
+	tx.do("MULTI")
+	tx.do("SET", "x", strings.Repeat("v", 10_000))
+	if v := line(txID); num(v, "multi-mem") < 10_000 || num(v, "tot-mem") < num(v, "multi-mem") {
+		t.Errorf("a queued SET of 10KB: multi-mem %s, tot-mem %s", v["multi-mem"], v["tot-mem"])
+	}
+
+	// A subscriber that does not read: omem grows with every message the
+	// socket does not take.
+	sub := dialAs(t, srv.addr, "alice", "alice-pw")
+	subID := sub.do("CLIENT", "ID").(int64)
+	sub.do("SUBSCRIBE", "ch")
+	omem0 := num(line(subID), "omem")
+	msg := strings.Repeat("m", 1<<20)
+	var omem int64
+	for i := 0; i < 28 && omem < omem0+4<<20; i++ {
+		if err := rdb.Publish(ctx, "ch", msg).Err(); err != nil {
+			t.Fatal(err)
+		}
+		omem = num(line(subID), "omem")
+	}
+	v := line(subID)
+	t.Logf("subscriber: omem %d before, %d after; tot-mem %s; partial: qbuf %s; MULTI: multi-mem %s",
+		omem0, omem, v["tot-mem"], line(partID)["qbuf"], line(txID)["multi-mem"])
+	if omem < omem0+4<<20 {
+		t.Errorf("a subscriber that does not read: omem %d after 28 x 1MiB, %d before", omem, omem0)
+	}
+	if num(v, "tot-mem") < omem+config.ConnOverhead {
+		t.Errorf("subscriber: tot-mem %d < omem %d + the fixed cost", num(v, "tot-mem"), omem)
+	}
+
+	// Quiet, the lines add up to what tenant a's pool holds, whatever the
+	// connections did: a reply larger than one flush, WATCH, EXEC.
+	big := dialAs(t, srv.addr, "alice", "alice-pw")
+	big.do("SET", "big", msg)
+	big.do("GET", "big")
+	big.do("WATCH", "a", "b")
+	if got := norm(tx.do("EXEC")); fmt.Sprint(got) != "[OK]" {
+		t.Errorf("EXEC = %v", got)
+	}
+	if v := line(txID); v["multi-mem"] != "0" {
+		t.Errorf("multi-mem %s after EXEC", v["multi-mem"])
+	}
+	waitUntil(t, 5*time.Second, "CLIENT LIST's tot-mem adding up to the pool", func() bool {
+		var sum int64
+		srv.mu.Lock()
+		for _, c := range srv.clients {
+			if c.mem.pool.Load() == pa {
+				sum += c.mem.used.Load()
+			}
+		}
+		srv.mu.Unlock()
+		return sum == pa.used.Load()
+	})
 }

@@ -142,6 +142,7 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("uptime_in_seconds", uptime)
 		kv("uptime_in_days", uptime/86400)
 		kv("executable", "tcached")
+		kv("heavy_thread_nice", command.B2i(s.heavyNice))
 	}
 	if section("clients") {
 		kv("connected_clients", t.clients.Load())
@@ -192,6 +193,7 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("tenant_max_concurrent", tc.Tier.MaxConcurrent)
 		kv("tenant_rate_limit", tc.Tier.RateLimit)
 		kv("tenant_weight", max(tc.Tier.Weight, 1))
+		kv("tenant_heavy_slots", heavyLimit(t))
 		kv("tenant_client_memory_bytes", t.cmem.used.Load())
 		kv("tenant_client_memory_limit_bytes", t.cmem.limit.Load())
 		kv("tenant_clients_evicted", t.cmem.evicted.Load())

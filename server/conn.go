@@ -166,6 +166,8 @@ func (s *Server) serveConn(nc net.Conn) {
 				}
 				// The growth is charged to the connection's client-memory
 				// pool, pausing reads while it has no room (clientmem.go).
+				c.mem.qbuf.Store(int64(w)) // CLIENT LIST, while it pauses
+				c.mem.qfree.Store(0)
 				if !s.growQuery(c, int64(size-len(buf))) {
 					if !s.closing.Load() && !c.killed.Load() {
 						c.conn.WriteError(c.oomText())
@@ -186,6 +188,10 @@ func (s *Server) serveConn(nc net.Conn) {
 				return
 			}
 		}
+		// What the read buffer holds while the connection waits for
+		// input, for CLIENT LIST (qbuf, qbuf-free).
+		c.mem.qbuf.Store(int64(w - r))
+		c.mem.qfree.Store(int64(len(buf) - w))
 		n, err := nc.Read(buf[w:])
 		c.readAt = s.mono() // commands completed by this read arrived now
 		c.mark, c.now = c.readAt, c.readAt

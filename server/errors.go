@@ -129,6 +129,11 @@ func errQuotaOverClients(q, sum, maxmemory, clients, overhead int64) string {
 		q, sum, maxmemory, clients, overhead)
 }
 
+func errQuotaOverClientBudgets(q, budget, budgets, clients, minPool int64) string {
+	return fmt.Sprintf("ERR quota %d would bring the tenant's client_memory to %d and the budgets to %d, over maxmemory_clients %d less %d for connections bound to no tenant (preauth_query_buffer_limit)",
+		q, budget, budgets, clients, minPool)
+}
+
 func errUnknownSubcommand(sub []byte, parent string) string {
 	return fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", sub, upper(parent))
 }

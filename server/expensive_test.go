@@ -189,8 +189,8 @@ func TestKeysFloodDoesNotStallOtherTenants(t *testing.T) {
 	if p99, bound := pct(flood, 0.99), max(50*time.Millisecond, 10*pct(idle, 0.99)); p99 > bound {
 		t.Errorf("victim PING p99 %v during the KEYS flood (idle %v), bound %v", p99, pct(idle, 0.99), bound)
 	}
-	if r := maxRunning.Load(); r > int64(heavyLimit()) {
-		t.Errorf("%d expensive commands of one tenant ran at once, cap %d", r, heavyLimit())
+	if r := maxRunning.Load(); r > int64(heavyLimit(ta)) {
+		t.Errorf("%d expensive commands of one tenant ran at once, cap %d", r, heavyLimit(ta))
 	}
 	if maxQueued.Load() == 0 {
 		t.Error("16 concurrent KEYS never queued for a heavy slot")
@@ -206,6 +206,89 @@ func TestKeysFloodDoesNotStallOtherTenants(t *testing.T) {
 	}
 	if n := len(a.do("KEYS", "*").([]any)); n != nkeys {
 		t.Errorf("KEYS * = %d keys, want %d", n, nkeys)
+	}
+}
+
+// TestHeavySlotsWorkConserving: heavy_slots caps a tenant's concurrent
+// expensive commands only while another tenant is active. 6 connections
+// of tenant a (heavy_slots 3) send KEYS over 50K keys back to back: alone
+// on the server none of them ever waits for a slot; once tenant b is
+// active (a PING every millisecond), 3 run and the others queue.
+func TestHeavySlotsWorkConserving(t *testing.T) {
+	const conns, slots = 6, 3
+	cfg := testConfig()
+	cfg.FairShare = true
+	cfg.MaxMemory = 256 << 20
+	cfg.Tenants[0].Quota = 64 << 20
+	cfg.Tenants[0].Tier.HeavySlots = slots
+	srv := startServer(t, cfg, false)
+	ta := srv.reg.Load().tenants["a"]
+	if got := heavyLimit(ta); got != slots {
+		t.Fatalf("heavyLimit = %d, want heavy_slots %d", got, slots)
+	}
+	if info := string(dialAs(t, srv.addr, "alice", "alice-pw").do("INFO", "tenant").([]byte)); !strings.Contains(info, "\r\ntenant_heavy_slots:3\r\n") {
+		t.Errorf("INFO tenant lacks tenant_heavy_slots:3:\n%s", info)
+	}
+	loadKeys(t, srv.addr, "alice", "alice-pw", 50_000, func(i int) string { return fmt.Sprintf("aaaaaaaaaa:%06d", i) })
+	var running atomic.Bool
+	stop := make(chan struct{})
+	done, inflight, wg := keysLoop(t, srv.addr, "alice", "alice-pw", "*a*a*a*b", conns, &running, stop)
+	defer func() { close(stop); wg.Wait() }()
+	// phase runs the KEYS loop for d and reports the most KEYS in flight
+	// (client side), the most slot holders and the most waiters it saw.
+	phase := func(d time.Duration) (maxInflight, maxRunning, maxQueued int) {
+		t.Helper()
+		n0 := done.Load()
+		running.Store(true)
+		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(200 * time.Microsecond) {
+			ta.heavy.mu.Lock()
+			r, q := ta.heavy.running, len(ta.heavy.queue)
+			ta.heavy.mu.Unlock()
+			maxInflight = max(maxInflight, int(inflight.Load()))
+			maxRunning, maxQueued = max(maxRunning, r), max(maxQueued, q)
+		}
+		running.Store(false)
+		waitUntil(t, time.Minute, "KEYS in flight done", func() bool { return inflight.Load() == 0 })
+		if done.Load() == n0 {
+			t.Fatal("no KEYS completed")
+		}
+		return maxInflight, maxRunning, maxQueued
+	}
+
+	in, run, q := phase(time.Second)
+	t.Logf("a alone: %d KEYS in flight at most, %d slot holders, %d waiting", in, run, q)
+	if in < slots+1 {
+		t.Fatalf("only %d KEYS in flight at once: the test shows nothing", in)
+	}
+	if q != 0 {
+		t.Errorf("tenant a alone on the server: %d KEYS waited for a heavy slot, want none", q)
+	}
+
+	b := dialAs(t, srv.addr, "bob", "bob-pw")
+	bstop := make(chan struct{})
+	bdone := make(chan struct{})
+	go func() {
+		defer close(bdone)
+		for {
+			select {
+			case <-bstop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+			if _, err := b.tryDo("PING"); err != nil {
+				return
+			}
+		}
+	}()
+	defer func() { close(bstop); <-bdone }()
+	waitUntil(t, 5*time.Second, "b active", func() bool { return !ta.adm.Alone() })
+	in, run, q = phase(time.Second)
+	t.Logf("b active: %d KEYS in flight at most, %d slot holders, %d waiting", in, run, q)
+	if run > slots {
+		t.Errorf("%d KEYS of tenant a held slots at once, heavy_slots %d", run, slots)
+	}
+	if run < slots || q == 0 {
+		t.Errorf("with tenant b active, tenant a's %d KEYS were not held to heavy_slots %d: %d slot holders, %d waiting", conns, slots, run, q)
 	}
 }
 
@@ -342,7 +425,8 @@ func TestKeysAndScanWholeAnswers(t *testing.T) {
 func TestHeavySlots(t *testing.T) {
 	var h heavySlots
 	stop, kill := make(chan struct{}), make(chan struct{})
-	if !h.acquire(1, stop, kill) {
+	never := func() bool { return false } // another tenant is always active
+	if slot, _ := h.acquire(1, never, time.Hour, stop, kill); !slot {
 		t.Fatal("first acquire")
 	}
 	order := make(chan int, 3)
@@ -351,7 +435,7 @@ func TestHeavySlots(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if h.acquire(1, stop, kill) {
+			if slot, _ := h.acquire(1, never, time.Hour, stop, kill); slot {
 				order <- i
 				time.Sleep(time.Millisecond)
 				h.release()
@@ -374,13 +458,13 @@ func TestHeavySlots(t *testing.T) {
 		t.Errorf("slots handed over in order %v, want arrival order", got)
 	}
 	// A waiter leaves on kill (and on stop) without a slot.
-	h.acquire(1, stop, kill)
-	res := make(chan bool, 1)
-	go func() { res <- h.acquire(1, stop, kill) }()
+	h.acquire(1, never, time.Hour, stop, kill)
+	res := make(chan [2]bool, 1)
+	go func() { slot, run := h.acquire(1, never, time.Hour, stop, kill); res <- [2]bool{slot, run} }()
 	waitUntil(t, 5*time.Second, "queued", func() bool { h.mu.Lock(); defer h.mu.Unlock(); return len(h.queue) == 1 })
 	close(kill)
-	if <-res {
-		t.Error("a killed waiter got a slot")
+	if r := <-res; r[0] || r[1] {
+		t.Errorf("a killed waiter: slot %v, run %v", r[0], r[1])
 	}
 	h.release()
 	h.mu.Lock()
@@ -388,4 +472,47 @@ func TestHeavySlots(t *testing.T) {
 	if h.running != 0 || len(h.queue) != 0 {
 		t.Errorf("running %d queued %d", h.running, len(h.queue))
 	}
+}
+
+// TestHeavySlotsAlone: a tenant alone is not held to its heavy slots. With
+// no slot free, a command of a tenant alone runs without one; one whose
+// tenant is not alone waits, and stops waiting (without a slot) once its
+// tenant is alone again.
+func TestHeavySlotsAlone(t *testing.T) {
+	var h heavySlots
+	var alone atomic.Bool
+	isAlone := alone.Load
+	stop, kill := make(chan struct{}), make(chan struct{})
+	if slot, run := h.acquire(1, isAlone, time.Millisecond, stop, kill); !slot || !run {
+		t.Fatalf("first acquire: slot %v run %v", slot, run)
+	}
+	alone.Store(true)
+	if slot, run := h.acquire(1, isAlone, time.Millisecond, stop, kill); slot || !run {
+		t.Errorf("alone, no slot free: slot %v run %v; want to run without a slot", slot, run)
+	}
+	alone.Store(false)
+	res := make(chan [2]bool, 1)
+	go func() { slot, run := h.acquire(1, isAlone, time.Millisecond, stop, kill); res <- [2]bool{slot, run} }()
+	waitUntil(t, 5*time.Second, "queued", func() bool { h.mu.Lock(); defer h.mu.Unlock(); return len(h.queue) == 1 })
+	select {
+	case r := <-res:
+		t.Fatalf("not alone, no slot free: acquire returned %v without waiting", r)
+	case <-time.After(20 * time.Millisecond): // 20 rechecks
+	}
+	alone.Store(true)
+	select {
+	case r := <-res:
+		if r[0] || !r[1] {
+			t.Errorf("alone again: slot %v run %v; want to run without a slot", r[0], r[1])
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a waiter whose tenant is alone again kept waiting")
+	}
+	h.mu.Lock()
+	running, queued := h.running, len(h.queue)
+	h.mu.Unlock()
+	if running != 1 || queued != 0 {
+		t.Errorf("running %d queued %d; want the one slot holder and no waiter", running, queued)
+	}
+	h.release()
 }

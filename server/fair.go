@@ -203,13 +203,23 @@ func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 //
 // A command that has run for heavyAfter (250µs) takes one of its tenant's
 // heavy slots at its next checkpoint and keeps it to its end: at most
-// max(1, GOMAXPROCS/2) expensive commands of one tenant run at once, the
-// others wait (asleep, not runnable, and not charged) in arrival order. One
-// tenant's expensive commands can therefore never occupy more than half the
-// cores, whatever its max_concurrent allows, and cheap commands never meet
-// the slots. The cap also holds for a tenant alone on the server (Redis runs
-// one command at a time in all): fair sharing is work-conserving, the
-// slots are not.
+// heavy_slots (tier or tenant; by default max(1, GOMAXPROCS/2)) expensive
+// commands of one tenant run at once, the others wait (asleep, not
+// runnable, and not charged) in arrival order. One tenant's expensive
+// commands can therefore never occupy more than half the cores by
+// default, whatever its max_concurrent allows, and cheap commands never
+// meet the slots.
+//
+// The slots are work-conserving, like fair sharing: they protect other
+// tenants, so a tenant alone on the server (admission's Tenant.Alone: no
+// other tenant ran a command in the last 250ms, as fair sharing's Tick
+// sees it) is not held to them. When no slot is free and the tenant is
+// alone, the command runs without one; at each later checkpoint it asks
+// again, so once another tenant becomes active (seen at the next Tick,
+// within 10ms) it queues for a slot like the rest, within 250µs of work.
+// A waiter that finds its tenant alone again stops waiting (it looks every
+// heavyRecheck). With fair_share off no activity is tracked and the cap
+// always holds.
 //
 // At the OS level a slot holder still keeps one core busy, and on a 2-core
 // machine the victims' request/response wake-ups often land behind it
@@ -221,7 +231,10 @@ func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
 // the victim's p99 under the flood went from ~2.8 ms to ~0.6-1 ms (idle
 // ~0.23 ms), the flood's throughput unchanged. Two syscalls and a thread
 // lock per expensive command, nothing for the others. Unprivileged
-// processes skip it.
+// processes skip it (INFO heavy_thread_nice, logged at start). A command
+// running alone without a slot is niced too (its tenant's own cheap
+// commands preempt it), and gives the nice back before it waits for a
+// slot, so no thread sleeps locked.
 //
 // Lock order: tenant.txMu (held shared by dispatch, or exclusively by EXEC)
 // -> tenant.heavy -> a sub-shard lock or tenant.blocked.mu. A heavy slot is
@@ -240,12 +253,17 @@ const (
 	// own: 16 fresh KEYS each running a millisecond before queueing kept
 	// the second core busy often enough to show in a victim's p99.
 	heavyAfter = yieldQuantum
+	// heavyRecheck is how often a command waiting for a heavy slot looks
+	// whether its tenant is alone again: fair sharing's tick, which is
+	// when that can change.
+	heavyRecheck = admission.FairTick
 )
 
 // workState is the running command's progress through its checkpoints.
 type workState struct {
 	ran   time.Duration // work charged at checkpoints since the command began
 	heavy *tenant       // the tenant whose heavy slot the command holds
+	alone bool          // past heavyAfter without a slot: its tenant was alone
 	niced bool          // its thread runs niced (heavy_linux.go), to be restored to nice
 	nice  int
 }
@@ -266,12 +284,19 @@ func (c *client) yield() {
 	if t == nil {
 		return
 	}
-	if c.work.heavy == nil && c.work.ran >= heavyAfter {
-		if t.heavy.acquire(heavyLimit(), s.stop, c.killCh) {
+	if c.work.heavy == nil && c.work.ran >= heavyAfter && !(c.work.alone && t.adm.Alone()) {
+		if c.work.niced {
+			// It may wait for a slot: not on a locked, niced thread.
+			heavyThreadExit(c.work.nice)
+			c.work.niced = false
+		}
+		slot, run := t.heavy.acquire(heavyLimit(t), t.adm.Alone, heavyRecheck, s.stop, c.killCh)
+		if slot {
 			c.work.heavy = t
-			if s.heavyNice {
-				c.work.nice, c.work.niced = heavyThreadEnter()
-			}
+		}
+		c.work.alone = run && !slot
+		if run && s.heavyNice {
+			c.work.nice, c.work.niced = heavyThreadEnter()
 		}
 		c.mark = s.mono() // the wait for a slot is not work
 	}
@@ -308,8 +333,15 @@ func (c *client) endWork() {
 	c.work = workState{}
 }
 
-// heavyLimit is how many expensive commands of one tenant may run at once.
-func heavyLimit() int { return max(1, runtime.GOMAXPROCS(0)/2) }
+// heavyLimit is how many expensive commands of tenant t may run at once
+// while other tenants are active: its heavy_slots, by default half the
+// cores.
+func heavyLimit(t *tenant) int {
+	if n := t.cfg().Tier.HeavySlots; n > 0 {
+		return n
+	}
+	return max(1, runtime.GOMAXPROCS(0)/2)
+}
 
 // heavySlots is a tenant's semaphore of expensive commands (tenant.heavy),
 // FIFO; the zero value is ready to use.
@@ -319,31 +351,50 @@ type heavySlots struct {
 	queue   []chan struct{} // waiters in arrival order; a slot is handed over by closing
 }
 
-// acquire takes a slot, waiting for one unless stop or kill is closed
-// first; it reports whether it holds one.
-func (h *heavySlots) acquire(limit int, stop, kill <-chan struct{}) bool {
+// acquire takes a slot if one of limit is free. Otherwise, while alone()
+// reports the tenant alone, the command may run without one; else it
+// waits for a slot in arrival order, looking at alone() every recheck,
+// until stop or kill is closed. It reports whether it holds a slot, and
+// whether the command may run past the cap (with a slot, or alone); both
+// false when it was stopped or killed.
+func (h *heavySlots) acquire(limit int, alone func() bool, recheck time.Duration, stop, kill <-chan struct{}) (slot, run bool) {
 	h.mu.Lock()
 	if h.running < limit {
 		h.running++
 		h.mu.Unlock()
-		return true
+		return true, true
+	}
+	if alone() {
+		h.mu.Unlock()
+		return false, true
 	}
 	ch := make(chan struct{})
 	h.queue = append(h.queue, ch)
 	h.mu.Unlock()
-	select {
-	case <-ch:
-		return true
-	case <-stop:
-	case <-kill:
+	tick := time.NewTicker(recheck)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case <-ch:
+			return true, true
+		case <-tick.C:
+			if run = alone(); run {
+				break wait // alone again: run without a slot
+			}
+		case <-stop:
+			break wait
+		case <-kill:
+			break wait
+		}
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if i := slices.Index(h.queue, ch); i >= 0 {
 		h.queue = slices.Delete(h.queue, i, i+1)
-		return false
+		return false, run
 	}
-	return true // handed over meanwhile: keep it
+	return true, true // handed over meanwhile: keep it
 }
 
 // release gives a slot back, to the longest waiter if there is one.

@@ -3,9 +3,14 @@
 package server
 
 import (
+	"fmt"
+	"log/slog"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/tcached/tcached/command"
 )
 
 // TestHeavyThreadNice: a heavy slot holder's thread is niced by heavyNice
@@ -47,4 +52,28 @@ func TestHeavyThreadNice(t *testing.T) {
 		}
 	}()
 	<-done
+}
+
+// TestHeavyThreadNiceReported: whether expensive commands run niced is
+// logged when the server starts and shown in INFO (a tenant's and an
+// operator's) as heavy_thread_nice; a process with CAP_SYS_NICE has it.
+// cmd/tcached's TestHeavyThreadNiceWithoutCapSysNice runs the binary
+// without the capability.
+func TestHeavyThreadNiceReported(t *testing.T) {
+	var logBuf syncBuffer
+	srv := startServerWith(t, testConfig(), Options{Logger: slog.New(slog.NewTextHandler(&logBuf, nil))})
+	if hasCapSysNice() && !srv.heavyNice {
+		t.Error("the process has CAP_SYS_NICE, but expensive commands do not run niced")
+	}
+	want := fmt.Sprintf("heavy_thread_nice=%v", srv.heavyNice)
+	if logged := logBuf.String(); !strings.Contains(logged, want) {
+		t.Errorf("start-up log lacks %s:\n%s", want, logged)
+	}
+	field := fmt.Sprintf("\r\nheavy_thread_nice:%d\r\n", command.B2i(srv.heavyNice))
+	if info := string(dialAs(t, srv.addr, "alice", "alice-pw").do("INFO", "server").([]byte)); !strings.Contains(info, field) {
+		t.Errorf("INFO server lacks %q:\n%s", field, info)
+	}
+	if info := string(dialAs(t, srv.addr, "ops", "ops-pw").do("INFO").([]byte)); !strings.Contains(info, field) {
+		t.Errorf("operator INFO lacks %q:\n%s", field, info)
+	}
 }

@@ -173,6 +173,7 @@ func cmdWatch(c *client, args [][]byte) {
 		return
 	}
 	c.mem.watch += cost
+	c.mem.used.Add(cost)
 	c.watchTenant = t
 	if c.watched == nil {
 		c.watched = make(map[string]bool, len(args)-1)
@@ -202,7 +203,7 @@ func cmdExec(c *client, args [][]byte) {
 	// The queue stays charged to its pool until it has run.
 	charged, pool := c.txBytes, c.mem.pool.Load()
 	c.txBytes = 0
-	defer pool.used.Add(-charged)
+	defer c.dropTx(pool, charged)
 	c.endMulti()
 	if aborted {
 		c.unwatch()

@@ -90,8 +90,11 @@ func cmdTenantFlush(c *client, args [][]byte) {
 }
 
 // cmdTenantQuota: TENANT QUOTA <id> <size>. The new quota holds until the
-// next reload, which restores the file's value. The sum of quotas must
-// stay within maxmemory; shrinking evicts only this tenant's LRU keys.
+// next reload, which restores the file's value. Shrinking evicts only this
+// tenant's LRU keys. The budgets follow as a reload of the file with the
+// new quota would compute them (quotaBudgets), and the rules of a parsed
+// config still hold: quotas within maxmemory, and quotas +
+// maxmemory_clients + the server's overhead within maxmemory.
 func cmdTenantQuota(c *client, args [][]byte) {
 	if !operatorOnly(c, args) {
 		return
@@ -115,25 +118,81 @@ func cmdTenantQuota(c *client, args [][]byte) {
 			sum += o.part.Quota()
 		}
 	}
-	// A parsed config also reserves client memory and the server's own
-	// overhead inside maxmemory (config's Memory rules).
-	if mc := reg.cfg.MaxMemoryClients; mc > 0 && sum+q+mc+config.ServerOverhead(s.limits.MaxClients) > reg.cfg.MaxMemory {
+	b, refusal := s.quotaBudgets(reg, t, q)
+	why := "exceeds maxmemory_clients"
+	switch overhead := config.ServerOverhead(s.limits.MaxClients); {
+	case refusal != "":
+	case b.clients > 0 && sum+q+b.clients+overhead > reg.cfg.MaxMemory:
+		// A parsed config also reserves client memory and the server's own
+		// overhead inside maxmemory (config's Memory rules).
+		refusal, why = errQuotaOverClients(q, sum+q, reg.cfg.MaxMemory, b.clients, overhead), "exceeds maxmemory"
+	case sum+q > reg.cfg.MaxMemory:
+		refusal, why = errQuotaOverMax(q, sum+q, reg.cfg.MaxMemory), "exceeds maxmemory"
+	}
+	if refusal != "" {
 		s.quotaMu.Unlock()
-		c.audit("tenant|quota", t.id, "exceeds maxmemory")
-		c.conn.WriteError(errQuotaOverClients(q, sum+q, reg.cfg.MaxMemory, mc, config.ServerOverhead(s.limits.MaxClients)))
+		c.audit("tenant|quota", t.id, why)
+		c.conn.WriteError(refusal)
 		return
 	}
-	if sum+q > reg.cfg.MaxMemory {
-		s.quotaMu.Unlock()
-		c.audit("tenant|quota", t.id, "exceeds maxmemory")
-		c.conn.WriteError(errQuotaOverMax(q, sum+q, reg.cfg.MaxMemory))
-		return
-	}
-	old := t.part.Quota()
+	old, oldBudget := t.part.Quota(), t.cmem.limit.Load()
 	t.part.SetQuota(q)
+	t.cmem.limit.Store(b.tenant)
+	s.unattributed.limit.Store(b.pool)
 	s.quotaMu.Unlock()
-	c.audit("tenant|quota", t.id, "ok", "old_quota_bytes", old, "quota_bytes", q)
+	c.audit("tenant|quota", t.id, "ok", "old_quota_bytes", old, "quota_bytes", q,
+		"old_client_memory_bytes", oldBudget, "client_memory_bytes", b.tenant)
 	c.conn.WriteString("OK")
+}
+
+// budgets is what TENANT QUOTA leaves the client-memory budgets at.
+type budgets struct {
+	tenant int64 // the tenant's client_memory
+	pool   int64 // the unattributed pool
+	// clients is maxmemory_clients (the budgets plus the pool), or 0 for
+	// a Config built in code without it, which reserves nothing in
+	// maxmemory for client memory.
+	clients int64
+}
+
+// quotaBudgets computes the budgets after TENANT QUOTA <t> <q> as a
+// reload of the file with the new quota would (config's Memory rules),
+// with every other tenant's budget as it is now:
+//
+//   - t's client_memory, when derived from its quota (the tenant and its
+//     tier set none), is config.DefaultClientMemory(q); an explicit one
+//     stays;
+//   - maxmemory_clients, when derived from the budgets (the file sets
+//     none), is config.DefaultMaxMemoryClients of the new budgets, so it
+//     grows and shrinks with t's budget and the unattributed pool keeps
+//     its size; an explicit maxmemory_clients stays, the pool gets what it
+//     leaves, and a budget it cannot hold with one pre-AUTH client's
+//     preauth_query_buffer_limit is refused (the returned error).
+func (s *Server) quotaBudgets(reg *registry, t *tenant, q int64) (budgets, string) {
+	b := budgets{tenant: t.cmem.limit.Load(), pool: s.unattributed.limit.Load()}
+	tc := t.cfg()
+	if tc.ClientMemoryDerived() {
+		b.tenant = config.DefaultClientMemory(q)
+	}
+	sum := b.tenant
+	for _, o := range reg.order {
+		if o != t {
+			sum += o.cmem.limit.Load()
+		}
+	}
+	minPool := s.limits.PreAuthQueryBufferLimit
+	switch mc := reg.cfg.MaxMemoryClients; {
+	case mc == 0:
+		// Built in code: the pool was sized without maxmemory_clients.
+	case reg.cfg.MaxMemoryClientsDerived:
+		b.clients = config.DefaultMaxMemoryClients(sum, minPool)
+		b.pool = b.clients - sum
+	case mc < sum+minPool:
+		return b, errQuotaOverClientBudgets(q, b.tenant, sum, mc, minPool)
+	default:
+		b.clients, b.pool = mc, mc-sum
+	}
+	return b, ""
 }
 
 // cmdTenantReload re-reads the config file (as SIGHUP does).
@@ -155,7 +214,7 @@ func cmdTenantHelp(c *client, args [][]byte) {
 		"LIST", "    One line per tenant: tier, used and quota bytes, keys, clients, hot flags (operators).",
 		"INFO <id>", "    INFO sections of one tenant (operators; a tenant's admin for its own tenant).",
 		"FLUSH <id>", "    Delete every key of one tenant (operators).",
-		"QUOTA <id> <size>", "    Set a tenant's quota until the next reload; shrinking evicts its LRU keys (operators).",
+		"QUOTA <id> <size>", "    Set a tenant's quota until the next reload; shrinking evicts its LRU keys; a client_memory derived from the quota follows it (operators).",
 		"RELOAD", "    Re-read the config file, as SIGHUP does (operators).",
 	})
 }
@@ -165,8 +224,8 @@ func cmdTenantHelp(c *client, args [][]byte) {
 func (s *Server) operatorInfo() string {
 	reg := s.reg.Load()
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Server\r\nredis_version:%s\r\ntcached_version:%s\r\nredis_mode:standalone\r\ntcp_port:%s\r\nuptime_in_seconds:%d\r\n",
-		redisVersion, Version, s.port(), int64(s.now().Sub(s.started).Seconds()))
+	fmt.Fprintf(&b, "# Server\r\nredis_version:%s\r\ntcached_version:%s\r\nredis_mode:standalone\r\ntcp_port:%s\r\nuptime_in_seconds:%d\r\nheavy_thread_nice:%d\r\n",
+		redisVersion, Version, s.port(), int64(s.now().Sub(s.started).Seconds()), command.B2i(s.heavyNice))
 	fmt.Fprintf(&b, "\r\n# Clients\r\nconnected_clients:%d\r\nmaxclients:%d\r\n", s.conns.Load(), s.limits.MaxClients)
 	var used, quotas, keys int64
 	ids := make([]string, 0, len(reg.order))

@@ -167,6 +167,7 @@ func (s *subscriber) recharge() bool {
 		return false
 	}
 	s.charged = n
+	s.c.mem.used.Add(d)
 	s.c.mem.out.Add(d)
 	s.pool.out.Add(d)
 	return s.pool.used.Add(d) > s.pool.limit.Load() && d > 0

@@ -260,6 +260,14 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		s.l2 = backed.New(opts.Backend, backed.Options{L1MaxTTL: opts.L1MaxTTL, ScanTimeout: opts.ScanTimeout})
 	}
 	s.heavyNice = probeHeavyNice()
+	if s.heavyNice {
+		s.log.Info("expensive commands run on a niced thread", "heavy_thread_nice", true)
+	} else {
+		// Measured: another tenant's PING p99 under a KEYS flood ~15x idle
+		// without it, 2-3x with it (bench/README.md, BenchmarkKeysFlood).
+		s.log.Warn("expensive commands run at normal priority: grant CAP_SYS_NICE (Linux) to keep other tenants' latency under KEYS floods; see README, Hostile input and hostile tenants",
+			"heavy_thread_nice", false)
+	}
 	s.newTimer = opts.NewTimer
 	if s.newTimer == nil {
 		s.newTimer = func(d time.Duration) (<-chan time.Time, func() bool) {

@@ -73,6 +73,13 @@
 // active tenants' weights) of it, and a tenant above its share is slowed
 // (fair sharing, in admission). An uncontended server is not shared out:
 // a tenant alone gets all of it. Custom tiers default to weight 1.
+//
+// HeavySlots caps how many expensive commands (KEYS, SCAN, SORT, big
+// replies: those past a few hundred µs of work) of one tenant run at once
+// while another tenant is active; the others wait for a slot. 0, the
+// built-ins' value, means half the cores the server runs on (GOMAXPROCS/2,
+// at least 1), which only the server knows. Like fair sharing it is
+// work-conserving: a tenant alone on the server is not held to it.
 package tiers
 
 import "time"
@@ -118,6 +125,9 @@ type Tier struct {
 	// Weight is the tenant's share of a contended server relative to the
 	// other active tenants' weights (fair sharing); 0 counts as 1.
 	Weight int
+	// HeavySlots caps one tenant's expensive commands running at once while
+	// other tenants are active; 0 means half of GOMAXPROCS, at least 1.
+	HeavySlots int
 	// ClientMemory is the tenant's client-memory budget: the bytes all its
 	// connections may make the server hold (query buffers, reply and
 	// pub/sub queues, MULTI queues, WATCH tables). 0 means "derived from
@@ -152,6 +162,7 @@ type Overrides struct {
 	L2Quota        *int64
 	Priority       *int
 	Weight         *int
+	HeavySlots     *int
 	ClientMemory   *int64
 }
 
@@ -187,6 +198,9 @@ func (t Tier) With(o Overrides) Tier {
 	}
 	if o.Weight != nil {
 		t.Weight = *o.Weight
+	}
+	if o.HeavySlots != nil {
+		t.HeavySlots = *o.HeavySlots
 	}
 	if o.ClientMemory != nil {
 		t.ClientMemory = *o.ClientMemory

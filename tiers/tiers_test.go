@@ -92,6 +92,8 @@ func TestWith(t *testing.T) {
 			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 7, Weight: 2}},
 		{"weight", gold, Overrides{Weight: ptr(9)},
 			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2, Weight: 9}},
+		{"heavy slots", gold, Overrides{HeavySlots: ptr(3)},
+			Tier{Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2, Weight: 2, HeavySlots: 3}},
 		{"all", Tier{Name: "bronze", Priority: DefaultPriority, Weight: DefaultWeight},
 			Overrides{DefaultTTL: ptr(5 * time.Minute), Timeout: ptr(2 * time.Second), RateLimit: ptr(100.0), Burst: ptr(10), MaxConcurrent: ptr(50), MaxArgBytes: ptr(int64(1 << 20)), MaxConnections: ptr(100), L2Quota: ptr(int64(1 << 30)), Priority: ptr(0), Weight: ptr(3)},
 			Tier{Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 2 * time.Second, RateLimit: 100, Burst: 10, MaxConcurrent: 50, MaxArgBytes: 1 << 20, MaxConnections: 100, L2Quota: 1 << 30, Priority: 0, Weight: 3}},

@@ -5,12 +5,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -58,9 +62,19 @@ func TestBadInvocationsExit2(t *testing.T) {
 // process is killed when the test ends unless the test waited for it.
 func startMain(t *testing.T, args ...string) (*exec.Cmd, map[string]any) {
 	t.Helper()
+	cmd, serving, _ := startMainUnder(t, nil, args...)
+	return cmd, serving
+}
+
+// startMainUnder is startMain with the process started by wrapper (a
+// command and its arguments, e.g. setpriv's, before the binary; nil for
+// none); it also returns the log lines before "tcached serving".
+func startMainUnder(t *testing.T, wrapper []string, args ...string) (*exec.Cmd, map[string]any, []map[string]any) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
-	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	argv := append(append(slices.Clone(wrapper), os.Args[0]), args...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), "TCACHED_AS_MAIN=1")
 	cmd.WaitDelay = 2 * time.Second
 	stderr, err := cmd.StderrPipe()
@@ -86,6 +100,7 @@ func startMain(t *testing.T, args ...string) (*exec.Cmd, map[string]any) {
 		close(lines)
 	}()
 	timeout := time.After(10 * time.Second)
+	var before []map[string]any
 	for {
 		select {
 		case m, ok := <-lines:
@@ -93,8 +108,9 @@ func startMain(t *testing.T, args ...string) (*exec.Cmd, map[string]any) {
 				t.Fatal("tcached exited before serving")
 			}
 			if m["msg"] == "tcached serving" {
-				return cmd, m
+				return cmd, m, before
 			}
+			before = append(before, m)
 		case <-timeout:
 			t.Fatal("tcached did not start within 10s")
 		}
@@ -167,4 +183,85 @@ func stopMain(t *testing.T, cmd *exec.Cmd) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("tcached did not exit within 10s of SIGTERM")
 	}
+}
+
+// TestHeavyThreadNiceWithoutCapSysNice: without CAP_SYS_NICE (and with
+// RLIMIT_NICE 0) expensive commands cannot run on a niced thread; the
+// binary says so at start (a warning naming CAP_SYS_NICE) and in INFO
+// (heavy_thread_nice:0). With the capability it logs and shows 1. Needs
+// Linux, setpriv, and the privilege to drop a capability.
+func TestHeavyThreadNiceWithoutCapSysNice(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("per-thread nice is Linux-only")
+	}
+	drop := []string{"setpriv", "--inh-caps=-sys_nice", "--bounding-set=-sys_nice"}
+	if err := exec.Command(drop[0], append(drop[1:], "true")...).Run(); err != nil {
+		t.Skipf("cannot drop CAP_SYS_NICE with setpriv: %v", err)
+	}
+	status, _ := os.ReadFile("/proc/self/status")
+	for _, c := range []struct {
+		name    string
+		wrapper []string
+		want    int
+	}{
+		{"without CAP_SYS_NICE", drop, 0},
+		{"with CAP_SYS_NICE", nil, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.want == 1 && !capSysNice(string(status)) {
+				t.Skip("this process has no CAP_SYS_NICE")
+			}
+			cmd, serving, before := startMainUnder(t, c.wrapper, "--config", "../../tcached.example.yaml", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0")
+			var logged map[string]any
+			for _, m := range before {
+				if _, ok := m["heavy_thread_nice"]; ok {
+					logged = m
+				}
+			}
+			switch {
+			case logged == nil:
+				t.Errorf("no start-up log line with heavy_thread_nice in %v", before)
+			case logged["heavy_thread_nice"] != (c.want == 1):
+				t.Errorf("logged %v", logged)
+			case c.want == 0 && (logged["level"] != "WARN" || !strings.Contains(logged["msg"].(string), "CAP_SYS_NICE")):
+				t.Errorf("without the capability: %v, want a warning naming CAP_SYS_NICE", logged)
+			}
+			conn, err := net.DialTimeout("tcp", serving["listen"].(string), 2*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(5 * time.Second))
+			conn.Write([]byte("AUTH pay-app pay-secret\r\nINFO server\r\n"))
+			rd := bufio.NewReader(conn)
+			if l, _ := rd.ReadString('\n'); l != "+OK\r\n" {
+				t.Fatalf("AUTH = %q", l)
+			}
+			var n int
+			if l, _ := rd.ReadString('\n'); len(l) < 2 || l[0] != '$' {
+				t.Fatalf("INFO = %q", l)
+			} else if _, err := fmt.Sscanf(l, "$%d", &n); err != nil {
+				t.Fatal(err)
+			}
+			info := make([]byte, n)
+			if _, err := io.ReadFull(rd, info); err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf("\r\nheavy_thread_nice:%d\r\n", c.want); !strings.Contains(string(info), want) {
+				t.Errorf("INFO server lacks %q:\n%s", want, info)
+			}
+			stopMain(t, cmd)
+		})
+	}
+}
+
+// capSysNice reports whether /proc/self/status's CapEff has CAP_SYS_NICE.
+func capSysNice(status string) bool {
+	for _, line := range strings.Split(status, "\n") {
+		if hex, ok := strings.CutPrefix(line, "CapEff:"); ok {
+			caps, err := strconv.ParseUint(strings.TrimSpace(hex), 16, 64)
+			return err == nil && caps&(1<<23) != 0
+		}
+	}
+	return false
 }
