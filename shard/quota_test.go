@@ -13,8 +13,10 @@ import (
 )
 
 // TestQuotaInvariantConcurrent hammers one partition with many writers of
-// random-size values through every write path while a checker asserts
-// used <= quota continuously; at the end accounting must be exact.
+// random-size values through every write path (objects included: new ones,
+// edits growing and shrinking them in place, moves between keys) while a
+// checker asserts used <= quota continuously; at the end accounting must be
+// exact.
 func TestQuotaInvariantConcurrent(t *testing.T) {
 	for _, noEv := range []bool{false, true} {
 		t.Run(fmt.Sprintf("noeviction=%v", noEv), func(t *testing.T) {
@@ -93,6 +95,38 @@ func runInvariant(t *testing.T, noEviction bool) {
 					p.ExpireCycle(50)
 				case op < 73 && i%50 == 0:
 					p.Flush(r.IntN(17) - 1)
+				case op < 78: // a new object (a collection converting)
+					sz := int64(r.IntN(3000))
+					if r.IntN(200) == 0 {
+						sz = int64(r.IntN(quota / 4))
+					}
+					err = p.Mutate(0, k, func(Entry, bool) (Entry, Action, error) {
+						return Entry{Obj: &blob{n: sz}, Type: TypeSet, ExpireAt: exp}, Put, nil
+					})
+				case op < 88: // an object growing or shrinking in place
+					d := int64(r.IntN(4000) - 1000)
+					if r.IntN(200) == 0 {
+						d = int64(r.IntN(quota / 4))
+					}
+					var b *blob
+					var g int64
+					err = p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+						b = nil
+						if !ex || cur.Obj == nil {
+							return cur, Keep, nil
+						}
+						b = cur.Obj.(*blob)
+						g = max(d, -b.n)
+						return Entry{Grow: g}, Edit, nil
+					}, func() { b.n += g })
+				case op < 91: // RENAME of an object across dbs
+					k2 := []byte(fmt.Sprint("k", r.IntN(2000)))
+					err = p.Apply([]Key{{0, k}, {1, k2}}, func(cur []Entry, ex []bool) ([]Entry, []Action, error) {
+						if !ex[0] || cur[0].Obj == nil {
+							return cur, []Action{Keep, Keep}, nil
+						}
+						return []Entry{{}, cur[0]}, []Action{Delete, Put}, nil
+					})
 				default:
 					dst, _ = p.GetAppend(dst[:0], 0, k)
 				}
