@@ -318,3 +318,13 @@ func SetScan(b []byte, cursor uint64, count int, fn func(member []byte)) (next u
 	}
 	return pageByHash(page, count, fn), nil
 }
+
+// SetAppendHeader appends the count header of a set of n members;
+// SetAppendHeader and SetAppendMember build the layout member by member.
+func SetAppendHeader(dst []byte, n int) []byte { return binary.AppendUvarint(dst, uint64(n)) }
+
+// SetAppendMember appends one uvarint-prefixed member.
+func SetAppendMember(dst, m []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(m)))
+	return append(dst, m...)
+}
