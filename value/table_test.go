@@ -450,7 +450,7 @@ func heapAfterGC() uint64 {
 
 // TestTableMemory measures a table's real heap per element against
 // Bytes: the measurement behind ElemOverhead. Run with -v for the figures;
-// the 1M rows run without -short only.
+// the 1M rows run without -short and -race only.
 func TestTableMemory(t *testing.T) {
 	for _, tc := range []struct {
 		n          int
@@ -464,8 +464,8 @@ func TestTableMemory(t *testing.T) {
 		{1000, true, 12, 12},
 	} {
 		t.Run(fmt.Sprintf("%dx%v_%d+%d", tc.n, tc.hash, tc.name, tc.valu), func(t *testing.T) {
-			if testing.Short() && tc.n > 100_000 {
-				t.Skip("1M elements: not in -short")
+			if (testing.Short() || raceEnabled) && tc.n > 100_000 {
+				t.Skip("1M elements: not under -short or -race (make test)")
 			}
 			name := make([]byte, tc.name)
 			val := make([]byte, tc.valu)
@@ -518,7 +518,7 @@ func scannableHeap() uint64 {
 // the latency itself.
 func TestTableGCScanWork(t *testing.T) {
 	n := 1_000_000
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		n = 100_000
 	}
 	name := make([]byte, 12)
