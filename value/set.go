@@ -153,15 +153,28 @@ func setMerge(dst, b []byte, ops [][]byte, add bool) ([]byte, int, error) {
 	if add {
 		n, changed = SetLen(b)+len(ops)-common, len(ops)-common
 	}
-	// Pass 2: write the merge.
+	// Pass 2: write the merge, copying runs of kept members whole.
 	out := binary.AppendUvarint(dst, uint64(n))
 	put := func(m []byte) {
 		out = binary.AppendUvarint(out, uint64(len(m)))
 		out = append(out, m...)
 	}
+	_, hl := binary.Uvarint(b)
+	body := b[max(hl, 0):]
+	run := 0 // start of the pending run of kept members in body
 	it = SetMembers(b)
 	j = 0
-	for m, ok := it.Next(); ok; m, ok = it.Next() {
+	for j < len(ops) {
+		at := len(body) - len(it.h.b)
+		m, ok := it.Next()
+		if !ok {
+			break
+		}
+		if bytes.Compare(ops[j], m) > 0 {
+			continue // kept, in the run
+		}
+		out = append(out, body[run:at]...)
+		run = at
 		for j < len(ops) && bytes.Compare(ops[j], m) < 0 {
 			if add {
 				put(ops[j])
@@ -171,11 +184,11 @@ func setMerge(dst, b []byte, ops [][]byte, add bool) ([]byte, int, error) {
 		if j < len(ops) && bytes.Equal(ops[j], m) {
 			j++
 			if !add {
-				continue
+				run = len(body) - len(it.h.b) // dropped
 			}
 		}
-		put(m)
 	}
+	out = append(out, body[run:]...)
 	if add {
 		for ; j < len(ops); j++ {
 			put(ops[j])
