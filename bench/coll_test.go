@@ -16,7 +16,11 @@ import (
 // SADD/SISMEMBER on one key of 100, 10K and 1M elements, tcached next to a
 // redis-server started by the same run, and memory per element at 1M.
 //
-//	go test -run '^$' -bench '^BenchmarkColl' -benchtime 20000x -count 3 -timeout 30m ./bench/
+//	make bench-coll
+//
+// which runs BenchmarkCollCompare at -benchtime 50000x and
+// BenchmarkCollMemory at -benchtime 1x (one load per iteration), three
+// times each.
 //
 // BenchmarkCollCompare sends pipelined batches of collPipeline commands on
 // one connection per server, alternating which server goes first, and

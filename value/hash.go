@@ -23,13 +23,11 @@ import (
 // (HGETALL, HKEYS, HVALS answer in that order, as Redis's listpack does).
 //
 // Limits: a lookup (HGET, HEXISTS) scans the value, O(size), and an
-// update (HSET, HDEL, HINCRBY) copies it, O(size) per command. That is
-// cheap for the object-sized hashes caches hold (a few KB: a 4 KB hash
-// updates in about a microsecond), and acceptable up to a few hundred KB;
-// a hash of many MB pays a copy of that many MB per write. A hash's size
-// is bounded by the tenant quota and by eviction.MaxEntry (4 GiB) like any
-// entry. A hash table representation for large hashes (Redis converts past
-// 128 fields) can be added behind this API without changing commands.
+// update (HSET, HDEL, HINCRBY) copies it, O(size) per command (the runs
+// of unchanged pairs are copied whole: HSET of a new field into 130 fields
+// is a search and a memmove). That is what Redis's listpack costs too, and
+// why the compact encoding holds only small hashes: past Limits a hash is
+// a HashTable (hashtable.go), O(1) per field.
 
 // ErrCorrupt reports a value that does not decode as its type's encoding;
 // it cannot happen for values written through this package's encoders.
@@ -326,8 +324,9 @@ func HashDel(dst, b []byte, fields [][]byte) (out []byte, removed int, err error
 }
 
 // HashScanAll is the number of fields up to which HashScan returns a whole
-// hash in one call with cursor 0, as Redis does for a listpack-encoded hash
-// (hash-max-listpack-entries, 128 by default).
+// hash in one call with cursor 0, as Redis does for a listpack-encoded hash.
+// A compact hash of more fields (up to hash-max-listpack-entries, 512 by
+// default) is paged like a HashTable, by the same hash order and cursor.
 const HashScanAll = 128
 
 // HashScan calls fn for one page of an HSCAN over the encoded hash b and

@@ -27,12 +27,10 @@ import (
 // Limits: a membership test (SISMEMBER, SMISMEMBER per member, SMOVE) scans
 // the value up to the member's place in the order, O(size): members have
 // variable lengths and there is no offset index, so no binary search. An
-// update copies the whole value, O(size) per command, like the hash
-// encoding (see hash.go): cheap for sets of up to a few thousand short
-// members, acceptable up to a few hundred KB, costly for sets of many MB.
-// A set's size is bounded by the tenant quota and by eviction.MaxEntry
-// like any entry. An index or a hash table for large sets can be added
-// behind this API without changing commands.
+// update copies the value, O(size) per command (runs of kept members are
+// copied whole), like the hash encoding: that is why the compact encoding
+// holds only small sets, and past Limits a set is a SetTable
+// (settable.go), O(1) per member.
 
 // SetLen is the number of members of an encoded set (0 for an empty or
 // malformed buffer).
