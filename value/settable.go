@@ -18,7 +18,15 @@ func SetTableFrom(enc []byte, members [][]byte) (*SetTable, error) {
 	for m, ok := it.Next(); ok; m, ok = it.Next() {
 		s.add(m, nameHash(m))
 	}
-	s.Add(members)
+	// Nothing was planned for a new table, so repeats are dropped by
+	// looking each member up rather than by Add's index of the arguments
+	// (a STORE result may have millions).
+	for _, m := range members {
+		hm := nameHash(m)
+		if _, _, found := s.t.find(m, hm); !found {
+			s.add(m, hm)
+		}
+	}
 	return s, it.Err()
 }
 
