@@ -6,10 +6,13 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tcached/tcached/value"
 )
 
 // TestQuotaInvariantConcurrent hammers one partition with many writers of
@@ -388,5 +391,111 @@ func TestSetNoEviction(t *testing.T) {
 	p.SetNoEviction(false)
 	if err := p.Set(0, []byte("again"), make([]byte, 100), 0); err != nil {
 		t.Fatalf("back to lru: %v", err)
+	}
+}
+
+// TestQuotaInvariantTables is TestQuotaInvariantConcurrent with real
+// value.SetTable objects growing and shrinking through their own plans
+// (PlanAdd's growth reserved, then Add), conversions (a new table Put over
+// a key) and deletes, under a small quota so that edits evict other keys
+// and cross-shard eviction re-runs the plans. A plan that underestimated
+// its growth would panic (shard checks every commit) or show as used >
+// quota.
+func TestQuotaInvariantTables(t *testing.T) {
+	for _, noEv := range []bool{false, true} {
+		t.Run(fmt.Sprintf("noeviction=%v", noEv), func(t *testing.T) {
+			const quota = 96 << 10
+			dur := time.Second
+			if testing.Short() {
+				dur = 300 * time.Millisecond
+			}
+			p, _ := newTest(t, Config{Quota: quota, Shards: 4, NoEviction: noEv})
+			var stop atomic.Bool
+			var violation, ops atomic.Int64
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for !stop.Load() {
+					if u := p.UsedBytes(); u > quota {
+						violation.Store(u)
+					}
+					runtime.Gosched()
+				}
+			}()
+			for w := range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := rand.New(rand.NewPCG(uint64(w), 3))
+					for !stop.Load() {
+						// Few keys, so that tables grow past a page (their
+						// writes then charge page tails too) before the
+						// quota evicts them.
+						k := []byte(fmt.Sprint("t", r.IntN(6)))
+						var members [][]byte
+						for range 1 + r.IntN(20) {
+							m := fmt.Sprint("member-", r.IntN(8000))
+							if r.IntN(50) == 0 {
+								m = strings.Repeat("L", 600+r.IntN(400)) // own records
+							}
+							members = append(members, []byte(m))
+						}
+						var err error
+						switch op := r.IntN(100); {
+						case op < 75: // SADD: plan, reserve, add
+							var tab *value.SetTable
+							err = p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+								tab = nil
+								if !ex || cur.Obj == nil {
+									t, err := value.SetTableFrom(nil, members)
+									return Entry{Obj: t, Type: TypeSet}, Put, err
+								}
+								tab = cur.Obj.(*value.SetTable)
+								grow, n := tab.PlanAdd(members)
+								if n == 0 {
+									return cur, Keep, nil
+								}
+								return Entry{Grow: grow}, Edit, nil
+							}, func() { tab.Add(members) })
+						case op < 98: // SREM
+							var tab *value.SetTable
+							err = p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+								if !ex || cur.Obj == nil {
+									return cur, Keep, nil
+								}
+								tab = cur.Obj.(*value.SetTable)
+								switch n := tab.PlanRem(members); {
+								case n == 0:
+									return cur, Keep, nil
+								case n == tab.Len():
+									return cur, Delete, nil
+								}
+								return Entry{}, Edit, nil
+							}, func() { tab.Rem(members) })
+						default:
+							p.Set(0, k, make([]byte, r.IntN(2000)), 0)
+						}
+						if err != nil && !errors.Is(err, ErrOOM) {
+							t.Errorf("write: %v", err)
+							return
+						}
+						ops.Add(1)
+					}
+				}()
+			}
+			time.Sleep(dur)
+			stop.Store(true)
+			wg.Wait()
+			if v := violation.Load(); v != 0 {
+				t.Fatalf("used %d exceeded quota %d", v, quota)
+			}
+			st := p.Stats()
+			if ops.Load() < 500 || !noEv && st.Evictions == 0 {
+				t.Fatalf("%d ops, %d evictions: the test did not press on the quota", ops.Load(), st.Evictions)
+			}
+			t.Logf("%d ops, %+v", ops.Load(), p.Stats())
+			audit(t, p)
+		})
 	}
 }
