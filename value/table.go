@@ -340,6 +340,9 @@ type table struct {
 	segs   []segment
 	n      int
 	pairs  bool
+	// segMax caches the longest segment's length for random (0: unknown,
+	// reset whenever a segment is resized or added).
+	segMax int
 }
 
 func newTable(sizeHint int, pairs bool) table {
@@ -415,6 +418,7 @@ func (t *table) insert(h uint64, x ref) {
 		} else {
 			t.split(si)
 		}
+		t.segMax = 0
 	}
 }
 
@@ -464,6 +468,7 @@ func (t *table) unindex(si int32, pos int) {
 	t.n--
 	if len(s.b) > minSegLen && int(s.n) < len(s.b)*3/10 {
 		s.rebuild(fitLen(int(s.n)), nil)
+		t.segMax = 0
 	}
 }
 
@@ -691,10 +696,12 @@ func (t *table) random() []byte {
 	if t.n == 0 {
 		return nil
 	}
-	maxLen := 0
-	for i := range t.segs {
-		maxLen = max(maxLen, len(t.segs[i].b))
+	if t.segMax == 0 {
+		for i := range t.segs {
+			t.segMax = max(t.segMax, len(t.segs[i].b))
+		}
 	}
+	maxLen := t.segMax
 	for range 256 {
 		s := &t.segs[rand.IntN(len(t.segs))]
 		if pos := rand.IntN(maxLen); pos < len(s.b) && s.b[pos].ref != 0 {
