@@ -23,7 +23,10 @@ type Ctx struct {
 	Scratch []byte
 	Ms      func() int64 // the server's TTL clock, unix ms (fake in tests)
 	// TTL is the tenant tier's default TTL in ms (0: none).
-	TTL  *atomic.Int64
+	TTL *atomic.Int64
+	// Enc is the tenant's collection-encoding thresholds (nil: Redis's
+	// defaults); read them with Limits.
+	Enc  *Encodings
 	Conn Conn
 }
 

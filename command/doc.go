@@ -25,15 +25,21 @@
 //
 // A Handler gets a Ctx: the reply Writer, the tenant's partition and
 // selected db, the clock, the tier's default TTL, a reusable scratch
-// buffer, and Conn, the server's side of the connection for what a
-// handler cannot do with the partition alone (checkpoints of long
-// commands, blocking, waking blocked clients, mapping errors to replies).
+// buffer, the tenant's collection-encoding thresholds (Enc), and Conn, the
+// server's side of the connection for what a handler cannot do with the
+// partition alone (checkpoints of long commands, blocking, waking blocked
+// clients, mapping errors to replies).
 // One Ctx lives in each connection and dispatch refreshes it before every
 // command, so running a handler allocates nothing.
 //
 // # Shared by the families
 //
-// The read-modify-write helpers for collections (coll.go), Redis's number
+// The read-modify-write helpers for collections (coll.go: CollUpdate for
+// the types with one encoding, CollWrite for those with a compact and a
+// big one, which plans an in-place edit of a big value and commits it once
+// the partition reserved its growth), the tenant's encoding thresholds
+// (encodings.go: CONFIG SET hash-max-listpack-entries and friends, read
+// through Ctx.Limits), Redis's number
 // parsing (parse.go: string2ll, string2ld and ld2string), glob matching
 // (glob.go, a port of stringmatchlen with its nesting limit), SCAN's
 // options (scan.go), HELP replies (help.go), the shed-read answers

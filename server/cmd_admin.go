@@ -2,6 +2,7 @@ package server
 
 import (
 	"strings"
+	"sync/atomic"
 
 	"github.com/tcached/tcached/command"
 )
@@ -30,18 +31,44 @@ func harmlessConfig(name string) bool {
 	return false
 }
 
-// cmdConfigSet accepts only encoding/housekeeping knobs (as no-ops);
-// anything that would change the shared server is refused.
+// cmdConfigSet accepts only encoding/housekeeping knobs; anything that
+// would change the shared server is refused. The collection-encoding
+// thresholds tcached implements (command.EncodingParams) are set for the
+// caller's tenant, validated as Redis validates them, all or nothing; the
+// other harmless knobs are accepted and ignored.
 func cmdConfigSet(c *client, args [][]byte) {
 	if len(args)%2 != 0 {
 		c.conn.WriteError(command.ErrWrongArgs("config|set"))
 		return
 	}
+	type set struct {
+		dst *atomic.Int64
+		v   int64
+	}
+	var sets []set
 	for i := 2; i < len(args); i += 2 {
+		if c.tenant != nil {
+			if dst, ok := c.tenant.enc.Lookup(string(args[i])); ok {
+				v, isInt := command.ParseInt(args[i+1])
+				switch {
+				case !isInt:
+					c.conn.WriteError(errConfigSetArg(args[i], "argument couldn't be parsed into an integer"))
+					return
+				case v < 0:
+					c.conn.WriteError(errConfigSetArg(args[i], "argument must be between 0 and 9223372036854775807 inclusive"))
+					return
+				}
+				sets = append(sets, set{dst, v})
+				continue
+			}
+		}
 		if !harmlessConfig(string(args[i])) {
 			c.conn.WriteError(errConfigSetNoPerm(args[i]))
 			return
 		}
+	}
+	for _, s := range sets {
+		s.dst.Store(s.v)
 	}
 	c.conn.WriteString("OK")
 }

@@ -232,7 +232,7 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 // value is per tenant, so redis-cli and redis-benchmark start cleanly.
 func configParams(c *client) map[string]string {
 	t := c.tenant
-	return map[string]string{
+	params := map[string]string{
 		"maxmemory":                 strconv.FormatInt(t.part.Quota(), 10),
 		"maxmemory-policy":          t.policy(),
 		"maxmemory-samples":         "5",
@@ -248,6 +248,16 @@ func configParams(c *client) map[string]string {
 		"cluster-enabled":           "no",
 		"hz":                        "10",
 	}
+	// The tenant's collection-encoding thresholds, under their names and
+	// Redis 7.0's old aliases, as Redis lists both.
+	for i, p := range command.EncodingParams() {
+		v := strconv.FormatInt(t.enc.Get(i), 10)
+		params[p.Name] = v
+		if p.Alias != "" {
+			params[p.Alias] = v
+		}
+	}
+	return params
 }
 
 // cmdConfigGet: CONFIG GET parameter [parameter ...], glob patterns allowed.

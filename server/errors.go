@@ -106,6 +106,11 @@ func errConfigSetNoPerm(param []byte) string {
 	return "NOPERM CONFIG SET of '" + string(param) + "' is not available to tenants: the operator's config file sets it"
 }
 
+// errConfigSetArg is Redis's refusal of a CONFIG SET value.
+func errConfigSetArg(param []byte, why string) string {
+	return "ERR CONFIG SET failed (possibly related to argument '" + string(param) + "') - " + why
+}
+
 // errSubscribedContext is Redis's refusal of a command in RESP2's
 // subscribed context.
 func errSubscribedContext(name string) string {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/tcached/tcached/admission"
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 	"github.com/tcached/tcached/metrics"
 	"github.com/tcached/tcached/shard"
@@ -61,6 +62,7 @@ func (s *Server) buildRegistry(cfg *config.Config, old *registry) (*registry, []
 				}),
 				adm:     s.admission.Tenant(admission.PolicyFromTier(tc.Tier)),
 				latency: metrics.NewHistogram(metrics.LatencyBuckets),
+				enc:     command.NewEncodings(),
 			}
 			t.cmem.tenant = tc.ID
 			t.setConf(tc)

@@ -121,6 +121,10 @@ type tenant struct {
 	part         *shard.Partition
 	adm          *admission.Tenant
 	defaultTTLms atomic.Int64
+	// enc is the tenant's collection-encoding thresholds (CONFIG SET
+	// hash-max-listpack-entries ...); like Redis's CONFIG SET they live
+	// until the process ends and are not in the config file.
+	enc          *command.Encodings
 	clients      atomic.Int64
 	commands     atomic.Int64 // all executed commands
 	cmdErrors    atomic.Int64 // finished commands that replied with an error

@@ -19,15 +19,16 @@
 //
 // It does not own the LRU structure (package eviction: no locks, no
 // goroutines; the locks are here), the encodings of collection values
-// (package value: a Partition stores a typed value as opaque bytes and
-// never decodes one), commands (package command and the families), or
+// (package value: a Partition stores a typed value as opaque bytes or an
+// opaque Object and never decodes one), commands (package command and the families), or
 // tenants and their namespaces (package server, which holds one Partition
 // per tenant).
 //
 // # The quota invariant
 //
 // The accounted bytes of a partition (sum over its entries of
-// len(key)+len(value)+EntryOverhead) never exceed its quota, at any moment,
+// len(key)+len(value)+EntryOverhead, plus each object's Bytes) never
+// exceed its quota, at any moment,
 // under any number of concurrent writers. The partition keeps one atomic
 // counter, used, and every write that grows the partition reserves its
 // delta with a compare-and-swap that succeeds only if used+delta <= quota,
@@ -49,6 +50,53 @@
 // ErrOOM at once, evicting nothing. Eviction only ever touches the
 // partition's own entries, so one tenant flooding its partition cannot
 // remove another tenant's keys.
+//
+// # Objects: big values outside the slab
+//
+// A key holds either bytes (a string, or a collection in its compact
+// encoding, stored in the entry's slab buffer like a string) or an Object:
+// a collection past Redis's thresholds in a big encoding of package value
+// (object.go). An object lives in its sub-shard's object table, a slice of
+// (Object, charge) slots; the entry's value is the slot's 4-byte id and its
+// kind byte carries a flag bit beside the Type. Two other places were
+// possible: a slice parallel to the LRU's slots, indexed by handle (no id
+// in the value, but 16 bytes more per slot for every string key too), or a
+// field in the eviction slot (eviction would have to know a Go interface,
+// and its slots would grow). The table costs only the keys that hold
+// objects, keeps eviction a pointer-free byte LRU that knows nothing of
+// them, and an id is as stable as a handle: an object never moves between
+// slots while its key lives.
+//
+// An object key is charged len(name) + 4 + EntryOverhead plus the object's
+// Bytes, recorded in its slot when stored and after every edit, so
+// removing it releases exactly what was charged. Every way a key leaves
+// (DEL, an overwrite, expiry, eviction, FLUSHDB/FLUSHALL) drops the slot in
+// O(1): objects hold their elements in pointer-free arenas, so there is no
+// teardown to do under the lock, the bytes leave the quota at once and the
+// garbage collector reclaims the memory in the background (Redis needs
+// lazyfree threads for this; a Go heap needs nothing, see package value
+// for the GC figures). Eviction evicts an object key whole, like any key.
+//
+// # Growing an object in place: reserve, then commit
+//
+// A Put replaces a key's value with one the callback built (bytes or a new
+// object: a conversion builds the object from the compact encoding, which
+// changes nothing stored), so its size is known before anything changes
+// and the quota rule applies unchanged. An edit of a stored object (HSET of
+// a field into a hash table) cannot be built aside: it changes the object.
+// Because callbacks may run more than once, an edit is split in two
+// (MutateEdit, ApplyEdit, the Edit action): the callback only plans, under
+// the lock, and returns in Entry.Grow the most the edit will add to the
+// object's Bytes; the partition reserves Grow exactly as it reserves a
+// Put's growth (CAS within the quota, evicting the tenant's own other keys,
+// never the key being written, possibly releasing the lock and running the
+// callback again); only once the reservation holds does it call the
+// commit function, once, under the same lock hold. It then measures the
+// object: the growth must not exceed Grow (a larger one is a bug that would
+// make the quota lie, and panics); the unused reservation is released, and
+// an edit that shrinks the object is released after it happened. So the
+// quota invariant holds for in-place growth too, and no callback ever
+// changes a stored object before its reservation succeeded.
 //
 // # Sub-shards and approximate LRU
 //
@@ -83,7 +131,7 @@
 //
 // # Ownership
 //
-// Keys and values passed in are not retained: the partition copies them,
+// Keys and byte values passed in are not retained: the partition copies them,
 // because callers pass slices into a reused network buffer and a stored
 // 10-byte value must not pin a whole read buffer (that would make the byte
 // quota lie). An entry is one allocation holding its key and value;
@@ -91,4 +139,12 @@
 // at most about twice what it then holds), so a SET of an existing key
 // allocates nothing. Values handed to callbacks (View, Mutate,
 // Apply) are valid only during the callback and must not be modified.
+//
+// An Object is the exception: a Put hands it over and the partition stores
+// it as is (copying a million-element structure per write would defeat its
+// purpose). From then on only the partition's callers, under the sub-shard
+// lock (in callbacks, and in commits for changes), touch it; nothing may
+// keep a reference past the callback. An object is at one key at a time: a
+// Put of a key's object at another key of the same Apply moves it (RENAME,
+// MOVE) and requires the first key to let it go; COPY puts a clone.
 package shard

@@ -61,12 +61,26 @@ type Config struct {
 
 // Entry is the state of one key.
 type Entry struct {
-	Value    []byte
+	// Value is the value when it is bytes: a string or a collection in
+	// its compact encoding.
+	Value []byte
+	// Obj is the value when it is an Object (a collection in a big
+	// encoding); Value is then nil. A Put of an Obj hands it to the
+	// partition, which stores it as is (see object.go, "Ownership").
+	Obj      Object
 	ExpireAt int64 // unix ms; 0 = no expiry
-	// Type is the type of Value (see type.go). The zero value is
+	// Type is the type of the value (see type.go). The zero value is
 	// TypeString, so an Entry built without it stores a string: SET
 	// overwrites a key of any type.
 	Type Type
+	// Enc is a small tag (0..3) stored with the value and handed back
+	// with it; the partition never interprets it. Families use it to
+	// remember an encoding variant the bytes cannot show (a compact set
+	// that has held a non-integer reports Redis's name for that).
+	Enc uint8
+	// Grow is read for Edit only: the most bytes the edit may add to
+	// Obj.Bytes(), reserved before the commit runs.
+	Grow int64
 }
 
 // Action is what a Mutate or Apply callback wants done to a key.
@@ -84,6 +98,17 @@ const (
 	// SetTTL changes only ExpireAt of an existing key (0 = persist); a
 	// time already in the past deletes the key. No-op for a missing key.
 	SetTTL
+	// Edit changes the existing key's Object in place, in two phases:
+	// the callback has changed nothing and returns in Entry.Grow the most
+	// the edit adds to the object's Bytes (0 or less for an edit that
+	// only shrinks it); the partition reserves Grow as for a Put (evicting
+	// other keys, possibly running the callback again), and only then
+	// calls the commit function given to MutateEdit or ApplyEdit, once,
+	// under the same lock hold, which performs the edit. The object is
+	// then measured again: what it grew by must not exceed Grow (the
+	// unused part of the reservation is released, a shrink is released
+	// after it happened). The key keeps its expiry and type.
+	Edit
 )
 
 // ViewFlags select the side effects of View.
@@ -119,9 +144,16 @@ type Partition struct {
 }
 
 type subShard struct {
-	// mu guards lru, key, keys, expires and expireSlot.
+	// mu guards lru, key, keys, expires, expireSlot, the object table
+	// (objs, objFree, objBytes) and the objects in it.
 	mu  sync.Mutex
 	lru *eviction.LRU
+	// objs is the object table: an object entry's value is the id of its
+	// slot here (object.go). objFree lists the free ids; objBytes is the
+	// sum of the slots' charges.
+	objs     []objSlot
+	objFree  []uint32
+	objBytes int64
 	// key is scratch space for the stored form byte(db)+name of the key
 	// being looked up, so lookups do not allocate.
 	key        []byte
@@ -207,8 +239,9 @@ func (p *Partition) lookup(s *subShard) (eviction.Handle, bool) {
 // to a value it was shown cannot write into the stored buffer's spare room.
 func readOnly(v []byte) []byte { return v[:len(v):len(v)] }
 
-// removeRaw deletes h and updates the per-db counts but not used. s.mu must
-// be held.
+// removeRaw deletes h (dropping its object, in O(1)) and updates the
+// per-db counts but not used; it returns h's accounted size. s.mu must be
+// held.
 func (s *subShard) removeRaw(h eviction.Handle) int64 {
 	k := s.lru.Key(h)
 	db := k[0]
@@ -217,6 +250,9 @@ func (s *subShard) removeRaw(h eviction.Handle) int64 {
 		s.expires[db]--
 	}
 	size := s.lru.Size(h)
+	if s.isObj(h) {
+		size += s.dropObj(s.objID(h))
+	}
 	s.lru.Remove(h)
 	return size
 }
@@ -228,19 +264,25 @@ func (p *Partition) remove(s *subShard, h eviction.Handle) {
 
 // insertRaw adds a copy of a new entry whose bytes are already reserved.
 // key is the stored form. s.mu must be held.
-func (s *subShard) insertRaw(key, value []byte, t Type, expireAt int64) {
+func (s *subShard) insertRaw(key, value []byte, kind uint8, expireAt int64) {
 	db := key[0]
 	s.keys[db]++
 	if expireAt != 0 {
 		s.expires[db]++
 	}
-	s.lru.AddKind(key, value, uint8(t), expireAt)
+	s.lru.AddKind(key, value, kind, expireAt)
 }
 
 // entryOf is the state of the live entry h. s.mu must be held.
 func (s *subShard) entryOf(h eviction.Handle) Entry {
 	v, kind, exp := s.lru.Entry(h)
-	return Entry{Value: readOnly(v), ExpireAt: exp, Type: Type(kind)}
+	e := Entry{ExpireAt: exp, Type: typeOfKind(kind), Enc: kind >> kindEncShift & kindEncMask}
+	if kind&kindObj != 0 {
+		e.Obj = s.objs[s.objID(h)].obj
+	} else {
+		e.Value = readOnly(v)
+	}
+	return e
 }
 
 // GetAppend appends the value of (db, key) to dst. It counts a hit or a
@@ -270,7 +312,7 @@ func (p *Partition) GetString(dst []byte, db int, key []byte) (out []byte, t Typ
 		s.misses.Add(1)
 		return dst, TypeString, false
 	}
-	if t = Type(s.lru.Kind(h)); t == TypeString {
+	if t = typeOfKind(s.lru.Kind(h)); t == TypeString {
 		dst = append(dst, s.lru.Value(h)...)
 	}
 	s.lru.Touch(h)
@@ -329,7 +371,7 @@ func (p *Partition) Set(db int, key, value []byte, expireAt int64) error {
 		s.mu.Lock()
 		s.setKey(db, key)
 		h, exists := p.lookup(s)
-		need, err := p.applyLocked(s, h, exists, &Entry{Value: value, ExpireAt: expireAt}, Put, &sk)
+		need, err := p.applyLocked(s, h, exists, &Entry{Value: value, ExpireAt: expireAt}, Put, nil, &sk)
 		s.mu.Unlock()
 		if need == 0 {
 			return err
@@ -341,21 +383,31 @@ func (p *Partition) Set(db int, key, value []byte, expireAt int64) error {
 }
 
 // Mutate runs fn on the current state of (db, key) under the sub-shard lock
-// and applies the returned action atomically. cur.Value is valid only
-// during fn and must not be modified; next.Value is copied. fn may be
-// called more than once (when the write must release the lock to evict
-// from other sub-shards and retry), so it must not have side effects beyond
-// recording its results; the last call's results are the ones applied. An
-// error from fn aborts with no change and is returned as is. A found key is
-// made the most recently used whatever the action.
+// and applies the returned action atomically. cur.Value and cur.Obj are
+// valid only during fn and must not be modified; next.Value is copied,
+// next.Obj is taken over. fn may be called more than once (when the write
+// must release the lock to evict from other sub-shards and retry), so it
+// must not have side effects beyond recording its results; the last call's
+// results are the ones applied. An error from fn aborts with no change and
+// is returned as is. A found key is made the most recently used whatever
+// the action. fn may not answer Edit: that takes MutateEdit.
 func (p *Partition) Mutate(db int, key []byte, fn func(cur Entry, exists bool) (next Entry, act Action, err error)) error {
+	return p.MutateEdit(db, key, fn, nil)
+}
+
+// MutateEdit is Mutate for a callback that may answer Edit: commit is the
+// second phase of an edit of cur.Obj, called at most once, after fn's last
+// call, once next.Grow is reserved, under the same lock hold (see Edit).
+// fn and commit share what fn recorded; commit must make exactly the
+// change fn planned, because the reservation was computed for it.
+func (p *Partition) MutateEdit(db int, key []byte, fn func(cur Entry, exists bool) (next Entry, act Action, err error), commit func()) error {
 	if !validDB(db) {
 		return ErrBadDB
 	}
 	s := &p.shards[p.shardIndex(db, key)]
 	sk := skipper{db: db, name: key}
 	for attempt := 0; ; attempt++ {
-		need, err := p.mutateOnce(s, db, key, fn, &sk)
+		need, err := p.mutateOnce(s, db, key, fn, commit, &sk)
 		if need == 0 {
 			return err
 		}
@@ -365,7 +417,7 @@ func (p *Partition) Mutate(db int, key []byte, fn func(cur Entry, exists bool) (
 	}
 }
 
-func (p *Partition) mutateOnce(s *subShard, db int, key []byte, fn func(Entry, bool) (Entry, Action, error), sk *skipper) (int64, error) {
+func (p *Partition) mutateOnce(s *subShard, db int, key []byte, fn func(Entry, bool) (Entry, Action, error), commit func(), sk *skipper) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.setKey(db, key)
@@ -378,15 +430,16 @@ func (p *Partition) mutateOnce(s *subShard, db int, key []byte, fn func(Entry, b
 	if err != nil {
 		return 0, err
 	}
-	return p.applyLocked(s, h, exists, &next, act, sk)
+	return p.applyLocked(s, h, exists, &next, act, commit, sk)
 }
 
 // applyLocked performs act on the key in s.key, found at h if exists. It
 // returns need > 0, having changed nothing, when the write does not fit
 // after evicting what the locked sub-shard allows; the caller must then
 // release the lock, call makeRoom and retry. next is a pointer so that the
-// arguments stay in registers (Entry is five words). s.mu must be held.
-func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, next *Entry, act Action, sk *skipper) (need int64, err error) {
+// arguments stay in registers (Entry is eight words). commit is Edit's
+// second phase (nil when the caller allows no Edit). s.mu must be held.
+func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, next *Entry, act Action, commit func(), sk *skipper) (need int64, err error) {
 	switch act {
 	case Keep:
 		if exists {
@@ -409,6 +462,8 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 		s.setExpire(h, next.ExpireAt)
 		s.lru.Touch(h)
 		return 0, nil
+	case Edit:
+		return p.editLocked(s, h, exists, next.Grow, commit, sk)
 	case Put:
 	default:
 		return 0, errBadCallback
@@ -419,31 +474,88 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 		}
 		return 0, nil
 	}
-	size := entrySize(len(s.key)-1, len(next.Value))
-	if size > p.quota.Load() || tooBig(len(s.key)-1, len(next.Value)) {
-		return 0, ErrOOM
-	}
 	var old int64
+	var curObj Object
+	var curID uint32
 	if exists {
-		old = s.lru.Size(h)
+		old = s.sizeOf(h)
+		if s.isObj(h) {
+			curID = s.objID(h)
+			curObj = s.objs[curID].obj
+		}
+	}
+	var size, objSize int64
+	if next.Obj != nil {
+		if next.Obj == curObj {
+			objSize = s.objs[curID].size
+		} else {
+			objSize = next.Obj.Bytes()
+		}
+		size = entrySize(len(s.key)-1, objIDLen) + objSize
+	} else {
+		size = entrySize(len(s.key)-1, len(next.Value))
+		if tooBig(len(s.key)-1, len(next.Value)) {
+			return 0, ErrOOM
+		}
+	}
+	if size > p.quota.Load() {
+		return 0, ErrOOM
 	}
 	delta := size - old
 	if delta > 0 && !p.reserve(delta) && !p.evictLocked(s, delta, sk) {
 		return delta, nil
 	}
+	kind := kindOf(next.Type, next.Enc, next.Obj != nil)
+	var idb [objIDLen]byte
+	switch {
+	case exists && next.Obj != nil && next.Obj == curObj:
+		s.lru.SetKind(h, kind)
+	case exists:
+		if curObj != nil {
+			s.dropObj(curID)
+		}
+		if next.Obj != nil {
+			// The LRU copies into the entry's buffer in place when it
+			// fits; the id is four bytes like any value.
+			s.lru.SetValueKind(h, idBytes(&idb, s.putObj(next.Obj, objSize)), kind)
+		} else {
+			// A SET of an existing key allocates nothing; next.Value may
+			// alias the current value.
+			s.lru.SetValueKind(h, next.Value, kind)
+		}
+	case next.Obj != nil:
+		s.insertRaw(s.key, idBytes(&idb, s.putObj(next.Obj, objSize)), kind, next.ExpireAt)
+	default:
+		s.insertRaw(s.key, next.Value, kind, next.ExpireAt)
+	}
 	if exists {
-		// The LRU copies into the entry's buffer in place when it fits
-		// (a SET of an existing key allocates nothing); next.Value may
-		// alias the current value.
-		s.lru.SetValueKind(h, next.Value, uint8(next.Type))
 		s.setExpire(h, next.ExpireAt)
 		s.lru.Touch(h)
-	} else {
-		s.insertRaw(s.key, next.Value, next.Type, next.ExpireAt)
 	}
 	if delta < 0 {
 		p.used.Add(delta)
 	}
+	return 0, nil
+}
+
+// editLocked is the Edit action on h (see Edit): reserve grow, commit,
+// measure, release what the edit did not use. s.mu must be held.
+func (p *Partition) editLocked(s *subShard, h eviction.Handle, exists bool, grow int64, commit func(), sk *skipper) (int64, error) {
+	if !exists || commit == nil || !s.isObj(h) {
+		return 0, errBadCallback
+	}
+	grow = max(grow, 0)
+	if s.sizeOf(h)+grow > p.quota.Load() {
+		return 0, ErrOOM
+	}
+	if grow > 0 && !p.reserve(grow) && !p.evictLocked(s, grow, sk) {
+		return grow, nil
+	}
+	commit()
+	if d := s.remeasure(s.objID(h), grow) - grow; d != 0 {
+		p.used.Add(d) // the unused reservation, or a shrink
+	}
+	s.lru.Touch(h)
 	return 0, nil
 }
 
@@ -476,7 +588,7 @@ func (p *Partition) Usage(db int, key []byte) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return s.lru.Size(h), true
+	return s.sizeOf(h), true
 }
 
 // Flush removes every key of db, or of all dbs if db is -1, and returns the
@@ -491,8 +603,11 @@ func (p *Partition) Flush(db int) int {
 		s.mu.Lock()
 		if db == -1 {
 			removed += s.lru.Len()
-			p.used.Add(-s.lru.Bytes())
+			p.used.Add(-s.lru.Bytes() - s.objBytes)
 			s.lru.Clear()
+			// Dropping the table is O(1) however large its objects: they
+			// hold no pointers to chase, the collector reclaims them.
+			s.objs, s.objFree, s.objBytes = nil, nil, 0
 			s.keys = [NumDBs]int64{}
 			s.expires = [NumDBs]int64{}
 			s.expireSlot = 0

@@ -31,8 +31,9 @@ func newTest(t testing.TB, cfg Config) (*Partition, *clock) {
 }
 
 // audit checks exact accounting: used equals the sum of the entry sizes,
-// every size is len(name)+len(value)+EntryOverhead, and the per-db counts
-// match the entries.
+// every size is len(name)+len(value)+EntryOverhead (plus, for an object,
+// its Bytes, as recorded), every object slot belongs to exactly one entry,
+// and the per-db counts match the entries.
 func audit(t testing.TB, p *Partition) {
 	t.Helper()
 	var sum int64
@@ -40,6 +41,8 @@ func audit(t testing.TB, p *Partition) {
 		s := &p.shards[i]
 		s.mu.Lock()
 		var keys, exps [NumDBs]int64
+		var objBytes int64
+		objs := 0
 		for j := range s.lru.Slots() {
 			h := eviction.Handle(j)
 			if !s.lru.Live(h) {
@@ -52,7 +55,16 @@ func audit(t testing.TB, p *Partition) {
 			if p.shardIndex(int(k[0]), []byte(k[1:])) != i {
 				t.Errorf("key %q in sub-shard %d", k, i)
 			}
-			sum += s.lru.Size(h)
+			if s.isObj(h) {
+				slot := s.objs[s.objID(h)]
+				if slot.obj == nil || slot.size != slot.obj.Bytes() {
+					t.Errorf("key %q object %v charged %d", k, slot.obj, slot.size)
+				} else {
+					objBytes += slot.size
+					objs++
+				}
+			}
+			sum += s.sizeOf(h)
 			keys[k[0]]++
 			if s.lru.ExpireAt(h) != 0 {
 				exps[k[0]]++
@@ -60,6 +72,10 @@ func audit(t testing.TB, p *Partition) {
 		}
 		if keys != s.keys || exps != s.expires {
 			t.Errorf("sub-shard %d counts keys %v exps %v, recorded %v %v", i, keys, exps, s.keys, s.expires)
+		}
+		if objBytes != s.objBytes || objs != len(s.objs)-len(s.objFree) {
+			t.Errorf("sub-shard %d: %d objects of %d bytes in entries, table has %d of %d bytes",
+				i, objs, objBytes, len(s.objs)-len(s.objFree), s.objBytes)
 		}
 		s.mu.Unlock()
 	}

@@ -6,15 +6,20 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tcached/tcached/value"
 )
 
 // TestQuotaInvariantConcurrent hammers one partition with many writers of
-// random-size values through every write path while a checker asserts
-// used <= quota continuously; at the end accounting must be exact.
+// random-size values through every write path (objects included: new ones,
+// edits growing and shrinking them in place, moves between keys) while a
+// checker asserts used <= quota continuously; at the end accounting must be
+// exact.
 func TestQuotaInvariantConcurrent(t *testing.T) {
 	for _, noEv := range []bool{false, true} {
 		t.Run(fmt.Sprintf("noeviction=%v", noEv), func(t *testing.T) {
@@ -93,6 +98,38 @@ func runInvariant(t *testing.T, noEviction bool) {
 					p.ExpireCycle(50)
 				case op < 73 && i%50 == 0:
 					p.Flush(r.IntN(17) - 1)
+				case op < 78: // a new object (a collection converting)
+					sz := int64(r.IntN(3000))
+					if r.IntN(200) == 0 {
+						sz = int64(r.IntN(quota / 4))
+					}
+					err = p.Mutate(0, k, func(Entry, bool) (Entry, Action, error) {
+						return Entry{Obj: &blob{n: sz}, Type: TypeSet, ExpireAt: exp}, Put, nil
+					})
+				case op < 88: // an object growing or shrinking in place
+					d := int64(r.IntN(4000) - 1000)
+					if r.IntN(200) == 0 {
+						d = int64(r.IntN(quota / 4))
+					}
+					var b *blob
+					var g int64
+					err = p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+						b = nil
+						if !ex || cur.Obj == nil {
+							return cur, Keep, nil
+						}
+						b = cur.Obj.(*blob)
+						g = max(d, -b.n)
+						return Entry{Grow: g}, Edit, nil
+					}, func() { b.n += g })
+				case op < 91: // RENAME of an object across dbs
+					k2 := []byte(fmt.Sprint("k", r.IntN(2000)))
+					err = p.Apply([]Key{{0, k}, {1, k2}}, func(cur []Entry, ex []bool) ([]Entry, []Action, error) {
+						if !ex[0] || cur[0].Obj == nil {
+							return cur, []Action{Keep, Keep}, nil
+						}
+						return []Entry{{}, cur[0]}, []Action{Delete, Put}, nil
+					})
 				default:
 					dst, _ = p.GetAppend(dst[:0], 0, k)
 				}
@@ -354,5 +391,111 @@ func TestSetNoEviction(t *testing.T) {
 	p.SetNoEviction(false)
 	if err := p.Set(0, []byte("again"), make([]byte, 100), 0); err != nil {
 		t.Fatalf("back to lru: %v", err)
+	}
+}
+
+// TestQuotaInvariantTables is TestQuotaInvariantConcurrent with real
+// value.SetTable objects growing and shrinking through their own plans
+// (PlanAdd's growth reserved, then Add), conversions (a new table Put over
+// a key) and deletes, under a small quota so that edits evict other keys
+// and cross-shard eviction re-runs the plans. A plan that underestimated
+// its growth would panic (shard checks every commit) or show as used >
+// quota.
+func TestQuotaInvariantTables(t *testing.T) {
+	for _, noEv := range []bool{false, true} {
+		t.Run(fmt.Sprintf("noeviction=%v", noEv), func(t *testing.T) {
+			const quota = 96 << 10
+			dur := time.Second
+			if testing.Short() {
+				dur = 300 * time.Millisecond
+			}
+			p, _ := newTest(t, Config{Quota: quota, Shards: 4, NoEviction: noEv})
+			var stop atomic.Bool
+			var violation, ops atomic.Int64
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for !stop.Load() {
+					if u := p.UsedBytes(); u > quota {
+						violation.Store(u)
+					}
+					runtime.Gosched()
+				}
+			}()
+			for w := range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := rand.New(rand.NewPCG(uint64(w), 3))
+					for !stop.Load() {
+						// Few keys, so that tables grow past a page (their
+						// writes then charge page tails too) before the
+						// quota evicts them.
+						k := []byte(fmt.Sprint("t", r.IntN(6)))
+						var members [][]byte
+						for range 1 + r.IntN(20) {
+							m := fmt.Sprint("member-", r.IntN(8000))
+							if r.IntN(50) == 0 {
+								m = strings.Repeat("L", 600+r.IntN(400)) // own records
+							}
+							members = append(members, []byte(m))
+						}
+						var err error
+						switch op := r.IntN(100); {
+						case op < 75: // SADD: plan, reserve, add
+							var tab *value.SetTable
+							err = p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+								tab = nil
+								if !ex || cur.Obj == nil {
+									t, err := value.SetTableFrom(nil, members)
+									return Entry{Obj: t, Type: TypeSet}, Put, err
+								}
+								tab = cur.Obj.(*value.SetTable)
+								grow, n := tab.PlanAdd(members)
+								if n == 0 {
+									return cur, Keep, nil
+								}
+								return Entry{Grow: grow}, Edit, nil
+							}, func() { tab.Add(members) })
+						case op < 98: // SREM
+							var tab *value.SetTable
+							err = p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+								if !ex || cur.Obj == nil {
+									return cur, Keep, nil
+								}
+								tab = cur.Obj.(*value.SetTable)
+								switch n := tab.PlanRem(members); {
+								case n == 0:
+									return cur, Keep, nil
+								case n == tab.Len():
+									return cur, Delete, nil
+								}
+								return Entry{}, Edit, nil
+							}, func() { tab.Rem(members) })
+						default:
+							p.Set(0, k, make([]byte, r.IntN(2000)), 0)
+						}
+						if err != nil && !errors.Is(err, ErrOOM) {
+							t.Errorf("write: %v", err)
+							return
+						}
+						ops.Add(1)
+					}
+				}()
+			}
+			time.Sleep(dur)
+			stop.Store(true)
+			wg.Wait()
+			if v := violation.Load(); v != 0 {
+				t.Fatalf("used %d exceeded quota %d", v, quota)
+			}
+			st := p.Stats()
+			if ops.Load() < 500 || !noEv && st.Evictions == 0 {
+				t.Fatalf("%d ops, %d evictions: the test did not press on the quota", ops.Load(), st.Evictions)
+			}
+			t.Logf("%d ops, %+v", ops.Load(), p.Stats())
+			audit(t, p)
+		})
 	}
 }

@@ -8,19 +8,21 @@ package shard
 // replacing a string never decodes anything: GET and SET of an existing
 // string stay allocation-free (TestHotPathNoAllocs).
 //
-// Every non-string value is one serialized buffer, the entry's value, in a
-// compact encoding of its type (like Redis's listpack): one allocation, no
-// pointers for the garbage collector, and the whole value is charged to the
-// tenant's quota as len(value) like a string's bytes. The key therefore
+// A small non-string value is one serialized buffer, the entry's value, in
+// a compact encoding of its type (like Redis's listpack): one allocation,
+// no pointers for the garbage collector, and the whole value is charged to
+// the tenant's quota as len(value) like a string's bytes. The key therefore
 // evicts, expires, renames, copies and moves as one unit, through the same
 // code paths as strings (Entry.Type travels with Entry.Value).
 //
-// Commands change a typed value through Mutate: the callback decodes
+// Commands change a compact value through Mutate: the callback decodes
 // cur.Value, builds the next encoding in a buffer of its own and returns it
 // with Put; the partition reserves the size difference against the quota
 // before storing, exactly as for a string. That makes every update O(size
-// of the value) (a copy), which is what Redis's listpack costs too; see
-// the encoding's doc for the limits this implies.
+// of the value) (a copy), which is what Redis's listpack costs too, so past
+// Redis's thresholds the families convert the value to an Object (doc.go,
+// "Objects") that they change in place with MutateEdit. Type says what a
+// value is, not how it is encoded: a hash is TypeHash in both encodings.
 
 // Type is the type of a key's value. The numbering is stored in entries.
 type Type uint8

@@ -168,7 +168,7 @@ func (p *Partition) WalkKeys(db int, cursor uint64, maxSlots int, fn func(key []
 			h := eviction.Handle(slot)
 			slot++
 			visited++
-			if k, ok := p.liveKey(s, h, db, now); ok && !fn(k[1:], Type(s.lru.Kind(h))) {
+			if k, ok := p.liveKey(s, h, db, now); ok && !fn(k[1:], typeOfKind(s.lru.Kind(h))) {
 				break
 			}
 		}

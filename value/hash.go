@@ -23,13 +23,11 @@ import (
 // (HGETALL, HKEYS, HVALS answer in that order, as Redis's listpack does).
 //
 // Limits: a lookup (HGET, HEXISTS) scans the value, O(size), and an
-// update (HSET, HDEL, HINCRBY) copies it, O(size) per command. That is
-// cheap for the object-sized hashes caches hold (a few KB: a 4 KB hash
-// updates in about a microsecond), and acceptable up to a few hundred KB;
-// a hash of many MB pays a copy of that many MB per write. A hash's size
-// is bounded by the tenant quota and by eviction.MaxEntry (4 GiB) like any
-// entry. A hash table representation for large hashes (Redis converts past
-// 128 fields) can be added behind this API without changing commands.
+// update (HSET, HDEL, HINCRBY) copies it, O(size) per command (the runs
+// of unchanged pairs are copied whole: HSET of a new field into 130 fields
+// is a search and a memmove). That is what Redis's listpack costs too, and
+// why the compact encoding holds only small hashes: past Limits a hash is
+// a HashTable (hashtable.go), O(1) per field.
 
 // ErrCorrupt reports a value that does not decode as its type's encoding;
 // it cannot happen for values written through this package's encoders.
@@ -103,16 +101,19 @@ func (it *HashIter) chunk() ([]byte, bool) {
 
 // HashGet returns the value of field in the encoded hash b.
 func HashGet(b, field []byte) ([]byte, bool) {
-	it := HashFields(b)
-	for {
-		f, v, ok := it.Next()
-		if !ok {
-			return nil, false
-		}
-		if string(f) == string(field) {
-			return v, true
-		}
+	n, hl := binary.Uvarint(b)
+	if hl <= 0 {
+		return nil, false
 	}
+	body := b[hl:]
+	start, end, found, _ := findPair(body, int(n), field)
+	if !found {
+		return nil, false
+	}
+	fl, m := uvarintAt(body, start)
+	q := start + m + fl
+	_, m2 := uvarintAt(body, q)
+	return body[q+m2 : end : end], true
 }
 
 // HashAppendPair appends one field/value pair (without the count header);
@@ -172,6 +173,9 @@ func (x *fieldIndex) find(f []byte) int {
 // argument order. It returns the new encoding and the number of fields
 // added. dst must not overlap b.
 func HashSet(dst, b []byte, fields, values [][]byte) (out []byte, added int, err error) {
+	if len(fields) == 1 {
+		return hashSetOne(dst, b, fields[0], values[0])
+	}
 	x := newFieldIndex(fields)
 	// state[i], for the last position i of each argument field (the one
 	// whose value wins): 1 if the field exists in b, 2 once written.
@@ -198,18 +202,25 @@ func HashSet(dst, b []byte, fields, values [][]byte) (out []byte, added int, err
 	}
 	// Pass 2: write. New fields go in the order of their first
 	// occurrence, with their last value (HSET h a 1 b 2 a 3: a=3, b=2).
+	// Runs of pairs that keep their value are copied whole.
 	out = HashAppendHeader(dst, old+added)
+	_, hl := binary.Uvarint(b)
+	body := b[max(hl, 0):]
+	run := 0 // start of the pending run of unchanged pairs in body
 	it = HashFields(b)
 	for {
-		f, v, ok := it.Next()
+		at := len(body) - len(it.b)
+		f, _, ok := it.Next()
 		if !ok {
 			break
 		}
 		if i := x.find(f); i >= 0 {
-			v = values[i]
+			out = append(out, body[run:at]...)
+			out = HashAppendPair(out, f, values[i])
+			run = len(body) - len(it.b)
 		}
-		out = HashAppendPair(out, f, v)
 	}
+	out = append(out, body[run:]...)
 	for _, f := range fields {
 		if l := x.find(f); state[l] == 0 {
 			state[l] = 2
@@ -217,6 +228,68 @@ func HashSet(dst, b []byte, fields, values [][]byte) (out []byte, added int, err
 		}
 	}
 	return out, added, nil
+}
+
+// hashSetOne is HashSet of one field (HSET h f v, HINCRBY): one pass to
+// find the field's pair, then the rest is copied whole.
+func hashSetOne(dst, b, field, val []byte) ([]byte, int, error) {
+	n, hl := binary.Uvarint(b)
+	if hl <= 0 {
+		if len(b) != 0 {
+			return dst, 0, ErrCorrupt
+		}
+		n, hl = 0, 0
+	}
+	body := b[hl:]
+	start, end, found, err := findPair(body, int(n), field)
+	if err != nil {
+		return dst, 0, err
+	}
+	if !found {
+		out := HashAppendHeader(dst, int(n)+1)
+		out = append(out, body...)
+		return HashAppendPair(out, field, val), 1, nil
+	}
+	out := HashAppendHeader(dst, int(n))
+	out = append(out, body[:start]...)
+	out = HashAppendPair(out, field, val)
+	return append(out, body[end:]...), 0, nil
+}
+
+// findPair returns the byte range in body (the pairs of a hash of n
+// fields, after its count) of field's pair.
+func findPair(body []byte, n int, field []byte) (start, end int, found bool, err error) {
+	p := 0
+	for range n {
+		fl, m := uvarintAt(body, p)
+		if m <= 0 || len(body)-p-m < fl {
+			return 0, 0, false, ErrCorrupt
+		}
+		f := body[p+m : p+m+fl]
+		q := p + m + fl
+		vl, m2 := uvarintAt(body, q)
+		if m2 <= 0 || len(body)-q-m2 < vl {
+			return 0, 0, false, ErrCorrupt
+		}
+		next := q + m2 + vl
+		if len(f) == len(field) && string(f) == string(field) {
+			return p, next, true, nil
+		}
+		p = next
+	}
+	return 0, 0, false, nil
+}
+
+// uvarintAt reads the uvarint at b[p:] (a one-byte fast path).
+func uvarintAt(b []byte, p int) (int, int) {
+	if p < len(b) && b[p] < 0x80 {
+		return int(b[p]), 1
+	}
+	v, m := binary.Uvarint(b[p:])
+	if m <= 0 || v > uint64(len(b)) {
+		return 0, -1
+	}
+	return int(v), m
 }
 
 // HashDel appends to dst the encoding of b without the given fields and
@@ -251,8 +324,9 @@ func HashDel(dst, b []byte, fields [][]byte) (out []byte, removed int, err error
 }
 
 // HashScanAll is the number of fields up to which HashScan returns a whole
-// hash in one call with cursor 0, as Redis does for a listpack-encoded hash
-// (hash-max-listpack-entries, 128 by default).
+// hash in one call with cursor 0, as Redis does for a listpack-encoded hash.
+// A compact hash of more fields (up to hash-max-listpack-entries, 512 by
+// default) is paged like a HashTable, by the same hash order and cursor.
 const HashScanAll = 128
 
 // HashScan calls fn for one page of an HSCAN over the encoded hash b and

@@ -27,12 +27,10 @@ import (
 // Limits: a membership test (SISMEMBER, SMISMEMBER per member, SMOVE) scans
 // the value up to the member's place in the order, O(size): members have
 // variable lengths and there is no offset index, so no binary search. An
-// update copies the whole value, O(size) per command, like the hash
-// encoding (see hash.go): cheap for sets of up to a few thousand short
-// members, acceptable up to a few hundred KB, costly for sets of many MB.
-// A set's size is bounded by the tenant quota and by eviction.MaxEntry
-// like any entry. An index or a hash table for large sets can be added
-// behind this API without changing commands.
+// update copies the value, O(size) per command (runs of kept members are
+// copied whole), like the hash encoding: that is why the compact encoding
+// holds only small sets, and past Limits a set is a SetTable
+// (settable.go), O(1) per member.
 
 // SetLen is the number of members of an encoded set (0 for an empty or
 // malformed buffer).
@@ -153,15 +151,28 @@ func setMerge(dst, b []byte, ops [][]byte, add bool) ([]byte, int, error) {
 	if add {
 		n, changed = SetLen(b)+len(ops)-common, len(ops)-common
 	}
-	// Pass 2: write the merge.
+	// Pass 2: write the merge, copying runs of kept members whole.
 	out := binary.AppendUvarint(dst, uint64(n))
 	put := func(m []byte) {
 		out = binary.AppendUvarint(out, uint64(len(m)))
 		out = append(out, m...)
 	}
+	_, hl := binary.Uvarint(b)
+	body := b[max(hl, 0):]
+	run := 0 // start of the pending run of kept members in body
 	it = SetMembers(b)
 	j = 0
-	for m, ok := it.Next(); ok; m, ok = it.Next() {
+	for j < len(ops) {
+		at := len(body) - len(it.h.b)
+		m, ok := it.Next()
+		if !ok {
+			break
+		}
+		if bytes.Compare(ops[j], m) > 0 {
+			continue // kept, in the run
+		}
+		out = append(out, body[run:at]...)
+		run = at
 		for j < len(ops) && bytes.Compare(ops[j], m) < 0 {
 			if add {
 				put(ops[j])
@@ -171,11 +182,11 @@ func setMerge(dst, b []byte, ops [][]byte, add bool) ([]byte, int, error) {
 		if j < len(ops) && bytes.Equal(ops[j], m) {
 			j++
 			if !add {
-				continue
+				run = len(body) - len(it.h.b) // dropped
 			}
 		}
-		put(m)
 	}
+	out = append(out, body[run:]...)
 	if add {
 		for ; j < len(ops); j++ {
 			put(ops[j])
@@ -317,4 +328,14 @@ func SetScan(b []byte, cursor uint64, count int, fn func(member []byte)) (next u
 		return 0, it.Err()
 	}
 	return pageByHash(page, count, fn), nil
+}
+
+// SetAppendHeader appends the count header of a set of n members;
+// SetAppendHeader and SetAppendMember build the layout member by member.
+func SetAppendHeader(dst []byte, n int) []byte { return binary.AppendUvarint(dst, uint64(n)) }
+
+// SetAppendMember appends one uvarint-prefixed member.
+func SetAppendMember(dst, m []byte) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(m)))
+	return append(dst, m...)
 }

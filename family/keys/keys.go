@@ -5,6 +5,7 @@ import (
 
 	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/shard"
+	"github.com/tcached/tcached/value"
 )
 
 func cmdDel(c *command.Ctx, args [][]byte) {
@@ -261,7 +262,13 @@ func cmdCopy(c *command.Ctx, args [][]byte) {
 			return cur, []shard.Action{shard.Keep, shard.Keep}, nil
 		}
 		done, isList = true, cur[0].Type == shard.TypeList
-		return []shard.Entry{cur[0], cur[0]}, []shard.Action{shard.Keep, shard.Put}, nil
+		cp := cur[0]
+		if cp.Obj != nil {
+			// A big collection is copied (an object lives at one key);
+			// the partition reserves the copy's size before storing it.
+			cp.Obj = value.Clone(cp.Obj).(shard.Object)
+		}
+		return []shard.Entry{cur[0], cp}, []shard.Action{shard.Keep, shard.Put}, nil
 	})
 	if err != nil {
 		c.StoreErr(err)

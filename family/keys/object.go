@@ -3,6 +3,7 @@ package keys
 import (
 	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/shard"
+	"github.com/tcached/tcached/value"
 )
 
 // cmdMove: MOVE key db, within the caller's tenant (its 16 dbs).
@@ -38,16 +39,23 @@ func cmdMove(c *command.Ctx, args [][]byte) {
 	c.W.WriteInt(command.B2i(moved))
 }
 
-// cmdObjectEncoding reports the encoding Redis would use for a string, and
-// "listpack" for a hash (tcached's hash encoding is a listpack-like
-// serialized buffer at every size; see value/hash.go).
+// cmdObjectEncoding answers Redis 7.0's name for the key's encoding: a
+// string's int/embstr/raw; "listpack" or "hashtable" for a hash (compact
+// or value.HashTable); "intset" for a compact set of integers and
+// "hashtable" for any other set (7.0 has no listpack sets, see
+// family/set); and, for lists and sorted sets, whose single serialized
+// encoding is listpack-like at every size, "quicklist" and "listpack".
 func cmdObjectEncoding(c *command.Ctx, args [][]byte) {
 	enc := ""
 	c.Part.View(c.DB, args[2], 0, func(e shard.Entry) {
-		// Collections are serialized buffers at every size (value/hash.go);
-		// the names are Redis 7.0's for the closest encoding.
 		switch e.Type {
-		case shard.TypeHash, shard.TypeZSet:
+		case shard.TypeHash:
+			enc = "listpack"
+			if e.Obj != nil {
+				enc = "hashtable"
+			}
+			return
+		case shard.TypeZSet:
 			enc = "listpack"
 			return
 		case shard.TypeList:
@@ -55,6 +63,9 @@ func cmdObjectEncoding(c *command.Ctx, args [][]byte) {
 			return
 		case shard.TypeSet:
 			enc = "hashtable"
+			if e.Obj == nil && e.Enc == value.SetTagIntset {
+				enc = "intset"
+			}
 			return
 		}
 		switch _, isInt := command.ParseInt(e.Value); {

@@ -2,48 +2,65 @@
 // SRANDMEMBER SINTER SUNION SDIFF SINTERSTORE SUNIONSTORE SDIFFSTORE SSCAN
 // SMOVE, with Redis 7's semantics, replies and error strings.
 //
-// A set is one entry of type shard.TypeSet whose value is the sorted
-// encoding of value/set.go, following the hash pattern (package hash):
-// single-key writes go through setsUpdate (one Partition.Mutate), reads
-// through setsView. Multi-key commands (SINTER, SUNION, SDIFF, their STORE
-// forms, SMOVE) run in one Partition.Apply, which locks the sub-shards of
-// all their keys: they see one consistent state of every key and apply
-// their writes all or nothing. They use the caller's partition, so they
-// can only ever name keys of the caller's tenant.
+// A set is one entry of type shard.TypeSet in one of two encodings. While
+// small it is compact (value/set.go: sorted members in one buffer,
+// rewritten per write): while every member is an integer and there are at
+// most set-max-intset-entries (Redis's intset), or, once it has held a
+// string, while it has at most set-max-listpack-entries members none
+// longer than set-max-listpack-value (Redis 7.2's listpack set). Past that
+// it is a value.SetTable (Redis's hashtable: O(1) per member), for good.
+// The thresholds are the tenant's (Ctx.Limits, CONFIG SET).
+//
+// OBJECT ENCODING answers what Redis 7.0 would: "intset" for a compact set
+// of integers, "hashtable" otherwise, a compact set of strings included
+// (7.0 has no listpack sets; it converts an intset to a hash table on the
+// first string, which the compact set's tag, value.SetTagListpack,
+// remembers even when the strings are removed again).
+//
+// Single-key writes go through command.CollWrite (a compact set rebuilt and
+// Put, or converted; a table changed in place by an edit whose growth is
+// reserved first), reads through setsView. Multi-key commands (SINTER,
+// SUNION, SDIFF, their STORE forms, SMOVE) run in one Partition.Apply
+// (SMOVE: ApplyEdit), which locks the sub-shards of all their keys: they
+// see one consistent state of every key and apply their writes all or
+// nothing. They use the caller's partition, so they can only ever name keys
+// of the caller's tenant.
 //
 // Replies: SMEMBERS, SINTER, SUNION, SDIFF and SPOP with a count are sets
 // (`~` in RESP3, arrays in RESP2), as in Redis 7; SRANDMEMBER with a count
-// is an array (it may repeat members). Members come in bytewise order
-// (SPOP and SRANDMEMBER pick at random).
+// is an array (it may repeat members). A compact set's members come in
+// bytewise order, a table's in hash order (SPOP and SRANDMEMBER pick at
+// random); Redis's order is unspecified too.
 package set
 
 import (
+	"bytes"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/shard"
 	"github.com/tcached/tcached/value"
 )
 
-// setsUpdate changes the set at key, like hashUpdate: build gets the
-// current encoding (nil when the key is missing) and a pooled buffer to
-// append the next one to, and returns it with whether anything changed.
-// build may run more than once and must only record results. A key of
-// another type is WRONGTYPE; a set left empty is deleted; a new set gets
-// the tier's default TTL and an existing one keeps its TTL.
+func setsView(c *command.Ctx, key []byte, fn func(s value.SetView)) (found, wrong bool) {
+	return command.CollEntry(c, key, shard.TypeSet, func(e shard.Entry) { fn(value.ViewSet(e.Value, e.Obj)) })
+}
 
-func setsUpdate(c *command.Ctx, key []byte, build command.BuildFn) error {
-	return command.CollUpdate(c, key, shard.TypeSet, build)
-}
-func setsView(c *command.Ctx, key []byte, fn func(enc []byte)) (found, wrong bool) {
-	return command.CollView(c, key, shard.TypeSet, fn)
-}
+// setsCopy copies the whole set, in the compact layout, into the client's
+// scratch buffer (for replies that list it). ok is false when a reply was
+// already written (WRONGTYPE) or the key is missing.
 func setsCopy(c *command.Ctx, key []byte) (enc []byte, found, ok bool) {
-	return command.CollCopy(c, key, shard.TypeSet)
+	found, wrong := setsView(c, key, func(s value.SetView) { enc = s.AppendList(c.Scratch[:0]) })
+	if wrong {
+		return nil, true, false
+	}
+	return enc, found, found
 }
 
-// writeSetEnc writes the members of an encoded set as a set reply.
+// writeSetEnc writes the members of a set in the compact layout as a set
+// reply.
 func writeSetEnc(c *command.Ctx, enc []byte) {
 	c.W.WriteSet(value.SetLen(enc))
 	it := value.SetMembers(enc)
@@ -56,19 +73,78 @@ func writeSetEnc(c *command.Ctx, enc []byte) {
 	}
 }
 
+// addSmall adds members to the compact set cur (tag: its Enc; nil for a
+// new set) and returns the next encoding and tag, or the set converted to
+// a table when it no longer fits (value.Limits.SetCompactTag).
+func addSmall(lim value.Limits, dst, cur []byte, exists bool, tag uint8, members [][]byte) (next []byte, nextTag uint8, t *value.SetTable, added int, err error) {
+	if !exists {
+		tag = value.SetTagIntset
+	}
+	next, added, err = value.SetAdd(dst, cur, members)
+	if err != nil || added == 0 {
+		return next, tag, nil, added, err
+	}
+	allInts := tag == value.SetTagIntset && value.AllInts(members)
+	if nextTag, ok := lim.SetCompactTag(tag, value.SetLen(next), members, allInts); ok {
+		return next, nextTag, nil, added, nil
+	}
+	t, err = value.SetTableFrom(cur, members)
+	return next, 0, t, added, err
+}
+
 // cmdSAdd: SADD key member [member ...] -> members added.
 func cmdSAdd(c *command.Ctx, args [][]byte) {
-	command.CountUpdate(c, args[1], shard.TypeSet, true, func(dst, cur []byte) ([]byte, int, error) {
-		return value.SetAdd(dst, cur, args[2:])
-	})
+	members := args[2:]
+	lim := c.Limits()
+	added := 0
+	err := command.CollWrite(c, args[1], shard.TypeSet,
+		func(dst, cur []byte, exists bool, tag uint8) ([]byte, uint8, shard.Object, bool, error) {
+			next, nextTag, t, n, err := addSmall(lim, dst, cur, exists, tag, members)
+			added = n
+			if t != nil {
+				return next, 0, t, true, err
+			}
+			return next, nextTag, nil, n > 0, err
+		},
+		func(obj shard.Object) (int64, bool, bool, error) {
+			grow, n := obj.(*value.SetTable).PlanAdd(members)
+			added = n
+			return grow, n > 0, false, nil
+		},
+		func(obj shard.Object) { obj.(*value.SetTable).Add(members) })
+	if err != nil {
+		c.StoreErr(err)
+		return
+	}
+	c.W.WriteInt(added)
 }
 
 // cmdSRem: SREM key member [member ...] -> members removed; the key is
 // deleted with its last member.
 func cmdSRem(c *command.Ctx, args [][]byte) {
-	command.CountUpdate(c, args[1], shard.TypeSet, false, func(dst, cur []byte) ([]byte, int, error) {
-		return value.SetRem(dst, cur, args[2:])
-	})
+	members := args[2:]
+	removed := 0
+	err := command.CollWrite(c, args[1], shard.TypeSet,
+		func(dst, cur []byte, exists bool, tag uint8) ([]byte, uint8, shard.Object, bool, error) {
+			removed = 0
+			if !exists {
+				return nil, 0, nil, false, nil
+			}
+			next, n, err := value.SetRem(dst, cur, members)
+			removed = n
+			return next, tag, nil, n > 0, err
+		},
+		func(obj shard.Object) (int64, bool, bool, error) {
+			t := obj.(*value.SetTable)
+			removed = t.PlanRem(members)
+			return 0, removed > 0, removed == t.Len(), nil
+		},
+		func(obj shard.Object) { obj.(*value.SetTable).Rem(members) })
+	if err != nil {
+		c.StoreErr(err)
+		return
+	}
+	c.W.WriteInt(removed)
 }
 
 // cmdSMembers: SMEMBERS key -> a set (empty for a missing key).
@@ -87,7 +163,7 @@ func cmdSMembers(c *command.Ctx, args [][]byte) {
 // cmdSIsMember: SISMEMBER key member -> 1 or 0.
 func cmdSIsMember(c *command.Ctx, args [][]byte) {
 	has := false
-	if _, wrong := setsView(c, args[1], func(enc []byte) { has = value.SetHas(enc, args[2]) }); wrong {
+	if _, wrong := setsView(c, args[1], func(s value.SetView) { has = s.Has(args[2]) }); wrong {
 		return
 	}
 	c.W.WriteInt(command.B2i(has))
@@ -96,9 +172,9 @@ func cmdSIsMember(c *command.Ctx, args [][]byte) {
 // cmdSMIsMember: SMISMEMBER key member [member ...] -> 1 or 0 per member.
 func cmdSMIsMember(c *command.Ctx, args [][]byte) {
 	has := make([]bool, len(args)-2)
-	if _, wrong := setsView(c, args[1], func(enc []byte) {
+	if _, wrong := setsView(c, args[1], func(s value.SetView) {
 		for i, m := range args[2:] {
-			has[i] = value.SetHas(enc, m)
+			has[i] = s.Has(m)
 		}
 	}); wrong {
 		return
@@ -112,7 +188,7 @@ func cmdSMIsMember(c *command.Ctx, args [][]byte) {
 // cmdSCard: SCARD key -> number of members.
 func cmdSCard(c *command.Ctx, args [][]byte) {
 	n := 0
-	if _, wrong := setsView(c, args[1], func(enc []byte) { n = value.SetLen(enc) }); wrong {
+	if _, wrong := setsView(c, args[1], func(s value.SetView) { n = s.Len() }); wrong {
 		return
 	}
 	c.W.WriteInt(n)
@@ -140,31 +216,48 @@ func cmdSPop(c *command.Ctx, args [][]byte) {
 		}
 		count = n
 	}
-	var out []byte // the popped members, as a set encoding on c.Scratch
-	err := setsUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
-		out = nil
-		if !exists || count == 0 {
-			return nil, false, nil
-		}
-		size := value.SetLen(cur)
-		if count >= int64(size) {
-			out = append(c.Scratch[:0], cur...)
-			return value.SetEncode(dst, nil), true, nil // empty: deleted
-		}
-		all, err := value.SetSlice(nil, cur)
-		if err != nil {
-			return nil, false, err
-		}
-		// Partial Fisher-Yates: count distinct members.
-		for i := range int(count) {
-			j := i + rand.IntN(size-i)
-			all[i], all[j] = all[j], all[i]
-		}
-		pick := value.SortMembers(all[:count])
-		out = value.SetEncode(c.Scratch[:0], pick)
-		next, _, err := value.SetRem(dst, cur, pick)
-		return next, true, err
-	})
+	var out []byte    // the popped members, in the compact layout, on c.Scratch
+	var pick [][]byte // the same members (slices of out), for a table's commit
+	err := command.CollWrite(c, args[1], shard.TypeSet,
+		func(dst, cur []byte, exists bool, tag uint8) ([]byte, uint8, shard.Object, bool, error) {
+			out = nil
+			if !exists || count == 0 {
+				return nil, 0, nil, false, nil
+			}
+			size := value.SetLen(cur)
+			if count >= int64(size) {
+				out = append(c.Scratch[:0], cur...)
+				return value.SetEncode(dst, nil), tag, nil, true, nil // empty: deleted
+			}
+			all, err := value.SetSlice(nil, cur)
+			if err != nil {
+				return nil, 0, nil, false, err
+			}
+			// Partial Fisher-Yates: count distinct members.
+			for i := range int(count) {
+				j := i + rand.IntN(size-i)
+				all[i], all[j] = all[j], all[i]
+			}
+			picked := value.SortMembers(all[:count])
+			out = value.SetEncode(c.Scratch[:0], picked)
+			next, _, err := value.SetRem(dst, cur, picked)
+			return next, tag, nil, true, err
+		},
+		func(obj shard.Object) (int64, bool, bool, error) {
+			t := obj.(*value.SetTable)
+			out = nil
+			if count == 0 {
+				return 0, false, false, nil
+			}
+			if count >= int64(t.Len()) {
+				out = t.AppendList(c.Scratch[:0])
+				return 0, true, true, nil
+			}
+			out = sample(c.Scratch[:0], t, int(count))
+			pick, _ = value.SetSlice(pick[:0], out)
+			return 0, true, false, nil
+		},
+		func(obj shard.Object) { obj.(*value.SetTable).Rem(pick) })
 	if err != nil {
 		c.StoreErr(err)
 		return
@@ -188,30 +281,65 @@ func cmdSPop(c *command.Ctx, args [][]byte) {
 	c.KeepScratch(out)
 }
 
+// sample appends n distinct random members of t, in the compact layout
+// (unsorted). For n up to a third of t it draws at random and skips
+// repeats; for more it copies t and shuffles (as Redis switches strategy).
+func sample(dst []byte, t *value.SetTable, n int) []byte {
+	if n*3 >= t.Len() {
+		all, _ := value.SetSlice(nil, t.AppendList(nil))
+		for i := range n {
+			j := i + rand.IntN(len(all)-i)
+			all[i], all[j] = all[j], all[i]
+		}
+		dst = value.SetAppendHeader(dst, n)
+		for _, m := range all[:n] {
+			dst = value.SetAppendMember(dst, m)
+		}
+		return dst
+	}
+	seen := make(map[string]struct{}, n)
+	dst = value.SetAppendHeader(dst, n)
+	for len(seen) < n {
+		m := t.Random()
+		if _, dup := seen[string(m)]; dup {
+			continue
+		}
+		seen[string(m)] = struct{}{}
+		dst = value.SetAppendMember(dst, m)
+	}
+	return dst
+}
+
 // cmdSRandMember: SRANDMEMBER key [count]. Without count: one random
 // member or nil. count > 0: up to count distinct members (the whole set
 // when count >= its size); count < 0: -count members that may repeat,
-// bounded like HRANDFIELD's repeating form (randReplyFits).
+// bounded like HRANDFIELD's repeating form (randReplyFits). A table is
+// sampled under the lock, O(count).
 func cmdSRandMember(c *command.Ctx, args [][]byte) {
 	if len(args) > 3 {
 		c.W.WriteError(command.ErrSyntax)
 		return
 	}
 	if len(args) == 2 {
-		enc, found, ok := setsCopy(c, args[1])
-		if !ok {
-			if !found {
-				c.W.WriteNull()
+		var m []byte
+		found, wrong := setsView(c, args[1], func(s value.SetView) {
+			if s.Tab != nil {
+				m = append(c.Scratch[:0], s.Tab.Random()...)
+				return
 			}
-			return
-		}
-		all, _ := value.SetSlice(nil, enc)
-		if len(all) == 0 {
+			all, _ := value.SetSlice(nil, s.Enc)
+			if len(all) > 0 {
+				m = append(c.Scratch[:0], all[rand.IntN(len(all))]...)
+			}
+		})
+		switch {
+		case wrong:
+		case !found || m == nil:
 			c.W.WriteNull()
-		} else {
-			c.W.WriteBulk(all[rand.IntN(len(all))])
+		default:
+			c.W.WriteBulk(m)
+			c.KeepScratch(m)
 		}
-		c.KeepScratch(enc)
 		return
 	}
 	l, ok := command.ParseInt(args[2])
@@ -223,14 +351,40 @@ func cmdSRandMember(c *command.Ctx, args [][]byte) {
 		c.W.WriteError(command.ErrRangeNotMinInt)
 		return
 	}
-	enc, found, ok := setsCopy(c, args[1])
-	if !ok {
-		if !found {
-			c.W.WriteArray(0)
+	var enc []byte
+	sampled, tooLarge := false, false
+	found, wrong := setsView(c, args[1], func(s value.SetView) {
+		size := s.Len()
+		switch {
+		case s.Tab == nil || l == 0 || l > 0 && l*3 >= int64(size):
+			enc = s.AppendList(c.Scratch[:0])
+		case l > 0:
+			sampled = true
+			enc = sample(c.Scratch[:0], s.Tab, int(l))
+		default:
+			avg := int(s.Tab.Bytes() / int64(max(size, 1)))
+			if tooLarge = !c.RandReplyFits(-l, 2*avg, false); tooLarge {
+				return
+			}
+			sampled = true
+			enc = value.SetAppendHeader(c.Scratch[:0], int(-l))
+			for range -l {
+				enc = value.SetAppendMember(enc, s.Tab.Random())
+			}
 		}
+	})
+	if wrong {
+		return
+	}
+	if !found {
+		c.W.WriteArray(0)
 		return
 	}
 	defer c.KeepScratch(enc)
+	if tooLarge {
+		c.W.WriteError(command.ErrSRandTooLarge)
+		return
+	}
 	all, err := value.SetSlice(nil, enc)
 	if err != nil {
 		c.StoreErr(err)
@@ -240,6 +394,11 @@ func cmdSRandMember(c *command.Ctx, args [][]byte) {
 	switch {
 	case l == 0 || size == 0:
 		c.W.WriteArray(0)
+	case sampled:
+		c.W.WriteArray(size)
+		for _, m := range all {
+			c.W.WriteBulk(m)
+		}
 	case l > 0:
 		n := size
 		if l < int64(size) {
@@ -269,8 +428,127 @@ func cmdSRandMember(c *command.Ctx, args [][]byte) {
 	}
 }
 
-// setOp is the algebra of SINTER, SUNION and SDIFF.
-type setOp func(dst []byte, sets [][]byte) ([]byte, error)
+// setOp is the algebra of SINTER, SUNION and SDIFF: it appends the result
+// to dst in the compact layout and reports whether it came out sorted (a
+// compact encoding ready to store).
+type setOp func(dst []byte, sets []value.SetView) (res []byte, sorted bool, err error)
+
+// allCompact returns the sets' encodings when none is a table.
+func allCompact(sets []value.SetView) ([][]byte, bool) {
+	encs := make([][]byte, len(sets))
+	for i, s := range sets {
+		if s.Tab != nil {
+			return nil, false
+		}
+		encs[i] = s.Enc
+	}
+	return encs, true
+}
+
+// opInter: the compact sets' merge, or the smallest set's members probed
+// in every other (O(smallest * number of sets), Redis's algorithm).
+func opInter(dst []byte, sets []value.SetView) ([]byte, bool, error) {
+	if encs, ok := allCompact(sets); ok {
+		res, err := value.SetInter(dst, encs)
+		return res, true, err
+	}
+	order := slices.Clone(sets)
+	slices.SortFunc(order, func(a, b value.SetView) int { return a.Len() - b.Len() })
+	if order[0].Len() == 0 {
+		return value.SetAppendHeader(dst, 0), true, nil
+	}
+	looks := make([]value.SetLookup, len(order))
+	for i, s := range order[1:] {
+		looks[i+1] = s.Lookup()
+	}
+	var res [][]byte
+	order[0].Range(func(m []byte) bool {
+		for _, l := range looks[1:] {
+			if !l.Has(m) {
+				return true
+			}
+		}
+		res = append(res, m)
+		return true
+	})
+	return appendList(dst, res), order[0].Tab == nil, nil
+}
+
+// opUnion: the compact sets' merge, or every member added to a scratch
+// table that drops the repeats.
+func opUnion(dst []byte, sets []value.SetView) ([]byte, bool, error) {
+	if encs, ok := allCompact(sets); ok {
+		res, err := value.SetUnion(dst, encs)
+		return res, true, err
+	}
+	total := 0
+	for _, s := range sets {
+		total += s.Len()
+	}
+	u := value.NewSetTable(total)
+	one := make([][]byte, 1)
+	for _, s := range sets {
+		s.Range(func(m []byte) bool {
+			one[0] = m
+			u.Add(one)
+			return true
+		})
+	}
+	return u.AppendList(dst), false, nil
+}
+
+// opDiff: the members of the first set in none of the others, probed
+// (O(first * number of sets)).
+func opDiff(dst []byte, sets []value.SetView) ([]byte, bool, error) {
+	if encs, ok := allCompact(sets); ok {
+		res, err := value.SetDiff(dst, encs)
+		return res, true, err
+	}
+	looks := make([]value.SetLookup, len(sets))
+	for i, s := range sets[1:] {
+		looks[i+1] = s.Lookup()
+	}
+	var res [][]byte
+	sets[0].Range(func(m []byte) bool {
+		for _, l := range looks[1:] {
+			if l.Has(m) {
+				return true
+			}
+		}
+		res = append(res, m)
+		return true
+	})
+	return appendList(dst, res), sets[0].Tab == nil, nil
+}
+
+func appendList(dst []byte, members [][]byte) []byte {
+	dst = value.SetAppendHeader(dst, len(members))
+	for _, m := range members {
+		dst = value.SetAppendMember(dst, m)
+	}
+	return dst
+}
+
+// storeSet is the entry a STORE form writes for the result res (the
+// compact layout, sorted or not): compact, tagged as Redis would have
+// encoded it (value.Limits.SetCompactTag, as if added to a new intset), or
+// a table.
+func storeSet(lim value.Limits, res []byte, sorted bool, expireAt int64) (shard.Entry, error) {
+	members, err := value.SetSlice(nil, res)
+	if err != nil {
+		return shard.Entry{}, err
+	}
+	tag, ok := lim.SetCompactTag(value.SetTagIntset, len(members), members, value.AllInts(members))
+	if !ok {
+		t, err := value.SetTableFrom(nil, members)
+		return shard.Entry{Obj: t, ExpireAt: expireAt, Type: shard.TypeSet}, err
+	}
+	if !sorted {
+		slices.SortFunc(members, bytes.Compare)
+		res = value.SetEncode(nil, members)
+	}
+	return shard.Entry{Value: res, ExpireAt: expireAt, Type: shard.TypeSet, Enc: tag}, nil
+}
 
 // setsAlgebra answers SINTER/SUNION/SDIFF (store false: keys at args[1:])
 // and their STORE forms (destination args[1], keys at args[2:]) in one
@@ -293,18 +571,20 @@ func setsAlgebra(c *command.Ctx, args [][]byte, op setOp, store bool) {
 			command.EncBufs.Put(bp)
 		}
 	}()
+	lim := c.Limits()
 	var res []byte
 	now := c.NowMs()
 	err := c.Part.Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
-		sets := make([][]byte, 0, len(cur))
+		sets := make([]value.SetView, 0, len(cur))
 		for i := from - 1; i < len(cur); i++ {
 			if exists[i] && cur[i].Type != shard.TypeSet {
 				return nil, nil, command.ErrWrongTypeAbort
 			}
-			sets = append(sets, cur[i].Value) // nil for a missing key
+			sets = append(sets, value.ViewSet(cur[i].Value, cur[i].Obj)) // empty for a missing key
 		}
+		var sorted bool
 		var err error
-		if res, err = op((*bp)[:0], sets); err != nil {
+		if res, sorted, err = op((*bp)[:0], sets); err != nil {
 			return nil, nil, err
 		}
 		*bp = res[:0]
@@ -314,8 +594,11 @@ func setsAlgebra(c *command.Ctx, args [][]byte, op setOp, store bool) {
 			if value.SetLen(res) == 0 {
 				acts[0] = shard.Delete
 			} else {
-				next[0] = shard.Entry{Value: res, ExpireAt: c.DefaultExpire(now), Type: shard.TypeSet}
-				acts[0] = shard.Put
+				e, err := storeSet(lim, res, sorted, c.DefaultExpire(now))
+				if err != nil {
+					return nil, nil, err
+				}
+				next[0], acts[0] = e, shard.Put
 			}
 		}
 		return next, acts, nil
@@ -332,31 +615,33 @@ func setsAlgebra(c *command.Ctx, args [][]byte, op setOp, store bool) {
 }
 
 // cmdSInter: SINTER key [key ...] -> the intersection, a set.
-func cmdSInter(c *command.Ctx, args [][]byte) { setsAlgebra(c, args, value.SetInter, false) }
+func cmdSInter(c *command.Ctx, args [][]byte) { setsAlgebra(c, args, opInter, false) }
 
 // cmdSUnion: SUNION key [key ...] -> the union, a set.
-func cmdSUnion(c *command.Ctx, args [][]byte) { setsAlgebra(c, args, value.SetUnion, false) }
+func cmdSUnion(c *command.Ctx, args [][]byte) { setsAlgebra(c, args, opUnion, false) }
 
 // cmdSDiff: SDIFF key [key ...] -> members of the first not in the others.
-func cmdSDiff(c *command.Ctx, args [][]byte) { setsAlgebra(c, args, value.SetDiff, false) }
+func cmdSDiff(c *command.Ctx, args [][]byte) { setsAlgebra(c, args, opDiff, false) }
 
 // cmdSInterStore: SINTERSTORE destination key [key ...] -> result size.
-func cmdSInterStore(c *command.Ctx, args [][]byte) { setsAlgebra(c, args, value.SetInter, true) }
+func cmdSInterStore(c *command.Ctx, args [][]byte) { setsAlgebra(c, args, opInter, true) }
 
 // cmdSUnionStore: SUNIONSTORE destination key [key ...] -> result size.
-func cmdSUnionStore(c *command.Ctx, args [][]byte) { setsAlgebra(c, args, value.SetUnion, true) }
+func cmdSUnionStore(c *command.Ctx, args [][]byte) { setsAlgebra(c, args, opUnion, true) }
 
 // cmdSDiffStore: SDIFFSTORE destination key [key ...] -> result size.
-func cmdSDiffStore(c *command.Ctx, args [][]byte) { setsAlgebra(c, args, value.SetDiff, true) }
+func cmdSDiffStore(c *command.Ctx, args [][]byte) { setsAlgebra(c, args, opDiff, true) }
 
 // cmdSMove: SMOVE source destination member -> 1 if moved, 0 if member is
 // not in source. A missing source answers 0 whatever the destination
 // holds; otherwise both keys must hold sets (WRONGTYPE). The source is
 // deleted with its last member; a new destination gets the tier's default
 // TTL, an existing one keeps its own. Source == destination: 1 if member
-// is in it, nothing changes.
+// is in it, nothing changes. A table on either side is edited in place
+// (ApplyEdit: the destination's growth is reserved before the commit).
 func cmdSMove(c *command.Ctx, args [][]byte) {
 	member := args[3]
+	one := [][]byte{member}
 	keys := []shard.Key{{DB: c.DB, Name: args[1]}, {DB: c.DB, Name: args[2]}}
 	bufs := [2]*[]byte{command.EncBufs.Get().(*[]byte), command.EncBufs.Get().(*[]byte)}
 	defer func() {
@@ -367,11 +652,13 @@ func cmdSMove(c *command.Ctx, args [][]byte) {
 			}
 		}
 	}()
+	lim := c.Limits()
 	moved := false
+	var edits [2]*value.SetTable // the tables the commit changes: source, destination
 	now := c.NowMs()
 	same := string(args[1]) == string(args[2])
-	err := c.Part.Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
-		moved = false
+	err := c.Part.ApplyEdit(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
+		moved, edits = false, [2]*value.SetTable{}
 		next := make([]shard.Entry, 2)
 		acts := make([]shard.Action, 2) // Keep
 		if !exists[0] {
@@ -380,38 +667,59 @@ func cmdSMove(c *command.Ctx, args [][]byte) {
 		if cur[0].Type != shard.TypeSet || exists[1] && cur[1].Type != shard.TypeSet {
 			return nil, nil, command.ErrWrongTypeAbort
 		}
-		if !value.SetHas(cur[0].Value, member) {
+		src := value.ViewSet(cur[0].Value, cur[0].Obj)
+		if !src.Has(member) {
 			return next, acts, nil
 		}
 		moved = true
 		if same {
 			return next, acts, nil
 		}
-		src, _, err := value.SetRem((*bufs[0])[:0], cur[0].Value, [][]byte{member})
-		if err != nil {
-			return nil, nil, err
-		}
-		*bufs[0] = src[:0]
-		if value.SetLen(src) == 0 {
+		switch {
+		case src.Len() == 1:
 			acts[0] = shard.Delete
-		} else {
-			next[0] = shard.Entry{Value: src, ExpireAt: cur[0].ExpireAt, Type: shard.TypeSet}
-			acts[0] = shard.Put
-		}
-		if !exists[1] || !value.SetHas(cur[1].Value, member) {
-			dst, _, err := value.SetAdd((*bufs[1])[:0], cur[1].Value, [][]byte{member})
+		case src.Tab != nil:
+			edits[0], acts[0] = src.Tab, shard.Edit
+		default:
+			enc, _, err := value.SetRem((*bufs[0])[:0], src.Enc, one)
 			if err != nil {
 				return nil, nil, err
 			}
-			*bufs[1] = dst[:0]
+			*bufs[0] = enc[:0]
+			next[0] = shard.Entry{Value: enc, ExpireAt: cur[0].ExpireAt, Type: shard.TypeSet, Enc: cur[0].Enc}
+			acts[0] = shard.Put
+		}
+		dst := value.ViewSet(cur[1].Value, cur[1].Obj)
+		switch {
+		case exists[1] && dst.Has(member):
+		case dst.Tab != nil:
+			grow, _ := dst.Tab.PlanAdd(one)
+			edits[1], next[1], acts[1] = dst.Tab, shard.Entry{Grow: grow}, shard.Edit
+		default:
+			enc, tag, t, _, err := addSmall(lim, (*bufs[1])[:0], cur[1].Value, exists[1], cur[1].Enc, one)
+			if err != nil {
+				return nil, nil, err
+			}
+			*bufs[1] = enc[:0]
 			expireAt := cur[1].ExpireAt
 			if !exists[1] {
 				expireAt = c.DefaultExpire(now)
 			}
-			next[1] = shard.Entry{Value: dst, ExpireAt: expireAt, Type: shard.TypeSet}
+			if t != nil {
+				next[1] = shard.Entry{Obj: t, ExpireAt: expireAt, Type: shard.TypeSet}
+			} else {
+				next[1] = shard.Entry{Value: enc, ExpireAt: expireAt, Type: shard.TypeSet, Enc: tag}
+			}
 			acts[1] = shard.Put
 		}
 		return next, acts, nil
+	}, func() {
+		if edits[0] != nil {
+			edits[0].Rem(one)
+		}
+		if edits[1] != nil {
+			edits[1].Add(one)
+		}
 	})
 	if err != nil {
 		c.StoreErr(err)
@@ -420,20 +728,28 @@ func cmdSMove(c *command.Ctx, args [][]byte) {
 	c.W.WriteInt(command.B2i(moved))
 }
 
-// cmdSScan: SSCAN key cursor [MATCH pattern] [COUNT count]. A set of up
-// to value.SetScanAll members is returned whole with cursor 0, as Redis
-// does for a small set; a larger one is paged (see value.SetScan).
+// cmdSScan: SSCAN key cursor [MATCH pattern] [COUNT count]. A compact set
+// of up to value.SetScanAll members is returned whole with cursor 0, as
+// Redis does for a small set; a larger one, and a table, is paged in hash
+// order (value.SetScan and value.SetTable.Scan share the cursor, so the
+// scan survives a conversion between two calls).
 func cmdSScan(c *command.Ctx, args [][]byte) {
 	cursor, ok := command.ParseUint(args[2])
 	if !ok {
 		c.W.WriteError(command.ErrInvalidCursor)
 		return
 	}
-	enc, found, ok := setsCopy(c, args[1])
-	if !ok {
-		if found { // WRONGTYPE written
-			return
+	var enc []byte
+	big := false
+	found, wrong := setsView(c, args[1], func(s value.SetView) {
+		if big = s.Tab != nil; !big {
+			enc = s.AppendList(c.Scratch[:0])
 		}
+	})
+	if wrong {
+		return
+	}
+	if !found {
 		command.MissEmptyScan(c, args)
 		return
 	}
@@ -443,16 +759,52 @@ func cmdSScan(c *command.Ctx, args [][]byte) {
 		return
 	}
 	var out [][]byte
-	next, err := value.SetScan(enc, cursor, count, func(m []byte) {
+	add := func(m []byte) {
 		if match == nil || match(m) {
 			out = append(out, m)
 		}
-	})
-	if err != nil {
-		c.StoreErr(err)
-		return
+	}
+	var next uint64
+	if big {
+		var page []byte
+		page, next = setScanStep(c, args[1], cursor, count)
+		it := value.SetMembers(page)
+		for m, more := it.Next(); more; m, more = it.Next() {
+			add(m)
+		}
+		enc = page
+	} else {
+		var err error
+		if next, err = value.SetScan(enc, cursor, count, add); err != nil {
+			c.StoreErr(err)
+			return
+		}
 	}
 	command.WriteScanReply(c.W, next, out)
+}
+
+// setScanStep runs one SSCAN step over the set at key under the lock and
+// returns the members given, in the compact layout, and the next cursor.
+// A key that changed type or went away since answers an empty last step.
+func setScanStep(c *command.Ctx, key []byte, cursor uint64, count int) (page []byte, next uint64) {
+	var got [][]byte
+	c.Part.View(c.DB, key, 0, func(e shard.Entry) {
+		if e.Type != shard.TypeSet {
+			return
+		}
+		s := value.ViewSet(e.Value, e.Obj)
+		collect := func(m []byte) { got = append(got, m) }
+		if s.Tab == nil {
+			next, _ = value.SetScan(s.Enc, cursor, count, collect)
+		} else {
+			next = s.Tab.Scan(cursor, count, collect)
+		}
+		page = appendList(c.Scratch[:0], got)
+	})
+	if page == nil {
+		return value.SetAppendHeader(nil, 0), 0
+	}
+	return page, next
 }
 
 // missSMIsMember is SMISMEMBER's shed-read answer: 0 per member.

@@ -56,7 +56,9 @@ func cmdSort(c *command.Ctx, args [][]byte) {
 	var typ shard.Type
 	found := c.Part.View(c.DB, args[1], 0, func(e shard.Entry) {
 		switch typ = e.Type; typ {
-		case shard.TypeList, shard.TypeSet, shard.TypeZSet:
+		case shard.TypeSet:
+			enc = value.ViewSet(e.Value, e.Obj).AppendList(nil)
+		case shard.TypeList, shard.TypeZSet:
 			enc = append([]byte(nil), e.Value...)
 		}
 	})

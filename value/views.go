@@ -1,0 +1,273 @@
+package value
+
+import (
+	"bytes"
+	"math"
+	"slices"
+)
+
+// # Two encodings per type
+//
+// A hash or a set is compact (hash.go, set.go: one buffer, rewritten per
+// write, like Redis's listpack and intset) while small, and a table
+// (HashTable, SetTable) past Limits, as Redis converts past its
+// *-max-listpack-* and set-max-intset-entries. Conversion is one way: a
+// table that shrinks stays a table. HashView and SetView read either.
+
+// Limits are the thresholds of the compact encodings, Redis's parameters
+// of the same names. A value over a limit of its type is a table.
+type Limits struct {
+	HashEntries, HashValue int64 // hash-max-listpack-entries, -value
+	SetIntset              int64 // set-max-intset-entries
+	SetListpack            int64 // set-max-listpack-entries
+	SetListpackValue       int64 // set-max-listpack-value
+}
+
+// DefaultLimits are Redis's defaults (7.0's for hashes and intsets, 7.2's
+// for listpack sets).
+func DefaultLimits() Limits {
+	return Limits{HashEntries: 512, HashValue: 64, SetIntset: 512, SetListpack: 128, SetListpackValue: 64}
+}
+
+// HashNeedsTable reports whether a hash write of these fields and values
+// converts a compact hash before it runs: one of them is longer than
+// hash-max-listpack-value (Redis's hashTypeTryConversion).
+func (l Limits) HashNeedsTable(fields, values [][]byte) bool {
+	for _, b := range fields {
+		if int64(len(b)) > l.HashValue {
+			return true
+		}
+	}
+	for _, b := range values {
+		if int64(len(b)) > l.HashValue {
+			return true
+		}
+	}
+	return false
+}
+
+// HashTooLong reports a compact hash of n fields that must convert.
+func (l Limits) HashTooLong(n int) bool { return int64(n) > l.HashEntries }
+
+// Compact set tags (shard.Entry.Enc): how a compact set has lived. Redis
+// 7.0 keeps an intset while every member is an integer and converts to a
+// hash table for good on the first string; tcached keeps such a set compact
+// up to set-max-listpack-entries (Redis 7.2's listpack set) and tags it, so
+// that OBJECT ENCODING answers what 7.0 would: "intset" for SetTagIntset,
+// "hashtable" for SetTagListpack.
+const (
+	SetTagIntset   uint8 = 0
+	SetTagListpack uint8 = 1
+)
+
+// SetCompactTag decides the encoding of a set of n members after adding
+// members to a compact set tagged tag (SetTagIntset for a new set): it
+// returns the compact tag, or ok false when the set becomes a table.
+// allInts says whether the set's members are all integers (only read for
+// an intset). Redis 7.2's rules: an intset stays one while every member is
+// an integer and there are at most set-max-intset-entries; a set that
+// takes a string is a listpack while it has at most
+// set-max-listpack-entries members none longer than set-max-listpack-value
+// (only the members added are measured, as Redis does).
+func (l Limits) SetCompactTag(tag uint8, n int, members [][]byte, allInts bool) (uint8, bool) {
+	if tag == SetTagIntset && allInts {
+		if int64(n) <= l.SetIntset {
+			return SetTagIntset, true
+		}
+		return 0, false
+	}
+	if int64(n) > l.SetListpack {
+		return 0, false
+	}
+	for _, m := range members {
+		if int64(len(m)) > l.SetListpackValue {
+			return 0, false
+		}
+	}
+	return SetTagListpack, true
+}
+
+// IsInt reports whether b is an integer as Redis's string2ll reads one
+// (what an intset can hold): optional '-', no '+', no leading zeros, no
+// spaces, within int64.
+func IsInt(b []byte) bool {
+	if len(b) == 0 || len(b) > 20 {
+		return false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return true
+	}
+	i := 0
+	if b[0] == '-' {
+		if i = 1; len(b) == 1 {
+			return false
+		}
+	}
+	if b[i] < '1' || b[i] > '9' {
+		return false
+	}
+	var v uint64
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c < '0' || c > '9' || v > (math.MaxUint64-9)/10 {
+			return false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	if b[0] == '-' {
+		return v <= 1<<63
+	}
+	return v <= math.MaxInt64
+}
+
+// AllInts reports whether every member is an integer.
+func AllInts(members [][]byte) bool {
+	for _, m := range members {
+		if !IsInt(m) {
+			return false
+		}
+	}
+	return true
+}
+
+// SetAllInts reports whether every member of the compact set enc is an
+// integer.
+func SetAllInts(enc []byte) bool {
+	it := SetMembers(enc)
+	for m, ok := it.Next(); ok; m, ok = it.Next() {
+		if !IsInt(m) {
+			return false
+		}
+	}
+	return true
+}
+
+// HashView reads a hash in either encoding: Tab when it is a table, else
+// Enc (nil for a missing key).
+type HashView struct {
+	Enc []byte
+	Tab *HashTable
+}
+
+// ViewHash is the view of an entry's value: obj is its object (nil for a
+// compact value).
+func ViewHash(enc []byte, obj any) HashView {
+	if t, ok := obj.(*HashTable); ok {
+		return HashView{Tab: t}
+	}
+	return HashView{Enc: enc}
+}
+
+// Len is the number of fields.
+func (h HashView) Len() int {
+	if h.Tab != nil {
+		return h.Tab.Len()
+	}
+	return HashLen(h.Enc)
+}
+
+// Get returns the value of field.
+func (h HashView) Get(field []byte) ([]byte, bool) {
+	if h.Tab != nil {
+		return h.Tab.Get(field)
+	}
+	return HashGet(h.Enc, field)
+}
+
+// AppendEncoding appends the hash in the compact layout (HashFields reads
+// it): a copy to reply from once the lock is released.
+func (h HashView) AppendEncoding(dst []byte) []byte {
+	if h.Tab != nil {
+		return h.Tab.AppendEncoding(dst)
+	}
+	return append(dst, h.Enc...)
+}
+
+// SetView reads a set in either encoding.
+type SetView struct {
+	Enc []byte
+	Tab *SetTable
+}
+
+// ViewSet is the view of an entry's value (see ViewHash).
+func ViewSet(enc []byte, obj any) SetView {
+	if t, ok := obj.(*SetTable); ok {
+		return SetView{Tab: t}
+	}
+	return SetView{Enc: enc}
+}
+
+// Len is the number of members.
+func (s SetView) Len() int {
+	if s.Tab != nil {
+		return s.Tab.Len()
+	}
+	return SetLen(s.Enc)
+}
+
+// Has reports whether m is a member.
+func (s SetView) Has(m []byte) bool {
+	if s.Tab != nil {
+		return s.Tab.Has(m)
+	}
+	return SetHas(s.Enc, m)
+}
+
+// Range calls fn for each member until it returns false (a compact set's
+// in order).
+func (s SetView) Range(fn func(m []byte) bool) {
+	if s.Tab != nil {
+		s.Tab.Range(fn)
+		return
+	}
+	it := SetMembers(s.Enc)
+	for m, ok := it.Next(); ok && fn(m); m, ok = it.Next() {
+	}
+}
+
+// AppendList appends the members in the compact layout (SetMembers walks
+// it; sorted only for a compact set): a copy to reply from.
+func (s SetView) AppendList(dst []byte) []byte {
+	if s.Tab != nil {
+		return s.Tab.AppendList(dst)
+	}
+	return append(dst, s.Enc...)
+}
+
+// SetLookup answers membership in O(1) (a table) or O(log n) (a compact
+// set's members decoded once and binary searched): what an intersection
+// or difference probes its other sets with.
+type SetLookup struct {
+	tab    *SetTable
+	sorted [][]byte
+}
+
+// Lookup returns s's lookup; the compact case decodes s once.
+func (s SetView) Lookup() SetLookup {
+	if s.Tab != nil {
+		return SetLookup{tab: s.Tab}
+	}
+	l, _ := SetSlice(nil, s.Enc)
+	return SetLookup{sorted: l}
+}
+
+// Has reports whether m is a member.
+func (l SetLookup) Has(m []byte) bool {
+	if l.tab != nil {
+		return l.tab.Has(m)
+	}
+	_, ok := slices.BinarySearchFunc(l.sorted, m, bytes.Compare)
+	return ok
+}
+
+// Clone copies a table (COPY puts a copy, never the same object at two
+// keys); obj is an entry's object. It returns nil for anything else.
+func Clone(obj any) any {
+	switch t := obj.(type) {
+	case *HashTable:
+		return t.Clone()
+	case *SetTable:
+		return t.Clone()
+	}
+	return nil
+}
