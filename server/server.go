@@ -322,13 +322,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.listeners = append(s.listeners, ln)
 	s.mu.Unlock()
-	s.startOnce.Do(func() {
-		s.every(s.expireIv, s.expireRound)
-		s.every(s.hotIv, s.evaluateHot) // see hot.go
-		if s.admission.FairStatus().Enabled {
-			s.every(s.fairIv, s.fairTick) // see fair.go
-		}
-	})
+	s.startBackground()
 	var backoff time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -366,6 +360,18 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.connWG.Add(1)
 		go s.serveConn(nc)
 	}
+}
+
+// startBackground starts active expiry, hot-tenant evaluation and fair
+// sharing, once, with the first listener served.
+func (s *Server) startBackground() {
+	s.startOnce.Do(func() {
+		s.every(s.expireIv, s.expireRound)
+		s.every(s.hotIv, s.evaluateHot) // see hot.go
+		if s.admission.FairStatus().Enabled {
+			s.every(s.fairIv, s.fairTick) // see fair.go
+		}
+	})
 }
 
 // Close shuts down gracefully: it stops accepting, lets every connection
