@@ -30,9 +30,11 @@ package evloop
 import (
 	"errors"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -161,16 +163,31 @@ func (l *Loop) run(gen uint64) {
 	if l.tick > 0 {
 		wait = int(l.tick / time.Millisecond)
 	}
+	busy := false // the last wait returned events: look again without blocking
 	for {
 		if l.stop.Load() {
 			l.close()
 			return
 		}
-		n, err := unix.EpollWait(l.ep, events, wait)
+		var n int
+		var err error
+		if busy {
+			n, err = pollNow(l.ep, events)
+			if n == 0 && err == nil {
+				// Nothing ready: let other goroutines run before
+				// blocking, as they would before the runtime's netpoll.
+				busy = false
+				runtime.Gosched()
+				continue
+			}
+		} else {
+			n, err = unix.EpollWait(l.ep, events, wait)
+		}
 		if err != nil && !errors.Is(err, unix.EINTR) {
 			l.close()
 			return
 		}
+		busy = n > 0
 		for i := 0; i < n; i++ {
 			fd := int(events[i].Fd)
 			if fd == l.efd {
@@ -198,6 +215,19 @@ func (l *Loop) run(gen uint64) {
 			}
 		}
 	}
+}
+
+// pollNow is epoll_wait with a zero timeout as a raw syscall: it cannot
+// block, so it skips the runtime's syscall bookkeeping, under which a
+// goroutine that blocks loses its P to sysmon and must win one back (a
+// futex wake and a context switch) when it returns. The loop blocks in
+// EpollWait only when a poll found nothing.
+func pollNow(ep int, events []unix.EpollEvent) (int, error) {
+	r, _, e := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(ep), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(r), nil
 }
 
 func (l *Loop) close() {
