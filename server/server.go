@@ -7,6 +7,9 @@
 // and operator commands (cmd_*.go, operator.go), the admin HTTP API and
 // the tenant registry. The data commands live in family/..., backed mode
 // in package backed; table.go assembles their rows with the server's own.
+// evloop_linux.go is a prototype epoll front end over the same loop steps
+// (issue 15), reachable only from binaries built with -tags evloop;
+// bench/README.md ("Connection model") records why it is not the default.
 //
 // # Flow of one command
 //
