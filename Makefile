@@ -9,7 +9,7 @@ FUZZTIME  ?= 500000x
 # seconds each here; the seed corpus runs first).
 TEST_FUZZTIME ?= 30000x
 
-.PHONY: help run build test test-fuzz bench bench-compare bench-coll bench-isolation lint fuzz
+.PHONY: help run build test test-fuzz bench bench-compare bench-coll bench-evloop bench-isolation lint fuzz
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,9 @@ bench-compare: ## side-by-side redis-benchmark of tcached vs redis-server, plus 
 bench-coll: ## hashes and sets at 100/10K/1M elements next to redis-server: cost per command, memory per element (issue 16)
 	$(GO) test -run '^$$' -bench '^BenchmarkCollCompare$$' -benchtime 50000x -count 3 -timeout 30m ./bench/
 	$(GO) test -run '^$$' -bench '^BenchmarkCollMemory$$' -benchtime 1x -count 3 -timeout 30m ./bench/
+
+bench-evloop: ## connection model: goroutine per connection vs the prototype event loop vs redis-server (bench/README.md)
+	bash bench/evloop.sh
 
 bench-isolation: ## latency-isolation matrix: 9 victim tenants vs one aggressor, per flood shape (ISO_* env, bench/README.md)
 	$(GO) test -run '^$$' -bench '^BenchmarkIsolation$$' -benchtime 1x -timeout 20m ./bench/

@@ -135,6 +135,7 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	}
 	var blockedAt int64
 	release := func() {
+		c.beforeWait()
 		c.endWork() // a heavy slot is not held while waiting
 		blockedAt = c.srv.mono()
 		c.txHeld = nil

@@ -104,6 +104,22 @@ type client struct {
 	// connection goroutine only.
 	killCh chan struct{}
 	work   workState
+
+	// onWait, when set, runs on the connection's goroutine before it may
+	// wait or run long (beforeWait). Only the prototype event loop sets it
+	// (evloop_linux.go), to move the connection off its loop first; on
+	// the goroutine-per-connection path it is nil.
+	onWait func()
+}
+
+// beforeWait is called where the connection's goroutine may wait (a
+// blocking command, a pacing sleep, a heavy slot, client memory, a new
+// subscriber's writer) or has run long: the points where an event loop
+// must not keep it. These are all off the hot path.
+func (c *client) beforeWait() {
+	if c.onWait != nil {
+		c.onWait()
+	}
 }
 
 // kill asks the connection to close (CLIENT KILL): it finishes the command

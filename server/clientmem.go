@@ -356,6 +356,7 @@ func (s *Server) growQuery(c *client, n int64) bool {
 	if c.grow(p, n) {
 		return true
 	}
+	c.beforeWait()
 	deadline := time.Now().Add(s.limits.WriteTimeout)
 	ticks := 0
 	if d := s.readDeadline(c); !d.IsZero() && d.Before(deadline) {
@@ -425,6 +426,7 @@ func (c *client) roomForReply(n int64) {
 				p.used.Add(n)
 				break
 			}
+			c.beforeWait()
 			time.Sleep(pauseTick)
 			if ticks%10 == 0 {
 				s.evictOutput(p, c, n) // writes that have grown old meanwhile

@@ -66,53 +66,35 @@ func (s *Server) serveConn(nc net.Conn) {
 		s.dropClient(c)
 		return
 	}
-	defer func() {
-		if r := recover(); r != nil {
-			s.panics.Add(1)
-			s.log.Error("panic in connection", "panic", panicText(r), "stack", string(debug.Stack()))
-		}
-		c.conn.flush()
-		s.settle(c)
-		c.pubsubClose() // pub/sub (pubsub.go): unsubscribe, drain the queue
-		nc.Close()
-		s.dropClient(c)
-	}()
+	defer s.endConn(c, nc)
 	// The first read buffer is part of the connection's fixed cost
 	// (config.ConnOverhead); its growth is charged (clientmem.go).
-	buf := make([]byte, initialReadBuf)
-	r, w := 0, 0
+	s.connLoop(c, nc, make([]byte, initialReadBuf), 0, 0)
+}
+
+// endConn, deferred by the goroutine that ends a connection, recovers a
+// panic of its loop, flushes, and releases everything the client holds.
+func (s *Server) endConn(c *client, nc net.Conn) {
+	if r := recover(); r != nil {
+		s.panics.Add(1)
+		s.log.Error("panic in connection", "panic", panicText(r), "stack", string(debug.Stack()))
+	}
+	c.conn.flush()
+	s.settle(c)
+	c.pubsubClose() // pub/sub (pubsub.go): unsubscribe, drain the queue
+	nc.Close()
+	s.dropClient(c)
+}
+
+// connLoop is the goroutine-per-connection loop over nc, from a read
+// buffer whose bytes buf[r:w] are not executed yet. It returns when the
+// connection must close.
+func (s *Server) connLoop(c *client, nc net.Conn, buf []byte, r, w int) {
 	var readDL time.Time // deadline currently set; unchanged ones are not re-set
 	for {
-		// Execute every complete command already buffered.
-		for {
-			lim := &s.authLimits
-			if !c.authed() {
-				lim = &s.preLimits
-			}
-			args, n, err := c.parser.Next(buf[r:w], lim)
-			if err == resp.ErrNeedMore {
-				break
-			}
-			// A type switch, not errors.As: errors.As makes its target
-			// escape, one allocation per command.
-			if pe, ok := err.(resp.ProtocolError); ok {
-				c.conn.WriteError(string(pe))
-				return
-			}
-			r += n
-			if args != nil {
-				if !s.pace(c) {
-					c.pubsubBegin() // pub/sub (pubsub.go): hold messages during the command
-					s.dispatch(c, args)
-					c.pubsubEnd()
-				}
-				if c.conn.err != nil || c.conn.closeAfter {
-					return
-				}
-			}
-			if s.closing.Load() || c.killed.Load() {
-				return
-			}
+		var quit, ok bool
+		if r, quit = s.runBuffered(c, buf, r, w); quit {
+			return
 		}
 		if s.flushCharged(c) != nil || s.closing.Load() || c.killed.Load() {
 			return
@@ -126,58 +108,8 @@ func (s *Server) serveConn(nc net.Conn) {
 				return
 			}
 		}
-		// Make room for more input.
-		if r == w {
-			r, w = 0, 0
-			if len(buf) > 64<<10 {
-				buf = make([]byte, initialReadBuf) // release a big command's buffer
-				c.mem.set(&c.mem.query, 0)
-			}
-			if c.mem.odPool != nil {
-				// Its commands are in and its buffer is gone: another
-				// connection may overdraw now (clientmem.go).
-				c.endOverdraft()
-			}
-		} else if w == len(buf) {
-			if r > 0 {
-				w = copy(buf, buf[r:w])
-				r = 0
-			}
-			if w == len(buf) {
-				// Double as bytes arrive, never to a size a header merely
-				// announces: a "$536870000" header followed by nothing must
-				// not cost 512 MiB. Memory stays within 2x what was sent.
-				size := 2 * len(buf)
-				// A bulk whose length is known and below that is given
-				// exactly its room: a 1 MiB value costs 1 MiB, not 2.
-				if need := c.parser.Need(); need > len(buf) && need < size {
-					size = need
-				}
-				lim := s.authLimits.MaxBuffered
-				if !c.authed() {
-					lim = s.preLimits.MaxBuffered
-				}
-				if max := int(lim) + s.authLimits.MaxInlineLen + 2; size > max {
-					size = max
-				}
-				if size <= len(buf) {
-					c.conn.WriteError(string(resp.ErrQueryBufLimit))
-					return
-				}
-				// The growth is charged to the connection's client-memory
-				// pool, pausing reads while it has no room (clientmem.go).
-				c.mem.qbuf.Store(int64(w)) // CLIENT LIST, while it pauses
-				c.mem.qfree.Store(0)
-				if !s.growQuery(c, int64(size-len(buf))) {
-					if !s.closing.Load() && !c.killed.Load() {
-						c.conn.WriteError(c.oomText())
-					}
-					return
-				}
-				nb := make([]byte, size)
-				copy(nb, buf[:w])
-				buf = nb
-			}
+		if buf, r, w, ok = s.makeRoom(c, buf, r, w); !ok {
+			return
 		}
 		if d := s.readDeadline(c); d != readDL {
 			nc.SetReadDeadline(d)
@@ -200,6 +132,106 @@ func (s *Server) serveConn(nc net.Conn) {
 			return
 		}
 	}
+}
+
+// runBuffered executes every complete command in buf[r:w] and returns
+// where the unexecuted bytes start; quit reports that the connection must
+// close (a protocol error, whose reply is buffered, a write error, QUIT,
+// CLIENT KILL, shutdown).
+func (s *Server) runBuffered(c *client, buf []byte, r, w int) (int, bool) {
+	for {
+		lim := &s.authLimits
+		if !c.authed() {
+			lim = &s.preLimits
+		}
+		args, n, err := c.parser.Next(buf[r:w], lim)
+		if err == resp.ErrNeedMore {
+			return r, false
+		}
+		// A type switch, not errors.As: errors.As makes its target
+		// escape, one allocation per command.
+		if pe, ok := err.(resp.ProtocolError); ok {
+			c.conn.WriteError(string(pe))
+			return r, true
+		}
+		r += n
+		if args != nil {
+			if !s.pace(c) {
+				c.pubsubBegin() // pub/sub (pubsub.go): hold messages during the command
+				s.dispatch(c, args)
+				c.pubsubEnd()
+			}
+			if c.conn.err != nil || c.conn.closeAfter {
+				return r, true
+			}
+		}
+		if s.closing.Load() || c.killed.Load() {
+			return r, true
+		}
+	}
+}
+
+// makeRoom makes room in buf for more input once buf[r:w] is all that is
+// left unexecuted: it moves or grows the buffer (charging the growth to
+// client memory, which may pause), and reports false, with the reply
+// buffered, when the connection must close instead.
+func (s *Server) makeRoom(c *client, buf []byte, r, w int) ([]byte, int, int, bool) {
+	if r == w {
+		r, w = 0, 0
+		if len(buf) > 64<<10 {
+			buf = make([]byte, initialReadBuf) // release a big command's buffer
+			c.mem.set(&c.mem.query, 0)
+		}
+		if c.mem.odPool != nil {
+			// Its commands are in and its buffer is gone: another
+			// connection may overdraw now (clientmem.go).
+			c.endOverdraft()
+		}
+		return buf, r, w, true
+	}
+	if w < len(buf) {
+		return buf, r, w, true
+	}
+	if r > 0 {
+		w = copy(buf, buf[r:w])
+		r = 0
+	}
+	if w < len(buf) {
+		return buf, r, w, true
+	}
+	// Double as bytes arrive, never to a size a header merely announces:
+	// a "$536870000" header followed by nothing must not cost 512 MiB.
+	// Memory stays within 2x what was sent.
+	size := 2 * len(buf)
+	// A bulk whose length is known and below that is given exactly its
+	// room: a 1 MiB value costs 1 MiB, not 2.
+	if need := c.parser.Need(); need > len(buf) && need < size {
+		size = need
+	}
+	lim := s.authLimits.MaxBuffered
+	if !c.authed() {
+		lim = s.preLimits.MaxBuffered
+	}
+	if max := int(lim) + s.authLimits.MaxInlineLen + 2; size > max {
+		size = max
+	}
+	if size <= len(buf) {
+		c.conn.WriteError(string(resp.ErrQueryBufLimit))
+		return buf, r, w, false
+	}
+	// The growth is charged to the connection's client-memory pool,
+	// pausing reads while it has no room (clientmem.go).
+	c.mem.qbuf.Store(int64(w)) // CLIENT LIST, while it pauses
+	c.mem.qfree.Store(0)
+	if !s.growQuery(c, int64(size-len(buf))) {
+		if !s.closing.Load() && !c.killed.Load() {
+			c.conn.WriteError(c.oomText())
+		}
+		return buf, r, w, false
+	}
+	nb := make([]byte, size)
+	copy(nb, buf[:w])
+	return nb, r, w, true
 }
 
 // readDeadline (real time, whatever clock TTLs use) is the earliest of the idle timeout and, for a connection

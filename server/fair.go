@@ -85,6 +85,7 @@ func (s *Server) pace(c *client) bool {
 		c.backoff = min(p.Wait, to)
 		return true
 	}
+	c.beforeWait()
 	// Replies already encoded go out first: the wait must not hold them.
 	s.flushCharged(c)
 	after := s.paceWait(t, p.Wait, now)
@@ -285,6 +286,7 @@ func (c *client) yield() {
 		return
 	}
 	if c.work.heavy == nil && c.work.ran >= heavyAfter && !(c.work.alone && t.adm.Alone()) {
+		c.beforeWait() // a long command: it may wait for a slot, and may run niced
 		if c.work.niced {
 			// It may wait for a slot: not on a locked, niced thread.
 			heavyThreadExit(c.work.nice)
@@ -301,6 +303,7 @@ func (c *client) yield() {
 		c.mark = s.mono() // the wait for a slot is not work
 	}
 	if debt := t.adm.Debt(); debt >= admission.MinPaceWait {
+		c.beforeWait()
 		c.mark = s.paceWait(t, debt, s.mono())
 	}
 }

@@ -131,6 +131,7 @@ func (c *client) pubsub() *subscriber {
 		}
 		return s
 	}
+	c.beforeWait() // the writer goroutine will write to the socket
 	limit := c.srv.limits.ClientOutputBufferLimit
 	if limit <= 0 || limit > pubsubMaxOutput {
 		limit = pubsubMaxOutput

@@ -7,6 +7,9 @@
 // and operator commands (cmd_*.go, operator.go), the admin HTTP API and
 // the tenant registry. The data commands live in family/..., backed mode
 // in package backed; table.go assembles their rows with the server's own.
+// evloop_linux.go is a prototype epoll front end over the same loop steps
+// (issue 15), reachable only from binaries built with -tags evloop;
+// bench/README.md ("Connection model") records why it is not the default.
 //
 // # Flow of one command
 //
@@ -342,13 +345,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	}
 	s.listeners = append(s.listeners, ln)
 	s.mu.Unlock()
-	s.startOnce.Do(func() {
-		s.every(s.expireIv, s.expireRound)
-		s.every(s.hotIv, s.evaluateHot) // see hot.go
-		if s.admission.FairStatus().Enabled {
-			s.every(s.fairIv, s.fairTick) // see fair.go
-		}
-	})
+	s.startBackground()
 	var backoff time.Duration
 	for {
 		nc, err := ln.Accept()
@@ -386,6 +383,18 @@ func (s *Server) Serve(ln net.Listener) error {
 		s.connWG.Add(1)
 		go s.serveConn(nc)
 	}
+}
+
+// startBackground starts active expiry, hot-tenant evaluation and fair
+// sharing, once, with the first listener served.
+func (s *Server) startBackground() {
+	s.startOnce.Do(func() {
+		s.every(s.expireIv, s.expireRound)
+		s.every(s.hotIv, s.evaluateHot) // see hot.go
+		if s.admission.FairStatus().Enabled {
+			s.every(s.fairIv, s.fairTick) // see fair.go
+		}
+	})
 }
 
 // Close shuts down gracefully: it stops accepting, lets every connection

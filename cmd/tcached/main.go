@@ -184,7 +184,7 @@ func run(argv []string, stderr io.Writer, ready chan<- [2]string) int {
 	defer signal.Stop(sigs)
 	errc := make(chan error, len(lns))
 	for _, ln := range lns {
-		go func(ln net.Listener) { errc <- srv.Serve(ln) }(ln)
+		go func(ln net.Listener) { errc <- serve(srv, ln) }(ln)
 	}
 wait:
 	for {
