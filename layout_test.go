@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"server": {"admission", "command", "config", "family/hash", "family/keys", "family/list",
 		"family/set", "family/sorting", "family/str", "family/zset", "metrics", "resp", "shard", "tiers", "value", "backed", "pubsub"},
 	"pubsub":              {"command"},
+	"scripting":           {"resp"},
 	"backed":              {"command", "family/keys", "family/str", "resp", "shard", "value"},
 	"backing":             {"backed", "metrics", "resp"},
 	"backing/clustertest": {},
