@@ -104,6 +104,14 @@ type client struct {
 	// connection goroutine only.
 	killCh chan struct{}
 	work   workState
+
+	// Scripting (script.go): excl is the exclusive hold of the tenant's
+	// lock the running command has (EXEC, or an Exclusive row), inScript
+	// is set while a script runs on this connection, scriptHost is its
+	// redis.call bridge, reused.
+	excl       *exclusive
+	inScript   bool
+	scriptHost *scriptHost
 }
 
 // kill asks the connection to close (CLIENT KILL): it finishes the command

@@ -155,18 +155,6 @@ func cmdACL(c *client, args [][]byte) {
 	c.conn.WriteError(command.ErrNoPerm("acl|" + strings.ToLower(string(args[1]))))
 }
 
-// flushNoop answers SCRIPT FLUSH / FUNCTION FLUSH: a tenant has no scripts
-// or functions, so flushing them is trivially done.
-func flushNoop(parent string) func(c *client, args [][]byte) {
-	return func(c *client, args [][]byte) {
-		if command.EqFold(args[1], "flush") && len(args) <= 3 {
-			c.conn.WriteString("OK")
-			return
-		}
-		c.conn.WriteError(command.ErrNoPerm(parent + "|" + strings.ToLower(string(args[1]))))
-	}
-}
-
 func cmdCluster(c *client, args [][]byte) {
 	c.conn.WriteError(errNoCluster)
 }

@@ -61,6 +61,7 @@ func (s *Server) buildRegistry(cfg *config.Config, old *registry) (*registry, []
 				}),
 				adm:     s.admission.Tenant(admission.PolicyFromTier(tc.Tier)),
 				latency: metrics.NewHistogram(metrics.LatencyBuckets),
+				gate:    make(chan struct{}, 1),
 			}
 			t.cmem.tenant = tc.ID
 			t.setConf(tc)

@@ -57,6 +57,7 @@ import (
 	"github.com/tcached/tcached/metrics"
 	"github.com/tcached/tcached/pubsub"
 	"github.com/tcached/tcached/resp"
+	"github.com/tcached/tcached/scripting"
 	"github.com/tcached/tcached/shard"
 )
 
@@ -133,6 +134,16 @@ type tenant struct {
 	// registry of WATCHed keys.
 	txMu  txLock
 	watch watchRegistry
+	// gate and excl order the exclusive holders of txMu (EXEC, scripts)
+	// and publish the current one, so that commands waiting for the lock
+	// can be answered BUSY while a script is busy (script.go).
+	gate chan struct{}
+	excl atomic.Pointer[exclusive]
+
+	// scripts is the tenant's scripting engine (script.go), created on
+	// first use.
+	scriptsOnce sync.Once
+	scripts     *scripting.Engine
 
 	pubsub pubsub.Registry[*subscriber] // the tenant's channels and patterns (pubsub.go)
 
