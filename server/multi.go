@@ -491,9 +491,9 @@ type txLock struct {
 	}
 }
 
-func (l *txLock) RLock(id int64)      { l.stripes[id&(txStripes-1)].RLock() }
+func (l *txLock) RLock(id int64)         { l.stripes[id&(txStripes-1)].RLock() }
 func (l *txLock) TryRLock(id int64) bool { return l.stripes[id&(txStripes-1)].TryRLock() }
-func (l *txLock) RUnlock(id int64) { l.stripes[id&(txStripes-1)].RUnlock() }
+func (l *txLock) RUnlock(id int64)       { l.stripes[id&(txStripes-1)].RUnlock() }
 
 func (l *txLock) Lock() {
 	for i := range l.stripes {
