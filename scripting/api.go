@@ -10,7 +10,7 @@ import (
 // whose semantics tcached follows.
 const (
 	redisVersion    = "7.0.15"
-	redisVersionNum = 0x00070015
+	redisVersionNum = 7<<16 | 0<<8 | 15
 )
 
 // The log levels of redis.log (Redis's LL_*).
@@ -29,7 +29,7 @@ func (v *vm) newRedisAPI(L *lua.LState, functions bool) *lua.LTable {
 	registerLog(L, t, v)
 	registerVersion(t)
 	t.RawSetString("setresp", L.NewFunction(v.setResp))
-	t.RawSetString("sha1hex", L.NewFunction(sha1hexLua))
+	t.RawSetString("sha1hex", L.NewFunction(v.sha1hex))
 	t.RawSetString("error_reply", L.NewFunction(errorReply))
 	t.RawSetString("status_reply", L.NewFunction(statusReply))
 	t.RawSetString("set_repl", L.NewFunction(v.setRepl))
@@ -82,7 +82,8 @@ func errorTable(L *lua.LState, msg string) *lua.LTable {
 }
 
 // raiseError raises Redis's error table for msg.
-func raiseError(L *lua.LState, msg string) {
+func (v *vm) raiseError(L *lua.LState, msg string) {
+	v.e.notePos(L)
 	L.Error(errorTable(L, msg), 1)
 }
 
@@ -93,13 +94,14 @@ func (v *vm) redisCall(raise bool) lua.LGFunction {
 	return func(L *lua.LState) int {
 		r := v.e.run
 		if r == nil {
-			raiseError(L, "redis.call/pcall can only be called inside a script invocation")
+			v.raiseError(L, "redis.call/pcall can only be called inside a script invocation")
 		}
 		r.raiseIfStopped(L)
 		n := L.GetTop()
 		fail := func(msg string) int {
 			t := errorTable(L, msg)
 			if raise {
+				v.e.notePos(L)
 				L.Error(t, 1)
 			}
 			L.Push(t)
@@ -130,6 +132,7 @@ func (v *vm) redisCall(raise bool) lua.LGFunction {
 			t := errorTable(L, refusal)
 			t.RawSetString("ignore_error_stats_update", lua.LTrue)
 			if raise {
+				v.e.notePos(L)
 				L.Error(t, 1)
 			}
 			L.Push(t)
@@ -139,6 +142,7 @@ func (v *vm) redisCall(raise bool) lua.LGFunction {
 		p := replyParser{L: L, b: reply}
 		val := p.parse()
 		if raise && len(reply) > 0 && reply[0] == '-' {
+			v.e.notePos(L)
 			L.Error(val, 1)
 		}
 		L.Push(val)
@@ -149,7 +153,7 @@ func (v *vm) redisCall(raise bool) lua.LGFunction {
 func (v *vm) log(L *lua.LState) int {
 	n := L.GetTop()
 	if n < 2 {
-		raiseError(L, errLogArgs)
+		v.raiseError(L, errLogArgs)
 	}
 	lv, ok := L.Get(1).(lua.LNumber)
 	if !ok {
@@ -160,11 +164,11 @@ func (v *vm) log(L *lua.LState) int {
 		}
 	}
 	if !ok {
-		raiseError(L, errLogLevel)
+		v.raiseError(L, errLogLevel)
 	}
 	level := int(lv)
 	if level < LogDebug || level > LogWarning {
-		raiseError(L, errLogInvalid)
+		v.raiseError(L, errLogInvalid)
 	}
 	var b strings.Builder
 	for i := 2; i <= n; i++ {
@@ -191,10 +195,10 @@ func (v *vm) log(L *lua.LState) int {
 func (v *vm) setResp(L *lua.LState) int {
 	r := v.e.run
 	if r == nil {
-		raiseError(L, "redis.setresp can only be called inside a script invocation")
+		v.raiseError(L, "redis.setresp can only be called inside a script invocation")
 	}
 	if L.GetTop() != 1 {
-		raiseError(L, errSetRespArgs)
+		v.raiseError(L, errSetRespArgs)
 	}
 	n, _ := L.Get(1).(lua.LNumber)
 	switch int(n) {
@@ -203,21 +207,21 @@ func (v *vm) setResp(L *lua.LState) int {
 	case 3:
 		r.resp3 = true
 	default:
-		raiseError(L, errSetRespVersion)
+		v.raiseError(L, errSetRespVersion)
 	}
 	return 0
 }
 
 func (v *vm) setRepl(L *lua.LState) int {
 	if v.e.run == nil {
-		raiseError(L, "redis.set_repl can only be called inside a script invocation")
+		v.raiseError(L, "redis.set_repl can only be called inside a script invocation")
 	}
 	if L.GetTop() != 1 {
-		raiseError(L, errSetReplArgs)
+		v.raiseError(L, errSetReplArgs)
 	}
 	n, _ := L.Get(1).(lua.LNumber)
 	if int(n)&^3 != 0 {
-		raiseError(L, errSetReplFlags)
+		v.raiseError(L, errSetReplFlags)
 	}
 	// Replication and AOF do not exist here: a no-op, as the flags only
 	// steer propagation in Redis.
@@ -227,11 +231,11 @@ func (v *vm) setRepl(L *lua.LState) int {
 func (v *vm) aclCheckCmd(L *lua.LState) int {
 	r := v.e.run
 	if r == nil {
-		raiseError(L, "redis.acl_check_cmd can only be called inside a script invocation")
+		v.raiseError(L, "redis.acl_check_cmd can only be called inside a script invocation")
 	}
 	n := L.GetTop()
 	if n == 0 {
-		raiseError(L, errNoArgs)
+		v.raiseError(L, errNoArgs)
 	}
 	args := make([][]byte, n)
 	for i := 1; i <= n; i++ {
@@ -241,20 +245,20 @@ func (v *vm) aclCheckCmd(L *lua.LState) int {
 		case lua.LNumber:
 			args[i-1] = []byte(formatNumber(float64(x)))
 		default:
-			raiseError(L, errArgType)
+			v.raiseError(L, errArgType)
 		}
 	}
 	allowed, known := r.c.Host.Permitted(args)
 	if !known {
-		raiseError(L, errACLCheckCmd)
+		v.raiseError(L, errACLCheckCmd)
 	}
 	L.Push(lua.LBool(allowed))
 	return 1
 }
 
-func sha1hexLua(L *lua.LState) int {
+func (v *vm) sha1hex(L *lua.LState) int {
 	if L.GetTop() != 1 {
-		raiseError(L, errWrongArgs)
+		v.raiseError(L, errWrongArgs)
 	}
 	var s string
 	switch x := L.Get(1).(type) {

@@ -459,7 +459,7 @@ func (d *cjsonDecoder) value() lua.LValue {
 		}
 	case c == '"':
 		return lua.LString(d.str())
-	case c == '-' || c >= '0' && c <= '9' || d.cfg.decodeInvalid && (c == 'i' || c == 'I' || c == 'n' && !hasPrefix(d.s[d.i:], "null") || c == 'N'):
+	case c == '-' || c >= '0' && c <= '9' || d.cfg.decodeInvalid && d.invalidNumber():
 		return d.number()
 	case hasPrefix(d.s[d.i:], "true"):
 		d.i += 4
@@ -473,6 +473,18 @@ func (d *cjsonDecoder) value() lua.LValue {
 	}
 	d.expected("value", d.token(), d.i)
 	return lua.LNil
+}
+
+// invalidNumber is json_is_invalid_number for a token that does not
+// start a JSON number: inf, nan (any case).
+func (d *cjsonDecoder) invalidNumber() bool {
+	rest := d.s[d.i:]
+	for _, p := range []string{"inf", "nan"} {
+		if len(rest) >= 3 && equalFoldASCII(rest[:3], p) {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *cjsonDecoder) number() lua.LValue {

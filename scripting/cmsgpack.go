@@ -32,7 +32,7 @@ func newMsgpackLib(L *lua.LState, v *vm) *lua.LTable {
 	t.RawSetString("pack", L.NewFunction(func(L *lua.LState) int {
 		n := L.GetTop()
 		if n == 0 {
-			L.ArgError(0, "MessagePack pack needs input.")
+			argError(L, 0, "pack", "MessagePack pack needs input.")
 		}
 		var out []byte
 		for i := 1; i <= n; i++ {
@@ -267,19 +267,19 @@ func (d *msgpackDecoder) decode(depth int) (lua.LValue, error) {
 	case 0xd3:
 		u, err := d.uint(8)
 		return lua.LNumber(float64(int64(u))), err
-	case 0xc4, 0xd9:
+	case 0xd9:
 		n, err := d.uint(1)
 		if err != nil {
 			return nil, err
 		}
 		return d.str(int(n))
-	case 0xc5, 0xda:
+	case 0xda:
 		n, err := d.uint(2)
 		if err != nil {
 			return nil, err
 		}
 		return d.str(int(n))
-	case 0xc6, 0xdb:
+	case 0xdb:
 		n, err := d.uint(4)
 		if err != nil {
 			return nil, err

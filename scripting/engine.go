@@ -324,6 +324,9 @@ type runState struct {
 	allocd   int64 // bytes allocated through the guarded functions since the last walk
 	lastYld  int64
 	done     chan struct{}
+	// errSource and errLine are where Go code last raised an error
+	// (notePos), for errors whose message does not carry a position.
+	errSource, errLine string
 }
 
 // Running describes the script in progress, for FUNCTION STATS.

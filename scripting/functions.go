@@ -215,7 +215,7 @@ func (nopHost) Permitted([][]byte) (bool, bool) { return false, false }
 func (v *vm) registerFunction(L *lua.LState) int {
 	lib := v.e.loading
 	if lib == nil {
-		raiseError(L, errRegisterOnLoad)
+		v.raiseError(L, errRegisterOnLoad)
 	}
 	var (
 		name  string
@@ -227,7 +227,7 @@ func (v *vm) registerFunction(L *lua.LState) int {
 	case 1:
 		args, ok := L.Get(1).(*lua.LTable)
 		if !ok {
-			raiseError(L, errRegisterTable)
+			v.raiseError(L, errRegisterTable)
 		}
 		var errMsg string
 		args.ForEach(func(k, val lua.LValue) {
@@ -288,35 +288,35 @@ func (v *vm) registerFunction(L *lua.LState) int {
 			}
 		})
 		if errMsg != "" {
-			raiseError(L, errMsg)
+			v.raiseError(L, errMsg)
 		}
 		if name == "" && cb == nil {
-			raiseError(L, errRegisterNoName)
+			v.raiseError(L, errRegisterNoName)
 		}
 		if name == "" {
-			raiseError(L, errRegisterNoName)
+			v.raiseError(L, errRegisterNoName)
 		}
 		if cb == nil {
-			raiseError(L, errRegisterNoCb)
+			v.raiseError(L, errRegisterNoCb)
 		}
 	case 2:
 		s, ok := luaString(L.Get(1))
 		if !ok {
-			raiseError(L, errRegisterFirst)
+			v.raiseError(L, errRegisterFirst)
 		}
 		f, ok := L.Get(2).(*lua.LFunction)
 		if !ok {
-			raiseError(L, errRegisterSecond)
+			v.raiseError(L, errRegisterSecond)
 		}
 		name, cb = s, f
 	default:
-		raiseError(L, errRegisterArgs)
+		v.raiseError(L, errRegisterArgs)
 	}
 	if !validName(name) {
-		raiseError(L, strings.TrimPrefix(errFuncLibName, "ERR "))
+		v.raiseError(L, strings.TrimPrefix(errFuncLibName, "ERR "))
 	}
 	if lib.funcs[name] != nil {
-		raiseError(L, errFuncAlready)
+		v.raiseError(L, errFuncAlready)
 	}
 	lib.funcs[name] = &Function{Name: name, Desc: desc, Flags: flags, lib: lib, fn: cb}
 	return 0
@@ -353,7 +353,7 @@ func (e *Engine) RunFunction(c *Call, f *Function, w *resp.Writer) {
 	L.Push(f.fn)
 	L.Push(stringArray(L, c.Keys))
 	L.Push(stringArray(L, c.Args))
-	err := L.PCall(2, 1, v.errh)
+	err := L.PCall(2, 1, nil)
 	e.reply(v, r, err, f.Name, w)
 }
 

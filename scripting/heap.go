@@ -37,7 +37,7 @@ const (
 	sizeSlot     = 40 // an array slot or a hash entry
 	sizeFunction = 80
 	sizeUpvalue  = 48
-	sizeThread   = 24 << 10 // its register stack (initRegisters slots) and frames
+	sizeThread   = 128 << 10 // its call stack (maxCallDepth frames) and register stack
 )
 
 type heapWalker struct {

@@ -2,6 +2,8 @@ package scripting
 
 import (
 	"errors"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -187,7 +189,7 @@ func (e *Engine) RunScript(c *Call, s *Script, w *resp.Writer) {
 	r := e.start(v, c, true)
 	defer e.finish(v, r)
 	L.Push(fn)
-	err := L.PCall(0, 1, v.errh)
+	err := L.PCall(0, 1, nil)
 	e.reply(v, r, err, "f_"+s.SHA, w)
 }
 
@@ -205,20 +207,32 @@ func stringArray(L *lua.LState, items [][]byte) *lua.LTable {
 func (e *Engine) reply(v *vm, r *runState, err error, name string, w *resp.Writer) {
 	L := v.L
 	if err != nil {
+		// What Redis's error handler (__redis__err__handler) builds: an
+		// error table's err, or "ERR " and the value; and the position
+		// of the Lua code that raised it, which is in the message of an
+		// error raised with one, else noted when Go code raised it.
 		obj := errorObject(err)
-		msg, source, line := "", "", ""
-		if tb, ok := obj.(*lua.LTable); ok {
-			if s, ok := tb.RawGetString("err").(lua.LString); ok {
+		msg, source, line := "", r.errSource, r.errLine
+		switch x := obj.(type) {
+		case *lua.LTable:
+			if s, ok := x.RawGetString("err").(lua.LString); ok {
 				msg = string(s)
 			}
-			if s, ok := tb.RawGetString("source").(lua.LString); ok {
-				source = string(s)
+		case lua.LString:
+			msg = "ERR " + string(x)
+			if m := posPrefix.FindStringSubmatch(string(x)); m != nil {
+				source, line = "@"+m[1], m[2]
 			}
-			if n, ok := tb.RawGetString("line").(lua.LNumber); ok {
-				line = n.String()
-			}
-		} else {
+		case lua.LNumber:
+			msg = "ERR " + numberString(float64(x))
+		case *lua.LNilType:
+			msg = "ERR nil"
+		default:
 			msg = "ERR " + lua.LVAsString(obj)
+		}
+		if strings.Contains(msg, "callstack overflow") {
+			// Past the call stack; Redis's Lua says "stack overflow".
+			msg = "ERR " + strings.TrimPrefix(source, "@") + ":" + line + ": stack overflow"
 		}
 		if r.stop != "" {
 			// Stopped by the hook: the message gopher-lua raised carries
@@ -250,6 +264,30 @@ func (e *Engine) reply(v *vm, r *runState, err error, name string, w *resp.Write
 	}
 	w.Errs += tmp.Errs
 	w.WriteRaw(tmp.Out)
+}
+
+// posPrefix is the position gopher-lua puts before a message it raises.
+var posPrefix = regexp.MustCompile(`^(user_(?:script|function)):(\d+): `)
+
+// notePos records the position of the innermost Lua code on L's stack,
+// before Go code raises an error (Redis's error handler adds it to every
+// error: getinfo of the raising function, or of its caller when that is a
+// C function).
+func (e *Engine) notePos(L *lua.LState) {
+	r := e.run
+	if r == nil {
+		return
+	}
+	for level := 0; level < 4; level++ {
+		dbg, ok := L.GetStack(level)
+		if !ok {
+			return
+		}
+		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.What != "G" && dbg.CurrentLine >= 0 {
+			r.errSource, r.errLine = "@"+dbg.Source, strconv.Itoa(dbg.CurrentLine)
+			return
+		}
+	}
 }
 
 // sanitizeError is what addReplyErrorLength does to a message: CR and LF

@@ -75,7 +75,7 @@ func structToAlign(n int, h *structHeader, opt byte, size int) int {
 	return (size - (n & (size - 1))) & (size - 1)
 }
 
-func structControl(L *lua.LState, opt byte, f string, i *int, h *structHeader) {
+func structControl(L *lua.LState, fname string, opt byte, f string, i *int, h *structHeader) {
 	switch opt {
 	case ' ':
 	case '>':
@@ -89,7 +89,7 @@ func structControl(L *lua.LState, opt byte, f string, i *int, h *structHeader) {
 		}
 		h.align = a
 	default:
-		L.ArgError(1, fmt.Sprintf("invalid format option '%c'", opt))
+		argError(L, 1, fname, fmt.Sprintf("invalid format option '%c'", opt))
 	}
 }
 
@@ -147,7 +147,7 @@ func newStructLib(L *lua.LState, v *vm) *lua.LTable {
 					size = len(s)
 				}
 				if len(s) < size {
-					L.ArgError(arg, "string too short")
+					argError(L, arg, "pack", "string too short")
 				}
 				v.e.allocCheck(L, int64(len(out)+size))
 				out = append(out, s[:size]...)
@@ -155,7 +155,7 @@ func newStructLib(L *lua.LState, v *vm) *lua.LTable {
 					out = append(out, 0)
 				}
 			default:
-				structControl(L, opt, f, &i, &h)
+				structControl(L, "pack", opt, f, &i, &h)
 			}
 		}
 		L.Push(lua.LString(out))
@@ -166,7 +166,7 @@ func newStructLib(L *lua.LState, v *vm) *lua.LTable {
 		data := L.CheckString(2)
 		pos := L.OptInt(3, 1)
 		if pos <= 0 {
-			L.ArgError(3, "offset must be 1 or greater")
+			argError(L, 3, "unpack", "offset must be 1 or greater")
 		}
 		pos--
 		h := structHeader{little: true, align: 1}
@@ -178,7 +178,7 @@ func newStructLib(L *lua.LState, v *vm) *lua.LTable {
 			size := structOptSize(L, opt, f, &i)
 			pos += structToAlign(pos, &h, opt, size)
 			if !(size <= ld && pos <= ld-size) {
-				L.ArgError(2, "data string too short")
+				argError(L, 2, "unpack", "data string too short")
 			}
 			switch opt {
 			case 'b', 'B', 'h', 'H', 'l', 'L', 'T', 'i', 'I':
@@ -231,7 +231,7 @@ func newStructLib(L *lua.LState, v *vm) *lua.LTable {
 					L.Pop(1)
 					n--
 					if !(size >= 0 && size <= ld && pos <= ld-size) {
-						L.ArgError(2, "data string too short")
+						argError(L, 2, "unpack", "data string too short")
 					}
 				}
 				L.Push(lua.LString(data[pos : pos+size]))
@@ -251,7 +251,7 @@ func newStructLib(L *lua.LState, v *vm) *lua.LTable {
 				L.Push(lua.LString(data[pos : pos+size-1]))
 				n++
 			default:
-				structControl(L, opt, f, &i, &h)
+				structControl(L, "unpack", opt, f, &i, &h)
 			}
 			pos += size
 		}
@@ -268,12 +268,12 @@ func newStructLib(L *lua.LState, v *vm) *lua.LTable {
 			size := structOptSize(L, opt, f, &i)
 			pos += structToAlign(pos, &h, opt, size)
 			if opt == 's' {
-				L.ArgError(1, "option 's' has no fixed size")
+				argError(L, 1, "size", "option 's' has no fixed size")
 			} else if opt == 'c' && size == 0 {
-				L.ArgError(1, "option 'c0' has no fixed size")
+				argError(L, 1, "size", "option 'c0' has no fixed size")
 			}
 			if !(opt >= 'a' && opt <= 'z' || opt >= 'A' && opt <= 'Z' || opt >= '0' && opt <= '9') {
-				structControl(L, opt, f, &i, &h)
+				structControl(L, "size", opt, f, &i, &h)
 			}
 			pos += size
 		}
@@ -281,6 +281,12 @@ func newStructLib(L *lua.LState, v *vm) *lua.LTable {
 		return 1
 	}))
 	return t
+}
+
+// argError is luaL_argerror's message, with the function's name quoted
+// as Lua 5.1 quotes it (gopher-lua's ArgError does not).
+func argError(L *lua.LState, n int, fname, msg string) {
+	L.RaiseError("bad argument #%d to '%s' (%s)", n, fname, msg)
 }
 
 func appendOrder(out []byte, v uint64, size int, little bool) []byte {

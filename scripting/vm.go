@@ -2,6 +2,7 @@ package scripting
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -35,9 +36,6 @@ type vm struct {
 	// views are the protected views getmetatable hands out for the
 	// metatables of proxies and of strings.
 	views map[*lua.LTable]*lua.LTable
-	// errh is the error handler every call runs with (Redis's
-	// __redis__err__handler): it adds the source and line.
-	errh *lua.LFunction
 	// functions state only: the table the globals read while FUNCTION
 	// LOAD runs a library (only redis.register_function, log and the
 	// version), and the one they read otherwise.
@@ -51,24 +49,24 @@ type vm struct {
 // proxies and register stack), charged while it exists.
 const stateBase = 256 << 10
 
-// Lua state limits. Calls nest at most maxCallDepth deep (Redis's Lua
-// stops at LUAI_MAXCCALLS / its C stack; here a deep recursion gets
-// "stack overflow"), and the register stack grows to at most
-// maxRegisters slots (16 bytes each).
+// Lua state limits. Calls nest at most maxCallDepth deep (a deeper
+// recursion gets Redis's "stack overflow"; the call stack is allocated
+// whole, about 100 bytes a frame, because gopher-lua's growing one
+// panics instead of raising the error), and the register stack grows to
+// at most maxRegisters slots (16 bytes each).
 const (
-	maxCallDepth  = 8000
+	maxCallDepth  = 1000
 	initRegisters = 1 << 10
 	maxRegisters  = 1 << 20
 )
 
 func newVM(e *Engine, functions bool) *vm {
 	L := lua.NewState(lua.Options{
-		SkipOpenLibs:        true,
-		CallStackSize:       maxCallDepth,
-		RegistrySize:        initRegisters,
-		RegistryMaxSize:     maxRegisters,
-		RegistryGrowStep:    256,
-		MinimizeStackMemory: true,
+		SkipOpenLibs:     true,
+		CallStackSize:    maxCallDepth,
+		RegistrySize:     initRegisters,
+		RegistryMaxSize:  maxRegisters,
+		RegistryGrowStep: 256,
 	})
 	v := &vm{L: L, real: map[*lua.LTable]*lua.LTable{}, views: map[*lua.LTable]*lua.LTable{}, e: e, base: stateBase}
 	for _, lib := range []struct {
@@ -105,7 +103,6 @@ func newVM(e *Engine, functions bool) *vm {
 	g.RawSetString("cmsgpack", newMsgpackLib(L, v))
 	redis := v.newRedisAPI(L, functions)
 	g.RawSetString("redis", redis)
-	v.errh = L.NewFunction(v.errorHandler)
 	g.RawSetString(concatName, L.NewFunction(v.concat))
 
 	if functions {
@@ -207,10 +204,14 @@ func (v *vm) shown(tb *lua.LTable) *lua.LTable {
 	return tb
 }
 
+// refuseProtected raises the read-only error for a protected table
+// given to a Go function. As in Redis's Lua, where the check is in the
+// API the function calls, the message carries no position.
 func (v *vm) refuseProtected(L *lua.LState, n int) *lua.LTable {
 	tb := L.CheckTable(n)
 	if _, ok := v.real[tb]; ok || v.views[tb] != nil || v.isView(tb) {
-		L.RaiseError(errReadonly)
+		v.e.notePos(L)
+		L.Error(lua.LString(errReadonly), 0)
 	}
 	return tb
 }
@@ -340,6 +341,32 @@ func (v *vm) installBase(L *lua.LState, g *lua.LTable) {
 	// setfenv may not give a protected function or the thread a table
 	// behind the sandbox's back for later scripts: the thread's
 	// environment is put back after every run (Engine.finish).
+	// error: Lua 5.1's, which also takes no argument (nil), and adds the
+	// position to numbers as to strings, only when the function at level
+	// is Lua code (not pcall's error(...), a Go function).
+	g.RawSetString("error", L.NewFunction(func(L *lua.LState) int {
+		obj := L.Get(1)
+		level := L.OptInt(2, 1)
+		v.e.notePos(L)
+		var msg string
+		switch x := obj.(type) {
+		case lua.LString:
+			msg = string(x)
+		case lua.LNumber:
+			msg = numberString(float64(x))
+		default:
+			L.Error(obj, 0)
+		}
+		if level > 0 {
+			if dbg, ok := L.GetStack(level); ok {
+				if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.What != "G" && dbg.CurrentLine >= 0 {
+					msg = dbg.Source + ":" + strconv.Itoa(dbg.CurrentLine) + ": " + msg
+				}
+			}
+		}
+		L.Error(lua.LString(msg), 0)
+		return 0
+	}))
 	// tostring formats numbers as Lua 5.1 does ("%.14g"; gopher-lua
 	// prints Go's shortest form).
 	v.wrap(g, "tostring", func(L *lua.LState, orig lua.LGFunction) int {
@@ -575,42 +602,4 @@ func errorObject(err error) lua.LValue {
 		return ae.Object
 	}
 	return lua.LString(err.Error())
-}
-
-// errorHandler is Redis's __redis__err__handler: a non-table error
-// becomes {err='ERR '..tostring(err)}, and the source and line of the
-// function that raised it (of its caller when that is a Go function)
-// are added.
-func (v *vm) errorHandler(L *lua.LState) int {
-	e := L.Get(1)
-	tb, ok := e.(*lua.LTable)
-	if !ok {
-		tb = L.NewTable()
-		s := "nil"
-		switch x := e.(type) {
-		case lua.LString:
-			s = string(x)
-		case lua.LNumber:
-			s = x.String()
-		case *lua.LNilType:
-		default:
-			s = lua.LVAsString(L.ToStringMeta(e))
-		}
-		tb.RawSetString("err", lua.LString("ERR "+s))
-	}
-	if dbg, ok := L.GetStack(1); ok {
-		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.What == "G" {
-			if d2, ok := L.GetStack(2); ok {
-				if _, err := L.GetInfo("Sl", d2, lua.LNil); err == nil {
-					dbg = d2
-				}
-			}
-		}
-		if dbg.What != "G" && dbg.CurrentLine >= 0 {
-			tb.RawSetString("source", lua.LString("@"+dbg.Source))
-			tb.RawSetString("line", lua.LNumber(dbg.CurrentLine))
-		}
-	}
-	L.Push(tb)
-	return 1
 }
