@@ -366,14 +366,22 @@ type scriptHost struct {
 	buf      []byte
 }
 
-// resolve finds a command's row for the bridge, subcommand included.
-func (h *scriptHost) resolve(args [][]byte) *command.Spec {
+// resolve finds a command's row for the bridge, subcommand included;
+// noScript is set when the command or its container is noscript.
+func (h *scriptHost) resolve(args [][]byte) (cmd *command.Spec, noScript bool) {
 	c := h.c
-	cmd := c.srv.lookup(c, args[0])
-	if cmd != nil && cmd.Subs != nil && len(args) >= 2 {
-		cmd = c.srv.lookupSub(c, cmd, args[1])
+	cmd = c.srv.lookup(c, args[0])
+	if cmd == nil {
+		return nil, false
 	}
-	return cmd
+	noScript = cmd.Flags&command.NoScript != 0
+	if cmd.Subs != nil && len(args) >= 2 {
+		cmd = c.srv.lookupSub(c, cmd, args[1])
+		if cmd == nil {
+			return nil, false
+		}
+	}
+	return cmd, noScript || cmd.Flags&command.NoScript != 0
 }
 
 func (h *scriptHost) permitted(cmd *command.Spec) bool {
@@ -386,13 +394,13 @@ func (h *scriptHost) permitted(cmd *command.Spec) bool {
 // handler with the reply captured.
 func (h *scriptHost) Call(args [][]byte, resp3 bool) (reply []byte, refusal string, wrote bool) {
 	c, t := h.c, h.t
-	cmd := h.resolve(args)
+	cmd, noScript := h.resolve(args)
 	switch {
 	case cmd == nil:
 		return nil, errScriptUnknown, false
 	case cmd.Arity >= 0 && len(args) != cmd.Arity || cmd.Arity < 0 && len(args) < -cmd.Arity:
 		return nil, errScriptArity, false
-	case cmd.Flags&command.NoScript != 0:
+	case noScript:
 		return nil, errScriptNoScript, false
 	case !h.permitted(cmd):
 		return nil, errScriptACL, false
@@ -458,7 +466,7 @@ func (h *scriptHost) Log(level int, msg string) {
 
 // Permitted is redis.acl_check_cmd.
 func (h *scriptHost) Permitted(args [][]byte) (allowed, known bool) {
-	cmd := h.resolve(args)
+	cmd, _ := h.resolve(args)
 	if cmd == nil {
 		return false, false
 	}
