@@ -489,4 +489,3 @@ func TestScriptRedisCLI(t *testing.T) {
 		t.Errorf("redis-cli --eval of a failing script: %q", out)
 	}
 }
-
