@@ -115,11 +115,11 @@ func (e *Engine) Restore(payload []byte, policy RestorePolicy, now func() int64)
 	// Function names must be unique among the restored libraries.
 	seen := map[string]bool{}
 	for _, l := range libs {
-		for f := range l.funcs {
-			if seen[f] {
-				return fmt.Sprintf(errFuncLibAlready, f)
+		for key, f := range l.funcs {
+			if seen[key] {
+				return fmt.Sprintf(errFuncLibAlready, f.Name)
 			}
-			seen[f] = true
+			seen[key] = true
 		}
 	}
 	var cost int64
@@ -158,9 +158,9 @@ func (e *Engine) Restore(payload []byte, policy RestorePolicy, now func() int64)
 		gone[o] = true
 	}
 	for _, l := range libs {
-		for f := range l.funcs {
-			if o := e.funcs[f]; o != nil && !gone[o.lib] {
-				return fmt.Sprintf(errFuncLibAlready, f)
+		for key, f := range l.funcs {
+			if o := e.funcs[key]; o != nil && !gone[o.lib] {
+				return fmt.Sprintf(errFuncLibAlready, f.Name)
 			}
 		}
 	}

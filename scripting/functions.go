@@ -125,9 +125,9 @@ func (e *Engine) LoadLibrary(code []byte, replace bool, now func() int64) (strin
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	for fname := range lib.funcs {
-		if f := e.funcs[fname]; f != nil && f.lib != old {
-			return "", fmt.Sprintf(errFuncLibAlready, fname)
+	for key, nf := range lib.funcs {
+		if f := e.funcs[key]; f != nil && f.lib != old {
+			return "", fmt.Sprintf(errFuncLibAlready, nf.Name)
 		}
 	}
 	if !e.budget.Reserve(lib.cost) {
@@ -315,10 +315,12 @@ func (v *vm) registerFunction(L *lua.LState) int {
 	if !validName(name) {
 		v.raiseError(L, strings.TrimPrefix(errFuncLibName, "ERR "))
 	}
-	if lib.funcs[name] != nil {
+	// Function names are case-insensitive, as Redis's function dict is.
+	key := strings.ToLower(name)
+	if lib.funcs[key] != nil {
 		v.raiseError(L, errFuncAlready)
 	}
-	lib.funcs[name] = &Function{Name: name, Desc: desc, Flags: flags, lib: lib, fn: cb}
+	lib.funcs[key] = &Function{Name: name, Desc: desc, Flags: flags, lib: lib, fn: cb}
 	return 0
 }
 
@@ -336,7 +338,7 @@ func luaString(v lua.LValue) (string, bool) {
 func (e *Engine) LookupFunction(name []byte) *Function {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.funcs[string(name)]
+	return e.funcs[strings.ToLower(string(name))]
 }
 
 // RunFunction runs f (FCALL) with c's keys and arguments and writes its

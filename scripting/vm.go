@@ -92,6 +92,7 @@ func newVM(e *Engine, functions bool) *vm {
 	}
 	g.RawSetString("collectgarbage", L.NewFunction(v.collectGarbage))
 	g.RawSetString("gcinfo", L.NewFunction(v.gcinfo))
+	v.coerceIntArgs(g)
 	v.installBase(L, g)
 	v.installString(L, g)
 	v.installTable(L, g)
@@ -388,6 +389,53 @@ func (v *vm) installBase(L *lua.LState, g *lua.LTable) {
 	})
 }
 
+// coerceIntArgs makes the library functions that take integers accept
+// numeric strings, as Lua 5.1's luaL_checkint does (gopher-lua's CheckInt
+// wants a number): string.rep('x', ARGV[1]) works as in Redis.
+func (v *vm) coerceIntArgs(g *lua.LTable) {
+	for lib, fns := range map[string]map[string][]int{
+		"": {"unpack": {2, 3}, "select": {1}},
+		"string": {"byte": {2, 3}, "char": {1, 2, 3, 4, 5, 6, 7, 8}, "find": {3}, "rep": {2}, "sub": {2, 3},
+			"gsub": {4}, "match": {3}},
+		"table": {"concat": {3, 4}, "remove": {2}},
+	} {
+		t := g
+		if lib != "" {
+			t = g.RawGetString(lib).(*lua.LTable)
+		}
+		for name, pos := range fns {
+			pos := pos
+			v.wrap(t, name, func(L *lua.LState, orig lua.LGFunction) int {
+				for _, p := range pos {
+					if s, ok := L.Get(p).(lua.LString); ok {
+						if f, err := parseLuaNumber(string(s)); err == nil {
+							L.Replace(p, lua.LNumber(f))
+						}
+					}
+				}
+				return orig(L)
+			})
+		}
+	}
+	// table.insert(t, pos, v): pos only when there are three arguments.
+	t := g.RawGetString("table").(*lua.LTable)
+	v.wrap(t, "insert", func(L *lua.LState, orig lua.LGFunction) int {
+		if L.GetTop() == 3 {
+			if s, ok := L.Get(2).(lua.LString); ok {
+				if f, err := parseLuaNumber(string(s)); err == nil {
+					L.Replace(2, lua.LNumber(f))
+				}
+			}
+		}
+		return orig(L)
+	})
+}
+
+// checkInt is luaL_checkint: a number, or a string that converts to one.
+func checkInt(L *lua.LState, n int) int {
+	return int(L.CheckNumber(n))
+}
+
 // wrap replaces t[name], a Go function, by fn, which gets the original.
 func (v *vm) wrap(t *lua.LTable, name string, fn func(L *lua.LState, orig lua.LGFunction) int) {
 	orig := t.RawGetString(name).(*lua.LFunction).GFunction
@@ -510,13 +558,13 @@ func (v *vm) installMath(L *lua.LState, g *lua.LTable) {
 		case 0:
 			L.Push(lua.LNumber(r))
 		case 1:
-			u := L.CheckInt(1)
+			u := checkInt(L, 1)
 			if u < 1 {
 				L.ArgError(1, "interval is empty")
 			}
 			L.Push(lua.LNumber(float64(int64(r*float64(u))) + 1))
 		case 2:
-			l, u := L.CheckInt(1), L.CheckInt(2)
+			l, u := checkInt(L, 1), checkInt(L, 2)
 			if l > u {
 				L.ArgError(2, "interval is empty")
 			}
@@ -527,7 +575,7 @@ func (v *vm) installMath(L *lua.LState, g *lua.LTable) {
 		return 1
 	}))
 	m.RawSetString("randomseed", L.NewFunction(func(L *lua.LState) int {
-		v.e.rand.seed(int32(L.CheckInt(1)))
+		v.e.rand.seed(int32(checkInt(L, 1)))
 		return 0
 	}))
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"strings"
+	"time"
 
 	"github.com/tcached/tcached/command"
 )
@@ -37,13 +38,34 @@ func cmdConfigSet(c *client, args [][]byte) {
 		c.conn.WriteError(command.ErrWrongArgs("config|set"))
 		return
 	}
+	busy := int64(-1)
 	for i := 2; i < len(args); i += 2 {
+		if isBusyThreshold(args[i]) {
+			// The tenant's own script busy threshold (script.go), until
+			// the next reload; 0 goes back to its tier's.
+			n, ok := command.ParseInt(args[i+1])
+			if !ok || n < 0 {
+				c.conn.WriteError("ERR CONFIG SET failed (possibly related to argument '" + strings.ToLower(string(args[i])) + "') - argument couldn't be parsed into an integer")
+				return
+			}
+			busy = n
+			continue
+		}
 		if !harmlessConfig(string(args[i])) {
 			c.conn.WriteError(errConfigSetNoPerm(args[i]))
 			return
 		}
 	}
+	if busy >= 0 {
+		c.tenant.busyOverride.Store(busy * int64(time.Millisecond))
+	}
 	c.conn.WriteString("OK")
+}
+
+// isBusyThreshold names Redis's script busy threshold, under both its
+// 7.0 name and the older alias.
+func isBusyThreshold(name []byte) bool {
+	return command.EqFold(name, "busy-reply-threshold") || command.EqFold(name, "lua-time-limit")
 }
 
 // cmdDebug: DEBUG LOG and DEBUG SET-ACTIVE-EXPIRE are accepted as no-ops;

@@ -122,6 +122,7 @@ func (t *tenant) reconfigure(tc *config.Tenant) {
 	// L2 quota refuses writes instead.
 	t.part.SetNoEviction(tc.Eviction == config.NoEviction && !t.backed)
 	t.adm.SetPolicy(admission.PolicyFromTier(tc.Tier))
+	t.busyOverride.Store(0) // a CONFIG SET busy-reply-threshold lasts until a reload
 	t.setConf(tc)
 }
 

@@ -217,7 +217,10 @@ func scriptLimits(t *tenant) (busy, stop time.Duration) {
 	if stop <= 0 {
 		stop = tiers.DefaultScriptMaxTime
 	}
-	return busy, stop
+	if o := time.Duration(t.busyOverride.Load()); o > 0 {
+		busy = o // CONFIG SET busy-reply-threshold
+	}
+	return min(busy, stop), stop
 }
 
 func cmdEval(c *client, args [][]byte)      { c.eval(args, false, false) }

@@ -144,6 +144,9 @@ type tenant struct {
 	// first use.
 	scriptsOnce sync.Once
 	scripts     *scripting.Engine
+	// busyOverride is the tenant's CONFIG SET busy-reply-threshold (ns;
+	// 0: its tier's script_time_limit), until the next reload.
+	busyOverride atomic.Int64
 
 	pubsub pubsub.Registry[*subscriber] // the tenant's channels and patterns (pubsub.go)
 
