@@ -3,7 +3,8 @@
 // connection loop (conn.go, wire.go), each client's state (client.go),
 // dispatch (dispatch.go), blocked clients (block.go), transactions
 // (multi.go), pub/sub's commands and queues (pubsub.go), client memory
-// (clientmem.go), fair-share accounting (fair.go), the connection, server
+// (clientmem.go), fair-share accounting (fair.go), scripting (script.go,
+// over package scripting), the connection, server
 // and operator commands (cmd_*.go, operator.go), the admin HTTP API and
 // the tenant registry. The data commands live in family/..., backed mode
 // in package backed; table.go assembles their rows with the server's own.
