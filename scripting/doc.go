@@ -48,11 +48,15 @@
 // within the connection's output limit. Calls nest at most maxCallDepth
 // deep, and the register stack is bounded.
 //
+// String patterns (find, match, gmatch, gsub) run in a port of Lua 5.1's
+// matcher (lstrlib.go) that counts its steps and reaches the hook's
+// checkpoint every few thousand: a pathological pattern is stopped by
+// SCRIPT KILL or script_max_time, where C Lua's (and gopher-lua's)
+// matcher runs to its end.
+//
 // Deliberate differences from Redis: compile errors are gopher-lua's
-// parser's messages ("Error compiling script (new function): " is kept);
-// Lua numbers print as Lua 5.1 does in tostring and concatenation, but
-// gopher-lua's own string functions may print non-integers in Go's
-// shortest form; string patterns run in gopher-lua's matcher, which has
-// no instruction hook (a pathological pattern runs to its end, as in
-// Redis, where SCRIPT KILL cannot stop it either).
+// parser's messages ("Error compiling script (new function): " is kept),
+// and so are the VM's own runtime errors; Lua numbers print as Lua 5.1
+// does in tostring and concatenation, but gopher-lua's own string
+// functions may print non-integers in Go's shortest form.
 package scripting

@@ -129,6 +129,9 @@ func TestEngineStops(t *testing.T) {
 		{"local t = {} for i=1,1e4 do t[i] = i end return table.concat(t, string.rep('y', 1e6))", "memory"},
 		{"local function f(n) return f(n+1)+1 end return f(1)", "-ERR "},
 		{"return string.format('%0999d', 1)", "-ERR user_script:1: invalid format (width or precision too long)"},
+		// Backtracking over a long subject: O(n^4) steps, stopped like a loop.
+		{"return string.find(string.rep('a', 5000), '.-.-.-.-b')", "-ERR Script killed by the server: it ran past script_max_time"},
+		{"return string.gsub(string.rep('a', 3000), '.-.-.-b', '')", "-ERR Script killed by the server: it ran past script_max_time"},
 		{"return string.gsub(string.rep('x', 1e5), 'x', string.rep('y', 1e4))", "-ERR user_script:1: not enough memory"},
 	} {
 		start := time.Now()

@@ -379,8 +379,8 @@ func (v *vm) installBase(L *lua.LState, g *lua.LTable) {
 	})
 	v.wrap(g, "unpack", func(L *lua.LState, orig lua.LGFunction) int {
 		if tb, ok := L.Get(1).(*lua.LTable); ok {
-			i := L.OptInt(2, 1)
-			j := L.OptInt(3, tb.Len())
+			i := optInt(L, 2, 1)
+			j := optInt(L, 3, tb.Len())
 			if j-i >= maxRegisters/2 {
 				L.RaiseError("too many results to unpack")
 			}
@@ -464,8 +464,8 @@ func (v *vm) installTable(L *lua.LState, g *lua.LTable) {
 		tb := v.shown(L.CheckTable(1))
 		L.Replace(1, tb)
 		sep := len(L.OptString(2, ""))
-		i := L.OptInt(3, 1)
-		j := L.OptInt(4, tb.Len())
+		i := optInt(L, 3, 1)
+		j := optInt(L, 4, tb.Len())
 		var n int64
 		for k := i; k <= j; k++ {
 			if s, ok := tb.RawGetInt(k).(lua.LString); ok {
@@ -490,7 +490,7 @@ func (v *vm) installString(L *lua.LState, g *lua.LTable) {
 	s.RawSetString("__index", lua.LNil)
 	v.wrap(s, "rep", func(L *lua.LState, orig lua.LGFunction) int {
 		str := L.CheckString(1)
-		n := L.CheckInt(2)
+		n := checkInt(L, 2)
 		if n > 0 {
 			v.e.allocCheck(L, int64(len(str))*int64(n))
 		}

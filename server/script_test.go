@@ -436,6 +436,7 @@ func TestScriptAttacks(t *testing.T) {
 		{"deep recursion", "local function f(n) return f(n + 1) + 1 end return f(1)", "ERR user_script:1: stack overflow"},
 		{"huge reply", "local t = {} for i = 1, 2e6 do t[i] = i end return t", "memory"},
 		{"coroutine bomb", "local t = {} while true do t[#t+1] = coroutine.create(function() end) end", "memory"},
+		{"pattern backtracking", "return string.find(string.rep('a', 5000), '.-.-.-.-b')", "ERR Script killed by the server: it ran past script_max_time"},
 		{"cjson bomb", "local s = '[' .. string.rep('1,', 3e6) .. '1]' return #cjson.encode(cjson.decode(s))", "memory"},
 	} {
 		t0 := time.Now()
