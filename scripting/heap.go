@@ -37,7 +37,7 @@ const (
 	sizeSlot     = 40 // an array slot or a hash entry
 	sizeFunction = 80
 	sizeUpvalue  = 48
-	sizeThread   = 128 << 10 // its call stack (maxCallDepth frames) and register stack
+	sizeThread   = 128 << 10 // its call and register stacks: 99 KiB measured
 )
 
 type heapWalker struct {

@@ -295,6 +295,43 @@ func TestScriptTransactions(t *testing.T) {
 	}
 }
 
+// TestScriptWakesBlockedClient: a push inside a script wakes the
+// tenant's BLPOP, which is served once the script has ended (it takes the
+// tenant's lock), never in its middle.
+func TestScriptWakesBlockedClient(t *testing.T) {
+	srv := startServer(t, testConfig(), false)
+	waiter := dialAs(t, srv.addr, "alice", "alice-pw")
+	a := dialAs(t, srv.addr, "alice", "alice-pw")
+	got := make(chan any, 1)
+	var servedAt time.Time
+	waiter.send(encode("BLPOP", "q", "5"))
+	go func() { v := waiter.read(); servedAt = time.Now(); got <- v }()
+	time.Sleep(50 * time.Millisecond) // let it block
+	script := `redis.call('rpush', 'q', 'first')
+local t0 = redis.call('time')
+repeat local t = redis.call('time') until (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 200000
+redis.call('rpush', 'q', 'second')
+return redis.call('llen', 'q')`
+	if n := a.do("EVAL", script, "0"); n != int64(2) {
+		t.Fatalf("EVAL = %#v", n)
+	}
+	ended := time.Now()
+	select {
+	case v := <-got:
+		if !reflect.DeepEqual(norm(v), []any{"q", "first"}) {
+			t.Errorf("BLPOP = %#v", norm(v))
+		}
+		if servedAt.Before(ended.Add(-50 * time.Millisecond)) {
+			t.Errorf("BLPOP was served %v before the script ended", ended.Sub(servedAt))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("BLPOP was not woken by the script's push")
+	}
+	if got := norm(a.do("LRANGE", "q", "0", "-1")); !reflect.DeepEqual(got, []any{"second"}) {
+		t.Errorf("list after = %#v", got)
+	}
+}
+
 // TestScriptBusyAndKill: a script past its tenant's busy threshold makes
 // that tenant's other commands BUSY while another tenant is served as
 // usual; SCRIPT KILL and FUNCTION KILL stop it unless it wrote; and
