@@ -21,8 +21,9 @@ type Host interface {
 	// or "-CODE text". wrote reports a write command that ran.
 	Call(args [][]byte, resp3 bool) (reply []byte, refusal string, wrote bool)
 	// Yield is a checkpoint of a long script (fair-share charging and
-	// pacing): called every few hundred microseconds of Lua.
-	Yield()
+	// pacing): called every few hundred microseconds of Lua. It reports
+	// true when the script must stop because the server is shutting down.
+	Yield() (shutdown bool)
 	// Busy is called once, when the script has run for BusyAfter.
 	Busy()
 	// Log writes redis.log's message, at Redis's level (0 debug .. 3

@@ -39,7 +39,7 @@ func (h *fakeHost) Call(args [][]byte, resp3 bool) ([]byte, string, bool) {
 	}
 	return nil, "Unknown Redis command called from script", false
 }
-func (h *fakeHost) Yield()                          {}
+func (h *fakeHost) Yield() bool                     { return false }
 func (h *fakeHost) Busy()                           {}
 func (h *fakeHost) Log(int, string)                 {}
 func (h *fakeHost) Permitted([][]byte) (bool, bool) { return true, true }

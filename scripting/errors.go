@@ -29,6 +29,9 @@ const (
 	// SCRIPT KILL or SHUTDOWN NOSAVE), in Redis's ERR class so that clients
 	// do not retry it.
 	errMaxTime = "ERR Script killed by the server: it ran past script_max_time"
+	// errShutdown stops a script when the server shuts down (Redis's
+	// SHUTDOWN NOSAVE ends it with the process).
+	errShutdown = "ERR Script killed by the server: it is shutting down"
 	// errHeap stops a script whose Lua heap no longer fits its tenant's
 	// client_memory budget. OOM is Redis's class for "memory is full", which
 	// go-redis does not retry.

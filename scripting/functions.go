@@ -205,7 +205,7 @@ type nopHost struct{}
 func (nopHost) Call([][]byte, bool) ([]byte, string, bool) {
 	return nil, "This Redis command is not allowed from script", false
 }
-func (nopHost) Yield()                          {}
+func (nopHost) Yield() bool                     { return false }
 func (nopHost) Busy()                           {}
 func (nopHost) Log(int, string)                 {}
 func (nopHost) Permitted([][]byte) (bool, bool) { return false, false }

@@ -71,7 +71,10 @@ func (r *runState) check() <-chan struct{} {
 		r.halt(errMaxTime)
 		return r.done
 	}
-	c.Host.Yield()
+	if c.Host.Yield() {
+		r.halt(errShutdown)
+		return r.done
+	}
 	if now >= r.walkAt || r.allocd > r.e.budget.Free() {
 		r.e.walkHeap(r, now)
 		if r.stop != "" {

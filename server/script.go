@@ -437,8 +437,12 @@ func (h *scriptHost) Call(args [][]byte, resp3 bool) (reply []byte, refusal stri
 	return w.Out, "", wrote
 }
 
-// Yield is the script's fair-share checkpoint.
-func (h *scriptHost) Yield() { h.c.yield() }
+// Yield is the script's fair-share checkpoint; a script stops when the
+// server shuts down.
+func (h *scriptHost) Yield() bool {
+	h.c.yield()
+	return h.c.srv.closing.Load()
+}
 
 // Busy marks the tenant busy: its other commands are answered BUSY.
 func (h *scriptHost) Busy() {

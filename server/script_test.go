@@ -332,6 +332,20 @@ return redis.call('llen', 'q')`
 	}
 }
 
+// TestScriptStopsOnShutdown: Close does not wait for a looping script
+// (it stops at its next checkpoint).
+func TestScriptStopsOnShutdown(t *testing.T) {
+	srv := startServer(t, scriptConfig(100*time.Millisecond, time.Minute), false)
+	a := dialAs(t, srv.addr, "alice", "alice-pw")
+	a.send(encode("EVAL", "while true do end", "0"))
+	time.Sleep(200 * time.Millisecond)
+	t0 := time.Now()
+	srv.Close()
+	if d := time.Since(t0); d > 2*time.Second {
+		t.Errorf("Close took %v with a looping script", d)
+	}
+}
+
 // TestScriptBusyAndKill: a script past its tenant's busy threshold makes
 // that tenant's other commands BUSY while another tenant is served as
 // usual; SCRIPT KILL and FUNCTION KILL stop it unless it wrote; and
