@@ -132,7 +132,7 @@ func (e *Engine) Restore(payload []byte, policy RestorePolicy, now func() int64)
 			old += l.cost
 		}
 		if cost > old && !e.budget.Reserve(cost-old) {
-			return ErrOOM
+			return e.oom
 		}
 		if cost < old {
 			e.budget.Release(old - cost)
@@ -165,7 +165,7 @@ func (e *Engine) Restore(payload []byte, policy RestorePolicy, now func() int64)
 		}
 	}
 	if !e.budget.Reserve(cost) {
-		return ErrOOM
+		return e.oom
 	}
 	e.charged += cost
 	for _, o := range replaced {

@@ -96,6 +96,9 @@ type Script struct {
 // mu.
 type Engine struct {
 	budget Budget
+	// oom is the error reply when the budget cannot hold a new Lua
+	// state, script or library (the server's, from New).
+	oom string
 
 	mu      sync.Mutex // guards scripts, libs, funcs and the charges below
 	scripts map[string]*Script
@@ -116,9 +119,10 @@ type Engine struct {
 	loading *Library
 }
 
-// New returns an empty engine charging budget.
-func New(budget Budget) *Engine {
-	e := &Engine{budget: budget, scripts: map[string]*Script{}, libs: map[string]*Library{}, funcs: map[string]*Function{}}
+// New returns an empty engine charging budget; oom is the error reply
+// when the budget is full.
+func New(budget Budget, oom string) *Engine {
+	e := &Engine{budget: budget, oom: oom, scripts: map[string]*Script{}, libs: map[string]*Library{}, funcs: map[string]*Function{}}
 	e.rand.reset()
 	return e
 }
@@ -201,15 +205,13 @@ func (e *Engine) Load(body []byte) (*Script, string) {
 		return old, ""
 	}
 	if !e.budget.Reserve(s.cost) {
-		return nil, ErrOOM
+		return nil, e.oom
 	}
 	e.charged += s.cost
 	e.scripts[sha] = s
 	return s, ""
 }
 
-// ErrOOM is the reply when the budget cannot hold a new script or library.
-const ErrOOM = "OOM command not allowed when the tenant's client memory > 'client_memory'."
 
 // Flush empties the script cache and resets the EVAL state (SCRIPT FLUSH).
 func (e *Engine) Flush() {

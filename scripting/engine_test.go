@@ -60,7 +60,7 @@ func run(t *testing.T, e *Engine, h Host, src string, stop time.Duration) string
 // redis-server 7.0.15 answers for the same scripts (the server's
 // differential test compares them byte for byte over sockets).
 func TestEngineReplies(t *testing.T) {
-	e := New(&fakeBudget{limit: 64 << 20})
+	e := New(&fakeBudget{limit: 64 << 20}, "OOM test")
 	h := &fakeHost{kv: map[string]string{}}
 	ro := "-ERR user_script:1: Attempt to modify a readonly table script: %s, on @user_script:1.\r\n"
 	for _, tc := range []struct{ src, want string }{
@@ -117,7 +117,7 @@ func TestEngineReplies(t *testing.T) {
 // TestEngineStops: loops, memory bombs, recursion and one-step
 // allocations are stopped with their error, within bounded time.
 func TestEngineStops(t *testing.T) {
-	e := New(&fakeBudget{limit: 32 << 20})
+	e := New(&fakeBudget{limit: 32 << 20}, "OOM test")
 	h := &fakeHost{kv: map[string]string{}}
 	for _, tc := range []struct{ src, want string }{
 		{"while true do end", "-ERR Script killed by the server: it ran past script_max_time script:"},
@@ -158,5 +158,25 @@ func TestEngineStops(t *testing.T) {
 	}
 	if b := e.budget.(*fakeBudget); b.used != e.Charged() {
 		t.Errorf("after the runs the budget holds %d, the engine charges %d: a run's heap charge leaked", b.used, e.Charged())
+	}
+}
+
+func TestCRC64Jones(t *testing.T) {
+	// The check value of crc-64-jones, Redis's crc64 (src/crc64.c's test).
+	if got := crc64Jones(0, []byte("123456789")); got != 0xe9c6d914c4b8d9ca {
+		t.Fatalf("crc64(123456789) = %#x", got)
+	}
+}
+
+func TestLZFDecompress(t *testing.T) {
+	// A literal run, then a back reference copying 6 bytes from 3 back:
+	// "abc" + "abcabc".
+	in := []byte{2, 'a', 'b', 'c', 4 << 5, 2}
+	out, ok := lzfDecompress(in, 9)
+	if !ok || string(out) != "abcabcabc" {
+		t.Fatalf("lzfDecompress = %q, %v", out, ok)
+	}
+	if _, ok := lzfDecompress([]byte{5, 'a'}, 6); ok {
+		t.Fatal("a truncated literal run decompressed")
 	}
 }

@@ -131,7 +131,7 @@ func (e *Engine) LoadLibrary(code []byte, replace bool, now func() int64) (strin
 		}
 	}
 	if !e.budget.Reserve(lib.cost) {
-		return "", ErrOOM
+		return "", e.oom
 	}
 	e.charged += lib.cost
 	if old != nil {
@@ -163,7 +163,7 @@ func (e *Engine) unlink(lib *Library) {
 func (e *Engine) compileLibrary(name, code, body string, now func() int64) (*Library, string) {
 	v, ok := e.fnVM()
 	if !ok {
-		return nil, ErrOOM
+		return nil, e.oom
 	}
 	proto, err := compile(body, "user_function")
 	if err != nil {
@@ -346,7 +346,7 @@ func (e *Engine) LookupFunction(name []byte) *Function {
 func (e *Engine) RunFunction(c *Call, f *Function, w *resp.Writer) {
 	v, ok := e.fnVM()
 	if !ok {
-		w.WriteError(ErrOOM)
+		w.WriteError(e.oom)
 		return
 	}
 	L := v.L

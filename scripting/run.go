@@ -181,7 +181,7 @@ func (e *Engine) evalVM() (*vm, bool) {
 func (e *Engine) RunScript(c *Call, s *Script, w *resp.Writer) {
 	v, ok := e.evalVM()
 	if !ok {
-		w.WriteError(ErrOOM)
+		w.WriteError(e.oom)
 		return
 	}
 	L := v.L

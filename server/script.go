@@ -174,7 +174,7 @@ func (t *tenant) lockShared(c *client, cmd *command.Spec) (locked bool, busy *ex
 // engine is the tenant's scripting engine, created on first use.
 func (t *tenant) engine() *scripting.Engine {
 	t.scriptsOnce.Do(func() {
-		t.scripts = scripting.New(poolBudget{&t.cmem})
+		t.scripts = scripting.New(poolBudget{&t.cmem}, errClientOOM)
 	})
 	return t.scripts
 }
