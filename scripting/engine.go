@@ -212,7 +212,6 @@ func (e *Engine) Load(body []byte) (*Script, string) {
 	return s, ""
 }
 
-
 // Flush empties the script cache and resets the EVAL state (SCRIPT FLUSH).
 func (e *Engine) Flush() {
 	e.mu.Lock()
