@@ -45,13 +45,15 @@ package server
 // in Redis's scriptCall order: unknown command, arity, noscript, the
 // user's role ("The user executing the script can't run..."), writes from
 // a read-only script, client memory for a denyoom command before the
-// first write; then the row's handler, on the caller's connection (its
+// first write, a token of the tenant's rate_limit (without waiting:
+// concurrency, argument bytes and shedding were the EVAL's); then the
+// row's handler, on the caller's connection (its
 // tenant's partition, the script's db: SELECT inside a script does not
 // change the caller's), with the connection's reply writer switched to
 // a buffer in the protocol the script chose (redis.setresp). A write
-// marks WATCHers as it does outside scripts. Admission is the script's:
-// the EVAL was admitted once, and its work is charged as it runs
-// (scripting.Host.Yield is the fair-share checkpoint).
+// marks WATCHers as it does outside scripts. The script's work is charged
+// to the tenant as it runs (scripting.Host.Yield is the fair-share
+// checkpoint); the EVAL counts as one command in the tenant's metrics.
 //
 // # Memory
 //
@@ -411,6 +413,11 @@ func (h *scriptHost) Call(args [][]byte, resp3 bool) (reply []byte, refusal stri
 		return nil, errScriptWriteFromRO, false
 	case cmd.Flags&command.DenyOOM != 0 && !h.allowOOM && !h.wrote && c.mem.tight():
 		return nil, "-" + errClientOOM, false
+	case !t.adm.TakeToken(c.srv.mono()):
+		// Each call takes a token of the tenant's rate_limit, without
+		// waiting (the script holds the tenant's lock): a script is not a
+		// way around the tenant's rate.
+		return nil, "-" + errRateLimited, false
 	}
 	if cmd.Flags&command.Write != 0 {
 		h.wrote = true

@@ -274,6 +274,28 @@ func TestScriptRoles(t *testing.T) {
 	}
 }
 
+// TestScriptRateLimit: a script's redis.call takes its tenant's rate
+// tokens, so a script is no way around rate_limit.
+func TestScriptRateLimit(t *testing.T) {
+	cfg := testConfig()
+	tier := cfg.Tenants[0].Tier
+	tier.RateLimit, tier.Burst = 1, 10
+	cfg.Tenants[0].Tier = tier
+	srv := startServer(t, cfg, false)
+	a := dialAs(t, srv.addr, "alice", "alice-pw")
+	got := norm(a.do("EVAL", `local ok, refused = 0, 0
+for i = 1, 50 do
+  local r = redis.pcall('ping')
+  if r.err then refused = refused + 1 else ok = ok + 1 end
+  if r.err and r.err ~= 'TCBUSY tenant rate limit reached (rate_limit)' then return r end
+end
+return {ok, refused}`, "0"))
+	l, isList := got.([]any)
+	if !isList || len(l) != 2 || l[0].(int64) > 10 || l[0].(int64) < 5 || l[1].(int64) < 40 {
+		t.Errorf("50 calls under a burst of 10 (EVAL and AUTH took tokens too): %#v", got)
+	}
+}
+
 // TestScriptTransactions: EVAL inside MULTI runs at EXEC, atomically;
 // a script's writes fire WATCH.
 func TestScriptTransactions(t *testing.T) {
