@@ -9,7 +9,7 @@ FUZZTIME  ?= 500000x
 # seconds each here; the seed corpus runs first).
 TEST_FUZZTIME ?= 30000x
 
-.PHONY: help run build test test-fuzz bench bench-compare bench-coll bench-evloop bench-isolation lint fuzz
+.PHONY: help run build test test-fuzz bench bench-compare bench-coll bench-evloop bench-isolation tcl-units lint fuzz
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,6 +51,9 @@ bench-evloop: ## connection model: goroutine per connection vs the prototype eve
 
 bench-isolation: ## latency-isolation matrix: 9 victim tenants vs one aggressor, per flood shape (ISO_* env, bench/README.md)
 	$(GO) test -run '^$$' -bench '^BenchmarkIsolation$$' -benchtime 1x -timeout 20m ./bench/
+
+tcl-units: ## Redis 7.0.15's unit/scripting and unit/functions against tcached (REDIS_GIT=<redis git dir>; not in `test`)
+	bash bench/tcl-units.sh $(REDIS_GIT)
 
 lint: ## gofmt check and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -400,6 +400,29 @@ func (t *Tenant) admit(argBytes int64, queued time.Duration, at int64, haveAt bo
 	return Ticket{start: now, timeout: p.timeout, bytes: argBytes, ok: true}, ReasonNone, true
 }
 
+// TakeToken takes one rate token for a command run inside an admitted
+// one (a script's redis.call), without waiting: the caller holds its
+// tenant's lock, so it cannot sleep for a token. It reports false, counted
+// as a rate refusal, when the bucket is empty. Concurrency, argument
+// bytes and shedding were checked for the command that runs it.
+func (t *Tenant) TakeToken(at int64) bool {
+	p := t.pol.Load()
+	if p.interval <= 0 {
+		return true
+	}
+	for {
+		tat := t.tat.Load()
+		next := max(tat, at) + p.interval
+		if next-p.tolerance > at {
+			t.refused[ReasonRate].Add(1)
+			return false
+		}
+		if t.tat.CompareAndSwap(tat, next) {
+			return true
+		}
+	}
+}
+
 func (t *Tenant) refuse(r Reason) (Ticket, Reason, bool) {
 	t.refused[r].Add(1)
 	return Ticket{}, r, false

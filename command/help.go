@@ -14,7 +14,7 @@ func WriteHelp(w *resp.Writer, cmd string, lines []string) {
 		w.WriteString(l)
 	}
 	w.WriteString("HELP")
-	w.WriteString("    Print this help.")
+	w.WriteString("    Prints this help.") // Redis 7.0's addReplyHelp
 }
 
 // Uitoa formats v in base 10.

@@ -24,6 +24,16 @@ const (
 	// has subscriptions (Redis's "only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE /
 	// PING / QUIT / RESET are allowed in this context").
 	Subscribed
+	// NoScript: refused inside scripts (Redis's "noscript": blocking,
+	// transaction, connection and server commands).
+	NoScript
+	// AllowBusy: runs while a script of the tenant is past its busy
+	// threshold (Redis's "allow_busy": SCRIPT KILL, FUNCTION KILL and
+	// STATS, and the connection and transaction commands).
+	AllowBusy
+	// Exclusive: runs under its tenant's txMu taken exclusively, as EXEC
+	// does (scripts, and the commands that change the Lua states).
+	Exclusive
 )
 
 // Common flag sets.
@@ -38,6 +48,7 @@ var flagNames = []struct {
 }{
 	{Write, "write"}, {Read, "readonly"}, {Admin, "admin"},
 	{NoAuth, "no_auth"}, {DenyOOM, "denyoom"}, {Fast, "fast"},
+	{NoScript, "noscript"}, {AllowBusy, "allow_busy"},
 }
 
 // Handler runs one command and writes exactly one reply to c.W (a

@@ -128,6 +128,12 @@ func tierFields(t *tiers.Tier) []field {
 		{key: "client_memory", kind: kSize, min: 1, dst: &t.ClientMemory,
 			note: "omit it for the default: a quarter of the quota, at least " + formatSize(MinDefaultClientMemory),
 			doc:  "The tenant's [client-memory](#memory) budget. Absent (every built-in tier): a quarter of the tenant's quota, at least 8MiB."},
+		{key: "script_time_limit", kind: kDuration, min: 1, dst: &t.ScriptTimeLimit,
+			note: "omit it for the default: 5s, Redis's busy-reply-threshold",
+			doc:  "Redis's `busy-reply-threshold` (`lua-time-limit`) for the tenant's scripts: once one has run this long, the tenant's other commands get `-BUSY` and `SCRIPT KILL` / `FUNCTION KILL` may stop it (unless it wrote). Other tenants never wait on it. Absent (every built-in tier): 5s."},
+		{key: "script_max_time", kind: kDuration, min: 1, dst: &t.ScriptMaxTime,
+			note: "omit it for the default: 1m",
+			doc:  "A script of the tenant still running after this long is stopped by the server with an error, even after writes (its writes stay, as after a crash): tcached's own limit, where Redis waits for `SCRIPT KILL` or `SHUTDOWN NOSAVE`. Absent (every built-in tier): 1m."},
 	}
 }
 

@@ -72,7 +72,7 @@ import (
 // admission ticket for it), not run by EXEC.
 func (c *client) listCanBlock() bool {
 	t := c.tenant
-	return t != nil && c.txHeld == t && c.admitted == t
+	return t != nil && c.txHeld == t && c.admitted == t && !c.inScript
 }
 
 // listRegBatch is how many keys a blocking command registers or removes

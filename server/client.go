@@ -110,6 +110,13 @@ type client struct {
 	// (evloop_linux.go), to move the connection off its loop first; on
 	// the goroutine-per-connection path it is nil.
 	onWait func()
+	// Scripting (script.go): excl is the exclusive hold of the tenant's
+	// lock the running command has (EXEC, or an Exclusive row), inScript
+	// is set while a script runs on this connection, scriptHost is its
+	// redis.call bridge, reused.
+	excl       *exclusive
+	inScript   bool
+	scriptHost *scriptHost
 }
 
 // beforeWait is called where the connection's goroutine may wait (a

@@ -24,11 +24,15 @@ package server
 //   - the MULTI queue (txBytes: arguments plus bookkeeping per command);
 //   - the WATCH table (key bytes plus an estimate of the map entry).
 //
+// Also charged to the tenant's pool, by the tenant's scripting engine
+// (script.go), not by a connection: its Lua states, cached scripts,
+// function libraries and a running script's heap estimate.
+//
 // Not counted: each connection's fixed cost (goroutine stack, client
 // state, socket), which config reserves per maxclients instead
 // (config.ConnOverhead); blocked-client state (a blocked command holds
-// its arguments, which are already in the read buffer); scripts and
-// client-side tracking, which tcached does not implement.
+// its arguments, which are already in the read buffer); client-side
+// tracking, which tcached does not implement.
 //
 // # Cost
 //

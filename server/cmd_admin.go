@@ -3,6 +3,7 @@ package server
 import (
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/tcached/tcached/command"
 )
@@ -46,7 +47,19 @@ func cmdConfigSet(c *client, args [][]byte) {
 		v   int64
 	}
 	var sets []set
+	busy := int64(-1)
 	for i := 2; i < len(args); i += 2 {
+		if isBusyThreshold(args[i]) {
+			// The tenant's own script busy threshold (script.go), until
+			// the next reload; 0 goes back to its tier's.
+			n, ok := command.ParseInt(args[i+1])
+			if !ok || n < 0 {
+				c.conn.WriteError(errConfigSetArg(args[i], "argument couldn't be parsed into an integer"))
+				return
+			}
+			busy = n
+			continue
+		}
 		if c.tenant != nil {
 			if dst, ok := c.tenant.enc.Lookup(string(args[i])); ok {
 				v, isInt := command.ParseInt(args[i+1])
@@ -70,7 +83,16 @@ func cmdConfigSet(c *client, args [][]byte) {
 	for _, s := range sets {
 		s.dst.Store(s.v)
 	}
+	if busy >= 0 && c.tenant != nil {
+		c.tenant.busyOverride.Store(busy * int64(time.Millisecond))
+	}
 	c.conn.WriteString("OK")
+}
+
+// isBusyThreshold names Redis's script busy threshold, under both its
+// 7.0 name and the older alias.
+func isBusyThreshold(name []byte) bool {
+	return command.EqFold(name, "busy-reply-threshold") || command.EqFold(name, "lua-time-limit")
 }
 
 // cmdDebug: DEBUG LOG and DEBUG SET-ACTIVE-EXPIRE are accepted as no-ops;
@@ -180,18 +202,6 @@ func cmdACL(c *client, args [][]byte) {
 		return
 	}
 	c.conn.WriteError(command.ErrNoPerm("acl|" + strings.ToLower(string(args[1]))))
-}
-
-// flushNoop answers SCRIPT FLUSH / FUNCTION FLUSH: a tenant has no scripts
-// or functions, so flushing them is trivially done.
-func flushNoop(parent string) func(c *client, args [][]byte) {
-	return func(c *client, args [][]byte) {
-		if command.EqFold(args[1], "flush") && len(args) <= 3 {
-			c.conn.WriteString("OK")
-			return
-		}
-		c.conn.WriteError(command.ErrNoPerm(parent + "|" + strings.ToLower(string(args[1]))))
-	}
 }
 
 func cmdCluster(c *client, args [][]byte) {

@@ -155,6 +155,15 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("maxmemory", st.Quota)
 		kv("maxmemory_human", humanBytes(st.Quota))
 		kv("maxmemory_policy", t.policy())
+		// Scripting (script.go): charged to client_memory, not the quota.
+		e := t.engine()
+		nScripts, scriptBytes := e.Scripts()
+		nLibs, nFuncs := e.Counts()
+		kv("used_memory_scripts_eval", scriptBytes)
+		kv("number_of_cached_scripts", nScripts)
+		kv("number_of_functions", nFuncs)
+		kv("number_of_libraries", nLibs)
+		kv("used_memory_scripts", e.Charged())
 	}
 	if section("stats") {
 		as := t.adm.Stats()
@@ -232,6 +241,7 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 // value is per tenant, so redis-cli and redis-benchmark start cleanly.
 func configParams(c *client) map[string]string {
 	t := c.tenant
+	busy, _ := scriptLimits(t)
 	params := map[string]string{
 		"maxmemory":                 strconv.FormatInt(t.part.Quota(), 10),
 		"maxmemory-policy":          t.policy(),
@@ -247,6 +257,8 @@ func configParams(c *client) map[string]string {
 		"notify-keyspace-events":    "",
 		"cluster-enabled":           "no",
 		"hz":                        "10",
+		"busy-reply-threshold":      strconv.FormatInt(busy.Milliseconds(), 10),
+		"lua-time-limit":            strconv.FormatInt(busy.Milliseconds(), 10),
 	}
 	// The tenant's collection-encoding thresholds, under their names and
 	// Redis 7.0's old aliases, as Redis lists both.

@@ -35,6 +35,10 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 				c.txHeld = nil
 				t.txMu.RUnlock(c.id) // or the tenant's EXECs block forever
 			}
+			if x := c.excl; x != nil && c.tenant != nil {
+				c.excl = nil
+				c.tenant.unlockExclusive(x) // or the tenant is locked forever
+			}
 			s.log.Error("panic in command handler", "command", name, "panic", panicText(r), "stack", string(debug.Stack()))
 			conn.WriteError(errInternal)
 			conn.Close()
@@ -89,6 +93,13 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		if c.ps != nil && c.pubsubRefuses(cmd) { // RESP2 subscribed context (pubsub.go)
 			return
 		}
+		// A script of the tenant past its busy threshold answers BUSY to
+		// the tenant's other commands but the allow_busy ones, queued or
+		// not (script.go).
+		if x := t.excl.Load(); x != nil && cmd.Flags&command.AllowBusy == 0 && x.isBusy() {
+			c.reject(cmd, x.busyText())
+			return
+		}
 		// Admission happens before anything of the command runs, so a
 		// refusal is never a partial write.
 		var argBytes int64
@@ -134,17 +145,30 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		c.ticket, c.admitted = tk, t
 		t.commands.Add(1)
 		errs := conn.Errs
-		if cmd.Flags&command.Exec != 0 {
+		switch {
+		case cmd.Flags&command.Exec != 0:
 			c.run(cmd, cmd.Handler, args) // takes t.txMu exclusively
-		} else {
-			t.txMu.RLock(c.id)
-			c.txHeld = t
+		case cmd.Flags&command.Exclusive != 0:
+			if busy := c.runExclusive(t, cmd, args); busy != nil { // script.go
+				c.reject(cmd, busy.busyText())
+			}
+		default:
+			locked, busy := t.lockShared(c, cmd)
+			if busy != nil {
+				c.reject(cmd, busy.busyText())
+				break
+			}
+			if locked {
+				c.txHeld = t
+			}
 			c.run(cmd, cmd.Handler, args)
 			if cmd.Flags&command.Write != 0 && t.watch.n.Load() != 0 {
 				t.touchWrite(c, cmd, args) // before unlocking: see multi.go
 			}
-			c.txHeld = nil
-			t.txMu.RUnlock(c.id)
+			if locked {
+				c.txHeld = nil
+				t.txMu.RUnlock(c.id)
+			}
 		}
 		c.endWork() // a heavy slot goes to the next expensive command (fair.go)
 		end := s.mono()

@@ -83,6 +83,30 @@ const (
 	errClientIDPositive = "ERR client-id should be greater than 0"
 	errNoSuchClient     = "ERR No such client"
 	errNoCluster        = "ERR This instance has cluster support disabled"
+	// Scripting (script.go), Redis 7.0's strings. BUSY goes to the
+	// script's tenant only: other tenants never wait on it.
+	errBusyEval          = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	errBusyFunction      = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+	errNoScript          = "NOSCRIPT No matching script. Please use EVAL."
+	errNotBusy           = "NOTBUSY No scripts in execution right now."
+	errUnkillable        = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+	errNumKeysGreater    = "ERR Number of keys can't be greater than number of args"
+	errNumKeysNegative   = "ERR Number of keys can't be negative"
+	errBadNumKeys        = "ERR Bad number of keys provided"
+	errFunctionNotFound  = "ERR Function not found"
+	errLibraryNotFound   = "ERR Library not found"
+	errScriptWriteRO     = "ERR Can not execute a script with write flag using *_ro command."
+	errScriptOOM         = "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
+	errScriptFlushMode   = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
+	errFunctionFlushMode = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option"
+	// redis.call's refusals (scriptCall), as the engine gets them: plain
+	// text becomes an ERR error, "-CODE text" keeps its code.
+	errScriptUnknown     = "Unknown Redis command called from script"
+	errScriptArity       = "Wrong number of args calling Redis command from script"
+	errScriptNoScript    = "This Redis command is not allowed from script"
+	errScriptACL         = "The user executing the script can't run this command or subcommand"
+	errScriptWriteFromRO = "Write commands are not allowed from read-only scripts."
+
 	// errReloadRejected prefixes why TENANT RELOAD refused the new config.
 	errReloadRejected = "ERR reload rejected, the old config keeps serving: "
 )
@@ -137,6 +161,11 @@ func errQuotaOverClients(q, sum, maxmemory, clients, overhead int64) string {
 func errQuotaOverClientBudgets(q, budget, budgets, clients, minPool int64) string {
 	return fmt.Sprintf("ERR quota %d would bring the tenant's client_memory to %d and the budgets to %d, over maxmemory_clients %d less %d for connections bound to no tenant (preauth_query_buffer_limit)",
 		q, budget, budgets, clients, minPool)
+}
+
+// errSubcommandSyntax is Redis's addReplySubcommandSyntaxError.
+func errSubcommandSyntax(args [][]byte) string {
+	return fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP.", args[1], upper(string(args[0])))
 }
 
 func errUnknownSubcommand(sub []byte, parent string) string {

@@ -20,6 +20,10 @@ func fuzzServer(t testing.TB) *Server {
 	cfg := testConfig()
 	cfg.DefaultTenant = "a"
 	cfg.DefaultRole = config.RoleAdmin
+	// A fuzzed script body may loop: stop it quickly.
+	tier := cfg.Tenants[0].Tier
+	tier.ScriptTimeLimit, tier.ScriptMaxTime = 10*time.Millisecond, 50*time.Millisecond
+	cfg.Tenants[0].Tier = tier
 	// Blocking commands (BLPOP k 0) must not hang an input: nothing pushes.
 	s, err := New(cfg, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxBlock: 5 * time.Millisecond})
 	if err != nil {
@@ -105,6 +109,19 @@ var respSeeds = []string{
 	"SUBSCRIBE c1 c2\r\nPSUBSCRIBE *\r\nPING\r\nPUBLISH c1 hi\r\nUNSUBSCRIBE\r\nPUNSUBSCRIBE\r\nPUBSUB NUMSUB c1\r\n",
 	"HELLO 3\r\nCONFIG GET *\r\nHGETALL h\r\nZSCORE z a\r\nHELLO 2\r\n",
 	"SORT l ALPHA DESC LIMIT 0 2 STORE out\r\nTYPE out\r\nOBJECT ENCODING out\r\n",
+	// Scripts and functions: bodies the fuzzer mutates into anything.
+	"*3\r\n$4\r\nEVAL\r\n$8\r\nreturn 1\r\n$1\r\n0\r\n",
+	"EVAL \"return redis.call('set', KEYS[1], ARGV[1])\" 1 k v\r\nEVAL \"return {redis.call('get', KEYS[1]), redis.call('keys', '*')}\" 1 k\r\n",
+	"EVAL \"return {1, 2.5, 'x', {err='e'}, {ok='o'}, true, false, nil, {map={a=1}}, {set={b=true}}, {double=1.5}}\" 0\r\n",
+	"EVAL \"redis.setresp(3) return redis.call('hgetall', 'h')\" 0\r\nHELLO 3\r\nEVAL \"return {double=0/0}\" 0\r\nHELLO 2\r\n",
+	"EVAL \"return redis.pcall('incr', 'k')\" 0\r\nEVAL \"error('x')\" 0\r\nEVAL \"a = 1\" 0\r\nEVAL \"return a\" 0\r\n",
+	"EVAL \"while true do end\" 0\r\nPING\r\nEVAL \"local t = {} while true do t[#t+1] = string.rep('x', 1000) end\" 0\r\n",
+	"EVAL \"local s = 'x' while true do s = s .. s end\" 0\r\nEVAL \"local function f() return f() + 1 end return f()\" 0\r\n",
+	"EVAL \"return cjson.decode(ARGV[1])\" 0 \"[1,{\\\"a\\\":[true,null]}]\"\r\nEVAL \"return cmsgpack.unpack(ARGV[1])\" 0 \"\\x93\\x01\\x02\\x03\"\r\n",
+	"EVAL \"return {struct.unpack('>i2s', ARGV[1])}\" 0 abcdef\r\nEVAL \"return bit.tohex(bit.bnot(0))\" 0\r\n",
+	"SCRIPT LOAD \"return 2\"\r\nEVALSHA 7f923f79fe76194c868d7e1d0820de36700eb649 0\r\nSCRIPT EXISTS 7f923f79fe76194c868d7e1d0820de36700eb649\r\nSCRIPT FLUSH\r\nEVALSHA_RO 7f923f79fe76194c868d7e1d0820de36700eb649 0\r\n",
+	"MULTI\r\nEVAL \"return redis.call('incr', 'n')\" 0\r\nEXEC\r\nEVAL \"return redis.call('multi')\" 0\r\nEVAL \"return redis.call('blpop', 'l', 0)\" 0\r\n",
+	"FUNCTION LOAD \"#!lua name=l\\nredis.register_function('f', function(k, a) return #k + #a end)\"\r\nFCALL f 1 k a\r\nFCALL_RO f 0\r\nFUNCTION LIST WITHCODE\r\nFUNCTION DUMP\r\nFUNCTION STATS\r\nFUNCTION DELETE l\r\n",
 	strings.Repeat("PING ", 100) + "\r\n",
 	strings.Repeat("*1\r\n$4\r\nPING\r\n", 50),
 }
@@ -169,6 +186,16 @@ func FuzzTenantIsolation(f *testing.F) {
 			attack.Write(encode("RENAME", string(key), "x"))
 			attack.Write(encode("COPY", string(key), "y"))
 			attack.Write(encode("DBSIZE"))
+			// A script gets the same key and pattern, and tries SELECT.
+			attack.Write(encode("EVAL", `local r = {}
+for db = 0, 15 do
+  redis.call('select', db)
+  table.insert(r, redis.call('get', KEYS[1]) or '')
+  for _, k in ipairs(redis.call('keys', ARGV[1])) do table.insert(r, k) end
+  for _, k in ipairs(redis.call('scan', 0, 'match', ARGV[1], 'count', 1000)[2]) do table.insert(r, k) end
+  table.insert(r, redis.call('randomkey') or '')
+end
+return r`, "1", string(key), string(pattern)))
 		}
 		out := serveMem(s, attack.Bytes(), 0)
 		if bytes.Contains(out, []byte(secret)) || bytes.Contains(out, []byte("b-only-key")) {

@@ -211,10 +211,17 @@ func cmdExec(c *client, args [][]byte) {
 		return
 	}
 	t := c.tenant
-	t.txMu.Lock()
+	x, busy := t.lockExclusive() // script.go: a busy script answers BUSY
+	if busy != nil {
+		c.unwatch()
+		c.conn.WriteError(errExecAbortBecause + busy.busyText())
+		return
+	}
+	c.excl = x
 	c.hold.start(c.conn.outLimit)
 	defer func() {
-		t.txMu.Unlock()
+		c.excl = nil
+		t.unlockExclusive(x)
 		// Replies written while the lock was held follow any flushed later.
 		if held := c.hold.stop(); len(held) > 0 && c.conn.err == nil {
 			c.conn.Out = append(held, c.conn.Out...)
@@ -484,8 +491,9 @@ type txLock struct {
 	}
 }
 
-func (l *txLock) RLock(id int64)   { l.stripes[id&(txStripes-1)].RLock() }
-func (l *txLock) RUnlock(id int64) { l.stripes[id&(txStripes-1)].RUnlock() }
+func (l *txLock) RLock(id int64)         { l.stripes[id&(txStripes-1)].RLock() }
+func (l *txLock) TryRLock(id int64) bool { return l.stripes[id&(txStripes-1)].TryRLock() }
+func (l *txLock) RUnlock(id int64)       { l.stripes[id&(txStripes-1)].RUnlock() }
 
 func (l *txLock) Lock() {
 	for i := range l.stripes {

@@ -63,6 +63,7 @@ func (s *Server) buildRegistry(cfg *config.Config, old *registry) (*registry, []
 				adm:     s.admission.Tenant(admission.PolicyFromTier(tc.Tier)),
 				latency: metrics.NewHistogram(metrics.LatencyBuckets),
 				enc:     command.NewEncodings(),
+				gate:    make(chan struct{}, 1),
 			}
 			t.cmem.tenant = tc.ID
 			t.setConf(tc)
@@ -123,6 +124,7 @@ func (t *tenant) reconfigure(tc *config.Tenant) {
 	// L2 quota refuses writes instead.
 	t.part.SetNoEviction(tc.Eviction == config.NoEviction && !t.backed)
 	t.adm.SetPolicy(admission.PolicyFromTier(tc.Tier))
+	t.busyOverride.Store(0) // a CONFIG SET busy-reply-threshold lasts until a reload
 	t.setConf(tc)
 }
 

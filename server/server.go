@@ -3,7 +3,8 @@
 // connection loop (conn.go, wire.go), each client's state (client.go),
 // dispatch (dispatch.go), blocked clients (block.go), transactions
 // (multi.go), pub/sub's commands and queues (pubsub.go), client memory
-// (clientmem.go), fair-share accounting (fair.go), the connection, server
+// (clientmem.go), fair-share accounting (fair.go), scripting (script.go,
+// over package scripting), the connection, server
 // and operator commands (cmd_*.go, operator.go), the admin HTTP API and
 // the tenant registry. The data commands live in family/..., backed mode
 // in package backed; table.go assembles their rows with the server's own.
@@ -60,6 +61,7 @@ import (
 	"github.com/tcached/tcached/metrics"
 	"github.com/tcached/tcached/pubsub"
 	"github.com/tcached/tcached/resp"
+	"github.com/tcached/tcached/scripting"
 	"github.com/tcached/tcached/shard"
 )
 
@@ -140,6 +142,19 @@ type tenant struct {
 	// registry of WATCHed keys.
 	txMu  txLock
 	watch watchRegistry
+	// gate and excl order the exclusive holders of txMu (EXEC, scripts)
+	// and publish the current one, so that commands waiting for the lock
+	// can be answered BUSY while a script is busy (script.go).
+	gate chan struct{}
+	excl atomic.Pointer[exclusive]
+
+	// scripts is the tenant's scripting engine (script.go), created on
+	// first use.
+	scriptsOnce sync.Once
+	scripts     *scripting.Engine
+	// busyOverride is the tenant's CONFIG SET busy-reply-threshold (ns;
+	// 0: its tier's script_time_limit), until the next reload.
+	busyOverride atomic.Int64
 
 	pubsub pubsub.Registry[*subscriber] // the tenant's channels and patterns (pubsub.go)
 

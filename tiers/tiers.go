@@ -135,7 +135,25 @@ type Tier struct {
 	// value: a budget is about what the tenant stores and sends, which
 	// the quota measures better than the tier does.
 	ClientMemory int64
+	// ScriptTimeLimit is Redis's busy-reply-threshold (lua-time-limit) for
+	// the tenant's scripts: once a script has run this long, the tenant's
+	// other commands are answered BUSY and SCRIPT KILL / FUNCTION KILL may
+	// stop it. 0 means DefaultScriptTimeLimit.
+	ScriptTimeLimit time.Duration
+	// ScriptMaxTime stops a script that has run this long, written or not
+	// (tcached's own limit: Redis lets it run until SCRIPT KILL or SHUTDOWN
+	// NOSAVE). 0 means DefaultScriptMaxTime.
+	ScriptMaxTime time.Duration
 }
+
+// DefaultScriptTimeLimit is Redis's busy-reply-threshold default.
+const DefaultScriptTimeLimit = 5 * time.Second
+
+// DefaultScriptMaxTime is how long a script may run before the server
+// stops it: twelve busy thresholds, enough for any script a cache should
+// run, short enough that a forgotten loop does not hold its tenant (and a
+// core) for long.
+const DefaultScriptMaxTime = time.Minute
 
 // Builtin returns the built-in tiers keyed by name. The map is freshly
 // allocated on every call, so callers may modify it (config adds custom tiers
@@ -164,6 +182,9 @@ type Overrides struct {
 	Weight         *int
 	HeavySlots     *int
 	ClientMemory   *int64
+	// ScriptTimeLimit and ScriptMaxTime override the script limits.
+	ScriptTimeLimit *time.Duration
+	ScriptMaxTime   *time.Duration
 }
 
 // With returns a copy of t with the non-nil fields of o applied. The Name is
@@ -204,6 +225,12 @@ func (t Tier) With(o Overrides) Tier {
 	}
 	if o.ClientMemory != nil {
 		t.ClientMemory = *o.ClientMemory
+	}
+	if o.ScriptTimeLimit != nil {
+		t.ScriptTimeLimit = *o.ScriptTimeLimit
+	}
+	if o.ScriptMaxTime != nil {
+		t.ScriptMaxTime = *o.ScriptMaxTime
 	}
 	return t
 }

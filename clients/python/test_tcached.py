@@ -813,10 +813,65 @@ class ZSetTests(Base):
         self.assertEqual(bob.zrange(z, 0, -1), ["bob"])
 
 
+class ScriptTests(Base):
+    """Lua scripts and functions through redis-py's own helpers."""
+
+    def test_register_script(self):
+        # Script objects send EVALSHA and fall back to EVAL on NOSCRIPT.
+        incr = self.r.register_script("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+        self.assertEqual(incr(keys=[self.k("n")], args=[5]), 5)
+        self.assertEqual(incr(keys=[self.k("n")], args=[5]), 10)
+        self.assertEqual(self.r.script_exists(incr.sha), [True])
+        self.assertEqual(self.r.evalsha(incr.sha, 1, self.k("n"), 1), 11)
+
+    def test_eval_conversions(self):
+        got = self.r.eval("return {KEYS[1], ARGV[1], 3.7, true, false, {ok='fine'}}", 1, self.k("k"), "a")
+        self.assertEqual(got[:5], [self.k("k"), "a", 3, 1, None])
+        self.r.set(self.k("s"), "x")
+        with self.assertRaises(rexc.ResponseError) as cm:
+            self.r.eval("return redis.call('incr', KEYS[1])", 1, self.k("s"))
+        self.assertIn("value is not an integer or out of range script:", str(cm.exception))
+        with self.assertRaises(rexc.ResponseError):
+            self.r.eval("error('boom')", 0)
+
+    def test_script_load_exists_noscript(self):
+        sha = self.r.script_load("return 'loaded'")
+        self.assertEqual(self.r.evalsha(sha, 0), "loaded")
+        with self.assertRaises(rexc.NoScriptError):
+            self.r.evalsha("f" * 40, 0)
+
+    @tcached_only
+    def test_scripts_belong_to_the_tenant(self):
+        sha = self.r.script_load("return 'only mine %s'" % self.p)
+        bob = self.other()
+        self.assertEqual(bob.script_exists(sha), [False])
+        with self.assertRaises(rexc.NoScriptError):
+            bob.evalsha(sha, 0)
+        bob.set(self.k("secret"), "bob's")
+        self.assertIsNone(self.r.eval("return redis.call('get', KEYS[1])", 1, self.k("secret")))
+
+    def test_readonly_user_script_cannot_write(self):
+        ro = self.client(RO_USER, RO_PASS)
+        self.assertIsNone(ro.eval("return redis.call('get', KEYS[1])", 1, self.k("nothing")))
+        with self.assertRaises(rexc.ResponseError) as cm:
+            ro.eval("return redis.call('set', KEYS[1], 'x')", 1, self.k("x"))
+        self.assertIn("can't run this command", str(cm.exception))
+
+    def test_functions(self):
+        if not hasattr(self.r, "function_load"):
+            self.skipTest("redis-py %s has no function_load" % redis.__version__)
+        lib = "lib_" + self.p.replace(":", "_").replace("-", "_")
+        code = ("#!lua name=%s\n"
+                "redis.register_function('%s_echo', function(keys, args) return {keys[1], args[1]} end)" % (lib, lib))
+        self.assertEqual(self.r.function_load(code), lib)
+        self.assertEqual(self.r.fcall(lib + "_echo", 1, self.k("k"), "v"), [self.k("k"), "v"])
+        self.assertTrue(self.r.function_delete(lib))
+
+
 def _protocol_classes():
     """Each suite once per protocol: RESP2, and RESP3 if redis-py speaks it."""
     out = {}
-    for base in (CoreTests, ListTests, SetTests, ZSetTests):
+    for base in (CoreTests, ListTests, SetTests, ZSetTests, ScriptTests):
         for proto in (2, 3) if HAS_RESP3 else (2,):
             name = "%s_RESP%d" % (base.__name__, proto)
             out[name] = type(name, (base, unittest.TestCase), {"PROTO": proto})
@@ -832,7 +887,7 @@ def _protocol_classes():
 
 
 globals().update(_protocol_classes())
-del CoreTests, ListTests, SetTests, ZSetTests  # only the per-protocol classes run
+del CoreTests, ListTests, SetTests, ZSetTests, ScriptTests  # only the per-protocol classes run
 
 
 if __name__ == "__main__":

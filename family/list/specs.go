@@ -20,8 +20,8 @@ func Specs() []*command.Spec {
 		command.Row("linsert", 5, command.WriteGrow, command.Key1, cmdLInsert),
 		command.Row("lpos", -3, command.Read, command.Key1, cmdLPos).WithMiss(missLPos),
 		command.Row("lmove", 5, command.WriteGrow, command.Key12, cmdLMove),
-		command.Row("blpop", -3, command.Write, command.Blocks, cmdBLPop),
-		command.Row("brpop", -3, command.Write, command.Blocks, cmdBRPop),
-		command.Row("blmove", 6, command.WriteGrow, command.Key12, cmdBLMove),
+		command.Row("blpop", -3, command.Write|command.NoScript, command.Blocks, cmdBLPop),
+		command.Row("brpop", -3, command.Write|command.NoScript, command.Blocks, cmdBRPop),
+		command.Row("blmove", 6, command.WriteGrow|command.NoScript, command.Key12, cmdBLMove),
 	}
 }
