@@ -350,6 +350,10 @@ type table struct {
 	// segMax caches the longest segment's length for random (0: unknown,
 	// reset whenever a segment is resized or added).
 	segMax int
+	// onMove, when set, is told of every record compaction moves (rec is
+	// its bytes, still readable at from): a sorted set's tree names
+	// records too (zsettree.go).
+	onMove func(rec []byte, from, to ref)
 }
 
 func newTable(sizeHint int, pairs bool) table {
@@ -548,6 +552,9 @@ func (t *table) compact(p uint32) {
 				copy(dst, rec[:r])
 				s.b[pos].ref = uint64(nx) + 1
 				t.a.meta[p].live -= int32(r)
+				if t.onMove != nil {
+					t.onMove(rec, x, nx)
+				}
 			}
 		}
 		off += r

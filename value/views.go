@@ -21,12 +21,18 @@ type Limits struct {
 	SetIntset              int64 // set-max-intset-entries
 	SetListpack            int64 // set-max-listpack-entries
 	SetListpackValue       int64 // set-max-listpack-value
+	ZSetEntries, ZSetValue int64 // zset-max-listpack-entries, -value
+	// ListFill is list-max-listpack-size: a quicklist node's limit, a
+	// count of elements when positive, else a size (-1..-5: 4..64 KiB);
+	// see QuickList.
+	ListFill int64
 }
 
-// DefaultLimits are Redis's defaults (7.0's for hashes and intsets, 7.2's
-// for listpack sets).
+// DefaultLimits are Redis's defaults (7.0's for hashes, intsets, sorted
+// sets and lists, 7.2's for listpack sets).
 func DefaultLimits() Limits {
-	return Limits{HashEntries: 512, HashValue: 64, SetIntset: 512, SetListpack: 128, SetListpackValue: 64}
+	return Limits{HashEntries: 512, HashValue: 64, SetIntset: 512, SetListpack: 128, SetListpackValue: 64,
+		ZSetEntries: 128, ZSetValue: 64, ListFill: -2}
 }
 
 // HashNeedsTable reports whether a hash write of these fields and values
@@ -48,6 +54,21 @@ func (l Limits) HashNeedsTable(fields, values [][]byte) bool {
 
 // HashTooLong reports a compact hash of n fields that must convert.
 func (l Limits) HashTooLong(n int) bool { return int64(n) > l.HashEntries }
+
+// ZSetConvertsAt is where a compact sorted set of n members becomes a
+// ZSetTree while the members added are added, in order: the index in
+// added of the member whose insert converts it, or -1. Redis 7.0's zsetAdd
+// converts before an insert that would pass zset-max-listpack-entries or
+// whose member is longer than zset-max-listpack-value; a changed score
+// never converts.
+func (l Limits) ZSetConvertsAt(n int, added [][]byte) int {
+	for i, m := range added {
+		if int64(n+i+1) > l.ZSetEntries || int64(len(m)) > l.ZSetValue {
+			return i
+		}
+	}
+	return -1
+}
 
 // Compact set tags (shard.Entry.Enc): how a compact set has lived. Redis
 // 7.0 keeps an intset while every member is an integer and converts to a
@@ -268,6 +289,70 @@ func Clone(obj any) any {
 		return t.Clone()
 	case *SetTable:
 		return t.Clone()
+	case *ZSetTree:
+		return t.Clone()
 	}
 	return nil
+}
+
+// ZSetView reads a sorted set in either encoding: Tree when it is a
+// ZSetTree, else Enc (nil for a missing key).
+type ZSetView struct {
+	Enc  []byte
+	Tree *ZSetTree
+}
+
+// ViewZSet is the view of an entry's value (see ViewHash).
+func ViewZSet(enc []byte, obj any) ZSetView {
+	if t, ok := obj.(*ZSetTree); ok {
+		return ZSetView{Tree: t}
+	}
+	return ZSetView{Enc: enc}
+}
+
+// Len is the number of members.
+func (z ZSetView) Len() int {
+	if z.Tree != nil {
+		return z.Tree.Len()
+	}
+	return ZSetLen(z.Enc)
+}
+
+// Score returns the score of member.
+func (z ZSetView) Score(member []byte) (float64, bool) {
+	if z.Tree != nil {
+		return z.Tree.Score(member)
+	}
+	return ZSetScore(z.Enc, member)
+}
+
+// Scores looks members up: found[i] reports whether members[i] is in the
+// set and scores[i] is its score.
+func (z ZSetView) Scores(members [][]byte) (scores []float64, found []bool, err error) {
+	if z.Tree == nil {
+		return ZSetScores(z.Enc, members)
+	}
+	scores = make([]float64, len(members))
+	found = make([]bool, len(members))
+	for i, m := range members {
+		scores[i], found[i] = z.Tree.Score(m)
+	}
+	return scores, found, nil
+}
+
+// Rank returns the 0-based rank of member (ascending) and its score.
+func (z ZSetView) Rank(member []byte) (rank int, score float64, ok bool) {
+	if z.Tree != nil {
+		return z.Tree.Rank(member)
+	}
+	return ZSetRank(z.Enc, member)
+}
+
+// AppendEncoding appends the set in the compact encoding: a copy to
+// reply from or to sort once the lock is released.
+func (z ZSetView) AppendEncoding(dst []byte) []byte {
+	if z.Tree != nil {
+		return z.Tree.AppendEncoding(dst)
+	}
+	return append(dst, z.Enc...)
 }

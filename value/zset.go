@@ -71,6 +71,10 @@ func ZSetMembers(b []byte) ZSetIter {
 	return ZSetIter{b: b[m:], left: int(n)}
 }
 
+// ZSetRecords returns an iterator over n members laid out as in the
+// encoding but without its count header (ZAppendScored's output).
+func ZSetRecords(b []byte, n int) ZSetIter { return ZSetIter{b: b, left: n} }
+
 // Next returns the next member (a slice of the encoded buffer) and its
 // score.
 func (it *ZSetIter) Next() (ZMember, bool) {
@@ -119,6 +123,16 @@ func ZSetAppendMember(dst []byte, m ZMember) []byte {
 		score = 0 // -0 is stored as 0
 	}
 	dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(score))
+	dst = binary.AppendUvarint(dst, uint64(len(m.Member)))
+	return append(dst, m.Member...)
+}
+
+// ZAppendScored appends one member as ZSetAppendMember does, but keeps a
+// score of -0 as it is: a ZSetTree keeps -0 (as Redis's skiplist does,
+// which prints it "-0"), and a copy made to reply from must too. Only
+// reply copies are built with it; a compact encoding never holds -0.
+func ZAppendScored(dst []byte, m ZMember) []byte {
+	dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(m.Score))
 	dst = binary.AppendUvarint(dst, uint64(len(m.Member)))
 	return append(dst, m.Member...)
 }
