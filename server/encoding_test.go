@@ -41,6 +41,25 @@ func TestEncodingConfig(t *testing.T) {
 			"CONFIG", "SET", "hash-max-listpack-entries", "99", "set-max-listpack-entries", "1.5"),
 		s([]any{"hash-max-listpack-entries", "4"}, "CONFIG", "GET", "hash-max-listpack-entries"),
 		s([]any{"hash-max-listpack-value", "10"}, "CONFIG", "GET", "hash-max-listpack-value"),
+		// Redis's bounds per parameter, and memory values where Redis
+		// takes them.
+		s(ok, "CONFIG", "SET", "zset-max-listpack-entries", "4", "zset-max-ziplist-value", "1kb"),
+		s([]any{"zset-max-listpack-value", "1024", "zset-max-ziplist-value", "1024"}, "CONFIG", "GET", "zset-max-*-value"),
+		s(ok, "CONFIG", "SET", "hash-max-listpack-value", "2K"),
+		s([]any{"hash-max-listpack-value", "2000"}, "CONFIG", "GET", "hash-max-listpack-value"),
+		s(respErr("ERR CONFIG SET failed (possibly related to argument 'hash-max-listpack-value') - argument must be a memory value"),
+			"CONFIG", "SET", "hash-max-listpack-value", "-1"),
+		s(respErr("ERR CONFIG SET failed (possibly related to argument 'zset-max-listpack-value') - argument must be a memory value"),
+			"CONFIG", "SET", "zset-max-listpack-value", "1.5"),
+		s(respErr("ERR CONFIG SET failed (possibly related to argument 'zset-max-listpack-value') - argument must be between 0 and 9223372036854775807 inclusive"),
+			"CONFIG", "SET", "zset-max-listpack-value", "9223372036854775808"),
+		s(ok, "CONFIG", "SET", "list-max-ziplist-size", "-5"),
+		s([]any{"list-max-listpack-size", "-5", "list-max-ziplist-size", "-5"}, "CONFIG", "GET", "list-max-*-size"),
+		s(respErr("ERR CONFIG SET failed (possibly related to argument 'list-max-listpack-size') - argument must be between -2147483648 and 2147483647 inclusive"),
+			"CONFIG", "SET", "list-max-listpack-size", "2147483648"),
+		s(respErr("ERR CONFIG SET failed (possibly related to argument 'list-compress-depth') - argument must be between 0 and 2147483647 inclusive"),
+			"CONFIG", "SET", "list-compress-depth", "-1"),
+		s([]any{"list-compress-depth", "0"}, "CONFIG", "GET", "list-compress-depth"),
 	}
 	runSteps(t, a, steps, nil)
 	// The other tenant keeps its own.
