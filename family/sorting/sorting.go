@@ -58,7 +58,9 @@ func cmdSort(c *command.Ctx, args [][]byte) {
 		switch typ = e.Type; typ {
 		case shard.TypeSet:
 			enc = value.ViewSet(e.Value, e.Obj).AppendList(nil)
-		case shard.TypeList, shard.TypeZSet:
+		case shard.TypeZSet:
+			enc = value.ViewZSet(e.Value, e.Obj).AppendEncoding(nil)
+		case shard.TypeList:
 			enc = append([]byte(nil), e.Value...)
 		}
 	})
