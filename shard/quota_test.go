@@ -395,9 +395,11 @@ func TestSetNoEviction(t *testing.T) {
 }
 
 // TestQuotaInvariantTables is TestQuotaInvariantConcurrent with real
-// value.SetTable objects growing and shrinking through their own plans
-// (PlanAdd's growth reserved, then Add), conversions (a new table Put over
-// a key) and deletes, under a small quota so that edits evict other keys
+// value.SetTable and value.ZSetTree objects growing and shrinking through
+// their own plans (PlanAdd's or PlanSet's growth reserved, then Add or
+// Set; ZSetTree's removals by member and by rank, which rebalance its
+// tree and compact its records), conversions (a new object Put over a
+// key) and deletes, under a small quota so that edits evict other keys
 // and cross-shard eviction re-runs the plans. A plan that underestimated
 // its growth would panic (shard checks every commit) or show as used >
 // quota.
@@ -432,7 +434,7 @@ func TestQuotaInvariantTables(t *testing.T) {
 						// Few keys, so that tables grow past a page (their
 						// writes then charge page tails too) before the
 						// quota evicts them.
-						k := []byte(fmt.Sprint("t", r.IntN(6)))
+						k := []byte(fmt.Sprint("t", r.IntN(10)))
 						var members [][]byte
 						for range 1 + r.IntN(20) {
 							m := fmt.Sprint("member-", r.IntN(8000))
@@ -442,6 +444,15 @@ func TestQuotaInvariantTables(t *testing.T) {
 							members = append(members, []byte(m))
 						}
 						var err error
+						if k[1] >= '6' { // t6..t9 are sorted sets
+							err = zsetTableOp(p, k, r, members)
+							if err != nil && !errors.Is(err, ErrOOM) {
+								t.Errorf("write: %v", err)
+								return
+							}
+							ops.Add(1)
+							continue
+						}
 						switch op := r.IntN(100); {
 						case op < 75: // SADD: plan, reserve, add
 							var tab *value.SetTable
@@ -497,5 +508,61 @@ func TestQuotaInvariantTables(t *testing.T) {
 			t.Logf("%d ops, %+v", ops.Load(), p.Stats())
 			audit(t, p)
 		})
+	}
+}
+
+// zsetTableOp is one write of TestQuotaInvariantTables to a sorted set:
+// ZADD (new members and new scores) through PlanSet, ZREM, a rank range
+// removal, or a conversion (a new tree Put).
+func zsetTableOp(p *Partition, k []byte, r *rand.Rand, members [][]byte) error {
+	seen := map[string]bool{}
+	var set []value.ZMember
+	for _, m := range members {
+		if !seen[string(m)] {
+			seen[string(m)] = true
+			set = append(set, value.ZMember{Member: m, Score: float64(r.IntN(50))})
+		}
+	}
+	var z *value.ZSetTree
+	switch op := r.IntN(100); {
+	case op < 70: // ZADD
+		return p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+			z = nil
+			if !ex || cur.Obj == nil {
+				t := value.NewZSetTree(0)
+				t.Set(set)
+				return Entry{Obj: t, Type: TypeZSet}, Put, nil
+			}
+			z = cur.Obj.(*value.ZSetTree)
+			return Entry{Grow: z.PlanSet(set)}, Edit, nil
+		}, func() { z.Set(set) })
+	case op < 90: // ZREM
+		return p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+			if !ex || cur.Obj == nil {
+				return cur, Keep, nil
+			}
+			z = cur.Obj.(*value.ZSetTree)
+			switch n := z.PlanRem(members); {
+			case n == 0:
+				return cur, Keep, nil
+			case n == z.Len():
+				return cur, Delete, nil
+			}
+			return Entry{}, Edit, nil
+		}, func() { z.Rem(members) })
+	default: // ZREMRANGEBYRANK
+		var from, to int
+		return p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+			if !ex || cur.Obj == nil {
+				return cur, Keep, nil
+			}
+			z = cur.Obj.(*value.ZSetTree)
+			from = r.IntN(z.Len())
+			to = min(z.Len(), from+1+r.IntN(100))
+			if to-from == z.Len() {
+				return cur, Delete, nil
+			}
+			return Entry{}, Edit, nil
+		}, func() { z.RemRange(from, to) })
 	}
 }
