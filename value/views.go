@@ -70,6 +70,19 @@ func (l Limits) ZSetConvertsAt(n int, added [][]byte) int {
 	return -1
 }
 
+// ListCompact reports whether a list of n elements whose compact encoding
+// is size bytes stays compact: while it would fit one quicklist node under
+// list-max-listpack-size (Redis 7.2 keeps such a list a listpack; 7.0
+// names every list "quicklist", and so does tcached). Past it the list is
+// a QuickList, for good.
+func (l Limits) ListCompact(n, size int) bool {
+	fill := max(min(l.ListFill, qfillMax), -5)
+	if fill < 0 {
+		return size <= 4096<<(-fill-1)
+	}
+	return size <= qsafetyLimit && int64(n) <= fill
+}
+
 // Compact set tags (shard.Entry.Enc): how a compact set has lived. Redis
 // 7.0 keeps an intset while every member is an integer and converts to a
 // hash table for good on the first string; tcached keeps such a set compact
@@ -291,6 +304,8 @@ func Clone(obj any) any {
 		return t.Clone()
 	case *ZSetTree:
 		return t.Clone()
+	case *QuickList:
+		return t.Clone()
 	}
 	return nil
 }
@@ -355,4 +370,76 @@ func (z ZSetView) AppendEncoding(dst []byte) []byte {
 		return z.Tree.AppendEncoding(dst)
 	}
 	return append(dst, z.Enc...)
+}
+
+// ListView reads a list in either encoding: QL when it is a QuickList,
+// else Enc (nil for a missing key).
+type ListView struct {
+	Enc []byte
+	QL  *QuickList
+}
+
+// ViewList is the view of an entry's value (see ViewHash).
+func ViewList(enc []byte, obj any) ListView {
+	if q, ok := obj.(*QuickList); ok {
+		return ListView{QL: q}
+	}
+	return ListView{Enc: enc}
+}
+
+// Len is the number of elements.
+func (l ListView) Len() int {
+	if l.QL != nil {
+		return l.QL.Len()
+	}
+	return ListLen(l.Enc)
+}
+
+// Index returns the element at index (negative counts from the tail).
+func (l ListView) Index(index int64) ([]byte, bool) {
+	if l.QL == nil {
+		return ListIndex(l.Enc, index)
+	}
+	i := listIndex(l.QL.Len(), index)
+	if i < 0 {
+		return nil, false
+	}
+	return l.QL.Index(i), true
+}
+
+// Range calls fn with the elements from index start to stop inclusive
+// (LRANGE's indexes), head first.
+func (l ListView) Range(start, stop int64, fn func(e []byte)) error {
+	if l.QL == nil {
+		return ListRange(l.Enc, start, stop, fn)
+	}
+	from, to := ListNormRange(l.QL.Len(), start, stop)
+	if from >= to {
+		return nil
+	}
+	k := to - from
+	l.QL.Walk(from, false, func(e []byte) bool {
+		fn(e)
+		k--
+		return k > 0
+	})
+	return nil
+}
+
+// Pos is LPOS over either encoding (see ListPos).
+func (l ListView) Pos(elem []byte, rank, count, maxlen int64, fn func(index int)) error {
+	if l.QL == nil {
+		return ListPos(l.Enc, elem, rank, count, maxlen, fn)
+	}
+	l.QL.Pos(elem, rank, count, maxlen, fn)
+	return nil
+}
+
+// AppendEncoding appends the list in the compact encoding: a copy to
+// reply from or to sort once the lock is released.
+func (l ListView) AppendEncoding(dst []byte) []byte {
+	if l.QL != nil {
+		return l.QL.AppendEncoding(dst)
+	}
+	return append(dst, l.Enc...)
 }
