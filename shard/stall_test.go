@@ -10,7 +10,7 @@ import (
 )
 
 // TestBigValueNoStall: removing a key holding a million-element object (a
-// set table, a sorted set's tree), in every way a key leaves (DEL, an
+// set table, a sorted set's tree, a quicklist), in every way a key leaves (DEL, an
 // overwrite by SET or by a compact value, expiry, eviction, FLUSHDB,
 // FLUSHALL), holds the sub-shard lock for far under a millisecond: the
 // object is dropped in O(1) (no per-element teardown; the collector
@@ -26,6 +26,7 @@ func TestBigValueNoStall(t *testing.T) {
 	}
 	set := value.NewSetTable(0)
 	zset := value.NewZSetTree(0)
+	list := value.NewQuickList(-2)
 	one := make([][]byte, 1)
 	zone := make([]value.ZMember, 1)
 	buf := make([]byte, 0, 16)
@@ -35,12 +36,13 @@ func TestBigValueNoStall(t *testing.T) {
 		set.Add(one)
 		zone[0] = value.ZMember{Member: buf, Score: float64(i % 1000)}
 		zset.Set(zone)
+		list.Push(one, false)
 	}
 	for _, o := range []struct {
 		name string
 		obj  Object
 		typ  Type
-	}{{"set table", set, TypeSet}, {"sorted set tree", zset, TypeZSet}} {
+	}{{"set table", set, TypeSet}, {"sorted set tree", zset, TypeZSet}, {"quicklist", list, TypeList}} {
 		t.Run(o.name, func(t *testing.T) { noStall(t, n, o.obj, o.typ) })
 	}
 }
