@@ -86,21 +86,35 @@ func ListAppendElem(dst, e []byte) []byte {
 }
 
 // listBody returns the element bytes of b (without the header), checking
-// that b decodes.
+// that b decodes: a skip over the length prefixes, not a decode of each
+// element (a push into a compact list runs it on every write).
 func listBody(b []byte) (body []byte, n int, err error) {
 	if len(b) == 0 {
 		return nil, 0, nil
 	}
-	it := ListElems(b)
-	for {
-		if _, ok := it.Next(); !ok {
-			break
-		}
-	}
-	if it.Err() != nil || it.Offset() != len(b) {
+	cnt, m := binary.Uvarint(b)
+	if m <= 0 || cnt > uint64(len(b)) {
 		return nil, 0, ErrCorrupt
 	}
-	return b[it.n:], ListLen(b), nil
+	off := m
+	for range cnt {
+		if off >= len(b) {
+			return nil, 0, ErrCorrupt
+		}
+		if c := b[off]; c < 0x80 {
+			off += 1 + int(c)
+			continue
+		}
+		l, k := binary.Uvarint(b[off:])
+		if k <= 0 || l > uint64(len(b)) {
+			return nil, 0, ErrCorrupt
+		}
+		off += k + int(l)
+	}
+	if off != len(b) {
+		return nil, 0, ErrCorrupt
+	}
+	return b[m:], int(cnt), nil
 }
 
 // ListPush appends to dst the encoding of b with elems pushed one by one

@@ -131,14 +131,31 @@ func qput(dst, e []byte) {
 // qnext reads the element starting at off: the element and the offset
 // after it.
 func qnext(b []byte, off int) ([]byte, int) {
+	if l := int(b[off]); l < 0x80 { // the usual one-byte length
+		e := off + 1 + l
+		return b[off+1 : e : e], e + 1
+	}
 	l, m := binary.Uvarint(b[off:])
 	s := off + m
 	e := s + int(l)
 	return b[s:e:e], e + m
 }
 
+// qskip is the offset after the element starting at off.
+func qskip(b []byte, off int) int {
+	if l := int(b[off]); l < 0x80 {
+		return off + l + 2
+	}
+	l, m := binary.Uvarint(b[off:])
+	return off + 2*m + int(l)
+}
+
 // qprev reads the element ending at end: the element and its start.
 func qprev(b []byte, end int) ([]byte, int) {
+	if l := int(b[end-1]); l < 0x80 {
+		s := end - 1 - l
+		return b[s : end-1 : end-1], s - 1
+	}
 	var l uint64
 	m := 0
 	for shift := 0; ; shift += 7 {
@@ -484,7 +501,7 @@ func elemAt(nd *qnode, k int) (e []byte, s, end int) {
 	if k < int(nd.n)/2 {
 		off := int(nd.lo)
 		for ; k > 0; k-- {
-			_, off = qnext(nd.buf, off)
+			off = qskip(nd.buf, off)
 		}
 		e, end = qnext(nd.buf, off)
 		return e, off, end

@@ -292,7 +292,16 @@ func (z *ZSetTree) Rank(member []byte) (rank int, score float64, ok bool) {
 		}
 		id = in.child[i]
 	}
-	return rank + z.leafSearch(z.leaves[id], &k), score, true
+	// The entry is in this leaf: found by its ref, a sequential scan
+	// (the hardware prefetches it) rather than a binary search's
+	// dependent loads.
+	lf := z.leaves[id]
+	for p := range int(lf.n) {
+		if lf.ref[p] == x {
+			return rank + p, score, true
+		}
+	}
+	panic("value: sorted set member missing from its tree")
 }
 
 // CountScore is the number of members before the first one for which
@@ -432,30 +441,24 @@ type zstep struct {
 // innerSearch is the child of in whose subtree holds k's place: the last
 // one whose smallest entry is not after k (child 0 if none).
 func (z *ZSetTree) innerSearch(in *zinner, k *zkey) int {
-	lo, hi := 1, int(in.n)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if z.cmp(k, in.score[m], in.ref[m]) >= 0 {
-			lo = m + 1
-		} else {
-			hi = m
-		}
+	i := 1
+	for n := int(in.n); i < n && in.score[i] < k.score; i++ {
 	}
-	return lo - 1
+	for n := int(in.n); i < n && z.cmp(k, in.score[i], in.ref[i]) >= 0; i++ {
+	}
+	return i - 1
 }
 
 // leafSearch is the position of the first entry of lf not before k.
 func (z *ZSetTree) leafSearch(lf *zleaf, k *zkey) int {
-	lo, hi := 0, int(lf.n)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if z.cmp(k, lf.score[m], lf.ref[m]) > 0 {
-			lo = m + 1
-		} else {
-			hi = m
-		}
+	p, n := 0, int(lf.n)
+	for p < n && lf.score[p] < k.score {
+		p++
 	}
-	return lo
+	for p < n && z.cmp(k, lf.score[p], lf.ref[p]) > 0 {
+		p++
+	}
+	return p
 }
 
 // descend finds the leaf of k's place, recording the path (path[d] is the

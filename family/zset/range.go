@@ -137,7 +137,7 @@ func zrangeGeneric(c *command.Ctx, args [][]byte, kind, dir int) {
 			return
 		}
 		var all []value.ZMember
-		if all, err = value.ZSetDecode(nil, z.Enc); err != nil {
+		if all, err = value.ZSetDecode(make([]value.ZMember, 0, value.ZSetLen(z.Enc)), z.Enc); err != nil {
 			return
 		}
 		var out []value.ZMember

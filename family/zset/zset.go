@@ -505,7 +505,7 @@ func zwalk(z value.ZSetView, rank int, rev bool, k int, fn func(m value.ZMember)
 		})
 		return nil
 	}
-	all, err := value.ZSetDecode(nil, z.Enc)
+	all, err := value.ZSetDecode(make([]value.ZMember, 0, value.ZSetLen(z.Enc)), z.Enc)
 	if err != nil {
 		return err
 	}
