@@ -8,14 +8,15 @@ import (
 
 // # Two encodings per type
 //
-// A hash or a set is compact (hash.go, set.go: one buffer, rewritten per
-// write, like Redis's listpack and intset) while small, and a table
-// (HashTable, SetTable) past Limits, as Redis converts past its
-// *-max-listpack-* and set-max-intset-entries. Conversion is one way: a
-// table that shrinks stays a table. HashView and SetView read either.
+// A collection is compact (hash.go, set.go, zset.go, list.go: one buffer,
+// rewritten per write, like Redis's listpack and intset) while small, and
+// big (HashTable, SetTable, ZSetTree, QuickList) past Limits, as Redis
+// converts past its *-max-listpack-* and set-max-intset-entries.
+// Conversion is one way: a big value that shrinks stays big. HashView,
+// SetView, ZSetView and ListView read either.
 
 // Limits are the thresholds of the compact encodings, Redis's parameters
-// of the same names. A value over a limit of its type is a table.
+// of the same names. A value over a limit of its type is big.
 type Limits struct {
 	HashEntries, HashValue int64 // hash-max-listpack-entries, -value
 	SetIntset              int64 // set-max-intset-entries
