@@ -61,14 +61,10 @@ func cmdConfigSet(c *client, args [][]byte) {
 			continue
 		}
 		if c.tenant != nil {
-			if dst, ok := c.tenant.enc.Lookup(string(args[i])); ok {
-				v, isInt := command.ParseInt(args[i+1])
-				switch {
-				case !isInt:
-					c.conn.WriteError(errConfigSetArg(args[i], "argument couldn't be parsed into an integer"))
-					return
-				case v < 0:
-					c.conn.WriteError(errConfigSetArg(args[i], "argument must be between 0 and 9223372036854775807 inclusive"))
+			if dst, p, ok := c.tenant.enc.Lookup(string(args[i])); ok {
+				v, bad := p.Parse(args[i+1])
+				if bad != "" {
+					c.conn.WriteError(errConfigSetArg(args[i], bad))
 					return
 				}
 				sets = append(sets, set{dst, v})
