@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	"github.com/tcached/tcached/command"
+	"github.com/tcached/tcached/family/bitmap"
 	"github.com/tcached/tcached/family/hash"
 	"github.com/tcached/tcached/family/keys"
 	"github.com/tcached/tcached/family/list"
@@ -149,7 +150,7 @@ func (s *Server) buildTable() {
 	var rows []*command.Spec
 	for _, specs := range [][]*command.Spec{
 		serverSpecs(), str.Specs(), keys.Specs(), hash.Specs(), list.Specs(),
-		set.Specs(), zset.Specs(), sorting.Specs(),
+		set.Specs(), zset.Specs(), sorting.Specs(), bitmap.Specs(),
 	} {
 		rows = append(rows, specs...)
 	}
