@@ -26,8 +26,11 @@ type Ctx struct {
 	TTL *atomic.Int64
 	// Enc is the tenant's collection-encoding thresholds (nil: Redis's
 	// defaults); read them with Limits.
-	Enc  *Encodings
-	Conn Conn
+	Enc *Encodings
+	// Types is the tenant's other per-type parameters (nil: Redis's
+	// defaults); read them with Types.Get.
+	Types *TypeParams
+	Conn  Conn
 }
 
 // Conn is the connection behind a Ctx: the server's side of a command,

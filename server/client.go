@@ -326,7 +326,7 @@ func (c *client) run(cmd *command.Spec, h command.Handler, args [][]byte) {
 	x := &c.x
 	x.Spec, x.DB = cmd, c.db
 	if t := c.tenant; t != nil {
-		x.Part, x.TTL, x.Enc = t.part, &t.defaultTTLms, t.enc
+		x.Part, x.TTL, x.Enc, x.Types = t.part, &t.defaultTTLms, t.enc, t.types
 	}
 	h(x, args)
 }

@@ -269,6 +269,9 @@ func configParams(c *client) map[string]string {
 			params[p.Alias] = v
 		}
 	}
+	for i, p := range command.TypeParamTable() {
+		params[p.Name] = strconv.FormatInt(t.types.Get(i), 10)
+	}
 	return params
 }
 
