@@ -146,3 +146,118 @@ var bitmapDiffCases = [][]string{
 
 // TestDiffBitmap compares the bit commands with Redis 7.0.15.
 func TestDiffBitmap(t *testing.T) { runDiffCases(t, bitmapDiffCases, nil) }
+
+// hllDiffCases builds HyperLogLogs the same way on both servers and
+// compares every reply, GET of the raw value included (so the sparse and
+// dense bytes must be Redis's, cached cardinality and its validity bit
+// too).
+func hllDiffCases() [][]string {
+	cases := [][]string{
+		{"PFADD", "h"}, {"GET", "h"}, {"PFCOUNT", "h"}, {"GET", "h"}, {"PFADD", "h", "a", "b", "c"}, {"GET", "h"},
+		{"PFADD", "h", "a", "b", "c"}, {"PFADD", "h", ""}, {"PFCOUNT", "h"}, {"GET", "h"}, {"PFADD", "h"},
+		{"PFCOUNT", "missing"}, {"PFCOUNT", "missing", "missing2"}, {"PFCOUNT", "h", "missing"},
+		{"SET", "s", "hello"}, {"PFADD", "s", "a"}, {"PFCOUNT", "s"}, {"PFCOUNT", "h", "s"}, {"PFMERGE", "s", "h"},
+		{"PFMERGE", "h", "s"}, {"HSET", "hash", "f", "v"}, {"PFADD", "hash", "x"}, {"PFCOUNT", "hash"},
+		{"PFMERGE", "d", "hash"}, {"PFADD"}, {"PFCOUNT"}, {"PFMERGE"},
+		{"PFMERGE", "m", "h"}, {"GET", "m"}, {"PFMERGE", "m2"}, {"GET", "m2"}, {"PFMERGE", "m3", "missing"}, {"GET", "m3"},
+		{"PFDEBUG", "ENCODING", "h"}, {"PFDEBUG", "DECODE", "h"}, {"PFDEBUG", "decode", "h", "x"},
+		{"PFDEBUG", "GETREG", "missing"}, {"PFDEBUG", "nope", "h"}, {"PFDEBUG", "nope", "missing"}, {"PFDEBUG", "ENCODING", "s"},
+		{"PFDEBUG", "TODENSE", "m"}, {"PFDEBUG", "TODENSE", "m"}, {"GET", "m"}, {"PFDEBUG", "ENCODING", "m"},
+		{"PFDEBUG", "DECODE", "m"}, {"PFCOUNT", "m"}, {"GET", "m"}, {"PFADD", "m", "zz", "a"}, {"GET", "m"},
+		{"PFMERGE", "h", "m"}, {"PFDEBUG", "ENCODING", "h"}, {"GET", "h"}, {"PFCOUNT", "h", "m", "m3"},
+		// Corruptions: a tail after the opcodes, a broken magic, a bad
+		// encoding, a dense value of the wrong length, a register past 32
+		// in the sparse form.
+		{"PFADD", "c1", "a", "b", "c"}, {"APPEND", "c1", "hello"}, {"PFCOUNT", "c1"}, {"PFADD", "c1", "q"}, {"GET", "c1"},
+		{"PFADD", "c2", "a"}, {"SETRANGE", "c2", "0", "0123"}, {"PFCOUNT", "c2"}, {"PFADD", "c2", "x"},
+		{"PFADD", "c3", "a"}, {"SETRANGE", "c3", "4", "x"}, {"PFCOUNT", "c3"},
+		{"PFADD", "c4", "a"}, {"SETRANGE", "c4", "4", "\x00"}, {"PFCOUNT", "c4"}, {"PFMERGE", "c4", "h"},
+		// c5 and c7 end in a truncated XZERO opcode: both read its missing
+		// byte as 0 (Redis reads its string's terminator). PFADD into one
+		// differs on purpose: Redis splits the opcode and writes past its
+		// string, tcached answers the corruption error.
+		{"SET", "c5", "HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x7f"}, {"PFCOUNT", "c5"},
+		{"PFCOUNT", "c5", "h"}, {"PFMERGE", "d5", "c5"}, {"PFDEBUG", "DECODE", "c5"}, {"PFDEBUG", "GETREG", "c5"},
+		{"SET", "c6", "HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x80\x7f\xff\x7f"}, {"PFCOUNT", "c6"},
+		{"PFADD", "c6", "a", "b", "c", "d"}, {"GET", "c6"},
+		{"SET", "c7", "HYLL\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x7f"}, {"PFCOUNT", "c7"},
+	}
+	// Growth through the sparse form into the dense one, with a lowered
+	// hll-sparse-max-bytes and then Redis's default.
+	for _, maxb := range []string{"200", "3000"} {
+		key := "grow" + maxb
+		cases = append(cases, []string{"CONFIG", "SET", "hll-sparse-max-bytes", maxb})
+		for n := 0; n < 3000; n += 150 {
+			add := []string{"PFADD", key}
+			for i := n; i < n+150; i++ {
+				add = append(add, fmt.Sprint("e", i))
+			}
+			cases = append(cases, add, []string{"GET", key}, []string{"PFCOUNT", key}, []string{"PFDEBUG", "ENCODING", key})
+		}
+		cases = append(cases, []string{"PFMERGE", "u" + maxb, key, "h", "m"}, []string{"GET", "u" + maxb},
+			[]string{"PFCOUNT", key, "h", "c1x", "m"})
+	}
+	return cases
+}
+
+// TestDiffHLL compares the HyperLogLog commands with Redis 7.0.15.
+func TestDiffHLL(t *testing.T) { runDiffCases(t, hllDiffCases(), nil) }
+
+// TestDiffHLLInterop: HyperLogLogs built by redis-server 7.0.15 (sparse
+// and dense, from 0 to 200K elements) are copied into tcached with GET and
+// SET and must count the same there, alone, merged and unioned; and the
+// other way round, values built by tcached count the same in Redis.
+func TestDiffHLLInterop(t *testing.T) {
+	redisAddr := startRealRedis(t)
+	srv := diffMoreServer(t)
+	tc, rd := dialRaw(t, srv.addr), dialRaw(t, redisAddr)
+	bulk := func(s string) string { // the payload of a bulk reply
+		i := strings.Index(s, "\r\n")
+		return s[i+2 : len(s)-2]
+	}
+	sizes := []int{0, 1, 10, 100, 300, 1000, 2500, 10000, 200000}
+	for i, n := range sizes {
+		for _, c := range []*rawConn{tc, rd} {
+			key := fmt.Sprint("built", i)
+			for from := 0; from < n; from += 1000 {
+				args := []string{"PFADD", key}
+				for e := from; e < min(from+1000, n); e++ {
+					args = append(args, fmt.Sprint(c == tc, ":", e))
+				}
+				c.do(args...)
+			}
+			if n == 0 {
+				c.do("PFADD", key)
+			}
+		}
+	}
+	for i := range sizes {
+		key := fmt.Sprint("built", i)
+		fromRedis, fromTcached := bulk(rd.do("GET", key)), bulk(tc.do("GET", key))
+		tc.do("SET", "r"+key, fromRedis)
+		rd.do("SET", "t"+key, fromTcached)
+		if got, want := tc.do("PFCOUNT", "r"+key), rd.do("PFCOUNT", key); got != want {
+			t.Errorf("size %d: Redis's value counts %q here, %q in Redis", sizes[i], got, want)
+		}
+		if got, want := rd.do("PFCOUNT", "t"+key), tc.do("PFCOUNT", key); got != want {
+			t.Errorf("size %d: tcached's value counts %q in Redis, %q here", sizes[i], got, want)
+		}
+		if got, want := tc.do("PFDEBUG", "ENCODING", "r"+key), rd.do("PFDEBUG", "ENCODING", key); got != want {
+			t.Errorf("size %d: encoding %q here, %q in Redis", sizes[i], got, want)
+		}
+	}
+	// Unions of Redis's values, here and in Redis.
+	tc.do("PFMERGE", "merged", "rbuilt3", "rbuilt6", "rbuilt8", "rbuilt1")
+	rd.do("PFMERGE", "merged", "built3", "built6", "built8", "built1")
+	for _, args := range [][]string{
+		{"PFCOUNT", "merged"}, {"GET", "merged"}, {"PFCOUNT", "rbuilt4", "rbuilt7"}, {"PFCOUNT", "rbuilt8", "rbuilt2", "rbuilt5"},
+	} {
+		rdArgs := append([]string(nil), args...)
+		for j := range rdArgs {
+			rdArgs[j] = strings.Replace(rdArgs[j], "rbuilt", "built", 1)
+		}
+		if got, want := tc.do(args...), rd.do(rdArgs...); got != want {
+			t.Errorf("%q: tcached %q, redis %q", args, clip(got), clip(want))
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/family/bitmap"
 	"github.com/tcached/tcached/family/hash"
+	"github.com/tcached/tcached/family/hll"
 	"github.com/tcached/tcached/family/keys"
 	"github.com/tcached/tcached/family/list"
 	"github.com/tcached/tcached/family/set"
@@ -150,7 +151,7 @@ func (s *Server) buildTable() {
 	var rows []*command.Spec
 	for _, specs := range [][]*command.Spec{
 		serverSpecs(), str.Specs(), keys.Specs(), hash.Specs(), list.Specs(),
-		set.Specs(), zset.Specs(), sorting.Specs(), bitmap.Specs(),
+		set.Specs(), zset.Specs(), sorting.Specs(), bitmap.Specs(), hll.Specs(),
 	} {
 		rows = append(rows, specs...)
 	}
