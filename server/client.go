@@ -80,6 +80,12 @@ type client struct {
 	// for evictors on other goroutines (clientmem.go).
 	ps    *subscriber
 	psRef atomic.Pointer[subscriber]
+	// inBytes counts the bytes read from the socket; ranBytes is inBytes
+	// as of the last time every complete command read so far had run.
+	// PUBLISH compares them with what the kernel received to tell whether
+	// a subscriber holds input it has not run (pubsub.go, "Ordering
+	// across connections").
+	inBytes, ranBytes atomic.Uint64
 	// mem is what the connection charges against its pool's client-memory
 	// budget (clientmem.go).
 	mem connMem
@@ -342,7 +348,8 @@ func (c *client) StoreError(err error) string {
 	return storeError(err)
 }
 func (c *client) OutputLimit() int64 { return c.conn.outLimit }
-func (c *client) WriteErr() error    { return c.conn.err }
+
+func (c *client) WriteErr() error   { return c.conn.err }
 func (c *client) Block(args, keys [][]byte, wait time.Duration, try func(which []int32) bool, timedOut func()) {
 	c.listBlock(args, keys, wait, try, timedOut)
 }
