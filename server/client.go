@@ -349,6 +349,20 @@ func (c *client) StoreError(err error) string {
 }
 func (c *client) OutputLimit() int64 { return c.conn.outLimit }
 
+// Transient charges a command's working memory to the connection's
+// client-memory pool: a growth past the budget is refused (nothing
+// charged); n < 0 releases.
+func (c *client) Transient(n int64) bool {
+	if c.mem.set(&c.mem.transient, c.mem.transient+n) {
+		c.mem.set(&c.mem.transient, c.mem.transient-n)
+		c.mem.pool.Load().refused.Add(1)
+		return false
+	}
+	return true
+}
+
+// ClientOOM is the reply for a command refused for client memory.
+func (c *client) ClientOOM() string { return c.oomText() }
 func (c *client) WriteErr() error   { return c.conn.err }
 func (c *client) Block(args, keys [][]byte, wait time.Duration, try func(which []int32) bool, timedOut func()) {
 	c.listBlock(args, keys, wait, try, timedOut)
