@@ -39,8 +39,9 @@ fuzz: ## run each fuzz target longer (FUZZTIME executions, default 500000x)
 bench: ## Go benchmarks over real sockets (GET/SET, pipelined, allocations)
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/ ./shard/ ./admission/
 
-bench-compare: ## side-by-side redis-benchmark of tcached vs redis-server, plus memory per key
+bench-compare: ## side-by-side redis-benchmark of tcached vs redis-server, plus memory per key, plus collections at 100/10K/1M elements (one run of bench-coll's)
 	bash bench/compare.sh
+	$(GO) test -run '^$$' -bench '^BenchmarkCollCompare$$' -benchtime 50000x -count 1 -timeout 30m ./bench/
 
 bench-coll: ## hashes, sets, sorted sets and lists at 100/10K/1M elements next to redis-server: cost per command, memory per element (issue 16)
 	$(GO) test -run '^$$' -bench '^BenchmarkCollCompare$$' -benchtime 50000x -count 3 -timeout 30m ./bench/
