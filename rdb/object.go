@@ -88,26 +88,19 @@ func encodeString(b []byte, o *Object, _ Options) []byte {
 
 func encodeList(b []byte, o *Object, opt Options) []byte {
 	b = append(b, TypeListQuicklist2)
-	maxCount, maxBytes := 0, 8192
-	switch f := opt.NodeFill; {
-	case f > 0:
-		maxCount, maxBytes = int(f), 8192 // SIZE_SAFETY_LIMIT
-	case f < 0 && f >= -5:
-		maxBytes = 4096 << (-f - 1)
-	}
-	// Split into nodes first: the count comes before them.
+	// Split into nodes as Redis's quicklist does when the elements are
+	// pushed one by one (_quicklistNodeAllowInsert), so a list built by
+	// RPUSH dumps byte-identical; the node count comes first.
 	var nodes [][]byte
 	var lp lpBuilder
-	var scratch []byte
 	open := false
 	for _, e := range o.Elems {
-		if open && (maxCount > 0 && lp.n >= maxCount || len(lp.b)+len(e)+11 > maxBytes) {
+		if open && !allowInsert(len(lp.b)+1, lp.n, len(e), opt.NodeFill) {
 			nodes = append(nodes, lp.finish(0))
 			open = false
 		}
 		if !open {
-			lp = newLP(scratch[:0])
-			scratch = nil
+			lp = newLP(nil)
 			open = true
 		}
 		lp.appendString(e)
@@ -121,6 +114,19 @@ func encodeList(b []byte, o *Object, opt Options) []byte {
 		b = AppendString(b, n)
 	}
 	return b
+}
+
+// allowInsert is quicklist.c's _quicklistNodeAllowInsert for a node of
+// lpBytes bytes and count elements taking an element of size bytes.
+func allowInsert(lpBytes, count, size int, fill int64) bool {
+	newSize := lpBytes + size + 8 // SIZE_ESTIMATE_OVERHEAD
+	if fill < 0 && fill >= -5 {
+		return newSize <= 4096<<(-fill-1)
+	}
+	if newSize > 8192 { // SIZE_SAFETY_LIMIT
+		return false
+	}
+	return int64(count) < fill
 }
 
 func encodeSet(b []byte, o *Object, _ Options) []byte {
@@ -224,15 +230,15 @@ var typeNames = map[byte]string{
 
 // Decode reads a whole payload: its footer (ErrChecksum), then one value
 // (ErrFormat, *UnsupportedError, or ErrTooBig when grow refuses an LZF
-// buffer; grow may be nil). Bytes between the value and the footer are
-// ignored, as Redis ignores them. An empty collection is ErrFormat, as
-// Redis refuses empty keys.
+// buffer; grow may be nil). The value is read from the whole payload,
+// footer included, as restoreCommand reads its argument: a value may run
+// into the footer's bytes, and bytes after it are ignored. An empty
+// collection is ErrFormat, as Redis refuses empty keys.
 func Decode(payload []byte, grow func(n int) bool) (Object, error) {
-	body, err := Verify(payload)
-	if err != nil {
+	if _, err := Verify(payload); err != nil {
 		return Object{}, err
 	}
-	r := &reader{b: body, grow: grow}
+	r := &reader{b: payload, grow: grow} // the footer too, as Redis reads the whole argument
 	t, err := r.byte()
 	if err != nil {
 		return Object{}, ErrFormat

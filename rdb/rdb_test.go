@@ -193,7 +193,7 @@ func TestDecodeErrors(t *testing.T) {
 	}{
 		{nil, ErrChecksum}, {good[:9], ErrChecksum}, {bad, ErrChecksum}, {newer, ErrChecksum},
 		{withFooter(nil, 10), ErrFormat}, {withFooter([]byte{0}, 10), ErrFormat},
-		{withFooter([]byte{0, 5, 'a'}, 10), ErrFormat},                                               // short string
+		{withFooter([]byte{0, 20, 'a'}, 10), ErrFormat},                                              // short string
 		{withFooter([]byte{2, 0}, 10), ErrFormat},                                                    // empty set
 		{withFooter([]byte{2, 0x81, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 10), ErrFormat}, // huge count
 		{withFooter([]byte{0, 0xc3, 0x01, 0x3f, 0xff, 0x01}, 10), ErrFormat},                         // lzf claiming too much
