@@ -163,7 +163,7 @@ func TestDifferentialRestore(t *testing.T) {
 		{"RESTORE", "n", "0", payload(nil, 10)}, {"RESTORE", "n", "0", payload([]byte{0, 20, 'a'}, 10)},
 		{"RESTORE", "n5", "0", payload([]byte{0, 5, 'a'}, 10)}, {"STRLEN", "n5"}, // a string that runs into the footer
 		{"RESTORE", "n", "0", payload([]byte{99}, 10)}, {"RESTORE", "n", "0", payload([]byte{2, 0}, 10)},
-		{"RESTORE", "n", "0", payload([]byte{2, 2, 1, 'a', 1, 'a'}, 10)}, // a repeated member
+		{"RESTORE", "n", "0", payload([]byte{2, 2, 1, 'a', 1, 'a'}, 10)},          // a repeated member
 		{"RESTORE", "n", "0", payload([]byte{18, 1, 3, 1, 'x'}, 10)},              // bad container
 		{"RESTORE", "n", "0", payload([]byte{0, 0xc3, 2, 40, 0, 'a'}, 10)},        // lzf too short
 		{"RESTORE", "n", "0", payload([]byte{11, 8, 2, 0, 0, 0, 0, 0, 0, 0}, 10)}, // an empty intset
