@@ -278,3 +278,47 @@ func ExampleEncode() {
 	fmt.Printf("%q\n", p)
 	// Output: "\x00\x05hello\n\x00cr\xdfve4 \n"
 }
+
+// TestZiplists: Redis 6's small encodings (RDB version 9), built by hand
+// as ziplist.c lays them out.
+func TestZiplists(t *testing.T) {
+	zl := func(entries ...[]byte) []byte {
+		body, prev, tail := []byte{}, 0, 10
+		for _, e := range entries {
+			tail = 10 + len(body)
+			ent := append([]byte{byte(prev)}, e...)
+			body = append(body, ent...)
+			prev = len(ent)
+		}
+		b := binary.LittleEndian.AppendUint32(nil, uint32(10+len(body)+1))
+		b = binary.LittleEndian.AppendUint32(b, uint32(tail))
+		b = binary.LittleEndian.AppendUint16(b, uint16(len(entries)))
+		return append(append(b, body...), 0xff)
+	}
+	str := func(s string) []byte { return append([]byte{byte(len(s))}, s...) }
+	hash := zl(str("f"), str("v"), str("n"), []byte{0xf8})
+	zset := zl(str("a"), str("1.5"), str("b"), []byte{0xc0, 0x2c, 0x01})
+	list := zl(str("x"), []byte{0xfe, 0x80}, []byte{0xd0, 0xff, 0xff, 0xff, 0x7f}, []byte{0xf0, 0x00, 0x00, 0x80}, []byte{0xe0, 1, 0, 0, 0, 0, 0, 0, 0x80})
+	for _, c := range []struct {
+		body []byte
+		want Object
+	}{
+		{append([]byte{TypeHashZiplist}, AppendString(nil, hash)...), Object{Kind: KindHash, Elems: bs("f", "v", "n", "7")}},
+		{append([]byte{TypeZSetZiplist}, AppendString(nil, zset)...), Object{Kind: KindZSet, Elems: bs("a", "b"), Scores: []float64{1.5, 300}}},
+		{append([]byte{TypeListQuicklist, 1}, AppendString(nil, list)...),
+			Object{Kind: KindList, Elems: bs("x", "-128", "2147483647", "-8388608", "-9223372036854775807")}},
+		{append([]byte{TypeListZiplist}, AppendString(nil, list)...),
+			Object{Kind: KindList, Elems: bs("x", "-128", "2147483647", "-8388608", "-9223372036854775807")}},
+	} {
+		got, err := Decode(withFooter(c.body, 9), nil)
+		if err != nil || !sameObject(got, c.want) {
+			t.Errorf("%q: %+v, %v; want %+v", c.body, got, err, c.want)
+		}
+	}
+	// A wrong prevlen is malformed.
+	bad := zl(str("f"), str("v"))
+	bad[13] = 9
+	if _, err := Decode(withFooter(append([]byte{TypeHashZiplist}, AppendString(nil, bad)...), 9), nil); err != ErrFormat {
+		t.Errorf("bad prevlen: %v", err)
+	}
+}
