@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -80,6 +81,29 @@ func TestGoRedisMPop(t *testing.T) {
 	}
 	if got := b.LRange(ctx, "dst", 0, -1).Val(); !reflect.DeepEqual(got, []string{"job"}) {
 		t.Fatalf("dst = %q", got)
+	}
+
+	// Two BRPOPLPUSH wait on one source, one into a string: one push
+	// answers both, WRONGTYPE and the element, whichever runs first (as
+	// Redis, which serves them in order, answers them).
+	b.Set(ctx, "notalist", "x", 0)
+	errc := make(chan error, 1)
+	gotc := make(chan string, 1)
+	c2 := grClient(t, &redis.Options{Addr: ts.addr, Username: "alice", Password: "alice-pw"})
+	go func() { errc <- a.BRPopLPush(ctx, "jobs", "notalist", 5*time.Second).Err() }()
+	go func() { v, _ := c2.BRPopLPush(ctx, "jobs", "done", 5*time.Second).Result(); gotc <- v }()
+	time.Sleep(100 * time.Millisecond)
+	b.LPush(ctx, "jobs", "j1")
+	select {
+	case err := <-errc:
+		if err == nil || !strings.HasPrefix(err.Error(), "WRONGTYPE") {
+			t.Fatalf("BRPOPLPUSH into a string: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("BRPOPLPUSH into a string not answered")
+	}
+	if v := <-gotc; v != "j1" {
+		t.Fatalf("the other BRPOPLPUSH = %q", v)
 	}
 
 	// Timeouts answer nil.
