@@ -11,9 +11,9 @@ import (
 // FUNCTION DUMP and RESTORE payloads, in Redis 7.0's format: for each
 // library the RDB_OPCODE_FUNCTION2 opcode and its code as an RDB string,
 // then the RDB version (2 bytes, little-endian) and a CRC64 (Jones,
-// little-endian) of everything before it. Redis compresses strings with
-// LZF when it helps; DUMP here writes them plain (any Redis restores
-// that), and RESTORE reads both.
+// little-endian) of everything before it. Strings are written as Redis's
+// rdbSaveRawString writes them (LZF when it saves 4 bytes, package rdb),
+// so a dump is byte-identical to redis-server's; RESTORE reads any.
 
 const (
 	rdbOpcodeFunction  = 246 // 7.0 release candidates' format: refused
@@ -41,28 +41,11 @@ func (e *Engine) Dump() []byte {
 	var b []byte
 	for _, n := range names {
 		b = append(b, rdbOpcodeFunction2)
-		b = appendRDBString(b, e.libs[n].Code)
+		b = rdb.AppendString(b, []byte(e.libs[n].Code))
 	}
 	e.mu.Unlock()
 	b = append(b, rdbVersion&0xff, rdbVersion>>8)
 	return binary.LittleEndian.AppendUint64(b, rdb.CRC64(0, b))
-}
-
-func appendRDBString(b []byte, s string) []byte {
-	n := len(s)
-	switch {
-	case n < 1<<6:
-		b = append(b, byte(n))
-	case n < 1<<14:
-		b = append(b, byte(n>>8)|0x40, byte(n))
-	case uint64(n) <= 0xffffffff:
-		b = append(b, 0x80)
-		b = binary.BigEndian.AppendUint32(b, uint32(n))
-	default:
-		b = append(b, 0x81)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	return append(b, s...)
 }
 
 // Restore is FUNCTION RESTORE: it returns the error reply, or "".
