@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/tcached/tcached/command"
-	"github.com/tcached/tcached/shard"
 )
 
 // LMPOP, BLMPOP, RPOPLPUSH and BRPOPLPUSH (Redis 7.0's t_list.c).
@@ -164,13 +163,6 @@ func blockingMove(c *command.Ctx, args [][]byte, src, dst []byte, from, to bool,
 			return false
 		case err != nil:
 			c.StoreErr(err)
-		case !moved && !strict && dstWrongType(c, dst):
-			// Woken by a push, but another waiter took the element first.
-			// Redis serves its blocked clients first come, first served,
-			// so this one, blocked before them, would have tried the move
-			// and got WRONGTYPE for its destination: answer that rather
-			// than wait on.
-			c.W.WriteError(command.ErrWrongType)
 		case !moved:
 			return false
 		default:
@@ -188,13 +180,6 @@ func blockingMove(c *command.Ctx, args [][]byte, src, dst []byte, from, to bool,
 		return
 	}
 	c.Conn.Block(args, [][]byte{src}, wait, func([]int32) bool { return try(false) }, c.W.WriteNullArray)
-}
-
-// dstWrongType reports whether key holds a value that is not a list.
-func dstWrongType(c *command.Ctx, key []byte) bool {
-	wrong := false
-	c.Part.View(c.DB, key, 0, func(e shard.Entry) { wrong = e.Type != shard.TypeList })
-	return wrong
 }
 
 // cmdRPopLPush: RPOPLPUSH source destination, LMOVE source destination
