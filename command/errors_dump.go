@@ -26,3 +26,9 @@ const (
 func ErrUnsupportedPayload(typeName string) string {
 	return "ERR Bad data format: this server does not support values of type " + typeName
 }
+
+// ErrUnsupportedDump refuses DUMP of a value whose type has no RDB
+// encoder yet (tcached's own wording).
+func ErrUnsupportedDump(typeName string) string {
+	return "ERR DUMP of a value of type " + typeName + " is not supported by this server"
+}

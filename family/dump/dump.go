@@ -82,7 +82,7 @@ func cmdDump(c *command.Ctx, args [][]byte) {
 	}
 	conv := fromEntry[t]
 	if conv == nil {
-		c.W.WriteError(command.ErrUnsupportedPayload(t.String()))
+		c.W.WriteError(command.ErrUnsupportedDump(t.String()))
 		return
 	}
 	o, err := conv(enc, big, tag)
