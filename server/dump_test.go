@@ -63,6 +63,14 @@ func TestGoRedisDumpRestore(t *testing.T) {
 	if err := c.Restore(ctx, "bad", 0, "not a payload").Err(); err == nil || err.Error() != command.ErrDumpPayload {
 		t.Errorf("RESTORE garbage: %v", err)
 	}
+	// A stream dumped by redis-server 7.0.15: not a tcached type (yet).
+	stream := "\x13\x01\x10\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x1c\x1c\x00\x00\x00\n\x00\x01\x01\x00\x01\x01\x01\x81a\x02\x00\x01\x02\x01\x00\x01\x00\x01\x01\x01\x04\x01\xff\x01\x01\x01\x01\x01\x00\x00\x01\x00\n\x00)}x\x0f\xd8\x8a\xa6,"
+	if err := c.Restore(ctx, "st", 0, stream).Err(); err == nil || err.Error() != command.ErrUnsupportedPayload("stream") {
+		t.Errorf("RESTORE of a stream: %v", err)
+	}
+	if got := c.Exists(ctx, "st").Val(); got != 0 {
+		t.Errorf("EXISTS st = %d", got)
+	}
 	if err := c.ObjectFreq(ctx, "s").Err(); err == nil || err.Error() != command.ErrNoLFU {
 		t.Errorf("OBJECT FREQ: %v", err)
 	}
