@@ -53,8 +53,8 @@ bench-evloop: ## connection model: goroutine per connection vs the prototype eve
 bench-isolation: ## latency-isolation matrix: 9 victim tenants vs one aggressor, per flood shape (ISO_* env, bench/README.md)
 	$(GO) test -run '^$$' -bench '^BenchmarkIsolation$$' -benchtime 1x -timeout 20m ./bench/
 
-tcl-units: ## Redis 7.0.15's unit/scripting and unit/functions against tcached (REDIS_GIT=<redis git dir>; not in `test`)
-	bash bench/tcl-units.sh $(REDIS_GIT)
+tcl-units: ## Redis 7.0.15's Tcl units against tcached (REDIS_GIT=<redis git dir>, UNITS="unit/dump ..." default scripting+functions; not in `test`)
+	bash bench/tcl-units.sh $(REDIS_GIT) $(UNITS)
 
 lint: ## gofmt check and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -96,6 +96,10 @@ func attackArgs(prefix []string, arity int, tokens []string) [][]string {
 	return out
 }
 
+// attackPayload is a valid DUMP payload (a string "v", from redis-server
+// 7.0.15).
+var attackPayload = "\x00\x01v\n\x00\x91\b\xce\xb2\x198\x8a\xce"
+
 func TestAttackSuite(t *testing.T) {
 	srv := startServer(t, testConfig(), true) // fake clock: TTLs stand still
 	long := strings.Repeat("K", 70<<10)
@@ -201,6 +205,14 @@ func TestAttackSuite(t *testing.T) {
 		{"CONFIG", "SET", "maxmemory", "1"}, {"CONFIG", "GET", "*"}, {"ACL", "LIST"}, {"ACL", "USERS"},
 		{"HELLO", "2", "AUTH", "bob", "wrong"}, {"AUTH", "bob", ""}, {"AUTH", "default", "bob"},
 		{"RESET"}, {"EVAL", "return redis.call('get','user:1')", "1", "user:1"},
+		// DUMP and RESTORE name keys of a's own tenant only: b's keys
+		// dump as nil, and a restore (REPLACE included) writes a's key.
+		{"DUMP", "user:1"}, {"DUMP", "hidden-" + attackMarker}, {"DUMP", long},
+		{"RESTORE", "user:1", "0", attackPayload, "REPLACE"}, {"RESTORE", "counter", "0", attackPayload},
+		{"RESTORE", "db3key", "1", attackPayload, "ABSTTL", "REPLACE"}, {"RESTORE", "big", "0", "\x00garbage", "REPLACE"},
+		{"LMPOP", "2", "user:1", "session:{b}", "LEFT"}, {"SINTERCARD", "2", "user:1", "db3key", "LIMIT", "1"},
+		{"RPOPLPUSH", "user:1", "db3key"}, {"BRPOPLPUSH", "user:1", "db3key", "0.01"},
+		{"BLMPOP", "0.01", "2", "user:1", "{b}", "RIGHT", "COUNT", "2"},
 	}
 
 	var (

@@ -122,6 +122,13 @@ var respSeeds = []string{
 	"SCRIPT LOAD \"return 2\"\r\nEVALSHA 7f923f79fe76194c868d7e1d0820de36700eb649 0\r\nSCRIPT EXISTS 7f923f79fe76194c868d7e1d0820de36700eb649\r\nSCRIPT FLUSH\r\nEVALSHA_RO 7f923f79fe76194c868d7e1d0820de36700eb649 0\r\n",
 	"MULTI\r\nEVAL \"return redis.call('incr', 'n')\" 0\r\nEXEC\r\nEVAL \"return redis.call('multi')\" 0\r\nEVAL \"return redis.call('blpop', 'l', 0)\" 0\r\n",
 	"FUNCTION LOAD \"#!lua name=l\\nredis.register_function('f', function(k, a) return #k + #a end)\"\r\nFCALL f 1 k a\r\nFCALL_RO f 0\r\nFUNCTION LIST WITHCODE\r\nFUNCTION DUMP\r\nFUNCTION STATS\r\nFUNCTION DELETE l\r\n",
+	// DUMP/RESTORE (payloads the fuzzer mutates), LMPOP, BLMPOP,
+	// RPOPLPUSH, BRPOPLPUSH, SINTERCARD, OBJECT FREQ/IDLETIME.
+	"SET k v\r\nDUMP k\r\n" + string(encode("RESTORE", "k2", "0", attackPayload)) + string(encode("RESTORE", "k2", "100", attackPayload, "REPLACE", "ABSTTL", "IDLETIME", "5")) +
+		string(encode("RESTORE", "k3", "0", attackPayload[:len(attackPayload)-1]+"x", "FREQ", "5")) + "OBJECT FREQ k\r\nOBJECT IDLETIME k2\r\n",
+	string(encode("RESTORE", "l", "0", "\x12\x01\x02\x17\x17\x00\x00\x00\x06\x00\x81a\x02\x81b\x02\x01\x01\x02\x01\xc1,\x02\xdf\xfb\x02\xff\n\x00\x9cSf\xfe\x87\xffM\xba")) +
+		"LMPOP 2 x l LEFT COUNT 2\r\nRPOPLPUSH l l2\r\nBRPOPLPUSH l l2 0.01\r\nBLMPOP 0.01 1 l2 RIGHT\r\nDUMP l2\r\n",
+	"SADD s1 1 2 3\r\nSADD s2 2 3 x\r\nSINTERCARD 2 s1 s2 LIMIT 1\r\nSINTERCARD 3 s1 s2 nokey\r\nDUMP s2\r\nSINTERCARD 9223372036854775807 s1\r\n",
 	strings.Repeat("PING ", 100) + "\r\n",
 	strings.Repeat("*1\r\n$4\r\nPING\r\n", 50),
 }
@@ -185,6 +192,12 @@ func FuzzTenantIsolation(f *testing.F) {
 			attack.Write(encode("DEL", string(key)))
 			attack.Write(encode("RENAME", string(key), "x"))
 			attack.Write(encode("COPY", string(key), "y"))
+			attack.Write(encode("DUMP", string(key)))
+			attack.Write(encode("RESTORE", string(key), "0", attackPayload, "REPLACE"))
+			attack.Write(encode("DUMP", string(key)))
+			attack.Write(encode("LMPOP", "1", string(key), "LEFT"))
+			attack.Write(encode("SINTERCARD", "1", string(key)))
+			attack.Write(encode("OBJECT", "FREQ", string(key)))
 			attack.Write(encode("DBSIZE"))
 			// A script gets the same key and pattern, and tries SELECT.
 			attack.Write(encode("EVAL", `local r = {}
