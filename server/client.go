@@ -200,6 +200,7 @@ func (t *tenant) addClient() bool {
 			return false
 		}
 		if t.clients.CompareAndSwap(n, n+1) {
+			t.connsReceived.Add(1)
 			return true
 		}
 	}

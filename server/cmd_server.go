@@ -77,7 +77,7 @@ func (t *tenant) policy() string {
 	return "allkeys-lru"
 }
 
-var infoSections = []string{"server", "clients", "memory", "stats", "keyspace", "tenant", "backing"}
+var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "keyspace", "tenant", "backing"}
 
 func allInfoSections() map[string]bool {
 	want := map[string]bool{}
@@ -148,6 +148,7 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("connected_clients", t.clients.Load())
 		kv("maxclients", s.limits.MaxClients)
 		kv("tenant_max_connections", tc.Tier.MaxConnections)
+		kv("blocked_clients", t.blocked.clients.Load())
 	}
 	if section("memory") {
 		kv("used_memory", st.UsedBytes)
@@ -165,8 +166,12 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("number_of_libraries", nLibs)
 		kv("used_memory_scripts", e.Charged())
 	}
+	if section("persistence") {
+		persistenceInfo(kv)
+	}
 	if section("stats") {
 		as := t.adm.Stats()
+		kv("total_connections_received", t.connsReceived.Load())
 		kv("total_commands_processed", t.commands.Load())
 		kv("total_error_replies", t.cmdErrors.Load())
 		kv("keyspace_hits", st.Hits)
@@ -235,6 +240,20 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("l2_quota_bytes", tc.Tier.L2Quota)
 	}
 	return b.String()
+}
+
+// persistenceInfo is INFO's persistence section: tcached persists nothing,
+// so nothing is ever loading or saving. redis-cli --stat reads loading,
+// rdb_bgsave_in_progress and aof_rewrite_in_progress (without them it
+// ORs LONG_MIN into its "child" column).
+func persistenceInfo(kv func(k string, v any)) {
+	kv("loading", 0)
+	kv("async_loading", 0)
+	kv("rdb_changes_since_last_save", 0)
+	kv("rdb_bgsave_in_progress", 0)
+	kv("rdb_last_bgsave_status", "ok")
+	kv("aof_enabled", 0)
+	kv("aof_rewrite_in_progress", 0)
 }
 
 // configParams is the read-only view CONFIG GET offers, per tenant where the

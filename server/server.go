@@ -129,13 +129,14 @@ type tenant struct {
 	// enc is the tenant's collection-encoding thresholds (CONFIG SET
 	// hash-max-listpack-entries ...); like Redis's CONFIG SET they live
 	// until the process ends and are not in the config file.
-	enc          *command.Encodings
-	clients      atomic.Int64
-	commands     atomic.Int64 // all executed commands
-	cmdErrors    atomic.Int64 // finished commands that replied with an error
-	cmdOK        atomic.Int64 // finished commands that did not (counted at the end, so a scrape never sees ok go down)
-	authFailures atomic.Int64 // failed AUTH naming one of the tenant's users
-	latency      *metrics.Histogram
+	enc           *command.Encodings
+	clients       atomic.Int64
+	connsReceived atomic.Int64 // connections ever bound to the tenant (INFO total_connections_received)
+	commands      atomic.Int64 // all executed commands
+	cmdErrors     atomic.Int64 // finished commands that replied with an error
+	cmdOK         atomic.Int64 // finished commands that did not (counted at the end, so a scrape never sees ok go down)
+	authFailures  atomic.Int64 // failed AUTH naming one of the tenant's users
+	latency       *metrics.Histogram
 
 	// txMu makes EXEC atomic: dispatch holds it shared around every
 	// handler of the tenant, EXEC exclusively (multi.go). watch is the
