@@ -72,6 +72,12 @@ type Spec struct {
 	// with shed_reads_as_miss whose read is shed under overload (nil:
 	// shedding answers an error).
 	Miss Handler
+	// KeysOf, when set, locates the key arguments instead of the key
+	// positions (Redis's getkeys_proc, for commands whose keys a range
+	// cannot describe, such as EVAL's numkeys): it calls each with the
+	// index in args of every key. COMMAND GETKEYS and client-side
+	// tracking read keys through EachKey.
+	KeysOf func(args [][]byte, each func(i int))
 	// WriteKeys, when set, names the keys the command writes instead of
 	// the key positions (COPY and SORT only read their source; COPY ... DB
 	// and MOVE write another db), for WATCH: it calls mark for each.
@@ -136,6 +142,12 @@ func (s *Spec) WithMiss(miss Handler) *Spec { s.Miss = miss; return s }
 // WithBacked sets a row's backed mode.
 func (s *Spec) WithBacked(m BackedMode) *Spec { s.Backed = m; return s }
 
+// WithKeysOf sets a row's KeysOf.
+func (s *Spec) WithKeysOf(fn func(args [][]byte, each func(i int))) *Spec {
+	s.KeysOf = fn
+	return s
+}
+
 // WithWriteKeys sets a row's WriteKeys.
 func (s *Spec) WithWriteKeys(fn func(db int, args [][]byte, mark func(db int, key []byte))) *Spec {
 	s.WriteKeys = fn
@@ -198,6 +210,28 @@ func (s *Spec) SortedSubs() []*Spec {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// HasKeys reports whether the command takes key arguments at all.
+func (s *Spec) HasKeys() bool { return s.KeysOf != nil || s.FirstKey > 0 && s.Step > 0 }
+
+// EachKey calls fn with the index in args of every key the command names
+// (KeysOf where set, else the key positions), in order.
+func (s *Spec) EachKey(args [][]byte, fn func(i int)) {
+	if s.KeysOf != nil {
+		s.KeysOf(args, fn)
+		return
+	}
+	if s.FirstKey <= 0 || s.Step <= 0 {
+		return
+	}
+	last := s.LastKey
+	if last < 0 {
+		last += len(args)
+	}
+	for i := s.FirstKey; i <= last && i < len(args); i += s.Step {
+		fn(i)
+	}
 }
 
 // EachWrittenKey calls mark for every key the command writes, in db

@@ -366,7 +366,7 @@ func cmdCommandInfo(c *client, args [][]byte) {
 	}
 	c.conn.WriteArray(len(names))
 	for _, n := range names {
-		cmd := c.srv.table[strings.ToLower(string(n))]
+		cmd := c.srv.commandByName(n)
 		if cmd == nil {
 			c.conn.WriteNull()
 			continue
@@ -378,20 +378,3 @@ func cmdCommandInfo(c *client, args [][]byte) {
 // cmdCommandDocs answers an empty map: redis-cli's interactive mode asks for
 // docs for hints and copes with none.
 func cmdCommandDocs(c *client, args [][]byte) { c.conn.WriteMap(0) }
-
-func cmdCommandList(c *client, args [][]byte) {
-	c.conn.WriteArray(len(c.srv.ordered))
-	for _, cmd := range c.srv.ordered {
-		c.conn.WriteBulkString(cmd.Name)
-	}
-}
-
-func cmdCommandHelp(c *client, args [][]byte) {
-	command.WriteHelp(&c.conn.Writer, "COMMAND", []string{
-		"(no subcommand)", "    Return details about all commands.",
-		"COUNT", "    Return the total number of commands.",
-		"DOCS [<command-name> ...]", "    Return documentation details (none are served).",
-		"INFO [<command-name> ...]", "    Return details about the given commands.",
-		"LIST", "    Return a list of all command names.",
-	})
-}
