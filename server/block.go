@@ -187,6 +187,14 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	// end of the wait.
 	t.blocked.clients.Add(1)
 	defer t.blocked.clients.Add(-1)
+	// CLIENT UNBLOCK (cmd_reply.go) reaches the client from here on; a
+	// request left over from an earlier wait is dropped first.
+	select {
+	case <-c.unblock:
+	default:
+	}
+	c.blockedNow.Store(true)
+	defer c.blockedNow.Store(false)
 	var which []int32
 	for {
 		select {
@@ -200,6 +208,14 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 			return
 		case <-c.srv.stop:
 			relock()
+			return
+		case asError := <-c.unblock:
+			relock()
+			if asError {
+				c.conn.WriteError(errUnblocked)
+			} else {
+				timedOut()
+			}
 			return
 		}
 		if gone() {

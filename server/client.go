@@ -105,6 +105,15 @@ type client struct {
 	killCh chan struct{}
 	work   workState
 
+	// reply is CLIENT REPLY's mode (connection goroutine only; conn.go
+	// runs a command in the quiet modes with its replies dropped).
+	reply replyMode
+	// blockedNow is set while the connection waits in a blocking command
+	// (block.go); unblock carries CLIENT UNBLOCK's request to it (true:
+	// answer the UNBLOCKED error, false: answer as on a timeout).
+	blockedNow atomic.Bool
+	unblock    chan bool
+
 	// onWait, when set, runs on the connection's goroutine before it may
 	// wait or run long (beforeWait). Only the prototype event loop sets it
 	// (evloop_linux.go), to move the connection off its loop first; on

@@ -158,7 +158,11 @@ func (s *Server) runBuffered(c *client, buf []byte, r, w int) (int, bool) {
 		if args != nil {
 			if !s.pace(c) {
 				c.pubsubBegin() // pub/sub (pubsub.go): hold messages during the command
-				s.dispatch(c, args)
+				if c.reply == replyOn {
+					s.dispatch(c, args)
+				} else {
+					s.dispatchQuiet(c, args) // CLIENT REPLY OFF|SKIP (cmd_reply.go)
+				}
 				c.pubsubEnd()
 			}
 			if c.conn.err != nil || c.conn.closeAfter {

@@ -79,7 +79,11 @@ const (
 	// errDenied: Redis's DENIED, reworded for tcached's protected mode.
 	errDenied = "DENIED tcached is running in protected mode because default_tenant is set, so unauthenticated clients are bound to a tenant. In this mode connections are only accepted from the loopback interface. To accept external clients, remove default_tenant (clients then AUTH) or set protected_mode: false in the config."
 
-	errClientIDInvalid  = "ERR Invalid client ID"
+	errClientIDInvalid = "ERR Invalid client ID"
+	// CLIENT UNBLOCK: the reason Redis accepts, and what the unblocked
+	// client gets with ERROR.
+	errUnblockReason    = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+	errUnblocked        = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 	errClientIDPositive = "ERR client-id should be greater than 0"
 	errNoSuchClient     = "ERR No such client"
 	errNoCluster        = "ERR This instance has cluster support disabled"

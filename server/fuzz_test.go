@@ -39,12 +39,27 @@ func fuzzServer(t testing.TB) *Server {
 //
 // Pub/sub makes the count inexact: (P)SUBSCRIBE and (P)UNSUBSCRIBE answer
 // once per channel, UNSUBSCRIBE without channels once per subscription,
-// and a subscribed RESP3 connection may receive its own messages. After
-// one of those, exact reports false and the count is a lower bound.
+// and a subscribed RESP3 connection may receive its own messages; so do
+// MONITOR (its own commands come back as lines) and CLIENT TRACKING
+// (invalidations of its own writes). After one of those, exact reports
+// false and the count is a lower bound.
+//
+// CLIENT REPLY OFF|SKIP silences replies: the oracle follows the modes
+// (cmd_reply.go). Inside MULTI it cannot (the mode changes at EXEC), so
+// an input that does that is not counted: (0, false).
 func expectedReplies(s *Server, input []byte) (n int, exact bool) {
 	var p resp.Parser
 	lim := s.authLimits
 	exact = true
+	mode, inMulti := replyOn, false
+	answer := func() {
+		switch mode {
+		case replyOn:
+			n++
+		case replySkipNext:
+			mode = replyOn
+		}
+	}
 	for len(input) > 0 {
 		args, used, err := p.Next(input, &lim)
 		var pe resp.ProtocolError
@@ -58,13 +73,36 @@ func expectedReplies(s *Server, input []byte) (n int, exact bool) {
 		if args == nil {
 			continue
 		}
-		n++
+		if len(args) == 3 && command.EqFold(args[0], "client") && command.EqFold(args[1], "reply") {
+			switch {
+			case inMulti:
+				return 0, false
+			case command.EqFold(args[2], "on"):
+				mode = replyOn
+				n++
+			case command.EqFold(args[2], "off"):
+				mode = replyOff
+			case command.EqFold(args[2], "skip"):
+				if mode != replyOff {
+					mode = replySkipNext
+				}
+			default:
+				answer()
+			}
+			continue
+		}
+		answer()
 		switch {
 		case command.EqFold(args[0], "quit"):
 			return n, exact
+		case command.EqFold(args[0], "multi"):
+			inMulti = true
+		case command.EqFold(args[0], "exec"), command.EqFold(args[0], "discard"), command.EqFold(args[0], "reset"):
+			inMulti = false
 		case command.EqFold(args[0], "subscribe"), command.EqFold(args[0], "psubscribe"),
 			command.EqFold(args[0], "unsubscribe"), command.EqFold(args[0], "punsubscribe"),
-			command.EqFold(args[0], "ssubscribe"), command.EqFold(args[0], "sunsubscribe"):
+			command.EqFold(args[0], "ssubscribe"), command.EqFold(args[0], "sunsubscribe"),
+			command.EqFold(args[0], "monitor"), command.EqFold(args[0], "client") && len(args) > 1 && command.EqFold(args[1], "tracking"):
 			exact = false
 		}
 	}
@@ -122,6 +160,8 @@ var respSeeds = []string{
 	"SCRIPT LOAD \"return 2\"\r\nEVALSHA 7f923f79fe76194c868d7e1d0820de36700eb649 0\r\nSCRIPT EXISTS 7f923f79fe76194c868d7e1d0820de36700eb649\r\nSCRIPT FLUSH\r\nEVALSHA_RO 7f923f79fe76194c868d7e1d0820de36700eb649 0\r\n",
 	"MULTI\r\nEVAL \"return redis.call('incr', 'n')\" 0\r\nEXEC\r\nEVAL \"return redis.call('multi')\" 0\r\nEVAL \"return redis.call('blpop', 'l', 0)\" 0\r\n",
 	"FUNCTION LOAD \"#!lua name=l\\nredis.register_function('f', function(k, a) return #k + #a end)\"\r\nFCALL f 1 k a\r\nFCALL_RO f 0\r\nFUNCTION LIST WITHCODE\r\nFUNCTION DUMP\r\nFUNCTION STATS\r\nFUNCTION DELETE l\r\n",
+	"CLIENT REPLY SKIP\r\nGET k\r\nCLIENT REPLY OFF\r\nSET k v\r\nCLIENT REPLY SKIP\r\nCLIENT REPLY ON\r\nCLIENT REPLY x\r\nPING\r\n",
+	"CLIENT UNBLOCK 1\r\nCLIENT UNBLOCK 1 ERROR\r\nCLIENT UNBLOCK x y\r\nCOMMAND LIST FILTERBY PATTERN c*\r\nCOMMAND GETKEYS sort k STORE d\r\nCOMMAND GETKEYSANDFLAGS copy a b\r\n",
 	strings.Repeat("PING ", 100) + "\r\n",
 	strings.Repeat("*1\r\n$4\r\nPING\r\n", 50),
 }

@@ -486,6 +486,7 @@ func (s *Server) newClient(nc net.Conn) *client {
 		created:   s.now(),
 		connected: time.Now(),
 		killCh:    make(chan struct{}),
+		unblock:   make(chan bool, 1),
 	}
 	// The connection's setup is its first charged span (fair.go): without
 	// a mark, the first flush would charge the time since year 1.

@@ -46,6 +46,8 @@ func serverSpecs() []*command.Spec {
 			command.Row("kill", -3, command.NoScript, command.NoKeys, withClient(cmdClientKill)),
 			command.Row("no-evict", 3, command.Fast|command.NoScript, command.NoKeys, withClient(cmdOK)),
 			command.Row("no-touch", 3, command.Fast|command.NoScript, command.NoKeys, withClient(cmdOK)),
+			command.Row("reply", 3, command.Fast|command.NoScript, command.NoKeys, withClient(cmdClientReply)),
+			command.Row("unblock", -3, command.NoScript, command.NoKeys, withClient(cmdClientUnblock)),
 			command.Row("pause", -3, command.NoScript, command.NoKeys, command.Refused),
 			command.Row("unpause", 2, command.NoScript, command.NoKeys, command.Refused),
 		),
