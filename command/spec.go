@@ -78,6 +78,10 @@ type Spec struct {
 	// index in args of every key. COMMAND GETKEYS and client-side
 	// tracking read keys through EachKey.
 	KeysOf func(args [][]byte, each func(i int))
+	// Secrets, when set, names the arguments that hold credentials
+	// (AUTH's, HELLO's AUTH user and password): MONITOR and SLOWLOG show
+	// them as "(redacted)", as Redis does.
+	Secrets func(args [][]byte, each func(i int))
 	// WriteKeys, when set, names the keys the command writes instead of
 	// the key positions (COPY and SORT only read their source; COPY ... DB
 	// and MOVE write another db), for WATCH: it calls mark for each.
@@ -145,6 +149,12 @@ func (s *Spec) WithBacked(m BackedMode) *Spec { s.Backed = m; return s }
 // WithKeysOf sets a row's KeysOf.
 func (s *Spec) WithKeysOf(fn func(args [][]byte, each func(i int))) *Spec {
 	s.KeysOf = fn
+	return s
+}
+
+// WithSecrets sets a row's Secrets.
+func (s *Spec) WithSecrets(fn func(args [][]byte, each func(i int))) *Spec {
+	s.Secrets = fn
 	return s
 }
 

@@ -149,7 +149,9 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	// run no command (timeout, kill, shutdown), which must never wait on
 	// admission (a reload may have made this command inadmissible).
 	relock := func() {
-		c.unbilled += time.Duration(c.srv.mono() - blockedAt) // waiting is not work (fair.go)
+		waited := c.srv.mono() - blockedAt
+		c.unbilled += time.Duration(waited) // waiting is not work (fair.go)
+		c.blockWait += waited               // nor for the slow log (slowlog.go)
 		t.txMu.RLock(c.id)
 		c.txHeld = t
 		c.pubsubBegin()

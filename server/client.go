@@ -113,6 +113,9 @@ type client struct {
 	// answer the UNBLOCKED error, false: answer as on a timeout).
 	blockedNow atomic.Bool
 	unblock    chan bool
+	// blockWait is how long the running command waited blocked (ns), so
+	// that its slow-log duration is its work only.
+	blockWait int64
 
 	// onWait, when set, runs on the connection's goroutine before it may
 	// wait or run long (beforeWait). Only the prototype event loop sets it

@@ -26,6 +26,25 @@ func cmdAuth(c *client, args [][]byte) {
 	c.conn.WriteString("OK")
 }
 
+// authSecrets: every argument of AUTH is a credential (Redis redacts the
+// user name too).
+func authSecrets(args [][]byte, each func(i int)) {
+	for i := 1; i < len(args); i++ {
+		each(i)
+	}
+}
+
+// helloSecrets: HELLO's AUTH user and password.
+func helloSecrets(args [][]byte, each func(i int)) {
+	for i := 2; i < len(args); i++ {
+		if command.EqFold(args[i], "auth") && i+2 < len(args) {
+			each(i + 1)
+			each(i + 2)
+			i += 2
+		}
+	}
+}
+
 // auth checks credentials and rebinds the connection; it returns the error
 // reply, or "" on success. A failure keeps the previous binding.
 func (c *client) auth(name, pass []byte) string {

@@ -279,6 +279,7 @@ func configParams(c *client) map[string]string {
 		"busy-reply-threshold":      strconv.FormatInt(busy.Milliseconds(), 10),
 		"lua-time-limit":            strconv.FormatInt(busy.Milliseconds(), 10),
 	}
+	diagConfig(t, params)
 	// The tenant's collection-encoding thresholds, under their names and
 	// Redis 7.0's old aliases, as Redis lists both.
 	for i, p := range command.EncodingParams() {

@@ -173,6 +173,13 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		c.endWork() // a heavy slot goes to the next expensive command (fair.go)
 		end := s.mono()
 		t.latency.Observe(time.Duration(end - start))
+		// SLOWLOG and LATENCY (slowlog.go): one atomic load unless slow.
+		// A blocking command's wait is not its work (Redis logs it as
+		// unblocked, without the wait).
+		if d := end - start - c.blockWait; d >= t.diag.watch.Load() {
+			s.noteSlow(c, t, cmd, args, time.Duration(d))
+		}
+		c.blockWait = 0
 		c.now = end // the next pipelined command's start (fair.go)
 		if conn.Errs != errs {
 			t.cmdErrors.Add(1)

@@ -84,6 +84,7 @@ const (
 	// client gets with ERROR.
 	errUnblockReason    = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
 	errUnblocked        = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+	errSlowlogCount     = "ERR count should be greater than or equal to -1"
 	errClientIDPositive = "ERR client-id should be greater than 0"
 	errNoSuchClient     = "ERR No such client"
 	errNoCluster        = "ERR This instance has cluster support disabled"

@@ -66,6 +66,7 @@ func (s *Server) buildRegistry(cfg *config.Config, old *registry) (*registry, []
 				gate:    make(chan struct{}, 1),
 			}
 			t.cmem.tenant = tc.ID
+			t.diag.init()
 			t.setConf(tc)
 		} else {
 			t := t

@@ -137,6 +137,9 @@ type tenant struct {
 	cmdOK         atomic.Int64 // finished commands that did not (counted at the end, so a scrape never sees ok go down)
 	authFailures  atomic.Int64 // failed AUTH naming one of the tenant's users
 	latency       *metrics.Histogram
+	// diag is the tenant's slow log, latency events and their CONFIG SET
+	// settings (slowlog.go).
+	diag tenantDiag
 
 	// txMu makes EXEC atomic: dispatch holds it shared around every
 	// handler of the tenant, EXEC exclusively (multi.go). watch is the

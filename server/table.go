@@ -23,8 +23,8 @@ func withClient(h func(c *client, args [][]byte)) command.Handler {
 // serverSpecs are the rows of the commands package server implements.
 func serverSpecs() []*command.Spec {
 	return []*command.Spec{
-		command.Row("auth", -2, command.NoAuth|command.Fast|command.NoScript|command.AllowBusy, command.NoKeys, withClient(cmdAuth)),
-		command.Row("hello", -1, command.NoAuth|command.Fast|command.NoScript|command.AllowBusy, command.NoKeys, withClient(cmdHello)),
+		command.Row("auth", -2, command.NoAuth|command.Fast|command.NoScript|command.AllowBusy, command.NoKeys, withClient(cmdAuth)).WithSecrets(authSecrets),
+		command.Row("hello", -1, command.NoAuth|command.Fast|command.NoScript|command.AllowBusy, command.NoKeys, withClient(cmdHello)).WithSecrets(helloSecrets),
 		command.Row("ping", -1, command.Fast|command.Operator|command.Subscribed, command.NoKeys, withClient(cmdPing)),
 		command.Row("echo", 2, command.Fast|command.Operator, command.NoKeys, withClient(cmdEcho)),
 		command.Row("quit", -1, command.NoAuth|command.Fast|command.Tx|command.Subscribed|command.NoScript|command.AllowBusy, command.NoKeys, withClient(cmdQuit)),
@@ -102,8 +102,20 @@ func serverSpecs() []*command.Spec {
 		command.Row("migrate", -6, 0, command.NoKeys, command.Refused),
 		command.Row("swapdb", 3, 0, command.NoKeys, command.Refused).WithBacked(command.BackedRefused),
 		command.Row("module", -2, command.NoScript, command.NoKeys, command.Refused),
-		command.Row("slowlog", -2, 0, command.NoKeys, command.Refused),
-		command.Row("latency", -2, command.NoScript, command.NoKeys, command.Refused),
+		// Per-tenant debugging (slowlog.go).
+		command.Container("slowlog", -2, 0, nil,
+			command.Row("get", -2, 0, command.NoKeys, withClient(cmdSlowlogGet)),
+			command.Row("len", 2, 0, command.NoKeys, withClient(cmdSlowlogLen)),
+			command.Row("reset", 2, 0, command.NoKeys, withClient(cmdSlowlogReset)),
+			command.Row("help", 2, 0, command.NoKeys, withClient(cmdSlowlogHelp)),
+		),
+		command.Container("latency", -2, command.NoScript, nil,
+			command.Row("latest", 2, command.NoScript, command.NoKeys, withClient(cmdLatencyLatest)),
+			command.Row("history", 3, command.NoScript, command.NoKeys, withClient(cmdLatencyHistory)),
+			command.Row("reset", -2, command.NoScript, command.NoKeys, withClient(cmdLatencyReset)),
+			command.Row("doctor", 2, command.NoScript, command.NoKeys, withClient(cmdLatencyDoctor)),
+			command.Row("help", 2, 0, command.NoKeys, withClient(cmdLatencyHelp)),
+		),
 		// Scripting (script.go): scripts and functions belong to the tenant.
 		command.Row("eval", -3, command.NoScript|command.Exclusive, command.NoKeys, withClient(cmdEval)).WithKeysOf(scriptKeys).WithBacked(command.BackedRefused),
 		command.Row("evalsha", -3, command.NoScript|command.Exclusive, command.NoKeys, withClient(cmdEvalSHA)).WithKeysOf(scriptKeys).WithBacked(command.BackedRefused),
