@@ -212,8 +212,9 @@ func (s *Server) noteSlow(c *client, t *tenant, cmd *command.Spec, args [][]byte
 	pool := &t.cmem
 	for !pool.reserve(e.bytes) {
 		if len(d2.slow) == 0 {
-			pool.refused.Add(1)
-			return // the budget is held by others: not logged
+			// The budget is held by others: not logged. Not counted in
+			// pool.refused either, which counts refused commands.
+			return
 		}
 		d2.trim(pool, int64(len(d2.slow)-1))
 	}
@@ -471,7 +472,3 @@ func diagConfig(t *tenant, params map[string]string) {
 		params[s.name] = strconv.FormatInt(t.diag.vals[i].Load(), 10)
 	}
 }
-
-// trackLimit brings t's tracking table within tracking-table-max-keys
-// (tracking.go).
-func (s *Server) trackLimit(t *tenant) {}
