@@ -34,6 +34,10 @@ const (
 	// Exclusive: runs under its tenant's txMu taken exclusively, as EXEC
 	// does (scripts, and the commands that change the Lua states).
 	Exclusive
+	// NoMonitor: not shown to MONITOR after it runs (Redis's
+	// skip_monitor and admin commands: MONITOR, SLOWLOG, LATENCY, ...;
+	// EVAL and FCALL show themselves before their script's commands).
+	NoMonitor
 )
 
 // Common flag sets.
@@ -48,7 +52,7 @@ var flagNames = []struct {
 }{
 	{Write, "write"}, {Read, "readonly"}, {Admin, "admin"},
 	{NoAuth, "no_auth"}, {DenyOOM, "denyoom"}, {Fast, "fast"},
-	{NoScript, "noscript"}, {AllowBusy, "allow_busy"},
+	{NoScript, "noscript"}, {AllowBusy, "allow_busy"}, {NoMonitor, "skip_monitor"},
 }
 
 // Handler runs one command and writes exactly one reply to c.W (a

@@ -37,7 +37,6 @@ func TestPrivilegedSurface(t *testing.T) {
 		{[]string{"DEBUG", "SLEEP", "10"}, refused("debug")},
 		{[]string{"SHUTDOWN"}, refused("shutdown")},
 		{[]string{"SHUTDOWN", "NOSAVE"}, refused("shutdown")},
-		{[]string{"MONITOR"}, refused("monitor")},
 		{[]string{"SAVE"}, refused("save")},
 		{[]string{"BGSAVE"}, refused("bgsave")},
 		{[]string{"BGREWRITEAOF"}, refused("bgrewriteaof")},

@@ -149,6 +149,7 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("maxclients", s.limits.MaxClients)
 		kv("tenant_max_connections", tc.Tier.MaxConnections)
 		kv("blocked_clients", t.blocked.clients.Load())
+		kv("tracking_clients", t.trk.clients.Load())
 	}
 	if section("memory") {
 		kv("used_memory", st.UsedBytes)
@@ -184,6 +185,11 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("admission_refused_shed", as.Refused[admission.ReasonShed])
 		kv("admission_refused_fair_share", as.Refused[admission.ReasonFairShare])
 		kv("sla_violations", as.SLAViolations)
+		ts := t.trk.table.Stats()
+		kv("tracking_total_keys", ts.Keys)
+		kv("tracking_total_items", ts.Items)
+		kv("tracking_total_prefixes", ts.Prefixes)
+		kv("tenant_tracking_table_bytes", t.trk.charged.Load())
 	}
 	if section("keyspace") {
 		for db := 0; db < command.NumDBs; db++ {

@@ -82,6 +82,9 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		// queued, and not subject to admission, so a client can always
 		// leave the transaction. They touch no keys.
 		c.run(cmd, cmd.Handler, args)
+		if t != nil && t.hooks.Load()&hookMonitor != 0 {
+			s.feedMonitors(c, t, cmd, args, c.db, false)
+		}
 		return
 	}
 	if t != nil {
@@ -161,6 +164,11 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			if locked {
 				c.txHeld = t
 			}
+			// A script's keys are remembered when it reads (script.go),
+			// not because EVAL_RO is a read.
+			if c.trk != nil && cmd.Flags&(command.Read|command.Exclusive) == command.Read {
+				s.trackRead(c, cmd, args) // before the read: tracking.go
+			}
 			c.run(cmd, cmd.Handler, args)
 			if cmd.Flags&command.Write != 0 && t.watch.n.Load() != 0 {
 				t.touchWrite(c, cmd, args) // before unlocking: see multi.go
@@ -169,6 +177,11 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 				c.txHeld = nil
 				t.txMu.RUnlock(c.id)
 			}
+		}
+		// Tracking's invalidations and MONITOR (tracking.go, monitor.go):
+		// one atomic load for a tenant nobody tracks or monitors.
+		if h := t.hooks.Load(); h != 0 {
+			s.afterCommand(c, t, cmd, args, h, true, false)
 		}
 		c.endWork() // a heavy slot goes to the next expensive command (fair.go)
 		end := s.mono()
@@ -201,6 +214,11 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		return
 	}
 	c.run(cmd, cmd.Handler, args)
+	// An AUTH or HELLO that bound the connection shows in its new
+	// tenant's MONITOR (redacted).
+	if t := c.tenant; t != nil && t.hooks.Load()&hookMonitor != 0 {
+		s.feedMonitors(c, t, cmd, args, c.db, false)
+	}
 }
 
 // panicText describes a recovered panic without echoing data: a runtime

@@ -137,6 +137,9 @@ func cmdTenantQuota(c *client, args [][]byte) {
 	}
 	old, oldBudget := t.part.Quota(), t.cmem.limit.Load()
 	t.part.SetQuota(q)
+	if t.trk.pendingN.Load() != 0 {
+		c.srv.drainTracking(t) // the evicted keys' invalidations (tracking.go)
+	}
 	t.cmem.limit.Store(b.tenant)
 	s.unattributed.limit.Store(b.pool)
 	s.quotaMu.Unlock()

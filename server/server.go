@@ -162,6 +162,14 @@ type tenant struct {
 
 	pubsub pubsub.Registry[*subscriber] // the tenant's channels and patterns (pubsub.go)
 
+	// hooks says what dispatch does after the tenant's commands beyond
+	// their handlers (monitor.go): 0 while nobody monitors the tenant and
+	// none of its connections tracks keys. monitors are its MONITOR
+	// connections, trk its client-side caching state (tracking.go).
+	hooks    atomic.Uint32
+	monitors monitorSet
+	trk      tenantTracking
+
 	// cmem is the tenant's client-memory budget and what its connections
 	// hold against it (clientmem.go).
 	cmem memPool
@@ -220,6 +228,12 @@ type Server struct {
 	// unattributed is the client-memory pool of connections bound to no
 	// tenant (clientmem.go): maxmemory_clients minus the tenants' budgets.
 	unattributed memPool
+
+	// allMonitors are operators' MONITORs of every tenant (monitor.go).
+	allMonitors monitorSet
+	// deadQueue is what a closed connection's psRef holds: deliveries to
+	// it are dropped (pubsub.go, tracking.go).
+	deadQueue *subscriber
 
 	limits     Limits
 	preLimits  resp.Limits
@@ -329,6 +343,8 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.started = s.now()
 	s.dummyHash = config.HashPassword("tcached-dummy-password-for-constant-time")
 	s.ids = newIDCipher()
+	s.allMonitors.all = true
+	s.deadQueue = &subscriber{dead: true}
 	s.admission = admission.NewController(admission.Options{
 		MaxInFlight: cfg.MaxInFlight,
 		Clock:       opts.AdmissionClock,
@@ -345,6 +361,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	s.reg.Store(reg)
 	s.setBudgets(reg)
+	s.refreshAllHooks()
 	s.buildTable()
 	if s.backend != nil {
 		s.backend.SetInvalidator(s.invalidate)
@@ -459,6 +476,9 @@ func (s *Server) expireRound() {
 	s.syncWall()
 	for _, tn := range s.reg.Load().order {
 		tn.part.ExpireCycle(2000)
+		if tn.trk.pendingN.Load() != 0 {
+			s.drainTracking(tn) // expired keys' invalidations (tracking.go)
+		}
 	}
 }
 
