@@ -42,7 +42,7 @@ bench: ## Go benchmarks over real sockets (GET/SET, pipelined, allocations)
 bench-compare: ## side-by-side redis-benchmark of tcached vs redis-server, plus memory per key
 	bash bench/compare.sh
 
-bench-coll: ## hashes and sets at 100/10K/1M elements next to redis-server: cost per command, memory per element (issue 16)
+bench-coll: ## hashes, sets, sorted sets and lists at 100/10K/1M elements next to redis-server: cost per command, memory per element (issue 16)
 	$(GO) test -run '^$$' -bench '^BenchmarkCollCompare$$' -benchtime 50000x -count 3 -timeout 30m ./bench/
 	$(GO) test -run '^$$' -bench '^BenchmarkCollMemory$$' -benchtime 1x -count 3 -timeout 30m ./bench/
 

@@ -12,9 +12,10 @@ import (
 	"time"
 )
 
-// Collections at any size (issue 16): per-command cost of HSET/HGET and
-// SADD/SISMEMBER on one key of 100, 10K and 1M elements, tcached next to a
-// redis-server started by the same run, and memory per element at 1M.
+// Collections at any size (issue 16): per-command cost of HSET/HGET,
+// SADD/SISMEMBER, ZADD/ZRANK/ZRANGEBYSCORE and LPUSH/RPOP/LINDEX on one
+// key of 100, 10K and 1M elements, tcached next to a redis-server started
+// by the same run, and memory per element at 1M.
 //
 //	make bench-coll
 //
@@ -25,11 +26,18 @@ import (
 // BenchmarkCollCompare sends pipelined batches of collPipeline commands on
 // one connection per server, alternating which server goes first, and
 // reports each server's ns per command and tcached/redis (below 1: tcached
-// is faster). A write adds new elements; each timed batch is followed by
-// an untimed batch deleting them again, so the key stays at its size (and
-// a 100-element key stays in its compact encoding: a hash of 100+64
-// fields is under hash-max-listpack-entries, and the sets hold integers, an
-// intset under set-max-intset-entries in both servers). The 10K and 1M
+// is faster). A write adds new elements (RPOP removes some); each timed
+// batch is followed by an untimed batch undoing it, so the key stays at
+// its size. A key is loaded once per size and its reads run before its
+// writes, so the reads of a 100-element key see its compact encoding in
+// both servers. A 100-element key stays compact under the writes too (a
+// hash of 100+64 fields is under hash-max-listpack-entries, the sets hold
+// integers, an intset under set-max-intset-entries, a list of 164 short
+// elements is one node), except the sorted set: 100+64 members pass
+// zset-max-listpack-entries (128), so the first ZADD batch converts it to
+// a skiplist in both servers (Redis's one-way conversion), and ZADD's 100
+// row measures a skiplist of 100 to 164 members. ZRANGEBYSCORE replies 10
+// members. The 10K and 1M
 // rows also report tcached's cost over its cost at 100, tcached(n)/(100)
 // (the issue's target at 1M: at most 2); tcached/redis at 1M has a target
 // of at most 1.5. A batch's time includes its loopback round trip (1/64
@@ -38,8 +46,9 @@ import (
 // which favours tcached a little.
 //
 // BenchmarkCollMemory loads a 1M-field hash (field:%07d -> value:N), a
-// 1M-member set (member:%07d) and a set of the integers 0..999999 into
-// fresh servers and reports bytes per element: tcached's accounted bytes
+// 1M-member set (member:%07d), a set of the integers 0..999999, a
+// 1M-member sorted set (member:%07d, score N) and a 1M-element list
+// (element:%07d) into fresh servers and reports bytes per element: tcached's accounted bytes
 // (MEMORY USAGE), tcached's live heap growth after a GC (HeapAlloc; and
 // HeapInuse, its spans), and Redis's used_memory growth (INFO memory), with
 // heap/redis (target: at most 1.3). The Go heap may grow to twice the live
@@ -85,7 +94,26 @@ func fillBy(verb, key string, n int, pair bool, name func(int) string) [][]strin
 	return out
 }
 
-func collCmds() []collCmd {
+func zsetMember(i int) string { return fmt.Sprintf("member:%07d", i) }
+func listElem(i int) string   { return fmt.Sprintf("element:%07d", i) }
+
+// fillZ loads n sorted set members (score i, zsetMember(i)) with commands
+// of up to 1000 members each.
+func fillZ(key string, n int) [][]string {
+	var out [][]string
+	for i := 0; i < n; i += 1000 {
+		c := []string{"ZADD", key}
+		for j := i; j < min(n, i+1000); j++ {
+			c = append(c, strconv.Itoa(j), zsetMember(j))
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// collCmds are the benchmarked commands, grouped by the key they use:
+// each group's key is loaded once per size, its reads run first.
+func collCmds() [][]collCmd {
 	batchOf := func(mk func(j int) []string) []byte {
 		var b []byte
 		for j := range collPipeline {
@@ -93,37 +121,79 @@ func collCmds() []collCmd {
 		}
 		return b
 	}
-	return []collCmd{{
-		name: "HSET", key: "h",
-		fill: func(n int) [][]string { return fillBy("HSET", "h", n, true, hashField) },
+	hashFill := func(n int) [][]string { return fillBy("HSET", "h", n, true, hashField) }
+	setFill := func(n int) [][]string { return fillBy("SADD", "s", n, false, strconv.Itoa) }
+	zsetFill := func(n int) [][]string { return fillZ("z", n) }
+	listFill := func(n int) [][]string { return fillBy("RPUSH", "l", n, false, listElem) }
+	return [][]collCmd{{{
+		name: "HGET", key: "h", fill: hashFill,
+		batch: func(n, _ int, rng *rand.Rand) []byte {
+			return batchOf(func(int) []string { return []string{"HGET", "h", hashField(rng.IntN(n))} })
+		},
+	}, {
+		name: "HSET", key: "h", fill: hashFill,
 		batch: func(_, i int, _ *rand.Rand) []byte {
 			return batchOf(func(j int) []string { return []string{"HSET", "h", newElement(i*collPipeline + j), "v"} })
 		},
 		undo: func(i int) []byte {
 			return batchOf(func(j int) []string { return []string{"HDEL", "h", newElement(i*collPipeline + j)} })
 		},
-	}, {
-		name: "HGET", key: "h",
-		fill: func(n int) [][]string { return fillBy("HSET", "h", n, true, hashField) },
+	}}, {{
+		name: "SISMEMBER", key: "s", fill: setFill,
 		batch: func(n, _ int, rng *rand.Rand) []byte {
-			return batchOf(func(int) []string { return []string{"HGET", "h", hashField(rng.IntN(n))} })
+			return batchOf(func(int) []string { return []string{"SISMEMBER", "s", strconv.Itoa(rng.IntN(n))} })
 		},
 	}, {
-		name: "SADD", key: "s",
-		fill: func(n int) [][]string { return fillBy("SADD", "s", n, false, strconv.Itoa) },
+		name: "SADD", key: "s", fill: setFill,
 		batch: func(_, i int, _ *rand.Rand) []byte {
 			return batchOf(func(j int) []string { return []string{"SADD", "s", newElement(i*collPipeline + j)} })
 		},
 		undo: func(i int) []byte {
 			return batchOf(func(j int) []string { return []string{"SREM", "s", newElement(i*collPipeline + j)} })
 		},
-	}, {
-		name: "SISMEMBER", key: "s",
-		fill: func(n int) [][]string { return fillBy("SADD", "s", n, false, strconv.Itoa) },
+	}}, {{
+		name: "ZRANK", key: "z", fill: zsetFill,
 		batch: func(n, _ int, rng *rand.Rand) []byte {
-			return batchOf(func(int) []string { return []string{"SISMEMBER", "s", strconv.Itoa(rng.IntN(n))} })
+			return batchOf(func(int) []string { return []string{"ZRANK", "z", zsetMember(rng.IntN(n))} })
 		},
-	}}
+	}, {
+		name: "ZRANGEBYSCORE", key: "z", fill: zsetFill,
+		batch: func(n, _ int, rng *rand.Rand) []byte {
+			return batchOf(func(int) []string {
+				lo := rng.IntN(max(n-10, 1))
+				return []string{"ZRANGEBYSCORE", "z", strconv.Itoa(lo), strconv.Itoa(lo + 9)}
+			})
+		},
+	}, {
+		name: "ZADD", key: "z", fill: zsetFill,
+		batch: func(n, i int, rng *rand.Rand) []byte {
+			return batchOf(func(j int) []string {
+				return []string{"ZADD", "z", strconv.Itoa(rng.IntN(n)), newElement(i*collPipeline + j)}
+			})
+		},
+		undo: func(i int) []byte {
+			return batchOf(func(j int) []string { return []string{"ZREM", "z", newElement(i*collPipeline + j)} })
+		},
+	}}, {{
+		name: "LINDEX", key: "l", fill: listFill,
+		batch: func(n, _ int, rng *rand.Rand) []byte {
+			return batchOf(func(int) []string { return []string{"LINDEX", "l", strconv.Itoa(rng.IntN(n))} })
+		},
+	}, {
+		name: "LPUSH", key: "l", fill: listFill,
+		batch: func(_, i int, _ *rand.Rand) []byte {
+			return batchOf(func(j int) []string { return []string{"LPUSH", "l", newElement(i*collPipeline + j)} })
+		},
+		undo: func(int) []byte { return batchOf(func(int) []string { return []string{"LPOP", "l"} }) },
+	}, {
+		name: "RPOP", key: "l", fill: listFill,
+		batch: func(int, int, *rand.Rand) []byte {
+			return batchOf(func(int) []string { return []string{"RPOP", "l"} })
+		},
+		undo: func(i int) []byte {
+			return batchOf(func(j int) []string { return []string{"RPUSH", "l", listElem(i*collPipeline + j)} })
+		},
+	}}}
 }
 
 // collServer is one server of the comparison.
@@ -173,60 +243,73 @@ func BenchmarkCollCompare(b *testing.B) {
 	}
 	tc := dial("tcached", tcAddr, "bench", "bench-pw")
 	rd := dial("redis", redisAddr, "", "")
-	for _, cc := range collCmds() {
-		cost := map[int][2]float64{} // size -> tcached, redis ns per command
+	cost := map[string]map[int][2]float64{} // command -> size -> tcached, redis ns per command
+	for _, group := range collCmds() {
 		for _, n := range collSizes {
 			for _, s := range []*collServer{tc, rd} {
-				if err := s.exec(cmd("DEL", cc.key), 1); err != nil {
+				if err := s.exec(cmd("DEL", group[0].key), 1); err != nil {
 					b.Fatal(err)
 				}
-				s.load(b, cc.fill(n))
+				s.load(b, group[0].fill(n))
 			}
-			b.Run(fmt.Sprintf("cmd=%s/size=%d", cc.name, n), func(b *testing.B) {
-				rng := rand.New(rand.NewPCG(uint64(n), 1))
-				tc.elapsed, rd.elapsed = 0, 0
-				batches := (b.N + collPipeline - 1) / collPipeline
-				b.ResetTimer()
-				for i := range batches {
-					req := cc.batch(n, i, rng)
-					order := []*collServer{tc, rd}
-					if i%2 == 1 {
-						order = []*collServer{rd, tc}
-					}
-					for _, s := range order {
-						t0 := time.Now()
-						if err := s.exec(req, collPipeline); err != nil {
-							b.Fatal(err)
-						}
-						s.elapsed += time.Since(t0)
-					}
-					if cc.undo != nil {
-						undo := cc.undo(i)
-						for _, s := range order {
-							if err := s.exec(undo, collPipeline); err != nil {
-								b.Fatal(err)
-							}
-						}
-					}
+			for _, cc := range group {
+				if cost[cc.name] == nil {
+					cost[cc.name] = map[int][2]float64{}
 				}
-				b.StopTimer()
-				cmds := float64(batches * collPipeline)
-				tcNs := float64(tc.elapsed.Nanoseconds()) / cmds
-				rdNs := float64(rd.elapsed.Nanoseconds()) / cmds
-				b.ReportMetric(tcNs, "tcached-ns/op")
-				b.ReportMetric(rdNs, "redis-ns/op")
-				b.ReportMetric(tcNs/rdNs, "tcached/redis")
-				if c100 := cost[100][0]; n > 100 && c100 > 0 {
-					b.ReportMetric(tcNs/c100, "tcached(n)/(100)")
-				}
-				cost[n] = [2]float64{tcNs, rdNs}
-			})
+				b.Run(fmt.Sprintf("cmd=%s/size=%d", cc.name, n), func(b *testing.B) {
+					tcNs, rdNs := collRun(b, tc, rd, cc, n)
+					b.ReportMetric(tcNs, "tcached-ns/op")
+					b.ReportMetric(rdNs, "redis-ns/op")
+					b.ReportMetric(tcNs/rdNs, "tcached/redis")
+					if c100 := cost[cc.name][100][0]; n > 100 && c100 > 0 {
+						b.ReportMetric(tcNs/c100, "tcached(n)/(100)")
+					}
+					cost[cc.name][n] = [2]float64{tcNs, rdNs}
+				})
+			}
 		}
-		if c1, c100 := cost[1_000_000], cost[100]; c1[0] > 0 && c100[0] > 0 {
-			b.Logf("%s: tcached 1M/100 = %.2f (target <= 2), redis 1M/100 = %.2f; at 1M tcached/redis = %.2f (target <= 1.5)",
-				cc.name, c1[0]/c100[0], c1[1]/c100[1], c1[0]/c1[1])
+		for _, cc := range group {
+			if c1, c100 := cost[cc.name][1_000_000], cost[cc.name][100]; c1[0] > 0 && c100[0] > 0 {
+				b.Logf("%s: tcached 1M/100 = %.2f (target <= 2), redis 1M/100 = %.2f; at 1M tcached/redis = %.2f (target <= 1.5)",
+					cc.name, c1[0]/c100[0], c1[1]/c100[1], c1[0]/c1[1])
+			}
 		}
 	}
+}
+
+// collRun times b.N commands of cc (in batches of collPipeline, each
+// followed by its untimed undo) on both servers, alternating which goes
+// first, and returns each one's ns per command.
+func collRun(b *testing.B, tc, rd *collServer, cc collCmd, n int) (tcNs, rdNs float64) {
+	rng := rand.New(rand.NewPCG(uint64(n), 1))
+	tc.elapsed, rd.elapsed = 0, 0
+	batches := (b.N + collPipeline - 1) / collPipeline
+	b.ResetTimer()
+	for i := range batches {
+		req := cc.batch(n, i, rng)
+		order := []*collServer{tc, rd}
+		if i%2 == 1 {
+			order = []*collServer{rd, tc}
+		}
+		for _, s := range order {
+			t0 := time.Now()
+			if err := s.exec(req, collPipeline); err != nil {
+				b.Fatal(err)
+			}
+			s.elapsed += time.Since(t0)
+		}
+		if cc.undo != nil {
+			undo := cc.undo(i)
+			for _, s := range order {
+				if err := s.exec(undo, collPipeline); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	b.StopTimer()
+	cmds := float64(batches * collPipeline)
+	return float64(tc.elapsed.Nanoseconds()) / cmds, float64(rd.elapsed.Nanoseconds()) / cmds
 }
 
 // redisUsedMemory reads used_memory from INFO memory.
@@ -266,6 +349,8 @@ func BenchmarkCollMemory(b *testing.B) {
 		{"hash", "h", func() [][]string { return fillBy("HSET", "h", n, true, hashField) }},
 		{"set", "s", func() [][]string { return fillBy("SADD", "s", n, false, setMember) }},
 		{"intset-sized integers", "i", func() [][]string { return fillBy("SADD", "i", n, false, strconv.Itoa) }},
+		{"zset", "z", func() [][]string { return fillZ("z", n) }},
+		{"list", "l", func() [][]string { return fillBy("RPUSH", "l", n, false, listElem) }},
 	}
 	for _, sh := range shapes {
 		b.Run(sh.name, func(b *testing.B) {
@@ -310,19 +395,19 @@ func BenchmarkCollMemory(b *testing.B) {
 }
 
 // BenchmarkResidentCollections: another tenant's GET latency and the GC's
-// work with no big collection resident, then with three 1M-element ones
-// (a hash, a set of strings, a set of integers: ~120 MB of tables) in a
-// second tenant, while that tenant churns 1 KB strings to keep the
+// work with no big collection resident, then with five 1M-element ones
+// (a hash, a set of strings, a set of integers, a sorted set and a list:
+// ~210 MB) in a second tenant, while that tenant churns 1 KB strings to keep the
 // collector cycling, and a full collection forced at the start of each
 // window. It reports the victim's GET p50/p99/p999, GC cycles, the
 // forced collection's wall time (gc-ms: the mark work of the whole heap,
-// which the tables' pointer-free layout keeps small) and the GC's assist
+// which the big encodings' pointer-free layouts keep small) and the GC's assist
 // CPU per window. Nothing asserts.
 //
 //	go test -run '^$' -bench ResidentCollections -benchtime 200000x -count 3 -timeout 20m ./bench/
 func BenchmarkResidentCollections(b *testing.B) {
 	if testing.Short() {
-		b.Skip("loads 3M collection elements; skipped under -short")
+		b.Skip("loads 5M collection elements; skipped under -short")
 	}
 	cfg := codeConfig(2, 1<<30)
 	addr, srv, _ := serveConfig(b, cfg)
@@ -344,11 +429,13 @@ func BenchmarkResidentCollections(b *testing.B) {
 	}
 	defer owner.close()
 	big := &collServer{name: "owner", c: owner}
-	for _, resident := range []int{0, 3} {
+	for _, resident := range []int{0, 5} {
 		if resident > 0 {
 			big.load(b, fillBy("HSET", "bh", 1_000_000, true, hashField))
 			big.load(b, fillBy("SADD", "bs", 1_000_000, false, setMember))
 			big.load(b, fillBy("SADD", "bi", 1_000_000, false, strconv.Itoa))
+			big.load(b, fillZ("bz", 1_000_000))
+			big.load(b, fillBy("RPUSH", "bl", 1_000_000, false, listElem))
 			st := srv.Stats()[1]
 			b.Logf("resident: %d keys, %d bytes accounted", st.Keys, st.UsedBytes)
 		}

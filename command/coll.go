@@ -7,82 +7,11 @@ import (
 	"github.com/tcached/tcached/value"
 )
 
-// EncBufs pools the buffers hash writes build their next encoding in (the
-// partition copies it into the entry), so a write to a hash allocates no
-// new buffer per write. A pool holds no state a test could observe, so
+// EncBufs pools the buffers collection writes build their next compact
+// encoding in (the partition copies it into the entry), so a write to a
+// compact collection allocates no new buffer per write. A pool holds no state a test could observe, so
 // servers in one process may share it.
 var EncBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
-// CollUpdate changes the collection of type typ at key (hashes, lists,
-// sets and sorted sets share it). build gets the current encoding (nil
-// when the key is missing) and a buffer to append the next one to; it
-// returns the next encoding and whether anything changed. build may run
-// more than once (see Partition.Mutate) and must only record results. A
-// key of another type is WRONGTYPE; a collection left empty is deleted
-// (every encoding starts with its element count, see value.HashLen); a new
-// one gets the tier's default TTL and an existing one keeps its TTL.
-func CollUpdate(c *Ctx, key []byte, typ shard.Type, build func(dst, cur []byte, exists bool) (next []byte, changed bool, err error)) error {
-	bp := EncBufs.Get().(*[]byte)
-	defer func() {
-		if cap(*bp) <= MaxPooled {
-			*bp = (*bp)[:0]
-			EncBufs.Put(bp)
-		}
-	}()
-	now := c.NowMs()
-	return c.Part.Mutate(c.DB, key, func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
-		if exists && cur.Type != typ {
-			return cur, shard.Keep, ErrWrongTypeAbort
-		}
-		next, changed, err := build((*bp)[:0], cur.Value, exists)
-		if next != nil {
-			*bp = next[:0] // keep a grown buffer for the next attempt
-		}
-		if err != nil || !changed {
-			return cur, shard.Keep, err
-		}
-		if value.HashLen(next) == 0 {
-			return cur, shard.Delete, nil
-		}
-		expireAt := cur.ExpireAt
-		if !exists {
-			expireAt = c.DefaultExpire(now)
-		}
-		return shard.Entry{Value: next, ExpireAt: expireAt, Type: typ}, shard.Put, nil
-	})
-}
-
-// CollView runs fn on the encoding of the collection of type typ at key
-// under the sub-shard lock (counting a hit or miss and touching the key,
-// as Redis's lookupKeyRead does). fn must copy what it keeps. It reports
-// whether the key exists; a key of another type answers WRONGTYPE and
-// reports wrong.
-func CollView(c *Ctx, key []byte, typ shard.Type, fn func(enc []byte)) (found, wrong bool) {
-	found = c.Part.View(c.DB, key, shard.ViewStats|shard.ViewTouch, func(e shard.Entry) {
-		if e.Type != typ {
-			wrong = true
-			return
-		}
-		fn(e.Value)
-	})
-	if wrong {
-		c.W.WriteError(ErrWrongType)
-	}
-	return found, wrong
-}
-
-// CollCopy copies the whole encoding of the collection at key into the
-// client's scratch buffer (for replies that list it). ok is false when a
-// reply was already written (WRONGTYPE) or the key is missing (found false).
-func CollCopy(c *Ctx, key []byte, typ shard.Type) (enc []byte, found, ok bool) {
-	found, wrong := CollView(c, key, typ, func(b []byte) { enc = append(c.Scratch[:0], b...) })
-	if wrong {
-		return nil, true, false
-	}
-	return enc, found, found
-}
-
-type BuildFn = func(dst, cur []byte, exists bool) (next []byte, changed bool, err error)
 
 // SmallFn builds the next state of a collection in its compact encoding
 // (cur nil when the key is missing; tag is the entry's Enc): the next
@@ -169,28 +98,6 @@ func CollEntry(c *Ctx, key []byte, typ shard.Type, fn func(e shard.Entry)) (foun
 		c.W.WriteError(ErrWrongType)
 	}
 	return found, wrong
-}
-
-// CountUpdate runs op on a collection key's encoding and answers the count
-// op returns (members added or removed) as an integer; the key changes
-// only when the count is not 0. A missing key answers 0 without calling
-// op, unless create is set (SADD builds the key from nothing).
-func CountUpdate(c *Ctx, key []byte, typ shard.Type, create bool, op func(dst, cur []byte) (next []byte, n int, err error)) {
-	n := 0
-	err := CollUpdate(c, key, typ, func(dst, cur []byte, exists bool) ([]byte, bool, error) {
-		n = 0
-		if !exists && !create {
-			return nil, false, nil
-		}
-		next, k, err := op(dst, cur)
-		n = k
-		return next, k > 0, err
-	})
-	if err != nil {
-		c.StoreErr(err)
-		return
-	}
-	c.W.WriteInt(n)
 }
 
 // Pairs splits field/value arguments starting at args[from].

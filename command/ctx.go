@@ -26,8 +26,11 @@ type Ctx struct {
 	TTL *atomic.Int64
 	// Enc is the tenant's collection-encoding thresholds (nil: Redis's
 	// defaults); read them with Limits.
-	Enc  *Encodings
-	Conn Conn
+	Enc *Encodings
+	// Types is the tenant's other per-type parameters (nil: Redis's
+	// defaults); read them with Types.Get.
+	Types *TypeParams
+	Conn  Conn
 }
 
 // Conn is the connection behind a Ctx: the server's side of a command,
@@ -56,6 +59,14 @@ type Conn interface {
 	StoreError(err error) string
 	// OutputLimit is the connection's reply buffer limit (0: none).
 	OutputLimit() int64
+	// Transient charges n bytes of working memory the command holds only
+	// while it runs (LCS's table) to the tenant's client_memory, as its
+	// connections' buffers are; n < 0 gives them back. A growth that does
+	// not fit is refused, charging nothing: the command answers
+	// ClientOOM() and allocates nothing.
+	Transient(n int64) bool
+	// ClientOOM is the reply of a command refused for client memory.
+	ClientOOM() string
 	// WriteErr is the connection's write error, once its socket failed: a
 	// long reply can stop building.
 	WriteErr() error

@@ -34,10 +34,10 @@
 //
 // # Shared by the families
 //
-// The read-modify-write helpers for collections (coll.go: CollUpdate for
-// the types with one encoding, CollWrite for those with a compact and a
-// big one, which plans an in-place edit of a big value and commits it once
-// the partition reserved its growth), the tenant's encoding thresholds
+// The read-modify-write helper for collections (coll.go: CollWrite, for
+// every collection type, each with a compact and a big encoding: it plans
+// an in-place edit of a big value and commits it once the partition
+// reserved its growth) and CollEntry for reads, the tenant's encoding thresholds
 // (encodings.go: CONFIG SET hash-max-listpack-entries and friends, read
 // through Ctx.Limits), Redis's number
 // parsing (parse.go: string2ll, string2ld and ld2string), glob matching

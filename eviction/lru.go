@@ -543,3 +543,14 @@ func (l *LRU) mustLive(h Handle) {
 func badHandle(h Handle) {
 	panic(fmt.Sprintf("eviction: handle %d does not name an entry", h))
 }
+
+// Bytes of h's value to rewrite in place (same length): unlike Value, the
+// caller may modify them, and nothing else about h changes (size, key,
+// position, kind). Package shard uses it under its sub-shard lock for the
+// string commands that change bytes without changing the length (SETBIT,
+// BITFIELD, PFADD on a dense HyperLogLog).
+func (l *LRU) ValueForUpdate(h Handle) []byte {
+	l.mustLive(h)
+	_, v := split(l.at(int32(h)).bytes())
+	return v
+}

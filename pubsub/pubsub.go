@@ -22,9 +22,16 @@ import (
 // (3 for message, 4 for pmessage) and its elements as RESP bulk strings;
 // the subscriber writes the header (a push in RESP3, an array in RESP2).
 // It must not block: PUBLISH runs on the publisher's goroutine.
+//
+// Settled reports whether the subscriber's connection has no input it
+// sent that its server has not run yet. An unsettled subscriber may have
+// an UNSUBSCRIBE on its way: Publish leaves it to the caller, who waits
+// for it to settle and then finishes with PublishLate (see Publish). It
+// must be cheap and must not block.
 type Subscriber interface {
 	comparable
 	Deliver(n int, body []byte)
+	Settled() bool
 }
 
 // Registry is one tenant's channels and patterns. The zero value is ready
@@ -94,17 +101,31 @@ func (r *Registry[S]) RemovePattern(p string, s S) {
 	r.mu.Unlock()
 }
 
-// Publish delivers the message to every subscriber of ch and every
-// pattern subscription matching it, and returns how many it delivered to
-// (a subscriber of the channel and of a matching pattern counts twice, as
-// in Redis).
-func (r *Registry[S]) Publish(ch, payload []byte) int {
+// Publish delivers the message to every settled subscriber of ch and of
+// every pattern subscription matching it, and returns how many it
+// delivered to (a subscriber of the channel and of a matching pattern
+// counts twice, as in Redis), with the unsettled ones appended to late.
+//
+// # Ordering across connections
+//
+// A client that sends PUNSUBSCRIBE on one connection and, without reading
+// its reply, PUBLISH on another expects the message not to be delivered
+// (Redis's test suite does): Redis runs both on one thread, in the order
+// they arrived. A goroutine per connection may run the PUBLISH first, so a
+// subscriber whose connection still holds unrun input is not delivered to
+// here: the caller waits until it has run what it had sent, then calls
+// PublishLate, which delivers to those still subscribed.
+func (r *Registry[S]) Publish(ch, payload []byte, late []S) (int, []S) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	n := 0
 	if subs := r.channels[string(ch)]; len(subs) > 0 {
 		body := AppendBulks(nil, []byte("message"), ch, payload)
 		for s := range subs {
+			if !s.Settled() {
+				late = append(late, s)
+				continue
+			}
 			s.Deliver(3, body)
 			n++
 		}
@@ -115,8 +136,41 @@ func (r *Registry[S]) Publish(ch, payload []byte) int {
 		}
 		body := AppendBulks(nil, []byte("pmessage"), e.pat, ch, payload)
 		for s := range e.subs {
+			if !s.Settled() {
+				late = append(late, s)
+				continue
+			}
 			s.Deliver(4, body)
 			n++
+		}
+	}
+	return n, late
+}
+
+// PublishLate finishes a Publish for the subscribers it left in late (a
+// subscriber may be there twice): each gets the message once per
+// subscription it still holds, and the count is returned.
+func (r *Registry[S]) PublishLate(ch, payload []byte, late []S) int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	n := 0
+	for i, s := range late {
+		dup := false
+		for _, t := range late[:i] {
+			dup = dup || t == s
+		}
+		if dup {
+			continue
+		}
+		if _, ok := r.channels[string(ch)][s]; ok {
+			s.Deliver(3, AppendBulks(nil, []byte("message"), ch, payload))
+			n++
+		}
+		for _, e := range r.patterns {
+			if _, ok := e.subs[s]; ok && command.GlobMatch(e.pat, ch, false) {
+				s.Deliver(4, AppendBulks(nil, []byte("pmessage"), e.pat, ch, payload))
+				n++
+			}
 		}
 	}
 	return n

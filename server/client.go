@@ -80,6 +80,12 @@ type client struct {
 	// for evictors on other goroutines (clientmem.go).
 	ps    *subscriber
 	psRef atomic.Pointer[subscriber]
+	// inBytes counts the bytes read from the socket; ranBytes is inBytes
+	// as of the last time every complete command read so far had run.
+	// PUBLISH compares them with what the kernel received to tell whether
+	// a subscriber holds input it has not run (pubsub.go, "Ordering
+	// across connections").
+	inBytes, ranBytes atomic.Uint64
 	// mem is what the connection charges against its pool's client-memory
 	// budget (clientmem.go).
 	mem connMem
@@ -398,7 +404,7 @@ func (c *client) run(cmd *command.Spec, h command.Handler, args [][]byte) {
 	x := &c.x
 	x.Spec, x.DB = cmd, c.db
 	if t := c.tenant; t != nil {
-		x.Part, x.TTL, x.Enc = t.part, &t.defaultTTLms, t.enc
+		x.Part, x.TTL, x.Enc, x.Types = t.part, &t.defaultTTLms, t.enc, t.types
 	}
 	h(x, args)
 }
@@ -414,7 +420,22 @@ func (c *client) StoreError(err error) string {
 	return storeError(err)
 }
 func (c *client) OutputLimit() int64 { return c.conn.outLimit }
-func (c *client) WriteErr() error    { return c.conn.err }
+
+// Transient charges a command's working memory to the connection's
+// client-memory pool: a growth past the budget is refused (nothing
+// charged); n < 0 releases.
+func (c *client) Transient(n int64) bool {
+	if c.mem.set(&c.mem.transient, c.mem.transient+n) {
+		c.mem.set(&c.mem.transient, c.mem.transient-n)
+		c.mem.pool.Load().refused.Add(1)
+		return false
+	}
+	return true
+}
+
+// ClientOOM is the reply for a command refused for client memory.
+func (c *client) ClientOOM() string { return c.oomText() }
+func (c *client) WriteErr() error   { return c.conn.err }
 func (c *client) Block(args, keys [][]byte, wait time.Duration, try func(which []int32) bool, timedOut func()) {
 	c.listBlock(args, keys, wait, try, timedOut)
 }

@@ -141,6 +141,9 @@ type connMem struct {
 	// blocked is a blocked command's key registrations (block.go,
 	// blockedKeyBytes per key), charged while it waits.
 	blocked int64
+	// transient is working memory a running command holds only while it
+	// runs (LCS's table), charged through command.Conn.Transient.
+	transient int64
 	// tx is the MULTI queue's charge: client.txBytes, charged as queued.
 	// out is the connection's evictable output in the pool (wbusy + held
 	// + the pub/sub queue), the evictors' measure of the biggest offender.
@@ -211,7 +214,7 @@ func (m *connMem) busy(v int64) {
 
 // total is everything the connection goroutine has charged.
 func (m *connMem) total(txBytes int64) int64 {
-	return m.query + m.wout + m.held + m.watch + m.blocked + txBytes
+	return m.query + m.wout + m.held + m.watch + m.blocked + m.transient + txBytes
 }
 
 // moveMem re-charges the connection's own components to pool p (bind).

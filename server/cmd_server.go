@@ -56,6 +56,44 @@ func cmdTime(c *client, args [][]byte) {
 	c.conn.WriteBulkString(strconv.FormatInt(int64(now.Nanosecond()/1000), 10))
 }
 
+// cmdWait: WAIT numreplicas timeout. tcached has no replicas, so it
+// answers 0 at once, whatever numreplicas asks (Redis would wait for the
+// timeout, or forever with 0, for replicas that cannot come), after
+// checking the arguments as Redis does.
+func cmdWait(c *client, args [][]byte) {
+	if _, ok := command.ParseInt(args[1]); !ok {
+		c.conn.WriteError(command.ErrNotInteger)
+		return
+	}
+	t, ok := command.ParseInt(args[2])
+	if !ok {
+		c.conn.WriteError("ERR timeout is not an integer or out of range")
+		return
+	}
+	if t < 0 {
+		c.conn.WriteError("ERR timeout is negative")
+		return
+	}
+	c.conn.WriteInt(0)
+}
+
+// cmdRole: ROLE. A master with no replicas at replication offset 0, as a
+// fresh redis-server answers.
+func cmdRole(c *client, args [][]byte) {
+	c.conn.WriteArray(3)
+	c.conn.WriteBulkString("master")
+	c.conn.WriteInt(0)
+	c.conn.WriteArray(0)
+}
+
+// cmdLastSave: LASTSAVE, the unix time of the last successful save. tcached
+// never saves (its data is a cache), so it answers the time the server
+// started, as Redis does before its first save: a stable value, the same
+// for every tenant.
+func cmdLastSave(c *client, args [][]byte) {
+	c.conn.WriteInt64(c.srv.started.Unix())
+}
+
 func humanBytes(n int64) string {
 	f := float64(n)
 	switch {
@@ -294,6 +332,9 @@ func configParams(c *client) map[string]string {
 		if p.Alias != "" {
 			params[p.Alias] = v
 		}
+	}
+	for i, p := range command.TypeParamTable() {
+		params[p.Name] = strconv.FormatInt(t.types.Get(i), 10)
 	}
 	return params
 }

@@ -140,6 +140,7 @@ func (s *Server) connLoop(c *client, nc net.Conn, buf []byte, r, w int) {
 			return
 		}
 		n, err := nc.Read(buf[w:])
+		c.inBytes.Add(uint64(n))
 		c.readAt = s.mono() // commands completed by this read arrived now
 		c.mark, c.now = c.readAt, c.readAt
 		w += n
@@ -167,6 +168,10 @@ func (s *Server) runBuffered(c *client, buf []byte, r, w int) (int, bool) {
 		}
 		args, n, err := c.parser.Next(buf[r:w], lim)
 		if err == resp.ErrNeedMore {
+			c.ranBytes.Store(c.inBytes.Load())
+			if s := c.ps; s != nil {
+				s.ranInput() // a PUBLISH may be waiting for it (pubsub.go)
+			}
 			return r, false
 		}
 		// A type switch, not errors.As: errors.As makes its target

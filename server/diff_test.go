@@ -129,7 +129,7 @@ func (d *differ) run(args ...string) {
 	d.t.Helper()
 	name := strings.ToUpper(args[0])
 	switch name {
-	case "HSCAN", "SSCAN":
+	case "HSCAN", "SSCAN", "ZSCAN":
 		d.scan(args)
 		return
 	case "SPOP":
@@ -178,7 +178,7 @@ func pairsSorted(v any) any {
 	return p
 }
 
-// scan runs a whole HSCAN/SSCAN (args: name key cursor [options]) on both
+// scan runs a whole HSCAN/SSCAN/ZSCAN (args: name key cursor [options]) on both
 // servers and compares what each returned, as sets; errors compare as is.
 func (d *differ) scan(args []string) {
 	d.t.Helper()
@@ -192,7 +192,8 @@ func (d *differ) scan(args []string) {
 				return nil, rep
 			}
 			items := arr[1].([]any)
-			pairs := strings.EqualFold(args[0], "hscan") && !strings.Contains(strings.ToLower(strings.Join(args, " ")), "novalues")
+			pairs := strings.EqualFold(args[0], "zscan") ||
+				strings.EqualFold(args[0], "hscan") && !strings.Contains(strings.ToLower(strings.Join(args, " ")), "novalues")
 			for i := 0; i < len(items); i++ {
 				k := items[i].(string)
 				if pairs {

@@ -41,6 +41,25 @@ func TestEncodingConfig(t *testing.T) {
 			"CONFIG", "SET", "hash-max-listpack-entries", "99", "set-max-listpack-entries", "1.5"),
 		s([]any{"hash-max-listpack-entries", "4"}, "CONFIG", "GET", "hash-max-listpack-entries"),
 		s([]any{"hash-max-listpack-value", "10"}, "CONFIG", "GET", "hash-max-listpack-value"),
+		// Redis's bounds per parameter, and memory values where Redis
+		// takes them.
+		s(ok, "CONFIG", "SET", "zset-max-listpack-entries", "4", "zset-max-ziplist-value", "1kb"),
+		s([]any{"zset-max-listpack-value", "1024", "zset-max-ziplist-value", "1024"}, "CONFIG", "GET", "zset-max-*-value"),
+		s(ok, "CONFIG", "SET", "hash-max-listpack-value", "2K"),
+		s([]any{"hash-max-listpack-value", "2000"}, "CONFIG", "GET", "hash-max-listpack-value"),
+		s(respErr("ERR CONFIG SET failed (possibly related to argument 'hash-max-listpack-value') - argument must be a memory value"),
+			"CONFIG", "SET", "hash-max-listpack-value", "-1"),
+		s(respErr("ERR CONFIG SET failed (possibly related to argument 'zset-max-listpack-value') - argument must be a memory value"),
+			"CONFIG", "SET", "zset-max-listpack-value", "1.5"),
+		s(respErr("ERR CONFIG SET failed (possibly related to argument 'zset-max-listpack-value') - argument must be between 0 and 9223372036854775807 inclusive"),
+			"CONFIG", "SET", "zset-max-listpack-value", "9223372036854775808"),
+		s(ok, "CONFIG", "SET", "list-max-ziplist-size", "-5"),
+		s([]any{"list-max-listpack-size", "-5", "list-max-ziplist-size", "-5"}, "CONFIG", "GET", "list-max-*-size"),
+		s(respErr("ERR CONFIG SET failed (possibly related to argument 'list-max-listpack-size') - argument must be between -2147483648 and 2147483647 inclusive"),
+			"CONFIG", "SET", "list-max-listpack-size", "2147483648"),
+		s(respErr("ERR CONFIG SET failed (possibly related to argument 'list-compress-depth') - argument must be between 0 and 2147483647 inclusive"),
+			"CONFIG", "SET", "list-compress-depth", "-1"),
+		s([]any{"list-compress-depth", "0"}, "CONFIG", "GET", "list-compress-depth"),
 	}
 	runSteps(t, a, steps, nil)
 	// The other tenant keeps its own.
@@ -99,6 +118,26 @@ func TestEncodingConversions(t *testing.T) {
 			s(int64(1), "SINTERSTORE", "d", "s", "t"), s("intset", "OBJECT", "ENCODING", "d"),
 			s(int64(1), "SMOVE", "s", "new", "5"), s("intset", "OBJECT", "ENCODING", "new"),
 			s(int64(1), "SMOVE", "t", "new", "1"), s(int64(0), "EXISTS", "t"),
+		}},
+		{"zset entries and member length", []step{
+			s(ok, "CONFIG", "SET", "zset-max-listpack-entries", "3"),
+			s(int64(3), "ZADD", "z", "1", "a", "2", "b", "3", "c"), s("listpack", "OBJECT", "ENCODING", "z"),
+			// A changed score never converts; the fourth member does.
+			s(int64(0), "ZADD", "z", "9", "a"), s("listpack", "OBJECT", "ENCODING", "z"),
+			s(int64(1), "ZADD", "z", "4", "d"), s("skiplist", "OBJECT", "ENCODING", "z"),
+			// One way.
+			s(int64(3), "ZREM", "z", "a", "b", "c"), s("skiplist", "OBJECT", "ENCODING", "z"),
+			s([]any{"d", "4"}, "ZRANGE", "z", "0", "-1", "WITHSCORES"), s(int64(1), "ZREM", "z", "d"), s(int64(0), "EXISTS", "z"),
+			s(int64(4), "ZADD", "n", "1", "a", "2", "b", "3", "c", "4", "d"), s("skiplist", "OBJECT", "ENCODING", "n"),
+			s(int64(1), "ZADD", "l", "1", long), s("skiplist", "OBJECT", "ENCODING", "l"),
+			s(int64(0), "ZADD", "m", "XX", "1", long), s(int64(0), "EXISTS", "m"),
+			// The tree keeps -0 (Redis's skiplist prints it so).
+			s(int64(1), "ZADD", "n", "-0", "e"), s("-0", "ZSCORE", "n", "e"),
+			s([]any{"e", "a"}, "ZRANGE", "n", "0", "1"), s(int64(1), "ZRANK", "n", "a"),
+			s(int64(1), "COPY", "n", "n2"), s("skiplist", "OBJECT", "ENCODING", "n2"),
+			s(int64(1), "ZADD", "n2", "7", "x"), s(int64(5), "ZCARD", "n"), s(int64(6), "ZCARD", "n2"),
+			s(ok, "RENAME", "n2", "n3"), s([]any{"x", "d"}, "ZREVRANGE", "n3", "0", "1"),
+			s([]any{"a", "b", "c"}, "SORT", "n3", "ALPHA", "LIMIT", "0", "3"),
 		}},
 		{"keyspace commands on tables", []step{
 			s(ok, "CONFIG", "SET", "hash-max-listpack-entries", "1", "set-max-listpack-entries", "1"),

@@ -284,7 +284,8 @@ func (el *evLoop) readable(lc *loopConn) {
 		}
 		return
 	}
-	c.readAt = s.mono() // commands completed by this read arrived now
+	c.inBytes.Add(uint64(n)) // PUBLISH's ordering (pubsub.go)
+	c.readAt = s.mono()      // commands completed by this read arrived now
 	c.mark, c.now = c.readAt, c.readAt
 	lc.w += n
 	var quit, ok bool

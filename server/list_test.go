@@ -300,6 +300,38 @@ func TestListBlocking(t *testing.T) {
 		expectReply(t, ch, "x")
 		expectReply(t, ch2, []any{"stage2", "x"})
 	})
+	t.Run("quicklists", func(t *testing.T) {
+		// One element per node: every list of more than one element is a
+		// QuickList, and blocked clients are served from and into them.
+		a := dialAs(t, srv.addr, "alice", "alice-pw")
+		p := dialAs(t, srv.addr, "alice", "alice-pw")
+		p.do("CONFIG", "SET", "list-max-listpack-size", "1")
+		defer p.do("CONFIG", "SET", "list-max-listpack-size", "-2")
+		a.send(encode("BLPOP", "qa", "0"))
+		ch := replyWithin(a)
+		srv.waitBlocked(t, "a", 1)
+		p.do("RPUSH", "qa", "j1", "j2", "j3")
+		expectReply(t, ch, []any{"qa", "j1"})
+		p.do("RPUSH", "dst", "d1", "d2")
+		a.send(encode("BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"))
+		ch = replyWithin(a)
+		srv.waitBlocked(t, "a", 1)
+		p.do("RPUSH", "src", "s1", "s2")
+		expectReply(t, ch, "s1")
+		for key, want := range map[string][]any{"dst": {"d1", "d2", "s1"}, "src": {"s2"}, "qa": {"j2", "j3"}} {
+			if got := norm(p.do("LRANGE", key, "0", "-1")); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s = %v, want %v", key, got, want)
+			}
+		}
+		for _, want := range []string{"j3", "j2"} {
+			if got := norm(a.do("BRPOP", "qa", "0")); !reflect.DeepEqual(got, []any{"qa", want}) {
+				t.Fatalf("BRPOP = %v, want %s", got, want)
+			}
+		}
+		if got := p.do("EXISTS", "qa"); got != int64(0) {
+			t.Fatalf("drained list still exists")
+		}
+	})
 	t.Run("inside multi does not block", func(t *testing.T) {
 		a := dialAs(t, srv.addr, "alice", "alice-pw")
 		a.do("MULTI")

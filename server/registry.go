@@ -63,6 +63,7 @@ func (s *Server) buildRegistry(cfg *config.Config, old *registry) (*registry, []
 				adm:     s.admission.Tenant(admission.PolicyFromTier(tc.Tier)),
 				latency: metrics.NewHistogram(metrics.LatencyBuckets),
 				enc:     command.NewEncodings(),
+				types:   command.NewTypeParams(),
 				gate:    make(chan struct{}, 1),
 			}
 			t.cmem.tenant = tc.ID

@@ -129,7 +129,10 @@ type tenant struct {
 	// enc is the tenant's collection-encoding thresholds (CONFIG SET
 	// hash-max-listpack-entries ...); like Redis's CONFIG SET they live
 	// until the process ends and are not in the config file.
-	enc           *command.Encodings
+	enc *command.Encodings
+	// types is the tenant's other per-type parameters
+	// (hll-sparse-max-bytes, stream-node-max-*), CONFIG SET like enc.
+	types         *command.TypeParams
 	clients       atomic.Int64
 	connsReceived atomic.Int64 // connections ever bound to the tenant (INFO total_connections_received)
 	commands      atomic.Int64 // all executed commands

@@ -4,7 +4,9 @@ import (
 	"sort"
 
 	"github.com/tcached/tcached/command"
+	"github.com/tcached/tcached/family/bitmap"
 	"github.com/tcached/tcached/family/hash"
+	"github.com/tcached/tcached/family/hll"
 	"github.com/tcached/tcached/family/keys"
 	"github.com/tcached/tcached/family/list"
 	"github.com/tcached/tcached/family/set"
@@ -80,6 +82,9 @@ func serverSpecs() []*command.Spec {
 		command.Row("flushall", -1, command.Write|command.Admin, command.NoKeys, withClient(cmdFlushAll)),
 		command.Row("info", -1, command.Operator, command.NoKeys, withClient(cmdInfo)),
 		command.Row("time", 1, command.Fast|command.Operator, command.NoKeys, withClient(cmdTime)),
+		command.Row("wait", 3, command.NoScript, command.NoKeys, withClient(cmdWait)),
+		command.Row("role", 1, command.Fast|command.NoScript, command.NoKeys, withClient(cmdRole)),
+		command.Row("lastsave", 1, command.Fast, command.NoKeys, withClient(cmdLastSave)),
 		command.Container("config", -2, 0, nil,
 			command.Row("get", -3, command.NoScript, command.NoKeys, withClient(cmdConfigGet)),
 			command.Row("set", -4, command.NoScript, command.NoKeys, withClient(cmdConfigSet)),
@@ -171,7 +176,7 @@ func (s *Server) buildTable() {
 	var rows []*command.Spec
 	for _, specs := range [][]*command.Spec{
 		serverSpecs(), str.Specs(), keys.Specs(), hash.Specs(), list.Specs(),
-		set.Specs(), zset.Specs(), sorting.Specs(),
+		set.Specs(), zset.Specs(), sorting.Specs(), bitmap.Specs(), hll.Specs(),
 	} {
 		rows = append(rows, specs...)
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // Object is a structured value: a collection in a big encoding (a hash
-// table, later a skiplist or a quicklist), kept outside the LRU's slab. The
+// table, a sorted set's tree, a quicklist), kept outside the LRU's slab. The
 // partition never looks inside one; it stores it, charges Bytes to the
 // quota, hands it to callbacks and drops it with its key. Package value
 // implements it; the families type-assert Entry.Obj back to their types.

@@ -395,9 +395,12 @@ func TestSetNoEviction(t *testing.T) {
 }
 
 // TestQuotaInvariantTables is TestQuotaInvariantConcurrent with real
-// value.SetTable objects growing and shrinking through their own plans
-// (PlanAdd's growth reserved, then Add), conversions (a new table Put over
-// a key) and deletes, under a small quota so that edits evict other keys
+// value.SetTable, value.ZSetTree and value.QuickList objects growing and
+// shrinking through their own plans (PlanAdd's, PlanSet's, PlanPush's or
+// PlanInsert's growth reserved, then the change; ZSetTree's removals by
+// member and by rank, which rebalance its tree and compact its records;
+// pops, LREM and LTRIM), conversions (a new object Put over a key) and
+// deletes, under a small quota so that edits evict other keys
 // and cross-shard eviction re-runs the plans. A plan that underestimated
 // its growth would panic (shard checks every commit) or show as used >
 // quota.
@@ -432,7 +435,8 @@ func TestQuotaInvariantTables(t *testing.T) {
 						// Few keys, so that tables grow past a page (their
 						// writes then charge page tails too) before the
 						// quota evicts them.
-						k := []byte(fmt.Sprint("t", r.IntN(6)))
+						ki := r.IntN(13)
+						k := []byte(fmt.Sprint("t", ki))
 						var members [][]byte
 						for range 1 + r.IntN(20) {
 							m := fmt.Sprint("member-", r.IntN(8000))
@@ -442,6 +446,19 @@ func TestQuotaInvariantTables(t *testing.T) {
 							members = append(members, []byte(m))
 						}
 						var err error
+						if ki >= 6 { // t6..t9 are sorted sets, t10..t12 lists
+							if ki < 10 {
+								err = zsetTableOp(p, k, r, members)
+							} else {
+								err = listTableOp(p, k, r, members)
+							}
+							if err != nil && !errors.Is(err, ErrOOM) {
+								t.Errorf("write: %v", err)
+								return
+							}
+							ops.Add(1)
+							continue
+						}
 						switch op := r.IntN(100); {
 						case op < 75: // SADD: plan, reserve, add
 							var tab *value.SetTable
@@ -497,5 +514,145 @@ func TestQuotaInvariantTables(t *testing.T) {
 			t.Logf("%d ops, %+v", ops.Load(), p.Stats())
 			audit(t, p)
 		})
+	}
+}
+
+// zsetTableOp is one write of TestQuotaInvariantTables to a sorted set:
+// ZADD (new members and new scores) through PlanSet, ZREM, a rank range
+// removal, or a conversion (a new tree Put).
+func zsetTableOp(p *Partition, k []byte, r *rand.Rand, members [][]byte) error {
+	seen := map[string]bool{}
+	var set []value.ZMember
+	for _, m := range members {
+		if !seen[string(m)] {
+			seen[string(m)] = true
+			set = append(set, value.ZMember{Member: m, Score: float64(r.IntN(50))})
+		}
+	}
+	var z *value.ZSetTree
+	switch op := r.IntN(100); {
+	case op < 70: // ZADD
+		return p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+			z = nil
+			if !ex || cur.Obj == nil {
+				t := value.NewZSetTree(0)
+				t.Set(set)
+				return Entry{Obj: t, Type: TypeZSet}, Put, nil
+			}
+			z = cur.Obj.(*value.ZSetTree)
+			return Entry{Grow: z.PlanSet(set)}, Edit, nil
+		}, func() { z.Set(set) })
+	case op < 90: // ZREM
+		return p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+			if !ex || cur.Obj == nil {
+				return cur, Keep, nil
+			}
+			z = cur.Obj.(*value.ZSetTree)
+			switch n := z.PlanRem(members); {
+			case n == 0:
+				return cur, Keep, nil
+			case n == z.Len():
+				return cur, Delete, nil
+			}
+			return Entry{}, Edit, nil
+		}, func() { z.Rem(members) })
+	default: // ZREMRANGEBYRANK
+		var from, to int
+		return p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+			if !ex || cur.Obj == nil {
+				return cur, Keep, nil
+			}
+			z = cur.Obj.(*value.ZSetTree)
+			from = r.IntN(z.Len())
+			to = min(z.Len(), from+1+r.IntN(100))
+			if to-from == z.Len() {
+				return cur, Delete, nil
+			}
+			return Entry{}, Edit, nil
+		}, func() { z.RemRange(from, to) })
+	}
+}
+
+// listTableOp is one write of TestQuotaInvariantTables to a list: pushes
+// at either end, LSET, LINSERT (planned), pops, LREM, LTRIM, or a
+// conversion (a new list Put). Count-limited nodes (list-max-listpack-size
+// 7) make node and ring growth frequent.
+func listTableOp(p *Partition, k []byte, r *rand.Rand, elems [][]byte) error {
+	var q *value.QuickList
+	left := r.IntN(2) == 0
+	switch op := r.IntN(100); {
+	case op < 45: // LPUSH/RPUSH
+		return p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+			q = nil
+			if !ex || cur.Obj == nil {
+				n := value.NewQuickList(7)
+				n.Push(elems, left)
+				return Entry{Obj: n, Type: TypeList}, Put, nil
+			}
+			q = cur.Obj.(*value.QuickList)
+			return Entry{Grow: q.PlanPush(elems, left)}, Edit, nil
+		}, func() { q.Push(elems, left) })
+	case op < 55: // LSET
+		var i int
+		return p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+			if !ex || cur.Obj == nil {
+				return cur, Keep, nil
+			}
+			q = cur.Obj.(*value.QuickList)
+			i = r.IntN(q.Len())
+			return Entry{Grow: q.PlanSet(i, elems[0])}, Edit, nil
+		}, func() { q.Set(i, elems[0]) })
+	case op < 65: // LINSERT
+		var pos value.QuickListPos
+		return p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+			if !ex || cur.Obj == nil {
+				return cur, Keep, nil
+			}
+			q = cur.Obj.(*value.QuickList)
+			pivot := append([]byte(nil), q.Index(r.IntN(q.Len()))...)
+			grow, at, found := q.PlanInsert(pivot, elems[0], left)
+			if !found {
+				return cur, Keep, nil
+			}
+			pos = at
+			return Entry{Grow: grow}, Edit, nil
+		}, func() { q.Insert(pos, elems[0]) })
+	case op < 85: // LPOP/RPOP
+		n := 1 + r.IntN(30)
+		return p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+			if !ex || cur.Obj == nil {
+				return cur, Keep, nil
+			}
+			q = cur.Obj.(*value.QuickList)
+			if n >= q.Len() {
+				return cur, Delete, nil
+			}
+			return Entry{}, Edit, nil
+		}, func() { q.Pop(n, left, nil) })
+	case op < 93: // LREM
+		return p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+			if !ex || cur.Obj == nil {
+				return cur, Keep, nil
+			}
+			q = cur.Obj.(*value.QuickList)
+			switch n := q.CountRem(0, elems[0]); {
+			case n == 0:
+				return cur, Keep, nil
+			case n == q.Len():
+				return cur, Delete, nil
+			}
+			return Entry{}, Edit, nil
+		}, func() { q.Rem(0, elems[0]) })
+	default: // LTRIM
+		var from, to int
+		return p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+			if !ex || cur.Obj == nil {
+				return cur, Keep, nil
+			}
+			q = cur.Obj.(*value.QuickList)
+			from = r.IntN(q.Len())
+			to = from + 1 + r.IntN(q.Len()-from)
+			return Entry{}, Edit, nil
+		}, func() { q.Trim(from, to) })
 	}
 }

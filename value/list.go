@@ -18,15 +18,12 @@ import (
 // listpack), charged to the tenant's quota as len(value), so a list
 // evicts, expires, renames, copies and moves as one key.
 //
-// Limits: every write (LPUSH, RPOP, LSET, ...) builds the next encoding in
-// a new buffer, O(size of the list), and an access by index or from the
-// tail (LINDEX, RPOP, LRANGE with negative indexes) scans from the head,
-// O(size). That is cheap for the lists caches and small work queues hold
-// (a 4 KB list updates in about a microsecond) and acceptable up to a few
-// hundred KB; a queue of many MB pays a copy of that many MB per push or
-// pop. A list's size is bounded by the tenant quota and by
-// eviction.MaxEntry like any entry. A chunked representation (Redis's
-// quicklist) can be added behind this API without changing commands.
+// This is the compact encoding, used while a list would fit one
+// quicklist node under list-max-listpack-size (Limits.ListCompact, 8 KiB
+// by default): every write builds the next encoding in a new buffer,
+// O(size of the list), and an access by index or from the tail scans from
+// the head, which at that size costs about what a listpack's memmove
+// does. Past it a list is a QuickList (quicklist.go).
 //
 // Functions that build an encoding append it to dst, which must not
 // overlap the source encoding b; b may be nil (an empty list).
@@ -86,21 +83,35 @@ func ListAppendElem(dst, e []byte) []byte {
 }
 
 // listBody returns the element bytes of b (without the header), checking
-// that b decodes.
+// that b decodes: a skip over the length prefixes, not a decode of each
+// element (a push into a compact list runs it on every write).
 func listBody(b []byte) (body []byte, n int, err error) {
 	if len(b) == 0 {
 		return nil, 0, nil
 	}
-	it := ListElems(b)
-	for {
-		if _, ok := it.Next(); !ok {
-			break
-		}
-	}
-	if it.Err() != nil || it.Offset() != len(b) {
+	cnt, m := binary.Uvarint(b)
+	if m <= 0 || cnt > uint64(len(b)) {
 		return nil, 0, ErrCorrupt
 	}
-	return b[it.n:], ListLen(b), nil
+	off := m
+	for range cnt {
+		if off >= len(b) {
+			return nil, 0, ErrCorrupt
+		}
+		if c := b[off]; c < 0x80 {
+			off += 1 + int(c)
+			continue
+		}
+		l, k := binary.Uvarint(b[off:])
+		if k <= 0 || l > uint64(len(b)) {
+			return nil, 0, ErrCorrupt
+		}
+		off += k + int(l)
+	}
+	if off != len(b) {
+		return nil, 0, ErrCorrupt
+	}
+	return b[m:], int(cnt), nil
 }
 
 // ListPush appends to dst the encoding of b with elems pushed one by one

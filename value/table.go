@@ -37,13 +37,19 @@ import (
 // is a backward shift with no tombstones, and SCAN walks the elements in
 // hash order (see scanFrom). A segment 7/8 full grows by a quarter; at
 // maxSegLen it splits in two by the next hash bit (the directory doubles
-// when needed), each half rebuilt 70% full; one under 30% full is rebuilt
+// when needed), each half rebuilt 70% full; one under 55% full is rebuilt
 // 70% full. So no write ever rehashes more than one segment: the worst
 // pause of a growing table is one segment's rebuild (a few tens of
 // microseconds), not a rehash of the whole table as with one flat array,
-// and the buckets stay between 70% and 87.5% full at any size (powers of
-// two would let every segment of a uniform hash split in the same wave
-// and sit at 44%).
+// and the buckets stay between 70% and 87.5% full at any size while a
+// table grows (powers of two would let every segment of a uniform hash
+// split in the same wave and sit at 44%), and above 55% full while it
+// shrinks (a segment is not merged with its buddy, so one of minSegLen
+// buckets may be emptier). The shrink threshold bounds what deletes
+// leave: at 30%, as first built, deleting every other element of a set
+// of 8-byte members left Bytes at 0.65 of its heap (TestTableMemory's
+// half=true case), 0.91 at 55%; a rebuild then takes deletes of 15% of a
+// segment's buckets, amortized.
 //
 // Garbage. A record's bytes are dead once its element is deleted or its
 // value replaced by one of another length. A page's dead bytes stay (and
@@ -64,9 +70,10 @@ import (
 // the current page up to its fill, own records at their length. Only the
 // current page's free tail and malloc's size-class rounding of own records
 // (at most 12.5%) are not. The index is charged per element: a bucket is 16
-// bytes and segments stay 70% to 87.5% full, 18.3 to 22.9 bytes per
-// element; ElemOverhead is their measured mean with the directory, the
-// segment headers and the page table (TestTableMemory, see ElemOverhead).
+// bytes and segments stay 70% to 87.5% full as a table grows, 18.3 to 22.9
+// bytes per element (down to 55% as it shrinks, 29 bytes); ElemOverhead is
+// their measured mean with the directory, the segment headers and the page
+// table (TestTableMemory, see ElemOverhead).
 //
 // A write plans before it changes anything: PlanSet/PlanAdd compute the
 // exact growth of Bytes for the change (the records the write will
@@ -343,6 +350,10 @@ type table struct {
 	// segMax caches the longest segment's length for random (0: unknown,
 	// reset whenever a segment is resized or added).
 	segMax int
+	// onMove, when set, is told of every record compaction moves (rec is
+	// its bytes, still readable at from): a sorted set's tree names
+	// records too (zsettree.go).
+	onMove func(rec []byte, from, to ref)
 }
 
 func newTable(sizeHint int, pairs bool) table {
@@ -460,13 +471,13 @@ func (t *table) split(si int32) {
 	}
 }
 
-// unindex removes the bucket at (si, pos), halving a segment left under a
-// quarter full.
+// unindex removes the bucket at (si, pos), rebuilding a segment left
+// under 55% full 70% full.
 func (t *table) unindex(si int32, pos int) {
 	s := &t.segs[si]
 	s.remove(pos)
 	t.n--
-	if len(s.b) > minSegLen && int(s.n) < len(s.b)*3/10 {
+	if len(s.b) > minSegLen && int(s.n) < len(s.b)*11/20 {
 		s.rebuild(fitLen(int(s.n)), nil)
 		t.segMax = 0
 	}
@@ -541,6 +552,9 @@ func (t *table) compact(p uint32) {
 				copy(dst, rec[:r])
 				s.b[pos].ref = uint64(nx) + 1
 				t.a.meta[p].live -= int32(r)
+				if t.onMove != nil {
+					t.onMove(rec, x, nx)
+				}
 			}
 		}
 		off += r

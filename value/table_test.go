@@ -456,14 +456,16 @@ func TestTableMemory(t *testing.T) {
 		n          int
 		hash       bool
 		name, valu int
+		deleteHalf bool // then delete every other element
 	}{
-		{1_000_000, false, 8, 0},
-		{1_000_000, true, 10, 10},
-		{100_000, true, 16, 100},
-		{10_000, false, 20, 0},
-		{1000, true, 12, 12},
+		{1_000_000, false, 8, 0, false},
+		{1_000_000, true, 10, 10, false},
+		{100_000, true, 16, 100, false},
+		{10_000, false, 20, 0, false},
+		{1000, true, 12, 12, false},
+		{200_000, false, 8, 0, true},
 	} {
-		t.Run(fmt.Sprintf("%dx%v_%d+%d", tc.n, tc.hash, tc.name, tc.valu), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%dx%v_%d+%d_half=%v", tc.n, tc.hash, tc.name, tc.valu, tc.deleteHalf), func(t *testing.T) {
 			if (testing.Short() || raceEnabled) && tc.n > 100_000 {
 				t.Skip("1M elements: not under -short or -race (make test)")
 			}
@@ -484,6 +486,20 @@ func TestTableMemory(t *testing.T) {
 				for i := range tc.n {
 					copy(name, fmt.Sprintf("%0*d", tc.name, i))
 					s.Add([][]byte{name})
+				}
+				if tc.deleteHalf {
+					// In hash order, every other one: the segments empty
+					// evenly (the shrink threshold is what bounds them).
+					var del [][]byte
+					i := 0
+					s.Range(func(m []byte) bool {
+						if i++; i%2 == 0 {
+							del = append(del, bytes.Clone(m))
+						}
+						return true
+					})
+					s.Rem(del)
+					tc.n -= len(del)
 				}
 				bytesOf = s.Bytes
 				defer runtime.KeepAlive(s)

@@ -8,25 +8,32 @@ import (
 
 // # Two encodings per type
 //
-// A hash or a set is compact (hash.go, set.go: one buffer, rewritten per
-// write, like Redis's listpack and intset) while small, and a table
-// (HashTable, SetTable) past Limits, as Redis converts past its
-// *-max-listpack-* and set-max-intset-entries. Conversion is one way: a
-// table that shrinks stays a table. HashView and SetView read either.
+// A collection is compact (hash.go, set.go, zset.go, list.go: one buffer,
+// rewritten per write, like Redis's listpack and intset) while small, and
+// big (HashTable, SetTable, ZSetTree, QuickList) past Limits, as Redis
+// converts past its *-max-listpack-* and set-max-intset-entries.
+// Conversion is one way: a big value that shrinks stays big. HashView,
+// SetView, ZSetView and ListView read either.
 
 // Limits are the thresholds of the compact encodings, Redis's parameters
-// of the same names. A value over a limit of its type is a table.
+// of the same names. A value over a limit of its type is big.
 type Limits struct {
 	HashEntries, HashValue int64 // hash-max-listpack-entries, -value
 	SetIntset              int64 // set-max-intset-entries
 	SetListpack            int64 // set-max-listpack-entries
 	SetListpackValue       int64 // set-max-listpack-value
+	ZSetEntries, ZSetValue int64 // zset-max-listpack-entries, -value
+	// ListFill is list-max-listpack-size: a quicklist node's limit, a
+	// count of elements when positive, else a size (-1..-5: 4..64 KiB);
+	// see QuickList.
+	ListFill int64
 }
 
-// DefaultLimits are Redis's defaults (7.0's for hashes and intsets, 7.2's
-// for listpack sets).
+// DefaultLimits are Redis's defaults (7.0's for hashes, intsets, sorted
+// sets and lists, 7.2's for listpack sets).
 func DefaultLimits() Limits {
-	return Limits{HashEntries: 512, HashValue: 64, SetIntset: 512, SetListpack: 128, SetListpackValue: 64}
+	return Limits{HashEntries: 512, HashValue: 64, SetIntset: 512, SetListpack: 128, SetListpackValue: 64,
+		ZSetEntries: 128, ZSetValue: 64, ListFill: -2}
 }
 
 // HashNeedsTable reports whether a hash write of these fields and values
@@ -48,6 +55,34 @@ func (l Limits) HashNeedsTable(fields, values [][]byte) bool {
 
 // HashTooLong reports a compact hash of n fields that must convert.
 func (l Limits) HashTooLong(n int) bool { return int64(n) > l.HashEntries }
+
+// ZSetConvertsAt is where a compact sorted set of n members becomes a
+// ZSetTree while the members added are added, in order: the index in
+// added of the member whose insert converts it, or -1. Redis 7.0's zsetAdd
+// converts before an insert that would pass zset-max-listpack-entries or
+// whose member is longer than zset-max-listpack-value; a changed score
+// never converts.
+func (l Limits) ZSetConvertsAt(n int, added [][]byte) int {
+	for i, m := range added {
+		if int64(n+i+1) > l.ZSetEntries || int64(len(m)) > l.ZSetValue {
+			return i
+		}
+	}
+	return -1
+}
+
+// ListCompact reports whether a list of n elements whose compact encoding
+// is size bytes stays compact: while it would fit one quicklist node under
+// list-max-listpack-size (Redis 7.2 keeps such a list a listpack; 7.0
+// names every list "quicklist", and so does tcached). Past it the list is
+// a QuickList, for good.
+func (l Limits) ListCompact(n, size int) bool {
+	fill := max(min(l.ListFill, qfillMax), -5)
+	if fill < 0 {
+		return size <= 4096<<(-fill-1)
+	}
+	return size <= qsafetyLimit && int64(n) <= fill
+}
 
 // Compact set tags (shard.Entry.Enc): how a compact set has lived. Redis
 // 7.0 keeps an intset while every member is an integer and converts to a
@@ -268,6 +303,144 @@ func Clone(obj any) any {
 		return t.Clone()
 	case *SetTable:
 		return t.Clone()
+	case *ZSetTree:
+		return t.Clone()
+	case *QuickList:
+		return t.Clone()
 	}
 	return nil
+}
+
+// ZSetView reads a sorted set in either encoding: Tree when it is a
+// ZSetTree, else Enc (nil for a missing key).
+type ZSetView struct {
+	Enc  []byte
+	Tree *ZSetTree
+}
+
+// ViewZSet is the view of an entry's value (see ViewHash).
+func ViewZSet(enc []byte, obj any) ZSetView {
+	if t, ok := obj.(*ZSetTree); ok {
+		return ZSetView{Tree: t}
+	}
+	return ZSetView{Enc: enc}
+}
+
+// Len is the number of members.
+func (z ZSetView) Len() int {
+	if z.Tree != nil {
+		return z.Tree.Len()
+	}
+	return ZSetLen(z.Enc)
+}
+
+// Score returns the score of member.
+func (z ZSetView) Score(member []byte) (float64, bool) {
+	if z.Tree != nil {
+		return z.Tree.Score(member)
+	}
+	return ZSetScore(z.Enc, member)
+}
+
+// Scores looks members up: found[i] reports whether members[i] is in the
+// set and scores[i] is its score.
+func (z ZSetView) Scores(members [][]byte) (scores []float64, found []bool, err error) {
+	if z.Tree == nil {
+		return ZSetScores(z.Enc, members)
+	}
+	scores = make([]float64, len(members))
+	found = make([]bool, len(members))
+	for i, m := range members {
+		scores[i], found[i] = z.Tree.Score(m)
+	}
+	return scores, found, nil
+}
+
+// Rank returns the 0-based rank of member (ascending) and its score.
+func (z ZSetView) Rank(member []byte) (rank int, score float64, ok bool) {
+	if z.Tree != nil {
+		return z.Tree.Rank(member)
+	}
+	return ZSetRank(z.Enc, member)
+}
+
+// AppendEncoding appends the set in the compact encoding: a copy to
+// reply from or to sort once the lock is released.
+func (z ZSetView) AppendEncoding(dst []byte) []byte {
+	if z.Tree != nil {
+		return z.Tree.AppendEncoding(dst)
+	}
+	return append(dst, z.Enc...)
+}
+
+// ListView reads a list in either encoding: QL when it is a QuickList,
+// else Enc (nil for a missing key).
+type ListView struct {
+	Enc []byte
+	QL  *QuickList
+}
+
+// ViewList is the view of an entry's value (see ViewHash).
+func ViewList(enc []byte, obj any) ListView {
+	if q, ok := obj.(*QuickList); ok {
+		return ListView{QL: q}
+	}
+	return ListView{Enc: enc}
+}
+
+// Len is the number of elements.
+func (l ListView) Len() int {
+	if l.QL != nil {
+		return l.QL.Len()
+	}
+	return ListLen(l.Enc)
+}
+
+// Index returns the element at index (negative counts from the tail).
+func (l ListView) Index(index int64) ([]byte, bool) {
+	if l.QL == nil {
+		return ListIndex(l.Enc, index)
+	}
+	i := listIndex(l.QL.Len(), index)
+	if i < 0 {
+		return nil, false
+	}
+	return l.QL.Index(i), true
+}
+
+// Range calls fn with the elements from index start to stop inclusive
+// (LRANGE's indexes), head first.
+func (l ListView) Range(start, stop int64, fn func(e []byte)) error {
+	if l.QL == nil {
+		return ListRange(l.Enc, start, stop, fn)
+	}
+	from, to := ListNormRange(l.QL.Len(), start, stop)
+	if from >= to {
+		return nil
+	}
+	k := to - from
+	l.QL.Walk(from, false, func(e []byte) bool {
+		fn(e)
+		k--
+		return k > 0
+	})
+	return nil
+}
+
+// Pos is LPOS over either encoding (see ListPos).
+func (l ListView) Pos(elem []byte, rank, count, maxlen int64, fn func(index int)) error {
+	if l.QL == nil {
+		return ListPos(l.Enc, elem, rank, count, maxlen, fn)
+	}
+	l.QL.Pos(elem, rank, count, maxlen, fn)
+	return nil
+}
+
+// AppendEncoding appends the list in the compact encoding: a copy to
+// reply from or to sort once the lock is released.
+func (l ListView) AppendEncoding(dst []byte) []byte {
+	if l.QL != nil {
+		return l.QL.AppendEncoding(dst)
+	}
+	return append(dst, l.Enc...)
 }

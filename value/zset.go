@@ -22,14 +22,12 @@ import (
 // score is never NaN, and -0 is stored as 0 (Redis's listpack stores a
 // score as text and prints -0 as 0 for small sorted sets).
 //
-// Limits: a member lookup (ZSCORE, ZRANK, ZADD's existence check) scans the
-// value, O(size), where Redis's skiplist+dict is O(1)/O(log n) for sorted
-// sets past 128 members; an update (ZADD, ZREM, ZINCRBY, ZPOP*) copies the
-// value, O(size + k log k) for k changed members. As for hashes (see the
-// hash encoding), that is cheap for the leaderboard- and tag-sized sets a
-// cache holds and acceptable up to a few hundred KB; the size is bounded
-// by the tenant quota and eviction.MaxEntry. A skiplist representation
-// can replace this one behind the same API without changing commands.
+// This is the compact encoding (Redis's listpack), used while a sorted
+// set has at most zset-max-listpack-entries members none longer than
+// zset-max-listpack-value: a member lookup (ZSCORE, ZRANK, ZADD's
+// existence check) scans the value and an update copies it, O(size), as
+// a listpack's does. Past the thresholds a sorted set is a ZSetTree
+// (zsettree.go).
 
 // ZMember is one member of a sorted set and its score.
 type ZMember struct {
@@ -70,6 +68,10 @@ func ZSetMembers(b []byte) ZSetIter {
 	}
 	return ZSetIter{b: b[m:], left: int(n)}
 }
+
+// ZSetRecords returns an iterator over n members laid out as in the
+// encoding but without its count header (ZAppendScored's output).
+func ZSetRecords(b []byte, n int) ZSetIter { return ZSetIter{b: b, left: n} }
 
 // Next returns the next member (a slice of the encoded buffer) and its
 // score.
@@ -119,6 +121,16 @@ func ZSetAppendMember(dst []byte, m ZMember) []byte {
 		score = 0 // -0 is stored as 0
 	}
 	dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(score))
+	dst = binary.AppendUvarint(dst, uint64(len(m.Member)))
+	return append(dst, m.Member...)
+}
+
+// ZAppendScored appends one member as ZSetAppendMember does, but keeps a
+// score of -0 as it is: a ZSetTree keeps -0 (as Redis's skiplist does,
+// which prints it "-0"), and a copy made to reply from must too. Only
+// reply copies are built with it; a compact encoding never holds -0.
+func ZAppendScored(dst []byte, m ZMember) []byte {
+	dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(m.Score))
 	dst = binary.AppendUvarint(dst, uint64(len(m.Member)))
 	return append(dst, m.Member...)
 }

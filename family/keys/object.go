@@ -43,8 +43,9 @@ func cmdMove(c *command.Ctx, args [][]byte) {
 // string's int/embstr/raw; "listpack" or "hashtable" for a hash (compact
 // or value.HashTable); "intset" for a compact set of integers and
 // "hashtable" for any other set (7.0 has no listpack sets, see
-// family/set); and, for lists and sorted sets, whose single serialized
-// encoding is listpack-like at every size, "quicklist" and "listpack".
+// family/set); "listpack" or "skiplist" for a sorted set (compact or
+// value.ZSetTree); and for a list, whose single serialized encoding is
+// listpack-like at every size, "quicklist", as 7.0 answers for every list.
 func cmdObjectEncoding(c *command.Ctx, args [][]byte) {
 	enc := ""
 	c.Part.View(c.DB, args[2], 0, func(e shard.Entry) {
@@ -57,6 +58,9 @@ func cmdObjectEncoding(c *command.Ctx, args [][]byte) {
 			return
 		case shard.TypeZSet:
 			enc = "listpack"
+			if e.Obj != nil {
+				enc = "skiplist"
+			}
 			return
 		case shard.TypeList:
 			enc = "quicklist"

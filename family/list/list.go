@@ -2,13 +2,22 @@
 // LSET LREM LTRIM LINSERT LPOS LMOVE and the blocking BLPOP BRPOP BLMOVE,
 // with Redis 7's semantics, replies and error strings.
 //
-// A list is one entry of type shard.TypeList whose value is the encoding
-// of value/list.go, written through listUpdate (one Partition.Mutate) or,
-// for LMOVE between two keys, one Partition.Apply, so both keys change
-// atomically and the quota is reserved for the growth before it is
-// stored. The hash handlers (package hash) are the model: WRONGTYPE on a
-// key of another type, the tier's default TTL for a new list, an existing
-// list keeps its TTL, an emptied list is deleted.
+// A list is one entry of type shard.TypeList in one of two encodings:
+// compact (value/list.go, one buffer rewritten per write, Redis 7.2's
+// listpack) while it would fit one quicklist node under the tenant's
+// list-max-listpack-size (value.Limits.ListCompact; 8 KiB by default),
+// then a value.QuickList (Redis's quicklist: a ring of nodes of about that
+// size; O(1) push and pop at both ends, O(log nodes + node) access by
+// index), for good. OBJECT ENCODING answers "quicklist" for both, as
+// Redis 7.0 does for every list.
+//
+// Single-key writes go through command.CollWrite (a compact list rebuilt
+// and Put, or converted; a quicklist changed in place by an edit whose
+// growth the partition reserves before the commit runs); LMOVE between
+// two keys through one Partition.ApplyEdit, so both keys change
+// atomically in any mix of encodings. WRONGTYPE on a key of another type,
+// the tier's default TTL for a new list, an existing list keeps its TTL,
+// an emptied list is deleted.
 //
 // Blocking: block.go.
 package list
@@ -26,18 +35,20 @@ import (
 // MaxBlockWait bounds a blocking command's wait, timeout 0 included.
 const MaxBlockWait = time.Hour
 
-// listUpdate changes the list at key, as hashUpdate does for hashes. build
-// gets the current encoding (nil when the key is missing) and a buffer to
-// append the next one to; it returns the next encoding and whether
-// anything changed. build may run more than once and must only record
-// results. A key of another type is WRONGTYPE; a list left empty is
-// deleted; a new list gets the tier's default TTL.
-
-func listUpdate(c *command.Ctx, key []byte, build command.BuildFn) error {
-	return command.CollUpdate(c, key, shard.TypeList, build)
+// listView runs fn on the list at key, in either encoding, under the
+// sub-shard lock.
+func listView(c *command.Ctx, key []byte, fn func(l value.ListView)) (found, wrong bool) {
+	return command.CollEntry(c, key, shard.TypeList, func(e shard.Entry) { fn(value.ViewList(e.Value, e.Obj)) })
 }
-func listView(c *command.Ctx, key []byte, fn func(enc []byte)) (found, wrong bool) {
-	return command.CollView(c, key, shard.TypeList, fn)
+
+// compactOrBig returns a compact list's next encoding as it is, or
+// converted to a QuickList when it no longer fits one node.
+func compactOrBig(lim value.Limits, next []byte) (shard.Object, error) {
+	if lim.ListCompact(value.ListLen(next), len(next)) {
+		return nil, nil
+	}
+	q, err := value.QuickListFrom(next, lim.ListFill)
+	return q, err
 }
 
 // listArena collects copies of elements for a reply built after the lock is
@@ -74,15 +85,28 @@ func (a *listArena) writeArray(c *command.Ctx) {
 // listPushCmd answers LPUSH RPUSH (onlyExisting false) and LPUSHX RPUSHX.
 func listPushCmd(c *command.Ctx, args [][]byte, left, onlyExisting bool) {
 	n := 0
-	err := listUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
-		n = 0
-		if !exists && onlyExisting {
-			return nil, false, nil
-		}
-		next, err := value.ListPush(dst, cur, args[2:], left)
-		n = value.ListLen(next)
-		return next, true, err
-	})
+	elems := args[2:]
+	lim := c.Limits()
+	err := command.CollWrite(c, args[1], shard.TypeList,
+		func(dst, cur []byte, exists bool, _ uint8) ([]byte, uint8, shard.Object, bool, error) {
+			n = 0
+			if !exists && onlyExisting {
+				return nil, 0, nil, false, nil
+			}
+			next, err := value.ListPush(dst, cur, elems, left)
+			if err != nil {
+				return nil, 0, nil, false, err
+			}
+			n = value.ListLen(next)
+			obj, err := compactOrBig(lim, next)
+			return next, 0, obj, true, err
+		},
+		func(obj shard.Object) (int64, bool, bool, error) {
+			q := obj.(*value.QuickList)
+			n = q.Len() + len(elems)
+			return q.PlanPush(elems, left), true, false, nil
+		},
+		func(obj shard.Object) { obj.(*value.QuickList).Push(elems, left) })
 	if err != nil {
 		c.StoreErr(err)
 		return
@@ -110,15 +134,36 @@ func cmdRPushX(c *command.Ctx, args [][]byte) { listPushCmd(c, args, false, true
 // c.Scratch). It reports whether the key existed; WRONGTYPE and quota
 // errors are returned.
 func listPop(c *command.Ctx, key []byte, count int, left bool, a *listArena) (exists bool, err error) {
-	err = listUpdate(c, key, func(dst, cur []byte, ex bool) ([]byte, bool, error) {
-		a.reset(c.Scratch)
-		exists = ex
-		if !ex || count == 0 {
-			return nil, false, nil
-		}
-		next, _, err := value.ListPop(dst, cur, count, left, a.add)
-		return next, true, err
-	})
+	err = command.CollWrite(c, key, shard.TypeList,
+		func(dst, cur []byte, ex bool, _ uint8) ([]byte, uint8, shard.Object, bool, error) {
+			a.reset(c.Scratch)
+			exists = ex
+			if !ex || count == 0 {
+				return nil, 0, nil, false, nil
+			}
+			next, _, err := value.ListPop(dst, cur, count, left, a.add)
+			return next, 0, nil, true, err
+		},
+		func(obj shard.Object) (int64, bool, bool, error) {
+			a.reset(c.Scratch)
+			exists = true
+			q := obj.(*value.QuickList)
+			if count == 0 {
+				return 0, false, false, nil
+			}
+			// The elements are copied now; the commit only drops them.
+			k := min(count, q.Len())
+			start := 0
+			if !left {
+				start = q.Len() - 1
+			}
+			q.Walk(start, !left, func(e []byte) bool {
+				a.add(e)
+				return a.n() < k
+			})
+			return 0, true, k == q.Len(), nil
+		},
+		func(obj shard.Object) { obj.(*value.QuickList).Pop(count, left, nil) })
 	return exists, err
 }
 
@@ -169,7 +214,7 @@ func cmdRPop(c *command.Ctx, args [][]byte) { listPopCmd(c, args, false) }
 // cmdLLen: LLEN key -> the length, 0 when missing.
 func cmdLLen(c *command.Ctx, args [][]byte) {
 	n := 0
-	if _, wrong := listView(c, args[1], func(enc []byte) { n = value.ListLen(enc) }); wrong {
+	if _, wrong := listView(c, args[1], func(l value.ListView) { n = l.Len() }); wrong {
 		return
 	}
 	c.W.WriteInt(n)
@@ -186,9 +231,9 @@ func cmdLRange(c *command.Ctx, args [][]byte) {
 	var a listArena
 	a.reset(c.Scratch)
 	var err error
-	if _, wrong := listView(c, args[1], func(enc []byte) {
+	if _, wrong := listView(c, args[1], func(l value.ListView) {
 		a.reset(c.Scratch)
-		err = value.ListRange(enc, start, stop, a.add)
+		err = l.Range(start, stop, a.add)
 	}); wrong {
 		return
 	}
@@ -204,12 +249,12 @@ func cmdLIndex(c *command.Ctx, args [][]byte) {
 	index, isInt := command.ParseInt(args[2])
 	var out []byte
 	has := false
-	found, wrong := listView(c, args[1], func(enc []byte) {
+	found, wrong := listView(c, args[1], func(l value.ListView) {
 		if !isInt {
 			return
 		}
 		var e []byte
-		if e, has = value.ListIndex(enc, index); has {
+		if e, has = l.Index(index); has {
 			out = append(c.Scratch[:0], e...)
 		}
 	})
@@ -227,22 +272,51 @@ func cmdLIndex(c *command.Ctx, args [][]byte) {
 	}
 }
 
+// normIndex is LSET's index as a position, or -1 out of range.
+func normIndex(n int, index int64) int {
+	if index < 0 {
+		index += int64(n)
+	}
+	if index < 0 || index >= int64(n) {
+		return -1
+	}
+	return int(index)
+}
+
 // cmdLSet: LSET key index element -> OK.
 func cmdLSet(c *command.Ctx, args [][]byte) {
 	index, isInt := command.ParseInt(args[2])
-	err := listUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
-		switch {
-		case !exists:
-			return nil, false, command.ReplyErr(command.ErrNoSuchKey)
-		case !isInt:
-			return nil, false, command.ReplyErr(command.ErrNotInteger)
-		}
-		next, ok, err := value.ListSet(dst, cur, index, args[3])
-		if err == nil && !ok {
-			err = command.ReplyErr(command.ErrListIndexRange)
-		}
-		return next, err == nil, err
-	})
+	lim := c.Limits()
+	var pos int
+	err := command.CollWrite(c, args[1], shard.TypeList,
+		func(dst, cur []byte, exists bool, _ uint8) ([]byte, uint8, shard.Object, bool, error) {
+			switch {
+			case !exists:
+				return nil, 0, nil, false, command.ReplyErr(command.ErrNoSuchKey)
+			case !isInt:
+				return nil, 0, nil, false, command.ReplyErr(command.ErrNotInteger)
+			}
+			next, ok, err := value.ListSet(dst, cur, index, args[3])
+			if err == nil && !ok {
+				err = command.ReplyErr(command.ErrListIndexRange)
+			}
+			if err != nil {
+				return nil, 0, nil, false, err
+			}
+			obj, err := compactOrBig(lim, next)
+			return next, 0, obj, true, err
+		},
+		func(obj shard.Object) (int64, bool, bool, error) {
+			q := obj.(*value.QuickList)
+			if !isInt {
+				return 0, false, false, command.ReplyErr(command.ErrNotInteger)
+			}
+			if pos = normIndex(q.Len(), index); pos < 0 {
+				return 0, false, false, command.ReplyErr(command.ErrListIndexRange)
+			}
+			return q.PlanSet(pos, args[3]), true, false, nil
+		},
+		func(obj shard.Object) { obj.(*value.QuickList).Set(pos, args[3]) })
 	if err != nil {
 		c.StoreErr(err)
 		return
@@ -257,9 +331,28 @@ func cmdLRem(c *command.Ctx, args [][]byte) {
 		c.W.WriteError(command.ErrNotInteger)
 		return
 	}
-	command.CountUpdate(c, args[1], shard.TypeList, false, func(dst, cur []byte) ([]byte, int, error) {
-		return value.ListRem(dst, cur, count, args[3])
-	})
+	removed := 0
+	err := command.CollWrite(c, args[1], shard.TypeList,
+		func(dst, cur []byte, exists bool, _ uint8) ([]byte, uint8, shard.Object, bool, error) {
+			removed = 0
+			if !exists {
+				return nil, 0, nil, false, nil
+			}
+			next, n, err := value.ListRem(dst, cur, count, args[3])
+			removed = n
+			return next, 0, nil, n > 0, err
+		},
+		func(obj shard.Object) (int64, bool, bool, error) {
+			q := obj.(*value.QuickList)
+			removed = q.CountRem(count, args[3])
+			return 0, removed > 0, removed == q.Len(), nil
+		},
+		func(obj shard.Object) { obj.(*value.QuickList).Rem(count, args[3]) })
+	if err != nil {
+		c.StoreErr(err)
+		return
+	}
+	c.W.WriteInt(removed)
 }
 
 // cmdLTrim: LTRIM key start stop -> OK; a list trimmed to nothing is
@@ -271,13 +364,24 @@ func cmdLTrim(c *command.Ctx, args [][]byte) {
 		c.W.WriteError(command.ErrNotInteger)
 		return
 	}
-	err := listUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
-		if !exists {
-			return nil, false, nil
-		}
-		next, err := value.ListTrim(dst, cur, start, stop)
-		return next, value.ListLen(next) != value.ListLen(cur), err
-	})
+	var from, to int
+	err := command.CollWrite(c, args[1], shard.TypeList,
+		func(dst, cur []byte, exists bool, _ uint8) ([]byte, uint8, shard.Object, bool, error) {
+			if !exists {
+				return nil, 0, nil, false, nil
+			}
+			next, err := value.ListTrim(dst, cur, start, stop)
+			return next, 0, nil, value.ListLen(next) != value.ListLen(cur), err
+		},
+		func(obj shard.Object) (int64, bool, bool, error) {
+			n := obj.(*value.QuickList).Len()
+			from, to = value.ListNormRange(n, start, stop)
+			if from >= to {
+				return 0, true, true, nil
+			}
+			return 0, to-from < n, false, nil
+		},
+		func(obj shard.Object) { obj.(*value.QuickList).Trim(from, to) })
 	if err != nil {
 		c.StoreErr(err)
 		return
@@ -297,20 +401,35 @@ func cmdLInsert(c *command.Ctx, args [][]byte) {
 		c.W.WriteError(command.ErrSyntax)
 		return
 	}
+	lim := c.Limits()
 	n := 0
-	err := listUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
-		n = 0
-		if !exists {
-			return nil, false, nil
-		}
-		next, found, err := value.ListInsert(dst, cur, before, args[3], args[4])
-		if !found {
-			n = -1
-			return next, false, err
-		}
-		n = value.ListLen(next)
-		return next, true, err
-	})
+	var pos value.QuickListPos
+	err := command.CollWrite(c, args[1], shard.TypeList,
+		func(dst, cur []byte, exists bool, _ uint8) ([]byte, uint8, shard.Object, bool, error) {
+			n = 0
+			if !exists {
+				return nil, 0, nil, false, nil
+			}
+			next, found, err := value.ListInsert(dst, cur, before, args[3], args[4])
+			if err != nil || !found {
+				n = -1
+				return nil, 0, nil, false, err
+			}
+			n = value.ListLen(next)
+			obj, err := compactOrBig(lim, next)
+			return next, 0, obj, true, err
+		},
+		func(obj shard.Object) (int64, bool, bool, error) {
+			q := obj.(*value.QuickList)
+			grow, p, found := q.PlanInsert(args[3], args[4], before)
+			if !found {
+				n = -1
+				return 0, false, false, nil
+			}
+			pos, n = p, q.Len()+1
+			return grow, true, false, nil
+		},
+		func(obj shard.Object) { obj.(*value.QuickList).Insert(pos, args[4]) })
 	if err != nil {
 		c.StoreErr(err)
 		return
@@ -379,9 +498,9 @@ func cmdLPos(c *command.Ctx, args [][]byte) {
 	if want < 0 {
 		want = 1
 	}
-	found, wrong := listView(c, args[1], func(enc []byte) {
+	found, wrong := listView(c, args[1], func(l value.ListView) {
 		pos = pos[:0]
-		err = value.ListPos(enc, args[2], rank, want, maxlen, func(i int) { pos = append(pos, i) })
+		err = l.Pos(args[2], rank, want, maxlen, func(i int) { pos = append(pos, i) })
 	})
 	switch {
 	case wrong:
@@ -436,33 +555,53 @@ func listMove(c *command.Ctx, src, dst []byte, fromLeft, toLeft bool, a *listAre
 			}
 		}
 	}()
+	lim := c.Limits()
 	now := c.NowMs()
 	if string(src) == string(dst) {
-		// Same key: a rotation (or a no-op move to the same end).
-		err = listUpdate(c, src, func(dstBuf, cur []byte, exists bool) ([]byte, bool, error) {
-			a.reset(c.Scratch)
-			moved = false
-			if !exists {
-				return nil, false, nil
-			}
-			var e []byte
-			mid, _, err := value.ListPop((*b1)[:0], cur, 1, fromLeft, func(x []byte) { e = x })
-			*b1 = mid[:0]
-			if err != nil {
-				return nil, false, err
-			}
-			a.add(e)
-			moved = true
-			next, err := value.ListPush(dstBuf, mid, [][]byte{e}, toLeft)
-			return next, true, err
-		})
+		// Same key: a rotation, or nothing when both ends are the same.
+		err = command.CollWrite(c, src, shard.TypeList,
+			func(dstBuf, cur []byte, exists bool, _ uint8) ([]byte, uint8, shard.Object, bool, error) {
+				a.reset(c.Scratch)
+				moved = false
+				if !exists {
+					return nil, 0, nil, false, nil
+				}
+				var e []byte
+				mid, _, err := value.ListPop((*b1)[:0], cur, 1, fromLeft, func(x []byte) { e = x })
+				*b1 = mid[:0]
+				if err != nil {
+					return nil, 0, nil, false, err
+				}
+				a.add(e)
+				moved = true
+				next, err := value.ListPush(dstBuf, mid, [][]byte{e}, toLeft)
+				return next, 0, nil, true, err
+			},
+			func(obj shard.Object) (int64, bool, bool, error) {
+				a.reset(c.Scratch)
+				q := obj.(*value.QuickList)
+				end := 0
+				if !fromLeft {
+					end = q.Len() - 1
+				}
+				a.add(q.Index(end))
+				moved = true
+				if fromLeft == toLeft || q.Len() == 1 {
+					return 0, false, false, nil // the list stays as it is
+				}
+				return q.PlanRotate(fromLeft), true, false, nil
+			},
+			func(obj shard.Object) { obj.(*value.QuickList).Rotate(fromLeft) })
 		srcWrong = err == command.ErrWrongTypeAbort
 		return moved, srcWrong, err
 	}
 	keys := []shard.Key{{DB: c.DB, Name: src}, {DB: c.DB, Name: dst}}
-	err = c.Part.Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
+	var srcQ, dstQ *value.QuickList // edited in place by the commit
+	var elem [][]byte
+	err = c.Part.ApplyEdit(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
 		a.reset(c.Scratch)
 		moved, srcWrong = false, false
+		srcQ, dstQ = nil, nil
 		keep := []shard.Action{shard.Keep, shard.Keep}
 		if !exists[0] {
 			return cur, keep, nil
@@ -474,33 +613,67 @@ func listMove(c *command.Ctx, src, dst []byte, fromLeft, toLeft bool, a *listAre
 		if exists[1] && cur[1].Type != shard.TypeList {
 			return nil, nil, command.ErrWrongTypeAbort
 		}
-		var e []byte
-		srcNext, _, err := value.ListPop((*b1)[:0], cur[0].Value, 1, fromLeft, func(x []byte) { e = x })
-		*b1 = srcNext[:0]
-		if err != nil {
-			return nil, nil, err
-		}
-		var dstCur []byte
-		dstExpire := c.DefaultExpire(now)
-		if exists[1] {
-			dstCur, dstExpire = cur[1].Value, cur[1].ExpireAt
-		}
-		dstNext, err := value.ListPush((*b2)[:0], dstCur, [][]byte{e}, toLeft)
-		*b2 = dstNext[:0]
-		if err != nil {
-			return nil, nil, err
-		}
-		a.add(e)
-		moved = true
-		next := []shard.Entry{
-			{Value: srcNext, ExpireAt: cur[0].ExpireAt, Type: shard.TypeList},
-			{Value: dstNext, ExpireAt: dstExpire, Type: shard.TypeList},
-		}
+		next := make([]shard.Entry, 2)
 		acts := []shard.Action{shard.Put, shard.Put}
-		if value.ListLen(srcNext) == 0 {
-			acts[0] = shard.Delete
+		// The source: the element is copied into a first.
+		if q, ok := cur[0].Obj.(*value.QuickList); ok {
+			end := 0
+			if !fromLeft {
+				end = q.Len() - 1
+			}
+			a.add(q.Index(end))
+			if q.Len() == 1 {
+				acts[0] = shard.Delete
+			} else {
+				srcQ, acts[0] = q, shard.Edit
+			}
+		} else {
+			var e []byte
+			srcNext, _, err := value.ListPop((*b1)[:0], cur[0].Value, 1, fromLeft, func(x []byte) { e = x })
+			*b1 = srcNext[:0]
+			if err != nil {
+				return nil, nil, err
+			}
+			a.add(e)
+			next[0] = shard.Entry{Value: srcNext, ExpireAt: cur[0].ExpireAt, Type: shard.TypeList}
+			if value.ListLen(srcNext) == 0 {
+				acts[0] = shard.Delete
+			}
 		}
+		elem = [][]byte{a.at(0)}
+		// The destination.
+		if q, ok := cur[1].Obj.(*value.QuickList); ok && exists[1] {
+			dstQ, acts[1] = q, shard.Edit
+			next[1] = shard.Entry{Grow: q.PlanPush(elem, toLeft)}
+		} else {
+			var dstCur []byte
+			dstExpire := c.DefaultExpire(now)
+			if exists[1] {
+				dstCur, dstExpire = cur[1].Value, cur[1].ExpireAt
+			}
+			dstNext, err := value.ListPush((*b2)[:0], dstCur, elem, toLeft)
+			*b2 = dstNext[:0]
+			if err != nil {
+				return nil, nil, err
+			}
+			obj, err := compactOrBig(lim, dstNext)
+			if err != nil {
+				return nil, nil, err
+			}
+			next[1] = shard.Entry{Value: dstNext, ExpireAt: dstExpire, Type: shard.TypeList}
+			if obj != nil {
+				next[1] = shard.Entry{Obj: obj, ExpireAt: dstExpire, Type: shard.TypeList}
+			}
+		}
+		moved = true
 		return next, acts, nil
+	}, func() {
+		if srcQ != nil {
+			srcQ.Pop(1, fromLeft, nil)
+		}
+		if dstQ != nil {
+			dstQ.Push(elem, toLeft)
+		}
 	})
 	if err != nil {
 		moved = false

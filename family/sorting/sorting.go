@@ -58,8 +58,10 @@ func cmdSort(c *command.Ctx, args [][]byte) {
 		switch typ = e.Type; typ {
 		case shard.TypeSet:
 			enc = value.ViewSet(e.Value, e.Obj).AppendList(nil)
-		case shard.TypeList, shard.TypeZSet:
-			enc = append([]byte(nil), e.Value...)
+		case shard.TypeZSet:
+			enc = value.ViewZSet(e.Value, e.Obj).AppendEncoding(nil)
+		case shard.TypeList:
+			enc = value.ViewList(e.Value, e.Obj).AppendEncoding(nil)
 		}
 	})
 	var elems [][]byte // slices of enc
@@ -161,9 +163,22 @@ func cmdSort(c *command.Ctx, args [][]byte) {
 				c.Yield()
 			}
 		}
+		// A result past one quicklist node is stored as a QuickList, as
+		// a list pushed to that size would be.
+		var obj shard.Object
+		if lim := c.Limits(); !lim.ListCompact(len(elems), len(buf)) {
+			q, err := value.QuickListFrom(buf, lim.ListFill)
+			if err != nil {
+				c.StoreErr(err)
+				return
+			}
+			obj, buf = q, nil
+		}
 		now := c.NowMs()
 		err := c.Part.Mutate(c.DB, store, func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
-			return shard.Entry{Value: buf, ExpireAt: c.DefaultExpire(now), Type: shard.TypeList}, shard.Put, nil
+			// A Put hands obj over: a second run (after an eviction) puts
+			// the same object at the same key, which is allowed.
+			return shard.Entry{Value: buf, Obj: obj, ExpireAt: c.DefaultExpire(now), Type: shard.TypeList}, shard.Put, nil
 		})
 		if err != nil {
 			c.StoreErr(err)

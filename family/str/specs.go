@@ -24,6 +24,9 @@ func Specs() []*command.Spec {
 		command.Row("append", 3, command.WriteGrow|command.Fast, command.Key1, cmdAppend).WithBacked(command.BackedWrite),
 		command.Row("strlen", 2, command.ReadFast, command.Key1, cmdStrlen).WithMiss(command.MissZero).WithBacked(command.BackedRead),
 		command.Row("getrange", 4, command.Read, command.Key1, cmdGetRange).WithMiss(command.MissEmpty).WithBacked(command.BackedRead),
+		// SUBSTR is Redis's old name of GETRANGE.
+		command.Row("substr", 4, command.Read, command.Key1, cmdGetRange).WithMiss(command.MissEmpty).WithBacked(command.BackedRead),
+		command.Row("lcs", -3, command.Read, command.Key12, cmdLCS),
 		command.Row("setrange", 4, command.WriteGrow, command.Key1, cmdSetRange).WithBacked(command.BackedSetRange),
 	}
 }

@@ -101,29 +101,102 @@ func zrangeGeneric(c *command.Ctx, args [][]byte, kind, dir int) {
 			return
 		}
 	}
-	enc, found, ok := zsetCopy(c, args[1])
-	if !ok {
-		if !found {
-			c.W.WriteArray(0)
+	// Under the lock: the members replied, copied (ZAppendScored records).
+	var recs []byte
+	n := 0
+	var err error
+	_, wrong := zsetView(c, args[1], func(z value.ZSetView) {
+		recs, n = c.Scratch[:0], 0
+		add := func(m value.ZMember) bool {
+			recs = value.ZAppendScored(recs, m)
+			n++
+			return true
 		}
+		if z.Tree != nil {
+			switch kind {
+			case zrRank:
+				from, to := rankBounds(z.Len(), start, end)
+				if rev { // the ranks count from the highest score
+					zwalk(z, z.Len()-1-from, true, to-from, add)
+				} else {
+					zwalk(z, from, false, to-from, add)
+				}
+			case zrScore:
+				treeRange(z.Tree, offset, limit, rev, sr.empty(),
+					func() int { return z.Tree.CountScore(func(s float64) bool { return !sr.gteMin(s) }) },
+					func() int { return z.Tree.CountScore(sr.lteMax) },
+					func(m value.ZMember) bool { return sr.gteMin(m.Score) },
+					func(m value.ZMember) bool { return sr.lteMax(m.Score) }, add)
+			case zrLex:
+				treeRange(z.Tree, offset, limit, rev, lr.empty(),
+					func() int { return z.Tree.CountLex(func(m []byte) bool { return !lr.gteMin(m) }) },
+					func() int { return z.Tree.CountLex(lr.lteMax) },
+					func(m value.ZMember) bool { return lr.gteMin(m.Member) },
+					func(m value.ZMember) bool { return lr.lteMax(m.Member) }, add)
+			}
+			return
+		}
+		var all []value.ZMember
+		if all, err = value.ZSetDecode(make([]value.ZMember, 0, value.ZSetLen(z.Enc)), z.Enc); err != nil {
+			return
+		}
+		var out []value.ZMember
+		switch kind {
+		case zrRank:
+			out = zrangeByRank(all, start, end, rev)
+		case zrScore:
+			out = zrangeByScore(all, &sr, offset, limit, rev)
+		case zrLex:
+			out = zrangeByLex(all, &lr, offset, limit, rev)
+		}
+		for _, m := range out {
+			add(m)
+		}
+	})
+	if wrong {
 		return
 	}
-	defer c.KeepScratch(enc)
-	all, err := value.ZSetDecode(nil, enc)
+	defer c.KeepScratch(recs)
 	if err != nil {
 		c.StoreErr(err)
 		return
 	}
-	var out []value.ZMember
-	switch kind {
-	case zrRank:
-		out = zrangeByRank(all, start, end, rev)
-	case zrScore:
-		out = zrangeByScore(all, &sr, offset, limit, rev)
-	case zrLex:
-		out = zrangeByLex(all, &lr, offset, limit, rev)
+	out := make([]value.ZMember, 0, n)
+	it := value.ZSetRecords(recs, n)
+	for m, ok := it.Next(); ok; m, ok = it.Next() {
+		out = append(out, m)
 	}
 	zwriteMembers(c, out, withScores)
+}
+
+// treeRange is Redis's genericZrangeby{score,lex}Command over a tree:
+// from the first member within the range's start end (lo going forward,
+// hi going backward; found in O(log n) by counting the members before
+// it), skip offset members (a negative offset skips everything), then
+// take up to limit members (negative: no limit) while they stay within
+// the other end.
+func treeRange(t *value.ZSetTree, offset, limit int64, rev, empty bool, countBelow, countUpTo func() int,
+	lo, hi func(value.ZMember) bool, add func(value.ZMember) bool) {
+	n := int64(t.Len())
+	if empty || offset < 0 || offset > 0 && offset >= n {
+		return
+	}
+	within := hi
+	start := int64(countBelow()) + offset
+	if rev {
+		within = lo
+		start = int64(countUpTo()) - 1 - offset
+	}
+	if start < 0 || start >= n {
+		return
+	}
+	t.Walk(int(start), rev, func(m value.ZMember) bool {
+		if limit == 0 || !within(m) {
+			return false
+		}
+		limit--
+		return add(m)
+	})
 }
 
 // zwriteMembers writes members, with their scores when withScores: flat

@@ -3,17 +3,30 @@
 // ZREMRANGEBYRANK ZSCAN, with Redis 7.0's semantics, replies and error
 // strings (checked against redis-server 7.0.15).
 //
-// A sorted set is one entry of type shard.TypeZSet whose value is the
-// encoding of value/zset.go: members kept in (score, member) order, so
-// every range is a scan of the buffer and a member lookup is O(n) (see
-// the encoding's doc). It follows the hash pattern (package hash): writes
-// go through zsetUpdate (one Partition.Mutate, the quota reserved for the
-// growth, an empty set deleted, a new key given the tier's default TTL),
-// reads through zsetView/zsetCopy under the sub-shard lock.
+// A sorted set is one entry of type shard.TypeZSet in one of two
+// encodings, as in Redis: compact (value/zset.go, Redis's listpack: one
+// buffer in (score, member) order, rewritten per write) while it has at
+// most zset-max-listpack-entries members none longer than
+// zset-max-listpack-value, then a value.ZSetTree (Redis's skiplist: a
+// member index and an order-statistic B+tree, O(log n) per member, rank
+// or range bound), for good. The thresholds are the tenant's (Ctx.Limits,
+// CONFIG SET), and the conversion point is Redis 7.0's: before adding a
+// member that would pass either threshold (value.Limits.ZSetNeedsTree); a
+// changed score never converts. OBJECT ENCODING answers "listpack" or
+// "skiplist".
+//
+// Writes go through command.CollWrite: a compact set is rebuilt in a
+// pooled buffer and Put, or converted; a tree is changed in place by an
+// edit whose growth (value.ZSetTree.PlanSet) the partition reserves before
+// the commit runs. Reads run under the sub-shard lock on either encoding
+// (zsetView), copy what the reply needs and write it after the lock is
+// released; on a tree, a rank, a score bound or a lex bound is found in
+// O(log n) and only the members replied are visited.
 //
 // Scores are written with WriteDouble: a RESP3 double, or in RESP2 a bulk
 // string formatted as Redis 7.0 does ("%.17g": 1, 1.5, 0.10000000000000001,
-// inf, -inf).
+// inf, -inf). A compact set stores -0 as 0 (Redis's listpack prints it 0);
+// a tree keeps -0 (Redis's skiplist prints it "-0").
 package zset
 
 import (
@@ -29,20 +42,10 @@ const (
 	zsetScanDefaultN = 10
 )
 
-// zsetUpdate changes the sorted set at key, as hashUpdate does for hashes:
-// build gets the current encoding (nil when the key is missing) and a
-// buffer to append the next one to, and may run more than once. A key of
-// another type is WRONGTYPE; a set left empty is deleted; a new set gets
-// the tier's default TTL and an existing one keeps its TTL.
-
-func zsetUpdate(c *command.Ctx, key []byte, build command.BuildFn) error {
-	return command.CollUpdate(c, key, shard.TypeZSet, build)
-}
-func zsetView(c *command.Ctx, key []byte, fn func(enc []byte)) (found, wrong bool) {
-	return command.CollView(c, key, shard.TypeZSet, fn)
-}
-func zsetCopy(c *command.Ctx, key []byte) (enc []byte, found, ok bool) {
-	return command.CollCopy(c, key, shard.TypeZSet)
+// zsetView runs fn on the sorted set at key, in either encoding, under
+// the sub-shard lock.
+func zsetView(c *command.Ctx, key []byte, fn func(z value.ZSetView)) (found, wrong bool) {
+	return command.CollEntry(c, key, shard.TypeZSet, func(e shard.Entry) { fn(value.ViewZSet(e.Value, e.Obj)) })
 }
 
 // # Writes
@@ -56,8 +59,66 @@ type zaddResult struct {
 	score                     float64 // the last processed member's new score (INCR)
 }
 
-// zadd applies members/scores to the sorted set at key in argument order,
-// as Redis's zsetAdd does one element after the other.
+// zaddPlan applies members/scores in argument order, as Redis's zsetAdd
+// does one element after the other, to the scores the set holds now
+// (old/found, per argument). It returns the members to set (each once,
+// with its final score, and the argument that last changed it), the
+// members among them that are new (and the argument adding each), and
+// the result.
+func zaddPlan(f zaddFlags, members [][]byte, scores []float64, first []int, old []float64, found []bool) (set []value.ZMember, setAt []int, added [][]byte, addedAt []int, res zaddResult, err error) {
+	type state struct {
+		score            float64
+		present, changed bool
+		at               int
+	}
+	st := make([]state, len(members))
+	for j := range members {
+		st[j] = state{score: old[j], present: found[j]}
+	}
+	for j, score := range scores {
+		s := &st[first[j]]
+		if s.present {
+			if f.nx {
+				continue
+			}
+			if f.incr {
+				score += s.score
+				if math.IsNaN(score) {
+					return nil, nil, nil, nil, zaddResult{}, command.ReplyErr(command.ErrZNaN)
+				}
+			}
+			if f.lt && score >= s.score || f.gt && score <= s.score {
+				continue
+			}
+			res.processed++
+			res.score = score
+			if score != s.score {
+				s.score, s.changed, s.at = score, true, j
+				res.updated++
+			}
+			continue
+		}
+		if f.xx {
+			continue
+		}
+		*s = state{score: score, present: true, changed: true, at: j}
+		res.added++
+		res.processed++
+		res.score = score
+		added = append(added, members[j])
+		addedAt = append(addedAt, j)
+	}
+	for j := range members {
+		if first[j] == j && st[j].changed {
+			set = append(set, value.ZMember{Member: members[j], Score: st[j].score})
+			setAt = append(setAt, st[j].at)
+		}
+	}
+	return set, setAt, added, addedAt, res, nil
+}
+
+// zadd applies members/scores to the sorted set at key (see zaddPlan),
+// converting a compact set as Redis does.
 func zadd(c *command.Ctx, key []byte, f zaddFlags, members [][]byte, scores []float64) (res zaddResult, err error) {
 	// first[j] is the index of the first argument naming members[j], whose
 	// state every later occurrence shares.
@@ -73,66 +134,50 @@ func zadd(c *command.Ctx, key []byte, f zaddFlags, members [][]byte, scores []fl
 			}
 		}
 	}
-	type state struct {
-		score            float64
-		present, changed bool
-	}
-	err = zsetUpdate(c, key, func(dst, cur []byte, exists bool) ([]byte, bool, error) {
-		res = zaddResult{}
-		if !exists && f.xx {
-			return nil, false, nil
-		}
-		old, found, err := value.ZSetScores(cur, members)
-		if err != nil {
-			return nil, false, err
-		}
-		st := make([]state, len(members))
-		for j := range members {
-			st[j] = state{score: old[j], present: found[j]}
-		}
-		for j, score := range scores {
-			s := &st[first[j]]
-			if s.present {
-				if f.nx {
-					continue
-				}
-				if f.incr {
-					score += s.score
-					if math.IsNaN(score) {
-						return nil, false, command.ReplyErr(command.ErrZNaN)
+	lim := c.Limits()
+	var set []value.ZMember
+	err = command.CollWrite(c, key, shard.TypeZSet,
+		func(dst, cur []byte, exists bool, _ uint8) ([]byte, uint8, shard.Object, bool, error) {
+			res = zaddResult{}
+			if !exists && f.xx {
+				return nil, 0, nil, false, nil
+			}
+			old, found, err := value.ZSetScores(cur, members)
+			if err != nil {
+				return nil, 0, nil, false, err
+			}
+			set, setAt, added, addedAt, r, err := zaddPlan(f, members, scores, first, old, found)
+			if res = r; err != nil || len(set) == 0 {
+				return nil, 0, nil, false, err
+			}
+			if k := lim.ZSetConvertsAt(value.ZSetLen(cur), added); k >= 0 {
+				// Redis converts at that insert: the changes made before it
+				// went into the listpack, which keeps no -0.
+				for i := range set {
+					if setAt[i] < addedAt[k] && set[i].Score == 0 {
+						set[i].Score = 0
 					}
 				}
-				if f.lt && score >= s.score || f.gt && score <= s.score {
-					continue
+				t, err := value.ZSetTreeFrom(cur)
+				if err == nil {
+					t.Set(set)
 				}
-				res.processed++
-				res.score = score
-				if score != s.score {
-					s.score, s.changed = score, true
-					res.updated++
-				}
-				continue
+				return nil, 0, t, true, err
 			}
-			if f.xx {
-				continue
+			next, err := value.ZSetMerge(dst, cur, set, nil)
+			return next, 0, nil, true, err
+		},
+		func(obj shard.Object) (int64, bool, bool, error) {
+			t := obj.(*value.ZSetTree)
+			old, found, _ := value.ZSetView{Tree: t}.Scores(members)
+			var err error
+			set, _, _, _, res, err = zaddPlan(f, members, scores, first, old, found)
+			if err != nil || len(set) == 0 {
+				return 0, false, false, err
 			}
-			*s = state{score: score, present: true, changed: true}
-			res.added++
-			res.processed++
-			res.score = score
-		}
-		var set []value.ZMember
-		for j := range members {
-			if first[j] == j && st[j].changed {
-				set = append(set, value.ZMember{Member: members[j], Score: st[j].score})
-			}
-		}
-		if len(set) == 0 {
-			return nil, false, nil
-		}
-		next, err := value.ZSetMerge(dst, cur, set, nil)
-		return next, true, err
-	})
+			return t.PlanSet(set), true, false, nil
+		},
+		func(obj shard.Object) { obj.(*value.ZSetTree).Set(set) })
 	return res, err
 }
 
@@ -220,13 +265,64 @@ func cmdZIncrBy(c *command.Ctx, args [][]byte) {
 // cmdZRem: ZREM key member [member ...] -> members removed; the key is
 // deleted with its last member.
 func cmdZRem(c *command.Ctx, args [][]byte) {
-	command.CountUpdate(c, args[1], shard.TypeZSet, false, func(dst, cur []byte) ([]byte, int, error) {
-		next, err := value.ZSetMerge(dst, cur, nil, args[2:])
-		if err != nil {
-			return nil, 0, err
-		}
-		return next, value.ZSetLen(cur) - value.ZSetLen(next), nil
-	})
+	members := args[2:]
+	removed := 0
+	err := command.CollWrite(c, args[1], shard.TypeZSet,
+		func(dst, cur []byte, exists bool, _ uint8) ([]byte, uint8, shard.Object, bool, error) {
+			removed = 0
+			if !exists {
+				return nil, 0, nil, false, nil
+			}
+			next, err := value.ZSetMerge(dst, cur, nil, members)
+			if err != nil {
+				return nil, 0, nil, false, err
+			}
+			removed = value.ZSetLen(cur) - value.ZSetLen(next)
+			return next, 0, nil, removed > 0, nil
+		},
+		func(obj shard.Object) (int64, bool, bool, error) {
+			t := obj.(*value.ZSetTree)
+			removed = t.PlanRem(members)
+			return 0, removed > 0, removed == t.Len(), nil
+		},
+		func(obj shard.Object) { obj.(*value.ZSetTree).Rem(members) })
+	if err != nil {
+		c.StoreErr(err)
+		return
+	}
+	c.W.WriteInt(removed)
+}
+
+// zsetRemove removes the members of rank from to to-1 from the sorted set
+// at key: ZPOPMIN/ZPOPMAX and ZREMRANGEBY*. bounds computes the range on
+// the set as it is (either encoding) and may copy what the reply needs;
+// it may run more than once. found reports whether the key existed.
+func zsetRemove(c *command.Ctx, key []byte, bounds func(z value.ZSetView) (from, to int, err error)) (found bool, err error) {
+	var from, to int
+	err = command.CollWrite(c, key, shard.TypeZSet,
+		func(dst, cur []byte, exists bool, _ uint8) ([]byte, uint8, shard.Object, bool, error) {
+			found = exists
+			if !exists {
+				return nil, 0, nil, false, nil
+			}
+			var err error
+			if from, to, err = bounds(value.ZSetView{Enc: cur}); err != nil || to <= from {
+				return nil, 0, nil, false, err
+			}
+			next, err := value.ZSetCut(dst, cur, from, to)
+			return next, 0, nil, true, err
+		},
+		func(obj shard.Object) (int64, bool, bool, error) {
+			found = true
+			t := obj.(*value.ZSetTree)
+			var err error
+			if from, to, err = bounds(value.ZSetView{Tree: t}); err != nil || to <= from {
+				return 0, false, false, err
+			}
+			return 0, true, to-from == t.Len(), nil
+		},
+		func(obj shard.Object) { obj.(*value.ZSetTree).RemRange(from, to) })
+	return found, err
 }
 
 // zpop answers ZPOPMIN (top false) and ZPOPMAX: without count one member
@@ -248,59 +344,50 @@ func zpop(c *command.Ctx, args [][]byte, top bool) {
 		count = n
 	}
 	nested := c.W.RESP3 && count != -1
-	var arena []byte
-	var popped []value.ZMember // Member slices of arena, set after the update
-	var offs []int
-	found := false
-	err := zsetUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
-		found = exists
-		arena, popped, offs = c.Scratch[:0], popped[:0], offs[:0]
-		if !exists || count == 0 {
-			return nil, false, nil
+	var popped []byte // the members popped, in pop order, as ZAppendScored records
+	np := 0
+	found, err := zsetRemove(c, args[1], func(z value.ZSetView) (int, int, error) {
+		popped, np = c.Scratch[:0], 0
+		n := z.Len()
+		if count == 0 {
+			return 0, 0, nil
 		}
-		all, err := value.ZSetDecode(nil, cur)
-		if err != nil {
-			return nil, false, err
-		}
-		k := int(min(max64(count, 1), int64(len(all))))
-		from := 0
+		k := int(min(max64(count, 1), int64(n)))
+		start := 0 // the first popped: the lowest, or the highest (top)
 		if top {
-			from = len(all) - k
+			start = n - 1
 		}
-		for j := range k {
-			m := all[from+j]
-			if top {
-				m = all[len(all)-1-j]
-			}
-			arena = append(arena, m.Member...)
-			offs = append(offs, len(arena))
-			popped = append(popped, value.ZMember{Score: m.Score})
+		err := zwalk(z, start, top, k, func(m value.ZMember) bool {
+			popped = value.ZAppendScored(popped, m)
+			np++
+			return true
+		})
+		if top {
+			return n - k, n, err
 		}
-		next, err := value.ZSetCut(dst, cur, from, from+k)
-		return next, true, err
+		return 0, k, err
 	})
 	if err != nil {
 		c.StoreErr(err)
 		return
 	}
-	defer c.KeepScratch(arena)
+	defer c.KeepScratch(popped)
 	if !found || count == 0 {
 		c.W.WriteArray(0)
 		return
 	}
 	if nested {
-		c.W.WriteArray(len(popped))
+		c.W.WriteArray(np)
 	} else {
-		c.W.WriteArray(2 * len(popped))
+		c.W.WriteArray(2 * np)
 	}
-	start := 0
-	for j, m := range popped {
+	rd := value.ZSetRecords(popped, np)
+	for m, ok := rd.Next(); ok; m, ok = rd.Next() {
 		if nested {
 			c.W.WriteArray(2)
 		}
-		c.W.WriteBulk(arena[start:offs[j]])
+		c.W.WriteBulk(m.Member)
 		c.W.WriteDouble(m.Score)
-		start = offs[j]
 	}
 }
 
@@ -334,60 +421,19 @@ func zremRange(c *command.Ctx, args [][]byte, byScore bool) {
 		}
 	}
 	removed := 0
-	err := zsetUpdate(c, args[1], func(dst, cur []byte, exists bool) ([]byte, bool, error) {
+	_, err := zsetRemove(c, args[1], func(z value.ZSetView) (int, int, error) {
 		removed = 0
-		if !exists {
-			return nil, false, nil
-		}
-		n := int64(value.ZSetLen(cur))
-		var from, to int64
+		var from, to int
 		if byScore {
 			if r.empty() {
-				return nil, false, nil
+				return 0, 0, nil
 			}
-			it := value.ZSetMembers(cur)
-			i := int64(0)
-			from, to = -1, -1
-			for m, ok := it.Next(); ok; m, ok = it.Next() {
-				if from < 0 && r.gteMin(m.Score) {
-					from = i
-				}
-				if from >= 0 && !r.lteMax(m.Score) {
-					to = i
-					break
-				}
-				i++
-			}
-			if err := it.Err(); err != nil {
-				return nil, false, err
-			}
-			if from < 0 {
-				return nil, false, nil
-			}
-			if to < 0 {
-				to = n
-			}
+			from, to = zscoreBounds(z, &r)
 		} else {
-			s, e := start, end
-			if s < 0 {
-				s += n
-			}
-			if e < 0 {
-				e += n
-			}
-			s = max64(s, 0)
-			if s > e || s >= n {
-				return nil, false, nil
-			}
-			e = min(e, n-1)
-			from, to = s, e+1
+			from, to = rankBounds(z.Len(), start, end)
 		}
-		if to <= from {
-			return nil, false, nil
-		}
-		removed = int(to - from)
-		next, err := value.ZSetCut(dst, cur, int(from), int(to))
-		return next, true, err
+		removed = max(to-from, 0)
+		return from, to, nil
 	})
 	if err != nil {
 		c.StoreErr(err)
@@ -399,13 +445,90 @@ func zremRange(c *command.Ctx, args [][]byte, byScore bool) {
 func cmdZRemRangeByRank(c *command.Ctx, args [][]byte)  { zremRange(c, args, false) }
 func cmdZRemRangeByScore(c *command.Ctx, args [][]byte) { zremRange(c, args, true) }
 
+// rankBounds turns ZRANGE/ZREMRANGEBYRANK's inclusive start and end
+// (negative counting from the end) into ranks [from, to) of a set of n.
+func rankBounds(n int, start, end int64) (from, to int) {
+	if start < 0 {
+		start += int64(n)
+	}
+	if end < 0 {
+		end += int64(n)
+	}
+	start = max64(start, 0)
+	if start > end || start >= int64(n) {
+		return 0, 0
+	}
+	end = min(end, int64(n)-1)
+	return int(start), int(end) + 1
+}
+
+// zscoreBounds is the ranks [from, to) of the members within r, a
+// non-empty range: O(log n) on a tree, a scan of a compact set.
+func zscoreBounds(z value.ZSetView, r *scoreRange) (from, to int) {
+	if z.Tree != nil {
+		from = z.Tree.CountScore(func(s float64) bool { return !r.gteMin(s) })
+		to = z.Tree.CountScore(r.lteMax)
+		return from, max(to, from)
+	}
+	it := value.ZSetMembers(z.Enc)
+	i := 0
+	from, to = -1, -1
+	for m, ok := it.Next(); ok; m, ok = it.Next() {
+		if from < 0 && r.gteMin(m.Score) {
+			from = i
+		}
+		if from >= 0 && !r.lteMax(m.Score) {
+			to = i
+			break
+		}
+		i++
+	}
+	if from < 0 {
+		return 0, 0
+	}
+	if to < 0 {
+		to = i
+	}
+	return from, to
+}
+
+// zwalk calls fn with up to k members from rank (ascending, or descending
+// when rev) of either encoding.
+func zwalk(z value.ZSetView, rank int, rev bool, k int, fn func(m value.ZMember) bool) error {
+	if k <= 0 {
+		return nil
+	}
+	if z.Tree != nil {
+		z.Tree.Walk(rank, rev, func(m value.ZMember) bool {
+			k--
+			return fn(m) && k > 0
+		})
+		return nil
+	}
+	all, err := value.ZSetDecode(make([]value.ZMember, 0, value.ZSetLen(z.Enc)), z.Enc)
+	if err != nil {
+		return err
+	}
+	for i := rank; i >= 0 && i < len(all) && k > 0; k-- {
+		if !fn(all[i]) {
+			break
+		}
+		if rev {
+			i--
+		} else {
+			i++
+		}
+	}
+	return nil
+}
+
 // # Reads
 
 // cmdZScore: ZSCORE key member -> the score or nil.
 func cmdZScore(c *command.Ctx, args [][]byte) {
 	var score float64
 	has := false
-	if _, wrong := zsetView(c, args[1], func(enc []byte) { score, has = value.ZSetScore(enc, args[2]) }); wrong {
+	if _, wrong := zsetView(c, args[1], func(z value.ZSetView) { score, has = z.Score(args[2]) }); wrong {
 		return
 	}
 	if !has {
@@ -421,7 +544,7 @@ func cmdZMScore(c *command.Ctx, args [][]byte) {
 	var scores []float64
 	var found []bool
 	var err error
-	if _, wrong := zsetView(c, args[1], func(enc []byte) { scores, found, err = value.ZSetScores(enc, members) }); wrong {
+	if _, wrong := zsetView(c, args[1], func(z value.ZSetView) { scores, found, err = z.Scores(members) }); wrong {
 		return
 	}
 	if err != nil {
@@ -441,7 +564,7 @@ func cmdZMScore(c *command.Ctx, args [][]byte) {
 // cmdZCard: ZCARD key -> number of members.
 func cmdZCard(c *command.Ctx, args [][]byte) {
 	n := 0
-	if _, wrong := zsetView(c, args[1], func(enc []byte) { n = value.ZSetLen(enc) }); wrong {
+	if _, wrong := zsetView(c, args[1], func(z value.ZSetView) { n = z.Len() }); wrong {
 		return
 	}
 	c.W.WriteInt(n)
@@ -455,11 +578,16 @@ func cmdZCount(c *command.Ctx, args [][]byte) {
 		return
 	}
 	n := 0
-	if _, wrong := zsetView(c, args[1], func(enc []byte) {
+	if _, wrong := zsetView(c, args[1], func(z value.ZSetView) {
 		if r.empty() {
 			return
 		}
-		it := value.ZSetMembers(enc)
+		if z.Tree != nil {
+			from, to := zscoreBounds(z, &r)
+			n = to - from
+			return
+		}
+		it := value.ZSetMembers(z.Enc)
 		for m, more := it.Next(); more; m, more = it.Next() {
 			if !r.lteMax(m.Score) {
 				break
@@ -477,10 +605,10 @@ func cmdZCount(c *command.Ctx, args [][]byte) {
 // zrank answers ZRANK and ZREVRANK: the 0-based rank or nil.
 func zrank(c *command.Ctx, args [][]byte, rev bool) {
 	rank, has := 0, false
-	if _, wrong := zsetView(c, args[1], func(enc []byte) {
-		rank, _, has = value.ZSetRank(enc, args[2])
+	if _, wrong := zsetView(c, args[1], func(z value.ZSetView) {
+		rank, _, has = z.Rank(args[2])
 		if has && rev {
-			rank = value.ZSetLen(enc) - 1 - rank
+			rank = z.Len() - 1 - rank
 		}
 	}); wrong {
 		return
@@ -495,21 +623,32 @@ func zrank(c *command.Ctx, args [][]byte, rev bool) {
 func cmdZRank(c *command.Ctx, args [][]byte)    { zrank(c, args, false) }
 func cmdZRevRank(c *command.Ctx, args [][]byte) { zrank(c, args, true) }
 
-// cmdZScan: ZSCAN key cursor [MATCH pattern] [COUNT count]. A set of up to
-// value.ZSetScanAll members comes whole with cursor 0 (a listpack in
-// Redis); a larger one is paged (see value.ZSetScan). Scores are bulk
-// strings in both protocols, as in Redis.
+// cmdZScan: ZSCAN key cursor [MATCH pattern] [COUNT count]. A compact set
+// of up to value.ZSetScanAll members comes whole with cursor 0 (a listpack
+// in Redis); a larger one, and a tree, is paged in member-hash order:
+// value.ZSetScan and value.ZSetTree.Scan share the cursor (the smallest
+// member hash not yet returned), so a member present for the whole scan
+// is returned even when the set converts between two calls. Scores are
+// bulk strings in both protocols, as in Redis.
 func cmdZScan(c *command.Ctx, args [][]byte) {
 	cursor, ok := command.ParseUint(args[2])
 	if !ok {
 		c.W.WriteError(command.ErrInvalidCursor)
 		return
 	}
-	enc, found, ok := zsetCopy(c, args[1])
-	if !ok {
-		if found {
-			return
+	// The key first (WRONGTYPE and a missing key answer before the
+	// options are read, as in Redis); a compact set is copied now.
+	var enc []byte
+	big := false
+	found, wrong := zsetView(c, args[1], func(z value.ZSetView) {
+		if big = z.Tree != nil; !big {
+			enc = append(c.Scratch[:0], z.Enc...)
 		}
+	})
+	if wrong {
+		return
+	}
+	if !found {
 		command.MissEmptyScan(c, args)
 		return
 	}
@@ -519,14 +658,28 @@ func cmdZScan(c *command.Ctx, args [][]byte) {
 		return
 	}
 	var out []value.ZMember
-	next, err := value.ZSetScan(enc, cursor, count, func(m value.ZMember) {
+	add := func(m value.ZMember) {
 		if match == nil || match(m.Member) {
 			out = append(out, m)
 		}
-	})
-	if err != nil {
-		c.StoreErr(err)
-		return
+	}
+	var next uint64
+	if big {
+		// One step under the lock, copied; the pattern is matched after.
+		var page []byte
+		var n int
+		page, n, next = zsetScanStep(c, args[1], cursor, count)
+		enc = page
+		it := value.ZSetRecords(page, n)
+		for m, more := it.Next(); more; m, more = it.Next() {
+			add(m)
+		}
+	} else {
+		var err error
+		if next, err = value.ZSetScan(enc, cursor, count, add); err != nil {
+			c.StoreErr(err)
+			return
+		}
 	}
 	c.W.WriteArray(2)
 	c.W.WriteBulkString(command.Uitoa(next))
@@ -536,4 +689,26 @@ func cmdZScan(c *command.Ctx, args [][]byte) {
 		c.W.WriteBulk(m.Member)
 		c.W.WriteBulk(resp.AppendDouble(buf[:0], m.Score))
 	}
+}
+
+// zsetScanStep runs one ZSCAN step over the sorted set at key under the
+// lock and returns the n members given (value.ZAppendScored records) and
+// the next cursor. A key that changed type or went away since answers an
+// empty last step; one that is compact again (deleted and re-created)
+// is paged by value.ZSetScan with the same cursor.
+func zsetScanStep(c *command.Ctx, key []byte, cursor uint64, count int) (page []byte, n int, next uint64) {
+	page = c.Scratch[:0]
+	c.Part.View(c.DB, key, 0, func(e shard.Entry) {
+		if e.Type != shard.TypeZSet {
+			return
+		}
+		z := value.ViewZSet(e.Value, e.Obj)
+		add := func(m value.ZMember) { page = value.ZAppendScored(page, m); n++ }
+		if z.Tree != nil {
+			next = z.Tree.Scan(cursor, count, add)
+			return
+		}
+		next, _ = value.ZSetScan(z.Enc, cursor, count, add)
+	})
+	return page, n, next
 }
