@@ -162,6 +162,15 @@ var respSeeds = []string{
 	"FUNCTION LOAD \"#!lua name=l\\nredis.register_function('f', function(k, a) return #k + #a end)\"\r\nFCALL f 1 k a\r\nFCALL_RO f 0\r\nFUNCTION LIST WITHCODE\r\nFUNCTION DUMP\r\nFUNCTION STATS\r\nFUNCTION DELETE l\r\n",
 	"CLIENT REPLY SKIP\r\nGET k\r\nCLIENT REPLY OFF\r\nSET k v\r\nCLIENT REPLY SKIP\r\nCLIENT REPLY ON\r\nCLIENT REPLY x\r\nPING\r\n",
 	"CLIENT UNBLOCK 1\r\nCLIENT UNBLOCK 1 ERROR\r\nCLIENT UNBLOCK x y\r\nCOMMAND LIST FILTERBY PATTERN c*\r\nCOMMAND GETKEYS sort k STORE d\r\nCOMMAND GETKEYSANDFLAGS copy a b\r\n",
+	// Client-side caching and MONITOR: options the fuzzer mutates, and
+	// the invalidations and lines of the connection's own commands.
+	"HELLO 3\r\nCLIENT TRACKING ON\r\nGET k\r\nSET k v\r\nMGET k a b\r\nDEL a\r\nFLUSHDB\r\nCLIENT TRACKINGINFO\r\nCLIENT GETREDIR\r\n",
+	"CLIENT TRACKING ON BCAST PREFIX a PREFIX b NOLOOP\r\nHELLO 3\r\nMSET a1 1 b1 2 c 3\r\nCLIENT TRACKING ON BCAST PREFIX ab\r\nCLIENT TRACKING OFF\r\n",
+	"CLIENT TRACKING ON OPTIN\r\nCLIENT CACHING YES\r\nMULTI\r\nPTTL k\r\nGET k\r\nEXEC\r\nCLIENT CACHING NO\r\nCLIENT TRACKING ON OPTOUT\r\n",
+	"CLIENT TRACKING ON REDIRECT 1\r\nCLIENT TRACKING ON REDIRECT 9007199254740993 REDIRECT 2\r\nCLIENT TRACKING ON BCAST OPTIN\r\nCLIENT TRACKING on PREFIX x\r\nCLIENT TRACKING maybe\r\n",
+	"CLIENT TRACKING ON\r\nEVAL \"redis.call('get', KEYS[1]) return redis.call('set', KEYS[1], 'x')\" 1 k\r\nSET e v PX 1\r\nGET e\r\nRESET\r\n",
+	"MONITOR\r\nSET k v\r\nAUTH alice alice-pw\r\nHELLO 2 AUTH alice alice-pw\r\nEVAL \"return redis.call('get', 'k')\" 0\r\nMULTI\r\nMONITOR\r\nEXEC\r\nRESET\r\n",
+	"TENANT MONITOR a\r\nTENANT MONITOR nosuch\r\nMONITOR\r\nMONITOR\r\nSLOWLOG GET\r\nQUIT\r\n",
 	strings.Repeat("PING ", 100) + "\r\n",
 	strings.Repeat("*1\r\n$4\r\nPING\r\n", 50),
 }
@@ -226,6 +235,15 @@ func FuzzTenantIsolation(f *testing.F) {
 			attack.Write(encode("RENAME", string(key), "x"))
 			attack.Write(encode("COPY", string(key), "y"))
 			attack.Write(encode("DBSIZE"))
+			// Tracking and MONITOR with the key and pattern: a redirect
+			// to whatever id the key parses as, a BCAST prefix.
+			attack.Write(encode("CLIENT", "TRACKING", "ON", "REDIRECT", string(key)))
+			attack.Write(encode("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", string(pattern)))
+			attack.Write(encode("TENANT", "MONITOR", string(key)))
+			attack.Write(encode("MONITOR"))
+			attack.Write(encode("SET", string(pattern), "a-value"))
+			attack.Write(encode("RESET"))
+			attack.Write(encode("AUTH", "alice", "alice-pw"))
 			// A script gets the same key and pattern, and tries SELECT.
 			attack.Write(encode("EVAL", `local r = {}
 for db = 0, 15 do
