@@ -219,6 +219,7 @@ func cmdTenantHelp(c *client, args [][]byte) {
 		"FLUSH <id>", "    Delete every key of one tenant (operators).",
 		"QUOTA <id> <size>", "    Set a tenant's quota until the next reload; shrinking evicts its LRU keys; a client_memory derived from the quota follows it (operators).",
 		"RELOAD", "    Re-read the config file, as SIGHUP does (operators).",
+		"MONITOR <id>", "    Stream one tenant's commands as MONITOR does (operators; MONITOR alone streams every tenant's).",
 	})
 }
 
