@@ -86,6 +86,19 @@ func TestMonitor(t *testing.T) {
 		}
 	}
 	expectNothing(t, mon, "bob's commands in alice's MONITOR")
+	// A transaction: MULTI, then its commands as EXEC runs them, then EXEC
+	// (Redis feeds each from call(), EXEC's after its own).
+	a.do("MULTI")
+	a.do("INCR", "n")
+	a.do("EXEC")
+	var order []string
+	for _, l := range monitorLines(t, mon, 3) {
+		_, args := monitorArgs(t, l)
+		order = append(order, args)
+	}
+	if strings.Join(order, " ") != `"MULTI" "INCR" "n" "EXEC"` {
+		t.Errorf("MULTI/INCR/EXEC shown as %q", order)
+	}
 
 	// An operator's MONITOR: every tenant, each line naming its tenant;
 	// TENANT MONITOR b: b's only.
