@@ -211,19 +211,12 @@ func runAlgebra(c *command.Ctx, srcs []zsrc, op, agg int, card bool, limit int64
 		// sort is too, so equal sizes keep key order)
 		slices.SortStableFunc(srcs, func(a, b zsrc) int { return a.length() - b.length() })
 	}
-	n := 0
-	tick := func() {
-		if n++; n&command.ReplyYieldEvery == 0 {
-			c.Yield()
-		}
-	}
 	switch op {
 	case opInter:
 		if srcs[0].length() == 0 {
 			return res
 		}
 		srcs[0].each(func(m []byte, sc float64) bool {
-			tick()
 			score := srcs[0].weight * sc
 			if math.IsNaN(score) {
 				score = 0
@@ -254,7 +247,6 @@ func runAlgebra(c *command.Ctx, srcs []zsrc, op, agg int, card bool, limit int64
 			}
 			w := srcs[i].weight
 			srcs[i].each(func(m []byte, sc float64) bool {
-				tick()
 				score := w * sc
 				if math.IsNaN(score) {
 					score = 0
@@ -273,7 +265,6 @@ func runAlgebra(c *command.Ctx, srcs []zsrc, op, agg int, card bool, limit int64
 			return res
 		}
 		srcs[0].each(func(m []byte, sc float64) bool {
-			tick()
 			for j := 1; j < len(srcs); j++ {
 				if srcs[j].key == srcs[0].key {
 					return true

@@ -215,11 +215,7 @@ func cmdZRangeStore(c *command.Ctx, args [][]byte) {
 		}
 		var members []value.ZMember
 		if exists[1] {
-			i := 0
 			err := q.collect(value.ViewZSet(cur[1].Value, cur[1].Obj), func(m value.ZMember) bool {
-				if i++; i&command.ReplyYieldEvery == 0 {
-					c.Yield()
-				}
 				members = append(members, m)
 				return true
 			})
