@@ -248,8 +248,8 @@ func (s *shape) boundingBox() {
 		width = s.conversion * (s.width / 2)
 	}
 	latDelta := radDeg(height / earthRadius)
-	longDeltaTop := radDeg(width / earthRadius / math.Cos(degRad(latitude+latDelta)))
-	longDeltaBottom := radDeg(width / earthRadius / math.Cos(degRad(latitude-latDelta)))
+	longDeltaTop := radDeg(width / earthRadius / glibcCos(degRad(latitude+latDelta)))
+	longDeltaBottom := radDeg(width / earthRadius / glibcCos(degRad(latitude-latDelta)))
 	if latitude < 0 {
 		s.bounds[0] = longitude - longDeltaBottom
 		s.bounds[2] = longitude + longDeltaBottom
@@ -318,15 +318,15 @@ func latDistance(lat1d, lat2d float64) float64 {
 func distance(lon1d, lat1d, lon2d, lat2d float64) float64 {
 	lon1r := degRad(lon1d)
 	lon2r := degRad(lon2d)
-	v := math.Sin((lon2r - lon1r) / 2)
+	v := glibcSin((lon2r - lon1r) / 2)
 	if v == 0 {
 		return latDistance(lat1d, lat2d)
 	}
 	lat1r := degRad(lat1d)
 	lat2r := degRad(lat2d)
-	u := math.Sin((lat2r - lat1r) / 2)
-	a := float64(u*u) + float64(float64(float64(math.Cos(lat1r)*math.Cos(lat2r))*v)*v)
-	return 2.0 * earthRadius * math.Asin(math.Sqrt(a))
+	u := glibcSin((lat2r - lat1r) / 2)
+	a := float64(u*u) + float64(float64(float64(glibcCos(lat1r)*glibcCos(lat2r))*v)*v)
+	return 2.0 * earthRadius * glibcAsin(math.Sqrt(a))
 }
 
 // within is geoWithinShape: the point of score decoded, and its distance
