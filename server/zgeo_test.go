@@ -270,3 +270,26 @@ func TestZGeoGoRedis(t *testing.T) {
 		})
 	}
 }
+
+// TestCLIZGeo: redis-cli prints the algebra's and geo's replies as it
+// prints Redis's (outputs taken from redis-cli against redis-server
+// 7.0.15), in RESP2 and with -3.
+func TestCLIZGeo(t *testing.T) {
+	ts := startServer(t, testConfig(), false)
+	cli := cliFor(t, ts, "alice", "alice-pw")
+	expectOut(t, cli("", "ZADD", "z1", "1", "a", "2", "b"), "2\n")
+	expectOut(t, cli("", "SADD", "s", "b", "c"), "2\n")
+	expectOut(t, cli("", "ZUNION", "2", "z1", "s", "WITHSCORES"), "a\n1\nc\n1\nb\n3\n")
+	expectOut(t, cli("", "--no-raw", "ZUNION", "2", "z1", "s", "WITHSCORES"),
+		"1) \"a\"\n2) \"1\"\n3) \"c\"\n4) \"1\"\n5) \"b\"\n6) \"3\"\n")
+	expectOut(t, cli("", "-3", "--no-raw", "ZINTER", "2", "z1", "s", "WITHSCORES"), "1) 1) \"b\"\n   2) (double) 3\n")
+	expectOut(t, cli("", "--no-raw", "ZMPOP", "1", "z1", "MIN"), "1) \"z1\"\n2) 1) 1) \"a\"\n      2) \"1\"\n")
+	expectOut(t, cli("", "GEOADD", "Sicily", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"), "2\n")
+	expectOut(t, cli("", "--no-raw", "GEOPOS", "Sicily", "Palermo", "nope"),
+		"1) 1) \"13.36138933897018433\"\n   2) \"38.11555639549629859\"\n2) (nil)\n")
+	expectOut(t, cli("", "-3", "--no-raw", "GEOPOS", "Sicily", "Palermo"),
+		"1) 1) (double) 13.36138933897018433\n   2) (double) 38.11555639549629859\n")
+	expectOut(t, cli("", "GEODIST", "Sicily", "Palermo", "Catania", "km"), "166.2742\n")
+	expectOut(t, cli("", "--no-raw", "GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km", "ASC", "WITHDIST"),
+		"1) 1) \"Catania\"\n   2) \"56.4413\"\n2) 1) \"Palermo\"\n   2) \"190.4424\"\n")
+}
