@@ -66,6 +66,7 @@ import (
 	"time"
 
 	"github.com/tcached/tcached/admission"
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/shard"
 )
 
@@ -232,7 +233,7 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 func listAnyReady(c *client, db int, keys [][]byte, which []int32) bool {
 	for _, i := range which {
 		ready := false
-		c.part().View(db, keys[i], 0, func(e shard.Entry) { ready = e.Type == shard.TypeList || e.Type == shard.TypeZSet })
+		c.part().View(db, keys[i], 0, func(e shard.Entry) { ready = command.Poppable(e.Type) })
 		if ready {
 			return true
 		}
