@@ -28,7 +28,7 @@ func TestDifferentialGeo(t *testing.T) {
 		d.run(c...)
 		d.run("GEOADD", "edge", "180", "85.05112878", "ne", "-180", "-85.05112878", "sw", "0", "0", "origin", "-0.0001", "0.0001", "near")
 		d.run("SET", "str", "v")
-		d.run("ZADD", "plain", "0", "zero", "1e20", "huge", "-5", "neg")
+		d.run("ZADD", "plain", "0", "zero", "1e20", "huge", "-5", "neg", "inf", "inf", "-inf", "ninf", "1e19", "big63")
 	}
 	script := func() {
 		for _, c := range [][]string{
@@ -46,7 +46,8 @@ func TestDifferentialGeo(t *testing.T) {
 			{"GEODIST", "Sicily", "Palermo", "Palermo"}, {"GEODIST", "edge", "ne", "sw"}, {"GEODIST", "edge", "origin", "near"},
 			{"GEODIST", "missing", "a", "b", "yd"},
 			{"GEOPOS", "Sicily", "Palermo", "nope", "Catania"}, {"GEOPOS", "missing", "a"}, {"GEOPOS", "str", "a"},
-			{"GEOPOS", "edge", "ne", "sw", "origin", "near"}, {"GEOPOS", "plain", "zero", "neg"},
+			{"GEOPOS", "edge", "ne", "sw", "origin", "near"}, {"GEOPOS", "plain", "zero", "neg", "huge", "inf", "ninf", "big63"}, {"GEOHASH", "plain", "huge", "neg", "inf", "ninf", "big63"},
+			{"GEODIST", "plain", "huge", "neg"}, {"GEOSEARCH", "plain", "FROMMEMBER", "neg", "BYRADIUS", "100", "km"},
 			{"GEOHASH", "Sicily", "Palermo", "nope", "Catania"}, {"GEOHASH", "missing", "a"}, {"GEOHASH", "str", "a"},
 			{"GEOHASH", "edge", "ne", "sw", "origin", "near"}, {"GEOHASH", "Sicily"}, {"GEOPOS", "Sicily"},
 		} {

@@ -129,19 +129,22 @@ func decodeScore(score float64) (xy [2]float64, ok bool) {
 	return xy, true
 }
 
-// scoreBits is C's (uint64_t)score on amd64 for the scores a sorted set
-// can hold: exact below 2^63, wrapped above, and all ones for what C
-// leaves undefined (negative, NaN, 2^64 and beyond), as cvttsd2si gives.
+// scoreBits is C's (uint64_t)score as GCC compiles it for amd64: a
+// signed conversion below 2^63 (cvttsd2si: exact, and 0x8000000000000000
+// for what does not fit, -inf included), else the conversion of score -
+// 2^63 with the top bit flipped (0 from 2^64 up, +inf and NaN).
 func scoreBits(score float64) uint64 {
-	switch {
-	case score >= 0 && score < 1<<63:
-		return uint64(score)
-	case score >= 1<<63 && score < 1<<64:
-		return uint64(score-(1<<63)) ^ 1<<63
-	case score < 0 && score > -1<<63:
-		return uint64(int64(score))
+	const two63 = 1 << 63
+	cvt := func(f float64) uint64 {
+		if f >= -two63 && f < two63 {
+			return uint64(int64(f))
+		}
+		return 1 << 63
 	}
-	return 1 << 63
+	if score < two63 {
+		return cvt(score)
+	}
+	return cvt(score-two63) ^ 1<<63
 }
 
 func moveX(h *hashBits, d int) {
