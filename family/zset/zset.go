@@ -1,7 +1,12 @@
-// Package zset serves the sorted set commands: ZADD ZREM ZSCORE ZMSCORE ZINCRBY ZCARD ZCOUNT ZRANGE
-// ZRANGEBYSCORE ZREVRANGE ZRANK ZREVRANK ZPOPMIN ZPOPMAX ZREMRANGEBYSCORE
-// ZREMRANGEBYRANK ZSCAN, with Redis 7.0's semantics, replies and error
-// strings (checked against redis-server 7.0.15).
+// Package zset serves the sorted set commands: ZADD ZREM ZSCORE ZMSCORE ZINCRBY ZCARD ZCOUNT
+// ZLEXCOUNT ZRANGE ZRANGESTORE ZRANGEBYSCORE ZREVRANGEBYSCORE ZRANGEBYLEX
+// ZREVRANGEBYLEX ZREVRANGE ZRANK ZREVRANK ZRANDMEMBER ZPOPMIN ZPOPMAX ZMPOP
+// BZMPOP BZPOPMIN BZPOPMAX ZREMRANGEBYSCORE ZREMRANGEBYRANK ZREMRANGEBYLEX
+// ZUNION ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD ZSCAN,
+// with Redis 7.0's semantics, replies and error strings (checked against
+// redis-server 7.0.15). The set algebra is in algebra.go, the multi-key
+// and blocking pops in pop.go, ZRANDMEMBER in rand.go; package geo builds
+// on Add and StoreEntry.
 //
 // A sorted set is one entry of type shard.TypeZSet in one of two
 // encodings, as in Redis: compact (value/zset.go, Redis's listpack: one
