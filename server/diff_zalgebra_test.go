@@ -169,6 +169,19 @@ func TestDifferentialZSetAlgebra(t *testing.T) {
 			}
 		}
 	}
+	t.Run("arity", func(t *testing.T) {
+		d.t = t
+		for _, name := range []string{"ZUNION", "ZINTER", "ZDIFF", "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZINTERCARD",
+			"ZRANGESTORE", "ZRANDMEMBER", "ZLEXCOUNT", "ZRANGEBYLEX", "ZREVRANGEBYLEX", "ZREVRANGEBYSCORE", "ZREMRANGEBYLEX",
+			"ZMPOP", "BZMPOP", "BZPOPMIN", "BZPOPMAX", "GEOADD", "GEODIST", "GEOHASH", "GEOPOS", "GEOSEARCH", "GEOSEARCHSTORE",
+			"GEORADIUS", "GEORADIUSBYMEMBER", "GEORADIUS_RO", "GEORADIUSBYMEMBER_RO"} {
+			for n := range 4 {
+				d.run(append([]string{name}, []string{"k", "1", "k", "x"}[:n]...)...)
+			}
+		}
+		d.run("ZLEXCOUNT", "k", "-", "+", "x")
+		d.run("ZREMRANGEBYLEX", "k", "-", "+", "x")
+	})
 	t.Run("resp2", func(t *testing.T) {
 		d.t = t
 		setup()
