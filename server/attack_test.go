@@ -182,7 +182,7 @@ func TestAttackSuite(t *testing.T) {
 		"MATCH", "COUNT", "TYPE", "string", "EX", "PX", "KEEPTTL", "GET", "NX", "XX", "GT",
 		"BY", "STORE", "LIMIT", "ID", bID, "ADDR", bAddr, "USER", "bob", "SKIPME", "no",
 		"ASYNC", "DB", "REPLACE",
-		"zb", "geob", "WITHSCORES", "FROMMEMBER", "BYRADIUS", "km",
+		"zb", "geob",
 	}
 	tokens = append(tokens, cursors...)
 	for len(tokens)%7 == 0 {
