@@ -179,6 +179,11 @@ func TestDifferentialZSetAlgebra(t *testing.T) {
 				d.run(append([]string{name}, []string{"k", "1", "k", "x"}[:n]...)...)
 			}
 		}
+		for _, c := range []string{"zunionstore dst 2 a b weights 1 2", "zunion 2 a b", "zmpop 2 a b min", "bzmpop 0 2 a b min",
+			"georadius k 0 0 1 km store d storedist e", "georadiusbymember k m 1 km store d", "zintercard 2 a b limit 1",
+			"zrangestore d s 0 1", "geosearchstore d s fromlonlat 0 0 byradius 1 km", "bzpopmin a b 0", "zdiffstore d 1 a"} {
+			d.run(append([]string{"COMMAND", "GETKEYS"}, strings.Fields(c)...)...)
+		}
 		d.run("ZLEXCOUNT", "k", "-", "+", "x")
 		d.run("ZREMRANGEBYLEX", "k", "-", "+", "x")
 	})

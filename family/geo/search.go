@@ -399,6 +399,21 @@ func storeWriteKeys(db int, args [][]byte, mark func(db int, key []byte)) {
 	for i := 2; i+1 < len(args); i++ {
 		if command.EqFold(args[i], "store") || command.EqFold(args[i], "storedist") {
 			mark(db, args[i+1])
+			i++
+		}
+	}
+}
+
+// storeKeysOf locates GEORADIUS's and GEORADIUSBYMEMBER's keys (the
+// source and those after STORE and STOREDIST), as Redis's getkeys_proc.
+func storeKeysOf(args [][]byte, each func(i int)) {
+	if len(args) > 1 {
+		each(1)
+	}
+	for i := 2; i+1 < len(args); i++ {
+		if command.EqFold(args[i], "store") || command.EqFold(args[i], "storedist") {
+			each(i + 1)
+			i++
 		}
 	}
 }

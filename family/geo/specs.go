@@ -13,8 +13,8 @@ func Specs() []*command.Spec {
 		command.Row("geopos", -2, command.Read, command.Key1, cmdGeoPos),
 		command.Row("geosearch", -7, command.Read, command.Key1, cmdGeoSearch).WithMiss(command.MissEmptyArray),
 		command.Row("geosearchstore", -8, command.WriteGrow, command.Key12, cmdGeoSearchStore).WithWriteKeys(destOnly),
-		command.Row("georadius", -6, command.WriteGrow, command.Key1, cmdGeoRadius).WithWriteKeys(storeWriteKeys),
-		command.Row("georadiusbymember", -5, command.WriteGrow, command.Key1, cmdGeoRadiusByMember).WithWriteKeys(storeWriteKeys),
+		command.Row("georadius", -6, command.WriteGrow, command.Key1, cmdGeoRadius).WithWriteKeys(storeWriteKeys).WithKeysOf(storeKeysOf),
+		command.Row("georadiusbymember", -5, command.WriteGrow, command.Key1, cmdGeoRadiusByMember).WithWriteKeys(storeWriteKeys).WithKeysOf(storeKeysOf),
 		command.Row("georadius_ro", -6, command.Read, command.Key1, cmdGeoRadiusRO).WithMiss(command.MissEmptyArray),
 		command.Row("georadiusbymember_ro", -5, command.Read, command.Key1, cmdGeoRadiusByMemberRO).WithMiss(command.MissEmptyArray),
 	}
