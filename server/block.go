@@ -1,6 +1,8 @@
 package server
 
-// Blocking clients: BLPOP BRPOP BLMOVE (package family/list) wait here.
+// Blocking clients: BLPOP BRPOP BLMOVE (package family/list) and BZPOPMIN
+// BZPOPMAX BZMPOP (family/zset, signalled by the writes that leave a
+// sorted set at a key) wait here.
 //
 // A blocking command first tries to serve at once. If it cannot, and it
 // runs outside a transaction (inside EXEC it answers as on a timeout, as
@@ -64,6 +66,7 @@ import (
 	"time"
 
 	"github.com/tcached/tcached/admission"
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/shard"
 )
 
@@ -241,12 +244,14 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	}
 }
 
-// listAnyReady reports whether one of the signalled keys holds a list (a
-// cheap check before taking admission and the lock to retry).
+// listAnyReady reports whether one of the signalled keys holds a list or
+// a sorted set (BZPOPMIN, BZMPOP), the types a blocked command pops from
+// (a cheap check before taking admission and the lock to retry; a client
+// woken for a type it does not pop skips the key and waits again).
 func listAnyReady(c *client, db int, keys [][]byte, which []int32) bool {
 	for _, i := range which {
 		ready := false
-		c.part().View(db, keys[i], 0, func(e shard.Entry) { ready = e.Type == shard.TypeList })
+		c.part().View(db, keys[i], 0, func(e shard.Entry) { ready = command.Poppable(e.Type) })
 		if ready {
 			return true
 		}

@@ -184,7 +184,6 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 	}
 	if section("clients") {
 		kv("connected_clients", t.clients.Load())
-		kv("blocked_clients", t.blocked.clients.Load()) // the tenant's: Redis's test harness waits on it
 		kv("maxclients", s.limits.MaxClients)
 		kv("tenant_max_connections", tc.Tier.MaxConnections)
 		kv("blocked_clients", t.blocked.clients.Load())

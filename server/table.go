@@ -6,6 +6,7 @@ import (
 	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/family/bitmap"
 	"github.com/tcached/tcached/family/dump"
+	"github.com/tcached/tcached/family/geo"
 	"github.com/tcached/tcached/family/hash"
 	"github.com/tcached/tcached/family/hll"
 	"github.com/tcached/tcached/family/keys"
@@ -177,7 +178,7 @@ func (s *Server) buildTable() {
 	var rows []*command.Spec
 	for _, specs := range [][]*command.Spec{
 		serverSpecs(), str.Specs(), keys.Specs(), hash.Specs(), list.Specs(),
-		set.Specs(), zset.Specs(), sorting.Specs(), bitmap.Specs(), hll.Specs(),
+		set.Specs(), zset.Specs(), geo.Specs(), sorting.Specs(), bitmap.Specs(), hll.Specs(),
 		dump.Specs(),
 	} {
 		rows = append(rows, specs...)

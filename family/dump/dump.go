@@ -236,7 +236,7 @@ func cmdRestore(c *command.Ctx, args [][]byte) {
 		c.StoreErr(err)
 		return
 	}
-	c.SignalDB(c.DB, key, stored && e.Type == shard.TypeList)
+	c.SignalDB(c.DB, key, stored && command.Poppable(e.Type))
 	c.W.WriteString("OK")
 }
 

@@ -198,7 +198,7 @@ func renameCmd(c *command.Ctx, args [][]byte, nx bool) {
 		if nx && exists[1] {
 			return cur, []shard.Action{shard.Keep, shard.Keep}, nil
 		}
-		done, isList = true, cur[0].Type == shard.TypeList
+		done, isList = true, command.Poppable(cur[0].Type)
 		return []shard.Entry{{}, cur[0]}, []shard.Action{shard.Delete, shard.Put}, nil
 	})
 	if err != nil {
@@ -261,7 +261,7 @@ func cmdCopy(c *command.Ctx, args [][]byte) {
 		if !exists[0] || exists[1] && !replace {
 			return cur, []shard.Action{shard.Keep, shard.Keep}, nil
 		}
-		done, isList = true, cur[0].Type == shard.TypeList
+		done, isList = true, command.Poppable(cur[0].Type)
 		cp := cur[0]
 		if cp.Obj != nil {
 			// A big collection is copied (an object lives at one key);
