@@ -134,6 +134,8 @@ type Partition struct {
 	used  atomic.Int64 // reserved accounted bytes; see "The quota invariant"
 
 	noEviction atomic.Bool // NoEviction; SetNoEviction changes it (reload)
+	maxTTL     atomic.Int64 // longest TTL a write leaves, ms (0: none); see retention.go
+	refuseTTL  atomic.Bool  // commands refuse explicit TTLs past maxTTL
 	now        func() int64
 	shards     []subShard
 	mask       uint64
@@ -455,6 +457,7 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 		if !exists {
 			return 0, nil
 		}
+		next.ExpireAt = p.capExpire(next.ExpireAt)
 		if expired(next.ExpireAt, p.now()) {
 			p.remove(s, h)
 			return 0, nil
@@ -465,6 +468,7 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 	case Edit:
 		return p.editLocked(s, h, exists, next.Grow, commit, sk)
 	case Put:
+		next.ExpireAt = p.capExpire(next.ExpireAt)
 	default:
 		return 0, errBadCallback
 	}
