@@ -1902,4 +1902,8 @@ tenants:
 			t.Errorf("%s: err = %v\nwant %s", tc.name, err, tc.err)
 		}
 	}
+	_, warns, err := Parse([]byte("maxmemory: 1GiB\nbacking: {redis_cluster: {addrs: [127.0.0.1:7000]}}\ntenants:\n  - {id: a, tier: gold, quota: 1MiB, max_ttl: 1h, users: [{name: a, password_sha256: "+hA+"}]}\n"), "test.yaml")
+	if err != nil || len(warns) != 1 || !strings.Contains(warns[0], "test.yaml:4: tenants[0]: max_ttl caps the keys in this server's memory (L1) only") {
+		t.Errorf("max_ttl with backing: warnings %q, err %v", warns, err)
+	}
 }

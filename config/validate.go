@@ -111,6 +111,9 @@ func (v *validator) run(top mapping) (*Config, error) {
 			return nil, err
 		}
 		cfg.Tenants = append(cfg.Tenants, t)
+		if cfg.Backing != nil && t.Tier.MaxTTL > 0 {
+			v.warnf(item.Line, "%s: max_ttl caps the keys in this server's memory (L1) only: with backing, the cluster (L2) keeps the TTLs commands send it", index("tenants", i))
+		}
 	}
 	// Operators come after the tenants wherever they are in the file, so
 	// a clash with a user is reported on the operator's line.

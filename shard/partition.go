@@ -133,7 +133,7 @@ type Partition struct {
 	shown atomic.Int64 // the quota reported by Stats/Quota; lags quota while a shrink evicts
 	used  atomic.Int64 // reserved accounted bytes; see "The quota invariant"
 
-	noEviction atomic.Bool // NoEviction; SetNoEviction changes it (reload)
+	noEviction atomic.Bool  // NoEviction; SetNoEviction changes it (reload)
 	maxTTL     atomic.Int64 // longest TTL a write leaves, ms (0: none); see retention.go
 	refuseTTL  atomic.Bool  // commands refuse explicit TTLs past maxTTL
 	now        func() int64
