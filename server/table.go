@@ -64,6 +64,10 @@ func serverSpecs() []*command.Spec {
 			command.Row("flush", 3, command.Operator|command.Write, command.NoKeys, withClient(cmdTenantFlush)),
 			command.Row("quota", 4, command.Operator, command.NoKeys, withClient(cmdTenantQuota)),
 			command.Row("reload", 2, command.Operator, command.NoKeys, withClient(cmdTenantReload)),
+			command.Row("create", -5, command.Operator, command.NoKeys, withClient(cmdTenantCreate)),
+			command.Row("set", 5, command.Operator, command.NoKeys, withClient(cmdTenantSet)),
+			command.Row("delete", 3, command.Operator, command.NoKeys, withClient(cmdTenantDelete)),
+			command.Row("user", -5, command.Operator, command.NoKeys, withClient(cmdTenantUser)),
 			command.Row("help", 2, command.Operator, command.NoKeys, withClient(cmdTenantHelp)),
 		),
 		// server

@@ -162,7 +162,8 @@ func run(argv []string, stdout, stderr io.Writer, ready chan<- [2]string) int {
 	opts := server.Options{
 		Logger: log,
 		Audit:  audit,
-		Reload: func() (*config.Config, []string, error) { return config.Load(path) },
+		Reload:     func() (*config.Config, []string, error) { return config.Load(path) },
+		ConfigPath: path,
 	}
 	if bk != nil {
 		opts.Backend = bk
