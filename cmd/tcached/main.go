@@ -160,8 +160,8 @@ func run(argv []string, stdout, stderr io.Writer, ready chan<- [2]string) int {
 		return 2
 	}
 	opts := server.Options{
-		Logger: log,
-		Audit:  audit,
+		Logger:     log,
+		Audit:      audit,
 		Reload:     func() (*config.Config, []string, error) { return config.Load(path) },
 		ConfigPath: path,
 	}
