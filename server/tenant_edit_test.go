@@ -1,6 +1,9 @@
 package server
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,5 +156,61 @@ func TestTenantRuntimeCommandsNeedAFile(t *testing.T) {
 	}
 	if _, ok := ts.reg.Load().tenants["b"]; !ok {
 		t.Error("tenant b was removed")
+	}
+}
+
+// TestTenantRuntimeHTTP: the admin API's equivalents of the TENANT
+// commands, with an operator token, rewrite the file the same way.
+func TestTenantRuntimeHTTP(t *testing.T) {
+	body := strings.Replace(editConfigYAML, "{name: ops, password: ops-pw}", "{name: ops, password: ops-pw, token: ops-token}", 1)
+	ts, path := startFromFile(t, body)
+	h := httptest.NewServer(ts.AdminHandler())
+	defer h.Close()
+	call := func(method, url, body string, token string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, h.URL+url, strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := h.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, c := range []struct {
+		method, url, body string
+		code              int
+		want              string
+	}{
+		{"POST", "/tenants", `{"id": "h", "tier": "silver", "quota": "4MiB", "user": {"name": "hal", "password": "hal-pw"}}`, 200, `"ok": true`},
+		{"POST", "/tenants", `{"id": "h", "tier": "silver", "quota": "4MiB", "user": {"name": "x", "password": "x-pw"}}`, 400, `duplicate tenant id \"h\"`},
+		{"POST", "/tenants", `{"id": "j", "tier": "silver", "quota": "4MiB", "colour": "red"}`, 400, `unknown field \"colour\"`},
+		{"PUT", "/tenants/h/config/rate_limit", `{"value": "100"}`, 200, `"ok": true`},
+		{"PUT", "/tenants/h/config/quota", `{"value": "12XB"}`, 400, `invalid size \"12XB\"`},
+		{"POST", "/tenants/h/users", `{"name": "hro", "password": "hro-pw", "role": "readonly"}`, 200, `"ok": true`},
+		{"POST", "/tenants/h/users", `{"name": "hx", "password": "hx-pw", "role": "root"}`, 400, `invalid role \"root\"`},
+		{"DELETE", "/tenants/h/users/hro", "", 200, `"ok": true`},
+	} {
+		code, got := call(c.method, c.url, c.body, "ops-token")
+		if code != c.code || !strings.Contains(got, c.want) {
+			t.Errorf("%s %s %s: %d %s, want %d with %s", c.method, c.url, c.body, code, got, c.code, c.want)
+		}
+	}
+	if code, _ := call("DELETE", "/tenants/h", "", ""); code != http.StatusUnauthorized {
+		t.Errorf("DELETE without a token: %d", code)
+	}
+	cfg, _, err := config.Load(path)
+	if err != nil || len(cfg.Tenants) != 2 || cfg.Tenants[1].Tier.RateLimit != 100 || len(cfg.Tenants[1].Users) != 1 {
+		t.Fatalf("the file after the HTTP calls: %v %+v", err, cfg)
+	}
+	dialAs(t, ts.addr, "hal", "hal-pw")
+	if code, got := call("DELETE", "/tenants/h", "", "ops-token"); code != 200 {
+		t.Errorf("DELETE /tenants/h: %d %s", code, got)
+	}
+	if _, ok := ts.reg.Load().tenants["h"]; ok {
+		t.Error("tenant h still served")
 	}
 }
