@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 )
 
@@ -23,7 +24,7 @@ tenants:
   - id: a
     tier: gold
     quota: 8MiB
-    users: [{name: alice, password: alice-pw}]
+    users: [{name: alice, password: alice-pw}, {name: aadmin, password: aadmin-pw, role: admin}]
 operators:
   - {name: ops, password: ops-pw}
 `
@@ -139,10 +140,29 @@ func TestTenantRuntimeCommands(t *testing.T) {
 	}
 	refused("no tenants configured", "TENANT", "DELETE", "a")
 
-	// Tenants cannot change tenants.
-	alice := dialAs(t, ts.addr, "alice", "alice-pw")
-	if r, isErr := alice.do("TENANT", "CREATE", "d", "gold", "1MiB", "USER", "d", "d-pw").(respErr); !isErr || !strings.HasPrefix(string(r), "NOPERM") {
-		t.Errorf("a tenant's user ran TENANT CREATE: %v", r)
+	// Tenants cannot change tenants, not even their own, not even their
+	// admin users; nor can a script.
+	before, _ := os.ReadFile(path)
+	for _, user := range []string{"alice", "aadmin"} {
+		u := dialAs(t, ts.addr, user, user+"-pw")
+		for _, args := range [][]string{
+			{"TENANT", "CREATE", "d", "gold", "1MiB", "USER", "d", "d-pw"},
+			{"TENANT", "SET", "a", "quota", "500MiB"},
+			{"TENANT", "DELETE", "a"},
+			{"TENANT", "USER", "ADD", "a", "mallory", "m-pw", "admin"},
+			{"TENANT", "USER", "DEL", "a", "alice"},
+		} {
+			want := respErr(command.ErrNoPerm("tenant|" + strings.ToLower(args[1])))
+			if r := u.do(args...); r != want {
+				t.Errorf("%s ran %q: %v", user, args, r)
+			}
+		}
+		if r, isErr := u.do("EVAL", "return redis.call('TENANT', 'DELETE', 'a')", "0").(respErr); !isErr {
+			t.Errorf("%s: TENANT DELETE from a script: %v", user, r)
+		}
+	}
+	if after, _ := os.ReadFile(path); string(after) != string(before) {
+		t.Error("a tenant's user changed the config file")
 	}
 }
 
