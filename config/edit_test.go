@@ -80,6 +80,11 @@ func TestEditTenants(t *testing.T) {
 		{TenantEdit{Op: TenantSet, ID: "shop", Field: "quota", Value: "12XB"}, `tenants[0].quota: invalid size "12XB"`},
 		{TenantEdit{Op: TenantSet, ID: "shop", Field: "colour", Value: "red"}, "colour: unknown key"},
 		{TenantEdit{Op: TenantSet, ID: "shop", Field: "id", Value: "x"}, "id cannot be set"},
+		// A value or key cannot inject YAML: each stays one scalar.
+		{TenantEdit{Op: TenantSet, ID: "shop", Field: "quota", Value: "8MiB\nmaxmemory: 1TiB"}, `invalid size`},
+		{TenantEdit{Op: TenantSet, ID: "shop", Field: "quota", Value: "{a: 1}"}, `invalid size "{a: 1}"`},
+		{TenantEdit{Op: TenantSet, ID: "shop", Field: "maxmemory", Value: "1TiB"}, "maxmemory: unknown key"},
+		{TenantEdit{Op: TenantSet, ID: "shop", Field: "quota: 1\nusers", Value: "x"}, "unknown key"},
 		{TenantEdit{Op: TenantSet, ID: "nope", Field: "quota", Value: "1MiB"}, `no tenant with id "nope"`},
 		{TenantEdit{Op: TenantDelete, ID: "nope"}, `no tenant with id "nope"`},
 		{TenantEdit{Op: TenantDelete, ID: "shop"}, "no tenants configured"},
