@@ -16,7 +16,8 @@ import (
 // file stays the one source of truth and a reload or restart never loses
 // a change. EditTenants edits the YAML node tree (comments stay with the
 // nodes they belong to; the layout is the YAML encoder's, two-space
-// indented) and validates the result with Parse, exactly as a reload will
+// indented, without the blank lines and the column alignment of trailing
+// comments) and validates the result with Parse, exactly as a reload will
 // read it: a change the file would refuse is refused, with the file's
 // error.
 
@@ -46,10 +47,16 @@ type TenantEdit struct {
 // EditTenants applies e to the config file data (named source in errors)
 // and returns the new file and its parsed configuration.
 func EditTenants(data []byte, source string, e TenantEdit) ([]byte, *Config, []string, error) {
-	root, err := parseYAML(data, source)
-	if err != nil {
+	if _, err := parseYAML(data, source); err != nil {
 		return nil, nil, nil, err
 	}
+	// The document node, not only its content, carries the comments
+	// before and after the top-level mapping.
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) != 1 {
+		return nil, nil, nil, &Error{Source: source, Msg: "invalid YAML"}
+	}
+	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
 		return nil, nil, nil, &Error{Source: source, Msg: "the top level is not a mapping"}
 	}
@@ -120,7 +127,7 @@ func EditTenants(data []byte, source string, e TenantEdit) ([]byte, *Config, []s
 	var out bytes.Buffer
 	enc := yaml.NewEncoder(&out)
 	enc.SetIndent(2)
-	if err := enc.Encode(root); err != nil {
+	if err := enc.Encode(&doc); err != nil {
 		return nil, nil, nil, &Error{Source: source, Msg: "cannot write the edited file: " + err.Error()}
 	}
 	if err := enc.Close(); err != nil {

@@ -6,6 +6,7 @@ import (
 )
 
 var editBase = `# the platform's cache
+
 maxmemory: 512MiB # all of it
 tenants:
   # the shop
@@ -13,6 +14,8 @@ tenants:
     tier: gold
     quota: 8MiB
     users: [{name: shop-app, password_sha256: ` + hA + `}]
+
+# the end
 `
 
 // TestEditTenants: each edit gives a file that Parse accepts with the
@@ -26,7 +29,7 @@ func TestEditTenants(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%+v: %v", e, err)
 		}
-		for _, c := range []string{"# the platform's cache", "# all of it", "# the shop"} {
+		for _, c := range []string{"# the platform's cache", "# all of it", "# the shop", "# the end"} {
 			if !strings.Contains(string(out), c) {
 				t.Errorf("%+v lost the comment %q:\n%s", e, c, out)
 			}

@@ -5,10 +5,14 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tcached/tcached/config"
 )
 
 // readmeSession is one redis-cli transcript of README.md: the arguments
@@ -124,5 +128,63 @@ func TestReadmeRedisCliSessions(t *testing.T) {
 		if got != want {
 			t.Errorf("README.md:%d: redis-cli %s answered\n%s\nthe README shows\n%s", s.line, strings.Join(s.args, " "), got, want)
 		}
+	}
+}
+
+// TestReadmeTenantCommands runs the README's runtime tenant commands
+// (the "redis-cli ... TENANT" lines of its sh blocks) in order against the
+// real binary serving a copy of tcached.example.yaml, each answering OK,
+// and checks that the copy still loads and has its tenants back.
+func TestReadmeTenantCommands(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines [][]string
+	for _, l := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(l); len(f) > 8 && f[0] == "redis-cli" && slices.Contains(f, "TENANT") && slices.Contains(f, "--user") {
+			lines = append(lines, f[1:])
+		}
+	}
+	if len(lines) < 5 {
+		t.Fatalf("found %d redis-cli TENANT lines in README.md, want CREATE, SET, USER ADD, USER DEL, DELETE", len(lines))
+	}
+	cli, err := exec.LookPath("redis-cli")
+	if err != nil {
+		if os.Getenv("TCACHED_REQUIRE_REDIS") == "1" {
+			t.Fatal("redis-cli not found and TCACHED_REQUIRE_REDIS=1")
+		}
+		t.Skip("redis-cli not found (apt-get install redis-tools)")
+	}
+	example, err := os.ReadFile("../../tcached.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "tcached.yaml")
+	if err := os.WriteFile(path, example, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, serving := startMain(t, "--config", path, "--listen", "127.0.0.1:0", "--metrics-listen", "off")
+	addr, _ := serving["listen"].(string)
+	_, port, _ := strings.Cut(addr, ":")
+	for _, args := range lines {
+		args = slices.Clone(args)
+		if i := slices.Index(args, "-p"); i >= 0 && i+1 < len(args) {
+			args[i+1] = port
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		out, err := exec.CommandContext(ctx, cli, args...).CombinedOutput()
+		cancel()
+		if err != nil || strings.TrimSpace(string(out)) != "OK" {
+			t.Errorf("redis-cli %s: %v %q", strings.Join(args, " "), err, out)
+		}
+	}
+	cfg, _, err := config.Load(path)
+	if err != nil {
+		t.Fatalf("the rewritten example config: %v", err)
+	}
+	orig, _, _ := config.Load("../../tcached.example.yaml")
+	if len(cfg.Tenants) != len(orig.Tenants) {
+		t.Errorf("after CREATE and DELETE the copy has %d tenants, the example %d", len(cfg.Tenants), len(orig.Tenants))
 	}
 }
