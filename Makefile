@@ -43,8 +43,9 @@ fuzz: ## run each fuzz target longer (FUZZTIME executions, default 500000x)
 bench: ## Go benchmarks over real sockets (GET/SET, pipelined, allocations)
 	$(GO) test -run '^$$' -bench . -benchmem ./bench/ ./shard/ ./admission/
 
-bench-compare: ## side-by-side redis-benchmark of tcached vs redis-server, plus memory per key
+bench-compare: ## side-by-side redis-benchmark of tcached vs redis-server, plus memory per key, plus collections at 100/10K/1M elements (one run of bench-coll's)
 	bash bench/compare.sh
+	$(GO) test -run '^$$' -bench '^BenchmarkCollCompare$$' -benchtime 50000x -count 1 -timeout 30m ./bench/
 
 bench-coll: ## hashes, sets, sorted sets and lists at 100/10K/1M elements next to redis-server: cost per command, memory per element (issue 16)
 	$(GO) test -run '^$$' -bench '^BenchmarkCollCompare$$' -benchtime 50000x -count 3 -timeout 30m ./bench/
@@ -56,8 +57,8 @@ bench-evloop: ## connection model: goroutine per connection vs the prototype eve
 bench-isolation: ## latency-isolation matrix: 9 victim tenants vs one aggressor, per flood shape (ISO_* env, bench/README.md)
 	$(GO) test -run '^$$' -bench '^BenchmarkIsolation$$' -benchtime 1x -timeout 20m ./bench/
 
-tcl-units: ## Redis 7.0.15's unit/scripting and unit/functions against tcached (REDIS_GIT=<redis git dir>; not in `test`)
-	bash bench/tcl-units.sh $(REDIS_GIT)
+tcl-units: ## Redis 7.0.15's Tcl units against tcached (REDIS_GIT=<redis git dir>, UNITS="unit/dump ..." default scripting+functions; not in `test`)
+	bash bench/tcl-units.sh $(REDIS_GIT) $(UNITS)
 
 lint: ## gofmt check and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -7,9 +7,10 @@ require (
 	github.com/hashicorp/golang-lru/v2 v2.0.7
 	github.com/prometheus/client_golang v1.25.0
 	github.com/redis/go-redis/v9 v9.23.0
+	github.com/redis/rueidis v1.0.80
 	github.com/tidwall/redcon v1.6.4
-	golang.org/x/sys v0.48.0
 	github.com/yuin/gopher-lua v1.1.2
+	golang.org/x/sys v0.50.0
 	gopkg.in/yaml.v3 v3.0.1
 )
 

@@ -17,7 +17,7 @@ shift
 units=("$@")
 [ ${#units[@]} -gt 0 ] || units=(unit/scripting unit/functions)
 work="$(mktemp -d)"
-trap 'kill "${pid:-0}" 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill "${pid:-0}" 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 git -C "$gitdir" archive --format=tar 7.0.15 tests runtest | tar -x -C "$work"
 (cd "$here" && go build -o "$work/tcached" ./cmd/tcached)
 port=$((20000 + RANDOM % 20000))
@@ -41,7 +41,7 @@ sleep 1
 total_ok=0
 for u in "${units[@]}"; do
   (cd "$work" && timeout 900 tclsh tests/test_helper.tcl --host 127.0.0.1 --port "$port" \
-    --singledb --ignore-encoding --ignore-digest --skipfile "$work/skip.txt" \
+    --singledb --ignore-encoding --ignore-digest --skipfile "$work/skip.txt" --baseport $((22000 + RANDOM % 20000)) \
     --tags "-needs:debug -needs:repl -needs:save -needs:config-maxmemory -needs:reset" \
     --single "$u" > "$work/out.txt" 2>&1) || true
   ok=$(grep -c '^\[.*ok.*\]:' "$work/out.txt" || true)

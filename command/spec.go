@@ -34,6 +34,10 @@ const (
 	// Exclusive: runs under its tenant's txMu taken exclusively, as EXEC
 	// does (scripts, and the commands that change the Lua states).
 	Exclusive
+	// NoMonitor: not shown to MONITOR after it runs (Redis's
+	// skip_monitor and admin commands: MONITOR, SLOWLOG, LATENCY, ...;
+	// EVAL and FCALL show themselves before their script's commands).
+	NoMonitor
 )
 
 // Common flag sets.
@@ -48,7 +52,7 @@ var flagNames = []struct {
 }{
 	{Write, "write"}, {Read, "readonly"}, {Admin, "admin"},
 	{NoAuth, "no_auth"}, {DenyOOM, "denyoom"}, {Fast, "fast"},
-	{NoScript, "noscript"}, {AllowBusy, "allow_busy"},
+	{NoScript, "noscript"}, {AllowBusy, "allow_busy"}, {NoMonitor, "skip_monitor"},
 }
 
 // Handler runs one command and writes exactly one reply to c.W (a
@@ -72,6 +76,16 @@ type Spec struct {
 	// with shed_reads_as_miss whose read is shed under overload (nil:
 	// shedding answers an error).
 	Miss Handler
+	// KeysOf, when set, locates the key arguments instead of the key
+	// positions (Redis's getkeys_proc, for commands whose keys a range
+	// cannot describe, such as EVAL's numkeys): it calls each with the
+	// index in args of every key. COMMAND GETKEYS and client-side
+	// tracking read keys through EachKey.
+	KeysOf func(args [][]byte, each func(i int))
+	// Secrets, when set, names the arguments that hold credentials
+	// (AUTH's, HELLO's AUTH user and password): MONITOR and SLOWLOG show
+	// them as "(redacted)", as Redis does.
+	Secrets func(args [][]byte, each func(i int))
 	// WriteKeys, when set, names the keys the command writes instead of
 	// the key positions (COPY and SORT only read their source; COPY ... DB
 	// and MOVE write another db), for WATCH: it calls mark for each.
@@ -136,6 +150,18 @@ func (s *Spec) WithMiss(miss Handler) *Spec { s.Miss = miss; return s }
 // WithBacked sets a row's backed mode.
 func (s *Spec) WithBacked(m BackedMode) *Spec { s.Backed = m; return s }
 
+// WithKeysOf sets a row's KeysOf.
+func (s *Spec) WithKeysOf(fn func(args [][]byte, each func(i int))) *Spec {
+	s.KeysOf = fn
+	return s
+}
+
+// WithSecrets sets a row's Secrets.
+func (s *Spec) WithSecrets(fn func(args [][]byte, each func(i int))) *Spec {
+	s.Secrets = fn
+	return s
+}
+
 // WithWriteKeys sets a row's WriteKeys.
 func (s *Spec) WithWriteKeys(fn func(db int, args [][]byte, mark func(db int, key []byte))) *Spec {
 	s.WriteKeys = fn
@@ -198,6 +224,28 @@ func (s *Spec) SortedSubs() []*Spec {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// HasKeys reports whether the command takes key arguments at all.
+func (s *Spec) HasKeys() bool { return s.KeysOf != nil || s.FirstKey > 0 && s.Step > 0 }
+
+// EachKey calls fn with the index in args of every key the command names
+// (KeysOf where set, else the key positions), in order.
+func (s *Spec) EachKey(args [][]byte, fn func(i int)) {
+	if s.KeysOf != nil {
+		s.KeysOf(args, fn)
+		return
+	}
+	if s.FirstKey <= 0 || s.Step <= 0 {
+		return
+	}
+	last := s.LastKey
+	if last < 0 {
+		last += len(args)
+	}
+	for i := s.FirstKey; i <= last && i < len(args); i += s.Step {
+		fn(i)
+	}
 }
 
 // EachWrittenKey calls mark for every key the command writes, in db

@@ -4,14 +4,16 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+
+	"github.com/tcached/tcached/rdb"
 )
 
 // FUNCTION DUMP and RESTORE payloads, in Redis 7.0's format: for each
 // library the RDB_OPCODE_FUNCTION2 opcode and its code as an RDB string,
 // then the RDB version (2 bytes, little-endian) and a CRC64 (Jones,
-// little-endian) of everything before it. Redis compresses strings with
-// LZF when it helps; DUMP here writes them plain (any Redis restores
-// that), and RESTORE reads both.
+// little-endian) of everything before it. Strings are written as Redis's
+// rdbSaveRawString writes them (LZF when it saves 4 bytes, package rdb),
+// so a dump is byte-identical to redis-server's; RESTORE reads any.
 
 const (
 	rdbOpcodeFunction  = 246 // 7.0 release candidates' format: refused
@@ -39,28 +41,11 @@ func (e *Engine) Dump() []byte {
 	var b []byte
 	for _, n := range names {
 		b = append(b, rdbOpcodeFunction2)
-		b = appendRDBString(b, e.libs[n].Code)
+		b = rdb.AppendString(b, []byte(e.libs[n].Code))
 	}
 	e.mu.Unlock()
 	b = append(b, rdbVersion&0xff, rdbVersion>>8)
-	return binary.LittleEndian.AppendUint64(b, crc64Jones(0, b))
-}
-
-func appendRDBString(b []byte, s string) []byte {
-	n := len(s)
-	switch {
-	case n < 1<<6:
-		b = append(b, byte(n))
-	case n < 1<<14:
-		b = append(b, byte(n>>8)|0x40, byte(n))
-	case uint64(n) <= 0xffffffff:
-		b = append(b, 0x80)
-		b = binary.BigEndian.AppendUint32(b, uint32(n))
-	default:
-		b = append(b, 0x81)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	return append(b, s...)
+	return binary.LittleEndian.AppendUint64(b, rdb.CRC64(0, b))
 }
 
 // Restore is FUNCTION RESTORE: it returns the error reply, or "".
@@ -70,7 +55,7 @@ func (e *Engine) Restore(payload []byte, policy RestorePolicy, now func() int64)
 		return "ERR DUMP payload version or checksum are wrong"
 	}
 	ver := binary.LittleEndian.Uint16(payload[n-10:])
-	if ver > rdbVersion || binary.LittleEndian.Uint64(payload[n-8:]) != crc64Jones(0, payload[:n-8]) {
+	if ver > rdbVersion || binary.LittleEndian.Uint64(payload[n-8:]) != rdb.CRC64(0, payload[:n-8]) {
 		return "ERR DUMP payload version or checksum are wrong"
 	}
 	body := payload[:n-10]
@@ -228,7 +213,7 @@ func readRDBString(b []byte) (s, rest []byte, ok bool) {
 		if !ok || uint64(len(b)) < clen || ulen > 512<<20 {
 			return nil, nil, false
 		}
-		out, ok := lzfDecompress(b[:clen], int(ulen))
+		out, ok := rdb.LZFDecompress(b[:clen], int(ulen))
 		return out, b[clen:], ok
 	}
 	return nil, nil, false
@@ -264,59 +249,4 @@ func readRDBLen(b []byte) (n uint64, enc bool, rest []byte, ok bool) {
 		return binary.BigEndian.Uint64(b[1:]), false, b[9:], true
 	}
 	return 0, false, nil, false
-}
-
-// lzfDecompress is liblzf's lzf_decompress.
-func lzfDecompress(in []byte, ulen int) ([]byte, bool) {
-	out := make([]byte, 0, ulen)
-	for i := 0; i < len(in); {
-		ctrl := int(in[i])
-		i++
-		if ctrl < 32 {
-			ctrl++
-			if i+ctrl > len(in) || len(out)+ctrl > ulen {
-				return nil, false
-			}
-			out = append(out, in[i:i+ctrl]...)
-			i += ctrl
-			continue
-		}
-		length := ctrl >> 5
-		ref := len(out) - (ctrl&0x1f)<<8 - 1
-		if length == 7 {
-			if i >= len(in) {
-				return nil, false
-			}
-			length += int(in[i])
-			i++
-		}
-		if i >= len(in) {
-			return nil, false
-		}
-		ref -= int(in[i])
-		i++
-		length += 2
-		if ref < 0 || len(out)+length > ulen {
-			return nil, false
-		}
-		for k := 0; k < length; k++ {
-			out = append(out, out[ref+k])
-		}
-	}
-	return out, len(out) == ulen
-}
-
-// crc64Jones is Redis's crc64 (crc-64-jones, reflected, no final xor).
-func crc64Jones(crc uint64, b []byte) uint64 {
-	for _, c := range b {
-		crc ^= uint64(c)
-		for k := 0; k < 8; k++ {
-			if crc&1 != 0 {
-				crc = crc>>1 ^ 0x95ac9329ac4bc9b5
-			} else {
-				crc >>= 1
-			}
-		}
-	}
-	return crc
 }

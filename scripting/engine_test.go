@@ -160,23 +160,3 @@ func TestEngineStops(t *testing.T) {
 		t.Errorf("after the runs the budget holds %d, the engine charges %d: a run's heap charge leaked", b.used, e.Charged())
 	}
 }
-
-func TestCRC64Jones(t *testing.T) {
-	// The check value of crc-64-jones, Redis's crc64 (src/crc64.c's test).
-	if got := crc64Jones(0, []byte("123456789")); got != 0xe9c6d914c4b8d9ca {
-		t.Fatalf("crc64(123456789) = %#x", got)
-	}
-}
-
-func TestLZFDecompress(t *testing.T) {
-	// A literal run, then a back reference copying 6 bytes from 3 back:
-	// "abc" + "abcabc".
-	in := []byte{2, 'a', 'b', 'c', 4 << 5, 2}
-	out, ok := lzfDecompress(in, 9)
-	if !ok || string(out) != "abcabcabc" {
-		t.Fatalf("lzfDecompress = %q, %v", out, ok)
-	}
-	if _, ok := lzfDecompress([]byte{5, 'a'}, 6); ok {
-		t.Fatal("a truncated literal run decompressed")
-	}
-}

@@ -96,6 +96,10 @@ func attackArgs(prefix []string, arity int, tokens []string) [][]string {
 	return out
 }
 
+// attackPayload is a valid DUMP payload (a string "v", from redis-server
+// 7.0.15).
+var attackPayload = "\x00\x01v\n\x00\x91\b\xce\xb2\x198\x8a\xce"
+
 func TestAttackSuite(t *testing.T) {
 	srv := startServer(t, testConfig(), true) // fake clock: TTLs stand still
 	long := strings.Repeat("K", 70<<10)
@@ -201,6 +205,14 @@ func TestAttackSuite(t *testing.T) {
 		{"CONFIG", "SET", "maxmemory", "1"}, {"CONFIG", "GET", "*"}, {"ACL", "LIST"}, {"ACL", "USERS"},
 		{"HELLO", "2", "AUTH", "bob", "wrong"}, {"AUTH", "bob", ""}, {"AUTH", "default", "bob"},
 		{"RESET"}, {"EVAL", "return redis.call('get','user:1')", "1", "user:1"},
+		// DUMP and RESTORE name keys of a's own tenant only: b's keys
+		// dump as nil, and a restore (REPLACE included) writes a's key.
+		{"DUMP", "user:1"}, {"DUMP", "hidden-" + attackMarker}, {"DUMP", long},
+		{"RESTORE", "user:1", "0", attackPayload, "REPLACE"}, {"RESTORE", "counter", "0", attackPayload},
+		{"RESTORE", "db3key", "1", attackPayload, "ABSTTL", "REPLACE"}, {"RESTORE", "big", "0", "\x00garbage", "REPLACE"},
+		{"LMPOP", "2", "user:1", "session:{b}", "LEFT"}, {"SINTERCARD", "2", "user:1", "db3key", "LIMIT", "1"},
+		{"RPOPLPUSH", "user:1", "db3key"}, {"BRPOPLPUSH", "user:1", "db3key", "0.01"},
+		{"BLMPOP", "0.01", "2", "user:1", "{b}", "RIGHT", "COUNT", "2"},
 	}
 
 	var (
@@ -262,7 +274,12 @@ func TestAttackSuite(t *testing.T) {
 				rows++
 			}
 			name := strings.ToUpper(cmd.Name)
-			for _, args := range attackArgs([]string{name}, cmd.Arity, tokens) {
+			for i, args := range attackArgs([]string{name}, cmd.Arity, tokens) {
+				if cmd.Name == "pfselftest" && (db != 0 || i > 0 && len(args) == 1) {
+					// Tens of millions of register operations, over 10s
+					// each under -race: run once, and the wrong arities.
+					continue
+				}
 				attack(db, args)
 			}
 			for _, sub := range cmd.SortedSubs() {
@@ -356,4 +373,119 @@ func pubsubReplies(args []string) int {
 		}
 	}
 	return 1
+}
+
+// drainRaw reads what c has been sent until nothing arrives for quiet.
+func drainRaw(c net.Conn, quiet time.Duration) []byte {
+	var out []byte
+	buf := make([]byte, 64<<10)
+	for {
+		c.SetReadDeadline(time.Now().Add(quiet))
+		n, err := c.Read(buf)
+		out = append(out, buf[:n]...)
+		if err != nil {
+			return out
+		}
+	}
+}
+
+// rawSession dials user and sends the commands without reading: what the
+// connection is sent (replies, pushes, MONITOR lines) is read at the end
+// with drainRaw.
+func rawSession(t *testing.T, addr string, cmds ...[]string) net.Conn {
+	t.Helper()
+	nc, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	var b []byte
+	for _, c := range cmds {
+		b = append(b, encode(c...)...)
+	}
+	nc.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	if _, err := nc.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	return nc
+}
+
+// TestAttackTrackingMonitor: tenant a listens with every client-side
+// caching mode (BCAST on the empty prefix, the default mode on the same
+// names b uses, a RESP2 redirect) and with MONITOR, while tenant b writes,
+// expires, evaluates, transacts and flushes keys and values carrying the
+// marker. Nothing a is sent names b's keys or shows b's commands; a's own
+// probe write reaches every listener (so the check can fail); a cannot
+// redirect to b's connection nor monitor b.
+func TestAttackTrackingMonitor(t *testing.T) {
+	srv := startServer(t, testConfig(), false)
+	names := []string{"user:1", "shared", "k" + attackMarker, ""}
+	hello3 := []string{"HELLO", "3", "AUTH", "aadmin", "aadmin-pw"}
+	auth := []string{"AUTH", "aadmin", "aadmin-pw"}
+
+	bcast := rawSession(t, srv.addr, hello3, []string{"CLIENT", "TRACKING", "ON", "BCAST"})
+	readNames := [][]string{hello3, {"CLIENT", "TRACKING", "ON"}}
+	for _, n := range names {
+		readNames = append(readNames, []string{"GET", n}, []string{"HGETALL", n})
+	}
+	deflt := rawSession(t, srv.addr, readNames...)
+	sub := dialAs(t, srv.addr, "aadmin", "aadmin-pw")
+	subID := strconv.FormatInt(sub.do("CLIENT", "ID").(int64), 10)
+	sub.do("SUBSCRIBE", "__redis__:invalidate")
+	redir := [][]string{auth, {"CLIENT", "TRACKING", "ON", "REDIRECT", subID}}
+	for _, n := range names {
+		redir = append(redir, []string{"GET", n})
+	}
+	rawSession(t, srv.addr, redir...)
+	mon := rawSession(t, srv.addr, auth, []string{"MONITOR"})
+
+	// a's refusals: b's connection as a redirect target, b's MONITOR.
+	b := dialAs(t, srv.addr, "bob", "bob-pw")
+	bID := strconv.FormatInt(b.do("CLIENT", "ID").(int64), 10)
+	a := dialAs(t, srv.addr, "aadmin", "aadmin-pw")
+	if got := a.do("CLIENT", "TRACKING", "ON", "REDIRECT", bID); got != respErr(errTrackRedirMissing) {
+		t.Errorf("a REDIRECT to b's connection = %v", got)
+	}
+	if got := a.do("TENANT", "MONITOR", "b"); got == ok {
+		t.Errorf("a's TENANT MONITOR b = %v", got)
+	}
+	time.Sleep(50 * time.Millisecond) // the listeners' commands ran
+
+	// b's writes of every kind, names and values carrying the marker.
+	bc := b
+	for _, n := range names {
+		k := n + attackMarker
+		bc.do("SET", n, attackMarker)
+		bc.do("SET", k, attackMarker)
+		bc.do("HSET", "h"+k, "f"+attackMarker, attackMarker)
+		bc.do("PEXPIRE", k, "20")
+		bc.do("APPEND", n, attackMarker)
+		bc.do("EVAL", "redis.call('SET', KEYS[1], ARGV[1]) return redis.call('DEL', KEYS[1])", "1", "lua"+k, attackMarker)
+		bc.do("MULTI")
+		bc.do("INCR", "c"+k)
+		bc.do("RENAME", "h"+k, "r"+k)
+		bc.do("EXEC")
+	}
+	bc.do("SET", "exp"+attackMarker, "v", "PX", "10")
+	time.Sleep(250 * time.Millisecond) // active expiry of b's keys
+	bc.do("FLUSHALL")
+	bc.do("CLIENT", "TRACKING", "ON", "BCAST")
+	bc.do("MONITOR")
+
+	// a's probe: every listener must hear it.
+	a.do("SET", "probe", "p")
+	a.do("SET", "user:1", "p")
+	for name, c := range map[string]net.Conn{"BCAST": bcast, "default": deflt, "redirect target": sub.c, "MONITOR": mon} {
+		got := drainRaw(c, 300*time.Millisecond)
+		if bytes.Contains(got, []byte(attackMarker)) {
+			t.Errorf("a's %s connection was sent b's data: %.400q", name, got)
+		}
+		want := "user:1"
+		if name == "BCAST" || name == "MONITOR" {
+			want = "probe"
+		}
+		if !bytes.Contains(got, []byte(want)) {
+			t.Errorf("a's %s connection did not hear a's own write of %s: %.400q", name, want, got)
+		}
+	}
 }

@@ -36,6 +36,11 @@ func (s *Server) invalidate(inv backed.Invalidation) {
 			parts[i] = t.part
 		}
 		s.l2.DropAll(parts)
+		for _, t := range reg.order {
+			if t.hooks.Load()&hookTrack != 0 {
+				s.trackFlush(t)
+			}
+		}
 		return
 	}
 	t := reg.tenants[inv.Tenant]
@@ -43,11 +48,22 @@ func (s *Server) invalidate(inv backed.Invalidation) {
 		return
 	}
 	s.l2.Drop(t.id, t.part, inv.DB, inv.Key)
+	if t.hooks.Load()&hookTrack != 0 {
+		s.invalidateKey(t, nil, inv.Key)
+		if t.trk.table.HasPrefixes() {
+			s.broadcast(t, nil, [][]byte{inv.Key})
+		}
+	}
 }
 
 // flushTenant deletes a tenant's keys of db (every db when db < 0): in L2
 // on every master when backed, and in L1.
 func (s *Server) flushTenant(t *tenant, db int) (int64, error) {
+	// Tracking connections are told every key is invalid (tracking.go),
+	// after the flush, as Redis's trackingInvalidateKeysOnFlush.
+	if t.hooks.Load()&hookTrack != 0 {
+		defer s.trackFlush(t)
+	}
 	if s.l2 == nil {
 		return int64(t.part.Flush(db)), nil
 	}

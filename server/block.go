@@ -149,7 +149,9 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	// run no command (timeout, kill, shutdown), which must never wait on
 	// admission (a reload may have made this command inadmissible).
 	relock := func() {
-		c.unbilled += time.Duration(c.srv.mono() - blockedAt) // waiting is not work (fair.go)
+		waited := c.srv.mono() - blockedAt
+		c.unbilled += time.Duration(waited) // waiting is not work (fair.go)
+		c.blockWait += waited               // nor for the slow log (slowlog.go)
 		t.txMu.RLock(c.id)
 		c.txHeld = t
 		c.pubsubBegin()
@@ -187,6 +189,14 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	// end of the wait.
 	t.blocked.clients.Add(1)
 	defer t.blocked.clients.Add(-1)
+	// CLIENT UNBLOCK (cmd_reply.go) reaches the client from here on; a
+	// request left over from an earlier wait is dropped first.
+	select {
+	case <-c.unblock:
+	default:
+	}
+	c.blockedNow.Store(true)
+	defer c.blockedNow.Store(false)
 	var which []int32
 	for {
 		select {
@@ -200,6 +210,14 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 			return
 		case <-c.srv.stop:
 			relock()
+			return
+		case asError := <-c.unblock:
+			relock()
+			if asError {
+				c.conn.WriteError(errUnblocked)
+			} else {
+				timedOut()
+			}
 			return
 		}
 		if gone() {

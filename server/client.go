@@ -111,6 +111,39 @@ type client struct {
 	killCh chan struct{}
 	work   workState
 
+	// reply is CLIENT REPLY's mode (connection goroutine only; conn.go
+	// runs a command in the quiet modes with its replies dropped).
+	reply replyMode
+	// blockedNow is set while the connection waits in a blocking command
+	// (block.go); unblock carries CLIENT UNBLOCK's request to it (true:
+	// answer the UNBLOCKED error, false: answer as on a timeout).
+	blockedNow atomic.Bool
+	unblock    chan bool
+	// blockWait is how long the running command waited blocked (ns), so
+	// that its slow-log duration is its work only.
+	blockWait int64
+
+	// MONITOR (monitor.go): the set the connection is in, nil when it does
+	// not monitor (connection goroutine only); monitoring mirrors it for
+	// CLIENT LIST.
+	monitor    *monitorSet
+	monitorOf  *tenant
+	monitoring atomic.Bool
+	// Client-side caching (tracking.go): trk is the tracking session (nil:
+	// not tracking; connection goroutine only), trkRef the same for CLIENT
+	// LIST, trkBatch the keys the running command (transaction, script)
+	// wrote, for BCAST sessions.
+	trk      *trackState
+	trkRef   atomic.Pointer[trackState]
+	trkBatch [][]byte
+	// A queue another connection started for this one (tracking.go,
+	// pushQueue) wakes its read: wakeReq asks the loop to adopt it, wakeMu
+	// orders the waker's deadline with the loop's.
+	wakeMu  sync.Mutex
+	wakeReq atomic.Bool
+	// gone is set when the connection's loop has ended.
+	gone atomic.Bool
+
 	// onWait, when set, runs on the connection's goroutine before it may
 	// wait or run long (beforeWait). Only the prototype event loop sets it
 	// (evloop_linux.go), to move the connection off its loop first; on
@@ -178,7 +211,11 @@ func (c *client) bind(t *tenant, user string, role config.Role, operator bool) b
 		old.clients.Add(-1)
 	}
 	if old != t {
-		c.pubsubUnbind() // subscriptions stay in their tenant (pubsub.go)
+		// Tracking sessions, MONITORs and subscriptions stay in their
+		// tenant (tracking.go, monitor.go, pubsub.go).
+		c.trackOff()
+		c.stopMonitor()
+		c.pubsubUnbind()
 		if t != nil {
 			c.moveMem(&t.cmem)
 		} else {
@@ -206,6 +243,7 @@ func (t *tenant) addClient() bool {
 			return false
 		}
 		if t.clients.CompareAndSwap(n, n+1) {
+			t.connsReceived.Add(1)
 			return true
 		}
 	}
@@ -299,7 +337,9 @@ func (c *client) infoLine(now time.Time) string {
 	b = strconv.AppendInt(b, age, 10)
 	b = append(b, " idle="...)
 	b = strconv.AppendInt(b, idle, 10)
-	b = append(b, " flags=N db="...)
+	b = append(b, " flags="...)
+	b = c.appendFlags(b)
+	b = append(b, " db="...)
 	b = strconv.AppendInt(b, int64(db), 10)
 	b = append(b, " sub=0 psub=0 ssub=0 multi=-1 qbuf="...)
 	b = strconv.AppendInt(b, c.mem.qbuf.Load(), 10)
@@ -315,7 +355,13 @@ func (c *client) infoLine(now time.Time) string {
 	b = append(b, cmd...)
 	b = append(b, " user="...)
 	b = append(b, user...)
-	b = append(b, " redir=-1 resp="...)
+	b = append(b, " redir="...)
+	redir := int64(-1)
+	if st := c.trkRef.Load(); st != nil {
+		redir = st.opts.Load().redirect
+	}
+	b = strconv.AppendInt(b, redir, 10)
+	b = append(b, " resp="...)
 	b = strconv.AppendInt(b, resp, 10)
 	b = append(b, " lib-name="...)
 	b = append(b, lib...)
@@ -323,6 +369,32 @@ func (c *client) infoLine(now time.Time) string {
 	b = append(b, ver...)
 	b = append(b, '\n')
 	return string(b)
+}
+
+// appendFlags is CLIENT LIST's flags field, from what other goroutines
+// may read: O monitor, b blocked, t tracking, R broken redirect, B
+// broadcasting; N for none (catClientInfoString's letters).
+func (c *client) appendFlags(b []byte) []byte {
+	n := len(b)
+	if c.monitoring.Load() {
+		b = append(b, 'O')
+	}
+	if c.blockedNow.Load() {
+		b = append(b, 'b')
+	}
+	if st := c.trkRef.Load(); st != nil {
+		b = append(b, 't')
+		if st.broken.Load() {
+			b = append(b, 'R')
+		}
+		if st.opts.Load().bcast {
+			b = append(b, 'B')
+		}
+	}
+	if len(b) == n {
+		b = append(b, 'N')
+	}
+	return b
 }
 
 // run runs h, the handler or the shed answer of cmd, with the connection's

@@ -12,13 +12,21 @@ import (
 // the counter: unique, positive, and unrelated to each other, so they
 // reveal nothing. (They are not monotonic, unlike Redis's.)
 //
-// The permutation is a 4-round Feistel network over 62 bits whose round
+// The permutation is a 4-round Feistel network over 52 bits whose round
 // function is the splitmix64 finalizer of the right half xor a random
-// per-server key: a bijection, so ids never repeat within 2^62 connections.
+// per-server key: a bijection, so ids never repeat within 2^52 connections
+// (at 100,000 connections a second, 1,400 years). 52 bits, not 62: ids
+// stay below 2^53, the largest integer a JavaScript number holds exactly,
+// so node-redis and ioredis read CLIENT ID and HELLO's id without rounding
+// and a CLIENT KILL ID or CLIENT TRACKING REDIRECT sent from Node names
+// the right connection.
 type idCipher struct{ keys [4]uint64 }
 
-const half = 31
+const half = 26
 const halfMask = 1<<half - 1
+
+// maxClientID is the largest id: ids are in [1, maxClientID], below 2^53.
+const maxClientID = 1 << (2 * half)
 
 func newIDCipher() idCipher {
 	var c idCipher
@@ -38,7 +46,8 @@ func mix64(x uint64) uint64 {
 	return x ^ x>>31
 }
 
-// id maps counter n (0 <= n < 2^62) to a client id in [1, 2^62].
+// id maps counter n (0 <= n < 2^52; higher bits are ignored) to a client
+// id in [1, maxClientID].
 func (c *idCipher) id(n uint64) int64 {
 	l, r := (n>>half)&halfMask, n&halfMask
 	for _, k := range c.keys {

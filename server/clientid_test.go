@@ -9,7 +9,7 @@ func TestClientIDsUniqueAndUnordered(t *testing.T) {
 	prev := int64(0)
 	for n := uint64(0); n < 200000; n++ {
 		id := c.id(n)
-		if id <= 0 || id > 1<<62 {
+		if id <= 0 || id > maxClientID || id >= 1<<53 {
 			t.Fatalf("id(%d) = %d out of range", n, id)
 		}
 		if seen[id] {
@@ -27,5 +27,27 @@ func TestClientIDsUniqueAndUnordered(t *testing.T) {
 	}
 	if d := newIDCipher(); d.id(1) == c.id(1) && d.id(2) == c.id(2) {
 		t.Error("two servers hand out the same ids: the key is not random")
+	}
+}
+
+// TestClientIDsBelow2To53: every id a server hands out, over the whole
+// counter range, is exactly representable as a JavaScript number.
+func TestClientIDsBelow2To53(t *testing.T) {
+	c := newIDCipher()
+	for _, n := range []uint64{0, 1, 2, 1<<26 - 1, 1 << 26, 1<<52 - 2, 1<<52 - 1, 1 << 52, 1<<62 + 5} {
+		if id := c.id(n); id <= 0 || id >= 1<<53 {
+			t.Errorf("id(%d) = %d: not in [1, 2^53)", n, id)
+		}
+	}
+	// The top of the range is reached: ids are spread over all 52 bits,
+	// not squeezed into a smaller (more guessable) range.
+	high := 0
+	for n := uint64(0); n < 10000; n++ {
+		if c.id(n) > 1<<51 {
+			high++
+		}
+	}
+	if high < 4000 || high > 6000 {
+		t.Errorf("%d of 10000 ids above 2^51, want about half", high)
 	}
 }

@@ -128,6 +128,27 @@ func waitPool(t *testing.T, p *memPool, max int64) {
 	}
 }
 
+// waitConnMem waits until tenant id's connections hold at most max bytes
+// of its pool: what the pool holds but its slow log and tracking table
+// (slowlog.go, tracking.go), which a slow command under -race may fill.
+func waitConnMem(t *testing.T, srv *testServer, id string, max int64) {
+	t.Helper()
+	tn := srv.reg.Load().tenants[id]
+	held := func() int64 {
+		tn.diag.mu.Lock()
+		d := tn.diag.charged
+		tn.diag.mu.Unlock()
+		return tn.cmem.used.Load() - d - tn.trk.charged.Load()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for held() > max {
+		if time.Now().After(deadline) {
+			t.Fatalf("tenant %q's connections still hold %d bytes of its pool, want <= %d", id, held(), max)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // checkNeighbour: tenant b's connection works normally and its data is
 // intact.
 func checkNeighbour(t *testing.T, b *rconn, want string) {
@@ -583,12 +604,12 @@ func TestClientMemoryAccounting(t *testing.T) {
 		t.Errorf("tenant a's pool %d after the big value's round trip", u)
 	}
 	r.do("AUTH", "bob", "bob-pw")
-	waitPool(t, pa, 0)
+	waitConnMem(t, srv, "a", 0)
 	if u := pb.used.Load(); u > 64<<10 {
 		t.Errorf("tenant b's pool %d after AUTH bob", u)
 	}
 	r.c.Close()
-	waitPool(t, pb, 0)
+	waitConnMem(t, srv, "b", 0)
 	waitPool(t, un, 0)
 }
 
@@ -1075,6 +1096,13 @@ func TestClientListMemory(t *testing.T) {
 			}
 		}
 		srv.mu.Unlock()
+		// The tenant's slow log and tracking table are charged to the
+		// pool too, outside any connection (slowlog.go, tracking.go).
+		tn := srv.reg.Load().tenants["a"]
+		tn.diag.mu.Lock()
+		sum += tn.diag.charged
+		tn.diag.mu.Unlock()
+		sum += tn.trk.charged.Load()
 		return sum == pa.used.Load()
 	})
 }

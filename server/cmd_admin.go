@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -26,7 +27,7 @@ func harmlessConfig(name string) bool {
 		strings.HasPrefix(name, "list-compress-depth"),
 		strings.HasPrefix(name, "lazyfree-"),
 		name == "activerehashing", name == "active-expire-effort", name == "hz",
-		strings.HasPrefix(name, "lfu-"), name == "latency-tracking", name == "slowlog-log-slower-than":
+		strings.HasPrefix(name, "lfu-"), name == "latency-tracking":
 		return true
 	}
 	return false
@@ -62,6 +63,7 @@ func cmdConfigSet(c *client, args [][]byte) {
 	}
 	var sets []set
 	busy := int64(-1)
+	diag := false
 	for i := 2; i < len(args); i += 2 {
 		if isBusyThreshold(args[i]) {
 			// The tenant's own script busy threshold (script.go), until
@@ -82,6 +84,21 @@ func cmdConfigSet(c *client, args [][]byte) {
 					return
 				}
 				sets = append(sets, set{dst, v})
+				continue
+			}
+			// The tenant's debugging settings (slowlog.go).
+			if dst, p, ok := c.tenant.lookupDiag(args[i]); ok {
+				v, isInt := command.ParseInt(args[i+1])
+				switch {
+				case !isInt:
+					c.conn.WriteError(errConfigSetArg(args[i], "argument couldn't be parsed into an integer"))
+					return
+				case v < p.min:
+					c.conn.WriteError(errConfigSetArg(args[i], "argument must be between "+strconv.FormatInt(p.min, 10)+" and 9223372036854775807 inclusive"))
+					return
+				}
+				sets = append(sets, set{dst, v})
+				diag = true
 				continue
 			}
 		}
@@ -106,6 +123,9 @@ func cmdConfigSet(c *client, args [][]byte) {
 	}
 	for _, s := range sets {
 		s.dst.Store(s.v)
+	}
+	if diag {
+		c.srv.diagChanged(c.tenant)
 	}
 	if busy >= 0 && c.tenant != nil {
 		c.tenant.busyOverride.Store(busy * int64(time.Millisecond))

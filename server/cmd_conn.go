@@ -26,6 +26,25 @@ func cmdAuth(c *client, args [][]byte) {
 	c.conn.WriteString("OK")
 }
 
+// authSecrets: every argument of AUTH is a credential (Redis redacts the
+// user name too).
+func authSecrets(args [][]byte, each func(i int)) {
+	for i := 1; i < len(args); i++ {
+		each(i)
+	}
+}
+
+// helloSecrets: HELLO's AUTH user and password.
+func helloSecrets(args [][]byte, each func(i int)) {
+	for i := 2; i < len(args); i++ {
+		if command.EqFold(args[i], "auth") && i+2 < len(args) {
+			each(i + 1)
+			each(i + 2)
+			i += 2
+		}
+	}
+}
+
 // auth checks credentials and rebinds the connection; it returns the error
 // reply, or "" on success. A failure keeps the previous binding.
 func (c *client) auth(name, pass []byte) string {
@@ -125,6 +144,9 @@ func cmdHello(c *client, args [][]byte) {
 	}
 	if ver != 0 {
 		c.setProto(ver)
+		if ver == 3 && c.trk != nil {
+			c.pubsub() // its invalidations come as pushes now (tracking.go)
+		}
 	}
 	c.conn.WriteMap(7)
 	c.conn.WriteBulkString("server")
@@ -169,7 +191,13 @@ func cmdQuit(c *client, args [][]byte) {
 // no name, and bound to default_tenant (or unauthenticated).
 func cmdReset(c *client, args [][]byte) {
 	c.multi = false
+	c.trackOff()    // tracking.go
+	c.stopMonitor() // monitor.go
+	c.reply = replyOn
 	c.pubsubUnbind() // unsubscribe from everything (pubsub.go)
+	if c.ps != nil {
+		c.ps.target = false
+	}
 	c.setProto(2)
 	c.setDB(0)
 	c.db = 0
@@ -301,5 +329,13 @@ func cmdClientHelp(c *client, args [][]byte) {
 		"LIST [TYPE <type>] [ID <id> [<id> ...]]", "    Return information about this tenant's client connections.",
 		"SETINFO <option> <value>", "    Set client meta attr. Options are: LIB-NAME, LIB-VER.",
 		"SETNAME <name>", "    Assign the name <name> to the current connection.",
+		"CACHING (YES|NO)", "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+		"GETREDIR", "    Return the client ID we are redirecting to when tracking is enabled.",
+		"KILL <ip:port> | KILL <option> <value> [...]", "    Kill connections of this tenant (ID, ADDR, LADDR, USER, SKIPME, TYPE).",
+		"REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
+		"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]", "         [OPTIN] [OPTOUT] [NOLOOP]",
+		"    Control server assisted client side caching (keys of this tenant only).",
+		"TRACKINGINFO", "    Report tracking status for the current connection.",
+		"UNBLOCK <clientid> [TIMEOUT|ERROR]", "    Unblock a client of this tenant blocked in a blocking command.",
 	})
 }

@@ -115,7 +115,7 @@ func (t *tenant) policy() string {
 	return "allkeys-lru"
 }
 
-var infoSections = []string{"server", "clients", "memory", "stats", "keyspace", "tenant", "backing"}
+var infoSections = []string{"server", "clients", "memory", "persistence", "stats", "keyspace", "tenant", "backing"}
 
 func allInfoSections() map[string]bool {
 	want := map[string]bool{}
@@ -184,8 +184,11 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 	}
 	if section("clients") {
 		kv("connected_clients", t.clients.Load())
+		kv("blocked_clients", t.blocked.clients.Load()) // the tenant's: Redis's test harness waits on it
 		kv("maxclients", s.limits.MaxClients)
 		kv("tenant_max_connections", tc.Tier.MaxConnections)
+		kv("blocked_clients", t.blocked.clients.Load())
+		kv("tracking_clients", t.trk.clients.Load())
 	}
 	if section("memory") {
 		kv("used_memory", st.UsedBytes)
@@ -203,8 +206,12 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("number_of_libraries", nLibs)
 		kv("used_memory_scripts", e.Charged())
 	}
+	if section("persistence") {
+		persistenceInfo(kv)
+	}
 	if section("stats") {
 		as := t.adm.Stats()
+		kv("total_connections_received", t.connsReceived.Load())
 		kv("total_commands_processed", t.commands.Load())
 		kv("total_error_replies", t.cmdErrors.Load())
 		kv("keyspace_hits", st.Hits)
@@ -217,6 +224,11 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("admission_refused_shed", as.Refused[admission.ReasonShed])
 		kv("admission_refused_fair_share", as.Refused[admission.ReasonFairShare])
 		kv("sla_violations", as.SLAViolations)
+		ts := t.trk.table.Stats()
+		kv("tracking_total_keys", ts.Keys)
+		kv("tracking_total_items", ts.Items)
+		kv("tracking_total_prefixes", ts.Prefixes)
+		kv("tenant_tracking_table_bytes", t.trk.charged.Load())
 	}
 	if section("keyspace") {
 		for db := 0; db < command.NumDBs; db++ {
@@ -277,6 +289,20 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 	return b.String()
 }
 
+// persistenceInfo is INFO's persistence section: tcached persists nothing,
+// so nothing is ever loading or saving. redis-cli --stat reads loading,
+// rdb_bgsave_in_progress and aof_rewrite_in_progress (without them it
+// ORs LONG_MIN into its "child" column).
+func persistenceInfo(kv func(k string, v any)) {
+	kv("loading", 0)
+	kv("async_loading", 0)
+	kv("rdb_changes_since_last_save", 0)
+	kv("rdb_bgsave_in_progress", 0)
+	kv("rdb_last_bgsave_status", "ok")
+	kv("aof_enabled", 0)
+	kv("aof_rewrite_in_progress", 0)
+}
+
 // configParams is the read-only view CONFIG GET offers, per tenant where the
 // value is per tenant, so redis-cli and redis-benchmark start cleanly.
 func configParams(c *client) map[string]string {
@@ -300,6 +326,7 @@ func configParams(c *client) map[string]string {
 		"busy-reply-threshold":      strconv.FormatInt(busy.Milliseconds(), 10),
 		"lua-time-limit":            strconv.FormatInt(busy.Milliseconds(), 10),
 	}
+	diagConfig(t, params)
 	// The tenant's collection-encoding thresholds, under their names and
 	// Redis 7.0's old aliases, as Redis lists both.
 	for i, p := range command.EncodingParams() {
@@ -390,7 +417,7 @@ func cmdCommandInfo(c *client, args [][]byte) {
 	}
 	c.conn.WriteArray(len(names))
 	for _, n := range names {
-		cmd := c.srv.table[strings.ToLower(string(n))]
+		cmd := c.srv.commandByName(n)
 		if cmd == nil {
 			c.conn.WriteNull()
 			continue
@@ -402,20 +429,3 @@ func cmdCommandInfo(c *client, args [][]byte) {
 // cmdCommandDocs answers an empty map: redis-cli's interactive mode asks for
 // docs for hints and copes with none.
 func cmdCommandDocs(c *client, args [][]byte) { c.conn.WriteMap(0) }
-
-func cmdCommandList(c *client, args [][]byte) {
-	c.conn.WriteArray(len(c.srv.ordered))
-	for _, cmd := range c.srv.ordered {
-		c.conn.WriteBulkString(cmd.Name)
-	}
-}
-
-func cmdCommandHelp(c *client, args [][]byte) {
-	command.WriteHelp(&c.conn.Writer, "COMMAND", []string{
-		"(no subcommand)", "    Return details about all commands.",
-		"COUNT", "    Return the total number of commands.",
-		"DOCS [<command-name> ...]", "    Return documentation details (none are served).",
-		"INFO [<command-name> ...]", "    Return details about the given commands.",
-		"LIST", "    Return a list of all command names.",
-	})
-}

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 	"github.com/tcached/tcached/resp"
 )
@@ -37,6 +38,11 @@ func (s *Server) refuse(nc net.Conn, msg string) {
 	nc.SetWriteDeadline(time.Now().Add(time.Second))
 	nc.Write([]byte("-" + msg + "\r\n"))
 	nc.Close()
+}
+
+func isTimeout(err error) bool {
+	ne, ok := err.(net.Error)
+	return ok && ne.Timeout()
 }
 
 func isLoopback(addr net.Addr) bool {
@@ -81,6 +87,9 @@ func (s *Server) endConn(c *client, nc net.Conn) {
 	}
 	c.conn.flush()
 	s.settle(c)
+	c.gone.Store(true)
+	c.trackOff()    // tracking.go
+	c.stopMonitor() // monitor.go
 	c.pubsubClose() // pub/sub (pubsub.go): unsubscribe, drain the queue
 	nc.Close()
 	s.dropClient(c)
@@ -124,12 +133,24 @@ func (s *Server) connLoop(c *client, nc net.Conn, buf []byte, r, w int) {
 		// input, for CLIENT LIST (qbuf, qbuf-free).
 		c.mem.qbuf.Store(int64(w - r))
 		c.mem.qfree.Store(int64(len(buf) - w))
+		// A queue another connection started for this one (a tracking
+		// redirect, tracking.go) is adopted between reads; its waker may
+		// interrupt the read to get here.
+		if c.wakeReq.Load() && !s.adoptWoken(c, readDL) {
+			return
+		}
 		n, err := nc.Read(buf[w:])
 		c.inBytes.Add(uint64(n))
 		c.readAt = s.mono() // commands completed by this read arrived now
 		c.mark, c.now = c.readAt, c.readAt
 		w += n
 		if err != nil && n == 0 {
+			if c.wakeReq.Load() && isTimeout(err) {
+				if !s.adoptWoken(c, readDL) {
+					return
+				}
+				continue
+			}
 			return
 		}
 	}
@@ -163,7 +184,16 @@ func (s *Server) runBuffered(c *client, buf []byte, r, w int) (int, bool) {
 		if args != nil {
 			if !s.pace(c) {
 				c.pubsubBegin() // pub/sub (pubsub.go): hold messages during the command
-				s.dispatch(c, args)
+				if c.reply == replyOn {
+					s.dispatch(c, args)
+				} else {
+					s.dispatchQuiet(c, args) // CLIENT REPLY OFF|SKIP (cmd_reply.go)
+				}
+				if st := c.trk; st != nil && st.caching && !c.multi && !command.EqFold(args[0], "client") {
+					// CLIENT CACHING holds for the next command (or
+					// transaction) only, as Redis's resetClient.
+					st.caching = false
+				}
 				c.pubsubEnd()
 			}
 			if c.conn.err != nil || c.conn.closeAfter {

@@ -82,6 +82,9 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		// queued, and not subject to admission, so a client can always
 		// leave the transaction. They touch no keys.
 		c.run(cmd, cmd.Handler, args)
+		if t != nil && t.hooks.Load()&hookMonitor != 0 {
+			s.feedMonitors(c, t, cmd, args, c.db, false)
+		}
 		return
 	}
 	if t != nil {
@@ -161,6 +164,11 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			if locked {
 				c.txHeld = t
 			}
+			// A script's keys are remembered when it reads (script.go),
+			// not because EVAL_RO is a read.
+			if c.trk != nil && cmd.Flags&(command.Read|command.Exclusive) == command.Read {
+				s.trackRead(c, cmd, args) // before the read: tracking.go
+			}
 			c.run(cmd, cmd.Handler, args)
 			if cmd.Flags&command.Write != 0 && t.watch.n.Load() != 0 {
 				t.touchWrite(c, cmd, args) // before unlocking: see multi.go
@@ -170,9 +178,21 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 				t.txMu.RUnlock(c.id)
 			}
 		}
+		// Tracking's invalidations and MONITOR (tracking.go, monitor.go):
+		// one atomic load for a tenant nobody tracks or monitors.
+		if h := t.hooks.Load(); h != 0 {
+			s.afterCommand(c, t, cmd, args, h, true, false)
+		}
 		c.endWork() // a heavy slot goes to the next expensive command (fair.go)
 		end := s.mono()
 		t.latency.Observe(time.Duration(end - start))
+		// SLOWLOG and LATENCY (slowlog.go): one atomic load unless slow.
+		// A blocking command's wait is not its work (Redis logs it as
+		// unblocked, without the wait).
+		if d := end - start - c.blockWait; d >= t.diag.watch.Load() {
+			s.noteSlow(c, t, cmd, args, time.Duration(d))
+		}
+		c.blockWait = 0
 		c.now = end // the next pipelined command's start (fair.go)
 		if conn.Errs != errs {
 			t.cmdErrors.Add(1)
@@ -194,6 +214,11 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		return
 	}
 	c.run(cmd, cmd.Handler, args)
+	// An AUTH or HELLO that bound the connection shows in its new
+	// tenant's MONITOR (redacted).
+	if t := c.tenant; t != nil && t.hooks.Load()&hookMonitor != 0 {
+		s.feedMonitors(c, t, cmd, args, c.db, false)
+	}
 }
 
 // panicText describes a recovered panic without echoing data: a runtime

@@ -79,10 +79,16 @@ const (
 	// errDenied: Redis's DENIED, reworded for tcached's protected mode.
 	errDenied = "DENIED tcached is running in protected mode because default_tenant is set, so unauthenticated clients are bound to a tenant. In this mode connections are only accepted from the loopback interface. To accept external clients, remove default_tenant (clients then AUTH) or set protected_mode: false in the config."
 
-	errClientIDInvalid  = "ERR Invalid client ID"
-	errClientIDPositive = "ERR client-id should be greater than 0"
-	errNoSuchClient     = "ERR No such client"
-	errNoCluster        = "ERR This instance has cluster support disabled"
+	errClientIDInvalid = "ERR Invalid client ID"
+	// CLIENT UNBLOCK: the reason Redis accepts, and what the unblocked
+	// client gets with ERROR.
+	errUnblockReason       = "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+	errUnblocked           = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+	errMonitorDenyBlocking = "ERR MONITOR isn't allowed for DENY BLOCKING client"
+	errSlowlogCount        = "ERR count should be greater than or equal to -1"
+	errClientIDPositive    = "ERR client-id should be greater than 0"
+	errNoSuchClient        = "ERR No such client"
+	errNoCluster           = "ERR This instance has cluster support disabled"
 	// Scripting (script.go), Redis 7.0's strings. BUSY goes to the
 	// script's tenant only: other tenants never wait on it.
 	errBusyEval          = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."

@@ -39,12 +39,27 @@ func fuzzServer(t testing.TB) *Server {
 //
 // Pub/sub makes the count inexact: (P)SUBSCRIBE and (P)UNSUBSCRIBE answer
 // once per channel, UNSUBSCRIBE without channels once per subscription,
-// and a subscribed RESP3 connection may receive its own messages. After
-// one of those, exact reports false and the count is a lower bound.
+// and a subscribed RESP3 connection may receive its own messages; so do
+// MONITOR (its own commands come back as lines) and CLIENT TRACKING
+// (invalidations of its own writes). After one of those, exact reports
+// false and the count is a lower bound.
+//
+// CLIENT REPLY OFF|SKIP silences replies: the oracle follows the modes
+// (cmd_reply.go). Inside MULTI it cannot (the mode changes at EXEC), so
+// an input that does that is not counted: (0, false).
 func expectedReplies(s *Server, input []byte) (n int, exact bool) {
 	var p resp.Parser
 	lim := s.authLimits
 	exact = true
+	mode, inMulti := replyOn, false
+	answer := func() {
+		switch mode {
+		case replyOn:
+			n++
+		case replySkipNext:
+			mode = replyOn
+		}
+	}
 	for len(input) > 0 {
 		args, used, err := p.Next(input, &lim)
 		var pe resp.ProtocolError
@@ -58,13 +73,36 @@ func expectedReplies(s *Server, input []byte) (n int, exact bool) {
 		if args == nil {
 			continue
 		}
-		n++
+		if len(args) == 3 && command.EqFold(args[0], "client") && command.EqFold(args[1], "reply") {
+			switch {
+			case inMulti:
+				return 0, false
+			case command.EqFold(args[2], "on"):
+				mode = replyOn
+				n++
+			case command.EqFold(args[2], "off"):
+				mode = replyOff
+			case command.EqFold(args[2], "skip"):
+				if mode != replyOff {
+					mode = replySkipNext
+				}
+			default:
+				answer()
+			}
+			continue
+		}
+		answer()
 		switch {
 		case command.EqFold(args[0], "quit"):
 			return n, exact
+		case command.EqFold(args[0], "multi"):
+			inMulti = true
+		case command.EqFold(args[0], "exec"), command.EqFold(args[0], "discard"), command.EqFold(args[0], "reset"):
+			inMulti = false
 		case command.EqFold(args[0], "subscribe"), command.EqFold(args[0], "psubscribe"),
 			command.EqFold(args[0], "unsubscribe"), command.EqFold(args[0], "punsubscribe"),
-			command.EqFold(args[0], "ssubscribe"), command.EqFold(args[0], "sunsubscribe"):
+			command.EqFold(args[0], "ssubscribe"), command.EqFold(args[0], "sunsubscribe"),
+			command.EqFold(args[0], "monitor"), command.EqFold(args[0], "client") && len(args) > 1 && command.EqFold(args[1], "tracking"):
 			exact = false
 		}
 	}
@@ -122,6 +160,24 @@ var respSeeds = []string{
 	"SCRIPT LOAD \"return 2\"\r\nEVALSHA 7f923f79fe76194c868d7e1d0820de36700eb649 0\r\nSCRIPT EXISTS 7f923f79fe76194c868d7e1d0820de36700eb649\r\nSCRIPT FLUSH\r\nEVALSHA_RO 7f923f79fe76194c868d7e1d0820de36700eb649 0\r\n",
 	"MULTI\r\nEVAL \"return redis.call('incr', 'n')\" 0\r\nEXEC\r\nEVAL \"return redis.call('multi')\" 0\r\nEVAL \"return redis.call('blpop', 'l', 0)\" 0\r\n",
 	"FUNCTION LOAD \"#!lua name=l\\nredis.register_function('f', function(k, a) return #k + #a end)\"\r\nFCALL f 1 k a\r\nFCALL_RO f 0\r\nFUNCTION LIST WITHCODE\r\nFUNCTION DUMP\r\nFUNCTION STATS\r\nFUNCTION DELETE l\r\n",
+	// DUMP/RESTORE (payloads the fuzzer mutates), LMPOP, BLMPOP,
+	// RPOPLPUSH, BRPOPLPUSH, SINTERCARD, OBJECT FREQ/IDLETIME.
+	"SET k v\r\nDUMP k\r\n" + string(encode("RESTORE", "k2", "0", attackPayload)) + string(encode("RESTORE", "k2", "100", attackPayload, "REPLACE", "ABSTTL", "IDLETIME", "5")) +
+		string(encode("RESTORE", "k3", "0", attackPayload[:len(attackPayload)-1]+"x", "FREQ", "5")) + "OBJECT FREQ k\r\nOBJECT IDLETIME k2\r\n",
+	string(encode("RESTORE", "l", "0", "\x12\x01\x02\x17\x17\x00\x00\x00\x06\x00\x81a\x02\x81b\x02\x01\x01\x02\x01\xc1,\x02\xdf\xfb\x02\xff\n\x00\x9cSf\xfe\x87\xffM\xba")) +
+		"LMPOP 2 x l LEFT COUNT 2\r\nRPOPLPUSH l l2\r\nBRPOPLPUSH l l2 0.01\r\nBLMPOP 0.01 1 l2 RIGHT\r\nDUMP l2\r\n",
+	"SADD s1 1 2 3\r\nSADD s2 2 3 x\r\nSINTERCARD 2 s1 s2 LIMIT 1\r\nSINTERCARD 3 s1 s2 nokey\r\nDUMP s2\r\nSINTERCARD 9223372036854775807 s1\r\n",
+	"CLIENT REPLY SKIP\r\nGET k\r\nCLIENT REPLY OFF\r\nSET k v\r\nCLIENT REPLY SKIP\r\nCLIENT REPLY ON\r\nCLIENT REPLY x\r\nPING\r\n",
+	"CLIENT UNBLOCK 1\r\nCLIENT UNBLOCK 1 ERROR\r\nCLIENT UNBLOCK x y\r\nCOMMAND LIST FILTERBY PATTERN c*\r\nCOMMAND GETKEYS sort k STORE d\r\nCOMMAND GETKEYSANDFLAGS copy a b\r\n",
+	// Client-side caching and MONITOR: options the fuzzer mutates, and
+	// the invalidations and lines of the connection's own commands.
+	"HELLO 3\r\nCLIENT TRACKING ON\r\nGET k\r\nSET k v\r\nMGET k a b\r\nDEL a\r\nFLUSHDB\r\nCLIENT TRACKINGINFO\r\nCLIENT GETREDIR\r\n",
+	"CLIENT TRACKING ON BCAST PREFIX a PREFIX b NOLOOP\r\nHELLO 3\r\nMSET a1 1 b1 2 c 3\r\nCLIENT TRACKING ON BCAST PREFIX ab\r\nCLIENT TRACKING OFF\r\n",
+	"CLIENT TRACKING ON OPTIN\r\nCLIENT CACHING YES\r\nMULTI\r\nPTTL k\r\nGET k\r\nEXEC\r\nCLIENT CACHING NO\r\nCLIENT TRACKING ON OPTOUT\r\n",
+	"CLIENT TRACKING ON REDIRECT 1\r\nCLIENT TRACKING ON REDIRECT 9007199254740993 REDIRECT 2\r\nCLIENT TRACKING ON BCAST OPTIN\r\nCLIENT TRACKING on PREFIX x\r\nCLIENT TRACKING maybe\r\n",
+	"CLIENT TRACKING ON\r\nEVAL \"redis.call('get', KEYS[1]) return redis.call('set', KEYS[1], 'x')\" 1 k\r\nSET e v PX 1\r\nGET e\r\nRESET\r\n",
+	"MONITOR\r\nSET k v\r\nAUTH alice alice-pw\r\nHELLO 2 AUTH alice alice-pw\r\nEVAL \"return redis.call('get', 'k')\" 0\r\nMULTI\r\nMONITOR\r\nEXEC\r\nRESET\r\n",
+	"TENANT MONITOR a\r\nTENANT MONITOR nosuch\r\nMONITOR\r\nMONITOR\r\nSLOWLOG GET\r\nQUIT\r\n",
 	strings.Repeat("PING ", 100) + "\r\n",
 	strings.Repeat("*1\r\n$4\r\nPING\r\n", 50),
 }
@@ -185,7 +241,22 @@ func FuzzTenantIsolation(f *testing.F) {
 			attack.Write(encode("DEL", string(key)))
 			attack.Write(encode("RENAME", string(key), "x"))
 			attack.Write(encode("COPY", string(key), "y"))
+			attack.Write(encode("DUMP", string(key)))
+			attack.Write(encode("RESTORE", string(key), "0", attackPayload, "REPLACE"))
+			attack.Write(encode("DUMP", string(key)))
+			attack.Write(encode("LMPOP", "1", string(key), "LEFT"))
+			attack.Write(encode("SINTERCARD", "1", string(key)))
+			attack.Write(encode("OBJECT", "FREQ", string(key)))
 			attack.Write(encode("DBSIZE"))
+			// Tracking and MONITOR with the key and pattern: a redirect
+			// to whatever id the key parses as, a BCAST prefix.
+			attack.Write(encode("CLIENT", "TRACKING", "ON", "REDIRECT", string(key)))
+			attack.Write(encode("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", string(pattern)))
+			attack.Write(encode("TENANT", "MONITOR", string(key)))
+			attack.Write(encode("MONITOR"))
+			attack.Write(encode("SET", string(pattern), "a-value"))
+			attack.Write(encode("RESET"))
+			attack.Write(encode("AUTH", "alice", "alice-pw"))
 			// A script gets the same key and pattern, and tries SELECT.
 			attack.Write(encode("EVAL", `local r = {}
 for db = 0, 15 do

@@ -93,6 +93,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
@@ -253,7 +254,17 @@ func (c *client) runQueued(t *tenant, q *queuedCmd) {
 	}
 	t.commands.Add(1)
 	errs := c.conn.Errs
+	start := c.srv.mono()
+	if c.trk != nil && cmd.Flags&(command.Read|command.Exclusive) == command.Read {
+		c.srv.trackRead(c, cmd, q.args) // tracking.go
+	}
 	c.run(cmd, cmd.Handler, q.args)
+	if h := t.hooks.Load(); h != 0 {
+		c.srv.afterCommand(c, t, cmd, q.args, h, false, false)
+	}
+	if d := c.srv.mono() - start; d >= t.diag.watch.Load() {
+		c.srv.noteSlow(c, t, cmd, q.args, time.Duration(d)) // logged one by one, as Redis
+	}
 	if c.conn.Errs != errs {
 		t.cmdErrors.Add(1)
 	} else {

@@ -137,6 +137,9 @@ func cmdTenantQuota(c *client, args [][]byte) {
 	}
 	old, oldBudget := t.part.Quota(), t.cmem.limit.Load()
 	t.part.SetQuota(q)
+	if t.trk.pendingN.Load() != 0 {
+		c.srv.drainTracking(t) // the evicted keys' invalidations (tracking.go)
+	}
 	t.cmem.limit.Store(b.tenant)
 	s.unattributed.limit.Store(b.pool)
 	s.quotaMu.Unlock()
@@ -221,6 +224,7 @@ func cmdTenantHelp(c *client, args [][]byte) {
 		"DELETE <id>", "    Remove a tenant from the config file; its connections close and its keys are freed (operators).",
 		"USER ADD <id> <name> <password> [<role>]", "    Add a user to a tenant (the file keeps the password's SHA-256) (operators).",
 		"USER DEL <id> <name>", "    Remove a user; its connections close (operators).",
+		"MONITOR <id>", "    Stream one tenant's commands as MONITOR does (operators; MONITOR alone streams every tenant's).",
 	})
 }
 
@@ -231,7 +235,15 @@ func (s *Server) operatorInfo() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Server\r\nredis_version:%s\r\ntcached_version:%s\r\nredis_mode:standalone\r\ntcp_port:%s\r\nuptime_in_seconds:%d\r\nheavy_thread_nice:%d\r\n",
 		redisVersion, Version, s.port(), int64(s.now().Sub(s.started).Seconds()), command.B2i(s.heavyNice))
-	fmt.Fprintf(&b, "\r\n# Clients\r\nconnected_clients:%d\r\nmaxclients:%d\r\n", s.conns.Load(), s.limits.MaxClients)
+	var blocked, commands int64
+	for _, t := range reg.order {
+		blocked += t.blocked.clients.Load()
+		commands += t.commands.Load()
+	}
+	fmt.Fprintf(&b, "\r\n# Clients\r\nconnected_clients:%d\r\nmaxclients:%d\r\nblocked_clients:%d\r\n", s.conns.Load(), s.limits.MaxClients, blocked)
+	b.WriteString("\r\n# Persistence\r\n")
+	persistenceInfo(func(k string, v any) { fmt.Fprintf(&b, "%s:%v\r\n", k, v) })
+	fmt.Fprintf(&b, "\r\n# Stats\r\ntotal_connections_received:%d\r\ntotal_commands_processed:%d\r\n", s.nextID.Load(), commands)
 	var used, quotas, keys int64
 	ids := make([]string, 0, len(reg.order))
 	lines := map[string]string{}

@@ -125,6 +125,15 @@ type subscriber struct {
 	pats  pubsub.Names
 
 	resp3 atomic.Bool // the connection's protocol, for encoding pushes
+	// subscribed mirrors count() > 0 for other goroutines (a RESP2
+	// tracking redirect delivers only to a connection in pub/sub mode);
+	// updated after every command.
+	subscribed atomic.Bool
+	// target is set on a queue another connection started for this one
+	// (dormant until adopted: tracking.go, a tracking REDIRECT to a RESP3
+	// connection), which keeps it after its last subscription goes.
+	// Connection goroutine only once adopted.
+	target bool
 
 	mu       sync.Mutex
 	cond     sync.Cond // signals queued bytes, written bytes, stop, death
@@ -221,41 +230,76 @@ func (s *subscriber) settle(deadline time.Time, stop <-chan struct{}) bool {
 func (s *subscriber) count() int { return s.chans.Len() + s.pats.Len() }
 
 // pubsub returns the connection's subscriber, starting one (and its
-// writer) if needed. It is called by a handler, so the subscriber starts
+// writer) if needed, or adopting the one another connection started for
+// it (pushQueue). It is called by a handler, so the subscriber starts
 // busy; pubsubEnd releases it after the command.
 func (c *client) pubsub() *subscriber {
 	if s := c.ps; s != nil {
-		if s.count() == 0 && s.t != c.tenant {
+		if s.count() == 0 && s.t != c.tenant && c.tenant != nil {
 			s.t = c.tenant
 			s.setPool(&c.tenant.cmem)
 		}
 		return s
 	}
-	c.beforeWait() // the writer goroutine will write to the socket
+	s := c.psRef.Load()
+	if s == nil {
+		s = c.newQueue(c.tenant, true)
+		if !c.psRef.CompareAndSwap(nil, s) {
+			s = c.psRef.Load() // started for it meanwhile: that one
+		}
+	}
+	c.adopt(s, true)
+	return s
+}
+
+// newQueue builds a subscriber for c charged to t's pool (an operator's
+// MONITOR, t nil: the unattributed pool), not yet started. Any goroutine may build one (pushQueue); only c's connection
+// goroutine adopts it.
+func (c *client) newQueue(t *tenant, busy bool) *subscriber {
 	limit := c.srv.limits.ClientOutputBufferLimit
 	if limit <= 0 || limit > pubsubMaxOutput {
 		limit = pubsubMaxOutput
 	}
+	pool := &c.srv.unattributed
+	if t != nil {
+		pool = &t.cmem
+	}
 	s := &subscriber{
 		c:     c,
-		t:     c.tenant,
-		pool:  &c.tenant.cmem,
+		t:     t,
+		pool:  pool,
 		nc:    c.hold.Conn,
 		limit: int(limit),
 		wt:    c.srv.limits.WriteTimeout,
-		busy:  true, // created by a handler: pubsubEnd releases it
+		busy:  busy,
 		done:  make(chan struct{}),
 	}
 	if s.wt <= 0 {
 		s.wt = 30 * time.Second
 	}
 	s.cond.L = &s.mu
+	return s
+}
+
+// adopt makes s (c.psRef) the connection's queue and starts its writer
+// (connection goroutine only). busy: adopted by a handler, which
+// pubsubEnd releases. Messages queued while s was dormant go out first.
+func (c *client) adopt(s *subscriber, busy bool) {
+	c.beforeWait() // the writer goroutine will write to the socket
+	if t := c.tenant; t != nil && s.t != t && s.count() == 0 {
+		s.t = t
+		s.setPool(&t.cmem)
+	}
+	s.mu.Lock()
+	s.busy = busy
+	if len(s.buf) > 0 {
+		s.cond.Broadcast()
+	}
+	s.mu.Unlock()
 	s.resp3.Store(c.conn.RESP3)
 	c.ps = s
-	c.psRef.Store(s)
 	c.hold.sink = s
 	go s.run()
-	return s
 }
 
 // recharge brings the pool's charge for the queue in line with what it
@@ -286,7 +330,7 @@ func (s *subscriber) setPool(p *memPool) {
 	s.mu.Unlock()
 }
 
-// deliver queues one message: a push header of n elements, then body.
+// Deliver queues one message: a push header of n elements, then body.
 func (s *subscriber) Deliver(n int, body []byte) {
 	var hdr [4]byte
 	hdr[0] = '*'
@@ -294,10 +338,21 @@ func (s *subscriber) Deliver(n int, body []byte) {
 		hdr[0] = '>'
 	}
 	hdr[1], hdr[2], hdr[3] = byte('0'+n), '\r', '\n'
+	s.enqueue(hdr[:], body)
+}
+
+// deliverFrame queues a complete frame: a tracking invalidation, a
+// MONITOR line (tracking.go, monitor.go). It reports false when the
+// queue is dead (disconnected, or over its limit now).
+func (s *subscriber) deliverFrame(frame []byte) bool { return s.enqueue(nil, frame) }
+
+// enqueue appends hdr and body to the queue as one message, or
+// disconnects the subscriber when they would pass its limit.
+func (s *subscriber) enqueue(hdr, body []byte) bool {
 	s.mu.Lock()
 	if s.dead || s.stop {
 		s.mu.Unlock()
-		return
+		return false
 	}
 	if len(s.buf)+len(s.later)+s.inflight+len(hdr)+len(body) > s.limit {
 		s.die()
@@ -305,12 +360,12 @@ func (s *subscriber) Deliver(n int, body []byte) {
 		s.disconnect()
 		s.c.srv.log.Info("pub/sub subscriber disconnected: output buffer limit reached",
 			"client_id", s.c.id, "addr", s.c.addr, "limit", s.limit)
-		return
+		return false
 	}
 	if s.busy {
-		s.later = append(append(s.later, hdr[:]...), body...)
+		s.later = append(append(s.later, hdr...), body...)
 	} else {
-		s.buf = append(append(s.buf, hdr[:]...), body...)
+		s.buf = append(append(s.buf, hdr...), body...)
 		s.cond.Broadcast()
 	}
 	over, pool := s.recharge(), s.pool
@@ -318,6 +373,7 @@ func (s *subscriber) Deliver(n int, body []byte) {
 	if over {
 		s.c.srv.evictOutput(pool, nil, 0) // this subscriber included
 	}
+	return true
 }
 
 // die drops the queue and wakes everyone (mu held).
@@ -423,6 +479,7 @@ func (c *client) pubsubEnd() {
 	}
 	c.conn.flush() // into the queue
 	s.resp3.Store(c.conn.RESP3)
+	s.subscribed.Store(s.count() > 0)
 	s.mu.Lock()
 	s.busy = false
 	if len(s.later) > 0 {
@@ -439,7 +496,7 @@ func (c *client) pubsubEnd() {
 	if over {
 		c.srv.evictOutput(pool, nil, 0)
 	}
-	if s.count() == 0 && !dead {
+	if s.count() == 0 && !dead && !c.keepQueue() {
 		c.pubsubStop() // no subscription left: back to direct writes
 	}
 }
@@ -505,6 +562,22 @@ func (c *client) pubsubClose() {
 		s.removeAll()
 		c.pubsubStop()
 	}
+	// From now on a delivery finds the server's dead queue, and a queue
+	// started for this connection but never adopted is dropped with its
+	// charge.
+	if s := c.psRef.Swap(c.srv.deadQueue); s != nil && s != c.srv.deadQueue {
+		s.mu.Lock()
+		s.die()
+		s.mu.Unlock()
+	}
+}
+
+// keepQueue reports whether the connection keeps its queue without any
+// subscription: it receives invalidation pushes (tracking.go) or MONITOR
+// lines (monitor.go), or another connection redirects invalidations to
+// it.
+func (c *client) keepQueue() bool {
+	return c.monitor != nil || c.trk != nil && c.conn.RESP3 || c.ps != nil && c.ps.target
 }
 
 // pubsubUnbind drops every subscription when the connection changes

@@ -68,6 +68,8 @@ func (s *Server) buildRegistry(cfg *config.Config, old *registry) (*registry, []
 				gate:    make(chan struct{}, 1),
 			}
 			t.cmem.tenant = tc.ID
+			t.diag.init()
+			t.part.SetOnDrop(t.onDrop) // expired and evicted keys' invalidations (tracking.go)
 			t.setConf(tc)
 		} else {
 			t := t

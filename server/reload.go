@@ -57,6 +57,7 @@ func (s *Server) Reload(cfg *config.Config) error {
 	}
 	s.reg.Store(reg)
 	s.setBudgets(reg)
+	s.refreshAllHooks() // new tenants heard by operators' MONITOR (monitor.go)
 	s.quotaMu.Unlock()
 	s.warnRestartOnly(old.cfg, cfg)
 

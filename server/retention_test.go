@@ -104,6 +104,21 @@ func TestMaxTTLCapPolicy(t *testing.T) {
 			t.Errorf("%s: PTTL %d, want the cap %d", p.name, n, hourMs)
 		}
 	}
+	// RESTORE: an explicit TTL past the cap is capped, 0 gets the default.
+	a.Set(ctx, "src", "v", 0)
+	payload, err := a.Dump(ctx, "src").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Do(ctx, "RESTORE", "r1", int64(10*hourMs), payload).Err(); err != nil || pttl(t, a, "r1") != hourMs {
+		t.Errorf("RESTORE with a 10h TTL: %v, PTTL %d", err, pttl(t, a, "r1"))
+	}
+	if err := a.Do(ctx, "RESTORE", "r2", ts.clock.Now().UnixMilli()+10*hourMs, payload, "ABSTTL").Err(); err != nil || pttl(t, a, "r2") != hourMs {
+		t.Errorf("RESTORE ABSTTL 10h ahead: %v, PTTL %d", err, pttl(t, a, "r2"))
+	}
+	if err := a.Do(ctx, "RESTORE", "r3", 0, payload).Err(); err != nil || pttl(t, a, "r3") != 30*60000 {
+		t.Errorf("RESTORE ttl 0: %v, PTTL %d, want default_ttl", err, pttl(t, a, "r3"))
+	}
 	// Shorter TTLs are kept; a write without one gets default_ttl (30m).
 	a.Do(ctx, "SET", "k", "v", "EX", 60)
 	if n := pttl(t, a, "k"); n != 60000 {
@@ -211,6 +226,30 @@ func TestMaxTTLRefusePolicy(t *testing.T) {
 			t.Errorf("%s: PTTL %d, want %d", k, n, hourMs)
 		}
 	}
+	// RESTORE: a TTL past the cap is refused before the payload is read;
+	// ttl 0 is a write without a TTL (max_ttl here).
+	b.Set(ctx, "src", "v", 0)
+	payload, err := b.Dump(ctx, "src").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]any{
+		{"RESTORE", "r1", hourMs + 1, payload},
+		{"RESTORE", "r1", ts.clock.Now().UnixMilli() + 2*hourMs, payload, "ABSTTL"},
+		{"RESTORE", "r1", hourMs + 1, "not a payload"},
+	} {
+		if err := b.Do(ctx, args...).Err(); err == nil || err.Error() != command.ErrMaxTTL("restore", hourMs) {
+			t.Errorf("%v: %v", args[:3], err)
+		}
+	}
+	if n := pttl(t, b, "r1"); n != -2 {
+		t.Errorf("refused RESTOREs left r1 (PTTL %d)", n)
+	}
+	for _, args := range [][]any{{"RESTORE", "r2", 0, payload}, {"RESTORE", "r3", hourMs, payload}} {
+		if err := b.Do(ctx, args...).Err(); err != nil || pttl(t, b, args[1].(string)) != hourMs {
+			t.Errorf("%v: %v, PTTL %d", args[:3], err, pttl(t, b, args[1].(string)))
+		}
+	}
 	// KEEPTTL on a key without a TTL asks to keep none: refused.
 	legacyKey(t, ts, "b", "old")
 	if err := b.Do(ctx, "SET", "old", "v", "KEEPTTL").Err(); err == nil || err.Error() != command.ErrMaxTTL("set", hourMs) {
@@ -228,7 +267,7 @@ func TestMaxTTLRefusePolicy(t *testing.T) {
 	}
 	// A script sees the refusal as redis.call's error; MULTI as EXEC's
 	// reply to that command, the others running.
-	err := b.Eval(ctx, "return redis.call('SET', KEYS[1], 'v', 'EX', 315360000)", []string{"s"}).Err()
+	err = b.Eval(ctx, "return redis.call('SET', KEYS[1], 'v', 'EX', 315360000)", []string{"s"}).Err()
 	if err == nil || !strings.Contains(err.Error(), "max_ttl exceeded in 'set' command") {
 		t.Errorf("script: %v", err)
 	}

@@ -232,6 +232,15 @@ func cmdEvalSHARO(c *client, args [][]byte) { c.eval(args, true, true) }
 func cmdFCall(c *client, args [][]byte)     { c.fcall(args, false) }
 func cmdFCallRO(c *client, args [][]byte)   { c.fcall(args, true) }
 
+// feedScriptCall shows EVAL and FCALL to MONITOR before their script's
+// commands, as Redis feeds them from their handlers (their rows are
+// NoMonitor, so they are not shown again after).
+func (c *client) feedScriptCall(args [][]byte) {
+	if t := c.tenant; t.hooks.Load()&hookMonitor != 0 {
+		c.srv.feedMonitorLine(c, t, c.x.Spec, args, c.db, false)
+	}
+}
+
 // numKeys reads EVAL's and FCALL's numkeys (evalGenericCommand).
 func numKeys(args [][]byte, bad string) (int, string) {
 	n, ok := command.ParseInt(args[2])
@@ -248,6 +257,7 @@ func numKeys(args [][]byte, bad string) (int, string) {
 }
 
 func (c *client) eval(args [][]byte, sha, ro bool) {
+	c.feedScriptCall(args)
 	e := c.tenant.engine()
 	if sha && len(args[1]) != 40 {
 		c.conn.WriteError(errNoScript)
@@ -278,6 +288,7 @@ func (c *client) eval(args [][]byte, sha, ro bool) {
 }
 
 func (c *client) fcall(args [][]byte, ro bool) {
+	c.feedScriptCall(args)
 	e := c.tenant.engine()
 	f := e.LookupFunction(args[1])
 	if f == nil {
@@ -334,6 +345,7 @@ func (c *client) scriptCall(args [][]byte, nk int, name string, flags scripting.
 	h.wrote = false
 	h.db = c.db
 	h.resp3 = c.conn.RESP3
+	h.spec, h.args, h.tracked = c.x.Spec, args, false
 	busy, stop := scriptLimits(t)
 	c.inScript = true
 	return &scripting.Call{Host: h, Keys: args[3 : 3+nk], Args: args[3+nk:], Name: name,
@@ -369,6 +381,11 @@ type scriptHost struct {
 	db       int  // the caller's db, put back after the script
 	resp3    bool // the caller's protocol, put back after the script
 	buf      []byte
+	// The EVAL or FCALL running the script, for client-side caching: its
+	// declared keys are remembered at the script's first read (tracked).
+	spec    *command.Spec
+	args    [][]byte
+	tracked bool
 }
 
 // resolve finds a command's row for the bridge, subcommand included;
@@ -437,9 +454,17 @@ func (h *scriptHost) Call(args [][]byte, resp3 bool) (reply []byte, refusal stri
 		h.buf = w.Out
 		w.Out, w.RESP3, w.Sink, w.Errs = out, r3, sink, errs
 	}()
+	if c.trk != nil && cmd.Flags&command.Read != 0 && !h.tracked {
+		// Redis tracks a script's declared keys once it reads (tracking.go).
+		h.tracked = true
+		c.srv.trackRead(c, h.spec, h.args)
+	}
 	c.run(cmd, cmd.Handler, args)
 	if cmd.Flags&command.Write != 0 && t.watch.n.Load() != 0 {
 		t.touchWrite(c, cmd, args)
+	}
+	if hk := t.hooks.Load(); hk != 0 {
+		c.srv.afterCommand(c, t, cmd, args, hk, false, true) // invalidations, MONITOR's [db lua] line
 	}
 	return w.Out, "", wrote
 }

@@ -133,6 +133,9 @@ func TestScriptFunctionDumpCompat(t *testing.T) {
 	}
 	rd.do("FUNCTION", "FLUSH")
 	tdump := tc.do("FUNCTION", "DUMP")
+	if tdump != dump {
+		t.Errorf("FUNCTION DUMP differs from redis-server's:\n tcached %q\n redis   %q", tdump, dump)
+	}
 	tpayload := tdump[strings.Index(tdump, "\r\n")+2 : len(tdump)-2]
 	if got := rd.do("FUNCTION", "RESTORE", tpayload); got != "+OK\r\n" {
 		t.Fatalf("redis-server's RESTORE of tcached's dump: %q", got)

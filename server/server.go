@@ -136,13 +136,17 @@ type tenant struct {
 	enc *command.Encodings
 	// types is the tenant's other per-type parameters
 	// (hll-sparse-max-bytes, stream-node-max-*), CONFIG SET like enc.
-	types        *command.TypeParams
-	clients      atomic.Int64
-	commands     atomic.Int64 // all executed commands
-	cmdErrors    atomic.Int64 // finished commands that replied with an error
-	cmdOK        atomic.Int64 // finished commands that did not (counted at the end, so a scrape never sees ok go down)
-	authFailures atomic.Int64 // failed AUTH naming one of the tenant's users
-	latency      *metrics.Histogram
+	types         *command.TypeParams
+	clients       atomic.Int64
+	connsReceived atomic.Int64 // connections ever bound to the tenant (INFO total_connections_received)
+	commands      atomic.Int64 // all executed commands
+	cmdErrors     atomic.Int64 // finished commands that replied with an error
+	cmdOK         atomic.Int64 // finished commands that did not (counted at the end, so a scrape never sees ok go down)
+	authFailures  atomic.Int64 // failed AUTH naming one of the tenant's users
+	latency       *metrics.Histogram
+	// diag is the tenant's slow log, latency events and their CONFIG SET
+	// settings (slowlog.go).
+	diag tenantDiag
 
 	// txMu makes EXEC atomic: dispatch holds it shared around every
 	// handler of the tenant, EXEC exclusively (multi.go). watch is the
@@ -164,6 +168,14 @@ type tenant struct {
 	busyOverride atomic.Int64
 
 	pubsub pubsub.Registry[*subscriber] // the tenant's channels and patterns (pubsub.go)
+
+	// hooks says what dispatch does after the tenant's commands beyond
+	// their handlers (monitor.go): 0 while nobody monitors the tenant and
+	// none of its connections tracks keys. monitors are its MONITOR
+	// connections, trk its client-side caching state (tracking.go).
+	hooks    atomic.Uint32
+	monitors monitorSet
+	trk      tenantTracking
 
 	// cmem is the tenant's client-memory budget and what its connections
 	// hold against it (clientmem.go).
@@ -225,6 +237,12 @@ type Server struct {
 	// unattributed is the client-memory pool of connections bound to no
 	// tenant (clientmem.go): maxmemory_clients minus the tenants' budgets.
 	unattributed memPool
+
+	// allMonitors are operators' MONITORs of every tenant (monitor.go).
+	allMonitors monitorSet
+	// deadQueue is what a closed connection's psRef holds: deliveries to
+	// it are dropped (pubsub.go, tracking.go).
+	deadQueue *subscriber
 
 	limits     Limits
 	preLimits  resp.Limits
@@ -334,6 +352,8 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.started = s.now()
 	s.dummyHash = config.HashPassword("tcached-dummy-password-for-constant-time")
 	s.ids = newIDCipher()
+	s.allMonitors.all = true
+	s.deadQueue = &subscriber{dead: true}
 	s.admission = admission.NewController(admission.Options{
 		MaxInFlight: cfg.MaxInFlight,
 		Clock:       opts.AdmissionClock,
@@ -350,6 +370,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	}
 	s.reg.Store(reg)
 	s.setBudgets(reg)
+	s.refreshAllHooks()
 	s.buildTable()
 	if s.backend != nil {
 		s.backend.SetInvalidator(s.invalidate)
@@ -464,6 +485,9 @@ func (s *Server) expireRound() {
 	s.syncWall()
 	for _, tn := range s.reg.Load().order {
 		tn.part.ExpireCycle(2000)
+		if tn.trk.pendingN.Load() != 0 {
+			s.drainTracking(tn) // expired keys' invalidations (tracking.go)
+		}
 	}
 }
 
@@ -494,6 +518,7 @@ func (s *Server) newClient(nc net.Conn) *client {
 		created:   s.now(),
 		connected: time.Now(),
 		killCh:    make(chan struct{}),
+		unblock:   make(chan bool, 1),
 	}
 	// The connection's setup is its first charged span (fair.go): without
 	// a mark, the first flush would charge the time since year 1.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/family/bitmap"
+	"github.com/tcached/tcached/family/dump"
 	"github.com/tcached/tcached/family/hash"
 	"github.com/tcached/tcached/family/hll"
 	"github.com/tcached/tcached/family/keys"
@@ -25,8 +26,8 @@ func withClient(h func(c *client, args [][]byte)) command.Handler {
 // serverSpecs are the rows of the commands package server implements.
 func serverSpecs() []*command.Spec {
 	return []*command.Spec{
-		command.Row("auth", -2, command.NoAuth|command.Fast|command.NoScript|command.AllowBusy, command.NoKeys, withClient(cmdAuth)),
-		command.Row("hello", -1, command.NoAuth|command.Fast|command.NoScript|command.AllowBusy, command.NoKeys, withClient(cmdHello)),
+		command.Row("auth", -2, command.NoAuth|command.Fast|command.NoScript|command.AllowBusy, command.NoKeys, withClient(cmdAuth)).WithSecrets(authSecrets),
+		command.Row("hello", -1, command.NoAuth|command.Fast|command.NoScript|command.AllowBusy, command.NoKeys, withClient(cmdHello)).WithSecrets(helloSecrets),
 		command.Row("ping", -1, command.Fast|command.Operator|command.Subscribed, command.NoKeys, withClient(cmdPing)),
 		command.Row("echo", 2, command.Fast|command.Operator, command.NoKeys, withClient(cmdEcho)),
 		command.Row("quit", -1, command.NoAuth|command.Fast|command.Tx|command.Subscribed|command.NoScript|command.AllowBusy, command.NoKeys, withClient(cmdQuit)),
@@ -43,11 +44,18 @@ func serverSpecs() []*command.Spec {
 			command.Row("getname", 2, command.Fast|command.Operator|command.NoScript, command.NoKeys, withClient(cmdClientGetName)),
 			command.Row("setinfo", 4, command.Fast|command.Operator|command.NoScript, command.NoKeys, withClient(cmdClientSetInfo)),
 			command.Row("info", 2, command.Operator|command.NoScript, command.NoKeys, withClient(cmdClientInfo)),
-			command.Row("list", -2, command.NoScript, command.NoKeys, withClient(cmdClientList)),
+			command.Row("list", -2, command.NoScript|command.NoMonitor, command.NoKeys, withClient(cmdClientList)),
 			command.Row("help", 2, command.Operator, command.NoKeys, withClient(cmdClientHelp)),
-			command.Row("kill", -3, command.NoScript, command.NoKeys, withClient(cmdClientKill)),
+			command.Row("kill", -3, command.NoScript|command.NoMonitor, command.NoKeys, withClient(cmdClientKill)),
 			command.Row("no-evict", 3, command.Fast|command.NoScript, command.NoKeys, withClient(cmdOK)),
 			command.Row("no-touch", 3, command.Fast|command.NoScript, command.NoKeys, withClient(cmdOK)),
+			command.Row("reply", 3, command.Fast|command.NoScript, command.NoKeys, withClient(cmdClientReply)),
+			command.Row("unblock", -3, command.NoScript|command.NoMonitor, command.NoKeys, withClient(cmdClientUnblock)),
+			// Client-side caching (tracking.go).
+			command.Row("tracking", -3, command.NoScript, command.NoKeys, withClient(cmdClientTracking)),
+			command.Row("caching", 3, command.Fast|command.NoScript, command.NoKeys, withClient(cmdClientCaching)),
+			command.Row("getredir", 2, command.Fast|command.NoScript, command.NoKeys, withClient(cmdClientGetRedir)),
+			command.Row("trackinginfo", 2, command.NoScript, command.NoKeys, withClient(cmdClientTrackingInfo)),
 			command.Row("pause", -3, command.NoScript, command.NoKeys, command.Refused),
 			command.Row("unpause", 2, command.NoScript, command.NoKeys, command.Refused),
 		),
@@ -56,6 +64,8 @@ func serverSpecs() []*command.Spec {
 			command.Row("info", -2, command.Operator, command.NoKeys, withClient(cmdCommandInfo)),
 			command.Row("docs", -2, command.Operator, command.NoKeys, withClient(cmdCommandDocs)),
 			command.Row("list", -2, command.Operator, command.NoKeys, withClient(cmdCommandList)),
+			command.Row("getkeys", -4, command.Operator, command.NoKeys, withClient(cmdCommandGetKeys)),
+			command.Row("getkeysandflags", -4, command.Operator, command.NoKeys, withClient(cmdCommandGetKeysAndFlags)),
 			command.Row("help", 2, command.Operator, command.NoKeys, withClient(cmdCommandHelp)),
 		),
 		command.Container("tenant", -2, command.Operator|command.NoScript, nil,
@@ -68,6 +78,7 @@ func serverSpecs() []*command.Spec {
 			command.Row("set", 5, command.Operator, command.NoKeys, withClient(cmdTenantSet)),
 			command.Row("delete", 3, command.Operator, command.NoKeys, withClient(cmdTenantDelete)),
 			command.Row("user", -5, command.Operator, command.NoKeys, withClient(cmdTenantUser)),
+			command.Row("monitor", 3, command.Operator|command.NoMonitor, command.NoKeys, withClient(cmdTenantMonitor)),
 			command.Row("help", 2, command.Operator, command.NoKeys, withClient(cmdTenantHelp)),
 		),
 		// server
@@ -95,7 +106,7 @@ func serverSpecs() []*command.Spec {
 		command.Row("acl", -2, command.NoScript, command.NoKeys, withClient(cmdACL)),
 		command.Row("cluster", -2, 0, command.NoKeys, withClient(cmdCluster)),
 		command.Row("shutdown", -1, command.NoScript|command.AllowBusy, command.NoKeys, command.Refused),
-		command.Row("monitor", 1, command.NoScript, command.NoKeys, command.Refused),
+		command.Row("monitor", 1, command.Operator|command.NoScript|command.NoMonitor, command.NoKeys, withClient(cmdMonitor)),
 		command.Row("save", 1, command.NoScript, command.NoKeys, command.Refused),
 		command.Row("bgsave", -1, command.NoScript, command.NoKeys, command.Refused),
 		command.Row("bgrewriteaof", 1, command.NoScript, command.NoKeys, command.Refused),
@@ -107,15 +118,27 @@ func serverSpecs() []*command.Spec {
 		command.Row("migrate", -6, 0, command.NoKeys, command.Refused),
 		command.Row("swapdb", 3, 0, command.NoKeys, command.Refused).WithBacked(command.BackedRefused),
 		command.Row("module", -2, command.NoScript, command.NoKeys, command.Refused),
-		command.Row("slowlog", -2, 0, command.NoKeys, command.Refused),
-		command.Row("latency", -2, command.NoScript, command.NoKeys, command.Refused),
+		// Per-tenant debugging (slowlog.go).
+		command.Container("slowlog", -2, command.NoMonitor, nil,
+			command.Row("get", -2, command.NoMonitor, command.NoKeys, withClient(cmdSlowlogGet)),
+			command.Row("len", 2, command.NoMonitor, command.NoKeys, withClient(cmdSlowlogLen)),
+			command.Row("reset", 2, command.NoMonitor, command.NoKeys, withClient(cmdSlowlogReset)),
+			command.Row("help", 2, command.NoMonitor, command.NoKeys, withClient(cmdSlowlogHelp)),
+		),
+		command.Container("latency", -2, command.NoScript|command.NoMonitor, nil,
+			command.Row("latest", 2, command.NoScript|command.NoMonitor, command.NoKeys, withClient(cmdLatencyLatest)),
+			command.Row("history", 3, command.NoScript|command.NoMonitor, command.NoKeys, withClient(cmdLatencyHistory)),
+			command.Row("reset", -2, command.NoScript|command.NoMonitor, command.NoKeys, withClient(cmdLatencyReset)),
+			command.Row("doctor", 2, command.NoScript|command.NoMonitor, command.NoKeys, withClient(cmdLatencyDoctor)),
+			command.Row("help", 2, command.NoMonitor, command.NoKeys, withClient(cmdLatencyHelp)),
+		),
 		// Scripting (script.go): scripts and functions belong to the tenant.
-		command.Row("eval", -3, command.NoScript|command.Exclusive, command.NoKeys, withClient(cmdEval)).WithBacked(command.BackedRefused),
-		command.Row("evalsha", -3, command.NoScript|command.Exclusive, command.NoKeys, withClient(cmdEvalSHA)).WithBacked(command.BackedRefused),
-		command.Row("eval_ro", -3, command.Read|command.NoScript|command.Exclusive, command.NoKeys, withClient(cmdEvalRO)).WithBacked(command.BackedRefused),
-		command.Row("evalsha_ro", -3, command.Read|command.NoScript|command.Exclusive, command.NoKeys, withClient(cmdEvalSHARO)).WithBacked(command.BackedRefused),
-		command.Row("fcall", -3, command.NoScript|command.Exclusive, command.NoKeys, withClient(cmdFCall)).WithBacked(command.BackedRefused),
-		command.Row("fcall_ro", -3, command.Read|command.NoScript|command.Exclusive, command.NoKeys, withClient(cmdFCallRO)).WithBacked(command.BackedRefused),
+		command.Row("eval", -3, command.NoScript|command.Exclusive|command.NoMonitor, command.NoKeys, withClient(cmdEval)).WithKeysOf(scriptKeys).WithBacked(command.BackedRefused),
+		command.Row("evalsha", -3, command.NoScript|command.Exclusive|command.NoMonitor, command.NoKeys, withClient(cmdEvalSHA)).WithKeysOf(scriptKeys).WithBacked(command.BackedRefused),
+		command.Row("eval_ro", -3, command.Read|command.NoScript|command.Exclusive|command.NoMonitor, command.NoKeys, withClient(cmdEvalRO)).WithKeysOf(scriptKeys).WithBacked(command.BackedRefused),
+		command.Row("evalsha_ro", -3, command.Read|command.NoScript|command.Exclusive|command.NoMonitor, command.NoKeys, withClient(cmdEvalSHARO)).WithKeysOf(scriptKeys).WithBacked(command.BackedRefused),
+		command.Row("fcall", -3, command.NoScript|command.Exclusive|command.NoMonitor, command.NoKeys, withClient(cmdFCall)).WithKeysOf(scriptKeys).WithBacked(command.BackedRefused),
+		command.Row("fcall_ro", -3, command.Read|command.NoScript|command.Exclusive|command.NoMonitor, command.NoKeys, withClient(cmdFCallRO)).WithKeysOf(scriptKeys).WithBacked(command.BackedRefused),
 		command.Container("script", -2, command.NoScript, nil,
 			command.Row("load", 3, command.NoScript, command.NoKeys, withClient(cmdScriptLoad)),
 			command.Row("exists", -3, command.NoScript, command.NoKeys, withClient(cmdScriptExists)),
@@ -159,6 +182,7 @@ func (s *Server) buildTable() {
 	for _, specs := range [][]*command.Spec{
 		serverSpecs(), str.Specs(), keys.Specs(), hash.Specs(), list.Specs(),
 		set.Specs(), zset.Specs(), sorting.Specs(), bitmap.Specs(), hll.Specs(),
+		dump.Specs(),
 	} {
 		rows = append(rows, specs...)
 	}

@@ -32,6 +32,7 @@ type wire struct {
 	nc           net.Conn
 	err          error // first write error; the connection closes
 	closeAfter   bool  // QUIT: close once the reply is flushed
+	quiet        bool  // CLIENT REPLY OFF|SKIP: replies are dropped, not written
 	writeTimeout time.Duration
 	deadline     time.Time // the write deadline currently set on nc
 	outLimit     int64     // 0 = unlimited
@@ -77,6 +78,11 @@ func (w *wire) flush() error {
 		return w.err
 	}
 	if len(w.Out) == 0 {
+		return nil
+	}
+	if w.quiet {
+		w.Out = w.Out[:0]
+		w.charge()
 		return nil
 	}
 	// Charge the reply buffer before the write that may block on it; a

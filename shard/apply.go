@@ -107,7 +107,7 @@ func (p *Partition) applyOnce(a *applyOp, fn func([]Entry, []bool) ([]Entry, []A
 		s := &p.shards[a.idx[i]]
 		h, ok := s.lru.Lookup(a.stored[i])
 		if ok && expired(s.lru.ExpireAt(h), now) {
-			p.remove(s, h)
+			p.drop(s, h)
 			s.expired.Add(1)
 			ok = false
 		}

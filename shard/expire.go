@@ -73,7 +73,7 @@ func (p *Partition) expireBatch(s *subShard, max int, now int64, sk *skipper) (r
 		}
 		withTTL++
 		if now > e && (sk == nil || !sk.has(s.lru.Key(h))) {
-			p.remove(s, h)
+			p.drop(s, h)
 			s.expired.Add(1)
 			removed++
 		}

@@ -143,6 +143,8 @@ type Partition struct {
 
 	expireNext atomic.Uint32 // rotating start sub-shard of ExpireCycle
 	evictNext  atomic.Uint32 // rotating start sub-shard of cross-shard eviction
+
+	onDrop atomic.Pointer[func(db int, key []byte)] // SetOnDrop
 }
 
 type subShard struct {
@@ -230,7 +232,7 @@ func (p *Partition) lookup(s *subShard) (eviction.Handle, bool) {
 		return eviction.Nil, false
 	}
 	if e := s.lru.ExpireAt(h); e != 0 && p.now() > e {
-		p.remove(s, h)
+		p.drop(s, h)
 		s.expired.Add(1)
 		return eviction.Nil, false
 	}
@@ -257,6 +259,33 @@ func (s *subShard) removeRaw(h eviction.Handle) int64 {
 	}
 	s.lru.Remove(h)
 	return size
+}
+
+// SetOnDrop installs fn, told of every key the partition removes by
+// itself: expired (found expired on access, or by active expiry) or
+// evicted (a write that needed room, a quota shrink). Deletions a caller
+// asks for (Delete, a Put or Delete action, Flush) are not reported: the
+// caller knows them. fn runs with the key's sub-shard lock held, key
+// valid only during the call, so it must be quick and must not call into
+// the partition: a consumer records the key and acts after the lock is
+// released (package server's client-side-caching invalidations). nil
+// removes it; with none installed a drop costs one atomic load.
+func (p *Partition) SetOnDrop(fn func(db int, key []byte)) {
+	if fn == nil {
+		p.onDrop.Store(nil)
+		return
+	}
+	p.onDrop.Store(&fn)
+}
+
+// drop removes h, which expired or is evicted, telling SetOnDrop's
+// function. s.mu must be held.
+func (p *Partition) drop(s *subShard, h eviction.Handle) {
+	if fn := p.onDrop.Load(); fn != nil {
+		k := s.lru.Key(h)
+		(*fn)(int(k[0]), k[1:])
+	}
+	p.remove(s, h)
 }
 
 // remove deletes h and releases its bytes. s.mu must be held.

@@ -163,7 +163,7 @@ func (p *Partition) evictOne(s *subShard, sk *skipper) bool {
 	} else {
 		s.evictions.Add(1)
 	}
-	p.remove(s, h)
+	p.drop(s, h)
 	return true
 }
 

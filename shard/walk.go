@@ -76,7 +76,7 @@ func (p *Partition) liveKey(s *subShard, h eviction.Handle, db int, now int64) (
 		return nil, false
 	}
 	if expired(s.lru.ExpireAt(h), now) {
-		p.remove(s, h)
+		p.drop(s, h)
 		s.expired.Add(1)
 		return nil, false
 	}

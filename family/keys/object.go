@@ -96,9 +96,41 @@ func cmdObjectRefcount(c *command.Ctx, args [][]byte) {
 	c.W.WriteInt(1)
 }
 
+// cmdObjectIdletime: OBJECT IDLETIME key -> nil for a missing key, else
+// an error: tcached's LRU keeps the order of keys, not their access times
+// (command.ErrNoIdletime).
+func cmdObjectIdletime(c *command.Ctx, args [][]byte) {
+	if !c.Part.View(c.DB, args[2], 0, nil) {
+		c.W.WriteNull()
+		return
+	}
+	c.W.WriteError(command.ErrNoIdletime)
+}
+
+// cmdObjectFreq: OBJECT FREQ key -> nil for a missing key, else Redis's
+// error for a maxmemory policy that is not LFU: a tenant's eviction is LRU
+// or none, never LFU.
+func cmdObjectFreq(c *command.Ctx, args [][]byte) {
+	if !c.Part.View(c.DB, args[2], 0, nil) {
+		c.W.WriteNull()
+		return
+	}
+	c.W.WriteError(command.ErrNoLFU)
+}
+
 func cmdObjectHelp(c *command.Ctx, args [][]byte) {
 	command.WriteHelp(c.W, "OBJECT", []string{
-		"ENCODING <key>", "    Return the kind of internal representation used in order to store the value associated with a <key>.",
-		"REFCOUNT <key>", "    Return the number of references of the value associated with the specified <key>.",
+		"ENCODING <key>",
+		"    Return the kind of internal representation used in order to store the value",
+		"    associated with a <key>.",
+		"FREQ <key>",
+		"    Return the access frequency index of the <key>. The returned integer is",
+		"    proportional to the logarithm of the recent access frequency of the key.",
+		"IDLETIME <key>",
+		"    Return the idle time of the <key>, that is the approximated number of",
+		"    seconds elapsed since the last access to the key.",
+		"REFCOUNT <key>",
+		"    Return the number of references of the value associated with the specified",
+		"    <key>.",
 	})
 }

@@ -29,8 +29,8 @@ func Specs() []*command.Spec {
 		command.Container("object", -2, 0, nil,
 			command.Row("encoding", 3, command.Read, command.Key2, cmdObjectEncoding),
 			command.Row("refcount", 3, command.Read, command.Key2, cmdObjectRefcount),
-			command.Row("idletime", 3, command.Read, command.Key2, command.Refused),
-			command.Row("freq", 3, command.Read, command.Key2, command.Refused),
+			command.Row("idletime", 3, command.Read, command.Key2, cmdObjectIdletime),
+			command.Row("freq", 3, command.Read, command.Key2, cmdObjectFreq),
 			command.Row("help", 2, 0, command.NoKeys, cmdObjectHelp),
 		),
 	}

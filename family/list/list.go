@@ -1,5 +1,6 @@
 // Package list serves the list commands: LPUSH RPUSH LPUSHX RPUSHX LPOP RPOP LLEN LRANGE LINDEX
-// LSET LREM LTRIM LINSERT LPOS LMOVE and the blocking BLPOP BRPOP BLMOVE,
+// LSET LREM LTRIM LINSERT LPOS LMOVE RPOPLPUSH LMPOP and the blocking BLPOP BRPOP
+// BLMOVE BRPOPLPUSH BLMPOP,
 // with Redis 7's semantics, replies and error strings.
 //
 // A list is one entry of type shard.TypeList in one of two encodings:
@@ -816,29 +817,5 @@ func cmdBLMove(c *command.Ctx, args [][]byte) {
 	if !ok {
 		return
 	}
-	var a listArena
-	try := func(strict bool) bool {
-		moved, srcWrong, err := listMove(c, args[1], args[2], from, to, &a)
-		switch {
-		case err != nil && srcWrong && !strict:
-			return false
-		case err != nil:
-			c.StoreErr(err)
-		case !moved:
-			return false
-		default:
-			c.Signal(args[2])
-			c.W.WriteBulk(a.at(0))
-			c.KeepScratch(a.buf)
-		}
-		return true
-	}
-	if try(true) {
-		return
-	}
-	if !c.Conn.CanBlock() {
-		c.W.WriteNull() // inside MULTI: Redis answers a null bulk here
-		return
-	}
-	c.Conn.Block(args, args[1:2], wait, func([]int32) bool { return try(false) }, c.W.WriteNullArray)
+	blockingMove(c, args, args[1], args[2], from, to, wait)
 }

@@ -1,5 +1,5 @@
 // Package set serves the set commands: SADD SREM SMEMBERS SISMEMBER SMISMEMBER SCARD SPOP
-// SRANDMEMBER SINTER SUNION SDIFF SINTERSTORE SUNIONSTORE SDIFFSTORE SSCAN
+// SRANDMEMBER SINTER SINTERCARD SUNION SDIFF SINTERSTORE SUNIONSTORE SDIFFSTORE SSCAN
 // SMOVE, with Redis 7's semantics, replies and error strings.
 //
 // A set is one entry of type shard.TypeSet in one of two encodings. While
