@@ -84,6 +84,22 @@ func (c *Ctx) DefaultExpire(now int64) int64 {
 	return 0
 }
 
+// RetentionErr is the refusal of an expiry a command asks for explicitly
+// (unix ms; 0: none, as PERSIST asks) past the tenant's max_ttl under the
+// refuse policy, or "" when the write may go ahead (the partition caps
+// whatever it stores under the cap policy). An expiry already past is
+// never refused: it deletes.
+func (c *Ctx) RetentionErr(expireAt int64, cmd string) string {
+	maxMs, refuse := c.Part.MaxTTL()
+	if !refuse || maxMs == 0 {
+		return ""
+	}
+	if expireAt != 0 && expireAt <= c.NowMs()+maxMs {
+		return ""
+	}
+	return ErrMaxTTL(cmd, maxMs)
+}
+
 // StoreErr answers err (see Conn.StoreError).
 func (c *Ctx) StoreErr(err error) { c.W.WriteError(c.Conn.StoreError(err)) }
 

@@ -247,6 +247,8 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("tenant_used_bytes", st.UsedBytes)
 		kv("tenant_keys", st.Keys)
 		kv("tenant_default_ttl_seconds", int64(tc.Tier.DefaultTTL.Seconds()))
+		kv("tenant_max_ttl_seconds", int64(tc.Tier.MaxTTL.Seconds()))
+		kv("tenant_max_ttl_policy", tc.Tier.MaxTTLPolicy.String())
 		kv("tenant_timeout_ms", tc.Tier.Timeout.Milliseconds())
 		kv("tenant_max_concurrent", tc.Tier.MaxConcurrent)
 		kv("tenant_rate_limit", tc.Tier.RateLimit)
