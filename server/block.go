@@ -228,7 +228,7 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 func listAnyReady(c *client, db int, keys [][]byte, which []int32) bool {
 	for _, i := range which {
 		ready := false
-		c.part().View(db, keys[i], 0, func(e shard.Entry) { ready = e.Type == shard.TypeList })
+		c.part().View(db, keys[i], 0, func(e shard.Entry) { ready = e.Type == shard.TypeList || e.Type == shard.TypeStream })
 		if ready {
 			return true
 		}

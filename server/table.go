@@ -12,6 +12,7 @@ import (
 	"github.com/tcached/tcached/family/set"
 	"github.com/tcached/tcached/family/sorting"
 	"github.com/tcached/tcached/family/str"
+	"github.com/tcached/tcached/family/stream"
 	"github.com/tcached/tcached/family/zset"
 )
 
@@ -154,7 +155,7 @@ func (s *Server) buildTable() {
 	var rows []*command.Spec
 	for _, specs := range [][]*command.Spec{
 		serverSpecs(), str.Specs(), keys.Specs(), hash.Specs(), list.Specs(),
-		set.Specs(), zset.Specs(), sorting.Specs(), bitmap.Specs(), hll.Specs(),
+		set.Specs(), zset.Specs(), sorting.Specs(), bitmap.Specs(), hll.Specs(), stream.Specs(),
 	} {
 		rows = append(rows, specs...)
 	}
