@@ -59,6 +59,7 @@ package server
 import (
 	"hash/maphash"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,6 +102,9 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	deadline := now().Add(wait) // registering is part of the wait
 	t, db := c.tenant, c.db
 	w := &listWaiter{ch: make(chan struct{}, 1)}
+	// XREADGROUP answers a write that deleted or replaced its stream (or
+	// destroyed its group), so any signal is worth a look.
+	groupRead := len(args) > 0 && strings.EqualFold(string(args[0]), "xreadgroup")
 	registered := 0
 	defer func() {
 		for off := 0; off < registered; off += listRegBatch {
@@ -210,7 +214,7 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 		which, every = w.take(which)
 		if every {
 			which = nil
-		} else if !listAnyReady(c, db, keys, which) {
+		} else if !groupRead && !listAnyReady(c, db, keys, which) {
 			continue
 		}
 		if !reacquire() {
@@ -363,6 +367,24 @@ func (r *blockRegistry) remove(db int, keys [][]byte, base int, w *listWaiter) {
 	}
 	if r.n.Add(-int64(len(keys))) == 0 {
 		r.one, r.more = nil, nil
+	}
+}
+
+// wakeAll wakes every blocked client of the registry on all its keys
+// (FLUSHDB, FLUSHALL: XREADGROUP answers a stream flushed away).
+func (r *blockRegistry) wakeAll() {
+	if r.n.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ref := range r.one {
+		ref.w.wake(ref.i)
+	}
+	for _, list := range r.more {
+		for _, ref := range list {
+			ref.w.wake(ref.i)
+		}
 	}
 }
 

@@ -41,6 +41,7 @@ func flush(c *client, args [][]byte, db int) {
 		c.replyStoreErr(err)
 		return
 	}
+	c.tenant.blocked.wakeAll()
 	if db < 0 {
 		c.srv.audit("command", c.tenant.id, c.userName(), c.addr, c.x.Spec.Name, "ok", "keys_removed", n)
 	} else {
@@ -186,6 +187,7 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("connected_clients", t.clients.Load())
 		kv("maxclients", s.limits.MaxClients)
 		kv("tenant_max_connections", tc.Tier.MaxConnections)
+		kv("blocked_clients", t.blocked.clients.Load()) // Redis's, for the tenant (tests wait on it)
 	}
 	if section("memory") {
 		kv("used_memory", st.UsedBytes)

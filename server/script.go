@@ -438,7 +438,7 @@ func (h *scriptHost) Call(args [][]byte, resp3 bool) (reply []byte, refusal stri
 		w.Out, w.RESP3, w.Sink, w.Errs = out, r3, sink, errs
 	}()
 	c.run(cmd, cmd.Handler, args)
-	if cmd.Flags&command.Write != 0 && t.watch.n.Load() != 0 {
+	if cmd.Flags&command.Write != 0 && (t.watch.n.Load() != 0 || t.blocked.n.Load() != 0) {
 		t.touchWrite(c, cmd, args)
 	}
 	return w.Out, "", wrote
