@@ -128,6 +128,27 @@ func TestAttackSuite(t *testing.T) {
 			t.Fatalf("b SET %.20q = %v", k.name, got)
 		}
 	}
+	// A stream of b with a consumer group and a pending entry, under key,
+	// group and consumer names a uses for its own (values hold the
+	// secret): a must reach none of it (XREAD, XREADGROUP, XINFO, XCLAIM
+	// ... on "events" work on a's own namespace).
+	b.do("SELECT", "0")
+	for _, c := range [][]string{
+		{"XADD", "events", "1-1", "data", secret(12)}, {"XADD", "events", "2-1", "data", secret(13)},
+		{"XGROUP", "CREATE", "events", "workers", "0"},
+		{"XREADGROUP", "GROUP", "workers", "c1", "COUNT", "1", "STREAMS", "events", ">"},
+	} {
+		if got := b.do(c...); got == nil {
+			t.Fatalf("b %q = %v", c, got)
+		} else if e, isErr := got.(respErr); isErr {
+			t.Fatalf("b %q = %v", c, e)
+		}
+	}
+	streamState := func() any {
+		return norm([]any{b.do("XRANGE", "events", "-", "+"), b.do("XPENDING", "events", "workers", "-", "+", "10"),
+			b.do("XINFO", "STREAM", "events", "FULL")})
+	}
+	bStream := streamState()
 	if got := b.do("CLIENT", "SETNAME", "bname-"+attackMarker); got != ok {
 		t.Fatalf("b CLIENT SETNAME = %v", got)
 	}
@@ -169,7 +190,7 @@ func TestAttackSuite(t *testing.T) {
 		"-9223372036854775808", "99999999999999999999999", "1e308", "nan", "-inf",
 		"MATCH", "COUNT", "TYPE", "string", "EX", "PX", "KEEPTTL", "GET", "NX", "XX", "GT",
 		"BY", "STORE", "LIMIT", "ID", bID, "ADDR", bAddr, "USER", "bob", "SKIPME", "no",
-		"ASYNC", "DB", "REPLACE",
+		"ASYNC", "DB", "REPLACE", "events", "workers", "STREAMS",
 	}
 	tokens = append(tokens, cursors...)
 	for len(tokens)%7 == 0 {
@@ -201,6 +222,19 @@ func TestAttackSuite(t *testing.T) {
 		{"CONFIG", "SET", "maxmemory", "1"}, {"CONFIG", "GET", "*"}, {"ACL", "LIST"}, {"ACL", "USERS"},
 		{"HELLO", "2", "AUTH", "bob", "wrong"}, {"AUTH", "bob", ""}, {"AUTH", "default", "bob"},
 		{"RESET"}, {"EVAL", "return redis.call('get','user:1')", "1", "user:1"},
+		// b's stream, group and consumer by name (no BLOCK: the clock is fake).
+		{"XREAD", "STREAMS", "events", "0"}, {"XREAD", "COUNT", "10", "STREAMS", "events", "events", "0", "$"},
+		{"XREADGROUP", "GROUP", "workers", "c1", "STREAMS", "events", "0"},
+		{"XREADGROUP", "GROUP", "workers", "c1", "STREAMS", "events", ">"},
+		{"XINFO", "STREAM", "events", "FULL"}, {"XINFO", "GROUPS", "events"}, {"XINFO", "CONSUMERS", "events", "workers"},
+		{"XPENDING", "events", "workers"}, {"XPENDING", "events", "workers", "-", "+", "10", "c1"},
+		{"XCLAIM", "events", "workers", "thief", "0", "1-1", "FORCE"}, {"XAUTOCLAIM", "events", "workers", "thief", "0", "0"},
+		{"XACK", "events", "workers", "1-1"}, {"XGROUP", "SETID", "events", "workers", "$"},
+		{"XGROUP", "DELCONSUMER", "events", "workers", "c1"}, {"XGROUP", "DESTROY", "events", "workers"},
+		{"XDEL", "events", "1-1"}, {"XTRIM", "events", "MAXLEN", "0"}, {"XSETID", "events", "99-0"},
+		{"XADD", "events", "3-1", "f", "v"}, {"XGROUP", "CREATE", "events", "workers", "0", "MKSTREAM"},
+		{"XREADGROUP", "GROUP", "workers", "c1", "STREAMS", "events", "0"}, {"XRANGE", "events", "-", "+"},
+		{"COPY", "events", "mine"}, {"RENAME", "events", "stolen2"}, {"DEL", "events", "stolen2", "mine"},
 	}
 
 	var (
@@ -299,6 +333,10 @@ func TestAttackSuite(t *testing.T) {
 		if got := b.do("PTTL", k.name); got != pttl[i] {
 			t.Errorf("b db%d %.20q PTTL = %v, want %v", k.db, k.name, got, pttl[i])
 		}
+	}
+	b.do("SELECT", "0")
+	if got := streamState(); !reflect.DeepEqual(got, bStream) {
+		t.Errorf("b's stream changed by a's attack:\nbefore %v\nafter  %v", bStream, got)
 	}
 	if got := norm(b.do("CLIENT", "GETNAME")); got != "bname-"+attackMarker {
 		t.Errorf("b's client name = %v", got)

@@ -122,6 +122,9 @@ var respSeeds = []string{
 	"SCRIPT LOAD \"return 2\"\r\nEVALSHA 7f923f79fe76194c868d7e1d0820de36700eb649 0\r\nSCRIPT EXISTS 7f923f79fe76194c868d7e1d0820de36700eb649\r\nSCRIPT FLUSH\r\nEVALSHA_RO 7f923f79fe76194c868d7e1d0820de36700eb649 0\r\n",
 	"MULTI\r\nEVAL \"return redis.call('incr', 'n')\" 0\r\nEXEC\r\nEVAL \"return redis.call('multi')\" 0\r\nEVAL \"return redis.call('blpop', 'l', 0)\" 0\r\n",
 	"FUNCTION LOAD \"#!lua name=l\\nredis.register_function('f', function(k, a) return #k + #a end)\"\r\nFCALL f 1 k a\r\nFCALL_RO f 0\r\nFUNCTION LIST WITHCODE\r\nFUNCTION DUMP\r\nFUNCTION STATS\r\nFUNCTION DELETE l\r\n",
+	"XADD s 1-1 f v\r\nXADD s * g w\r\nXADD s MAXLEN ~ 1 LIMIT 5 2-* a b\r\nXRANGE s (1-1 + COUNT 1\r\nXREVRANGE s + - COUNT -1\r\nXLEN s\r\nXDEL s 1-1 x\r\nXTRIM s MINID = 0\r\nXSETID s 18446744073709551615-18446744073709551615\r\nXADD s * f v\r\n",
+	"XGROUP CREATE s g $ MKSTREAM ENTRIESREAD 5\r\nXADD s 5-5 f v\r\nXREADGROUP GROUP g c COUNT 1 NOACK STREAMS s >\r\nXREADGROUP GROUP g c BLOCK 0 STREAMS s >\r\nXREAD BLOCK 0 STREAMS s s $ 0\r\nXPENDING s g IDLE 0 - + 10 c\r\nXCLAIM s g d 0 5-5 FORCE JUSTID LASTID 9-9\r\nXAUTOCLAIM s g d 0 0 COUNT 9223372036854775807\r\nXACK s g 5-5\r\nXINFO STREAM s FULL COUNT 0\r\nXINFO GROUPS s\r\nXINFO CONSUMERS s g\r\nXGROUP DELCONSUMER s g d\r\nXGROUP DESTROY s g\r\n",
+	"MULTI\r\nXADD s 1-1 f v\r\nXREAD BLOCK 0 STREAMS s $\r\nEXEC\r\nHELLO 3\r\nXREAD COUNT 1 STREAMS s 0\r\nXINFO STREAM s\r\nHELLO 2\r\n",
 	strings.Repeat("PING ", 100) + "\r\n",
 	strings.Repeat("*1\r\n$4\r\nPING\r\n", 50),
 }
@@ -168,6 +171,10 @@ func FuzzTenantIsolation(f *testing.F) {
 		setup.Write(encode("AUTH", "bob", "bob-pw"))
 		setup.Write(encode("SET", string(key), secret))
 		setup.Write(encode("SET", "b-only-key", secret))
+		// A stream at key+":s" with a group and a pending entry.
+		setup.Write(encode("XADD", string(key)+":s", "1-1", "f", secret))
+		setup.Write(encode("XGROUP", "CREATE", string(key)+":s", "g", "0"))
+		setup.Write(encode("XREADGROUP", "GROUP", "g", "c", "STREAMS", string(key)+":s", ">"))
 		serveMem(s, setup.Bytes(), 0)
 		before := s.Stats()[1]
 		var attack bytes.Buffer
@@ -186,6 +193,14 @@ func FuzzTenantIsolation(f *testing.F) {
 			attack.Write(encode("RENAME", string(key), "x"))
 			attack.Write(encode("COPY", string(key), "y"))
 			attack.Write(encode("DBSIZE"))
+			sk := string(key) + ":s"
+			attack.Write(encode("XREAD", "STREAMS", sk, string(key), "0", "0"))
+			attack.Write(encode("XREAD", "BLOCK", "1", "STREAMS", sk, "$"))
+			attack.Write(encode("XREADGROUP", "GROUP", "g", "c", "STREAMS", sk, "0"))
+			attack.Write(encode("XRANGE", sk, "-", "+"))
+			attack.Write(encode("XINFO", "STREAM", sk, "FULL"))
+			attack.Write(encode("XPENDING", sk, "g", "-", "+", "10"))
+			attack.Write(encode("XCLAIM", sk, "g", "c", "0", "1-1", "FORCE"))
 			// A script gets the same key and pattern, and tries SELECT.
 			attack.Write(encode("EVAL", `local r = {}
 for db = 0, 15 do
