@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"regexp"
 	"strings"
 	"testing"
@@ -250,4 +251,68 @@ func TestDiffStreamAutoID(t *testing.T) {
 		{"XGROUP", "CREATE", "a", "g", "0"}, {"XREADGROUP", "GROUP", "g", "c", "STREAMS", "a", ">"},
 		{"XINFO", "STREAM", "a"},
 	}, shape)
+}
+
+// TestDiffStreamRandom runs random sequences of stream commands (explicit
+// ids, small nodes so trimming crosses node boundaries, groups with
+// reads, claims and acks) on both servers and compares every reply.
+func TestDiffStreamRandom(t *testing.T) {
+	for _, seed := range []uint64{1, 2, 3, 4, 5, 6} {
+		r := rand.New(rand.NewPCG(seed, 99))
+		var cases [][]string
+		keys := []string{"s1", "s2"}
+		next := map[string]int{}
+		pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
+		id := func(k string) string {
+			if next[k] == 0 || r.IntN(8) == 0 {
+				return fmt.Sprint(r.IntN(next[k]+3), "-", r.IntN(3))
+			}
+			return fmt.Sprint(r.IntN(next[k]+1), "-", r.IntN(3))
+		}
+		cases = append(cases, []string{"CONFIG", "SET", "stream-node-max-entries", fmt.Sprint(2 + seed)})
+		for range 400 {
+			k := keys[r.IntN(len(keys))]
+			g := pick("g1", "g2")
+			c := pick("c1", "c2", "c3")
+			switch r.IntN(16) {
+			case 0, 1, 2, 3:
+				next[k] += 1 + r.IntN(2)
+				args := []string{"XADD", k}
+				switch r.IntN(6) {
+				case 0:
+					args = append(args, "MAXLEN", pick("=", "~"), fmt.Sprint(r.IntN(8)))
+				case 1:
+					args = append(args, "MINID", pick("=", "~"), fmt.Sprint(r.IntN(next[k]+1)))
+				}
+				args = append(args, fmt.Sprint(next[k], "-", pick("1", "*")), "f", fmt.Sprint(r.IntN(100)))
+				cases = append(cases, args)
+			case 4:
+				cases = append(cases, []string{"XDEL", k, id(k), id(k)})
+			case 5:
+				cases = append(cases, []string{"XTRIM", k, pick("MAXLEN", "MINID"), pick("=", "~", "="), fmt.Sprint(r.IntN(next[k]+2))})
+			case 6:
+				cases = append(cases, []string{"XRANGE", k, pick("-", id(k), "("+id(k)), pick("+", id(k)), "COUNT", fmt.Sprint(r.IntN(5))})
+			case 7:
+				cases = append(cases, []string{"XREVRANGE", k, pick("+", id(k)), pick("-", "("+id(k))})
+			case 8:
+				cases = append(cases, []string{"XGROUP", "CREATE", k, g, pick("0", "$", id(k)), "MKSTREAM"})
+			case 9:
+				cases = append(cases, []string{"XREADGROUP", "GROUP", g, c, "COUNT", fmt.Sprint(1 + r.IntN(3)), "STREAMS", k, pick(">", ">", "0", id(k))})
+			case 10:
+				cases = append(cases, []string{"XACK", k, g, id(k), id(k)})
+			case 11:
+				cases = append(cases, []string{"XCLAIM", k, g, c, "0", id(k), id(k), pick("JUSTID", "FORCE", "RETRYCOUNT", "LASTID"), pick("3", id(k), "JUSTID")})
+			case 12:
+				cases = append(cases, []string{"XAUTOCLAIM", k, g, c, "0", pick("0", id(k)), "COUNT", fmt.Sprint(1 + r.IntN(3))})
+			case 13:
+				cases = append(cases, []string{"XPENDING", k, g}, []string{"XPENDING", k, g, "-", "+", "10", pick("c1", "c2")})
+			case 14:
+				cases = append(cases, []string{"XINFO", "STREAM", k, "FULL"}, []string{"XINFO", "GROUPS", k})
+			default:
+				cases = append(cases, []string{pick("XLEN", "XINFO"), k}, []string{"XREAD", "COUNT", "2", "STREAMS", "s1", "s2", id("s1"), id("s2")},
+					[]string{"XGROUP", pick("SETID", "DELCONSUMER", "CREATECONSUMER", "DESTROY"), k, g, pick(c, "0", "$")})
+			}
+		}
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { runDiffCases(t, cases, streamNorm) })
+	}
 }

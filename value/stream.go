@@ -874,7 +874,7 @@ func (s *Stream) Ack(g *StreamGroup, id StreamID) bool {
 // ForceNACK creates an ownerless NACK for id (XCLAIM ... FORCE); Claim
 // gives it its owner.
 func (s *Stream) ForceNACK(g *StreamGroup, id StreamID) *StreamNACK {
-	nk := &StreamNACK{}
+	nk := &StreamNACK{DeliveryCount: 1} // streamCreateNACK's
 	g.pel.insert(id, nk)
 	s.groupBytes += StreamNACKCost
 	return nk

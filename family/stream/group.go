@@ -425,7 +425,10 @@ func cmdXClaim(c *command.Ctx, args [][]byte) {
 		if a.errS != "" {
 			return 0, command.ReplyErr(a.errS)
 		}
-		grow := value.ConsumerCost(name)
+		var grow int64
+		if g.Consumer(name) == nil {
+			grow = value.ConsumerCost(name)
+		}
 		if a.force {
 			grow += int64(len(a.ids)) * value.StreamNACKCost
 		}
@@ -529,8 +532,12 @@ func cmdXAutoClaim(c *command.Ctx, args [][]byte) {
 	r := newReply(c)
 	noGroup := false
 	missing, err := edit(c, args[1], false, func(s *value.Stream) (int64, error) {
-		if s.Group(args[2]) == nil {
+		g := s.Group(args[2])
+		if g == nil {
 			noGroup = true
+			return 0, nil
+		}
+		if g.Consumer(name) != nil {
 			return 0, nil
 		}
 		return value.ConsumerCost(name), nil
