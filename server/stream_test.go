@@ -267,3 +267,20 @@ func TestStreamQuotaGroups(t *testing.T) {
 		t.Fatalf("XREADGROUP NOACK = %.200v", v)
 	}
 }
+
+// TestStreamCLI: redis-cli as a user would drive a stream, and --bigkeys,
+// which sizes streams with XLEN.
+func TestStreamCLI(t *testing.T) {
+	ts := startServer(t, testConfig(), false)
+	cli := cliFor(t, ts, "alice", "alice-pw")
+	in := "XADD events 1-1 user ann action login\nXADD events 2-1 user bob action logout\nXLEN events\n" +
+		"XRANGE events - + COUNT 1\nXGROUP CREATE events audit 0\nXREADGROUP GROUP audit w1 COUNT 1 STREAMS events >\n" +
+		"XACK events audit 1-1\nXPENDING events audit\nTYPE events\nXADD events 0-1 x y\n"
+	expectOut(t, cli(in), "1-1\n2-1\n2\n1-1\nuser\nann\naction\nlogin\nOK\nevents\n1-1\nuser\nann\naction\nlogin\n1\n0\n\n\n\nstream\n"+
+		"ERR The ID specified in XADD is equal or smaller than the target stream top item\n\n")
+	expectOut(t, cli("", "--no-raw", "XLEN", "events"), "(integer) 2\n")
+	r := cli("", "--bigkeys")
+	if r.code != 0 || !strings.Contains(r.stdout, `Biggest stream found '"events"' has 2 entries`) {
+		t.Errorf("--bigkeys:\n%s\n%s", r.stdout, r.stderr)
+	}
+}
