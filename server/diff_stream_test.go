@@ -289,7 +289,7 @@ func TestDiffStreamRandom(t *testing.T) {
 			case 4:
 				cases = append(cases, []string{"XDEL", k, id(k), id(k)})
 			case 5:
-				cases = append(cases, []string{"XTRIM", k, pick("MAXLEN", "MINID"), pick("=", "~", "="), fmt.Sprint(r.IntN(next[k]+2))})
+				cases = append(cases, []string{"XTRIM", k, pick("MAXLEN", "MINID"), pick("=", "~", "="), fmt.Sprint(r.IntN(next[k] + 2))})
 			case 6:
 				cases = append(cases, []string{"XRANGE", k, pick("-", id(k), "("+id(k)), pick("+", id(k)), "COUNT", fmt.Sprint(r.IntN(5))})
 			case 7:
