@@ -387,3 +387,30 @@ func TestStreamMemory(t *testing.T) {
 		runtime.KeepAlive(s)
 	}
 }
+
+// BenchmarkStreamAdd is XADD's append at 1M entries (amortized O(1)).
+func BenchmarkStreamAdd(b *testing.B) {
+	s := NewStream()
+	p := [][]byte{[]byte("sensor"), []byte("12.5")}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		s.Add(StreamID{uint64(i + 1), 0}, p, 4096, 100)
+	}
+}
+
+// BenchmarkStreamSeek is XRANGE's seek to a random id and one entry, at
+// 1M entries (O(log n)).
+func BenchmarkStreamSeek(b *testing.B) {
+	s := NewStream()
+	p := [][]byte{[]byte("sensor"), []byte("12.5")}
+	const n = 1_000_000
+	for i := 1; i <= n; i++ {
+		s.Add(StreamID{uint64(i), 0}, p, 4096, 100)
+	}
+	r := rand.New(rand.NewPCG(1, 1))
+	b.ReportAllocs()
+	for b.Loop() {
+		id := StreamID{uint64(1 + r.IntN(n)), 0}
+		s.Range(id, MaxStreamID, false, func(StreamID, []byte) bool { return false })
+	}
+}
