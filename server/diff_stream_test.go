@@ -316,3 +316,29 @@ func TestDiffStreamRandom(t *testing.T) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { runDiffCases(t, cases, streamNorm) })
 	}
 }
+
+// TestDiffStreamNodes: node boundaries follow Redis's (entries counted,
+// and a listpack's bytes for stream-node-max-bytes), so XINFO's
+// radix-tree-keys and approximate trimming agree for every entry size,
+// with the master entry's fields repeated or not, and for small
+// stream-node-max-bytes.
+func TestDiffStreamNodes(t *testing.T) {
+	var cases [][]string
+	for _, maxBytes := range []string{"4096", "300"} {
+		cases = append(cases, []string{"CONFIG", "SET", "stream-node-max-bytes", maxBytes})
+		for _, size := range []int{1, 10, 100, 300, 500, 1000, 2000, 5000} {
+			k := fmt.Sprint("b", size, "-", maxBytes)
+			for i := 1; i <= 40; i++ {
+				cases = append(cases, []string{"XADD", k, fmt.Sprint(i), "field", strings.Repeat("v", size)})
+			}
+			cases = append(cases, []string{"XINFO", "STREAM", k}, []string{"XTRIM", k, "MAXLEN", "~", "10"}, []string{"XLEN", k})
+			for i := 1; i <= 40; i++ {
+				cases = append(cases, []string{"XADD", k, fmt.Sprint(i+100, "-", i*1000), "f1", fmt.Sprint(i * 7919), "f2", strings.Repeat("w", size/2)})
+			}
+			cases = append(cases, []string{"XINFO", "STREAM", k}, []string{"XDEL", k, "120-20000", "121-21000"},
+				[]string{"XTRIM", k, "MINID", "~", "130"}, []string{"XLEN", k}, []string{"XINFO", "STREAM", k})
+		}
+	}
+	cases = append(cases, []string{"CONFIG", "SET", "stream-node-max-bytes", "4096"})
+	runDiffCases(t, cases, streamNorm)
+}

@@ -27,7 +27,8 @@ import (
 // buffer: three allocations per node and no Go pointer per entry. The
 // node boundaries follow Redis's rule (a new node when the last holds
 // stream-node-max-entries entries, deleted ones included, or would pass
-// stream-node-max-bytes, estimated from the node's bytes), so XADD and
+// stream-node-max-bytes, with the size Redis's listpack for the node would
+// have, computed from its layout: snode.lpBytes), so XADD and
 // XTRIM with `~`, which only ever drop whole nodes, remove what Redis
 // removes for the same history and configuration. XDEL marks an entry
 // deleted (a tombstone, as Redis does) and a node whose entries are all
@@ -152,6 +153,9 @@ type snode struct {
 	offs       []uint32
 	data       []byte
 	live, dead int32
+	// lpRest is the size Redis's listpack for this node would have, but
+	// for its two counters (lpBytes): the node-bytes rule is Redis's.
+	lpRest int
 }
 
 func (n *snode) size() int64 {
@@ -168,10 +172,141 @@ func (n *snode) rec(i int) []byte {
 
 func (n *snode) deleted(i int) bool { return n.data[n.offs[i]]&entryDeleted != 0 }
 
-// lpBytes estimates the node's listpack size for Redis's node-bytes rule:
-// Redis delta-encodes ids and omits repeated field names, so this is an
-// estimate, exact in shape (it grows with the entries' bytes).
-func (n *snode) lpBytes() int { return len(n.data) + 4*len(n.ids) + 16 }
+// lpBytes is the size of the listpack Redis would hold for the node
+// (stream.c's layout: a master entry of the first entry's fields, then
+// per entry its flags, id deltas, fields unless they are the master's,
+// values and lp-count), for Redis's node-bytes rule.
+func (n *snode) lpBytes() int { return n.lpRest + lpIntElem(int64(n.live)) + lpIntElem(int64(n.dead)) }
+
+// sameFields reports whether pairs have the node's master fields (its
+// first entry's).
+func (n *snode) sameFields(pairs [][]byte) bool {
+	rec := n.rec(0)
+	if StreamFieldCount(rec) != len(pairs)/2 {
+		return false
+	}
+	i, same := 0, true
+	StreamFields(rec, func(f, _ []byte) {
+		if same && string(f) != string(pairs[2*i]) {
+			same = false
+		}
+		i++
+	})
+	return same
+}
+
+// listpack element sizes (listpack.c: encoding, data and backlen).
+func lpIntElem(v int64) int {
+	switch {
+	case v >= 0 && v <= 127:
+		return 2
+	case v >= -4096 && v <= 4095:
+		return 3
+	case v >= -32768 && v <= 32767:
+		return 4
+	case v >= -8388608 && v <= 8388607:
+		return 5
+	case v >= -2147483648 && v <= 2147483647:
+		return 6
+	}
+	return 10
+}
+
+func lpStrElem(b []byte) int {
+	if v, ok := lpInt(b); ok {
+		return lpIntElem(v)
+	}
+	l := len(b)
+	switch {
+	case l < 64:
+		l++
+	case l < 4096:
+		l += 2
+	default:
+		l += 5
+	}
+	switch {
+	case l <= 127:
+		return l + 1
+	case l < 16383:
+		return l + 2
+	case l < 2097151:
+		return l + 3
+	case l < 268435455:
+		return l + 4
+	}
+	return l + 5
+}
+
+// lpInt is lpStringToInt64: a string listpack stores as an integer.
+func lpInt(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 20 {
+		return 0, false
+	}
+	if len(b) == 1 && b[0] == '0' {
+		return 0, true
+	}
+	i, neg := 0, false
+	if b[0] == '-' {
+		neg, i = true, 1
+		if len(b) == 1 {
+			return 0, false
+		}
+	}
+	if b[i] < '1' || b[i] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for ; i < len(b); i++ {
+		c := b[i]
+		if c < '0' || c > '9' || v > (^uint64(0)-9)/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(c-'0')
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > 1<<63-1 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// lpEntry is the listpack size of an entry (without the node's counters).
+func lpEntry(id, master StreamID, pairs [][]byte, same bool) int {
+	flags := int64(0)
+	if same {
+		flags = 2 // STREAM_ITEM_FLAG_SAMEFIELDS
+	}
+	nf := len(pairs) / 2
+	n := lpIntElem(flags) + lpIntElem(int64(id.Ms-master.Ms)) + lpIntElem(int64(id.Seq-master.Seq))
+	cnt := nf + 3
+	if !same {
+		n += lpIntElem(int64(nf))
+		cnt += nf + 1
+		for i := 0; i < len(pairs); i += 2 {
+			n += lpStrElem(pairs[i])
+		}
+	}
+	for i := 1; i < len(pairs); i += 2 {
+		n += lpStrElem(pairs[i])
+	}
+	return n + lpIntElem(int64(cnt))
+}
+
+// lpMaster is the size of a new node's header, end byte and master entry
+// (fields and terminator), without its counters.
+func lpMaster(pairs [][]byte) int {
+	n := 6 + 1 + lpIntElem(int64(len(pairs)/2)) + lpIntElem(0)
+	for i := 0; i < len(pairs); i += 2 {
+		n += lpStrElem(pairs[i])
+	}
+	return n
+}
 
 // growCap is the capacity a buffer of capacity c gets to hold need
 // elements: doubling, from at least min.
@@ -302,7 +437,7 @@ func (s *Stream) NextID(now uint64, given *StreamID, seqGiven bool) (StreamID, e
 // addPlan says where an entry of recLen bytes goes: a new node, or the
 // last one; and how much Bytes grows.
 func (s *Stream) addPlan(recLen, elemBytes int, maxBytes, maxEntries int64) (newNode bool, grow int64) {
-	if maxBytes <= 0 || maxBytes > streamListpackMax {
+	if maxBytes <= 0 || maxBytes > streamListpackMax { // stream.c's bounds
 		maxBytes = streamListpackMax
 	}
 	newNode = len(s.nodes) == 0
@@ -396,6 +531,11 @@ func (s *Stream) Add(id StreamID, pairs [][]byte, maxBytes, maxEntries int64) {
 			n.data = d
 		}
 		s.nodeBytes += n.size() - before
+	}
+	if newNode {
+		n.lpRest = lpMaster(pairs) + lpEntry(id, id, pairs, true)
+	} else {
+		n.lpRest += lpEntry(id, n.ids[0], pairs, n.sameFields(pairs))
 	}
 	n.ids = append(n.ids, id)
 	n.offs = append(n.offs, uint32(len(n.data)))
@@ -908,7 +1048,7 @@ func (s *Stream) Clone() *Stream {
 				ids:  make([]StreamID, len(n.ids), cap(n.ids)),
 				offs: make([]uint32, len(n.offs), cap(n.offs)),
 				data: make([]byte, len(n.data), cap(n.data)),
-				live: n.live, dead: n.dead,
+				live: n.live, dead: n.dead, lpRest: n.lpRest,
 			}
 			copy(m.ids, n.ids)
 			copy(m.offs, n.offs)
