@@ -158,6 +158,8 @@ func streamDiffCases() [][]string {
 		{"XTRIM", "str", "MAXLEN", "1"}, {"XREAD", "STREAMS", "str", "0"}, {"XGROUP", "CREATE", "str", "g", "0"},
 		{"XINFO", "STREAM", "str"}, {"XACK", "str", "g", "1-1"}, {"XPENDING", "str", "g"}, {"XSETID", "str", "1-1"},
 		{"XCLAIM", "str", "g", "c", "0", "1-1"}, {"XAUTOCLAIM", "str", "g", "c", "0", "0"}, {"TYPE", "s"}, {"OBJECT", "ENCODING", "s"},
+		{"SORT", "s"}, {"GET", "s"}, {"SET", "s", "v", "GET"}, {"HGET", "s", "f"}, {"LRANGE", "s", "0", "-1"}, {"LPUSH", "s", "x"},
+		{"SCARD", "s"}, {"SADD", "s", "m"}, {"ZCARD", "s"}, {"PFCOUNT", "s"}, {"GETBIT", "s", "1"}, {"APPEND", "s", "x"}, {"STRLEN", "s"},
 		// XREAD.
 		{"XREAD", "STREAMS", "s", "0"}, {"XREAD", "COUNT", "1", "STREAMS", "s", "0"}, {"XREAD", "STREAMS", "s", "nokey", "0", "0"},
 		{"XREAD", "STREAMS", "s", "$"}, {"XREAD", "STREAMS", "s", "100-0"}, {"XREAD", "STREAMS", "s"}, {"XREAD", "STREAMS", "s", "x"},
