@@ -1,6 +1,7 @@
 package server
 
-// Blocking clients: BLPOP BRPOP BLMOVE (package family/list) wait here.
+// Blocking clients: BLPOP BRPOP BLMOVE (package family/list) and XREAD
+// XREADGROUP ... BLOCK (package family/stream) wait here.
 //
 // A blocking command first tries to serve at once. If it cannot, and it
 // runs outside a transaction (inside EXEC it answers as on a timeout, as
@@ -16,7 +17,14 @@ package server
 //     and db that leaves a list there: LPUSH RPUSH LPUSHX RPUSHX LINSERT,
 //     the destination of LMOVE and BLMOVE, and RENAME, RENAMENX, COPY
 //     (into its DB too), MOVE (in the destination db) and SORT ... STORE
-//     when what they put at the key is a list. Another tenant's write to
+//     when what they put at the key is a list; XADD, and XGROUP DESTROY
+//     (a client blocked on the group answers NOGROUP). While the tenant
+//     has blocked clients, every write also signals the keys it wrote
+//     (touchWrite), so that XREADGROUP answers UNBLOCKED when its stream
+//     is deleted or replaced, as Redis does; FLUSHDB and FLUSHALL wake
+//     every blocked client of the tenant. Only XREADGROUP looks at a key
+//     that holds neither a list nor a stream (listAnyReady filters the
+//     others' wake-ups). Another tenant's write to
 //     the same key name signals another registry. Inside MULTI the
 //     signal is sent as the queued command runs in EXEC; the woken client
 //     needs the tenant's lock, which EXEC holds exclusively, so it looks
