@@ -190,7 +190,7 @@ func TestAttackSuite(t *testing.T) {
 		"-9223372036854775808", "99999999999999999999999", "1e308", "nan", "-inf",
 		"MATCH", "COUNT", "TYPE", "string", "EX", "PX", "KEEPTTL", "GET", "NX", "XX", "GT",
 		"BY", "STORE", "LIMIT", "ID", bID, "ADDR", bAddr, "USER", "bob", "SKIPME", "no",
-		"ASYNC", "DB", "REPLACE", "events", "workers", "STREAMS",
+		"ASYNC", "DB", "REPLACE",
 	}
 	tokens = append(tokens, cursors...)
 	for len(tokens)%7 == 0 {
