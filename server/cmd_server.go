@@ -41,6 +41,7 @@ func flush(c *client, args [][]byte, db int) {
 		c.replyStoreErr(err)
 		return
 	}
+	c.tenant.blocked.wakeAll()
 	if db < 0 {
 		c.srv.audit("command", c.tenant.id, c.userName(), c.addr, c.x.Spec.Name, "ok", "keys_removed", n)
 	} else {

@@ -14,6 +14,7 @@ import (
 	"github.com/tcached/tcached/family/set"
 	"github.com/tcached/tcached/family/sorting"
 	"github.com/tcached/tcached/family/str"
+	"github.com/tcached/tcached/family/stream"
 	"github.com/tcached/tcached/family/zset"
 )
 
@@ -182,7 +183,7 @@ func (s *Server) buildTable() {
 	var rows []*command.Spec
 	for _, specs := range [][]*command.Spec{
 		serverSpecs(), str.Specs(), keys.Specs(), hash.Specs(), list.Specs(),
-		set.Specs(), zset.Specs(), geo.Specs(), sorting.Specs(), bitmap.Specs(), hll.Specs(),
+		set.Specs(), zset.Specs(), geo.Specs(), sorting.Specs(), bitmap.Specs(), hll.Specs(), stream.Specs(),
 		dump.Specs(),
 	} {
 		rows = append(rows, specs...)

@@ -65,6 +65,9 @@ func cmdObjectEncoding(c *command.Ctx, args [][]byte) {
 		case shard.TypeList:
 			enc = "quicklist"
 			return
+		case shard.TypeStream:
+			enc = "stream"
+			return
 		case shard.TypeSet:
 			enc = "hashtable"
 			if e.Obj == nil && e.Enc == value.SetTagIntset {
