@@ -44,10 +44,11 @@ for u in "${units[@]}"; do
     --singledb --ignore-encoding --ignore-digest --skipfile "$work/skip.txt" --baseport $((22000 + RANDOM % 20000)) \
     --tags "-needs:debug -needs:repl -needs:save -needs:config-maxmemory -needs:reset" \
     --single "$u" > "$work/out.txt" 2>&1) || true
-  ok=$(grep -c '^\[.*ok.*\]:' "$work/out.txt" || true)
-  err=$(grep -c '^\[.*err.*\]:' "$work/out.txt" || true)
-  skip=$(grep -c '^\[.*skip.*\]:\|^\[.*ignore.*\]:' "$work/out.txt" || true)
-  exc=$(grep -c '^\[.*exception.*\]:' "$work/out.txt" || true)
+  cp "$work/out.txt" "${TCL_OUT_DIR:-$work}/$(basename "$u").out" 2>/dev/null || true
+  ok=$(grep -ac '^\[.*ok.*\]:' "$work/out.txt" || true)
+  err=$(grep -ac '^\[.*err.*\]:' "$work/out.txt" || true)
+  skip=$(grep -ac '^\[.*skip.*\]:\|^\[.*ignore.*\]:' "$work/out.txt" || true)
+  exc=$(grep -ac '^\[.*exception.*\]:' "$work/out.txt" || true)
   echo "$u: ok $ok, err $err, skipped/ignored $skip, exceptions $exc"
   grep -a -A2 '^\[.*err.*\]:\|^\[.*exception.*\]:' "$work/out.txt" | sed 's/\x1b\[[0-9;]*m//g' | head -200 || true
   total_ok=$((total_ok + ok))
