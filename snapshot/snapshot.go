@@ -463,4 +463,3 @@ func (s SaveStats) SkippedString() string {
 	}
 	return out
 }
-
