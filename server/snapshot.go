@@ -38,6 +38,9 @@ func (s *Server) initSnapshots(path string, interval time.Duration) {
 	if path == "" {
 		return
 	}
+	if n := snapshot.RemoveStale(path); n > 0 {
+		s.log.Warn("snapshot: removed temporary files of an interrupted save", "path", path, "files", n)
+	}
 	s.loadSnapshot()
 }
 

@@ -463,3 +463,29 @@ func (s SaveStats) SkippedString() string {
 	}
 	return out
 }
+
+// RemoveStale removes temporary files a save killed midway left beside
+// path (Save's path+".tmp-*"); call it at start, before any save. It
+// returns how many it removed.
+func RemoveStale(path string) int {
+	m, _ := filepath.Glob(filepath.Join(filepath.Dir(path), globEscape(filepath.Base(path))+".tmp-*"))
+	n := 0
+	for _, f := range m {
+		if os.Remove(f) == nil {
+			n++
+		}
+	}
+	return n
+}
+
+func globEscape(s string) string {
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '*', '?', '[', '\\':
+			out = append(out, '\\')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}
