@@ -14,9 +14,7 @@
 //	         'E' uvarint(records) crc(8 bytes LE)
 //	end      'Z' uvarint(sections) crc(8 bytes LE)
 //
-// A section's crc is CRC-64/Jones (rdb.CRC64's polynomial, computed by
-// hash/crc64's slicing-by-8 because the byte-wise loop would cost seconds
-// per GiB) over its bytes from 'T' through the record count; the end's crc
+// A section's crc is CRC-64/Jones (rdb.CRC64, Redis's crc64) over its bytes from 'T' through the record count; the end's crc
 // covers the header and the end marker. Records are written least recently
 // used first within each sub-shard, so reinserting them in file order
 // restores each sub-shard's LRU order (exactly when the sub-shard count is

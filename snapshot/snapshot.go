@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc64"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tcached/tcached/family/dump"
+	"github.com/tcached/tcached/rdb"
 	"github.com/tcached/tcached/shard"
 	"github.com/tcached/tcached/value"
 )
@@ -36,11 +36,7 @@ const (
 	maxID      = 1 << 10
 )
 
-// jones is the CRC-64/Jones table in hash/crc64's convention; crc(c, b)
-// equals rdb.CRC64(c, b) (TestCRCMatchesRDB).
-var jones = crc64.MakeTable(0x95ac9329ac4bc9b5)
-
-func crc(c uint64, b []byte) uint64 { return ^crc64.Update(^c, jones, b) }
+func crc(c uint64, b []byte) uint64 { return rdb.CRC64(c, b) }
 
 // Tenant is one tenant's partition as the snapshot sees it.
 type Tenant struct {
@@ -79,9 +75,10 @@ func Write(w io.Writer, tenants []Tenant, now int64) (SaveStats, error) {
 	fileCRC := crc(0, hdr[:])
 	bw.Write(hdr[:])
 	var (
-		arena []byte
-		recs  []rec
-		buf   []byte
+		arena   []byte
+		recs    []rec
+		buf     []byte
+		payload []byte
 	)
 	for _, t := range tenants {
 		buf = append(buf[:0], tagSection)
@@ -113,10 +110,9 @@ func Write(w io.Writer, tenants []Tenant, now int64) (SaveStats, error) {
 				buf = binary.AppendUvarint(buf, uint64(r.key))
 				buf = append(buf, arena[r.keyOff:r.keyOff+r.key]...)
 				buf = binary.AppendUvarint(buf, uint64(max(r.expireAt, 0)))
-				var err error
-				var payload []byte
 				// The payload goes after its length; build it apart.
-				payload, err = dump.Payload(nil, r.c, t.Limits)
+				var err error
+				payload, err = dump.Payload(payload[:0], r.c, t.Limits)
 				if err != nil {
 					st.Skipped[r.c.Type.String()]++
 					continue
@@ -226,7 +222,7 @@ type Lookup func(id string) (Tenant, bool)
 // Progress, when not nil, is called about every progressEvery keys.
 type Progress func(keys int64, bytes int64)
 
-const progressEvery = 1 << 20
+const progressEvery = 1 << 16
 
 // Read loads a snapshot from r into the tenants lookup finds. On a failed
 // check it returns an error wrapping ErrCorrupt, having emptied the tenant

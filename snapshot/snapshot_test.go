@@ -114,15 +114,6 @@ func snap(t testing.TB, ts ...Tenant) []byte {
 	return b.Bytes()
 }
 
-func TestCRCMatchesRDB(t *testing.T) {
-	b := bytes.Repeat([]byte("0123456789abcdef-"), 1000)
-	for _, n := range []int{0, 1, 7, 100, 5000, len(b)} {
-		if got, want := crc(42, b[:n]), rdb.CRC64(42, b[:n]); got != want {
-			t.Fatalf("n=%d: %x != %x", n, got, want)
-		}
-	}
-}
-
 func TestRoundTripEveryType(t *testing.T) {
 	src := newPart(64 << 20)
 	fill(t, src)

@@ -51,7 +51,9 @@ func CopyEntry(arena []byte, e shard.Entry) (out []byte, c Copied, ok bool) {
 	return arena, Copied{Type: e.Type, Big: e.Obj != nil, Tag: e.Enc, Enc: arena[start:len(arena):len(arena)]}, true
 }
 
-// Payload appends the DUMP payload of c to dst.
+// Payload appends the DUMP payload of c to dst, strings uncompressed (as
+// Redis with rdbcompression off: LZF would cost more time than the bytes
+// it saves in a local file; RESTORE reads either).
 func Payload(dst []byte, c Copied, lim value.Limits) ([]byte, error) {
 	conv := fromEntry[c.Type]
 	if conv == nil {
@@ -61,7 +63,7 @@ func Payload(dst []byte, c Copied, lim value.Limits) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	return rdb.Encode(dst, &o, rdb.Options{NodeFill: lim.ListFill}), nil
+	return rdb.Encode(dst, &o, rdb.Options{NodeFill: lim.ListFill, NoCompress: true}), nil
 }
 
 // EntryFromPayload decodes a DUMP payload into the entry RESTORE would
