@@ -97,11 +97,23 @@ func (s *Server) loadSnapshot() {
 }
 
 // saveSnapshot writes a snapshot now; why is logged ("periodic",
-// "shutdown"). It returns the error, also logged.
+// "shutdown"). It returns the error, also logged. A save while serving
+// runs on a niced thread (snapshot_linux.go), so the CPU it takes goes to
+// the connections first when the machine is busy; the shutdown save runs
+// at full priority, since nothing is served any more.
 func (s *Server) saveSnapshot(why string) error {
 	if s.snap.path == "" {
 		return nil
 	}
+	if why != "shutdown" {
+		var err error
+		runNiced(func() { err = s.save(why) })
+		return err
+	}
+	return s.save(why)
+}
+
+func (s *Server) save(why string) error {
 	s.snap.mu.Lock()
 	defer s.snap.mu.Unlock()
 	start := time.Now()
