@@ -354,3 +354,11 @@ func TestNoCompress(t *testing.T) {
 		t.Fatalf("decode: %v", err)
 	}
 }
+
+func BenchmarkCRC64(b *testing.B) {
+	buf := make([]byte, 1024)
+	b.SetBytes(int64(len(buf)))
+	for range b.N {
+		CRC64(0, buf)
+	}
+}
