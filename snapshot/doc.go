@@ -28,6 +28,10 @@
 // released. Other sub-shards, and other tenants, serve throughout. A
 // key's copy is O(its size) under the lock: a 1M-element collection
 // holds its sub-shard for that copy (milliseconds), as DUMP of it would.
+// The server runs a save while serving on a thread niced by 10 (package
+// server, snapshot_linux.go), so on a busy machine the connections get
+// the CPU first. Payloads are written without LZF (rdb.Options
+// NoCompress): compressing cost more time than the disk it saves.
 // Save writes to a temporary file in the target's directory, fsyncs it,
 // renames it over the target and fsyncs the directory, so a crash during
 // a save leaves the previous snapshot whole.
