@@ -17,8 +17,12 @@ help: ## list the targets
 run: ## serve the bundled example config on the embedded store (127.0.0.1:6380, metrics :9380)
 	$(GO) run ./cmd/tcached --config $(CONFIG)
 
-build: ## build bin/tcached
-	$(GO) build -o bin/tcached ./cmd/tcached
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS   := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+
+build: ## build bin/tcached (tcached --version names VERSION and COMMIT)
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/tcached ./cmd/tcached
 
 test: ## run every test (race detector on), then each fuzz target briefly
 	$(GO) vet ./...

@@ -49,7 +49,7 @@ for u in "${units[@]}"; do
   skip=$(grep -c '^\[.*skip.*\]:\|^\[.*ignore.*\]:' "$work/out.txt" || true)
   exc=$(grep -c '^\[.*exception.*\]:' "$work/out.txt" || true)
   echo "$u: ok $ok, err $err, skipped/ignored $skip, exceptions $exc"
-  grep -A2 '^\[.*err.*\]:\|^\[.*exception.*\]:' "$work/out.txt" | sed 's/\x1b\[[0-9;]*m//g' | head -200 || true
+  grep -a -A2 '^\[.*err.*\]:\|^\[.*exception.*\]:' "$work/out.txt" | sed 's/\x1b\[[0-9;]*m//g' | head -200 || true
   total_ok=$((total_ok + ok))
 done
 echo "total ok: $total_ok"

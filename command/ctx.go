@@ -84,6 +84,22 @@ func (c *Ctx) DefaultExpire(now int64) int64 {
 	return 0
 }
 
+// RetentionErr is the refusal of an expiry a command asks for explicitly
+// (unix ms; 0: none, as PERSIST asks) past the tenant's max_ttl under the
+// refuse policy, or "" when the write may go ahead (the partition caps
+// whatever it stores under the cap policy). An expiry already past is
+// never refused: it deletes.
+func (c *Ctx) RetentionErr(expireAt int64, cmd string) string {
+	maxMs, refuse := c.Part.MaxTTL()
+	if !refuse || maxMs == 0 {
+		return ""
+	}
+	if expireAt != 0 && expireAt <= c.NowMs()+maxMs {
+		return ""
+	}
+	return ErrMaxTTL(cmd, maxMs)
+}
+
 // StoreErr answers err (see Conn.StoreError).
 func (c *Ctx) StoreErr(err error) { c.W.WriteError(c.Conn.StoreError(err)) }
 
@@ -93,9 +109,9 @@ func (c *Ctx) Yield() { c.Conn.Yield() }
 // Signal wakes the clients blocked on key in the connection's db.
 func (c *Ctx) Signal(key []byte) { c.Conn.Signal(c.DB, key) }
 
-// SignalDB wakes the clients blocked on key in db when isList: RENAME,
-// COPY, MOVE and SORT ... STORE, which can put a list at a key without a
-// push. Redis 7.0 signals such a key when the command adds it (dbAdd);
+// SignalDB wakes the clients blocked on key in db when isList (a list or
+// another Poppable type landed there): RENAME, COPY, MOVE and SORT ...
+// STORE, which can put a list or a sorted set at a key without a push. Redis 7.0 signals such a key when the command adds it (dbAdd);
 // tcached signals whenever a list lands on it, which also covers a list
 // written over a key of another type (the woken client only pops from a
 // list, so the difference is a wake-up Redis would postpone to the next
@@ -105,6 +121,11 @@ func (c *Ctx) SignalDB(db int, key []byte, isList bool) {
 		c.Conn.Signal(db, key)
 	}
 }
+
+// Poppable reports whether a blocked command pops from values of type t
+// (BLPOP and BLMOVE from lists, BZPOPMIN and BZMPOP from sorted sets):
+// the writes that land such a value on a key signal it (SignalDB).
+func Poppable(t shard.Type) bool { return t == shard.TypeList || t == shard.TypeZSet }
 
 // MaxPooled is the largest buffer a handler keeps for the next command.
 const MaxPooled = 64 << 10

@@ -4,6 +4,8 @@ package command
 // spells them (without the leading '-', which the Writer adds). Clients and
 // test suites match these byte for byte; see ../shared/REFERENCE.md §2.
 // Connection, transaction and admission replies are in server/errors.go.
+import "strconv"
+
 const (
 	ErrSyntax        = "ERR syntax error"
 	ErrNotInteger    = "ERR value is not an integer or out of range"
@@ -70,6 +72,14 @@ func ErrNoPerm(name string) string {
 
 func ErrInvalidExpire(cmd string) string {
 	return "ERR invalid expire time in '" + cmd + "' command"
+}
+
+// ErrMaxTTL refuses a TTL past the tenant's max_ttl, or none, under the
+// refuse policy (tiers.TTLRefuse). tcached's own refusal: ERR, like
+// Redis's refusals of a bad expire time, naming the command and the cap.
+func ErrMaxTTL(cmd string, maxMs int64) string {
+	return "ERR max_ttl exceeded in '" + cmd + "' command: this tenant's keys expire within " +
+		strconv.FormatInt((maxMs+999)/1000, 10) + " seconds"
 }
 
 // MaxStringLen is Redis's proto-max-bulk-len default, the largest value

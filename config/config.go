@@ -2,6 +2,7 @@ package config
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"strconv"
 	"strings"
@@ -411,4 +412,10 @@ func Parse(data []byte, source string) (*Config, []string, error) {
 		return nil, nil, err
 	}
 	return validate(root, source)
+}
+
+// HexSHA256 is password_sha256's form of p: 64 lower-case hex digits.
+func HexSHA256(p string) string {
+	h := HashPassword(p)
+	return hex.EncodeToString(h[:])
 }

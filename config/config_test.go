@@ -1877,3 +1877,54 @@ func TestParseClientMemory(t *testing.T) {
 		t.Errorf("with maxclients 1000: %v", err)
 	}
 }
+
+// TestParseMaxTTL covers max_ttl and max_ttl_policy on tiers and tenants:
+// inheritance, overrides, and the errors (a bad value, a default_ttl
+// longer than the cap, named by the key the mapping sets).
+func TestParseMaxTTL(t *testing.T) {
+	c, _, err := Parse([]byte(`maxmemory: 1GiB
+tiers: {gold: {max_ttl: 1h, max_ttl_policy: refuse}}
+tenants:
+  - {id: p, tier: platinum, quota: 1MiB, users: [{name: p, password_sha256: `+hA+`}]}
+  - {id: g, tier: gold, quota: 1MiB, users: [{name: g, password_sha256: `+hB+`}]}
+  - {id: h, tier: gold, quota: 1MiB, max_ttl: 86400, max_ttl_policy: cap, default_ttl: 0, users: [{name: h, password_sha256: `+hO+`}]}
+`), "test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type got struct {
+		max, def time.Duration
+		pol      tiers.TTLPolicy
+	}
+	var have []got
+	for _, tn := range c.Tenants {
+		have = append(have, got{tn.Tier.MaxTTL, tn.Tier.DefaultTTL, tn.Tier.MaxTTLPolicy})
+	}
+	want := []got{{0, time.Hour, tiers.TTLCap}, {time.Hour, 30 * time.Minute, tiers.TTLRefuse}, {24 * time.Hour, 0, tiers.TTLCap}}
+	if !reflect.DeepEqual(have, want) {
+		t.Errorf("max_ttl = %+v, want %+v (built-in, tier, tenant)", have, want)
+	}
+	for _, tc := range []struct{ name, input, err string }{
+		{"bad policy", withA("maxmemory: 1GiB\ntiers: {gold: {max_ttl_policy: drop}}\n"),
+			`test.yaml:2: tiers.gold.max_ttl_policy: invalid max_ttl_policy "drop": want cap or refuse`},
+		{"negative", withA("maxmemory: 1GiB\ntiers: {gold: {max_ttl: -1s}}\n"),
+			`test.yaml:2: tiers.gold.max_ttl: invalid duration "-1s": must be >= 0`},
+		{"tier cap below its default", withA("maxmemory: 1GiB\ntiers: {gold: {max_ttl: 10m}}\n"),
+			`test.yaml:2: tiers.gold.max_ttl: default_ttl 30m0s is longer than max_ttl 10m0s: keys written without a TTL would outlive the cap`},
+		{"tier default above its cap", withA("maxmemory: 1GiB\ntiers: {silver: {max_ttl: 1h}, gold: {max_ttl: 1h, default_ttl: 2h}}\n"),
+			`test.yaml:2: tiers.gold.max_ttl: default_ttl 2h0m0s is longer than max_ttl 1h0m0s`},
+		{"tenant default above the tier's cap", "maxmemory: 1GiB\ntiers: {gold: {max_ttl: 1h}}\ntenants:\n  - {id: a, tier: gold, quota: 1MiB, default_ttl: 2h}\n",
+			`test.yaml:4: tenants[0].default_ttl: default_ttl 2h0m0s is longer than max_ttl 1h0m0s`},
+		{"tenant cap below the tier's default", "maxmemory: 1GiB\ntenants:\n  - {id: a, tier: gold, quota: 1MiB, max_ttl: 60}\n",
+			`test.yaml:3: tenants[0].max_ttl: default_ttl 30m0s is longer than max_ttl 1m0s`},
+	} {
+		_, _, err := Parse([]byte(tc.input), "test.yaml")
+		if err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s: err = %v\nwant %s", tc.name, err, tc.err)
+		}
+	}
+	_, warns, err := Parse([]byte("maxmemory: 1GiB\nbacking: {redis_cluster: {addrs: [127.0.0.1:7000]}}\ntenants:\n  - {id: a, tier: gold, quota: 1MiB, max_ttl: 1h, users: [{name: a, password_sha256: "+hA+"}]}\n"), "test.yaml")
+	if err != nil || len(warns) != 1 || !strings.Contains(warns[0], "test.yaml:4: tenants[0]: max_ttl caps the keys in this server's memory (L1) only") {
+		t.Errorf("max_ttl with backing: warnings %q, err %v", warns, err)
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/tcached/tcached/tiers"
 )
 
 // kind is how a key's value is written, and so which rule checks it and
@@ -249,6 +251,8 @@ func setValue(dst, x any) {
 		*p = x.(Role)
 	case *Eviction:
 		*p = x.(Eviction)
+	case *tiers.TTLPolicy:
+		*p = x.(tiers.TTLPolicy)
 	default:
 		panic(fmt.Sprintf("config: destination %T", dst))
 	}

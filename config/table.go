@@ -106,6 +106,11 @@ func tierFields(t *tiers.Tier) []field {
 	return []field{
 		{key: "default_ttl", kind: kSeconds, dst: &t.DefaultTTL,
 			doc: "TTL given to keys written without one; `0` = no default TTL."},
+		{key: "max_ttl", kind: kSeconds, dst: &t.MaxTTL,
+			doc: "Retention cap: no key lives longer than this after the write that left it. A write without a TTL gets `default_ttl` (or `max_ttl` when that is `0`); a longer or absent TTL asked for (`EX`, `EXPIRE`, `PERSIST`, `KEEPTTL`, ...) is capped or refused, per `max_ttl_policy`. Not below `default_ttl`. `0` = no cap. See [Retention](#retention)."},
+		{key: "max_ttl_policy", kind: kEnum, enum: []fmt.Stringer{tiers.TTLCap, tiers.TTLRefuse}, dst: &t.MaxTTLPolicy,
+			defDoc: "`cap`",
+			doc:    "What a command asking for a TTL past `max_ttl`, or for none, gets: `cap` stores the write with the TTL capped; `refuse` answers an error and writes nothing."},
 		{key: "timeout", kind: kDuration, dst: &t.Timeout,
 			doc: "Longest a request waits for admission (the tier's SLA): one that would wait longer is refused, never run late; one whose service time exceeds it is an SLA violation. `0` = unbounded."},
 		{key: "max_concurrent", kind: kInt, note: "0 = unlimited", dst: &t.MaxConcurrent,

@@ -111,6 +111,9 @@ func (v *validator) run(top mapping) (*Config, error) {
 			return nil, err
 		}
 		cfg.Tenants = append(cfg.Tenants, t)
+		if cfg.Backing != nil && t.Tier.MaxTTL > 0 {
+			v.warnf(item.Line, "%s: max_ttl caps the keys in this server's memory (L1) only: with backing, the cluster (L2) keeps the TTLs commands send it", index("tenants", i))
+		}
 	}
 	// Operators come after the tenants wherever they are in the file, so
 	// a clash with a user is reported on the operator's line.
@@ -213,7 +216,11 @@ func (v *validator) tiers(top mapping, cfg *Config) error {
 		if !ok {
 			t = tiers.Tier{Name: name, Priority: tiers.DefaultPriority, Weight: tiers.DefaultWeight}
 		}
-		if err := v.apply(tierEntryFields(&t), mappingOf(te.val, te.key.Line), path); err != nil {
+		m := mappingOf(te.val, te.key.Line)
+		if err := v.apply(tierEntryFields(&t), m, path); err != nil {
+			return err
+		}
+		if err := v.retention(t, m, path); err != nil {
 			return err
 		}
 		cfg.Tiers[name] = t
@@ -245,6 +252,9 @@ func (v *validator) tenant(m mapping, path string, cfg *Config, ids *seen) (Tena
 	}
 	own, rest := splitBefore(tenantFields(&t), "eviction")
 	if err := v.apply(own, m, path); err != nil {
+		return t, err
+	}
+	if err := v.retention(t.Tier, m, path); err != nil {
 		return t, err
 	}
 	if t.Tier.Burst > 0 && t.Tier.RateLimit == 0 {
@@ -282,6 +292,23 @@ func (v *validator) tenant(m mapping, path string, cfg *Config, ids *seen) (Tena
 		return t, v.errf(cmp.Or(m.keyLine("users"), m.line), path+".users", "no users; only default_tenant may have none")
 	}
 	return t, nil
+}
+
+// retention refuses a default_ttl longer than max_ttl: every key written
+// without a TTL would break the cap the same file sets. The error names
+// whichever of the two this mapping sets (max_ttl first), since the other
+// may come from the tier.
+func (v *validator) retention(t tiers.Tier, m mapping, path string) error {
+	if t.MaxTTL == 0 || t.DefaultTTL <= t.MaxTTL {
+		return nil
+	}
+	key, line := "max_ttl", m.line
+	if s := m.scalar("max_ttl"); s.set {
+		line = s.line
+	} else if s := m.scalar("default_ttl"); s.set {
+		key, line = "default_ttl", s.line
+	}
+	return v.errf(line, path+"."+key, "default_ttl %v is longer than max_ttl %v: keys written without a TTL would outlive the cap", t.DefaultTTL, t.MaxTTL)
 }
 
 // memory resolves maxmemory_clients and checks that maxmemory is a process

@@ -9,11 +9,16 @@
 // # Label cardinality
 //
 // Per-tenant series carry the labels tenant and tier, plus one bounded
-// label on a few families (outcome: 2 values; reason: 4; resource: 2).
-// For T tenants that is 19 gauges/counters + 1 histogram of 17 series +
-// 2 outcome + 4 reason + 2 hot series, about 44*T series; 1,000 tenants
-// stay near 44,000 series. Server-wide series and the Go/process
-// collectors add a fixed ~60.
+// label on a few families (outcome: 2 values; reason: 5; resource: 3;
+// kind: 12). A tenant of the embedded store has 68 series per tenant: 18
+// gauges/counters, tcached_tenant_command_duration_seconds (18 series:
+// 16 buckets, sum, count) and tcached_tenant_admission_wait_seconds (10),
+// 2 outcome, 5 reason, 3 hot and 12 limit series; backed mode adds 7 (L1
+// and L2 figures). 1,000 tenants stay near 68,000 series. Beside them come
+// 15 server-wide tcached_ series (14 more with backing) and the Go/process
+// collectors (about 60 series). server/limits_metrics_test.go counts
+// them in a real scrape and checks that README.md, deploy/README.md and
+// this comment agree.
 //
 // # Memory
 //
@@ -55,6 +60,33 @@ type TenantSample struct {
 	ClientsEvicted, ClientOOM       int64
 	// L2 is set when the server fronts a backing tier.
 	L2 *TenantL2
+	// Limits are the tenant's configured limits (tier and overrides).
+	Limits TenantLimits
+}
+
+// TenantLimits are a tenant's configured limits, exported as
+// tcached_tenant_limit{kind} so that alert rules and dashboards compare
+// usage with them instead of restating the config by hand. For every kind
+// 0 means none (unlimited, no timeout, no TTL), except burst, where 0 is
+// one second of rate_limit.
+type TenantLimits struct {
+	QuotaBytes, ClientMemoryBytes, MaxArgBytes, L2QuotaBytes int64
+	RateLimit                                                float64 // commands per second
+	Burst, MaxConcurrent, MaxConnections, Weight             int
+	TimeoutSeconds, DefaultTTLSeconds, MaxTTLSeconds         float64
+}
+
+// LimitKinds are the values of tcached_tenant_limit's kind label, in the
+// order a scrape lists them.
+var LimitKinds = []string{"quota_bytes", "client_memory_bytes", "max_arg_bytes", "l2_quota_bytes",
+	"rate_limit", "burst", "max_concurrent", "max_connections", "weight",
+	"timeout_seconds", "default_ttl_seconds", "max_ttl_seconds"}
+
+// values returns the limits in LimitKinds order.
+func (l TenantLimits) values() []float64 {
+	return []float64{float64(l.QuotaBytes), float64(l.ClientMemoryBytes), float64(l.MaxArgBytes), float64(l.L2QuotaBytes),
+		l.RateLimit, float64(l.Burst), float64(l.MaxConcurrent), float64(l.MaxConnections), float64(l.Weight),
+		l.TimeoutSeconds, l.DefaultTTLSeconds, l.MaxTTLSeconds}
 }
 
 // TenantL2 is a tenant's backed-mode figures: reads served by L1, reads
@@ -145,6 +177,7 @@ func NewRegistry(snapshot func() Snapshot) *prometheus.Registry {
 	c.add("tcached_tenant_client_memory_limit_bytes", "The tenant's client-memory budget (client_memory).")
 	c.add("tcached_tenant_clients_evicted_total", "Connections disconnected because their output took the tenant's client memory over its budget (biggest first).")
 	c.add("tcached_tenant_client_memory_refusals_total", "Commands refused with OOM, and paused reads given up, at the tenant's client-memory budget.")
+	c.add("tcached_tenant_limit", "The tenant's configured limits by kind (quota_bytes, client_memory_bytes, max_arg_bytes, l2_quota_bytes, rate_limit, burst, max_concurrent, max_connections, weight, timeout_seconds, default_ttl_seconds, max_ttl_seconds); 0 = none, for burst one second of rate_limit.", "kind")
 	c.add("tcached_tenant_l1_hits_total", "Backed mode: reads served from the tenant's L1 partition.")
 	c.add("tcached_tenant_l2_reads_total", "Backed mode: reads that missed L1 and went to L2, by result (hit, miss).", "result")
 	c.add("tcached_tenant_l2_degraded_reads_total", "Backed mode: reads answered as misses because L2 failed or timed out.")
@@ -258,6 +291,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			emit("tcached_tenant_admission_refusals_total", counter, float64(s.Refusals[r]), s.Tenant, s.Tier, r)
 		}
 		emit("tcached_tenant_sla_violations_total", counter, float64(s.SLAViolations), l...)
+		for i, v := range s.Limits.values() {
+			emit("tcached_tenant_limit", gauge, v, s.Tenant, s.Tier, LimitKinds[i])
+		}
 		emit("tcached_tenant_inflight_commands", gauge, float64(s.InFlight), l...)
 		emit("tcached_tenant_hot", gauge, b2f(s.HotMemory), s.Tenant, s.Tier, "memory")
 		emit("tcached_tenant_hot", gauge, b2f(s.HotCommands), s.Tenant, s.Tier, "commands")

@@ -21,7 +21,8 @@ func TestScrapeReportsSnapshotValues(t *testing.T) {
 		Tenants: []TenantSample{
 			{Tenant: "a", Tier: "gold", UsedBytes: 1234, QuotaBytes: 4096, Keys: 7, Hits: 3, Misses: 2, Evictions: 1, Expired: 5,
 				ConnectedClients: 2, CommandsOK: 10, CommandsErr: 1, AuthFailures: 6, Refusals: map[string]int64{"rate": 9},
-				SLAViolations: 8, InFlight: 1, Latency: h.Snapshot(), HotMemory: true},
+				SLAViolations: 8, InFlight: 1, Latency: h.Snapshot(), HotMemory: true,
+				Limits: TenantLimits{QuotaBytes: 4096, RateLimit: 0.5, MaxConcurrent: 7, TimeoutSeconds: 0.2, MaxTTLSeconds: 3600}},
 			{Tenant: "b", Tier: "silver", QuotaBytes: 100},
 		},
 	}
@@ -59,6 +60,12 @@ func TestScrapeReportsSnapshotValues(t *testing.T) {
 		`tcached_tenant_command_duration_seconds_bucket{tenant="a",tier="gold",le="+Inf"} 3`,
 		`tcached_tenant_command_duration_seconds_count{tenant="a",tier="gold"} 3`,
 		`tcached_tenant_quota_bytes{tenant="b",tier="silver"} 100`,
+		`tcached_tenant_limit{kind="quota_bytes",tenant="a",tier="gold"} 4096`,
+		`tcached_tenant_limit{kind="rate_limit",tenant="a",tier="gold"} 0.5`,
+		`tcached_tenant_limit{kind="max_concurrent",tenant="a",tier="gold"} 7`,
+		`tcached_tenant_limit{kind="timeout_seconds",tenant="a",tier="gold"} 0.2`,
+		`tcached_tenant_limit{kind="max_ttl_seconds",tenant="a",tier="gold"} 3600`,
+		`tcached_tenant_limit{kind="burst",tenant="b",tier="silver"} 0`,
 		`tcached_connections 3`,
 		`tcached_connections_rejected_total{reason="maxclients"} 2`,
 		`tcached_auth_failures_total 4`,

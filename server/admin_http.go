@@ -4,8 +4,12 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/tcached/tcached/config"
 )
 
 // AdminHandler serves the HTTP admin API (mounted on the metrics listener
@@ -16,6 +20,16 @@ import (
 //	GET  /tenants                  every tenant's stats, as JSON
 //	GET  /tenants/{id}             one tenant's stats
 //	POST /tenants/{id}/invalidate  delete every key of the tenant (scoped flush)
+//
+// and the runtime tenant changes, which rewrite the config file as the
+// TENANT commands do (tenant_edit.go), answering 200 {"ok": true} or 400
+// {"error": "<the config file's error>"}, with JSON bodies of at most 64KiB:
+//
+//	POST   /tenants                   {"id", "tier", "quota", "user": {"name", "password", "role"}}
+//	PUT    /tenants/{id}/config/{key} {"value": "..."} (TENANT SET)
+//	DELETE /tenants/{id}
+//	POST   /tenants/{id}/users        {"name", "password", "role"}
+//	DELETE /tenants/{id}/users/{name}
 //
 // Every call is audited with the operator's name.
 func (s *Server) AdminHandler() http.Handler {
@@ -55,6 +69,7 @@ func (s *Server) AdminHandler() http.Handler {
 		s.httpAudit(r, t.id, "POST /tenants/{id}/invalidate", http.StatusOK, "keys_removed", n)
 		writeJSON(w, http.StatusOK, map[string]any{"tenant": t.id, "keys_removed": n})
 	})
+	s.adminEditRoutes(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name, ok := s.operatorForToken(r.Header.Get("Authorization"))
 		if !ok {
@@ -132,4 +147,105 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.Encode(v)
+}
+
+// userJSON is a user in an admin request; the password is hashed at once.
+type userJSON struct {
+	Name     string `json:"name"`
+	Password string `json:"password"`
+	Role     string `json:"role"`
+}
+
+func (u userJSON) user() (config.User, error) {
+	out := config.User{Name: u.Name, PasswordSHA256: config.HashPassword(u.Password), Role: config.RoleReadWrite}
+	if u.Name == "" || u.Password == "" {
+		return out, errors.New("a user needs a name and a password")
+	}
+	if u.Role != "" {
+		r, ok := parseRole([]byte(u.Role))
+		if !ok {
+			return out, fmt.Errorf("invalid role %q: want readonly, readwrite or admin", u.Role)
+		}
+		out.Role = r
+	}
+	return out, nil
+}
+
+// adminEditRoutes adds the HTTP equivalents of TENANT CREATE, SET, DELETE
+// and USER ADD|DEL.
+func (s *Server) adminEditRoutes(mux *http.ServeMux) {
+	edit := func(route string, build func(r *http.Request) (config.TenantEdit, error)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
+			e, err := build(r)
+			if err == nil {
+				err = s.editTenants(e, route+" by "+r.Header.Get("X-Tcached-Operator"))
+			}
+			if err != nil {
+				s.httpAudit(r, e.ID, route, http.StatusBadRequest, "err", err.Error())
+				writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+				return
+			}
+			s.httpAudit(r, e.ID, route, http.StatusOK)
+			writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+		}
+	}
+	decode := func(r *http.Request, v any) error {
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(v); err != nil {
+			return fmt.Errorf("invalid JSON body: %w", err)
+		}
+		return nil
+	}
+	mux.HandleFunc("POST /tenants", edit("POST /tenants", func(r *http.Request) (config.TenantEdit, error) {
+		var b struct {
+			ID    string    `json:"id"`
+			Tier  string    `json:"tier"`
+			Quota string    `json:"quota"`
+			User  *userJSON `json:"user"`
+		}
+		if err := decode(r, &b); err != nil {
+			return config.TenantEdit{}, err
+		}
+		e := config.TenantEdit{Op: config.TenantCreate, ID: b.ID, Tier: b.Tier, Quota: b.Quota}
+		if b.User != nil {
+			u, err := b.User.user()
+			if err != nil {
+				return e, err
+			}
+			e.User = u
+		}
+		return e, nil
+	}))
+	mux.HandleFunc("PUT /tenants/{id}/config/{key}", edit("PUT /tenants/{id}/config/{key}", func(r *http.Request) (config.TenantEdit, error) {
+		var b struct {
+			Value *string `json:"value"`
+		}
+		e := config.TenantEdit{Op: config.TenantSet, ID: r.PathValue("id"), Field: r.PathValue("key")}
+		if err := decode(r, &b); err != nil {
+			return e, err
+		}
+		if b.Value == nil {
+			return e, errors.New(`the body needs a "value"`)
+		}
+		e.Value = *b.Value
+		return e, nil
+	}))
+	mux.HandleFunc("DELETE /tenants/{id}", edit("DELETE /tenants/{id}", func(r *http.Request) (config.TenantEdit, error) {
+		return config.TenantEdit{Op: config.TenantDelete, ID: r.PathValue("id")}, nil
+	}))
+	mux.HandleFunc("POST /tenants/{id}/users", edit("POST /tenants/{id}/users", func(r *http.Request) (config.TenantEdit, error) {
+		var b userJSON
+		e := config.TenantEdit{Op: config.TenantUserAdd, ID: r.PathValue("id")}
+		if err := decode(r, &b); err != nil {
+			return e, err
+		}
+		u, err := b.user()
+		e.User = u
+		return e, err
+	}))
+	mux.HandleFunc("DELETE /tenants/{id}/users/{name}", edit("DELETE /tenants/{id}/users/{name}", func(r *http.Request) (config.TenantEdit, error) {
+		return config.TenantEdit{Op: config.TenantUserDel, ID: r.PathValue("id"), User: config.User{Name: r.PathValue("name")}}, nil
+	}))
 }

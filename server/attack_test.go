@@ -132,6 +132,39 @@ func TestAttackSuite(t *testing.T) {
 			t.Fatalf("b SET %.20q = %v", k.name, got)
 		}
 	}
+	// b's sorted sets and geo sets, under names a's stores and algebra
+	// name too.
+	bColl := map[string][]string{
+		"zb":   {"ZADD", "zb", "1", "zsecret-" + attackMarker, "2", "user:1"},
+		"geob": {"GEOADD", "geob", "13.361389", "38.115556", "gsecret-" + attackMarker, "15.087269", "37.502669", "Catania"},
+	}
+	bCollWant := map[string]any{}
+	b.do("SELECT", "0")
+	for k, c := range bColl {
+		b.do(c...)
+		bCollWant[k] = norm(b.do("ZRANGE", k, "0", "-1", "WITHSCORES"))
+	}
+	// A stream of b with a consumer group and a pending entry, under key,
+	// group and consumer names a uses for its own (values hold the
+	// secret): a must reach none of it (XREAD, XREADGROUP, XINFO, XCLAIM
+	// ... on "events" work on a's own namespace).
+	b.do("SELECT", "0")
+	for _, c := range [][]string{
+		{"XADD", "events", "1-1", "data", secret(12)}, {"XADD", "events", "2-1", "data", secret(13)},
+		{"XGROUP", "CREATE", "events", "workers", "0"},
+		{"XREADGROUP", "GROUP", "workers", "c1", "COUNT", "1", "STREAMS", "events", ">"},
+	} {
+		if got := b.do(c...); got == nil {
+			t.Fatalf("b %q = %v", c, got)
+		} else if e, isErr := got.(respErr); isErr {
+			t.Fatalf("b %q = %v", c, e)
+		}
+	}
+	streamState := func() any {
+		return norm([]any{b.do("XRANGE", "events", "-", "+"), b.do("XPENDING", "events", "workers", "-", "+", "10"),
+			b.do("XINFO", "STREAM", "events", "FULL")})
+	}
+	bStream := streamState()
 	if got := b.do("CLIENT", "SETNAME", "bname-"+attackMarker); got != ok {
 		t.Fatalf("b CLIENT SETNAME = %v", got)
 	}
@@ -174,6 +207,7 @@ func TestAttackSuite(t *testing.T) {
 		"MATCH", "COUNT", "TYPE", "string", "EX", "PX", "KEEPTTL", "GET", "NX", "XX", "GT",
 		"BY", "STORE", "LIMIT", "ID", bID, "ADDR", bAddr, "USER", "bob", "SKIPME", "no",
 		"ASYNC", "DB", "REPLACE",
+		"zb", "geob",
 	}
 	tokens = append(tokens, cursors...)
 	for len(tokens)%7 == 0 {
@@ -213,6 +247,30 @@ func TestAttackSuite(t *testing.T) {
 		{"LMPOP", "2", "user:1", "session:{b}", "LEFT"}, {"SINTERCARD", "2", "user:1", "db3key", "LIMIT", "1"},
 		{"RPOPLPUSH", "user:1", "db3key"}, {"BRPOPLPUSH", "user:1", "db3key", "0.01"},
 		{"BLMPOP", "0.01", "2", "user:1", "{b}", "RIGHT", "COUNT", "2"},
+		// Sorted-set algebra and geo stores over b's key names.
+		{"ZUNION", "3", "zb", "geob", "user:1", "WITHSCORES"}, {"ZINTER", "2", "zb", "geob", "WITHSCORES"},
+		{"ZDIFF", "2", "geob", "zb", "WITHSCORES"}, {"ZINTERCARD", "2", "zb", "geob"},
+		{"ZUNIONSTORE", "zb", "2", "zb", "geob"}, {"ZINTERSTORE", "geob", "1", "zb"}, {"ZDIFFSTORE", "user:1", "1", "geob"},
+		{"ZRANGESTORE", "zb", "geob", "0", "-1"}, {"ZRANDMEMBER", "zb", "-5", "WITHSCORES"}, {"ZMPOP", "2", "zb", "geob", "MIN", "COUNT", "10"},
+		{"GEOSEARCH", "geob", "FROMMEMBER", "gsecret-" + attackMarker, "BYRADIUS", "1000", "km", "WITHCOORD"},
+		{"GEOSEARCH", "geob", "FROMLONLAT", "13.36", "38.1", "BYBOX", "5000", "5000", "km", "WITHDIST", "WITHHASH"},
+		{"GEOSEARCHSTORE", "zb", "geob", "FROMLONLAT", "13.36", "38.1", "BYRADIUS", "5000", "km", "STOREDIST"},
+		{"GEORADIUS", "geob", "13.36", "38.1", "5000", "km", "STORE", "zb"}, {"GEORADIUSBYMEMBER", "geob", "Catania", "5000", "km", "STOREDIST", "geob"},
+		{"GEOPOS", "geob", "Catania", "gsecret-" + attackMarker}, {"GEODIST", "geob", "Catania", "gsecret-" + attackMarker},
+		{"GEOHASH", "geob", "Catania"}, {"ZLEXCOUNT", "zb", "-", "+"}, {"ZRANGEBYLEX", "zb", "-", "+"},
+		// b's stream, group and consumer by name (no BLOCK: the clock is fake).
+		{"XREAD", "STREAMS", "events", "0"}, {"XREAD", "COUNT", "10", "STREAMS", "events", "events", "0", "$"},
+		{"XREADGROUP", "GROUP", "workers", "c1", "STREAMS", "events", "0"},
+		{"XREADGROUP", "GROUP", "workers", "c1", "STREAMS", "events", ">"},
+		{"XINFO", "STREAM", "events", "FULL"}, {"XINFO", "GROUPS", "events"}, {"XINFO", "CONSUMERS", "events", "workers"},
+		{"XPENDING", "events", "workers"}, {"XPENDING", "events", "workers", "-", "+", "10", "c1"},
+		{"XCLAIM", "events", "workers", "thief", "0", "1-1", "FORCE"}, {"XAUTOCLAIM", "events", "workers", "thief", "0", "0"},
+		{"XACK", "events", "workers", "1-1"}, {"XGROUP", "SETID", "events", "workers", "$"},
+		{"XGROUP", "DELCONSUMER", "events", "workers", "c1"}, {"XGROUP", "DESTROY", "events", "workers"},
+		{"XDEL", "events", "1-1"}, {"XTRIM", "events", "MAXLEN", "0"}, {"XSETID", "events", "99-0"},
+		{"XADD", "events", "3-1", "f", "v"}, {"XGROUP", "CREATE", "events", "workers", "0", "MKSTREAM"},
+		{"XREADGROUP", "GROUP", "workers", "c1", "STREAMS", "events", "0"}, {"XRANGE", "events", "-", "+"},
+		{"COPY", "events", "mine"}, {"RENAME", "events", "stolen2"}, {"DEL", "events", "stolen2", "mine"},
 	}
 
 	var (
@@ -316,6 +374,15 @@ func TestAttackSuite(t *testing.T) {
 		if got := b.do("PTTL", k.name); got != pttl[i] {
 			t.Errorf("b db%d %.20q PTTL = %v, want %v", k.db, k.name, got, pttl[i])
 		}
+	}
+	b.do("SELECT", "0")
+	for k, want := range bCollWant {
+		if got := norm(b.do("ZRANGE", k, "0", "-1", "WITHSCORES")); !reflect.DeepEqual(got, want) {
+			t.Errorf("b's %s after the attack = %v, want %v", k, got, want)
+		}
+	}
+	if got := streamState(); !reflect.DeepEqual(got, bStream) {
+		t.Errorf("b's stream changed by a's attack:\nbefore %v\nafter  %v", bStream, got)
 	}
 	if got := norm(b.do("CLIENT", "GETNAME")); got != "bname-"+attackMarker {
 		t.Errorf("b's client name = %v", got)

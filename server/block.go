@@ -1,6 +1,9 @@
 package server
 
-// Blocking clients: BLPOP BRPOP BLMOVE (package family/list) wait here.
+// Blocking clients: BLPOP BRPOP BLMOVE (package family/list) and BZPOPMIN
+// BZPOPMAX BZMPOP (family/zset, signalled by the writes that leave a
+// sorted set at a key), and XREAD XREADGROUP ... BLOCK (package
+// family/stream) wait here.
 //
 // A blocking command first tries to serve at once. If it cannot, and it
 // runs outside a transaction (inside EXEC it answers as on a timeout, as
@@ -16,7 +19,14 @@ package server
 //     and db that leaves a list there: LPUSH RPUSH LPUSHX RPUSHX LINSERT,
 //     the destination of LMOVE and BLMOVE, and RENAME, RENAMENX, COPY
 //     (into its DB too), MOVE (in the destination db) and SORT ... STORE
-//     when what they put at the key is a list. Another tenant's write to
+//     when what they put at the key is a list; XADD, and XGROUP DESTROY
+//     (a client blocked on the group answers NOGROUP). While the tenant
+//     has blocked clients, every write also signals the keys it wrote
+//     (touchWrite), so that XREADGROUP answers UNBLOCKED when its stream
+//     is deleted or replaced, as Redis does; FLUSHDB and FLUSHALL wake
+//     every blocked client of the tenant. Only XREADGROUP looks at a key
+//     that holds neither a list nor a stream (listAnyReady filters the
+//     others' wake-ups). Another tenant's write to
 //     the same key name signals another registry. Inside MULTI the
 //     signal is sent as the queued command runs in EXEC; the woken client
 //     needs the tenant's lock, which EXEC holds exclusively, so it looks
@@ -59,11 +69,13 @@ package server
 import (
 	"hash/maphash"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/tcached/tcached/admission"
+	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/shard"
 )
 
@@ -101,6 +113,9 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	deadline := now().Add(wait) // registering is part of the wait
 	t, db := c.tenant, c.db
 	w := &listWaiter{ch: make(chan struct{}, 1)}
+	// XREADGROUP answers a write that deleted or replaced its stream (or
+	// destroyed its group), so any signal is worth a look.
+	groupRead := len(args) > 0 && strings.EqualFold(string(args[0]), "xreadgroup")
 	registered := 0
 	defer func() {
 		for off := 0; off < registered; off += listRegBatch {
@@ -228,7 +243,7 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 		which, every = w.take(which)
 		if every {
 			which = nil
-		} else if !listAnyReady(c, db, keys, which) {
+		} else if !groupRead && !listAnyReady(c, db, keys, which) {
 			continue
 		}
 		if !reacquire() {
@@ -241,12 +256,14 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	}
 }
 
-// listAnyReady reports whether one of the signalled keys holds a list (a
-// cheap check before taking admission and the lock to retry).
+// listAnyReady reports whether one of the signalled keys holds a list or
+// a sorted set (BZPOPMIN, BZMPOP), the types a blocked command pops from
+// (a cheap check before taking admission and the lock to retry; a client
+// woken for a type it does not pop skips the key and waits again).
 func listAnyReady(c *client, db int, keys [][]byte, which []int32) bool {
 	for _, i := range which {
 		ready := false
-		c.part().View(db, keys[i], 0, func(e shard.Entry) { ready = e.Type == shard.TypeList })
+		c.part().View(db, keys[i], 0, func(e shard.Entry) { ready = command.Poppable(e.Type) || e.Type == shard.TypeStream })
 		if ready {
 			return true
 		}
@@ -381,6 +398,24 @@ func (r *blockRegistry) remove(db int, keys [][]byte, base int, w *listWaiter) {
 	}
 	if r.n.Add(-int64(len(keys))) == 0 {
 		r.one, r.more = nil, nil
+	}
+}
+
+// wakeAll wakes every blocked client of the registry on all its keys
+// (FLUSHDB, FLUSHALL: XREADGROUP answers a stream flushed away).
+func (r *blockRegistry) wakeAll() {
+	if r.n.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, ref := range r.one {
+		ref.w.wake(ref.i)
+	}
+	for _, list := range r.more {
+		for _, ref := range list {
+			ref.w.wake(ref.i)
+		}
 	}
 }
 

@@ -414,6 +414,7 @@ func (c *client) run(cmd *command.Spec, h command.Handler, args [][]byte) {
 
 func (c *client) Yield()                    { c.yield() }
 func (c *client) CanBlock() bool            { return c.listCanBlock() }
+func (c *client) InScript() bool            { return c.inScript } // XREAD ... BLOCK's error
 func (c *client) MaxBlock() time.Duration   { return c.srv.maxBlock }
 func (c *client) Signal(db int, key []byte) { c.tenant.blocked.signal(db, key) }
 func (c *client) StoreError(err error) string {

@@ -42,6 +42,7 @@ func flush(c *client, args [][]byte, db int) {
 		c.replyStoreErr(err)
 		return
 	}
+	c.tenant.blocked.wakeAll()
 	if db < 0 {
 		c.srv.audit("command", c.tenant.id, c.userName(), c.addr, c.x.Spec.Name, "ok", "keys_removed", n)
 	} else {
@@ -185,7 +186,6 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 	}
 	if section("clients") {
 		kv("connected_clients", t.clients.Load())
-		kv("blocked_clients", t.blocked.clients.Load()) // the tenant's: Redis's test harness waits on it
 		kv("maxclients", s.limits.MaxClients)
 		kv("tenant_max_connections", tc.Tier.MaxConnections)
 		kv("blocked_clients", t.blocked.clients.Load())
@@ -249,6 +249,8 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("tenant_used_bytes", st.UsedBytes)
 		kv("tenant_keys", st.Keys)
 		kv("tenant_default_ttl_seconds", int64(tc.Tier.DefaultTTL.Seconds()))
+		kv("tenant_max_ttl_seconds", int64(tc.Tier.MaxTTL.Seconds()))
+		kv("tenant_max_ttl_policy", tc.Tier.MaxTTLPolicy.String())
 		kv("tenant_timeout_ms", tc.Tier.Timeout.Milliseconds())
 		kv("tenant_max_concurrent", tc.Tier.MaxConcurrent)
 		kv("tenant_rate_limit", tc.Tier.RateLimit)

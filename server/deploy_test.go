@@ -13,8 +13,6 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/tcached/tcached/tiers"
 )
 
 // The monitoring assets shipped in deploy/ (see deploy/README.md).
@@ -310,19 +308,28 @@ func TestDeployMetricsExist(t *testing.T) {
 		t.Logf("%s: %d metrics checked against the scrape", src.name, len(names))
 	}
 
-	// Both files restate the built-in tier timeouts (tcached does not
-	// export them): they must match tiers.Builtin().
+	// Neither file restates tier timeouts any more: both read them from
+	// tcached_tenant_limit{kind="timeout_seconds"}, so a custom tier or an
+	// override is covered.
 	rules, err := os.ReadFile(rulesPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, tier := range tiers.Builtin() {
-		want := `label_replace(vector(` + strconv.FormatFloat(tier.Timeout.Seconds(), 'g', -1, 64) + `), "tier", "` + name + `", "", "")`
-		if !strings.Contains(string(rules), want) {
-			t.Errorf("%s lacks the %s timeout %s", rulesPath, name, want)
+	dash, err := os.ReadFile(dashboardPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, b := range map[string][]byte{rulesPath: rules, dashboardPath: dash} {
+		if bytes.Contains(b, []byte("label_replace(vector(")) {
+			t.Errorf("%s restates a limit by hand (label_replace(vector(...))): use tcached_tenant_limit", path)
 		}
-		if !slices.ContainsFunc(dashExprs, func(e string) bool { return strings.Contains(e, want) }) {
-			t.Errorf("%s lacks the %s timeout %s", dashboardPath, name, want)
+		if !bytes.Contains(b, []byte(`tcached_tenant_limit{kind=`)) {
+			t.Errorf("%s does not read tcached_tenant_limit", path)
+		}
+	}
+	for _, kind := range []string{"rate_limit", "timeout_seconds"} {
+		if !strings.Contains(body, `tcached_tenant_limit{kind="`+kind+`"`) {
+			t.Errorf("the scrape lacks tcached_tenant_limit{kind=%q}, which the rules use", kind)
 		}
 	}
 }
@@ -366,6 +373,10 @@ tests:
         values: '0+100x40'
       - series: 'tcached_used_bytes{job="tcached",instance="i1"}'
         values: '1000x40'
+      - series: 'tcached_tenant_limit{job="tcached",instance="i1",tenant="a",tier="gold",kind="timeout_seconds"}'
+        values: '0.5x40'
+      - series: 'tcached_tenant_limit{job="tcached",instance="i1",tenant="p",tier="platinum",kind="timeout_seconds"}'
+        values: '0.2x40'
       - series: 'tcached_tenant_used_bytes{job="tcached",instance="i1",tenant="a",tier="gold"}'
         values: '600x40'
       - series: 'tcached_tenant_used_bytes{job="tcached",instance="i1",tenant="p",tier="platinum"}'
@@ -416,12 +427,129 @@ tests:
             value: 1
           - labels: 'ALERTS{alertname="TcachedTenantAuthFailureBurst",alertstate="firing",severity="warning",job="tcached",instance="i1",tenant="a",tier="gold"}'
             value: 1
+          - labels: 'ALERTS{alertname="TcachedTenantQuota80",alertstate="firing",severity="info",job="tcached",instance="i1",tenant="a",tier="gold"}'
+            value: 1
+          - labels: 'ALERTS{alertname="TcachedTenantQuota80",alertstate="firing",severity="info",job="tcached",instance="i1",tenant="b",tier="silver"}'
+            value: 1
+          - labels: 'ALERTS{alertname="TcachedTenantLatencyNearTimeout",alertstate="firing",severity="warning",job="tcached",instance="i1",tenant="a",tier="gold"}'
+            value: 1
       # for: 5m holds the latency alert back at first.
       - expr: ALERTS{alertname="TcachedTierLatencyOverTimeout"}
         eval_time: 4m
         exp_samples:
           - labels: 'ALERTS{alertname="TcachedTierLatencyOverTimeout",alertstate="pending",severity="critical",tier="gold"}'
             value: 1
+
+  # The early warnings against exported limits, each with a tenant (or an
+  # instance) that must fire and others that must not:
+  #   quota: q1 at 85% fires, q2 at 79% does not;
+  #   committed: i1 (700 quotas + 100 clients of 1000) fires, i2 (600 +
+  #     100) does not;
+  #   rate: r1 at 90/s of 100 fires, r2 at 50/s of 100 and r3 at 1000/s
+  #     without a limit do not;
+  #   SLA: s1 with 10% of 100/s late fires, s2 with 3% and s3 (all late,
+  #     but 0.5 commands/s) do not;
+  #   latency: l1's p95 0.195s against 0.2s fires (the tier alert, at
+  #     p95 over the timeout, does not), l2's against 1s and l3's without
+  #     a timeout do not;
+  #   clients evicted: c1 evicting one a minute fires, c2 (3 long ago)
+  #     does not.
+  - interval: 1m
+    input_series:
+      - series: 'tcached_tenant_used_bytes{job="tcached",instance="i2",tenant="q1",tier="gold"}'
+        values: '85x40'
+      - series: 'tcached_tenant_quota_bytes{job="tcached",instance="i2",tenant="q1",tier="gold"}'
+        values: '100x40'
+      - series: 'tcached_tenant_used_bytes{job="tcached",instance="i2",tenant="q2",tier="gold"}'
+        values: '79x40'
+      - series: 'tcached_tenant_quota_bytes{job="tcached",instance="i2",tenant="q2",tier="gold"}'
+        values: '100x40'
+      - series: 'tcached_quota_bytes{job="tcached",instance="i1"}'
+        values: '700x40'
+      - series: 'tcached_maxmemory_clients_bytes{job="tcached",instance="i1"}'
+        values: '100x40'
+      - series: 'tcached_maxmemory_bytes{job="tcached",instance="i1"}'
+        values: '1000x40'
+      - series: 'tcached_quota_bytes{job="tcached",instance="i2"}'
+        values: '600x40'
+      - series: 'tcached_maxmemory_clients_bytes{job="tcached",instance="i2"}'
+        values: '100x40'
+      - series: 'tcached_maxmemory_bytes{job="tcached",instance="i2"}'
+        values: '1000x40'
+      - series: 'tcached_tenant_commands_total{job="tcached",instance="i1",tenant="r1",tier="gold",outcome="ok"}'
+        values: '0+5100x40'
+      - series: 'tcached_tenant_commands_total{job="tcached",instance="i1",tenant="r1",tier="gold",outcome="error"}'
+        values: '0+300x40'
+      - series: 'tcached_tenant_limit{job="tcached",instance="i1",tenant="r1",tier="gold",kind="rate_limit"}'
+        values: '100x40'
+      - series: 'tcached_tenant_commands_total{job="tcached",instance="i1",tenant="r2",tier="gold",outcome="ok"}'
+        values: '0+3000x40'
+      - series: 'tcached_tenant_limit{job="tcached",instance="i1",tenant="r2",tier="gold",kind="rate_limit"}'
+        values: '100x40'
+      - series: 'tcached_tenant_commands_total{job="tcached",instance="i1",tenant="r3",tier="gold",outcome="ok"}'
+        values: '0+60000x40'
+      - series: 'tcached_tenant_limit{job="tcached",instance="i1",tenant="r3",tier="gold",kind="rate_limit"}'
+        values: '0x40'
+      - series: 'tcached_tenant_commands_total{job="tcached",instance="i1",tenant="s1",tier="silver",outcome="ok"}'
+        values: '0+6000x40'
+      - series: 'tcached_tenant_sla_violations_total{job="tcached",instance="i1",tenant="s1",tier="silver"}'
+        values: '0+600x40'
+      - series: 'tcached_tenant_commands_total{job="tcached",instance="i1",tenant="s2",tier="silver",outcome="ok"}'
+        values: '0+6000x40'
+      - series: 'tcached_tenant_sla_violations_total{job="tcached",instance="i1",tenant="s2",tier="silver"}'
+        values: '0+180x40'
+      - series: 'tcached_tenant_commands_total{job="tcached",instance="i1",tenant="s3",tier="silver",outcome="ok"}'
+        values: '0+30x40'
+      - series: 'tcached_tenant_sla_violations_total{job="tcached",instance="i1",tenant="s3",tier="silver"}'
+        values: '0+30x40'
+      - series: 'tcached_tenant_clients_evicted_total{job="tcached",instance="i1",tenant="c1",tier="gold"}'
+        values: '0+1x40'
+      - series: 'tcached_tenant_clients_evicted_total{job="tcached",instance="i1",tenant="c2",tier="gold"}'
+        values: '3x40'
+      - series: 'tcached_tenant_command_duration_seconds_bucket{job="tcached",instance="i1",tenant="l1",tier="platinum",le="0.1"}'
+        values: '0+0x40'
+      - series: 'tcached_tenant_command_duration_seconds_bucket{job="tcached",instance="i1",tenant="l1",tier="platinum",le="0.2"}'
+        values: '0+100x40'
+      - series: 'tcached_tenant_command_duration_seconds_bucket{job="tcached",instance="i1",tenant="l1",tier="platinum",le="+Inf"}'
+        values: '0+100x40'
+      - series: 'tcached_tenant_limit{job="tcached",instance="i1",tenant="l1",tier="platinum",kind="timeout_seconds"}'
+        values: '0.2x40'
+      - series: 'tcached_tenant_command_duration_seconds_bucket{job="tcached",instance="i1",tenant="l2",tier="silver",le="0.1"}'
+        values: '0+0x40'
+      - series: 'tcached_tenant_command_duration_seconds_bucket{job="tcached",instance="i1",tenant="l2",tier="silver",le="0.2"}'
+        values: '0+100x40'
+      - series: 'tcached_tenant_command_duration_seconds_bucket{job="tcached",instance="i1",tenant="l2",tier="silver",le="+Inf"}'
+        values: '0+100x40'
+      - series: 'tcached_tenant_limit{job="tcached",instance="i1",tenant="l2",tier="silver",kind="timeout_seconds"}'
+        values: '1x40'
+      - series: 'tcached_tenant_command_duration_seconds_bucket{job="tcached",instance="i1",tenant="l3",tier="custom",le="0.1"}'
+        values: '0+0x40'
+      - series: 'tcached_tenant_command_duration_seconds_bucket{job="tcached",instance="i1",tenant="l3",tier="custom",le="0.2"}'
+        values: '0+100x40'
+      - series: 'tcached_tenant_command_duration_seconds_bucket{job="tcached",instance="i1",tenant="l3",tier="custom",le="+Inf"}'
+        values: '0+100x40'
+      - series: 'tcached_tenant_limit{job="tcached",instance="i1",tenant="l3",tier="custom",kind="timeout_seconds"}'
+        values: '0x40'
+    promql_expr_test:
+      - expr: ALERTS{alertstate="firing"}
+        eval_time: 30m
+        exp_samples:
+          - labels: 'ALERTS{alertname="TcachedTenantQuota80",alertstate="firing",severity="info",job="tcached",instance="i2",tenant="q1",tier="gold"}'
+            value: 1
+          - labels: 'ALERTS{alertname="TcachedMaxmemoryCommitted",alertstate="firing",severity="warning",job="tcached",instance="i1"}'
+            value: 1
+          - labels: 'ALERTS{alertname="TcachedTenantNearRateLimit",alertstate="firing",severity="warning",job="tcached",instance="i1",tenant="r1",tier="gold"}'
+            value: 1
+          - labels: 'ALERTS{alertname="TcachedTenantSLAViolations",alertstate="firing",severity="critical",job="tcached",instance="i1",tenant="s1",tier="silver"}'
+            value: 1
+          - labels: 'ALERTS{alertname="TcachedTenantLatencyNearTimeout",alertstate="firing",severity="warning",job="tcached",instance="i1",tenant="l1",tier="platinum"}'
+            value: 1
+          - labels: 'ALERTS{alertname="TcachedTenantClientsEvicted",alertstate="firing",severity="warning",job="tcached",instance="i1",tenant="c1",tier="gold"}'
+            value: 1
+      # for: holds each back at first (1m is the shortest).
+      - expr: ALERTS{alertstate="firing"}
+        eval_time: 1m
+        exp_samples: []
 `
 
 // TestAlertRulesPromtool runs promtool check rules on the shipped rules,
@@ -436,6 +564,21 @@ func TestAlertRulesPromtool(t *testing.T) {
 	abs, err := filepath.Abs(rulesPath)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Every alert must fire in the unit test (and each case there also
+	// has series that must not fire it).
+	var rf ruleFile
+	if b, err := os.ReadFile(rulesPath); err != nil {
+		t.Fatal(err)
+	} else if err := yaml.Unmarshal(b, &rf); err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range rf.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != "" && !strings.Contains(alertUnitTest, `alertname="`+r.Alert+`",alertstate="firing"`) {
+				t.Errorf("alert %s never fires in the promtool unit test", r.Alert)
+			}
+		}
 	}
 	unit := filepath.Join(t.TempDir(), "tcached-rules_test.yaml")
 	if err := os.WriteFile(unit, []byte(strings.Replace(alertUnitTest, "%q", strconv.Quote(abs), 1)), 0o644); err != nil {

@@ -170,7 +170,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 				s.trackRead(c, cmd, args) // before the read: tracking.go
 			}
 			c.run(cmd, cmd.Handler, args)
-			if cmd.Flags&command.Write != 0 && t.watch.n.Load() != 0 {
+			if cmd.Flags&command.Write != 0 && (t.watch.n.Load() != 0 || t.blocked.n.Load() != 0) {
 				t.touchWrite(c, cmd, args) // before unlocking: see multi.go
 			}
 			if locked {

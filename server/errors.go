@@ -113,6 +113,9 @@ const (
 	errScriptACL         = "The user executing the script can't run this command or subcommand"
 	errScriptWriteFromRO = "Write commands are not allowed from read-only scripts."
 
+	// errTenantChange prefixes why TENANT CREATE/SET/DELETE/USER refused a
+	// change (the config file's error: file, line, key); nothing changed.
+	errTenantChange = "ERR tenant change rejected, nothing changed: "
 	// errReloadRejected prefixes why TENANT RELOAD refused the new config.
 	errReloadRejected = "ERR reload rejected, the old config keeps serving: "
 )

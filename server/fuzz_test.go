@@ -147,6 +147,10 @@ var respSeeds = []string{
 	"SUBSCRIBE c1 c2\r\nPSUBSCRIBE *\r\nPING\r\nPUBLISH c1 hi\r\nUNSUBSCRIBE\r\nPUNSUBSCRIBE\r\nPUBSUB NUMSUB c1\r\n",
 	"HELLO 3\r\nCONFIG GET *\r\nHGETALL h\r\nZSCORE z a\r\nHELLO 2\r\n",
 	"SORT l ALPHA DESC LIMIT 0 2 STORE out\r\nTYPE out\r\nOBJECT ENCODING out\r\n",
+	"ZADD z 1 a 2 b\r\nSADD s a c\r\nZUNION 2 z s WEIGHTS 2 inf AGGREGATE MAX WITHSCORES\r\nZINTERSTORE d 2 z s\r\nZDIFF 1 z\r\nZINTERCARD 2 z d LIMIT 1\r\n",
+	"ZRANGESTORE d z (1 +inf BYSCORE REV LIMIT 0 1\r\nZRANDMEMBER z -9 WITHSCORES\r\nZMPOP 2 x z MAX COUNT 9\r\nBZPOPMIN z 0.01\r\nBZMPOP 0.01 1 z MIN\r\nZLEXCOUNT z - +\r\nZREMRANGEBYLEX z [a (b\r\n",
+	"GEOADD g CH 13.361389 38.115556 P 15.087269 37.502669 C\r\nGEOSEARCH g FROMMEMBER P BYBOX 400 400 km ASC COUNT 1 ANY WITHCOORD WITHDIST WITHHASH\r\nGEOSEARCHSTORE d g FROMLONLAT 15 37 BYRADIUS 200 km STOREDIST\r\n",
+	"GEORADIUS g 15 37 1e308 mi STORE d\r\nGEORADIUSBYMEMBER_RO g P 0 m\r\nGEODIST g P C ft\r\nGEOPOS g P x\r\nGEOHASH g C\r\nGEOADD g 180 85.05112878 e\r\n",
 	// Scripts and functions: bodies the fuzzer mutates into anything.
 	"*3\r\n$4\r\nEVAL\r\n$8\r\nreturn 1\r\n$1\r\n0\r\n",
 	"EVAL \"return redis.call('set', KEYS[1], ARGV[1])\" 1 k v\r\nEVAL \"return {redis.call('get', KEYS[1]), redis.call('keys', '*')}\" 1 k\r\n",
@@ -178,6 +182,9 @@ var respSeeds = []string{
 	"CLIENT TRACKING ON\r\nEVAL \"redis.call('get', KEYS[1]) return redis.call('set', KEYS[1], 'x')\" 1 k\r\nSET e v PX 1\r\nGET e\r\nRESET\r\n",
 	"MONITOR\r\nSET k v\r\nAUTH alice alice-pw\r\nHELLO 2 AUTH alice alice-pw\r\nEVAL \"return redis.call('get', 'k')\" 0\r\nMULTI\r\nMONITOR\r\nEXEC\r\nRESET\r\n",
 	"TENANT MONITOR a\r\nTENANT MONITOR nosuch\r\nMONITOR\r\nMONITOR\r\nSLOWLOG GET\r\nQUIT\r\n",
+	"XADD s 1-1 f v\r\nXADD s * g w\r\nXADD s MAXLEN ~ 1 LIMIT 5 2-* a b\r\nXRANGE s (1-1 + COUNT 1\r\nXREVRANGE s + - COUNT -1\r\nXLEN s\r\nXDEL s 1-1 x\r\nXTRIM s MINID = 0\r\nXSETID s 18446744073709551615-18446744073709551615\r\nXADD s * f v\r\n",
+	"XGROUP CREATE s g $ MKSTREAM ENTRIESREAD 5\r\nXADD s 5-5 f v\r\nXREADGROUP GROUP g c COUNT 1 NOACK STREAMS s >\r\nXREADGROUP GROUP g c BLOCK 0 STREAMS s >\r\nXREAD BLOCK 0 STREAMS s s $ 0\r\nXPENDING s g IDLE 0 - + 10 c\r\nXCLAIM s g d 0 5-5 FORCE JUSTID LASTID 9-9\r\nXAUTOCLAIM s g d 0 0 COUNT 9223372036854775807\r\nXACK s g 5-5\r\nXINFO STREAM s FULL COUNT 0\r\nXINFO GROUPS s\r\nXINFO CONSUMERS s g\r\nXGROUP DELCONSUMER s g d\r\nXGROUP DESTROY s g\r\n",
+	"MULTI\r\nXADD s 1-1 f v\r\nXREAD BLOCK 0 STREAMS s $\r\nEXEC\r\nHELLO 3\r\nXREAD COUNT 1 STREAMS s 0\r\nXINFO STREAM s\r\nHELLO 2\r\n",
 	strings.Repeat("PING ", 100) + "\r\n",
 	strings.Repeat("*1\r\n$4\r\nPING\r\n", 50),
 }
@@ -224,6 +231,11 @@ func FuzzTenantIsolation(f *testing.F) {
 		setup.Write(encode("AUTH", "bob", "bob-pw"))
 		setup.Write(encode("SET", string(key), secret))
 		setup.Write(encode("SET", "b-only-key", secret))
+		setup.Write(encode("GEOADD", "b-zset", "1", "1", secret))
+		// A stream at key+":s" with a group and a pending entry.
+		setup.Write(encode("XADD", string(key)+":s", "1-1", "f", secret))
+		setup.Write(encode("XGROUP", "CREATE", string(key)+":s", "g", "0"))
+		setup.Write(encode("XREADGROUP", "GROUP", "g", "c", "STREAMS", string(key)+":s", ">"))
 		serveMem(s, setup.Bytes(), 0)
 		before := s.Stats()[1]
 		var attack bytes.Buffer
@@ -248,6 +260,14 @@ func FuzzTenantIsolation(f *testing.F) {
 			attack.Write(encode("SINTERCARD", "1", string(key)))
 			attack.Write(encode("OBJECT", "FREQ", string(key)))
 			attack.Write(encode("DBSIZE"))
+			// Sorted-set algebra and geo stores naming b's keys.
+			attack.Write(encode("ZUNION", "2", string(key), "b-zset", "WITHSCORES"))
+			attack.Write(encode("ZUNIONSTORE", "z", "2", string(key), "b-zset"))
+			attack.Write(encode("ZRANGESTORE", "z", "b-zset", "0", "-1"))
+			attack.Write(encode("ZRANGE", "z", "0", "-1"))
+			attack.Write(encode("GEOSEARCHSTORE", "g", "b-zset", "FROMLONLAT", "0", "0", "BYRADIUS", "20000", "km"))
+			attack.Write(encode("GEOSEARCH", string(key), "FROMMEMBER", secret, "BYRADIUS", "20000", "km"))
+			attack.Write(encode("ZRANDMEMBER", "b-zset", "-3"))
 			// Tracking and MONITOR with the key and pattern: a redirect
 			// to whatever id the key parses as, a BCAST prefix.
 			attack.Write(encode("CLIENT", "TRACKING", "ON", "REDIRECT", string(key)))
@@ -257,6 +277,14 @@ func FuzzTenantIsolation(f *testing.F) {
 			attack.Write(encode("SET", string(pattern), "a-value"))
 			attack.Write(encode("RESET"))
 			attack.Write(encode("AUTH", "alice", "alice-pw"))
+			sk := string(key) + ":s"
+			attack.Write(encode("XREAD", "STREAMS", sk, string(key), "0", "0"))
+			attack.Write(encode("XREAD", "BLOCK", "1", "STREAMS", sk, "$"))
+			attack.Write(encode("XREADGROUP", "GROUP", "g", "c", "STREAMS", sk, "0"))
+			attack.Write(encode("XRANGE", sk, "-", "+"))
+			attack.Write(encode("XINFO", "STREAM", sk, "FULL"))
+			attack.Write(encode("XPENDING", sk, "g", "-", "+", "10"))
+			attack.Write(encode("XCLAIM", sk, "g", "c", "0", "1-1", "FORCE"))
 			// A script gets the same key and pattern, and tries SELECT.
 			attack.Write(encode("EVAL", `local r = {}
 for db = 0, 15 do

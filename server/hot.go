@@ -100,6 +100,7 @@ func (s *Server) Snapshot() metrics.Snapshot {
 			ClientMemoryLimit: t.cmem.limit.Load(),
 			ClientsEvicted:    t.cmem.evicted.Load(),
 			ClientOOM:         t.cmem.refused.Load(),
+			Limits:            tenantLimits(t),
 		})
 		snap.Server.ClientMemory += t.cmem.used.Load()
 		snap.Server.MaxMemoryClients += t.cmem.limit.Load()
@@ -119,6 +120,20 @@ func (s *Server) Snapshot() metrics.Snapshot {
 		}
 	}
 	return snap
+}
+
+// tenantLimits is the tenant's configuration as tcached_tenant_limit
+// exports it: quota and client_memory as enforced now (TENANT QUOTA
+// changes them until the next reload; client_memory is derived from the
+// quota when the tier leaves it out).
+func tenantLimits(t *tenant) metrics.TenantLimits {
+	tr := t.cfg().Tier
+	return metrics.TenantLimits{
+		QuotaBytes: t.part.Quota(), ClientMemoryBytes: t.cmem.limit.Load(), MaxArgBytes: tr.MaxArgBytes, L2QuotaBytes: tr.L2Quota,
+		RateLimit: tr.RateLimit, Burst: tr.Burst, MaxConcurrent: tr.MaxConcurrent, MaxConnections: tr.MaxConnections,
+		Weight:         max(tr.Weight, 1),
+		TimeoutSeconds: tr.Timeout.Seconds(), DefaultTTLSeconds: tr.DefaultTTL.Seconds(), MaxTTLSeconds: tr.MaxTTL.Seconds(),
+	}
 }
 
 func refusals(as admission.Stats) map[string]int64 {

@@ -273,7 +273,7 @@ func (c *client) runQueued(t *tenant, q *queuedCmd) {
 			t.dirty.Add(1) // INFO rdb_changes_since_last_save
 		}
 	}
-	if cmd.Flags&command.Write != 0 && t.watch.n.Load() != 0 {
+	if cmd.Flags&command.Write != 0 && (t.watch.n.Load() != 0 || t.blocked.n.Load() != 0) {
 		t.touchWrite(c, cmd, q.args)
 	}
 }
@@ -423,10 +423,21 @@ func (r *watchRegistry) touch(sk []byte) {
 // the connection's db (or those its row's WriteKeys names: COPY's
 // destination, possibly in another db, SORT's STORE key, MOVE's key in
 // both dbs). Called with t.txMu held, after the handler.
+//
+// It also signals the clients blocked on those keys (block.go): a client
+// blocked in XREADGROUP must learn that its stream was deleted or
+// replaced (Redis answers it UNBLOCKED at once); for the others the
+// signal is a cheap spurious wake-up that listAnyReady filters.
 func (t *tenant) touchWrite(c *client, cmd *command.Spec, args [][]byte) {
+	watched, blocked := t.watch.n.Load() != 0, t.blocked.n.Load() != 0
 	cmd.EachWrittenKey(c.db, args, func(db int, key []byte) {
-		c.watchBuf = storedKey(c.watchBuf[:0], db, key)
-		t.watch.touch(c.watchBuf)
+		if watched {
+			c.watchBuf = storedKey(c.watchBuf[:0], db, key)
+			t.watch.touch(c.watchBuf)
+		}
+		if blocked {
+			t.blocked.signal(db, key)
+		}
 	})
 }
 

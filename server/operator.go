@@ -219,6 +219,11 @@ func cmdTenantHelp(c *client, args [][]byte) {
 		"FLUSH <id>", "    Delete every key of one tenant (operators).",
 		"QUOTA <id> <size>", "    Set a tenant's quota until the next reload; shrinking evicts its LRU keys; a client_memory derived from the quota follows it (operators).",
 		"RELOAD", "    Re-read the config file, as SIGHUP does (operators).",
+		"CREATE <id> <tier> <quota> [USER <name> <password> [<role>]]", "    Add a tenant to the config file and apply it (operators).",
+		"SET <id> <key> <value>", "    Set a tenant's key in the config file (quota, tier, rate_limit, max_ttl, ...) and apply it (operators).",
+		"DELETE <id>", "    Remove a tenant from the config file; its connections close and its keys are freed (operators).",
+		"USER ADD <id> <name> <password> [<role>]", "    Add a user to a tenant (the file keeps the password's SHA-256) (operators).",
+		"USER DEL <id> <name>", "    Remove a user; its connections close (operators).",
 		"MONITOR <id>", "    Stream one tenant's commands as MONITOR does (operators; MONITOR alone streams every tenant's).",
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/tcached/tcached/config"
 	"github.com/tcached/tcached/metrics"
 	"github.com/tcached/tcached/shard"
+	"github.com/tcached/tcached/tiers"
 )
 
 // registry is the server's view of its configuration: tenants, users and
@@ -115,6 +116,15 @@ func (r *registry) addUser(u *user) error {
 // setConf publishes a tenant's configuration for readers on any goroutine.
 func (t *tenant) setConf(tc *config.Tenant) {
 	t.defaultTTLms.Store(tc.Tier.DefaultTTL.Milliseconds())
+	// The retention cap: a new or lower cap also applies to the keys
+	// already stored (one pass over the tenant's sub-shards, a lock at a
+	// time), so a reload that sets max_ttl leaves no key without an expiry.
+	old, _ := t.part.MaxTTL()
+	maxTTL := tc.Tier.MaxTTL.Milliseconds()
+	t.part.SetMaxTTL(maxTTL, tc.Tier.MaxTTLPolicy == tiers.TTLRefuse)
+	if maxTTL > 0 && (old == 0 || maxTTL < old) {
+		t.part.CapExpiries()
+	}
 	t.conf.Store(tc)
 }
 

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,4 +151,68 @@ func TestGoRedisTrackingRedirect(t *testing.T) {
 	// (A flush sends a null payload, `$-1` as Redis 7.0 does in RESP2,
 	// which go-redis's PubSub reports as an unsupported payload against
 	// redis-server too: TestTrackingInvalidationSources covers it.)
+}
+
+// TestRueidisScripting: rueidis's Lua helpers with default options:
+// NewLuaScript runs EVALSHA and falls back to EVAL on NOSCRIPT, Exec and
+// a read-only script (EVALSHA_RO) reach only the tenant's keys, the script is the
+// tenant's (another tenant's SCRIPT EXISTS says 0), and FUNCTION LOAD +
+// FCALL/FCALL_RO work through the command builder.
+func TestRueidisScripting(t *testing.T) {
+	ts := startServer(t, testConfig(), false)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cl, err := rueidis.NewClient(rueidis.ClientOption{
+		InitAddress: []string{ts.addr}, Username: "alice", Password: "alice-pw", DisableRetry: true,
+	})
+	if err != nil {
+		t.Fatalf("rueidis.NewClient: %v", err)
+	}
+	defer cl.Close()
+	other := redis.NewClient(&redis.Options{Addr: ts.addr, Username: "bob", Password: "bob-pw"})
+	defer other.Close()
+	other.Set(ctx, "rs", "bob's", 0)
+
+	incr := rueidis.NewLuaScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+	for i, want := range []int64{5, 10} {
+		n, err := incr.Exec(ctx, cl, []string{"rs"}, []string{"5"}).AsInt64()
+		if err != nil || n != want {
+			t.Fatalf("script run %d = %d, %v; want %d", i, n, err, want)
+		}
+	}
+	get := rueidis.NewLuaScriptReadOnly("return redis.call('GET', KEYS[1])")
+	if v, err := get.Exec(ctx, cl, []string{"rs"}, nil).ToString(); err != nil || v != "10" {
+		t.Fatalf("read-only script = %q, %v; want 10 (the tenant's own key)", v, err)
+	}
+	if v := other.Get(ctx, "rs").Val(); v != "bob's" {
+		t.Fatalf("another tenant's key of the same name = %q after the scripts", v)
+	}
+	sum := sha1.Sum([]byte("return redis.call('INCRBY', KEYS[1], ARGV[1])"))
+	sha := hex.EncodeToString(sum[:])
+	if ex, err := cl.Do(ctx, cl.B().ScriptExists().Sha1(sha).Build()).AsIntSlice(); err != nil || len(ex) != 1 || ex[0] != 1 {
+		t.Fatalf("SCRIPT EXISTS own = %v, %v", ex, err)
+	}
+	if ex := other.ScriptExists(ctx, sha).Val(); len(ex) != 1 || ex[0] {
+		t.Fatalf("another tenant sees the script: %v", ex)
+	}
+	// A script error reaches the caller as a Redis error.
+	bad := rueidis.NewLuaScript("return redis.call('nosuchcommand')")
+	if err := bad.Exec(ctx, cl, nil, nil).Error(); err == nil || !strings.Contains(err.Error(), "Unknown Redis command called from script") {
+		t.Fatalf("bad script error = %v", err)
+	}
+
+	lib := "#!lua name=rlib\nredis.register_function('hello', function(keys, args) return 'hello ' .. args[1] end)\n" +
+		"redis.register_function{function_name='len', callback=function(keys) return redis.call('STRLEN', keys[1]) end, flags={'no-writes'}}"
+	if v, err := cl.Do(ctx, cl.B().FunctionLoad().Replace().FunctionCode(lib).Build()).ToString(); err != nil || v != "rlib" {
+		t.Fatalf("FUNCTION LOAD = %q, %v", v, err)
+	}
+	if v, err := cl.Do(ctx, cl.B().Fcall().Function("hello").Numkeys(0).Arg("rueidis").Build()).ToString(); err != nil || v != "hello rueidis" {
+		t.Fatalf("FCALL = %q, %v", v, err)
+	}
+	if n, err := cl.Do(ctx, cl.B().FcallRo().Function("len").Numkeys(1).Key("rs").Build()).AsInt64(); err != nil || n != 2 {
+		t.Fatalf("FCALL_RO len = %d, %v; want 2", n, err)
+	}
+	if err := other.FCall(ctx, "hello", nil, "x").Err(); err == nil || !strings.Contains(err.Error(), "Function not found") {
+		t.Fatalf("another tenant's FCALL of the library = %v, want Function not found", err)
+	}
 }

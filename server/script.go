@@ -460,7 +460,7 @@ func (h *scriptHost) Call(args [][]byte, resp3 bool) (reply []byte, refusal stri
 		c.srv.trackRead(c, h.spec, h.args)
 	}
 	c.run(cmd, cmd.Handler, args)
-	if cmd.Flags&command.Write != 0 && t.watch.n.Load() != 0 {
+	if cmd.Flags&command.Write != 0 && (t.watch.n.Load() != 0 || t.blocked.n.Load() != 0) {
 		t.touchWrite(c, cmd, args)
 	}
 	if hk := t.hooks.Load(); hk != 0 {

@@ -101,6 +101,10 @@ type Options struct {
 	// Reload loads the config anew for TENANT RELOAD and ReloadFromSource
 	// (cmd/tcached re-reads the file); nil makes reloading an error.
 	Reload func() (*config.Config, []string, error)
+	// ConfigPath is the config file the runtime tenant commands (TENANT
+	// CREATE, SET, DELETE, USER) rewrite; "" refuses them. Reload should
+	// read the same file.
+	ConfigPath string
 	// Backend, when set, is the store of record behind the tenants'
 	// partitions, which become their L1 caches (backed.go). The caller
 	// starts and closes it; New installs the invalidation callback, so
@@ -227,6 +231,8 @@ type Server struct {
 	loader       func() (*config.Config, []string, error)
 	maxBlock     time.Duration // longest wait of a blocking command
 	reloadMu     sync.Mutex    // serialises reloads
+	configPath   string        // rewritten by the runtime tenant commands
+	editMu       sync.Mutex    // serialises their read-edit-write-reload
 	quotaMu      sync.Mutex    // serialises TENANT QUOTA's sum check and change
 	authFailures atomic.Int64
 	rejected     [numRejectReasons]atomic.Int64
@@ -304,7 +310,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if s.expireIv <= 0 {
 		s.expireIv = 100 * time.Millisecond
 	}
-	s.auditLog, s.loader = opts.Audit, opts.Reload
+	s.auditLog, s.loader, s.configPath = opts.Audit, opts.Reload, opts.ConfigPath
 	if opts.Backend != nil {
 		s.backend = opts.Backend
 		s.l2 = backed.New(opts.Backend, backed.Options{L1MaxTTL: opts.L1MaxTTL, ScanTimeout: opts.ScanTimeout})

@@ -6,6 +6,7 @@ import (
 	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/family/bitmap"
 	"github.com/tcached/tcached/family/dump"
+	"github.com/tcached/tcached/family/geo"
 	"github.com/tcached/tcached/family/hash"
 	"github.com/tcached/tcached/family/hll"
 	"github.com/tcached/tcached/family/keys"
@@ -13,6 +14,7 @@ import (
 	"github.com/tcached/tcached/family/set"
 	"github.com/tcached/tcached/family/sorting"
 	"github.com/tcached/tcached/family/str"
+	"github.com/tcached/tcached/family/stream"
 	"github.com/tcached/tcached/family/zset"
 )
 
@@ -74,6 +76,10 @@ func serverSpecs() []*command.Spec {
 			command.Row("flush", 3, command.Operator|command.Write, command.NoKeys, withClient(cmdTenantFlush)),
 			command.Row("quota", 4, command.Operator, command.NoKeys, withClient(cmdTenantQuota)),
 			command.Row("reload", 2, command.Operator, command.NoKeys, withClient(cmdTenantReload)),
+			command.Row("create", -5, command.Operator, command.NoKeys, withClient(cmdTenantCreate)),
+			command.Row("set", 5, command.Operator, command.NoKeys, withClient(cmdTenantSet)),
+			command.Row("delete", 3, command.Operator, command.NoKeys, withClient(cmdTenantDelete)),
+			command.Row("user", -5, command.Operator, command.NoKeys, withClient(cmdTenantUser)),
 			command.Row("monitor", 3, command.Operator|command.NoMonitor, command.NoKeys, withClient(cmdTenantMonitor)),
 			command.Row("help", 2, command.Operator, command.NoKeys, withClient(cmdTenantHelp)),
 		),
@@ -177,7 +183,7 @@ func (s *Server) buildTable() {
 	var rows []*command.Spec
 	for _, specs := range [][]*command.Spec{
 		serverSpecs(), str.Specs(), keys.Specs(), hash.Specs(), list.Specs(),
-		set.Specs(), zset.Specs(), sorting.Specs(), bitmap.Specs(), hll.Specs(),
+		set.Specs(), zset.Specs(), geo.Specs(), sorting.Specs(), bitmap.Specs(), hll.Specs(), stream.Specs(),
 		dump.Specs(),
 	} {
 		rows = append(rows, specs...)

@@ -123,6 +123,11 @@ func (p *Partition) applyOnce(a *applyOp, fn func([]Entry, []bool) ([]Entry, []A
 	if len(next) != n || len(acts) != n {
 		return 0, errBadCallback
 	}
+	for i, act := range acts {
+		if act == Put || act == SetTTL {
+			next[i].ExpireAt = p.capExpire(next[i].ExpireAt)
+		}
+	}
 
 	// Resolve each distinct key (at its canonical position c) to its final
 	// size and the position whose action wins.

@@ -133,7 +133,9 @@ type Partition struct {
 	shown atomic.Int64 // the quota reported by Stats/Quota; lags quota while a shrink evicts
 	used  atomic.Int64 // reserved accounted bytes; see "The quota invariant"
 
-	noEviction atomic.Bool // NoEviction; SetNoEviction changes it (reload)
+	noEviction atomic.Bool  // NoEviction; SetNoEviction changes it (reload)
+	maxTTL     atomic.Int64 // longest TTL a write leaves, ms (0: none); see retention.go
+	refuseTTL  atomic.Bool  // commands refuse explicit TTLs past maxTTL
 	now        func() int64
 	shards     []subShard
 	mask       uint64
@@ -484,6 +486,7 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 		if !exists {
 			return 0, nil
 		}
+		next.ExpireAt = p.capExpire(next.ExpireAt)
 		if expired(next.ExpireAt, p.now()) {
 			p.remove(s, h)
 			return 0, nil
@@ -494,6 +497,7 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 	case Edit:
 		return p.editLocked(s, h, exists, next.Grow, commit, sk)
 	case Put:
+		next.ExpireAt = p.capExpire(next.ExpireAt)
 	default:
 		return 0, errBadCallback
 	}

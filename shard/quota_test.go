@@ -435,7 +435,7 @@ func TestQuotaInvariantTables(t *testing.T) {
 						// Few keys, so that tables grow past a page (their
 						// writes then charge page tails too) before the
 						// quota evicts them.
-						ki := r.IntN(13)
+						ki := r.IntN(16)
 						k := []byte(fmt.Sprint("t", ki))
 						var members [][]byte
 						for range 1 + r.IntN(20) {
@@ -446,11 +446,14 @@ func TestQuotaInvariantTables(t *testing.T) {
 							members = append(members, []byte(m))
 						}
 						var err error
-						if ki >= 6 { // t6..t9 are sorted sets, t10..t12 lists
-							if ki < 10 {
+						if ki >= 6 { // t6..t9 are sorted sets, t10..t12 lists, t13..t15 streams
+							switch {
+							case ki < 10:
 								err = zsetTableOp(p, k, r, members)
-							} else {
+							case ki < 13:
 								err = listTableOp(p, k, r, members)
+							default:
+								err = streamTableOp(p, k, r, members)
 							}
 							if err != nil && !errors.Is(err, ErrOOM) {
 								t.Errorf("write: %v", err)
@@ -654,5 +657,100 @@ func listTableOp(p *Partition, k []byte, r *rand.Rand, elems [][]byte) error {
 			to = from + 1 + r.IntN(q.Len()-from)
 			return Entry{}, Edit, nil
 		}, func() { q.Trim(from, to) })
+	}
+}
+
+// streamTableOp is one write of TestQuotaInvariantTables to a stream:
+// XADD with trimming (small nodes, so that nodes and the node slice grow
+// often), XDEL, XREADGROUP-style deliveries into a group's PEL, and acks.
+func streamTableOp(p *Partition, k []byte, r *rand.Rand, elems [][]byte) error {
+	var s *value.Stream
+	pairs := make([][]byte, 0, 2*len(elems))
+	for _, e := range elems {
+		pairs = append(pairs, []byte("f"), e)
+	}
+	switch op := r.IntN(100); {
+	case op < 60: // XADD * [MAXLEN ~ n]
+		var id value.StreamID
+		trim := value.TrimArgs{Strategy: value.TrimMaxLen, MaxLen: int64(r.IntN(300)), Approx: r.IntN(2) == 0}
+		return p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+			s = nil
+			if !ex {
+				n := value.NewStream()
+				id, _ = n.NextID(1, nil, false)
+				n.Add(id, pairs, 512, 5)
+				return Entry{Obj: n, Type: TypeStream}, Put, nil
+			}
+			s = cur.Obj.(*value.Stream)
+			var err error
+			if id, err = s.NextID(1, nil, false); err != nil {
+				return cur, Keep, err
+			}
+			grow, err := s.PlanAdd(pairs, 512, 5)
+			return Entry{Grow: grow}, Edit, err
+		}, func() { s.Add(id, pairs, 512, 5); s.Trim(trim) })
+	case op < 70: // XDEL of a few ids
+		return p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+			if s = nil; !ex {
+				return cur, Keep, nil
+			}
+			s = cur.Obj.(*value.Stream)
+			return Entry{}, Edit, nil
+		}, func() {
+			if s != nil {
+				last := s.LastID()
+				s.Del([]value.StreamID{{Ms: last.Ms, Seq: uint64(r.IntN(int(last.Seq + 1)))}})
+			}
+		})
+	case op < 90: // XREADGROUP GROUP g c COUNT n STREAMS k >
+		n := 1 + r.IntN(50)
+		return p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+			if s = nil; !ex {
+				return cur, Keep, nil
+			}
+			s = cur.Obj.(*value.Stream)
+			grow := int64(n) * value.StreamNACKCost
+			if s.Group([]byte("g")) == nil {
+				grow += value.GroupCost([]byte("g"))
+			}
+			return Entry{Grow: grow + value.ConsumerCost([]byte("c"))}, Edit, nil
+		}, func() {
+			g := s.Group([]byte("g"))
+			if g == nil {
+				g = s.CreateGroup([]byte("g"), value.StreamID{}, -1)
+			}
+			c := s.LookupOrCreateConsumer(g, []byte("c"), 1)
+			from, _ := g.LastID.Incr()
+			var ids []value.StreamID
+			s.Range(from, value.MaxStreamID, false, func(id value.StreamID, _ []byte) bool {
+				ids = append(ids, id)
+				return len(ids) < n
+			})
+			for _, id := range ids {
+				s.Deliver(g, c, id, 1)
+				g.LastID = id
+			}
+		})
+	default: // XACK of the oldest pending entries
+		return p.MutateEdit(0, k, func(cur Entry, ex bool) (Entry, Action, error) {
+			if s = nil; !ex {
+				return cur, Keep, nil
+			}
+			s = cur.Obj.(*value.Stream)
+			return Entry{}, Edit, nil
+		}, func() {
+			if s == nil || s.Group([]byte("g")) == nil {
+				return
+			}
+			g := s.Group([]byte("g"))
+			var ids []value.StreamID
+			g.PEL(value.StreamID{}, func(id value.StreamID, _ *value.StreamNACK) bool {
+				ids = append(ids, id)
+				return len(ids) < 20
+			})
+			for _, id := range ids {
+				s.Ack(g, id)
+			}
+		})
 	}
 }

@@ -39,6 +39,8 @@ const (
 	TypeSet
 	// TypeZSet is a sorted set in the zset encoding (zset.go).
 	TypeZSet
+	// TypeStream is a stream, always a value.Stream object.
+	TypeStream
 	// Later types are appended here, never renumbered.
 )
 
@@ -58,6 +60,8 @@ func (t Type) String() string {
 		return "set"
 	case TypeZSet:
 		return "zset"
+	case TypeStream:
+		return "stream"
 	}
 	return "none"
 }
@@ -76,6 +80,8 @@ func ParseType(name string) (Type, bool) {
 		return TypeSet, true
 	case "zset":
 		return TypeZSet, true
+	case "stream":
+		return TypeStream, true
 	}
 	return 0, false
 }

@@ -13,7 +13,8 @@
 // # Zero values
 //
 // A zero field means "no limit" rather than "limit of zero": DefaultTTL 0
-// means keys written without a TTL never expire, Timeout 0 means the wait is
+// means keys written without a TTL never expire (or expire after MaxTTL,
+// when the tier has one), MaxTTL 0 means no retention cap, Timeout 0 means the wait is
 // not bounded by the tier, and RateLimit 0, MaxConcurrent 0, MaxArgBytes 0,
 // MaxConnections 0 and L2Quota 0 mean unlimited. The one exception is
 // Burst, which only has a meaning with a RateLimit: Burst 0 means one
@@ -99,6 +100,13 @@ type Tier struct {
 	Name string
 	// DefaultTTL is applied to keys written without a TTL; 0 means none.
 	DefaultTTL time.Duration
+	// MaxTTL is the longest a key may live after the write that left it
+	// (the retention cap): a longer or absent TTL is capped to it, or
+	// refused when MaxTTLPolicy says so; 0 means no cap.
+	MaxTTL time.Duration
+	// MaxTTLPolicy says what a command that asks for a TTL past MaxTTL
+	// (or for none: PERSIST) gets: the cap, or an error.
+	MaxTTLPolicy TTLPolicy
 	// Timeout bounds how long a request may wait for admission (the tier's
 	// latency SLA); 0 means unbounded.
 	Timeout time.Duration
@@ -146,6 +154,27 @@ type Tier struct {
 	ScriptMaxTime time.Duration
 }
 
+// TTLPolicy is what a command asking for a TTL past the tier's MaxTTL
+// gets.
+type TTLPolicy uint8
+
+const (
+	// TTLCap stores the command's write with the TTL capped at MaxTTL.
+	TTLCap TTLPolicy = iota
+	// TTLRefuse answers an error and writes nothing.
+	TTLRefuse
+)
+
+func (p TTLPolicy) String() string {
+	switch p {
+	case TTLCap:
+		return "cap"
+	case TTLRefuse:
+		return "refuse"
+	}
+	return "TTLPolicy(" + string(rune('0'+p)) + ")"
+}
+
 // DefaultScriptTimeLimit is Redis's busy-reply-threshold default.
 const DefaultScriptTimeLimit = 5 * time.Second
 
@@ -171,6 +200,8 @@ func Builtin() map[string]Tier {
 // (so an override can remove a default TTL).
 type Overrides struct {
 	DefaultTTL     *time.Duration
+	MaxTTL         *time.Duration
+	MaxTTLPolicy   *TTLPolicy
 	Timeout        *time.Duration
 	RateLimit      *float64
 	Burst          *int
@@ -192,6 +223,12 @@ type Overrides struct {
 func (t Tier) With(o Overrides) Tier {
 	if o.DefaultTTL != nil {
 		t.DefaultTTL = *o.DefaultTTL
+	}
+	if o.MaxTTL != nil {
+		t.MaxTTL = *o.MaxTTL
+	}
+	if o.MaxTTLPolicy != nil {
+		t.MaxTTLPolicy = *o.MaxTTLPolicy
 	}
 	if o.Timeout != nil {
 		t.Timeout = *o.Timeout

@@ -1,5 +1,5 @@
 // Package value owns the encodings of collection values: hashes, lists,
-// sets and sorted sets, with the functions that decode, query and build
+// sets, sorted sets and streams, with the functions that decode, query and build
 // them. Each type has two encodings, as in Redis:
 //
 //   - compact (hash.go, set.go, list.go, zset.go): one serialized buffer,
@@ -12,6 +12,11 @@
 //     B+tree, O(log n) per member, rank or bound) and QuickList
 //     (quicklist.go: a ring of listpack-like nodes, O(1) at both ends),
 //     all changed in place and holding no Go pointer per element.
+//
+// Streams have no compact encoding (Redis 7.0 has none either): a stream
+// is always a Stream (stream.go: sorted nodes of entries, consumer groups
+// with their pending entries lists), grown through PlanAdd and Add like
+// the other big encodings.
 //
 // Conversion is one way, on growth, as in Redis. HashView, SetView,
 // ZSetView and ListView read either encoding; views.go has the conversion

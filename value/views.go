@@ -307,6 +307,8 @@ func Clone(obj any) any {
 		return t.Clone()
 	case *QuickList:
 		return t.Clone()
+	case *Stream:
+		return t.Clone()
 	}
 	return nil
 }

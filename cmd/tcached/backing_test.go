@@ -78,7 +78,7 @@ func TestBackingUnreachable(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "b.yaml")
 	os.WriteFile(path, []byte(backedYAML([]string{addr})), 0o600)
 	var stderr bytes.Buffer
-	if code := run([]string{"--config", path, "--listen", "127.0.0.1:0", "--metrics-listen", "off"}, &stderr, nil); code != 1 {
+	if code := run([]string{"--config", path, "--listen", "127.0.0.1:0", "--metrics-listen", "off"}, io.Discard, &stderr, nil); code != 1 {
 		t.Fatalf("exit %d, want 1; stderr %s", code, stderr.String())
 	}
 	if !strings.Contains(stderr.String(), "does not answer") {

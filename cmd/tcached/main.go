@@ -1,12 +1,14 @@
 // Command tcached serves the tcached multi-tenant cache.
 //
 //	tcached --config FILE [--listen ADDR] [--metrics-listen ADDR]
+//	tcached --version
 //
 // Flags override the config file. A bad flag or config prints a message
 // naming the field (and line) and exits with status 2.
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -18,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -30,14 +33,58 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stderr, nil))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr, nil))
+}
+
+// version and commit are set at link time by release builds, the
+// Makefile and the Dockerfile (-ldflags "-X main.version=v1.2.3 -X
+// main.commit=$(git rev-parse HEAD)"). Without them --version reports the
+// module version and VCS revision the Go toolchain stamped, when it did:
+// it does not in a git worktree (.git is a file there) or with
+// -buildvcs=false, nor when the Docker build context has no .git.
+var version, commit = "", ""
+
+// versionString is what --version prints: the version, the commit (the
+// toolchain's vcs.revision, "+dirty" when vcs.modified, else the linked
+// one) and the commit time when stamped, the Go version and the platform.
+func versionString(linkedVersion, linkedCommit string, bi *debug.BuildInfo, ok bool) string {
+	v, rev, when, gover := linkedVersion, "", "", runtime.Version()
+	dirty := false
+	if ok {
+		if v == "" {
+			v = bi.Main.Version
+		}
+		gover = bi.GoVersion
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				when = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+	}
+	switch {
+	case rev != "" && dirty:
+		rev += "+dirty"
+	case rev == "":
+		rev = cmp.Or(linkedCommit, "unknown")
+	}
+	out := "tcached " + cmp.Or(v, "(devel)") + " commit " + rev
+	if when != "" {
+		out += " (" + when + ")"
+	}
+	return out + " " + gover + " " + runtime.GOOS + "/" + runtime.GOARCH
 }
 
 // run is main without os.Exit, so tests can drive it. ready, when not nil,
 // receives the bound addresses once serving.
-func run(argv []string, stderr io.Writer, ready chan<- [2]string) int {
+func run(argv []string, stdout, stderr io.Writer, ready chan<- [2]string) int {
 	fs := flag.NewFlagSet("tcached", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	showVersion := fs.Bool("version", false, "print the version, commit and Go version, and exit")
 	cfgPath := fs.String("config", "", "path to the YAML config file (required)")
 	listen := fs.String("listen", "", "RESP listen address, overrides the config's listen")
 	tlsListen := fs.String("tls-listen", "", "TLS RESP listen address, overrides the config's tls_listen")
@@ -48,6 +95,11 @@ func run(argv []string, stderr io.Writer, ready chan<- [2]string) int {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "tcached: unexpected argument %q\n", fs.Arg(0))
 		return 2
+	}
+	if *showVersion {
+		bi, ok := debug.ReadBuildInfo()
+		fmt.Fprintln(stdout, versionString(version, commit, bi, ok))
+		return 0
 	}
 	if *cfgPath == "" {
 		fmt.Fprintln(stderr, "tcached: --config is required")
@@ -108,9 +160,10 @@ func run(argv []string, stderr io.Writer, ready chan<- [2]string) int {
 		return 2
 	}
 	opts := server.Options{
-		Logger: log,
-		Audit:  audit,
-		Reload: func() (*config.Config, []string, error) { return config.Load(path) },
+		Logger:     log,
+		Audit:      audit,
+		Reload:     func() (*config.Config, []string, error) { return config.Load(path) },
+		ConfigPath: path,
 	}
 	if bk != nil {
 		opts.Backend = bk

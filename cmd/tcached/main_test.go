@@ -48,7 +48,7 @@ func TestBadInvocationsExit2(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var stderr bytes.Buffer
-		if code := run(tt.args, &stderr, nil); code != 2 {
+		if code := run(tt.args, io.Discard, &stderr, nil); code != 2 {
 			t.Errorf("%q: exit %d, want 2 (stderr %q)", tt.args, code, stderr.String())
 		}
 		if !strings.Contains(stderr.String(), tt.want) {

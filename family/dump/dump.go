@@ -168,6 +168,19 @@ func cmdRestore(c *command.Ctx, args [][]byte) {
 		c.W.WriteError(command.ErrInvalidTTL)
 		return
 	}
+	// The retention cap (max_ttl): ttl 0 is a write without a TTL (it gets
+	// the tier's default, the partition caps it); a longer explicit TTL is
+	// refused under the refuse policy, before the payload is decoded.
+	if ttl != 0 {
+		at := ttl
+		if !ra.absTTL {
+			at = ttl + c.NowMs() // past MaxInt64 it wraps into the past, as below
+		}
+		if msg := c.RetentionErr(at, "restore"); msg != "" {
+			c.W.WriteError(msg)
+			return
+		}
+	}
 	var charged int64
 	defer func() {
 		if charged > 0 {
@@ -236,7 +249,7 @@ func cmdRestore(c *command.Ctx, args [][]byte) {
 		c.StoreErr(err)
 		return
 	}
-	c.SignalDB(c.DB, key, stored && e.Type == shard.TypeList)
+	c.SignalDB(c.DB, key, stored && command.Poppable(e.Type))
 	c.W.WriteString("OK")
 }
 

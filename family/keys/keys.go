@@ -84,6 +84,10 @@ func expireCmd(c *command.Ctx, args [][]byte, name string, unitMs int64, absolut
 		}
 		when += now
 	}
+	if e := c.RetentionErr(when, name); e != "" {
+		c.W.WriteError(e)
+		return
+	}
 	done := false
 	err := c.Part.Mutate(c.DB, args[1], func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
 		done = false
@@ -155,6 +159,12 @@ func cmdPersist(c *command.Ctx, args [][]byte) {
 		if !done {
 			return cur, shard.Keep, nil
 		}
+		if e := c.RetentionErr(0, "persist"); e != "" {
+			done = false
+			return cur, shard.Keep, command.ReplyErr(e)
+		}
+		// Under the cap policy the partition caps the TTL at max_ttl:
+		// the key "persists" as long as the tenant's keys may.
 		return shard.Entry{ExpireAt: 0}, shard.SetTTL, nil
 	})
 	if err != nil {
@@ -198,7 +208,7 @@ func renameCmd(c *command.Ctx, args [][]byte, nx bool) {
 		if nx && exists[1] {
 			return cur, []shard.Action{shard.Keep, shard.Keep}, nil
 		}
-		done, isList = true, cur[0].Type == shard.TypeList
+		done, isList = true, command.Poppable(cur[0].Type)
 		return []shard.Entry{{}, cur[0]}, []shard.Action{shard.Delete, shard.Put}, nil
 	})
 	if err != nil {
@@ -261,7 +271,7 @@ func cmdCopy(c *command.Ctx, args [][]byte) {
 		if !exists[0] || exists[1] && !replace {
 			return cur, []shard.Action{shard.Keep, shard.Keep}, nil
 		}
-		done, isList = true, cur[0].Type == shard.TypeList
+		done, isList = true, command.Poppable(cur[0].Type)
 		cp := cur[0]
 		if cp.Obj != nil {
 			// A big collection is copied (an object lives at one key);

@@ -28,7 +28,7 @@ func cmdMove(c *command.Ctx, args [][]byte) {
 		if !moved {
 			return cur, []shard.Action{shard.Keep, shard.Keep}, nil
 		}
-		isList = cur[0].Type == shard.TypeList
+		isList = command.Poppable(cur[0].Type)
 		return []shard.Entry{{}, cur[0]}, []shard.Action{shard.Delete, shard.Put}, nil
 	})
 	if err != nil {
@@ -64,6 +64,9 @@ func cmdObjectEncoding(c *command.Ctx, args [][]byte) {
 			return
 		case shard.TypeList:
 			enc = "quicklist"
+			return
+		case shard.TypeStream:
+			enc = "stream"
 			return
 		case shard.TypeSet:
 			enc = "hashtable"

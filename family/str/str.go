@@ -93,6 +93,9 @@ func parseExpireArg(c *command.Ctx, opt string, arg []byte, cmd string) (int64, 
 		}
 		n += now
 	}
+	if e := c.RetentionErr(n, cmd); e != "" {
+		return 0, e
+	}
 	return n, ""
 }
 
@@ -161,6 +164,12 @@ func cmdSet(c *command.Ctx, args [][]byte) {
 			}
 			next.ExpireAt = exp.at
 		case exp.keepTTL && exists:
+			if cur.ExpireAt == 0 {
+				if e := c.RetentionErr(0, "set"); e != "" {
+					applied = false
+					return cur, shard.Keep, command.ReplyErr(e)
+				}
+			}
 			next.ExpireAt = cur.ExpireAt
 		default:
 			next.ExpireAt = c.DefaultExpire(now)
@@ -380,6 +389,11 @@ func cmdGetEx(c *command.Ctx, args [][]byte) {
 		val = append(val[:0], cur.Value...)
 		switch {
 		case exp.persist:
+			if cur.ExpireAt != 0 {
+				if e := c.RetentionErr(0, "getex"); e != "" {
+					return cur, shard.Keep, command.ReplyErr(e)
+				}
+			}
 			return shard.Entry{ExpireAt: 0}, shard.SetTTL, nil
 		case exp.at <= now:
 			return cur, shard.Delete, nil

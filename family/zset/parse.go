@@ -200,3 +200,7 @@ func (r *lexRange) empty() bool {
 	c := cmpLex(r.min, r.max)
 	return c > 0 || c == 0 && (r.min.ex || r.max.ex)
 }
+
+// ParseFloat parses a float argument as Redis's getDoubleFromObject
+// (scores, weights; GEO coordinates and radii).
+func ParseFloat(b []byte) (float64, bool) { return parseScore(b) }

@@ -1,7 +1,10 @@
 package zset
 
 import (
+	"slices"
+
 	"github.com/tcached/tcached/command"
+	"github.com/tcached/tcached/shard"
 	"github.com/tcached/tcached/value"
 )
 
@@ -22,26 +25,37 @@ const (
 	zdReverse
 )
 
-// zrangeGeneric is Redis 7.0's zrangeGenericCommand for ZRANGE (kind and
-// dir auto), ZRANGEBYSCORE (score, forward) and ZREVRANGE (rank,
-// reverse): args are key min max [options].
-func zrangeGeneric(c *command.Ctx, args [][]byte, kind, dir int) {
-	withScores := false
-	offset, limit := int64(0), int64(-1)
-	for j := 4; j < len(args); j++ {
+// zrangeQuery is a parsed ZRANGE-style range: by rank, score or lex,
+// forward or reverse, with LIMIT.
+type zrangeQuery struct {
+	kind          int
+	rev           bool
+	start, end    int64
+	sr            scoreRange
+	lr            lexRange
+	offset, limit int64
+}
+
+// parseZRange is the parsing half of Redis 7.0's zrangeGenericCommand for
+// ZRANGE (kind and dir auto), ZRANGESTORE (store), ZRANGEBYSCORE,
+// ZREVRANGEBYSCORE, ZRANGEBYLEX, ZREVRANGEBYLEX and ZREVRANGE: args[src]
+// is the source key, then min max [options]. It answers errors itself.
+func parseZRange(c *command.Ctx, args [][]byte, src int, store bool, kind, dir int) (q zrangeQuery, withScores, ok bool) {
+	q.limit = -1
+	for j := src + 3; j < len(args); j++ {
 		left := len(args) - j - 1
 		switch a := args[j]; {
-		case command.EqFold(a, "withscores"):
+		case !store && command.EqFold(a, "withscores"):
 			withScores = true
 		case command.EqFold(a, "limit") && left >= 2:
 			var ok1, ok2 bool
-			offset, ok1 = command.ParseInt(args[j+1])
+			q.offset, ok1 = command.ParseInt(args[j+1])
 			if ok1 {
-				limit, ok2 = command.ParseInt(args[j+2])
+				q.limit, ok2 = command.ParseInt(args[j+2])
 			}
 			if !ok1 || !ok2 {
 				c.W.WriteError(command.ErrNotInteger)
-				return
+				return q, false, false
 			}
 			j += 2
 		case dir == zdAuto && command.EqFold(a, "rev"):
@@ -52,7 +66,7 @@ func zrangeGeneric(c *command.Ctx, args [][]byte, kind, dir int) {
 			kind = zrScore
 		default:
 			c.W.WriteError(command.ErrSyntax)
-			return
+			return q, false, false
 		}
 	}
 	if dir == zdAuto {
@@ -61,45 +75,101 @@ func zrangeGeneric(c *command.Ctx, args [][]byte, kind, dir int) {
 	if kind == zrAuto {
 		kind = zrRank
 	}
-	if limit != -1 && kind == zrRank {
+	if q.limit != -1 && kind == zrRank {
 		c.W.WriteError(command.ErrZLimitRank)
-		return
+		return q, false, false
 	}
 	if withScores && kind == zrLex {
 		c.W.WriteError(command.ErrZLexScores)
-		return
+		return q, false, false
 	}
-	minArg, maxArg := args[2], args[3]
-	rev := dir == zdReverse
-	if rev && kind != zrRank {
+	minArg, maxArg := args[src+1], args[src+2]
+	q.kind, q.rev = kind, dir == zdReverse
+	if q.rev && kind != zrRank {
 		minArg, maxArg = maxArg, minArg // given as max min
 	}
-	var start, end int64
-	var sr scoreRange
-	var lr lexRange
 	switch kind {
 	case zrRank:
 		var ok1, ok2 bool
-		start, ok1 = command.ParseInt(minArg)
+		q.start, ok1 = command.ParseInt(minArg)
 		if ok1 {
-			end, ok2 = command.ParseInt(maxArg)
+			q.end, ok2 = command.ParseInt(maxArg)
 		}
 		if !ok1 || !ok2 {
 			c.W.WriteError(command.ErrNotInteger)
-			return
+			return q, false, false
 		}
 	case zrScore:
 		var ok bool
-		if sr, ok = parseScoreRange(minArg, maxArg); !ok {
+		if q.sr, ok = parseScoreRange(minArg, maxArg); !ok {
 			c.W.WriteError(command.ErrZMinMax)
-			return
+			return q, false, false
 		}
 	case zrLex:
 		var ok bool
-		if lr, ok = parseLexRange(minArg, maxArg); !ok {
+		if q.lr, ok = parseLexRange(minArg, maxArg); !ok {
 			c.W.WriteError(command.ErrZLexRange)
-			return
+			return q, false, false
 		}
+	}
+	return q, withScores, true
+}
+
+// collect calls add with the members of z in q, in reply order.
+func (q *zrangeQuery) collect(z value.ZSetView, add func(m value.ZMember) bool) error {
+	if z.Tree != nil {
+		switch q.kind {
+		case zrRank:
+			from, to := rankBounds(z.Len(), q.start, q.end)
+			if q.rev { // the ranks count from the highest score
+				zwalk(z, z.Len()-1-from, true, to-from, add)
+			} else {
+				zwalk(z, from, false, to-from, add)
+			}
+		case zrScore:
+			sr := &q.sr
+			treeRange(z.Tree, q.offset, q.limit, q.rev, sr.empty(),
+				func() int { return z.Tree.CountScore(func(s float64) bool { return !sr.gteMin(s) }) },
+				func() int { return z.Tree.CountScore(sr.lteMax) },
+				func(m value.ZMember) bool { return sr.gteMin(m.Score) },
+				func(m value.ZMember) bool { return sr.lteMax(m.Score) }, add)
+		case zrLex:
+			lr := &q.lr
+			treeRange(z.Tree, q.offset, q.limit, q.rev, lr.empty(),
+				func() int { return z.Tree.CountLex(func(m []byte) bool { return !lr.gteMin(m) }) },
+				func() int { return z.Tree.CountLex(lr.lteMax) },
+				func(m value.ZMember) bool { return lr.gteMin(m.Member) },
+				func(m value.ZMember) bool { return lr.lteMax(m.Member) }, add)
+		}
+		return nil
+	}
+	all, err := value.ZSetDecode(make([]value.ZMember, 0, value.ZSetLen(z.Enc)), z.Enc)
+	if err != nil {
+		return err
+	}
+	var out []value.ZMember
+	switch q.kind {
+	case zrRank:
+		out = zrangeByRank(all, q.start, q.end, q.rev)
+	case zrScore:
+		out = zrangeByScore(all, &q.sr, q.offset, q.limit, q.rev)
+	case zrLex:
+		out = zrangeByLex(all, &q.lr, q.offset, q.limit, q.rev)
+	}
+	for _, m := range out {
+		if !add(m) {
+			break
+		}
+	}
+	return nil
+}
+
+// zrangeGeneric answers ZRANGE and its older forms: args are key min max
+// [options].
+func zrangeGeneric(c *command.Ctx, args [][]byte, kind, dir int) {
+	q, withScores, ok := parseZRange(c, args, 1, false, kind, dir)
+	if !ok {
+		return
 	}
 	// Under the lock: the members replied, copied (ZAppendScored records).
 	var recs []byte
@@ -107,51 +177,11 @@ func zrangeGeneric(c *command.Ctx, args [][]byte, kind, dir int) {
 	var err error
 	_, wrong := zsetView(c, args[1], func(z value.ZSetView) {
 		recs, n = c.Scratch[:0], 0
-		add := func(m value.ZMember) bool {
+		err = q.collect(z, func(m value.ZMember) bool {
 			recs = value.ZAppendScored(recs, m)
 			n++
 			return true
-		}
-		if z.Tree != nil {
-			switch kind {
-			case zrRank:
-				from, to := rankBounds(z.Len(), start, end)
-				if rev { // the ranks count from the highest score
-					zwalk(z, z.Len()-1-from, true, to-from, add)
-				} else {
-					zwalk(z, from, false, to-from, add)
-				}
-			case zrScore:
-				treeRange(z.Tree, offset, limit, rev, sr.empty(),
-					func() int { return z.Tree.CountScore(func(s float64) bool { return !sr.gteMin(s) }) },
-					func() int { return z.Tree.CountScore(sr.lteMax) },
-					func(m value.ZMember) bool { return sr.gteMin(m.Score) },
-					func(m value.ZMember) bool { return sr.lteMax(m.Score) }, add)
-			case zrLex:
-				treeRange(z.Tree, offset, limit, rev, lr.empty(),
-					func() int { return z.Tree.CountLex(func(m []byte) bool { return !lr.gteMin(m) }) },
-					func() int { return z.Tree.CountLex(lr.lteMax) },
-					func(m value.ZMember) bool { return lr.gteMin(m.Member) },
-					func(m value.ZMember) bool { return lr.lteMax(m.Member) }, add)
-			}
-			return
-		}
-		var all []value.ZMember
-		if all, err = value.ZSetDecode(make([]value.ZMember, 0, value.ZSetLen(z.Enc)), z.Enc); err != nil {
-			return
-		}
-		var out []value.ZMember
-		switch kind {
-		case zrRank:
-			out = zrangeByRank(all, start, end, rev)
-		case zrScore:
-			out = zrangeByScore(all, &sr, offset, limit, rev)
-		case zrLex:
-			out = zrangeByLex(all, &lr, offset, limit, rev)
-		}
-		for _, m := range out {
-			add(m)
-		}
+		})
 	})
 	if wrong {
 		return
@@ -161,12 +191,69 @@ func zrangeGeneric(c *command.Ctx, args [][]byte, kind, dir int) {
 		c.StoreErr(err)
 		return
 	}
-	out := make([]value.ZMember, 0, n)
-	it := value.ZSetRecords(recs, n)
-	for m, ok := it.Next(); ok; m, ok = it.Next() {
-		out = append(out, m)
+	writeRecords(c, recs, n, withScores)
+}
+
+// cmdZRangeStore: ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV]
+// [LIMIT offset count] -> the number of members stored. The range is
+// read and dst written in one Apply; an empty result deletes dst.
+func cmdZRangeStore(c *command.Ctx, args [][]byte) {
+	q, _, ok := parseZRange(c, args, 2, true, zrAuto, zdAuto)
+	if !ok {
+		return
 	}
-	zwriteMembers(c, out, withScores)
+	keys := []shard.Key{{DB: c.DB, Name: args[1]}, {DB: c.DB, Name: args[2]}}
+	lim := c.Limits()
+	now := c.NowMs()
+	stored := 0
+	err := c.Part.Apply(keys, func(cur []shard.Entry, exists []bool) ([]shard.Entry, []shard.Action, error) {
+		stored = 0
+		next := make([]shard.Entry, 2)
+		acts := make([]shard.Action, 2)
+		if exists[1] && cur[1].Type != shard.TypeZSet {
+			return nil, nil, command.ErrWrongTypeAbort
+		}
+		var members []value.ZMember
+		if exists[1] {
+			err := q.collect(value.ViewZSet(cur[1].Value, cur[1].Obj), func(m value.ZMember) bool {
+				members = append(members, m)
+				return true
+			})
+			if err != nil {
+				return nil, nil, err
+			}
+		}
+		if stored = len(members); stored == 0 {
+			acts[0] = shard.Delete
+			return next, acts, nil
+		}
+		// Redis adds the members one by one, in reply order, to a
+		// listpack (a skiplist from the start for a rank range of more
+		// than zset-max-listpack-entries), which converts at the first
+		// member past either threshold; the scores added before keep no
+		// -0 (the listpack stores 0).
+		if q.kind != zrRank || int64(len(members)) <= lim.ZSetEntries {
+			for i, m := range members {
+				if int64(i+1) > lim.ZSetEntries || int64(len(m.Member)) > lim.ZSetValue {
+					break
+				}
+				if m.Score == 0 {
+					members[i].Score = 0
+				}
+			}
+		}
+		slices.SortFunc(members, value.ZCompare)
+		next[0], acts[0] = StoreEntry(lim, members, c.DefaultExpire(now)), shard.Put
+		return next, acts, nil
+	})
+	if err != nil {
+		c.StoreErr(err)
+		return
+	}
+	if stored > 0 {
+		c.Signal(args[1])
+	}
+	c.W.WriteInt(stored)
 }
 
 // treeRange is Redis's genericZrangeby{score,lex}Command over a tree:
@@ -328,3 +415,13 @@ func cmdZRangeByScore(c *command.Ctx, args [][]byte) { zrangeGeneric(c, args, zr
 
 // cmdZRevRange: ZREVRANGE key start stop [WITHSCORES].
 func cmdZRevRange(c *command.Ctx, args [][]byte) { zrangeGeneric(c, args, zrRank, zdReverse) }
+
+// cmdZRevRangeByScore: ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT
+// offset count].
+func cmdZRevRangeByScore(c *command.Ctx, args [][]byte) { zrangeGeneric(c, args, zrScore, zdReverse) }
+
+// cmdZRangeByLex: ZRANGEBYLEX key min max [LIMIT offset count].
+func cmdZRangeByLex(c *command.Ctx, args [][]byte) { zrangeGeneric(c, args, zrLex, zdForward) }
+
+// cmdZRevRangeByLex: ZREVRANGEBYLEX key max min [LIMIT offset count].
+func cmdZRevRangeByLex(c *command.Ctx, args [][]byte) { zrangeGeneric(c, args, zrLex, zdReverse) }

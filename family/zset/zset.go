@@ -1,7 +1,12 @@
-// Package zset serves the sorted set commands: ZADD ZREM ZSCORE ZMSCORE ZINCRBY ZCARD ZCOUNT ZRANGE
-// ZRANGEBYSCORE ZREVRANGE ZRANK ZREVRANK ZPOPMIN ZPOPMAX ZREMRANGEBYSCORE
-// ZREMRANGEBYRANK ZSCAN, with Redis 7.0's semantics, replies and error
-// strings (checked against redis-server 7.0.15).
+// Package zset serves the sorted set commands: ZADD ZREM ZSCORE ZMSCORE ZINCRBY ZCARD ZCOUNT
+// ZLEXCOUNT ZRANGE ZRANGESTORE ZRANGEBYSCORE ZREVRANGEBYSCORE ZRANGEBYLEX
+// ZREVRANGEBYLEX ZREVRANGE ZRANK ZREVRANK ZRANDMEMBER ZPOPMIN ZPOPMAX ZMPOP
+// BZMPOP BZPOPMIN BZPOPMAX ZREMRANGEBYSCORE ZREMRANGEBYRANK ZREMRANGEBYLEX
+// ZUNION ZINTER ZDIFF ZUNIONSTORE ZINTERSTORE ZDIFFSTORE ZINTERCARD ZSCAN,
+// with Redis 7.0's semantics, replies and error strings (checked against
+// redis-server 7.0.15). The set algebra is in algebra.go, the multi-key
+// and blocking pops in pop.go, ZRANDMEMBER in rand.go; package geo builds
+// on Add and StoreEntry.
 //
 // A sorted set is one entry of type shard.TypeZSet in one of two
 // encodings, as in Redis: compact (value/zset.go, Redis's listpack: one
@@ -178,7 +183,20 @@ func zadd(c *command.Ctx, key []byte, f zaddFlags, members [][]byte, scores []fl
 			return t.PlanSet(set), true, false, nil
 		},
 		func(obj shard.Object) { obj.(*value.ZSetTree).Set(set) })
+	if err == nil && res.added > 0 {
+		c.Signal(key) // BZPOPMIN, BZMPOP (pop.go)
+	}
 	return res, err
+}
+
+// Add is ZADD for other families (GEOADD): members/scores applied with
+// NX, XX and CH as ZADD does; it returns ZADD's reply number.
+func Add(c *command.Ctx, key []byte, nx, xx, ch bool, members [][]byte, scores []float64) (int, error) {
+	res, err := zadd(c, key, zaddFlags{nx: nx, xx: xx, ch: ch}, members, scores)
+	if ch {
+		return res.added + res.updated, err
+	}
+	return res.added, err
 }
 
 // cmdZAdd: ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...].
@@ -325,6 +343,31 @@ func zsetRemove(c *command.Ctx, key []byte, bounds func(z value.ZSetView) (from,
 	return found, err
 }
 
+// zpopKey pops up to count members (count >= 1) from the lowest end of
+// the sorted set at key, or the highest (top): the members popped, in pop
+// order, as n ZAppendScored records in buf (which starts at dst).
+func zpopKey(c *command.Ctx, key []byte, count int64, top bool, dst []byte) (buf []byte, n int, found bool, err error) {
+	found, err = zsetRemove(c, key, func(z value.ZSetView) (int, int, error) {
+		buf, n = dst[:0], 0
+		size := z.Len()
+		k := int(min(count, int64(size)))
+		start := 0 // the first popped: the lowest, or the highest (top)
+		if top {
+			start = size - 1
+		}
+		err := zwalk(z, start, top, k, func(m value.ZMember) bool {
+			buf = value.ZAppendScored(buf, m)
+			n++
+			return true
+		})
+		if top {
+			return size - k, size, err
+		}
+		return 0, k, err
+	})
+	return buf, n, found, err
+}
+
 // zpop answers ZPOPMIN (top false) and ZPOPMAX: without count one member
 // and its score (flat); with count up to count of them, flat in RESP2 and
 // one [member, score] array each in RESP3, as Redis 7.0.
@@ -344,35 +387,20 @@ func zpop(c *command.Ctx, args [][]byte, top bool) {
 		count = n
 	}
 	nested := c.W.RESP3 && count != -1
-	var popped []byte // the members popped, in pop order, as ZAppendScored records
-	np := 0
-	found, err := zsetRemove(c, args[1], func(z value.ZSetView) (int, int, error) {
-		popped, np = c.Scratch[:0], 0
-		n := z.Len()
-		if count == 0 {
-			return 0, 0, nil
+	if count == 0 {
+		// The key is still looked up: WRONGTYPE first.
+		if _, wrong := zsetView(c, args[1], func(value.ZSetView) {}); !wrong {
+			c.W.WriteArray(0)
 		}
-		k := int(min(max64(count, 1), int64(n)))
-		start := 0 // the first popped: the lowest, or the highest (top)
-		if top {
-			start = n - 1
-		}
-		err := zwalk(z, start, top, k, func(m value.ZMember) bool {
-			popped = value.ZAppendScored(popped, m)
-			np++
-			return true
-		})
-		if top {
-			return n - k, n, err
-		}
-		return 0, k, err
-	})
+		return
+	}
+	popped, np, found, err := zpopKey(c, args[1], max64(count, 1), top, c.Scratch[:0])
 	if err != nil {
 		c.StoreErr(err)
 		return
 	}
 	defer c.KeepScratch(popped)
-	if !found || count == 0 {
+	if !found {
 		c.W.WriteArray(0)
 		return
 	}
@@ -381,7 +409,13 @@ func zpop(c *command.Ctx, args [][]byte, top bool) {
 	} else {
 		c.W.WriteArray(2 * np)
 	}
-	rd := value.ZSetRecords(popped, np)
+	writePopped(c, popped, np, nested)
+}
+
+// writePopped writes n popped records: [member, score] arrays when
+// nested, else flat.
+func writePopped(c *command.Ctx, popped []byte, n int, nested bool) {
+	rd := value.ZSetRecords(popped, n)
 	for m, ok := rd.Next(); ok; m, ok = rd.Next() {
 		if nested {
 			c.W.WriteArray(2)
@@ -401,17 +435,26 @@ func max64(a, b int64) int64 {
 func cmdZPopMin(c *command.Ctx, args [][]byte) { zpop(c, args, false) }
 func cmdZPopMax(c *command.Ctx, args [][]byte) { zpop(c, args, true) }
 
-// zremRange answers ZREMRANGEBYRANK (byScore false) and ZREMRANGEBYSCORE.
-func zremRange(c *command.Ctx, args [][]byte, byScore bool) {
+// zremRange answers ZREMRANGEBYRANK (kind zrRank), ZREMRANGEBYSCORE
+// (zrScore) and ZREMRANGEBYLEX (zrLex).
+func zremRange(c *command.Ctx, args [][]byte, kind int) {
 	var start, end int64
 	var r scoreRange
-	if byScore {
+	var lr lexRange
+	switch kind {
+	case zrScore:
 		var ok bool
 		if r, ok = parseScoreRange(args[2], args[3]); !ok {
 			c.W.WriteError(command.ErrZMinMax)
 			return
 		}
-	} else {
+	case zrLex:
+		var ok bool
+		if lr, ok = parseLexRange(args[2], args[3]); !ok {
+			c.W.WriteError(command.ErrZLexRange)
+			return
+		}
+	default:
 		var ok1, ok2 bool
 		start, ok1 = command.ParseInt(args[2])
 		end, ok2 = command.ParseInt(args[3])
@@ -424,12 +467,15 @@ func zremRange(c *command.Ctx, args [][]byte, byScore bool) {
 	_, err := zsetRemove(c, args[1], func(z value.ZSetView) (int, int, error) {
 		removed = 0
 		var from, to int
-		if byScore {
+		switch kind {
+		case zrScore:
 			if r.empty() {
 				return 0, 0, nil
 			}
 			from, to = zscoreBounds(z, &r)
-		} else {
+		case zrLex:
+			from, to = zlexBounds(z, &lr)
+		default:
 			from, to = rankBounds(z.Len(), start, end)
 		}
 		removed = max(to-from, 0)
@@ -442,8 +488,54 @@ func zremRange(c *command.Ctx, args [][]byte, byScore bool) {
 	c.W.WriteInt(removed)
 }
 
-func cmdZRemRangeByRank(c *command.Ctx, args [][]byte)  { zremRange(c, args, false) }
-func cmdZRemRangeByScore(c *command.Ctx, args [][]byte) { zremRange(c, args, true) }
+func cmdZRemRangeByRank(c *command.Ctx, args [][]byte)  { zremRange(c, args, zrRank) }
+func cmdZRemRangeByScore(c *command.Ctx, args [][]byte) { zremRange(c, args, zrScore) }
+func cmdZRemRangeByLex(c *command.Ctx, args [][]byte)   { zremRange(c, args, zrLex) }
+
+// zlexBounds is the ranks [from, to) of the members within the lex range
+// r: O(log n) on a tree; on a compact set Redis's listpack walk (none
+// when the range misses the set's ends, zzlIsInLexRange, then from the
+// first member >= min while <= max).
+func zlexBounds(z value.ZSetView, r *lexRange) (from, to int) {
+	if r.empty() {
+		return 0, 0
+	}
+	if z.Tree != nil {
+		from = z.Tree.CountLex(func(m []byte) bool { return !r.gteMin(m) })
+		to = z.Tree.CountLex(r.lteMax)
+		return from, max(to, from)
+	}
+	all, err := value.ZSetDecode(nil, z.Enc)
+	if err != nil || len(all) == 0 || !r.gteMin(all[len(all)-1].Member) || !r.lteMax(all[0].Member) {
+		return 0, 0
+	}
+	from = 0
+	for from < len(all) && !r.gteMin(all[from].Member) {
+		from++
+	}
+	to = from
+	for to < len(all) && r.lteMax(all[to].Member) {
+		to++
+	}
+	return from, to
+}
+
+// cmdZLexCount: ZLEXCOUNT key min max -> members within the lex range.
+func cmdZLexCount(c *command.Ctx, args [][]byte) {
+	r, ok := parseLexRange(args[2], args[3])
+	if !ok {
+		c.W.WriteError(command.ErrZLexRange)
+		return
+	}
+	n := 0
+	if _, wrong := zsetView(c, args[1], func(z value.ZSetView) {
+		from, to := zlexBounds(z, &r)
+		n = to - from
+	}); wrong {
+		return
+	}
+	c.W.WriteInt(n)
+}
 
 // rankBounds turns ZRANGE/ZREMRANGEBYRANK's inclusive start and end
 // (negative counting from the end) into ranks [from, to) of a set of n.

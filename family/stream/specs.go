@@ -1,0 +1,53 @@
+package stream
+
+import "github.com/tcached/tcached/command"
+
+// Specs are the stream commands' rows of the command table, with Redis
+// 7.0's arities and flags. XREAD's and XREADGROUP's keys follow STREAMS,
+// so their rows name no key positions (Redis's movablekeys); XREADGROUP's
+// WriteKeys finds them for WATCH.
+func Specs() []*command.Spec {
+	return []*command.Spec{
+		command.Row("xadd", -5, command.WriteGrow|command.Fast, command.Key1, cmdXAdd),
+		command.Row("xrange", -4, command.Read, command.Key1, cmdXRange).WithMiss(command.MissEmptyArray),
+		command.Row("xrevrange", -4, command.Read, command.Key1, cmdXRevRange).WithMiss(command.MissEmptyArray),
+		command.Row("xlen", 2, command.ReadFast, command.Key1, cmdXLen).WithMiss(command.MissZero),
+		command.Row("xdel", -3, command.Write|command.Fast, command.Key1, cmdXDel),
+		command.Row("xtrim", -4, command.Write, command.Key1, cmdXTrim),
+		command.Row("xsetid", -3, command.WriteGrow|command.Fast, command.Key1, cmdXSetID),
+		command.Row("xread", -4, command.Read, command.NoKeys, cmdXRead).WithBacked(command.BackedRefused),
+		command.Row("xreadgroup", -7, command.Write, command.NoKeys, cmdXReadGroup).
+			WithBacked(command.BackedRefused).WithWriteKeys(streamsKeys),
+		command.Container("xgroup", -2, 0, nil,
+			command.Row("create", -5, command.WriteGrow, command.Key2, cmdXGroup),
+			command.Row("setid", -5, command.Write, command.Key2, cmdXGroup),
+			command.Row("destroy", 4, command.Write, command.Key2, cmdXGroup),
+			command.Row("createconsumer", 5, command.WriteGrow, command.Key2, cmdXGroup),
+			command.Row("delconsumer", 5, command.Write, command.Key2, cmdXGroup),
+			command.Row("help", 2, 0, command.NoKeys, cmdXGroupHelp),
+		),
+		command.Row("xack", -4, command.Write|command.Fast, command.Key1, cmdXAck),
+		command.Row("xpending", -3, command.Read, command.Key1, cmdXPending),
+		command.Row("xclaim", -6, command.Write|command.Fast, command.Key1, cmdXClaim),
+		command.Row("xautoclaim", -6, command.Write|command.Fast, command.Key1, cmdXAutoClaim),
+		command.Container("xinfo", -2, 0, nil,
+			command.Row("stream", -3, command.Read, command.Key2, cmdXInfoStream),
+			command.Row("groups", 3, command.Read, command.Key2, cmdXInfoGroups),
+			command.Row("consumers", 4, command.Read, command.Key2, cmdXInfoConsumers),
+			command.Row("help", 2, 0, command.NoKeys, cmdXInfoHelp),
+		),
+	}
+}
+
+// streamsKeys calls mark for the keys after STREAMS (XREADGROUP).
+func streamsKeys(db int, args [][]byte, mark func(db int, key []byte)) {
+	for i := 1; i < len(args); i++ {
+		if command.EqFold(args[i], "streams") {
+			rest := args[i+1:]
+			for _, k := range rest[:len(rest)/2] {
+				mark(db, k)
+			}
+			return
+		}
+	}
+}
