@@ -304,3 +304,25 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+// TestLoadObeysMaxTTL: a tenant whose max_ttl was set after the save gets
+// its cap on every loaded key (the partition caps every Put).
+func TestLoadObeysMaxTTL(t *testing.T) {
+	src := newPart(8 << 20)
+	put(t, src, 0, "forever", rdb.Object{Kind: rdb.KindString, Str: []byte("v")}, 0)
+	put(t, src, 0, "long", rdb.Object{Kind: rdb.KindString, Str: []byte("v")}, nowMs+10*3600_000)
+	put(t, src, 0, "short", rdb.Object{Kind: rdb.KindString, Str: []byte("v")}, nowMs+1000)
+	data := snap(t, Tenant{ID: "a", Part: src})
+	dst := newPart(8 << 20)
+	dst.SetMaxTTL(60_000, false)
+	if _, err := Read(bytes.NewReader(data), lookupOf(Tenant{ID: "a", Part: dst}), nowMs, nil); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]int64{"forever": nowMs + 60_000, "long": nowMs + 60_000, "short": nowMs + 1000} {
+		var got int64
+		dst.View(0, []byte(k), 0, func(e shard.Entry) { got = e.ExpireAt })
+		if got != want {
+			t.Errorf("%s: expire-at %d, want %d", k, got, want)
+		}
+	}
+}
