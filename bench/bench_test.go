@@ -23,6 +23,8 @@
 //	BenchmarkResidentKeys (tenants_test.go)     GET p50/p99/p999, 50K vs 5M keys resident
 //	BenchmarkStartTenants (tenants_test.go)     server.New with 10,000 tenants
 //	BenchmarkBacked (backed_test.go)            L1 hit vs L2 read-through over Redis Cluster
+//	BenchmarkSnapshot1GiB (snapshot_test.go)    warm restart: save and load 1 GiB
+//	BenchmarkSnapshotLatency (snapshot_test.go) another tenant's GET p99 during snapshots
 //
 // See README.md for how to run them and for bench/compare.sh, which compares
 // tcached and redis-server with redis-benchmark.

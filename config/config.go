@@ -33,6 +33,8 @@ const (
 	DefaultBreakerFailures   = 5                // backing.breaker_failures
 	DefaultBreakerCooloff    = time.Second      // backing.breaker_cooloff
 	DefaultReconcileInterval = 5 * time.Minute  // backing.reconcile_interval
+
+	DefaultSnapshotInterval = 5 * time.Minute // snapshot_interval
 )
 
 // Client memory: what connections make the server hold, beside what
@@ -326,6 +328,12 @@ type Config struct {
 	HotTenantShare float64
 	// HotTenantInterval is how often hot tenants are looked for; > 0.
 	HotTenantInterval time.Duration
+	// SnapshotPath is the warm-restart file (package snapshot); "" means
+	// no snapshots.
+	SnapshotPath string
+	// SnapshotInterval is how often a snapshot is written while serving;
+	// 0 means only on shutdown.
+	SnapshotInterval time.Duration
 	// Backing makes a Redis Cluster the store of record (L2) behind the
 	// tenants' partitions; nil (no backing key) means the embedded store
 	// alone, exactly as without the feature.

@@ -82,6 +82,7 @@ func TestParse(t *testing.T) {
 					AuditLog:          "",
 					HotTenantShare:    0.30,
 					HotTenantInterval: 10 * time.Second,
+					SnapshotInterval:  DefaultSnapshotInterval,
 					Tenants: []Tenant{{
 						ID: "a", TierName: "gold", Tier: tiers.Builtin()["gold"], Quota: 1 << 20, Eviction: EvictLRU,
 						ClientMemory: MinDefaultClientMemory,
@@ -902,6 +903,26 @@ operators:
 				}
 			},
 		},
+		// --- snapshots ---
+		{
+			name:  "snapshot path and interval",
+			input: withA("maxmemory: 1GiB\nsnapshot_path: /var/lib/tcached/tcached.snap\nsnapshot_interval: 30s\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.SnapshotPath != "/var/lib/tcached/tcached.snap" || c.SnapshotInterval != 30*time.Second {
+					t.Errorf("SnapshotPath %q SnapshotInterval %v", c.SnapshotPath, c.SnapshotInterval)
+				}
+			},
+		},
+		{
+			name:  "snapshot interval 0s: only on shutdown",
+			input: withA("maxmemory: 1GiB\nsnapshot_path: x.snap\nsnapshot_interval: 0s\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.SnapshotPath != "x.snap" || c.SnapshotInterval != 0 {
+					t.Errorf("SnapshotPath %q SnapshotInterval %v", c.SnapshotPath, c.SnapshotInterval)
+				}
+			},
+		},
+		{name: "snapshot_path empty", input: withA("maxmemory: 1GiB\nsnapshot_path: ''\n"), err: `test.yaml:2: snapshot_path: must not be empty`},
 		{name: "hot_tenant_share zero", input: withA("maxmemory: 1GiB\nhot_tenant_share: 0\n"), err: `test.yaml:2: hot_tenant_share: invalid hot_tenant_share "0": want a fraction greater than 0 and at most 1, e.g. 0.3 for 30%`},
 		{name: "hot_tenant_share above 1", input: withA("maxmemory: 1GiB\nhot_tenant_share: 1.5\n"), err: `test.yaml:2: hot_tenant_share: invalid hot_tenant_share "1.5"`},
 		{name: "hot_tenant_share percent", input: withA("maxmemory: 1GiB\nhot_tenant_share: 30%\n"), err: `test.yaml:2: hot_tenant_share: invalid hot_tenant_share "30%"`},

@@ -48,6 +48,7 @@ func topFields(c *Config) []field {
 			doc: "How often the shares are measured."},
 		{key: "maxmemory_clients", kind: kSize, dst: &c.MaxMemoryClients, defDoc: "tenants' `client_memory` + 16MiB",
 			doc: "Cap on the memory all connections make the server hold; what the tenants' budgets leave is for connections bound to no tenant. See [Memory](#memory)."},
+	}, snapshotFields(c), []field{
 		{key: "backing", kind: kSection, rows: func() []field { return backingFields(new(Backing)) },
 			typ: "mapping, see [Backing store](#backing-store-redis-cluster)",
 			doc: "Redis Cluster as the store of record (L2) behind the tenants' partitions. Without it (or null) everything stays in the embedded store."},
@@ -242,3 +243,13 @@ func backingTLSFields(t *BackingTLS) []field {
 }
 
 func roles() []fmt.Stringer { return []fmt.Stringer{RoleReadOnly, RoleReadWrite, RoleAdmin} }
+
+// snapshotFields are the warm-restart keys (package snapshot).
+func snapshotFields(c *Config) []field {
+	return []field{
+		{key: "snapshot_path", kind: kPath, dst: &c.SnapshotPath, defDoc: "off",
+			doc: "File the tenants' data is saved to (on shutdown and every `snapshot_interval`) and loaded from at start, before the listeners open. Its directory must exist and be writable (a temporary file is written there and renamed). Absent: no snapshots, every restart is cold. See README, Warm restarts."},
+		{key: "snapshot_interval", kind: kDuration, def: DefaultSnapshotInterval, dst: &c.SnapshotInterval,
+			doc: "How often a snapshot is written while serving, with `snapshot_path` set. `0s`: only on shutdown. A crash loses the writes since the last snapshot."},
+	}
+}

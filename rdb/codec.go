@@ -69,7 +69,9 @@ func canonicalInt(s []byte) (int64, bool) {
 // an integer encoding for a short canonical integer that fits 32 bits,
 // LZF for a longer string that compresses by at least 4 bytes, else the
 // bytes.
-func AppendString(b, s []byte) []byte {
+func AppendString(b, s []byte) []byte { return appendString(b, s, true) }
+
+func appendString(b, s []byte, compress bool) []byte {
 	if len(s) <= 11 {
 		if v, ok := canonicalInt(s); ok {
 			switch {
@@ -84,7 +86,7 @@ func AppendString(b, s []byte) []byte {
 			}
 		}
 	}
-	if len(s) > 20 {
+	if compress && len(s) > 20 {
 		if c := LZFCompress(s, len(s)-4); c != nil {
 			b = append(b, 0xc0|encLZF)
 			b = AppendLen(b, uint64(len(c)))

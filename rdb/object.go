@@ -64,6 +64,18 @@ type Options struct {
 	// this many elements when positive, else at most 4 KiB << (-n-1) of
 	// listpack (Redis's -1..-5).
 	NodeFill int64
+	// NoCompress writes strings without LZF, as Redis with rdbcompression
+	// off: the payload is larger and still decodes everywhere, and
+	// encoding costs no compression attempt per string (snapshots).
+	NoCompress bool
+}
+
+// str is AppendString under o.
+func (o Options) str(b, s []byte) []byte {
+	if o.NoCompress {
+		return appendString(b, s, false)
+	}
+	return AppendString(b, s)
 }
 
 // encoders writes an Object's type byte and body, by kind.
@@ -82,8 +94,8 @@ func Encode(dst []byte, o *Object, opt Options) []byte {
 	return binary.LittleEndian.AppendUint64(b, CRC64(0, b[len(dst):]))
 }
 
-func encodeString(b []byte, o *Object, _ Options) []byte {
-	return AppendString(append(b, TypeString), o.Str)
+func encodeString(b []byte, o *Object, opt Options) []byte {
+	return opt.str(append(b, TypeString), o.Str)
 }
 
 func encodeList(b []byte, o *Object, opt Options) []byte {
@@ -111,7 +123,7 @@ func encodeList(b []byte, o *Object, opt Options) []byte {
 	b = AppendLen(b, uint64(len(nodes)))
 	for _, n := range nodes {
 		b = AppendLen(b, 2) // QUICKLIST_NODE_CONTAINER_PACKED
-		b = AppendString(b, n)
+		b = opt.str(b, n)
 	}
 	return b
 }
@@ -129,7 +141,7 @@ func allowInsert(lpBytes, count, size int, fill int64) bool {
 	return int64(count) < fill
 }
 
-func encodeSet(b []byte, o *Object, _ Options) []byte {
+func encodeSet(b []byte, o *Object, opt Options) []byte {
 	if o.Compact {
 		vs := make([]int64, 0, len(o.Elems))
 		for _, m := range o.Elems {
@@ -141,48 +153,48 @@ func encodeSet(b []byte, o *Object, _ Options) []byte {
 			vs = append(vs, v)
 		}
 		if vs != nil {
-			return AppendString(append(b, TypeSetIntset), appendIntset(nil, vs))
+			return opt.str(append(b, TypeSetIntset), appendIntset(nil, vs))
 		}
 	}
 	b = append(b, TypeSet)
 	b = AppendLen(b, uint64(len(o.Elems)))
 	for _, m := range o.Elems {
-		b = AppendString(b, m)
+		b = opt.str(b, m)
 	}
 	return b
 }
 
-func encodeZSet(b []byte, o *Object, _ Options) []byte {
+func encodeZSet(b []byte, o *Object, opt Options) []byte {
 	if o.Compact {
 		lp := newLP(nil)
 		for i, m := range o.Elems {
 			lp.appendString(m)
 			lp.appendScore(o.Scores[i])
 		}
-		return AppendString(append(b, TypeZSetListpack), lp.finish(0))
+		return opt.str(append(b, TypeZSetListpack), lp.finish(0))
 	}
 	// Greatest first, as rdbSaveObject walks the skiplist from its tail.
 	b = append(b, TypeZSet2)
 	b = AppendLen(b, uint64(len(o.Elems)))
 	for i := len(o.Elems) - 1; i >= 0; i-- {
-		b = AppendString(b, o.Elems[i])
+		b = opt.str(b, o.Elems[i])
 		b = AppendBinaryDouble(b, o.Scores[i])
 	}
 	return b
 }
 
-func encodeHash(b []byte, o *Object, _ Options) []byte {
+func encodeHash(b []byte, o *Object, opt Options) []byte {
 	if o.Compact {
 		lp := newLP(nil)
 		for _, e := range o.Elems {
 			lp.appendString(e)
 		}
-		return AppendString(append(b, TypeHashListpack), lp.finish(0))
+		return opt.str(append(b, TypeHashListpack), lp.finish(0))
 	}
 	b = append(b, TypeHash)
 	b = AppendLen(b, uint64(len(o.Elems)/2))
 	for _, e := range o.Elems {
-		b = AppendString(b, e)
+		b = opt.str(b, e)
 	}
 	return b
 }

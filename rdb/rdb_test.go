@@ -322,3 +322,43 @@ func TestZiplists(t *testing.T) {
 		t.Errorf("bad prevlen: %v", err)
 	}
 }
+
+func TestCRC64Slicing(t *testing.T) {
+	b := make([]byte, 10000)
+	for i := range b {
+		b[i] = byte(i*7 + i>>8)
+	}
+	for _, n := range []int{0, 1, 63, 64, 65, 1000, len(b)} {
+		for _, seed := range []uint64{0, 42, ^uint64(0)} {
+			if got, want := CRC64(seed, b[:n]), crc64Bytewise(seed, b[:n]); got != want {
+				t.Fatalf("n=%d seed=%x: %x != %x", n, seed, got, want)
+			}
+		}
+	}
+	// Redis's own check value (crc64.c's test): crc64(0, "123456789").
+	if got := CRC64(0, []byte("123456789")); got != 0xe9c6d914c4b8d9ca {
+		t.Fatalf("check value %x", got)
+	}
+}
+
+func TestNoCompress(t *testing.T) {
+	s := bytes.Repeat([]byte("a"), 1000)
+	o := Object{Kind: KindHash, Elems: [][]byte{s, s}}
+	small := Encode(nil, &o, Options{})
+	big := Encode(nil, &o, Options{NoCompress: true})
+	if len(big) < 2000 || len(small) > 500 {
+		t.Fatalf("sizes %d (compressed) %d (not)", len(small), len(big))
+	}
+	got, err := Decode(big, func(int) bool { return true })
+	if err != nil || !bytes.Equal(got.Elems[1], s) {
+		t.Fatalf("decode: %v", err)
+	}
+}
+
+func BenchmarkCRC64(b *testing.B) {
+	buf := make([]byte, 1024)
+	b.SetBytes(int64(len(buf)))
+	for range b.N {
+		CRC64(0, buf)
+	}
+}

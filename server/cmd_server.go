@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tcached/tcached/admission"
 	"github.com/tcached/tcached/command"
@@ -87,12 +88,12 @@ func cmdRole(c *client, args [][]byte) {
 	c.conn.WriteArray(0)
 }
 
-// cmdLastSave: LASTSAVE, the unix time of the last successful save. tcached
-// never saves (its data is a cache), so it answers the time the server
-// started, as Redis does before its first save: a stable value, the same
-// for every tenant.
+// cmdLastSave: LASTSAVE, the unix time of the last successful snapshot
+// (warm restarts, snapshot.go: written, or loaded at start), else the time
+// the server started, as Redis answers before its first save. The same for
+// every tenant: one snapshot holds them all.
 func cmdLastSave(c *client, args [][]byte) {
-	c.conn.WriteInt64(c.srv.started.Unix())
+	c.conn.WriteInt64(c.srv.lastSaveUnix())
 }
 
 func humanBytes(n int64) string {
@@ -207,7 +208,7 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("used_memory_scripts", e.Charged())
 	}
 	if section("persistence") {
-		persistenceInfo(kv)
+		s.persistenceInfo(t, kv)
 	}
 	if section("stats") {
 		as := t.adm.Stats()
@@ -289,16 +290,36 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 	return b.String()
 }
 
-// persistenceInfo is INFO's persistence section: tcached persists nothing,
-// so nothing is ever loading or saving. redis-cli --stat reads loading,
-// rdb_bgsave_in_progress and aof_rewrite_in_progress (without them it
-// ORs LONG_MIN into its "child" column).
-func persistenceInfo(kv func(k string, v any)) {
+// persistenceInfo is INFO's persistence section, of tenant t (nil: every
+// tenant, the operator's INFO). The snapshot (snapshot.go) is loaded before
+// the listeners open, so nothing is ever loading while clients can ask.
+// rdb_changes_since_last_save counts successful write commands since the
+// last snapshot started (Redis counts changed keys). redis-cli --stat reads
+// loading, rdb_bgsave_in_progress and aof_rewrite_in_progress (without
+// them it ORs LONG_MIN into its "child" column).
+func (s *Server) persistenceInfo(t *tenant, kv func(k string, v any)) {
+	var changes int64
+	for _, tn := range s.reg.Load().order {
+		if t == nil || tn == t {
+			changes += tn.dirty.Load() - tn.savedDirty.Load()
+		}
+	}
+	status := "ok"
+	if !s.snap.lastOK.Load() {
+		status = "err"
+	}
+	cur := int64(-1)
+	if s.snap.inProgress.Load() {
+		cur = max(time.Now().Unix()-s.snap.saveStart.Load(), 0)
+	}
 	kv("loading", 0)
 	kv("async_loading", 0)
-	kv("rdb_changes_since_last_save", 0)
-	kv("rdb_bgsave_in_progress", 0)
-	kv("rdb_last_bgsave_status", "ok")
+	kv("rdb_changes_since_last_save", changes)
+	kv("rdb_bgsave_in_progress", command.B2i(s.snap.inProgress.Load()))
+	kv("rdb_last_save_time", s.lastSaveUnix())
+	kv("rdb_last_bgsave_status", status)
+	kv("rdb_last_bgsave_time_sec", s.snap.lastSecs.Load())
+	kv("rdb_current_bgsave_time_sec", cur)
 	kv("aof_enabled", 0)
 	kv("aof_rewrite_in_progress", 0)
 }

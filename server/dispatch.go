@@ -198,6 +198,9 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			t.cmdErrors.Add(1)
 		} else {
 			t.cmdOK.Add(1)
+			if cmd.Flags&command.Write != 0 {
+				t.dirty.Add(1) // INFO rdb_changes_since_last_save
+			}
 		}
 		c.admitted = nil
 		// c.ticket, not tk: a blocking command (BLPOP...) hands its ticket

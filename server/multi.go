@@ -269,6 +269,9 @@ func (c *client) runQueued(t *tenant, q *queuedCmd) {
 		t.cmdErrors.Add(1)
 	} else {
 		t.cmdOK.Add(1)
+		if cmd.Flags&command.Write != 0 {
+			t.dirty.Add(1) // INFO rdb_changes_since_last_save
+		}
 	}
 	if cmd.Flags&command.Write != 0 && (t.watch.n.Load() != 0 || t.blocked.n.Load() != 0) {
 		t.touchWrite(c, cmd, q.args)

@@ -242,7 +242,7 @@ func (s *Server) operatorInfo() string {
 	}
 	fmt.Fprintf(&b, "\r\n# Clients\r\nconnected_clients:%d\r\nmaxclients:%d\r\nblocked_clients:%d\r\n", s.conns.Load(), s.limits.MaxClients, blocked)
 	b.WriteString("\r\n# Persistence\r\n")
-	persistenceInfo(func(k string, v any) { fmt.Fprintf(&b, "%s:%v\r\n", k, v) })
+	s.persistenceInfo(nil, func(k string, v any) { fmt.Fprintf(&b, "%s:%v\r\n", k, v) })
 	fmt.Fprintf(&b, "\r\n# Stats\r\ntotal_connections_received:%d\r\ntotal_commands_processed:%d\r\n", s.nextID.Load(), commands)
 	var used, quotas, keys int64
 	ids := make([]string, 0, len(reg.order))

@@ -193,6 +193,11 @@ type tenant struct {
 
 	// l2 is the tenant's backed-mode counters (package backed).
 	l2 backed.Stats
+
+	// dirty counts the tenant's successful write commands; savedDirty is
+	// its value when the last snapshot started (snapshot.go, INFO
+	// rdb_changes_since_last_save).
+	dirty, savedDirty atomic.Int64
 }
 
 // user is a tenant's user, or an operator (tenant nil): operators
@@ -277,6 +282,8 @@ type Server struct {
 
 	backend backed.Backend // nil: the embedded store (backed.go)
 	l2      *backed.Mode   // the backed mode over backend; nil when embedded
+
+	snap snapState // warm restarts (snapshot.go)
 }
 
 // New builds a server for cfg. It does not listen yet.
@@ -375,6 +382,7 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	if s.backend != nil {
 		s.backend.SetInvalidator(s.invalidate)
 	}
+	s.initSnapshots(cfg.SnapshotPath, cfg.SnapshotInterval) // loads before any Serve
 	return s, nil
 }
 
@@ -439,6 +447,9 @@ func (s *Server) startBackground() {
 		if s.admission.FairStatus().Enabled {
 			s.every(s.fairIv, s.fairTick) // see fair.go
 		}
+		if s.snap.path != "" && s.snap.interval > 0 {
+			s.every(s.snap.interval, func() { s.saveSnapshot("periodic") }) // snapshot.go
+		}
 	})
 }
 
@@ -477,6 +488,9 @@ func (s *Server) Close() error {
 		<-done
 	}
 	s.wg.Wait()
+	// Every connection has finished: the last snapshot holds every
+	// acknowledged write (snapshot.go).
+	s.snap.final.Do(func() { s.saveSnapshot("shutdown") })
 	return err
 }
 

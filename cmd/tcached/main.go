@@ -228,13 +228,15 @@ func run(argv []string, stdout, stderr io.Writer, ready chan<- [2]string) int {
 		httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go httpSrv.Serve(mln)
 	}
+	// Before "tcached serving": a SIGTERM right after that line must be a
+	// graceful shutdown (with its final snapshot), not the default action.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sigs)
 	log.Info("tcached serving", "listen", addrs["listen"], "tls", addrs["tls"], "metrics", metricsAddr, "tenants", len(cfg.Tenants), "version", server.Version)
 	if ready != nil {
 		ready <- [2]string{addrs["listen"], metricsAddr}
 	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
-	defer signal.Stop(sigs)
 	errc := make(chan error, len(lns))
 	for _, ln := range lns {
 		go func(ln net.Listener) { errc <- serve(srv, ln) }(ln)
