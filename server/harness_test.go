@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -138,7 +139,7 @@ func startServerWith(t testing.TB, cfg *config.Config, opts Options) *testServer
 func startServerClock(t testing.TB, cfg *config.Config, opts Options, fake bool) *testServer {
 	t.Helper()
 	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		opts.Logger = slog.New(slog.NewTextHandler(testLogSink(), nil))
 	}
 	var clk *fakeClock
 	if fake {
@@ -366,4 +367,13 @@ func norm(v any) any {
 		return respPush(norm([]any(x)).([]any))
 	}
 	return v
+}
+
+// testLogSink is where test servers log: nowhere, unless
+// TCACHED_TEST_LOG=stderr (to see a recovered panic's stack).
+func testLogSink() io.Writer {
+	if os.Getenv("TCACHED_TEST_LOG") == "stderr" {
+		return os.Stderr
+	}
+	return io.Discard
 }

@@ -293,7 +293,7 @@ func (s *Server) deliverKey(t *tenant, writer *client, key []byte, holders []*tr
 			continue
 		}
 		o := st.opts.Load()
-		if o.bcast || o.noloop && writer != nil && st.c == writer {
+		if o == nil || o.bcast || o.noloop && writer != nil && st.c == writer {
 			continue
 		}
 		if f == nil {
@@ -323,7 +323,7 @@ func (s *Server) broadcast(t *tenant, writer *client, keys [][]byte) {
 			if !st.on.Load() {
 				continue
 			}
-			if o := st.opts.Load(); o.noloop && writer != nil && st.c == writer {
+			if o := st.opts.Load(); o == nil || o.noloop && writer != nil && st.c == writer {
 				continue
 			}
 			s.sendInvalidation(t, st, f)
@@ -623,9 +623,11 @@ func cmdClientTracking(c *client, args [][]byte) {
 func (c *client) trackOn(o *trackOpts, prefixes [][]byte) {
 	t := c.tenant
 	st := c.trk
-	if st == nil {
+	fresh := st == nil
+	if fresh {
+		// Not on until its options are stored (below): the table may hand
+		// the session to a deliverer as soon as a prefix is added.
 		st = &trackState{c: c, t: t}
-		st.on.Store(true)
 		c.trk = st
 		c.trkRef.Store(st)
 		t.trk.mu.Lock()
@@ -648,6 +650,9 @@ func (c *client) trackOn(o *trackOpts, prefixes [][]byte) {
 	}
 	st.broken.Store(false)
 	st.opts.Store(o)
+	if fresh {
+		st.on.Store(true)
+	}
 	if c.conn.RESP3 {
 		c.pubsub() // the queue its pushes go through (pubsub.go)
 	}
