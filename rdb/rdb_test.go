@@ -248,6 +248,11 @@ func FuzzDecode(f *testing.F) {
 			f.Add(p[:len(p)-10])
 		}
 	}
+	for _, st := range []*Stream{testStream(), {}} {
+		p := Encode(nil, &Object{Kind: KindStream, Stream: st}, Options{})
+		f.Add(p[:len(p)-10])
+	}
+	f.Add([]byte(redisStream[:len(redisStream)-10]))
 	f.Add([]byte{TypeListQuicklist, 1, 0x0d, 13, 0, 0, 0, 11, 0, 0, 0, 1, 0, 0, 0xf1, 0xff}) // a ziplist node
 	f.Add([]byte{TypeZSet, 1, 1, 'a', 3, '1', '.', '5'})
 	f.Add([]byte{TypeString, 0xc3, 0x81, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x80, 0xff, 0xff, 0xff, 0xff})
@@ -263,6 +268,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		if o.Kind == KindZSet && len(o.Scores) != len(o.Elems) || o.Kind == KindHash && len(o.Elems)%2 != 0 {
 			t.Fatalf("inconsistent object %+v", o)
+		}
+		if o.Kind == KindStream {
+			checkStream(t, o.Stream)
 		}
 		again, err := Decode(Encode(nil, &o, Options{NodeFill: -2}), nil)
 		if err != nil {
