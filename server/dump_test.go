@@ -120,7 +120,17 @@ func TestRestoreQuotaAndTenants(t *testing.T) {
 	}
 	big := string(rdb.Encode(nil, &rdb.Object{Kind: rdb.KindList, Elems: elems}, rdb.Options{NodeFill: -2}))
 	bigStr := string(rdb.Encode(nil, &rdb.Object{Kind: rdb.KindString, Str: []byte(text)}, rdb.Options{}))
+	var node []rdb.StreamEntry
+	for i, e := range elems {
+		node = append(node, rdb.StreamEntry{ID: rdb.StreamID{Ms: uint64(i + 1)}, Pairs: [][]byte{[]byte("f"), e}})
+	}
+	bigStream := string(rdb.Encode(nil, &rdb.Object{Kind: rdb.KindStream, Stream: &rdb.Stream{
+		Nodes: [][]rdb.StreamEntry{node}, Length: uint64(len(node)), LastID: node[len(node)-1].ID, FirstID: node[0].ID, EntriesAdded: uint64(len(node)),
+	}}, rdb.Options{}))
 	for _, r := range []*rconn{a, b} {
+		if got := r.do("RESTORE", "huge", "0", bigStream); got != respErr(command.ErrOOM) {
+			t.Errorf("RESTORE of a stream larger than the quota = %v", got)
+		}
 		before := r.do("DBSIZE")
 		if got := r.do("RESTORE", "huge", "0", big); got != respErr(command.ErrOOM) {
 			t.Errorf("RESTORE of more than the quota = %v", got)
