@@ -222,13 +222,13 @@ var decoders = [256]func(r *reader, t byte) (Object, error){
 	TypeZSetListpack:    decodeZSetBlob,
 	TypeHashZiplist:     decodeHashBlob,
 	TypeHashListpack:    decodeHashBlob,
+	TypeStreamListpack:  decodeStream,
 	TypeStreamListpack2: decodeStream,
 }
 
 // typeNames names the types without a decoder, for UnsupportedError.
 var typeNames = map[byte]string{
 	TypeModule: "module", TypeModule2: "module", TypeHashZipmap: "zipmap hash",
-	TypeStreamListpack: "stream (RDB_TYPE_STREAM_LISTPACKS, before 7.0)",
 }
 
 // Decode reads a whole payload: its footer (ErrChecksum), then one value

@@ -209,9 +209,9 @@ func TestDecodeErrors(t *testing.T) {
 			t.Errorf("Decode(%q) = %v, want %v", c.p, err, c.want)
 		}
 	}
-	_, err := Decode(withFooter([]byte{TypeStreamListpack, 0}, 10), nil)
-	if ue, ok := err.(*UnsupportedError); !ok || !strings.HasPrefix(ue.Name, "stream") {
-		t.Errorf("pre-7.0 stream payload: %v", err)
+	_, err := Decode(withFooter([]byte{TypeModule2, 0}, 10), nil)
+	if ue, ok := err.(*UnsupportedError); !ok || ue.Name != "module" {
+		t.Errorf("module payload: %v", err)
 	}
 	// The version is checked before the checksum; older versions load.
 	if _, err := Decode(withFooter([]byte{0, 1, 'x'}, 9), nil); err != nil {
@@ -271,6 +271,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		if o.Kind == KindStream {
 			checkStream(t, o.Stream)
+			o.Stream.Legacy = false // written back as RDB_TYPE_STREAM_LISTPACKS_2
 		}
 		again, err := Decode(Encode(nil, &o, Options{NodeFill: -2}), nil)
 		if err != nil {

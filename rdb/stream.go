@@ -85,6 +85,13 @@ type Stream struct {
 	MaxDeleted   StreamID
 	EntriesAdded uint64
 	Groups       []StreamGroup
+	// Legacy marks a payload of RDB_TYPE_STREAM_LISTPACKS (Redis before
+	// 7.0), which has no first id, largest deleted id, entries_added or
+	// groups' entries_read: Decode derives the first three as
+	// rdbLoadObject does, and the caller each group's EntriesRead
+	// (streamEstimateDistanceFromFirstEverEntry of its last id; -1 here).
+	// Encode ignores it.
+	Legacy bool
 }
 
 func appendStreamID(b []byte, id StreamID) []byte {
@@ -316,7 +323,8 @@ func (r *reader) decodeStreamNode(key StreamID, lp []byte) ([]StreamEntry, error
 	return node, nil
 }
 
-func decodeStream(r *reader, _ byte) (Object, error) {
+func decodeStream(r *reader, t byte) (Object, error) {
+	legacy := t == TypeStreamListpack
 	nodes, err := r.count(2)
 	if err != nil {
 		return Object{}, err
@@ -355,14 +363,28 @@ func decodeStream(r *reader, _ byte) (Object, error) {
 	if s.LastID, err = r.idLens(); err != nil {
 		return Object{}, err
 	}
-	if s.FirstID, err = r.idLens(); err != nil {
-		return Object{}, err
-	}
-	if s.MaxDeleted, err = r.idLens(); err != nil {
-		return Object{}, err
-	}
-	if s.EntriesAdded, err = r.plainLen(); err != nil {
-		return Object{}, err
+	if legacy {
+		s.Legacy, s.EntriesAdded = true, s.Length
+		s.FirstID = StreamID{^uint64(0), ^uint64(0)} // streamGetEdgeID of an empty stream
+	found:
+		for _, n := range s.Nodes {
+			for _, e := range n {
+				if !e.Deleted {
+					s.FirstID = e.ID
+					break found
+				}
+			}
+		}
+	} else {
+		if s.FirstID, err = r.idLens(); err != nil {
+			return Object{}, err
+		}
+		if s.MaxDeleted, err = r.idLens(); err != nil {
+			return Object{}, err
+		}
+		if s.EntriesAdded, err = r.plainLen(); err != nil {
+			return Object{}, err
+		}
 	}
 	if s.Length != live || prev != nil && s.LastID.less(prev.ID) {
 		return Object{}, ErrFormat
@@ -384,9 +406,11 @@ func decodeStream(r *reader, _ byte) (Object, error) {
 		if g.LastID, err = r.idLens(); err != nil {
 			return Object{}, err
 		}
-		er, err := r.plainLen()
-		if err != nil {
-			return Object{}, err
+		er := ^uint64(0)
+		if !legacy {
+			if er, err = r.plainLen(); err != nil {
+				return Object{}, err
+			}
 		}
 		g.EntriesRead = int64(er)
 		if g.EntriesRead < -1 {

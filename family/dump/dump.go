@@ -309,6 +309,9 @@ func streamFrom(o *rdb.Stream) *value.Stream {
 	}
 	s.SetLoaded(vid(o.FirstID), vid(o.LastID), vid(o.MaxDeleted), int64(o.EntriesAdded))
 	for _, rg := range o.Groups {
+		if o.Legacy { // a payload from before 7.0, as rdbLoadObject derives it
+			rg.EntriesRead = s.EstimateDistance(vid(rg.LastID))
+		}
 		g := s.CreateGroup(rg.Name, vid(rg.LastID), rg.EntriesRead)
 		for _, nk := range rg.PEL {
 			n := s.ForceNACK(g, vid(nk.ID))
