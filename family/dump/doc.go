@@ -26,8 +26,12 @@
 // decode writes nothing.
 //
 // Tables by type: the kind of an rdb.Object maps to the shard.Type it is
-// stored as (toEntry) and back (fromEntry); a new type (streams) adds one
-// row to each and one to rdb's tables.
+// stored as (toEntry) and back (fromEntry); a new type adds one row to
+// each and one to rdb's tables. A stream is the exception on the DUMP
+// side: its rdb.Object aliases the stream, so it is encoded under the
+// key's lock (streamObject); RESTORE rebuilds it with value.Stream's
+// loaders (streamFrom), node boundaries and tombstones included, so its
+// Bytes are what the same stream built by commands would be charged.
 //
 // # Memory
 //
