@@ -30,8 +30,10 @@
 // each and one to rdb's tables. A stream is the exception on the DUMP
 // side: its rdb.Object aliases the stream, so it is encoded under the
 // key's lock (streamObject); RESTORE rebuilds it with value.Stream's
-// loaders (streamFrom), node boundaries and tombstones included, so its
-// Bytes are what the same stream built by commands would be charged.
+// loaders (streamFrom), node boundaries and tombstones included, so it is
+// charged by the same formula as a stream built by commands (node buffer
+// capacities may differ with their growth history), reserved before the
+// write as for any type.
 //
 // # Memory
 //
