@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // DUMP and RESTORE of streams against redis-server 7.0.15: a stream with
@@ -152,5 +153,33 @@ func TestRestoreLegacyStream(t *testing.T) {
 		if got[i] = strings.ReplaceAll(got[i], "legacy2", "legacy"); got[i] != want[i] {
 			t.Errorf("read %d: %v, want %v", i, got[i], want[i])
 		}
+	}
+}
+
+// TestRestoreStreamWakesReaders: a stream RESTOREd onto a key an XREAD
+// is blocked on serves the reader, on both servers alike.
+func TestRestoreStreamWakesReaders(t *testing.T) {
+	addrs := []string{diffMoreServer(t).addr, startRealRedis(t)}
+	var replies []string
+	for _, addr := range addrs {
+		reader, writer := dial(t, addr), dial(t, addr)
+		writer.do("DEL", "wake")
+		reader.send(encode("XREAD", "BLOCK", "3000", "STREAMS", "wake", "$"))
+		time.Sleep(150 * time.Millisecond) // let it block
+		if got := writer.do("RESTORE", "wake", "0", legacyStream); got != ok {
+			t.Fatalf("RESTORE: %v", got)
+		}
+		got, ok := reader.readWithin(4 * time.Second)
+		if !ok {
+			t.Fatalf("%s: no reply", addr)
+		}
+		replies = append(replies, streamNormReply([]string{"XREAD"}, got))
+		writer.do("DEL", "wake")
+	}
+	if replies[0] != replies[1] {
+		t.Fatalf("tcached %v, redis %v", replies[0], replies[1])
+	}
+	if !strings.Contains(replies[0], "5-0") {
+		t.Fatalf("reader got %v", replies[0])
 	}
 }

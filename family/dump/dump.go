@@ -257,7 +257,9 @@ func cmdRestore(c *command.Ctx, args [][]byte) {
 		c.StoreErr(err)
 		return
 	}
-	c.SignalDB(c.DB, key, stored && command.Poppable(e.Type))
+	// A restored list or sorted set wakes blocked pops, a stream blocked
+	// XREAD/XREADGROUP readers (dbAdd's signalKeyAsReady).
+	c.SignalDB(c.DB, key, stored && (command.Poppable(e.Type) || e.Type == shard.TypeStream))
 	c.W.WriteString("OK")
 }
 
