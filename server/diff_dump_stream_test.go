@@ -165,7 +165,16 @@ func TestRestoreStreamWakesReaders(t *testing.T) {
 		reader, writer := dial(t, addr), dial(t, addr)
 		writer.do("DEL", "wake")
 		reader.send(encode("XREAD", "BLOCK", "3000", "STREAMS", "wake", "$"))
-		time.Sleep(150 * time.Millisecond) // let it block
+		// Wait until it is blocked (INFO's blocked_clients, both servers).
+		for end := time.Now().Add(3 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			info, _ := writer.do("INFO", "clients").([]byte)
+			if strings.Contains(string(info), "blocked_clients:1") {
+				break
+			}
+			if time.Now().After(end) {
+				t.Fatalf("%s: the reader did not block: %s", addr, info)
+			}
+		}
 		if got := writer.do("RESTORE", "wake", "0", legacyStream); got != ok {
 			t.Fatalf("RESTORE: %v", got)
 		}
