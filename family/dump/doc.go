@@ -27,9 +27,9 @@
 //
 // Tables by type: the kind of an rdb.Object maps to the shard.Type it is
 // stored as (toEntry) and back (fromEntry); a new type adds one row to
-// each and one to rdb's tables. A stream is the exception on the DUMP
-// side: its rdb.Object aliases the stream, so it is encoded under the
-// key's lock (streamObject); RESTORE rebuilds it with value.Stream's
+// each and one to rdb's tables. A stream is copied under the key's lock
+// (value.Stream.Clone) and turned into an rdb.Object after it
+// (streamObject); RESTORE rebuilds it with value.Stream's
 // loaders (streamFrom), node boundaries and tombstones included, so it is
 // charged by the same formula as a stream built by commands (node buffer
 // capacities may differ with their growth history), reserved before the

@@ -60,6 +60,7 @@ func cmdDump(c *command.Ctx, args [][]byte) {
 		t   shard.Type
 		big bool
 		tag uint8
+		st  *value.Stream
 	)
 	found := c.Part.View(c.DB, args[1], shard.ViewStats|shard.ViewTouch, func(e shard.Entry) {
 		t, big, tag = e.Type, e.Obj != nil, e.Enc
@@ -75,9 +76,9 @@ func cmdDump(c *command.Ctx, args [][]byte) {
 		case shard.TypeZSet:
 			enc = value.ViewZSet(e.Value, e.Obj).AppendEncoding(nil)
 		case shard.TypeStream:
-			// Encoded under the lock: the object aliases the stream.
-			o := streamObject(e.Obj.(*value.Stream))
-			enc = rdb.Encode(nil, &o, rdb.Options{})
+			// A copy, as for the other types; encoded (LZF included)
+			// after the lock.
+			st = e.Obj.(*value.Stream).Clone()
 		}
 	})
 	if !found {
@@ -85,7 +86,8 @@ func cmdDump(c *command.Ctx, args [][]byte) {
 		return
 	}
 	if t == shard.TypeStream {
-		c.W.WriteBulk(enc)
+		o := streamObject(st)
+		c.W.WriteBulk(rdb.Encode(c.Scratch[:0], &o, rdb.Options{}))
 		return
 	}
 	conv := fromEntry[t]
