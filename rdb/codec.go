@@ -27,7 +27,7 @@ var (
 )
 
 // UnsupportedError is a payload of an RDB type tcached does not store
-// (streams, modules, Redis 2.x zipmaps).
+// (modules, Redis 2.x zipmaps).
 type UnsupportedError struct {
 	Type byte
 	Name string

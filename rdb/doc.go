@@ -14,7 +14,8 @@
 //
 // Decoding dispatches on the RDB type byte through one table (decoders in
 // object.go) and encoding on the Object's kind through another
-// (encoders): a new type (streams) is one entry in each, plus its kind.
+// (encoders): a new type is one entry in each, plus its kind (streams,
+// stream.go, were added so).
 // Types without an entry answer ErrUnsupported naming the type, so a
 // payload of a type tcached lacks gets a clear error rather than "Bad data
 // format".

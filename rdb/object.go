@@ -43,7 +43,7 @@ const (
 	KindSet
 	KindZSet
 	KindHash
-	// Later kinds (streams) are appended here.
+	KindStream
 )
 
 // Object is one value, independent of how either side stores it.
@@ -56,6 +56,7 @@ type Object struct {
 	Str     []byte    // KindString
 	Elems   [][]byte  // list elements; set or zset members; hash fields and values, alternating
 	Scores  []float64 // KindZSet: the score of Elems[i]
+	Stream  *Stream   // KindStream
 }
 
 // Options are Encode's choices.
@@ -85,6 +86,7 @@ var encoders = [...]func(b []byte, o *Object, opt Options) []byte{
 	KindSet:    encodeSet,
 	KindZSet:   encodeZSet,
 	KindHash:   encodeHash,
+	KindStream: encodeStream,
 }
 
 // Encode returns o's DUMP payload: type, body, version and CRC64.
@@ -218,26 +220,27 @@ func Verify(payload []byte) ([]byte, error) {
 // decoders reads a body after its type byte, by RDB type. A nil entry is
 // a type tcached does not store.
 var decoders = [256]func(r *reader, t byte) (Object, error){
-	TypeString:         decodeString,
-	TypeList:           decodeLinkedList,
-	TypeSet:            decodeSet,
-	TypeZSet:           decodeZSet,
-	TypeZSet2:          decodeZSet,
-	TypeHash:           decodeHash,
-	TypeListZiplist:    decodeListBlob,
-	TypeListQuicklist:  decodeQuicklist,
-	TypeListQuicklist2: decodeQuicklist,
-	TypeSetIntset:      decodeIntset,
-	TypeZSetZiplist:    decodeZSetBlob,
-	TypeZSetListpack:   decodeZSetBlob,
-	TypeHashZiplist:    decodeHashBlob,
-	TypeHashListpack:   decodeHashBlob,
+	TypeString:          decodeString,
+	TypeList:            decodeLinkedList,
+	TypeSet:             decodeSet,
+	TypeZSet:            decodeZSet,
+	TypeZSet2:           decodeZSet,
+	TypeHash:            decodeHash,
+	TypeListZiplist:     decodeListBlob,
+	TypeListQuicklist:   decodeQuicklist,
+	TypeListQuicklist2:  decodeQuicklist,
+	TypeSetIntset:       decodeIntset,
+	TypeZSetZiplist:     decodeZSetBlob,
+	TypeZSetListpack:    decodeZSetBlob,
+	TypeHashZiplist:     decodeHashBlob,
+	TypeHashListpack:    decodeHashBlob,
+	TypeStreamListpack:  decodeStream,
+	TypeStreamListpack2: decodeStream,
 }
 
 // typeNames names the types without a decoder, for UnsupportedError.
 var typeNames = map[byte]string{
 	TypeModule: "module", TypeModule2: "module", TypeHashZipmap: "zipmap hash",
-	TypeStreamListpack: "stream", TypeStreamListpack2: "stream",
 }
 
 // Decode reads a whole payload: its footer (ErrChecksum), then one value
@@ -245,7 +248,8 @@ var typeNames = map[byte]string{
 // buffer; grow may be nil). The value is read from the whole payload,
 // footer included, as restoreCommand reads its argument: a value may run
 // into the footer's bytes, and bytes after it are ignored. An empty
-// collection is ErrFormat, as Redis refuses empty keys.
+// collection is ErrFormat, as Redis refuses empty keys (an empty stream
+// is a value, as in Redis).
 func Decode(payload []byte, grow func(n int) bool) (Object, error) {
 	if _, err := Verify(payload); err != nil {
 		return Object{}, err
@@ -266,7 +270,7 @@ func Decode(payload []byte, grow func(n int) bool) (Object, error) {
 	if err != nil {
 		return Object{}, err
 	}
-	if o.Kind != KindString && len(o.Elems) == 0 {
+	if o.Kind != KindString && o.Kind != KindStream && len(o.Elems) == 0 {
 		return Object{}, ErrFormat
 	}
 	return o, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,6 +53,9 @@ func unq(t *testing.T, s string) []byte {
 }
 
 func sameObject(a, b Object) bool {
+	if a.Kind == KindStream || b.Kind == KindStream {
+		return a.Kind == b.Kind && reflect.DeepEqual(a.Stream, b.Stream)
+	}
 	if a.Kind != b.Kind || !bytes.Equal(a.Str, b.Str) || len(a.Elems) != len(b.Elems) || len(a.Scores) != len(b.Scores) {
 		return false
 	}
@@ -205,9 +209,9 @@ func TestDecodeErrors(t *testing.T) {
 			t.Errorf("Decode(%q) = %v, want %v", c.p, err, c.want)
 		}
 	}
-	_, err := Decode(withFooter([]byte{TypeStreamListpack2, 0}, 10), nil)
-	if ue, ok := err.(*UnsupportedError); !ok || ue.Name != "stream" {
-		t.Errorf("stream payload: %v", err)
+	_, err := Decode(withFooter([]byte{TypeModule2, 0}, 10), nil)
+	if ue, ok := err.(*UnsupportedError); !ok || ue.Name != "module" {
+		t.Errorf("module payload: %v", err)
 	}
 	// The version is checked before the checksum; older versions load.
 	if _, err := Decode(withFooter([]byte{0, 1, 'x'}, 9), nil); err != nil {
@@ -244,6 +248,11 @@ func FuzzDecode(f *testing.F) {
 			f.Add(p[:len(p)-10])
 		}
 	}
+	for _, st := range []*Stream{testStream(), {}} {
+		p := Encode(nil, &Object{Kind: KindStream, Stream: st}, Options{})
+		f.Add(p[:len(p)-10])
+	}
+	f.Add([]byte(redisStream[:len(redisStream)-10]))
 	f.Add([]byte{TypeListQuicklist, 1, 0x0d, 13, 0, 0, 0, 11, 0, 0, 0, 1, 0, 0, 0xf1, 0xff}) // a ziplist node
 	f.Add([]byte{TypeZSet, 1, 1, 'a', 3, '1', '.', '5'})
 	f.Add([]byte{TypeString, 0xc3, 0x81, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x80, 0xff, 0xff, 0xff, 0xff})
@@ -259,6 +268,10 @@ func FuzzDecode(f *testing.F) {
 		}
 		if o.Kind == KindZSet && len(o.Scores) != len(o.Elems) || o.Kind == KindHash && len(o.Elems)%2 != 0 {
 			t.Fatalf("inconsistent object %+v", o)
+		}
+		if o.Kind == KindStream {
+			checkStream(t, o.Stream)
+			o.Stream.Legacy = false // written back as RDB_TYPE_STREAM_LISTPACKS_2
 		}
 		again, err := Decode(Encode(nil, &o, Options{NodeFill: -2}), nil)
 		if err != nil {

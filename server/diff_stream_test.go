@@ -20,6 +20,11 @@ func streamNorm(args []string, raw string) string {
 	if err != nil {
 		return raw
 	}
+	return streamNormReply(args, v)
+}
+
+// streamNormReply is streamNorm of a parsed reply.
+func streamNormReply(args []string, v any) string {
 	v = norm(v)
 	cmd := strings.ToUpper(args[0])
 	sub := ""

@@ -63,13 +63,16 @@ func TestGoRedisDumpRestore(t *testing.T) {
 	if err := c.Restore(ctx, "bad", 0, "not a payload").Err(); err == nil || err.Error() != command.ErrDumpPayload {
 		t.Errorf("RESTORE garbage: %v", err)
 	}
-	// A stream dumped by redis-server 7.0.15: not a tcached type (yet).
+	// A stream dumped by redis-server 7.0.15 (XADD st 1-1 a 1).
 	stream := "\x13\x01\x10\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x1c\x1c\x00\x00\x00\n\x00\x01\x01\x00\x01\x01\x01\x81a\x02\x00\x01\x02\x01\x00\x01\x00\x01\x01\x01\x04\x01\xff\x01\x01\x01\x01\x01\x00\x00\x01\x00\n\x00)}x\x0f\xd8\x8a\xa6,"
-	if err := c.Restore(ctx, "st", 0, stream).Err(); err == nil || err.Error() != command.ErrUnsupportedPayload("stream") {
+	if err := c.Restore(ctx, "st", 0, stream).Err(); err != nil {
 		t.Errorf("RESTORE of a stream: %v", err)
 	}
-	if got := c.Exists(ctx, "st").Val(); got != 0 {
-		t.Errorf("EXISTS st = %d", got)
+	if got := c.XRange(ctx, "st", "-", "+").Val(); len(got) != 1 || got[0].ID != "1-1" || got[0].Values["a"] != "1" {
+		t.Errorf("XRANGE st = %v", got)
+	}
+	if got, err := c.Dump(ctx, "st").Result(); err != nil || got != stream {
+		t.Errorf("DUMP st = %q, %v; want Redis's payload", got, err)
 	}
 	if err := c.ObjectFreq(ctx, "s").Err(); err == nil || err.Error() != command.ErrNoLFU {
 		t.Errorf("OBJECT FREQ: %v", err)
@@ -117,7 +120,17 @@ func TestRestoreQuotaAndTenants(t *testing.T) {
 	}
 	big := string(rdb.Encode(nil, &rdb.Object{Kind: rdb.KindList, Elems: elems}, rdb.Options{NodeFill: -2}))
 	bigStr := string(rdb.Encode(nil, &rdb.Object{Kind: rdb.KindString, Str: []byte(text)}, rdb.Options{}))
+	var node []rdb.StreamEntry
+	for i, e := range elems {
+		node = append(node, rdb.StreamEntry{ID: rdb.StreamID{Ms: uint64(i + 1)}, Pairs: [][]byte{[]byte("f"), e}})
+	}
+	bigStream := string(rdb.Encode(nil, &rdb.Object{Kind: rdb.KindStream, Stream: &rdb.Stream{
+		Nodes: [][]rdb.StreamEntry{node}, Length: uint64(len(node)), LastID: node[len(node)-1].ID, FirstID: node[0].ID, EntriesAdded: uint64(len(node)),
+	}}, rdb.Options{}))
 	for _, r := range []*rconn{a, b} {
+		if got := r.do("RESTORE", "huge", "0", bigStream); got != respErr(command.ErrOOM) {
+			t.Errorf("RESTORE of a stream larger than the quota = %v", got)
+		}
 		before := r.do("DBSIZE")
 		if got := r.do("RESTORE", "huge", "0", big); got != respErr(command.ErrOOM) {
 			t.Errorf("RESTORE of more than the quota = %v", got)

@@ -170,6 +170,10 @@ var respSeeds = []string{
 		string(encode("RESTORE", "k3", "0", attackPayload[:len(attackPayload)-1]+"x", "FREQ", "5")) + "OBJECT FREQ k\r\nOBJECT IDLETIME k2\r\n",
 	string(encode("RESTORE", "l", "0", "\x12\x01\x02\x17\x17\x00\x00\x00\x06\x00\x81a\x02\x81b\x02\x01\x01\x02\x01\xc1,\x02\xdf\xfb\x02\xff\n\x00\x9cSf\xfe\x87\xffM\xba")) +
 		"LMPOP 2 x l LEFT COUNT 2\r\nRPOPLPUSH l l2\r\nBRPOPLPUSH l l2 0.01\r\nBLMPOP 0.01 1 l2 RIGHT\r\nDUMP l2\r\n",
+	// A stream payload (Redis 7.0.15's, XADD st 1-1 a 1) the fuzzer
+	// mutates, and DUMP of a stream with groups.
+	string(encode("RESTORE", "st", "0", "\x13\x01\x10\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x01\x1c\x1c\x00\x00\x00\n\x00\x01\x01\x00\x01\x01\x01\x81a\x02\x00\x01\x02\x01\x00\x01\x00\x01\x01\x01\x04\x01\xff\x01\x01\x01\x01\x01\x00\x00\x01\x00\n\x00)}x\x0f\xd8\x8a\xa6,")) +
+		"XADD st 2-1 f v\r\nXGROUP CREATE st g 0\r\nXREADGROUP GROUP g c STREAMS st >\r\nXDEL st 1-1\r\nDUMP st\r\nXINFO STREAM st FULL\r\n",
 	"SADD s1 1 2 3\r\nSADD s2 2 3 x\r\nSINTERCARD 2 s1 s2 LIMIT 1\r\nSINTERCARD 3 s1 s2 nokey\r\nDUMP s2\r\nSINTERCARD 9223372036854775807 s1\r\n",
 	"CLIENT REPLY SKIP\r\nGET k\r\nCLIENT REPLY OFF\r\nSET k v\r\nCLIENT REPLY SKIP\r\nCLIENT REPLY ON\r\nCLIENT REPLY x\r\nPING\r\n",
 	"CLIENT UNBLOCK 1\r\nCLIENT UNBLOCK 1 ERROR\r\nCLIENT UNBLOCK x y\r\nCOMMAND LIST FILTERBY PATTERN c*\r\nCOMMAND GETKEYS sort k STORE d\r\nCOMMAND GETKEYSANDFLAGS copy a b\r\n",

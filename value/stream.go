@@ -59,8 +59,12 @@ import (
 // name per consumer and StreamNACKCost per pending entry.
 // TestStreamMemory checks the formula against the heap.
 //
-// DUMP/RESTORE: a stream's RDB form (RDB_TYPE_STREAM_LISTPACKS_3) would
-// be built from Range, Groups and the PELs; nothing here depends on it.
+// DUMP/RESTORE: family/dump writes a stream's RDB form
+// (RDB_TYPE_STREAM_LISTPACKS_2) from Walk (every entry, tombstones
+// included, with its node), the metadata getters, Groups and the PELs,
+// and rebuilds one with Load (which keeps the payload's node boundaries
+// and tombstones), SetLoaded, CreateGroup, ForceNACK, CreateConsumer and
+// Claim: the accounting is the same as for a stream built by commands.
 
 // StreamID is an entry id: milliseconds and sequence.
 type StreamID struct{ Ms, Seq uint64 }
@@ -370,6 +374,40 @@ func (s *Stream) SetMeta(last StreamID, entriesAdded int64, maxDeleted StreamID)
 	if !maxDeleted.IsZero() {
 		s.maxDeleted = maxDeleted
 	}
+}
+
+// Walk calls fn with every entry in id order, deleted ones included,
+// and the index of its node (DUMP writes one listpack per node).
+func (s *Stream) Walk(fn func(node int, id StreamID, deleted bool, rec []byte)) {
+	for ni, n := range s.nodes {
+		for i, id := range n.ids {
+			fn(ni, id, n.deleted(i), n.rec(i))
+		}
+	}
+}
+
+// Load appends an entry read from a DUMP payload: in a new node when
+// newNode (so the payload's node boundaries are kept), as a tombstone
+// when deleted. Ids must ascend and a node must hold a live entry by
+// the end; SetLoaded then sets the metadata.
+func (s *Stream) Load(id StreamID, pairs [][]byte, newNode, deleted bool) {
+	maxEntries := int64(0)
+	if newNode {
+		maxEntries = 1 // the last node is full: Add starts a new one
+	}
+	s.Add(id, pairs, 0, maxEntries)
+	if deleted {
+		n := s.nodes[len(s.nodes)-1]
+		n.data[n.offs[len(n.ids)-1]] |= entryDeleted
+		n.live--
+		n.dead++
+		s.length--
+	}
+}
+
+// SetLoaded sets the metadata read from a DUMP payload.
+func (s *Stream) SetLoaded(first, last, maxDeleted StreamID, entriesAdded int64) {
+	s.firstID, s.lastID, s.maxDeleted, s.entriesAdded = first, last, maxDeleted, entriesAdded
 }
 
 // StreamRecordLen is the record size of fields (field, value pairs).

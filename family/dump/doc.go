@@ -26,8 +26,14 @@
 // decode writes nothing.
 //
 // Tables by type: the kind of an rdb.Object maps to the shard.Type it is
-// stored as (toEntry) and back (fromEntry); a new type (streams) adds one
-// row to each and one to rdb's tables.
+// stored as (toEntry) and back (fromEntry); a new type adds one row to
+// each and one to rdb's tables. A stream is copied under the key's lock
+// (value.Stream.Clone) and turned into an rdb.Object after it
+// (streamObject); RESTORE rebuilds it with value.Stream's
+// loaders (streamFrom), node boundaries and tombstones included, so it is
+// charged by the same formula as a stream built by commands (node buffer
+// capacities may differ with their growth history), reserved before the
+// write as for any type.
 //
 // # Memory
 //

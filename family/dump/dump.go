@@ -60,6 +60,7 @@ func cmdDump(c *command.Ctx, args [][]byte) {
 		t   shard.Type
 		big bool
 		tag uint8
+		st  *value.Stream
 	)
 	found := c.Part.View(c.DB, args[1], shard.ViewStats|shard.ViewTouch, func(e shard.Entry) {
 		t, big, tag = e.Type, e.Obj != nil, e.Enc
@@ -74,10 +75,19 @@ func cmdDump(c *command.Ctx, args [][]byte) {
 			enc = value.ViewHash(e.Value, e.Obj).AppendEncoding(nil)
 		case shard.TypeZSet:
 			enc = value.ViewZSet(e.Value, e.Obj).AppendEncoding(nil)
+		case shard.TypeStream:
+			// A copy, as for the other types; encoded (LZF included)
+			// after the lock.
+			st = e.Obj.(*value.Stream).Clone()
 		}
 	})
 	if !found {
 		c.W.WriteNull()
+		return
+	}
+	if t == shard.TypeStream {
+		o := streamObject(st)
+		c.W.WriteBulk(rdb.Encode(c.Scratch[:0], &o, rdb.Options{}))
 		return
 	}
 	conv := fromEntry[t]
@@ -249,14 +259,85 @@ func cmdRestore(c *command.Ctx, args [][]byte) {
 		c.StoreErr(err)
 		return
 	}
-	c.SignalDB(c.DB, key, stored && command.Poppable(e.Type))
+	// A restored list or sorted set wakes blocked pops, a stream blocked
+	// XREAD/XREADGROUP readers (dbAdd's signalKeyAsReady).
+	c.SignalDB(c.DB, key, stored && (command.Poppable(e.Type) || e.Type == shard.TypeStream))
 	c.W.WriteString("OK")
+}
+
+func rid(id value.StreamID) rdb.StreamID { return rdb.StreamID{Ms: id.Ms, Seq: id.Seq} }
+func vid(id rdb.StreamID) value.StreamID { return value.StreamID{Ms: id.Ms, Seq: id.Seq} }
+
+// streamObject is s's rdb form; its strings alias s.
+func streamObject(s *value.Stream) rdb.Object {
+	o := &rdb.Stream{
+		Length: uint64(s.Len()), LastID: rid(s.LastID()), FirstID: rid(s.FirstID()),
+		MaxDeleted: rid(s.MaxDeletedID()), EntriesAdded: uint64(s.EntriesAdded()),
+		Nodes: make([][]rdb.StreamEntry, 0, s.Nodes()),
+	}
+	s.Walk(func(node int, id value.StreamID, deleted bool, rec []byte) {
+		if node == len(o.Nodes) {
+			o.Nodes = append(o.Nodes, nil)
+		}
+		e := rdb.StreamEntry{ID: rid(id), Deleted: deleted, Pairs: make([][]byte, 0, 2*value.StreamFieldCount(rec))}
+		value.StreamFields(rec, func(f, v []byte) { e.Pairs = append(e.Pairs, f, v) })
+		o.Nodes[node] = append(o.Nodes[node], e)
+	})
+	for _, g := range s.Groups() {
+		rg := rdb.StreamGroup{Name: []byte(g.Name), LastID: rid(g.LastID), EntriesRead: g.EntriesRead}
+		g.PEL(value.StreamID{}, func(id value.StreamID, nk *value.StreamNACK) bool {
+			rg.PEL = append(rg.PEL, rdb.StreamNACK{ID: rid(id), DeliveryTime: nk.DeliveryTime, DeliveryCount: uint64(nk.DeliveryCount)})
+			return true
+		})
+		for _, c := range g.Consumers() {
+			rc := rdb.StreamConsumer{Name: []byte(c.Name), SeenTime: c.SeenTime}
+			c.PEL(value.StreamID{}, func(id value.StreamID, _ *value.StreamNACK) bool {
+				rc.PEL = append(rc.PEL, rid(id))
+				return true
+			})
+			rg.Consumers = append(rg.Consumers, rc)
+		}
+		o.Groups = append(o.Groups, rg)
+	}
+	return rdb.Object{Kind: rdb.KindStream, Stream: o}
+}
+
+// streamFrom rebuilds a decoded stream (rdb.Decode checked its
+// consistency); the bytes are copied.
+func streamFrom(o *rdb.Stream) *value.Stream {
+	s := value.NewStream()
+	for _, node := range o.Nodes {
+		for i, e := range node {
+			s.Load(vid(e.ID), e.Pairs, i == 0, e.Deleted) // copied into the node
+		}
+	}
+	s.SetLoaded(vid(o.FirstID), vid(o.LastID), vid(o.MaxDeleted), int64(o.EntriesAdded))
+	for _, rg := range o.Groups {
+		if o.Legacy { // a payload from before 7.0, as rdbLoadObject derives it
+			rg.EntriesRead = s.EstimateDistance(vid(rg.LastID))
+		}
+		g := s.CreateGroup(rg.Name, vid(rg.LastID), rg.EntriesRead)
+		for _, nk := range rg.PEL {
+			n := s.ForceNACK(g, vid(nk.ID))
+			n.DeliveryTime, n.DeliveryCount = nk.DeliveryTime, int64(nk.DeliveryCount)
+		}
+		for _, rc := range rg.Consumers {
+			c := s.CreateConsumer(g, rc.Name, rc.SeenTime)
+			for _, id := range rc.PEL {
+				s.Claim(g.NACK(vid(id)), vid(id), c)
+			}
+		}
+	}
+	return s
 }
 
 // toEntry builds the entry a restored Object is stored as, by kind: the
 // compact encoding within lim, else the big one. The bytes are copied out
 // of the payload.
 var toEntry = map[rdb.Kind]func(lim value.Limits, o *rdb.Object) (shard.Entry, error){
+	rdb.KindStream: func(_ value.Limits, o *rdb.Object) (shard.Entry, error) {
+		return shard.Entry{Obj: streamFrom(o.Stream), Type: shard.TypeStream}, nil
+	},
 	rdb.KindString: func(_ value.Limits, o *rdb.Object) (shard.Entry, error) {
 		if len(o.Str) > command.MaxStringLen {
 			return shard.Entry{}, rdb.ErrFormat
