@@ -19,6 +19,8 @@ type Copied struct {
 	Big  bool
 	Tag  uint8
 	Enc  []byte
+	// St is a stream's copy (streams have no compact layout).
+	St *value.Stream
 }
 
 // ErrNoEncoder reports a type with no payload encoder (yet): the caller
@@ -30,6 +32,9 @@ var ErrNoEncoder = errors.New("dump: no payload encoder for this type")
 // under the sub-shard lock (inside Partition.View or a walk); ok is false
 // for a type DUMP cannot encode.
 func CopyEntry(arena []byte, e shard.Entry) (out []byte, c Copied, ok bool) {
+	if e.Type == shard.TypeStream {
+		return arena, Copied{Type: e.Type, Big: true, St: e.Obj.(*value.Stream).Clone()}, true
+	}
 	if fromEntry[e.Type] == nil {
 		return arena, Copied{}, false
 	}
@@ -55,6 +60,10 @@ func CopyEntry(arena []byte, e shard.Entry) (out []byte, c Copied, ok bool) {
 // Redis with rdbcompression off: LZF would cost more time than the bytes
 // it saves in a local file; RESTORE reads either).
 func Payload(dst []byte, c Copied, lim value.Limits) ([]byte, error) {
+	if c.St != nil {
+		o := streamObject(c.St)
+		return rdb.Encode(dst, &o, rdb.Options{NoCompress: true}), nil
+	}
 	conv := fromEntry[c.Type]
 	if conv == nil {
 		return dst, ErrNoEncoder
