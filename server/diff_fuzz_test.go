@@ -1890,4 +1890,7 @@ func sha1hexString(s string) string {
 // each runs from a flushed keyspace in RESP2 and RESP3 before the random
 // sequences.
 var dfRegressions = [][][]string{
+	// ZADD checks its flags' compatibility before INCR's single pair.
+	{{"ZADD", "z1", "GT", "NX", "INCR", "1", "a", "2", "b"}, {"ZADD", "z1", "NX", "XX", "INCR", "1", "a", "2", "b"},
+		{"ZADD", "z1", "GT", "LT", "INCR", "1", "a", "2", "b"}, {"ZADD", "z1", "XX", "GT", "INCR", "1", "a", "2", "b"}},
 }

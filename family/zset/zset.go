@@ -209,14 +209,14 @@ flags:
 	case elements == 0 || elements%2 != 0:
 		c.W.WriteError(command.ErrSyntax)
 		return
-	case f.incr && elements > 2:
-		c.W.WriteError(command.ErrZIncrPair)
-		return
-	case f.nx && f.xx:
+	case f.nx && f.xx: // in Redis's order of checks
 		c.W.WriteError(command.ErrZXXNX)
 		return
 	case f.gt && f.nx || f.lt && f.nx || f.gt && f.lt:
 		c.W.WriteError(command.ErrZGTLTNX)
+		return
+	case f.incr && elements > 2:
+		c.W.WriteError(command.ErrZIncrPair)
 		return
 	}
 	n := elements / 2
