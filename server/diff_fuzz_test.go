@@ -1893,4 +1893,7 @@ var dfRegressions = [][][]string{
 	// ZADD checks its flags' compatibility before INCR's single pair.
 	{{"ZADD", "z1", "GT", "NX", "INCR", "1", "a", "2", "b"}, {"ZADD", "z1", "NX", "XX", "INCR", "1", "a", "2", "b"},
 		{"ZADD", "z1", "GT", "LT", "INCR", "1", "a", "2", "b"}, {"ZADD", "z1", "XX", "GT", "INCR", "1", "a", "2", "b"}},
+	// A pop count that is not an integer gets Redis's "must be positive".
+	{{"RPUSH", "l1", "a"}, {"SADD", "t1", "a"}, {"LPOP", "l1", ""}, {"RPOP", "l1", "abc"}, {"LPOP", "missing", "x"},
+		{"SPOP", "t1", "abc"}, {"SPOP", "missing", ""}, {"LPOP", "l1", "-1"}},
 }

@@ -177,11 +177,7 @@ func listPopCmd(c *command.Ctx, args [][]byte, left bool) {
 	count := 1
 	if hasCount {
 		n, ok := command.ParseInt(args[2])
-		if !ok {
-			c.W.WriteError(command.ErrNotInteger)
-			return
-		}
-		if n < 0 {
+		if !ok || n < 0 { // Redis answers one message for both
 			c.W.WriteError(command.ErrListMustBePositive)
 			return
 		}
