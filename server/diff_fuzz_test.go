@@ -1896,4 +1896,13 @@ var dfRegressions = [][][]string{
 	// A pop count that is not an integer gets Redis's "must be positive".
 	{{"RPUSH", "l1", "a"}, {"SADD", "t1", "a"}, {"LPOP", "l1", ""}, {"RPOP", "l1", "abc"}, {"LPOP", "missing", "x"},
 		{"SPOP", "t1", "abc"}, {"SPOP", "missing", ""}, {"LPOP", "l1", "-1"}},
+	// CONFIG SET: a parameter named twice is a duplicate whatever its
+	// values (an alias is another parameter); an odd argument count is a
+	// syntax error.
+	{{"CONFIG", "SET", "hash-max-listpack-entries", "-2", "hash-max-listpack-entries", "x"},
+		{"CONFIG", "SET", "hash-max-listpack-entries", "1", "hash-max-ziplist-entries", "2"},
+		{"CONFIG", "SET", "zset-max-listpack-value", "1", "hash-max-listpack-value", "2", "x"},
+		{"CONFIG", "GET", "hash-max-listpack-entries"}},
+	// CLIENT NO-EVICT takes on or off only.
+	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
 }
