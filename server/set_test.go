@@ -54,7 +54,7 @@ func TestSetCommands(t *testing.T) {
 			s(int64(2), "SADD", "s", "a", "b"),
 			s([]any{"a", "b"}, "SPOP", "s", "2"), s(int64(0), "EXISTS", "s"),
 			s(respErr(command.ErrMustBePositive), "SPOP", "s", "-1"),
-			s(respErr(command.ErrNotInteger), "SPOP", "s", "x"),
+			s(respErr(command.ErrMustBePositive), "SPOP", "s", "x"),
 			s(respErr(command.ErrSyntax), "SPOP", "s", "1", "2"),
 			s(wrongArgs("spop"), "SPOP"),
 		}},
