@@ -902,6 +902,9 @@ var dfAllowed = map[string]dfAllowance{
 		_, b := x.rd.(int64)
 		return a && b
 	}},
+	"object|encoding": {"`OBJECT ENCODING` of a string follows its value, not its history", func(x *dfCheck) bool {
+		return x.rd == "raw" && (x.tc == "embstr" || x.tc == "int")
+	}},
 	"object|idletime": {"`OBJECT IDLETIME/FREQ`", dfRefusedNoPerm},
 	"object|freq":     {"`OBJECT IDLETIME/FREQ`", dfRefusedNoPerm},
 	"sort":            {"`BY`/`GET` patterns refused (they read undeclared keys)", dfSortPatterns},
