@@ -871,6 +871,7 @@ var dfCompare = map[string]dfCmp{
 	"smembers": dfUnordered, "sinter": dfUnordered, "sunion": dfUnordered, "sdiff": dfUnordered,
 	"hkeys": dfUnordered, "hvals": dfUnordered, "keys": dfUnordered,
 	"hgetall": dfPairs, "config|get": dfPairs,
+	"function|list": dfDeepUnordered, // libraries and functions in dict order
 	"ttl": dfTol(1), "expiretime": dfTol(1), "pttl": dfTol(250), "pexpiretime": dfTol(250),
 	"object|idletime": dfTol(2),
 	"srandmember":     dfRandomMembers, "hrandfield": dfRandomMembers,
@@ -980,6 +981,27 @@ func dfUnordered(x *dfCheck) string {
 	sort.Strings(rb)
 	if !reflect.DeepEqual(ra, rb) {
 		return "replies differ (compared unordered)"
+	}
+	return ""
+}
+
+// dfDeepUnordered compares nested arrays as multisets at every level.
+func dfDeepUnordered(x *dfCheck) string {
+	var canon func(v any) string
+	canon = func(v any) string {
+		a, ok := dfElems(v)
+		if !ok {
+			return dfRepr(v)
+		}
+		out := make([]string, len(a))
+		for i := range a {
+			out[i] = canon(a[i])
+		}
+		sort.Strings(out)
+		return fmt.Sprintf("%T%q", v, out)
+	}
+	if canon(x.tc) != canon(x.rd) {
+		return "replies differ (compared unordered at every level)"
 	}
 	return ""
 }
@@ -1906,6 +1928,8 @@ var dfRegressions = [][][]string{
 		{"CONFIG", "SET", "hash-max-listpack-entries", "1", "hash-max-ziplist-entries", "2"},
 		{"CONFIG", "SET", "zset-max-listpack-value", "1", "hash-max-listpack-value", "2", "x"},
 		{"CONFIG", "GET", "hash-max-listpack-entries"}},
+	// PUBSUB CHANNELS takes at most one pattern.
+	{{"PUBSUB", "CHANNELS", "a", "b"}, {"pubsub", "channels", "*", "x", "y"}, {"PUBSUB", "CHANNELS", "x*"}},
 	// CLIENT NO-EVICT takes on or off only.
 	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
 }
