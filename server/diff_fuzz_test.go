@@ -1930,6 +1930,10 @@ var dfRegressions = [][][]string{
 		{"CONFIG", "GET", "hash-max-listpack-entries"}},
 	// PUBSUB CHANNELS takes at most one pattern.
 	{{"PUBSUB", "CHANNELS", "a", "b"}, {"pubsub", "channels", "*", "x", "y"}, {"PUBSUB", "CHANNELS", "x*"}},
+	// GETEX checks its expiry's value only on a string that exists.
+	{{"GETEX", "s1", "EXAT", "abc"}, {"GETEX", "s1", "EX", "-1"}, {"HSET", "h1", "f", "v"}, {"GETEX", "h1", "PX", "0"},
+		{"SET", "s1", "v"}, {"GETEX", "s1", "EXAT", "abc"}, {"GETEX", "s1", "PX", "0"}, {"GETEX", "s1", "EX", "9223372036854775807"},
+		{"TTL", "s1"}, {"GETEX", "s1", "PXAT", "1"}, {"EXISTS", "s1"}},
 	// CLIENT NO-EVICT takes on or off only.
 	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
 }

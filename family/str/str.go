@@ -1,6 +1,7 @@
 package str
 
 import (
+	"errors"
 	"math"
 	"math/big"
 	"strconv"
@@ -30,6 +31,9 @@ func cmdGet(c *command.Ctx, args [][]byte) {
 		c.Scratch = v[:0]
 	}
 }
+
+// errBadExpire aborts GETEX's change of a string whose new expiry is bad.
+var errBadExpire = errors.New("bad expire")
 
 // expiry options shared by SET and GETEX.
 type expireOpt struct {
@@ -347,15 +351,16 @@ func cmdGetDel(c *command.Ctx, args [][]byte) {
 // cmdGetEx: GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]
 func cmdGetEx(c *command.Ctx, args [][]byte) {
 	var exp expireOpt
+	var bad string // a bad expiry value's error
 	for i := 2; i < len(args); i++ {
 		a := args[i]
 		switch {
 		case command.EqFold(a, "persist") && !exp.set && !exp.persist:
 			exp.persist = true
 		case ExpireOptName(a) != "" && !exp.set && !exp.persist && i+1 < len(args):
-			if !exp.take(c, a, args[i+1], "getex") {
-				return
-			}
+			// Redis checks the value only once the key is found a string.
+			exp.at, bad = parseExpireArg(c, ExpireOptName(a), args[i+1], "getex")
+			exp.set = true
 			i++
 		default:
 			c.W.WriteError(command.ErrSyntax)
@@ -377,6 +382,9 @@ func cmdGetEx(c *command.Ctx, args [][]byte) {
 		if notString(cur, exists) {
 			return cur, shard.Keep, command.ErrWrongTypeAbort
 		}
+		if bad != "" {
+			return cur, shard.Keep, errBadExpire
+		}
 		val = append(val[:0], cur.Value...)
 		switch {
 		case exp.persist:
@@ -387,6 +395,10 @@ func cmdGetEx(c *command.Ctx, args [][]byte) {
 			return shard.Entry{ExpireAt: exp.at}, shard.SetTTL, nil
 		}
 	})
+	if err == errBadExpire {
+		c.W.WriteError(bad)
+		return
+	}
 	if err != nil {
 		c.StoreErr(err)
 		return
