@@ -1314,10 +1314,10 @@ func (r *dfRun) step(s dfStep) (msg, tcRaw, rdRaw string) {
 		return "", got, ""
 	}
 	if !r.inMulti {
-		switch s.name {
-		case "spop":
+		switch {
+		case s.name == "spop" && (len(s.args) == 2 || len(s.args) == 3):
 			return r.spop(s.args)
-		case "scan", "sscan", "hscan", "zscan":
+		case s.name == "scan" && len(s.args) >= 2, strings.HasSuffix(s.name, "scan") && len(s.args) >= 3:
 			return r.scan(s.args)
 		}
 	} else if s.name == "spop" || s.name == "unsubscribe" || s.name == "punsubscribe" {
@@ -1934,6 +1934,8 @@ var dfRegressions = [][][]string{
 	{{"GETEX", "s1", "EXAT", "abc"}, {"GETEX", "s1", "EX", "-1"}, {"HSET", "h1", "f", "v"}, {"GETEX", "h1", "PX", "0"},
 		{"SET", "s1", "v"}, {"GETEX", "s1", "EXAT", "abc"}, {"GETEX", "s1", "PX", "0"}, {"GETEX", "s1", "EX", "9223372036854775807"},
 		{"TTL", "s1"}, {"GETEX", "s1", "PXAT", "1"}, {"EXISTS", "s1"}},
+	// An error quoting an argument trims the CR and LF at its ends.
+	{{"FUNCTION", "LOAD", "#!nolua name=x\n", "x"}, {"FUNCTION", "LOAD", "#!lua name=x\r\n\n"}, {"GET", "a", "\n"}},
 	// CLIENT NO-EVICT takes on or off only.
 	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
 }
