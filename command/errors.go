@@ -58,7 +58,18 @@ const (
 )
 
 // ErrUnsupportedOption answers an option a command does not know (EXPIRE).
-func ErrUnsupportedOption(opt []byte) string { return "ERR Unsupported option " + string(opt) }
+func ErrUnsupportedOption(opt []byte) string { return "ERR Unsupported option " + string(CStr(opt)) }
+
+// CStr is b up to its first NUL byte: what Redis's "%s" prints of an
+// argument it quotes in an error message.
+func CStr(b []byte) []byte {
+	for i, c := range b {
+		if c == 0 {
+			return b[:i]
+		}
+	}
+	return b
+}
 
 func ErrWrongArgs(name string) string {
 	return "ERR wrong number of arguments for '" + name + "' command"
