@@ -1970,6 +1970,9 @@ var dfRegressions = [][][]string{
 	// MEMORY USAGE: SAMPLES may repeat, a negative count is a syntax error.
 	{{"MEMORY", "USAGE", "missing", "SAMPLES", "-1"}, {"MEMORY", "USAGE", "missing", "SAMPLES", "1", "SAMPLES", "0"},
 		{"MEMORY", "USAGE", "missing", "SAMPLES", "x"}, {"MEMORY", "USAGE", "missing", "SAMPLES"}, {"MEMORY", "USAGE", "missing", "FOO", "1"}},
+	// SETRANGE checks the key's type before the result's size.
+	{{"HSET", "h1", "f", "v"}, {"SETRANGE", "h1", "536870912", "d"}, {"SETRANGE", "h1", "536870912", ""}, {"SETRANGE", "missing", "536870912", ""},
+		{"SETRANGE", "missing", "536870912", "x"}, {"SET", "s1", "ab"}, {"SETRANGE", "s1", "536870912", ""}, {"SETRANGE", "s1", "536870912", "x"}},
 	// CLIENT NO-EVICT takes on or off only.
 	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
 }

@@ -32,8 +32,12 @@ func cmdGet(c *command.Ctx, args [][]byte) {
 	}
 }
 
-// errBadExpire aborts GETEX's change of a string whose new expiry is bad.
-var errBadExpire = errors.New("bad expire")
+// errBadExpire aborts GETEX's change of a string whose new expiry is bad;
+// errRefused SETRANGE's of a string that would grow too big.
+var (
+	errBadExpire = errors.New("bad expire")
+	errRefused   = errors.New("refused")
+)
 
 // expiry options shared by SET and GETEX.
 type expireOpt struct {
@@ -605,16 +609,15 @@ func cmdSetRange(c *command.Ctx, args [][]byte) {
 		return
 	}
 	val := args[3]
-	// Compare without adding: off+len(val) overflows for offsets near MaxInt64.
+	// Compare without adding: off+len(val) overflows for offsets near
+	// MaxInt64. Like Redis, the key's type is checked first (below).
+	var refuse string
 	if len(val) > 0 && off > command.MaxStringLen-int64(len(val)) {
-		c.W.WriteError(command.ErrStringTooBig)
-		return
-	}
-	// A value that could never fit the quota is refused before it is built:
-	// SETRANGE k 500000000 x must not allocate 500 MB first.
-	if need := off + int64(len(val)) + int64(len(args[1])) + shard.EntryOverhead; len(val) > 0 && need > c.Part.Quota() {
-		c.W.WriteError(command.ErrOOM)
-		return
+		refuse = command.ErrStringTooBig
+	} else if need := off + int64(len(val)) + int64(len(args[1])) + shard.EntryOverhead; len(val) > 0 && need > c.Part.Quota() {
+		// A value that could never fit the quota is refused before it is
+		// built: SETRANGE k 500000000 x must not allocate 500 MB first.
+		refuse = command.ErrOOM
 	}
 	var n int
 	now := c.NowMs()
@@ -630,6 +633,9 @@ func cmdSetRange(c *command.Ctx, args [][]byte) {
 			n = len(cur.Value)
 			return cur, shard.Keep, nil
 		}
+		if refuse != "" {
+			return cur, shard.Keep, errRefused
+		}
 		size := len(cur.Value)
 		if end := int(off) + len(val); end > size {
 			size = end
@@ -644,6 +650,10 @@ func cmdSetRange(c *command.Ctx, args [][]byte) {
 		}
 		return shard.Entry{Value: v, ExpireAt: expireAt}, shard.Put, nil
 	})
+	if err == errRefused {
+		c.W.WriteError(refuse)
+		return
+	}
 	if err != nil {
 		c.StoreErr(err)
 		return
