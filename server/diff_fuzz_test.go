@@ -1973,6 +1973,9 @@ var dfRegressions = [][][]string{
 	// SETRANGE checks the key's type before the result's size.
 	{{"HSET", "h1", "f", "v"}, {"SETRANGE", "h1", "536870912", "d"}, {"SETRANGE", "h1", "536870912", ""}, {"SETRANGE", "missing", "536870912", ""},
 		{"SETRANGE", "missing", "536870912", "x"}, {"SET", "s1", "ab"}, {"SETRANGE", "s1", "536870912", ""}, {"SETRANGE", "s1", "536870912", "x"}},
+	// HELLO's SETNAME takes effect where it stands, even when a later
+	// option is bad.
+	{{"HELLO", "3", "SETNAME", "n1", "2"}, {"CLIENT", "GETNAME"}, {"HELLO", "2", "SETNAME", "bad name"}, {"CLIENT", "GETNAME"}},
 	// CLIENT NO-EVICT takes on or off only.
 	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
 }
