@@ -120,9 +120,13 @@ func errClientInfoChars(attr []byte) string {
 	return "ERR " + strings.ToLower(string(attr)) + " cannot contain spaces, newlines or special characters."
 }
 
-func errUnrecognizedOption(opt []byte) string { return "ERR Unrecognized option '" + string(command.CStr(opt)) + "'" }
+func errUnrecognizedOption(opt []byte) string {
+	return "ERR Unrecognized option '" + string(command.CStr(opt)) + "'"
+}
 
-func errClientType(typ []byte) string { return "ERR Unknown client type '" + string(command.CStr(typ)) + "'" }
+func errClientType(typ []byte) string {
+	return "ERR Unknown client type '" + string(command.CStr(typ)) + "'"
+}
 
 // errConfigSetNoPerm refuses a CONFIG SET parameter that would change the
 // server for every tenant (tcached's own refusal, as NOPERM).
