@@ -1728,7 +1728,9 @@ func (f *dfFuzz) report(seed uint64, steps []dfStep, div *dfDiv, origLen int) st
 			line = "# tcached only (Redis 7.0 lacks it): " + line
 		}
 		fmt.Fprintf(&b, "  %s\n", line)
-		if tcRaw == rdRaw {
+		if s.tcOnly {
+			fmt.Fprintf(&b, "      tcached: %q\n", clip(tcRaw))
+		} else if tcRaw == rdRaw {
 			fmt.Fprintf(&b, "      both:    %q\n", clip(tcRaw))
 		} else {
 			fmt.Fprintf(&b, "      tcached: %q\n      redis:   %q\n", clip(tcRaw), clip(rdRaw))
@@ -1869,11 +1871,8 @@ func dfSeqSeed(base uint64, i int) uint64 {
 	return z ^ z>>31
 }
 
-// TestDiffFuzz runs random sequences on tcached and redis-server for
-// DIFF_FUZZ_TIME (default 20s, 5s with -short) from DIFF_FUZZ_SEED
-// (default 1; 0 picks one from the clock), or the one sequence
-// DIFF_FUZZ_SEQ.
-func TestDiffFuzz(t *testing.T) {
+// newDfFuzz starts both servers; it fails when a row lacks a generator.
+func newDfFuzz(t *testing.T) *dfFuzz {
 	tcSrv := diffMoreServer(t)
 	gens, names := dfCoverage(t, tcSrv.Server)
 	if t.Failed() {
@@ -1883,6 +1882,52 @@ func TestDiffFuzz(t *testing.T) {
 	for _, n := range names {
 		f.weightSum += dfWeight(n)
 	}
+	return f
+}
+
+// TestDiffFuzzShrinks plants a divergence (a write sent to tcached only)
+// among unrelated commands: the tester must find it and shrink the
+// sequence to the write and the read that sees it.
+func TestDiffFuzzShrinks(t *testing.T) {
+	f := newDfFuzz(t)
+	var steps []dfStep
+	add := func(tcOnly bool, args ...string) {
+		steps = append(steps, dfStep{args: args, name: f.rowName(args), tcOnly: tcOnly})
+	}
+	for i := range 12 {
+		add(false, "SET", fmt.Sprint("s", i), "v")
+		add(false, "HSET", "h1", fmt.Sprint("f", i), "v")
+		if i == 7 {
+			add(true, "SET", "planted", "x")
+		}
+		add(false, "GET", fmt.Sprint("s", i))
+	}
+	add(false, "LPUSH", "l1", "a")
+	add(false, "MGET", "s1", "planted", "s2")
+	add(false, "DEL", "s3")
+	div := f.replay(steps)
+	if div == nil || div.name != "mget" {
+		t.Fatalf("the planted divergence was not found: %+v", div)
+	}
+	small, div := f.shrink(steps, div, 30*time.Second)
+	rep := f.report(1, small, div, len(steps))
+	if len(small) != 2 || !small[0].tcOnly || small[1].name != "mget" {
+		t.Fatalf("not shrunk to the planted write and the read:\n%s", rep)
+	}
+	for _, want := range []string{"# tcached only (Redis 7.0 lacks it): SET planted x", "MGET s1 planted s2", "tcached: ", "redis:   "} {
+		if !strings.Contains(rep, want) {
+			t.Errorf("the reproducer lacks %q:\n%s", want, rep)
+		}
+	}
+	t.Logf("%s", rep)
+}
+
+// TestDiffFuzz runs random sequences on tcached and redis-server for
+// DIFF_FUZZ_TIME (default 20s, 5s with -short) from DIFF_FUZZ_SEED
+// (default 1; 0 picks one from the clock), or the one sequence
+// DIFF_FUZZ_SEQ.
+func TestDiffFuzz(t *testing.T) {
+	f := newDfFuzz(t)
 	budget := 20 * time.Second
 	if testing.Short() {
 		budget = 5 * time.Second
@@ -1936,13 +1981,13 @@ func TestDiffFuzz(t *testing.T) {
 		}
 	}
 	var never []string
-	for _, n := range names {
+	for _, n := range f.names {
 		if ran[n] == 0 {
 			never = append(never, n)
 		}
 	}
 	t.Logf("diff fuzz: base seed %d: %d sequences, %d commands, %d of %d generated commands run, in %v (%d replays)",
-		base, seqs, cmds, len(names)-len(never), len(names), time.Since(start).Round(time.Millisecond), f.replays)
+		base, seqs, cmds, len(f.names)-len(never), len(f.names), time.Since(start).Round(time.Millisecond), f.replays)
 	if len(never) > 0 && budget >= 10*time.Second {
 		t.Logf("diff fuzz: never generated in this run: %s", strings.Join(never, " "))
 	}
