@@ -2041,6 +2041,10 @@ var dfRegressions = [][][]string{
 	// A SCAN cursor is parsed as strtoul does: a sign, "" as 0.
 	{{"ZADD", "z1", "1", "a"}, {"ZSCAN", "missing", "-0"}, {"ZSCAN", "z1", "+0"}, {"SSCAN", "missing", ""}, {"HSCAN", "missing", "-1"},
 		{"SCAN", "-18446744073709551615", "COUNT", "100"}, {"SCAN", " 0"}, {"SCAN", "-"}, {"SCAN", "18446744073709551616"}, {"SCAN", "0\x00x"}},
+	// SORT's LIMIT with a huge count does not overflow (it panicked).
+	{{"RPUSH", "l2", "a", "a", "7"}, {"SORT", "l2", "LIMIT", "10", "9223372036854775807", "ALPHA"},
+		{"SORT", "l2", "LIMIT", "1", "9223372036854775807", "ALPHA"}, {"SORT_RO", "l2", "LIMIT", "9223372036854775807", "9223372036854775807", "ALPHA"},
+		{"SORT", "l2", "LIMIT", "-9223372036854775808", "2", "ALPHA", "STORE", "l3"}, {"LRANGE", "l3", "0", "-1"}},
 	// CLIENT NO-EVICT takes on or off only.
 	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
 }

@@ -146,7 +146,7 @@ func cmdSort(c *command.Ctx, args [][]byte) {
 		offset = n
 	}
 	end := n
-	if count >= 0 && offset+count < n {
+	if count >= 0 && count < n-offset { // offset+count could overflow
 		end = offset + count
 	}
 	elems = elems[offset:end]
