@@ -2045,6 +2045,9 @@ var dfRegressions = [][][]string{
 	{{"RPUSH", "l2", "a", "a", "7"}, {"SORT", "l2", "LIMIT", "10", "9223372036854775807", "ALPHA"},
 		{"SORT", "l2", "LIMIT", "1", "9223372036854775807", "ALPHA"}, {"SORT_RO", "l2", "LIMIT", "9223372036854775807", "9223372036854775807", "ALPHA"},
 		{"SORT", "l2", "LIMIT", "-9223372036854775808", "2", "ALPHA", "STORE", "l3"}, {"LRANGE", "l3", "0", "-1"}},
+	// INCRBYFLOAT checks the key's type before its increment.
+	{{"HSET", "h1", "f", "v"}, {"INCRBYFLOAT", "h1", "abc"}, {"INCRBYFLOAT", "missing", "abc"}, {"SET", "s1", "x"},
+		{"INCRBYFLOAT", "s1", "abc"}, {"INCRBY", "h1", "abc"}, {"HINCRBYFLOAT", "s1", "f", "abc"}},
 	// CLIENT NO-EVICT takes on or off only.
 	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
 }

@@ -472,16 +472,16 @@ func cmdDecrBy(c *command.Ctx, args [][]byte) {
 }
 
 func cmdIncrByFloat(c *command.Ctx, args [][]byte) {
-	incr, ok := command.ParseLongDouble(args[2])
-	if !ok {
-		c.W.WriteError(command.ErrNotFloat)
-		return
-	}
+	// Redis checks the key's type before the increment.
+	incr, incrOK := command.ParseLongDouble(args[2])
 	var out string
 	now := c.NowMs()
 	err := c.Part.Mutate(c.DB, args[1], func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
 		if notString(cur, exists) {
 			return cur, shard.Keep, command.ErrWrongTypeAbort
+		}
+		if !incrOK {
+			return cur, shard.Keep, command.ReplyErr(command.ErrNotFloat)
 		}
 		v := new(big.Float).SetPrec(command.LongDoublePrec)
 		expireAt := c.DefaultExpire(now)
