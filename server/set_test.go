@@ -137,7 +137,7 @@ func TestSetCommands(t *testing.T) {
 			s([]any{"0", []any{"a", "ab"}}, "SSCAN", "s", "0", "MATCH", "a*"),
 			s([]any{"0", []any{"ab", "b"}}, "SSCAN", "s", "0", "match", "*b", "count", "5"),
 			s(respErr(command.ErrInvalidCursor), "SSCAN", "s", "x"),
-			s(respErr(command.ErrInvalidCursor), "SSCAN", "s", "-1"),
+			s(respErr(command.ErrInvalidCursor), "SSCAN", "s", "1x"),
 			s(respErr(command.ErrSyntax), "SSCAN", "s", "0", "COUNT", "0"),
 			s(respErr(command.ErrNotInteger), "SSCAN", "s", "0", "COUNT", "x"),
 			s(respErr(command.ErrSyntax), "SSCAN", "s", "0", "MATCH"),
