@@ -177,17 +177,13 @@ func cmdReset(c *client, args [][]byte) {
 }
 
 func cmdSelect(c *client, args [][]byte) {
-	n, ok := command.ParseInt(args[1])
-	if !ok {
-		c.conn.WriteError(command.ErrNotInteger)
+	n, bad := command.ParseDB(args[1])
+	if bad != "" {
+		c.conn.WriteError(bad)
 		return
 	}
-	if n < 0 || n >= command.NumDBs {
-		c.conn.WriteError(command.ErrDBRange)
-		return
-	}
-	c.db = int(n)
-	c.setDB(int(n))
+	c.db = n
+	c.setDB(n)
 	c.conn.WriteString("OK")
 }
 

@@ -31,7 +31,7 @@ import (
 //
 // Runs:
 //
-//	go test -run '^TestDiffFuzz' ./server               # in `make test`: seeded, ~25s
+//	go test -run '^TestDiffFuzz' ./server               # in `make test`: seed 1, 20s
 //	make diff-fuzz DIFF_FUZZ_TIME=5m DIFF_FUZZ_SEED=42  # longer (seed 0: from the clock)
 //	DIFF_FUZZ_SEQ=<sequence seed> go test -run '^TestDiffFuzz$' -v ./server  # one sequence again
 //
@@ -1255,6 +1255,7 @@ type dfFuzz struct {
 	gens           map[string]dfGen
 	weightSum      int
 	replays        int
+	replies, errs  int // replies compared, of which errors (a run's health)
 }
 
 // dfResetCmds bring a tenant back to the start state (besides FLUSHALL).
@@ -1328,6 +1329,10 @@ func (f *dfFuzz) replay(steps []dfStep) *dfDiv {
 	for i, s := range steps {
 		msg, tcRaw, rdRaw := run.step(s)
 		run.replies = append(run.replies, [2]string{tcRaw, rdRaw})
+		f.replies++
+		if strings.HasPrefix(tcRaw, "-") {
+			f.errs++
+		}
 		if msg != "" {
 			return &dfDiv{at: i, name: s.name, msg: msg, tcRaw: tcRaw, rdRaw: rdRaw}
 		}
@@ -1989,8 +1994,8 @@ func TestDiffFuzz(t *testing.T) {
 			never = append(never, n)
 		}
 	}
-	t.Logf("diff fuzz: base seed %d: %d sequences, %d commands, %d of %d generated commands run, in %v (%d replays)",
-		base, seqs, cmds, len(f.names)-len(never), len(f.names), time.Since(start).Round(time.Millisecond), f.replays)
+	t.Logf("diff fuzz: base seed %d: %d sequences, %d commands (%d%% answered an error), %d of %d generated commands run, in %v (%d replays)",
+		base, seqs, cmds, 100*f.errs/max(f.replies, 1), len(f.names)-len(never), len(f.names), time.Since(start).Round(time.Millisecond), f.replays)
 	if len(never) > 0 && budget >= 10*time.Second {
 		t.Logf("diff fuzz: never generated in this run: %s", strings.Join(never, " "))
 	}
@@ -2048,6 +2053,9 @@ var dfRegressions = [][][]string{
 	// INCRBYFLOAT checks the key's type before its increment.
 	{{"HSET", "h1", "f", "v"}, {"INCRBYFLOAT", "h1", "abc"}, {"INCRBYFLOAT", "missing", "abc"}, {"SET", "s1", "x"},
 		{"INCRBYFLOAT", "s1", "abc"}, {"INCRBY", "h1", "abc"}, {"HINCRBYFLOAT", "s1", "f", "abc"}},
+	// A db index outside int32 gets getIntFromObjectOrReply's range error.
+	{{"SET", "s1", "v"}, {"MOVE", "s1", "9223372036854775807"}, {"MOVE", "s1", "-2147483649"}, {"MOVE", "s1", "2147483647"},
+		{"COPY", "s1", "s2", "DB", "4294967296"}, {"SELECT", "2147483648"}, {"SELECT", "-1"}, {"SELECT", "x"}},
 	// CLIENT NO-EVICT takes on or off only.
 	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
 }
