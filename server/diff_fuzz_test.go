@@ -904,7 +904,7 @@ var dfAllowed = map[string]dfAllowance{
 		return a && b
 	}},
 	"object|encoding": {"`OBJECT ENCODING` of a string follows its value, not its history", func(x *dfCheck) bool {
-		return x.rd == "raw" && (x.tc == "embstr" || x.tc == "int")
+		return x.rd == "raw" && (x.tc == "embstr" || x.tc == "int") || x.rd == "embstr" && x.tc == "int"
 	}},
 	"object|idletime": {"`OBJECT IDLETIME/FREQ`", dfRefusedNoPerm},
 	"object|freq":     {"`OBJECT IDLETIME/FREQ`", dfRefusedNoPerm},
