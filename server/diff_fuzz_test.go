@@ -2056,6 +2056,9 @@ var dfRegressions = [][][]string{
 	// A db index outside int32 gets getIntFromObjectOrReply's range error.
 	{{"SET", "s1", "v"}, {"MOVE", "s1", "9223372036854775807"}, {"MOVE", "s1", "-2147483649"}, {"MOVE", "s1", "2147483647"},
 		{"COPY", "s1", "s2", "DB", "4294967296"}, {"SELECT", "2147483648"}, {"SELECT", "-1"}, {"SELECT", "x"}},
+	// SET checks its syntax before its expiry's value.
+	{{"SET", "s2", "b", "PXAT", "PXAT", "1796535332000", "GET"}, {"SET", "s2", "b", "EX", "x", "KEEPTTL"}, {"SET", "s2", "b", "EX", "-1", "PX"},
+		{"SET", "s2", "b", "EX", "x", "NX"}, {"SET", "s2", "b", "EX", "0"}, {"EXISTS", "s2"}},
 	// CLIENT NO-EVICT takes on or off only.
 	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
 }

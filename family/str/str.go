@@ -108,6 +108,7 @@ func parseExpireArg(c *command.Ctx, opt string, arg []byte, cmd string) (int64, 
 func cmdSet(c *command.Ctx, args [][]byte) {
 	var nx, xx, get bool
 	var exp expireOpt
+	expOpt := -1 // the expiry option's index: its value is checked after the syntax, as Redis does
 	for i := 3; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -117,17 +118,18 @@ func cmdSet(c *command.Ctx, args [][]byte) {
 			xx = true
 		case command.EqFold(a, "get"):
 			get = true
-		case command.EqFold(a, "keepttl") && !exp.set:
+		case command.EqFold(a, "keepttl") && expOpt < 0:
 			exp.keepTTL = true
-		case ExpireOptName(a) != "" && !exp.set && !exp.keepTTL && i+1 < len(args):
-			if !exp.take(c, a, args[i+1], "set") {
-				return
-			}
+		case ExpireOptName(a) != "" && expOpt < 0 && !exp.keepTTL && i+1 < len(args):
+			expOpt = i
 			i++
 		default:
 			c.W.WriteError(command.ErrSyntax)
 			return
 		}
+	}
+	if expOpt >= 0 && !exp.take(c, args[expOpt], args[expOpt+1], "set") {
+		return
 	}
 	now := c.NowMs()
 	if !nx && !xx && !get && !exp.keepTTL {
