@@ -2059,6 +2059,10 @@ var dfRegressions = [][][]string{
 	// SET checks its syntax before its expiry's value.
 	{{"SET", "s2", "b", "PXAT", "PXAT", "1796535332000", "GET"}, {"SET", "s2", "b", "EX", "x", "KEEPTTL"}, {"SET", "s2", "b", "EX", "-1", "PX"},
 		{"SET", "s2", "b", "EX", "x", "NX"}, {"SET", "s2", "b", "EX", "0"}, {"EXISTS", "s2"}},
+	// LPOS's COUNT and MAXLEN that are not integers get their "can't be
+	// negative" message.
+	{{"RPUSH", "l1", "a"}, {"LPOS", "l1", "a", "COUNT", "COUNT", "1", "MAXLEN", "3"}, {"LPOS", "l1", "a", "MAXLEN", "x"},
+		{"LPOS", "l1", "a", "COUNT", ""}, {"LPOS", "l1", "a", "RANK", "x"}},
 	// CLIENT NO-EVICT takes on or off only.
 	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
 }
