@@ -57,8 +57,16 @@ import (
 //     moments on the two servers);
 //   - a blocking command goes in dfBlocking (its generator never produces
 //     a 0 timeout on a missing key, and mutations leave it alone);
-//   - a command that changes the keyspace at random (SPOP) gets an op in
-//     dfOps that replays its effect on Redis.
+//   - a command that changes the keyspace at random (SPOP, and a future
+//     ZRANDMEMBER-like pop) needs a case in dfRun.step that runs it on
+//     tcached and replays its effect on Redis (as dfRun.spop does), and
+//     the commands whose reply is a whole key's random pick
+//     (SRANDMEMBER) get dfRandomMembers in dfCompare and an entry in
+//     dfNoReplace;
+//   - a fixed divergence gets its commands in dfRegressions (run in RESP2
+//     and RESP3 before the random sequences);
+//   - a command that stays different on purpose gets an entry in
+//     dfAllowed quoting the README's "differences from Redis".
 
 // dfGen generates the arguments of one command.
 type dfGen func(g *dfRand) []string
