@@ -2071,6 +2071,9 @@ var dfRegressions = [][][]string{
 	// negative" message.
 	{{"RPUSH", "l1", "a"}, {"LPOS", "l1", "a", "COUNT", "COUNT", "1", "MAXLEN", "3"}, {"LPOS", "l1", "a", "MAXLEN", "x"},
 		{"LPOS", "l1", "a", "COUNT", ""}, {"LPOS", "l1", "a", "RANK", "x"}},
+	// A score range bound is a C string: a NUL ends it.
+	{{"ZADD", "z2", "0", "a", "1", "b", "2", "c"}, {"ZCOUNT", "z2", "\x00\xff", "1"}, {"ZRANGEBYSCORE", "z2", "(\x00x", "+inf"},
+		{"ZREMRANGEBYSCORE", "z2", "\x00\xff\r\n", "1\x00z"}, {"ZRANGE", "z2", "0", "-1", "WITHSCORES"}, {"ZADD", "z2", "1\x00", "d"}},
 	// CLIENT NO-EVICT takes on or off only.
 	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
 }
