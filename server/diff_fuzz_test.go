@@ -2074,6 +2074,9 @@ var dfRegressions = [][][]string{
 	// A score range bound is a C string: a NUL ends it.
 	{{"ZADD", "z2", "0", "a", "1", "b", "2", "c"}, {"ZCOUNT", "z2", "\x00\xff", "1"}, {"ZRANGEBYSCORE", "z2", "(\x00x", "+inf"},
 		{"ZREMRANGEBYSCORE", "z2", "\x00\xff\r\n", "1\x00z"}, {"ZRANGE", "z2", "0", "-1", "WITHSCORES"}, {"ZADD", "z2", "1\x00", "d"}},
+	// SORT reads an element as a C string: empty or NUL-started is 0.
+	{{"SADD", "t1", "-1", "11", "0", "\x00"}, {"SORT_RO", "t1", "LIMIT", "5", "6"}, {"RPUSH", "l1", "", "3", "\x002", "-2"},
+		{"SORT", "l1"}, {"SORT", "l1", "DESC", "STORE", "l2"}, {"LRANGE", "l2", "0", "-1"}, {"RPUSH", "l1", " "}, {"SORT", "l1"}},
 	// CLIENT NO-EVICT takes on or off only.
 	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
 }
