@@ -906,6 +906,11 @@ var dfAllowed = map[string]dfAllowance{
 	"hello": {"`CLIENT ID`s are unique but not sequential", func(x *dfCheck) bool {
 		return reflect.DeepEqual(dfMaskHelloID(x.tc), dfMaskHelloID(x.rd))
 	}},
+	"dbsize": {"`SET ... EXAT/PXAT` with a time already past deletes the key at once", func(x *dfCheck) bool {
+		a, ok1 := x.tc.(int64)
+		b, ok2 := x.rd.(int64)
+		return ok1 && ok2 && x.run != nil && b > a && b-a <= int64(x.run.pastSets)
+	}},
 	"memory|usage": {"`MEMORY USAGE` reports the bytes the key counts against the quota.", func(x *dfCheck) bool {
 		_, a := x.tc.(int64)
 		_, b := x.rd.(int64)
@@ -1244,7 +1249,10 @@ type dfRun struct {
 	tc, rd  *dfConn
 	inMulti bool
 	queued  []dfStep // the commands queued since MULTI
-	replies [][2]string
+	// pastSets counts the SETs with an EXAT/PXAT already past (the
+	// dbsize allowance).
+	pastSets int
+	replies  [][2]string
 }
 
 // dfDiv is a divergence: the step, what differs, both replies.
@@ -1377,6 +1385,9 @@ func (r *dfRun) step(s dfStep) (msg, tcRaw, rdRaw string) {
 		return fmt.Sprintf("connection failed: tcached %v, redis %v", tcErr, rdErr), tcRaw, rdRaw
 	}
 	wasMulti, queued := r.inMulti, r.queued
+	if s.name == "set" && dfPastExpiry(s.args) {
+		r.pastSets++
+	}
 	switch s.name {
 	case "multi":
 		if tcRaw == "+OK\r\n" {
@@ -1400,6 +1411,21 @@ func (r *dfRun) step(s dfStep) (msg, tcRaw, rdRaw string) {
 		return r.f.compareExec(x, queued), tcRaw, rdRaw
 	}
 	return r.f.compare(s.name, x), tcRaw, rdRaw
+}
+
+// dfPastExpiry reports a SET with an EXAT or PXAT already past.
+func dfPastExpiry(args []string) bool {
+	now := time.Now()
+	for i := 3; i+1 < len(args); i++ {
+		n, err := strconv.ParseInt(args[i+1], 10, 64)
+		switch {
+		case err != nil:
+		case strings.EqualFold(args[i], "exat") && n < now.Unix()+1,
+			strings.EqualFold(args[i], "pxat") && n < now.UnixMilli()+1000:
+			return true
+		}
+	}
+	return false
 }
 
 // compare applies the row's allowance or comparator to differing bytes.
@@ -2077,6 +2103,9 @@ var dfRegressions = [][][]string{
 	// SORT reads an element as a C string: empty or NUL-started is 0.
 	{{"SADD", "t1", "-1", "11", "0", "\x00"}, {"SORT_RO", "t1", "LIMIT", "5", "6"}, {"RPUSH", "l1", "", "3", "\x002", "-2"},
 		{"SORT", "l1"}, {"SORT", "l1", "DESC", "STORE", "l2"}, {"LRANGE", "l2", "0", "-1"}, {"RPUSH", "l1", " "}, {"SORT", "l1"}},
+	// (Allowed, not fixed: SET with a past EXAT deletes at once, so DBSIZE
+	// may count one key less than Redis.)
+	{{"SET", "s1", "b", "EXAT", "1"}, {"DBSIZE"}, {"GET", "s1"}, {"DBSIZE"}},
 	// CLIENT NO-EVICT takes on or off only.
 	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
 }
