@@ -2106,6 +2106,11 @@ var dfRegressions = [][][]string{
 	// (Allowed, not fixed: SET with a past EXAT deletes at once, so DBSIZE
 	// may count one key less than Redis.)
 	{{"SET", "s1", "b", "EXAT", "1"}, {"DBSIZE"}, {"GET", "s1"}, {"DBSIZE"}},
+	// SET and GETEX take an expiry option (or PERSIST, KEEPTTL) again; two
+	// different ones conflict.
+	{{"SET", "s2", "v", "EX", "100", "EX", "200"}, {"TTL", "s2"}, {"SET", "s2", "v", "EX", "100", "PX", "200"}, {"SET", "s2", "v", "KEEPTTL", "KEEPTTL"},
+		{"GETEX", "s2", "PERSIST", "PERSIST"}, {"TTL", "s2"}, {"GETEX", "s2", "PX", "100000", "PX", "x"}, {"GETEX", "s2", "EXAT", "1", "PXAT", "1"},
+		{"GETEX", "s2", "EX", "100", "EX", "300"}, {"TTL", "s2"}, {"GETEX", "missing", "PERSIST", "PERSIST"}},
 	// CLIENT NO-EVICT takes on or off only.
 	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
 }

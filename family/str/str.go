@@ -120,8 +120,8 @@ func cmdSet(c *command.Ctx, args [][]byte) {
 			get = true
 		case command.EqFold(a, "keepttl") && expOpt < 0:
 			exp.keepTTL = true
-		case ExpireOptName(a) != "" && expOpt < 0 && !exp.keepTTL && i+1 < len(args):
-			expOpt = i
+		case ExpireOptName(a) != "" && (expOpt < 0 || ExpireOptName(args[expOpt]) == ExpireOptName(a)) && !exp.keepTTL && i+1 < len(args):
+			expOpt = i // as in Redis, the same option again replaces its value
 			i++
 		default:
 			c.W.WriteError(command.ErrSyntax)
@@ -357,13 +357,16 @@ func cmdGetDel(c *command.Ctx, args [][]byte) {
 // cmdGetEx: GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]
 func cmdGetEx(c *command.Ctx, args [][]byte) {
 	var exp expireOpt
-	var bad string // a bad expiry value's error
+	var bad string  // a bad expiry value's error
+	var kind string // the expiry option given (ex, px, exat, pxat)
 	for i := 2; i < len(args); i++ {
 		a := args[i]
 		switch {
-		case command.EqFold(a, "persist") && !exp.set && !exp.persist:
+		case command.EqFold(a, "persist") && !exp.set:
 			exp.persist = true
-		case ExpireOptName(a) != "" && !exp.set && !exp.persist && i+1 < len(args):
+		case ExpireOptName(a) != "" && (kind == "" || kind == ExpireOptName(a)) && !exp.persist && i+1 < len(args):
+			// As Redis: the same option again replaces its value.
+			kind = ExpireOptName(a)
 			// Redis checks the value only once the key is found a string.
 			exp.at, bad = parseExpireArg(c, ExpireOptName(a), args[i+1], "getex")
 			exp.set = true
