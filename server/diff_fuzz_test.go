@@ -2111,6 +2111,8 @@ var dfRegressions = [][][]string{
 	{{"SET", "s2", "v", "EX", "100", "EX", "200"}, {"TTL", "s2"}, {"SET", "s2", "v", "EX", "100", "PX", "200"}, {"SET", "s2", "v", "KEEPTTL", "KEEPTTL"},
 		{"GETEX", "s2", "PERSIST", "PERSIST"}, {"TTL", "s2"}, {"GETEX", "s2", "PX", "100000", "PX", "x"}, {"GETEX", "s2", "EXAT", "1", "PXAT", "1"},
 		{"GETEX", "s2", "EX", "100", "EX", "300"}, {"TTL", "s2"}, {"GETEX", "missing", "PERSIST", "PERSIST"}},
+	// ZINCRBY's increment spelled as a ZADD flag is a syntax error.
+	{{"ZINCRBY", "z1", "NX", "d"}, {"ZINCRBY", "z1", "incr", "d"}, {"ZINCRBY", "z1", "Ch", "d"}, {"ZINCRBY", "z1", "x", "d"}, {"ZINCRBY", "z1", "2", "d"}},
 	// CLIENT NO-EVICT takes on or off only.
 	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
 }

@@ -249,6 +249,14 @@ flags:
 
 // cmdZIncrBy: ZINCRBY key increment member -> the new score.
 func cmdZIncrBy(c *command.Ctx, args [][]byte) {
+	// Redis runs ZINCRBY through ZADD's parser: an increment spelled as a
+	// ZADD flag is taken as one, which leaves an odd number of arguments.
+	for _, f := range []string{"nx", "xx", "gt", "lt", "ch", "incr"} {
+		if command.EqFold(args[2], f) {
+			c.W.WriteError(command.ErrSyntax)
+			return
+		}
+	}
 	incr, ok := parseScore(args[2])
 	if !ok {
 		c.W.WriteError(command.ErrNotFloat)
