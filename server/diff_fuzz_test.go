@@ -2095,7 +2095,8 @@ var dfRegressions = [][][]string{
 	// An error quoting an argument with "%s" stops at its first NUL byte.
 	{{"SET", "s1", "v"}, {"EXPIREAT", "s1", "0", "a\x00b"}, {"EXPIRE", "s1", "100", "\x00"}, {"HELLO", "3", "x\x00y"},
 		{"CONFIG", "SET", "hash-max-listpack-entries", "x", "hash-max-listpack-entries", "1\x00"},
-		{"OBJECT", "ENC\x00ODING", "s1"}, {"PUBSUB", "x\x00y", "a", "b"}, {"NO\x00SUCH", "a\x00b", "c"}},
+		{"OBJECT", "ENC\x00ODING", "s1"}, {"PUBSUB", "x\x00y", "a", "b"}, {"NO\x00SUCH", "a\x00b", "c"},
+		{"FUNCTION", "LIST", "WITHCODE", "\x00\xff\r\n"}},
 	// MEMORY USAGE: SAMPLES may repeat, a negative count is a syntax error.
 	{{"MEMORY", "USAGE", "missing", "SAMPLES", "-1"}, {"MEMORY", "USAGE", "missing", "SAMPLES", "1", "SAMPLES", "0"},
 		{"MEMORY", "USAGE", "missing", "SAMPLES", "x"}, {"MEMORY", "USAGE", "missing", "SAMPLES"}, {"MEMORY", "USAGE", "missing", "FOO", "1"}},
