@@ -77,7 +77,7 @@ type dfGens map[string]dfGen
 var dfFamilies = []dfGens{
 	dfConnGens, dfServerGens, dfTxGens, dfScriptGens, dfPubsubGens,
 	dfStrGens, dfBitGens, dfHLLGens, dfKeyGens, dfHashGens, dfListGens,
-	dfSetGens, dfZSetGens,
+	dfSetGens, dfZSetGens, dfStreamGens, dfGeoGens, dfZAlgGens, dfDumpGens, dfMoreGens, // the last five: diff_fuzz_families_test.go
 }
 
 // dfExcluded are the table's rows the tester never sends, and why.
