@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -37,8 +38,9 @@ func init() {
 	dfAllowed["dump"] = dfAllowance{"and `DUMP` of a stream an error", func(x *dfCheck) bool {
 		_, tcErr := x.tc.(respErr)
 		_, rdStr := x.rd.(string)
-		return tcErr && rdStr && x.run != nil && x.run.rdDo("TYPE", x.args[1]) == "stream"
+		return tcErr && rdStr && x.run != nil && dfStatus(x.run.rdDo("TYPE", x.args[1])) == "stream"
 	}}
+	dfCompare["dump"] = dfDumpPayload
 	dfCompare["slowlog|len"] = dfShape
 	dfCompare["slowlog|get"] = dfShape
 	for n, why := range map[string]string{
@@ -529,4 +531,63 @@ func (g *dfRand) getkeysArgs() []string {
 		return ss("LMOVE", "a", "b", "LEFT", "RIGHT")
 	}
 	return ss("SORT", "a", "STORE", "b")
+}
+
+// dfDumpPayload compares DUMP by what the payloads hold: a hash's or a
+// set's payload lists its entries in dict order, which is Redis's own.
+// tcached's payload is restored on Redis under a scratch key (then
+// deleted) and must hold what the dumped key holds there.
+func dfDumpPayload(x *dfCheck) string {
+	p, ok1 := x.tc.(string)
+	_, ok2 := x.rd.(string)
+	if !ok1 || !ok2 || x.run == nil {
+		return "replies differ"
+	}
+	const scratch = "dfscratch\x00"
+	defer x.run.rdDo("DEL", scratch)
+	if got := x.run.rdDo("RESTORE", scratch, "0", p); dfStatus(got) != "OK" {
+		return fmt.Sprintf("redis refuses tcached's payload: %v", got)
+	}
+	a, b := x.run.content(scratch), x.run.content(x.args[1])
+	if a != b {
+		return fmt.Sprintf("tcached's payload holds %q, the key %q", a, b)
+	}
+	return ""
+}
+
+// content is a canonical form of what Redis holds at key.
+func (r *dfRun) content(key string) string {
+	typ := dfStatus(r.rdDo("TYPE", key))
+	var a []any
+	switch typ {
+	case "string":
+		return fmt.Sprintf("string %q", r.rdDo("GET", key))
+	case "list":
+		a, _ = dfElems(r.rdDo("LRANGE", key, "0", "-1"))
+		return fmt.Sprintf("list %q", a)
+	case "zset":
+		a = dfFlat(r.rdDo("ZRANGE", key, "0", "-1", "WITHSCORES"))
+		return fmt.Sprintf("zset %q", a)
+	case "set":
+		a, _ = dfElems(r.rdDo("SMEMBERS", key))
+	case "hash":
+		h, _ := dfElems(r.rdDo("HGETALL", key))
+		for i := 0; i+1 < len(h); i += 2 {
+			a = append(a, fmt.Sprintf("%q=%q", h[i], h[i+1]))
+		}
+	default:
+		return typ
+	}
+	s := make([]string, len(a))
+	for i, e := range a {
+		s[i] = fmt.Sprint(e)
+	}
+	sort.Strings(s)
+	return typ + " " + strings.Join(s, "\x00")
+}
+
+// dfStatus is a simple-string reply's text ("" for anything else).
+func dfStatus(v any) string {
+	s, _ := v.(status)
+	return string(s)
 }
