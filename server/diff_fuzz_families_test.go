@@ -77,6 +77,14 @@ var dfFamilyRegressions = [][][]string{
 		{"COMMAND", "GETKEYS", "XREADGROUP", "GROUP", "streams", "c", "NOACK", "STREAMS", "a", "0"},
 		{"COMMAND", "GETKEYS", "XREAD", "BLOCK", "0", "STREAMS", "streams", "0"}, {"COMMAND", "GETKEYS", "XREAD", "FOO", "STREAMS", "a", "0"},
 		{"COMMAND", "GETKEYS", "XREADGROUP", "GROUP", "g", "streams", "STREAMS", "a", "b", "0", "0"}, {"COMMAND", "GETKEYS", "XREAD", "STREAMS", "a", "b", "c", "d", "e"}},
+	// A STORE form with a bad numkeys names no key, not even its
+	// destination; a command whose keys are mandatory then gets an error.
+	{{"COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "a", "b", "WEIGHTS", "1", "2"}, {"COMMAND", "GETKEYS", "ZINTERSTORE", "d", "0", "a"},
+		{"COMMAND", "GETKEYS", "ZDIFFSTORE", "d", "3", "a"}, {"COMMAND", "GETKEYS", "XREAD", "STREAMS", "a"}, {"COMMAND", "GETKEYS", "ZUNION", "x", "a"},
+		{"COMMAND", "GETKEYS", "EVAL", "return 1", "0"}, {"COMMAND", "GETKEYS", "FCALL", "f", "0"}, {"COMMAND", "GETKEYS", "LMPOP", "0", "a", "LEFT"},
+		{"COMMAND", "GETKEYS", "LMPOP", "2", "a", "b", "LEFT"}, {"COMMAND", "GETKEYS", "BLMPOP", "0", "1", "a", "LEFT"}, {"COMMAND", "GETKEYS", "SINTERCARD", "2", "a", "b"},
+		{"COMMAND", "GETKEYS", "SINTERCARD", "3", "a", "b"},
+		{"COMMAND", "GETKEYS", "SORT", "a", "STORE"}, {"COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "2", "a", "b"}},
 }
 
 // dfDumps are DUMP payloads of Redis 7.0.15 (RDB 10): a string as int and
@@ -507,7 +515,7 @@ var dfMoreGens = dfGens{
 }
 
 func (g *dfRand) getkeysArgs() []string {
-	switch g.n(10) {
+	switch g.n(12) {
 	case 0:
 		return ss("SET", "a", "b", "GET")
 	case 1:
@@ -529,6 +537,10 @@ func (g *dfRand) getkeysArgs() []string {
 		return ss("GET")
 	case 8:
 		return ss("LMOVE", "a", "b", "LEFT", "RIGHT")
+	case 9:
+		return ss(g.pick("ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"), "d", g.pick("0", "1", "2", "3", "x"), "a", "b")
+	case 10:
+		return ss(g.pick("LMPOP", "SINTERCARD", "ZINTERCARD", "ZMPOP"), g.pick("0", "1", "2", "3", "x"), "a", "b", g.pick("LEFT", "MIN"))
 	}
 	return ss("SORT", "a", "STORE", "b")
 }
