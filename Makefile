@@ -8,8 +8,12 @@ FUZZTIME  ?= 500000x
 # Each fuzz target runs this many executions inside `make test` (a few
 # seconds each here; the seed corpus runs first).
 TEST_FUZZTIME ?= 30000x
+# The differential random tester against redis-server 7.0 (server/diff_fuzz_test.go):
+# how long `make diff-fuzz` generates sequences, and from which seed (0: the clock).
+DIFF_FUZZ_TIME ?= 5m
+DIFF_FUZZ_SEED ?= 0
 
-.PHONY: help run build test test-fuzz bench bench-compare bench-coll bench-evloop bench-isolation tcl-units lint fuzz
+.PHONY: help run build test test-fuzz diff-fuzz bench bench-compare bench-coll bench-evloop bench-isolation tcl-units lint fuzz
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,6 +40,10 @@ test-fuzz: ## run each native fuzz target for TEST_FUZZTIME executions
 			$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(TEST_FUZZTIME) $$pkg; \
 		done; \
 	done
+
+diff-fuzz: ## random command sequences on tcached and redis-server 7.0 for DIFF_FUZZ_TIME (5m) from DIFF_FUZZ_SEED (0: the clock); shrinks a divergence
+	DIFF_FUZZ_TIME=$(DIFF_FUZZ_TIME) DIFF_FUZZ_SEED=$(DIFF_FUZZ_SEED) TCACHED_REQUIRE_REDIS=1 \
+		$(GO) test -run '^TestDiffFuzz$$' -count=1 -v -timeout 24h ./server
 
 fuzz: ## run each fuzz target longer (FUZZTIME executions, default 500000x)
 	$(MAKE) --no-print-directory test-fuzz TEST_FUZZTIME=$(FUZZTIME)

@@ -1,5 +1,7 @@
 package command
 
+import "math"
+
 // Reply error strings of the data commands, spelled exactly as Redis 7
 // spells them (without the leading '-', which the Writer adds). Clients and
 // test suites match these byte for byte; see ../shared/REFERENCE.md §2.
@@ -60,7 +62,34 @@ const (
 )
 
 // ErrUnsupportedOption answers an option a command does not know (EXPIRE).
-func ErrUnsupportedOption(opt []byte) string { return "ERR Unsupported option " + string(opt) }
+func ErrUnsupportedOption(opt []byte) string { return "ERR Unsupported option " + string(CStr(opt)) }
+
+// ParseDB parses a db index as Redis's SELECT, MOVE and COPY ... DB do
+// (getIntFromObjectOrReply, then the db's range); on bad input it returns
+// the error to answer.
+func ParseDB(b []byte) (int, string) {
+	n, ok := ParseInt(b)
+	switch {
+	case !ok:
+		return 0, ErrNotInteger
+	case n < math.MinInt32 || n > math.MaxInt32:
+		return 0, "ERR value is out of range, value must between -2147483648 and 2147483647"
+	case n < 0 || n >= NumDBs:
+		return 0, ErrDBRange
+	}
+	return int(n), ""
+}
+
+// CStr is b up to its first NUL byte: what Redis's "%s" prints of an
+// argument it quotes in an error message.
+func CStr(b []byte) []byte {
+	for i, c := range b {
+		if c == 0 {
+			return b[:i]
+		}
+	}
+	return b
+}
 
 func ErrWrongArgs(name string) string {
 	return "ERR wrong number of arguments for '" + name + "' command"

@@ -50,10 +50,24 @@ func ParseInt(b []byte) (int64, bool) {
 	return int64(v), true
 }
 
-// ParseUint parses a SCAN cursor like Redis's strtoull-based check: digits
-// only, within uint64.
+// ParseUint parses a SCAN cursor as Redis's parseScanCursorOrReply does
+// with strtoul: the C string (up to a NUL byte), not starting with a
+// space, an optional sign and decimal digits consuming all of it, within
+// uint64; "" is 0 and a minus sign negates modulo 2^64 ("-1" is the
+// largest cursor).
 func ParseUint(b []byte) (uint64, bool) {
-	if len(b) == 0 || len(b) > 20 {
+	b = CStr(b)
+	if len(b) == 0 {
+		return 0, true
+	}
+	neg := false
+	switch b[0] {
+	case '-':
+		neg, b = true, b[1:]
+	case '+':
+		b = b[1:]
+	}
+	if len(b) == 0 {
 		return 0, false
 	}
 	var v uint64
@@ -66,6 +80,9 @@ func ParseUint(b []byte) (uint64, bool) {
 			return 0, false
 		}
 		v = v*10 + d
+	}
+	if neg {
+		v = -v
 	}
 	return v, true
 }

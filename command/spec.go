@@ -304,3 +304,21 @@ func (s *Spec) WriteInfo(w *resp.Writer) {
 		sc.WriteInfo(w)
 	}
 }
+
+// NumKeysOf is the KeysOf of a command whose numkeys argument is at
+// position at, its keys right after it (Redis's genericGetKeys): none
+// when numkeys is not an integer from 1 to the arguments left.
+func NumKeysOf(at int) func(args [][]byte, each func(i int)) {
+	return func(args [][]byte, each func(i int)) {
+		if at >= len(args) {
+			return
+		}
+		n, ok := ParseInt(args[at])
+		if !ok || n < 1 || n > int64(len(args)-at-1) {
+			return
+		}
+		for i := range int(n) {
+			each(at + 1 + i)
+		}
+	}
+}

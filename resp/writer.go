@@ -3,6 +3,7 @@ package resp
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/tidwall/redcon"
 )
@@ -56,6 +57,9 @@ func (w *Writer) room(n int) {
 // "WRONGTYPE ...") and must not contain CR or LF.
 func (w *Writer) WriteError(msg string) {
 	w.Errs++
+	// As Redis's addReplyErrorFormat: CR and LF at the ends (an argument
+	// quoted last) are trimmed, those inside become spaces.
+	msg = strings.Trim(msg, "\r\n")
 	w.Out = redcon.AppendError(w.Out, msg)
 	w.grew()
 }

@@ -15,7 +15,15 @@ import (
 // no-op answers keep Redis's own test harness runnable (it sends FUNCTION
 // FLUSH, CONFIG SET of encoding knobs and DEBUG LOG).
 
-func cmdOK(c *client, args [][]byte) { c.conn.WriteString("OK") }
+// cmdClientOnOff: CLIENT NO-EVICT|NO-TOUCH on|off, accepted as a no-op
+// (tcached evicts no clients) after Redis's check of the argument.
+func cmdClientOnOff(c *client, args [][]byte) {
+	if !command.EqFold(args[2], "on") && !command.EqFold(args[2], "off") {
+		c.conn.WriteError(command.ErrSyntax)
+		return
+	}
+	c.conn.WriteString("OK")
+}
 
 // harmlessConfig lists CONFIG SET parameters that only tune Redis's
 // internal encodings or background work: accepted and ignored, because
@@ -54,7 +62,29 @@ func truthfulConfig(name, value []byte) bool {
 // other harmless knobs are accepted and ignored.
 func cmdConfigSet(c *client, args [][]byte) {
 	if len(args)%2 != 0 {
-		c.conn.WriteError(command.ErrWrongArgs("config|set"))
+		c.conn.WriteError(command.ErrSyntax) // Redis: odd argument counts are a syntax error
+		return
+	}
+	// First, as Redis does, every parameter by name: one that may not be
+	// set is refused, then a parameter named twice is a duplicate; only
+	// then are the values parsed.
+	seen := map[string]bool{}
+	dup := -1
+	for i := 2; i < len(args); i += 2 {
+		if !isBusyThreshold(args[i]) && (c.tenant == nil || lookupEnc(c, args[i]) == nil && !isDiag(c, args[i])) &&
+			!truthfulConfig(args[i], args[i+1]) && !harmlessConfig(string(args[i])) {
+			c.conn.WriteError(errConfigSetNoPerm(args[i]))
+			return
+		}
+		// Redis tells duplicates by name: an alias is another parameter.
+		if name := strings.ToLower(string(args[i])); seen[name] && dup < 0 {
+			dup = i
+		} else {
+			seen[name] = true
+		}
+	}
+	if dup >= 0 {
+		c.conn.WriteError(errConfigSetArg(args[dup], "duplicate parameter"))
 		return
 	}
 	type set struct {
@@ -101,8 +131,6 @@ func cmdConfigSet(c *client, args [][]byte) {
 				diag = true
 				continue
 			}
-		}
-		if c.tenant != nil {
 			if dst, p, ok := c.tenant.types.Lookup(args[i]); ok {
 				v, bad := p.Parse(args[i+1])
 				if bad != "" {
@@ -112,13 +140,6 @@ func cmdConfigSet(c *client, args [][]byte) {
 				sets = append(sets, set{dst, v})
 				continue
 			}
-		}
-		if truthfulConfig(args[i], args[i+1]) {
-			continue
-		}
-		if !harmlessConfig(string(args[i])) {
-			c.conn.WriteError(errConfigSetNoPerm(args[i]))
-			return
 		}
 	}
 	for _, s := range sets {
@@ -131,6 +152,25 @@ func cmdConfigSet(c *client, args [][]byte) {
 		c.tenant.busyOverride.Store(busy * int64(time.Millisecond))
 	}
 	c.conn.WriteString("OK")
+}
+
+// lookupEnc is where the tenant keeps the encoding threshold or type
+// parameter name (under its name or alias), nil when it keeps none.
+func lookupEnc(c *client, name []byte) *atomic.Int64 {
+	if dst, _, ok := c.tenant.enc.Lookup(string(name)); ok {
+		return dst
+	}
+	if dst, _, ok := c.tenant.types.Lookup(name); ok {
+		return dst
+	}
+	return nil
+}
+
+// isDiag tells whether name is one of the tenant's debugging settings
+// (slowlog.go).
+func isDiag(c *client, name []byte) bool {
+	_, _, ok := c.tenant.lookupDiag(name)
+	return ok
 }
 
 // isBusyThreshold names Redis's script busy threshold, under both its

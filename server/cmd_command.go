@@ -78,7 +78,13 @@ const (
 	errGetKeysInvalidCommand = "ERR Invalid command specified"
 	errGetKeysNoKeys         = "ERR The command has no key arguments"
 	errGetKeysArity          = "ERR Invalid number of arguments specified for command"
+	errGetKeysInvalidArgs    = "ERR Invalid arguments specified for command"
 )
+
+// noMandatoryKeys are Redis 7.0's commands flagged NO_MANDATORY_KEYS.
+var noMandatoryKeys = map[string]bool{
+	"eval": true, "evalsha": true, "eval_ro": true, "evalsha_ro": true, "fcall": true, "fcall_ro": true,
+}
 
 // getKeysTarget resolves the command COMMAND GETKEYS is asked about
 // (Redis's lookupCommand: a container without a known subcommand is no
@@ -122,9 +128,14 @@ func getKeys(c *client, full [][]byte, flags bool) {
 	var idx []int
 	cmd.EachKey(full, func(i int) { idx = append(idx, i) })
 	if len(idx) == 0 {
-		// KeysOf found no key (EVAL with numkeys 0): Redis answers an
-		// empty array for commands whose keys are optional.
-		c.conn.WriteArray(0)
+		// KeysOf found no key: Redis answers an empty array for the
+		// commands whose keys are optional (EVAL with numkeys 0), an
+		// error for the others (ZUNIONSTORE with a bad numkeys).
+		if noMandatoryKeys[cmd.Name] {
+			c.conn.WriteArray(0)
+		} else {
+			c.conn.WriteError(errGetKeysInvalidArgs)
+		}
 		return
 	}
 	var written map[string]bool

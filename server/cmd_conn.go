@@ -109,38 +109,32 @@ func cmdHello(c *client, args [][]byte) {
 		}
 		ver = int(v)
 	}
-	var authName, authPass, setName []byte
-	hasAuth, hasName := false, false
+	// As Redis 7.0, each option takes effect where it stands: an AUTH or
+	// SETNAME before a bad option is kept.
 	for i := 2; i < len(args); i++ {
 		more := len(args) - i - 1
 		switch {
 		case command.EqFold(args[i], "auth") && more >= 2:
-			authName, authPass, hasAuth = args[i+1], args[i+2], true
+			if e := c.auth(args[i+1], args[i+2]); e != "" {
+				c.conn.WriteError(e)
+				return
+			}
 			i += 2
 		case command.EqFold(args[i], "setname") && more >= 1:
-			setName, hasName = args[i+1], true
+			if !validClientName(args[i+1]) {
+				c.conn.WriteError(errClientName)
+				return
+			}
+			c.setName(string(args[i+1]))
 			i++
 		default:
 			c.conn.WriteError(errHelloOption(args[i]))
 			return
 		}
 	}
-	if hasAuth {
-		if e := c.auth(authName, authPass); e != "" {
-			c.conn.WriteError(e)
-			return
-		}
-	}
 	if !c.authed() {
 		c.conn.WriteError(errHelloNoAuth)
 		return
-	}
-	if hasName {
-		if !validClientName(setName) {
-			c.conn.WriteError(errClientName)
-			return
-		}
-		c.setName(string(setName))
 	}
 	if ver != 0 {
 		c.setProto(ver)
@@ -211,17 +205,13 @@ func cmdReset(c *client, args [][]byte) {
 }
 
 func cmdSelect(c *client, args [][]byte) {
-	n, ok := command.ParseInt(args[1])
-	if !ok {
-		c.conn.WriteError(command.ErrNotInteger)
+	n, bad := command.ParseDB(args[1])
+	if bad != "" {
+		c.conn.WriteError(bad)
 		return
 	}
-	if n < 0 || n >= command.NumDBs {
-		c.conn.WriteError(command.ErrDBRange)
-		return
-	}
-	c.db = int(n)
-	c.setDB(int(n))
+	c.db = n
+	c.setDB(n)
 	c.conn.WriteString("OK")
 }
 

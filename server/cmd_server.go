@@ -397,13 +397,20 @@ func cmdConfigHelp(c *client, args [][]byte) {
 // cmdMemoryUsage: MEMORY USAGE key [SAMPLES count] -> the key's accounted
 // bytes in the tenant quota (key + value + per-entry overhead), or nil.
 func cmdMemoryUsage(c *client, args [][]byte) {
-	if len(args) != 3 && !(len(args) == 5 && command.EqFold(args[3], "samples")) {
-		c.conn.WriteError(command.ErrSyntax)
-		return
-	}
-	if len(args) == 5 {
-		if _, ok := command.ParseInt(args[4]); !ok {
+	// As Redis's memoryCommand: SAMPLES may repeat; a bad count is an
+	// integer error, a negative one a syntax error.
+	for j := 3; j < len(args); j += 2 {
+		if !command.EqFold(args[j], "samples") || j+1 >= len(args) {
+			c.conn.WriteError(command.ErrSyntax)
+			return
+		}
+		n, ok := command.ParseInt(args[j+1])
+		if !ok {
 			c.conn.WriteError(command.ErrNotInteger)
+			return
+		}
+		if n < 0 {
+			c.conn.WriteError(command.ErrSyntax)
 			return
 		}
 	}

@@ -240,7 +240,7 @@ func TestKeyCommands(t *testing.T) {
 			s([]any{"h[a]llo"}, "KEYS", `h\[a\]llo`), s([]any{}, "KEYS", "nomatch*"),
 		}},
 		{"scan errors", []step{
-			s(respErr(command.ErrInvalidCursor), "SCAN", "abc"), s(respErr(command.ErrInvalidCursor), "SCAN", "-1"),
+			s(respErr(command.ErrInvalidCursor), "SCAN", "abc"), s(respErr(command.ErrInvalidCursor), "SCAN", "-"), s(respErr(command.ErrInvalidCursor), "SCAN", " 0"),
 			s(respErr(command.ErrSyntax), "SCAN", "0", "COUNT", "0"), s(respErr(command.ErrNotInteger), "SCAN", "0", "COUNT", "x"),
 			s(respErr(command.ErrSyntax), "SCAN", "0", "MATCH"), s(respErr(command.ErrSyntax), "SCAN", "0", "FOO", "bar"),
 			s([]any{"0", []any{}}, "SCAN", "18446744073709551615"),

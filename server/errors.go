@@ -121,7 +121,7 @@ const (
 )
 
 func errHelloOption(opt []byte) string {
-	return "ERR Syntax error in HELLO option '" + string(opt) + "'"
+	return "ERR Syntax error in HELLO option '" + string(command.CStr(opt)) + "'"
 }
 
 // errClientInfoChars: CLIENT SETINFO's value has a character Redis refuses.
@@ -129,9 +129,13 @@ func errClientInfoChars(attr []byte) string {
 	return "ERR " + strings.ToLower(string(attr)) + " cannot contain spaces, newlines or special characters."
 }
 
-func errUnrecognizedOption(opt []byte) string { return "ERR Unrecognized option '" + string(opt) + "'" }
+func errUnrecognizedOption(opt []byte) string {
+	return "ERR Unrecognized option '" + string(command.CStr(opt)) + "'"
+}
 
-func errClientType(typ []byte) string { return "ERR Unknown client type '" + string(typ) + "'" }
+func errClientType(typ []byte) string {
+	return "ERR Unknown client type '" + string(command.CStr(typ)) + "'"
+}
 
 // errConfigSetNoPerm refuses a CONFIG SET parameter that would change the
 // server for every tenant (tcached's own refusal, as NOPERM).
@@ -141,7 +145,7 @@ func errConfigSetNoPerm(param []byte) string {
 
 // errConfigSetArg is Redis's refusal of a CONFIG SET value.
 func errConfigSetArg(param []byte, why string) string {
-	return "ERR CONFIG SET failed (possibly related to argument '" + string(param) + "') - " + why
+	return "ERR CONFIG SET failed (possibly related to argument '" + string(command.CStr(param)) + "') - " + why
 }
 
 // errSubscribedContext is Redis's refusal of a command in RESP2's
@@ -174,11 +178,11 @@ func errQuotaOverClientBudgets(q, budget, budgets, clients, minPool int64) strin
 
 // errSubcommandSyntax is Redis's addReplySubcommandSyntaxError.
 func errSubcommandSyntax(args [][]byte) string {
-	return fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP.", args[1], upper(string(args[0])))
+	return fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP.", command.CStr(args[1]), upper(string(args[0])))
 }
 
 func errUnknownSubcommand(sub []byte, parent string) string {
-	return fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", sub, upper(parent))
+	return fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", command.CStr(sub), upper(parent))
 }
 
 // errUnknownCommand reproduces Redis's message: the name truncated to 128
@@ -187,7 +191,7 @@ func errUnknownSubcommand(sub []byte, parent string) string {
 func errUnknownCommand(args [][]byte) string {
 	b := make([]byte, 0, 256)
 	b = append(b, "ERR unknown command '"...)
-	name := args[0]
+	name := command.CStr(args[0]) // Redis's "%.128s"
 	if len(name) > 128 {
 		name = name[:128]
 	}
@@ -195,6 +199,7 @@ func errUnknownCommand(args [][]byte) string {
 	b = append(b, "', with args beginning with: "...)
 	start := len(b)
 	for _, a := range args[1:] {
+		a = command.CStr(a)
 		n := len(b) - start
 		if n >= 128 {
 			break

@@ -109,7 +109,7 @@ func TestHashCommands(t *testing.T) {
 			s([]any{"0", []any{"a", "1", "ab", "3"}}, "HSCAN", "h", "0", "MATCH", "a*"),
 			s([]any{"0", []any{"a", "b", "ab"}}, "HSCAN", "h", "0", "NOVALUES"),
 			s(respErr(command.ErrInvalidCursor), "HSCAN", "h", "x"),
-			s(respErr(command.ErrInvalidCursor), "HSCAN", "h", "-1"),
+			s(respErr(command.ErrInvalidCursor), "HSCAN", "h", "1x"),
 			s(respErr(command.ErrSyntax), "HSCAN", "h", "0", "COUNT", "0"),
 			s(respErr(command.ErrNotInteger), "HSCAN", "h", "0", "COUNT", "x"),
 			s(respErr(command.ErrSyntax), "HSCAN", "h", "0", "MATCH"),

@@ -44,7 +44,7 @@ func TestListCommands(t *testing.T) {
 			s([]any{"b", "c"}, "LPOP", "l", "2"), s([]any{}, "LPOP", "l", "0"),
 			s([]any{"d"}, "RPOP", "l", "10"), s(int64(0), "EXISTS", "l"),
 			s(int64(3), "RPUSH", "l", "a", "b", "c"), s([]any{"c", "b"}, "RPOP", "l", "2"),
-			s(respErr(command.ErrListMustBePositive), "LPOP", "l", "-1"), s(respErr(command.ErrNotInteger), "LPOP", "l", "x"),
+			s(respErr(command.ErrListMustBePositive), "LPOP", "l", "-1"), s(respErr(command.ErrListMustBePositive), "LPOP", "l", "x"),
 			s(respErr(command.ErrListMustBePositive), "RPOP", "missing", "-1"),
 			s(wrongArgs("lpop"), "LPOP", "l", "1", "2"), s(wrongArgs("rpop"), "RPOP"),
 		}},

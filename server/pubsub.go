@@ -746,6 +746,10 @@ func cmdPublish(c *client, args [][]byte) {
 // cmdPubsubChannels: PUBSUB CHANNELS [pattern], the tenant's channels
 // with at least one subscriber, sorted.
 func cmdPubsubChannels(c *client, args [][]byte) {
+	if len(args) > 3 { // Redis's pubsubCommand takes at most one pattern
+		c.conn.WriteError(errSubcommandSyntax(args))
+		return
+	}
 	pattern := []byte("*")
 	if len(args) > 2 {
 		pattern = args[2]

@@ -598,7 +598,7 @@ func cmdFunctionLoad(c *client, args [][]byte) {
 	i := 2
 	for ; i < len(args)-1; i++ {
 		if !command.EqFold(args[i], "replace") {
-			c.conn.WriteError("ERR Unknown option given: " + string(args[i]))
+			c.conn.WriteError("ERR Unknown option given: " + string(command.CStr(args[i])))
 			return
 		}
 		replace = true
@@ -653,7 +653,7 @@ func cmdFunctionList(c *client, args [][]byte) {
 			pattern = args[i]
 			continue
 		}
-		c.conn.WriteError("ERR Unknown argument " + string(args[i]))
+		c.conn.WriteError("ERR Unknown argument " + string(command.CStr(args[i])))
 		return
 	}
 	libs := c.tenant.engine().Libraries()

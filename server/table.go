@@ -49,8 +49,8 @@ func serverSpecs() []*command.Spec {
 			command.Row("list", -2, command.NoScript|command.NoMonitor, command.NoKeys, withClient(cmdClientList)),
 			command.Row("help", 2, command.Operator, command.NoKeys, withClient(cmdClientHelp)),
 			command.Row("kill", -3, command.NoScript|command.NoMonitor, command.NoKeys, withClient(cmdClientKill)),
-			command.Row("no-evict", 3, command.Fast|command.NoScript, command.NoKeys, withClient(cmdOK)),
-			command.Row("no-touch", 3, command.Fast|command.NoScript, command.NoKeys, withClient(cmdOK)),
+			command.Row("no-evict", 3, command.Fast|command.NoScript, command.NoKeys, withClient(cmdClientOnOff)),
+			command.Row("no-touch", 3, command.Fast|command.NoScript, command.NoKeys, withClient(cmdClientOnOff)),
 			command.Row("reply", 3, command.Fast|command.NoScript, command.NoKeys, withClient(cmdClientReply)),
 			command.Row("unblock", -3, command.NoScript|command.NoMonitor, command.NoKeys, withClient(cmdClientUnblock)),
 			// Client-side caching (tracking.go).

@@ -310,7 +310,7 @@ func cmdPFDebug(c *command.Ctx, args [][]byte) {
 				reply = func() { c.W.WriteInt(1) }
 				return denseSize, nil
 			}
-			return -1, command.ReplyErr("ERR Unknown PFDEBUG subcommand '" + string(sub) + "'")
+			return -1, command.ReplyErr("ERR Unknown PFDEBUG subcommand '" + string(command.CStr(sub)) + "'")
 		},
 		func(v []byte) { copy(v, conv) }) // GETREG and TODENSE of a sparse value: its dense form
 	if err != nil {

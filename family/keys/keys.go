@@ -235,16 +235,12 @@ func CopyOptions(c *command.Ctx, args [][]byte) (db int, replace, ok bool) {
 		case command.EqFold(args[i], "replace"):
 			replace = true
 		case command.EqFold(args[i], "db") && i+1 < len(args):
-			n, isInt := command.ParseInt(args[i+1])
-			if !isInt {
-				c.W.WriteError(command.ErrNotInteger)
+			n, bad := command.ParseDB(args[i+1])
+			if bad != "" {
+				c.W.WriteError(bad)
 				return 0, false, false
 			}
-			if n < 0 || n >= command.NumDBs {
-				c.W.WriteError(command.ErrDBRange)
-				return 0, false, false
-			}
-			db = int(n)
+			db = n
 			i++
 		default:
 			c.W.WriteError(command.ErrSyntax)

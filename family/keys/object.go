@@ -8,13 +8,9 @@ import (
 
 // cmdMove: MOVE key db, within the caller's tenant (its 16 dbs).
 func cmdMove(c *command.Ctx, args [][]byte) {
-	db, ok := command.ParseInt(args[2])
-	if !ok {
-		c.W.WriteError(command.ErrNotInteger)
-		return
-	}
-	if db < 0 || db >= command.NumDBs {
-		c.W.WriteError(command.ErrDBRange)
+	db, bad := command.ParseDB(args[2])
+	if bad != "" {
+		c.W.WriteError(bad)
 		return
 	}
 	if int(db) == c.DB {

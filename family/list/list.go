@@ -178,11 +178,7 @@ func listPopCmd(c *command.Ctx, args [][]byte, left bool) {
 	count := 1
 	if hasCount {
 		n, ok := command.ParseInt(args[2])
-		if !ok {
-			c.W.WriteError(command.ErrNotInteger)
-			return
-		}
-		if n < 0 {
+		if !ok || n < 0 { // Redis answers one message for both
 			c.W.WriteError(command.ErrListMustBePositive)
 			return
 		}
@@ -445,12 +441,10 @@ func cmdLInsert(c *command.Ctx, args [][]byte) {
 // on bad input it writes the error (negErr for a negative value) and
 // returns -1.
 func nonNegArg(c *command.Ctx, b []byte, negErr string) int64 {
+	// Redis's getPositiveLongFromObjectOrReply answers its message for a
+	// bad integer as well as a negative one.
 	n, ok := command.ParseInt(b)
-	switch {
-	case !ok:
-		c.W.WriteError(command.ErrNotInteger)
-		return -1
-	case n < 0:
+	if !ok || n < 0 {
 		c.W.WriteError(negErr)
 		return -1
 	}

@@ -25,7 +25,7 @@ func Specs() []*command.Spec {
 		command.Row("blmove", 6, command.WriteGrow|command.NoScript, command.Key12, cmdBLMove),
 		command.Row("rpoplpush", 3, command.WriteGrow, command.Key12, cmdRPopLPush),
 		command.Row("brpoplpush", 4, command.WriteGrow|command.NoScript, command.Key12, cmdBRPopLPush),
-		command.Row("lmpop", -4, command.Write, command.NoKeys, cmdLMPop).WithWriteKeys(mpopWrites(1)).WithBacked(command.BackedRefused),
-		command.Row("blmpop", -5, command.Write|command.NoScript, command.NoKeys, cmdBLMPop).WithWriteKeys(mpopWrites(2)).WithBacked(command.BackedRefused),
+		command.Row("lmpop", -4, command.Write, command.NoKeys, cmdLMPop).WithWriteKeys(mpopWrites(1)).WithBacked(command.BackedRefused).WithKeysOf(command.NumKeysOf(1)),
+		command.Row("blmpop", -5, command.Write|command.NoScript, command.NoKeys, cmdBLMPop).WithWriteKeys(mpopWrites(2)).WithBacked(command.BackedRefused).WithKeysOf(command.NumKeysOf(2)),
 	}
 }

@@ -206,11 +206,7 @@ func cmdSPop(c *command.Ctx, args [][]byte) {
 	count := int64(1)
 	if withCount {
 		n, ok := command.ParseInt(args[2])
-		if !ok {
-			c.W.WriteError(command.ErrNotInteger)
-			return
-		}
-		if n < 0 {
+		if !ok || n < 0 { // Redis answers one message for both
 			c.W.WriteError(command.ErrMustBePositive)
 			return
 		}

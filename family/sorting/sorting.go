@@ -102,9 +102,14 @@ func cmdSort(c *command.Ctx, args [][]byte) {
 	} else {
 		nums := make([]float64, len(elems))
 		for i, e := range elems {
-			// strtod as Redis calls it: leading spaces are fine, anything
-			// left over, an overflow or NaN is not.
-			f, err := strconv.ParseFloat(strings.TrimLeft(string(e), " \t\n\v\f\r"), 64)
+			// strtod as Redis calls it, on a C string (a NUL ends it; an
+			// empty one is 0): leading spaces are fine, anything left
+			// over, an overflow or NaN is not.
+			var f float64
+			var err error
+			if cs := command.CStr(e); len(cs) > 0 {
+				f, err = strconv.ParseFloat(strings.TrimLeft(string(cs), " \t\n\v\f\r"), 64)
+			}
 			if err != nil || f != f {
 				c.W.WriteError(command.ErrSortNotDouble)
 				return
@@ -146,7 +151,7 @@ func cmdSort(c *command.Ctx, args [][]byte) {
 		offset = n
 	}
 	end := n
-	if count >= 0 && offset+count < n {
+	if count >= 0 && count < n-offset { // offset+count could overflow
 		end = offset + count
 	}
 	elems = elems[offset:end]

@@ -1,6 +1,7 @@
 package str
 
 import (
+	"errors"
 	"math"
 	"math/big"
 	"strconv"
@@ -30,6 +31,13 @@ func cmdGet(c *command.Ctx, args [][]byte) {
 		c.Scratch = v[:0]
 	}
 }
+
+// errBadExpire aborts GETEX's change of a string whose new expiry is bad;
+// errRefused SETRANGE's of a string that would grow too big.
+var (
+	errBadExpire = errors.New("bad expire")
+	errRefused   = errors.New("refused")
+)
 
 // expiry options shared by SET and GETEX.
 type expireOpt struct {
@@ -103,6 +111,7 @@ func parseExpireArg(c *command.Ctx, opt string, arg []byte, cmd string) (int64, 
 func cmdSet(c *command.Ctx, args [][]byte) {
 	var nx, xx, get bool
 	var exp expireOpt
+	expOpt := -1 // the expiry option's index: its value is checked after the syntax, as Redis does
 	for i := 3; i < len(args); i++ {
 		a := args[i]
 		switch {
@@ -112,17 +121,18 @@ func cmdSet(c *command.Ctx, args [][]byte) {
 			xx = true
 		case command.EqFold(a, "get"):
 			get = true
-		case command.EqFold(a, "keepttl") && !exp.set:
+		case command.EqFold(a, "keepttl") && expOpt < 0:
 			exp.keepTTL = true
-		case ExpireOptName(a) != "" && !exp.set && !exp.keepTTL && i+1 < len(args):
-			if !exp.take(c, a, args[i+1], "set") {
-				return
-			}
+		case ExpireOptName(a) != "" && (expOpt < 0 || ExpireOptName(args[expOpt]) == ExpireOptName(a)) && !exp.keepTTL && i+1 < len(args):
+			expOpt = i // as in Redis, the same option again replaces its value
 			i++
 		default:
 			c.W.WriteError(command.ErrSyntax)
 			return
 		}
+	}
+	if expOpt >= 0 && !exp.take(c, args[expOpt], args[expOpt+1], "set") {
+		return
 	}
 	now := c.NowMs()
 	if !nx && !xx && !get && !exp.keepTTL {
@@ -356,15 +366,19 @@ func cmdGetDel(c *command.Ctx, args [][]byte) {
 // cmdGetEx: GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]
 func cmdGetEx(c *command.Ctx, args [][]byte) {
 	var exp expireOpt
+	var bad string  // a bad expiry value's error
+	var kind string // the expiry option given (ex, px, exat, pxat)
 	for i := 2; i < len(args); i++ {
 		a := args[i]
 		switch {
-		case command.EqFold(a, "persist") && !exp.set && !exp.persist:
+		case command.EqFold(a, "persist") && !exp.set:
 			exp.persist = true
-		case ExpireOptName(a) != "" && !exp.set && !exp.persist && i+1 < len(args):
-			if !exp.take(c, a, args[i+1], "getex") {
-				return
-			}
+		case ExpireOptName(a) != "" && (kind == "" || kind == ExpireOptName(a)) && !exp.persist && i+1 < len(args):
+			// As Redis: the same option again replaces its value.
+			kind = ExpireOptName(a)
+			// Redis checks the value only once the key is found a string.
+			exp.at, bad = parseExpireArg(c, ExpireOptName(a), args[i+1], "getex")
+			exp.set = true
 			i++
 		default:
 			c.W.WriteError(command.ErrSyntax)
@@ -386,6 +400,9 @@ func cmdGetEx(c *command.Ctx, args [][]byte) {
 		if notString(cur, exists) {
 			return cur, shard.Keep, command.ErrWrongTypeAbort
 		}
+		if bad != "" {
+			return cur, shard.Keep, errBadExpire
+		}
 		val = append(val[:0], cur.Value...)
 		switch {
 		case exp.persist:
@@ -401,6 +418,10 @@ func cmdGetEx(c *command.Ctx, args [][]byte) {
 			return shard.Entry{ExpireAt: exp.at}, shard.SetTTL, nil
 		}
 	})
+	if err == errBadExpire {
+		c.W.WriteError(bad)
+		return
+	}
 	if err != nil {
 		c.StoreErr(err)
 		return
@@ -470,16 +491,16 @@ func cmdDecrBy(c *command.Ctx, args [][]byte) {
 }
 
 func cmdIncrByFloat(c *command.Ctx, args [][]byte) {
-	incr, ok := command.ParseLongDouble(args[2])
-	if !ok {
-		c.W.WriteError(command.ErrNotFloat)
-		return
-	}
+	// Redis checks the key's type before the increment.
+	incr, incrOK := command.ParseLongDouble(args[2])
 	var out string
 	now := c.NowMs()
 	err := c.Part.Mutate(c.DB, args[1], func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
 		if notString(cur, exists) {
 			return cur, shard.Keep, command.ErrWrongTypeAbort
+		}
+		if !incrOK {
+			return cur, shard.Keep, command.ReplyErr(command.ErrNotFloat)
 		}
 		v := new(big.Float).SetPrec(command.LongDoublePrec)
 		expireAt := c.DefaultExpire(now)
@@ -607,16 +628,15 @@ func cmdSetRange(c *command.Ctx, args [][]byte) {
 		return
 	}
 	val := args[3]
-	// Compare without adding: off+len(val) overflows for offsets near MaxInt64.
+	// Compare without adding: off+len(val) overflows for offsets near
+	// MaxInt64. Like Redis, the key's type is checked first (below).
+	var refuse string
 	if len(val) > 0 && off > command.MaxStringLen-int64(len(val)) {
-		c.W.WriteError(command.ErrStringTooBig)
-		return
-	}
-	// A value that could never fit the quota is refused before it is built:
-	// SETRANGE k 500000000 x must not allocate 500 MB first.
-	if need := off + int64(len(val)) + int64(len(args[1])) + shard.EntryOverhead; len(val) > 0 && need > c.Part.Quota() {
-		c.W.WriteError(command.ErrOOM)
-		return
+		refuse = command.ErrStringTooBig
+	} else if need := off + int64(len(val)) + int64(len(args[1])) + shard.EntryOverhead; len(val) > 0 && need > c.Part.Quota() {
+		// A value that could never fit the quota is refused before it is
+		// built: SETRANGE k 500000000 x must not allocate 500 MB first.
+		refuse = command.ErrOOM
 	}
 	var n int
 	now := c.NowMs()
@@ -632,6 +652,9 @@ func cmdSetRange(c *command.Ctx, args [][]byte) {
 			n = len(cur.Value)
 			return cur, shard.Keep, nil
 		}
+		if refuse != "" {
+			return cur, shard.Keep, errRefused
+		}
 		size := len(cur.Value)
 		if end := int(off) + len(val); end > size {
 			size = end
@@ -646,6 +669,10 @@ func cmdSetRange(c *command.Ctx, args [][]byte) {
 		}
 		return shard.Entry{Value: v, ExpireAt: expireAt}, shard.Put, nil
 	})
+	if err == errRefused {
+		c.W.WriteError(refuse)
+		return
+	}
 	if err != nil {
 		c.StoreErr(err)
 		return

@@ -449,15 +449,15 @@ func numkeysWriteKeys(at int) func(db int, args [][]byte, mark func(db int, key 
 // getkeys_proc: COMMAND GETKEYS and client-side tracking read them.
 func numkeysKeysOf(at int, dest bool) func(args [][]byte, each func(i int)) {
 	return func(args [][]byte, each func(i int)) {
-		if dest && len(args) > 1 {
-			each(1)
-		}
 		if at >= len(args) {
 			return
 		}
 		n, ok := command.ParseInt(args[at])
 		if !ok || n < 1 || n > int64(len(args)-at-1) {
-			return
+			return // Redis names no key, not even the destination
+		}
+		if dest {
+			each(1)
 		}
 		for i := range int(n) {
 			each(at + 1 + i)

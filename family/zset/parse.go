@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/tcached/tcached/command"
 )
 
 // # Score parsing
@@ -83,8 +85,10 @@ type scoreRange struct {
 
 // parseRangeBound parses one bound as Redis's zslParseRange: "(" makes it
 // exclusive; the rest goes through plain strtod, which skips leading
-// space, turns overflow into ±inf and an empty string into 0; NaN fails.
+// space, turns overflow into ±inf and an empty string (or one starting
+// with NUL) into 0; NaN fails.
 func parseRangeBound(b []byte) (f float64, ex, ok bool) {
+	b = command.CStr(b) // strtod reads a C string: a NUL ends it
 	if len(b) > 0 && b[0] == '(' {
 		ex = true
 		b = b[1:]

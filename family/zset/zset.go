@@ -227,14 +227,14 @@ flags:
 	case elements == 0 || elements%2 != 0:
 		c.W.WriteError(command.ErrSyntax)
 		return
-	case f.incr && elements > 2:
-		c.W.WriteError(command.ErrZIncrPair)
-		return
-	case f.nx && f.xx:
+	case f.nx && f.xx: // in Redis's order of checks
 		c.W.WriteError(command.ErrZXXNX)
 		return
 	case f.gt && f.nx || f.lt && f.nx || f.gt && f.lt:
 		c.W.WriteError(command.ErrZGTLTNX)
+		return
+	case f.incr && elements > 2:
+		c.W.WriteError(command.ErrZIncrPair)
 		return
 	}
 	n := elements / 2
@@ -267,6 +267,14 @@ flags:
 
 // cmdZIncrBy: ZINCRBY key increment member -> the new score.
 func cmdZIncrBy(c *command.Ctx, args [][]byte) {
+	// Redis runs ZINCRBY through ZADD's parser: an increment spelled as a
+	// ZADD flag is taken as one, which leaves an odd number of arguments.
+	for _, f := range []string{"nx", "xx", "gt", "lt", "ch", "incr"} {
+		if command.EqFold(args[2], f) {
+			c.W.WriteError(command.ErrSyntax)
+			return
+		}
+	}
 	incr, ok := parseScore(args[2])
 	if !ok {
 		c.W.WriteError(command.ErrNotFloat)
