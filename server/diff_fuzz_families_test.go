@@ -35,11 +35,6 @@ func init() {
 		return ok && isInt && strings.HasPrefix(string(e), "ERR OBJECT IDLETIME is not available")
 	}}
 	dfRegressions = append(dfRegressions, dfFamilyRegressions...)
-	dfAllowed["dump"] = dfAllowance{"and `DUMP` of a stream an error", func(x *dfCheck) bool {
-		_, tcErr := x.tc.(respErr)
-		_, rdStr := x.rd.(string)
-		return tcErr && rdStr && x.run != nil && dfStatus(x.run.rdDo("TYPE", x.args[1])) == "stream"
-	}}
 	dfCompare["dump"] = dfDumpPayload
 	dfCompare["slowlog|len"] = dfShape
 	dfCompare["slowlog|get"] = dfShape
