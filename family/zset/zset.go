@@ -483,6 +483,20 @@ func zremRange(c *command.Ctx, args [][]byte, kind int) {
 			from, to = zscoreBounds(z, &r)
 		case zrLex:
 			from, to = zlexBounds(z, &lr)
+			if z.Tree != nil {
+				// Redis's zslDeleteRangeByLex deletes from the first
+				// member >= min while members are <= max: the same ranks
+				// when the set's scores are equal (the documented use),
+				// and Redis's answer when they are not.
+				to = from
+				z.Tree.Walk(from, false, func(m value.ZMember) bool {
+					if !lr.lteMax(m.Member) {
+						return false
+					}
+					to++
+					return true
+				})
+			}
 		default:
 			from, to = rankBounds(z.Len(), start, end)
 		}
