@@ -483,7 +483,7 @@ func zremRange(c *command.Ctx, args [][]byte, kind int) {
 			from, to = zscoreBounds(z, &r)
 		case zrLex:
 			from, to = zlexBounds(z, &lr)
-			if z.Tree != nil {
+			if z.Tree != nil && !lr.empty() {
 				// Redis's zslDeleteRangeByLex deletes from the first
 				// member >= min while members are <= max: the same ranks
 				// when the set's scores are equal (the documented use),
