@@ -88,7 +88,7 @@ func (d TypeParam) Parse(arg []byte) (int64, string) {
 		}
 		return v, ""
 	}
-	v, ok, overflow := memoryValue(arg)
+	v, ok, overflow := parseMemory(arg)
 	switch {
 	case overflow:
 		return 0, bounds
@@ -98,45 +98,4 @@ func (d TypeParam) Parse(arg []byte) (int64, string) {
 		return 0, bounds
 	}
 	return v, ""
-}
-
-// memoryValue is Redis's memtoull: decimal digits and an optional unit (b,
-// k, kb, m, mb, g, gb, any case); overflow reports a value past int64.
-func memoryValue(b []byte) (v int64, ok, overflow bool) {
-	i := 0
-	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
-		i++
-	}
-	var mul uint64
-	unit := LowerInto(nil, b[i:])
-	switch string(unit) {
-	case "", "b":
-		mul = 1
-	case "k":
-		mul = 1000
-	case "kb":
-		mul = 1024
-	case "m":
-		mul = 1000 * 1000
-	case "mb":
-		mul = 1024 * 1024
-	case "g":
-		mul = 1000 * 1000 * 1000
-	case "gb":
-		mul = 1024 * 1024 * 1024
-	default:
-		return 0, false, false
-	}
-	var n uint64
-	for _, c := range b[:i] {
-		d := uint64(c - '0')
-		if n > (math.MaxUint64-d)/10 {
-			return 0, true, true
-		}
-		n = n*10 + d
-	}
-	if n != 0 && mul > math.MaxInt64/n {
-		return 0, true, true
-	}
-	return int64(n * mul), true, false
 }

@@ -56,51 +56,30 @@ var fromEntry = map[shard.Type]func(enc []byte, big bool, tag uint8) (rdb.Object
 // cmdDump: DUMP key -> the payload, or nil for a missing key.
 func cmdDump(c *command.Ctx, args [][]byte) {
 	var (
-		enc []byte
-		t   shard.Type
-		big bool
-		tag uint8
-		st  *value.Stream
+		cp    Copied
+		t     shard.Type
+		known bool
 	)
+	// A copy under the lock (CopyEntry, as snapshots take it), encoded
+	// (LZF included) after it.
 	found := c.Part.View(c.DB, args[1], shard.ViewStats|shard.ViewTouch, func(e shard.Entry) {
-		t, big, tag = e.Type, e.Obj != nil, e.Enc
-		switch t {
-		case shard.TypeString:
-			enc = append([]byte(nil), e.Value...)
-		case shard.TypeList:
-			enc = value.ViewList(e.Value, e.Obj).AppendEncoding(nil)
-		case shard.TypeSet:
-			enc = value.ViewSet(e.Value, e.Obj).AppendList(nil)
-		case shard.TypeHash:
-			enc = value.ViewHash(e.Value, e.Obj).AppendEncoding(nil)
-		case shard.TypeZSet:
-			enc = value.ViewZSet(e.Value, e.Obj).AppendEncoding(nil)
-		case shard.TypeStream:
-			// A copy, as for the other types; encoded (LZF included)
-			// after the lock.
-			st = e.Obj.(*value.Stream).Clone()
-		}
+		t = e.Type
+		_, cp, known = CopyEntry(nil, e)
 	})
 	if !found {
 		c.W.WriteNull()
 		return
 	}
-	if t == shard.TypeStream {
-		o := streamObject(st)
-		c.W.WriteBulk(rdb.Encode(c.Scratch[:0], &o, rdb.Options{}))
-		return
-	}
-	conv := fromEntry[t]
-	if conv == nil {
+	if !known {
 		c.W.WriteError(command.ErrUnsupportedDump(t.String()))
 		return
 	}
-	o, err := conv(enc, big, tag)
+	b, err := encodeCopied(c.Scratch[:0], cp, rdb.Options{NodeFill: c.Limits().ListFill})
 	if err != nil {
 		c.StoreErr(err)
 		return
 	}
-	c.W.WriteBulk(rdb.Encode(c.Scratch[:0], &o, rdb.Options{NodeFill: c.Limits().ListFill}))
+	c.W.WriteBulk(b)
 }
 
 // restoreArgs are RESTORE's options.

@@ -60,9 +60,15 @@ func CopyEntry(arena []byte, e shard.Entry) (out []byte, c Copied, ok bool) {
 // Redis with rdbcompression off: LZF would cost more time than the bytes
 // it saves in a local file; RESTORE reads either).
 func Payload(dst []byte, c Copied, lim value.Limits) ([]byte, error) {
+	return encodeCopied(dst, c, rdb.Options{NodeFill: lim.ListFill, NoCompress: true})
+}
+
+// encodeCopied appends c's payload, encoded with opt (DUMP's and
+// snapshots' one encoder).
+func encodeCopied(dst []byte, c Copied, opt rdb.Options) ([]byte, error) {
 	if c.St != nil {
 		o := streamObject(c.St)
-		return rdb.Encode(dst, &o, rdb.Options{NoCompress: true}), nil
+		return rdb.Encode(dst, &o, opt), nil
 	}
 	conv := fromEntry[c.Type]
 	if conv == nil {
@@ -72,7 +78,7 @@ func Payload(dst []byte, c Copied, lim value.Limits) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	return rdb.Encode(dst, &o, rdb.Options{NodeFill: lim.ListFill, NoCompress: true}), nil
+	return rdb.Encode(dst, &o, opt), nil
 }
 
 // EntryFromPayload decodes a DUMP payload into the entry RESTORE would
