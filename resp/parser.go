@@ -89,11 +89,13 @@ func (p *Parser) Next(buf []byte, lim *Limits) (args [][]byte, n int, err error)
 		if buf[0] != '*' {
 			return p.inline(buf, lim)
 		}
+		// The header line is at most MaxInlineLen bytes, whether its '\r'
+		// has arrived or not (else a read split would change the answer).
 		cr := indexByte(buf, '\r', lim.MaxInlineLen+2)
+		if cr > lim.MaxInlineLen || cr < 0 && len(buf) > lim.MaxInlineLen {
+			return nil, 0, errMbulkTooBig
+		}
 		if cr < 0 {
-			if len(buf) > lim.MaxInlineLen {
-				return nil, 0, errMbulkTooBig
-			}
 			return needMore(buf, lim)
 		}
 		if cr+1 >= len(buf) {
@@ -119,10 +121,10 @@ func (p *Parser) Next(buf []byte, lim *Limits) (args [][]byte, n int, err error)
 		if p.bulkLen < 0 {
 			rest := buf[p.pos:]
 			cr := indexByte(rest, '\r', lim.MaxInlineLen+2)
+			if cr > lim.MaxInlineLen || cr < 0 && len(rest) > lim.MaxInlineLen {
+				return nil, 0, errBulkTooBig
+			}
 			if cr < 0 {
-				if len(rest) > lim.MaxInlineLen {
-					return nil, 0, errBulkTooBig
-				}
 				return needMore(buf, lim)
 			}
 			if cr+1 >= len(rest) {
@@ -248,10 +250,10 @@ func parseInt(b []byte, reply bool) (int64, bool) {
 // \b \a \\ \" \xHH escapes, 'single quotes' with \'.
 func (p *Parser) inline(buf []byte, lim *Limits) ([][]byte, int, error) {
 	nl := indexByte(buf, '\n', lim.MaxInlineLen+2)
+	if nl > lim.MaxInlineLen || nl < 0 && len(buf) > lim.MaxInlineLen {
+		return nil, 0, errInlineTooBig // as the header lines: whether the '\n' has arrived or not
+	}
 	if nl < 0 {
-		if len(buf) > lim.MaxInlineLen {
-			return nil, 0, errInlineTooBig
-		}
 		return needMore(buf, lim)
 	}
 	line := buf[:nl]

@@ -100,6 +100,7 @@ func TestParserIncremental(t *testing.T) {
 // protocol error (server's TestProtocolErrors checks them on the wire).
 func TestParserErrors(t *testing.T) {
 	big := strings.Repeat("9", 70<<10)
+	justOver := strings.Repeat("0", 64<<10+1) // one byte over MaxInlineLen
 	tests := []struct {
 		name  string
 		auth  bool
@@ -122,6 +123,11 @@ func TestParserErrors(t *testing.T) {
 		{"inline too big", false, big, "ERR Protocol error: too big inline request"},
 		{"mbulk count too big", false, "*" + big, "ERR Protocol error: too big mbulk count string"},
 		{"bulk count too big", true, "*1\r\n$" + big, "ERR Protocol error: too big bulk count string"},
+		// A header line over the limit is too big even when its "\r" came
+		// in the same read (the answer must not depend on the read split).
+		{"mbulk count too big, terminated", false, "*" + justOver[1:] + "\r", "ERR Protocol error: too big mbulk count string"},
+		{"bulk count too big, terminated", true, "*1\r\n$" + justOver[1:] + "\r\n", "ERR Protocol error: too big bulk count string"},
+		{"inline too big, terminated", false, justOver + "\n", "ERR Protocol error: too big inline request"},
 		{"unbalanced quotes", false, "SET k \"abc\r\n", "ERR Protocol error: unbalanced quotes in request"},
 		{"query buffer limit", true, "*2\r\n$3\r\nSET\r\n$2000000\r\n" + strings.Repeat("x", 1<<20+100), "ERR Protocol error: client query buffer limit exceeded"},
 		{"unfinished header over query buffer limit", false, "*5\r\n" + strings.Repeat("$10\r\n0123456789\r\n", 3) + "$1", "ERR Protocol error: client query buffer limit exceeded"},
