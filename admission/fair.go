@@ -22,7 +22,7 @@ const (
 	// FairTick is how often Tick is meant to run: short enough that a flood
 	// is caught within a few tens of milliseconds, long enough that a
 	// window holds a useful number of samples.
-	FairTick = 10 * time.Millisecond
+	FairTick = 5 * time.Millisecond
 
 	// activeFor is how long after its last command a tenant still counts
 	// as active (it takes part in the weighted shares).
@@ -52,15 +52,15 @@ const (
 	// increaseFactor plus increaseStep of the capacity while it is below
 	// half the target, and is released once it reaches the capacity.
 	decreaseFactor = 0.5
-	increaseFactor = 1.02
-	increaseStep   = 0.005
+	increaseFactor = 1.01
+	increaseStep   = 0.0025
 
 	// delayWindow is how many ticks the delay percentile spans.
-	delayWindow = 4
+	delayWindow = 8
 
 	// capacityDecay is the per-tick decay of the capacity estimate, and
 	// minCapacity its floor as a fraction of the cores.
-	capacityDecay = 0.999
+	capacityDecay = 0.9995
 	minCapacity   = 0.1
 )
 
@@ -83,6 +83,12 @@ type fairState struct {
 	lastActive int64   // ns; 0 = never
 	usage      float64 // cores, smoothed
 	allow      float64 // cores; 0 = not throttled
+	// fresh: active at this tick, not at the one before; probation: held
+	// to its share since the last tick for that reason (Tick), with
+	// pacedAt its paced count then.
+	fresh, probation bool
+	pacedAt          uint64
+	reported         bool // throttled as Tick last reported it (probation is not reported)
 }
 
 // Pacing is what Pace reserved for one command, to be given to Charge
@@ -259,8 +265,8 @@ func (c *Controller) Tick() []Change {
 	c.mu.Unlock()
 
 	var sumW float64
-	nActive := 0
-	var sole *Tenant // the active tenant, when there is one
+	nActive, nStayed := 0, 0 // active tenants; those of them active at the last tick too
+	var sole *Tenant         // the active tenant, when there is one
 	var busy float64
 	for _, t := range list {
 		f := &t.fs
@@ -272,7 +278,10 @@ func (c *Controller) Tick() []Change {
 		u := float64(d) / float64(dt)
 		busy += u
 		f.usage = 0.5*f.usage + 0.5*u
+		was := f.lastActive != 0 && now-f.lastActive < int64(activeFor)
+		f.fresh = false
 		if d > 0 || n > 0 {
+			f.fresh = !was
 			f.lastActive = now
 		}
 		if n > 0 && d > 0 {
@@ -285,6 +294,9 @@ func (c *Controller) Tick() []Change {
 			t.est.Store(e)
 		}
 		if f.lastActive != 0 && now-f.lastActive < int64(activeFor) {
+			if !f.fresh {
+				nStayed++
+			}
 			nActive++
 			sumW += float64(t.pol.Load().weight())
 			sole = t
@@ -315,10 +327,23 @@ func (c *Controller) Tick() []Change {
 		if sumW > 0 {
 			share = float64(t.pol.Load().weight()) / sumW * capacity
 		}
-		was := f.allow > 0
 		switch {
 		case !active || nActive < 2:
 			f.allow = 0 // alone or idle: the whole server
+			f.probation = false
+		case f.fresh && f.allow == 0 && nStayed > 0:
+			// A tenant that starts while others are active starts held
+			// to its share, on probation: its usage (smoothed, and only
+			// one tick of it) and the scheduling delay would take several
+			// ticks to show a flood, which runs unchecked meanwhile.
+			f.allow, f.probation, f.pacedAt = share, true, t.paced.Load()
+		case f.probation:
+			// Released unless its allowance held it back (it was paced,
+			// or is behind its schedule): then the usual rules go on.
+			f.probation = false
+			if t.paced.Load() == f.pacedAt && t.paceTat.Load()-paceTolerance <= now {
+				f.allow = 0
+			}
 		case f.allow == 0:
 			if contended && f.usage > share {
 				f.allow = share
@@ -342,7 +367,10 @@ func (c *Controller) Tick() []Change {
 		if f.allow > 0 {
 			throttled++
 		}
-		if is := f.allow > 0; is != was {
+		// Probation is not a throttle to report unless it goes on: a
+		// tenant's every start would otherwise log one.
+		if is := f.allow > 0 && !f.probation; is != f.reported {
+			f.reported = is
 			if is {
 				t.throttles.Add(1)
 			}

@@ -175,6 +175,52 @@ func TestFairReleasesWhenTheOthersGoIdle(t *testing.T) {
 	}
 }
 
+// TestFairProbation: a tenant that starts while others are already active
+// is held to its share from its first tick, before the delay shows any
+// contention, and silently: a flooder stays throttled (reported then), a
+// light one is released at the next tick without a report. Tenants that
+// start together are not on probation.
+func TestFairProbation(t *testing.T) {
+	r := newFairRig(t)
+	v1 := r.c.Tenant(Policy{Weight: 4})
+	v2 := r.c.Tenant(Policy{Weight: 2})
+	if ch := r.tick(map[*Tenant]float64{v1: 0.1, v2: 0.1}); len(ch) != 0 || v1.Throttled() || v2.Throttled() {
+		t.Fatalf("tenants starting together: %+v", ch)
+	}
+	r.tick(map[*Tenant]float64{v1: 0.1, v2: 0.1})
+	// r.delay stays 0: no contention is measured.
+	flood := r.c.Tenant(Policy{Weight: 1})
+	light := r.c.Tenant(Policy{Weight: 1})
+	use := map[*Tenant]float64{v1: 0.1, v2: 0.1, flood: 1.6, light: 0.01}
+	if ch := r.tick(use); len(ch) != 0 {
+		t.Fatalf("probation reported: %+v", ch)
+	}
+	if !flood.Throttled() || !light.Throttled() {
+		t.Fatal("newcomers not held to their share at their first tick")
+	}
+	if v1.Throttled() || v2.Throttled() {
+		t.Fatal("a tenant already active put on probation")
+	}
+	share := flood.Allowance()
+	if capacity := r.c.FairStatus().Capacity; math.Abs(share-capacity/8) > 1e-5 {
+		t.Errorf("allowance %.3f, want the weighted share %.3f", share, capacity/8)
+	}
+	use[flood] = 2 * share // it wants more than its share: it falls behind its schedule
+	ch := r.tick(use)
+	if len(ch) != 1 || ch[0].Tenant != flood || !ch[0].Throttled {
+		t.Fatalf("changes after probation %+v, want the flooder reported throttled", ch)
+	}
+	if light.Throttled() {
+		t.Error("a light newcomer still held after its probation")
+	}
+	if st := light.Stats(); st.Throttles != 0 {
+		t.Errorf("light newcomer's throttles %d, want 0", st.Throttles)
+	}
+	if st := flood.Stats(); st.Throttles != 1 {
+		t.Errorf("flooder's throttles %d, want 1", st.Throttles)
+	}
+}
+
 func TestFairDisabled(t *testing.T) {
 	clk := newFake()
 	c := NewController(Options{Clock: clk, Fair: FairOptions{Delay: func() time.Duration { return time.Second }}})
