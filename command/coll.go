@@ -1,6 +1,7 @@
 package command
 
 import (
+	"math"
 	"sync"
 
 	"github.com/tcached/tcached/shard"
@@ -145,4 +146,27 @@ func (c *Ctx) WriteRandPair(f, v []byte, withValues bool) {
 	}
 	c.W.WriteBulk(f)
 	c.W.WriteBulk(v)
+}
+
+// RandCount parses HRANDFIELD's and ZRANDMEMBER's count form, `key count
+// [flag]` (flag WITHVALUES or WITHSCORES), with Redis's errors and their
+// order: the count must be an integer other than LLONG_MIN, the only
+// option is flag, and with it the count must fit in half the int64 range
+// (the reply holds two items per element). ok false means the error is
+// written.
+func RandCount(c *Ctx, args [][]byte, flag string) (count int64, with, ok bool) {
+	count, ok = ParseInt(args[2])
+	switch {
+	case !ok:
+		c.W.WriteError(ErrNotInteger)
+	case count == math.MinInt64:
+		c.W.WriteError(ErrRangeNotMinInt)
+	case len(args) > 4 || len(args) == 4 && !EqFold(args[3], flag):
+		c.W.WriteError(ErrSyntax)
+	case len(args) == 4 && (count < -math.MaxInt64/2 || count > math.MaxInt64/2):
+		c.W.WriteError(ErrOutOfRange)
+	default:
+		return count, len(args) == 4, true
+	}
+	return 0, false, false
 }

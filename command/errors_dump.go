@@ -13,11 +13,6 @@ const (
 	// ErrNoLFU is OBJECT FREQ's answer when the maxmemory policy is not an
 	// LFU one, which in tcached it never is (its eviction is LRU).
 	ErrNoLFU = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
-	// ErrNoIdletime is tcached's own answer to OBJECT IDLETIME: its LRU
-	// keeps the order of keys, not their access times (a timestamp per key
-	// would grow every entry's 32-byte slot), so it has no idle time to
-	// give. ERR, as Redis answers OBJECT IDLETIME under an LFU policy.
-	ErrNoIdletime = "ERR OBJECT IDLETIME is not available: tcached keeps the LRU order of keys, not their access times"
 )
 
 // ErrUnsupportedPayload refuses a RESTORE payload of a type tcached does

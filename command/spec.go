@@ -103,7 +103,8 @@ type BackedMode uint8
 
 const (
 	BackedLocal       BackedMode = iota
-	BackedRefused                // refused although it names no key (transactions, pub/sub, SWAPDB); subcommands inherit it
+	BackedRefused                // refused although it names no key (SWAPDB); subcommands inherit it
+	BackedServer                 // package server's handler serves it, asking package backed for L2 (WATCH, EVAL, FCALL)
 	BackedGet                    // GET: L1, else L2 with a fill
 	BackedMGet                   // MGET: L1 per key, the misses from L2 in one batch
 	BackedSet                    // SET: the tier's TTL added unless the command sets one
@@ -124,6 +125,16 @@ const (
 	BackedDBSize                 // DBSIZE over every master
 	BackedRead                   // a read forwarded as it is (key at FirstKey); a failure answers Miss
 	BackedReadStatus             // as BackedRead, a string reply is a status (TYPE)
+	// The collection modes (package backed's coll.go). A keyed row that
+	// declares no mode gets BackedFwdWrite when it has the Write flag and
+	// BackedFwdRead otherwise, so every data command of the embedded
+	// store runs backed; these are for rows whose keys KeysOf finds
+	// (numkeys, STREAMS) or that block.
+	BackedFwdRead  // a read forwarded verbatim in the client's protocol (L1 serves cached small collections)
+	BackedFwdWrite // a write run atomically in L2 with its size and expiry changes reported
+	BackedBlock    // a blocking command, timeout last: the non-blocking form in L2, parked locally until an invalidation of a key
+	BackedBlockNum // as BackedBlock, timeout first (BLMPOP, BZMPOP)
+	BackedBlockXRd // as BackedBlock, the BLOCK option's milliseconds, $ resolved first (XREAD, XREADGROUP)
 
 	NumBackedModes // the number of modes; keep it last
 )

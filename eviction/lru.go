@@ -13,8 +13,9 @@
 //     a uvarint of the key length, the key and the value back to back. It
 //     has no pointers, so the garbage collector marks it without scanning
 //     it;
-//   - one 32-byte slot: a pointer to data with 32-bit length and capacity
-//     (16), the expiry stamp (8) and the two int32 links of an intrusive
+//   - one 32-byte slot: a pointer to data with its 32-bit length, an 8-bit
+//     code of its spare capacity and a 24-bit access clock (16), the
+//     expiry stamp (8) and the two int32 links of an intrusive
 //     doubly-linked LRU list;
 //   - one 8-byte bucket of the index, at a load factor between 3/8 and 3/4.
 //
@@ -43,6 +44,21 @@
 // entry, or Clear), a moment at which no key can be "present for the whole
 // walk".
 //
+// # Access clock
+//
+// Each entry carries the 24-bit access clock of its last Add or Touch,
+// Redis's robj.lru: the caller keeps a clock (UseClock; package shard
+// ticks it in seconds, LRU_CLOCK_RESOLUTION) and reads an entry's stamp
+// back with Access to tell how long it has been idle (OBJECT IDLETIME).
+// It takes no memory: the 32 bits beside the length held the capacity,
+// and a buffer's capacity only needs its spare room beyond the length,
+// which is kept as an 8-bit floating-point code (4-bit mantissa, 4-bit
+// exponent: exact below 16, within 1/8 below, at most 491520 bytes).
+// Rounding down only hides spare room, never claims room the buffer does
+// not have; at worst a value that would have fit the buffer's slack is
+// stored in a new one. Touching an entry is one atomic load of the clock
+// and one store into a slot it already writes.
+//
 // # Accounting
 //
 // The size of an entry is len(key)+len(value)+overhead, overhead being the
@@ -61,7 +77,9 @@ package eviction
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"slices"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
@@ -89,13 +107,15 @@ const (
 )
 
 // slot is 32 bytes. data is the kind+uvarint(len(key))+key+value buffer held as
-// a pointer to its first byte with 32-bit length and capacity (a []byte
-// header would take 24 bytes instead of 16); dataCap never exceeds the
-// buffer's real capacity, so bytes() rebuilds a valid slice.
+// a pointer to its first byte with its 32-bit length and, in meta, a code
+// of its spare capacity (a []byte header would take 24 bytes instead of
+// 16); the capacity the code gives never exceeds the buffer's real
+// capacity, so bytes() rebuilds a valid slice. meta's upper 24 bits are
+// the access clock (see "Access clock").
 type slot struct {
 	data     unsafe.Pointer // first byte of the buffer; nil for a hole
 	dataLen  uint32
-	dataCap  uint32
+	meta     uint32 // access clock << 8 | spare capacity code
 	expireAt int64
 	older    int32 // toward the LRU end; -1 at the oldest; freeMark for a hole
 	newer    int32 // toward the MRU end; -1 at the newest; next hole for a hole
@@ -107,14 +127,39 @@ type slot struct {
 const MaxEntry = 1<<32 - 16
 
 func (s *slot) bytes() []byte {
-	return unsafe.Slice((*byte)(s.data), s.dataCap)[:s.dataLen]
+	return unsafe.Slice((*byte)(s.data), int(s.dataLen)+spare(uint8(s.meta)))[:s.dataLen]
 }
 
 func (s *slot) setBytes(b []byte) {
 	s.data = unsafe.Pointer(unsafe.SliceData(b))
-	s.dataLen = uint32(len(b))
-	s.dataCap = uint32(min(cap(b), 1<<32-1))
+	s.setLen(len(b), cap(b))
 }
+
+// setLen records the buffer's length n, its capacity being c.
+func (s *slot) setLen(n, c int) {
+	s.dataLen = uint32(n)
+	s.meta = s.meta&^0xff | uint32(spareCode(c-n))
+}
+
+// spareCode encodes n >= 0 spare bytes as 4-bit mantissa m and 4-bit
+// exponent e, m<<e <= n (exact below 16).
+func spareCode(n int) uint8 {
+	if n < 16 {
+		return uint8(n)
+	}
+	e := bits.Len(uint(n)) - 4
+	if e > 15 {
+		return 0xff
+	}
+	return uint8(e<<4 | n>>e)
+}
+
+// spare decodes a spareCode.
+func spare(code uint8) int { return int(code&15) << (code >> 4) }
+
+// ClockMask is the range of the access clock: 24 bits, as Redis's
+// LRU_CLOCK_MAX.
+const ClockMask = 1<<24 - 1
 
 // LRU is a byte-accounted least-recently-used list with stable slot handles.
 // The zero value is not usable; call New. An LRU is not safe for concurrent
@@ -129,9 +174,37 @@ type LRU struct {
 	n        int
 	bytes    int64
 	overhead int64
+	// clock is the access clock Add and Touch stamp (UseClock); nil
+	// stamps 0.
+	clock *atomic.Uint32
 	// hash is the key hash; nil means xxhash. Tests install weak hashes to
 	// force collisions.
 	hash func([]byte) uint64
+}
+
+// UseClock makes Add and Touch stamp entries with c's value (its low 24
+// bits), which the caller advances; c is read, never written.
+func (l *LRU) UseClock(c *atomic.Uint32) { l.clock = c }
+
+// stamp records the current access clock in s.
+func (l *LRU) stamp(s *slot) {
+	if l.clock != nil {
+		s.meta = s.meta&0xff | l.clock.Load()<<8
+	}
+}
+
+// Access is the access clock (24 bits) h was last added or touched at.
+func (l *LRU) Access(h Handle) uint32 {
+	l.mustLive(h)
+	return l.at(int32(h)).meta >> 8
+}
+
+// SetAccess sets h's access clock (its low 24 bits) without moving it:
+// RESTORE ... IDLETIME, or a snapshot restoring one.
+func (l *LRU) SetAccess(h Handle, clock uint32) {
+	l.mustLive(h)
+	s := l.at(int32(h))
+	s.meta = s.meta&0xff | clock<<8
 }
 
 // New returns an empty LRU whose index has room for sizeHint entries before
@@ -242,6 +315,7 @@ func (l *LRU) AddKind(key, value []byte, kind uint8, expireAt int64) Handle {
 	s := l.at(i)
 	*s = slot{expireAt: expireAt, older: -1, newer: -1}
 	s.setBytes(pack(kind, key, value))
+	l.stamp(s)
 	l.insert(hash, i)
 	l.pushNewest(i)
 	l.n++
@@ -378,10 +452,11 @@ func (l *LRU) Remove(h Handle) {
 	}
 }
 
-// Touch makes h the newest entry.
+// Touch makes h the newest entry and stamps it with the access clock.
 func (l *LRU) Touch(h Handle) {
 	l.mustLive(h)
 	i := int32(h)
+	l.stamp(l.at(i))
 	if l.newest == i {
 		return
 	}
@@ -449,7 +524,7 @@ func (l *LRU) SetValue(h Handle, value []byte) {
 	need := prefix + len(value)
 	if need <= cap(data) && cap(data) <= 2*need+64 {
 		copy(data[prefix:need], value) // memmove: value may overlap
-		s.dataLen = uint32(need)
+		s.setLen(need, cap(data))
 	} else {
 		s.setBytes(pack(data[0], key, value))
 	}
@@ -494,7 +569,7 @@ func (l *LRU) SetExpireAt(h Handle, expireAt int64) {
 func (l *LRU) Clear() { l.reset(0) }
 
 func (l *LRU) reset(sizeHint int) {
-	*l = LRU{overhead: l.overhead, hash: l.hash, free: -1, newest: -1, oldest: -1}
+	*l = LRU{overhead: l.overhead, clock: l.clock, hash: l.hash, free: -1, newest: -1, oldest: -1}
 	if sizeHint > 0 {
 		n := 8
 		for n*3 < sizeHint*4 {

@@ -77,8 +77,14 @@ func TestGoRedisDumpRestore(t *testing.T) {
 	if err := c.ObjectFreq(ctx, "s").Err(); err == nil || err.Error() != command.ErrNoLFU {
 		t.Errorf("OBJECT FREQ: %v", err)
 	}
-	if err := c.ObjectIdleTime(ctx, "s").Err(); err == nil || err.Error() != command.ErrNoIdletime {
-		t.Errorf("OBJECT IDLETIME: %v", err)
+	if err := c.Restore(ctx, "idle", 0, stream).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Do(ctx, "RESTORE", "idle", 0, stream, "REPLACE", "IDLETIME", 1000).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.ObjectIdleTime(ctx, "idle").Result(); err != nil || got < 1000*time.Second || got > 1002*time.Second {
+		t.Errorf("OBJECT IDLETIME after RESTORE ... IDLETIME 1000: %v, %v", got, err)
 	}
 }
 
@@ -182,4 +188,60 @@ func TestCLIDumpRestore(t *testing.T) {
 	expectOut(t, cli(string(p), "-x", "RESTORE", "l2", "0"), "OK\n")
 	expectOut(t, cli("", "LRANGE", "l2", "0", "-1"), "x\ny\n")
 	expectOut(t, cli("", "OBJECT", "FREQ", "missing"), "\n")
+}
+
+// TestObjectIdletime: OBJECT IDLETIME counts the seconds since the key's
+// last access on the partition's access clock (ticked by the expiry
+// round): reads and writes reset it, EXISTS, TYPE, TTL, OBJECT and SCAN
+// do not (Redis's LOOKUP_NOTOUCH), RESTORE ... IDLETIME sets it, and
+// another tenant's key of the same name is not reached.
+func TestObjectIdletime(t *testing.T) {
+	srv := startServer(t, testConfig(), true)
+	a := dialAs(t, srv.addr, "alice", "alice-pw")
+	b := dialAs(t, srv.addr, "bob", "bob-pw")
+	a.do("SET", "k", "v")
+	a.do("HSET", "h", "f", "v")
+	b.do("SET", "k", "v")
+	// idle waits (a bounded poll: the tick runs every 10 ms of real time)
+	// for OBJECT IDLETIME key to answer want.
+	idle := func(r *rconn, key string, want int64) {
+		t.Helper()
+		var got any
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if got = r.do("OBJECT", "IDLETIME", key); got == want {
+				return
+			}
+		}
+		t.Fatalf("OBJECT IDLETIME %s = %v, want %d", key, got, want)
+	}
+	idle(a, "k", 0)
+	srv.clock.Add(5 * time.Second)
+	idle(a, "k", 5)
+	idle(a, "h", 5)
+	for _, cmd := range [][]string{{"EXISTS", "k"}, {"TYPE", "k"}, {"TTL", "k"}, {"PTTL", "k"},
+		{"OBJECT", "ENCODING", "k"}, {"SCAN", "0"}, {"MEMORY", "USAGE", "k"}, {"DBSIZE"}} {
+		a.do(cmd...)
+		idle(a, "k", 5)
+	}
+	a.do("GET", "k")
+	idle(a, "k", 0)
+	a.do("HGET", "h", "f")
+	idle(a, "h", 0)
+	srv.clock.Add(3 * time.Second)
+	idle(a, "h", 3)
+	a.do("HSET", "h", "g", "w")
+	idle(a, "h", 0)
+	idle(b, "k", 8) // b's k was never read
+	if got := a.do("OBJECT", "IDLETIME", "missing"); got != nil {
+		t.Errorf("OBJECT IDLETIME missing = %v", got)
+	}
+	payload, _ := a.do("DUMP", "k").([]byte)
+	if got := a.do("RESTORE", "r", "0", string(payload), "IDLETIME", "86400"); got != ok {
+		t.Fatalf("RESTORE IDLETIME = %v", got)
+	}
+	idle(a, "r", 86400)
+	if got := a.do("RESTORE", "r", "0", string(payload), "REPLACE", "IDLETIME", "-1"); got != respErr(command.ErrInvalidIdletime) {
+		t.Errorf("RESTORE IDLETIME -1 = %v", got)
+	}
+	idle(a, "r", 86400)
 }

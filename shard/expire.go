@@ -33,6 +33,7 @@ func (p *Partition) ExpireCycle(maxWork int) int {
 	n := len(p.shards)
 	start := int(p.expireNext.Add(1) - 1)
 	now := p.now()
+	p.lruClock.Store(lruClockOf(now)) // the access clock's tick (idle.go)
 	removed, work := 0, 0
 	for i := 0; i < n && work < maxWork; i++ {
 		s := &p.shards[(start+i)&int(p.mask)]

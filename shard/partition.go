@@ -78,10 +78,31 @@ type Entry struct {
 	// remember an encoding variant the bytes cannot show (a compact set
 	// that has held a non-integer reports Redis's name for that).
 	Enc uint8
+	// Signal says whether the change is reported to SetOnModify's
+	// function (WATCH); the zero value reports what changed the key.
+	Signal Signal
 	// Grow is read for Edit only: the most bytes the edit may add to
 	// Obj.Bytes(), reserved before the commit runs.
 	Grow int64
 }
+
+// Signal is what a write reports to the partition's SetOnModify function,
+// Redis's signalModifiedKey: by default every write that changes the key
+// (a Put, whatever it stores; a Delete, SetTTL or Edit of an existing key)
+// and nothing else (Keep, a Delete of a missing key, a write refused for
+// quota). A few Redis commands differ: they change a stream's groups
+// without signalling (XACK, XGROUP, XREADGROUP), or signal though nothing
+// changed (APPEND of an empty string); their callbacks say so here.
+type Signal uint8
+
+const (
+	// SignalChange reports the key if the action changed it.
+	SignalChange Signal = iota
+	// SignalNever reports nothing, whatever the action changed.
+	SignalNever
+	// SignalAlways reports the key even when the action is Keep.
+	SignalAlways
+)
 
 // Action is what a Mutate or Apply callback wants done to a key.
 type Action uint8
@@ -144,7 +165,10 @@ type Partition struct {
 	expireNext atomic.Uint32 // rotating start sub-shard of ExpireCycle
 	evictNext  atomic.Uint32 // rotating start sub-shard of cross-shard eviction
 
-	onDrop atomic.Pointer[func(db int, key []byte)] // SetOnDrop
+	lruClock atomic.Uint32 // the access clock entries are stamped with (idle.go)
+
+	onDrop   atomic.Pointer[func(db int, key []byte)]               // SetOnDrop
+	onModify atomic.Pointer[func(key []byte, signal, changed bool)] // SetOnModify
 }
 
 type subShard struct {
@@ -192,8 +216,10 @@ func New(cfg Config) *Partition {
 	p.quota.Store(cfg.Quota)
 	p.shown.Store(cfg.Quota)
 	p.noEviction.Store(cfg.NoEviction)
+	p.lruClock.Store(lruClockOf(p.now()))
 	for i := range p.shards {
 		p.shards[i].lru = eviction.New(0, storedOverhead)
+		p.shards[i].lru.UseClock(&p.lruClock)
 	}
 	return p
 }
@@ -276,6 +302,51 @@ func (p *Partition) SetOnDrop(fn func(db int, key []byte)) {
 		return
 	}
 	p.onDrop.Store(&fn)
+}
+
+// SetOnModify installs fn, told of every key a write changes or signals
+// (see Signal): Set, Delete, Patch, Signal, and the actions of Mutate and
+// Apply. key is the stored form byte(db)+name; signal is whether the
+// write signals the key (Redis's signalModifiedKey, for WATCH), changed
+// whether it changed it (Redis's server.dirty). Like SetOnDrop's
+// function, fn runs with the key's sub-shard lock held (with an Apply,
+// every lock of the call), key valid only during the call, so it must be
+// quick and must not call into the partition. Removals the partition makes by itself (expiry,
+// eviction) and Flush are not reported. nil removes it; with none
+// installed a write costs one atomic load.
+func (p *Partition) SetOnModify(fn func(key []byte, signal, changed bool)) {
+	if fn == nil {
+		p.onModify.Store(nil)
+		return
+	}
+	p.onModify.Store(&fn)
+}
+
+// Signal reports (db, key) to SetOnModify's function as modified, for a
+// write that knows only after its commit whether it changed anything (an
+// XDEL that found none of its ids answers SignalNever and then calls
+// Signal if it deleted some).
+func (p *Partition) Signal(db int, key []byte) {
+	if !validDB(db) || p.onModify.Load() == nil {
+		return
+	}
+	s := &p.shards[p.shardIndex(db, key)]
+	s.mu.Lock()
+	s.setKey(db, key)
+	p.modified(s.key, SignalAlways, false)
+	s.mu.Unlock()
+}
+
+// modified reports key (stored form) to SetOnModify's function: change is
+// whether the write changed the key, sig whether that signals it.
+func (p *Partition) modified(key []byte, sig Signal, change bool) {
+	signal := sig == SignalAlways || sig == SignalChange && change
+	if !signal && !change {
+		return
+	}
+	if fn := p.onModify.Load(); fn != nil {
+		(*fn)(key, signal, change)
+	}
 }
 
 // drop removes h, which expired or is evicted, telling SetOnDrop's
@@ -476,26 +547,34 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 		if exists {
 			s.lru.Touch(h)
 		}
+		p.modified(s.key, next.Signal, false)
 		return 0, nil
 	case Delete:
 		if exists {
 			p.remove(s, h)
 		}
+		p.modified(s.key, next.Signal, exists)
 		return 0, nil
 	case SetTTL:
 		if !exists {
+			p.modified(s.key, next.Signal, false)
 			return 0, nil
 		}
 		next.ExpireAt = p.capExpire(next.ExpireAt)
 		if expired(next.ExpireAt, p.now()) {
 			p.remove(s, h)
-			return 0, nil
+		} else {
+			s.setExpire(h, next.ExpireAt)
+			s.lru.Touch(h)
 		}
-		s.setExpire(h, next.ExpireAt)
-		s.lru.Touch(h)
+		p.modified(s.key, next.Signal, true)
 		return 0, nil
 	case Edit:
-		return p.editLocked(s, h, exists, next.Grow, commit, sk)
+		need, err := p.editLocked(s, h, exists, next.Grow, commit, sk)
+		if need == 0 && err == nil {
+			p.modified(s.key, next.Signal, true)
+		}
+		return need, err
 	case Put:
 		next.ExpireAt = p.capExpire(next.ExpireAt)
 	default:
@@ -505,6 +584,7 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 		if exists {
 			p.remove(s, h)
 		}
+		p.modified(s.key, next.Signal, true) // Redis's SET ... PXAT past signals
 		return 0, nil
 	}
 	var old int64
@@ -568,6 +648,7 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 	if delta < 0 {
 		p.used.Add(delta)
 	}
+	p.modified(s.key, next.Signal, true)
 	return 0, nil
 }
 
@@ -603,6 +684,7 @@ func (p *Partition) Delete(db int, key []byte) bool {
 	h, ok := p.lookup(s)
 	if ok {
 		p.remove(s, h)
+		p.modified(s.key, SignalChange, true)
 	}
 	s.mu.Unlock()
 	return ok

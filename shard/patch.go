@@ -24,7 +24,10 @@ package shard
 // As with Mutate, fn and patch may run more than once when the write must
 // evict from other sub-shards: they must only record results, and the
 // last run's are the ones applied. patch must not keep its argument.
-func (p *Partition) Patch(db int, key []byte, t Type, expireAt int64, fn func(cur Entry, exists bool) (size int, err error), patch func(v []byte)) error {
+// patch reports whether the key counts as modified for SetOnModify
+// (Redis's signalModifiedKey): SETBIT of a bit to the value it had
+// writes a byte but modifies nothing.
+func (p *Partition) Patch(db int, key []byte, t Type, expireAt int64, fn func(cur Entry, exists bool) (size int, err error), patch func(v []byte) (modified bool)) error {
 	if !validDB(db) {
 		return ErrBadDB
 	}
@@ -42,7 +45,7 @@ func (p *Partition) Patch(db int, key []byte, t Type, expireAt int64, fn func(cu
 	}
 }
 
-func (p *Partition) patchOnce(s *subShard, db int, key []byte, t Type, expireAt int64, fn func(Entry, bool) (int, error), patch func([]byte), buf *[]byte, sk *skipper) (int64, error) {
+func (p *Partition) patchOnce(s *subShard, db int, key []byte, t Type, expireAt int64, fn func(Entry, bool) (int, error), patch func([]byte) bool, buf *[]byte, sk *skipper) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.setKey(db, key)
@@ -59,8 +62,9 @@ func (p *Partition) patchOnce(s *subShard, db int, key []byte, t Type, expireAt 
 		return 0, err
 	}
 	if exists && cur.Obj == nil && size == len(cur.Value) {
-		patch(s.lru.ValueForUpdate(h))
+		mod := patch(s.lru.ValueForUpdate(h))
 		s.lru.Touch(h)
+		p.modified(s.key, SignalChange, mod)
 		return 0, nil
 	}
 	if cur.Obj != nil {
@@ -77,8 +81,10 @@ func (p *Partition) patchOnce(s *subShard, db int, key []byte, t Type, expireAt 
 	next := (*buf)[:size]
 	n := copy(next, cur.Value)
 	clear(next[n:])
-	patch(next)
 	e := Entry{Value: next, Type: t, ExpireAt: expireAt}
+	if !patch(next) {
+		e.Signal = SignalNever
+	}
 	if exists {
 		e.ExpireAt, e.Enc = cur.ExpireAt, cur.Enc
 	}

@@ -16,9 +16,10 @@ func setBit(t *testing.T, p *Partition, key string, off int, expire int64) (int,
 			return -1, errors.New("wrongtype")
 		}
 		return max(len(cur.Value), idx+1), nil
-	}, func(v []byte) {
+	}, func(v []byte) bool {
 		old = int(v[idx] >> (7 - off%8) & 1)
 		v[idx] |= 1 << (7 - off%8)
+		return true
 	})
 	return old, err
 }
@@ -45,7 +46,7 @@ func TestPatchInPlace(t *testing.T) {
 	p.View(0, []byte("b"), 0, func(e Entry) { before = e.Value })
 	var patched *byte
 	err := p.Patch(0, []byte("b"), TypeString, 0, func(cur Entry, _ bool) (int, error) { return len(cur.Value), nil },
-		func(v []byte) { patched = &v[0]; v[0] |= 0x80 })
+		func(v []byte) bool { patched = &v[0]; v[0] |= 0x80; return true })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +79,7 @@ func TestPatchInPlace(t *testing.T) {
 func TestPatchQuota(t *testing.T) {
 	p, _ := newTest(t, Config{Quota: 4096, NoEviction: true})
 	ran := false
-	err := p.Patch(0, []byte("big"), TypeString, 0, func(Entry, bool) (int, error) { return 1 << 20, nil }, func([]byte) { ran = true })
+	err := p.Patch(0, []byte("big"), TypeString, 0, func(Entry, bool) (int, error) { return 1 << 20, nil }, func([]byte) bool { ran = true; return true })
 	if !errors.Is(err, ErrOOM) || ran || p.UsedBytes() != 0 {
 		t.Fatalf("err %v ran %v used %d", err, ran, p.UsedBytes())
 	}

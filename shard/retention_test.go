@@ -47,7 +47,7 @@ func TestMaxTTLCap(t *testing.T) {
 		},
 		"Patch/new": func(p *Partition, k string, at int64) error {
 			p.Delete(0, []byte(k))
-			return p.Patch(0, []byte(k), TypeString, at, func(Entry, bool) (int, error) { return 3, nil }, func([]byte) {})
+			return p.Patch(0, []byte(k), TypeString, at, func(Entry, bool) (int, error) { return 3, nil }, func([]byte) bool { return true })
 		},
 	}
 	for name, w := range writes {

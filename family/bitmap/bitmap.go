@@ -74,16 +74,20 @@ func cmdSetBit(c *command.Ctx, args [][]byte) {
 	}
 	idx, shift := off>>3, 7-off&7
 	old := 0
+	dirty := false
 	err := c.Part.Patch(c.DB, args[1], shard.TypeString, c.DefaultExpire(c.NowMs()),
 		func(cur shard.Entry, exists bool) (int, error) {
 			if err := notString(cur, exists); err != nil {
 				return -1, err
 			}
-			return grown(len(cur.Value), idx), nil
+			n := grown(len(cur.Value), idx)
+			dirty = !exists || n != len(cur.Value)
+			return n, nil
 		},
-		func(v []byte) {
+		func(v []byte) bool {
 			old = int(v[idx] >> shift & 1)
 			v[idx] = v[idx]&^(1<<shift) | byte(on)<<shift
+			return dirty || old != int(on) // Redis signals a change or a growth only
 		})
 	if err != nil {
 		c.StoreErr(err)
@@ -661,7 +665,17 @@ type bfResult struct {
 // runBitfield runs ops on p, which is long enough for every write; GETs
 // past its end read zeros.
 func runBitfield(p []byte, ops []bfOp, out []bfResult) []bfResult {
+	out, _ = runBitfieldCount(p, ops, out, false)
+	return out
+}
+
+// runBitfieldCount is runBitfield counting the changes as Redis does: a
+// write that lands (not an OVERFLOW FAIL) counts when it changed its field
+// or dirty (the value was created or grown). BITFIELD signals its key
+// only when there were changes.
+func runBitfieldCount(p []byte, ops []bfOp, out []bfResult, dirty bool) ([]bfResult, int) {
 	out = out[:0]
+	changes := 0
 	for _, op := range ops {
 		if op.op == 'g' {
 			var buf [9]byte
@@ -702,6 +716,9 @@ func runBitfield(p []byte, ops []bfOp, out []bfResult) []bfResult {
 			}
 			out = append(out, bfResult{v: ret})
 			setUnsigned(p, op.offset, op.bits, uint64(nv))
+			if dirty || old != nv {
+				changes++
+			}
 			continue
 		}
 		old := getUnsigned(p, op.offset, op.bits)
@@ -728,8 +745,11 @@ func runBitfield(p []byte, ops []bfOp, out []bfResult) []bfResult {
 		}
 		out = append(out, bfResult{v: int64(ret)})
 		setUnsigned(p, op.offset, op.bits, nv)
+		if dirty || old != nv {
+			changes++
+		}
 	}
-	return out
+	return out, changes
 }
 
 func writeBitfield(c *command.Ctx, res []bfResult) {
@@ -771,14 +791,21 @@ func bitfield(c *command.Ctx, args [][]byte, ro bool) {
 		c.W.WriteError(command.ErrBitfieldRO)
 		return
 	}
+	dirty := false
 	err := c.Part.Patch(c.DB, args[1], shard.TypeString, c.DefaultExpire(c.NowMs()),
 		func(cur shard.Entry, exists bool) (int, error) {
 			if err := notString(cur, exists); err != nil {
 				return -1, err
 			}
-			return grown(len(cur.Value), highest>>3), nil
+			n := grown(len(cur.Value), highest>>3)
+			dirty = !exists || n != len(cur.Value)
+			return n, nil
 		},
-		func(v []byte) { res = runBitfield(v, ops, res) })
+		func(v []byte) bool {
+			var changes int
+			res, changes = runBitfieldCount(v, ops, res, dirty)
+			return changes > 0
+		})
 	if err != nil {
 		c.StoreErr(err)
 		return

@@ -45,8 +45,9 @@
 //
 // # IDLETIME and FREQ
 //
-// RESTORE checks both options as Redis does and then ignores them: the
-// tenant's eviction is LRU by order (no access clock to set) and never LFU
-// (Redis ignores FREQ under an LRU policy too). OBJECT IDLETIME and OBJECT
-// FREQ are answered in package keys.
+// RESTORE checks both options as Redis does. IDLETIME sets the restored
+// key's access clock (shard.Partition.SetIdle), which OBJECT IDLETIME
+// reads; FREQ is ignored, as Redis ignores it under an LRU policy, and a
+// tenant's eviction is never LFU. OBJECT IDLETIME and OBJECT FREQ are
+// answered in package keys.
 package dump

@@ -86,14 +86,15 @@ func cmdDump(c *command.Ctx, args [][]byte) {
 type restoreArgs struct {
 	replace, absTTL bool
 	ttl             int64
+	idle            int64 // IDLETIME, seconds; -1 without
 }
 
 // parseRestoreOptions parses REPLACE ABSTTL IDLETIME s FREQ f as
 // restoreCommand does (IDLETIME and FREQ exclude each other: the second
 // is a syntax error); on bad input it writes the error.
 func parseRestoreOptions(c *command.Ctx, args [][]byte) (restoreArgs, bool) {
-	var ra restoreArgs
-	idle, freq := int64(-1), int64(-1)
+	ra := restoreArgs{idle: -1}
+	freq := int64(-1)
 	for j := 4; j < len(args); j++ {
 		more := len(args) - j - 1
 		switch {
@@ -111,9 +112,9 @@ func parseRestoreOptions(c *command.Ctx, args [][]byte) (restoreArgs, bool) {
 				c.W.WriteError(command.ErrInvalidIdletime)
 				return ra, false
 			}
-			idle = n
+			ra.idle = n
 			j++
-		case command.EqFold(args[j], "freq") && more >= 1 && idle == -1:
+		case command.EqFold(args[j], "freq") && more >= 1 && ra.idle == -1:
 			n, ok := command.ParseInt(args[j+1])
 			if !ok {
 				c.W.WriteError(command.ErrNotInteger)
@@ -237,6 +238,12 @@ func cmdRestore(c *command.Ctx, args [][]byte) {
 	if err != nil {
 		c.StoreErr(err)
 		return
+	}
+	if stored && ra.idle >= 0 {
+		// IDLETIME sets the key's access clock (objectSetLRUOrLFU; a
+		// tenant's policy is LRU). Another command of the tenant may
+		// touch the key between the two steps, as if it ran just after.
+		c.Part.SetIdle(c.DB, key, ra.idle)
 	}
 	// A restored list or sorted set wakes blocked pops, a stream blocked
 	// XREAD/XREADGROUP readers (dbAdd's signalKeyAsReady).

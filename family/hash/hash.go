@@ -532,26 +532,9 @@ func cmdHRandField(c *command.Ctx, args [][]byte) {
 		}
 		return
 	}
-	l, ok := command.ParseInt(args[2])
+	l, withValues, ok := command.RandCount(c, args, "withvalues")
 	if !ok {
-		c.W.WriteError(command.ErrNotInteger)
 		return
-	}
-	if l == math.MinInt64 {
-		c.W.WriteError(command.ErrRangeNotMinInt)
-		return
-	}
-	withValues := false
-	switch {
-	case len(args) > 4 || len(args) == 4 && !command.EqFold(args[3], "withvalues"):
-		c.W.WriteError(command.ErrSyntax)
-		return
-	case len(args) == 4:
-		withValues = true
-		if l < -math.MaxInt64/2 || l > math.MaxInt64/2 {
-			c.W.WriteError(command.ErrOutOfRange)
-			return
-		}
 	}
 	// Under the lock: the whole hash (compact, or count large), or a
 	// sample of a table; tooLarge when a repeating reply would not fit.

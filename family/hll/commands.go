@@ -59,10 +59,10 @@ func cmdPFAdd(c *command.Ctx, args [][]byte) {
 			}
 			return len(next), nil
 		},
-		func(v []byte) {
+		func(v []byte) bool {
 			if next != nil {
 				copy(v, next)
-				return
+				return updated > 0
 			}
 			updated = 0
 			for _, ele := range args[2:] {
@@ -72,6 +72,7 @@ func cmdPFAdd(c *command.Ctx, args [][]byte) {
 			if updated > 0 {
 				invalidateCache(v)
 			}
+			return updated > 0 // Redis signals only an update
 		})
 	switch {
 	case err != nil:
@@ -121,7 +122,10 @@ func cmdPFCount(c *command.Ctx, args [][]byte) {
 			card = n
 			return len(cur.Value), nil
 		},
-		func(v []byte) { binary.LittleEndian.PutUint64(v[8:16], card) })
+		func(v []byte) bool {
+			binary.LittleEndian.PutUint64(v[8:16], card)
+			return true // Redis signals the cached cardinality's update
+		})
 	if err != nil {
 		c.StoreErr(err)
 		return
@@ -312,7 +316,10 @@ func cmdPFDebug(c *command.Ctx, args [][]byte) {
 			}
 			return -1, command.ReplyErr("ERR Unknown PFDEBUG subcommand '" + string(command.CStr(sub)) + "'")
 		},
-		func(v []byte) { copy(v, conv) }) // GETREG and TODENSE of a sparse value: its dense form
+		func(v []byte) bool { // GETREG and TODENSE of a sparse value: its dense form
+			copy(v, conv)
+			return false // Redis's PFDEBUG converts without signalling
+		})
 	if err != nil {
 		c.StoreErr(err)
 		return

@@ -96,14 +96,16 @@ func cmdObjectRefcount(c *command.Ctx, args [][]byte) {
 }
 
 // cmdObjectIdletime: OBJECT IDLETIME key -> nil for a missing key, else
-// an error: tcached's LRU keeps the order of keys, not their access times
-// (command.ErrNoIdletime).
+// the seconds since the key was last accessed, from its access clock
+// (shard's "Idle time"); reading it does not touch the key, as Redis's
+// LOOKUP_NOTOUCH.
 func cmdObjectIdletime(c *command.Ctx, args [][]byte) {
-	if !c.Part.View(c.DB, args[2], 0, nil) {
+	ms, ok := c.Part.Idle(c.DB, args[2])
+	if !ok {
 		c.W.WriteNull()
 		return
 	}
-	c.W.WriteError(command.ErrNoIdletime)
+	c.W.WriteInt64(ms / 1000)
 }
 
 // cmdObjectFreq: OBJECT FREQ key -> nil for a missing key, else Redis's

@@ -362,8 +362,10 @@ func cmdLTrim(c *command.Ctx, args [][]byte) {
 		return
 	}
 	var from, to int
+	found := false
 	err := command.CollWrite(c, args[1], shard.TypeList,
 		func(dst, cur []byte, exists bool, _ uint8) ([]byte, uint8, shard.Object, bool, error) {
+			found = exists
 			if !exists {
 				return nil, 0, nil, false, nil
 			}
@@ -371,6 +373,7 @@ func cmdLTrim(c *command.Ctx, args [][]byte) {
 			return next, 0, nil, value.ListLen(next) != value.ListLen(cur), err
 		},
 		func(obj shard.Object) (int64, bool, bool, error) {
+			found = true
 			n := obj.(*value.QuickList).Len()
 			from, to = value.ListNormRange(n, start, stop)
 			if from >= to {
@@ -382,6 +385,9 @@ func cmdLTrim(c *command.Ctx, args [][]byte) {
 	if err != nil {
 		c.StoreErr(err)
 		return
+	}
+	if found {
+		c.Part.Signal(c.DB, args[1]) // Redis's LTRIM signals even a trim of nothing
 	}
 	c.W.WriteString("OK")
 }

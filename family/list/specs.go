@@ -20,12 +20,12 @@ func Specs() []*command.Spec {
 		command.Row("linsert", 5, command.WriteGrow, command.Key1, cmdLInsert),
 		command.Row("lpos", -3, command.Read, command.Key1, cmdLPos).WithMiss(missLPos),
 		command.Row("lmove", 5, command.WriteGrow, command.Key12, cmdLMove),
-		command.Row("blpop", -3, command.Write|command.NoScript, command.Blocks, cmdBLPop),
-		command.Row("brpop", -3, command.Write|command.NoScript, command.Blocks, cmdBRPop),
-		command.Row("blmove", 6, command.WriteGrow|command.NoScript, command.Key12, cmdBLMove),
+		command.Row("blpop", -3, command.Write|command.NoScript, command.Blocks, cmdBLPop).WithBacked(command.BackedBlock),
+		command.Row("brpop", -3, command.Write|command.NoScript, command.Blocks, cmdBRPop).WithBacked(command.BackedBlock),
+		command.Row("blmove", 6, command.WriteGrow|command.NoScript, command.Key12, cmdBLMove).WithBacked(command.BackedBlock),
 		command.Row("rpoplpush", 3, command.WriteGrow, command.Key12, cmdRPopLPush),
-		command.Row("brpoplpush", 4, command.WriteGrow|command.NoScript, command.Key12, cmdBRPopLPush),
-		command.Row("lmpop", -4, command.Write, command.NoKeys, cmdLMPop).WithWriteKeys(mpopWrites(1)).WithBacked(command.BackedRefused).WithKeysOf(command.NumKeysOf(1)),
-		command.Row("blmpop", -5, command.Write|command.NoScript, command.NoKeys, cmdBLMPop).WithWriteKeys(mpopWrites(2)).WithBacked(command.BackedRefused).WithKeysOf(command.NumKeysOf(2)),
+		command.Row("brpoplpush", 4, command.WriteGrow|command.NoScript, command.Key12, cmdBRPopLPush).WithBacked(command.BackedBlock),
+		command.Row("lmpop", -4, command.Write, command.NoKeys, cmdLMPop).WithWriteKeys(mpopWrites(1)).WithBacked(command.BackedFwdWrite).WithKeysOf(command.NumKeysOf(1)),
+		command.Row("blmpop", -5, command.Write|command.NoScript, command.NoKeys, cmdBLMPop).WithWriteKeys(mpopWrites(2)).WithBacked(command.BackedBlockNum).WithKeysOf(command.NumKeysOf(2)),
 	}
 }

@@ -16,7 +16,7 @@ func Specs() []*command.Spec {
 		command.Row("sinter", -2, command.Read, command.AllKeys, cmdSInter).WithMiss(command.MissEmptySet),
 		command.Row("sunion", -2, command.Read, command.AllKeys, cmdSUnion).WithMiss(command.MissEmptySet),
 		command.Row("sdiff", -2, command.Read, command.AllKeys, cmdSDiff).WithMiss(command.MissEmptySet),
-		command.Row("sintercard", -3, command.Read, command.NoKeys, cmdSInterCard).WithMiss(command.MissZero).WithBacked(command.BackedRefused).WithKeysOf(command.NumKeysOf(1)),
+		command.Row("sintercard", -3, command.Read, command.NoKeys, cmdSInterCard).WithMiss(command.MissZero).WithBacked(command.BackedFwdRead).WithKeysOf(command.NumKeysOf(1)),
 		command.Row("sinterstore", -3, command.WriteGrow, command.AllKeys, cmdSInterStore),
 		command.Row("sunionstore", -3, command.WriteGrow, command.AllKeys, cmdSUnionStore),
 		command.Row("sdiffstore", -3, command.WriteGrow, command.AllKeys, cmdSDiffStore),

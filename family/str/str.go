@@ -140,8 +140,11 @@ func cmdSet(c *command.Ctx, args [][]byte) {
 		if !exp.set {
 			at = c.DefaultExpire(now)
 		} else if at <= now {
-			// Already expired: Redis deletes the key and answers OK.
-			c.Part.Delete(c.DB, args[1])
+			// Already expired: Redis deletes the key and answers OK,
+			// and signals WATCH even when there was no key (setKey).
+			if !c.Part.Delete(c.DB, args[1]) {
+				c.Part.Signal(c.DB, args[1])
+			}
 			c.W.WriteString("OK")
 			return
 		}
@@ -170,7 +173,7 @@ func cmdSet(c *command.Ctx, args [][]byte) {
 		switch {
 		case exp.set:
 			if exp.at <= now {
-				return cur, shard.Delete, nil
+				return shard.Entry{Signal: shard.SignalAlways}, shard.Delete, nil
 			}
 			next.ExpireAt = exp.at
 		case exp.keepTTL && exists:
@@ -406,10 +409,11 @@ func cmdGetEx(c *command.Ctx, args [][]byte) {
 		val = append(val[:0], cur.Value...)
 		switch {
 		case exp.persist:
-			if cur.ExpireAt != 0 {
-				if e := c.RetentionErr(0, "getex"); e != "" {
-					return cur, shard.Keep, command.ReplyErr(e)
-				}
+			if cur.ExpireAt == 0 {
+				return cur, shard.Keep, nil // nothing to persist: no WATCH signal, as Redis
+			}
+			if e := c.RetentionErr(0, "getex"); e != "" {
+				return cur, shard.Keep, command.ReplyErr(e)
 			}
 			return shard.Entry{ExpireAt: 0}, shard.SetTTL, nil
 		case exp.at <= now:

@@ -5,6 +5,7 @@ import (
 
 	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/resp"
+	"github.com/tcached/tcached/shard"
 	"github.com/tcached/tcached/value"
 )
 
@@ -109,7 +110,7 @@ func cmdXGroup(c *command.Ctx, args [][]byte) {
 			reply = func(w *resp.Writer) { w.WriteInt(n) }
 		}
 	}
-	missing, err := edit(c, key, mkstream, plan, commit)
+	missing, err := editSig(c, key, mkstream, shard.SignalNever, plan, commit)
 	switch {
 	case err != nil:
 		c.StoreErr(err)
@@ -149,7 +150,7 @@ func cmdXGroupHelp(c *command.Ctx, args [][]byte) {
 func cmdXAck(c *command.Ctx, args [][]byte) {
 	ids, ok := parseIDs(args[3:])
 	n := 0
-	missing, err := edit(c, args[1], false, func(s *value.Stream) (int64, error) {
+	missing, err := editSig(c, args[1], false, shard.SignalNever, func(s *value.Stream) (int64, error) {
 		if s.Group(args[2]) != nil && !ok {
 			return 0, command.ReplyErr(errInvalidID)
 		}
@@ -416,7 +417,7 @@ func cmdXClaim(c *command.Ctx, args [][]byte) {
 	name := args[3]
 	r := newReply(c)
 	noGroup := false
-	missing, err := edit(c, args[1], false, func(s *value.Stream) (int64, error) {
+	missing, err := editSig(c, args[1], false, shard.SignalNever, func(s *value.Stream) (int64, error) {
 		g := s.Group(args[2])
 		if g == nil {
 			noGroup = true
@@ -531,7 +532,7 @@ func cmdXAutoClaim(c *command.Ctx, args [][]byte) {
 	name := args[3]
 	r := newReply(c)
 	noGroup := false
-	missing, err := edit(c, args[1], false, func(s *value.Stream) (int64, error) {
+	missing, err := editSig(c, args[1], false, shard.SignalNever, func(s *value.Stream) (int64, error) {
 		g := s.Group(args[2])
 		if g == nil {
 			noGroup = true

@@ -257,7 +257,7 @@ func serveKey(c *command.Ctx, w *resp.Writer, key []byte, gt value.StreamID, a *
 	history := gt != readGT
 	var out []byte
 	served := false
-	missing, err := edit(c, key, false, func(s *value.Stream) (int64, error) {
+	missing, err := editSig(c, key, false, shard.SignalNever, func(s *value.Stream) (int64, error) {
 		g := s.Group(a.group)
 		if g == nil {
 			if woken {

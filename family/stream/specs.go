@@ -16,9 +16,9 @@ func Specs() []*command.Spec {
 		command.Row("xdel", -3, command.Write|command.Fast, command.Key1, cmdXDel),
 		command.Row("xtrim", -4, command.Write, command.Key1, cmdXTrim),
 		command.Row("xsetid", -3, command.WriteGrow|command.Fast, command.Key1, cmdXSetID),
-		command.Row("xread", -4, command.Read, command.NoKeys, cmdXRead).WithBacked(command.BackedRefused).WithKeysOf(streamsKeysOf(1)),
+		command.Row("xread", -4, command.Read, command.NoKeys, cmdXRead).WithBacked(command.BackedBlockXRd).WithKeysOf(streamsKeysOf(1)),
 		command.Row("xreadgroup", -7, command.Write, command.NoKeys, cmdXReadGroup).
-			WithBacked(command.BackedRefused).WithWriteKeys(streamsKeys).WithKeysOf(streamsKeysOf(4)),
+			WithBacked(command.BackedBlockXRd).WithWriteKeys(streamsKeys).WithKeysOf(streamsKeysOf(4)),
 		command.Container("xgroup", -2, 0, nil,
 			command.Row("create", -5, command.WriteGrow, command.Key2, cmdXGroup),
 			command.Row("setid", -5, command.Write, command.Key2, cmdXGroup),

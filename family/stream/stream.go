@@ -99,6 +99,14 @@ func view(c *command.Ctx, key []byte, fn func(s *value.Stream)) (found, wrong bo
 // reports missing and changes nothing. A key of another type is
 // command.ErrWrongTypeAbort.
 func edit(c *command.Ctx, key []byte, create bool, plan func(s *value.Stream) (int64, error), commit func(s *value.Stream)) (missing bool, err error) {
+	return editSig(c, key, create, shard.SignalChange, plan, commit)
+}
+
+// editSig is edit whose change of an existing stream is reported to
+// WATCH as sig says: Redis 7.0 signals XADD, XDEL and XTRIM that deleted
+// something, and MKSTREAM's creation, but not the consumer-group commands
+// (XGROUP, XREADGROUP, XACK, XCLAIM, XAUTOCLAIM) nor XSETID.
+func editSig(c *command.Ctx, key []byte, create bool, sig shard.Signal, plan func(s *value.Stream) (int64, error), commit func(s *value.Stream)) (missing bool, err error) {
 	var target *value.Stream
 	now := c.NowMs()
 	err = c.Part.MutateEdit(c.DB, key, func(cur shard.Entry, exists bool) (shard.Entry, shard.Action, error) {
@@ -124,7 +132,7 @@ func edit(c *command.Ctx, key []byte, create bool, plan func(s *value.Stream) (i
 			return cur, shard.Keep, err
 		}
 		target = s
-		return shard.Entry{Grow: grow}, shard.Edit, nil
+		return shard.Entry{Grow: grow, Signal: sig}, shard.Edit, nil
 	}, func() {
 		if target != nil {
 			commit(target)
@@ -277,12 +285,15 @@ func parseIDs(args [][]byte) ([]value.StreamID, bool) {
 func cmdXDel(c *command.Ctx, args [][]byte) {
 	ids, ok := parseIDs(args[2:])
 	n := 0
-	missing, err := edit(c, args[1], false, func(*value.Stream) (int64, error) {
+	missing, err := editSig(c, args[1], false, shard.SignalNever, func(*value.Stream) (int64, error) {
 		if !ok {
 			return 0, command.ReplyErr(errInvalidID)
 		}
 		return 0, nil
 	}, func(s *value.Stream) { n = s.Del(ids) })
+	if n > 0 {
+		c.Part.Signal(c.DB, args[1]) // Redis signals an XDEL that deleted
+	}
 	switch {
 	case err != nil:
 		c.StoreErr(err)
@@ -302,8 +313,11 @@ func cmdXTrim(c *command.Ctx, args [][]byte) {
 		return
 	}
 	var n int64
-	_, err := edit(c, args[1], false, func(*value.Stream) (int64, error) { return 0, nil },
+	_, err := editSig(c, args[1], false, shard.SignalNever, func(*value.Stream) (int64, error) { return 0, nil },
 		func(s *value.Stream) { n = s.Trim(a.trim) })
+	if n > 0 {
+		c.Part.Signal(c.DB, args[1]) // Redis signals an XTRIM that trimmed
+	}
 	if err != nil {
 		c.StoreErr(err)
 		return
@@ -350,7 +364,7 @@ func cmdXSetID(c *command.Ctx, args [][]byte) {
 			return
 		}
 	}
-	missing, err := edit(c, args[1], false, func(s *value.Stream) (int64, error) {
+	missing, err := editSig(c, args[1], false, shard.SignalNever, func(s *value.Stream) (int64, error) {
 		if s.Len() > 0 {
 			if id.Cmp(s.LastValidID()) < 0 {
 				return 0, command.ReplyErr(errSetIDSmall)

@@ -1,7 +1,6 @@
 package zset
 
 import (
-	"math"
 	"math/rand/v2"
 
 	"github.com/tcached/tcached/command"
@@ -50,26 +49,9 @@ func cmdZRandMember(c *command.Ctx, args [][]byte) {
 		}
 		return
 	}
-	l, ok := command.ParseInt(args[2])
+	l, withScores, ok := command.RandCount(c, args, "withscores")
 	if !ok {
-		c.W.WriteError(command.ErrNotInteger)
 		return
-	}
-	if l == math.MinInt64 {
-		c.W.WriteError(command.ErrRangeNotMinInt)
-		return
-	}
-	withScores := false
-	switch {
-	case len(args) > 4 || len(args) == 4 && !command.EqFold(args[3], "withscores"):
-		c.W.WriteError(command.ErrSyntax)
-		return
-	case len(args) == 4:
-		withScores = true
-		if l < -math.MaxInt64/2 || l > math.MaxInt64/2 {
-			c.W.WriteError(command.ErrOutOfRange)
-			return
-		}
 	}
 	var recs []byte
 	n := 0

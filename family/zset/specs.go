@@ -33,17 +33,17 @@ func Specs() []*command.Spec {
 		// found by numkeys (Redis's getkeys_proc). Rows naming no key
 		// position are refused in backed mode like the others.
 		command.Row("zrangestore", -5, command.WriteGrow, command.Key12, cmdZRangeStore).WithWriteKeys(firstKeyOnly),
-		command.Row("zunion", -3, command.Read, command.NoKeys, cmdZUnion).WithBacked(command.BackedRefused).WithKeysOf(numkeysKeysOf(1, false)),
-		command.Row("zinter", -3, command.Read, command.NoKeys, cmdZInter).WithBacked(command.BackedRefused).WithKeysOf(numkeysKeysOf(1, false)),
-		command.Row("zdiff", -3, command.Read, command.NoKeys, cmdZDiff).WithBacked(command.BackedRefused).WithKeysOf(numkeysKeysOf(1, false)),
-		command.Row("zintercard", -3, command.Read, command.NoKeys, cmdZInterCard).WithBacked(command.BackedRefused).WithKeysOf(numkeysKeysOf(1, false)),
+		command.Row("zunion", -3, command.Read, command.NoKeys, cmdZUnion).WithBacked(command.BackedFwdRead).WithKeysOf(numkeysKeysOf(1, false)),
+		command.Row("zinter", -3, command.Read, command.NoKeys, cmdZInter).WithBacked(command.BackedFwdRead).WithKeysOf(numkeysKeysOf(1, false)),
+		command.Row("zdiff", -3, command.Read, command.NoKeys, cmdZDiff).WithBacked(command.BackedFwdRead).WithKeysOf(numkeysKeysOf(1, false)),
+		command.Row("zintercard", -3, command.Read, command.NoKeys, cmdZInterCard).WithBacked(command.BackedFwdRead).WithKeysOf(numkeysKeysOf(1, false)),
 		command.Row("zunionstore", -4, command.WriteGrow, command.Key1, cmdZUnionStore).WithKeysOf(numkeysKeysOf(2, true)),
 		command.Row("zinterstore", -4, command.WriteGrow, command.Key1, cmdZInterStore).WithKeysOf(numkeysKeysOf(2, true)),
 		command.Row("zdiffstore", -4, command.WriteGrow, command.Key1, cmdZDiffStore).WithKeysOf(numkeysKeysOf(2, true)),
-		command.Row("zmpop", -4, command.Write, command.NoKeys, cmdZMPop).WithBacked(command.BackedRefused).WithWriteKeys(numkeysWriteKeys(1)).WithKeysOf(numkeysKeysOf(1, false)),
-		command.Row("bzmpop", -5, command.Write|command.NoScript, command.NoKeys, cmdBZMPop).WithBacked(command.BackedRefused).WithWriteKeys(numkeysWriteKeys(2)).WithKeysOf(numkeysKeysOf(2, false)),
-		command.Row("bzpopmin", -3, command.Write|command.Fast|command.NoScript, command.Blocks, cmdBZPopMin),
-		command.Row("bzpopmax", -3, command.Write|command.Fast|command.NoScript, command.Blocks, cmdBZPopMax),
+		command.Row("zmpop", -4, command.Write, command.NoKeys, cmdZMPop).WithBacked(command.BackedFwdWrite).WithWriteKeys(numkeysWriteKeys(1)).WithKeysOf(numkeysKeysOf(1, false)),
+		command.Row("bzmpop", -5, command.Write|command.NoScript, command.NoKeys, cmdBZMPop).WithBacked(command.BackedBlockNum).WithWriteKeys(numkeysWriteKeys(2)).WithKeysOf(numkeysKeysOf(2, false)),
+		command.Row("bzpopmin", -3, command.Write|command.Fast|command.NoScript, command.Blocks, cmdBZPopMin).WithBacked(command.BackedBlock),
+		command.Row("bzpopmax", -3, command.Write|command.Fast|command.NoScript, command.Blocks, cmdBZPopMax).WithBacked(command.BackedBlock),
 	}
 }
 
