@@ -46,7 +46,7 @@ var allowed = map[string][]string{
 	"tracking":            {},
 	"scripting":           {"rdb", "resp"},
 	"rdb":                 {},
-	"backed":              {"command", "family/keys", "family/str", "resp", "shard", "value"},
+	"backed":              {"command", "family/dump", "family/keys", "family/str", "resp", "shard", "value"},
 	"backing":             {"backed", "metrics", "resp"},
 	"backing/clustertest": {},
 	"cmd/tcached":         {"backing", "config", "metrics", "server"},

@@ -18,14 +18,19 @@ import (
 // a ReplyError (a Redis error reply, to be passed on verbatim), a context
 // error (the tier timeout passed), or one wrapping ErrBackendFailed.
 type Backend interface {
-	// Ready reports whether L1 copies may be served: invalidations are
-	// being received from every master. While it is false every read goes
-	// to L2 and nothing is cached.
+	// Ready reports whether invalidations are being received from every
+	// master. Which slots L1 serves is decided by the slot-scoped
+	// invalidations (slots.go); a consumer that gates on Ready alone is
+	// conservative (it serves nothing while any master is untracked).
 	Ready() bool
 	// SetInvalidator installs the function told about every key changed in
-	// L2 by anyone (all set: drop every L1 copy, of every tenant). It is
-	// called before Start, once.
+	// L2 by anyone, and about the slots whose changes may go unseen (or are
+	// seen again): see Invalidation. It is called before Start, once. The
+	// backend delivers slot-scoped invalidations one at a time, in order.
 	SetInvalidator(fn func(Invalidation))
+	// Slot is the cluster slot of a tenant's key. It must not allocate:
+	// it runs on L1 hits while some slot is suspended.
+	Slot(tenant string, db int, key []byte) int
 	// Load reads a string key and its absolute expiry in one atomic step.
 	Load(ctx context.Context, tenant string, db int, key []byte) Loaded
 	// LoadMany is Load for many keys, pipelined per node (not atomic across
@@ -39,8 +44,8 @@ type Backend interface {
 	Exec(ctx context.Context, tenant string, quota int64, db int, reqs []ExecReq) []Result
 	// Read runs read-only commands on one key each (KeyPos), pipelined.
 	Read(ctx context.Context, tenant string, db int, reqs []ReadReq) []Result
-	// Scan is one step of a cluster-wide SCAN of the tenant's db. match and
-	// typ may be nil/"" for no filter.
+	// Scan is one step of a cluster-wide SCAN of the tenant's db. match nil
+	// and typ "" are no filter (an empty match is the pattern "").
 	Scan(ctx context.Context, tenant string, db int, cursor uint64, match []byte, count int64, typ string) (next uint64, keys [][]byte, err error)
 	// Keys lists the tenant's db keys matching pattern (a Redis glob).
 	Keys(ctx context.Context, tenant string, db int, pattern []byte) ([][]byte, error)
@@ -53,16 +58,23 @@ type Backend interface {
 	Flush(ctx context.Context, tenant string, db int) (deleted int64, err error)
 	// Usage is the tenant's L2 usage as last known to this node, in bytes.
 	Usage(tenant string) int64
+	// UsageKeys is the tenant's L2 key count as last known to this node
+	// (kept like Usage, without a scan).
+	UsageKeys(tenant string) int64
 	// Stats is a snapshot of the backend's counters.
 	Stats() BackendStats
 }
 
-// Invalidation tells L1 that a key changed in L2.
+// Invalidation tells L1 that a key changed in L2, or that the keys of
+// some slots may change unseen (Suspend) or may be served again once
+// their L1 copies are dropped (see slots.go).
 type Invalidation struct {
-	All    bool // every key of every tenant
-	Tenant string
-	DB     int
-	Key    []byte
+	All     bool     // every key of every tenant
+	Slots   *SlotSet // every key of these slots, of every tenant
+	Suspend bool     // with Slots: stop serving them rather than drop them
+	Tenant  string
+	DB      int
+	Key     []byte
 }
 
 // Loaded is one key read from L2. ExpireAt is unix ms, 0 for none.
@@ -113,6 +125,9 @@ var (
 	// ErrL2OverQuota refuses a write that would take the tenant over its
 	// L2 quota.
 	ErrL2OverQuota = ReplyError("OOM command not allowed when used memory > 'maxmemory'.")
+	// ErrReplyTooBig refuses a forwarded reply larger than the bound on
+	// what is held in memory before it is written (coll.go).
+	ErrReplyTooBig = ReplyError("ERR reply too large for backed mode (over 64 MiB or the client's output limit): read it in parts")
 	// ErrBackendUnavailable is returned while the circuit breaker is open.
 	ErrBackendUnavailable = errors.New("backing tier unavailable (circuit breaker open)")
 	// ErrBackendFailed wraps every failure of the cluster other than a
@@ -129,7 +144,8 @@ type BackendStats struct {
 	BreakerTrips              uint64
 	BreakerRejected           uint64
 	Invalidations             uint64 // keys
-	InvalidateAll             uint64 // flush-all events (reconnects, topology changes, FLUSHALL)
+	InvalidateAll             uint64 // flush-all events
+	SlotInvalidations         uint64 // slots dropped (a master re-tracked, slots moved, a master flushed)
 	TrackingConns, Masters    int
 	Ready                     bool
 	LatencyCount              uint64

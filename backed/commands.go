@@ -108,6 +108,9 @@ func (m *Mode) set(x *command.Ctx, args [][]byte) {
 // (not for the EXPIRE family, PERSIST, GETEX, GETDEL, which set the TTL
 // themselves and add nothing).
 func (m *Mode) write1(status, tierTTL bool) command.Handler {
+	if fw, ok := m.be.(Forwarder); ok {
+		return m.fwdString(fw, tierTTL) // coll.go: Redis's reply bytes
+	}
 	return func(x *command.Ctx, args [][]byte) {
 		c := m.call(x)
 		if !tierTTL {
@@ -299,7 +302,7 @@ func (m *Mode) scan(x *command.Ctx, args [][]byte) {
 			typ = string(command.LowerInto(nil, rest[0]))
 			return 1
 		case command.EqFold(opt, "match") && len(rest) > 0:
-			rawMatch = rest[0]
+			rawMatch = append([]byte{}, rest[0]...) // non-nil: MATCH "" is a pattern
 			return 1
 		}
 		return -1

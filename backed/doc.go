@@ -4,10 +4,16 @@
 //
 // A command's row says how it runs backed (command.Spec.Backed, one of
 // the command.BackedMode values); Mode.Apply gives each mode its handler
-// here and refuses every other command that names keys, and the row's
-// BackedRefused ones (transactions, pub/sub: L2 cannot run a tenant's
-// MULTI atomically across slots, and a subscription would be local to one
-// tcached node). Only strings are cached and kept coherent across nodes.
+// here, forwards every other command that names keys to L2 (coll.go:
+// collections, bitmaps, HyperLogLog, streams, geo, SORT, with Redis's
+// reply bytes in the client's protocol), and refuses the rows'
+// BackedRefused ones (SWAPDB). BackedServer rows keep package server's
+// handler, which asks this package for L2: transactions (multi.go: one
+// script per EXEC on one slot, WATCH by L2 fingerprints), scripts
+// (script.go: the tenant's Lua sandboxed in L2) and pub/sub across nodes
+// (the Atomic interface, atomic.go). Strings, and collections up to the
+// tier's l1_collection_max, are cached in L1 (coll.go); bigger ones read
+// through.
 //
 //   - Reads: an L1 hit is served locally while the backend is Ready; a miss
 //     loads value and expiry from L2 in one atomic step within the tier
@@ -19,7 +25,12 @@
 //     copy is dropped again; the next read loads the new value. A failed
 //     write answers an error and leaves no L1 copy.
 //   - Coherence: the backend delivers every key change in L2 (by any node)
-//     to the server's invalidation callback, which calls Drop or DropAll.
+//     to the server's invalidation callback, which calls Drop (or DropAll).
+//     When the changes of some slots may go unseen (their master's
+//     tracking connection was lost, or they moved to another master) the
+//     backend suspends those slots only: L1 neither serves nor fills
+//     them until they are tracked again, when their copies are dropped
+//     (Mode.Slots, slots.go). Every other slot keeps its L1 copies.
 //     A fill races with invalidations through the stripe counters: a
 //     reader notes the key's stripe (and the global epoch) before asking
 //     L2 and drops its own fill if either moved meanwhile; an invalidation

@@ -13,5 +13,5 @@ const (
 // ErrNotBacked refuses, in backed mode, a command that only the embedded
 // store serves (name: the command, without its subcommand).
 func ErrNotBacked(name string) string {
-	return "ERR '" + name + "' is not available when tcached fronts Redis Cluster (strings and keys only)"
+	return "ERR '" + name + "' is not available when tcached fronts Redis Cluster"
 }

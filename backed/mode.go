@@ -35,6 +35,15 @@ type Tenant struct {
 	Stats   *Stats        // its counters
 	Timeout time.Duration // its tier's timeout: bounds each command's L2 calls (0: 5s)
 	Quota   int64         // its tier's L2 quota in bytes (0: none)
+	// L1CollMax is the largest collection cached in L1 (its tier's
+	// l1_collection_max; 0: none, coll.go).
+	L1CollMax int64
+	// Watching: the connection WATCHes keys, so its reads skip L1. What
+	// it reads must be no older than the fingerprints WATCH took in L2:
+	// an L1 copy that another node's write has not yet invalidated would
+	// let the EXEC that follows write over a change it never saw (the
+	// fingerprints match, the value read was stale).
+	Watching bool
 }
 
 // Conn is what a backed handler needs of its connection beyond
@@ -54,19 +63,25 @@ type Mode struct {
 	be          Backend
 	epoch       atomic.Uint64
 	stripes     [numStripes]atomic.Uint64
-	maxTTL      int64 // ms
+	big         bigKeys // collections found over l1_collection_max (coll.go)
+	maxTTL      int64   // ms
 	scanTimeout time.Duration
+	slots       slotState       // which slots L1 serves (slots.go)
+	at          Atomic          // be's transactions, scripts and pub/sub (atomic.go); nil: refused
+	scriptable  []ScriptCommand // the commands a backed script may call (script.go)
 }
 
 // New is the backed mode over be.
 func New(be Backend, o Options) *Mode {
 	m := &Mode{be: be, maxTTL: o.L1MaxTTL.Milliseconds(), scanTimeout: o.ScanTimeout}
+	m.slots.init()
 	if m.maxTTL <= 0 {
 		m.maxTTL = 10_000
 	}
 	if m.scanTimeout <= 0 {
 		m.scanTimeout = 5 * time.Second
 	}
+	m.at, _ = be.(Atomic)
 	return m
 }
 
@@ -118,8 +133,13 @@ func (m *Mode) Apply(rows []*command.Spec, refuse command.Handler) {
 	var walk func(r *command.Spec, refused bool)
 	walk = func(r *command.Spec, refused bool) {
 		refused = refused || r.Backed == command.BackedRefused
-		if h := m.handler(r); h != nil {
+		if r.Backed == command.BackedServer && !refused {
+			// the server's handler stays: it asks this package for L2
+		} else if h := m.handler(r); h != nil {
+			m.noteScriptable(r) // script.go
 			r.Handler = h
+		} else if h := m.collHandler(r); h != nil && collDefault(r, refused) {
+			r.Handler = h // coll.go: a keyed row without a mode
 		} else if r.FirstKey > 0 || refused {
 			r.Handler = refuse
 			r.Miss = nil
@@ -130,6 +150,9 @@ func (m *Mode) Apply(rows []*command.Spec, refuse command.Handler) {
 	}
 	for _, r := range rows {
 		walk(r, false)
+	}
+	if m.at != nil {
+		m.at.SetScriptCommands(m.scriptable)
 	}
 }
 
@@ -177,6 +200,8 @@ func (m *Mode) handler(r *command.Spec) command.Handler {
 		return m.read(r.FirstKey, false, r.Miss)
 	case command.BackedReadStatus:
 		return m.read(r.FirstKey, true, r.Miss)
+	case command.BackedFwdRead, command.BackedFwdWrite, command.BackedBlock, command.BackedBlockNum, command.BackedBlockXRd:
+		return m.collHandler(r)
 	}
 	return nil
 }
@@ -201,9 +226,10 @@ func (c call) l2ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
 }
 
-// l1Get appends a string's L1 copy to dst when the backend is ready.
+// l1Get appends a string's L1 copy to dst when its slot is served (and
+// the connection watches nothing: Tenant.Watching).
 func (c call) l1Get(dst, key []byte) ([]byte, bool) {
-	if !c.m.be.Ready() {
+	if c.t.Watching || !c.m.servable(c.t.ID, c.x.DB, key) {
 		return dst, false
 	}
 	v, t, ok := c.x.Part.GetString(dst, c.x.DB, key)
@@ -223,11 +249,12 @@ type fillTicket struct {
 
 func (c call) fillTicket(db int, key []byte) fillTicket {
 	i := stripeOf(c.t.ID, db, key)
-	return fillTicket{stripe: i, seq: c.m.stripes[i].Load(), epoch: c.m.epoch.Load(), ok: c.m.be.Ready()}
+	return fillTicket{stripe: i, seq: c.m.stripes[i].Load(), epoch: c.m.epoch.Load(), ok: c.m.servable(c.t.ID, db, key)}
 }
 
 // fill puts a value loaded from L2 into L1 unless an invalidation of its
-// stripe (or of everything) arrived since ft was taken.
+// stripe (or of everything, or of any slot) arrived since ft was taken,
+// and its slot is still served.
 func (c call) fill(ft fillTicket, db int, key []byte, ld Loaded) {
 	if !ft.ok {
 		return
@@ -240,7 +267,7 @@ func (c call) fill(ft fillTicket, db int, key []byte, ld Loaded) {
 	if exp <= now || c.x.Part.Set(db, key, ld.Val, exp) != nil {
 		return
 	}
-	if c.m.stripes[ft.stripe].Load() != ft.seq || c.m.epoch.Load() != ft.epoch || !c.m.be.Ready() {
+	if c.m.stripes[ft.stripe].Load() != ft.seq || c.m.epoch.Load() != ft.epoch || !c.m.servable(c.t.ID, db, key) {
 		c.x.Part.Delete(db, key)
 	}
 }
@@ -304,6 +331,8 @@ func (c call) writeReply(v any, status bool) {
 		for _, e := range x {
 			c.writeReply(e, status)
 		}
+	case error: // an error inside an array (a script's or EXEC's reply)
+		w.WriteError(x.Error())
 	default:
 		w.WriteError(ErrL2Failed) // no write command answers anything else
 	}

@@ -22,6 +22,17 @@
 // (usage.go). The same script gives a key that the command left without a
 // TTL the tier's default TTL, as the embedded store does.
 //
+// # The raw path
+//
+// The collection commands (and the one-key string writes) do not go
+// through a script or go-redis, which both reshape replies: coll.go sends
+// the command on a pooled connection of the client's own protocol to the
+// slot's master (following MOVED) and hands back the reply's bytes; a
+// write is MULTI, a script noting sizes (MEMORY USAGE for collections,
+// STRLEN for strings) and expiries in a scratch key of the slot, the
+// command, a script comparing them and applying the default TTL, EXEC.
+// LoadColl reads a small collection's DUMP payload for an L1 copy.
+//
 // # Failures
 //
 // Each call carries the tenant tier's timeout as its context deadline.
@@ -100,23 +111,31 @@ type Cluster struct {
 
 	calls, errs, timeouts, hits, misses, rejected atomic.Uint64
 	invalidations, invalidateAll                  atomic.Uint64
+	slotInvalidations                             atomic.Uint64
 	reconcileRuns, reconciled                     atomic.Uint64
 
 	use usageTable
 	tr  tracker
+	ext extras // scripts and pub/sub (script.go, pubsub.go)
 
 	nodesMu sync.Mutex
 	nodes   map[string]*redis.Client
 
+	raw rawPool // the collection commands' connections (coll.go)
+
 	warnMu   sync.Mutex
 	warnings []string
+	reached  atomic.Pointer[Reached]
 
 	stop chan struct{}
 	wg   sync.WaitGroup
 	once sync.Once
 }
 
-var _ backed.Backend = (*Cluster)(nil)
+var (
+	_ backed.Backend   = (*Cluster)(nil)
+	_ backed.Forwarder = (*Cluster)(nil)
+)
 
 // New checks o and builds the client; Start connects.
 func New(o Options) (*Cluster, error) {
@@ -195,12 +214,18 @@ func (c *Cluster) Start(ctx context.Context) error {
 	if err := c.rdb.Ping(ctx).Err(); err != nil {
 		return fmt.Errorf("backing: cluster at %v does not answer: %w", c.opt.Addrs, err)
 	}
-	if _, err := c.fetchMasters(ctx); err != nil {
+	masters, err := c.fetchMasters(ctx)
+	if err != nil {
 		return fmt.Errorf("backing: reading the cluster's slots: %w", err)
 	}
-	for _, w := range c.CheckPolicy(ctx) {
+	warnings := c.CheckPolicy(ctx)
+	for _, w := range warnings {
 		c.log.Warn("backing: "+w, "consequence", "Redis may evict one tenant's keys because of another tenant's writes")
 	}
+	if err := c.startRelay(ctx); err != nil { // pubsub.go
+		return fmt.Errorf("backing: subscribing for pub/sub across nodes: %w", err)
+	}
+	c.logReached(ctx, masters, len(warnings))
 	c.loop(c.opt.TrackInterval, c.trackOnce, c.tr.closeAll) // closing the connections ends their readers
 	c.loop(c.opt.UsageInterval, c.usageRound, nil)
 	if c.opt.ReconcileInterval > 0 {
@@ -245,6 +270,7 @@ func (c *Cluster) Close() error {
 			n.Close()
 		}
 		c.nodesMu.Unlock()
+		c.raw.close()
 	})
 	return c.rdb.Close()
 }
@@ -477,7 +503,8 @@ func (c *Cluster) Stats() backed.BackendStats {
 		L2Hits: c.hits.Load(), L2Misses: c.misses.Load(),
 		BreakerOpen: open, BreakerTrips: trips, BreakerRejected: c.rejected.Load(),
 		Invalidations: c.invalidations.Load(), InvalidateAll: c.invalidateAll.Load(),
-		TrackingConns: conns, Masters: masters, Ready: c.Ready(),
+		SlotInvalidations: c.slotInvalidations.Load(),
+		TrackingConns:     conns, Masters: masters, Ready: c.Ready(),
 		LatencyCount: h.Count, LatencySum: h.Sum, LatencyBuckets: h.Buckets,
 		PolicyWarnings: w, ReconcileRuns: c.reconcileRuns.Load(), Reconciled: c.reconciled.Load(),
 	}

@@ -1,10 +1,12 @@
 package backing
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -162,7 +164,7 @@ func TestBackingOnRealCluster(t *testing.T) {
 	}
 	// Reconcile agrees with the incremental accounting (ext was written
 	// around tcached and is now counted too).
-	before := c.Usage("a")
+	before, keysBefore := c.Usage("a"), c.UsageKeys("a")
 	if err := c.Reconcile(ctx1s(), "a", 0); err != nil {
 		t.Fatal(err)
 	}
@@ -170,6 +172,19 @@ func TestBackingOnRealCluster(t *testing.T) {
 	extSize := int64(len("tc:a:3:ext") + 1 + PerKeyOverhead)
 	if after != before+extSize {
 		t.Fatalf("reconcile: usage %d, incremental %d + ext %d", after, before, extSize)
+	}
+	// The key count too: the incremental count plus ext, which is every
+	// key of the tenant.
+	var dbKeys int64
+	for db := range 16 {
+		n, err := c.DBSize(ctx1s(), "a", db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dbKeys += n
+	}
+	if k := c.UsageKeys("a"); k != keysBefore+1 || k != dbKeys || k == 0 {
+		t.Fatalf("reconcile: %d keys, incremental %d + ext, DBSIZE over every db %d", k, keysBefore, dbKeys)
 	}
 
 	// Scans see only the tenant's db.
@@ -239,12 +254,50 @@ func TestBackingOnRealCluster(t *testing.T) {
 	}
 }
 
+// TestPolicyWarning: a cluster whose masters may evict any key, and whose
+// failover takes Redis's default 15 s, is reached with a start-up log
+// saying so (masters, slots covered, node timeout, one policy warning
+// per master, and the slow-failover warning).
 func TestPolicyWarning(t *testing.T) {
-	cl := clustertest.StartWith(t, clustertest.Options{ExtraArgs: []string{"--maxmemory-policy", "allkeys-lru"}, ReplicasPerMaster: -1})
-	c, _ := newTestCluster(t, cl, nil)
+	cl := clustertest.StartWith(t, clustertest.Options{ExtraArgs: []string{"--maxmemory-policy", "allkeys-lru", "--cluster-node-timeout", "15000"}, ReplicasPerMaster: -1})
+	var log lockedBuffer
+	c, _ := newTestCluster(t, cl, func(o *Options) { o.Logger = slog.New(slog.NewTextHandler(&log, nil)) })
 	if w := c.CheckPolicy(ctx1s()); len(w) != 3 {
 		t.Fatalf("want a warning per master, got %v", w)
 	}
+	if r := c.Reached(); r == nil || *r != (Reached{Masters: 3, SlotsCovered: SlotCount, NodeTimeoutMs: 15000, PolicyWarnings: 3}) {
+		t.Fatalf("reached %+v", r)
+	}
+	out := log.String()
+	for _, want := range []string{
+		`msg="backing: reached Redis Cluster"`, "masters=3 slots_covered=16384 cluster_node_timeout_ms=15000 policy_warnings=3",
+		"runs maxmemory-policy allkeys-lru", `msg="backing: slow failover`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("start-up log lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "does not cover every slot") {
+		t.Errorf("a fully covered cluster logged missing slots:\n%s", out)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for the logger's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func TestBreaker(t *testing.T) {

@@ -22,18 +22,12 @@ return {v, redis.call('PEXPIRETIME', KEYS[1])}
 
 // execScript runs ARGV[2..] (a command on KEYS) between two looks at each
 // key: it returns {reply, then per key: old length, old expiry, new length,
-// new expiry}, with length -1 and expiry -2 for a missing key and length 0
-// for a key that is not a string. A key the command left without a TTL
+// new expiry}, with length -1 and expiry -2 for a missing key, and a
+// collection's MEMORY USAGE (coll.go's measure) for a key that is not a
+// string. A key the command left without a TTL
 // although it had one before (or did not exist) gets ARGV[1] ms when > 0:
 // the tier's default TTL, as the embedded store gives it.
-var execScript = redis.NewScript(`
-local function look(k)
-  local t = redis.call('TYPE', k)['ok']
-  if t == 'none' then return -1, -2 end
-  local l = 0
-  if t == 'string' then l = redis.call('STRLEN', k) end
-  return l, redis.call('PEXPIRETIME', k)
-end
+var execScript = redis.NewScript(lookLua + `
 local old = {}
 for i = 1, #KEYS do
   local l, e = look(KEYS[i])

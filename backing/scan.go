@@ -101,7 +101,7 @@ func (c *Cluster) Scan(ctx context.Context, tenant string, db int, cursor uint64
 	}
 	pfx := c.dbPrefix(tenant, db)
 	pattern := globEscape(pfx) + "*"
-	if len(match) > 0 {
+	if match != nil { // MATCH "" matches the empty key only, as Redis
 		pattern = globEscape(pfx) + string(match)
 	}
 	if count <= 0 {
@@ -226,6 +226,9 @@ func (c *Cluster) Flush(ctx context.Context, tenant string, db int) (int64, erro
 		c.use.sync.Lock()
 		c.use.reset(tenant)
 		err = c.rdb.Del(ctx, c.usageKey(tenant)).Err()
+		if err == nil {
+			err = c.rdb.Del(ctx, c.keysKey(tenant)).Err()
+		}
 		c.use.sync.Unlock()
 	}
 	return deleted, c.classify(err)

@@ -99,3 +99,30 @@ func TagForSlot(slot int) string {
 	})
 	return slotTagTable[slot]
 }
+
+// Slot implements backed.Backend: the slot of the L2 name
+// <prefix><tenant>:<db>:<key>, computed piecewise so that nothing is
+// allocated. Neither the prefix nor a tenant id holds '{', so the name's
+// hash tag, if any, is the key's own.
+func (c *Cluster) Slot(tenant string, db int, key []byte) int {
+	if tag := slotHashTag(key); len(tag) != len(key) {
+		return int(slotCRC16(tag) & (SlotCount - 1))
+	}
+	crc := crc16Update(0, c.prefix)
+	crc = crc16Update(crc, tenant)
+	crc = crc16Byte(crc, ':')
+	var d [20]byte
+	crc = crc16Update(crc, strconv.AppendInt(d[:0], int64(db), 10))
+	crc = crc16Byte(crc, ':')
+	crc = crc16Update(crc, key)
+	return int(crc & (SlotCount - 1))
+}
+
+func crc16Update[T ~string | ~[]byte](crc uint16, b T) uint16 {
+	for i := 0; i < len(b); i++ {
+		crc = crc<<8 ^ slotCRC16Table[byte(crc>>8)^b[i]]
+	}
+	return crc
+}
+
+func crc16Byte(crc uint16, b byte) uint16 { return crc<<8 ^ slotCRC16Table[byte(crc>>8)^b] }

@@ -129,3 +129,34 @@ func FuzzSlot(f *testing.F) {
 		}
 	})
 }
+
+// TestClusterSlotOfName: Cluster.Slot, computed piecewise, is the slot of
+// the whole L2 name for keys with and without hash tags, and allocates
+// nothing (it runs on L1 hits while a slot is suspended).
+func TestClusterSlotOfName(t *testing.T) {
+	c := &Cluster{prefix: "tc:"}
+	for _, k := range []string{"", "k", "foo", "{user1}:a", "a{b}c", "{}", "{}x{y}", "x{", "{", "}{z}", "a:b:c", strings.Repeat("v", 300)} {
+		for _, db := range []int{0, 7, 15} {
+			for _, tn := range []string{"a", "tenant-long-name"} {
+				if got, want := c.Slot(tn, db, []byte(k)), SlotString(c.name(tn, db, []byte(k))); got != want {
+					t.Errorf("Slot(%q, %d, %q) = %d, want %d", tn, db, k, got, want)
+				}
+			}
+		}
+	}
+	key := []byte("some:key:name")
+	if n := testing.AllocsPerRun(100, func() { c.Slot("tenant", 3, key) }); n != 0 {
+		t.Fatalf("Slot allocates %v", n)
+	}
+}
+
+// BenchmarkClusterSlot: the slot of a tenant key's L2 name, as an L1 hit
+// computes it while some slot is suspended.
+func BenchmarkClusterSlot(b *testing.B) {
+	c := &Cluster{prefix: "tcached:"}
+	key := []byte("user:1234:profile")
+	b.ReportAllocs()
+	for range b.N {
+		c.Slot("a", 0, key)
+	}
+}

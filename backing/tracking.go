@@ -21,18 +21,35 @@ import (
 // every key under the prefix that changes on that master, whoever changed
 // it, and a null list when the master is flushed.
 //
+// Coherence is kept per slot (backed/slots.go). A slot is served from L1
+// only while its master has a live tracking connection that was up
+// before the slot's L1 copies were last dropped. When a connection drops
+// or misses its pings, its master's slots are suspended at once (L1 stops
+// serving them; the other masters' slots go on being served); when a new
+// slot map moves slots to another master (a failover, a migration), the
+// moved slots are suspended. Once a suspended slot's master is tracked
+// again (a new connection, acknowledged), the slot's L1 copies are dropped
+// and it is served again. A flushed master drops its slots' copies. No
+// other slot's copies are touched: L1 never serves a copy made while its
+// slot's changes could go unseen, and never loses copies that could not.
+//
 // ready is true only while every current master has a live, answering
-// tracking connection. Whenever that stops being true (a connection drops
-// or misses its pings, the set of masters changes, slots cannot be read)
-// ready goes false and every L1 copy is dropped at once; when every master
-// is tracked again, L1 is dropped once more and ready comes back. So L1
-// never serves a copy made while some master's changes could go unseen.
+// tracking connection (a report: INFO, metrics).
 type tracker struct {
 	ready   atomic.Bool
-	mu      sync.Mutex
+	mu      sync.Mutex // guards conns, masters and owners
 	conns   map[string]*trackConn
 	masters []string // sorted by their first slot: SCAN's cursor order
 	owners  []string // slot -> master address, from the last CLUSTER SLOTS
+	// slotMu serialises the slot-scoped invalidations with susp, the
+	// slots the consumer holds suspended: a dying connection's suspension
+	// and a round's resumption never cross. It is held while the consumer
+	// drops L1 copies, never together with mu.
+	slotMu sync.Mutex
+	susp   backed.SlotSet
+	// tracked is set once every master has been tracked: the slots
+	// served at start-up are not counted as invalidations.
+	tracked bool
 }
 
 type trackConn struct {
@@ -41,10 +58,18 @@ type trackConn struct {
 	wmu      sync.Mutex
 	rd       *resp.Reader
 	lastPong atomic.Int64 // unix nanos
+	// pingSent is when the oldest unanswered PING was sent (unix nanos,
+	// 0: none). Silence is measured from it, not from the last PONG, so a
+	// round delayed by a dead node (a slow CLUSTER SLOTS, a dial) does not
+	// make the healthy masters' connections look silent.
+	pingSent atomic.Int64
 	dead     atomic.Bool
 }
 
-func (t *tracker) init() { t.conns = map[string]*trackConn{} }
+func (t *tracker) init() {
+	t.conns = map[string]*trackConn{}
+	t.susp = *backed.AllSlots() // as a new backed.Mode: nothing served yet
+}
 
 func (t *tracker) counts() (masters, conns int) {
 	t.mu.Lock()
@@ -73,15 +98,59 @@ func (c *Cluster) mastersSorted(ctx context.Context) ([]string, error) {
 	return c.fetchMasters(ctx)
 }
 
-// fetchMasters reads CLUSTER SLOTS and returns the master addresses
-// ordered by the first slot each serves.
+// fetchMasters reads CLUSTER SLOTS, records the slot map and returns the
+// master addresses ordered by the first slot each serves.
 func (c *Cluster) fetchMasters(ctx context.Context) ([]string, error) {
-	slots, err := c.rdb.ClusterSlots(ctx).Result()
+	owners, out, err := c.readSlots(ctx)
 	if err != nil {
 		return nil, err
 	}
+	c.tr.mu.Lock()
+	c.tr.masters, c.tr.owners = out, owners
+	c.tr.mu.Unlock()
+	return out, nil
+}
+
+// readSlots reads CLUSTER SLOTS: the owner of each slot ("" for none)
+// and the masters ordered by the first slot each serves. When the
+// cluster client cannot (it may ask a dead node), each known node is
+// asked in turn.
+func (c *Cluster) readSlots(ctx context.Context) (owners, masters []string, err error) {
+	// The cluster client may ask a dead master: half a second for it,
+	// then each known node in turn, half a second each, within ctx.
+	ctx1, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	slots, err := c.rdb.ClusterSlots(ctx1).Result()
+	cancel()
+	if err != nil {
+		c.tr.mu.Lock()
+		seen := map[string]bool{}
+		var addrs []string
+		for _, a := range append(append([]string(nil), c.tr.masters...), c.opt.Addrs...) {
+			if !seen[a] {
+				seen[a] = true
+				addrs = append(addrs, a)
+			}
+		}
+		c.tr.mu.Unlock()
+		for _, a := range addrs {
+			if ctx.Err() != nil {
+				break
+			}
+			var e2 error
+			ctx1, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+			slots, e2 = c.node(a).ClusterSlots(ctx1).Result()
+			cancel()
+			if e2 == nil {
+				err = nil
+				break
+			}
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
 	first := map[string]int{}
-	owners := make([]string, SlotCount)
+	owners = make([]string, SlotCount)
 	for _, s := range slots {
 		if len(s.Nodes) == 0 {
 			continue
@@ -94,35 +163,124 @@ func (c *Cluster) fetchMasters(ctx context.Context) ([]string, error) {
 			first[a] = s.Start
 		}
 	}
-	out := make([]string, 0, len(first))
+	masters = make([]string, 0, len(first))
 	for a := range first {
-		out = append(out, a)
+		masters = append(masters, a)
 	}
-	sort.Slice(out, func(i, j int) bool { return first[out[i]] < first[out[j]] })
-	if len(out) == 0 {
-		return nil, errors.New("cluster serves no slots")
+	sort.Slice(masters, func(i, j int) bool { return first[masters[i]] < first[masters[j]] })
+	if len(masters) == 0 {
+		return nil, nil, errors.New("cluster serves no slots")
 	}
+	return owners, masters, nil
+}
+
+// setReady records whether every master is tracked, logging changes.
+func (c *Cluster) setReady(ready bool, why string, args ...any) {
+	if c.tr.ready.Swap(ready) != ready {
+		if ready {
+			c.log.Info("backing: every master is tracked")
+		} else {
+			c.log.Warn("backing: L1 off for the slots of untracked masters until they are tracked again: "+why, args...)
+		}
+	}
+}
+
+// suspendLocked suspends the slots of set that are served. c.tr.slotMu
+// must be held.
+func (c *Cluster) suspendLocked(set *backed.SlotSet) {
+	var add backed.SlotSet
+	n := 0
+	for i := range set {
+		add[i] = set[i] &^ c.tr.susp[i]
+		if add[i] != 0 {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	c.inv(backed.Invalidation{Slots: &add, Suspend: true})
+	for i := range add {
+		c.tr.susp[i] |= add[i]
+	}
+}
+
+// dropLocked drops the L1 copies of set and serves those slots again.
+// c.tr.slotMu must be held.
+func (c *Cluster) dropLocked(set *backed.SlotSet) {
+	n := set.Len()
+	if n == 0 {
+		return
+	}
+	if c.tr.tracked {
+		c.slotInvalidations.Add(uint64(n))
+	}
+	c.inv(backed.Invalidation{Slots: set})
+	for i := range set {
+		c.tr.susp[i] &^= set[i]
+	}
+}
+
+// slotsOf is the set of slots owned by addr in the last slot map.
+// c.tr.mu must be held.
+func (c *Cluster) slotsOf(addr string) *backed.SlotSet {
+	var set backed.SlotSet
+	for s, o := range c.tr.owners {
+		if o == addr {
+			set.Add(s)
+		}
+	}
+	return &set
+}
+
+// connLost suspends the slots of tc's master unless tc was already
+// replaced or retired by a round (which decided about its slots).
+func (c *Cluster) connLost(tc *trackConn, err error) {
+	c.tr.slotMu.Lock()
+	defer c.tr.slotMu.Unlock()
 	c.tr.mu.Lock()
-	c.tr.masters, c.tr.owners = out, owners
-	c.tr.mu.Unlock()
-	return out, nil
-}
-
-// notReady drops L1 wholesale if it was being served.
-func (c *Cluster) notReady(why string, args ...any) {
-	if c.tr.ready.Swap(false) {
-		c.log.Warn("backing: L1 off until every master is tracked again: "+why, args...)
-		c.invalidateAll.Add(1)
-		c.inv(backed.Invalidation{All: true})
+	current := c.tr.conns[tc.addr] == tc
+	var set *backed.SlotSet
+	if current {
+		set = c.slotsOf(tc.addr)
 	}
+	c.tr.mu.Unlock()
+	if !current {
+		return
+	}
+	c.setReady(false, "tracking connection dropped", "master", tc.addr, "err", err)
+	c.suspendLocked(set)
 }
 
+// masterFlushed drops the L1 copies of the slots of tc's master.
+func (c *Cluster) masterFlushed(tc *trackConn) {
+	c.tr.slotMu.Lock()
+	defer c.tr.slotMu.Unlock()
+	c.tr.mu.Lock()
+	set := c.slotsOf(tc.addr)
+	c.tr.mu.Unlock()
+	for i := range set {
+		set[i] &^= c.tr.susp[i] // suspended ones are dropped when resumed
+	}
+	c.dropLocked(set)
+}
+
+// trackOnce reads the slot map, retires dead, silent and demoted
+// tracking connections, opens missing ones, and suspends or drops and
+// serves again the slots concerned.
 func (c *Cluster) trackOnce() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	masters, err := c.fetchMasters(ctx)
+	c.tr.slotMu.Lock()
+	defer c.tr.slotMu.Unlock()
+	owners, masters, err := c.readSlots(ctx)
 	if err != nil {
-		c.notReady("cannot read the cluster's slots", "err", err)
+		// Without a slot map a move goes unseen: serve nothing until one
+		// is read again, then drop every slot (no node answered CLUSTER
+		// SLOTS: rare enough not to be worth telling the unmoved slots
+		// apart).
+		c.setReady(false, "cannot read the cluster's slots", "err", err)
+		c.suspendLocked(backed.AllSlots())
 		return
 	}
 	want := map[string]bool{}
@@ -134,50 +292,94 @@ func (c *Cluster) trackOnce() {
 		silent = time.Second
 	}
 	now := time.Now()
+	lost := map[string]bool{}
 	c.tr.mu.Lock()
-	defer c.tr.mu.Unlock()
-	changed := false
+	old := c.tr.owners
 	for a, tc := range c.tr.conns {
-		if !want[a] || tc.dead.Load() || now.Sub(time.Unix(0, tc.lastPong.Load())) > silent {
+		ps := tc.pingSent.Load()
+		if !want[a] || tc.dead.Load() || (ps != 0 && now.Sub(time.Unix(0, ps)) > silent) {
 			tc.dead.Store(true)
-			tc.nc.Close()
 			delete(c.tr.conns, a)
-			changed = true
+			tc.nc.Close()
+			lost[a] = true
 		}
 	}
-	if changed {
-		c.notReady("tracking connection lost or topology changed")
+	c.tr.masters, c.tr.owners = masters, owners
+	var dial []string
+	for _, m := range masters {
+		if c.tr.conns[m] == nil {
+			dial = append(dial, m)
+		}
+	}
+	c.tr.mu.Unlock()
+	var moved backed.SlotSet
+	nMoved := 0
+	for s, o := range owners {
+		prev := ""
+		if old != nil {
+			prev = old[s]
+		}
+		if o != prev || lost[o] || lost[prev] {
+			moved.Add(s)
+			nMoved++
+		}
+	}
+	if len(lost) > 0 || (nMoved > 0 && old != nil) {
+		c.log.Info("backing: tracking connection lost or slots moved", "lost", len(lost), "slots", nMoved)
 		c.rdb.ReloadState(ctx)
 	}
-	for _, m := range masters {
-		if c.tr.conns[m] != nil {
-			continue
-		}
+	var failed []string
+	for _, m := range dial { // without mu: key commands read the slot map meanwhile
 		tc, err := c.dialTracking(ctx, m)
 		if err != nil {
-			c.notReady("cannot track a master", "master", m, "err", err)
+			failed = append(failed, m)
+			c.log.Debug("backing: cannot track a master", "master", m, "err", err)
 			continue
 		}
+		c.tr.mu.Lock()
 		c.tr.conns[m] = tc
-		changed = true
+		c.tr.mu.Unlock()
 		c.wg.Add(1)
 		go c.readTracking(tc)
 	}
-	for _, tc := range c.tr.conns {
-		tc.ping()
+	var suspend, drop backed.SlotSet
+	c.tr.mu.Lock()
+	live := map[string]bool{}
+	conns := make([]*trackConn, 0, len(c.tr.conns))
+	for a, tc := range c.tr.conns {
+		live[a] = !tc.dead.Load()
+		conns = append(conns, tc)
 	}
-	if len(c.tr.conns) == len(masters) && (changed || !c.tr.ready.Load()) {
-		// Every master is tracked from here on: drop what was cached
-		// before, then serve L1 again.
-		c.invalidateAll.Add(1)
-		c.inv(backed.Invalidation{All: true})
-		c.tr.ready.Store(true)
+	for s, o := range owners {
+		switch {
+		case o == "" || !live[o]:
+			suspend.Add(s)
+		case moved.Has(s) || c.tr.susp.Has(s):
+			drop.Add(s)
+		}
+	}
+	ready := true
+	for _, m := range masters {
+		ready = ready && live[m]
+	}
+	c.tr.mu.Unlock()
+	for _, tc := range conns {
+		tc.ping() // a failed one is retired next round
+	}
+	c.suspendLocked(&suspend)
+	c.dropLocked(&drop)
+	if ready {
+		c.tr.tracked = true
+		c.setReady(true, "")
+	} else {
+		c.setReady(false, "cannot track a master", "masters", failed)
 	}
 }
 
 func (tc *trackConn) ping() {
 	tc.wmu.Lock()
 	defer tc.wmu.Unlock()
+	tc.pingSent.CompareAndSwap(0, time.Now().UnixNano())
 	tc.nc.SetWriteDeadline(time.Now().Add(time.Second))
 	if _, err := tc.nc.Write(resp.AppendCommand(nil, []byte("PING"))); err != nil {
 		tc.dead.Store(true)
@@ -246,21 +448,21 @@ func (c *Cluster) readTracking(tc *trackConn) {
 			select {
 			case <-c.stop:
 			default:
-				c.notReady("tracking connection dropped", "master", tc.addr, "err", err)
+				c.connLost(tc, err)
 			}
 			return
 		}
 		switch x := v.(type) {
 		case resp.Status:
 			tc.lastPong.Store(time.Now().UnixNano())
+			tc.pingSent.Store(0)
 		case resp.Push:
 			if x.Kind != "invalidate" || len(x.Data) == 0 {
 				continue
 			}
 			keys, ok := x.Data[0].([]any)
 			if !ok { // null: the master was flushed
-				c.invalidateAll.Add(1)
-				c.inv(backed.Invalidation{All: true})
+				c.masterFlushed(tc)
 				continue
 			}
 			for _, k := range keys {

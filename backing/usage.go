@@ -22,6 +22,10 @@ import (
 // exact, and keys that expire inside Redis leave the total when their
 // minute ends, without anyone telling tcached.
 //
+// The key count is kept the same way, in a second hash (keysKey) with
+// the same buckets, one per key instead of its bytes; it has the same
+// accuracy (a key counts until the end of the minute it expires in).
+//
 // Each node sums its deltas locally and flushes them every UsageInterval
 // (HINCRBY, one pipeline); it reads the tenants' totals back in the same
 // round. A write is refused when the total as last read, plus this node's
@@ -60,6 +64,12 @@ type tenantUsage struct {
 	mu      sync.Mutex
 	pending map[string]int64 // bucket -> unflushed delta
 	sum     int64            // sum of pending
+	// The tenant's key count, kept the same way in a second hash
+	// (keysKey) with the same buckets, so a key leaves the count when its
+	// minute ends: storedKeys as last read, keysPending unflushed.
+	storedKeys  atomic.Int64
+	keysPending map[string]int64
+	keysSum     int64
 }
 
 func (u *usageTable) init() { u.tenants = map[string]*tenantUsage{} }
@@ -69,7 +79,7 @@ func (u *usageTable) get(tenant string) *tenantUsage {
 	defer u.mu.Unlock()
 	t := u.tenants[tenant]
 	if t == nil {
-		t = &tenantUsage{pending: map[string]int64{}}
+		t = &tenantUsage{pending: map[string]int64{}, keysPending: map[string]int64{}}
 		u.tenants[tenant] = t
 	}
 	return t
@@ -109,18 +119,38 @@ func (u *usageTable) change(tenant string, nameLen int, oldLen, oldExp, newLen, 
 		d := -(int64(nameLen) + oldLen + PerKeyOverhead)
 		t.pending[bucketOf(oldExp)] += d
 		t.sum += d
+		t.keysPending[bucketOf(oldExp)]--
+		t.keysSum--
 	}
 	if newLen >= 0 {
 		d := int64(nameLen) + newLen + PerKeyOverhead
 		t.pending[bucketOf(newExp)] += d
 		t.sum += d
+		t.keysPending[bucketOf(newExp)]++
+		t.keysSum++
 	}
+}
+
+// keys is the tenant's L2 key count as this node knows it.
+func (u *usageTable) keys(tenant string) int64 {
+	t := u.get(tenant)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return max(t.storedKeys.Load()+t.keysSum, 0)
 }
 
 // usageKey names a tenant's usage hash. It is outside the key prefix's
 // tenant namespaces (no tenant id holds '!'), so no tenant SCAN, KEYS or
 // flush ever meets it.
 func (c *Cluster) usageKey(tenant string) string { return c.prefix + "!usage:" + tenant }
+
+// keysKey names a tenant's key-count hash (buckets as usageKey's).
+func (c *Cluster) keysKey(tenant string) string { return c.prefix + "!keys:" + tenant }
+
+// UsageKeys is the tenant's L2 key count as this node knows it, with the
+// accuracy of its usage (see above): keys that expired inside Redis
+// count until their minute ends.
+func (c *Cluster) UsageKeys(tenant string) int64 { return c.use.keys(tenant) }
 
 // Usage implements backed.Backend.
 func (c *Cluster) Usage(tenant string) int64 { return c.use.total(tenant) }
@@ -139,26 +169,31 @@ func (c *Cluster) usageRound() {
 // pending for the next round.
 func (c *Cluster) flushUsage(ctx context.Context) {
 	type sent struct {
-		t      *tenantUsage
-		deltas map[string]int64
+		t            *tenantUsage
+		deltas, keys map[string]int64
 	}
 	var batch []sent
 	pipe := c.rdb.Pipeline()
 	for id, t := range c.use.list() {
 		t.mu.Lock()
-		if len(t.pending) == 0 {
+		if len(t.pending) == 0 && len(t.keysPending) == 0 {
 			t.mu.Unlock()
 			continue
 		}
-		d := t.pending
-		t.pending = map[string]int64{}
+		d, dk := t.pending, t.keysPending
+		t.pending, t.keysPending = map[string]int64{}, map[string]int64{}
 		t.mu.Unlock()
 		for f, v := range d {
 			if v != 0 {
 				pipe.HIncrBy(ctx, c.usageKey(id), f, v)
 			}
 		}
-		batch = append(batch, sent{t, d})
+		for f, v := range dk {
+			if v != 0 {
+				pipe.HIncrBy(ctx, c.keysKey(id), f, v)
+			}
+		}
+		batch = append(batch, sent{t, d, dk})
 	}
 	if len(batch) == 0 {
 		return
@@ -170,10 +205,17 @@ func (c *Cluster) flushUsage(ctx context.Context) {
 			for f, v := range s.deltas {
 				s.t.pending[f] += v // retry next round
 			}
+			for f, v := range s.keys {
+				s.t.keysPending[f] += v
+			}
 		} else {
 			for _, v := range s.deltas {
 				s.t.sum -= v
 				s.t.stored.Add(v) // until the next read replaces it
+			}
+			for _, v := range s.keys {
+				s.t.keysSum -= v
+				s.t.storedKeys.Add(v)
 			}
 		}
 		s.t.mu.Unlock()
@@ -190,9 +232,11 @@ func (c *Cluster) readUsage(ctx context.Context) {
 	ids := make([]string, 0, len(tenants))
 	pipe := c.rdb.Pipeline()
 	cmds := make([]*redis.MapStringStringCmd, 0, len(tenants))
+	keyCmds := make([]*redis.MapStringStringCmd, 0, len(tenants))
 	for id := range tenants {
 		ids = append(ids, id)
 		cmds = append(cmds, pipe.HGetAll(ctx, c.usageKey(id)))
+		keyCmds = append(keyCmds, pipe.HGetAll(ctx, c.keysKey(id)))
 	}
 	pipe.Exec(ctx)
 	nowMin := time.Now().UnixMilli() / 60000
@@ -207,6 +251,12 @@ func (c *Cluster) readUsage(ctx context.Context) {
 			prune.HDel(ctx, c.usageKey(ids[i]), f)
 			n++
 		}))
+		if m, err := keyCmds[i].Result(); err == nil {
+			tenants[ids[i]].storedKeys.Store(sumBuckets(m, nowMin, func(f string) {
+				prune.HDel(ctx, c.keysKey(ids[i]), f)
+				n++
+			}))
+		}
 	}
 	if n > 0 {
 		prune.Exec(ctx)
@@ -258,13 +308,15 @@ func (c *Cluster) Reconcile(ctx context.Context, tenant string, interval time.Du
 	}
 	c.reconcileRuns.Add(1)
 	var mu sync.Mutex
-	buckets := map[string]int64{}
+	buckets, keyBuckets := map[string]int64{}, map[string]int64{}
 	err := c.scanEach(ctx, globEscape(c.dbPrefix(tenant, -1))+"*", func(ctx context.Context, n *redis.Client, names []string) error {
 		pipe := n.Pipeline()
 		lens := make([]*redis.IntCmd, len(names))
 		exps := make([]*redis.Cmd, len(names))
+		mems := make([]*redis.Cmd, len(names))
 		for i, k := range names {
 			lens[i] = pipe.StrLen(ctx, k)
+			mems[i] = pipe.Do(ctx, "MEMORY", "USAGE", k, "SAMPLES", "5") // coll.go's measure of a collection
 			exps[i] = pipe.Do(ctx, "PEXPIRETIME", k)
 		}
 		pipe.Exec(ctx)
@@ -275,8 +327,12 @@ func (c *Cluster) Reconcile(ctx context.Context, tenant string, interval time.Du
 			if err != nil || exp == -2 {
 				continue // gone, or moved: the next run counts it
 			}
-			l, _ := lens[i].Result() // 0 for other types
+			l, err := lens[i].Result()
+			if err != nil { // not a string
+				l, _ = mems[i].Int64()
+			}
 			buckets[bucketOf(exp)] += int64(len(k)) + l + PerKeyOverhead
+			keyBuckets[bucketOf(exp)]++
 		}
 		return nil
 	})
@@ -293,6 +349,15 @@ func (c *Cluster) Reconcile(ctx context.Context, tenant string, interval time.Du
 		}
 		return nil
 	})
+	if err == nil { // another slot: its own transaction
+		_, err = c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Del(ctx, c.keysKey(tenant))
+			for f, v := range keyBuckets {
+				p.HSet(ctx, c.keysKey(tenant), f, v)
+			}
+			return nil
+		})
+	}
 	if err == nil {
 		c.reconciled.Add(1)
 		c.readUsage(ctx)
@@ -308,4 +373,7 @@ func (u *usageTable) reset(tenant string) {
 	t.pending = map[string]int64{}
 	t.sum = 0
 	t.stored.Store(0)
+	t.keysPending = map[string]int64{}
+	t.keysSum = 0
+	t.storedKeys.Store(0)
 }

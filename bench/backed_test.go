@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -422,6 +423,105 @@ func BenchmarkBacked(b *testing.B) {
 		}
 		lat.report(b)
 	})
+
+	// Collections (issue 19): a write runs as MULTI + two scripts + EXEC
+	// on the raw path; a read of a small hash is an L1 hit after its
+	// first load; a read of a hash over l1_collection_max goes to L2.
+	collBench := func(name string, setup func(c *respConn), req func(i int) []byte) {
+		b.Run(name, func(b *testing.B) {
+			c := dial(b)
+			if setup != nil {
+				setup(c)
+			}
+			lat := make(latencies, b.N)
+			b.ResetTimer()
+			for i := range b.N {
+				t0 := time.Now()
+				err := c.send(req(i))
+				if err == nil {
+					_, err = c.skip()
+				}
+				lat[i] = time.Since(t0)
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			lat.report(b)
+		})
+	}
+	hkeys := make([]string, backedKeys)
+	for i := range hkeys {
+		hkeys[i] = "h:" + strconv.Itoa(i)
+	}
+	collBench("HSetWriteThrough", nil, func(i int) []byte { return cmd("HSET", hkeys[i%backedKeys], "f", "v") })
+	collBench("HGetL1Hit", func(c *respConn) {
+		for _, k := range hkeys {
+			c.do(cmd("HSET", k, "f", "v"))
+			c.do(cmd("HGET", k, "f"))
+		}
+	}, func(i int) []byte { return cmd("HGET", hkeys[i%backedKeys], "f") })
+	big := strings.Repeat("x", 40<<10) // over gold's 32KiB l1_collection_max
+	collBench("HGetBigReadThrough", func(c *respConn) {
+		for _, k := range hkeys[:64] {
+			c.do(cmd("HSET", k+":big", "f", "v", "pad", big))
+		}
+	}, func(i int) []byte { return cmd("HGET", hkeys[i%64]+":big", "f") })
+
+	// Lists: LPUSH and LPOP are both writes (write-through); LRANGE of a
+	// small list is an L1 hit, of a list over l1_collection_max a read
+	// through.
+	lkeys := make([]string, backedKeys)
+	for i := range lkeys {
+		lkeys[i] = "l:" + strconv.Itoa(i)
+	}
+	collBench("LPushWriteThrough", nil, func(i int) []byte { return cmd("LPUSH", lkeys[i%backedKeys], "v") })
+	collBench("LPopWriteThrough", func(c *respConn) {
+		for _, k := range lkeys {
+			c.do(cmd("RPUSH", k, "a", "b", "c", "d", "e", "f", "g", "h"))
+		}
+	}, func(i int) []byte {
+		if i%2 == 0 {
+			return cmd("LPOP", lkeys[(i/2)%backedKeys])
+		}
+		return cmd("RPUSH", lkeys[(i/2)%backedKeys], "v") // keep the lists from running dry
+	})
+	// do reads one line: an array reply is read whole by skip.
+	doArray := func(c *respConn, req []byte) {
+		if err := c.send(req); err == nil {
+			c.skip()
+		}
+	}
+	collBench("LRangeL1Hit", func(c *respConn) {
+		for _, k := range lkeys {
+			doArray(c, cmd("LRANGE", k, "0", "9"))
+		}
+	}, func(i int) []byte { return cmd("LRANGE", lkeys[i%backedKeys], "0", "9") })
+	collBench("LRangeBigReadThrough", func(c *respConn) {
+		for _, k := range lkeys[:64] {
+			c.do(cmd("RPUSH", k+":big", "pad", big))
+		}
+	}, func(i int) []byte { return cmd("LRANGE", lkeys[i%64]+":big", "0", "0") })
+
+	// Sorted sets: ZADD write-through, ZRANGE an L1 hit or a read through.
+	zkeys := make([]string, backedKeys)
+	for i := range zkeys {
+		zkeys[i] = "z:" + strconv.Itoa(i)
+	}
+	collBench("ZAddWriteThrough", nil, func(i int) []byte {
+		return cmd("ZADD", zkeys[i%backedKeys], strconv.Itoa(i%100), "m"+strconv.Itoa(i%100))
+	})
+	collBench("ZRangeL1Hit", func(c *respConn) {
+		for _, k := range zkeys {
+			c.do(cmd("ZADD", k, "1", "a", "2", "b", "3", "c"))
+			doArray(c, cmd("ZRANGE", k, "0", "-1"))
+		}
+	}, func(i int) []byte { return cmd("ZRANGE", zkeys[i%backedKeys], "0", "-1") })
+	collBench("ZRangeBigReadThrough", func(c *respConn) {
+		for _, k := range zkeys[:64] {
+			c.do(cmd("ZADD", k+":big", "1", "a", "2", big))
+		}
+	}, func(i int) []byte { return cmd("ZRANGE", zkeys[i%64]+":big", "0", "0") })
 
 	b.Run("GetRawCluster", func(b *testing.B) {
 		names := make([]string, backedKeys)

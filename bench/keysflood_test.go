@@ -135,6 +135,7 @@ tenants:
 	var running atomic.Bool
 	var stopped atomic.Bool
 	var done, failed, inflight atomic.Int64
+	var firstErr atomic.Value // the first failure's text, for the report
 	var wg sync.WaitGroup
 	var busyNs atomic.Int64 // time flooding (for KEYS/s)
 	for range conns {
@@ -162,6 +163,7 @@ tenants:
 				inflight.Add(-1)
 				if err != nil {
 					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
 					if _, isResp := err.(respError); !isResp {
 						return
 					}
@@ -213,4 +215,7 @@ tenants:
 	fmt.Printf("  ratio flood/idle:  p50 %s  p99 %s; KEYS completed %d (%.1f/s), failed %d\n",
 		isoRatio(p(flood, 0.5)/max(p(idle, 0.5), 1)), isoRatio(p(flood, 0.99)/max(p(idle, 0.99), 1)),
 		done.Load(), float64(done.Load())/(float64(busyNs.Load())/1e9), failed.Load())
+	if e, ok := firstErr.Load().(string); ok {
+		fmt.Printf("  first failure: %s\n", e)
+	}
 }

@@ -126,7 +126,7 @@ tenants:
 				wantTiers := map[string]tiers.Tier{
 					"platinum": tiers.Builtin()["platinum"],
 					"silver":   tiers.Builtin()["silver"],
-					"gold":     {Name: "gold", DefaultTTL: 45 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2, Weight: 2},
+					"gold":     {Name: "gold", DefaultTTL: 45 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, L1CollMax: 32 << 10, Priority: 2, Weight: 2},
 					"bronze":   {Name: "bronze", DefaultTTL: 5 * time.Minute, Timeout: 2 * time.Second, MaxConcurrent: 50, MaxConnections: 100, Priority: 0, Weight: 1},
 					"copper":   {Name: "copper", Priority: 1, Weight: 1},
 				}
@@ -134,7 +134,7 @@ tenants:
 					t.Errorf("Tiers = %+v\nwant %+v", c.Tiers, wantTiers)
 				}
 				p := c.Tenants[0]
-				if want := (tiers.Tier{Name: "platinum", DefaultTTL: 2 * time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxArgBytes: 256 << 20, MaxConnections: 0, L2Quota: 4 << 30, Priority: 3, Weight: 4}); p.Tier != want {
+				if want := (tiers.Tier{Name: "platinum", DefaultTTL: 2 * time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxArgBytes: 256 << 20, MaxConnections: 0, L2Quota: 4 << 30, L1CollMax: 64 << 10, Priority: 3, Weight: 4}); p.Tier != want {
 					t.Errorf("payments tier = %+v, want %+v", p.Tier, want)
 				}
 				if p.Quota != 64<<20 || p.Eviction != EvictLRU || p.TierName != "platinum" {

@@ -36,7 +36,11 @@
 // operators, backing and its redis_cluster and tls. A tier key has no
 // default of its own: a tiers entry starts from the built-in tier of that
 // name (or a new tier, priority and weight 1), a tenant from its tier, and
-// a key given replaces that one field. A row without a destination (a
+// a key given replaces that one field. Two tier keys only matter with
+// backing: l2_quota (a tenant's bytes in the cluster) and
+// l1_collection_max (the largest collection, by Redis's MEMORY USAGE,
+// that backed mode caches in L1; 64KiB / 32KiB / 16KiB in the built-in
+// tiers, 0 in a new one: collections read through). A row without a destination (a
 // user's name and password, a tenant's users) is read by validate.go.
 //
 // A few rows carry wording (label, want, note) so that the table keeps the

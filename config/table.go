@@ -125,6 +125,8 @@ func tierFields(t *tiers.Tier) []field {
 			doc: "Argument bytes of one tenant's in-flight requests, and so its largest request; `0` = unlimited."},
 		{key: "l2_quota", kind: kSize, dst: &t.L2Quota,
 			doc: "Bytes one tenant may keep in the [backing](#backing-store-redis-cluster) cluster (L2); `0` = unlimited. No effect without `backing`."},
+		{key: "l1_collection_max", kind: kSize, dst: &t.L1CollMax,
+			doc: "Largest collection (by Redis's `MEMORY USAGE` in L2) a [backed](#backing-store-redis-cluster) tenant caches in L1; bigger ones are read from L2 every time. `0` = collections are not cached. Built-in tiers: 64KiB / 32KiB / 16KiB. No effect without `backing`."},
 		{key: "weight", kind: kInt, min: 1, max: MaxWeight, dst: &t.Weight,
 			note: "a share of a contended server relative to other tenants' weights",
 			doc:  "Share of a contended server relative to the active tenants' weights (`fair_share`)."},

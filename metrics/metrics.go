@@ -13,9 +13,9 @@
 // kind: 12). A tenant of the embedded store has 68 series per tenant: 18
 // gauges/counters, tcached_tenant_command_duration_seconds (18 series:
 // 16 buckets, sum, count) and tcached_tenant_admission_wait_seconds (10),
-// 2 outcome, 5 reason, 3 hot and 12 limit series; backed mode adds 7 (L1
+// 2 outcome, 5 reason, 3 hot and 12 limit series; backed mode adds 8 (L1
 // and L2 figures). 1,000 tenants stay near 68,000 series. Beside them come
-// 15 server-wide tcached_ series (14 more with backing) and the Go/process
+// 15 server-wide tcached_ series (17 more with backing) and the Go/process
 // collectors (about 60 series). server/limits_metrics_test.go counts
 // them in a real scrape and checks that README.md, deploy/README.md and
 // this comment agree.
@@ -95,6 +95,7 @@ func (l TenantLimits) values() []float64 {
 type TenantL2 struct {
 	L1Hits, L2Hits, L2Misses, Degraded, OverQuota int64
 	UsedBytes, QuotaBytes                         int64
+	Keys                                          int64 // in L2, kept like UsedBytes
 }
 
 // BackingSample is the backing tier's part of a scrape.
@@ -104,6 +105,9 @@ type BackingSample struct {
 	BreakerOpen                   bool
 	BreakerTrips, BreakerRejected uint64
 	Invalidations, InvalidateAll  uint64
+	SlotInvalidations             uint64 // slots dropped
+	SuspendedSlots                int    // slots L1 does not serve now
+	SlotDroppedKeys               uint64 // L1 copies deleted by slot drops
 	TrackingConns, Masters        int
 	Ready                         bool
 	PolicyWarnings                int
@@ -184,13 +188,16 @@ func NewRegistry(snapshot func() Snapshot) *prometheus.Registry {
 	c.add("tcached_tenant_l2_over_quota_total", "Backed mode: writes refused with OOM by the tenant's L2 quota.")
 	c.add("tcached_tenant_l2_used_bytes", "Backed mode: the tenant's L2 usage as this node knows it (see backing/usage.go for its accuracy).")
 	c.add("tcached_tenant_l2_quota_bytes", "Backed mode: the tenant's L2 quota (0: unlimited).")
+	c.add("tcached_tenant_l2_keys", "Backed mode: the tenant's keys in L2 as this node knows them (same accuracy as tcached_tenant_l2_used_bytes).")
 	c.addServer("tcached_l2_calls_total", "Calls to the backing Redis Cluster.")
 	c.addServer("tcached_l2_errors_total", "Backing calls that failed, by kind (error, timeout).", "kind")
 	c.addServer("tcached_l2_call_duration_seconds", "Duration of backing calls.")
 	c.addServer("tcached_l2_breaker_open", "1 while the circuit breaker refuses backing calls.")
 	c.addServer("tcached_l2_breaker_trips_total", "Times the circuit breaker opened.")
 	c.addServer("tcached_l2_breaker_rejected_total", "Backing calls refused by the open breaker.")
-	c.addServer("tcached_l2_invalidations_total", "Invalidations received from the cluster, by scope (key, all).", "scope")
+	c.addServer("tcached_l2_invalidations_total", "Invalidations received from the cluster, by scope (key; all; slot: slots whose L1 copies were dropped, after their master was tracked again, moved or was flushed).", "scope")
+	c.addServer("tcached_l2_suspended_slots", "Cluster slots L1 does not serve now (their master is untracked, or they moved and their new master is not tracked yet).")
+	c.addServer("tcached_l1_slot_dropped_keys_total", "L1 copies deleted by slot-scoped invalidations (every tenant).")
 	c.addServer("tcached_l2_tracking_connections", "Live CLIENT TRACKING connections (one per master when healthy).")
 	c.addServer("tcached_l2_masters", "Masters of the backing cluster.")
 	c.addServer("tcached_l2_ready", "1 while every master is tracked and L1 may serve.")
@@ -259,6 +266,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		emit("tcached_l2_breaker_rejected_total", counter, float64(b.BreakerRejected))
 		emit("tcached_l2_invalidations_total", counter, float64(b.Invalidations), "key")
 		emit("tcached_l2_invalidations_total", counter, float64(b.InvalidateAll), "all")
+		emit("tcached_l2_invalidations_total", counter, float64(b.SlotInvalidations), "slot")
+		emit("tcached_l2_suspended_slots", gauge, float64(b.SuspendedSlots))
+		emit("tcached_l1_slot_dropped_keys_total", counter, float64(b.SlotDroppedKeys))
 		emit("tcached_l2_tracking_connections", gauge, float64(b.TrackingConns))
 		emit("tcached_l2_masters", gauge, float64(b.Masters))
 		emit("tcached_l2_ready", gauge, b2f(b.Ready))
@@ -275,6 +285,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			emit("tcached_tenant_l2_over_quota_total", counter, float64(t.OverQuota), l...)
 			emit("tcached_tenant_l2_used_bytes", gauge, float64(t.UsedBytes), l...)
 			emit("tcached_tenant_l2_quota_bytes", gauge, float64(t.QuotaBytes), l...)
+			emit("tcached_tenant_l2_keys", gauge, float64(t.Keys), l...)
 		}
 		emit("tcached_tenant_used_bytes", gauge, float64(s.UsedBytes), l...)
 		emit("tcached_tenant_quota_bytes", gauge, float64(s.QuotaBytes), l...)

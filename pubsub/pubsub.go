@@ -116,11 +116,19 @@ func (r *Registry[S]) RemovePattern(p string, s S) {
 // here: the caller waits until it has run what it had sent, then calls
 // PublishLate, which delivers to those still subscribed.
 func (r *Registry[S]) Publish(ch, payload []byte, late []S) (int, []S) {
+	return r.PublishAs(msgKind, ch, payload, late)
+}
+
+var msgKind = []byte("message")
+
+// PublishAs is Publish with kind as the message's first element (Redis's
+// "smessage" for a registry of shard channels, which holds no patterns).
+func (r *Registry[S]) PublishAs(kind, ch, payload []byte, late []S) (int, []S) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	n := 0
 	if subs := r.channels[string(ch)]; len(subs) > 0 {
-		body := AppendBulks(nil, []byte("message"), ch, payload)
+		body := AppendBulks(nil, kind, ch, payload)
 		for s := range subs {
 			if !s.Settled() {
 				late = append(late, s)
@@ -151,6 +159,11 @@ func (r *Registry[S]) Publish(ch, payload []byte, late []S) (int, []S) {
 // subscriber may be there twice): each gets the message once per
 // subscription it still holds, and the count is returned.
 func (r *Registry[S]) PublishLate(ch, payload []byte, late []S) int {
+	return r.PublishLateAs(msgKind, ch, payload, late)
+}
+
+// PublishLateAs is PublishLate with kind as the message's first element.
+func (r *Registry[S]) PublishLateAs(kind, ch, payload []byte, late []S) int {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	n := 0
@@ -163,7 +176,7 @@ func (r *Registry[S]) PublishLate(ch, payload []byte, late []S) int {
 			continue
 		}
 		if _, ok := r.channels[string(ch)][s]; ok {
-			s.Deliver(3, AppendBulks(nil, []byte("message"), ch, payload))
+			s.Deliver(3, AppendBulks(nil, kind, ch, payload))
 			n++
 		}
 		for _, e := range r.patterns {

@@ -125,12 +125,32 @@ type tenantJSON struct {
 	SLAViolations    int64            `json:"sla_violations"`
 	HotMemory        bool             `json:"hot_memory"`
 	HotCommands      bool             `json:"hot_commands"`
+	// L2 is set in backed mode: the store of record's figures beside L1's
+	// (the fields above, of the tenant's L1 cache).
+	L2 *tenantL2JSON `json:"l2,omitempty"`
+}
+
+type tenantL2JSON struct {
+	Keys       int64 `json:"keys"`
+	UsedBytes  int64 `json:"used_bytes"`
+	QuotaBytes int64 `json:"quota_bytes"`
+	L1Hits     int64 `json:"l1_hits"`
+	Hits       int64 `json:"hits"`
+	Misses     int64 `json:"misses"`
+	Degraded   int64 `json:"degraded_reads"`
+	OverQuota  int64 `json:"over_quota"`
 }
 
 func (s *Server) tenantJSON(t *tenant) tenantJSON {
 	st := t.part.Stats()
 	as := t.adm.Stats()
+	var l2 *tenantL2JSON
+	if m := s.tenantL2(t); m != nil {
+		l2 = &tenantL2JSON{Keys: m.Keys, UsedBytes: m.UsedBytes, QuotaBytes: m.QuotaBytes,
+			L1Hits: m.L1Hits, Hits: m.L2Hits, Misses: m.L2Misses, Degraded: m.Degraded, OverQuota: m.OverQuota}
+	}
 	return tenantJSON{
+		L2: l2,
 		ID: t.id, Tier: t.cfg().TierName,
 		UsedBytes: st.UsedBytes, QuotaBytes: st.Quota, Keys: st.Keys,
 		Hits: st.Hits, Misses: st.Misses, Evictions: st.Evictions, ExpiredKeys: st.Expired,

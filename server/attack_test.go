@@ -434,7 +434,7 @@ func TestSetRangeHugeOffset(t *testing.T) {
 // (the connection holds no subscription when the command runs).
 func pubsubReplies(args []string) int {
 	switch strings.ToLower(args[0]) {
-	case "subscribe", "psubscribe", "unsubscribe", "punsubscribe":
+	case "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe":
 		if len(args) > 1 {
 			return len(args) - 1
 		}

@@ -17,6 +17,18 @@ import (
 
 // applyBacked rewires the table for backed mode (backed.Mode.Apply).
 func (s *Server) applyBacked(rows []*command.Spec) {
+	if s.l2.Atomic() == nil {
+		// A backend without transactions, scripts and pub/sub (a test
+		// fake): those stay refused.
+		for _, r := range rows {
+			switch r.Name {
+			case "multi", "exec", "discard", "watch", "unwatch", "eval", "evalsha", "eval_ro", "evalsha_ro",
+				"fcall", "fcall_ro", "script", "function", "subscribe", "unsubscribe", "psubscribe",
+				"punsubscribe", "publish", "pubsub", "ssubscribe", "sunsubscribe", "spublish":
+				r.Backed = command.BackedRefused
+			}
+		}
+	}
 	s.l2.Apply(rows, withClient(cmdNotBacked))
 }
 
@@ -30,6 +42,23 @@ func cmdNotBacked(c *client, args [][]byte) {
 // invalidate is the backend's invalidation callback.
 func (s *Server) invalidate(inv backed.Invalidation) {
 	reg := s.reg.Load()
+	if inv.Slots != nil {
+		l1s := make([]backed.L1, len(reg.order))
+		for i, t := range reg.order {
+			l1s[i] = backed.L1{Tenant: t.id, Part: t.part}
+		}
+		s.l2.Slots(inv, l1s)
+		if !inv.Suspend {
+			// A tracking client may hold a value read from L2 while the
+			// slots were suspended: its changes went unseen.
+			for _, t := range reg.order {
+				if t.hooks.Load()&hookTrack != 0 {
+					s.trackFlush(t)
+				}
+			}
+		}
+		return
+	}
 	if inv.All {
 		parts := make([]*shard.Partition, len(reg.order))
 		for i, t := range reg.order {
@@ -37,6 +66,9 @@ func (s *Server) invalidate(inv backed.Invalidation) {
 		}
 		s.l2.DropAll(parts)
 		for _, t := range reg.order {
+			// Blocked clients look at L2 again: while a master was not
+			// tracked, a push there reached nobody.
+			t.blocked.wakeAll()
 			if t.hooks.Load()&hookTrack != 0 {
 				s.trackFlush(t)
 			}
@@ -48,6 +80,9 @@ func (s *Server) invalidate(inv backed.Invalidation) {
 		return
 	}
 	s.l2.Drop(t.id, t.part, inv.DB, inv.Key)
+	// Clients blocked on the key (backed.Mode's blocking commands) look
+	// at L2 again: any node's push wakes them.
+	t.blocked.signal(inv.DB, inv.Key)
 	if t.hooks.Load()&hookTrack != 0 {
 		s.invalidateKey(t, nil, inv.Key)
 		if t.trk.table.HasPrefixes() {
@@ -74,7 +109,7 @@ func (s *Server) flushTenant(t *tenant, db int) (int64, error) {
 func (c *client) L2Tenant() backed.Tenant {
 	t := c.tenant
 	tier := &t.cfg().Tier
-	return backed.Tenant{ID: t.id, Stats: &t.l2, Timeout: tier.Timeout, Quota: tier.L2Quota}
+	return backed.Tenant{ID: t.id, Stats: &t.l2, Timeout: tier.Timeout, Quota: tier.L2Quota, L1CollMax: tier.L1CollMax, Watching: c.l2watch.set}
 }
 
 // tenantL2 is a tenant's backed-mode metrics; nil when not backed.
@@ -85,6 +120,6 @@ func (s *Server) tenantL2(t *tenant) *metrics.TenantL2 {
 	return &metrics.TenantL2{
 		L1Hits: t.l2.L1Hits.Load(), L2Hits: t.l2.L2Hits.Load(), L2Misses: t.l2.L2Misses.Load(),
 		Degraded: t.l2.Degraded.Load(), OverQuota: t.l2.OverQuota.Load(),
-		UsedBytes: s.backend.Usage(t.id), QuotaBytes: t.cfg().Tier.L2Quota,
+		UsedBytes: s.backend.Usage(t.id), QuotaBytes: t.cfg().Tier.L2Quota, Keys: s.backend.UsageKeys(t.id),
 	}
 }

@@ -43,8 +43,19 @@ package server
 // the client is admitted again (a new admission decision, subject to the
 // tier's rate, concurrency and shedding like any command), takes the lock
 // again and pops; if another client was faster it gives both back and
-// waits again. Several waiters on one key are all woken and race for the
-// element, so service is not strictly first-come first-served as in Redis.
+// waits again.
+//
+// Several clients blocked on one key are served first come, first served,
+// as Redis serves them in the order they blocked: a signal wakes only the
+// first client registered for the key, and a woken client, once its
+// attempt is over (served, answered, or back to waiting), passes each key
+// it was woken for on to the next client registered for it
+// (blockRegistry.passOn). So the element pushed for several waiters goes
+// to the oldest, the next one looks only after it, and a waiter that ends
+// any other way (timeout, kill) passes its pending keys on too. A command
+// of another connection that is not blocked may still pop between two
+// waiters' turns (Redis serves its blocked clients before running the
+// next command).
 //
 // Registering is the command's own work and costs O(keys): it runs in
 // batches under the registry lock with a checkpoint (fair.go) after each,
@@ -117,12 +128,32 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	// destroyed its group), so any signal is worth a look.
 	groupRead := len(args) > 0 && strings.EqualFold(string(args[0]), "xreadgroup")
 	registered := 0
+	// which holds the keys this client was woken for and has not passed on
+	// (every: all of them); they go to the next waiter once its turn ends.
+	var which []int32
+	var every bool
+	passOn := func() {
+		if every {
+			for i := range keys[:registered] {
+				t.blocked.passOn(db, keys[i], w)
+			}
+		}
+		for _, i := range which {
+			t.blocked.passOn(db, keys[i], w)
+		}
+		which, every = which[:0], false
+	}
 	defer func() {
 		for off := 0; off < registered; off += listRegBatch {
 			t.blocked.remove(db, keys[off:min(off+listRegBatch, registered)], off, w)
 			c.yield()
 		}
 		c.mem.set(&c.mem.blocked, 0)
+		// Served or gone: the keys it was woken for, and any signalled
+		// since, go to the next waiters (now the first registered).
+		passOn()
+		which, every = w.take(which)
+		passOn()
 	}()
 	for registered < len(keys) {
 		n := min(len(keys)-registered, listRegBatch)
@@ -212,7 +243,6 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	}
 	c.blockedNow.Store(true)
 	defer c.blockedNow.Store(false)
-	var which []int32
 	for {
 		select {
 		case <-w.ch:
@@ -239,20 +269,25 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 			relock()
 			return
 		}
-		var every bool
 		which, every = w.take(which)
-		if every {
-			which = nil
-		} else if !groupRead && !listAnyReady(c, db, keys, which) {
+		if !every && !groupRead && c.srv.l2 == nil && !listAnyReady(c, db, keys, which) {
+			// (Backed, the key lives in L2: the signal is an invalidation
+			// and the retry asks L2, backed.Mode's blocking commands.)
+			passOn() // nothing here for this client: the next one's turn
 			continue
 		}
 		if !reacquire() {
 			return
 		}
-		if try(which) {
+		look := which
+		if every {
+			look = nil
+		}
+		if try(look) {
 			return
 		}
 		release()
+		passOn() // not served: the next waiter looks in turn
 	}
 }
 
@@ -419,9 +454,15 @@ func (r *blockRegistry) wakeAll() {
 	}
 }
 
-// signal wakes the clients blocked on key in db. It costs one atomic load
-// when the tenant has none.
-func (r *blockRegistry) signal(db int, key []byte) {
+// signal wakes the first client blocked on key in db (in registration
+// order); it passes the key on when its turn ends (passOn). It costs one
+// atomic load when the tenant has none.
+func (r *blockRegistry) signal(db int, key []byte) { r.passOn(db, key, nil) }
+
+// passOn wakes, for key in db, the first client registered after every
+// registration of after, or the first client registered when after is nil
+// or no longer registered for it (it was served and left).
+func (r *blockRegistry) passOn(db int, key []byte, after *listWaiter) {
 	if r.n.Load() == 0 {
 		return
 	}
@@ -432,10 +473,23 @@ func (r *blockRegistry) signal(db int, key []byte) {
 	}
 	h := r.hash(db, key)
 	if ref, ok := r.one[h]; ok {
-		ref.w.wake(ref.i)
+		if ref.w != after {
+			ref.w.wake(ref.i)
+		}
+		return
 	}
-	for _, ref := range r.more[h] {
-		ref.w.wake(ref.i)
+	list := r.more[h]
+	from := 0
+	for i, ref := range list {
+		if ref.w == after {
+			from = i + 1
+		}
+	}
+	for _, ref := range list[from:] {
+		if ref.w != after {
+			ref.w.wake(ref.i)
+			return
+		}
 	}
 }
 

@@ -38,8 +38,7 @@ type client struct {
 	// running handler, for the panic path. hold buffers EXEC's replies
 	// (conn writes through it). watched maps each WATCHed stored key to
 	// whether it existed at WATCH, in watchTenant's registry; watchDirty
-	// is set by other connections' writes; watchBuf is touchWrite's
-	// scratch.
+	// is set by writes that changed a watched key (multi.go).
 	multi       bool
 	tx          []queuedCmd
 	txBytes     int64
@@ -49,7 +48,9 @@ type client struct {
 	watched     map[string]bool
 	watchTenant *tenant
 	watchDirty  atomic.Bool
-	watchBuf    []byte
+	// l2watch holds, in backed mode, the watched keys and their L2
+	// fingerprints as read at WATCH (multi_backed.go).
+	l2watch l2Watch
 	// ticket is the admission ticket of the command executing, and
 	// admitted its tenant (nil outside a command), for the panic path.
 	ticket   admission.Ticket
@@ -72,6 +73,9 @@ type client struct {
 	pacing   admission.Pacing
 	unbilled time.Duration
 	owed     time.Duration
+	// preAuth is service time before the connection bound to a tenant,
+	// charged to the tenant at AUTH (fair.go, bindCharge).
+	preAuth time.Duration
 	// now is a clock reading not yet used as a command's start: the end
 	// of the previous command, or the read; zero when there is none.
 	now int64
@@ -122,6 +126,13 @@ type client struct {
 	// blockWait is how long the running command waited blocked (ns), so
 	// that its slow-log duration is its work only.
 	blockWait int64
+	// retire: the connection's goroutine is locked to a thread left at
+	// SCHED_IDLE (fair.go, endWork); connLoop hands the connection to a
+	// new goroutine after the command, and this one ends with its thread.
+	retire bool
+	// onPool: the running command runs on an idle-pool thread (fair.go,
+	// runHandler), which it must never move out of SCHED_IDLE.
+	onPool bool
 
 	// MONITOR (monitor.go): the set the connection is in, nil when it does
 	// not monitor (connection goroutine only); monitoring mirrors it for
@@ -203,6 +214,9 @@ func (c *client) bind(t *tenant, user string, role config.Role, operator bool) b
 	if old != t && t != nil && !t.addClient() {
 		c.srv.rejected[rejectTenantMaxConns].Add(1)
 		return false
+	}
+	if old != t && (t != nil || operator) {
+		c.srv.bindCharge(c, t)
 	}
 	c.mu.Lock()
 	c.tenant, c.user, c.role, c.operator = t, user, role, operator

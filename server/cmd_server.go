@@ -183,6 +183,8 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("uptime_in_days", uptime/86400)
 		kv("executable", "tcached")
 		kv("heavy_thread_nice", command.B2i(s.heavyNice))
+		kv("heavy_thread_pool", command.B2i(s.idlePool))
+		kv("heavy_pool_commands", s.idleRuns.Load())
 	}
 	if section("clients") {
 		kv("connected_clients", t.clients.Load())
@@ -285,6 +287,7 @@ func (s *Server) tenantInfo(t *tenant, want map[string]bool, caller *client) str
 		kv("l2_degraded_reads", t.l2.Degraded.Load())
 		kv("l2_over_quota", t.l2.OverQuota.Load())
 		kv("l2_used_bytes", s.backend.Usage(t.id))
+		kv("l2_keys", s.backend.UsageKeys(t.id))
 		kv("l2_quota_bytes", tc.Tier.L2Quota)
 	}
 	return b.String()

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/tcached/tcached/admission"
 	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
 	"github.com/tcached/tcached/resp"
@@ -62,51 +63,83 @@ func isLoopback(addr net.Addr) bool {
 // breaks a limit, times out, or the server shuts down (after finishing the
 // command in progress).
 func (s *Server) serveConn(nc net.Conn) {
-	defer s.connWG.Done()
-	defer s.conns.Add(-1)
 	c := s.newClient(nc)
 	if !s.bindDefault(c) {
 		c.conn.WriteError(errTenantMaxConns)
 		c.conn.flush()
 		nc.Close()
 		s.dropClient(c)
+		s.conns.Add(-1)
+		s.connWG.Done()
 		return
 	}
-	defer s.endConn(c, nc)
 	// The first read buffer is part of the connection's fixed cost
 	// (config.ConnOverhead); its growth is charged (clientmem.go).
-	s.connLoop(c, nc, make([]byte, initialReadBuf), 0, 0)
+	s.runConn(c, nc, make([]byte, initialReadBuf), 0, 0)
 }
 
-// endConn, deferred by the goroutine that ends a connection, recovers a
-// panic of its loop, flushes, and releases everything the client holds.
-func (s *Server) endConn(c *client, nc net.Conn) {
-	if r := recover(); r != nil {
+// runConn serves c from buf[r:w] (connLoop) and ends the connection, on
+// this goroutine, or on a new one connLoop handed the connection to: a
+// command left this goroutine locked to a thread at SCHED_IDLE that it
+// may not move back (fair.go, endWork), so this goroutine ends, and with
+// it the thread.
+func (s *Server) runConn(c *client, nc net.Conn, buf []byte, r, w int) {
+	handed := false
+	defer func() {
+		if handed {
+			return
+		}
+		s.endConn(c, nc, recover())
+		s.conns.Add(-1)
+		s.connWG.Done()
+	}()
+	handed = s.connLoop(c, nc, buf, r, w)
+}
+
+// endConn, run by the goroutine that ends a connection, logs a panic of
+// its loop (p, recovered), flushes, and releases everything the client
+// holds.
+func (s *Server) endConn(c *client, nc net.Conn, p any) {
+	if r := p; r != nil {
 		s.panics.Add(1)
 		s.log.Error("panic in connection", "panic", panicText(r), "stack", string(debug.Stack()))
 	}
+	start := s.mono()
 	c.conn.flush()
-	s.settle(c)
 	c.gone.Store(true)
 	c.trackOff()    // tracking.go
 	c.stopMonitor() // monitor.go
 	c.pubsubClose() // pub/sub (pubsub.go): unsubscribe, drain the queue
 	nc.Close()
+	// Closing is the connection's tenant's work too, with what the kernel
+	// and the runtime spend outside this goroutine (fair.go, connCost).
+	s.bill(c, time.Duration(s.mono()-start)+connCost/2, admission.Pacing{})
+	s.settle(c)
 	s.dropClient(c)
 }
 
 // connLoop is the goroutine-per-connection loop over nc, from a read
 // buffer whose bytes buf[r:w] are not executed yet. It returns when the
-// connection must close.
-func (s *Server) connLoop(c *client, nc net.Conn, buf []byte, r, w int) {
+// connection must close, or true when it handed the connection to a new
+// goroutine (c.retire: see runConn).
+func (s *Server) connLoop(c *client, nc net.Conn, buf []byte, r, w int) (handed bool) {
 	var readDL time.Time // deadline currently set; unchanged ones are not re-set
+	sr := newSockReader(nc, s.mono)
 	for {
 		var quit, ok bool
+		if c.retire {
+			c.retire = false
+			s.retired.Add(1)
+			go s.runConn(c, nc, buf, r, w) // the read deadline set stays set: harmless
+			return true
+		}
 		if r, quit = s.runBuffered(c, buf, r, w); quit {
-			return
+			return false
+		} else if c.retire {
+			continue // the rest of the buffer runs on the new goroutine
 		}
 		if s.flushCharged(c) != nil || s.closing.Load() || c.killed.Load() {
-			return
+			return false
 		}
 		if c.backoff > 0 {
 			d := c.backoff
@@ -114,11 +147,11 @@ func (s *Server) connLoop(c *client, nc net.Conn, buf []byte, r, w int) {
 			select {
 			case <-time.After(d):
 			case <-s.stop:
-				return
+				return false
 			}
 		}
 		if buf, r, w, ok = s.makeRoom(c, buf, r, w); !ok {
-			return
+			return false
 		}
 		if d := s.readDeadline(c); d != readDL {
 			nc.SetReadDeadline(d)
@@ -126,7 +159,7 @@ func (s *Server) connLoop(c *client, nc net.Conn, buf []byte, r, w int) {
 			// Close and CLIENT KILL wake readers by setting a deadline of
 			// now; re-check in case that happened just before ours.
 			if s.closing.Load() || c.killed.Load() {
-				return
+				return false
 			}
 		}
 		// What the read buffer holds while the connection waits for
@@ -137,21 +170,33 @@ func (s *Server) connLoop(c *client, nc net.Conn, buf []byte, r, w int) {
 		// redirect, tracking.go) is adopted between reads; its waker may
 		// interrupt the read to get here.
 		if c.wakeReq.Load() && !s.adoptWoken(c, readDL) {
-			return
+			return false
 		}
-		n, err := nc.Read(buf[w:])
+		var n int
+		var err error
+		if sr != nil {
+			n, err = sr.Read(buf[w:])
+		} else {
+			n, err = nc.Read(buf[w:])
+		}
 		c.inBytes.Add(uint64(n))
 		c.readAt = s.mono() // commands completed by this read arrived now
 		c.mark, c.now = c.readAt, c.readAt
+		if sr != nil && sr.spent > 0 {
+			// The read system calls are the request's work, the sleep
+			// between them is not (sockread_unix.go).
+			s.bill(c, time.Duration(sr.spent), admission.Pacing{})
+			sr.spent = 0
+		}
 		w += n
 		if err != nil && n == 0 {
 			if c.wakeReq.Load() && isTimeout(err) {
 				if !s.adoptWoken(c, readDL) {
-					return
+					return false
 				}
 				continue
 			}
-			return
+			return false
 		}
 	}
 }
@@ -199,6 +244,9 @@ func (s *Server) runBuffered(c *client, buf []byte, r, w int) (int, bool) {
 			if c.conn.err != nil || c.conn.closeAfter {
 				return r, true
 			}
+			if c.retire {
+				return r, false // connLoop moves the connection to a new goroutine first
+			}
 		}
 		if s.closing.Load() || c.killed.Load() {
 			return r, true
@@ -212,11 +260,19 @@ func (s *Server) runBuffered(c *client, buf []byte, r, w int) (int, bool) {
 // buffered, when the connection must close instead.
 func (s *Server) makeRoom(c *client, buf []byte, r, w int) ([]byte, int, int, bool) {
 	if r == w {
-		r, w = 0, 0
-		if len(buf) > 64<<10 {
-			buf = make([]byte, initialReadBuf) // release a big command's buffer
+		// A big buffer goes back unless the commands it just held filled
+		// half of it: a connection streaming big values (a 512 KiB SET
+		// after another) keeps its buffer, still charged to its client
+		// memory, instead of growing a fresh one for each, which allocated
+		// twice the value and copied it once more, and the garbage
+		// collector's cycles that this paid for slowed every tenant
+		// (bench-isolation's big shape). One grown by an overdraft (past
+		// the budget) always goes back.
+		if len(buf) > 64<<10 && (w < len(buf)/2 || c.mem.odPool != nil) {
+			buf = make([]byte, initialReadBuf)
 			c.mem.set(&c.mem.query, 0)
 		}
+		r, w = 0, 0
 		if c.mem.odPool != nil {
 			// Its commands are in and its buffer is gone: another
 			// connection may overdraw now (clientmem.go).
@@ -264,8 +320,12 @@ func (s *Server) makeRoom(c *client, buf []byte, r, w int) ([]byte, int, int, bo
 		}
 		return buf, r, w, false
 	}
+	t0 := s.mono()
 	nb := make([]byte, size)
 	copy(nb, buf[:w])
+	// Growing is the big command's work (zeroing and copying): charged,
+	// unlike the pause above.
+	s.bill(c, time.Duration(s.mono()-t0), admission.Pacing{})
 	return nb, r, w, true
 }
 

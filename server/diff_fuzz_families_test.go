@@ -25,15 +25,6 @@ func init() {
 	for _, n := range []string{"xpending", "xinfo|stream", "xinfo|consumers", "xinfo|groups"} {
 		dfCompare[n] = dfStreamTimes
 	}
-	// main answers OBJECT FREQ as Redis does (no LFU policy), and
-	// OBJECT IDLETIME of an existing key with an error (README).
-	delete(dfAllowed, "object|freq")
-	delete(dfCompare, "object|idletime")
-	dfAllowed["object|idletime"] = dfAllowance{dfIdletimeReadme, func(x *dfCheck) bool {
-		e, ok := x.tc.(respErr)
-		_, isInt := x.rd.(int64)
-		return ok && isInt && strings.HasPrefix(string(e), "ERR OBJECT IDLETIME is not available")
-	}}
 	dfRegressions = append(dfRegressions, dfFamilyRegressions...)
 	dfCompare["dump"] = dfDumpPayload
 	dfCompare["slowlog|len"] = dfShape
@@ -61,8 +52,6 @@ func init() {
 	dfExcluded["slowlog"] = "a container"
 	dfExcluded["latency"] = "a container"
 }
-
-const dfIdletimeReadme = "`OBJECT IDLETIME` of an existing key answers `-ERR OBJECT IDLETIME is not"
 
 // dfFamilyRegressions are the divergences the tester found in these
 // families, fixed in tcached (appended to dfRegressions).

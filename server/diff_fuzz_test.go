@@ -119,6 +119,7 @@ var dfExcluded = map[string]string{
 	"tenant|help":      "tcached's own operator command",
 	"subscribe":        "puts a RESP2 connection in subscribed mode, and in RESP3 messages to oneself interleave with replies (pubsub_test.go, pubsub_order_test.go)",
 	"psubscribe":       "as subscribe",
+	"ssubscribe":       "as subscribe (pubsub_shard_test.go compares it with redis-server)",
 	"pfselftest":       "a self test that runs for a while and answers OK on both (family/hll's tests)",
 	"pfdebug":          "shows the internal representation (sparse or dense registers); diff_more_test.go compares the encodings",
 	"function|kill":    "answers NOTBUSY unless a function runs, which needs a second connection (script_test.go)",
@@ -157,7 +158,8 @@ var dfExcluded = map[string]string{
 // the edges.
 type dfRand struct {
 	r   *rand.Rand
-	now int64 // unix seconds when the sequence was generated
+	now int64  // unix seconds when the sequence was generated
+	tag string // a hash tag every key starts with (backed mode: one slot)
 }
 
 func (g *dfRand) n(k int) int              { return g.r.IntN(k) }
@@ -171,6 +173,10 @@ var dfKeyPrefixes = []string{"s", "h", "l", "t", "z", "b", "p"}
 // key is a key of family prefix (s strings, h hashes, l lists, t sets, z
 // sorted sets, b bitmaps, p HyperLogLogs).
 func (g *dfRand) key(prefix string) string {
+	return g.tag + g.key1(prefix)
+}
+
+func (g *dfRand) key1(prefix string) string {
 	switch x := g.n(100); {
 	case x < 70:
 		return prefix + strconv.Itoa(1+g.n(2))
@@ -485,12 +491,16 @@ var dfScriptGens = dfGens{
 }
 
 var dfPubsubGens = dfGens{
-	"publish":         func(g *dfRand) []string { return ss(g.pick("ch1", "ch2", ""), g.val()) },
-	"pubsub|channels": func(g *dfRand) []string { return g.opts(0.5, false, ss(g.pattern())) },
-	"pubsub|numsub":   func(g *dfRand) []string { return g.elemsOf(0, 2, "ch1", "ch2") },
-	"pubsub|numpat":   func(g *dfRand) []string { return nil },
-	"unsubscribe":     func(g *dfRand) []string { return g.elemsOf(0, 2, "ch1", "ch2") },
-	"punsubscribe":    func(g *dfRand) []string { return g.elemsOf(0, 2, "ch*", "x") },
+	"publish":              func(g *dfRand) []string { return ss(g.pick("ch1", "ch2", ""), g.val()) },
+	"pubsub|channels":      func(g *dfRand) []string { return g.opts(0.5, false, ss(g.pattern())) },
+	"pubsub|numsub":        func(g *dfRand) []string { return g.elemsOf(0, 2, "ch1", "ch2") },
+	"pubsub|numpat":        func(g *dfRand) []string { return nil },
+	"unsubscribe":          func(g *dfRand) []string { return g.elemsOf(0, 2, "ch1", "ch2") },
+	"punsubscribe":         func(g *dfRand) []string { return g.elemsOf(0, 2, "ch*", "x") },
+	"spublish":             func(g *dfRand) []string { return ss(g.pick("ch1", "ch2", ""), g.val()) },
+	"sunsubscribe":         func(g *dfRand) []string { return g.elemsOf(0, 2, "ch1", "ch2") },
+	"pubsub|shardchannels": func(g *dfRand) []string { return g.opts(0.5, false, ss(g.pattern())) },
+	"pubsub|shardnumsub":   func(g *dfRand) []string { return g.elemsOf(0, 2, "ch1", "ch2") },
 }
 
 // expiry is SET/GETEX's expiry option.
@@ -923,8 +933,6 @@ var dfAllowed = map[string]dfAllowance{
 	"object|encoding": {"`OBJECT ENCODING` of a string follows its value, not its history", func(x *dfCheck) bool {
 		return x.rd == "raw" && (x.tc == "embstr" || x.tc == "int") || x.rd == "embstr" && x.tc == "int"
 	}},
-	"object|idletime": {"`OBJECT IDLETIME/FREQ`", dfRefusedNoPerm},
-	"object|freq":     {"`OBJECT IDLETIME/FREQ`", dfRefusedNoPerm},
 	"config|set": {"accepted as no-ops; anything else `-NOPERM`", func(x *dfCheck) bool {
 		a, ok1 := x.tc.(respErr)
 		b, ok2 := x.rd.(respErr)
@@ -1244,10 +1252,10 @@ func (c *dfConn) do(args []string) (string, error) {
 	return b.String(), nil
 }
 
-// dfReplies is how many replies a command gets: UNSUBSCRIBE and
-// PUNSUBSCRIBE answer once per channel or pattern.
+// dfReplies is how many replies a command gets: UNSUBSCRIBE,
+// PUNSUBSCRIBE and SUNSUBSCRIBE answer once per channel or pattern.
 func dfReplies(args []string) int {
-	if strings.EqualFold(args[0], "unsubscribe") || strings.EqualFold(args[0], "punsubscribe") {
+	if strings.EqualFold(args[0], "unsubscribe") || strings.EqualFold(args[0], "punsubscribe") || strings.EqualFold(args[0], "sunsubscribe") {
 		return max(1, len(args)-1)
 	}
 	return 1
@@ -1297,7 +1305,8 @@ type dfFuzz struct {
 	gens           map[string]dfGen
 	weightSum      int
 	replays        int
-	replies, errs  int // replies compared, of which errors (a run's health)
+	backed         bool // tcached fronts a cluster (diff_fuzz_backed_test.go)
+	replies, errs  int  // replies compared, of which errors (a run's health)
 }
 
 // dfResetCmds bring a tenant back to the start state (besides FLUSHALL).
@@ -1319,7 +1328,11 @@ func (f *dfFuzz) newRun() (*dfRun, error) {
 		return nil, err
 	}
 	run := &dfRun{f: f, tc: tc, rd: rd}
-	for _, c := range append([][]string{{"FLUSHALL"}}, dfResetCmds...) {
+	reset := append([][]string{{"FLUSHALL"}}, dfResetCmds...)
+	if f.backed {
+		reset = dfBackedReset
+	}
+	for _, c := range reset {
 		for _, conn := range []*dfConn{tc, rd} {
 			if got, err := conn.do(c); err != nil || got != "+OK\r\n" {
 				run.close()
@@ -1398,7 +1411,7 @@ func (r *dfRun) step(s dfStep) (msg, tcRaw, rdRaw string) {
 		case s.name == "scan" && len(s.args) >= 2, strings.HasSuffix(s.name, "scan") && len(s.args) >= 3:
 			return r.scan(s.args)
 		}
-	} else if s.name == "spop" || s.name == "unsubscribe" || s.name == "punsubscribe" {
+	} else if s.name == "spop" || s.name == "unsubscribe" || s.name == "punsubscribe" || s.name == "sunsubscribe" {
 		return "", "(skipped inside MULTI)", "(skipped inside MULTI)"
 	}
 	var tcErr, rdErr error
@@ -1460,6 +1473,9 @@ func (f *dfFuzz) compare(name string, x *dfCheck) string {
 		return "" // the same reply in another RESP framing: impossible, but harmless
 	}
 	if a, ok := dfAllowed[name]; ok && a.ok(x) {
+		return ""
+	}
+	if f.backed && dfBackedAllowed(x) {
 		return ""
 	}
 	if cmp, ok := dfCompare[name]; ok {
@@ -1666,6 +1682,9 @@ var dfLowered = [][]string{
 // sequence generates the sequence of seed.
 func (f *dfFuzz) sequence(seed uint64) []dfStep {
 	g := &dfRand{r: rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15)), now: time.Now().Unix()}
+	if f.backed {
+		g.tag = "{t}"
+	}
 	var steps []dfStep
 	add := func(args []string, tcOnly bool) {
 		steps = append(steps, dfStep{args: args, name: f.rowName(args), tcOnly: tcOnly})
@@ -1673,7 +1692,7 @@ func (f *dfFuzz) sequence(seed uint64) []dfStep {
 	if g.p(0.5) {
 		add(ss("HELLO", "3"), false)
 	}
-	if g.p(0.5) {
+	if g.p(0.5) && !f.backed { // backed: the cluster keeps its thresholds
 		for _, c := range dfLowered {
 			add(c, false)
 		}
@@ -1689,7 +1708,7 @@ func (f *dfFuzz) sequence(seed uint64) []dfStep {
 			}
 		}
 		args := append(strings.Split(strings.ToUpper(name), "|"), f.gens[name](g)...)
-		if g.p(0.08) {
+		if g.p(0.08) && !f.backed { // backed: mutated keys lose the hash tag
 			args = g.mutate(name, args)
 		}
 		add(args, false)

@@ -169,8 +169,8 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			if c.trk != nil && cmd.Flags&(command.Read|command.Exclusive) == command.Read {
 				s.trackRead(c, cmd, args) // before the read: tracking.go
 			}
-			c.run(cmd, cmd.Handler, args)
-			if cmd.Flags&command.Write != 0 && (t.watch.n.Load() != 0 || t.blocked.n.Load() != 0) {
+			c.runHandler(t, cmd, args)
+			if cmd.Flags&command.Write != 0 && t.writeHooks() {
 				t.touchWrite(c, cmd, args) // before unlocking: see multi.go
 			}
 			if locked {
@@ -198,8 +198,12 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			t.cmdErrors.Add(1)
 		} else {
 			t.cmdOK.Add(1)
-			if cmd.Flags&command.Write != 0 {
-				t.dirty.Add(1) // INFO rdb_changes_since_last_save
+			// INFO rdb_changes_since_last_save: a write to keys counts
+			// the keys it changed (tenant.onModify), as Redis counts
+			// changes; one without keys (FLUSHALL, FUNCTION LOAD) counts 1,
+			// and so does each write in backed mode (no onModify there).
+			if cmd.Flags&command.Write != 0 && (!cmd.HasKeys() || t.backed) {
+				t.dirty.Add(1)
 			}
 		}
 		c.admitted = nil

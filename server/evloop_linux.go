@@ -409,12 +409,13 @@ func (lc *loopConn) promotedNow(quit bool) bool {
 		return false
 	}
 	s, c := lc.el.s, lc.c
+	if !quit {
+		s.runConn(c, lc, lc.buf, lc.r, lc.w)
+		return true
+	}
 	defer s.connWG.Done()
 	defer s.conns.Add(-1)
-	defer s.endConn(c, lc)
-	if !quit {
-		s.connLoop(c, lc, lc.buf, lc.r, lc.w)
-	}
+	defer func() { s.endConn(c, lc, recover()) }()
 	return true
 }
 

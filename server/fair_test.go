@@ -286,3 +286,60 @@ func TestFairShareChargesNewConnectionsSanely(t *testing.T) {
 		})
 	}
 }
+
+// TestFairShareChargesConnectionsToTheirTenant: what a connection costs
+// outside its commands is its tenant's: its service time before AUTH and
+// its connCost (half at AUTH, half at close). Before, the pre-AUTH time
+// went to the server (unattributed) and the rest to nobody, so a tenant
+// opening a connection per request was charged about half of what it cost
+// (bench/charged.sh). A connection that never authenticates stays the
+// server's.
+func TestFairShareChargesConnectionsToTheirTenant(t *testing.T) {
+	cfg := testConfig()
+	cfg.FairShare = true
+	srv := startServerWith(t, cfg, Options{FairTick: 5 * time.Millisecond})
+	alice := srv.reg.Load().order[0]
+	const n = 20
+	for range n {
+		nc, err := net.Dial("tcp", srv.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd := bufio.NewReader(nc)
+		nc.Write(encode("AUTH", "alice", "alice-pw"))
+		if v, err := readReply(rd); err != nil || v != status("OK") {
+			t.Fatalf("AUTH: %v %v", v, err)
+		}
+		nc.Close()
+	}
+	want := time.Duration(n) * connCost
+	deadline := time.Now().Add(10 * time.Second)
+	for alice.adm.Stats().CPU < want && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond) // the closes are charged as each goroutine ends
+	}
+	if got := alice.adm.Stats().CPU; got < want {
+		t.Errorf("%d connect+AUTH+close charged %v to the tenant, want at least %v", n, got, want)
+	}
+	if u := srv.admission.FairStatus().UnattributedSeconds; u != 0 {
+		t.Errorf("connections that authenticated left %.3gs unattributed, want 0", u)
+	}
+
+	// One that never authenticates: the server's time.
+	nc, err := net.Dial("tcp", srv.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := bufio.NewReader(nc)
+	nc.Write(encode("PING"))
+	if v, err := readReply(rd); err != nil {
+		t.Fatalf("PING before AUTH: %v %v", v, err)
+	}
+	nc.Close()
+	deadline = time.Now().Add(10 * time.Second)
+	for srv.admission.FairStatus().UnattributedSeconds == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if u := srv.admission.FairStatus().UnattributedSeconds; u <= 0 {
+		t.Errorf("a connection that never authenticated charged %.3gs to the server, want > 0", u)
+	}
+}

@@ -2,9 +2,11 @@
 
 package server
 
-// Per-thread priorities are a Linux feature (heavy_linux.go); elsewhere
-// expensive commands run at the process's priority.
+// Per-thread scheduling policies are a Linux feature (heavy_linux.go);
+// elsewhere expensive commands run at the process's priority.
 
-func probeHeavyNice() bool                  { return false }
-func heavyThreadEnter() (nice int, ok bool) { return 0, false }
-func heavyThreadExit(nice int)              {}
+func probeHeavyNice() bool      { return false }
+func heavyThreadEnter() bool    { return false }
+func heavyThreadExit(bool) bool { return true }
+func probeIdlePool() bool       { return false }
+func runIdle(f func()) bool     { return false }

@@ -110,11 +110,13 @@ func (s *Server) Snapshot() metrics.Snapshot {
 	snap.Server.MaxMemoryClients += s.unattributed.limit.Load()
 	if s.backend != nil {
 		b := s.backend.Stats()
+		ss := s.l2.SlotStats()
 		snap.Backing = &metrics.BackingSample{
 			Calls: b.Calls, Errors: b.Errors, Timeouts: b.Timeouts,
 			Latency:     metrics.HistogramSnapshot{Count: b.LatencyCount, Sum: b.LatencySum, Buckets: b.LatencyBuckets},
 			BreakerOpen: b.BreakerOpen, BreakerTrips: b.BreakerTrips, BreakerRejected: b.BreakerRejected,
 			Invalidations: b.Invalidations, InvalidateAll: b.InvalidateAll,
+			SlotInvalidations: b.SlotInvalidations, SuspendedSlots: ss.Suspended, SlotDroppedKeys: ss.DroppedKeys,
 			TrackingConns: b.TrackingConns, Masters: b.Masters, Ready: b.Ready,
 			PolicyWarnings: len(b.PolicyWarnings), ReconcileRuns: b.ReconcileRuns,
 		}

@@ -61,14 +61,19 @@ package server
 // # WATCH
 //
 // Each tenant has a watch registry, stored key (byte(db)+name) -> watching
-// clients, with an atomic count of entries. After every write command
-// dispatch marks the watchers of the keys the command writes dirty (the
-// table's firstKey/lastKey/step; for MOVE also the destination db; for
-// COPY and SORT ... STORE only the destination), while it still holds the
-// shared lock; when the tenant has no watched key this is one atomic load.
-// Writes inside EXEC mark the same way. Marking is conservative: a write command marks its keys even
-// when it changes nothing (SET NX on an existing key, a failed command),
-// which can only cause a spurious retry, never a missed conflict.
+// clients, with an atomic count of entries. The tenant's partition reports
+// every key a write actually changed (shard.Partition.SetOnModify, called
+// under the key's sub-shard lock), and the watchers of that key are marked
+// dirty (tenant.onModify); when the tenant has no watched key this is one
+// atomic load. This is Redis's signalModifiedKey: a write that changed
+// nothing (DEL of a missing key, SREM of an absent member, SET NX on an
+// existing key, LPOP of a missing list, EXPIRE of a missing key, a failed
+// command) does not abort a watcher's EXEC, while SET marks even when it
+// stores the same value. The few commands whose signal differs from their
+// change (XACK, XGROUP and XREADGROUP change a stream without signalling;
+// APPEND of an empty string signals) say so in their callbacks
+// (shard.Signal). Writes inside EXEC and scripts mark the same way, since
+// the mark comes from the partition, not from the command.
 //
 // Changes that do not go through a write command (expiry, LRU eviction,
 // FLUSHDB/FLUSHALL, TENANT FLUSH, the HTTP invalidate, a quota shrink) are
@@ -167,6 +172,9 @@ func cmdWatch(c *client, args [][]byte) {
 	for _, k := range args[1:] {
 		cost += int64(len(k)) + watchEntryOverhead
 	}
+	if c.srv.l2 != nil && !c.watchL2(args) { // multi_backed.go
+		return
+	}
 	p := c.mem.pool.Load()
 	if !p.reserve(cost) {
 		p.refused.Add(1)
@@ -212,6 +220,10 @@ func cmdExec(c *client, args [][]byte) {
 		return
 	}
 	t := c.tenant
+	if c.srv.l2 != nil {
+		c.execL2(t, queue) // multi_backed.go
+		return
+	}
 	x, busy := t.lockExclusive() // script.go: a busy script answers BUSY
 	if busy != nil {
 		c.unwatch()
@@ -269,11 +281,11 @@ func (c *client) runQueued(t *tenant, q *queuedCmd) {
 		t.cmdErrors.Add(1)
 	} else {
 		t.cmdOK.Add(1)
-		if cmd.Flags&command.Write != 0 {
-			t.dirty.Add(1) // INFO rdb_changes_since_last_save
+		if cmd.Flags&command.Write != 0 && (!cmd.HasKeys() || t.backed) {
+			t.dirty.Add(1) // INFO rdb_changes_since_last_save: see onModify
 		}
 	}
-	if cmd.Flags&command.Write != 0 && (t.watch.n.Load() != 0 || t.blocked.n.Load() != 0) {
+	if cmd.Flags&command.Write != 0 && t.writeHooks() {
 		t.touchWrite(c, cmd, q.args)
 	}
 }
@@ -283,6 +295,13 @@ func (c *client) queue(cmd *command.Spec, args [][]byte) {
 	n := 0
 	for _, a := range args {
 		n += len(a)
+	}
+	if c.srv.l2 != nil {
+		if msg := c.queueRefusedL2(cmd, args); msg != "" { // multi_backed.go
+			c.txErr = true
+			c.conn.WriteError(msg)
+			return
+		}
 	}
 	cost := int64(n + 24*len(args) + queuedOverhead)
 	if c.txBytes+cost > c.srv.limits.ClientQueryBufferLimit {
@@ -343,6 +362,7 @@ func (c *client) unwatch() {
 		c.watchTenant = nil
 	}
 	clear(c.watched)
+	c.l2watch.reset()
 	c.mem.set(&c.mem.watch, 0)
 	// Every touch that found this client finished before remove got the
 	// registry's lock, and none can find it now: the flag is final.
@@ -419,26 +439,47 @@ func (r *watchRegistry) touch(sk []byte) {
 	r.mu.RUnlock()
 }
 
-// touchWrite marks the watchers of every key write command cmd writes, in
-// the connection's db (or those its row's WriteKeys names: COPY's
-// destination, possibly in another db, SORT's STORE key, MOVE's key in
-// both dbs). Called with t.txMu held, after the handler.
-//
-// It also signals the clients blocked on those keys (block.go): a client
-// blocked in XREADGROUP must learn that its stream was deleted or
-// replaced (Redis answers it UNBLOCKED at once); for the others the
+// onModify is t's partition's SetOnModify function: a write signalled the
+// stored key sk (byte(db)+name), so its watchers' EXEC must fail, and/or
+// changed it, which INFO's rdb_changes_since_last_save counts (Redis's
+// server.dirty, one per key changed here). It runs under the key's
+// sub-shard lock, for every write command, script and transaction alike:
+// one atomic load when the tenant watches nothing.
+func (t *tenant) onModify(sk []byte, signal, changed bool) {
+	if changed {
+		t.dirty.Add(1)
+	}
+	if signal && t.watch.n.Load() != 0 {
+		t.watch.touch(sk)
+	}
+}
+
+// touchWrite signals the clients blocked on every key write command cmd
+// writes, in the connection's db (or those its row's WriteKeys names:
+// COPY's destination, possibly in another db, SORT's STORE key, MOVE's
+// key in both dbs) (block.go). Called with t.txMu held, after the handler.
+// A client blocked in XREADGROUP must learn that its stream was deleted
+// or replaced (Redis answers it UNBLOCKED at once); for the others the
 // signal is a cheap spurious wake-up that listAnyReady filters.
+//
+// In backed mode it also marks the watchers of those keys dirty (the
+// partition, an L1 cache there, does not: registry.go).
 func (t *tenant) touchWrite(c *client, cmd *command.Spec, args [][]byte) {
-	watched, blocked := t.watch.n.Load() != 0, t.blocked.n.Load() != 0
+	watch := t.backed && t.watch.n.Load() != 0
+	var sk []byte
 	cmd.EachWrittenKey(c.db, args, func(db int, key []byte) {
-		if watched {
-			c.watchBuf = storedKey(c.watchBuf[:0], db, key)
-			t.watch.touch(c.watchBuf)
-		}
-		if blocked {
-			t.blocked.signal(db, key)
+		t.blocked.signal(db, key)
+		if watch {
+			sk = storedKey(sk[:0], db, key)
+			t.watch.touch(sk)
 		}
 	})
+}
+
+// writeHooks reports whether a write command must call touchWrite: a
+// client is blocked, or, in backed mode, one watches a key.
+func (t *tenant) writeHooks() bool {
+	return t.blocked.n.Load() != 0 || t.backed && t.watch.n.Load() != 0
 }
 
 // holdConn sits between a connection's wire and its socket. While EXEC

@@ -299,7 +299,15 @@ func TestWatch(t *testing.T) {
 	watch("k")
 	a2.do("MOVE", "m", "0") // from db 5 to a's db 0: a different key
 	a2.do("SET", "k", "x")
-	a2.do("MOVE", "k", "0") // fails: k exists in db 0; still marks
+	a2.do("MOVE", "k", "0") // fails: k exists in db 0, so nothing changed
+	check("failed MOVE into watched db", tx("1"), applied, "1")
+	a2.do("DEL", "k")
+	watch("k")
+	a2.do("SET", "k", "x")
+	a2.do("SELECT", "0")
+	a2.do("DEL", "k")
+	a2.do("SELECT", "5")
+	a2.do("MOVE", "k", "0") // creates k in db 0 (existence is unchanged)
 	check("MOVE into watched db", tx("1"), nilArray{}, nil)
 	a2.do("SELECT", "0")
 
@@ -395,6 +403,7 @@ func TestWatchEachType(t *testing.T) {
 		setup  [][]string
 		read   func(key string) []string
 		writes []watched
+		noops  []watched
 		tx     [][]string
 		want   any
 	}{
@@ -405,18 +414,20 @@ func TestWatchEachType(t *testing.T) {
 				{"h", []string{"HINCRBY", "h", "f", "1"}},
 				{"h", []string{"HDEL", "h", "f"}},
 			},
-			tx:   [][]string{{"HSET", "h", "x", "1"}, {"HINCRBY", "h", "x", "2"}},
-			want: []any{int64(1), int64(3)}},
+			noops: []watched{{"h", []string{"HDEL", "h", "nofield"}}, {"h", []string{"HSETNX", "h", "f", "9"}}},
+			tx:    [][]string{{"HSET", "h", "x", "1"}, {"HINCRBY", "h", "x", "2"}},
+			want:  []any{int64(1), int64(3)}},
 		{name: "set", setup: [][]string{{"SADD", "s", "1", "2"}, {"SADD", "t", "2"}},
 			read: func(k string) []string { return []string{"SCARD", k} },
 			writes: []watched{
 				{"s", []string{"SADD", "s", "3"}},
 				{"s", []string{"SREM", "s", "3"}},
-				{"s", []string{"SPOP", "s", "0"}},
 				{"d", []string{"SINTERSTORE", "d", "s", "t"}},
 				{"t", []string{"SMOVE", "s", "t", "1"}},
 				{"s", []string{"SMOVE", "s", "t", "2"}},
 			},
+			noops: []watched{{"s", []string{"SPOP", "s", "0"}}, {"s", []string{"SREM", "s", "nomember"}},
+				{"s", []string{"SADD", "s", "2"}}, {"t", []string{"SMOVE", "s", "t", "nomember"}}},
 			tx:   [][]string{{"SADD", "x", "a", "b"}, {"SDIFFSTORE", "y", "x", "t"}, {"SMEMBERS", "y"}},
 			want: []any{int64(2), int64(2), []any{"a", "b"}}},
 		{name: "zset", setup: [][]string{{"ZADD", "z", "1", "m"}},
@@ -426,8 +437,9 @@ func TestWatchEachType(t *testing.T) {
 				{"z", []string{"ZINCRBY", "z", "1", "m"}},
 				{"z", []string{"ZPOPMIN", "z"}},
 			},
-			tx:   [][]string{{"ZADD", "z", "1", "x"}, {"ZINCRBY", "z", "2", "x"}, {"ZRANGE", "z", "0", "-1", "WITHSCORES"}},
-			want: []any{int64(1), "3", []any{"x", "3"}}},
+			noops: []watched{{"z", []string{"ZADD", "z", "NX", "5", "m"}}, {"z", []string{"ZREM", "z", "nomember"}}},
+			tx:    [][]string{{"ZADD", "z", "1", "x"}, {"ZINCRBY", "z", "2", "x"}, {"ZRANGE", "z", "0", "-1", "WITHSCORES"}},
+			want:  []any{int64(1), "3", []any{"x", "3"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := startServer(t, testConfig(), false)
@@ -435,6 +447,18 @@ func TestWatchEachType(t *testing.T) {
 			b := dialAs(t, srv.addr, "alice", "alice-pw")
 			for _, c := range tc.setup {
 				a.do(c...)
+			}
+			// A write that changes nothing leaves watchers alone, as
+			// Redis's signalModifiedKey (TestDiffWatchNoopWrites has
+			// many more).
+			for _, w := range tc.noops {
+				a.do("WATCH", w.key)
+				a.do("MULTI")
+				a.do(tc.read(w.key)...)
+				b.do(w.write...)
+				if got := a.do("EXEC"); got == (nilArray{}) {
+					t.Fatalf("EXEC after %v, which changed nothing, = %v", w.write, got)
+				}
 			}
 			for _, w := range tc.writes {
 				a.do("WATCH", w.key)

@@ -54,8 +54,13 @@ func cmdTenantList(c *client, args [][]byte) {
 	c.conn.WriteArray(len(order))
 	for _, t := range order {
 		st := t.part.Stats()
-		c.conn.WriteBulkString(fmt.Sprintf("%s tier=%s used_bytes=%d quota_bytes=%d keys=%d clients=%d hot_memory=%d hot_commands=%d",
-			t.id, t.cfg().TierName, st.UsedBytes, st.Quota, st.Keys, t.clients.Load(), command.B2i(t.hotMemory.Load()), command.B2i(t.hotCommands.Load())))
+		line := fmt.Sprintf("%s tier=%s used_bytes=%d quota_bytes=%d keys=%d clients=%d hot_memory=%d hot_commands=%d",
+			t.id, t.cfg().TierName, st.UsedBytes, st.Quota, st.Keys, t.clients.Load(), command.B2i(t.hotMemory.Load()), command.B2i(t.hotCommands.Load()))
+		if l2 := c.srv.tenantL2(t); l2 != nil {
+			// Backed: the figures above are L1's; the store of record's follow.
+			line += fmt.Sprintf(" l2_keys=%d l2_used_bytes=%d l2_quota_bytes=%d", l2.Keys, l2.UsedBytes, l2.QuotaBytes)
+		}
+		c.conn.WriteBulkString(line)
 	}
 	c.audit("tenant|list", "", "ok")
 }
@@ -233,8 +238,8 @@ func cmdTenantHelp(c *client, args [][]byte) {
 func (s *Server) operatorInfo() string {
 	reg := s.reg.Load()
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Server\r\nredis_version:%s\r\ntcached_version:%s\r\nredis_mode:standalone\r\ntcp_port:%s\r\nuptime_in_seconds:%d\r\nheavy_thread_nice:%d\r\n",
-		redisVersion, Version, s.port(), int64(s.now().Sub(s.started).Seconds()), command.B2i(s.heavyNice))
+	fmt.Fprintf(&b, "# Server\r\nredis_version:%s\r\ntcached_version:%s\r\nredis_mode:standalone\r\ntcp_port:%s\r\nuptime_in_seconds:%d\r\nheavy_thread_nice:%d\r\nheavy_thread_pool:%d\r\nheavy_pool_commands:%d\r\n",
+		redisVersion, Version, s.port(), int64(s.now().Sub(s.started).Seconds()), command.B2i(s.heavyNice), command.B2i(s.idlePool), s.idleRuns.Load())
 	var blocked, commands int64
 	for _, t := range reg.order {
 		blocked += t.blocked.clients.Load()

@@ -123,6 +123,7 @@ type subscriber struct {
 	wt    time.Duration
 	chans pubsub.Names
 	pats  pubsub.Names
+	shard pubsub.Names // shard channels (SSUBSCRIBE, pubsub_shard.go)
 
 	resp3 atomic.Bool // the connection's protocol, for encoding pushes
 	// subscribed mirrors count() > 0 for other goroutines (a RESP2
@@ -227,7 +228,11 @@ func (s *subscriber) settle(deadline time.Time, stop <-chan struct{}) bool {
 	}
 }
 
-func (s *subscriber) count() int { return s.chans.Len() + s.pats.Len() }
+func (s *subscriber) count() int { return s.chans.Len() + s.pats.Len() + s.shard.Len() }
+
+// regCount is what a (P)SUBSCRIBE confirmation counts: the channels and
+// patterns, not the shard channels (Redis's clientSubscriptionsCount).
+func (s *subscriber) regCount() int { return s.chans.Len() + s.pats.Len() }
 
 // pubsub returns the connection's subscriber, starting one (and its
 // writer) if needed, or adopting the one another connection started for
@@ -596,7 +601,10 @@ func (s *subscriber) removeAll() {
 	for _, p := range s.pats.List() {
 		s.t.pubsub.RemovePattern(p, s)
 	}
-	s.chans, s.pats = pubsub.Names{}, pubsub.Names{}
+	for _, ch := range s.shard.List() {
+		s.t.spubsub.RemoveChannel(ch, s)
+	}
+	s.chans, s.pats, s.shard = pubsub.Names{}, pubsub.Names{}, pubsub.Names{}
 }
 
 // pubsubRefuses applies Redis's RESP2 subscribed context (dispatch): it
@@ -650,7 +658,7 @@ func cmdSubscribe(c *client, args [][]byte) {
 		if ch := string(a); s.chans.Add(ch) {
 			s.t.pubsub.AddChannel(ch, s)
 		}
-		writeSubReply(c, "subscribe", a, false, s.count())
+		writeSubReply(c, "subscribe", a, false, s.regCount())
 	}
 }
 
@@ -661,7 +669,7 @@ func cmdPSubscribe(c *client, args [][]byte) {
 		if p := string(a); s.pats.Add(p) {
 			s.t.pubsub.AddPattern(p, s)
 		}
-		writeSubReply(c, "psubscribe", a, false, s.count())
+		writeSubReply(c, "psubscribe", a, false, s.regCount())
 	}
 }
 
@@ -704,7 +712,7 @@ func unsubscribe(c *client, args [][]byte, kind string, pattern bool) {
 		if s == nil {
 			return 0
 		}
-		return s.count()
+		return s.regCount()
 	}
 	if len(args) == 1 {
 		if set == nil || set.Len() == 0 {
@@ -740,12 +748,18 @@ func cmdPublish(c *client, args [][]byte) {
 		}
 		n += reg.PublishLate(args[1], args[2], late)
 	}
+	if c.srv.l2 != nil {
+		c.publishL2(false, args[1], args[2]) // pubsub_backed.go
+	}
 	c.conn.WriteInt(n)
 }
 
 // cmdPubsubChannels: PUBSUB CHANNELS [pattern], the tenant's channels
 // with at least one subscriber, sorted.
-func cmdPubsubChannels(c *client, args [][]byte) {
+func cmdPubsubChannels(c *client, args [][]byte) { pubsubChannels(c, args, &c.tenant.pubsub) }
+
+// pubsubChannels answers PUBSUB CHANNELS or SHARDCHANNELS from reg.
+func pubsubChannels(c *client, args [][]byte, reg *pubsub.Registry[*subscriber]) {
 	if len(args) > 3 { // Redis's pubsubCommand takes at most one pattern
 		c.conn.WriteError(errSubcommandSyntax(args))
 		return
@@ -754,7 +768,7 @@ func cmdPubsubChannels(c *client, args [][]byte) {
 	if len(args) > 2 {
 		pattern = args[2]
 	}
-	out := c.tenant.pubsub.Channels(pattern)
+	out := reg.Channels(pattern)
 	c.conn.WriteArray(len(out))
 	for _, ch := range out {
 		c.conn.WriteBulkString(ch)
@@ -763,8 +777,11 @@ func cmdPubsubChannels(c *client, args [][]byte) {
 
 // cmdPubsubNumsub: PUBSUB NUMSUB [channel ...], a flat array of channel,
 // count pairs (pattern subscriptions not included), as Redis 7.0.
-func cmdPubsubNumsub(c *client, args [][]byte) {
-	counts := c.tenant.pubsub.NumSub(args[2:])
+func cmdPubsubNumsub(c *client, args [][]byte) { pubsubNumsub(c, args, &c.tenant.pubsub) }
+
+// pubsubNumsub answers PUBSUB NUMSUB or SHARDNUMSUB from reg.
+func pubsubNumsub(c *client, args [][]byte, reg *pubsub.Registry[*subscriber]) {
+	counts := reg.NumSub(args[2:])
 	c.conn.WriteArray(2 * len(counts))
 	for i, ch := range args[2:] {
 		c.conn.WriteBulk(ch)
@@ -784,5 +801,9 @@ func cmdPubsubHelp(c *client, args [][]byte) {
 		"NUMSUB [<channel> ...]",
 		"    Return the number of subscribers for the specified channels, excluding",
 		"    pattern subscriptions(default: no channels).",
+		"SHARDCHANNELS [<pattern>]",
+		"    Return the currently active shard level channels matching a <pattern> (default: '*').",
+		"SHARDNUMSUB [<shardchannel> ...]",
+		"    Return the number of subscribers for the specified shard level channel(s)",
 	})
 }

@@ -70,6 +70,14 @@ func (s *Server) buildRegistry(cfg *config.Config, old *registry) (*registry, []
 			t.cmem.tenant = tc.ID
 			t.diag.init()
 			t.part.SetOnDrop(t.onDrop) // expired and evicted keys' invalidations (tracking.go)
+			if !t.backed {
+				// In backed mode the partition is a cache: its fills and
+				// invalidations change no data, and must not abort a
+				// watcher's EXEC (a watcher's own read fills L1). Writes
+				// through the node mark watchers from the command instead
+				// (touchWrite), and EXEC's fingerprints catch the rest.
+				t.part.SetOnModify(t.onModify) // WATCH (multi.go)
+			}
 			t.setConf(tc)
 		} else {
 			t := t

@@ -282,6 +282,10 @@ func (c *client) eval(args [][]byte, sha, ro bool) {
 		c.conn.WriteError(msg)
 		return
 	}
+	if c.srv.l2 != nil {
+		c.runL2(args, nk, string(s.Body), "", s.Flags, ro) // script_backed.go
+		return
+	}
 	call := c.scriptCall(args, nk, s.SHA, s.Flags, ro, true)
 	e.RunScript(call, s, &c.conn.Writer)
 	c.scriptDone()
@@ -302,6 +306,10 @@ func (c *client) fcall(args [][]byte, ro bool) {
 	}
 	if msg := c.scriptPrepare(f.Flags, ro); msg != "" {
 		c.conn.WriteError(msg)
+		return
+	}
+	if c.srv.l2 != nil {
+		c.runL2(args, nk, f.LibraryCode(), f.Name, f.Flags, ro) // script_backed.go
 		return
 	}
 	call := c.scriptCall(args, nk, f.Name, f.Flags, ro, false)
@@ -460,7 +468,7 @@ func (h *scriptHost) Call(args [][]byte, resp3 bool) (reply []byte, refusal stri
 		c.srv.trackRead(c, h.spec, h.args)
 	}
 	c.run(cmd, cmd.Handler, args)
-	if cmd.Flags&command.Write != 0 && (t.watch.n.Load() != 0 || t.blocked.n.Load() != 0) {
+	if cmd.Flags&command.Write != 0 && t.writeHooks() {
 		t.touchWrite(c, cmd, args)
 	}
 	if hk := t.hooks.Load(); hk != 0 {

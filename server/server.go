@@ -121,6 +121,9 @@ type Options struct {
 	// FairTick is how often fair sharing re-evaluates; 0 means
 	// admission.FairTick.
 	FairTick time.Duration
+	// unprivileged makes the server behave as if it could not move a
+	// thread back from SCHED_IDLE (tests of that path, run as root).
+	unprivileged bool
 }
 
 type tenant struct {
@@ -167,7 +170,8 @@ type tenant struct {
 	// 0: its tier's script_time_limit), until the next reload.
 	busyOverride atomic.Int64
 
-	pubsub pubsub.Registry[*subscriber] // the tenant's channels and patterns (pubsub.go)
+	pubsub  pubsub.Registry[*subscriber] // the tenant's channels and patterns (pubsub.go)
+	spubsub pubsub.Registry[*subscriber] // the tenant's shard channels (pubsub_shard.go)
 
 	// hooks says what dispatch does after the tenant's commands beyond
 	// their handlers (monitor.go): 0 while nobody monitors the tenant and
@@ -186,6 +190,10 @@ type tenant struct {
 	// (fair.go, "Long commands").
 	blocked blockRegistry
 	heavy   heavySlots
+	// heavySeen is when (Server.mono) one of the tenant's commands last
+	// ran past heavyAfter: its next ones may run on the idle pool
+	// (fair.go, runPredicted).
+	heavySeen atomic.Int64
 
 	// Hot-tenant flags, set by evaluateHot (see hot.go).
 	hotMemory, hotCommands atomic.Bool
@@ -194,7 +202,8 @@ type tenant struct {
 	// l2 is the tenant's backed-mode counters (package backed).
 	l2 backed.Stats
 
-	// dirty counts the tenant's successful write commands; savedDirty is
+	// dirty counts the keys the tenant's writes changed (and its keyless
+	// write commands); savedDirty is
 	// its value when the last snapshot started (snapshot.go, INFO
 	// rdb_changes_since_last_save).
 	dirty, savedDirty atomic.Int64
@@ -270,7 +279,14 @@ type Server struct {
 	expireIv time.Duration
 	fairIv   time.Duration
 
-	heavyNice bool // expensive commands run on a niced thread (fair.go, heavy_linux.go)
+	heavyNice bool // expensive commands move their thread to SCHED_IDLE (fair.go, heavy_linux.go)
+	idlePool  bool // and those predicted start on the idle pool (fair.go, runHandler)
+	// heavyRetire: expensive commands move their thread to SCHED_IDLE
+	// though it cannot move back (no CAP_SYS_NICE): the connection then
+	// goes on on a new goroutine and the thread ends (conn.go, runConn).
+	heavyRetire bool
+	retired     atomic.Int64 // connections moved to a new goroutine so (tests)
+	idleRuns    atomic.Int64 // commands run on the idle pool (INFO heavy_pool_commands)
 
 	newTimer func(time.Duration) (<-chan time.Time, func() bool) // a blocking command's timeout, on now's clock (Options.NewTimer)
 
@@ -315,14 +331,18 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 		s.backend = opts.Backend
 		s.l2 = backed.New(opts.Backend, backed.Options{L1MaxTTL: opts.L1MaxTTL, ScanTimeout: opts.ScanTimeout})
 	}
-	s.heavyNice = probeHeavyNice()
-	if s.heavyNice {
-		s.log.Info("expensive commands run on a niced thread", "heavy_thread_nice", true)
-	} else {
-		// Measured: another tenant's PING p99 under a KEYS flood ~15x idle
-		// without it, 2-3x with it (bench/README.md, BenchmarkKeysFlood).
-		s.log.Warn("expensive commands run at normal priority: grant CAP_SYS_NICE (Linux) to keep other tenants' latency under KEYS floods; see README, Hostile input and hostile tenants",
-			"heavy_thread_nice", false)
+	s.heavyNice = probeHeavyNice() && !opts.unprivileged
+	s.idlePool = probeIdlePool()
+	s.heavyRetire = !s.heavyNice && s.idlePool // the pool's probe: a thread may enter SCHED_IDLE
+	switch {
+	case s.heavyNice:
+		s.log.Info("expensive commands run on idle-priority threads (SCHED_IDLE)", "heavy_thread_nice", true, "heavy_thread_pool", s.idlePool)
+	case s.heavyRetire:
+		s.log.Info("expensive commands run on idle-priority threads (SCHED_IDLE); without CAP_SYS_NICE a thread cannot come back, so each ends after its command",
+			"heavy_thread_nice", false, "heavy_thread_pool", true)
+	default:
+		s.log.Warn("expensive commands run at normal priority: this process may not move a thread to SCHED_IDLE; see README, Hostile input and hostile tenants",
+			"heavy_thread_nice", false, "heavy_thread_pool", false)
 	}
 	s.newTimer = opts.NewTimer
 	if s.newTimer == nil {
@@ -381,6 +401,9 @@ func New(cfg *config.Config, opts Options) (*Server, error) {
 	s.buildTable()
 	if s.backend != nil {
 		s.backend.SetInvalidator(s.invalidate)
+		if at := s.l2.Atomic(); at != nil {
+			at.SetRelay(s.relay) // pubsub_backed.go
+		}
 	}
 	s.initSnapshots(cfg.SnapshotPath, cfg.SnapshotInterval) // loads before any Serve
 	return s, nil
@@ -557,6 +580,10 @@ func (s *Server) dropClient(c *client) {
 	c.endMulti()
 	c.releaseMem()
 	c.bind(nil, "", 0, false)
+	if c.preAuth > 0 { // it never authenticated: the server's time
+		s.admission.ChargeServer(int64(c.preAuth))
+		c.preAuth = 0
+	}
 }
 
 // bindDefault binds c to default_tenant, or leaves it unauthenticated. It

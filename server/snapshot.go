@@ -77,6 +77,12 @@ func (s *Server) loadSnapshot() {
 		}
 	}
 	st, err := snapshot.Load(s.snap.path, lookup, s.now().UnixMilli(), progress)
+	// What was loaded is what is saved: the loads' changes (the partition
+	// counts every key put) are not changes since the last save, as
+	// Redis's dirty is 0 after loading.
+	for _, t := range reg.order {
+		t.savedDirty.Store(t.dirty.Load())
+	}
 	for _, id := range st.Unknown {
 		s.log.Warn("snapshot: tenant no longer configured, not loaded", "tenant", id)
 	}

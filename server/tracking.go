@@ -31,11 +31,11 @@ package server
 //     a value the client already has). Inside a script, the first read
 //     command remembers the script's declared keys, as Redis does.
 //   - A command whose row is Write invalidates the keys it writes
-//     (EachWrittenKey, as WATCH marks them: the key positions, COPY's and
-//     SORT ... STORE's destination, MOVE's key in both dbs, RENAME's two),
-//     after its handler, inside EXEC and scripts too. Marking is
-//     conservative, as for WATCH: a write that changed nothing
-//     invalidates anyway.
+//     (EachWrittenKey: the key positions, COPY's and SORT ... STORE's
+//     destination, MOVE's key in both dbs, RENAME's two), after its
+//     handler, inside EXEC and scripts too. Marking is conservative: a
+//     write that changed nothing invalidates anyway (WATCH, in multi.go,
+//     hears of actual changes only, from the partition).
 //   - An expired key (found on access or by active expiry) and an evicted
 //     one (LRU, a quota shrink) are reported by the partition
 //     (shard.Partition.SetOnDrop) with its lock held; the key is taken

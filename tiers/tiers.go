@@ -128,6 +128,12 @@ type Tier struct {
 	// Cluster (L2); 0 means unlimited. It has no effect without a backing
 	// store.
 	L2Quota int64
+	// L1CollMax is the largest collection (hash, list, set, sorted set,
+	// stream; bitmaps and HyperLogLogs too), by Redis's MEMORY USAGE in
+	// L2, that backed mode caches in the tenant's L1; bigger ones are
+	// read through. 0: no collection is cached. No effect without a
+	// backing store.
+	L1CollMax int64
 	// Priority orders shedding: higher is shed later.
 	Priority int
 	// Weight is the tenant's share of a contended server relative to the
@@ -189,9 +195,9 @@ const DefaultScriptMaxTime = time.Minute
 // and overrides to it) without affecting other callers.
 func Builtin() map[string]Tier {
 	return map[string]Tier{
-		"platinum": {Name: "platinum", DefaultTTL: time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxArgBytes: 256 << 20, MaxConnections: 2000, L2Quota: 4 << 30, Priority: 3, Weight: 4},
-		"gold":     {Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, Priority: 2, Weight: 2},
-		"silver":   {Name: "silver", DefaultTTL: 15 * time.Minute, Timeout: time.Second, MaxConcurrent: 200, MaxArgBytes: 64 << 20, MaxConnections: 500, L2Quota: 256 << 20, Priority: 1, Weight: 1},
+		"platinum": {Name: "platinum", DefaultTTL: time.Hour, Timeout: 200 * time.Millisecond, MaxConcurrent: 1000, MaxArgBytes: 256 << 20, MaxConnections: 2000, L2Quota: 4 << 30, L1CollMax: 64 << 10, Priority: 3, Weight: 4},
+		"gold":     {Name: "gold", DefaultTTL: 30 * time.Minute, Timeout: 500 * time.Millisecond, MaxConcurrent: 500, MaxArgBytes: 128 << 20, MaxConnections: 1000, L2Quota: 1 << 30, L1CollMax: 32 << 10, Priority: 2, Weight: 2},
+		"silver":   {Name: "silver", DefaultTTL: 15 * time.Minute, Timeout: time.Second, MaxConcurrent: 200, MaxArgBytes: 64 << 20, MaxConnections: 500, L2Quota: 256 << 20, L1CollMax: 16 << 10, Priority: 1, Weight: 1},
 	}
 }
 
