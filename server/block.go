@@ -71,9 +71,10 @@ package server
 // moves timeouts along with TTLs), and 0 means "until served"
 // but at most list.MaxBlockWait (one hour), after which the client gets the
 // timeout reply and may block again. The cap bounds what a client that
-// vanished without closing its socket can hold: a blocked connection does
-// not read its socket, so a peer that closes is noticed only when the wait
-// ends. The tier's timeout (an admission latency bound) does not shorten
+// vanished without closing its socket can hold. A blocked connection does
+// not read its socket; a peer that closes it is noticed at once all the
+// same, on Linux, by a watch that reads nothing (hangup_linux.go), and
+// elsewhere when the wait ends. The tier's timeout (an admission latency bound) does not shorten
 // the wait, and the idle-connection timeout does not apply while blocked
 // (Redis exempts blocked clients from it too).
 
@@ -243,6 +244,10 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 	}
 	c.blockedNow.Store(true)
 	defer c.blockedNow.Store(false)
+	// A peer that closes while blocked ends the wait at once, as in Redis
+	// (hangup_linux.go); the connection then closes.
+	hangup, stopWatch := c.watchHangup()
+	defer stopWatch()
 	for {
 		select {
 		case <-w.ch:
@@ -252,6 +257,10 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 			return
 		case <-c.killCh:
 			relock()
+			return
+		case <-hangup:
+			relock()
+			c.conn.closeAfter = true
 			return
 		case <-c.srv.stop:
 			relock()

@@ -152,6 +152,10 @@ type client struct {
 	// orders the waker's deadline with the loop's.
 	wakeMu  sync.Mutex
 	wakeReq atomic.Bool
+	// readDL is the read deadline connLoop last set on the socket (it
+	// re-sets only changed ones); a blocked command's hang-up watch puts
+	// it back (hangup_linux.go). The connection's goroutine only.
+	readDL time.Time
 	// gone is set when the connection's loop has ended.
 	gone atomic.Bool
 

@@ -123,7 +123,6 @@ func (s *Server) endConn(c *client, nc net.Conn, p any) {
 // connection must close, or true when it handed the connection to a new
 // goroutine (c.retire: see runConn).
 func (s *Server) connLoop(c *client, nc net.Conn, buf []byte, r, w int) (handed bool) {
-	var readDL time.Time // deadline currently set; unchanged ones are not re-set
 	sr := newSockReader(nc, s.mono)
 	for {
 		var quit, ok bool
@@ -153,9 +152,9 @@ func (s *Server) connLoop(c *client, nc net.Conn, buf []byte, r, w int) (handed 
 		if buf, r, w, ok = s.makeRoom(c, buf, r, w); !ok {
 			return false
 		}
-		if d := s.readDeadline(c); d != readDL {
+		if d := s.readDeadline(c); d != c.readDL {
 			nc.SetReadDeadline(d)
-			readDL = d
+			c.readDL = d
 			// Close and CLIENT KILL wake readers by setting a deadline of
 			// now; re-check in case that happened just before ours.
 			if s.closing.Load() || c.killed.Load() {
@@ -169,7 +168,7 @@ func (s *Server) connLoop(c *client, nc net.Conn, buf []byte, r, w int) (handed 
 		// A queue another connection started for this one (a tracking
 		// redirect, tracking.go) is adopted between reads; its waker may
 		// interrupt the read to get here.
-		if c.wakeReq.Load() && !s.adoptWoken(c, readDL) {
+		if c.wakeReq.Load() && !s.adoptWoken(c, c.readDL) {
 			return false
 		}
 		var n int
@@ -191,7 +190,7 @@ func (s *Server) connLoop(c *client, nc net.Conn, buf []byte, r, w int) (handed 
 		w += n
 		if err != nil && n == 0 {
 			if c.wakeReq.Load() && isTimeout(err) {
-				if !s.adoptWoken(c, readDL) {
+				if !s.adoptWoken(c, c.readDL) {
 					return false
 				}
 				continue
