@@ -908,7 +908,7 @@ type dfAllowance struct {
 
 // dfAllowedAlso is the second README text of an allowance whose ok
 // accepts two documented differences.
-var dfAllowedAlso = map[string]string{"sort": dfSortErrnoReadme, "sort_ro": dfSortErrnoReadme}
+var dfAllowedAlso = map[string]string{"sort": dfSortErrnoReadme, "sort_ro": dfSortErrnoReadme, "object|encoding": dfSortConvertReadme}
 
 // dfAllowed are the only differences from Redis the tester accepts.
 var dfAllowed = map[string]dfAllowance{
@@ -931,7 +931,8 @@ var dfAllowed = map[string]dfAllowance{
 		return a && b
 	}},
 	"object|encoding": {"`OBJECT ENCODING` of a string follows its value, not its history", func(x *dfCheck) bool {
-		return x.rd == "raw" && (x.tc == "embstr" || x.tc == "int") || x.rd == "embstr" && x.tc == "int"
+		return x.rd == "raw" && (x.tc == "embstr" || x.tc == "int") || x.rd == "embstr" && x.tc == "int" ||
+			dfSortConverted(x)
 	}},
 	"config|set": {"accepted as no-ops; anything else `-NOPERM`", func(x *dfCheck) bool {
 		a, ok1 := x.tc.(respErr)
@@ -945,8 +946,27 @@ var dfAllowed = map[string]dfAllowance{
 	"eval":        {dfLuaReadme, dfLuaCompile},
 	"eval_ro":     {dfLuaReadme, dfLuaCompile},
 	"script|load": {dfLuaReadme, dfLuaCompile},
-	"sort":        {"`BY`/`GET` patterns refused (they read undeclared keys)", dfSortPatterns},
-	"sort_ro":     {"`BY`/`GET` patterns refused (they read undeclared keys)", dfSortPatterns},
+	"object|idletime": {"A key's idle time is its own: Redis (without maxmemory) stores the", func(x *dfCheck) bool {
+		// Redis's shared integer objects (0-9999): an int-encoded value
+		// whose shared object was last touched before this key was.
+		// OBJECT ENCODING does not touch it.
+		a, ok1 := x.tc.(int64)
+		b, ok2 := x.rd.(int64)
+		return ok1 && ok2 && b > a && x.run != nil && len(x.args) > 2 &&
+			x.run.rdDo("OBJECT", "ENCODING", x.args[2]) == "int"
+	}},
+	"sort":    {"`BY`/`GET` patterns refused (they read undeclared keys)", dfSortPatterns},
+	"sort_ro": {"`BY`/`GET` patterns refused (they read undeclared keys)", dfSortPatterns},
+}
+
+const dfSortConvertReadme = "`SORT` and `SORT_RO` of a small sorted set leave its encoding as it is"
+
+// dfSortConverted accepts Redis's skiplist for tcached's listpack of a
+// key a SORT or SORT_RO of this run named (Redis converts a sorted set it
+// sorts: dfSortConvertReadme).
+func dfSortConverted(x *dfCheck) bool {
+	return x.run != nil && len(x.args) > 2 && x.run.sorted[x.args[2]] &&
+		x.rd == "skiplist" && x.tc == "listpack"
 }
 
 const dfLuaReadme = `the Lua VM's own runtime messages are gopher-lua's ("attempt to index a non-table object(nil) with key 'y'" for C Lua's "attempt to index local 'x' (a nil value)"), and so are compile errors after "Error compiling script (new function): "`
@@ -1286,7 +1306,10 @@ type dfRun struct {
 	// pastSets counts the SETs with an EXAT/PXAT already past (the
 	// dbsize allowance).
 	pastSets int
-	replies  [][2]string
+	// sorted holds the keys a SORT or SORT_RO named (the object|encoding
+	// allowance, dfSortConverted).
+	sorted  map[string]bool
+	replies [][2]string
 }
 
 // dfDiv is a divergence: the step, what differs, both replies.
@@ -1426,6 +1449,12 @@ func (r *dfRun) step(s dfStep) (msg, tcRaw, rdRaw string) {
 	wasMulti, queued := r.inMulti, r.queued
 	if s.name == "set" && dfPastExpiry(s.args) {
 		r.pastSets++
+	}
+	if (s.name == "sort" || s.name == "sort_ro") && len(s.args) > 1 {
+		if r.sorted == nil {
+			r.sorted = map[string]bool{}
+		}
+		r.sorted[s.args[1]] = true
 	}
 	switch s.name {
 	case "multi":
@@ -2165,4 +2194,35 @@ var dfRegressions = [][][]string{
 	{{"SADD", "t2", "9", "0", "7"}, {"ZINCRBY", "z1", "5.0e-324", "m1"}, {"SORT_RO", "t2"}, {"ZADD", "z2", "1e400", "a"}, {"SORT", "t2", "DESC"}},
 	// CLIENT NO-EVICT takes on or off only.
 	{{"CLIENT", "NO-EVICT", ""}, {"CLIENT", "NO-EVICT", "maybe"}, {"CLIENT", "NO-EVICT", "On"}, {"CLIENT", "NO-EVICT", "OFF"}},
+}
+
+// TestDiffFuzzIdletimeAllowance: the object|idletime allowance accepts
+// Redis's idle time of a shared small integer (older than the key) and
+// nothing else: a key holding a string, or tcached's idle time above
+// Redis's. Redis's clock ticks in seconds, hence the wait.
+func TestDiffFuzzIdletimeAllowance(t *testing.T) {
+	addr := startRealRedis(t)
+	rd, err := dfDial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.c.Close()
+	run := &dfRun{rd: rd}
+	time.Sleep(2100 * time.Millisecond) // the shared integers age with the server
+	run.rdDo("MSET", "n", "25", "s", "abc")
+	idle, _ := run.rdDo("OBJECT", "IDLETIME", "n").(int64)
+	if idle < 2 {
+		t.Fatalf("redis-server's OBJECT IDLETIME of a shared integer just set: %d, want the shared object's age", idle)
+	}
+	ok := dfAllowed["object|idletime"].ok
+	check := func(key string, tc, rdIdle int64, want bool) {
+		t.Helper()
+		if got := ok(&dfCheck{args: []string{"OBJECT", "IDLETIME", key}, tc: tc, rd: rdIdle, run: run}); got != want {
+			t.Errorf("allowance(%s, tcached %d, redis %d) = %v, want %v", key, tc, rdIdle, got, want)
+		}
+	}
+	check("n", 0, idle, true)
+	check("s", 0, idle, false) // not a shared integer
+	check("n", idle, 0, false) // tcached older: never allowed
+	check("n", 0, idle, true)  // the check itself touched nothing
 }
