@@ -74,6 +74,43 @@ func (w *Writer) WriteBulk(b []byte) {
 	w.grew()
 }
 
+// DirectSink is a Sink that can also write a big bulk string straight to
+// its socket, after what Out buffers, instead of copying it into Out
+// first (WriteBulkOwned).
+type DirectSink interface {
+	Sink
+	// WriteDirect writes Out, then b and its CRLF, and resets Out (Out
+	// already ends with b's header). It reports false, changing nothing,
+	// when it cannot (replies held or dropped): the Writer then buffers b.
+	WriteDirect(w *Writer, b []byte) bool
+}
+
+// WriteBulkOwned writes a bulk string like WriteBulk, but one bigger than
+// FlushAt goes to a DirectSink's socket without a copy into Out. b must
+// be the caller's own copy (not storage under a lock): it is written
+// while the caller waits, possibly for a slow client.
+func (w *Writer) WriteBulkOwned(b []byte) {
+	if len(b) <= FlushAt {
+		w.WriteBulk(b)
+		return
+	}
+	ds, ok := w.Sink.(DirectSink)
+	if !ok {
+		w.WriteBulk(b)
+		return
+	}
+	w.room(len(b))
+	mark := len(w.Out)
+	w.Out = append(w.Out, '$')
+	w.Out = strconv.AppendInt(w.Out, int64(len(b)), 10)
+	w.Out = append(w.Out, '\r', '\n')
+	if ds.WriteDirect(w, b) {
+		return
+	}
+	w.Out = w.Out[:mark]
+	w.WriteBulk(b)
+}
+
 // WriteBulkString writes a bulk string.
 func (w *Writer) WriteBulkString(s string) {
 	w.room(len(s))

@@ -3,6 +3,7 @@ package resp
 import (
 	"math"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -83,5 +84,61 @@ func TestWriterNoAllocs(t *testing.T) {
 		if n != 0 {
 			t.Errorf("resp3=%v: %v allocs per run", resp3, n)
 		}
+	}
+}
+
+// directSink records WriteDirect calls; accept says whether it takes them.
+type directSink struct {
+	accept bool
+	wrote  []byte // what WriteDirect wrote: Out, then b, then CRLF
+	rooms  []int
+}
+
+func (d *directSink) Grew(w *Writer)        { d.wrote = append(d.wrote, w.Out...); w.Out = w.Out[:0] }
+func (d *directSink) Room(w *Writer, n int) { d.rooms = append(d.rooms, n) }
+func (d *directSink) WriteDirect(w *Writer, b []byte) bool {
+	if !d.accept {
+		return false
+	}
+	d.wrote = append(append(append(d.wrote, w.Out...), b...), "\r\n"...)
+	w.Out = w.Out[:0]
+	return true
+}
+
+// TestWriteBulkOwned: a bulk string over FlushAt goes to a DirectSink
+// after the buffered replies and its own header, Room first; one the
+// sink declines, or a small one, is buffered as WriteBulk buffers it.
+func TestWriteBulkOwned(t *testing.T) {
+	big := strings.Repeat("x", FlushAt+1)
+	want := "+OK\r\n$" + strconv.Itoa(len(big)) + "\r\n" + big + "\r\n"
+
+	d := &directSink{accept: true}
+	w := &Writer{Sink: d}
+	w.WriteString("OK")
+	w.WriteBulkOwned([]byte(big))
+	if string(d.wrote) != want || len(w.Out) != 0 {
+		t.Fatalf("direct: wrote %d bytes, Out %d; want %d and 0", len(d.wrote), len(w.Out), len(want))
+	}
+	if len(d.rooms) != 1 || d.rooms[0] != len(big) {
+		t.Errorf("Room calls %v, want [%d]", d.rooms, len(big))
+	}
+
+	d = &directSink{accept: false}
+	w = &Writer{Sink: d}
+	w.WriteString("OK")
+	w.WriteBulkOwned([]byte(big))
+	if got := string(d.wrote) + string(w.Out); got != want {
+		t.Fatalf("declined: %d bytes, want %d, the same bytes buffered", len(got), len(want))
+	}
+
+	w = &Writer{Sink: &directSink{accept: true}}
+	w.WriteBulkOwned([]byte("small"))
+	if string(w.Out) != "$5\r\nsmall\r\n" {
+		t.Fatalf("small: %q", w.Out)
+	}
+	w = &Writer{} // no sink
+	w.WriteBulkOwned([]byte(big))
+	if string(w.Out) != want[len("+OK\r\n"):] {
+		t.Fatal("no sink: not buffered")
 	}
 }

@@ -117,6 +117,57 @@ func (w *wire) flush() error {
 	return w.err
 }
 
+// crlf ends a bulk string written directly (WriteDirect).
+var crlf = []byte("\r\n")
+
+// WriteDirect is resp.DirectSink's: what Out buffers, then b and its
+// CRLF, in one writev, so a big value a handler copied out of the store
+// (GET of a 512 KiB string) is not copied again into Out, nor Out grown
+// to hold it. b counts as the reply buffer would have, were it copied:
+// charged and evictable while it is written (clientmem.go). It declines
+// (false) while replies are held for EXEC or a subscriber's queue, or
+// dropped (CLIENT REPLY OFF|SKIP), or after a write error: the Writer
+// then buffers b as usual.
+func (w *wire) WriteDirect(_ *resp.Writer, b []byte) bool {
+	h, ok := w.nc.(*holdConn)
+	if !ok || h.hold || h.sink != nil || w.quiet || w.err != nil {
+		return false
+	}
+	if w.outLimit > 0 && int64(len(w.Out)+len(b)+len(crlf)) > w.outLimit {
+		// What Grew does once Out passes the limit: the reply is not
+		// sent and the connection closes.
+		w.err = errOutputLimit
+		w.Out = nil
+		w.charge()
+		return true
+	}
+	if c := w.c; c != nil {
+		n := int64(cap(w.Out) + len(b))
+		if c.mem.setOut(&c.mem.wout, n) {
+			c.srv.evictOutput(c.mem.pool.Load(), c, 0)
+		}
+		c.mem.busy(n)
+	}
+	if now := time.Now(); w.deadline.Sub(now) < w.writeTimeout/2 {
+		w.deadline = now.Add(w.writeTimeout)
+		w.nc.SetWriteDeadline(w.deadline)
+	}
+	bufs := net.Buffers{w.Out, b, crlf}
+	if _, err := bufs.WriteTo(h.Conn); err != nil {
+		w.err = err
+	}
+	if c := w.c; c != nil {
+		c.mem.busy(0)
+	}
+	if cap(w.Out) > 4*flushThreshold {
+		w.Out = nil
+	} else {
+		w.Out = w.Out[:0]
+	}
+	w.charge()
+	return true
+}
+
 // charge brings the connection's charge for out in line with its
 // capacity; growth past the pool's budget evicts other connections'
 // output (clientmem.go), never this one's: its reply is being written.

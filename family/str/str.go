@@ -26,7 +26,7 @@ func cmdGet(c *command.Ctx, args [][]byte) {
 		c.W.WriteError(command.ErrWrongType)
 		return
 	}
-	c.W.WriteBulk(v)
+	c.W.WriteBulkOwned(v) // v is this command's copy: a big one goes straight to the socket
 	if cap(v) <= 64<<10 {
 		c.Scratch = v[:0]
 	}

@@ -1,0 +1,81 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestBigGetDirect: a GET of a value bigger than resp.FlushAt is written
+// straight to the socket after the replies buffered before it
+// (wire.WriteDirect), so every way of reading it must still see Redis's
+// bytes in order: pipelined between small replies, inside EXEC (held
+// replies: buffered as before), under CLIENT REPLY SKIP (dropped), in
+// RESP3, and past the client's output limit (the connection closes, as
+// when a buffered reply passes it).
+func TestBigGetDirect(t *testing.T) {
+	cfg := testConfig()
+	srv := startServer(t, cfg, false)
+	r := dialAs(t, srv.addr, "alice", "alice-pw")
+	big := strings.Repeat("0123456789abcdef", 48<<10) // 768 KiB
+	r.do("SET", "big", big)
+	r.do("SET", "small", "a")
+	bulk := func(v string) []byte {
+		return []byte("$" + strconv.Itoa(len(v)) + "\r\n" + v + "\r\n")
+	}
+	// Pipelined: small replies before and after the big one.
+	var in []byte
+	for _, c := range [][]string{{"GET", "small"}, {"GET", "big"}, {"GET", "small"}, {"PING"}, {"GET", "big"}} {
+		in = append(in, encode(c...)...)
+	}
+	r.send(in)
+	want := bytes.Join([][]byte{bulk("a"), bulk(big), bulk("a"), []byte("+PONG\r\n"), bulk(big)}, nil)
+	if got := readN(t, r, len(want)); !bytes.Equal(got, want) {
+		t.Fatalf("pipelined replies differ (got %d bytes, want %d)", len(got), len(want))
+	}
+	// Inside EXEC: held, then written as one array.
+	r.send(bytes.Join([][]byte{encode("MULTI"), encode("GET", "big"), encode("GET", "small"), encode("EXEC")}, nil))
+	want = bytes.Join([][]byte{[]byte("+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n"), bulk(big), bulk("a")}, nil)
+	if got := readN(t, r, len(want)); !bytes.Equal(got, want) {
+		t.Fatalf("EXEC reply differs (got %q..., want %q...)", got[:min(len(got), 40)], want[:40])
+	}
+	// CLIENT REPLY SKIP drops the next reply only.
+	r.send(bytes.Join([][]byte{encode("CLIENT", "REPLY", "SKIP"), encode("GET", "big"), encode("GET", "small")}, nil))
+	want = bulk("a")
+	if got := readN(t, r, len(want)); !bytes.Equal(got, want) {
+		t.Fatalf("after CLIENT REPLY SKIP: %q, want %q", got, want)
+	}
+	// RESP3: the same bulk string.
+	r.do("HELLO", "3")
+	r.send(encode("GET", "big"))
+	if got := readN(t, r, len(bulk(big))); !bytes.Equal(got, bulk(big)) {
+		t.Fatal("RESP3 GET of a big value differs")
+	}
+
+	// Past the output limit: the reply is not sent and the connection
+	// closes, as for a buffered reply.
+	cfg2 := testConfig()
+	cfg2.Limits.ClientOutputBufferLimit = 256 << 10
+	srv2 := startServer(t, cfg2, false)
+	r2 := dialAs(t, srv2.addr, "alice", "alice-pw")
+	r2.do("SET", "big", big)
+	r2.send(encode("GET", "big"))
+	if got, err := readReply(r2.rd); err == nil {
+		t.Fatalf("GET past the output limit answered %d bytes; want the connection closed", len(fmt.Sprint(got)))
+	}
+}
+
+// readN reads exactly n bytes of replies (bounded by rconn's deadline).
+func readN(t *testing.T, r *rconn, n int) []byte {
+	t.Helper()
+	r.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, n)
+	if _, err := io.ReadFull(r.rd, buf); err != nil {
+		t.Fatalf("reading %d bytes: %v", n, err)
+	}
+	return buf
+}
