@@ -423,6 +423,33 @@ func (p *Partition) GetString(dst []byte, db int, key []byte) (out []byte, t Typ
 	return dst, t, true
 }
 
+// GetStringSized is GetString whose copy goes into grow(dst, n), n the
+// value's length: a buffer of capacity at least n (command.BigBuf, which
+// takes big ones from a pool). grow runs under the sub-shard lock and
+// must not block nor call into the partition.
+func (p *Partition) GetStringSized(dst []byte, db int, key []byte, grow func(dst []byte, n int) []byte) (out []byte, t Type, found bool) {
+	if !validDB(db) {
+		return dst, TypeString, false
+	}
+	s := &p.shards[p.shardIndex(db, key)]
+	s.mu.Lock()
+	s.setKey(db, key)
+	h, ok := p.lookup(s)
+	if !ok {
+		s.mu.Unlock()
+		s.misses.Add(1)
+		return dst, TypeString, false
+	}
+	if t = typeOfKind(s.lru.Kind(h)); t == TypeString {
+		v := s.lru.Value(h)
+		dst = append(grow(dst, len(v)), v...)
+	}
+	s.lru.Touch(h)
+	s.mu.Unlock()
+	s.hits.Add(1)
+	return dst, t, true
+}
+
 // View calls fn with the entry of (db, key) under the sub-shard lock and
 // reports whether the key exists. e.Value is valid only during fn and must
 // not be modified; fn must not call back into the partition.

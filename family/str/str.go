@@ -17,7 +17,7 @@ func notString(cur shard.Entry, exists bool) bool {
 }
 
 func cmdGet(c *command.Ctx, args [][]byte) {
-	v, t, ok := c.Part.GetString(c.Scratch[:0], c.DB, args[1])
+	v, t, ok := c.Part.GetStringSized(c.Scratch[:0], c.DB, args[1], command.BigBuf)
 	if !ok {
 		c.W.WriteNull()
 		return
@@ -29,6 +29,8 @@ func cmdGet(c *command.Ctx, args [][]byte) {
 	c.W.WriteBulkOwned(v) // v is this command's copy: a big one goes straight to the socket
 	if cap(v) <= 64<<10 {
 		c.Scratch = v[:0]
+	} else {
+		command.PutBigBuf(v) // written (or copied into the reply buffer): a later GET reuses it
 	}
 }
 
