@@ -402,26 +402,11 @@ func (p *Partition) GetAppend(dst []byte, db int, key []byte) ([]byte, bool) {
 // WRONGTYPE without copying a large hash. It counts a hit for a key of
 // any type, as Redis's lookupKeyRead does.
 func (p *Partition) GetString(dst []byte, db int, key []byte) (out []byte, t Type, found bool) {
-	if !validDB(db) {
-		return dst, TypeString, false
-	}
-	s := &p.shards[p.shardIndex(db, key)]
-	s.mu.Lock()
-	s.setKey(db, key)
-	h, ok := p.lookup(s)
-	if !ok {
-		s.mu.Unlock()
-		s.misses.Add(1)
-		return dst, TypeString, false
-	}
-	if t = typeOfKind(s.lru.Kind(h)); t == TypeString {
-		dst = append(dst, s.lru.Value(h)...)
-	}
-	s.lru.Touch(h)
-	s.mu.Unlock()
-	s.hits.Add(1)
-	return dst, t, true
+	return p.GetStringSized(dst, db, key, keepDst)
 }
+
+// keepDst is GetString's grow: the copy is appended to dst as it is.
+func keepDst(dst []byte, _ int) []byte { return dst }
 
 // GetStringSized is GetString whose copy goes into grow(dst, n), n the
 // value's length: a buffer of capacity at least n (command.BigBuf, which
