@@ -30,11 +30,13 @@ func TestBigGetDirect(t *testing.T) {
 	}
 	// Pipelined: small replies before and after the big one.
 	var in []byte
-	for _, c := range [][]string{{"GET", "small"}, {"GET", "big"}, {"GET", "small"}, {"PING"}, {"GET", "big"}} {
+	for _, c := range [][]string{{"GET", "small"}, {"GET", "big"}, {"GET", "small"}, {"PING"}, {"GET", "big"},
+		{"MGET", "big", "small", "nokey", "big"}} {
 		in = append(in, encode(c...)...)
 	}
 	r.send(in)
-	want := bytes.Join([][]byte{bulk("a"), bulk(big), bulk("a"), []byte("+PONG\r\n"), bulk(big)}, nil)
+	want := bytes.Join([][]byte{bulk("a"), bulk(big), bulk("a"), []byte("+PONG\r\n"), bulk(big),
+		[]byte("*4\r\n"), bulk(big), bulk("a"), []byte("$-1\r\n"), bulk(big)}, nil)
 	if got := readN(t, r, len(want)); !bytes.Equal(got, want) {
 		t.Fatalf("pipelined replies differ (got %d bytes, want %d)", len(got), len(want))
 	}

@@ -26,11 +26,19 @@ func cmdGet(c *command.Ctx, args [][]byte) {
 		c.W.WriteError(command.ErrWrongType)
 		return
 	}
-	c.W.WriteBulkOwned(v) // v is this command's copy: a big one goes straight to the socket
+	replyCopy(c, v)
+}
+
+// replyCopy writes v, this command's copy of a string value (from
+// GetStringSized with command.BigBuf), as a bulk string, and recycles its
+// buffer: kept as Scratch when small; when big, written straight to the
+// socket (WriteBulkOwned) and given back to BigBuf's pool.
+func replyCopy(c *command.Ctx, v []byte) {
+	c.W.WriteBulkOwned(v)
 	if cap(v) <= 64<<10 {
 		c.Scratch = v[:0]
 	} else {
-		command.PutBigBuf(v) // written (or copied into the reply buffer): a later GET reuses it
+		command.PutBigBuf(v)
 	}
 }
 
@@ -245,15 +253,12 @@ func cmdSetEX(c *command.Ctx, args [][]byte) {
 func cmdMGet(c *command.Ctx, args [][]byte) {
 	c.W.WriteArray(len(args) - 1)
 	for _, k := range args[1:] {
-		v, t, ok := c.Part.GetString(c.Scratch[:0], c.DB, k)
+		v, t, ok := c.Part.GetStringSized(c.Scratch[:0], c.DB, k, command.BigBuf)
 		if !ok || t != shard.TypeString {
 			c.W.WriteNull() // MGET answers nil for a non-string, as Redis
 			continue
 		}
-		c.W.WriteBulk(v)
-		if cap(v) <= 64<<10 {
-			c.Scratch = v[:0]
-		}
+		replyCopy(c, v)
 	}
 }
 
