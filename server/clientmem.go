@@ -243,9 +243,12 @@ func (c *client) endOverdraft() {
 	}
 }
 
-// releaseMem drops every charge of a closing connection.
+// releaseMem drops every charge of a closing connection, and only then
+// its overdraft: given up first, another connection could take it and
+// grow while this one's read buffer still counted, and the pool would
+// pass twice its budget (TestClientMemoryPartialCommands saw 18 MiB of an
+// 8 MiB budget when an overdraft holder was closed with OOM).
 func (c *client) releaseMem() {
-	c.endOverdraft()
 	if n := c.mem.pendOut.Swap(0); n != 0 {
 		c.mem.pool.Load().pending.Add(-n)
 	}
@@ -256,6 +259,7 @@ func (c *client) releaseMem() {
 	c.mem.set(&c.mem.watch, 0)
 	c.mem.set(&c.mem.blocked, 0)
 	c.releaseTx()
+	c.endOverdraft()
 }
 
 // reserveTx charges n more bytes of MULTI queue if they fit.
