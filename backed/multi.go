@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/tcached/tcached/command"
+	"github.com/tcached/tcached/family/keys"
 	"github.com/tcached/tcached/shard"
 )
 
@@ -190,24 +191,9 @@ func (c call) txReq(cmd *command.Spec, args [][]byte, db int) (TxReq, string) {
 		r.KeyPos, r.DefaultTTL, r.Grow = k1pos, ttl, argBytes(args)
 		return r, ""
 	case command.BackedCopy:
-		dst, replace := db, false
-		for i := 3; i < len(args); i++ {
-			switch {
-			case command.EqFold(args[i], "replace"):
-				replace = true
-			case command.EqFold(args[i], "db") && i+1 < len(args):
-				n, bad := command.ParseDB(args[i+1])
-				if bad != "" {
-					return r, bad
-				}
-				dst = n
-				i++
-			default:
-				return r, command.ErrSyntax
-			}
-		}
-		if dst == db && string(args[1]) == string(args[2]) {
-			return r, command.ErrSameObject
+		dst, replace, bad := keys.ParseCopy(args, db)
+		if bad != "" {
+			return r, bad
 		}
 		r.Args = [][]byte{args[0], args[1], args[2]}
 		if replace {

@@ -55,12 +55,7 @@ for c = 1, nc do
   local ks = {}
   for j = 1, nk do ks[j] = KEYS[tonumber(ARGV[p+j-1])] end
   p = p + nk
-  local old = {}
-  for j = 1, nk do
-    local l, e = look(ks[j])
-    old[2*j-1] = l
-    old[2*j] = e
-  end
+  local old = looks(ks, 1)
   local r = redis.pcall(unpack(args))
   local kind = 'v'
   if type(r) == 'table' and r.ok then
@@ -73,15 +68,7 @@ for c = 1, nc do
   replies[c] = r
   kinds[c] = kind
   for j = 1, nk do
-    local l, e = look(ks[j])
-    if l >= 0 and e == -1 and old[2*j] ~= -1 and ttl > 0 then
-      redis.call('PEXPIRE', ks[j], ttl)
-      e = redis.call('PEXPIRETIME', ks[j])
-    end
-    sizes[#sizes+1] = old[2*j-1]
-    sizes[#sizes+1] = old[2*j]
-    sizes[#sizes+1] = l
-    sizes[#sizes+1] = e
+    settle(sizes, ks[j], old[2*j-1], old[2*j], ttl)
   end
 end
 return {replies, table.concat(kinds), sizes}

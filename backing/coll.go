@@ -264,16 +264,34 @@ local function look(k)
   else l = redis.call('MEMORY', 'USAGE', k, 'SAMPLES', '5') or 0 end
   return l, redis.call('PEXPIRETIME', k)
 end
+-- looks: the size and expiry of keys[from], keys[from+1], ..., flat.
+local function looks(keys, from)
+  local s = {}
+  for i = from, #keys do
+    local l, e = look(keys[i])
+    s[#s+1] = l
+    s[#s+1] = e
+  end
+  return s
+end
+-- settle appends to out k's old size and expiry (ol, oe) and its new
+-- ones, after giving it ttl ms (when > 0) if the command left it
+-- without a TTL and it had one before or did not exist.
+local function settle(out, k, ol, oe, ttl)
+  local l, e = look(k)
+  if l >= 0 and e == -1 and oe ~= -1 and ttl > 0 then
+    redis.call('PEXPIRE', k, ttl)
+    e = redis.call('PEXPIRETIME', k)
+  end
+  out[#out+1] = ol
+  out[#out+1] = oe
+  out[#out+1] = l
+  out[#out+1] = e
+end
 `
 
 var preScript = lookLua + `
-local s = {}
-for i = 2, #KEYS do
-  local l, e = look(KEYS[i])
-  s[#s+1] = l
-  s[#s+1] = e
-end
-redis.call('SET', KEYS[1], table.concat(s, ','))
+redis.call('SET', KEYS[1], table.concat(looks(KEYS, 2), ','))
 return 1
 `
 
@@ -284,16 +302,7 @@ redis.call('DEL', KEYS[1])
 local ttl = tonumber(ARGV[1])
 local out = {}
 for i = 2, #KEYS do
-  local l, e = look(KEYS[i])
-  local oe = old[2*(i-1)] or -2
-  if l >= 0 and e == -1 and oe ~= -1 and ttl > 0 then
-    redis.call('PEXPIRE', KEYS[i], ttl)
-    e = redis.call('PEXPIRETIME', KEYS[i])
-  end
-  out[#out+1] = old[2*(i-1)-1] or -1
-  out[#out+1] = oe
-  out[#out+1] = l
-  out[#out+1] = e
+  settle(out, KEYS[i], old[2*(i-1)-1] or -1, old[2*(i-1)] or -2, ttl)
 end
 return out
 `

@@ -28,26 +28,13 @@ return {v, redis.call('PEXPIRETIME', KEYS[1])}
 // although it had one before (or did not exist) gets ARGV[1] ms when > 0:
 // the tier's default TTL, as the embedded store gives it.
 var execScript = redis.NewScript(lookLua + `
-local old = {}
-for i = 1, #KEYS do
-  local l, e = look(KEYS[i])
-  old[2*i-1] = l
-  old[2*i] = e
-end
+local old = looks(KEYS, 1)
 local r = redis.pcall(unpack(ARGV, 2))
 if type(r) == 'table' and r.err then return r end
 local ttl = tonumber(ARGV[1])
 local out = {r}
 for i = 1, #KEYS do
-  local l, e = look(KEYS[i])
-  if l >= 0 and e == -1 and old[2*i] ~= -1 and ttl > 0 then
-    redis.call('PEXPIRE', KEYS[i], ttl)
-    e = redis.call('PEXPIRETIME', KEYS[i])
-  end
-  out[#out+1] = old[2*i-1]
-  out[#out+1] = old[2*i]
-  out[#out+1] = l
-  out[#out+1] = e
+  settle(out, KEYS[i], old[2*i-1], old[2*i], ttl)
 end
 return out
 `)

@@ -81,12 +81,7 @@ for i = 1, #KEYS do
 end
 local uargv = {}
 for i = 6, #ARGV do uargv[i - 5] = ARGV[i] end
-local old = {}
-for i = 1, #KEYS do
-  local l, e = look(KEYS[i])
-  old[2*i-1] = l
-  old[2*i] = e
-end
+local old = looks(KEYS, 1)
 
 local function refuse(msg) err({err = msg}) end
 local function check(...)
@@ -196,15 +191,7 @@ else
 end
 local sizes = {}
 for i = 1, #KEYS do
-  local l, e = look(KEYS[i])
-  if l >= 0 and e == -1 and old[2*i] ~= -1 and ttl > 0 then
-    rcall('PEXPIRE', KEYS[i], ttl)
-    e = rcall('PEXPIRETIME', KEYS[i])
-  end
-  sizes[#sizes+1] = old[2*i-1]
-  sizes[#sizes+1] = old[2*i]
-  sizes[#sizes+1] = l
-  sizes[#sizes+1] = e
+  settle(sizes, KEYS[i], old[2*i-1], old[2*i], ttl)
 end
 return {kind, res, sizes}
 `

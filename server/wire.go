@@ -94,13 +94,7 @@ func (w *wire) flush() error {
 		w.c.mem.busy(int64(cap(w.Out))) // evictable by others from now
 	}
 	w.charge()
-	// Re-arming a deadline costs a runtime timer update, so it is moved
-	// only when less than half of write_timeout is left: every write still
-	// gets at least write_timeout/2, and at most write_timeout.
-	if now := time.Now(); w.deadline.Sub(now) < w.writeTimeout/2 {
-		w.deadline = now.Add(w.writeTimeout)
-		w.nc.SetWriteDeadline(w.deadline)
-	}
+	w.armDeadline()
 	_, err := w.nc.Write(w.Out)
 	if err != nil {
 		w.err = err
@@ -108,13 +102,30 @@ func (w *wire) flush() error {
 	if big {
 		w.c.mem.busy(0)
 	}
+	w.written()
+	return w.err
+}
+
+// armDeadline gives the write about to start its deadline. Re-arming
+// costs a runtime timer update, so the deadline moves only when less than
+// half of write_timeout is left: every write still gets at least
+// write_timeout/2, and at most write_timeout.
+func (w *wire) armDeadline() {
+	if now := time.Now(); w.deadline.Sub(now) < w.writeTimeout/2 {
+		w.deadline = now.Add(w.writeTimeout)
+		w.nc.SetWriteDeadline(w.deadline)
+	}
+}
+
+// written empties Out after a write and re-charges it: a large reply's
+// buffer is not kept, nor a medium one under pressure.
+func (w *wire) written() {
 	if cap(w.Out) > 4*flushThreshold || cap(w.Out) > flushThreshold && w.c != nil && w.c.mem.tight() {
-		w.Out = nil // don't keep a large reply's buffer, nor a medium one under pressure
+		w.Out = nil
 	} else {
 		w.Out = w.Out[:0]
 	}
 	w.charge()
-	return w.err
 }
 
 // crlf ends a bulk string written directly (WriteDirect).
@@ -148,10 +159,7 @@ func (w *wire) WriteDirect(_ *resp.Writer, b []byte) bool {
 		}
 		c.mem.busy(n)
 	}
-	if now := time.Now(); w.deadline.Sub(now) < w.writeTimeout/2 {
-		w.deadline = now.Add(w.writeTimeout)
-		w.nc.SetWriteDeadline(w.deadline)
-	}
+	w.armDeadline()
 	bufs := net.Buffers{w.Out, b, crlf}
 	if _, err := bufs.WriteTo(h.Conn); err != nil {
 		w.err = err
@@ -159,12 +167,7 @@ func (w *wire) WriteDirect(_ *resp.Writer, b []byte) bool {
 	if c := w.c; c != nil {
 		c.mem.busy(0)
 	}
-	if cap(w.Out) > 4*flushThreshold {
-		w.Out = nil
-	} else {
-		w.Out = w.Out[:0]
-	}
-	w.charge()
+	w.written()
 	return true
 }
 

@@ -21,17 +21,11 @@ func lruClockOf(now int64) uint32 { return uint32(now/1000) & eviction.ClockMask
 // of a second, as Redis's estimateObjectIdleTime (OBJECT IDLETIME). It
 // neither touches the key nor counts a hit; ok is false for a missing key.
 func (p *Partition) Idle(db int, key []byte) (ms int64, ok bool) {
-	if !validDB(db) {
-		return 0, false
-	}
-	s := &p.shards[p.shardIndex(db, key)]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.setKey(db, key)
-	h, ok := p.lookup(s)
+	s, h, ok := p.locate(db, key)
 	if !ok {
 		return 0, false
 	}
+	defer s.mu.Unlock()
 	now, at := int64(p.lruClock.Load()), int64(s.lru.Access(h)) // Redis's LRU_CLOCK(), the tick
 	if now >= at {
 		return (now - at) * 1000, true
@@ -43,17 +37,11 @@ func (p *Partition) Idle(db int, key []byte) (ms int64, ok bool) {
 // the LRU order (RESTORE ... IDLETIME), as Redis's objectSetLRUOrLFU, and
 // reports whether the key exists.
 func (p *Partition) SetIdle(db int, key []byte, sec int64) bool {
-	if !validDB(db) {
-		return false
-	}
-	s := &p.shards[p.shardIndex(db, key)]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.setKey(db, key)
-	h, ok := p.lookup(s)
+	s, h, ok := p.locate(db, key)
 	if !ok {
 		return false
 	}
+	defer s.mu.Unlock()
 	abs := int64(p.lruClock.Load()) - sec
 	if abs < 0 {
 		abs += eviction.ClockMask // as Redis; a longer idle time wraps again

@@ -702,19 +702,29 @@ func (p *Partition) Delete(db int, key []byte) bool {
 	return ok
 }
 
+// locate locks (db, key)'s sub-shard and finds the live key. With ok the
+// lock is held and the caller releases it (s.mu.Unlock); without, it is
+// not held. For the cold one-key readers (Usage, Idle, SetIdle).
+func (p *Partition) locate(db int, key []byte) (s *subShard, h eviction.Handle, ok bool) {
+	if !validDB(db) {
+		return nil, eviction.Nil, false
+	}
+	s = &p.shards[p.shardIndex(db, key)]
+	s.mu.Lock()
+	s.setKey(db, key)
+	if h, ok = p.lookup(s); !ok {
+		s.mu.Unlock()
+	}
+	return s, h, ok
+}
+
 // Usage is the accounted size of (db, key) (MEMORY USAGE).
 func (p *Partition) Usage(db int, key []byte) (int64, bool) {
-	if !validDB(db) {
-		return 0, false
-	}
-	s := &p.shards[p.shardIndex(db, key)]
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.setKey(db, key)
-	h, ok := p.lookup(s)
+	s, h, ok := p.locate(db, key)
 	if !ok {
 		return 0, false
 	}
+	defer s.mu.Unlock()
 	return s.sizeOf(h), true
 }
 

@@ -226,10 +226,11 @@ func renameCmd(c *command.Ctx, args [][]byte, nx bool) {
 func cmdRename(c *command.Ctx, args [][]byte)   { renameCmd(c, args, false) }
 func cmdRenameNX(c *command.Ctx, args [][]byte) { renameCmd(c, args, true) }
 
-// CopyOptions parses COPY's [DB index] [REPLACE] and refuses copying a
-// key onto itself, with Redis's errors; ok is false once one is written.
-func CopyOptions(c *command.Ctx, args [][]byte) (db int, replace, ok bool) {
-	db = c.DB
+// ParseCopy parses COPY's [DB index] [REPLACE] (args as COPY's, the
+// connection in db) and refuses copying a key onto itself, with Redis's
+// errors: bad is the error reply, "" when the options are good.
+func ParseCopy(args [][]byte, db int) (dst int, replace bool, bad string) {
+	dst = db
 	for i := 3; i < len(args); i++ {
 		switch {
 		case command.EqFold(args[i], "replace"):
@@ -237,18 +238,26 @@ func CopyOptions(c *command.Ctx, args [][]byte) (db int, replace, ok bool) {
 		case command.EqFold(args[i], "db") && i+1 < len(args):
 			n, bad := command.ParseDB(args[i+1])
 			if bad != "" {
-				c.W.WriteError(bad)
-				return 0, false, false
+				return 0, false, bad
 			}
-			db = n
+			dst = n
 			i++
 		default:
-			c.W.WriteError(command.ErrSyntax)
-			return 0, false, false
+			return 0, false, command.ErrSyntax
 		}
 	}
-	if db == c.DB && string(args[1]) == string(args[2]) {
-		c.W.WriteError(command.ErrSameObject)
+	if dst == db && string(args[1]) == string(args[2]) {
+		return 0, false, command.ErrSameObject
+	}
+	return dst, replace, ""
+}
+
+// CopyOptions is ParseCopy for the connection's db, writing the error;
+// ok is false once one is written.
+func CopyOptions(c *command.Ctx, args [][]byte) (db int, replace, ok bool) {
+	db, replace, bad := ParseCopy(args, c.DB)
+	if bad != "" {
+		c.W.WriteError(bad)
 		return 0, false, false
 	}
 	return db, replace, true
