@@ -462,8 +462,17 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // startBackground starts active expiry, hot-tenant evaluation and fair
-// sharing, once, with the first listener served.
+// sharing, once, with the first listener served. It runs under s.mu and
+// not once Close has begun: Close marks the server closed under s.mu
+// before it waits for the background goroutines, so their wg.Add never
+// races that Wait (a SIGTERM right after start did, under the race
+// detector: TestKillDuringSave).
 func (s *Server) startBackground() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
 	s.startOnce.Do(func() {
 		s.every(s.expireIv, s.expireRound)
 		s.every(s.hotIv, s.evaluateHot) // see hot.go
