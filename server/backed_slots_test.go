@@ -298,8 +298,18 @@ func testBackedSlots(t *testing.T, cl *clustertest.Cluster) {
 			t.Errorf("%d of 40 keys of %s (alive throughout) still in L1 after the failover", n, m)
 		}
 	}
-	if d := after.Drops - before.Drops; d != uint64(nSlotsOf(own, victim)) {
+	// The failed master's slots are dropped at least once. While the
+	// failover spreads, a node that has not heard of it yet may answer
+	// CLUSTER SLOTS (the cluster client's node is the dead one): its stale
+	// map moves the slots back to the dead master for a round, and the
+	// next round drops them again (seen in CI: 2 x 5462). That costs
+	// nothing: the second drop finds no copy. What must hold is that
+	// only the failed master's copies went.
+	if d := after.Drops - before.Drops; d < uint64(nSlotsOf(own, victim)) {
 		t.Errorf("%d slots dropped by the failover, the failed master owned %d", d, nSlotsOf(own, victim))
+	}
+	if d := after.DroppedKeys - before.DroppedKeys; d != uint64(len(byMaster[victim])) {
+		t.Errorf("%d L1 copies dropped by the failover, the failed master's keys had %d", d, len(byMaster[victim]))
 	}
 	// Coherence after the failover, on both sides: outside writes are
 	// seen within the usual bound.
