@@ -70,3 +70,59 @@ func TestAccessClock(t *testing.T) {
 		}
 	}
 }
+
+// TestCoarseTouch: with SetCoarse, Touch of an entry already stamped in the
+// current tick leaves it in place (re-stamping nothing); an entry stamped
+// in an earlier tick moves to the newest end and takes the new stamp, as
+// Add of an existing key does. Without a clock, or with coarse order off,
+// every Touch moves.
+func TestCoarseTouch(t *testing.T) {
+	order := func(l *LRU) string {
+		var s string
+		for h := l.Oldest(); h != Nil; h = l.Newer(h) {
+			s += string(l.Key(h))
+		}
+		return s
+	}
+	var clk atomic.Uint32
+	clk.Store(5)
+	l := New(0, 10)
+	l.UseClock(&clk)
+	l.SetCoarse(true)
+	a := l.Add([]byte("a"), nil, 0)
+	l.Add([]byte("b"), nil, 0)
+	c := l.Add([]byte("c"), nil, 0)
+	l.Touch(a)
+	l.Add([]byte("b"), []byte("2"), 0) // replaced in place, not moved
+	if got := order(l); got != "abc" {
+		t.Fatalf("touches in the stamping tick moved entries: %s", got)
+	}
+	clk.Store(6)
+	l.Touch(a)
+	if got := order(l); got != "bca" || l.Access(a) != 6 {
+		t.Fatalf("a touch in a later tick: order %s, stamp %d", got, l.Access(a))
+	}
+	l.Add([]byte("b"), []byte("3"), 0)
+	l.Touch(c)
+	l.Touch(a) // stamped in this tick already: stays behind c
+	if got := order(l); got != "abc" {
+		t.Fatalf("after b and c moved in tick 6 and a stayed: %s, want abc", got)
+	}
+	for _, tc := range []struct {
+		name   string
+		clock  bool
+		coarse bool
+	}{{"no clock", false, true}, {"exact", true, false}} {
+		l := New(0, 10)
+		if tc.clock {
+			l.UseClock(&clk)
+		}
+		l.SetCoarse(tc.coarse)
+		a := l.Add([]byte("a"), nil, 0)
+		l.Add([]byte("b"), nil, 0)
+		l.Touch(a)
+		if got := order(l); got != "ba" {
+			t.Errorf("%s: Touch did not move a: %s", tc.name, got)
+		}
+	}
+}

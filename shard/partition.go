@@ -57,6 +57,12 @@ type Config struct {
 	Shards int
 	// Now returns the time in unix milliseconds; nil means the real clock.
 	Now func() int64
+	// ExactLRU keeps every sub-shard's LRU order exact: a hit moves its
+	// key to the MRU end even when the key was already used in the same
+	// second. By default that move is skipped (eviction.LRU.SetCoarse):
+	// LRU order holds at the access clock's one-second resolution, as
+	// Redis's does, and a hit costs two fewer cache misses.
+	ExactLRU bool
 }
 
 // Entry is the state of one key.
@@ -220,6 +226,7 @@ func New(cfg Config) *Partition {
 	for i := range p.shards {
 		p.shards[i].lru = eviction.New(0, storedOverhead)
 		p.shards[i].lru.UseClock(&p.lruClock)
+		p.shards[i].lru.SetCoarse(!cfg.ExactLRU)
 	}
 	return p
 }

@@ -181,7 +181,7 @@ func TestBadDB(t *testing.T) {
 }
 
 func TestViewFlags(t *testing.T) {
-	p, _ := newTest(t, Config{Shards: 1, Quota: 3 * entrySize(1, 1)})
+	p, _ := newTest(t, Config{Shards: 1, Quota: 3 * entrySize(1, 1), ExactLRU: true})
 	for _, k := range []string{"a", "b", "c"} {
 		mustSet(t, p, 0, k, "v", 0)
 	}

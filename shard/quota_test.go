@@ -284,35 +284,64 @@ func TestErrOOM(t *testing.T) {
 	})
 }
 
+// TestLRUEvictsOldest: the least recently used key goes first, exactly
+// with ExactLRU, and at the access clock's one-second resolution by
+// default (eviction.LRU.SetCoarse): a key used again within the second it
+// was last moved in keeps its place.
 func TestLRUEvictsOldest(t *testing.T) {
-	p, _ := newTest(t, Config{Quota: 4 * entrySize(2, 1), Shards: 1})
-	for _, k := range []string{"k1", "k2", "k3", "k4"} {
-		mustSet(t, p, 0, k, "v", 0)
+	for _, tc := range []struct {
+		name  string
+		exact bool
+		tick  bool // a second passes between the steps
+		kept  []string
+	}{
+		{"exact", true, false, []string{"k1", "k3", "k5", "k6"}},
+		{"coarse, a second between uses", false, true, []string{"k1", "k3", "k5", "k6"}},
+		// Every use in one second: the hits on k1 and k3 move nothing,
+		// so k1 and k2 (the first written) go.
+		{"coarse, one second", false, false, []string{"k3", "k4", "k5", "k6"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, c := newTest(t, Config{Quota: 4 * entrySize(2, 1), Shards: 1, ExactLRU: tc.exact})
+			step := func() {
+				if tc.tick {
+					c.ms.Add(1000)
+					p.ExpireCycle(0) // ticks the access clock
+				}
+			}
+			for _, k := range []string{"k1", "k2", "k3", "k4"} {
+				mustSet(t, p, 0, k, "v", 0)
+			}
+			step()
+			get(p, 0, "k1") // k2 is now the oldest (exact, or a second later)
+			step()
+			mustSet(t, p, 0, "k5", "v", 0)
+			step()
+			p.Mutate(0, []byte("k3"), func(Entry, bool) (Entry, Action, error) { return Entry{}, Keep, nil }) // touches k3
+			step()
+			mustSet(t, p, 0, "k6", "v", 0)
+			var have []string
+			for _, k := range []string{"k1", "k2", "k3", "k4", "k5", "k6"} {
+				if _, ok := get(p, 0, k); ok {
+					have = append(have, k)
+				}
+			}
+			if !slices.Equal(have, tc.kept) {
+				t.Fatalf("kept %v, want %v", have, tc.kept)
+			}
+			if p.Stats().Evictions != 2 {
+				t.Fatalf("evictions %d", p.Stats().Evictions)
+			}
+			// Growing a key evicts others, never the key itself.
+			if err := p.Set(0, []byte("k6"), make([]byte, 3), 0); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := get(p, 0, "k6"); !ok {
+				t.Fatal("grown key evicted")
+			}
+			audit(t, p)
+		})
 	}
-	get(p, 0, "k1") // k2 is now the oldest
-	mustSet(t, p, 0, "k5", "v", 0)
-	p.Mutate(0, []byte("k3"), func(Entry, bool) (Entry, Action, error) { return Entry{}, Keep, nil }) // touches k3
-	mustSet(t, p, 0, "k6", "v", 0)
-	var have []string
-	for _, k := range []string{"k1", "k2", "k3", "k4", "k5", "k6"} {
-		if _, ok := get(p, 0, k); ok {
-			have = append(have, k)
-		}
-	}
-	if !slices.Equal(have, []string{"k1", "k3", "k5", "k6"}) {
-		t.Fatalf("kept %v", have)
-	}
-	if p.Stats().Evictions != 2 {
-		t.Fatalf("evictions %d", p.Stats().Evictions)
-	}
-	// Growing a key evicts others, never the key itself.
-	if err := p.Set(0, []byte("k6"), make([]byte, 3), 0); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := get(p, 0, "k6"); !ok {
-		t.Fatal("grown key evicted")
-	}
-	audit(t, p)
 }
 
 // TestCrossShardEviction: a value that only fits after evicting keys from

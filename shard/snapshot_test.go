@@ -9,7 +9,7 @@ import (
 // left in place), every db, nothing touched.
 func TestWalkShard(t *testing.T) {
 	now := int64(500)
-	p := New(Config{Quota: 1 << 20, Shards: 1, Now: func() int64 { return now }})
+	p := New(Config{Quota: 1 << 20, Shards: 1, Now: func() int64 { return now }, ExactLRU: true})
 	p.Set(0, []byte("a"), []byte("1"), 0)
 	p.Set(3, []byte("b"), []byte("2"), 0)
 	p.Set(0, []byte("gone"), []byte("x"), 999)
