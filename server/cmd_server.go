@@ -304,7 +304,7 @@ func (s *Server) persistenceInfo(t *tenant, kv func(k string, v any)) {
 	var changes int64
 	for _, tn := range s.reg.Load().order {
 		if t == nil || tn == t {
-			changes += tn.dirty.Load() - tn.savedDirty.Load()
+			changes += tn.dirtyCount() - tn.savedDirty.Load()
 		}
 	}
 	status := "ok"

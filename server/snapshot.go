@@ -81,7 +81,7 @@ func (s *Server) loadSnapshot() {
 	// counts every key put) are not changes since the last save, as
 	// Redis's dirty is 0 after loading.
 	for _, t := range reg.order {
-		t.savedDirty.Store(t.dirty.Load())
+		t.savedDirty.Store(t.dirtyCount())
 	}
 	for _, id := range st.Unknown {
 		s.log.Warn("snapshot: tenant no longer configured, not loaded", "tenant", id)
@@ -129,7 +129,7 @@ func (s *Server) save(why string) error {
 	reg := s.reg.Load()
 	dirty := make(map[*tenant]int64, len(reg.order))
 	for _, t := range reg.order {
-		dirty[t] = t.dirty.Load()
+		dirty[t] = t.dirtyCount()
 	}
 	st, err := snapshot.Save(s.snap.path, s.snapTenants(), s.now().UnixMilli())
 	el := time.Since(start)

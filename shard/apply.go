@@ -305,15 +305,13 @@ func (p *Partition) applyOnce(a *applyOp, fn func([]Entry, []bool) ([]Entry, []A
 	case real < 0: // shrinks are released once they happened
 		p.used.Add(real)
 	}
-	if p.onModify.Load() != nil {
-		for i, act := range acts {
-			c := a.canon[i]
-			switch {
-			case win[c] == i:
-				p.modified(a.stored[c], next[i].Signal, act == Put || act == Edit || exists[c])
-			case win[c] < 0 && next[i].Signal == SignalAlways:
-				p.modified(a.stored[c], SignalAlways, false)
-			}
+	for i, act := range acts {
+		c := a.canon[i]
+		switch {
+		case win[c] == i:
+			p.modified(&p.shards[a.idx[c]], a.stored[c], next[i].Signal, act == Put || act == Edit || exists[c])
+		case win[c] < 0 && next[i].Signal == SignalAlways:
+			p.modified(&p.shards[a.idx[c]], a.stored[c], SignalAlways, false)
 		}
 	}
 	return 0, nil

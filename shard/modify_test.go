@@ -143,9 +143,17 @@ func TestOnModify(t *testing.T) {
 	p.ExpireCycle(1000)
 	p.Flush(-1)
 	check("expiry and Flush")
+	// Changes counts what the function heard as changed, and goes on
+	// counting without a function.
+	if n := p.Changes(); n != int64(changes) || n == 0 {
+		t.Errorf("Changes %d, the function heard %d", n, changes)
+	}
 
 	p.SetOnModify(nil)
 	p.Set(0, []byte("a"), []byte("1"), 0)
 	check("after SetOnModify(nil)")
+	if n := p.Changes(); n != int64(changes)+1 {
+		t.Errorf("Changes %d after a Set without a function, want %d", n, changes+1)
+	}
 	audit(t, p)
 }

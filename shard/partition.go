@@ -156,9 +156,15 @@ type Key struct {
 
 // Partition is one tenant's keyspace. It is safe for concurrent use.
 type Partition struct {
+	// used is written by every write that changes a size, on any core:
+	// on a cache line of its own, away from the fields every lookup reads
+	// (shards, mask, now, the clock).
+	_    [64]byte
+	used atomic.Int64 // reserved accounted bytes; see "The quota invariant"
+	_    [56]byte
+
 	quota atomic.Int64
 	shown atomic.Int64 // the quota reported by Stats/Quota; lags quota while a shrink evicts
-	used  atomic.Int64 // reserved accounted bytes; see "The quota invariant"
 
 	noEviction atomic.Bool  // NoEviction; SetNoEviction changes it (reload)
 	maxTTL     atomic.Int64 // longest TTL a write leaves, ms (0: none); see retention.go
@@ -196,6 +202,10 @@ type subShard struct {
 	expireSlot int           // next slot ExpireCycle examines
 
 	hits, misses, evictions, expired atomic.Int64
+	// changes counts the writes that changed a key here (see Changes):
+	// this sub-shard's own line, so concurrent writers to other sub-shards
+	// never share it.
+	changes atomic.Int64
 
 	_ [64]byte // keep neighbouring sub-shards' locks off this cache line
 }
@@ -329,6 +339,21 @@ func (p *Partition) SetOnModify(fn func(key []byte, signal, changed bool)) {
 	p.onModify.Store(&fn)
 }
 
+// Changes is the number of key changes writes made since the partition
+// was created: every Set, Delete, Patch and Mutate or Apply action that
+// changed a key (what SetOnModify's function hears with changed true),
+// counted whether or not a function is installed. Removals the partition
+// makes by itself (expiry, eviction) and Flush are not counted. It is
+// Redis's server.dirty for one tenant, kept per sub-shard so that writers
+// on two cores do not share one counter's cache line.
+func (p *Partition) Changes() int64 {
+	var n int64
+	for i := range p.shards {
+		n += p.shards[i].changes.Load()
+	}
+	return n
+}
+
 // Signal reports (db, key) to SetOnModify's function as modified, for a
 // write that knows only after its commit whether it changed anything (an
 // XDEL that found none of its ids answers SignalNever and then calls
@@ -340,16 +365,20 @@ func (p *Partition) Signal(db int, key []byte) {
 	s := &p.shards[p.shardIndex(db, key)]
 	s.mu.Lock()
 	s.setKey(db, key)
-	p.modified(s.key, SignalAlways, false)
+	p.modified(s, s.key, SignalAlways, false)
 	s.mu.Unlock()
 }
 
-// modified reports key (stored form) to SetOnModify's function: change is
-// whether the write changed the key, sig whether that signals it.
-func (p *Partition) modified(key []byte, sig Signal, change bool) {
+// modified counts a change of key (stored form, in s) and reports it to
+// SetOnModify's function: change is whether the write changed the key, sig
+// whether that signals it. s.mu must be held.
+func (p *Partition) modified(s *subShard, key []byte, sig Signal, change bool) {
 	signal := sig == SignalAlways || sig == SignalChange && change
 	if !signal && !change {
 		return
+	}
+	if change {
+		s.changes.Add(1)
 	}
 	if fn := p.onModify.Load(); fn != nil {
 		(*fn)(key, signal, change)
@@ -566,17 +595,17 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 		if exists {
 			s.lru.Touch(h)
 		}
-		p.modified(s.key, next.Signal, false)
+		p.modified(s, s.key, next.Signal, false)
 		return 0, nil
 	case Delete:
 		if exists {
 			p.remove(s, h)
 		}
-		p.modified(s.key, next.Signal, exists)
+		p.modified(s, s.key, next.Signal, exists)
 		return 0, nil
 	case SetTTL:
 		if !exists {
-			p.modified(s.key, next.Signal, false)
+			p.modified(s, s.key, next.Signal, false)
 			return 0, nil
 		}
 		next.ExpireAt = p.capExpire(next.ExpireAt)
@@ -586,12 +615,12 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 			s.setExpire(h, next.ExpireAt)
 			s.lru.Touch(h)
 		}
-		p.modified(s.key, next.Signal, true)
+		p.modified(s, s.key, next.Signal, true)
 		return 0, nil
 	case Edit:
 		need, err := p.editLocked(s, h, exists, next.Grow, commit, sk)
 		if need == 0 && err == nil {
-			p.modified(s.key, next.Signal, true)
+			p.modified(s, s.key, next.Signal, true)
 		}
 		return need, err
 	case Put:
@@ -603,7 +632,7 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 		if exists {
 			p.remove(s, h)
 		}
-		p.modified(s.key, next.Signal, true) // Redis's SET ... PXAT past signals
+		p.modified(s, s.key, next.Signal, true) // Redis's SET ... PXAT past signals
 		return 0, nil
 	}
 	var old int64
@@ -667,7 +696,7 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 	if delta < 0 {
 		p.used.Add(delta)
 	}
-	p.modified(s.key, next.Signal, true)
+	p.modified(s, s.key, next.Signal, true)
 	return 0, nil
 }
 
@@ -703,7 +732,7 @@ func (p *Partition) Delete(db int, key []byte) bool {
 	h, ok := p.lookup(s)
 	if ok {
 		p.remove(s, h)
-		p.modified(s.key, SignalChange, true)
+		p.modified(s, s.key, SignalChange, true)
 	}
 	s.mu.Unlock()
 	return ok

@@ -64,7 +64,7 @@ func (p *Partition) patchOnce(s *subShard, db int, key []byte, t Type, expireAt 
 	if exists && cur.Obj == nil && size == len(cur.Value) {
 		mod := patch(s.lru.ValueForUpdate(h))
 		s.lru.Touch(h)
-		p.modified(s.key, SignalChange, mod)
+		p.modified(s, s.key, SignalChange, mod)
 		return 0, nil
 	}
 	if cur.Obj != nil {

@@ -65,7 +65,7 @@ func (p *Partition) CapExpiries() int {
 			}
 			if e := s.lru.ExpireAt(h); e == 0 || e > lim {
 				s.setExpire(h, lim)
-				p.modified(s.lru.Key(h), SignalChange, true)
+				p.modified(s, s.lru.Key(h), SignalChange, true)
 				changed++
 			}
 		}
