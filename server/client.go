@@ -28,6 +28,12 @@ type client struct {
 	// nameBuf holds the lower-cased command name during lookup, so that
 	// dispatch does not allocate. Longer names cannot be commands.
 	nameBuf [32]byte
+	// lastName (lastNameLen bytes, as the client sent it) resolved to
+	// lastSpec, a top-level row: a pipeline of one command skips the
+	// lower-casing and the table's map lookup (dispatch.go, lookup).
+	lastName    [16]byte
+	lastNameLen int
+	lastSpec    *command.Spec
 	// x is what handlers get (command.Ctx): run refreshes it before each
 	// command; its Scratch is reused for replies and number formatting.
 	x command.Ctx

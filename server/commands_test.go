@@ -369,3 +369,43 @@ func TestUnknownAndArity(t *testing.T) {
 		}
 	}
 }
+
+// TestLookupReuse: the connection's previous command row is reused only
+// for the very same spelling; a name that differs in one byte, or that
+// is a prefix of it, or a subcommand's name sent alone, is looked up.
+func TestLookupReuse(t *testing.T) {
+	srv := startServer(t, testConfig(), false)
+	r := dialAs(t, srv.addr, "alice", "alice-pw")
+	r.do("SET", "k", "v")
+	for _, tc := range []struct {
+		args []string
+		want any
+	}{
+		{[]string{"GET", "k"}, []byte("v")},
+		{[]string{"GET", "k"}, []byte("v")},
+		{[]string{"gEt", "k"}, []byte("v")},
+		{[]string{"GEX", "k"}, respErr("ERR unknown command 'GEX', with args beginning with: 'k' ")},
+		{[]string{"GE", "k"}, respErr("ERR unknown command 'GE', with args beginning with: 'k' ")},
+		{[]string{"GETDEL", "k"}, []byte("v")},
+		{[]string{"GET", "k"}, nil},
+		{[]string{"CLIENT", "ID"}, nil},
+		{[]string{"ID"}, respErr("ERR unknown command 'ID', with args beginning with: ")},
+	} {
+		got := r.do(tc.args...)
+		if tc.args[0] == "CLIENT" {
+			if _, ok := got.(int64); !ok {
+				t.Errorf("%v = %#v", tc.args, got)
+			}
+			continue
+		}
+		if b, ok := got.([]byte); ok {
+			if w, _ := tc.want.([]byte); string(b) != string(w) {
+				t.Errorf("%v = %q, want %q", tc.args, b, w)
+			}
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("%v = %#v, want %#v", tc.args, got, tc.want)
+		}
+	}
+}

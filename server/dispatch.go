@@ -238,12 +238,22 @@ func panicText(r any) string {
 	return fmt.Sprintf("panic value of type %T", r)
 }
 
-// lookup finds the table row for a command name without allocating.
+// lookup finds the table row for a command name without allocating. The
+// row of the connection's previous name, spelled the same way, is reused
+// (the table never changes after New).
 func (s *Server) lookup(c *client, name []byte) *command.Spec {
+	if c.lastSpec != nil && len(name) == c.lastNameLen && string(name) == string(c.lastName[:c.lastNameLen]) {
+		return c.lastSpec
+	}
 	if len(name) > len(c.nameBuf) {
 		return nil
 	}
-	return s.table[string(command.LowerInto(c.nameBuf[:0], name))]
+	cmd := s.table[string(command.LowerInto(c.nameBuf[:0], name))]
+	if cmd != nil && len(name) <= len(c.lastName) {
+		c.lastNameLen = copy(c.lastName[:], name)
+		c.lastSpec = cmd
+	}
+	return cmd
 }
 
 func (s *Server) lookupSub(c *client, parent *command.Spec, name []byte) *command.Spec {
