@@ -126,3 +126,55 @@ func TestCoarseTouch(t *testing.T) {
 		}
 	}
 }
+
+// TestSetHash: with SetHash, an entry added with its hash precomputed
+// (AddKindHash) is found by LookupHash and by Lookup (which hashes with the
+// installed function), replaced in place by AddKind, and removed by
+// Remove; the precomputed paths do not call the function.
+func TestSetHash(t *testing.T) {
+	calls := 0
+	fn := func(k []byte) uint64 {
+		calls++
+		var h uint64 = 14695981039346656037
+		for _, c := range k {
+			h = (h ^ uint64(c)) * 1099511628211
+		}
+		return h
+	}
+	l := New(0, 10)
+	l.SetHash(fn)
+	keys := []string{"a", "b", "c", "dd", "eee"}
+	hashes := make([]uint32, len(keys))
+	for i, k := range keys {
+		hashes[i] = uint32(fn([]byte(k)))
+	}
+	calls = 0
+	for i, k := range keys {
+		l.AddKindHash([]byte(k), []byte{byte(i)}, 2, 0, hashes[i])
+	}
+	for i, k := range keys {
+		if h, ok := l.LookupHash([]byte(k), hashes[i]); !ok || l.Value(h)[0] != byte(i) || l.Kind(h) != 2 {
+			t.Fatalf("LookupHash %s: %v", k, ok)
+		}
+	}
+	if calls != 0 {
+		t.Fatalf("the precomputed paths hashed %d times", calls)
+	}
+	for i, k := range keys {
+		h, ok := l.Lookup([]byte(k))
+		if !ok || l.Value(h)[0] != byte(i) {
+			t.Fatalf("Lookup %s: %v", k, ok)
+		}
+		if h2 := l.AddKind([]byte(k), []byte("new"), 3, 0); h2 != h || l.Len() != len(keys) {
+			t.Fatalf("AddKind of %s: handle %d, was %d; %d entries", k, h2, h, l.Len())
+		}
+	}
+	if calls == 0 {
+		t.Fatal("Lookup did not use the installed hash")
+	}
+	h, _ := l.Lookup([]byte("c"))
+	l.Remove(h)
+	if _, ok := l.LookupHash([]byte("c"), hashes[2]); ok || l.Len() != len(keys)-1 {
+		t.Fatalf("after Remove: found %v, %d entries", ok, l.Len())
+	}
+}

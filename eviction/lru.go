@@ -277,9 +277,22 @@ func split(data []byte) (key, value []byte) {
 	return data[n : n+klen : n+klen], data[n+klen : len(data) : len(data)]
 }
 
+// SetHash makes fn the key hash of the index (its low 32 bits; nil:
+// xxhash). Set it while the LRU is empty. A caller that already hashed
+// the key for its own use (package shard picks the sub-shard with it) can
+// then hand the hash to LookupHash and AddKindHash instead of hashing the
+// key again.
+func (l *LRU) SetHash(fn func(key []byte) uint64) { l.hash = fn }
+
 // Lookup finds key. It does not allocate.
 func (l *LRU) Lookup(key []byte) (Handle, bool) {
-	_, h := l.find(key, l.hashOf(key))
+	return l.LookupHash(key, l.hashOf(key))
+}
+
+// LookupHash is Lookup of a key whose hash, uint32 of SetHash's function
+// of key, the caller has computed.
+func (l *LRU) LookupHash(key []byte, hash uint32) (Handle, bool) {
+	_, h := l.find(key, hash)
 	return h, h != Nil
 }
 
@@ -318,7 +331,12 @@ func (l *LRU) Add(key, value []byte, expireAt int64) Handle {
 // AddKind is Add with the entry's kind (an opaque type tag, see Kind). An
 // existing entry takes the given kind.
 func (l *LRU) AddKind(key, value []byte, kind uint8, expireAt int64) Handle {
-	hash := l.hashOf(key)
+	return l.AddKindHash(key, value, kind, expireAt, l.hashOf(key))
+}
+
+// AddKindHash is AddKind of a key whose hash (see LookupHash) the caller
+// has computed.
+func (l *LRU) AddKindHash(key, value []byte, kind uint8, expireAt int64, hash uint32) Handle {
 	if _, h := l.find(key, hash); h != Nil {
 		l.SetValue(h, value)
 		l.SetKind(h, kind)

@@ -269,9 +269,9 @@ func (p *Partition) applyOnce(a *applyOp, fn func([]Entry, []bool) ([]Entry, []A
 					s.lru.SetValueKind(h, bufs[c], kind)
 				}
 			case e.Obj != nil:
-				s.insertRaw(a.stored[c], idBytes(&idb, s.putObj(e.Obj, final[c]-entrySize(len(a.keys[c].Name), objIDLen))), kind, e.ExpireAt)
+				s.insertRaw(a.stored[c], idBytes(&idb, s.putObj(e.Obj, final[c]-entrySize(len(a.keys[c].Name), objIDLen))), kind, e.ExpireAt, uint32(lruHash(a.stored[c])))
 			default:
-				s.insertRaw(a.stored[c], bufs[c], kind, e.ExpireAt)
+				s.insertRaw(a.stored[c], bufs[c], kind, e.ExpireAt, uint32(lruHash(a.stored[c])))
 			}
 			if ex {
 				s.setExpire(h, e.ExpireAt)

@@ -195,8 +195,10 @@ type subShard struct {
 	objFree  []uint32
 	objBytes int64
 	// key is scratch space for the stored form byte(db)+name of the key
-	// being looked up, so lookups do not allocate.
+	// being looked up, so lookups do not allocate; keyHash is its LRU
+	// hash (setKey).
 	key        []byte
+	keyHash    uint32
 	keys       [NumDBs]int64 // live entries per db
 	expires    [NumDBs]int64 // entries with ExpireAt != 0 per db
 	expireSlot int           // next slot ExpireCycle examines
@@ -236,6 +238,7 @@ func New(cfg Config) *Partition {
 	for i := range p.shards {
 		p.shards[i].lru = eviction.New(0, storedOverhead)
 		p.shards[i].lru.UseClock(&p.lruClock)
+		p.shards[i].lru.SetHash(lruHash)
 		p.shards[i].lru.SetCoarse(!cfg.ExactLRU)
 	}
 	return p
@@ -256,21 +259,41 @@ func (p *Partition) Shards() int { return len(p.shards) }
 
 func validDB(db int) bool { return db >= 0 && db < NumDBs }
 
-func (p *Partition) shardIndex(db int, name []byte) int {
+// keyHash is the hash of (db, name): its low bits pick the sub-shard
+// (shardIndex), its high 32 bits are the key's hash in the sub-shard's LRU
+// index (lruHash). One xxhash per operation serves both.
+func keyHash(db int, name []byte) uint64 {
 	h := xxhash.Sum64(name) ^ (uint64(db)+1)*0x9e3779b97f4a7c15
 	h ^= h >> 29
-	return int(h & p.mask)
+	return h
 }
 
-// setKey loads the stored form of (db, name) into s.key. s.mu must be held.
-func (s *subShard) setKey(db int, name []byte) {
+// lruHash is the LRU index's hash of a stored key byte(db)+name, the high
+// half of keyHash (independent of the low bits that chose the sub-shard,
+// which all its keys share).
+func lruHash(stored []byte) uint64 { return keyHash(int(stored[0]), stored[1:]) >> 32 }
+
+func (p *Partition) shardIndex(db int, name []byte) int {
+	return int(keyHash(db, name) & p.mask)
+}
+
+// shardOf is (db, name)'s sub-shard and its keyHash hk, for setKey.
+func (p *Partition) shardOf(db int, name []byte) (s *subShard, hk uint64) {
+	hk = keyHash(db, name)
+	return &p.shards[hk&p.mask], hk
+}
+
+// setKey loads the stored form of (db, name) into s.key, and its LRU hash
+// from hk = keyHash(db, name). s.mu must be held.
+func (s *subShard) setKey(db int, name []byte, hk uint64) {
 	s.key = append(append(s.key[:0], byte(db)), name...)
+	s.keyHash = uint32(hk >> 32)
 }
 
 // lookup finds the key in s.key, deleting it if expired. now is read only
 // when the entry has an expiry. s.mu must be held.
 func (p *Partition) lookup(s *subShard) (eviction.Handle, bool) {
-	h, ok := s.lru.Lookup(s.key)
+	h, ok := s.lru.LookupHash(s.key, s.keyHash)
 	if !ok {
 		return eviction.Nil, false
 	}
@@ -362,9 +385,9 @@ func (p *Partition) Signal(db int, key []byte) {
 	if !validDB(db) || p.onModify.Load() == nil {
 		return
 	}
-	s := &p.shards[p.shardIndex(db, key)]
+	s, hk := p.shardOf(db, key)
 	s.mu.Lock()
-	s.setKey(db, key)
+	s.setKey(db, key, hk)
 	p.modified(s, s.key, SignalAlways, false)
 	s.mu.Unlock()
 }
@@ -401,14 +424,14 @@ func (p *Partition) remove(s *subShard, h eviction.Handle) {
 }
 
 // insertRaw adds a copy of a new entry whose bytes are already reserved.
-// key is the stored form. s.mu must be held.
-func (s *subShard) insertRaw(key, value []byte, kind uint8, expireAt int64) {
+// key is the stored form, hash its lruHash. s.mu must be held.
+func (s *subShard) insertRaw(key, value []byte, kind uint8, expireAt int64, hash uint32) {
 	db := key[0]
 	s.keys[db]++
 	if expireAt != 0 {
 		s.expires[db]++
 	}
-	s.lru.AddKind(key, value, kind, expireAt)
+	s.lru.AddKindHash(key, value, kind, expireAt, hash)
 }
 
 // entryOf is the state of the live entry h. s.mu must be held.
@@ -452,9 +475,9 @@ func (p *Partition) GetStringSized(dst []byte, db int, key []byte, grow func(dst
 	if !validDB(db) {
 		return dst, TypeString, false
 	}
-	s := &p.shards[p.shardIndex(db, key)]
+	s, hk := p.shardOf(db, key)
 	s.mu.Lock()
-	s.setKey(db, key)
+	s.setKey(db, key, hk)
 	h, ok := p.lookup(s)
 	if !ok {
 		s.mu.Unlock()
@@ -478,8 +501,8 @@ func (p *Partition) View(db int, key []byte, flags ViewFlags, fn func(e Entry)) 
 	if !validDB(db) {
 		return false
 	}
-	s := &p.shards[p.shardIndex(db, key)]
-	ok := p.view(s, db, key, flags, fn)
+	s, hk := p.shardOf(db, key)
+	ok := p.view(s, db, key, hk, flags, fn)
 	if flags&ViewStats != 0 {
 		if ok {
 			s.hits.Add(1)
@@ -490,10 +513,10 @@ func (p *Partition) View(db int, key []byte, flags ViewFlags, fn func(e Entry)) 
 	return ok
 }
 
-func (p *Partition) view(s *subShard, db int, key []byte, flags ViewFlags, fn func(e Entry)) bool {
+func (p *Partition) view(s *subShard, db int, key []byte, hk uint64, flags ViewFlags, fn func(e Entry)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.setKey(db, key)
+	s.setKey(db, key, hk)
 	h, ok := p.lookup(s)
 	if !ok {
 		return false
@@ -514,12 +537,11 @@ func (p *Partition) Set(db int, key, value []byte, expireAt int64) error {
 	if !validDB(db) {
 		return ErrBadDB
 	}
-	idx := p.shardIndex(db, key)
-	s := &p.shards[idx]
+	s, hk := p.shardOf(db, key)
 	sk := skipper{db: db, name: key}
 	for attempt := 0; ; attempt++ {
 		s.mu.Lock()
-		s.setKey(db, key)
+		s.setKey(db, key, hk)
 		h, exists := p.lookup(s)
 		need, err := p.applyLocked(s, h, exists, &Entry{Value: value, ExpireAt: expireAt}, Put, nil, &sk)
 		s.mu.Unlock()
@@ -554,10 +576,10 @@ func (p *Partition) MutateEdit(db int, key []byte, fn func(cur Entry, exists boo
 	if !validDB(db) {
 		return ErrBadDB
 	}
-	s := &p.shards[p.shardIndex(db, key)]
+	s, hk := p.shardOf(db, key)
 	sk := skipper{db: db, name: key}
 	for attempt := 0; ; attempt++ {
-		need, err := p.mutateOnce(s, db, key, fn, commit, &sk)
+		need, err := p.mutateOnce(s, db, key, hk, fn, commit, &sk)
 		if need == 0 {
 			return err
 		}
@@ -567,10 +589,10 @@ func (p *Partition) MutateEdit(db int, key []byte, fn func(cur Entry, exists boo
 	}
 }
 
-func (p *Partition) mutateOnce(s *subShard, db int, key []byte, fn func(Entry, bool) (Entry, Action, error), commit func(), sk *skipper) (int64, error) {
+func (p *Partition) mutateOnce(s *subShard, db int, key []byte, hk uint64, fn func(Entry, bool) (Entry, Action, error), commit func(), sk *skipper) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.setKey(db, key)
+	s.setKey(db, key, hk)
 	h, exists := p.lookup(s)
 	var cur Entry
 	if exists {
@@ -685,9 +707,9 @@ func (p *Partition) applyLocked(s *subShard, h eviction.Handle, exists bool, nex
 			s.lru.SetValueKind(h, next.Value, kind)
 		}
 	case next.Obj != nil:
-		s.insertRaw(s.key, idBytes(&idb, s.putObj(next.Obj, objSize)), kind, next.ExpireAt)
+		s.insertRaw(s.key, idBytes(&idb, s.putObj(next.Obj, objSize)), kind, next.ExpireAt, s.keyHash)
 	default:
-		s.insertRaw(s.key, next.Value, kind, next.ExpireAt)
+		s.insertRaw(s.key, next.Value, kind, next.ExpireAt, s.keyHash)
 	}
 	if exists {
 		s.setExpire(h, next.ExpireAt)
@@ -726,9 +748,9 @@ func (p *Partition) Delete(db int, key []byte) bool {
 	if !validDB(db) {
 		return false
 	}
-	s := &p.shards[p.shardIndex(db, key)]
+	s, hk := p.shardOf(db, key)
 	s.mu.Lock()
-	s.setKey(db, key)
+	s.setKey(db, key, hk)
 	h, ok := p.lookup(s)
 	if ok {
 		p.remove(s, h)
@@ -745,9 +767,9 @@ func (p *Partition) locate(db int, key []byte) (s *subShard, h eviction.Handle, 
 	if !validDB(db) {
 		return nil, eviction.Nil, false
 	}
-	s = &p.shards[p.shardIndex(db, key)]
+	s, hk := p.shardOf(db, key)
 	s.mu.Lock()
-	s.setKey(db, key)
+	s.setKey(db, key, hk)
 	if h, ok = p.lookup(s); !ok {
 		s.mu.Unlock()
 	}

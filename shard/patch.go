@@ -31,11 +31,11 @@ func (p *Partition) Patch(db int, key []byte, t Type, expireAt int64, fn func(cu
 	if !validDB(db) {
 		return ErrBadDB
 	}
-	s := &p.shards[p.shardIndex(db, key)]
+	s, hk := p.shardOf(db, key)
 	sk := skipper{db: db, name: key}
 	var buf []byte
 	for attempt := 0; ; attempt++ {
-		need, err := p.patchOnce(s, db, key, t, expireAt, fn, patch, &buf, &sk)
+		need, err := p.patchOnce(s, db, key, hk, t, expireAt, fn, patch, &buf, &sk)
 		if need == 0 {
 			return err
 		}
@@ -45,10 +45,10 @@ func (p *Partition) Patch(db int, key []byte, t Type, expireAt int64, fn func(cu
 	}
 }
 
-func (p *Partition) patchOnce(s *subShard, db int, key []byte, t Type, expireAt int64, fn func(Entry, bool) (int, error), patch func([]byte) bool, buf *[]byte, sk *skipper) (int64, error) {
+func (p *Partition) patchOnce(s *subShard, db int, key []byte, hk uint64, t Type, expireAt int64, fn func(Entry, bool) (int, error), patch func([]byte) bool, buf *[]byte, sk *skipper) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.setKey(db, key)
+	s.setKey(db, key, hk)
 	h, exists := p.lookup(s)
 	var cur Entry
 	if exists {
