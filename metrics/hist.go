@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"math/bits"
 	"sync/atomic"
 	"time"
 )
@@ -24,20 +25,72 @@ type Histogram struct {
 	_     [56]byte
 }
 
-// NewHistogram returns a histogram with the given ascending upper bounds.
+// maxBuckets bounds a histogram's buckets (bounds plus +Inf), so that a
+// Batch holds its counts in a fixed array and a bit mask.
+const maxBuckets = 32
+
+// NewHistogram returns a histogram with the given ascending upper bounds
+// (at most 31).
 func NewHistogram(bounds []float64) *Histogram {
+	if len(bounds)+1 > maxBuckets {
+		panic("metrics: too many histogram buckets")
+	}
 	return &Histogram{bounds: bounds, counts: make([]atomic.Uint64, len(bounds)+1)}
 }
 
-// Observe records one duration.
-func (h *Histogram) Observe(d time.Duration) {
+// bucket is the index of d's bucket.
+func (h *Histogram) bucket(d time.Duration) int {
 	s := d.Seconds()
 	i := 0
 	for i < len(h.bounds) && s > h.bounds[i] {
 		i++
 	}
-	h.counts[i].Add(1)
+	return i
+}
+
+// Observe records one duration.
+func (h *Histogram) Observe(d time.Duration) {
+	h.counts[h.bucket(d)].Add(1)
 	h.sumNs.Add(int64(d))
+}
+
+// Batch gathers observations of one goroutine (a connection) and adds them
+// to their Histogram on Flush: a pipeline of 16 commands then costs the
+// shared histogram two or three atomic adds instead of 32, which on two
+// cores serving one tenant are cache-line transfers. A Batch is not safe
+// for concurrent use; its zero value is empty. Observations are not seen
+// by Snapshot until flushed: flush before the replies they time leave.
+type Batch struct {
+	h       *Histogram
+	touched uint32 // buckets with a count
+	sumNs   int64
+	counts  [maxBuckets]uint64
+}
+
+// Observe records d for h. Observations for another histogram flush the
+// pending ones first.
+func (b *Batch) Observe(h *Histogram, d time.Duration) {
+	if h != b.h {
+		b.Flush()
+		b.h = h
+	}
+	i := h.bucket(d)
+	b.counts[i]++
+	b.touched |= 1 << i
+	b.sumNs += int64(d)
+}
+
+// Flush adds the pending observations to their histogram.
+func (b *Batch) Flush() {
+	for m := b.touched; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros32(m)
+		b.h.counts[i].Add(b.counts[i])
+		b.counts[i] = 0
+	}
+	if b.touched != 0 {
+		b.h.sumNs.Add(b.sumNs)
+		b.touched, b.sumNs = 0, 0
+	}
 }
 
 // HistogramSnapshot is a point-in-time copy: Buckets maps each upper bound

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"io"
+	"maps"
 	"math"
 	"net/http/httptest"
 	"strings"
@@ -104,4 +105,38 @@ func BenchmarkHistogramObserve(b *testing.B) {
 			h.Observe(120 * time.Microsecond)
 		}
 	})
+}
+
+// TestBatch: a Batch's observations reach its histogram only on Flush, in
+// the same buckets and sum as direct Observes, and switching histograms
+// flushes the first one's.
+func TestBatch(t *testing.T) {
+	ds := []time.Duration{10 * time.Microsecond, 70 * time.Microsecond, 70 * time.Microsecond, 3 * time.Millisecond, 5 * time.Second}
+	direct, batched, other := NewHistogram(LatencyBuckets), NewHistogram(LatencyBuckets), NewHistogram(LatencyBuckets)
+	var b Batch
+	for _, d := range ds {
+		direct.Observe(d)
+		b.Observe(batched, d)
+	}
+	if s := batched.Snapshot(); s.Count != 0 || s.Sum != 0 {
+		t.Fatalf("seen before Flush: %+v", s)
+	}
+	b.Flush()
+	b.Flush() // nothing pending: no change
+	want, got := direct.Snapshot(), batched.Snapshot()
+	if got.Count != 5 || got.Count != want.Count || got.Sum != want.Sum || !maps.Equal(got.Buckets, want.Buckets) {
+		t.Fatalf("batched %+v, direct %+v", got, want)
+	}
+	b.Observe(batched, time.Millisecond)
+	b.Observe(other, time.Millisecond) // flushes batched's
+	if n := batched.Snapshot().Count; n != 6 {
+		t.Fatalf("switching histograms left %d of 6 in the first", n)
+	}
+	if n := other.Snapshot().Count; n != 0 {
+		t.Fatalf("the second saw %d before its flush", n)
+	}
+	b.Flush()
+	if n := other.Snapshot().Count; n != 1 {
+		t.Fatalf("the second has %d after its flush", n)
+	}
 }

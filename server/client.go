@@ -9,6 +9,7 @@ import (
 	"github.com/tcached/tcached/admission"
 	"github.com/tcached/tcached/command"
 	"github.com/tcached/tcached/config"
+	"github.com/tcached/tcached/metrics"
 	"github.com/tcached/tcached/resp"
 	"github.com/tcached/tcached/shard"
 )
@@ -34,6 +35,9 @@ type client struct {
 	lastName    [16]byte
 	lastNameLen int
 	lastSpec    *command.Spec
+	// lat gathers the latencies of the commands run since the last flush
+	// of replies for their tenant's histogram (flushLatency).
+	lat metrics.Batch
 	// x is what handlers get (command.Ctx): run refreshes it before each
 	// command; its Scratch is reused for replies and number formatting.
 	x command.Ctx
@@ -468,3 +472,9 @@ func (c *client) Block(args, keys [][]byte, wait time.Duration, try func(which [
 func (c *client) part() *shard.Partition  { return c.tenant.part }
 func (c *client) nowMs() int64            { return c.srv.now().UnixMilli() }
 func (c *client) replyStoreErr(err error) { c.conn.WriteError(storeError(err)) }
+
+// flushLatency adds the latencies of the commands run since the last call
+// to their tenant's histogram: called before their replies leave
+// (flushCharged), before a blocking command waits, and at the end of the
+// connection, so a client that has its reply finds its command counted.
+func (c *client) flushLatency() { c.lat.Flush() }

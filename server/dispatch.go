@@ -185,7 +185,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		}
 		c.endWork() // a heavy slot goes to the next expensive command (fair.go)
 		end := s.mono()
-		t.latency.Observe(time.Duration(end - start))
+		c.lat.Observe(t.latency, time.Duration(end-start)) // flushed with the replies (flushLatency)
 		// SLOWLOG and LATENCY (slowlog.go): one atomic load unless slow.
 		// A blocking command's wait is not its work (Redis logs it as
 		// unblocked, without the wait).
