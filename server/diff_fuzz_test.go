@@ -908,7 +908,10 @@ type dfAllowance struct {
 
 // dfAllowedAlso is the second README text of an allowance whose ok
 // accepts two documented differences.
-var dfAllowedAlso = map[string]string{"sort": dfSortErrnoReadme, "sort_ro": dfSortErrnoReadme, "object|encoding": dfSortConvertReadme}
+var dfAllowedAlso = map[string]string{"sort": dfSortErrnoReadme, "sort_ro": dfSortErrnoReadme, "object|encoding": dfSortConvertReadme,
+	"memory|usage": dfPastSetReadme}
+
+const dfPastSetReadme = "and `MEMORY USAGE`, which does not expire keys, measures it"
 
 // dfAllowed are the only differences from Redis the tester accepts.
 var dfAllowed = map[string]dfAllowance{
@@ -928,7 +931,10 @@ var dfAllowed = map[string]dfAllowance{
 	"memory|usage": {"`MEMORY USAGE` reports the bytes the key counts against the quota.", func(x *dfCheck) bool {
 		_, a := x.tc.(int64)
 		_, b := x.rd.(int64)
-		return a && b
+		// A key SET with an EXAT/PXAT already past: gone at once here,
+		// still measured by Redis (dfPastSetReadme).
+		past := x.tc == nil && b && x.run != nil && len(x.args) > 2 && x.run.pastKeys[x.args[2]]
+		return a && b || past
 	}},
 	"object|encoding": {"`OBJECT ENCODING` of a string follows its value, not its history", func(x *dfCheck) bool {
 		return x.rd == "raw" && (x.tc == "embstr" || x.tc == "int") || x.rd == "embstr" && x.tc == "int" ||
@@ -1306,6 +1312,8 @@ type dfRun struct {
 	// pastSets counts the SETs with an EXAT/PXAT already past (the
 	// dbsize allowance).
 	pastSets int
+	// pastKeys are the keys of those SETs (the memory|usage allowance).
+	pastKeys map[string]bool
 	// sorted holds the keys a SORT or SORT_RO named (the object|encoding
 	// allowance, dfSortConverted).
 	sorted  map[string]bool
@@ -1449,6 +1457,10 @@ func (r *dfRun) step(s dfStep) (msg, tcRaw, rdRaw string) {
 	wasMulti, queued := r.inMulti, r.queued
 	if s.name == "set" && dfPastExpiry(s.args) {
 		r.pastSets++
+		if r.pastKeys == nil {
+			r.pastKeys = map[string]bool{}
+		}
+		r.pastKeys[s.args[1]] = true
 	}
 	if (s.name == "sort" || s.name == "sort_ro") && len(s.args) > 1 {
 		if r.sorted == nil {
@@ -2225,4 +2237,37 @@ func TestDiffFuzzIdletimeAllowance(t *testing.T) {
 	check("s", 0, idle, false) // not a shared integer
 	check("n", idle, 0, false) // tcached older: never allowed
 	check("n", 0, idle, true)  // the check itself touched nothing
+}
+
+// TestDiffFuzzPastSetAllowance: redis-server 7.0.15 measures a key SET
+// with an EXAT already past (MEMORY USAGE does not expire it), tcached has
+// none; the memory|usage allowance accepts exactly that, for a key the
+// run SET so.
+func TestDiffFuzzPastSetAllowance(t *testing.T) {
+	addr := startRealRedis(t)
+	rd, err := dfDial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.c.Close()
+	run := &dfRun{rd: rd}
+	past := strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 10)
+	run.rdDo("SET", "p", "134", "EXAT", past)
+	run.pastKeys = map[string]bool{"p": true}
+	mem, ok := run.rdDo("MEMORY", "USAGE", "p").(int64)
+	if !ok || mem <= 0 {
+		t.Fatalf("redis-server's MEMORY USAGE of a key SET with a past EXAT: %#v, want its size", mem)
+	}
+	allow := dfAllowed["memory|usage"].ok
+	check := func(key string, tc, rdv any, want bool) {
+		t.Helper()
+		if got := allow(&dfCheck{args: []string{"MEMORY", "USAGE", key}, tc: tc, rd: rdv, run: run}); got != want {
+			t.Errorf("allowance(%s, tcached %#v, redis %#v) = %v, want %v", key, tc, rdv, got, want)
+		}
+	}
+	check("p", nil, mem, true)
+	check("q", nil, mem, false)       // not SET with a past expiry
+	check("p", int64(40), nil, false) // tcached has it, Redis not: never
+	check("p", int64(40), mem, true)  // sizes differ: the standing allowance
+	check("p", nil, respErr("ERR"), false)
 }
