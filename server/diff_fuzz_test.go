@@ -2213,13 +2213,7 @@ var dfRegressions = [][][]string{
 // nothing else: a key holding a string, or tcached's idle time above
 // Redis's. Redis's clock ticks in seconds, hence the wait.
 func TestDiffFuzzIdletimeAllowance(t *testing.T) {
-	addr := startRealRedis(t)
-	rd, err := dfDial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.c.Close()
-	run := &dfRun{rd: rd}
+	run := dfRealRun(t)
 	time.Sleep(2100 * time.Millisecond) // the shared integers age with the server
 	run.rdDo("MSET", "n", "25", "s", "abc")
 	idle, _ := run.rdDo("OBJECT", "IDLETIME", "n").(int64)
@@ -2244,13 +2238,7 @@ func TestDiffFuzzIdletimeAllowance(t *testing.T) {
 // none; the memory|usage allowance accepts exactly that, for a key the
 // run SET so.
 func TestDiffFuzzPastSetAllowance(t *testing.T) {
-	addr := startRealRedis(t)
-	rd, err := dfDial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rd.c.Close()
-	run := &dfRun{rd: rd}
+	run := dfRealRun(t)
 	past := strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 10)
 	run.rdDo("SET", "p", "134", "EXAT", past)
 	run.pastKeys = map[string]bool{"p": true}
@@ -2270,4 +2258,16 @@ func TestDiffFuzzPastSetAllowance(t *testing.T) {
 	check("p", int64(40), nil, false) // tcached has it, Redis not: never
 	check("p", int64(40), mem, true)  // sizes differ: the standing allowance
 	check("p", nil, respErr("ERR"), false)
+}
+
+// dfRealRun is a run whose Redis side is a redis-server started for the
+// test, for checking an allowance against the real thing.
+func dfRealRun(t *testing.T) *dfRun {
+	t.Helper()
+	rd, err := dfDial(startRealRedis(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rd.c.Close() })
+	return &dfRun{rd: rd}
 }
