@@ -496,13 +496,10 @@ func (l *LRU) Touch(h Handle) {
 	l.mustLive(h)
 	i := int32(h)
 	sl := l.at(i)
-	if l.clock != nil {
-		now := l.clock.Load() << 8
-		if l.coarse && sl.meta&^0xff == now {
-			return // already stamped in this tick: see "Coarse order"
-		}
-		sl.meta = sl.meta&0xff | now
+	if l.coarse && l.clock != nil && sl.meta>>8 == l.clock.Load() {
+		return // already stamped in this tick: see "Coarse order"
 	}
+	l.stamp(sl)
 	if l.newest == i {
 		return
 	}

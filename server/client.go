@@ -29,12 +29,10 @@ type client struct {
 	// nameBuf holds the lower-cased command name during lookup, so that
 	// dispatch does not allocate. Longer names cannot be commands.
 	nameBuf [32]byte
-	// lastName (lastNameLen bytes, as the client sent it) resolved to
-	// lastSpec, a top-level row: a pipeline of one command skips the
-	// lower-casing and the table's map lookup (dispatch.go, lookup).
-	lastName    [16]byte
-	lastNameLen int
-	lastSpec    *command.Spec
+	// lastSpec is the top-level row the previous command name resolved
+	// to: a pipeline of one command skips the lower-casing and the
+	// table's map lookup (dispatch.go, lookup).
+	lastSpec *command.Spec
 	// lat gathers the latencies of the commands run since the last flush
 	// of replies for their tenant's histogram (flushLatency).
 	lat metrics.Batch

@@ -371,8 +371,8 @@ func TestUnknownAndArity(t *testing.T) {
 }
 
 // TestLookupReuse: the connection's previous command row is reused only
-// for the very same spelling; a name that differs in one byte, or that
-// is a prefix of it, or a subcommand's name sent alone, is looked up.
+// for the same name (in any case); a name that differs in one byte, or
+// that is a prefix of it, or a subcommand's name sent alone, is looked up.
 func TestLookupReuse(t *testing.T) {
 	srv := startServer(t, testConfig(), false)
 	r := dialAs(t, srv.addr, "alice", "alice-pw")

@@ -239,18 +239,17 @@ func panicText(r any) string {
 }
 
 // lookup finds the table row for a command name without allocating. The
-// row of the connection's previous name, spelled the same way, is reused
+// connection's previous row is reused when name is its name in any case
 // (the table never changes after New).
 func (s *Server) lookup(c *client, name []byte) *command.Spec {
-	if c.lastSpec != nil && len(name) == c.lastNameLen && string(name) == string(c.lastName[:c.lastNameLen]) {
-		return c.lastSpec
+	if last := c.lastSpec; last != nil && command.EqFold(name, last.Name) {
+		return last
 	}
 	if len(name) > len(c.nameBuf) {
 		return nil
 	}
 	cmd := s.table[string(command.LowerInto(c.nameBuf[:0], name))]
-	if cmd != nil && len(name) <= len(c.lastName) {
-		c.lastNameLen = copy(c.lastName[:], name)
+	if cmd != nil {
 		c.lastSpec = cmd
 	}
 	return cmd
