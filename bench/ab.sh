@@ -34,17 +34,9 @@ REDIS_BENCHMARK=${REDIS_BENCHMARK:-redis-benchmark}
 MAX_LIFE=${MAX_LIFE:-1800}
 PASS=bench-ab-pw
 
-for cmd in "$REDIS_CLI" "$REDIS_BENCHMARK" "$GO"; do
-	command -v "$cmd" >/dev/null || { echo "ab.sh: $cmd not found" >&2; exit 1; }
-done
-
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+. bench/lib.sh
+bench_need "$REDIS_CLI" "$REDIS_BENCHMARK" "$GO" python3
+bench_tmp
 
 # build REV OUT: builds cmd/tcached at REV (a git revision, or "" for the
 # working tree) into OUT.
@@ -63,10 +55,6 @@ build() {
 echo "building A=${REV_A} B=${REV_B:-working tree}" >&2
 build "$REV_A" "$tmp/tcached-a"
 build "$REV_B" "$tmp/tcached-b"
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # start NAME EXTRA: starts tcached-NAME; sets PORT_NAME and PID_NAME.
 start() {
@@ -109,7 +97,6 @@ EOF
 start a "${EXTRA_A:-}"
 start b "${EXTRA_B:-}"
 
-ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
 
 : >"$tmp/results.txt"

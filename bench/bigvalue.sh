@@ -20,19 +20,9 @@ SIZE=${SIZE:-524288} KEYS=${KEYS:-128} N=${N:-10000} REPS=${REPS:-3}
 GO=${GO:-go}
 REDIS_SERVER=${REDIS_SERVER:-redis-server}
 REDIS_BENCHMARK=${REDIS_BENCHMARK:-redis-benchmark}
-for cmd in "$GO" "$REDIS_SERVER" "$REDIS_BENCHMARK" python3 timeout; do
-	command -v "$cmd" >/dev/null || { echo "bigvalue.sh: $cmd not found" >&2; exit 1; }
-done
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+. bench/lib.sh
+bench_need "$GO" "$REDIS_SERVER" "$REDIS_BENCHMARK" python3 timeout
+bench_tmp
 "$GO" build -o "$tmp/tcached" ./cmd/tcached
 tport=$(free_port)
 rport=$(free_port)
@@ -56,7 +46,6 @@ sleep 1
 # The servers run under timeout: their CPU is their child's.
 tcpu=$(pgrep -P "$tpid")
 rcpu=$(pgrep -P "$rpid")
-cpu() { awk '{print $14+$15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 for port in "$tport" "$rport"; do
 	timeout 600 "$REDIS_BENCHMARK" -p "$port" -t set -c 4 -d "$SIZE" -r "$KEYS" -n $((KEYS * 4)) -q >/dev/null
@@ -64,9 +53,9 @@ done
 # run NAME PORT PID TEST: one load; appends "name test rps us_per_req".
 run() {
 	local c0 c1 rps
-	c0=$(cpu "$3")
+	c0=$(ticks "$3")
 	rps=$(timeout 600 "$REDIS_BENCHMARK" -p "$2" -t "$4" -c 4 -d "$SIZE" -r "$KEYS" -n "$N" -q --csv | tail -1 | cut -d, -f2 | tr -d '"')
-	c1=$(cpu "$3")
+	c1=$(ticks "$3")
 	echo "$1 $4 $rps $(awk -v d=$((c1 - c0)) -v hz="$hz" -v n="$N" 'BEGIN{printf "%.1f", d*1e6/hz/n}')" >>"$tmp/res"
 }
 for rep in $(seq "$REPS"); do

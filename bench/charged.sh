@@ -23,27 +23,15 @@ GO=${GO:-go}
 REDIS_BENCHMARK=${REDIS_BENCHMARK:-redis-benchmark}
 REDIS_CLI=${REDIS_CLI:-redis-cli}
 CURL=${CURL:-curl}
-for cmd in "$GO" "$REDIS_BENCHMARK" "$REDIS_CLI" "$CURL" python3; do
-	command -v "$cmd" >/dev/null || { echo "charged.sh: $cmd not found" >&2; exit 1; }
-done
-
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
+. bench/lib.sh
+bench_need "$GO" "$REDIS_BENCHMARK" "$REDIS_CLI" "$CURL" python3
+bench_tmp
 PORT=$(free_port)
 MPORT=$(free_port)
 "$GO" build -o "$tmp/tcached" ./cmd/tcached
 timeout 600 "$tmp/tcached" --config tcached.example.yaml --listen "127.0.0.1:$PORT" \
 	--metrics-listen "127.0.0.1:$MPORT" >"$tmp/tcached.log" 2>&1 &
-pid=$!
+pids+=($!)
 AUTH=(--user pay-app -a pay-secret)
 for _ in $(seq 1 100); do
 	[ "$(timeout 5 "$REDIS_CLI" -p "$PORT" "${AUTH[@]}" --no-auth-warning PING 2>/dev/null)" = PONG ] && break
@@ -59,15 +47,14 @@ charged() {
 		/^tcached_unattributed_cpu_seconds_total/ { u += $2 }
 		END { printf "%.6f %.6f\n", s, u }'
 }
-ticks() { awk '{print $14 + $15}' "/proc/$SPID/stat"; }
 
 run() {
 	local name=$1 c0 u0 c1 u1 t0 t1
 	shift
 	read -r c0 u0 < <(charged)
-	t0=$(ticks)
+	t0=$(ticks "$SPID")
 	timeout 600 "$REDIS_BENCHMARK" -h 127.0.0.1 -p "$PORT" "${AUTH[@]}" -r 100000 "$@" >/dev/null 2>&1
-	t1=$(ticks)
+	t1=$(ticks "$SPID")
 	read -r c1 u1 < <(charged)
 	awk -v n="$name" -v c0="$c0" -v c1="$c1" -v u0="$u0" -v u1="$u1" -v dt=$((t1 - t0)) -v hz="$HZ" 'BEGIN {
 		cpu = dt / hz
