@@ -64,7 +64,7 @@ type Batch struct {
 	h       *Histogram
 	touched uint32 // buckets with a count
 	sumNs   int64
-	counts  [maxBuckets]uint64
+	counts  [maxBuckets]uint32 // a connection flushes long before 4e9
 }
 
 // Observe records d for h. Observations for another histogram flush the
@@ -84,7 +84,7 @@ func (b *Batch) Observe(h *Histogram, d time.Duration) {
 func (b *Batch) Flush() {
 	for m := b.touched; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros32(m)
-		b.h.counts[i].Add(b.counts[i])
+		b.h.counts[i].Add(uint64(b.counts[i]))
 		b.counts[i] = 0
 	}
 	if b.touched != 0 {
