@@ -81,6 +81,8 @@ type isoSettings struct {
 	order                 string
 	shapes, targets       []string
 	extra                 string
+	agExtra               string // ISO_AGGRESSOR_CONFIG: keys added to the aggressor tenant
+	agSeparate            bool   // ISO_AGGRESSOR_SERVER=separate: the aggressor floods a server of its own
 }
 
 func isoEnvDur(name string, def time.Duration) time.Duration {
@@ -124,6 +126,8 @@ func isoLoadSettings(b *testing.B) isoSettings {
 		shapes:      isoEnvList("ISO_SHAPES", isoShapeNames),
 		targets:     isoEnvList("ISO_TARGET", []string{"tcached"}),
 		extra:       os.Getenv("ISO_EXTRA_CONFIG"),
+		agExtra:     os.Getenv("ISO_AGGRESSOR_CONFIG"),
+		agSeparate:  os.Getenv("ISO_AGGRESSOR_SERVER") == "separate",
 	}
 	if s.order == "" {
 		s.order = "interleaved"
@@ -212,7 +216,11 @@ func BenchmarkIsolation(b *testing.B) {
 					} else {
 						tgt = isoStartTcached(b, tcBin, set)
 					}
-					r := isoRunShape(b, set, tgt, shape)
+					agTgt := tgt
+					if set.agSeparate {
+						agTgt = isoStartTcached(b, tcBin, set)
+					}
+					r := isoRunShape(b, set, tgt, agTgt, shape)
 					results[target] = append(results[target], r)
 					r.report(b)
 				})
@@ -264,6 +272,11 @@ func isoYAML(port string, set isoSettings) string {
 	}
 	user, pass, _ := t.aggressor()
 	fmt.Fprintf(&b, "  - id: ag\n    tier: silver\n    quota: 256MiB\n    users:\n      - {name: %s, password_sha256: %s}\n", user, sha(pass))
+	for _, kv := range strings.Split(set.agExtra, ",") {
+		if kv = strings.TrimSpace(kv); kv != "" {
+			fmt.Fprintf(&b, "    %s\n", kv)
+		}
+	}
 	if set.extra != "" {
 		b.WriteString(set.extra)
 		b.WriteString("\n")
@@ -451,12 +464,12 @@ func (r *isoResult) report(b *testing.B) {
 
 // isoRunShape preloads the victims, starts the aggressor process, runs the
 // window schedule and summarizes.
-func isoRunShape(b *testing.B, set isoSettings, tgt *isoTarget, shape string) isoResult {
+func isoRunShape(b *testing.B, set isoSettings, tgt, agTgt *isoTarget, shape string) isoResult {
 	val := strings.Repeat("v", set.value)
 	for v := range isoVictims {
 		isoPreloadVictim(b, tgt, v, set.keys, val)
 	}
-	agg := isoStartAggressor(b, tgt, shape)
+	agg := isoStartAggressor(b, agTgt, shape)
 
 	epoch := time.Now()
 	since := func() int64 { return int64(time.Since(epoch)) }
@@ -889,6 +902,9 @@ func TestIsolationAggressor(t *testing.T) {
 		t0: time.Now(),
 	}
 	ag.cond = sync.NewCond(&ag.mu)
+	if r := isoEnvInt("ISO_AGGRESSOR_RATE", 0); r > 0 {
+		ag.interval = time.Second / time.Duration(r)
+	}
 	if err := ag.prepare(); err != nil {
 		fmt.Printf("ISO fatal %s: %v\n", shape, err)
 		return
@@ -928,6 +944,9 @@ type isoAggressor struct {
 	cond    *sync.Cond
 	running atomic.Bool
 	parked  int
+
+	interval time.Duration // ISO_AGGRESSOR_RATE: the time between steps; 0 = unpaced
+	nextSlot atomic.Int64  // unix ns of the next step's slot
 }
 
 type isoWorker struct {
@@ -1144,11 +1163,32 @@ func (ag *isoAggressor) work(w *isoWorker) {
 		if w.rc != nil {
 			w.rc.c.SetDeadline(time.Now().Add(isoReqTimeout))
 		}
+		ag.pace()
 		if err := ag.step(w); err != nil {
 			ag.countErr("net: " + isoErrKey(err))
 			w.rc.close()
 			w.rc = nil
 		}
+	}
+}
+
+// pace holds a step until its slot when ISO_AGGRESSOR_RATE caps the
+// aggressor's steps per second (all workers together): an aggressor at a
+// fixed rate, the same whatever the server does, to tell what a given rate
+// of a shape costs the victims from what the server lets through.
+func (ag *isoAggressor) pace() {
+	if ag.interval <= 0 {
+		return
+	}
+	now := time.Now().UnixNano()
+	next := ag.nextSlot.Add(int64(ag.interval))
+	if start := next - int64(ag.interval); start < now-int64(time.Millisecond) {
+		// behind (paused, or the server is slower than the rate): no burst to catch up
+		ag.nextSlot.CompareAndSwap(next, now+int64(ag.interval))
+		return
+	}
+	if d := next - int64(ag.interval) - now; d > 0 {
+		time.Sleep(time.Duration(d))
 	}
 }
 
@@ -1355,7 +1395,7 @@ func isoPrintReport(set isoSettings, load string, targets []string, results map[
 		isoVictims, isoVictimConns, set.rate, isoVictims*isoVictimConns*set.rate, set.keys, set.value)
 	p("- windows: %d x %v of each kind (baseline, flood, aggressor alone), %s; settle %v after the aggressor pauses, %v after the victims pause; a fresh server per shape",
 		set.windows(), set.window, set.order, set.settle, set.aloneSettle)
-	p("- ISO_EXTRA_CONFIG=%q (tcached only)", set.extra)
+	p("- ISO_EXTRA_CONFIG=%q, ISO_AGGRESSOR_CONFIG=%q (tcached only); ISO_AGGRESSOR_RATE=%q; ISO_AGGRESSOR_SERVER=%q", set.extra, set.agExtra, os.Getenv("ISO_AGGRESSOR_RATE"), os.Getenv("ISO_AGGRESSOR_SERVER"))
 	for _, target := range targets {
 		rs := results[target]
 		p("")
