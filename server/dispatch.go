@@ -146,7 +146,11 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 			return
 		}
 		c.ticket, c.admitted = tk, t
-		t.commands.Add(1)
+		if cmd.Flags&command.Fast == 0 {
+			// What reads the counters (INFO, TENANT INFO, a script) sees
+			// the commands pipelined before it, as in Redis.
+			c.cnt.flush()
+		}
 		errs := conn.Errs
 		switch {
 		case cmd.Flags&command.Exec != 0:
@@ -194,10 +198,9 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		}
 		c.blockWait = 0
 		c.now = end // the next pipelined command's start (fair.go)
-		if conn.Errs != errs {
-			t.cmdErrors.Add(1)
-		} else {
-			t.cmdOK.Add(1)
+		// Counted for the tenant with the replies (flushLatency).
+		c.cnt.count(t, conn.Errs != errs)
+		if conn.Errs == errs {
 			// INFO rdb_changes_since_last_save: a write to keys counts
 			// the keys it changed (tenant.onModify), as Redis counts
 			// changes; one without keys (FLUSHALL, FUNCTION LOAD) counts 1,
