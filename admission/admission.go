@@ -315,6 +315,7 @@ type Ticket struct {
 	timeout int64 // the SLA bound in force at Admit
 	bytes   int64
 	ok      bool
+	lease   *Lease // admitted on a lease's slot (lease.go)
 }
 
 // Admit decides whether a command carrying argBytes bytes of arguments may
@@ -479,6 +480,14 @@ func (t *Tenant) Done(tk Ticket) {
 	if !tk.ok {
 		return
 	}
+	if tk.lease != nil {
+		// The slot is the lease's: give it all back.
+		if tk.timeout > 0 && t.c.nanotime()-tk.start > tk.timeout {
+			t.sla.Add(1)
+		}
+		tk.lease.Release()
+		return
+	}
 	if tk.timeout > 0 {
 		t.DoneAt(tk, t.c.nanotime())
 		return
@@ -493,6 +502,10 @@ func (t *Tenant) DoneAt(tk Ticket, at int64) {
 	}
 	if tk.timeout > 0 && at-tk.start > tk.timeout {
 		t.sla.Add(1)
+	}
+	if tk.lease != nil {
+		tk.lease.Release()
+		return
 	}
 	t.release(tk)
 }

@@ -40,6 +40,10 @@ type client struct {
 	// commands/cmdOK/cmdErrors (flushLatency): one atomic add per batch
 	// of replies rather than two per command on counters both cores write.
 	cnt cmdCounts
+	// lease holds the connection's admission slot from one command to the
+	// next of a pipelined batch (admission.Lease); flushLatency gives it
+	// back, so a connection holds none while it waits for anything.
+	lease admission.Lease
 	// x is what handlers get (command.Ctx): run refreshes it before each
 	// command; its Scratch is reused for replies and number formatting.
 	x command.Ctx
@@ -476,12 +480,15 @@ func (c *client) nowMs() int64            { return c.srv.now().UnixMilli() }
 func (c *client) replyStoreErr(err error) { c.conn.WriteError(storeError(err)) }
 
 // flushLatency adds the latencies of the commands run since the last call
-// to their tenant's histogram: called before their replies leave
-// (flushCharged), before a blocking command waits, and at the end of the
-// connection, so a client that has its reply finds its command counted.
+// to their tenant's histogram and gives back the admission lease: called
+// before their replies leave (flushCharged, so also before a pacing wait
+// and before reading the next batch), before a blocking command waits, and
+// at the end of the connection, so a client that has its reply finds its
+// command counted and its slot free.
 func (c *client) flushLatency() {
 	c.lat.Flush()
 	c.cnt.flush()
+	c.lease.Release()
 }
 
 // cmdCounts is a connection's pending command counts for one tenant.

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCommandCountsPipelined: a connection counts its commands in a batch
@@ -77,4 +79,53 @@ func TestCommandCountsPipelined(t *testing.T) {
 	if ok, errs := counts("b"); ok != okB1+2 || errs != errB1 {
 		t.Errorf("b after SET, GET: ok %d errors %d, want %d and %d", ok, errs, okB1+2, errB1)
 	}
+}
+
+// TestLeaseHeldOnlyWhileExecuting: a connection keeps its admission slot
+// from one pipelined command to the next (admission.Lease), and gives it
+// back before its replies leave and before a blocking command waits: a
+// connection that is not executing holds no slot of max_concurrent and no
+// share of the server's in-flight count.
+func TestLeaseHeldOnlyWhileExecuting(t *testing.T) {
+	s := startServer(t, testConfig(), false)
+	ta := s.reg.Load().tenants["a"]
+	idle := func(step string) {
+		t.Helper()
+		if st := ta.adm.Stats(); st.InFlight != 0 || st.InFlightArgBytes != 0 {
+			t.Errorf("%s: tenant in flight %d (%d arg bytes), want none", step, st.InFlight, st.InFlightArgBytes)
+		}
+		if n := s.admission.InFlight(); n != 0 {
+			t.Errorf("%s: server in flight %d, want 0", step, n)
+		}
+	}
+	r := dialAs(t, s.addr, "alice", "alice-pw")
+	var batch []byte
+	for i := range 50 {
+		batch = append(batch, encode("SET", "k"+strconv.Itoa(i), strings.Repeat("v", i))...)
+		batch = append(batch, encode("GET", "k"+strconv.Itoa(i))...)
+	}
+	r.send(batch)
+	for range 100 {
+		r.read()
+	}
+	idle("after a batch of 100")
+
+	// A blocking command behind pipelined ones waits holding nothing.
+	r.send(append(append(encode("GET", "k1"), encode("INCR", "n")...), encode("BLPOP", "q", "5")...))
+	r.read()
+	r.read()
+	deadline := time.Now().Add(5 * time.Second)
+	for ta.blocked.clients.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("BLPOP never blocked")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	idle("while BLPOP waits")
+	w := dialAs(t, s.addr, "alice", "alice-pw")
+	w.do("RPUSH", "q", "x")
+	if got := norm(r.read()); fmt.Sprint(got) != "[q x]" {
+		t.Errorf("BLPOP woke with %v", got)
+	}
+	idle("after BLPOP")
 }

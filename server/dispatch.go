@@ -109,7 +109,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		for _, a := range args {
 			argBytes += int64(len(a))
 		}
-		tk, reason, ok := t.adm.AdmitAt(argBytes, start, time.Duration(start-c.readAt))
+		tk, reason, ok := t.adm.AdmitLeased(&c.lease, argBytes, start, time.Duration(start-c.readAt))
 		if !ok {
 			if reason == admission.ReasonShed && !c.multi && t.cfg().ShedReadsAsMiss && cmd.Miss != nil {
 				c.run(cmd, cmd.Miss, args)
@@ -213,7 +213,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		// c.ticket, not tk: a blocking command (BLPOP...) hands its ticket
 		// back while it waits and takes a new one when woken, so its SLA
 		// clock covers the work after the wake-up, not the wait.
-		t.adm.DoneAt(c.ticket, end)
+		t.adm.DoneLeased(&c.lease, c.ticket, end) // kept for the batch's next command
 		c.ticket = admission.Ticket{}
 		return
 	}
