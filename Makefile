@@ -12,11 +12,6 @@ FUZZTIME  ?= 500000x
 # 15 minutes; `make fuzz` gives every target FUZZTIME.
 TEST_FUZZTIME ?= 30000x
 TEST_FUZZTIME_SLOW ?= 12000x
-# A new interesting input is minimized before fuzzing goes on (Go's default: up
-# to 60 s, with no executions counted meanwhile: the "0/sec" stalls of
-# FuzzTenantIsolation, whose inputs each start a server). A crasher is
-# minimized within the same bound.
-TEST_FUZZMINIMIZE ?= 10s
 # The differential random tester against redis-server 7.0 (server/diff_fuzz_test.go):
 # how long `make diff-fuzz` generates sequences, and from which seed (0: the clock).
 DIFF_FUZZ_TIME ?= 5m
@@ -47,7 +42,7 @@ test-fuzz: ## run each native fuzz target for TEST_FUZZTIME executions
 		for fn in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 			n=$(TEST_FUZZTIME); [ $$fn != FuzzTenantIsolation ] || n=$(TEST_FUZZTIME_SLOW); \
 			echo "fuzz $$pkg $$fn ($$n)"; \
-			$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $$n -fuzzminimizetime $(TEST_FUZZMINIMIZE) $$pkg; \
+			$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $$n $$pkg; \
 		done; \
 	done
 
