@@ -480,19 +480,11 @@ func (t *Tenant) Done(tk Ticket) {
 	if !tk.ok {
 		return
 	}
-	if tk.lease != nil {
-		// The slot is the lease's: give it all back.
-		if tk.timeout > 0 && t.c.nanotime()-tk.start > tk.timeout {
-			t.sla.Add(1)
-		}
-		tk.lease.Release()
-		return
-	}
 	if tk.timeout > 0 {
 		t.DoneAt(tk, t.c.nanotime())
 		return
 	}
-	t.release(tk)
+	t.giveBack(tk)
 }
 
 // DoneAt is Done for a caller that has just read Controller.Now (at).
@@ -500,9 +492,21 @@ func (t *Tenant) DoneAt(tk Ticket, at int64) {
 	if !tk.ok {
 		return
 	}
+	t.countSLA(tk, at)
+	t.giveBack(tk)
+}
+
+// countSLA counts an SLA violation if the command's service time, from
+// Admit to at, exceeded the Timeout in force at Admit.
+func (t *Tenant) countSLA(tk Ticket, at int64) {
 	if tk.timeout > 0 && at-tk.start > tk.timeout {
 		t.sla.Add(1)
 	}
+}
+
+// giveBack releases what tk holds: its own slot, or, for a ticket admitted
+// on a lease's slot, everything the lease holds (lease.go).
+func (t *Tenant) giveBack(tk Ticket) {
 	if tk.lease != nil {
 		tk.lease.Release()
 		return

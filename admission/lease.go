@@ -32,39 +32,44 @@ const leaseCount = 64
 // AdmitLeased is AdmitAt for a connection that holds l. While l holds a
 // slot of t and nothing about admitting the command can differ from the
 // previous one's (no rate limit, the in-flight count under its priority's
-// shedding threshold, its arguments within max_arg_bytes), the command runs on the held slot. Otherwise l is
-// released and the command is admitted as by AdmitAt. The Ticket ends
-// with DoneLeased, which keeps the slot in l, or with Done, which gives it
-// back.
+// shedding threshold, its arguments within max_arg_bytes), the command
+// runs on the held slot. Otherwise l is released and the command is
+// admitted as by AdmitAt. The Ticket ends with DoneLeased, which keeps the
+// slot in l, or with Done, which gives it back.
 func (t *Tenant) AdmitLeased(l *Lease, argBytes int64, at int64, queued time.Duration) (Ticket, Reason, bool) {
+	argBytes = max(argBytes, 0)
 	if l.t == t {
-		p := t.pol.Load()
-		if p.interval == 0 && !t.c.shedding(p.Priority) {
-			argBytes = max(argBytes, 0)
-			fits := true
-			if d := argBytes - l.bytes; d != 0 {
-				if b := t.argBytes.Add(d); d > 0 && p.MaxArgBytes > 0 && b > p.MaxArgBytes {
-					t.argBytes.Add(-d)
-					fits = false
-				} else {
-					l.bytes = argBytes
-				}
+		if p := t.pol.Load(); l.reuse(p, argBytes) {
+			var start int64
+			if p.timeout > 0 {
+				start = at - max(int64(queued), 0)
 			}
-			if fits {
-				if l.n++; l.n >= leaseCount {
-					t.noWait.Add(l.n)
-					l.n = 0
-				}
-				var start int64
-				if p.timeout > 0 {
-					start = at - max(int64(queued), 0)
-				}
-				return Ticket{start: start, timeout: p.timeout, bytes: argBytes, ok: true, lease: l}, ReasonNone, true
-			}
+			return Ticket{start: start, timeout: p.timeout, bytes: argBytes, ok: true, lease: l}, ReasonNone, true
 		}
 	}
 	l.Release()
 	return t.AdmitAt(argBytes, at, queued)
+}
+
+// reuse admits a command of argBytes on the slot l holds, under policy p,
+// or reports false, changing nothing, when it must be admitted afresh.
+func (l *Lease) reuse(p *policy, argBytes int64) bool {
+	t := l.t
+	if p.interval != 0 || t.c.shedding(p.Priority) {
+		return false
+	}
+	if d := argBytes - l.bytes; d != 0 {
+		if b := t.argBytes.Add(d); d > 0 && p.MaxArgBytes > 0 && b > p.MaxArgBytes {
+			t.argBytes.Add(-d)
+			return false
+		}
+		l.bytes = argBytes
+	}
+	if l.n++; l.n >= leaseCount {
+		t.noWait.Add(l.n)
+		l.n = 0
+	}
+	return true
 }
 
 // DoneLeased is DoneAt that keeps the command's slot in l for the next
@@ -74,9 +79,7 @@ func (t *Tenant) DoneLeased(l *Lease, tk Ticket, at int64) {
 	if !tk.ok {
 		return
 	}
-	if tk.timeout > 0 && at-tk.start > tk.timeout {
-		t.sla.Add(1)
-	}
+	t.countSLA(tk, at)
 	if tk.lease != nil {
 		// Already l's (or given back while the command ran, by a Release
 		// before a wait: then nothing is held, and nothing is owed).
@@ -108,6 +111,3 @@ func (c *Controller) shedding(prio int) bool {
 	s := c.shed.Load()
 	return s != nil && c.inflight.Load() > s.limitFor(prio, c.max)
 }
-
-// Holds reports whether l holds a slot.
-func (l *Lease) Holds() bool { return l.t != nil }

@@ -229,7 +229,7 @@ func (c *client) listBlock(args, keys [][]byte, wait time.Duration, try func(whi
 		return true
 	}
 	release()
-	c.flushLatency()
+	c.flushBatch()
 	c.conn.flush() // replies of commands pipelined before this one
 	timeout, stopTimer := c.srv.newTimer(deadline.Sub(now()))
 	defer stopTimer()

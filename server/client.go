@@ -34,14 +34,14 @@ type client struct {
 	// table's map lookup (dispatch.go, lookup).
 	lastSpec *command.Spec
 	// lat gathers the latencies of the commands run since the last flush
-	// of replies for their tenant's histogram (flushLatency).
+	// of replies for their tenant's histogram (flushBatch).
 	lat metrics.Batch
 	// cnt counts the commands run since the last flush for their tenant's
-	// commands/cmdOK/cmdErrors (flushLatency): one atomic add per batch
+	// commands/cmdOK/cmdErrors (flushBatch): one atomic add per batch
 	// of replies rather than two per command on counters both cores write.
 	cnt cmdCounts
 	// lease holds the connection's admission slot from one command to the
-	// next of a pipelined batch (admission.Lease); flushLatency gives it
+	// next of a pipelined batch (admission.Lease); flushBatch gives it
 	// back, so a connection holds none while it waits for anything.
 	lease admission.Lease
 	// x is what handlers get (command.Ctx): run refreshes it before each
@@ -479,13 +479,14 @@ func (c *client) part() *shard.Partition  { return c.tenant.part }
 func (c *client) nowMs() int64            { return c.srv.now().UnixMilli() }
 func (c *client) replyStoreErr(err error) { c.conn.WriteError(storeError(err)) }
 
-// flushLatency adds the latencies of the commands run since the last call
-// to their tenant's histogram and gives back the admission lease: called
+// flushBatch ends what the connection batched over the commands run since
+// the last call: their latencies go to their tenant's histogram, their
+// counts to its counters, and the admission lease is given back. Called
 // before their replies leave (flushCharged, so also before a pacing wait
-// and before reading the next batch), before a blocking command waits, and
-// at the end of the connection, so a client that has its reply finds its
-// command counted and its slot free.
-func (c *client) flushLatency() {
+// and before reading the next batch; CLIENT REPLY OFF's flush), before a
+// blocking command waits, and at the end of the connection, so a client
+// that has its reply finds its command counted and its slot free.
+func (c *client) flushBatch() {
 	c.lat.Flush()
 	c.cnt.flush()
 	c.lease.Release()

@@ -44,7 +44,7 @@ func (s *Server) dispatchQuiet(c *client, args [][]byte) {
 	if c.reply == replySkipNext {
 		c.reply = replySkipping
 	}
-	c.lease.Release() // the write may wait on the socket
+	c.flushBatch() // the write may wait on the socket: nothing held while it does
 	c.conn.flush()
 	c.conn.quiet = true
 	s.dispatch(c, args)

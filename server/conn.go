@@ -105,7 +105,7 @@ func (s *Server) endConn(c *client, nc net.Conn, p any) {
 		s.log.Error("panic in connection", "panic", panicText(r), "stack", string(debug.Stack()))
 	}
 	start := s.mono()
-	c.flushLatency()
+	c.flushBatch()
 	c.conn.flush()
 	c.gone.Store(true)
 	c.trackOff()    // tracking.go

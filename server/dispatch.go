@@ -189,7 +189,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		}
 		c.endWork() // a heavy slot goes to the next expensive command (fair.go)
 		end := s.mono()
-		c.lat.Observe(t.latency, time.Duration(end-start)) // flushed with the replies (flushLatency)
+		c.lat.Observe(t.latency, time.Duration(end-start)) // flushed with the replies (flushBatch)
 		// SLOWLOG and LATENCY (slowlog.go): one atomic load unless slow.
 		// A blocking command's wait is not its work (Redis logs it as
 		// unblocked, without the wait).
@@ -198,7 +198,7 @@ func (s *Server) dispatch(c *client, args [][]byte) {
 		}
 		c.blockWait = 0
 		c.now = end // the next pipelined command's start (fair.go)
-		// Counted for the tenant with the replies (flushLatency).
+		// Counted for the tenant with the replies (flushBatch).
 		c.cnt.count(t, conn.Errs != errs)
 		if conn.Errs == errs {
 			// INFO rdb_changes_since_last_save: a write to keys counts

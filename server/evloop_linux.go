@@ -349,7 +349,7 @@ func (el *evLoop) close(lc *loopConn) {
 	el.l.Del(lc.fd)
 	el.n.Add(-1)
 	lc.closed = true
-	c.flushLatency()
+	c.flushBatch()
 	c.conn.flush() // what the socket takes now; the rest is dropped
 	s.settle(c)
 	c.pubsubClose()

@@ -167,7 +167,7 @@ func (s *Server) settle(c *client) {
 // flushCharged writes the buffered replies, charging the last command's
 // span and the write (capped at maxFlushCharge).
 func (s *Server) flushCharged(c *client) error {
-	c.flushLatency()
+	c.flushBatch()
 	now := s.mono()
 	s.charge(c, now)
 	err := c.conn.flush()
